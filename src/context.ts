@@ -1,0 +1,145 @@
+import { readdir, stat } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { buildExecutionPlan } from "./plan/build.js";
+import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
+import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
+import { findRoles, roleMap, type Role } from "./roles.js";
+import { readPlanFile } from "./plan/read.js";
+
+export interface ContextInput {
+  cwd: string;
+  /** Absolute path of the helper script, for Claude to call. */
+  helperPath: string;
+  nodeVersion: string;
+}
+
+/**
+ * What `/parallel` needs to know about the repository, as Markdown for the prompt. Never throws:
+ * a failing `!` command would abort the whole slash command, so problems are explained instead.
+ */
+export async function renderContext(input: ContextInput): Promise<string> {
+  const out: string[] = ["# claude-parallel context", ""];
+  const helper = `node ${JSON.stringify(input.helperPath)}`;
+  try {
+    out.push(...(await repositorySection(input)));
+  } catch (error) {
+    out.push(`Problem: could not inspect the repository (${(error as Error).message}).`, "");
+  }
+  out.push(
+    "## Helper",
+    "",
+    `Absolute path: ${input.helperPath}`,
+    `Validate and render a plan: ${helper} plan .parallel/<slug>/plan.yaml`,
+    `JSON Schema of the plan file: ${helper} schema`,
+    "",
+    "## Plan format",
+    "",
+    SCHEMA_SUMMARY,
+    "",
+    "Worked example:",
+    "",
+    "```yaml",
+    EXAMPLE_PLAN.trimEnd(),
+    "```",
+    "",
+  );
+  return out.join("\n");
+}
+
+async function repositorySection(input: ContextInput): Promise<string[]> {
+  const out = ["## Repository", ""];
+  const [version, repo] = await Promise.all([gitVersion(input.cwd), locateRepo(input.cwd)]);
+  const problems: string[] = [];
+  if (!version) problems.push("git is not installed or cannot be run: install git 2.38 or newer.");
+  else if (!gitIsRecentEnough(version)) {
+    problems.push(`git ${version.text} is too old: claude-parallel needs git ${MIN_GIT.join(".")} or newer (for \`git merge-tree --write-tree\`). Upgrade git.`);
+  }
+  const nodeMajor = Number(/^v?(\d+)/.exec(input.nodeVersion)?.[1] ?? 0);
+  if (nodeMajor < 20) problems.push(`Node ${input.nodeVersion} is too old: the helper needs Node 20 or newer.`);
+  if (!repo) {
+    problems.push(
+      `${input.cwd} is not inside a git repository. Parallel sessions each work in a git worktree, so the feature needs a repository: run \`git init\` and make a first commit, or open Claude Code in your project.`,
+    );
+    out.push(`- Folder: ${input.cwd}`, "");
+    return [...out, ...problemLines(problems)];
+  }
+
+  const [head, status, worktrees, roles, plans] = await Promise.all([
+    git(["rev-parse", "--verify", "--quiet", "HEAD"], repo.root),
+    git(["status", "--porcelain", "--untracked-files=normal"], repo.root),
+    git(["worktree", "list", "--porcelain"], repo.root),
+    findRoles(repo.root),
+    listPlans(repo.root, repo.branch),
+  ]);
+  if (head.exitCode !== 0) {
+    problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
+  }
+  const changes = status.stdout ? status.stdout.split("\n").length : 0;
+  out.push(
+    `- Name: ${basename(repo.root)}`,
+    `- Root: ${repo.root}`,
+    `- Current branch: ${repo.branch ?? "(detached HEAD: set `base:` in the plan)"}`,
+    `- Working tree: ${changes === 0 ? "clean" : `${changes} uncommitted ${changes === 1 ? "change" : "changes"} (sessions start from commits: commit what they should see)`}`,
+    `- git ${version?.text ?? "missing"}, Node ${input.nodeVersion}`,
+    "",
+    "## Worktrees",
+    "",
+    ...parseWorktrees(worktrees.stdout).map((w) => `- ${w.path} (${w.branch ?? "detached"})`),
+    "",
+    "## Existing plans",
+    "",
+    ...(plans.length ? plans : ["(none)"]),
+    "",
+    "## Roles defined in this repository",
+    "",
+    ...(roles.length ? roles.map(describeRole) : ["(none: sessions get a written brief instead of a role command)"]),
+    "",
+  );
+  return [...out, ...problemLines(problems)];
+}
+
+function problemLines(problems: string[]): string[] {
+  return problems.length ? ["## Problems", "", ...problems.map((p) => `- ${p}`), ""] : [];
+}
+
+function describeRole(role: Role): string {
+  const how = role.kind === "command" ? `command /${role.name}` : `agent ${role.name}`;
+  return `- ${role.name}: ${how} (${role.file})${role.description ? `: ${role.description}` : ""}`;
+}
+
+export function parseWorktrees(porcelain: string): Array<{ path: string; branch?: string }> {
+  const list: Array<{ path: string; branch?: string }> = [];
+  for (const line of porcelain.split("\n")) {
+    if (line.startsWith("worktree ")) list.push({ path: line.slice("worktree ".length) });
+    else if (line.startsWith("branch ") && list.length) list[list.length - 1]!.branch = line.slice("branch refs/heads/".length);
+  }
+  return list;
+}
+
+async function listPlans(root: string, branch: string | undefined): Promise<string[]> {
+  const dir = join(root, ".parallel");
+  let slugs: string[];
+  try {
+    slugs = (await readdir(dir)).sort();
+  } catch {
+    return [];
+  }
+  const lines: string[] = [];
+  for (const slug of slugs) {
+    const file = join(".parallel", slug, "plan.yaml");
+    try {
+      await stat(join(root, file));
+    } catch {
+      continue;
+    }
+    try {
+      const loaded = await readPlanFile(join(root, file), file);
+      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map() });
+      const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
+      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases`);
+    } catch (error) {
+      lines.push(`- ${file}: invalid: ${(error as Error).message.split("\n")[0]}`);
+    }
+  }
+  return lines;
+}

@@ -1,0 +1,236 @@
+import { InputError } from "../errors.js";
+import { bottomLevels, dependencyGraph, graphFromEdges, reaches, type Edge } from "./graph.js";
+import type { LoadedPlan } from "./load.js";
+import { repoLabel, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree } from "./names.js";
+import { findOverlaps } from "./owns.js";
+import { criticalPath, lowerBound, schedulePhases } from "./schedule.js";
+
+/** How the repository lets a session take on a role. */
+export type RoleKind = "command" | "agent";
+
+/** Facts about the repository the plan runs in (gathered by the effects layer). */
+export interface RepoFacts {
+  /** Basename of the repository root. */
+  repoName: string;
+  /** Branch checked out in the current worktree; undefined when HEAD is detached or no repo. */
+  currentBranch?: string;
+  /** Roles defined under `.claude/commands` and `.claude/agents`, by name. */
+  roles: ReadonlyMap<string, RoleKind>;
+}
+
+export interface PlannedTask {
+  id: string;
+  agent: string;
+  /** The agent as a heading: "Backend", "QA". */
+  role: string;
+  title: string;
+  prompt: string;
+  /** Every task this one waits for: explicit, through a contract, or through shared files. */
+  dependsOn: string[];
+  owns: string[];
+  produces: string[];
+  consumes: string[];
+  verify?: string;
+  estimate: number;
+  branch: string;
+  worktree: string;
+  /** 1-based. */
+  phase: number;
+  /** "A", "B", ... within the phase. */
+  session: string;
+  /** Whether the repository defines a command or agent named like the task's agent. */
+  roleKind?: RoleKind;
+}
+
+export interface PlannedPhase {
+  /** 1-based. */
+  index: number;
+  tasks: PlannedTask[];
+  /** The longest estimate in the phase. */
+  length: number;
+}
+
+export type Decision =
+  | { kind: "ownership-order"; tasks: [string, string]; paths: [string, string]; example: string; message: string }
+  | { kind: "contract-dependency"; tasks: [string, string]; paths: [string]; message: string }
+  | { kind: "deferred"; tasks: [string]; message: string }
+  | { kind: "no-owns"; tasks: [string]; message: string };
+
+export interface ExecutionPlan {
+  feature: string;
+  slug: string;
+  base: string;
+  integrationBranch: string;
+  repo: string;
+  worktreeRoot: string;
+  maxParallel: number;
+  verify?: string;
+  phases: PlannedPhase[];
+  decisions: Decision[];
+  length: number;
+  lowerBound: number;
+  criticalPath: number;
+  totalEstimate: number;
+}
+
+/**
+ * Turns a validated plan into phases of sessions. Pure: every fact about the outside world
+ * arrives in `facts`.
+ */
+export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFacts): ExecutionPlan {
+  const slug = plan.slug ?? slugify(plan.feature);
+  const base = plan.base ?? facts.currentBranch;
+  if (base === undefined) {
+    throw new InputError({
+      where: `${source.file} (base)`,
+      message: "the plan has no `base` and there is no current branch to default to (HEAD is detached or this is not a git repository)",
+      fix: "add `base: main` (the branch the feature starts from) to the plan, or check out that branch",
+    });
+  }
+  const integrationBranch = plan.integrationBranch ?? `feature/${slug}`;
+  const branchOf = (id: string) => taskBranch(integrationBranch, id);
+  const taken = new Map<string, string>([[base, "base"], [integrationBranch, "integrationBranch"]]);
+  if (base === integrationBranch) {
+    throw new InputError({
+      where: `${source.locate(["integrationBranch"])} (integrationBranch)`,
+      message: `integrationBranch and base are both \`${base}\``,
+      fix: "the feature collects its work on its own branch: remove integrationBranch to get `feature/<slug>`",
+    });
+  }
+  plan.tasks.forEach((task, i) => {
+    const clash = taken.get(branchOf(task.id));
+    if (clash) {
+      throw new InputError({
+        where: `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)`,
+        message: `task \`${task.id}\` would work on branch \`${branchOf(task.id)}\`, which is the plan's ${clash}`,
+        fix: "rename the task or change the plan's branches",
+      });
+    }
+  });
+
+  const graph = dependencyGraph(plan, source);
+  const ids = graph.ids;
+  const decisions: Decision[] = [];
+
+  for (const edge of graph.edges) {
+    if (edge.reason.kind !== "contract") continue;
+    const explicit = plan.tasks[edge.to]!.dependsOn.includes(ids[edge.from]!);
+    if (explicit) continue;
+    decisions.push({
+      kind: "contract-dependency",
+      tasks: [ids[edge.from]!, ids[edge.to]!],
+      paths: [edge.reason.path],
+      message: `\`${ids[edge.to]}\` waits for \`${ids[edge.from]}\`: it consumes \`${edge.reason.path}\`, which \`${ids[edge.from]}\` produces.`,
+    });
+  }
+
+  // Tasks that may change the same files must not run side by side: order each such pair, the
+  // one with the longer remaining critical path first. Ordering by (level, plan order) is a total
+  // order that every dependency already follows, so the added edges cannot make a cycle.
+  const levels = bottomLevels(graph);
+  const rank = (i: number) => [-levels[i]!, i] as const;
+  const before = (a: number, b: number) => rank(a)[0] < rank(b)[0] || (rank(a)[0] === rank(b)[0] && a < b);
+  const overlaps = findOverlaps(plan.tasks.map((t, i) => ({ owner: i, patterns: [...t.owns, ...t.produces] })));
+  const ordering: Edge[] = [];
+  for (const o of overlaps.sort((x, y) => x.a - y.a || x.b - y.b)) {
+    if (reaches(graph, o.a, o.b) || reaches(graph, o.b, o.a)) continue;
+    const [first, second] = before(o.a, o.b) ? [o.a, o.b] : [o.b, o.a];
+    const [firstPattern, secondPattern] = first === o.a ? [o.aPattern, o.bPattern] : [o.bPattern, o.aPattern];
+    ordering.push({ from: first, to: second, reason: { kind: "ownership", example: o.example } });
+    const why =
+      levels[first] === levels[second]
+        ? `equal remaining critical paths (${fmt(levels[first]!)}), so plan order decides`
+        : `longer remaining critical path: ${fmt(levels[first]!)} vs ${fmt(levels[second]!)}`;
+    decisions.push({
+      kind: "ownership-order",
+      tasks: [ids[first]!, ids[second]!],
+      paths: [firstPattern, secondPattern],
+      example: o.example,
+      message:
+        `\`${ids[first]}\` (owns \`${firstPattern}\`) and \`${ids[second]}\` (owns \`${secondPattern}\`) may both change ` +
+        `\`${o.example}\`, so they never share a phase: \`${ids[first]}\` goes first (${why}) and ` +
+        `\`${ids[second]}\` starts from its merged work.`,
+    });
+  }
+  const ordered = ordering.length ? graphFromEdges(ids, graph.estimates, [...graph.edges, ...ordering]) : graph;
+
+  const schedule = schedulePhases(ordered, plan.maxParallel);
+  const phaseOf = new Array<number>(ids.length);
+  schedule.phases.forEach((phase, k) => phase.forEach((i) => (phaseOf[i] = k)));
+
+  // Say why a task starts later than its dependencies would allow.
+  schedule.phases.forEach((phase, k) => {
+    for (const i of phase) {
+      const earliest = Math.max(-1, ...ordered.predecessors[i]!.map((p) => phaseOf[p]!)) + 1;
+      if (earliest >= k) continue;
+      const full = schedule.phases[earliest]!.length >= plan.maxParallel;
+      decisions.push({
+        kind: "deferred",
+        tasks: [ids[i]!],
+        message: full
+          ? `\`${ids[i]}\` could start in phase ${earliest + 1} but runs in phase ${k + 1}: phase ${earliest + 1} already has ${plan.maxParallel} sessions (maxParallel).`
+          : `\`${ids[i]}\` could start in phase ${earliest + 1} but runs in phase ${k + 1}, beside tasks of similar size, which shortens the plan.`,
+      });
+    }
+  });
+  plan.tasks.forEach((task) => {
+    if (task.owns.length === 0 && task.produces.length === 0) {
+      decisions.push({
+        kind: "no-owns",
+        tasks: [task.id],
+        message: `\`${task.id}\` owns no paths, so overlaps with other tasks cannot be checked; list the files it will change under \`owns\`.`,
+      });
+    }
+  });
+
+  const repo = repoLabel(facts.repoName);
+  const phases: PlannedPhase[] = schedule.phases.map((phase, k) => {
+    const tasks = [...phase]
+      .sort((a, b) => levels[b]! - levels[a]! || a - b)
+      .map((i, s): PlannedTask => {
+        const task = plan.tasks[i]!;
+        const agent = task.agent ?? task.id;
+        return {
+          id: task.id,
+          agent,
+          role: roleTitle(agent),
+          title: task.title,
+          prompt: task.prompt ?? task.title,
+          dependsOn: ordered.predecessors[i]!.map((p) => ids[p]!).sort(),
+          owns: task.owns,
+          produces: task.produces,
+          consumes: task.consumes,
+          verify: task.verify,
+          estimate: task.estimate,
+          branch: branchOf(task.id),
+          worktree: taskWorktree(plan.worktreeRoot, repo, slug, task.id),
+          phase: k + 1,
+          session: sessionLabel(s),
+          roleKind: facts.roles.get(agent),
+        };
+      });
+    return { index: k + 1, tasks, length: Math.max(...tasks.map((t) => t.estimate)) };
+  });
+
+  return {
+    feature: plan.feature,
+    slug,
+    base,
+    integrationBranch,
+    repo,
+    worktreeRoot: plan.worktreeRoot,
+    maxParallel: plan.maxParallel,
+    verify: plan.verify,
+    phases,
+    decisions,
+    length: schedule.length,
+    lowerBound: lowerBound(graph, plan.maxParallel),
+    criticalPath: criticalPath(graph),
+    totalEstimate: graph.estimates.reduce((a, b) => a + b, 0),
+  };
+}
+
+/** Numbers as people write them: 3, 2.5, not 2.5000000001. */
+export function fmt(n: number): string {
+  return String(Math.round(n * 100) / 100);
+}

@@ -1,0 +1,175 @@
+import { bottomLevels, topologicalOrder, type TaskGraph } from "./graph.js";
+
+/**
+ * Phases of parallel work: every task's predecessors lie in strictly earlier phases, and no phase
+ * holds more than `maxParallel` tasks. A phase lasts as long as its longest task (sessions wait
+ * for each other at the sync point), so the schedule's length is the sum of those maxima.
+ */
+export interface Schedule {
+  phases: number[][];
+  length: number;
+}
+
+export function scheduleLength(phases: number[][], estimates: number[]): number {
+  let total = 0;
+  for (const phase of phases) {
+    let longest = 0;
+    for (const i of phase) longest = Math.max(longest, estimates[i]!);
+    total += longest;
+  }
+  return total;
+}
+
+export function criticalPath(graph: TaskGraph): number {
+  return Math.max(0, ...bottomLevels(graph));
+}
+
+/** No schedule can be shorter: max(critical path, ceil(total estimate / maxParallel)). */
+export function lowerBound(graph: TaskGraph, maxParallel: number): number {
+  const total = graph.estimates.reduce((a, b) => a + b, 0);
+  return Math.max(criticalPath(graph), Math.ceil(total / maxParallel - 1e-9));
+}
+
+type FillPolicy = "priority" | "fit-first";
+
+/**
+ * List scheduling into phases. Each phase takes ready tasks by descending priority; with
+ * `fit-first`, the phase's leader fixes its length and tasks that fit within it come first, since
+ * they ride along for free.
+ */
+function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel: number, policy: FillPolicy): number[][] {
+  const n = graph.ids.length;
+  const waiting = graph.predecessors.map((p) => p.length);
+  let ready: number[] = [];
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
+  const est = graph.estimates;
+  const byPriority = (a: number, b: number) => priority[b]! - priority[a]! || est[b]! - est[a]! || a - b;
+  const phases: number[][] = [];
+  while (ready.length) {
+    ready.sort(byPriority);
+    let phase: number[];
+    if (ready.length <= maxParallel) phase = ready;
+    else if (policy === "priority") phase = ready.slice(0, maxParallel);
+    else {
+      const leader = ready[0]!;
+      const fits = ready.filter((i) => i !== leader && est[i]! <= est[leader]!);
+      const rest = ready.filter((i) => i !== leader && est[i]! > est[leader]!);
+      phase = [leader, ...fits, ...rest].slice(0, maxParallel);
+    }
+    const chosen = new Set(phase);
+    const next = ready.length === phase.length ? [] : ready.filter((i) => !chosen.has(i));
+    for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) next.push(s);
+    phases.push([...phase].sort((a, b) => a - b));
+    ready = next;
+  }
+  return phases;
+}
+
+/**
+ * Local search: move single tasks to another phase their dependencies allow, whenever that
+ * shortens the schedule (a long task joining a phase that is already long, a short one leaving
+ * the phase it alone made long). Empty phases disappear. Never makes the schedule longer.
+ */
+function improve(graph: TaskGraph, input: number[][], maxParallel: number): number[][] {
+  const est = graph.estimates;
+  const phases = input.map((p) => [...p]);
+  const phaseOf = new Int32Array(graph.ids.length);
+  phases.forEach((p, k) => p.forEach((i) => (phaseOf[i] = k)));
+  const maxOf = (p: number[], without = -1) => {
+    let m = 0;
+    for (const i of p) if (i !== without) m = Math.max(m, est[i]!);
+    return m;
+  };
+  const order = graph.ids.map((_, i) => i).sort((a, b) => est[b]! - est[a]! || a - b);
+  for (let pass = 0, moved = true; moved && pass < 8; pass++) {
+    moved = false;
+    for (const t of order) {
+      const from = phaseOf[t]!;
+      let lo = 0;
+      let hi = phases.length - 1;
+      for (const p of graph.predecessors[t]!) lo = Math.max(lo, phaseOf[p]! + 1);
+      for (const s of graph.successors[t]!) hi = Math.min(hi, phaseOf[s]! - 1);
+      const saved = maxOf(phases[from]!) - maxOf(phases[from]!, t);
+      if (saved <= 0) continue;
+      let bestTo = -1;
+      let bestGain = 1e-9;
+      for (let to = lo; to <= hi; to++) {
+        if (to === from || phases[to]!.length >= maxParallel) continue;
+        const current = maxOf(phases[to]!);
+        const gain = saved - Math.max(0, est[t]! - current);
+        if (gain > bestGain) { bestGain = gain; bestTo = to; }
+      }
+      if (bestTo < 0) continue;
+      phases[from] = phases[from]!.filter((i) => i !== t);
+      phases[bestTo]!.push(t);
+      phaseOf[t] = bestTo;
+      moved = true;
+    }
+  }
+  return phases.filter((p) => p.length > 0).map((p) => p.sort((a, b) => a - b));
+}
+
+/** A small deterministic PRNG (mulberry32), so the same plan always gets the same schedule. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Work budget for the randomized search, in task visits: keeps `plan` fast on large plans. */
+const SEARCH_BUDGET = 400_000;
+
+/**
+ * The shortest schedule we find: critical-path list scheduling under two fill policies, then a
+ * seeded search over perturbed priorities while the budget lasts, each result improved by local
+ * search. Ties go to fewer phases.
+ */
+export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule {
+  const n = graph.ids.length;
+  if (n === 0) return { phases: [], length: 0 };
+  const levels = bottomLevels(graph);
+  const bound = lowerBound(graph, maxParallel);
+  let best: Schedule | undefined;
+  const consider = (phases: number[][]) => {
+    const length = scheduleLength(phases, graph.estimates);
+    if (!best || length < best.length - 1e-9 || (Math.abs(length - best.length) < 1e-9 && phases.length < best.phases.length)) {
+      best = { phases, length };
+    }
+  };
+  consider(improve(graph, buildPhases(graph, levels, maxParallel, "priority"), maxParallel));
+  consider(improve(graph, buildPhases(graph, levels, maxParallel, "fit-first"), maxParallel));
+
+  const rounds = Math.min(200, Math.floor(SEARCH_BUDGET / (n * 4)));
+  const next = random(0x5eed ^ n);
+  const noisy = new Float64Array(n);
+  for (let round = 0; round < rounds && best!.length > bound + 1e-9; round++) {
+    const spread = 0.05 + 0.3 * (round / rounds);
+    for (let i = 0; i < n; i++) noisy[i] = levels[i]! * (1 + spread * (next() - 0.5));
+    consider(improve(graph, buildPhases(graph, noisy, maxParallel, round % 2 ? "fit-first" : "priority"), maxParallel));
+  }
+  return best!;
+}
+
+/**
+ * The naive grouping the seed suggests: phase = depth in the graph, then cut each depth into
+ * chunks of `maxParallel` in plan order. Kept as the benchmark baseline.
+ */
+export function depthThenChunk(graph: TaskGraph, maxParallel: number): Schedule {
+  const depth = new Array<number>(graph.ids.length).fill(0);
+  for (const i of topologicalOrder(graph)) {
+    for (const p of graph.predecessors[i]!) depth[i] = Math.max(depth[i]!, depth[p]! + 1);
+  }
+  const byDepth: number[][] = [];
+  depth.forEach((d, i) => (byDepth[d] ??= []).push(i));
+  const phases: number[][] = [];
+  for (const group of byDepth) {
+    if (!group) continue;
+    for (let k = 0; k < group.length; k += maxParallel) phases.push(group.slice(k, k + maxParallel));
+  }
+  return { phases, length: scheduleLength(phases, graph.estimates) };
+}

@@ -1,0 +1,114 @@
+import { fmt, type ExecutionPlan, type PlannedPhase, type PlannedTask } from "../plan/build.js";
+import { sessionBrief } from "./brief.js";
+import { code, fence, list, oneLine } from "./markdown-text.js";
+import { mermaidFlowchart } from "./mermaid.js";
+import { commandLine, quote } from "./shell.js";
+
+/** The Parallel Execution Plan in the seed's Output format, with the commands to carry it out. */
+export function renderMarkdown(plan: ExecutionPlan): string {
+  const out: string[] = [];
+  const taskCount = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
+  out.push(`# Parallel Execution Plan: ${oneLine(plan.feature)}`, "");
+  out.push(
+    `${taskCount} ${taskCount === 1 ? "task" : "tasks"} in ${plan.phases.length} ${plan.phases.length === 1 ? "phase" : "phases"}, ` +
+      `at most ${plan.maxParallel} sessions at once. Base branch ${code(plan.base)}; the phases merge into ${code(plan.integrationBranch)}. ` +
+      `Length ${fmt(plan.length)} (lower bound ${fmt(plan.lowerBound)}).`,
+    "",
+  );
+  out.push(fence("mermaid", mermaidFlowchart(plan)), "");
+  out.push("Run every command below from the repository root.", "");
+  for (const phase of plan.phases) out.push(...renderPhase(plan, phase));
+  out.push(...renderFinalization(plan));
+  out.push(...renderDecisions(plan));
+  out.push("## Schedule", "");
+  out.push(
+    `Length ${fmt(plan.length)}: the sum over phases of each phase's longest estimate ` +
+      `(${plan.phases.map((p) => fmt(p.length)).join(" + ")}). ` +
+      `Lower bound ${fmt(plan.lowerBound)} = max(critical path ${fmt(plan.criticalPath)}, ` +
+      `ceil(total estimate ${fmt(plan.totalEstimate)} / maxParallel ${plan.maxParallel})).`,
+    "",
+  );
+  return out.join("\n");
+}
+
+function phaseTitle(phase: PlannedPhase): string {
+  const roles = [...new Set(phase.tasks.map((t) => t.role))].join(", ");
+  if (phase.tasks.length === 1) return `Phase ${phase.index}: ${phase.tasks[0]!.role}`;
+  return `Phase ${phase.index}: Parallel ${phase.index === 1 ? "Foundation" : "Implementation"} (${roles})`;
+}
+
+function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
+  const out = [`## ${phaseTitle(phase)}`, ""];
+  const after = phase.index === 1 ? "" : ` after Phase ${phase.index - 1} merges`;
+  out.push(phase.tasks.length === 1 ? `Run in one session${after}:` : `Run simultaneously in separate sessions${after}:`, "");
+
+  const setup: string[] = [];
+  if (phase.index === 1) {
+    setup.push(
+      `git rev-parse --verify --quiet ${quote(`refs/heads/${plan.integrationBranch}`)} >/dev/null || ${commandLine("git", "branch", "--", plan.integrationBranch, plan.base)}`,
+    );
+  }
+  for (const task of phase.tasks) setup.push(commandLine("git", "worktree", "add", "-b", task.branch, "--", task.worktree, plan.integrationBranch));
+  out.push(`Create the worktrees from ${code(plan.integrationBranch)}:`, "", fence("bash", setup.join("\n")), "");
+
+  for (const task of phase.tasks) out.push(...renderSession(plan, task));
+
+  const next = plan.phases[phase.index];
+  const branches = phase.tasks.map((t) => t.branch);
+  const what = branches.length === 1 ? `Merge ${code(branches[0]!)}` : branches.length === 2 ? `Merge both branches` : `Merge all ${branches.length} branches`;
+  out.push(`**Sync Point:** ${what} into ${code(plan.integrationBranch)} before ${next ? `Phase ${next.index}` : "finalization"}.`, "");
+  const merge = [commandLine("git", "switch", plan.integrationBranch)];
+  for (const task of phase.tasks) {
+    const message = `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
+    merge.push(commandLine("git", "merge", "--no-ff", "-m", message, "--", task.branch));
+  }
+  if (plan.verify) merge.push(commandLine("sh", "-c", plan.verify));
+  merge.push("git switch -");
+  out.push(fence("bash", merge.join("\n")), "");
+  return out;
+}
+
+function renderSession(plan: ExecutionPlan, task: PlannedTask): string[] {
+  const output = task.produces.length ? task.produces : task.owns;
+  const out = [`### Session ${task.session}: ${task.role}`, ""];
+  out.push(`- Worktree: ${code(task.worktree)}`);
+  out.push(`- Branch: ${code(task.branch)}`);
+  out.push(`- Task: ${oneLine(task.title)}`);
+  out.push(`- Output: ${output.length ? list(output) : "changes on its branch"}`);
+  if (task.owns.length) out.push(`- Owns: ${list(task.owns)}`);
+  if (task.consumes.length) out.push(`- Consumes: ${list(task.consumes)}`);
+  if (task.dependsOn.length) out.push(`- Depends on: ${list(task.dependsOn)}`);
+  if (task.verify) out.push(`- Verify: ${code(task.verify)}`);
+  out.push("", fence("bash", `cd -- ${quote(task.worktree)} && ${sessionCommand(plan, task)}`), "");
+  return out;
+}
+
+/** How to start the task's session in its worktree. */
+export function sessionCommand(plan: ExecutionPlan, task: PlannedTask): string {
+  if (task.roleKind === "command") return commandLine("claude", `/${task.agent} ${task.prompt}`);
+  const brief = sessionBrief(plan, task);
+  if (task.roleKind === "agent") return commandLine("claude", "--agent", task.agent, brief);
+  return commandLine("claude", brief);
+}
+
+function renderFinalization(plan: ExecutionPlan): string[] {
+  const index = plan.phases.length + 1;
+  const integration = code(plan.integrationBranch);
+  return [
+    `## Phase ${index}: Sequential Finalization`,
+    "",
+    plan.verify
+      ? `- Integration testing: ${code(plan.verify)} on ${integration} (it also runs at every sync point)`
+      : `- Integration testing: run the project's tests on ${integration} (add \`verify:\` to the plan to run them at every sync point)`,
+    `- QA validation: review the merged feature on ${integration}`,
+    `- Final merge to ${code(plan.base)}:`,
+    "",
+    fence("bash", [commandLine("git", "switch", plan.base), commandLine("git", "merge", "--no-ff", "-m", `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`, "--", plan.integrationBranch)].join("\n")),
+    "",
+  ];
+}
+
+function renderDecisions(plan: ExecutionPlan): string[] {
+  if (plan.decisions.length === 0) return [];
+  return ["## Decisions", "", ...plan.decisions.map((d) => `- ${d.message}`), ""];
+}
