@@ -19,7 +19,8 @@ export interface PlanOptions {
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
   const path = resolve(io.cwd, options.file);
   const loaded = await readPlanFile(path, options.file);
-  const repo = await locateRepo(dirname(path));
+  // The plan's own repository; for a plan kept elsewhere, the one we are working in.
+  const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
   const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles });

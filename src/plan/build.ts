@@ -78,6 +78,7 @@ export interface ExecutionPlan {
  * arrives in `facts`.
  */
 export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFacts): ExecutionPlan {
+  const graph = dependencyGraph(plan, source);
   const slug = plan.slug ?? slugify(plan.feature);
   const base = plan.base ?? facts.currentBranch;
   if (base === undefined) {
@@ -108,7 +109,6 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     }
   });
 
-  const graph = dependencyGraph(plan, source);
   const ids = graph.ids;
   const decisions: Decision[] = [];
 

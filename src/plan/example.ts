@@ -12,18 +12,17 @@ tasks:
   - id: data
     title: Users table and sessions schema
     owns: [db/migrations/, db/schema.sql]
-    produces: [contracts/db-auth.yaml]
+    produces: [contracts/db-auth.yaml, contracts/api-auth.yaml]
   - id: backend
     title: Auth API (signup, login, logout)
     owns: [src/server/auth/]
-    consumes: [contracts/db-auth.yaml]
-    produces: [contracts/api-auth.ts]
+    consumes: [contracts/db-auth.yaml, contracts/api-auth.yaml]
     verify: npm test -- server/auth
     estimate: 2
   - id: frontend
     title: Login and signup forms
     owns: [src/web/auth/]
-    consumes: [design/auth-tokens.yaml, contracts/api-auth.ts]
+    consumes: [design/auth-tokens.yaml, contracts/api-auth.yaml]
     estimate: 2
   - id: qa
     title: End-to-end tests for the auth flow

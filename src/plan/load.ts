@@ -115,7 +115,7 @@ function describeIssue(
     };
   }
   const value = valueAt(data, path);
-  if (issue.code === "invalid_type" && value === undefined) {
+  if (value === undefined && path.length > 0 && (issue.code === "invalid_type" || issue.code === "invalid_value")) {
     const name = String(path[path.length - 1]);
     return {
       where: `${source.locate(path)} (${field})`,

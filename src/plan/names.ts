@@ -30,6 +30,7 @@ export function branchNameProblem(name: string): string | undefined {
   if (name.startsWith("-")) return "starts with '-'";
   if (name === "@") return "is '@'";
   if (name === "HEAD") return "is 'HEAD'";
+  if (name.startsWith("/")) return "starts with '/'";
   if (name.endsWith("/")) return "ends with '/'";
   if (name.endsWith(".")) return "ends with '.'";
   if (name.includes("..")) return "contains '..'";

@@ -161,8 +161,11 @@ function compile(pattern: string): Nfa {
     const last = index === segments.length - 1;
     if (segment === "**") {
       if (last) {
-        // Trailing `**`: anything, including nothing.
-        b.edge(current, ANY, current);
+        // Trailing `**`: any path below (path segments are never empty).
+        const below = b.state();
+        b.edge(current, NOT_SLASH, below);
+        b.edge(below, ANY, below);
+        current = below;
         return;
       }
       // `**/` in front of more segments: zero or more whole segments.
@@ -175,7 +178,13 @@ function compile(pattern: string): Nfa {
       current = next;
       return;
     }
-    for (let i = 0; i < segment.length; ) {
+    if (/^\*+$/.test(segment)) {
+      // A lone `*` is one whole, non-empty segment.
+      const next = b.state();
+      b.edge(current, NOT_SLASH, next);
+      b.edge(next, NOT_SLASH, next);
+      current = next;
+    } else for (let i = 0; i < segment.length; ) {
       const ch = segment[i]!;
       if (ch === "*") {
         while (segment[i] === "*") i++;

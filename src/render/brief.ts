@@ -1,4 +1,5 @@
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
+import { oneLine } from "./markdown-text.js";
 
 /**
  * The first prompt of a task's session: what to do, what to touch and what not, and how to
@@ -8,8 +9,8 @@ export function sessionBrief(plan: ExecutionPlan, task: PlannedTask): string {
   const phase = plan.phases[task.phase - 1]!;
   const others = phase.tasks.filter((t) => t.id !== task.id && t.owns.length > 0);
   const lines = [
-    `You are the ${task.role} session (Session ${task.session}, phase ${task.phase} of ${plan.phases.length}) of the parallel plan "${plan.feature}".`,
-    `Task: ${task.title}`,
+    `You are the ${task.role} session (Session ${task.session}, phase ${task.phase} of ${plan.phases.length}) of the parallel plan "${oneLine(plan.feature)}".`,
+    `Task: ${oneLine(task.title)}`,
   ];
   if (task.prompt !== task.title) lines.push("", task.prompt);
   lines.push("");

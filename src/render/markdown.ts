@@ -2,7 +2,7 @@ import { fmt, type ExecutionPlan, type PlannedPhase, type PlannedTask } from "..
 import { sessionBrief } from "./brief.js";
 import { code, fence, list, oneLine } from "./markdown-text.js";
 import { mermaidFlowchart } from "./mermaid.js";
-import { commandLine, quote } from "./shell.js";
+import { quote, sh } from "./shell.js";
 
 /** The Parallel Execution Plan in the seed's Output format, with the commands to carry it out. */
 export function renderMarkdown(plan: ExecutionPlan): string {
@@ -45,10 +45,10 @@ function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
   const setup: string[] = [];
   if (phase.index === 1) {
     setup.push(
-      `git rev-parse --verify --quiet ${quote(`refs/heads/${plan.integrationBranch}`)} >/dev/null || ${commandLine("git", "branch", "--", plan.integrationBranch, plan.base)}`,
+      sh`git rev-parse --verify --quiet ${`refs/heads/${plan.integrationBranch}`} >/dev/null || git branch -- ${plan.integrationBranch} ${plan.base}`,
     );
   }
-  for (const task of phase.tasks) setup.push(commandLine("git", "worktree", "add", "-b", task.branch, "--", task.worktree, plan.integrationBranch));
+  for (const task of phase.tasks) setup.push(sh`git worktree add -b ${task.branch} -- ${task.worktree} ${plan.integrationBranch}`);
   out.push(`Create the worktrees from ${code(plan.integrationBranch)}:`, "", fence("bash", setup.join("\n")), "");
 
   for (const task of phase.tasks) out.push(...renderSession(plan, task));
@@ -57,12 +57,12 @@ function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
   const branches = phase.tasks.map((t) => t.branch);
   const what = branches.length === 1 ? `Merge ${code(branches[0]!)}` : branches.length === 2 ? `Merge both branches` : `Merge all ${branches.length} branches`;
   out.push(`**Sync Point:** ${what} into ${code(plan.integrationBranch)} before ${next ? `Phase ${next.index}` : "finalization"}.`, "");
-  const merge = [commandLine("git", "switch", plan.integrationBranch)];
+  const merge = [sh`git switch ${plan.integrationBranch}`];
   for (const task of phase.tasks) {
     const message = `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
-    merge.push(commandLine("git", "merge", "--no-ff", "-m", message, "--", task.branch));
+    merge.push(sh`git merge --no-ff -m ${message} -- ${task.branch}`);
   }
-  if (plan.verify) merge.push(commandLine("sh", "-c", plan.verify));
+  if (plan.verify) merge.push(sh`sh -c ${plan.verify}`);
   merge.push("git switch -");
   out.push(fence("bash", merge.join("\n")), "");
   return out;
@@ -85,10 +85,10 @@ function renderSession(plan: ExecutionPlan, task: PlannedTask): string[] {
 
 /** How to start the task's session in its worktree. */
 export function sessionCommand(plan: ExecutionPlan, task: PlannedTask): string {
-  if (task.roleKind === "command") return commandLine("claude", `/${task.agent} ${task.prompt}`);
+  if (task.roleKind === "command") return sh`claude ${`/${task.agent} ${task.prompt}`}`;
   const brief = sessionBrief(plan, task);
-  if (task.roleKind === "agent") return commandLine("claude", "--agent", task.agent, brief);
-  return commandLine("claude", brief);
+  if (task.roleKind === "agent") return sh`claude --agent ${task.agent} ${brief}`;
+  return sh`claude ${brief}`;
 }
 
 function renderFinalization(plan: ExecutionPlan): string[] {
@@ -103,7 +103,7 @@ function renderFinalization(plan: ExecutionPlan): string[] {
     `- QA validation: review the merged feature on ${integration}`,
     `- Final merge to ${code(plan.base)}:`,
     "",
-    fence("bash", [commandLine("git", "switch", plan.base), commandLine("git", "merge", "--no-ff", "-m", `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`, "--", plan.integrationBranch)].join("\n")),
+    fence("bash", [sh`git switch ${plan.base}`, sh`git merge --no-ff -m ${`Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`} -- ${plan.integrationBranch}`].join("\n")),
     "",
   ];
 }

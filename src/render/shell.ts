@@ -7,7 +7,7 @@ export function quote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-/** A command line from a program name and arguments, each argument quoted. */
-export function commandLine(program: string, ...args: string[]): string {
-  return [program, ...args.map(quote)].join(" ");
+/** A command line whose fixed words are written out and whose interpolated values are quoted: sh`git switch ${branch}`. */
+export function sh(words: TemplateStringsArray, ...values: string[]): string {
+  return words.reduce((line, word, i) => line + word + (i < values.length ? quote(values[i]!) : ""), "");
 }

@@ -1,0 +1,20 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { REPO_ROOT } from "./paths.js";
+
+export const CLAUDE_CODE_VERSION = "2.1.330";
+
+export function claudeCacheDir(): string {
+  return join(REPO_ROOT, ".cache", "claude-code");
+}
+
+export function claudeBinary(): string {
+  return join(claudeCacheDir(), "node_modules", ".bin", "claude");
+}
+
+/** Whether tests that need the real `claude` may run. Under CI it must be there: missing is a failure, not a skip. */
+export function claudeAvailable(): boolean {
+  const present = existsSync(claudeBinary());
+  if (!present && process.env.CI === "true") throw new Error(`the pinned claude binary is missing at ${claudeBinary()}`);
+  return present;
+}

@@ -1,0 +1,4 @@
+import { fileURLToPath } from "node:url";
+
+export const REPO_ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const HELPER = `${REPO_ROOT}scripts/parallel.mjs`;
