@@ -24,7 +24,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
   const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles });
-  const markdown = renderMarkdown(plan);
+  const markdown = options.write || !options.json ? renderMarkdown(plan) : "";
   if (options.write) {
     const target = join(root, ".parallel", plan.slug, "PLAN.md");
     await writeFileAtomic(target, markdown);

@@ -1,4 +1,5 @@
 import { execFile } from "node:child_process";
+import { isAbsolute } from "node:path";
 
 export interface GitResult {
   exitCode: number;
@@ -48,7 +49,12 @@ export interface RepoLocation {
 
 /** Where the repository around `cwd` is, or undefined when `cwd` is not inside one. */
 export async function locateRepo(cwd: string): Promise<RepoLocation | undefined> {
-  const [top, head] = await Promise.all([git(["rev-parse", "--show-toplevel"], cwd), git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd)]);
-  if (top.exitCode !== 0) return undefined;
-  return { root: top.stdout, branch: head.exitCode === 0 && head.stdout ? head.stdout : undefined };
+  // One process in the common case: the root, then `refs/heads/<branch>` (or `HEAD` when detached).
+  const r = await git(["rev-parse", "--show-toplevel", "--symbolic-full-name", "HEAD"], cwd);
+  const [root, head] = r.stdout.split("\n");
+  if (!root || !isAbsolute(root)) return undefined;
+  if (r.exitCode === 0) return { root, branch: head?.startsWith("refs/heads/") ? head.slice("refs/heads/".length) : undefined };
+  // No commit yet: HEAD names a branch that does not exist yet.
+  const unborn = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd);
+  return { root, branch: unborn.exitCode === 0 && unborn.stdout ? unborn.stdout : undefined };
 }

@@ -1,4 +1,5 @@
 import { bottomLevels, topologicalOrder, type TaskGraph } from "./graph.js";
+import { Heap } from "./heap.js";
 
 /**
  * Phases of parallel work: every task's predecessors lie in strictly earlier phases, and no phase
@@ -35,32 +36,34 @@ type FillPolicy = "priority" | "fit-first";
 /**
  * List scheduling into phases. Each phase takes ready tasks by descending priority; with
  * `fit-first`, the phase's leader fixes its length and tasks that fit within it come first, since
- * they ride along for free.
+ * they ride along for free (looking a bounded way down the ready list, to stay linear-ish).
  */
 function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel: number, policy: FillPolicy): number[][] {
   const n = graph.ids.length;
-  const waiting = graph.predecessors.map((p) => p.length);
-  let ready: number[] = [];
-  for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
   const est = graph.estimates;
-  const byPriority = (a: number, b: number) => priority[b]! - priority[a]! || est[b]! - est[a]! || a - b;
+  const waiting = graph.predecessors.map((p) => p.length);
+  const ready = new Heap((a, b) => priority[b]! - priority[a]! || est[b]! - est[a]! || a - b);
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
   const phases: number[][] = [];
-  while (ready.length) {
-    ready.sort(byPriority);
-    let phase: number[];
-    if (ready.length <= maxParallel) phase = ready;
-    else if (policy === "priority") phase = ready.slice(0, maxParallel);
-    else {
-      const leader = ready[0]!;
-      const fits = ready.filter((i) => i !== leader && est[i]! <= est[leader]!);
-      const rest = ready.filter((i) => i !== leader && est[i]! > est[leader]!);
-      phase = [leader, ...fits, ...rest].slice(0, maxParallel);
+  while (ready.size > 0) {
+    const phase: number[] = [ready.pop()!];
+    if (policy === "priority") {
+      while (phase.length < maxParallel && ready.size > 0) phase.push(ready.pop()!);
+    } else {
+      const limit = est[phase[0]!]!;
+      const skipped: number[] = [];
+      while (phase.length < maxParallel && ready.size > 0 && skipped.length < 4 * maxParallel) {
+        const t = ready.pop()!;
+        if (est[t]! <= limit) phase.push(t);
+        else skipped.push(t);
+      }
+      for (const t of skipped) {
+        if (phase.length < maxParallel) phase.push(t);
+        else ready.push(t);
+      }
     }
-    const chosen = new Set(phase);
-    const next = ready.length === phase.length ? [] : ready.filter((i) => !chosen.has(i));
-    for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) next.push(s);
-    phases.push([...phase].sort((a, b) => a - b));
-    ready = next;
+    for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) ready.push(s);
+    phases.push(phase.sort((a, b) => a - b));
   }
   return phases;
 }
@@ -122,7 +125,7 @@ function random(seed: number): () => number {
 }
 
 /** Work budget for the randomized search, in task visits: keeps `plan` fast on large plans. */
-const SEARCH_BUDGET = 400_000;
+const SEARCH_BUDGET = 100_000;
 
 /**
  * The shortest schedule we find: critical-path list scheduling under two fill policies, then a
@@ -144,7 +147,7 @@ export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule 
   consider(improve(graph, buildPhases(graph, levels, maxParallel, "priority"), maxParallel));
   consider(improve(graph, buildPhases(graph, levels, maxParallel, "fit-first"), maxParallel));
 
-  const rounds = Math.min(200, Math.floor(SEARCH_BUDGET / (n * 4)));
+  const rounds = Math.min(64, Math.floor(SEARCH_BUDGET / (n * 4)));
   const next = random(0x5eed ^ n);
   const noisy = new Float64Array(n);
   for (let round = 0; round < rounds && best!.length > bound + 1e-9; round++) {

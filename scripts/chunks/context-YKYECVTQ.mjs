@@ -14,7 +14,7 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a as h,b as f,c as w,d as y,e as k,f as $,h as b,i as P}from"./chunk-YTOPXKMW.mjs";import"./chunk-WP2S6GBQ.mjs";import"./chunk-D27SOVRR.mjs";import"./chunk-YCMW75W6.mjs";import"./chunk-EIXJRSI4.mjs";import{readdir as M,stat as R}from"fs/promises";import{basename as E,join as m}from"path";var x=`version: 1
+import{a as h,b as f,c as w,d as y,e as k,f as $,h as b,i as P}from"./chunk-7YBRMOUU.mjs";import"./chunk-WP2S6GBQ.mjs";import"./chunk-D27SOVRR.mjs";import"./chunk-YCMW75W6.mjs";import"./chunk-EIXJRSI4.mjs";import{readdir as M,stat as R}from"fs/promises";import{basename as E,join as m}from"path";var x=`version: 1
 feature: Add user authentication
 maxParallel: 4
 verify: npm test

@@ -1,0 +1,159 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { runHelper, HELPER } from "../helpers/cli.js";
+import { git, makeRepo, writeFiles } from "../helpers/git.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const require = createRequire(import.meta.url);
+const EXAMPLE = join(REPO_ROOT, "examples", "user-authentication.yaml");
+const small = "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n  - {id: ui, title: Login form, owns: [src/ui/]}\n";
+
+describe("claude-parallel plan", () => {
+  it("prints the plan and writes the same Markdown to .parallel/<slug>/PLAN.md", () => {
+    const repo = makeRepo({ name: "shop" });
+    writeFiles(repo, { ".parallel/add-login/plan.yaml": small });
+    const r = runHelper(["plan", ".parallel/add-login/plan.yaml"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("# Parallel Execution Plan: Add login");
+    expect(r.stdout).toContain("- Worktree: `../shop-add-login-api`");
+    expect(r.stdout).toContain("Base branch `main`");
+    expect(readFileSync(join(repo, ".parallel/add-login/PLAN.md"), "utf8")).toBe(r.stdout);
+    expect(r.stderr).toContain("Wrote .parallel/add-login/PLAN.md");
+  });
+
+  it("defaults base to the current branch, wherever the plan is run from", () => {
+    const repo = makeRepo();
+    git(repo, "switch", "-q", "-c", "develop");
+    writeFiles(repo, { ".parallel/x/plan.yaml": small, "sub/dir/.keep": "" });
+    const r = runHelper(["plan", "../../.parallel/x/plan.yaml", "--json"], { cwd: join(repo, "sub/dir") });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ base: "develop", integrationBranch: "feature/add-login", slug: "add-login" });
+  });
+
+  it("prints JSON with phases and decisions", () => {
+    const repo = makeRepo();
+    const r = runHelper(["plan", EXAMPLE, "--json", "--no-write"], { cwd: repo });
+    expect(r.code).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.phases.map((p: { tasks: Array<{ id: string }> }) => p.tasks.map((t) => t.id))).toEqual([["designer", "data"], ["backend", "frontend"], ["qa"]]);
+    expect(json).toMatchObject({ length: 4, lowerBound: 4 });
+    expect(json.decisions.length).toBeGreaterThan(0);
+    expect(existsSync(join(repo, ".parallel"))).toBe(false);
+  });
+
+  it("uses the repository's own commands and agents for matching roles", () => {
+    const repo = makeRepo({
+      files: {
+        ".claude/commands/api.md": "---\ndescription: Build API endpoints\n---\nDo $ARGUMENTS\n",
+        ".claude/agents/reviewer.md": "---\nname: ui\ndescription: UI specialist\n---\nYou build UIs.\n",
+      },
+    });
+    writeFiles(repo, { "plan.yaml": small });
+    const r = runHelper(["plan", "plan.yaml", "--no-write"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("&& claude '/api Login API'");
+    expect(r.stdout).toContain("&& claude --agent 'ui' 'You are the UI session");
+  });
+
+  it("works from a copy of scripts/ with no node_modules anywhere", () => {
+    const copy = tempDir();
+    const { cpSync } = require("node:fs") as typeof import("node:fs");
+    cpSync(join(REPO_ROOT, "scripts"), join(copy, "scripts"), { recursive: true });
+    const repo = makeRepo();
+    const r = runHelper(["plan", EXAMPLE, "--no-write"], { cwd: repo, helper: join(copy, "scripts", "parallel.mjs") });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("## Phase 3: QA");
+    const schema = runHelper(["schema"], { cwd: repo, helper: join(copy, "scripts", "parallel.mjs") });
+    expect(JSON.parse(schema.stdout).properties.tasks.items.required).toEqual(["id", "title"]);
+  });
+
+  it("prints a JSON Schema that describes every key", () => {
+    const r = runHelper(["schema"], { cwd: tempDir() });
+    const schema = JSON.parse(r.stdout);
+    expect(schema.$schema).toContain("json-schema.org");
+    expect(schema.additionalProperties).toBe(false);
+    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "tasks"]);
+    for (const [key, value] of Object.entries(schema.properties.tasks.items.properties)) {
+      expect((value as { description?: string }).description, key).toBeTruthy();
+    }
+  });
+
+  it("refuses to run on Node older than 20, with exit 3", () => {
+    const preload = join(tempDir(), "old-node.mjs");
+    writeFileSync(preload, 'Object.defineProperty(process.versions, "node", { value: "18.19.0" });\nObject.defineProperty(process, "version", { value: "v18.19.0" });\n');
+    const { spawnSync } = require("node:child_process") as typeof import("node:child_process");
+    const plan = spawnSync(process.execPath, ["--import", preload, HELPER, "plan", EXAMPLE], { encoding: "utf8" });
+    expect(plan.status).toBe(3);
+    expect(plan.stderr).toContain("needs Node.js 20 or newer; this is Node.js v18.19.0");
+    const context = spawnSync(process.execPath, ["--import", preload, HELPER, "context"], { encoding: "utf8" });
+    expect(context.status).toBe(0);
+    expect(context.stdout).toContain("## Problems");
+  });
+});
+
+describe("claude-parallel context", () => {
+  const context = (cwd: string, env?: NodeJS.ProcessEnv) => {
+    const r = runHelper(["context"], { cwd, env });
+    expect(r.code).toBe(0);
+    return r.stdout;
+  };
+
+  it("describes the repository, its worktrees, plans and roles, and the helper's path", () => {
+    const repo = makeRepo({
+      name: "shop",
+      files: {
+        "README.md": "# shop\n",
+        ".claude/commands/designer.md": "---\ndescription: Design tokens and screens\n---\nDesign $ARGUMENTS\n",
+        ".claude/agents/qa.md": "---\nname: qa-bot\ndescription: Tests everything\n---\n",
+        ".claude/agents/broken.md": "---\nname: [unclosed\n---\n",
+      },
+    });
+    git(repo, "worktree", "add", "-q", "-b", "side", join(repo, "..", "shop-side"));
+    writeFiles(repo, {
+      ".parallel/add-login/plan.yaml": small,
+      ".parallel/broken/plan.yaml": "version: 1\nfeature: X\ntasks: []\n",
+      "dirty.txt": "new\n",
+    });
+    const out = context(repo);
+    expect(out).toContain("- Name: shop");
+    expect(out).toContain(`- Root: ${repo}`);
+    expect(out).toContain("- Current branch: main");
+    expect(out).toMatch(/- Working tree: 2 uncommitted changes/);
+    expect(out).toContain(`- ${join(repo, "..", "shop-side")} (side)`);
+    expect(out).toContain('- .parallel/add-login/plan.yaml: valid, "Add login", 2 tasks in 1 phases');
+    expect(out).toContain("- .parallel/broken/plan.yaml: invalid:");
+    expect(out).toContain("- designer: command /designer (.claude/commands/designer.md): Design tokens and screens");
+    expect(out).toContain("- qa-bot: agent qa-bot (.claude/agents/qa.md): Tests everything");
+    expect(out).toContain(`Absolute path: ${HELPER}`);
+    expect(out).toContain("## Plan format");
+    expect(out).not.toContain("## Problems");
+  });
+
+  it("explains a folder that is not a repository", () => {
+    const dir = tempDir();
+    const out = context(dir);
+    expect(out).toContain(`${dir} is not inside a git repository`);
+    expect(out).toContain("git init");
+    expect(out).toContain(`Absolute path: ${HELPER}`);
+  });
+
+  it("explains a repository with no commit yet", () => {
+    const out = context(makeRepo({ commit: false }));
+    expect(out).toContain("The repository has no commit yet");
+    expect(out).toContain("- Current branch: main");
+  });
+
+  it("explains a git older than 2.38 and a missing git", () => {
+    const bin = tempDir();
+    const realGit = require("node:child_process").execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    // A real git underneath that reports an old version.
+    writeFileSync(join(bin, "git"), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "git version 2.30.1"; exit 0; fi\nexec ${realGit} "$@"\n`);
+    chmodSync(join(bin, "git"), 0o755);
+    const repo = makeRepo();
+    expect(context(repo, { PATH: `${bin}:${process.env.PATH}` })).toContain("git 2.30.1 is too old: claude-parallel needs git 2.38 or newer");
+    expect(context(repo, { PATH: tempDir() })).toContain("git is not installed or cannot be run");
+  });
+});

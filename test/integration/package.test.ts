@@ -1,0 +1,82 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { readFileSync, readdirSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { join } from "node:path";
+import matter from "gray-matter";
+import { describe, expect, it } from "vitest";
+import { claudeAvailable, claudeBinary } from "../helpers/claude.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+describe("what users get", () => {
+  it("npm pack holds commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
+    const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+    const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
+    expect(files).toEqual(expect.arrayContaining(["commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
+    for (const f of files) expect(f).toMatch(/^(commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
+    expect(files).not.toContain("package-lock.json");
+  });
+
+  it("ships a bundle that imports nothing but Node's own modules", () => {
+    const builtins = new Set(builtinModules);
+    const dir = join(REPO_ROOT, "scripts");
+    const files = ["parallel.mjs", ...readdirSync(join(dir, "chunks")).map((f) => `chunks/${f}`)];
+    for (const file of files) {
+      const code = readFileSync(join(dir, file), "utf8");
+      const specifiers = [...code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"']+)["']/g)].map((m) => m[1]!);
+      for (const s of specifiers) {
+        const bare = s.replace(/^node:/, "");
+        expect(s.startsWith("./") || s.startsWith("../") || builtins.has(bare), `${file} imports ${s}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe("the /parallel command", () => {
+  const file = readFileSync(join(REPO_ROOT, "commands", "parallel.md"), "utf8");
+  const { data, content } = matter(file);
+
+  it("has the frontmatter Claude Code reads, with least-privilege tools", () => {
+    expect(data.name).toBe("parallel");
+    expect(data["argument-hint"]).toBe("[feature description]");
+    expect(typeof data.description).toBe("string");
+    const tools = String(data["allowed-tools"]).split(/,\s*(?![^()]*\))/);
+    expect(tools).toEqual([
+      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" *)',
+      "Bash(git status:*)",
+      "Bash(git log:*)",
+      "Bash(git diff:*)",
+      "Bash(git show:*)",
+      "Bash(git ls-files:*)",
+      "Bash(git worktree list:*)",
+      "Read",
+      "Write",
+      "Edit",
+      "Glob",
+      "Grep",
+    ]);
+  });
+
+  it("injects the context through one `!` call of the helper and never splices the arguments into a shell", () => {
+    const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
+    expect(bangs).toEqual(['!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" context`']);
+    expect(content).toContain("$ARGUMENTS");
+    for (const line of content.split("\n")) if (line.includes("$ARGUMENTS")) expect(line).not.toMatch(/!`/);
+  });
+});
+
+describe("the plugin", () => {
+  it.each([".", ".claude-plugin/plugin.json"])("claude plugin validate %s: no errors, no warnings", (target) => {
+    if (!claudeAvailable()) return;
+    const r = spawnSync(claudeBinary(), ["plugin", "validate", target], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, HOME: tempDir(), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    const output = r.stdout + r.stderr;
+    expect(r.status, output).toBe(0);
+    expect(output).toMatch(/✔ Validation passed\s*$/);
+    expect(output).not.toMatch(/warning|✘|⚠/i);
+  });
+});
