@@ -134,7 +134,7 @@ async function listPlans(root: string, branch: string | undefined): Promise<stri
     }
     try {
       const loaded = await readPlanFile(join(root, file), file);
-      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map() });
+      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
       lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases`);
     } catch (error) {

@@ -1,4 +1,4 @@
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve, sep } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { locateRepo } from "../git/run.js";
@@ -23,7 +23,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles });
+  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path) });
   const markdown = options.write || !options.json ? renderMarkdown(plan) : "";
   if (options.write) {
     const target = join(root, ".parallel", plan.slug, "PLAN.md");
@@ -32,6 +32,12 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   }
   io.stdout(options.json ? renderJson(plan) + "\n" : markdown);
   return ExitCode.ok;
+}
+
+/** `<folder>` when `path` is `<root>/.parallel/<folder>/<file>`. */
+export function planFolder(root: string, path: string): string | undefined {
+  const parts = relative(root, path).split(sep);
+  return parts.length === 3 && parts[0] === ".parallel" ? parts[1] : undefined;
 }
 
 export function planUsageError(): InputError {

@@ -1,7 +1,7 @@
 import { InputError } from "../errors.js";
 import { bottomLevels, dependencyGraph, graphFromEdges, reaches, type Edge } from "./graph.js";
 import type { LoadedPlan } from "./load.js";
-import { repoLabel, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree } from "./names.js";
+import { SLUG_MAX, SLUG_PATTERN, repoLabel, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree } from "./names.js";
 import { findOverlaps } from "./owns.js";
 import { criticalPath, lowerBound, schedulePhases } from "./schedule.js";
 
@@ -16,6 +16,8 @@ export interface RepoFacts {
   currentBranch?: string;
   /** Roles defined under `.claude/commands` and `.claude/agents`, by name. */
   roles: ReadonlyMap<string, RoleKind>;
+  /** `<folder>` when the plan file is `.parallel/<folder>/plan.yaml`: the feature's slug by default. */
+  planFolder?: string;
 }
 
 export interface PlannedTask {
@@ -79,7 +81,15 @@ export interface ExecutionPlan {
  */
 export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFacts): ExecutionPlan {
   const graph = dependencyGraph(plan, source);
-  const slug = plan.slug ?? slugify(plan.feature);
+  const folderSlug = facts.planFolder !== undefined && SLUG_PATTERN.test(facts.planFolder) && facts.planFolder.length <= SLUG_MAX ? facts.planFolder : undefined;
+  if (plan.slug !== undefined && folderSlug !== undefined && plan.slug !== folderSlug) {
+    throw new InputError({
+      where: `${source.locate(["slug"])} (slug)`,
+      message: `the plan is in .parallel/${folderSlug}/ but its slug is \`${plan.slug}\``,
+      fix: `a feature's files live in .parallel/<slug>/: write \`slug: ${folderSlug}\` or move the plan to .parallel/${plan.slug}/`,
+    });
+  }
+  const slug = plan.slug ?? folderSlug ?? slugify(plan.feature);
   const base = plan.base ?? facts.currentBranch;
   if (base === undefined) {
     throw new InputError({

@@ -31,7 +31,8 @@ tasks:
 `;
 
 export const SCHEMA_SUMMARY = `Plan file: YAML at .parallel/<slug>/plan.yaml.
-Top level: version: 1 (required), feature (required), slug, base (default: current branch),
+Top level: version: 1 (required), feature (required), slug (default: the plan's folder name
+under .parallel/, else derived from feature), base (default: current branch),
 integrationBranch (default feature/<slug>), worktreeRoot (default ..), maxParallel (default 4),
 verify (command run on the merged result at every sync), tasks (at least one).
 Each task: id ([a-z][a-z0-9-]*, at most 32, unique; required), title (required), agent (role,

@@ -88,7 +88,7 @@ export const PlanSchema = described(
           z.regex(SLUG_PATTERN, { message: "a slug is lowercase letters and digits separated by single '-'" }),
         ),
       ),
-      "Short name of the feature. Default: derived from feature.",
+      "Short name of the feature. Default: the plan's folder name in .parallel/<slug>/plan.yaml, else derived from feature.",
     ),
     base: described(z.optional(branchName("base")), "Branch the feature starts from and merges back into. Default: the current branch."),
     integrationBranch: described(z.optional(branchName("integrationBranch")), "Branch that collects the merged phases. Default: feature/<slug>."),

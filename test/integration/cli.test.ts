@@ -30,7 +30,7 @@ describe("claude-parallel plan", () => {
     writeFiles(repo, { ".parallel/x/plan.yaml": small, "sub/dir/.keep": "" });
     const r = runHelper(["plan", "../../.parallel/x/plan.yaml", "--json"], { cwd: join(repo, "sub/dir") });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ base: "develop", integrationBranch: "feature/add-login", slug: "add-login" });
+    expect(JSON.parse(r.stdout)).toMatchObject({ base: "develop", integrationBranch: "feature/x", slug: "x" });
   });
 
   it("prints JSON with phases and decisions", () => {
@@ -155,5 +155,25 @@ describe("claude-parallel context", () => {
     const repo = makeRepo();
     expect(context(repo, { PATH: `${bin}:${process.env.PATH}` })).toContain("git 2.30.1 is too old: claude-parallel needs git 2.38 or newer");
     expect(context(repo, { PATH: tempDir() })).toContain("git is not installed or cannot be run");
+  });
+});
+
+describe("the plan's folder", () => {
+  it("names the feature when the plan has no slug, so PLAN.md lands beside plan.yaml", () => {
+    const repo = makeRepo();
+    writeFiles(repo, { ".parallel/login/plan.yaml": small });
+    const r = runHelper(["plan", ".parallel/login/plan.yaml", "--json"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ slug: "login", integrationBranch: "feature/login" });
+    expect(existsSync(join(repo, ".parallel/login/PLAN.md"))).toBe(true);
+  });
+
+  it("refuses a slug that contradicts the folder", () => {
+    const repo = makeRepo();
+    writeFiles(repo, { ".parallel/login/plan.yaml": `slug: signin\n${small}` });
+    const r = runHelper(["plan", ".parallel/login/plan.yaml"], { cwd: repo });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("the plan is in .parallel/login/ but its slug is `signin`");
+    expect(existsSync(join(repo, ".parallel/login/PLAN.md"))).toBe(false);
   });
 });
