@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
-import { findRoles, roleMap, type Role } from "./roles.js";
+import { findRoles, type Role } from "./roles.js";
 import { readPlanFile } from "./plan/read.js";
 
 export interface ContextInput {

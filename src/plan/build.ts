@@ -138,8 +138,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
   // one with the longer remaining critical path first. Ordering by (level, plan order) is a total
   // order that every dependency already follows, so the added edges cannot make a cycle.
   const levels = bottomLevels(graph);
-  const rank = (i: number) => [-levels[i]!, i] as const;
-  const before = (a: number, b: number) => rank(a)[0] < rank(b)[0] || (rank(a)[0] === rank(b)[0] && a < b);
+  const before = (a: number, b: number) => (levels[a] !== levels[b] ? levels[a]! > levels[b]! : a < b);
   const overlaps = findOverlaps(plan.tasks.map((t, i) => ({ owner: i, patterns: [...t.owns, ...t.produces] })));
   const ordering: Edge[] = [];
   for (const o of overlaps.sort((x, y) => x.a - y.a || x.b - y.b)) {

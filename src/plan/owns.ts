@@ -148,7 +148,16 @@ function parseClass(p: string, i: number): { set: CharSet; end: number } | undef
   }
   if (j >= p.length) return undefined;
   // A class never matches '/', whatever it says.
-  return { set: negated ? { ranges: [...ranges, [SLASH, SLASH]], negated: true } : { ranges: ranges.filter(([lo, hi]) => !(lo <= SLASH && SLASH <= hi) || lo !== hi), negated: false }, end: j + 1 };
+  const set: CharSet = negated ? { ranges: [...ranges, [SLASH, SLASH]], negated: true } : { ranges: ranges.flatMap(withoutSlash), negated: false };
+  return { set, end: j + 1 };
+}
+
+function withoutSlash([lo, hi]: [number, number]): Array<[number, number]> {
+  if (hi < SLASH || lo > SLASH) return [[lo, hi]];
+  const parts: Array<[number, number]> = [];
+  if (lo < SLASH) parts.push([lo, SLASH - 1]);
+  if (hi > SLASH) parts.push([SLASH + 1, hi]);
+  return parts;
 }
 
 /** The NFA of one brace-free pattern, extended to cover everything below a folder it names. */

@@ -103,6 +103,17 @@ describe("dependencies", () => {
     expect(plan.decisions).toEqual([]);
   });
 
+  it("says why a task starts later than its dependencies allow", () => {
+    const plan = executionPlan({
+      maxParallel: 2,
+      tasks: ["a", "b", "c"].map((id, i) => ({ id, title: id.toUpperCase(), owns: [`${id}/`], estimate: 3 - i })),
+    });
+    expect(phaseIds(plan)).toEqual([["a", "b"], ["c"]]);
+    expect(plan.decisions).toEqual([
+      expect.objectContaining({ kind: "deferred", tasks: ["c"], message: expect.stringContaining("phase 1 already has 2 sessions (maxParallel)") }),
+    ]);
+  });
+
   it("says which tasks own nothing", () => {
     const plan = executionPlan({ tasks: [{ id: "a", title: "A" }] });
     expect(plan.decisions).toMatchObject([{ kind: "no-owns", tasks: ["a"] }]);

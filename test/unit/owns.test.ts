@@ -30,6 +30,7 @@ describe("owned path overlap", () => {
     ["src/?.ts", "src/ab.ts"],
     ["src/web/**", "src/server/**"],
     ["src/*.ts", "src/sub/a.ts"],
+    ["a[!-0]b", "a/b"],
   ])("%s and %s are disjoint", (a, b) => {
     expect(overlap(a, b)).toBeUndefined();
     expect(overlap(b, a)).toBeUndefined();

@@ -14,4 +14,4 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{k as a,l as b,m as c,n as d,o as e,p as f}from"./chunk-P6KCFEYR.mjs";import"./chunk-EIXJRSI4.mjs";export{c as PLAN_KEYS,b as PlanSchema,d as TASK_KEYS,a as TaskSchema,f as planJsonSchema,e as validatePlan};
+import{k as a,l as b,m as c,n as d,o as e,p as f}from"./chunk-G6STJ3J7.mjs";import"./chunk-EIXJRSI4.mjs";export{c as PLAN_KEYS,b as PlanSchema,d as TASK_KEYS,a as TaskSchema,f as planJsonSchema,e as validatePlan};
