@@ -14,22 +14,32 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a as s,b as p,c as d,e as u}from"./chunks/chunk-WP2S6GBQ.mjs";import"./chunks/chunk-EIXJRSI4.mjs";import{realpathSync as g}from"fs";import{resolve as v}from"path";import{fileURLToPath as x}from"url";import{parseArgs as y}from"util";var E="0.1.0",S=`claude-parallel: plan parallel Claude Code sessions in git worktrees
+import{a as f}from"./chunks/chunk-FB3X7XP3.mjs";import{b as c}from"./chunks/chunk-T7B3DFV4.mjs";import{a as o,b as m,c as h,d as g}from"./chunks/chunk-SS47PY6O.mjs";import"./chunks/chunk-ES5N43TC.mjs";import{parseArgs as E}from"util";var b="0.1.0",$=`claude-parallel: plan parallel Claude Code sessions in git worktrees
 
 Usage:
   claude-parallel plan <plan.yaml> [--json] [--no-write]
       Validate a plan, group its tasks into phases and print the execution plan.
       Also writes it to .parallel/<slug>/PLAN.md (not with --no-write).
+  claude-parallel start [plan-or-slug] [--phase N] [--launch print|tmux|headless]
+                        [--deps auto|none] [--dry-run] [--permission-mode M] [--model M]
+      Create the phase's branches and worktrees from the integration branch, write each
+      session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.
+  claude-parallel status [slug] [--json]
+      Where every session stands: commits, uncommitted changes, files changed outside the
+      task's owned paths, headless sessions, and predicted merge conflicts.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
 
-Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment.`,m=["plan","schema","context","help"];async function k(t,r){try{return await _(t,r)}catch(e){if(e instanceof p)return r.stderr(`claude-parallel: ${e.problems.length>1?`${e.problems.length} problems:
-`:""}${e.message}
-`),s.invalidInput;if(e instanceof d)return r.stderr(`claude-parallel: ${e.message}
-`),s.environment;let n=e;return r.stderr(`claude-parallel: internal error: ${(n==null?void 0:n.stack)??String(e)}
+Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,
+4 refused because of the repository's state (nothing was changed).`,w=["plan","start","status","schema","context","help"];async function k(r,e){try{return await v(r,e)}catch(t){if(t instanceof m)return e.stderr(`claude-parallel: ${t.problems.length>1?`${t.problems.length} problems:
+`:""}${t.message}
+`),o.invalidInput;if(t instanceof g)return e.stderr(`claude-parallel: nothing was changed:
+${t.message}
+`),o.refused;if(t instanceof h)return e.stderr(`claude-parallel: ${t.message}
+`),o.environment;let s=t;return e.stderr(`claude-parallel: internal error: ${(s==null?void 0:s.stack)??String(t)}
 This is a bug in claude-parallel; please report it with the command you ran.
-`),s.internal}}function c(t,r="run `claude-parallel --help` for usage"){return new p({where:"",message:t,fix:r})}async function _(t,r){let[e,...n]=t;if(e===void 0||e==="help"||e==="--help"||e==="-h")return r.stdout(S+`
-`),s.ok;if(e==="--version"||e==="-v")return r.stdout(`${E}
-`),s.ok;switch(e){case"plan":{let{values:o,positionals:i}=h(n,{json:{type:"boolean"},"no-write":{type:"boolean"}},1),{planCommand:l,planUsageError:a}=await import("./chunks/plan-WMEFOYDA.mjs");if(!i[0])throw a();return l({file:i[0],json:o.json===!0,write:o["no-write"]!==!0},r)}case"schema":{h(n,{},0);let{planJsonSchema:o}=await import("./chunks/schema-ZPUCJR5K.mjs");return r.stdout(JSON.stringify(o(),null,2)+`
-`),s.ok}case"context":{let{renderContext:o}=await import("./chunks/context-LTQUD63D.mjs");return r.stdout(await o({cwd:r.cwd,helperPath:$(),nodeVersion:process.version})),s.ok}default:throw c(`unknown command \`${e}\`${u(e,m)}`,`use one of: ${m.join(", ")}`)}}function h(t,r,e){var o;let n;try{n=y({args:t,options:r,allowPositionals:!0,strict:!0})}catch(i){let l=i.message,a=(o=/Unknown option '(-{1,2}[^']*)'/.exec(l))==null?void 0:o[1];throw c(a?`unknown option \`${a}\`${u(a.replace(/^-+/,""),Object.keys(r).map(f=>f))}`:l.split(".")[0])}if(n.positionals.length>e)throw c(`unexpected argument \`${n.positionals[e]}\``);return n}function $(){let t=process.argv[1]?v(process.argv[1]):x(import.meta.url);try{return g(t)}catch{return t}}async function w(){let t=await k(process.argv.slice(2),{cwd:process.cwd(),stdout:r=>process.stdout.write(r),stderr:r=>process.stderr.write(r)});process.exitCode=t}w();
+`),o.internal}}function p(r,e="run `claude-parallel --help` for usage"){return new m({where:"",message:r,fix:e})}async function v(r,e){let[t,...s]=r;if(t===void 0||t==="help"||t==="--help"||t==="-h")return e.stdout($+`
+`),o.ok;if(t==="--version"||t==="-v")return e.stdout(`${b}
+`),o.ok;switch(t){case"plan":{let{values:n,positionals:a}=d(s,{json:{type:"boolean"},"no-write":{type:"boolean"}},1),{planCommand:i,planUsageError:l}=await import("./chunks/plan-DZNOMAVH.mjs");if(!a[0])throw l();return i({file:a[0],json:n.json===!0,write:n["no-write"]!==!0},e)}case"schema":{d(s,{},0);let{planJsonSchema:n}=await import("./chunks/schema-Y7HWFZML.mjs");return e.stdout(JSON.stringify(n(),null,2)+`
+`),o.ok}case"start":{let{values:n,positionals:a}=d(s,{phase:{type:"string"},launch:{type:"string"},deps:{type:"string"},"dry-run":{type:"boolean"},"permission-mode":{type:"string"},model:{type:"string"}},1),i=y("--launch",n.launch??"print",["print","tmux","headless"]),l=y("--deps",n.deps??"auto",["auto","none"]),{startCommand:u}=await import("./chunks/start-LZESC2QJ.mjs");return u({target:a[0],phase:n.phase===void 0?void 0:S(n.phase),launch:i,deps:l,dryRun:n["dry-run"]===!0,permissionMode:n["permission-mode"],model:n.model},e)}case"status":{let{values:n,positionals:a}=d(s,{json:{type:"boolean"}},1),{statusCommand:i}=await import("./chunks/status-5NBQWEIP.mjs");return i({slug:a[0],json:n.json===!0},e)}case"_supervise":{let{supervise:n}=await import("./chunks/headless-ZLWEH2PB.mjs");return await n(s[0]),o.ok}case"context":{let{renderContext:n}=await import("./chunks/context-U36EDD3R.mjs");return e.stdout(await n({cwd:e.cwd,helperPath:f(),nodeVersion:process.version})),o.ok}default:throw p(`unknown command \`${t}\`${c(t,w)}`,`use one of: ${w.join(", ")}`)}}function y(r,e,t){if(t.includes(e))return e;throw p(`${r} must be one of ${t.join(", ")}, not \`${e}\`${c(e,t)}`)}function S(r){if(!/^[1-9][0-9]{0,3}$/.test(r))throw p(`--phase takes a phase number (1, 2, ...), not \`${r}\``);return Number(r)}function d(r,e,t){var n;let s;try{s=E({args:r,options:e,allowPositionals:!0,strict:!0})}catch(a){let i=a.message,l=(n=/Unknown option '(-{1,2}[^']*)'/.exec(i))==null?void 0:n[1];throw p(l?`unknown option \`${l}\`${c(l.replace(/^-+/,""),Object.keys(e).map(u=>u))}`:i.split(".")[0])}if(s.positionals.length>t)throw p(`unexpected argument \`${s.positionals[t]}\``);return s}async function x(){process.stdout.on("error",e=>{throw e.code==="EPIPE"&&process.exit(process.exitCode??0),e});let r=await k(process.argv.slice(2),{cwd:process.cwd(),stdout:e=>process.stdout.write(e),stderr:e=>process.stderr.write(e)});process.exitCode=r}x();

@@ -1,8 +1,6 @@
-import { realpathSync } from "node:fs";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { EnvironmentError, ExitCode, InputError } from "./errors.js";
+import { EnvironmentError, ExitCode, InputError, RefusedError } from "./errors.js";
+import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
 
 // Each command's code is imported when that command runs, so a start parses only what it uses.
@@ -22,13 +20,21 @@ Usage:
   claude-parallel plan <plan.yaml> [--json] [--no-write]
       Validate a plan, group its tasks into phases and print the execution plan.
       Also writes it to .parallel/<slug>/PLAN.md (not with --no-write).
+  claude-parallel start [plan-or-slug] [--phase N] [--launch print|tmux|headless]
+                        [--deps auto|none] [--dry-run] [--permission-mode M] [--model M]
+      Create the phase's branches and worktrees from the integration branch, write each
+      session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.
+  claude-parallel status [slug] [--json]
+      Where every session stands: commits, uncommitted changes, files changed outside the
+      task's owned paths, headless sessions, and predicted merge conflicts.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
 
-Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment.`;
+Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,
+4 refused because of the repository's state (nothing was changed).`;
 
-const COMMANDS = ["plan", "schema", "context", "help"];
+const COMMANDS = ["plan", "start", "status", "schema", "context", "help"];
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -37,6 +43,10 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
     if (error instanceof InputError) {
       io.stderr(`claude-parallel: ${error.problems.length > 1 ? `${error.problems.length} problems:\n` : ""}${error.message}\n`);
       return ExitCode.invalidInput;
+    }
+    if (error instanceof RefusedError) {
+      io.stderr(`claude-parallel: nothing was changed:\n${error.message}\n`);
+      return ExitCode.refused;
     }
     if (error instanceof EnvironmentError) {
       io.stderr(`claude-parallel: ${error.message}\n`);
@@ -75,6 +85,46 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       io.stdout(JSON.stringify(planJsonSchema(), null, 2) + "\n");
       return ExitCode.ok;
     }
+    case "start": {
+      const { values, positionals } = parse(
+        rest,
+        {
+          phase: { type: "string" },
+          launch: { type: "string" },
+          deps: { type: "string" },
+          "dry-run": { type: "boolean" },
+          "permission-mode": { type: "string" },
+          model: { type: "string" },
+        },
+        1,
+      );
+      const launch = oneOf("--launch", values.launch ?? "print", ["print", "tmux", "headless"] as const);
+      const deps = oneOf("--deps", values.deps ?? "auto", ["auto", "none"] as const);
+      const { startCommand } = await import("./commands/start.js");
+      return startCommand(
+        {
+          target: positionals[0],
+          phase: values.phase === undefined ? undefined : phaseNumber(values.phase),
+          launch,
+          deps,
+          dryRun: values["dry-run"] === true,
+          permissionMode: values["permission-mode"],
+          model: values.model,
+        },
+        io,
+      );
+    }
+    case "status": {
+      const { values, positionals } = parse(rest, { json: { type: "boolean" } }, 1);
+      const { statusCommand } = await import("./commands/status.js");
+      return statusCommand({ slug: positionals[0], json: values.json === true }, io);
+    }
+    case "_supervise": {
+      // Internal: the detached process behind `start --launch headless`.
+      const { supervise } = await import("./start/headless.js");
+      await supervise(rest[0]!);
+      return ExitCode.ok;
+    }
     case "context": {
       // Never fails: its output is spliced into /parallel by a `!` line.
       const { renderContext } = await import("./context.js");
@@ -84,6 +134,16 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
     default:
       throw usageError(`unknown command \`${command}\`${didYouMean(command, COMMANDS)}`, `use one of: ${COMMANDS.join(", ")}`);
   }
+}
+
+function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw usageError(`${option} must be one of ${allowed.join(", ")}, not \`${value}\`${didYouMean(value, allowed)}`);
+}
+
+function phaseNumber(value: string): number {
+  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw usageError(`--phase takes a phase number (1, 2, ...), not \`${value}\``);
+  return Number(value);
 }
 
 type OptionSpec = Record<string, { type: "boolean" | "string" }>;
@@ -106,17 +166,12 @@ function parse<T extends OptionSpec>(args: string[], options: T, positionals: nu
   return parsed;
 }
 
-/** The absolute path of the running helper script, as Claude should call it. */
-function helperPath(): string {
-  const self = process.argv[1] ? resolve(process.argv[1]) : fileURLToPath(import.meta.url);
-  try {
-    return realpathSync(self);
-  } catch {
-    return self;
-  }
-}
-
 export async function main(): Promise<void> {
+  // A reader that stops early (`| head`) closes the pipe: stop quietly, like other CLI tools.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const code = await run(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(t),

@@ -7,6 +7,8 @@ export const ExitCode = {
   invalidInput: 2,
   /** The machine is not fit: git or Node missing or too old, not a repository. */
   environment: 3,
+  /** The repository's state stands in the way (a path or branch exists, a phase is not synced...): nothing was changed. */
+  refused: 4,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -42,4 +44,12 @@ export class EnvironmentError extends Error {
 export function formatProblem(p: Problem): string {
   const head = p.where ? `${p.where}: ${p.message}` : p.message;
   return p.fix ? `${head}\n  fix: ${p.fix}` : head;
+}
+
+/** Something in the repository stands in the way; names each obstacle and its fix. Nothing was changed. */
+export class RefusedError extends Error {
+  constructor(readonly refusals: Array<{ task?: string; message: string; fix: string }>) {
+    super(refusals.map((r) => `${r.task ? `task ${r.task}: ` : ""}${r.message}\n  fix: ${r.fix}`).join("\n"));
+    this.name = "RefusedError";
+  }
 }

@@ -329,6 +329,24 @@ export function overlapWitness(a: OwnedPattern, b: OwnedPattern): string | undef
   return undefined;
 }
 
+/** Whether `path` (a file path relative to the repository root) is covered by the owned pattern. */
+export function covers(pattern: OwnedPattern, path: string): boolean {
+  const target = normalizeOwnedPath(path);
+  return pattern.alternatives.some((alt) => accepts(nfaOf(alt), target));
+}
+
+function accepts(nfa: Nfa, text: string): boolean {
+  let states = closure(nfa, [nfa.start]);
+  for (const ch of text) {
+    const code = ch.codePointAt(0)!;
+    const next: number[] = [];
+    for (const s of states) for (const e of nfa.edges[s]!) if (contains(e.on, code)) next.push(e.to);
+    if (next.length === 0) return false;
+    states = closure(nfa, next);
+  }
+  return states.some((s) => nfa.accepting.has(s));
+}
+
 export interface Overlap<T> {
   a: T;
   b: T;

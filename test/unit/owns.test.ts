@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { braceAlternatives, findOverlaps, ownedPathProblem, ownedPattern, overlapWitness } from "../../src/plan/owns.js";
+import { braceAlternatives, covers, findOverlaps, ownedPathProblem, ownedPattern, overlapWitness } from "../../src/plan/owns.js";
 
 const overlap = (a: string, b: string) => overlapWitness(ownedPattern(a), ownedPattern(b));
 
@@ -76,5 +76,19 @@ describe("owned path overlap", () => {
     ["a\nb", /line break/],
   ])("rejects %j", (raw, message) => {
     expect(ownedPathProblem(raw)).toMatch(message);
+  });
+});
+
+describe("covers", () => {
+  it.each([
+    ["src/auth/", "src/auth/login.ts", true],
+    ["src/auth", "src/authx.ts", false],
+    ["src/**/*.ts", "src/a/b.ts", true],
+    ["src/**/*.ts", "src/a/b.css", false],
+    ["*.md", "README.md", true],
+    ["*.md", "docs/x.md", false],
+    ["{a,b}/x", "b/x/y", true],
+  ])("%s covers %s: %s", (pattern, path, expected) => {
+    expect(covers(ownedPattern(pattern), path)).toBe(expected);
   });
 });

@@ -1,0 +1,40 @@
+import { ExitCode } from "../errors.js";
+import { listWorktrees, openRepo } from "../git/repo.js";
+import { resolveFeature } from "../start/feature.js";
+import { startedFeatures } from "../state/store.js";
+import { gatherStatus, type FeatureStatus } from "../status/gather.js";
+import { renderStatus } from "../status/render.js";
+import type { Io } from "../cli.js";
+
+/**
+ * `claude-parallel status [slug] [--json]`. Without a slug it reports every started feature and
+ * never fails: /parallel-status calls it from a `!` line, where a failure would abort the command.
+ */
+export async function statusCommand(options: { slug?: string; json: boolean }, io: Io): Promise<ExitCode> {
+  if (options.slug !== undefined) {
+    const report = await statusOf(options.slug, io.cwd);
+    io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderStatus(report));
+    return ExitCode.ok;
+  }
+  try {
+    const repo = await openRepo(io.cwd);
+    const slugs = await startedFeatures(repo.commonDir);
+    if (slugs.length === 0) {
+      io.stdout(options.json ? "[]\n" : "No feature has started in this repository yet: plan one with /parallel, then `claude-parallel start`.\n");
+      return ExitCode.ok;
+    }
+    const reports: FeatureStatus[] = [];
+    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd));
+    io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderStatus).join("\n"));
+  } catch (error) {
+    io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
+  }
+  return ExitCode.ok;
+}
+
+async function statusOf(slug: string, cwd: string): Promise<FeatureStatus> {
+  const repo = await openRepo(cwd);
+  const worktrees = await listWorktrees(repo.root);
+  const feature = await resolveFeature(slug, repo, worktrees[0]?.path ?? repo.root, cwd);
+  return gatherStatus(repo, feature);
+}

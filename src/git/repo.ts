@@ -1,0 +1,67 @@
+import { resolve } from "node:path";
+import { EnvironmentError } from "../errors.js";
+import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./run.js";
+
+/** A repository we may work in: it exists, has a commit, and its git is recent enough. */
+export interface Repo {
+  /** Root of the worktree the command runs in (the user's checkout). */
+  root: string;
+  /** The git directory shared by all worktrees: where the feature state lives. */
+  commonDir: string;
+  branch?: string;
+}
+
+export async function openRepo(cwd: string): Promise<Repo> {
+  const version = await gitVersion(cwd);
+  if (!version) throw new EnvironmentError("git is not installed or cannot be run", "install git 2.38 or newer");
+  if (!gitIsRecentEnough(version)) {
+    throw new EnvironmentError(`git ${version.text} is too old`, `install git ${MIN_GIT.join(".")} or newer (claude-parallel uses \`git merge-tree --write-tree\`)`);
+  }
+  const where = await locateRepo(cwd);
+  if (!where) throw new EnvironmentError(`${cwd} is not inside a git repository`, "run claude-parallel inside your project's repository");
+  const [head, common] = await Promise.all([
+    git(["rev-parse", "--verify", "--quiet", "HEAD"], where.root),
+    git(["rev-parse", "--git-common-dir"], where.root),
+  ]);
+  if (head.exitCode !== 0) throw new EnvironmentError("the repository has no commit yet", "make a first commit: worktrees start from a commit");
+  return { root: where.root, commonDir: resolve(where.root, common.stdout), branch: where.branch };
+}
+
+/** Runs git and returns its output, or throws with git's own message. */
+export async function gitOk(args: string[], cwd: string): Promise<string> {
+  const r = await git(args, cwd);
+  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** The commit a ref points at, or undefined when it does not exist. */
+export async function commitOf(ref: string, cwd: string): Promise<string | undefined> {
+  const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], cwd);
+  return r.exitCode === 0 ? r.stdout : undefined;
+}
+
+export async function isAncestor(ancestor: string, descendant: string, cwd: string): Promise<boolean> {
+  return (await git(["merge-base", "--is-ancestor", ancestor, descendant], cwd)).exitCode === 0;
+}
+
+export interface WorktreeEntry {
+  path: string;
+  head?: string;
+  /** Short branch name, when a branch is checked out. */
+  branch?: string;
+  bare: boolean;
+}
+
+export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
+  const out = await gitOk(["worktree", "list", "--porcelain", "-z"], cwd);
+  const entries: WorktreeEntry[] = [];
+  for (const field of out.split("\0")) {
+    if (field.startsWith("worktree ")) entries.push({ path: field.slice(9), bare: false });
+    const current = entries[entries.length - 1];
+    if (!current) continue;
+    if (field.startsWith("HEAD ")) current.head = field.slice(5);
+    else if (field.startsWith("branch refs/heads/")) current.branch = field.slice("branch refs/heads/".length);
+    else if (field === "bare") current.bare = true;
+  }
+  return entries;
+}

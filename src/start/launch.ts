@@ -1,0 +1,86 @@
+import { delimiter, join } from "node:path";
+import { access, constants } from "node:fs/promises";
+import { EnvironmentError } from "../errors.js";
+import { sh } from "../render/shell.js";
+import { BRIEF_FILE } from "./session-files.js";
+
+export type LaunchMode = "print" | "tmux" | "headless";
+export const LAUNCH_MODES: readonly LaunchMode[] = ["print", "tmux", "headless"];
+
+export interface Session {
+  taskId: string;
+  role: string;
+  label: string;
+  branch: string;
+  /** Absolute path. */
+  worktree: string;
+  brief: string;
+  /** Arguments for `claude` before the brief: `--agent <name>`, or none. */
+  claudeArgs: string[];
+  /** The first prompt: the brief, or `/<command> <task>` for a repository command. */
+  firstPrompt: string;
+}
+
+/** The program on PATH, or undefined. */
+export async function which(program: string, path = process.env.PATH ?? ""): Promise<string | undefined> {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, program);
+    try {
+      await access(candidate, constants.X_OK);
+      return candidate;
+    } catch {}
+  }
+  return undefined;
+}
+
+/** What to run for each session, by hand: `cd` into the worktree, start claude with the brief. */
+export function printInstructions(sessions: Session[]): string {
+  const out: string[] = [];
+  for (const s of sessions) {
+    out.push(`Session ${s.label}: ${s.role} (${s.branch})`);
+    const prompt = s.firstPrompt === s.brief ? `"$(cat ${BRIEF_FILE})"` : sh`${s.firstPrompt}`;
+    out.push(`  ${sh`cd -- ${s.worktree}`} && claude ${s.claudeArgs.map((a) => sh`${a}`).join(" ")}${s.claudeArgs.length ? " " : ""}${prompt}`);
+    out.push("");
+  }
+  return out.join("\n");
+}
+
+export function tmuxSessionName(slug: string): string {
+  return `parallel-${slug}`;
+}
+
+/**
+ * One tmux session per feature, a window per task running interactive claude in its worktree.
+ * Arguments go to tmux as an argv (tmux runs them without a shell), so no text is interpreted.
+ * Windows that already exist are left alone.
+ */
+export async function launchTmux(slug: string, sessions: Session[], log: (line: string) => void): Promise<void> {
+  if (!(await which("tmux"))) throw new EnvironmentError("tmux is not installed", "install tmux (apt-get install tmux, brew install tmux) or use --launch print");
+  const claude = await which("claude");
+  if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code, or use --launch print");
+  const { execa } = await import("execa");
+  const name = tmuxSessionName(slug);
+  const has = await execa("tmux", ["has-session", "-t", `=${name}`], { reject: false });
+  const existing = new Set<string>();
+  if (has.exitCode === 0) {
+    const windows = await execa("tmux", ["list-windows", "-t", `=${name}`, "-F", "#{window_name}"], { reject: false });
+    for (const w of String(windows.stdout).split("\n")) existing.add(w);
+  }
+  let created = has.exitCode === 0;
+  for (const s of sessions) {
+    if (existing.has(s.taskId)) {
+      log(`tmux window ${name}:${s.taskId} is already there`);
+      continue;
+    }
+    const command = [claude, ...s.claudeArgs, s.firstPrompt];
+    const args = created
+      ? ["new-window", "-d", "-t", `=${name}:`, "-n", s.taskId, "-c", s.worktree, "--", ...command]
+      : ["new-session", "-d", "-s", name, "-n", s.taskId, "-c", s.worktree, "--", ...command];
+    const r = await execa("tmux", args, { reject: false });
+    if (r.exitCode !== 0) throw new Error(`tmux ${args[0]} failed: ${String(r.stderr).trim()}`);
+    created = true;
+    log(`tmux window ${name}:${s.taskId} runs claude in ${s.worktree}`);
+  }
+  log(`Attach with: tmux attach -t ${name}`);
+}

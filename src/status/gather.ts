@@ -1,0 +1,133 @@
+import { stat } from "node:fs/promises";
+import { git } from "../git/run.js";
+import { commitOf, type Repo } from "../git/repo.js";
+import { previewMerge } from "../git/merge-tree.js";
+import type { PlannedTask } from "../plan/build.js";
+import { covers, ownedPattern } from "../plan/owns.js";
+import { processAlive, readSessionRecord } from "../start/headless.js";
+import type { Feature } from "../start/feature.js";
+
+export type SessionState = { kind: "not-launched" } | { kind: "running"; pid: number } | { kind: "exited"; exitCode: number | null };
+
+export interface TaskStatus {
+  id: string;
+  role: string;
+  branch: string;
+  worktree?: string;
+  /** Commits on the branch that the integration branch does not have. */
+  ahead: number;
+  /** Paths with uncommitted changes in the worktree (untracked files included, ignored ones not). */
+  uncommitted: string[];
+  lastCommit?: { sha: string; subject: string; when: string };
+  /** Files the task changed that none of its owned paths covers. */
+  outsideOwns: string[];
+  worktreeMissing: boolean;
+  branchMissing: boolean;
+  session: SessionState;
+}
+
+export interface Conflict {
+  /** The task that merges first (the earlier in merge order). */
+  a: string;
+  aBranch: string;
+  /** A task id, or "integration" for the integration branch. */
+  b: string;
+  files: string[];
+}
+
+export interface PhaseStatus {
+  index: number;
+  state: "synced" | "started" | "not started";
+  tasks: TaskStatus[];
+  conflicts: Conflict[];
+}
+
+export interface FeatureStatus {
+  slug: string;
+  feature: string;
+  base: string;
+  integrationBranch: string;
+  phases: PhaseStatus[];
+}
+
+const nul = (s: string) => s.split("\0").filter(Boolean);
+
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, worktree: string | undefined): Promise<TaskStatus> {
+  const cwd = repo.root;
+  const integration = feature.plan.integrationBranch;
+  const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
+  const worktreeExists = worktree !== undefined && (await stat(worktree).then(() => true, () => false));
+  const status: TaskStatus = {
+    id: task.id,
+    role: task.role,
+    branch: task.branch,
+    worktree,
+    ahead: 0,
+    uncommitted: [],
+    outsideOwns: [],
+    worktreeMissing: !worktreeExists,
+    branchMissing: tip === undefined,
+    session: { kind: "not-launched" },
+  };
+  const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
+  if (record?.pid !== undefined) {
+    status.session = record.exitCode !== undefined ? { kind: "exited", exitCode: record.exitCode } : processAlive(record.pid) ? { kind: "running", pid: record.pid } : { kind: "exited", exitCode: null };
+  }
+  const changed = new Set<string>();
+  if (tip !== undefined) {
+    const [ahead, last, diff] = await Promise.all([
+      git(["rev-list", "--count", `refs/heads/${integration}..${tip}`], cwd),
+      git(["log", "-1", "--format=%h%x00%s%x00%cr", tip], cwd),
+      git(["diff", "--name-only", "-z", `refs/heads/${integration}...${tip}`], cwd),
+    ]);
+    status.ahead = Number(ahead.stdout) || 0;
+    if (status.ahead > 0) {
+      const [sha, subject, when] = last.stdout.split("\0");
+      status.lastCommit = { sha: sha!, subject: subject!, when: when! };
+    }
+    for (const f of nul(diff.stdout)) changed.add(f);
+  }
+  if (worktreeExists) {
+    const porcelain = await git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], worktree!);
+    const entries = nul(porcelain.stdout);
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      const path = entry.slice(3);
+      status.uncommitted.push(path);
+      changed.add(path);
+      if (entry[0] === "R" || entry[0] === "C") i++; // the rename's source follows
+    }
+  }
+  const owned = [...task.owns, ...task.produces].map(ownedPattern);
+  if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
+  return status;
+}
+
+/** Where every session of the feature stands. Reads only: no checkout or ref is touched. */
+export async function gatherStatus(repo: Repo, feature: Feature): Promise<FeatureStatus> {
+  const phases: PhaseStatus[] = [];
+  for (const phase of feature.plan.phases) {
+    const recorded = feature.state?.phases[String(phase.index)];
+    const state = recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
+    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree))) : phase.tasks.map((t) => idle(t));
+    const conflicts: Conflict[] = [];
+    if (state === "started") {
+      const live = tasks.filter((t) => t.ahead > 0);
+      for (let i = 0; i < live.length; i++) {
+        const a = live[i]!;
+        const vsIntegration = await previewMerge(repo.root, `refs/heads/${feature.plan.integrationBranch}`, `refs/heads/${a.branch}`);
+        if (vsIntegration.conflicts.length) conflicts.push({ a: a.id, aBranch: a.branch, b: "integration", files: vsIntegration.conflicts });
+        for (const b of live.slice(i + 1)) {
+          const preview = await previewMerge(repo.root, `refs/heads/${a.branch}`, `refs/heads/${b.branch}`);
+          if (preview.conflicts.length) conflicts.push({ a: a.id, aBranch: a.branch, b: b.id, files: preview.conflicts });
+        }
+      }
+    }
+    phases.push({ index: phase.index, state, tasks, conflicts });
+  }
+  return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
+}
+
+function idle(task: PlannedTask): TaskStatus {
+  return { id: task.id, role: task.role, branch: task.branch, ahead: 0, uncommitted: [], outsideOwns: [], worktreeMissing: false, branchMissing: false, session: { kind: "not-launched" } };
+}

@@ -1,0 +1,55 @@
+import { code, oneLine } from "../render/markdown-text.js";
+import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
+
+export function renderStatus(s: FeatureStatus): string {
+  const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
+  for (const phase of s.phases) out.push(...renderPhase(phase));
+  return out.join("\n");
+}
+
+function renderPhase(p: PhaseStatus): string[] {
+  const roles = p.tasks.map((t) => t.role).join(", ");
+  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
+  const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
+  out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Headless |", "| --- | --- | --- | --- | --- | --- | --- |");
+  for (const t of p.tasks) out.push(row(t));
+  out.push("");
+  const problems = p.tasks.flatMap(problemsOf);
+  if (p.conflicts.length === 0) out.push("Predicted conflicts: none.");
+  else {
+    out.push("Predicted conflicts:");
+    for (const c of p.conflicts) {
+      const files = c.files.map(code).join(", ");
+      out.push(
+        c.b === "integration"
+          ? `- ${c.a} and the integration branch both change ${files}: in ${c.a}'s worktree, merge the integration branch and resolve.`
+          : `- ${c.a} and ${c.b} both change ${files}: ${c.a} merges first, so in ${c.b}'s worktree run ${code(`git merge ${c.aBranch}`)}, resolve, and commit before the sync.`,
+      );
+    }
+  }
+  if (problems.length) out.push("", "Before the sync:", ...problems.map((x) => `- ${x}`));
+  out.push("");
+  return out;
+}
+
+function row(t: TaskStatus): string {
+  const cells = [
+    `${t.id} (${t.role})`,
+    code(t.branch),
+    t.branchMissing ? "branch missing" : `${t.ahead} ahead`,
+    t.worktreeMissing ? "no worktree" : t.uncommitted.length ? `${t.uncommitted.length} ${t.uncommitted.length === 1 ? "file" : "files"}` : "clean",
+    t.lastCommit ? `${t.lastCommit.sha} ${oneLine(t.lastCommit.subject)} (${t.lastCommit.when})` : "none yet",
+    t.outsideOwns.length ? t.outsideOwns.map(code).join(", ") : "none",
+    t.session.kind === "running" ? `running (pid ${t.session.pid})` : t.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : "-",
+  ];
+  return `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+}
+
+function problemsOf(t: TaskStatus): string[] {
+  const list: string[] = [];
+  if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
+  if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
+  if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
+  if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
+  return list;
+}
