@@ -97,12 +97,14 @@ export async function supervise(jobFile: string): Promise<void> {
     const out = await open(logPath, "a");
     const err = await open(join(dir, `${s.taskId}.stderr`), "a");
     const child = spawn(job.claude, s.args, { cwd: s.worktree, stdio: ["ignore", out.fd, err.fd] });
-    const record: SessionRecord = { pid: child.pid, startedAt: new Date().toISOString(), log: logPath };
-    await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify(record) + "\n");
-    const exitCode = await new Promise<number | null>((resolve) => {
+    // Listen before any await, or a quick session's exit goes unseen.
+    const exited = new Promise<number | null>((resolve) => {
       child.once("error", () => resolve(127));
       child.once("exit", (code) => resolve(code));
     });
+    const record: SessionRecord = { pid: child.pid, startedAt: new Date().toISOString(), log: logPath };
+    await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify(record) + "\n");
+    const exitCode = await exited;
     await Promise.all([out.close(), err.close()]);
     await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n");
   };

@@ -1,0 +1,97 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { afterAll, describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { makeRepo } from "../helpers/git.js";
+import { fakeClaude } from "../helpers/fake-claude.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const require = createRequire(import.meta.url);
+const EXAMPLE = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
+const exampleRepo = (name: string) => makeRepo({ name, files: { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE } });
+
+function hasTmux(): boolean {
+  const found = spawnSync("tmux", ["-V"]).status === 0;
+  if (!found && process.env.CI === "true") throw new Error("tmux is missing: .ci/run installs it with apt-get");
+  return found;
+}
+
+const tmuxSockets: string[] = [];
+afterAll(() => {
+  for (const socket of tmuxSockets) spawnSync("tmux", ["-S", socket, "kill-server"]);
+});
+
+describe("--launch tmux", () => {
+  it("opens one tmux session with a window per task, running claude with the brief in its worktree", async () => {
+    if (!hasTmux()) return;
+    const repo = exampleRepo("tmuxapp");
+    const claude = fakeClaude({ sleepSeconds: 30 });
+    // A private tmux server, so the test never touches the user's sessions.
+    const socket = join(tempDir(), "tmux.sock");
+    tmuxSockets.push(socket);
+    const bin = tempDir();
+    require("node:fs").writeFileSync(join(bin, "tmux"), `#!/bin/sh\nexec ${spawnSync("sh", ["-c", "command -v tmux"], { encoding: "utf8" }).stdout.trim()} -S '${socket}' "$@"\n`, { mode: 0o755 });
+    const env = { PATH: `${bin}:${claude.bin}:${process.env.PATH}` };
+    const r = runHelper(["start", "--launch", "tmux"], { cwd: repo, env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Attach with: tmux attach -t parallel-auth");
+    const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{window_name} #{pane_current_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
+    expect(windows).toEqual([`data ${join(repo, "..", "tmuxapp-auth-data")}`, `designer ${join(repo, "..", "tmuxapp-auth-designer")}`]);
+    for (let i = 0; i < 50 && claude.calls().length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+    const calls = claude.calls().sort((a, b) => a.cwd.localeCompare(b.cwd));
+    expect(calls.map((c) => c.cwd)).toEqual([join(repo, "..", "tmuxapp-auth-data"), join(repo, "..", "tmuxapp-auth-designer")]);
+    expect(calls[0]!.args).toEqual([readFileSync(join(repo, "..", "tmuxapp-auth-data", ".claude-parallel/brief.md"), "utf8").trimEnd()]);
+    // Again: the windows exist, nothing is added.
+    const again = runHelper(["start", "--launch", "tmux"], { cwd: repo, env });
+    expect(again.stdout).toContain("tmux window parallel-auth:data is already there");
+  });
+
+  it("says clearly when tmux is missing", () => {
+    const repo = exampleRepo("notmux");
+    const claude = fakeClaude();
+    const gitDir = spawnSync("sh", ["-c", "dirname \"$(command -v git)\""], { encoding: "utf8" }).stdout.trim();
+    const bin = tempDir();
+    require("node:fs").symlinkSync(join(gitDir, "git"), join(bin, "git"));
+    const r = runHelper(["start", "--launch", "tmux"], { cwd: repo, env: { PATH: `${bin}:${claude.bin}` } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("tmux is not installed");
+  });
+});
+
+describe("--launch headless", () => {
+  it("runs claude -p per task in the background, recording pid, log and exit code", async () => {
+    const repo = exampleRepo("headless");
+    const claude = fakeClaude();
+    const env = { PATH: `${claude.bin}:${process.env.PATH}` };
+    const r = runHelper(["start", "--launch", "headless", "--model", "test-model", "--permission-mode", "acceptEdits"], { cwd: repo, env });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Headless: 2 sessions started in the background (at most 4 at once");
+    const records = () => ["designer", "data"].map((id) => JSON.parse(readFileSync(join(repo, ".git/parallel/auth/sessions", `${id}.json`), "utf8")));
+    for (let i = 0; i < 100 && !records().every((x) => x.exitCode !== undefined); i++) await new Promise((res) => setTimeout(res, 100));
+    for (const record of records()) expect(record).toMatchObject({ exitCode: 0, pid: expect.any(Number), log: expect.stringContaining(".jsonl") });
+    const call = claude.calls().find((c) => c.cwd.endsWith("headless-auth-data"))!;
+    expect(call.args.slice(0, 1)).toEqual(["-p"]);
+    expect(call.args[1]).toContain("You are the Data session");
+    expect(call.args.slice(2)).toEqual(["--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits", "--model", "test-model"]);
+    const status = JSON.parse(runHelper(["status", "auth", "--json"], { cwd: repo }).stdout);
+    expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([{ kind: "exited", exitCode: 0 }, { kind: "exited", exitCode: 0 }]);
+    // Finished sessions are not started again.
+    const again = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
+    expect(again.stdout).toContain("designer: already finished");
+  });
+
+  it("says clearly when claude is missing", () => {
+    const repo = exampleRepo("noclaude");
+    const gitDir = spawnSync("sh", ["-c", "dirname \"$(command -v git)\""], { encoding: "utf8" }).stdout.trim();
+    const bin = tempDir();
+    require("node:fs").symlinkSync(join(gitDir, "git"), join(bin, "git"));
+    const r = runHelper(["start", "--launch", "headless"], { cwd: repo, env: { PATH: bin } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("the `claude` command is not on PATH");
+  });
+});

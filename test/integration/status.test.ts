@@ -1,0 +1,52 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { git, makeRepo, writeFiles } from "../helpers/git.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const EXAMPLE = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
+
+function commit(wt: string, files: Record<string, string>, message: string) {
+  writeFiles(wt, files);
+  git(wt, "add", "-A");
+  git(wt, "commit", "-q", "-m", message);
+}
+
+describe("claude-parallel status", () => {
+  it("reports commits, uncommitted work, files outside owns and predicted conflicts, touching nothing", () => {
+    const repo = makeRepo({ name: "shop", files: { "README.md": "# shop\n", "shared.txt": "base\n", ".parallel/auth/plan.yaml": EXAMPLE } });
+    runHelper(["start"], { cwd: repo });
+    const designer = join(repo, "..", "shop-auth-designer");
+    const data = join(repo, "..", "shop-auth-data");
+    commit(designer, { "design/tokens.yaml": "a: 1\n", "shared.txt": "designer\n" }, "Tokens");
+    commit(data, { "db/schema.sql": "create table users();\n", "shared.txt": "data\n" }, "Users table");
+    writeFileSync(join(data, "stray.txt"), "x\n");
+    const before = git(repo, "for-each-ref", "--format=%(refname) %(objectname)");
+
+    const r = runHelper(["status", "auth", "--json"], { cwd: repo });
+    expect(r.code).toBe(0);
+    const status = JSON.parse(r.stdout);
+    const [p1, p2] = status.phases;
+    expect(p1.state).toBe("started");
+    expect(p2.state).toBe("not started");
+    const byId = Object.fromEntries(p1.tasks.map((t: { id: string }) => [t.id, t]));
+    expect(byId.designer).toMatchObject({ ahead: 1, uncommitted: [], outsideOwns: ["shared.txt"], lastCommit: { subject: "Tokens" } });
+    expect(byId.data).toMatchObject({ ahead: 1, uncommitted: ["stray.txt"], outsideOwns: ["shared.txt", "stray.txt"] });
+    expect(p1.conflicts).toEqual([{ a: "designer", aBranch: "feature/auth-designer", b: "data", files: ["shared.txt"] }]);
+    expect(git(repo, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(before);
+    expect(git(data, "status", "--porcelain")).toBe("?? stray.txt");
+
+    const text = runHelper(["status"], { cwd: repo }).stdout;
+    expect(text).toContain("## Phase 1: in progress (Designer, Data)");
+    expect(text).toContain("- designer and data both change `shared.txt`: designer merges first, so in data's worktree run `git merge feature/auth-designer`");
+    expect(text).toContain("- data: commit or discard 1 uncommitted change (`stray.txt`).");
+  });
+
+  it("without a slug, explains instead of failing (it feeds a `!` line)", () => {
+    expect(runHelper(["status"], { cwd: makeRepo() })).toMatchObject({ code: 0, stdout: expect.stringContaining("No feature has started") });
+    expect(runHelper(["status"], { cwd: tempDir() })).toMatchObject({ code: 0, stdout: expect.stringContaining("is not inside a git repository") });
+    expect(runHelper(["status", "nope"], { cwd: makeRepo() }).code).toBe(2);
+  });
+});
