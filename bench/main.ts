@@ -86,7 +86,7 @@ try {
   const start = benchStart(ROOT, HELPER, work);
   say("### Time to a ready 4-task phase");
   say();
-  say(`A repository with ${start.packages} installed packages (this project's own lockfile); each worktree needs working dependencies.`);
+  say(`A repository with ${start.packages} installed packages (this project's own lockfile); each worktree needs working dependencies. Median of 3 runs each.`);
   say();
   say("| method | seconds | speed-up |");
   say("| --- | ---: | ---: |");

@@ -6,7 +6,7 @@ import { commitOf, gitOk, isAncestor, listWorktrees, openRepo } from "../git/rep
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { featureDir, FROZEN_PLAN, writeState, type FeatureState, type PhaseState } from "../state/store.js";
-import { prepareDependencies, type DepsMode, type DepsResult } from "../start/deps.js";
+import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult } from "../start/deps.js";
 import { resolveFeature } from "../start/feature.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, type LaunchMode, type Session } from "../start/launch.js";
@@ -141,29 +141,32 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
 
   const included = await includedFiles(mainRoot);
   const sessions: Session[] = [];
-  const depsSources = [mainRoot];
-  const depsResults: string[] = [];
   for (const s of steps) {
     const port = phaseState.tasks[s.task.id]!.port;
     const brief = sessionBrief(plan, s.task, port);
     await writeSessionFiles(s.path, brief, envFileText(slug, s.task.id, port));
     if (included.length) await copyIncludedFiles(mainRoot, s.path, included);
-    if (options.deps === "auto") {
-      const result = await prepareDependencies(s.path, depsSources, (line) => io.stderr(`[${s.task.id}] ${line}\n`));
-      depsResults.push(describeDeps(s.task.id, result));
-      depsSources.push(s.path);
-    }
     sessions.push(sessionOf(s.task, s.path, brief));
   }
   if (included.length) say(`Copied from ${mainRoot} (.worktreeinclude): ${included.join(", ")}`);
-  for (const line of depsResults) if (line) say(line);
+  if (options.deps === "auto" && steps.length > 0) {
+    // The phase's worktrees share one start commit, hence one lockfile. When the main checkout's
+    // tree fits, copy it into all of them at once; otherwise install into the first, then copy that.
+    const prepare = async (s: TaskStep, sources: string[]) =>
+      describeDeps(s.task.id, await prepareDependencies(s.path, sources, (line) => io.stderr(`[${s.task.id}] ${line}\n`)));
+    const [first, ...rest] = steps;
+    const lines = (await fitsInstalledTree(mainRoot, first!.path))
+      ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))
+      : [await prepare(first!, [mainRoot]), ...(await Promise.all(rest.map((s) => prepare(s, [first!.path]))))];
+    for (const line of lines) if (line) say(line);
+  }
   say();
 
   if (options.launch === "print") {
     say("Start each session in its own terminal:");
     say();
     io.stdout(printInstructions(sessions));
-    say("When every session has committed its work, run /parallel-sync (or claude-parallel sync).");
+    say(`When every session has committed its work, merge the phase at its sync point (the commands are in .parallel/${slug}/PLAN.md).`);
   } else if (options.launch === "tmux") {
     await launchTmux(slug, sessions, say);
   } else {

@@ -66,6 +66,13 @@ async function reusable(source: string, m: PackageManager, hash: string): Promis
   }
 }
 
+/** Whether `source`'s installed tree fits `worktree` (same lockfile, complete install, same Node ABI). */
+export async function fitsInstalledTree(source: string, worktree: string): Promise<boolean> {
+  const m = await detectManager(worktree);
+  const hash = m && (await lockHash(worktree, m));
+  return hash !== undefined && m !== undefined && (await reusable(source, m, hash));
+}
+
 /** A real copy: copy-on-write clones where the filesystem has them, never links to the source. */
 function copyTree(from: string, to: string): Promise<void> {
   const args = process.platform === "darwin" ? ["-a", "-c", from, to] : ["-a", "--reflink=auto", "--", from, to];
