@@ -24,9 +24,10 @@ Usage:
                         [--deps auto|none] [--dry-run] [--permission-mode M] [--model M]
       Create the phase's branches and worktrees from the integration branch, write each
       session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.
-  claude-parallel status [slug] [--json]
+  claude-parallel status [slug] [--json] [--verify]
       Where every session stands: commits, uncommitted changes, files changed outside the
-      task's owned paths, headless sessions, and predicted merge conflicts.
+      task's owned paths, verify results (--verify runs them now), headless sessions, and
+      predicted merge conflicts.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
@@ -115,9 +116,9 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       );
     }
     case "status": {
-      const { values, positionals } = parse(rest, { json: { type: "boolean" } }, 1);
+      const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);
       const { statusCommand } = await import("./commands/status.js");
-      return statusCommand({ slug: positionals[0], json: values.json === true }, io);
+      return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
     }
     case "_supervise": {
       // Internal: the detached process behind `start --launch headless`.

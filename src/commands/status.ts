@@ -10,9 +10,9 @@ import type { Io } from "../cli.js";
  * `claude-parallel status [slug] [--json]`. Without a slug it reports every started feature and
  * never fails: /parallel-status calls it from a `!` line, where a failure would abort the command.
  */
-export async function statusCommand(options: { slug?: string; json: boolean }, io: Io): Promise<ExitCode> {
+export async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined) {
-    const report = await statusOf(options.slug, io.cwd);
+    const report = await statusOf(options.slug, io.cwd, options.verify);
     io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderStatus(report));
     return ExitCode.ok;
   }
@@ -24,7 +24,7 @@ export async function statusCommand(options: { slug?: string; json: boolean }, i
       return ExitCode.ok;
     }
     const reports: FeatureStatus[] = [];
-    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd));
+    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify));
     io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderStatus).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
@@ -32,9 +32,9 @@ export async function statusCommand(options: { slug?: string; json: boolean }, i
   return ExitCode.ok;
 }
 
-async function statusOf(slug: string, cwd: string): Promise<FeatureStatus> {
+async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
   const repo = await openRepo(cwd);
   const worktrees = await listWorktrees(repo.root);
   const feature = await resolveFeature(slug, repo, worktrees[0]?.path ?? repo.root, cwd);
-  return gatherStatus(repo, feature);
+  return gatherStatus(repo, feature, { runVerify });
 }

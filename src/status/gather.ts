@@ -6,6 +6,12 @@ import type { PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { processAlive, readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../start/feature.js";
+import { readVerifyRecord, runVerify } from "./verify.js";
+
+export type VerifyState =
+  | { kind: "none" }
+  | { kind: "not-run"; command: string }
+  | { kind: "passed" | "failed"; command: string; exitCode: number; commit: string; current: boolean; outputTail: string };
 
 export type SessionState = { kind: "not-launched" } | { kind: "running"; pid: number } | { kind: "exited"; exitCode: number | null };
 
@@ -24,6 +30,7 @@ export interface TaskStatus {
   worktreeMissing: boolean;
   branchMissing: boolean;
   session: SessionState;
+  verify: VerifyState;
 }
 
 export interface Conflict {
@@ -52,7 +59,7 @@ export interface FeatureStatus {
 
 const nul = (s: string) => s.split("\0").filter(Boolean);
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, worktree: string | undefined): Promise<TaskStatus> {
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
   const cwd = repo.root;
   const integration = feature.plan.integrationBranch;
   const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
@@ -68,6 +75,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, workt
     worktreeMissing: !worktreeExists,
     branchMissing: tip === undefined,
     session: { kind: "not-launched" },
+    verify: task.verify ? { kind: "not-run", command: task.verify } : { kind: "none" },
   };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   if (record?.pid !== undefined) {
@@ -98,18 +106,27 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, workt
       if (entry[0] === "R" || entry[0] === "C") i++; // the rename's source follows
     }
   }
+  if (task.verify && tip !== undefined) {
+    const ran =
+      runVerifyNow && worktreeExists
+        ? await runVerify(repo.commonDir, feature.slug, task.id, worktree!, task.verify, tip)
+        : await readVerifyRecord(repo.commonDir, feature.slug, task.id);
+    if (ran && ran.command === task.verify) {
+      status.verify = { kind: ran.exitCode === 0 ? "passed" : "failed", command: ran.command, exitCode: ran.exitCode, commit: ran.commit, current: ran.commit === tip, outputTail: ran.outputTail };
+    }
+  }
   const owned = [...task.owns, ...task.produces].map(ownedPattern);
   if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
   return status;
 }
 
 /** Where every session of the feature stands. Reads only: no checkout or ref is touched. */
-export async function gatherStatus(repo: Repo, feature: Feature): Promise<FeatureStatus> {
+export async function gatherStatus(repo: Repo, feature: Feature, options: { runVerify?: boolean } = {}): Promise<FeatureStatus> {
   const phases: PhaseStatus[] = [];
   for (const phase of feature.plan.phases) {
     const recorded = feature.state?.phases[String(phase.index)];
     const state = recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
-    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree))) : phase.tasks.map((t) => idle(t));
+    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree, options.runVerify === true))) : phase.tasks.map((t) => idle(t));
     const conflicts: Conflict[] = [];
     if (state === "started") {
       const live = tasks.filter((t) => t.ahead > 0);
@@ -129,5 +146,16 @@ export async function gatherStatus(repo: Repo, feature: Feature): Promise<Featur
 }
 
 function idle(task: PlannedTask): TaskStatus {
-  return { id: task.id, role: task.role, branch: task.branch, ahead: 0, uncommitted: [], outsideOwns: [], worktreeMissing: false, branchMissing: false, session: { kind: "not-launched" } };
+  return {
+    id: task.id,
+    role: task.role,
+    branch: task.branch,
+    ahead: 0,
+    uncommitted: [],
+    outsideOwns: [],
+    worktreeMissing: false,
+    branchMissing: false,
+    session: { kind: "not-launched" },
+    verify: task.verify ? { kind: "not-run", command: task.verify } : { kind: "none" },
+  };
 }

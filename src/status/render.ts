@@ -11,7 +11,7 @@ function renderPhase(p: PhaseStatus): string[] {
   const roles = p.tasks.map((t) => t.role).join(", ");
   if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
   const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
-  out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Headless |", "| --- | --- | --- | --- | --- | --- | --- |");
+  out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));
   out.push("");
   const problems = p.tasks.flatMap(problemsOf);
@@ -40,9 +40,18 @@ function row(t: TaskStatus): string {
     t.worktreeMissing ? "no worktree" : t.uncommitted.length ? `${t.uncommitted.length} ${t.uncommitted.length === 1 ? "file" : "files"}` : "clean",
     t.lastCommit ? `${t.lastCommit.sha} ${oneLine(t.lastCommit.subject)} (${t.lastCommit.when})` : "none yet",
     t.outsideOwns.length ? t.outsideOwns.map(code).join(", ") : "none",
+    verifyCell(t),
     t.session.kind === "running" ? `running (pid ${t.session.pid})` : t.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : "-",
   ];
   return `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
+}
+
+function verifyCell(t: TaskStatus): string {
+  const v = t.verify;
+  if (v.kind === "none") return "-";
+  if (v.kind === "not-run") return "not run";
+  const at = `at ${v.commit.slice(0, 7)}${v.current ? "" : ", since changed"}`;
+  return v.kind === "passed" ? `passed ${at}` : `failed (exit ${v.exitCode}) ${at}`;
 }
 
 function problemsOf(t: TaskStatus): string[] {
@@ -51,5 +60,9 @@ function problemsOf(t: TaskStatus): string[] {
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
+  if (t.verify.kind === "failed" && t.verify.current) {
+    const tail = t.verify.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
+    list.push(`${t.id}: ${code(t.verify.command)} fails (exit ${t.verify.exitCode})${tail ? `: ${oneLine(tail)}` : ""}.`);
+  }
   return list;
 }

@@ -50,3 +50,31 @@ describe("claude-parallel status", () => {
     expect(runHelper(["status", "nope"], { cwd: makeRepo() }).code).toBe(2);
   });
 });
+
+describe("claude-parallel status --verify", () => {
+  it("runs each task's verify in its worktree with its ports, records the result and the commit it ran at", () => {
+    const plan = [
+      "version: 1",
+      "feature: Checked",
+      "tasks:",
+      '  - {id: ok, title: OK, owns: [ok/], verify: "test -f ok/done.txt && test -n \\"$PARALLEL_PORT\\""}',
+      '  - {id: bad, title: Bad, owns: [bad/], verify: "echo broken build >&2; exit 3"}',
+      "",
+    ].join("\n");
+    const repo = makeRepo({ name: "vfy", files: { "README.md": "# v\n", ".parallel/checked/plan.yaml": plan } });
+    runHelper(["start"], { cwd: repo });
+    commit(join(repo, "..", "vfy-checked-ok"), { "ok/done.txt": "done\n" }, "Done");
+    commit(join(repo, "..", "vfy-checked-bad"), { "bad/x.txt": "x\n" }, "Try");
+
+    const ran = JSON.parse(runHelper(["status", "checked", "--json", "--verify"], { cwd: repo }).stdout);
+    const [ok, bad] = ran.phases[0].tasks;
+    expect(ok.verify).toMatchObject({ kind: "passed", exitCode: 0, current: true });
+    expect(bad.verify).toMatchObject({ kind: "failed", exitCode: 3, current: true, outputTail: expect.stringContaining("broken build") });
+
+    // Without --verify, status shows the recorded results; a new commit makes them stale.
+    commit(join(repo, "..", "vfy-checked-ok"), { "ok/more.txt": "more\n" }, "More");
+    const text = runHelper(["status", "checked"], { cwd: repo }).stdout;
+    expect(text).toMatch(/\| ok \(OK\) .*\| passed at [0-9a-f]{7}, since changed \|/);
+    expect(text).toContain("- bad: `echo broken build >&2; exit 3` fails (exit 3): broken build.");
+  });
+});
