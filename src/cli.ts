@@ -28,14 +28,19 @@ Usage:
       Where every session stands: commits, uncommitted changes, files changed outside the
       task's owned paths, verify results (--verify runs them now), headless sessions, and
       predicted merge conflicts.
+  claude-parallel sync [slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]
+                       [--keep-worktrees] [--no-next] [--allow-outside-owns]
+      Check the phase's branches, predict conflicts, merge them in order into the
+      integration branch, verify the result, publish it, and start the next phase.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
 
 Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,
-4 refused because of the repository's state (nothing was changed).`;
+4 refused because of the repository's state (nothing was changed), 5 the merged result
+fails verification (nothing was published).`;
 
-const COMMANDS = ["plan", "start", "status", "schema", "context", "help"];
+const COMMANDS = ["plan", "start", "status", "sync", "schema", "context", "help"];
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -111,6 +116,35 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
           dryRun: values["dry-run"] === true,
           permissionMode: values["permission-mode"],
           model: values.model,
+        },
+        io,
+      );
+    }
+    case "sync": {
+      const { values, positionals } = parse(
+        rest,
+        {
+          phase: { type: "string" },
+          "dry-run": { type: "boolean" },
+          "no-verify": { type: "boolean" },
+          verify: { type: "string" },
+          "keep-worktrees": { type: "boolean" },
+          "no-next": { type: "boolean" },
+          "allow-outside-owns": { type: "boolean" },
+        },
+        1,
+      );
+      const { syncCommand } = await import("./commands/sync.js");
+      return syncCommand(
+        {
+          slug: positionals[0],
+          phase: values.phase === undefined ? undefined : phaseNumber(values.phase),
+          dryRun: values["dry-run"] === true,
+          verify: values["no-verify"] !== true,
+          verifyCommand: values.verify,
+          keepWorktrees: values["keep-worktrees"] === true,
+          next: values["no-next"] !== true,
+          allowOutsideOwns: values["allow-outside-owns"] === true,
         },
         io,
       );

@@ -9,6 +9,8 @@ export const ExitCode = {
   environment: 3,
   /** The repository's state stands in the way (a path or branch exists, a phase is not synced...): nothing was changed. */
   refused: 4,
+  /** The merged result of a phase fails its verify command: nothing was published. */
+  verifyFailed: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -166,7 +166,7 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
     say("Start each session in its own terminal:");
     say();
     io.stdout(printInstructions(sessions));
-    say(`When every session has committed its work, merge the phase at its sync point (the commands are in .parallel/${slug}/PLAN.md).`);
+    say("When every session has committed its work, run /parallel-sync (or claude-parallel sync).");
   } else if (options.launch === "tmux") {
     await launchTmux(slug, sessions, say);
   } else {

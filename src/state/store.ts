@@ -21,6 +21,8 @@ export interface PhaseState {
   /** Commit of the integration branch the phase's branches start from. */
   startCommit: string;
   syncedAt?: string;
+  /** The integration branch's tip after the phase was merged. */
+  mergedCommit?: string;
   tasks: Record<string, TaskState>;
 }
 

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { git } from "../git/run.js";
+import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import type { PlannedTask } from "../plan/build.js";
@@ -96,15 +97,8 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, workt
     for (const f of nul(diff.stdout)) changed.add(f);
   }
   if (worktreeExists) {
-    const porcelain = await git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], worktree!);
-    const entries = nul(porcelain.stdout);
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      const path = entry.slice(3);
-      status.uncommitted.push(path);
-      changed.add(path);
-      if (entry[0] === "R" || entry[0] === "C") i++; // the rename's source follows
-    }
+    status.uncommitted = await uncommittedPaths(worktree!);
+    for (const path of status.uncommitted) changed.add(path);
   }
   if (task.verify && tip !== undefined) {
     const ran =

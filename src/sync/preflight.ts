@@ -1,0 +1,136 @@
+import { git } from "../git/run.js";
+import { uncommittedPaths } from "../git/status.js";
+import { commitOf, type Repo } from "../git/repo.js";
+import { previewMerge } from "../git/merge-tree.js";
+import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
+import { covers, ownedPattern } from "../plan/owns.js";
+import { oneLine } from "../render/markdown-text.js";
+import { readVerifyRecord, runVerify } from "../status/verify.js";
+
+export interface TaskCheck {
+  task: PlannedTask;
+  tip: string;
+  worktree?: string;
+}
+
+export interface SyncProblem {
+  task?: string;
+  message: string;
+  fix: string;
+}
+
+export interface ConflictReport {
+  /** The task whose merge conflicts. */
+  task: string;
+  /** Earlier tasks in the merge order (or the integration branch) that changed the same files. */
+  with: string[];
+  files: string[];
+}
+
+/** One merge of the chain: `base` + task's branch = `commit`. */
+export interface ChainLink {
+  task: PlannedTask;
+  tip: string;
+  base: string;
+  commit: string;
+}
+
+export interface Preflight {
+  integrationTip: string;
+  problems: SyncProblem[];
+  conflicts: ConflictReport[];
+  chain: ChainLink[];
+}
+
+const nul = (s: string) => s.split("\0").filter(Boolean);
+
+export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
+  return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
+}
+
+/**
+ * Everything the sync checks before it changes anything: each task's worktree is clean, its
+ * branch has commits, it stayed inside its owned paths, its verify passes; then the phase's
+ * branches are merged one after another in memory (merge-tree, then commit-tree: objects only,
+ * no ref and no checkout moves), naming every conflicting file and the tasks involved.
+ */
+export async function preflight(
+  repo: Repo,
+  plan: ExecutionPlan,
+  phase: PlannedPhase,
+  options: { slug: string; startCommit: string; worktrees: Record<string, string | undefined>; allowOutsideOwns: boolean; runVerify: boolean },
+): Promise<Preflight> {
+  const cwd = repo.root;
+  const problems: SyncProblem[] = [];
+  const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, cwd);
+  if (!integrationTip) throw new Error(`the integration branch ${plan.integrationBranch} is missing`);
+  const checks: TaskCheck[] = [];
+  const changedBy = new Map<string, Set<string>>();
+
+  for (const task of phase.tasks) {
+    const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
+    const worktree = options.worktrees[task.id];
+    if (!tip) {
+      problems.push({ task: task.id, message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
+      continue;
+    }
+    const ahead = Number((await git(["rev-list", "--count", `${options.startCommit}..${tip}`], cwd)).stdout) || 0;
+    if (ahead === 0) problems.push({ task: task.id, message: "its branch has no commit beyond the phase's start", fix: `commit the task's work on ${task.branch}` });
+    if (worktree) {
+      const dirty = await uncommittedPaths(worktree);
+      if (dirty.length) {
+        problems.push({
+          task: task.id,
+          message: `its worktree has uncommitted changes: ${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ", ..." : ""}`,
+          fix: `in ${worktree}, commit them (or discard what should not be kept)`,
+        });
+      }
+    }
+    const diff = await git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd);
+    const files = new Set(nul(diff.stdout));
+    changedBy.set(task.id, files);
+    const owned = [...task.owns, ...task.produces].map(ownedPattern);
+    if (owned.length && !options.allowOutsideOwns) {
+      const outside = [...files].filter((f) => !owned.some((p) => covers(p, f))).sort();
+      if (outside.length) {
+        problems.push({
+          task: task.id,
+          message: `it changed files it does not own: ${outside.join(", ")}`,
+          fix: "move those changes to the task that owns them, widen `owns` in the plan, or sync with --allow-outside-owns",
+        });
+      }
+    }
+    if (task.verify && options.runVerify) {
+      const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
+      const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
+      if (fresh && fresh.exitCode !== 0) {
+        const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
+        problems.push({ task: task.id, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+      }
+    }
+    checks.push({ task, tip, worktree });
+  }
+
+  // The merge chain, in the phase's order. A conflicting task is left out of the chain so the
+  // rest can still be checked: every conflict is reported at once.
+  const chain: ChainLink[] = [];
+  const conflicts: ConflictReport[] = [];
+  let base = integrationTip;
+  const integrationChanges = new Set(nul((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
+  for (const check of checks) {
+    const preview = await previewMerge(cwd, base, check.tip);
+    if (preview.conflicts.length) {
+      const earlier = chain.map((l) => l.task.id).filter((id) => preview.conflicts.some((f) => changedBy.get(id)?.has(f)));
+      if (preview.conflicts.some((f) => integrationChanges.has(f))) earlier.push("the integration branch");
+      conflicts.push({ task: check.task.id, with: earlier, files: preview.conflicts });
+      continue;
+    }
+    const commit = (
+      await git(["commit-tree", preview.tree, "-p", base, "-p", check.tip, "-m", mergeMessage(plan, phase, check.task)], cwd)
+    );
+    if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}${/identity|tell me who you are/i.test(commit.stderr) ? " (set user.name and user.email with git config)" : ""}`);
+    chain.push({ task: check.task, tip: check.tip, base, commit: commit.stdout });
+    base = commit.stdout;
+  }
+  return { integrationTip, problems, conflicts, chain };
+}

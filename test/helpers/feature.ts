@@ -1,0 +1,33 @@
+import { join } from "node:path";
+import { runHelper } from "./cli.js";
+import { git, makeRepo, writeFiles } from "./git.js";
+
+/** A two-phase feature: phase 1 has tasks a and b, phase 2 has c (which depends on a). */
+export const TWO_PHASES = (verify?: string) =>
+  [
+    "version: 1",
+    "feature: Sync demo",
+    ...(verify ? [`verify: ${JSON.stringify(verify)}`] : []),
+    "tasks:",
+    "  - {id: a, title: Part A, owns: [a/]}",
+    "  - {id: b, title: Part B, owns: [b/]}",
+    "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}",
+    "",
+  ].join("\n");
+
+export function startedFeature(name: string, plan = TWO_PHASES(), files: Record<string, string> = {}): { repo: string; wt: (id: string) => string } {
+  const repo = makeRepo({ name, files: { "README.md": "# demo\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/demo/plan.yaml": plan, ...files } });
+  const r = runHelper(["start"], { cwd: repo });
+  if (r.code !== 0) throw new Error(`start failed: ${r.stderr}`);
+  return { repo, wt: (id: string) => join(repo, "..", `${name}-demo-${id}`) };
+}
+
+export function commitIn(wt: string, files: Record<string, string>, message = "work"): string {
+  writeFiles(wt, files);
+  git(wt, "add", "-A");
+  git(wt, "commit", "-q", "-m", message);
+  return git(wt, "rev-parse", "HEAD");
+}
+
+/** Every ref with its commit: "nothing changed" means this is the same before and after. */
+export const refsOf = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");

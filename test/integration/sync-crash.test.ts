@@ -1,0 +1,52 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { git } from "../helpers/git.js";
+
+const STEPS = ["after-preflight", "after-verify", "after-journal", "after-publish", "after-record", "after-backup", "during-remove", "after-remove"];
+
+/** A phase ready to sync: two branches with work. Returns the task tips. */
+function ready(name: string) {
+  const feature = startedFeature(name, TWO_PHASES("test -f a/x.txt"));
+  const tips = [commitIn(feature.wt("a"), { "a/x.txt": "a\n" }, "A"), commitIn(feature.wt("b"), { "b/x.txt": "b\n" }, "B")];
+  return { ...feature, tips };
+}
+
+/** Whether `commit` is reachable from one of the refs under `prefixes`. */
+function reachable(repo: string, commit: string, prefixes: string[]): boolean {
+  const refs = git(repo, "for-each-ref", "--format=%(refname)", ...prefixes).split("\n").filter(Boolean);
+  return refs.some((ref) => spawnSync("git", ["merge-base", "--is-ancestor", commit, ref], { cwd: repo }).status === 0);
+}
+/** Mid-sync, work may still be only on its task branch; at the end, on the integration branch or a backup ref. */
+const safeMidway = (repo: string, c: string) => reachable(repo, c, ["refs/heads/feature/", "refs/parallel/"]);
+const safeAtEnd = (repo: string, c: string) => reachable(repo, c, ["refs/heads/feature/demo", "refs/parallel/"]);
+
+describe("a sync killed at any step", () => {
+  const reference = ready("reference");
+  expect(runHelper(["sync"], { cwd: reference.repo }).code).toBe(0);
+  const expectedTree = git(reference.repo, "rev-parse", "feature/demo^{tree}");
+
+  it.each(STEPS)("at %s: re-running it reaches the same end state, and no commit is ever lost", (step) => {
+    const { repo, wt, tips } = ready(`crash-${step}`);
+    const killed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: step } });
+    expect(killed.code).toBeNull(); // killed by SIGKILL
+    for (const tip of tips) expect(safeMidway(repo, tip)).toBe(true);
+
+    const resumed = runHelper(["sync"], { cwd: repo });
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(git(repo, "rev-parse", "feature/demo^{tree}")).toBe(expectedTree);
+    expect(git(repo, "log", "--format=%s", "feature/demo").split("\n").filter((s) => s.startsWith("Merge"))).toHaveLength(2);
+    for (const tip of tips) expect(safeAtEnd(repo, tip)).toBe(true);
+    expect(git(repo, "rev-parse", "refs/parallel/demo/phase-1/a")).toBe(tips[0]);
+    expect(existsSync(wt("a"))).toBe(false);
+    expect(existsSync(wt("b"))).toBe(false);
+    expect(git(wt("c"), "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "feature/demo"));
+    expect(existsSync(join(repo, ".git/parallel/demo/sync.lock"))).toBe(false);
+    expect(existsSync(join(repo, ".git/parallel/demo/sync-phase-1.json"))).toBe(false);
+    expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
+  });
+});

@@ -1,0 +1,131 @@
+import { spawn } from "node:child_process";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createRequire } from "node:module";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { git } from "../helpers/git.js";
+
+const require = createRequire(import.meta.url);
+
+describe("claude-parallel sync", () => {
+  it("merges the phase's branches in order, backs them up, removes their worktrees and starts the next phase", () => {
+    const { repo, wt } = startedFeature("clean");
+    const start = git(repo, "rev-parse", "feature/demo");
+    const tipA = commitIn(wt("a"), { "a/one.txt": "a\n" }, "A work");
+    const tipB = commitIn(wt("b"), { "b/one.txt": "b\n" }, "B work");
+    const r = runHelper(["sync"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("all 2 branches are clean, committed, inside their owned paths and merge without conflicts");
+    // Two merge commits, in the phase's order, with the messages the issue asks for.
+    expect(git(repo, "log", "--format=%s", "-2", "feature/demo").split("\n")).toEqual([
+      "Merge feature/demo-b (Part B) into feature/demo [phase 1]",
+      "Merge feature/demo-a (Part A) into feature/demo [phase 1]",
+    ]);
+    expect(git(repo, "rev-parse", "feature/demo^^1")).toBe(start);
+    expect(git(repo, "ls-tree", "-r", "--name-only", "feature/demo").split("\n")).toEqual(expect.arrayContaining(["a/one.txt", "b/one.txt"]));
+    expect(git(repo, "rev-parse", "refs/parallel/demo/phase-1/a")).toBe(tipA);
+    expect(git(repo, "rev-parse", "refs/parallel/demo/phase-1/b")).toBe(tipB);
+    expect(existsSync(wt("a"))).toBe(false);
+    expect(existsSync(wt("b"))).toBe(false);
+    // Phase 2 starts from the merged result.
+    expect(git(wt("c"), "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "feature/demo"));
+    expect(git(repo, "symbolic-ref", "--short", "HEAD")).toBe("main");
+    expect(git(repo, "status", "--porcelain")).toBe("");
+  });
+
+  describe("stops in the preflight, changing nothing", () => {
+    const refused = (repo: string, args: string[], ...messages: string[]) => {
+      const before = refsOf(repo);
+      const r = runHelper(["sync", ...args], { cwd: repo });
+      for (const m of messages) expect(r.stdout + r.stderr).toContain(m);
+      expect(r.code).toBe(4);
+      expect(refsOf(repo)).toBe(before);
+      return r;
+    };
+
+    it("on a textual conflict, naming the file, the two tasks and who should resolve", () => {
+      const { repo, wt } = startedFeature("conflict");
+      commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nTWO from b\nthree\n" });
+      refused(repo, ["--allow-outside-owns"], "conflict: b and a both change shared.txt", "in b's worktree, run `git merge feature/demo-a`");
+      expect(existsSync(wt("a"))).toBe(true);
+    });
+
+    it("on a dirty worktree, a branch with no commits, and changes outside owns, all at once", () => {
+      const { repo, wt } = startedFeature("problems");
+      commitIn(wt("a"), { "a/x.txt": "a\n", "notes.md": "outside\n" });
+      writeFileSync(join(wt("a"), "a/draft.txt"), "not committed\n");
+      refused(repo, [], "a: its worktree has uncommitted changes: a/draft.txt", "b: its branch has no commit beyond the phase's start", "a: it changed files it does not own: notes.md");
+    });
+
+    it("with --dry-run, even when all is well", () => {
+      const { repo, wt } = startedFeature("dry");
+      commitIn(wt("a"), { "a/x.txt": "a\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      const before = refsOf(repo);
+      const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+      expect(r.code).toBe(0);
+      expect(r.stdout).toContain("Dry run");
+      expect(refsOf(repo)).toBe(before);
+      expect(existsSync(wt("a"))).toBe(true);
+    });
+
+    it("when another sync holds the lock, and takes over a stale lock", async () => {
+      const { repo, wt } = startedFeature("locked");
+      commitIn(wt("a"), { "a/x.txt": "a\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      const sleeper = spawn("sleep", ["30"]);
+      const lock = join(repo, ".git/parallel/demo/sync.lock");
+      writeFileSync(lock, JSON.stringify({ pid: sleeper.pid, host: require("node:os").hostname(), since: "earlier" }));
+      refused(repo, [], `another sync of this feature is running (pid ${sleeper.pid}`);
+      sleeper.kill();
+      await new Promise((res) => sleeper.once("exit", res));
+      expect(runHelper(["sync", "--no-next"], { cwd: repo }).code).toBe(0);
+      expect(existsSync(lock)).toBe(false);
+    });
+  });
+
+  it("finds the branch that breaks verify, and publishes nothing", () => {
+    // verify fails once b/broken exists: b is the culprit, whatever the order.
+    const { repo, wt } = startedFeature("culprit", TWO_PHASES("test ! -e b/broken"));
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/broken": "yes\n" });
+    const before = refsOf(repo);
+    const r = runHelper(["sync"], { cwd: repo });
+    expect(r.stdout).toContain("fails (exit 1) once feature/demo-b (b) is merged");
+    expect(r.stdout).toContain("Nothing was published");
+    expect(r.code).toBe(5);
+    expect(refsOf(repo)).toBe(before);
+    expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
+  });
+
+  it("refuses to overwrite an integration branch that moved during the sync", () => {
+    // The verify command moves the integration branch, as a concurrent push would.
+    const { repo, wt } = startedFeature("moved", TWO_PHASES("git update-ref refs/heads/feature/demo HEAD^1"));
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const r = runHelper(["sync"], { cwd: repo });
+    expect(r.stderr).toContain("feature/demo moved while the sync ran");
+    expect(r.code).toBe(4);
+    expect(git(repo, "log", "-1", "--format=%s", "feature/demo")).toBe("Merge feature/demo-a (Part A) into feature/demo [phase 1]");
+    expect(existsSync(wt("a"))).toBe(true);
+    expect(existsSync(join(repo, ".git/parallel/demo/sync-phase-1.json"))).toBe(false);
+  });
+
+  it("updates a clean checkout of the integration branch, and refuses a dirty one", () => {
+    const { repo, wt } = startedFeature("checkedout");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const integration = join(repo, "..", "integration");
+    git(repo, "worktree", "add", "-q", integration, "feature/demo");
+    writeFileSync(join(integration, "README.md"), "edited\n");
+    expect(runHelper(["sync"], { cwd: repo })).toMatchObject({ code: 4, stderr: expect.stringContaining("which has uncommitted changes") });
+    git(integration, "checkout", "--", "README.md");
+    expect(runHelper(["sync", "--no-next"], { cwd: repo }).code).toBe(0);
+    expect(git(integration, "status", "--porcelain")).toBe("");
+    expect(existsSync(join(integration, "a/x.txt"))).toBe(true);
+  });
+});
