@@ -32,6 +32,12 @@ Usage:
                        [--keep-worktrees] [--no-next] [--allow-outside-owns]
       Check the phase's branches, predict conflicts, merge them in order into the
       integration branch, verify the result, publish it, and start the next phase.
+  claude-parallel finish [slug] [--pr]
+      After the last phase: merge the integration branch into base (or print the
+      gh pr create command with --pr).
+  claude-parallel clean [slug] [--force]
+      Remove the feature's worktrees, branches, backup refs and state; refuses to drop
+      uncommitted work or commits base does not have, unless --force.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
@@ -40,7 +46,7 @@ Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environme
 4 refused because of the repository's state (nothing was changed), 5 the merged result
 fails verification (nothing was published).`;
 
-const COMMANDS = ["plan", "start", "status", "sync", "schema", "context", "help"];
+const COMMANDS = ["plan", "start", "status", "sync", "finish", "clean", "schema", "context", "help"];
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -148,6 +154,16 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
         },
         io,
       );
+    }
+    case "finish": {
+      const { values, positionals } = parse(rest, { pr: { type: "boolean" } }, 1);
+      const { finishCommand } = await import("./commands/finish.js");
+      return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
+    }
+    case "clean": {
+      const { values, positionals } = parse(rest, { force: { type: "boolean" } }, 1);
+      const { cleanCommand } = await import("./commands/clean.js");
+      return cleanCommand({ slug: positionals[0], force: values.force === true }, io);
     }
     case "status": {
       const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);

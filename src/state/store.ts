@@ -13,6 +13,8 @@ export interface FeatureState {
   base: string;
   integrationBranch: string;
   phases: Record<string, PhaseState>;
+  /** When `finish` merged the integration branch into base. */
+  finishedAt?: string;
 }
 
 export interface PhaseState {

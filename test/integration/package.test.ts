@@ -77,3 +77,36 @@ describe("the plugin", () => {
     expect(output).not.toMatch(/warning|✘|⚠/i);
   });
 });
+
+describe("/parallel-status and /parallel-sync", () => {
+  const read = (name: string) => matter(readFileSync(join(REPO_ROOT, "commands", `${name}.md`), "utf8"));
+
+  it("/parallel-status only reads", () => {
+    const { data, content } = read("parallel-status");
+    expect(data.name).toBe("parallel-status");
+    expect(data["allowed-tools"]).toBe('Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status:*), Read');
+    expect(content).toContain('!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status`');
+  });
+
+  it("/parallel-sync runs only when the user asks, with the helper's sync and status and read-only git", () => {
+    const { data, content } = read("parallel-sync");
+    expect(data.name).toBe("parallel-sync");
+    expect(data["disable-model-invocation"]).toBe(true);
+    expect(typeof data["argument-hint"]).toBe("string");
+    const tools = String(data["allowed-tools"]).split(/,\s*(?![^()]*\))/);
+    expect(tools).toEqual([
+      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" sync:*)',
+      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status:*)',
+      "Bash(git status:*)",
+      "Bash(git log:*)",
+      "Bash(git diff:*)",
+      "Bash(git show:*)",
+      "Read",
+      "Glob",
+      "Grep",
+    ]);
+    const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
+    expect(bangs).toEqual(['!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status`']);
+    expect(content).toContain("Never propose resolving a conflict by discarding");
+  });
+});

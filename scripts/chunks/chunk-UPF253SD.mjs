@@ -14,4 +14,4 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{mkdir as a,rename as c,writeFile as s,rm as m}from"fs/promises";import{dirname as o,join as g,basename as u}from"path";async function d(r,e){await a(o(r),{recursive:!0});let t=g(o(r),`.${u(r)}.${process.pid}.tmp`);try{await s(t,e),await c(t,r)}catch(i){throw await m(t,{force:!0}),i}}function w(r){if(r.includes("\0"))throw new Error("a shell argument cannot contain a NUL character");return`'${r.replace(/'/g,"'\\''")}'`}function h(r,...e){return r.reduce((t,i,n)=>t+i+(n<e.length?w(e[n]):""),"")}export{d as a,w as b,h as c};
+import{a as o}from"./chunk-GWHYD4ON.mjs";async function l(r){let i=await o(["status","--porcelain=v1","-z","--untracked-files=all"],r);if(i.exitCode!==0)throw new Error(`git status failed in ${r}: ${i.stderr.trim()}`);let n=i.stdout.split("\0").filter(Boolean),e=[];for(let t=0;t<n.length;t++){let s=n[t];e.push(s.slice(3)),(s[0]==="R"||s[0]==="C")&&t++}return e}export{l as a};

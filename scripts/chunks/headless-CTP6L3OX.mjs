@@ -14,4 +14,4 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a,b,c,d,e}from"./chunk-HA434CM3.mjs";import"./chunk-FB3X7XP3.mjs";import"./chunk-RWWR4AJB.mjs";import"./chunk-RSQM42KR.mjs";import"./chunk-3XGZ32X4.mjs";import"./chunk-ES5N43TC.mjs";export{d as launchHeadless,c as processAlive,b as readSessionRecord,a as sessionsDir,e as supervise};
+import{a,b,c,d,e}from"./chunk-AWMUKFC7.mjs";import"./chunk-FB3X7XP3.mjs";import"./chunk-66WBBZL5.mjs";import"./chunk-YFV3TXD4.mjs";import"./chunk-WWQ3T5LM.mjs";import"./chunk-IMONXCDH.mjs";import"./chunk-3XGZ32X4.mjs";import"./chunk-ES5N43TC.mjs";export{d as launchHeadless,c as processAlive,b as readSessionRecord,a as sessionsDir,e as supervise};

@@ -1,0 +1,93 @@
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { git } from "../helpers/git.js";
+
+/** A feature whose two phases are synced: ready to finish. */
+function synced(name: string) {
+  const f = startedFeature(name);
+  commitIn(f.wt("a"), { "a/x.txt": "a\n" });
+  commitIn(f.wt("b"), { "b/x.txt": "b\n" });
+  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
+  commitIn(f.wt("c"), { "c/x.txt": "c\n" });
+  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
+  return f;
+}
+
+describe("claude-parallel finish", () => {
+  it("merges into a clean checkout of base with a real merge commit", () => {
+    const { repo } = synced("fin-clean");
+    const r = runHelper(["finish"], { cwd: repo });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(git(repo, "log", "-1", "--format=%s %p", "main")).toMatch(/^Merge feature\/demo: Sync demo [0-9a-f]+ [0-9a-f]+$/);
+    for (const f of ["a/x.txt", "b/x.txt", "c/x.txt"]) expect(existsSync(join(repo, f))).toBe(true);
+    expect(git(repo, "status", "--porcelain")).toBe("");
+    expect(runHelper(["finish"], { cwd: repo }).stdout).toContain("already merged");
+  });
+
+  it("never merges into a dirty checkout", () => {
+    const { repo } = synced("fin-dirty");
+    writeFileSync(join(repo, "README.md"), "my own edit\n");
+    const before = refsOf(repo);
+    const r = runHelper(["finish"], { cwd: repo });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("has uncommitted changes (README.md)");
+    expect(refsOf(repo)).toBe(before);
+    expect(git(repo, "status", "--porcelain")).toBe(" M README.md");
+  });
+
+  it("merges in memory, with a compare-and-swap, when base is not checked out", () => {
+    const { repo } = synced("fin-memory");
+    git(repo, "switch", "-q", "-c", "elsewhere");
+    const r = runHelper(["finish"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("is not checked out anywhere");
+    expect(git(repo, "ls-tree", "-r", "--name-only", "main")).toContain("c/x.txt");
+    expect(git(repo, "symbolic-ref", "--short", "HEAD")).toBe("elsewhere");
+    expect(existsSync(join(repo, "c/x.txt"))).toBe(false);
+  });
+
+  it("refuses before every phase is synced, and prints the PR command with --pr", () => {
+    const { repo, wt } = startedFeature("fin-early");
+    expect(runHelper(["finish"], { cwd: repo })).toMatchObject({ code: 4, stderr: expect.stringContaining("phase 1 of demo is not synced yet") });
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    runHelper(["sync"], { cwd: repo });
+    commitIn(wt("c"), { "c/x.txt": "c\n" });
+    runHelper(["sync"], { cwd: repo });
+    expect(runHelper(["finish", "--pr"], { cwd: repo }).stdout).toBe("gh pr create --base 'main' --head 'feature/demo' --title 'Sync demo' --body '2 phases, 3 tasks, planned and merged with claude-parallel.'\n");
+  });
+});
+
+describe("claude-parallel clean", () => {
+  it("removes a finished feature's worktrees, branches, backups and state", () => {
+    const { repo, wt } = synced("clean-done");
+    runHelper(["finish"], { cwd: repo });
+    const r = runHelper(["clean"], { cwd: repo });
+    expect(r.code).toBe(0);
+    expect(git(repo, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+    expect(existsSync(wt("c"))).toBe(false);
+    expect(existsSync(join(repo, ".git/parallel/demo"))).toBe(false);
+  });
+
+  it("refuses to drop work base does not have, unless --force", () => {
+    const { repo, wt } = startedFeature("clean-early");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
+    writeFileSync(join(wt("c"), "draft.txt"), "draft\n");
+    const before = refsOf(repo);
+    const r = runHelper(["clean"], { cwd: repo });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("feature/demo holds commits that main does not have");
+    expect(r.stderr).toContain("has uncommitted changes (draft.txt)");
+    expect(refsOf(repo)).toBe(before);
+    const forced = runHelper(["clean", "--force"], { cwd: repo });
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/deleted refs\/heads\/feature\/demo \(was [0-9a-f]{12}, not merged: recover with git branch <name> [0-9a-f]{40}\)/);
+    expect(git(repo, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+  });
+});
