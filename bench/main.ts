@@ -7,6 +7,7 @@ import { stringify } from "yaml";
 import { depthThenChunk, lowerBound, schedulePhases } from "../src/plan/schedule.js";
 import { parseStg, stgCases } from "./stg.js";
 import { benchStart } from "./start.js";
+import { benchSync } from "./sync.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HELPER = join(ROOT, "scripts", "parallel.mjs");
@@ -94,7 +95,19 @@ try {
   say(`| \`claude-parallel start\` (copies the installed tree) | ${f1(start.ours / 1000)} | ${f1(start.plain / start.ours)}x |`);
   say();
 
-  // 4. Schedule quality on the Standard Task Graph set.
+  // 4. Syncing 8 branches in a repository of 20,000 files.
+  const sync = benchSync(HELPER, work);
+  say("### Syncing 8 branches in a 20,000-file repository");
+  say();
+  say("Each branch changes 5 files. Median of 3 runs each.");
+  say();
+  say("| method | seconds | speed-up |");
+  say("| --- | ---: | ---: |");
+  say(`| check out the integration branch (\`git worktree add\`) + \`git merge\` per branch | ${f2(sync.plain / 1000)} | 1.0x |`);
+  say(`| \`claude-parallel sync\` (preflight checks, in-memory merges, compare-and-swap publish) | ${f2(sync.ours / 1000)} | ${f1(sync.plain / sync.ours)}x |`);
+  say();
+
+  // 5. Schedule quality on the Standard Task Graph set.
   if (existsSync(STG)) {
     const cache = new Map<string, ReturnType<typeof parseStg>>();
     const groups = new Map<string, { ours: number[]; naive: number[]; bound: number[] }>();

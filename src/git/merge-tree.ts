@@ -13,8 +13,9 @@ export interface MergePreview {
  * merge-tree exits 1 for an unknown ref just as for a conflict. Output is read as bytes (-z),
  * so no file name is mangled on the way.
  */
-export async function previewMerge(cwd: string, ours: string, theirs: string): Promise<MergePreview> {
-  const [a, b] = await Promise.all([commitOf(ours, cwd), commitOf(theirs, cwd)]);
+export async function previewMerge(cwd: string, ours: string, theirs: string, options: { resolved?: boolean } = {}): Promise<MergePreview> {
+  // `resolved`: both are commit ids the caller got from git itself, so nothing to look up.
+  const [a, b] = options.resolved ? [ours, theirs] : await Promise.all([commitOf(ours, cwd), commitOf(theirs, cwd)]);
   if (!a) throw new Error(`cannot merge: ${ours} is not a commit`);
   if (!b) throw new Error(`cannot merge: ${theirs} is not a commit`);
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: Buffer; stderr: string }>((resolve) => {

@@ -5,7 +5,8 @@ import { git } from "./run.js";
  * ignored files do not count. For a rename, the new path.
  */
 export async function uncommittedPaths(worktree: string): Promise<string[]> {
-  const r = await git(["status", "--porcelain=v1", "-z", "--untracked-files=all"], worktree);
+  // --no-optional-locks: a read-only look must not rewrite the index under a running session.
+  const r = await git(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"], worktree);
   if (r.exitCode !== 0) throw new Error(`git status failed in ${worktree}: ${r.stderr.trim()}`);
   const fields = r.stdout.split("\0").filter(Boolean);
   const paths: string[] = [];

@@ -31,12 +31,14 @@ export function lowerBound(graph: TaskGraph, maxParallel: number): number {
   return Math.max(criticalPath(graph), Math.ceil(total / maxParallel - 1e-9));
 }
 
-type FillPolicy = "priority" | "fit-first";
+type FillPolicy = "priority" | "fit-first" | "fit-only";
 
 /**
  * List scheduling into phases. Each phase takes ready tasks by descending priority; with
  * `fit-first`, the phase's leader fixes its length and tasks that fit within it come first, since
- * they ride along for free (looking a bounded way down the ready list, to stay linear-ish).
+ * they ride along for free (looking a bounded way down the ready list, to stay linear-ish); with
+ * `fit-only`, nothing longer than the leader joins, so a short critical task is not held up by
+ * long ones that could all run together later.
  */
 function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel: number, policy: FillPolicy): number[][] {
   const n = graph.ids.length;
@@ -58,7 +60,7 @@ function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel:
         else skipped.push(t);
       }
       for (const t of skipped) {
-        if (phase.length < maxParallel) phase.push(t);
+        if (phase.length < maxParallel && policy === "fit-first") phase.push(t);
         else ready.push(t);
       }
     }
@@ -112,6 +114,66 @@ function improve(graph: TaskGraph, input: number[][], maxParallel: number): numb
   return phases.filter((p) => p.length > 0).map((p) => p.sort((a, b) => a - b));
 }
 
+/** Plans up to this many tasks are scheduled exactly (at most 3^n steps: about half a million). */
+export const EXACT_LIMIT = 12;
+
+/**
+ * The optimal schedule, by dynamic programming over the set of finished tasks: from each set,
+ * try every phase that could run next (ready tasks, at most maxParallel) and keep the shortest
+ * continuation, fewer phases breaking ties.
+ */
+function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
+  const n = graph.ids.length;
+  const full = (1 << n) - 1;
+  const needs = graph.predecessors.map((preds) => preds.reduce((m, p) => m | (1 << p), 0));
+  const length = new Float64Array(1 << n).fill(-1);
+  const phases = new Int32Array(1 << n);
+  const choice = new Int32Array(1 << n);
+  const est = graph.estimates;
+  const solve = (done: number): void => {
+    if (length[done]! >= 0) return;
+    if (done === full) {
+      length[done] = 0;
+      return;
+    }
+    let ready = 0;
+    for (let i = 0; i < n; i++) if (!(done & (1 << i)) && (needs[i]! & ~done) === 0) ready |= 1 << i;
+    let bestLength = Infinity;
+    let bestPhases = Infinity;
+    let best = 0;
+    for (let phase = ready; phase > 0; phase = (phase - 1) & ready) {
+      let count = 0;
+      let longest = 0;
+      for (let i = 0; i < n; i++) {
+        if (phase & (1 << i)) {
+          count++;
+          if (est[i]! > longest) longest = est[i]!;
+        }
+      }
+      if (count > maxParallel) continue;
+      solve(done | phase);
+      const total = longest + length[done | phase]!;
+      const totalPhases = 1 + phases[done | phase]!;
+      if (total < bestLength - 1e-9 || (Math.abs(total - bestLength) < 1e-9 && totalPhases < bestPhases)) {
+        bestLength = total;
+        bestPhases = totalPhases;
+        best = phase;
+      }
+    }
+    length[done] = bestLength;
+    phases[done] = bestPhases;
+    choice[done] = best;
+  };
+  solve(0);
+  const result: number[][] = [];
+  for (let done = 0; done !== full; done |= choice[done]!) {
+    const phase: number[] = [];
+    for (let i = 0; i < n; i++) if (choice[done]! & (1 << i)) phase.push(i);
+    result.push(phase);
+  }
+  return result;
+}
+
 /** A small deterministic PRNG (mulberry32), so the same plan always gets the same schedule. */
 function random(seed: number): () => number {
   let a = seed >>> 0;
@@ -128,13 +190,17 @@ function random(seed: number): () => number {
 const SEARCH_BUDGET = 100_000;
 
 /**
- * The shortest schedule we find: critical-path list scheduling under two fill policies, then a
- * seeded search over perturbed priorities while the budget lasts, each result improved by local
- * search. Ties go to fewer phases.
+ * The shortest schedule we find: the optimum for plans up to EXACT_LIMIT tasks; beyond that,
+ * critical-path list scheduling under three fill policies, then a seeded search over perturbed
+ * priorities while the budget lasts, each result improved by local search. Ties go to fewer phases.
  */
 export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule {
   const n = graph.ids.length;
   if (n === 0) return { phases: [], length: 0 };
+  if (n <= EXACT_LIMIT) {
+    const phases = exactPhases(graph, maxParallel);
+    return { phases, length: scheduleLength(phases, graph.estimates) };
+  }
   const levels = bottomLevels(graph);
   const bound = lowerBound(graph, maxParallel);
   let best: Schedule | undefined;
@@ -144,8 +210,8 @@ export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule 
       best = { phases, length };
     }
   };
-  consider(improve(graph, buildPhases(graph, levels, maxParallel, "priority"), maxParallel));
-  consider(improve(graph, buildPhases(graph, levels, maxParallel, "fit-first"), maxParallel));
+  const policies: FillPolicy[] = ["priority", "fit-first", "fit-only"];
+  for (const policy of policies) consider(improve(graph, buildPhases(graph, levels, maxParallel, policy), maxParallel));
 
   const rounds = Math.min(64, Math.floor(SEARCH_BUDGET / (n * 4)));
   const next = random(0x5eed ^ n);
@@ -153,7 +219,7 @@ export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule 
   for (let round = 0; round < rounds && best!.length > bound + 1e-9; round++) {
     const spread = 0.05 + 0.3 * (round / rounds);
     for (let i = 0; i < n; i++) noisy[i] = levels[i]! * (1 + spread * (next() - 0.5));
-    consider(improve(graph, buildPhases(graph, noisy, maxParallel, round % 2 ? "fit-first" : "priority"), maxParallel));
+    consider(improve(graph, buildPhases(graph, noisy, maxParallel, policies[round % policies.length]!), maxParallel));
   }
   return best!;
 }

@@ -67,48 +67,58 @@ export async function preflight(
   const checks: TaskCheck[] = [];
   const changedBy = new Map<string, Set<string>>();
 
-  for (const task of phase.tasks) {
-    const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
-    const worktree = options.worktrees[task.id];
-    if (!tip) {
-      problems.push({ task: task.id, message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
-      continue;
-    }
-    const ahead = Number((await git(["rev-list", "--count", `${options.startCommit}..${tip}`], cwd)).stdout) || 0;
-    if (ahead === 0) problems.push({ task: task.id, message: "its branch has no commit beyond the phase's start", fix: `commit the task's work on ${task.branch}` });
-    if (worktree) {
-      const dirty = await uncommittedPaths(worktree);
+  // Each task's checks are independent: run them side by side, keep the phase's order.
+  const results = await Promise.all(
+    phase.tasks.map(async (task) => {
+      const found: SyncProblem[] = [];
+      const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
+      const worktree = options.worktrees[task.id];
+      if (!tip) {
+        found.push({ task: task.id, message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
+        return { found };
+      }
+      const [ahead, diff, dirty] = await Promise.all([
+        git(["rev-list", "--count", `${options.startCommit}..${tip}`], cwd),
+        git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd),
+        worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
+      ]);
+      if ((Number(ahead.stdout) || 0) === 0) found.push({ task: task.id, message: "its branch has no commit beyond the phase's start", fix: `commit the task's work on ${task.branch}` });
       if (dirty.length) {
-        problems.push({
+        found.push({
           task: task.id,
           message: `its worktree has uncommitted changes: ${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ", ..." : ""}`,
           fix: `in ${worktree}, commit them (or discard what should not be kept)`,
         });
       }
-    }
-    const diff = await git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd);
-    const files = new Set(nul(diff.stdout));
-    changedBy.set(task.id, files);
-    const owned = [...task.owns, ...task.produces].map(ownedPattern);
-    if (owned.length && !options.allowOutsideOwns) {
-      const outside = [...files].filter((f) => !owned.some((p) => covers(p, f))).sort();
-      if (outside.length) {
-        problems.push({
-          task: task.id,
-          message: `it changed files it does not own: ${outside.join(", ")}`,
-          fix: "move those changes to the task that owns them, widen `owns` in the plan, or sync with --allow-outside-owns",
-        });
+      const files = new Set(nul(diff.stdout));
+      const owned = [...task.owns, ...task.produces].map(ownedPattern);
+      if (owned.length && !options.allowOutsideOwns) {
+        const outside = [...files].filter((f) => !owned.some((p) => covers(p, f))).sort();
+        if (outside.length) {
+          found.push({
+            task: task.id,
+            message: `it changed files it does not own: ${outside.join(", ")}`,
+            fix: "move those changes to the task that owns them, widen `owns` in the plan, or sync with --allow-outside-owns",
+          });
+        }
       }
-    }
-    if (task.verify && options.runVerify) {
-      const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
-      const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
-      if (fresh && fresh.exitCode !== 0) {
-        const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
-        problems.push({ task: task.id, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+      if (task.verify && options.runVerify) {
+        const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
+        const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
+        if (fresh && fresh.exitCode !== 0) {
+          const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
+          found.push({ task: task.id, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+        }
       }
+      return { found, check: { task, tip, worktree } satisfies TaskCheck, files };
+    }),
+  );
+  for (const r of results) {
+    problems.push(...r.found);
+    if (r.check) {
+      checks.push(r.check);
+      changedBy.set(r.check.task.id, r.files);
     }
-    checks.push({ task, tip, worktree });
   }
 
   // The merge chain, in the phase's order. A conflicting task is left out of the chain so the
@@ -118,7 +128,7 @@ export async function preflight(
   let base = integrationTip;
   const integrationChanges = new Set(nul((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
   for (const check of checks) {
-    const preview = await previewMerge(cwd, base, check.tip);
+    const preview = await previewMerge(cwd, base, check.tip, { resolved: true });
     if (preview.conflicts.length) {
       const earlier = chain.map((l) => l.task.id).filter((id) => preview.conflicts.some((f) => changedBy.get(id)?.has(f)));
       if (preview.conflicts.some((f) => integrationChanges.has(f))) earlier.push("the integration branch");

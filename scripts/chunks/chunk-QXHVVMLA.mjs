@@ -14,4 +14,4 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a as o}from"./chunk-GWHYD4ON.mjs";async function l(r){let i=await o(["status","--porcelain=v1","-z","--untracked-files=all"],r);if(i.exitCode!==0)throw new Error(`git status failed in ${r}: ${i.stderr.trim()}`);let n=i.stdout.split("\0").filter(Boolean),e=[];for(let t=0;t<n.length;t++){let s=n[t];e.push(s.slice(3)),(s[0]==="R"||s[0]==="C")&&t++}return e}export{l as a};
+import{a as e}from"./chunk-YSCEWEBJ.mjs";async function a(n){let i=await e(["--no-optional-locks","status","--porcelain=v1","-z","--untracked-files=all"],n);if(i.exitCode!==0)throw new Error(`git status failed in ${n}: ${i.stderr.trim()}`);let o=i.stdout.split("\0").filter(Boolean),r=[];for(let t=0;t<o.length;t++){let s=o[t];r.push(s.slice(3)),(s[0]==="R"||s[0]==="C")&&t++}return r}export{a};
