@@ -120,7 +120,7 @@ export const EXACT_LIMIT = 12;
 /**
  * The optimal schedule, by dynamic programming over the set of finished tasks: from each set,
  * try every phase that could run next (ready tasks, at most maxParallel) and keep the shortest
- * continuation, fewer phases breaking ties.
+ * continuation; ties go to fewer phases, then to the phase that does more work first.
  */
 function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
   const n = graph.ids.length;
@@ -140,13 +140,16 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
     for (let i = 0; i < n; i++) if (!(done & (1 << i)) && (needs[i]! & ~done) === 0) ready |= 1 << i;
     let bestLength = Infinity;
     let bestPhases = Infinity;
+    let bestWork = -1;
     let best = 0;
     for (let phase = ready; phase > 0; phase = (phase - 1) & ready) {
       let count = 0;
       let longest = 0;
+      let work = 0;
       for (let i = 0; i < n; i++) {
         if (phase & (1 << i)) {
           count++;
+          work += est[i]!;
           if (est[i]! > longest) longest = est[i]!;
         }
       }
@@ -154,9 +157,12 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
       solve(done | phase);
       const total = longest + length[done | phase]!;
       const totalPhases = 1 + phases[done | phase]!;
-      if (total < bestLength - 1e-9 || (Math.abs(total - bestLength) < 1e-9 && totalPhases < bestPhases)) {
+      // Shortest; then fewest phases; then the most work done early.
+      const sameLength = Math.abs(total - bestLength) < 1e-9;
+      if (total < bestLength - 1e-9 || (sameLength && (totalPhases < bestPhases || (totalPhases === bestPhases && work > bestWork)))) {
         bestLength = total;
         bestPhases = totalPhases;
+        bestWork = work;
         best = phase;
       }
     }
