@@ -129,3 +129,16 @@ describe("claude-parallel sync", () => {
     expect(existsSync(join(integration, "a/x.txt"))).toBe(true);
   });
 });
+
+describe("an old git", () => {
+  it("gets one clear message, with exit 3", () => {
+    const { repo } = startedFeature("oldgit");
+    const bin = require("node:fs").mkdtempSync(join(require("node:os").tmpdir(), "oldgit-"));
+    const realGit = require("node:child_process").execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim();
+    writeFileSync(join(bin, "git"), `#!/bin/sh\nif [ "$1" = "--version" ]; then echo "git version 2.37.1"; exit 0; fi\nexec ${realGit} "$@"\n`, { mode: 0o755 });
+    const r = runHelper(["sync"], { cwd: repo, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain("git 2.37.1 is too old");
+    expect(r.stderr).toContain("install git 2.38 or newer");
+  });
+});
