@@ -193,7 +193,7 @@ function random(seed: number): () => number {
 }
 
 /** Work budget for the randomized search, in task visits: keeps `plan` fast on large plans. */
-const SEARCH_BUDGET = 100_000;
+const SEARCH_BUDGET = 40_000;
 
 /**
  * The shortest schedule we find: the optimum for plans up to EXACT_LIMIT tasks; beyond that,

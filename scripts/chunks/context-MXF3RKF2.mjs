@@ -14,7 +14,7 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a as h,b as f,c as w,d as y,e as k,f as $,i as b,j as P}from"./chunk-KVCDY3MT.mjs";import"./chunk-T7B3DFV4.mjs";import"./chunk-OIA3Z63I.mjs";import"./chunk-66LIFE7F.mjs";import"./chunk-3XGZ32X4.mjs";import"./chunk-ES5N43TC.mjs";import{readdir as M,stat as R}from"fs/promises";import{basename as E,join as m}from"path";var x=`version: 1
+import{a as h,b as f,c as w,d as y,e as k,f as $,i as b,j as P}from"./chunk-HJ45HMR3.mjs";import"./chunk-T7B3DFV4.mjs";import"./chunk-OIA3Z63I.mjs";import"./chunk-66LIFE7F.mjs";import"./chunk-3XGZ32X4.mjs";import"./chunk-ES5N43TC.mjs";import{readdir as M,stat as R}from"fs/promises";import{basename as E,join as m}from"path";var x=`version: 1
 feature: Add user authentication
 maxParallel: 4
 verify: npm test

@@ -14,4 +14,4 @@ const require = __createRequire(import.meta.url);
     process.exit(3);
   }
 }
-import{a as e}from"./chunk-KVCDY3MT.mjs";async function a(n){let i=await e(["--no-optional-locks","status","--porcelain=v1","-z","--untracked-files=all"],n);if(i.exitCode!==0)throw new Error(`git status failed in ${n}: ${i.stderr.trim()}`);let o=i.stdout.split("\0").filter(Boolean),r=[];for(let t=0;t<o.length;t++){let s=o[t];r.push(s.slice(3)),(s[0]==="R"||s[0]==="C")&&t++}return r}export{a};
+import{a as e}from"./chunk-HJ45HMR3.mjs";async function a(n){let i=await e(["--no-optional-locks","status","--porcelain=v1","-z","--untracked-files=all"],n);if(i.exitCode!==0)throw new Error(`git status failed in ${n}: ${i.stderr.trim()}`);let o=i.stdout.split("\0").filter(Boolean),r=[];for(let t=0;t<o.length;t++){let s=o[t];r.push(s.slice(3)),(s[0]==="R"||s[0]==="C")&&t++}return r}export{a};
