@@ -1,6 +1,7 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { median, run, time } from "./util.js";
 
 /**
  * Time to a ready 4-task phase: `claude-parallel start` (worktrees from the integration branch,
@@ -8,18 +9,6 @@ import { join } from "node:path";
  * install in each worktree. The project is this repository's own package.json and lockfile.
  */
 export function benchStart(root: string, helper: string, work: string): { ours: number; plain: number; packages: number } {
-  const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@x", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@x", npm_config_loglevel: "error", npm_config_audit: "false", npm_config_fund: "false" };
-  const run = (cmd: string, args: string[], cwd: string) => {
-    const r = spawnSync(cmd, args, { cwd, env, stdio: "ignore" });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}`);
-  };
-  const time = (fn: () => void) => {
-    // Flush what earlier steps wrote, so both methods start from the same disk state.
-    spawnSync("sync");
-    const t = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - t) / 1e6;
-  };
   const make = (name: string) => {
     const repo = join(work, name, "app");
     mkdirSync(repo, { recursive: true });
@@ -34,7 +23,6 @@ export function benchStart(root: string, helper: string, work: string): { ours: 
     run("npm", ["ci", "--ignore-scripts"], repo); // the developer's installed tree
     return repo;
   };
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const ours: number[] = [];
   const plain: number[] = [];
   let packages = 0;

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { median, run, time } from "./util.js";
 
 /**
  * Syncing 8 branches in a repository of 20,000 files: `claude-parallel sync` (checks, in-memory
@@ -9,22 +9,10 @@ import { join } from "node:path";
  */
 export function benchSync(helper: string, work: string): { ours: number; plain: number; files: number } {
   const rounds = [0, 1, 2].map(() => syncRound(helper, work));
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
   return { ours: median(rounds.map((r) => r.ours)), plain: median(rounds.map((r) => r.plain)), files: rounds[0]!.files };
 }
 
 function syncRound(helper: string, work: string): { ours: number; plain: number; files: number } {
-  const env = { ...process.env, GIT_AUTHOR_NAME: "b", GIT_AUTHOR_EMAIL: "b@x", GIT_COMMITTER_NAME: "b", GIT_COMMITTER_EMAIL: "b@x" };
-  const run = (cmd: string, args: string[], cwd: string) => {
-    const r = spawnSync(cmd, args, { cwd, env, stdio: "ignore" });
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed in ${cwd}`);
-  };
-  const time = (fn: () => void) => {
-    spawnSync("sync");
-    const t = process.hrtime.bigint();
-    fn();
-    return Number(process.hrtime.bigint() - t) / 1e6;
-  };
   const files = 20_000;
   const repo = join(work, "big", "app");
   mkdirSync(repo, { recursive: true });

@@ -1,10 +1,10 @@
 import { rm } from "node:fs/promises";
 import { ExitCode, RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { commitOf, isAncestor, listWorktrees, openRepo } from "../git/repo.js";
+import { commitOf, isAncestor } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
-import { resolveFeature } from "../start/feature.js";
 import { featureDir } from "../state/store.js";
+import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -14,10 +14,7 @@ import type { Io } from "../cli.js";
  */
 export async function cleanCommand(options: { slug?: string; force: boolean }, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
-  const repo = await openRepo(io.cwd);
-  const worktrees = await listWorktrees(repo.root);
-  const mainRoot = worktrees[0]?.path ?? repo.root;
-  const feature = await resolveFeature(options.slug, repo, mainRoot, io.cwd);
+  const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
   const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
   const taskBranches = plan.phases.flatMap((p) => p.tasks.map((t) => t.branch));

@@ -1,12 +1,12 @@
 import { ExitCode, RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor, listWorktrees, openRepo } from "../git/repo.js";
+import { commitOf, gitOk, isAncestor } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
-import { resolveFeature } from "../start/feature.js";
 import { writeState } from "../state/store.js";
+import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -17,10 +17,7 @@ import type { Io } from "../cli.js";
  */
 export async function finishCommand(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
-  const repo = await openRepo(io.cwd);
-  const worktrees = await listWorktrees(repo.root);
-  const mainRoot = worktrees[0]?.path ?? repo.root;
-  const feature = await resolveFeature(options.slug, repo, mainRoot, io.cwd);
+  const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
   const unsynced = plan.phases.filter((p) => !state?.phases[String(p.index)]?.syncedAt);
   if (unsynced.length) {

@@ -2,17 +2,17 @@ import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ExitCode, InputError, RefusedError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { commitOf, gitOk, isAncestor, listWorktrees, openRepo } from "../git/repo.js";
+import { commitOf, gitOk, isAncestor } from "../git/repo.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { featureDir, FROZEN_PLAN, writeState, type FeatureState, type PhaseState } from "../state/store.js";
 import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult } from "../start/deps.js";
-import { resolveFeature } from "../start/feature.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
 import { isRefusal, planTaskStep, type Refusal, type TaskStep } from "../start/prepare.js";
 import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -28,10 +28,7 @@ export interface StartOptions {
 const pathExists = (path: string) => stat(path).then(() => true, () => false);
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
-  const repo = await openRepo(io.cwd);
-  const worktrees = await listWorktrees(repo.root);
-  const mainRoot = worktrees[0]?.path ?? repo.root;
-  const feature = await resolveFeature(options.target, repo, mainRoot, io.cwd);
+  const { repo, worktrees, mainRoot, feature } = await openFeature(options.target, io.cwd);
   const { plan, state, slug } = feature;
   const say = (line = "") => io.stdout(line + "\n");
   if (feature.planChanged) {

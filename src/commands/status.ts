@@ -1,9 +1,9 @@
 import { ExitCode } from "../errors.js";
-import { listWorktrees, openRepo } from "../git/repo.js";
-import { resolveFeature } from "../start/feature.js";
+import { openRepo } from "../git/repo.js";
 import { startedFeatures } from "../state/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
+import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -33,8 +33,6 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
 }
 
 async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
-  const repo = await openRepo(cwd);
-  const worktrees = await listWorktrees(repo.root);
-  const feature = await resolveFeature(slug, repo, worktrees[0]?.path ?? repo.root, cwd);
+  const { repo, feature } = await openFeature(slug, cwd);
   return gatherStatus(repo, feature, { runVerify });
 }

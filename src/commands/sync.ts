@@ -1,14 +1,15 @@
 import { ExitCode, RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor, listWorktrees, openRepo, type Repo } from "../git/repo.js";
+import { commitOf, gitOk, isAncestor, listWorktrees, type Repo } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
-import { resolveFeature, type Feature } from "../start/feature.js";
+import type { Feature } from "../start/feature.js";
 import { featureDir, writeState } from "../state/store.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { acquireSyncLock } from "../sync/lock.js";
 import { preflight, type Preflight } from "../sync/preflight.js";
 import { verifyMerged } from "../sync/verify-merged.js";
+import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -24,10 +25,7 @@ export interface SyncOptions {
 
 export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
-  const repo = await openRepo(io.cwd);
-  const worktrees = await listWorktrees(repo.root);
-  const mainRoot = worktrees[0]?.path ?? repo.root;
-  const feature = await resolveFeature(options.slug, repo, mainRoot, io.cwd);
+  const { repo, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, slug } = feature;
   const state = feature.state;
   if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${slug}` }]);
