@@ -1,5 +1,6 @@
 import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename, join, resolve } from "node:path";
+import { readState, type FeatureState } from "./state/store.js";
 import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
@@ -64,13 +65,14 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
     return [...out, ...problemLines(problems)];
   }
 
-  const [head, status, worktrees, roles, plans] = await Promise.all([
+  const [head, status, worktrees, roles, common] = await Promise.all([
     git(["rev-parse", "--verify", "--quiet", "HEAD"], repo.root),
-    git(["status", "--porcelain", "--untracked-files=normal"], repo.root),
+    git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], repo.root),
     git(["worktree", "list", "--porcelain"], repo.root),
     findRoles(repo.root),
-    listPlans(repo.root, repo.branch),
+    git(["rev-parse", "--git-common-dir"], repo.root),
   ]);
+  const plans = await listPlans(repo.root, repo.branch, resolve(repo.root, common.stdout));
   if (head.exitCode !== 0) {
     problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
   }
@@ -98,6 +100,16 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
   return [...out, ...problemLines(problems)];
 }
 
+/** Where a feature stands, in a few words. */
+function progress(state: FeatureState | undefined, phases: number): string {
+  if (!state) return "not started";
+  if (state.finishedAt) return "finished (merged into its base)";
+  const synced = Object.values(state.phases).filter((p) => p.syncedAt).length;
+  const current = Object.keys(state.phases).map(Number).find((n) => !state.phases[String(n)]!.syncedAt);
+  if (current !== undefined) return `phase ${current} of ${phases} in progress (${synced} synced)`;
+  return synced === phases ? "every phase synced; ready to finish" : `${synced} of ${phases} phases synced`;
+}
+
 function problemLines(problems: string[]): string[] {
   return problems.length ? ["## Problems", "", ...problems.map((p) => `- ${p}`), ""] : [];
 }
@@ -116,7 +128,7 @@ export function parseWorktrees(porcelain: string): Array<{ path: string; branch?
   return list;
 }
 
-async function listPlans(root: string, branch: string | undefined): Promise<string[]> {
+async function listPlans(root: string, branch: string | undefined, commonDir: string): Promise<string[]> {
   const dir = join(root, ".parallel");
   let slugs: string[];
   try {
@@ -136,7 +148,7 @@ async function listPlans(root: string, branch: string | undefined): Promise<stri
       const loaded = await readPlanFile(join(root, file), file);
       const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
-      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases`);
+      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug), plan.phases.length)}`);
     } catch (error) {
       lines.push(`- ${file}: invalid: ${(error as Error).message.split("\n")[0]}`);
     }

@@ -123,7 +123,7 @@ describe("claude-parallel context", () => {
     expect(out).toContain("- Current branch: main");
     expect(out).toMatch(/- Working tree: 2 uncommitted changes/);
     expect(out).toContain(`- ${join(repo, "..", "shop-side")} (side)`);
-    expect(out).toContain('- .parallel/add-login/plan.yaml: valid, "Add login", 2 tasks in 1 phases');
+    expect(out).toContain('- .parallel/add-login/plan.yaml: valid, "Add login", 2 tasks in 1 phases; not started');
     expect(out).toContain("- .parallel/broken/plan.yaml: invalid:");
     expect(out).toContain("- designer: command /designer (.claude/commands/designer.md): Design tokens and screens");
     expect(out).toContain("- qa-bot: agent qa-bot (.claude/agents/qa.md): Tests everything");

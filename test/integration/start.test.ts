@@ -170,3 +170,11 @@ describe("claude-parallel start", () => {
     expect(runHelper(["start", "nope"], { cwd: repo })).toMatchObject({ code: 2, stderr: expect.stringContaining("no such feature") });
   });
 });
+
+describe("context after a start", () => {
+  it("shows the feature's progress", () => {
+    const repo = exampleRepo();
+    runHelper(["start"], { cwd: repo });
+    expect(runHelper(["context"], { cwd: repo }).stdout).toContain('- .parallel/auth/plan.yaml: valid, "Add user authentication", 5 tasks in 3 phases; phase 1 of 3 in progress (0 synced)');
+  });
+});
