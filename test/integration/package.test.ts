@@ -47,8 +47,8 @@ describe("the /parallel command", () => {
       "Bash(git ls-files:*)",
       "Bash(git worktree list:*)",
       "Read",
-      "Write",
-      "Edit",
+      "Write(./.parallel/**)",
+      "Edit(./.parallel/**)",
       "Glob",
       "Grep",
     ]);
