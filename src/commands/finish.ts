@@ -1,6 +1,6 @@
 import { ExitCode, RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor } from "../git/repo.js";
+import { commitOf, gitOk, isAncestor, requireIdentity } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
@@ -18,6 +18,7 @@ import type { Io } from "../cli.js";
 export async function finishCommand(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
+  await requireIdentity(mainRoot);
   const { plan, state, slug } = feature;
   const unsynced = plan.phases.filter((p) => !state?.phases[String(p.index)]?.syncedAt);
   if (unsynced.length) {
@@ -49,7 +50,7 @@ export async function finishCommand(options: { slug?: string; pr: boolean }, io:
   }
   const checkout = worktrees.find((w) => w.branch === plan.base);
   if (checkout) {
-    const dirty = await uncommittedPaths(checkout.path);
+    const dirty = await uncommittedPaths(checkout.path, { untracked: false });
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
     }

@@ -116,7 +116,14 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
   };
   if (!state) await writeFileAtomic(join(featureDir(repo.commonDir, slug), FROZEN_PLAN), feature.frozenText);
   const taken = new Set(Object.values(featureState.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.port)));
-  const phaseState: PhaseState = previous ?? { startedAt: now, launch: options.launch, startCommit, tasks: {} };
+  const phaseState: PhaseState = previous ?? {
+    startedAt: now,
+    launch: options.launch,
+    ...(options.permissionMode !== undefined && { permissionMode: options.permissionMode }),
+    ...(options.model !== undefined && { model: options.model }),
+    startCommit,
+    tasks: {},
+  };
   for (const s of steps) {
     if (phaseState.tasks[s.task.id]) continue;
     const port = await allocatePortBlock(slug, s.task.id, taken);

@@ -1,6 +1,6 @@
 import { ExitCode, RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor, listWorktrees, type Repo } from "../git/repo.js";
+import { commitOf, gitOk, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
 import type { Feature } from "../start/feature.js";
@@ -26,6 +26,7 @@ export interface SyncOptions {
 export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
   const { repo, mainRoot, feature } = await openFeature(options.slug, io.cwd);
+  await requireIdentity(mainRoot);
   const { plan, slug } = feature;
   const state = feature.state;
   if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${slug}` }]);
@@ -115,7 +116,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   crashPoint("after-verify");
 
   const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch);
-  if (checkout && (await uncommittedPaths(checkout.path)).length > 0) {
+  if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
     throw new RefusedError([
       { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
     ]);
@@ -200,8 +201,8 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   if (feature.state?.phases[String(next.index)]) return ExitCode.ok;
   io.stdout(`\nStarting phase ${next.index}:\n`);
   const { startCommand } = await import("./start.js");
-  const launch = feature.state!.phases[String(phase.index)]!.launch;
-  return startCommand({ target: feature.slug, phase: next.index, launch, deps: "auto", dryRun: false }, io);
+  const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
+  return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false }, io);
 }
 
 async function pathExists(path: string): Promise<boolean> {

@@ -65,3 +65,14 @@ export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
   }
   return entries;
 }
+
+/** Commands that create commits (merges) need a committer identity; say how to set one. */
+export async function requireIdentity(cwd: string): Promise<void> {
+  const who = await git(["var", "GIT_COMMITTER_IDENT"], cwd);
+  if (who.exitCode !== 0) {
+    throw new EnvironmentError(
+      "git does not know who you are, and merging creates commits",
+      'set your identity: git config --global user.name "Your Name" && git config --global user.email you@example.com',
+    );
+  }
+}

@@ -20,6 +20,9 @@ export interface FeatureState {
 export interface PhaseState {
   startedAt: string;
   launch: LaunchMode;
+  /** Passed to headless sessions; the next phase started by sync uses the same. */
+  permissionMode?: string;
+  model?: string;
   /** Commit of the integration branch the phase's branches start from. */
   startCommit: string;
   syncedAt?: string;

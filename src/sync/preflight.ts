@@ -138,7 +138,7 @@ export async function preflight(
     const commit = (
       await git(["commit-tree", preview.tree, "-p", base, "-p", check.tip, "-m", mergeMessage(plan, phase, check.task)], cwd)
     );
-    if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}${/identity|tell me who you are/i.test(commit.stderr) ? " (set user.name and user.email with git config)" : ""}`);
+    if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
     chain.push({ task: check.task, tip: check.tip, base, commit: commit.stdout });
     base = commit.stdout;
   }

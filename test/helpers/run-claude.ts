@@ -7,11 +7,16 @@ import { REPO_ROOT } from "./paths.js";
  * Runs the real claude once in print mode, with this repository loaded as a plugin. Asynchronous
  * on purpose: the scripted model server runs in this same process and must keep answering.
  */
-export function runClaude(prompt: string, cwd: string, serverUrl: string, extraArgs: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runClaude(
+  prompt: string,
+  cwd: string,
+  serverUrl: string,
+  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(claudeBinary(), ["-p", prompt, "--plugin-dir", REPO_ROOT, ...extraArgs], {
+    const child = spawn(claudeBinary(), ["-p", prompt, "--plugin-dir", REPO_ROOT, ...(options.args ?? [])], {
       cwd,
-      env: { ...process.env, ...claudeEnv(serverUrl) },
+      env: { ...process.env, ...(options.env ?? claudeEnv(serverUrl)) },
       // No stdin: in print mode claude would otherwise wait to read a prompt from it.
       stdio: ["ignore", "pipe", "pipe"],
     });

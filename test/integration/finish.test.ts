@@ -28,6 +28,14 @@ describe("claude-parallel finish", () => {
     expect(runHelper(["finish"], { cwd: repo }).stdout).toContain("already merged");
   });
 
+  it("merges into a checkout whose only changes are untracked files (like the plan /parallel wrote)", () => {
+    const { repo } = synced("fin-untracked");
+    writeFileSync(join(repo, "notes.txt"), "mine\n");
+    const r = runHelper(["finish"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(git(repo, "status", "--porcelain")).toBe("?? notes.txt");
+  });
+
   it("never merges into a dirty checkout", () => {
     const { repo } = synced("fin-dirty");
     writeFileSync(join(repo, "README.md"), "my own edit\n");

@@ -142,3 +142,18 @@ describe("an old git", () => {
     expect(r.stderr).toContain("install git 2.38 or newer");
   });
 });
+
+describe("no git identity", () => {
+  it("is explained before anything happens, with exit 3", () => {
+    const { repo, wt } = startedFeature("noident");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const before = refsOf(repo);
+    const env = { GIT_AUTHOR_NAME: "", GIT_AUTHOR_EMAIL: "", GIT_COMMITTER_NAME: "", GIT_COMMITTER_EMAIL: "", EMAIL: "", HOME: join(repo, "..") };
+    const r = runHelper(["sync"], { cwd: repo, env });
+    expect(r.stderr).toContain("git does not know who you are");
+    expect(r.stderr).toContain("git config --global user.name");
+    expect(r.code).toBe(3);
+    expect(refsOf(repo)).toBe(before);
+  });
+});

@@ -1,6 +1,6 @@
 import { createRequire as __createRequire } from "node:module";
 const require = __createRequire(import.meta.url);
-import{a as d,b as y,c as w,d as $,e as b,f as k,i as P,j as v}from"./chunk-5LBJYRFU.mjs";import"./chunk-CVWNXXPZ.mjs";import"./chunk-2UT5JZYG.mjs";import"./chunk-S464KVEK.mjs";import{c as A}from"./chunk-5RUET3X2.mjs";import"./chunk-O4RSHTWI.mjs";import"./chunk-N7V7EXH6.mjs";import"./chunk-G7Q5WIIQ.mjs";import{readdir as R,stat as S}from"fs/promises";import{basename as N,join as u,resolve as C}from"path";var x=`version: 1
+import{a as d,b as y,c as w,d as $,e as b,f as k,i as P,j as v}from"./chunk-5LBJYRFU.mjs";import"./chunk-CVWNXXPZ.mjs";import"./chunk-2UT5JZYG.mjs";import"./chunk-S464KVEK.mjs";import{c as A}from"./chunk-WYWM5EQB.mjs";import"./chunk-O4RSHTWI.mjs";import"./chunk-N7V7EXH6.mjs";import"./chunk-G7Q5WIIQ.mjs";import{readdir as R,stat as S}from"fs/promises";import{basename as N,join as u,resolve as C}from"path";var x=`version: 1
 feature: Add user authentication
 maxParallel: 4
 verify: npm test
