@@ -1,5 +1,6 @@
-// Bundles src/ into scripts/parallel.mjs: one dependency-free file, what plugin users run.
-// `node build.mjs --check` rebuilds in memory and fails if the committed bundle differs.
+// Bundles src/ into scripts/ (dependency-free: what users run) and assembles plugin/, the folder a
+// marketplace install copies. `node build.mjs --check` rebuilds in memory and fails if either
+// committed folder differs.
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -51,40 +52,56 @@ const result = await build({
   define: { __VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
 });
-const files = new Map(result.outputFiles.map((f) => [f.path.slice(scripts.length + 1), f.path.endsWith("/parallel.mjs") ? `${guard}\n${f.text}` : f.text]));
+const bundle = new Map(result.outputFiles.map((f) => [f.path.slice(scripts.length + 1), f.path.endsWith("/parallel.mjs") ? `${guard}\n${f.text}` : f.text]));
+
+// plugin/: what a marketplace install copies. Only what runs: no package.json or lockfile, so
+// Claude Code has nothing to npm-install there (README, design notes).
+const pluginFiles = new Map([
+  ["plugin/.claude-plugin/plugin.json", readFileSync(`${root}.claude-plugin/plugin.json`, "utf8")],
+  ["plugin/.claude-plugin/icon.png", readFileSync(`${root}.claude-plugin/icon.png`)],
+  ["plugin/LICENSE", readFileSync(`${root}LICENSE`, "utf8")],
+  ...readdirSync(`${root}commands`).filter((f) => f.endsWith(".md")).sort().map((f) => [`plugin/commands/${f}`, readFileSync(`${root}commands/${f}`, "utf8")]),
+  ...[...bundle].map(([name, text]) => [`plugin/scripts/${name}`, text]),
+]);
+const files = new Map(
+  [...[...bundle].map(([name, text]) => [`scripts/${name}`, text]), ...pluginFiles].map(([name, content]) => [name, Buffer.from(content)]),
+);
 
 const committedFiles = () => {
   const found = new Map();
   const walk = (dir) => {
     let entries = [];
     try {
-      entries = readdirSync(`${scripts}/${dir}`, { withFileTypes: true });
+      entries = readdirSync(`${root}${dir}`, { withFileTypes: true });
     } catch {}
     for (const e of entries) {
-      const rel = dir ? `${dir}/${e.name}` : e.name;
+      const rel = `${dir}/${e.name}`;
       if (e.isDirectory()) walk(rel);
-      else if (rel.endsWith(".mjs")) found.set(rel, readFileSync(`${scripts}/${rel}`, "utf8"));
+      else found.set(rel, readFileSync(`${root}${rel}`));
     }
   };
-  walk("");
+  walk("scripts");
+  walk("plugin");
   return found;
 };
 
 if (check) {
   const committed = committedFiles();
-  const stale = [...new Set([...files.keys(), ...committed.keys()])].filter((f) => files.get(f) !== committed.get(f));
+  const same = (a, b) => a !== undefined && b !== undefined && a.equals(b);
+  const stale = [...new Set([...files.keys(), ...committed.keys()])].filter((f) => !same(files.get(f), committed.get(f)));
   if (stale.length) {
-    console.error(`scripts/ is out of date with src/ (${stale.join(", ")}): run \`npm run build\` and commit scripts/.`);
+    console.error(`scripts/ or plugin/ is out of date with the sources (${stale.join(", ")}): run \`npm run build\` and commit them.`);
     process.exit(1);
   }
-  console.log("scripts/ is up to date.");
+  console.log("scripts/ and plugin/ are up to date.");
 } else {
   rmSync(`${scripts}/chunks`, { recursive: true, force: true });
+  rmSync(`${root}plugin`, { recursive: true, force: true });
   for (const [name, text] of files) {
-    mkdirSync(`${scripts}/${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
-    writeFileSync(`${scripts}/${name}`, text);
+    mkdirSync(`${root}${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    writeFileSync(`${root}${name}`, text);
   }
-  chmodSync(`${scripts}/parallel.mjs`, 0o755);
-  const sizes = [...files].map(([n, t]) => `${n} ${(t.length / 1024).toFixed(0)} KiB`);
-  console.log(`Wrote scripts/: ${sizes.join(", ")}`);
+  for (const entry of ["scripts/parallel.mjs", "plugin/scripts/parallel.mjs"]) chmodSync(`${root}${entry}`, 0o755);
+  const sizes = [...bundle].map(([n, t]) => `${n} ${(t.length / 1024).toFixed(0)} KiB`);
+  console.log(`Wrote scripts/ (${sizes.join(", ")}) and plugin/ (${pluginFiles.size} files).`);
 }

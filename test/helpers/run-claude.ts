@@ -3,23 +3,20 @@ import { claudeBinary } from "./claude.js";
 import { claudeEnv } from "./claude-env.js";
 import { REPO_ROOT } from "./paths.js";
 
+export interface ClaudeRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
 /**
- * Runs the real claude once in print mode, with this repository loaded as a plugin. Asynchronous
- * on purpose: the scripted model server runs in this same process and must keep answering.
+ * Runs the real claude with `args`. Asynchronous on purpose: the scripted model server runs in
+ * this same process and must keep answering while claude runs.
  */
-export function runClaude(
-  prompt: string,
-  cwd: string,
-  serverUrl: string,
-  options: { args?: string[]; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function claudeCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<ClaudeRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(claudeBinary(), ["-p", prompt, "--plugin-dir", REPO_ROOT, ...(options.args ?? [])], {
-      cwd,
-      env: { ...process.env, ...(options.env ?? claudeEnv(serverUrl)) },
-      // No stdin: in print mode claude would otherwise wait to read a prompt from it.
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    // No stdin: in print mode claude would otherwise wait to read a prompt from it.
+    const child = spawn(claudeBinary(), args, { cwd, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -31,4 +28,15 @@ export function runClaude(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Runs one prompt in print mode, with this repository loaded as a plugin unless `pluginDir: false`. */
+export function runClaude(
+  prompt: string,
+  cwd: string,
+  serverUrl: string,
+  options: { args?: string[]; env?: NodeJS.ProcessEnv; pluginDir?: boolean } = {},
+): Promise<ClaudeRun> {
+  const plugin = options.pluginDir === false ? [] : ["--plugin-dir", REPO_ROOT];
+  return claudeCli(["-p", prompt, ...plugin, ...(options.args ?? [])], cwd, options.env ?? claudeEnv(serverUrl));
 }

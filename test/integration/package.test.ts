@@ -63,7 +63,7 @@ describe("the /parallel command", () => {
 });
 
 describe("the plugin", () => {
-  it.each([".", ".claude-plugin/plugin.json"])("claude plugin validate %s: no errors, no warnings", (target) => {
+  it.each([".", ".claude-plugin/plugin.json", "plugin"])("claude plugin validate %s: no errors, no warnings", (target) => {
     if (!claudeAvailable()) return;
     const r = spawnSync(claudeBinary(), ["plugin", "validate", target], {
       cwd: REPO_ROOT,
