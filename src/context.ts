@@ -1,8 +1,8 @@
-import { readdir, stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import { readState, type FeatureState } from "./state/store.js";
 import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
+import { PLANS_DIR, plansIn } from "./plan/location.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
 import { findRoles, type Role } from "./roles.js";
 import { readPlanFile } from "./plan/read.js";
@@ -129,21 +129,9 @@ export function parseWorktrees(porcelain: string): Array<{ path: string; branch?
 }
 
 async function listPlans(root: string, branch: string | undefined, commonDir: string): Promise<string[]> {
-  const dir = join(root, ".parallel");
-  let slugs: string[];
-  try {
-    slugs = (await readdir(dir)).sort();
-  } catch {
-    return [];
-  }
   const lines: string[] = [];
-  for (const slug of slugs) {
-    const file = join(".parallel", slug, "plan.yaml");
-    try {
-      await stat(join(root, file));
-    } catch {
-      continue;
-    }
+  for (const slug of await plansIn(root)) {
+    const file = join(PLANS_DIR, slug, "plan.yaml");
     try {
       const loaded = await readPlanFile(join(root, file), file);
       const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug });

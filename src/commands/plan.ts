@@ -1,8 +1,9 @@
-import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { locateRepo } from "../git/run.js";
 import { buildExecutionPlan } from "../plan/build.js";
+import { PLANS_DIR, planFolder } from "../plan/location.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { renderMarkdown } from "../render/markdown.js";
@@ -26,18 +27,12 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path) });
   const markdown = options.write || !options.json ? renderMarkdown(plan) : "";
   if (options.write) {
-    const target = join(root, ".parallel", plan.slug, "PLAN.md");
+    const target = join(root, PLANS_DIR, plan.slug, "PLAN.md");
     await writeFileAtomic(target, markdown);
     io.stderr(`Wrote ${relative(io.cwd, target) || target}\n`);
   }
   io.stdout(options.json ? renderJson(plan) + "\n" : markdown);
   return ExitCode.ok;
-}
-
-/** `<folder>` when `path` is `<root>/.parallel/<folder>/<file>`. */
-export function planFolder(root: string, path: string): string | undefined {
-  const parts = relative(root, path).split(sep);
-  return parts.length === 3 && parts[0] === ".parallel" ? parts[1] : undefined;
 }
 
 export function planUsageError(): InputError {

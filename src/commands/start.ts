@@ -1,7 +1,7 @@
-import { stat } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { ExitCode, InputError, RefusedError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { pathExists } from "../fs/exists.js";
 import { commitOf, gitOk, isAncestor } from "../git/repo.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
@@ -24,8 +24,6 @@ export interface StartOptions {
   permissionMode?: string;
   model?: string;
 }
-
-const pathExists = (path: string) => stat(path).then(() => true, () => false);
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.target, io.cwd);

@@ -1,4 +1,5 @@
 import { ExitCode, RefusedError } from "../errors.js";
+import { pathExists } from "../fs/exists.js";
 import { git } from "../git/run.js";
 import { commitOf, gitOk, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
@@ -203,9 +204,4 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   const { startCommand } = await import("./start.js");
   const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
   return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false }, io);
-}
-
-async function pathExists(path: string): Promise<boolean> {
-  const { stat } = await import("node:fs/promises");
-  return stat(path).then(() => true, () => false);
 }

@@ -26,6 +26,9 @@ export function git(args: string[], cwd: string): Promise<GitResult> {
   });
 }
 
+/** The fields of git's `-z` output. */
+export const nulFields = (output: string): string[] => output.split("\0").filter(Boolean);
+
 export const MIN_GIT: readonly [number, number] = [2, 38];
 
 /** The installed git's version, or undefined when git cannot be run. */

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { execFile } from "node:child_process";
+import { pathExists as exists } from "../fs/exists.js";
 import { git } from "../git/run.js";
 
 export type DepsMode = "auto" | "none";
@@ -24,7 +25,6 @@ const MANAGERS: PackageManager[] = [
 const STAMP = ".claude-parallel.json";
 interface Stamp { lockHash: string; abi: string; platform: string; arch: string }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
 
 export async function detectManager(root: string): Promise<PackageManager | undefined> {
   for (const m of MANAGERS) if (await exists(join(root, m.lockfile))) return m;

@@ -1,10 +1,12 @@
-import { readFile, stat } from "node:fs/promises";
-import { basename, join, relative, resolve, sep } from "node:path";
+import { readFile } from "node:fs/promises";
+import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../errors.js";
 import { buildExecutionPlan, type ExecutionPlan } from "../plan/build.js";
 import { parsePlan } from "../plan/load.js";
 import { SLUG_PATTERN } from "../plan/names.js";
+import { planFile, planFolder, plansIn } from "../plan/location.js";
+import { isFile } from "../fs/exists.js";
 import { readPlanFile } from "../plan/read.js";
 import { findRoles, roleMap } from "../roles.js";
 import { featureDir, FROZEN_PLAN, readState, startedFeatures, type FeatureState } from "../state/store.js";
@@ -22,8 +24,6 @@ export interface Feature {
   planChanged: boolean;
 }
 
-const exists = (path: string) => stat(path).then((s) => s.isFile(), () => false);
-
 /**
  * Finds the feature `target` names (a plan file or a slug), or the only one there is. Once a
  * feature has started, its frozen plan is authoritative, so phases cannot shift under running
@@ -35,7 +35,7 @@ export async function resolveFeature(target: string | undefined, repo: Repo, mai
   let planPath: string | undefined;
   let slug: string | undefined;
 
-  if (target !== undefined && (await exists(resolve(cwd, target)))) planPath = resolve(cwd, target);
+  if (target !== undefined && (await isFile(resolve(cwd, target)))) planPath = resolve(cwd, target);
   else if (target !== undefined && SLUG_PATTERN.test(target)) slug = target;
   else if (target !== undefined) {
     throw new InputError({ where: target, message: "is neither a plan file nor a feature slug", fix: "give the path of a plan.yaml, or the slug of a feature (its folder under .parallel/)" });
@@ -54,15 +54,11 @@ export async function resolveFeature(target: string | undefined, repo: Repo, mai
   }
 
   let fresh: { plan: ExecutionPlan; text: string } | undefined;
-  if (planPath === undefined && slug !== undefined && (await exists(join(mainRoot, ".parallel", slug, "plan.yaml")))) {
-    planPath = join(mainRoot, ".parallel", slug, "plan.yaml");
-  }
+  if (planPath === undefined && slug !== undefined && (await isFile(planFile(mainRoot, slug)))) planPath = planFile(mainRoot, slug);
   if (planPath !== undefined) {
     const shown = relative(cwd, planPath) || planPath;
     const loaded = await readPlanFile(planPath, shown);
-    const parts = relative(mainRoot, planPath).split(sep);
-    const planFolder = parts.length === 3 && parts[0] === ".parallel" ? parts[1] : undefined;
-    const plan = buildExecutionPlan(loaded, { ...facts, planFolder });
+    const plan = buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) });
     fresh = { plan, text: freeze(loaded.plan, plan) };
     slug = plan.slug;
   }
@@ -78,14 +74,6 @@ export async function resolveFeature(target: string | undefined, repo: Repo, mai
     throw new InputError({ where: slug!, message: "no such feature: it has no .parallel/<slug>/plan.yaml and was never started", fix: "give the plan file's path" });
   }
   return { slug: slug!, plan: fresh.plan, frozenText: fresh.text, planSource: relative(mainRoot, planPath!), planChanged: false };
-}
-
-async function plansIn(mainRoot: string): Promise<string[]> {
-  const { readdir } = await import("node:fs/promises");
-  const names = await readdir(join(mainRoot, ".parallel")).catch(() => [] as string[]);
-  const found: string[] = [];
-  for (const name of names.sort()) if (await exists(join(mainRoot, ".parallel", name, "plan.yaml"))) found.push(name);
-  return found;
 }
 
 /** The plan with every default that depends on the moment (slug, base, branch) written out. */

@@ -1,5 +1,5 @@
-import { stat } from "node:fs/promises";
-import { git } from "../git/run.js";
+import { pathExists } from "../fs/exists.js";
+import { git, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
@@ -58,26 +58,13 @@ export interface FeatureStatus {
   phases: PhaseStatus[];
 }
 
-const nul = (s: string) => s.split("\0").filter(Boolean);
 
 async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
   const cwd = repo.root;
   const integration = feature.plan.integrationBranch;
   const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
-  const worktreeExists = worktree !== undefined && (await stat(worktree).then(() => true, () => false));
-  const status: TaskStatus = {
-    id: task.id,
-    role: task.role,
-    branch: task.branch,
-    worktree,
-    ahead: 0,
-    uncommitted: [],
-    outsideOwns: [],
-    worktreeMissing: !worktreeExists,
-    branchMissing: tip === undefined,
-    session: { kind: "not-launched" },
-    verify: task.verify ? { kind: "not-run", command: task.verify } : { kind: "none" },
-  };
+  const worktreeExists = worktree !== undefined && (await pathExists(worktree));
+  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   if (record?.pid !== undefined) {
     status.session = record.exitCode !== undefined ? { kind: "exited", exitCode: record.exitCode } : processAlive(record.pid) ? { kind: "running", pid: record.pid } : { kind: "exited", exitCode: null };
@@ -94,7 +81,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, workt
       const [sha, subject, when] = last.stdout.split("\0");
       status.lastCommit = { sha: sha!, subject: subject!, when: when! };
     }
-    for (const f of nul(diff.stdout)) changed.add(f);
+    for (const f of nulFields(diff.stdout)) changed.add(f);
   }
   if (worktreeExists) {
     status.uncommitted = await uncommittedPaths(worktree!);
@@ -120,7 +107,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   for (const phase of feature.plan.phases) {
     const recorded = feature.state?.phases[String(phase.index)];
     const state = recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
-    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree, options.runVerify === true))) : phase.tasks.map((t) => idle(t));
+    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree, options.runVerify === true))) : phase.tasks.map(initialStatus);
     const conflicts: Conflict[] = [];
     if (state === "started") {
       const live = tasks.filter((t) => t.ahead > 0);
@@ -139,7 +126,8 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
 }
 
-function idle(task: PlannedTask): TaskStatus {
+/** A task's status before anything is known about its branch and worktree. */
+function initialStatus(task: PlannedTask): TaskStatus {
   return {
     id: task.id,
     role: task.role,

@@ -1,4 +1,4 @@
-import { git } from "../git/run.js";
+import { git, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
@@ -42,7 +42,6 @@ export interface Preflight {
   chain: ChainLink[];
 }
 
-const nul = (s: string) => s.split("\0").filter(Boolean);
 
 export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
   return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
@@ -90,7 +89,7 @@ export async function preflight(
           fix: `in ${worktree}, commit them (or discard what should not be kept)`,
         });
       }
-      const files = new Set(nul(diff.stdout));
+      const files = new Set(nulFields(diff.stdout));
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       if (owned.length && !options.allowOutsideOwns) {
         const outside = [...files].filter((f) => !owned.some((p) => covers(p, f))).sort();
@@ -126,7 +125,7 @@ export async function preflight(
   const chain: ChainLink[] = [];
   const conflicts: ConflictReport[] = [];
   let base = integrationTip;
-  const integrationChanges = new Set(nul((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
+  const integrationChanges = new Set(nulFields((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
   for (const check of checks) {
     const preview = await previewMerge(cwd, base, check.tip, { resolved: true });
     if (preview.conflicts.length) {
