@@ -6,6 +6,7 @@ import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper } from "../helpers/cli.js";
 import { makeRepo } from "../helpers/git.js";
 import { startModelServer, toolResults, type ModelServer } from "../helpers/model-server.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const PLAN = "version: 1\nfeature: Two parts\ntasks:\n  - {id: alpha, title: Alpha part, owns: [alpha/]}\n  - {id: beta, title: Beta part, owns: [beta/]}\n";
 
@@ -29,7 +30,7 @@ describe("--launch headless with the real claude", () => {
     expect(r.code).toBe(0);
 
     const record = (id: string) => JSON.parse(readFileSync(join(repo, ".git/parallel/two/sessions", `${id}.json`), "utf8"));
-    for (let i = 0; i < 600 && !["alpha", "beta"].every((id) => record(id).exitCode !== undefined); i++) await new Promise((res) => setTimeout(res, 100));
+    await waitUntil(() => ["alpha", "beta"].every((id) => record(id).exitCode !== undefined), 60_000);
     const logs = ["alpha", "beta"].map((id) => readFileSync(record(id).log, "utf8"));
     expect(["alpha", "beta"].map((id) => record(id).exitCode), logs.join("\n")).toEqual([0, 0]);
 

@@ -7,6 +7,7 @@ import { runHelper } from "../helpers/cli.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { requestText, startModelServer, toolResults, type ModelServer } from "../helpers/model-server.js";
 import { runClaude } from "../helpers/run-claude.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const PLAN = [
   "version: 1",
@@ -22,8 +23,7 @@ let server: ModelServer | undefined;
 afterAll(() => server?.close());
 
 const waitFor = async (done: () => boolean, what: string) => {
-  for (let i = 0; i < 600 && !done(); i++) await new Promise((r) => setTimeout(r, 100));
-  if (!done()) throw new Error(`timed out waiting for ${what}`);
+  if (!(await waitUntil(done, 60_000))) throw new Error(`timed out waiting for ${what}`);
 };
 
 describe.skipIf(!claudeAvailable())("the whole workflow inside the real Claude Code", () => {

@@ -1,6 +1,11 @@
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { runHelper } from "./cli.js";
 import { git, makeRepo, writeFiles } from "./git.js";
+import { REPO_ROOT } from "./paths.js";
+
+/** The bundled example plan, its base left to default to the current branch. */
+export const EXAMPLE_PLAN_TEXT = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
 
 /** A two-phase feature: phase 1 has tasks a and b, phase 2 has c (which depends on a). */
 export const TWO_PHASES = (verify?: string) =>

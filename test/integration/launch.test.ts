@@ -6,12 +6,12 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { makeRepo } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
-import { REPO_ROOT } from "../helpers/paths.js";
+import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
+import { waitUntil } from "../helpers/wait.js";
 
 const require = createRequire(import.meta.url);
-const EXAMPLE = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
-const exampleRepo = (name: string) => makeRepo({ name, files: { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE } });
+const exampleRepo = (name: string) => makeRepo({ name, files: { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT } });
 
 function hasTmux(): boolean {
   const found = spawnSync("tmux", ["-V"]).status === 0;
@@ -41,7 +41,7 @@ describe("--launch tmux", () => {
     expect(r.stdout).toContain("Attach with: tmux attach -t parallel-auth");
     const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{window_name} #{pane_current_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
     expect(windows).toEqual([`data ${join(repo, "..", "tmuxapp-auth-data")}`, `designer ${join(repo, "..", "tmuxapp-auth-designer")}`]);
-    for (let i = 0; i < 50 && claude.calls().length < 2; i++) await new Promise((res) => setTimeout(res, 100));
+    await waitUntil(() => claude.calls().length >= 2, 5_000);
     const calls = claude.calls().sort((a, b) => a.cwd.localeCompare(b.cwd));
     expect(calls.map((c) => c.cwd)).toEqual([join(repo, "..", "tmuxapp-auth-data"), join(repo, "..", "tmuxapp-auth-designer")]);
     expect(calls[0]!.args).toEqual([readFileSync(join(repo, "..", "tmuxapp-auth-data", ".claude-parallel/brief.md"), "utf8").trimEnd()]);
@@ -72,7 +72,7 @@ describe("--launch headless", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Headless: 2 sessions started in the background (at most 4 at once");
     const records = () => ["designer", "data"].map((id) => JSON.parse(readFileSync(join(repo, ".git/parallel/auth/sessions", `${id}.json`), "utf8")));
-    for (let i = 0; i < 100 && !records().every((x) => x.exitCode !== undefined); i++) await new Promise((res) => setTimeout(res, 100));
+    await waitUntil(() => records().every((x) => x.exitCode !== undefined), 10_000);
     for (const record of records()) expect(record).toMatchObject({ exitCode: 0, pid: expect.any(Number), log: expect.stringContaining(".jsonl") });
     const call = claude.calls().find((c) => c.cwd.endsWith("headless-auth-data"))!;
     expect(call.args.slice(0, 1)).toEqual(["-p"]);

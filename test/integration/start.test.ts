@@ -3,13 +3,12 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
-import { REPO_ROOT } from "../helpers/paths.js";
+import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 
-const EXAMPLE = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
 
 /** A repository holding the seed's example plan at .parallel/auth/plan.yaml. */
 function exampleRepo(files: Record<string, string> = {}): string {
-  return makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/auth/plan.yaml": EXAMPLE, ...files } });
+  return makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT, ...files } });
 }
 
 const refs = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");

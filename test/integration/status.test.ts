@@ -1,12 +1,11 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
-import { REPO_ROOT } from "../helpers/paths.js";
+import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 
-const EXAMPLE = readFileSync(join(REPO_ROOT, "examples", "user-authentication.yaml"), "utf8").replace(/^base: main\n/m, "");
 
 function commit(wt: string, files: Record<string, string>, message: string) {
   writeFiles(wt, files);
@@ -16,7 +15,7 @@ function commit(wt: string, files: Record<string, string>, message: string) {
 
 describe("claude-parallel status", () => {
   it("reports commits, uncommitted work, files outside owns and predicted conflicts, touching nothing", () => {
-    const repo = makeRepo({ name: "shop", files: { "README.md": "# shop\n", "shared.txt": "base\n", ".parallel/auth/plan.yaml": EXAMPLE } });
+    const repo = makeRepo({ name: "shop", files: { "README.md": "# shop\n", "shared.txt": "base\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT } });
     runHelper(["start"], { cwd: repo });
     const designer = join(repo, "..", "shop-auth-designer");
     const data = join(repo, "..", "shop-auth-data");
