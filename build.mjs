@@ -45,6 +45,7 @@ const result = await build({
   format: "esm",
   target: "node14",
   minify: true,
+  keepNames: true,
   legalComments: "none",
   write: false,
   banner: { js: requireShim },

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { EnvironmentError, ExitCode, InputError, RefusedError } from "./errors.js";
+import { CliError, ExitCode, InputError, systemError } from "./errors.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
 
@@ -35,9 +35,10 @@ Usage:
   claude-parallel finish [slug] [--pr]
       After the last phase: merge the integration branch into base (or print the
       gh pr create command with --pr).
-  claude-parallel clean [slug] [--force]
-      Remove the feature's worktrees, branches, backup refs and state; refuses to drop
-      uncommitted work or commits base does not have, unless --force.
+  claude-parallel clean [slug] [--force] [--dry-run]
+      Remove what the feature made and recorded (its task worktrees, the branches it
+      created, its backup refs and its state), never anything else; refuses to drop
+      uncommitted work or commits base does not hold, unless --force.
   claude-parallel schema       Print the JSON Schema of plan files.
   claude-parallel context      Print what /parallel needs to know about this repository.
   claude-parallel --version    Print the version.
@@ -52,17 +53,10 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    if (error instanceof InputError) {
-      io.stderr(`claude-parallel: ${error.problems.length > 1 ? `${error.problems.length} problems:\n` : ""}${error.message}\n`);
-      return ExitCode.invalidInput;
-    }
-    if (error instanceof RefusedError) {
-      io.stderr(`claude-parallel: nothing was changed:\n${error.message}\n`);
-      return ExitCode.refused;
-    }
-    if (error instanceof EnvironmentError) {
-      io.stderr(`claude-parallel: ${error.message}\n`);
-      return ExitCode.environment;
+    const known = error instanceof CliError ? error : systemError(error);
+    if (known) {
+      io.stderr(`claude-parallel: ${known.report()}\n`);
+      return known.exitCode;
     }
     const e = error as Error;
     io.stderr(`claude-parallel: internal error: ${e?.stack ?? String(error)}\nThis is a bug in claude-parallel; please report it with the command you ran.\n`);
@@ -161,9 +155,9 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
     }
     case "clean": {
-      const { values, positionals } = parse(rest, { force: { type: "boolean" } }, 1);
+      const { values, positionals } = parse(rest, { force: { type: "boolean" }, "dry-run": { type: "boolean" } }, 1);
       const { cleanCommand } = await import("./commands/clean.js");
-      return cleanCommand({ slug: positionals[0], force: values.force === true }, io);
+      return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
     }
     case "status": {
       const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);

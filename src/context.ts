@@ -1,5 +1,6 @@
 import { basename, join, resolve } from "node:path";
-import { readState, type FeatureState } from "./state/store.js";
+import { readState } from "./feature/store.js";
+import type { FeatureState } from "./feature/state-schema.js";
 import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
 import { PLANS_DIR, plansIn } from "./plan/location.js";
@@ -136,7 +137,7 @@ async function listPlans(root: string, branch: string | undefined, commonDir: st
       const loaded = await readPlanFile(join(root, file), file);
       const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
-      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug), plan.phases.length)}`);
+      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan.phases.length)}`);
     } catch (error) {
       lines.push(`- ${file}: invalid: ${(error as Error).message.split("\n")[0]}`);
     }

@@ -1,3 +1,5 @@
+import { quote } from "./render/shell.js";
+
 /** Exit codes of the helper. Each failure class has its own code so scripts can tell them apart. */
 export const ExitCode = {
   ok: 0,
@@ -5,7 +7,7 @@ export const ExitCode = {
   internal: 1,
   /** The plan or the command line is wrong: the message names the place and the fix. */
   invalidInput: 2,
-  /** The machine is not fit: git or Node missing or too old, not a repository. */
+  /** The machine is not fit: a program missing or failing, a disk full or read-only, not a repository. */
   environment: 3,
   /** The repository's state stands in the way (a path or branch exists, a phase is not synced...): nothing was changed. */
   refused: 4,
@@ -13,6 +15,16 @@ export const ExitCode = {
   verifyFailed: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
+
+/**
+ * Every failure we expect is one of these kinds: a message, the exit code, and a fix. Anything
+ * else that reaches the top is a bug in claude-parallel.
+ */
+export abstract class CliError extends Error {
+  abstract readonly exitCode: ExitCode;
+  /** The text printed after `claude-parallel: `. */
+  abstract report(): string;
+}
 
 /** One thing wrong with the input, located as precisely as we can. */
 export interface Problem {
@@ -23,7 +35,8 @@ export interface Problem {
   fix?: string;
 }
 
-export class InputError extends Error {
+export class InputError extends CliError {
+  readonly exitCode = ExitCode.invalidInput;
   readonly problems: Problem[];
   constructor(problems: Problem[] | Problem) {
     const list = Array.isArray(problems) ? problems : [problems];
@@ -31,15 +44,22 @@ export class InputError extends Error {
     this.name = "InputError";
     this.problems = list;
   }
+  report(): string {
+    return `${this.problems.length > 1 ? `${this.problems.length} problems:\n` : ""}${this.message}`;
+  }
 }
 
-export class EnvironmentError extends Error {
+export class EnvironmentError extends CliError {
+  readonly exitCode = ExitCode.environment;
   constructor(
-    message: string,
+    readonly problem: string,
     readonly fix: string,
   ) {
-    super(`${message}\n  fix: ${fix}`);
+    super(`${problem}\n  fix: ${fix}`);
     this.name = "EnvironmentError";
+  }
+  report(): string {
+    return this.message;
   }
 }
 
@@ -48,10 +68,87 @@ export function formatProblem(p: Problem): string {
   return p.fix ? `${head}\n  fix: ${p.fix}` : head;
 }
 
+export interface Refusal {
+  task?: string;
+  message: string;
+  fix: string;
+}
+
 /** Something in the repository stands in the way; names each obstacle and its fix. Nothing was changed. */
-export class RefusedError extends Error {
-  constructor(readonly refusals: Array<{ task?: string; message: string; fix: string }>) {
+export class RefusedError extends CliError {
+  readonly exitCode = ExitCode.refused;
+  constructor(readonly refusals: Refusal[]) {
     super(refusals.map((r) => `${r.task ? `task ${r.task}: ` : ""}${r.message}\n  fix: ${r.fix}`).join("\n"));
     this.name = "RefusedError";
   }
+  report(): string {
+    return `nothing was changed:\n${this.message}`;
+  }
 }
+
+/** A file of the feature's state is missing, unreadable or not of the expected shape. */
+export class StateError extends CliError {
+  readonly exitCode = ExitCode.refused;
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${file}: ${problem}\n  fix: ${fix}`);
+    this.name = "StateError";
+  }
+  report(): string {
+    return `the feature's state is damaged: ${this.message}`;
+  }
+}
+
+/** A program we ran failed (or could not be started): the command and its own message. */
+export class ProcessError extends CliError {
+  readonly exitCode: ExitCode;
+  readonly command: string;
+  constructor(readonly details: { file: string; args: readonly string[]; cwd: string; exitCode: number; stderr: string; spawnError?: NodeJS.ErrnoException }) {
+    const command = [details.file, ...details.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : quote(a))).join(" ");
+    const missing = details.spawnError?.code === "ENOENT";
+    super(missing ? `\`${details.file}\` is not installed or not on PATH` : `\`${abbreviate(command)}\` failed (exit ${details.exitCode}) in ${details.cwd}`);
+    this.name = "ProcessError";
+    this.command = command;
+    // git refusing is about the repository (a hook, a lock, a ref); anything else is the machine.
+    this.exitCode = details.file === "git" && !details.spawnError ? ExitCode.refused : ExitCode.environment;
+  }
+  report(): string {
+    const said = this.details.stderr.trim().split("\n").slice(-12).join("\n  ");
+    const fix =
+      this.details.spawnError?.code === "ENOENT"
+        ? `install ${this.details.file}, then run the command again`
+        : this.details.spawnError?.code === "E2BIG"
+          ? "the command line was too long for this system: shorten the plan's text fields"
+          : "fix what the message above says, then run the same claude-parallel command again: it continues where it stopped";
+    return `${this.message}${said ? `:\n  ${said}` : ""}\n  fix: ${fix}`;
+  }
+}
+
+const abbreviate = (command: string) => (command.length > 300 ? `${command.slice(0, 300)}...` : command);
+
+/** Node's errors from the file system (disk full, read-only, permissions, names too long...). */
+export function systemError(error: unknown): EnvironmentError | undefined {
+  const e = error as NodeJS.ErrnoException;
+  if (!e || typeof e.code !== "string" || typeof e.syscall !== "string") return undefined;
+  const where = e.path ? ` ${e.path}` : "";
+  const fixes: Record<string, string> = {
+    ENOSPC: "free some disk space, then run the command again",
+    EDQUOT: "free some disk space (a quota is reached), then run the command again",
+    EROFS: "the file system is read-only here: run it where claude-parallel can write",
+    EACCES: `give yourself write access${where ? ` to${where}` : ""}, then run the command again`,
+    EPERM: `give yourself write access${where ? ` to${where}` : ""}, then run the command again`,
+    ENAMETOOLONG: "the path is too long for this file system: use a shorter worktreeRoot or repository path",
+    ELOOP: "a symbolic link loops: remove it",
+    ENOTDIR: "something that should be a folder is a file (or a dangling link): move it away",
+    EMFILE: "too many open files: raise the limit (ulimit -n) and run the command again",
+    EIO: "the disk reported an I/O error: check it",
+  };
+  const fix = fixes[e.code] ?? "fix the file system problem above, then run the command again";
+  return new EnvironmentError(`${e.syscall}${where} failed: ${e.code}${e.message ? ` (${e.message.replace(/^[A-Z]+: /, "")})` : ""}`, fix);
+}
+
+/** A value for a suggested command line, quoted for POSIX shells. */
+export const q = quote;

@@ -1,58 +1,166 @@
-import { rm } from "node:fs/promises";
-import { ExitCode, RefusedError } from "../errors.js";
+import { readdir, realpath, rm } from "node:fs/promises";
+import { join, sep } from "node:path";
+import { ExitCode, RefusedError, StateError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature } from "../feature/open.js";
+import { featureDir, locksDir } from "../feature/paths.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { integrated } from "../git/integrated.js";
+import { commitOf, listWorktrees, openRepo, type WorktreeEntry } from "../git/repo.js";
 import { git } from "../git/run.js";
-import { commitOf, isAncestor } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
-import { featureDir } from "../state/store.js";
-import { openFeature } from "./feature-context.js";
+import { quote } from "../render/shell.js";
 import type { Io } from "../cli.js";
 
+export interface CleanOptions {
+  slug?: string;
+  force: boolean;
+  dryRun: boolean;
+}
+
 /**
- * `claude-parallel clean [slug] [--force]`: removes a feature's worktrees, branches, backup refs
- * and state. Without --force it drops nothing that holds work: a worktree with uncommitted
- * changes, or a commit that neither base nor a kept backup ref reaches, stops it first.
+ * `claude-parallel clean [slug] [--force] [--dry-run]`: removes what the feature made and recorded
+ * (its task worktrees, the branches it created, its backup refs and its state), never anything
+ * else, `--force` or not. Without --force it drops nothing that holds work: uncommitted changes,
+ * or commits that base does not hold (merged by a merge, a squash or a rebase).
  */
-export async function cleanCommand(options: { slug?: string; force: boolean }, io: Io): Promise<ExitCode> {
+export async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
+  let context;
+  try {
+    context = await openFeature(options.slug, io.cwd);
+  } catch (error) {
+    if (error instanceof StateError) return forgetDamaged(error, options, io);
+    throw error;
+  }
+  const release = options.dryRun ? async () => {} : await acquireFeatureLock(context.repo.commonDir, context.feature.slug, "clean");
+  try {
+    return await clean(options, io);
+  } finally {
+    await release();
+  }
+}
+
+interface Removal {
+  worktree: string;
+  task: string;
+  dropped: string[];
+}
+
+async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
-  const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
-  const taskBranches = plan.phases.flatMap((p) => p.tasks.map((t) => t.branch));
-  const branches = [...taskBranches, plan.integrationBranch];
-  const backups = (await git(["for-each-ref", "--format=%(refname)", `refs/parallel/${slug}/`], mainRoot)).stdout.split("\n").filter(Boolean);
-  const trees = worktrees.filter((w) => w.branch !== undefined && branches.includes(w.branch) && w.path !== repo.root && w.path !== mainRoot);
-
-  const merged = async (commit: string) => base !== undefined && (await isAncestor(commit, base, mainRoot));
-  const problems: Array<{ message: string; fix: string }> = [];
-  for (const w of trees) {
-    const dirty = await uncommittedPaths(w.path);
-    if (dirty.length) problems.push({ message: `the worktree ${w.path} has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or discard them, or clean --force" });
+  if (!state) {
+    say(`${slug} has not started: there is nothing of it to clean.`);
+    return ExitCode.ok;
   }
-  const tips: Record<string, string> = {};
-  for (const ref of [...branches.map((b) => `refs/heads/${b}`), ...backups]) {
+  const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
+  const here = await realpath(io.cwd).catch(() => io.cwd);
+  const problems: Array<{ message: string; fix: string }> = [];
+  const kept: string[] = [];
+
+  // Worktrees: only those this feature recorded, and only while git still has them at that path on the task's branch.
+  const removals: Removal[] = [];
+  for (const phase of Object.values(state.phases)) {
+    for (const [id, t] of Object.entries(phase.tasks)) {
+      const entry = worktrees.find((w) => w.path === t.worktree);
+      if (!entry) continue;
+      if (entry.branch !== t.branch && !entry.prunable) {
+        kept.push(`kept ${t.worktree}: it is now a worktree of ${entry.branch ? `branch ${entry.branch}` : "a detached HEAD"}, not of the feature`);
+        continue;
+      }
+      if (here === t.worktree || here.startsWith(t.worktree + sep)) {
+        kept.push(`kept ${t.worktree}: this command runs inside it (run clean from another folder to remove it)`);
+        continue;
+      }
+      const dropped = entry.prunable ? [] : await uncommittedPaths(t.worktree);
+      if (dropped.length && !options.force) {
+        problems.push({ message: `the worktree ${t.worktree} (task ${id}) has uncommitted changes (${dropped.slice(0, 5).join(", ")})`, fix: `commit or discard them, or run clean --force to drop them` });
+      }
+      removals.push({ worktree: t.worktree, task: id, dropped });
+    }
+  }
+
+  // Refs: the branches this feature created, and its backup refs.
+  const refs: Array<{ ref: string; tip: string; merged: boolean }> = [];
+  const created = [
+    ...(ownsIntegration(state) ? [plan.integrationBranch] : []),
+    ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).filter((t) => t.createdBranch !== false).map((t) => t.branch)),
+  ];
+  const backups = (await git(["for-each-ref", "--format=%(refname)", `refs/parallel/${slug}/`], mainRoot)).stdout.split("\n").filter(Boolean);
+  for (const ref of [...new Set(created.map((b) => `refs/heads/${b}`)), ...backups]) {
     const tip = await commitOf(ref, mainRoot);
     if (!tip) continue;
-    tips[ref] = tip;
-    if (!(await merged(tip))) problems.push({ message: `${ref.replace("refs/heads/", "")} holds commits that ${plan.base} does not have`, fix: `finish the feature first (claude-parallel finish ${slug}), or clean --force to drop them` });
+    const merged = base !== undefined && (await integrated(tip, base, mainRoot));
+    if (!merged && !options.force) {
+      problems.push({ message: `${ref.replace(/^refs\/heads\//, "")} holds commits that ${plan.base} does not have`, fix: `finish the feature first (claude-parallel finish ${quote(slug)}), or run clean --force to drop them` });
+    }
+    refs.push({ ref, tip, merged });
   }
-  if (problems.length && !options.force) throw new RefusedError(problems);
+  if (problems.length) throw new RefusedError(problems);
 
-  for (const w of trees) {
-    const args = ["worktree", "remove", ...(options.force ? ["--force", "--force"] : []), "--", w.path];
-    const r = await git(args, mainRoot);
-    say(r.exitCode === 0 ? `removed worktree ${w.path}` : `kept worktree ${w.path}: ${r.stderr.trim()}`);
-  }
-  for (const [ref, tip] of Object.entries(tips)) {
-    const checkedOut = worktrees.some((w) => `refs/heads/${w.branch}` === ref && (w.path === repo.root || w.path === mainRoot));
-    if (checkedOut) {
-      say(`kept ${ref}: it is checked out in your checkout`);
+  const verb = options.dryRun ? "would remove" : "removed";
+  const refVerb = options.dryRun ? "would delete" : "deleted";
+  for (const r of removals) {
+    if (options.dryRun) {
+      say(`${verb} worktree ${r.worktree}${r.dropped.length ? `, dropping uncommitted changes: ${r.dropped.join(", ")}` : ""}`);
       continue;
     }
-    await git(["update-ref", "-d", ref, tip], mainRoot);
-    say(`deleted ${ref} (was ${tip.slice(0, 12)}${(await merged(tip)) ? "" : ", not merged: recover with git branch <name> " + tip})`);
+    const result = await git(["worktree", "remove", ...(options.force ? ["--force", "--force"] : []), "--", r.worktree], mainRoot);
+    if (result.exitCode === 0) say(`removed worktree ${r.worktree}${r.dropped.length ? `, dropping uncommitted changes: ${r.dropped.join(", ")}` : ""}`);
+    else kept.push(`kept worktree ${r.worktree}: ${result.stderr.trim()}`);
+  }
+  const now: WorktreeEntry[] = options.dryRun ? worktrees : await listWorktrees(mainRoot);
+  for (const { ref, tip, merged } of refs) {
+    const checkout = now.find((w) => ref === `refs/heads/${w.branch}`);
+    if (checkout) {
+      kept.push(`kept ${ref}: it is checked out in ${checkout.path}`);
+      continue;
+    }
+    const note = merged ? "" : `, not merged: recover with git branch <name> ${tip}`;
+    if (options.dryRun) say(`${refVerb} ${ref} (at ${tip.slice(0, 12)}${note})`);
+    else if ((await git(["update-ref", "-d", ref, tip], mainRoot)).exitCode === 0) say(`${refVerb} ${ref} (was ${tip.slice(0, 12)}${note})`);
+    else kept.push(`kept ${ref}: it moved while cleaning`);
+  }
+  for (const line of kept) say(line);
+  if (options.dryRun) {
+    say(`Dry run: nothing was changed. Without --dry-run, clean also forgets ${slug}'s state.`);
+    return ExitCode.ok;
   }
   await git(["worktree", "prune"], mainRoot);
-  if (state) await rm(featureDir(repo.commonDir, slug), { recursive: true, force: true });
+  await forgetState(repo.commonDir, slug);
   say(`Cleaned ${slug}.`);
+  return ExitCode.ok;
+}
+
+/** Whether this feature created its integration branch (older states did not record it: they always did). */
+const ownsIntegration = (state: FeatureState) => state.createdIntegration ?? Object.keys(state.phases).length > 0;
+
+async function forgetState(commonDir: string, slug: string): Promise<void> {
+  await rm(featureDir(commonDir, slug), { recursive: true, force: true });
+  const locks = await readdir(locksDir(commonDir)).catch(() => [] as string[]);
+  for (const name of locks) if (name.startsWith(`${slug}.`) && name !== `${slug}.lock`) await rm(join(locksDir(commonDir), name), { force: true });
+}
+
+/**
+ * The feature's state cannot be read, so nothing it made can be vouched for: with --force, only
+ * the state folder is forgotten, and what may remain is listed for the user to remove by hand.
+ */
+async function forgetDamaged(error: StateError, options: CleanOptions, io: Io): Promise<ExitCode> {
+  const repo = await openRepo(io.cwd);
+  const slug = error.file.slice(join(repo.commonDir, "parallel").length + 1).split(sep)[0];
+  if (!slug || !options.force) throw error;
+  const worktrees = await listWorktrees(repo.root);
+  const release = await acquireFeatureLock(repo.commonDir, slug, "clean");
+  try {
+    if (!options.dryRun) await forgetState(repo.commonDir, slug);
+  } finally {
+    await release();
+  }
+  io.stdout(`${options.dryRun ? "Would forget" : "Forgot"} the damaged state of ${slug} (${featureDir(repo.commonDir, slug)}). Nothing else was removed.\n`);
+  const suspects = worktrees.filter((w) => w.path.includes(`-${slug}-`));
+  if (suspects.length) {
+    io.stdout(`Worktrees that may be the feature's; remove those you no longer need yourself:\n${suspects.map((w) => `  git worktree remove ${quote(w.path)}`).join("\n")}\n`);
+  }
   return ExitCode.ok;
 }

@@ -1,45 +1,65 @@
-import { ExitCode, RefusedError } from "../errors.js";
-import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor, requireIdentity } from "../git/repo.js";
+import { ExitCode, ProcessError, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature } from "../feature/open.js";
+import { writeState } from "../feature/store.js";
+import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
+import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
-import { sh } from "../render/shell.js";
-import { writeState } from "../state/store.js";
-import { openFeature } from "./feature-context.js";
+import { quote, sh } from "../render/shell.js";
 import type { Io } from "../cli.js";
 
 /**
  * `claude-parallel finish [slug] [--pr]`: merges the integration branch into base once every
- * phase is synced. A real `git merge --no-ff` where base is checked out in a clean worktree, an
- * in-memory merge published with a compare-and-swap where it is not checked out, and never into
- * a dirty checkout. Conflicts are found before anything is touched.
+ * phase is synced. A real `git merge --no-ff` where base is checked out in a clean worktree (undone
+ * exactly if git fails), an in-memory merge published with a compare-and-swap where it is not
+ * checked out, and never into a dirty checkout. Conflicts are found before anything is touched.
  */
 export async function finishCommand(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
+  const first = await openFeature(options.slug, io.cwd);
+  const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "finish");
+  try {
+    return await finish(options, io);
+  } finally {
+    await release();
+  }
+}
+
+async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
-  await requireIdentity(mainRoot);
   const { plan, state, slug } = feature;
-  const unsynced = plan.phases.filter((p) => !state?.phases[String(p.index)]?.syncedAt);
+  if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
+  const unsynced = plan.phases.filter((p) => !state.phases[String(p.index)]?.syncedAt);
   if (unsynced.length) {
     throw new RefusedError([{ message: `phase ${unsynced[0]!.index} of ${slug} is not synced yet`, fix: "sync every phase first (/parallel-sync)" }]);
   }
+  await requireIdentity(mainRoot);
   const message = `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`;
   if (options.pr) {
     const body = `${plan.phases.length} phases, ${plan.phases.reduce((n, p) => n + p.tasks.length, 0)} tasks, planned and merged with claude-parallel.`;
     say(sh`gh pr create --base ${plan.base} --head ${plan.integrationBranch} --title ${oneLine(plan.feature)} --body ${body}`);
     return ExitCode.ok;
   }
-  const integration = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
-  const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
+  const integrationRef = `refs/heads/${plan.integrationBranch}`;
+  const baseRef = `refs/heads/${plan.base}`;
+  const integration = await commitOf(integrationRef, mainRoot);
+  const base = await commitOf(baseRef, mainRoot);
   if (!integration || !base) {
     throw new RefusedError([{ message: `branch \`${!integration ? plan.integrationBranch : plan.base}\` is missing`, fix: "restore it (git reflog, refs/parallel/) and finish again" }]);
   }
+  const record = async () => {
+    if (state.finishedAt) return;
+    state.finishedAt = new Date().toISOString();
+    await writeState(repo.commonDir, state);
+  };
   if (await isAncestor(integration, base, mainRoot)) {
+    await record();
     say(`${plan.integrationBranch} is already merged into ${plan.base}.`);
     return ExitCode.ok;
   }
-  const preview = await previewMerge(mainRoot, base, integration);
+  const preview = await previewMerge(mainRoot, base, integration, { resolved: true });
   if (preview.conflicts.length) {
     throw new RefusedError([
       {
@@ -48,24 +68,42 @@ export async function finishCommand(options: { slug?: string; pr: boolean }, io:
       },
     ]);
   }
-  const checkout = worktrees.find((w) => w.branch === plan.base);
+  const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
   if (checkout) {
     const dirty = await uncommittedPaths(checkout.path, { untracked: false });
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
     }
-    await gitOk(["merge", "--no-ff", "--quiet", "-m", message, "--", plan.integrationBranch], checkout.path);
+    await mergeInCheckout(checkout.path, integrationRef, message);
+    if (!(await isAncestor(integration, (await commitOf(baseRef, mainRoot)) ?? base, mainRoot))) {
+      throw new RefusedError([{ message: `after the merge in ${checkout.path}, ${plan.base} still does not contain ${plan.integrationBranch}`, fix: `look at ${checkout.path} (git log), then finish again` }]);
+    }
     say(`Merged ${plan.integrationBranch} into ${plan.base} in ${checkout.path}.`);
   } else {
-    const commit = await gitOk(["commit-tree", preview.tree, "-p", base, "-p", integration, "-m", message], mainRoot);
-    const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, `refs/heads/${plan.base}`, commit, base], mainRoot);
-    if (cas.exitCode !== 0) throw new RefusedError([{ message: `${plan.base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
+    const commit = await gitOk(["commit-tree", preview.tree, "-p", base, "-p", integration], mainRoot, { input: message + "\n" });
+    const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, baseRef, commit, base], mainRoot);
+    if (cas.exitCode !== 0) {
+      const now = await commitOf(baseRef, mainRoot);
+      if (now !== base) throw new RefusedError([{ message: `${plan.base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
+      throw new RefusedError([{ message: `git refused to move ${plan.base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then finish again" }]);
+    }
     say(`Merged ${plan.integrationBranch} into ${plan.base} (${commit.slice(0, 12)}); ${plan.base} is not checked out anywhere, so no checkout changed.`);
   }
-  if (state) {
-    state.finishedAt = new Date().toISOString();
-    await writeState(repo.commonDir, state);
-  }
-  say(`When you no longer need them: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
+  await record();
+  say(`When you no longer need them: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
   return ExitCode.ok;
+}
+
+/**
+ * A real merge in the user's checkout. If git fails (a hook, signing without a key...), the merge
+ * is undone so the checkout is exactly as it was, and git's own message is reported.
+ */
+async function mergeInCheckout(path: string, ref: string, message: string): Promise<void> {
+  const head = await gitOk(["rev-parse", "HEAD"], path);
+  const args = ["merge", "--no-ff", "--quiet", "--no-edit", "-m", message, "--", ref];
+  const r = await git(args, path);
+  if (r.exitCode === 0) return;
+  if ((await git(["rev-parse", "-q", "--verify", "MERGE_HEAD"], path)).exitCode === 0) await git(["merge", "--abort"], path);
+  else if ((await gitOk(["rev-parse", "HEAD"], path)) === head) await git(["reset", "--merge"], path);
+  throw new ProcessError({ file: "git", args, cwd: path, exitCode: r.exitCode, stderr: r.stderr || r.stdout });
 }

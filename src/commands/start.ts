@@ -1,18 +1,24 @@
-import { join, resolve } from "node:path";
-import { ExitCode, InputError, RefusedError } from "../errors.js";
+import { lstat, rm } from "node:fs/promises";
+import { resolve } from "node:path";
+import { crashPoint } from "../crash-point.js";
+import { EnvironmentError, ExitCode, InputError, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature, type FeatureContext } from "../feature/open.js";
+import { frozenPlanPath } from "../feature/paths.js";
+import type { FeatureState, PhaseState } from "../feature/state-schema.js";
+import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { pathExists } from "../fs/exists.js";
-import { commitOf, gitOk, isAncestor } from "../git/repo.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
+import { branchesAndTags, commitOf, isAncestor } from "../git/repo.js";
+import { git, gitOk } from "../git/run.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
-import { featureDir, FROZEN_PLAN, writeState, type FeatureState, type PhaseState } from "../state/store.js";
+import { decideStart, type TaskStep } from "../start/decide-start.js";
 import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult } from "../start/deps.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
-import { launchTmux, printInstructions, type LaunchMode, type Session } from "../start/launch.js";
+import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
-import { isRefusal, planTaskStep, type Refusal, type TaskStep } from "../start/prepare.js";
 import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
-import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -26,9 +32,26 @@ export interface StartOptions {
 }
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
-  const { repo, worktrees, mainRoot, feature } = await openFeature(options.target, io.cwd);
+  const context = await openFeature(options.target, io.cwd);
+  if (options.dryRun) return startPhase(context, options, io);
+  const release = await acquireFeatureLock(context.repo.commonDir, context.feature.slug, "start");
+  try {
+    // Read again under the lock: another command may have changed the state meanwhile.
+    return await startPhase(await openFeature(context.feature.slug, io.cwd), options, io);
+  } finally {
+    await release();
+  }
+}
+
+/** Starts a phase; the caller holds the feature's lock (or runs a dry run). */
+export async function startPhase(context: FeatureContext, options: StartOptions, io: Io): Promise<ExitCode> {
+  const { repo, worktrees, mainRoot, feature } = context;
   const { plan, state, slug } = feature;
   const say = (line = "") => io.stdout(line + "\n");
+  if (state?.finishedAt) {
+    say(`${slug} is finished: it was merged into ${plan.base} (${state.finishedAt}). Nothing to start.`);
+    return ExitCode.ok;
+  }
   if (feature.planChanged) {
     say(`Note: ${feature.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`);
   }
@@ -47,61 +70,59 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
   if (unsynced) {
     throw new RefusedError([{ message: `phase ${unsynced.index} is not synced yet, and phase ${phaseNumber} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }]);
   }
+  await checkLaunch(options.launch);
   const previous = state?.phases[String(phaseNumber)];
 
-  // Where the phase starts: recorded at its first start, else the integration branch's tip.
-  const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
-  let startCommit = previous?.startCommit ?? integrationTip;
-  let createIntegration = false;
-  if (startCommit === undefined) {
-    if (state && Object.keys(state.phases).length > 0) {
-      throw new RefusedError([{ message: `the integration branch \`${plan.integrationBranch}\` is gone`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) before starting" }]);
-    }
-    startCommit = await commitOf(`refs/heads/${plan.base}`, mainRoot);
-    if (startCommit === undefined) {
-      throw new InputError({ where: "base", message: `the base branch \`${plan.base}\` does not exist`, fix: "create it, or set `base:` in the plan to an existing branch" });
-    }
-    createIntegration = true;
-  }
-
-  // Decide every task's step before changing anything.
-  const steps: TaskStep[] = [];
-  const refusals: Refusal[] = [];
-  for (const task of phase.tasks) {
-    const path = resolve(mainRoot, task.worktree);
-    const branchTip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
-    const step = planTaskStep(
-      {
+  // Facts first, then the decision, then (only if nothing refuses) the changes.
+  const [integrationTip, baseTip, refs] = await Promise.all([
+    commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot),
+    commitOf(`refs/heads/${plan.base}`, mainRoot),
+    branchesAndTags(mainRoot),
+  ]);
+  const expectedStart = previous?.startCommit ?? integrationTip ?? baseTip;
+  const tasks = await Promise.all(
+    phase.tasks.map(async (task) => {
+      const path = resolve(mainRoot, task.worktree);
+      const branchTip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
+      return {
         task,
         path,
         branchTip,
-        branchDescendsFromStart: branchTip !== undefined && (await isAncestor(startCommit, branchTip, mainRoot)),
-        phaseStarted: previous !== undefined,
-        pathExists: await pathExists(path),
-        worktrees,
-      },
-      startCommit,
-    );
-    if (isRefusal(step)) refusals.push(step);
-    else steps.push(step);
-  }
-  if (refusals.length) throw new RefusedError(refusals);
+        branchDescendsFromStart: branchTip !== undefined && expectedStart !== undefined && (await isAncestor(expectedStart, branchTip, mainRoot)),
+        pathExists: await lstat(path).then(() => true, () => false),
+        recorded: previous?.tasks[task.id],
+      };
+    }),
+  );
+  const decision = decideStart({
+    phase,
+    integrationBranch: plan.integrationBranch,
+    base: plan.base,
+    recordedStart: previous?.startCommit,
+    integrationTip,
+    baseTip,
+    integrationContainsBase: integrationTip !== undefined && baseTip !== undefined && (await isAncestor(baseTip, integrationTip, mainRoot)),
+    integrationIsOurs: state?.createdIntegration === true || (state !== undefined && Object.keys(state.phases).length > 0 && state.createdIntegration === undefined),
+    anyPhaseSynced: Object.values(state?.phases ?? {}).some((p) => p.syncedAt !== undefined),
+    refs,
+    worktrees,
+    tasks,
+  });
+  if (Array.isArray(decision)) throw new RefusedError(decision);
+  const { startCommit, createIntegration, steps } = decision;
 
   const roles = phase.tasks.map((t) => t.role).join(", ");
   say(`Feature ${slug}, phase ${phase.index} of ${plan.phases.length} (${roles}): ${phase.tasks.length} ${phase.tasks.length === 1 ? "session" : "sessions"} from ${plan.integrationBranch} at ${startCommit.slice(0, 12)}.`);
   if (options.dryRun) {
     say("Dry run: nothing is changed. It would:");
-    if (!state) say(`  freeze the plan into ${join(featureDir(repo.commonDir, slug), FROZEN_PLAN)}`);
+    if (!state) say(`  freeze the plan into ${frozenPlanPath(repo.commonDir, slug)}`);
     if (createIntegration) say(`  create branch ${plan.integrationBranch} at ${plan.base} (${startCommit.slice(0, 12)})`);
-    for (const s of steps) {
-      const verb = s.kind === "create" ? `create branch ${s.task.branch} and its worktree` : s.kind === "reattach" ? `re-attach branch ${s.task.branch} to a worktree` : `keep the worktree of ${s.task.branch}`;
-      say(`  ${verb} at ${s.path}`);
-    }
+    for (const s of steps) say(`  ${describeStep(s)} at ${s.path}`);
     say(`  write each session's brief, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})`);
     return ExitCode.ok;
   }
 
-  // Record first, then act: a re-run finds the record and finishes what is missing.
+  // Record first, then act: a re-run finds the record and finishes (or redoes) what is not marked made.
   const now = new Date().toISOString();
   const featureState: FeatureState = state ?? {
     version: 1,
@@ -112,7 +133,8 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
     integrationBranch: plan.integrationBranch,
     phases: {},
   };
-  if (!state) await writeFileAtomic(join(featureDir(repo.commonDir, slug), FROZEN_PLAN), feature.frozenText);
+  if (createIntegration) featureState.createdIntegration = true;
+  if (!state) await writeFileAtomic(frozenPlanPath(repo.commonDir, slug), feature.frozenText);
   const taken = new Set(Object.values(featureState.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.port)));
   const phaseState: PhaseState = previous ?? {
     startedAt: now,
@@ -123,22 +145,31 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
     tasks: {},
   };
   for (const s of steps) {
-    if (phaseState.tasks[s.task.id]) continue;
+    const recorded = phaseState.tasks[s.task.id];
+    if (recorded) {
+      if (s.kind !== "ready") recorded.made = false;
+      continue;
+    }
     const port = await allocatePortBlock(slug, s.task.id, taken);
     taken.add(port);
-    phaseState.tasks[s.task.id] = { branch: s.task.branch, worktree: s.path, port };
+    phaseState.tasks[s.task.id] = { branch: s.task.branch, worktree: s.path, port, made: false, createdBranch: s.kind !== "ready" && "newBranch" in s && s.newBranch };
   }
   featureState.phases[String(phase.index)] = phaseState;
   await writeState(repo.commonDir, featureState);
+  crashPoint("start-after-record");
 
   if (createIntegration) await gitOk(["branch", "--", plan.integrationBranch, startCommit], mainRoot);
   await ignoreSessionDir(repo.commonDir);
   for (const s of steps) {
-    if (s.kind === "create") await gitOk(["worktree", "add", "--quiet", "-b", s.task.branch, "--", s.path, startCommit], mainRoot);
-    if (s.kind === "reattach") await gitOk(["worktree", "add", "--quiet", "--", s.path, s.task.branch], mainRoot);
-    const note = s.kind === "ready" ? "ready   " : s.kind === "create" ? "created " : "attached";
-    const port = phaseState.tasks[s.task.id]!.port;
-    say(`  ${note} ${s.task.branch} at ${s.path} (ports ${port}-${port + 9})`);
+    await makeWorktree(s, startCommit, mainRoot);
+    const task = phaseState.tasks[s.task.id]!;
+    if (!task.made) {
+      task.made = true;
+      await writeState(repo.commonDir, featureState);
+    }
+    const port = task.port;
+    say(`  ${s.kind === "ready" ? "ready   " : s.kind === "restore" ? "restored" : "newBranch" in s && s.newBranch ? "created " : "attached"} ${s.task.branch} at ${s.path} (ports ${port}-${port + 9})`);
+    crashPoint("start-after-worktree");
   }
 
   const included = await includedFiles(mainRoot);
@@ -146,11 +177,13 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
   for (const s of steps) {
     const port = phaseState.tasks[s.task.id]!.port;
     const brief = sessionBrief(plan, s.task, port);
-    await writeSessionFiles(s.path, brief, envFileText(slug, s.task.id, port));
-    if (included.length) await copyIncludedFiles(mainRoot, s.path, included);
+    const files = await WorktreeFiles.at(s.path);
+    await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
+    if (included.length) await copyIncludedFiles(mainRoot, files, included);
     sessions.push(sessionOf(s.task, s.path, brief));
   }
   if (included.length) say(`Copied from ${mainRoot} (.worktreeinclude): ${included.join(", ")}`);
+  crashPoint("start-before-deps");
   if (options.deps === "auto" && steps.length > 0) {
     // The phase's worktrees share one start commit, hence one lockfile. When the main checkout's
     // tree fits, copy it into all of them at once; otherwise install into the first, then copy that.
@@ -176,6 +209,45 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
     await launchHeadless({ repo, slug, phase: phase.index, maxParallel: plan.maxParallel, sessions, permissionMode: options.permissionMode, model: options.model }, say);
   }
   return ExitCode.ok;
+}
+
+/** What a launch mode needs, checked before anything changes. */
+async function checkLaunch(launch: LaunchMode): Promise<void> {
+  if (launch === "print") return;
+  if (launch === "tmux" && !(await which("tmux"))) throw new EnvironmentError("tmux is not installed", "install tmux (apt-get install tmux, brew install tmux) or use --launch print");
+  if (!(await which("claude"))) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), or use --launch print");
+}
+
+function describeStep(s: TaskStep): string {
+  switch (s.kind) {
+    case "create":
+      return s.newBranch ? `create branch ${s.task.branch} and its worktree` : `re-attach branch ${s.task.branch} to a worktree`;
+    case "remake":
+      return `finish making the worktree of ${s.task.branch} (a start was interrupted)`;
+    case "restore":
+      return `restore the removed worktree of ${s.task.branch}`;
+    case "ready":
+      return `keep the worktree of ${s.task.branch}`;
+  }
+}
+
+/** Makes one task's worktree. Only paths this feature recorded before making them are ever removed. */
+async function makeWorktree(s: TaskStep, startCommit: string, mainRoot: string): Promise<void> {
+  if (s.kind === "ready") return;
+  if (s.kind === "remake") {
+    // Finished but not yet marked made: a complete, clean checkout of the branch is kept as it is.
+    const [head, status] = await Promise.all([git(["symbolic-ref", "--quiet", "HEAD"], s.path), git(["status", "--porcelain", "--untracked-files=no"], s.path)]);
+    if (s.registered && head.exitCode === 0 && head.stdout === `refs/heads/${s.task.branch}` && status.exitCode === 0 && status.stdout === "") return;
+    if (s.registered) await git(["worktree", "remove", "--force", "--force", "--", s.path], mainRoot);
+    const info = await lstat(s.path).catch(() => undefined);
+    if (info?.isSymbolicLink()) throw new RefusedError([{ task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
+    await rm(s.path, { recursive: true, force: true });
+    await git(["worktree", "prune"], mainRoot);
+  }
+  if (s.kind === "restore") await git(["worktree", "prune"], mainRoot);
+  const newBranch = s.kind !== "restore" && s.newBranch;
+  if (newBranch) await gitOk(["worktree", "add", "--quiet", "-b", s.task.branch, "--", s.path, startCommit], mainRoot);
+  else await gitOk(["worktree", "add", "--quiet", "--", s.path, s.task.branch], mainRoot);
 }
 
 function describeDeps(taskId: string, r: DepsResult): string {

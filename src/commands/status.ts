@@ -1,9 +1,9 @@
 import { ExitCode } from "../errors.js";
 import { openRepo } from "../git/repo.js";
-import { startedFeatures } from "../state/store.js";
+import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
-import { openFeature } from "./feature-context.js";
+import { openFeature } from "../feature/open.js";
 import type { Io } from "../cli.js";
 
 /**

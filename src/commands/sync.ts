@@ -1,16 +1,18 @@
 import { ExitCode, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature } from "../feature/open.js";
+import type { Feature } from "../feature/resolve.js";
+import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
-import { git } from "../git/run.js";
-import { commitOf, gitOk, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
+import { git, gitOk } from "../git/run.js";
+import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
-import type { Feature } from "../start/feature.js";
-import { featureDir, writeState } from "../state/store.js";
+import { quote } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
-import { acquireSyncLock } from "../sync/lock.js";
 import { preflight, type Preflight } from "../sync/preflight.js";
+import { removableWorktree } from "../sync/removable.js";
 import { verifyMerged } from "../sync/verify-merged.js";
-import { openFeature } from "./feature-context.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -25,51 +27,81 @@ export interface SyncOptions {
 }
 
 export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCode> {
-  const say = (line = "") => io.stdout(line + "\n");
-  const { repo, mainRoot, feature } = await openFeature(options.slug, io.cwd);
-  await requireIdentity(mainRoot);
-  const { plan, slug } = feature;
-  const state = feature.state;
-  if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${slug}` }]);
+  const first = await openFeature(options.slug, io.cwd);
+  if (options.dryRun) return syncPhase(first.repo, first.mainRoot, first.feature, options, io);
+  const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "sync");
+  try {
+    // Read again under the lock: another command may have changed the state meanwhile.
+    const { repo, mainRoot, feature } = await openFeature(first.feature.slug, io.cwd);
+    return await syncPhase(repo, mainRoot, feature, options, io);
+  } finally {
+    await release();
+  }
+}
 
-  const stateDir = featureDir(repo.commonDir, slug);
+async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options: SyncOptions, io: Io): Promise<ExitCode> {
+  const say = (line = "") => io.stdout(line + "\n");
+  const { plan, slug, state } = feature;
+  if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
+  if (state.finishedAt) {
+    say(`${slug} is finished: it was merged into ${plan.base} (${state.finishedAt}). Nothing to sync.`);
+    return ExitCode.ok;
+  }
+  await requireIdentity(mainRoot);
+
   // By default: a sync that was interrupted, else the phase in progress, else the last one synced
   // (a re-run then only makes sure the next phase has started).
   const started = Object.keys(state.phases).map(Number).sort((a, b) => a - b);
-  const interrupted = (await pendingJournals(stateDir))[0];
+  const interrupted = (await pendingJournals(repo.commonDir, slug))[0];
   const phaseNumber =
     options.phase ?? interrupted ?? started.find((n) => !state.phases[String(n)]!.syncedAt) ?? started[started.length - 1] ?? 0;
   const phase = plan.phases[phaseNumber - 1];
   const phaseState = state.phases[String(phaseNumber)];
   if (!phase || !phaseState) {
-    throw new RefusedError([{ message: phaseNumber ? `phase ${phaseNumber} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${slug}` }]);
+    throw new RefusedError([{ message: phaseNumber ? `phase ${phaseNumber} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` }]);
   }
-  const release = options.dryRun ? async () => {} : await acquireSyncLock(stateDir);
-  try {
-    let journal = await readJournal(stateDir, phaseNumber);
-    const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
-    if (journal && tip !== journal.merged) {
-      // Killed before the publish (the branch is where it was): start over from the checks.
-      if (tip !== journal.before) {
-        throw new RefusedError([{ message: `the integration branch moved while a sync of phase ${phaseNumber} was interrupted`, fix: "look at what moved it (git reflog), then run sync again" }]);
-      }
-      await removeJournal(stateDir, phaseNumber);
-      journal = undefined;
+  const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
+  let journal = await readJournal(repo.commonDir, slug, phaseNumber);
+  if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
+    // Nothing (reliable) is written of an earlier attempt: the refs decide whether it published.
+    journal = tip === undefined ? undefined : await publishedFromRefs(mainRoot, phase, phaseState.startCommit, tip);
+  } else if (journal && tip !== journal.merged) {
+    // Killed before the publish (the branch is where it was): start over from the checks.
+    if (tip !== journal.before) {
+      throw new RefusedError([{ message: `the integration branch moved while a sync of phase ${phaseNumber} was interrupted`, fix: "look at what moved it (git reflog), then run sync again" }]);
     }
-    if (!journal && phaseState.syncedAt) {
-      say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
-      return startNext(feature, phase, options, io);
-    }
-    if (!journal) {
-      const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
-      if (typeof result === "number") return result;
-      journal = result;
-    }
-    await afterPublish(repo, feature, phase, journal, stateDir, options, say);
+    journal = undefined;
+  }
+  if (!options.dryRun && journal === undefined) await removeJournal(repo.commonDir, slug, phaseNumber);
+  if (!journal && phaseState.syncedAt) {
+    say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
     return startNext(feature, phase, options, io);
-  } finally {
-    await release();
   }
+  if (!journal) {
+    const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
+    if (typeof result === "number") return result;
+    journal = result;
+  } else if (options.dryRun) {
+    say(`Dry run: phase ${phaseNumber} is already merged into ${plan.integrationBranch}; a sync would finish recording it.`);
+    return ExitCode.ok;
+  }
+  await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say);
+  return startNext(feature, phase, options, io);
+}
+
+/**
+ * Whether the phase was already published, judged from the refs alone: every task's branch has
+ * work beyond the phase's start and all of it is in the integration branch. Then the journal is
+ * rebuilt from what the branches hold.
+ */
+async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: string, tip: string): Promise<SyncJournal | undefined> {
+  const tips: Record<string, string> = {};
+  for (const task of phase.tasks) {
+    const t = await commitOf(`refs/heads/${task.branch}`, cwd);
+    if (t === undefined || t === startCommit || !(await isAncestor(t, tip, cwd))) return undefined;
+    tips[task.id] = t;
+  }
+  return tip === startCommit ? undefined : { phase: phase.index, before: startCommit, merged: tip, tips };
 }
 
 /** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal, or an exit code. */
@@ -97,6 +129,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
     say(`Verifying the merged result: ${command}`);
     const outcome = await verifyMerged({
       mainRoot,
+      commonDir: repo.commonDir,
       slug,
       command,
       base: pre.integrationTip,
@@ -116,28 +149,52 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   }
   crashPoint("after-verify");
 
-  const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch);
+  const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch && !w.prunable);
   if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
     throw new RefusedError([
       { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
     ]);
   }
   const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])) };
-  const stateDir = featureDir(repo.commonDir, slug);
-  await writeJournal(stateDir, journal);
+  await writeJournal(repo.commonDir, slug, journal);
   crashPoint("after-journal");
+  await backUp(mainRoot, slug, journal);
   const cas = await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
   if (cas.exitCode !== 0) {
-    await removeJournal(stateDir, phase.index);
-    throw new RefusedError([{ message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${pre.integrationTip.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+    await removeJournal(repo.commonDir, slug, phase.index);
+    const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
+    if (now !== pre.integrationTip) {
+      throw new RefusedError([{ message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${pre.integrationTip.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+    }
+    throw new RefusedError([{ message: `git refused to move ${plan.integrationBranch}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
   }
   crashPoint("after-publish");
-  if (checkout) {
-    // Keep the checkout of the integration branch consistent with its new tip (it was clean).
-    await gitOk(["read-tree", "-m", "-u", pre.integrationTip, merged], checkout.path);
-  }
   say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
   return journal;
+}
+
+/** Backup refs of every merged task tip, written before the publish and again (idempotently) after. */
+async function backUp(cwd: string, slug: string, journal: SyncJournal): Promise<void> {
+  for (const [id, tip] of Object.entries(journal.tips)) {
+    await gitOk(["update-ref", "-m", "claude-parallel: backup of a merged task branch", `refs/parallel/${slug}/phase-${journal.phase}/${id}`, tip], cwd);
+  }
+}
+
+/**
+ * A clean checkout of the integration branch still holds the old tree after the publish moved the
+ * branch under it: move its index and files along (a `git commit` there would otherwise revert the
+ * phase). Idempotent: a checkout already at the new tree is left alone.
+ */
+async function moveCheckouts(mainRoot: string, branch: string, journal: SyncJournal, say: (l?: string) => void): Promise<void> {
+  for (const w of (await listWorktrees(mainRoot)).filter((x) => x.branch === branch && !x.prunable)) {
+    if ((await git(["diff-index", "--cached", "--quiet", journal.merged, "--"], w.path)).exitCode === 0) continue;
+    const atBefore = (await git(["diff-index", "--cached", "--quiet", journal.before, "--"], w.path)).exitCode === 0;
+    if (atBefore && (await git(["read-tree", "-m", "-u", journal.before, journal.merged], w.path)).exitCode === 0) {
+      say(`  moved the checkout of ${branch} in ${w.path} to the merged result`);
+    } else {
+      say(`  the checkout of ${branch} in ${w.path} has changes of its own: bring it to the merged result with ${`git -C ${quote(w.path)} merge --ff-only`} or \`git reset --keep\` there`);
+    }
+  }
 }
 
 function reportPreflight(pre: Preflight, phase: PlannedPhase, say: (l?: string) => void): void {
@@ -157,38 +214,35 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, say: (l?: string) 
   if (!pre.problems.length && !pre.conflicts.length) say(`  all ${phase.tasks.length} branches are clean, committed, inside their owned paths and merge without conflicts.`);
 }
 
-/** Record the phase, back up every task branch, then remove the worktrees that are safe to remove. */
-async function afterPublish(repo: Repo, feature: Feature, phase: PlannedPhase, journal: SyncJournal, stateDir: string, options: SyncOptions, say: (l?: string) => void): Promise<void> {
-  const { slug, state } = feature;
+/** Record the phase, back up every task branch, move checkouts along, then remove the worktrees that are safe to remove. */
+async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phase: PlannedPhase, journal: SyncJournal, options: SyncOptions, cwd: string, say: (l?: string) => void): Promise<void> {
+  const { slug, state, plan } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
+  await backUp(mainRoot, slug, journal);
+  crashPoint("after-backup");
+  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say);
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
     await writeState(repo.commonDir, state!);
   }
   crashPoint("after-record");
-  for (const [id, tip] of Object.entries(journal.tips)) {
-    await gitOk(["update-ref", "-m", "claude-parallel: backup before removing the worktree", `refs/parallel/${slug}/phase-${phase.index}/${id}`, tip], repo.root);
-  }
-  crashPoint("after-backup");
   if (!options.keepWorktrees) {
     for (const [id, t] of Object.entries(phaseState.tasks)) {
       if (!(await pathExists(t.worktree))) continue;
-      const tip = await commitOf(`refs/heads/${t.branch}`, repo.root);
-      const merged = tip !== undefined && (await isAncestor(tip, journal.merged, repo.root));
-      const dirty = await uncommittedPaths(t.worktree);
-      if (!merged || dirty.length) {
-        say(`  kept the worktree of ${id} (${t.worktree}): ${!merged ? "its branch has commits the merge does not hold" : "it has uncommitted changes"}`);
+      const verdict = await removableWorktree(mainRoot, t, journal.merged, cwd);
+      if (verdict !== true) {
+        say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);
         continue;
       }
       // No --force: git itself refuses a worktree with untracked or modified files.
-      const removed = await git(["worktree", "remove", "--", t.worktree], repo.root);
+      const removed = await git(["worktree", "remove", "--", t.worktree], mainRoot);
       say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim()}`);
       crashPoint("during-remove");
     }
   }
   crashPoint("after-remove");
-  await removeJournal(stateDir, phase.index);
+  await removeJournal(repo.commonDir, slug, phase.index);
   say(`Phase ${phase.index} of ${slug} is synced. Backups of its branches: refs/parallel/${slug}/phase-${phase.index}/.`);
 }
 

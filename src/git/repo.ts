@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
-import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./run.js";
+import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
+
+export { gitOk };
 
 /** A repository we may work in: it exists, has a commit, and its git is recent enough. */
 export interface Repo {
@@ -27,13 +29,6 @@ export async function openRepo(cwd: string): Promise<Repo> {
   return { root: where.root, commonDir: resolve(where.root, common.stdout), branch: where.branch };
 }
 
-/** Runs git and returns its output, or throws with git's own message. */
-export async function gitOk(args: string[], cwd: string): Promise<string> {
-  const r = await git(args, cwd);
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")} failed (${r.exitCode}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
-
 /** The commit a ref points at, or undefined when it does not exist. */
 export async function commitOf(ref: string, cwd: string): Promise<string | undefined> {
   const r = await git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${ref}^{commit}`], cwd);
@@ -50,18 +45,21 @@ export interface WorktreeEntry {
   /** Short branch name, when a branch is checked out. */
   branch?: string;
   bare: boolean;
+  /** Its folder is gone: git would prune the entry. */
+  prunable: boolean;
 }
 
 export async function listWorktrees(cwd: string): Promise<WorktreeEntry[]> {
   const out = await gitOk(["worktree", "list", "--porcelain", "-z"], cwd);
   const entries: WorktreeEntry[] = [];
   for (const field of out.split("\0")) {
-    if (field.startsWith("worktree ")) entries.push({ path: field.slice(9), bare: false });
+    if (field.startsWith("worktree ")) entries.push({ path: field.slice(9), bare: false, prunable: false });
     const current = entries[entries.length - 1];
     if (!current) continue;
     if (field.startsWith("HEAD ")) current.head = field.slice(5);
     else if (field.startsWith("branch refs/heads/")) current.branch = field.slice("branch refs/heads/".length);
     else if (field === "bare") current.bare = true;
+    else if (field === "prunable" || field.startsWith("prunable ")) current.prunable = true;
   }
   return entries;
 }
@@ -75,4 +73,9 @@ export async function requireIdentity(cwd: string): Promise<void> {
       'set your identity: git config --global user.name "Your Name" && git config --global user.email you@example.com',
     );
   }
+}
+
+/** Every branch and tag, by full name: for the checks that keep our branch names unambiguous. */
+export async function branchesAndTags(cwd: string): Promise<string[]> {
+  return (await gitOk(["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], cwd)).split("\n").filter(Boolean);
 }

@@ -1,5 +1,6 @@
-import { execFile } from "node:child_process";
 import { isAbsolute } from "node:path";
+import { ProcessError } from "../errors.js";
+import { run } from "../proc.js";
 
 export interface GitResult {
   exitCode: number;
@@ -7,23 +8,22 @@ export interface GitResult {
   stderr: string;
 }
 
+const GIT_ENV = { GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" };
+
 /**
- * Runs git with an argument array (never through a shell) and resolves with its exit code
- * instead of throwing. Quick queries use node's execFile: loading execa costs about 20 ms per
- * helper start (README, design notes), more than the queries themselves.
+ * Runs git in the work tree `cwd` (which names the repository: the variables that could point git
+ * elsewhere are removed by proc.ts) and resolves with its exit code instead of throwing.
  */
-export function git(args: string[], cwd: string): Promise<GitResult> {
-  return new Promise((resolve) => {
-    execFile(
-      "git",
-      args,
-      { cwd, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === "number" ? error.code : 127) : 0;
-        resolve({ exitCode: code, stdout: stdout.replace(/\n$/, ""), stderr: stderr || (code === 127 ? String(error?.message) : "") });
-      },
-    );
-  });
+export async function git(args: string[], cwd: string, options: { input?: string } = {}): Promise<GitResult> {
+  const r = await run("git", args, { cwd, env: GIT_ENV, input: options.input });
+  return { exitCode: r.exitCode, stdout: r.stdout.replace(/\n$/, ""), stderr: r.stderr };
+}
+
+/** Runs git and returns its output; a failure is a ProcessError carrying git's own message. */
+export async function gitOk(args: string[], cwd: string, options: { input?: string } = {}): Promise<string> {
+  const r = await run("git", args, { cwd, env: GIT_ENV, input: options.input });
+  if (r.exitCode !== 0) throw new ProcessError({ file: "git", args, cwd, exitCode: r.exitCode, stderr: r.stderr, spawnError: r.spawnError });
+  return r.stdout.replace(/\n$/, "");
 }
 
 /** The fields of git's `-z` output. */

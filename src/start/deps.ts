@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { readFile, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { execFile } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { EnvironmentError, ProcessError } from "../errors.js";
 import { pathExists as exists } from "../fs/exists.js";
-import { git } from "../git/run.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
+import { gitOk, nulFields } from "../git/run.js";
+import { run, runOk } from "../proc.js";
 
 export type DepsMode = "auto" | "none";
 
@@ -41,9 +43,8 @@ async function lockHash(root: string, m: PackageManager): Promise<string | undef
 
 /** The node_modules folders of a checkout (the root's and, in a monorepo, each package's). */
 async function installedFolders(root: string): Promise<string[]> {
-  const r = await git(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], root);
-  return r.stdout
-    .split("\0")
+  const out = await gitOk(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], root);
+  return nulFields(out)
     .filter((p) => /(^|\/)node_modules\/$/.test(p) && !/node_modules\/.+node_modules\/$/.test(p))
     .map((p) => p.replace(/\/$/, ""));
 }
@@ -74,73 +75,83 @@ export async function fitsInstalledTree(source: string, worktree: string): Promi
 }
 
 /** A real copy: copy-on-write clones where the filesystem has them, never links to the source. */
-function copyTree(from: string, to: string): Promise<void> {
+async function copyTree(from: string, to: string): Promise<void> {
   const args = process.platform === "darwin" ? ["-a", "-c", from, to] : ["-a", "--reflink=auto", "--", from, to];
-  return new Promise((resolve, reject) => execFile("cp", args, (error, _out, stderr) => (error ? reject(new Error(stderr || error.message)) : resolve())));
+  await runOk("cp", args, { cwd: dirname(to) });
 }
 
-async function stamp(root: string, hash: string): Promise<void> {
+async function stamp(worktree: WorktreeFiles, hash: string): Promise<void> {
   const s: Stamp = { lockHash: hash, abi: process.versions.modules, platform: process.platform, arch: process.arch };
-  await writeFile(join(root, "node_modules", STAMP), JSON.stringify(s) + "\n").catch(() => undefined);
+  await worktree.writeFile(join("node_modules", STAMP), JSON.stringify(s) + "\n");
 }
+
+/** Where a folder is copied before it is renamed into place: a killed copy is never mistaken for a complete one. */
+const partialCopy = (folder: string) => join(dirname(folder), ".node_modules.claude-parallel-partial");
 
 export type DepsResult =
   | { kind: "none" }
   | { kind: "present" }
   | { kind: "copied"; from: string; folders: number }
-  | { kind: "installed"; manager: string };
+  | { kind: "installed"; manager: string }
+  | { kind: "skipped"; why: string };
 
 /**
  * Gives a fresh worktree working dependencies: a copy of an installed tree that fits (from the
  * main checkout or another worktree of the feature), else the manager's clean install.
  */
 export async function prepareDependencies(
-  worktree: string,
+  worktreeRoot: string,
   sources: string[],
   log: (line: string) => void,
 ): Promise<DepsResult> {
-  const m = await detectManager(worktree);
+  const worktree = await WorktreeFiles.at(worktreeRoot);
+  const m = await detectManager(worktreeRoot);
   if (!m) return { kind: "none" };
-  const hash = (await lockHash(worktree, m))!;
-  if (await reusable(worktree, m, hash)) return { kind: "present" };
+  if ((await worktree.kind("node_modules")) === "link") {
+    log("node_modules is a symbolic link committed in the branch: dependencies left as they are");
+    return { kind: "skipped", why: "node_modules is a committed symbolic link" };
+  }
+  const hash = (await lockHash(worktreeRoot, m))!;
+  if (await reusable(worktreeRoot, m, hash)) return { kind: "present" };
   for (const source of sources) {
-    if (source === worktree || !(await reusable(source, m, hash))) continue;
+    if (source === worktreeRoot || !(await reusable(source, m, hash))) continue;
     const folders = await installedFolders(source);
     try {
       for (const folder of folders) {
-        await rm(join(worktree, folder), { recursive: true, force: true });
-        await copyTree(join(source, folder), join(worktree, folder));
+        const partial = partialCopy(folder);
+        if (!(await worktree.remove(partial))) throw new Error(`${partial} is a symbolic link`);
+        await copyTree(join(source, folder), await worktree.prepareParent(partial));
+        if (!(await worktree.remove(folder))) throw new Error(`${folder} is a symbolic link committed in the branch`);
+        await worktree.move(partial, folder);
       }
       await stamp(worktree, hash);
       return { kind: "copied", from: source, folders: folders.length };
     } catch (error) {
+      if (error instanceof Error && error.name === "PathEscapeError") throw error;
       log(`copying node_modules from ${source} failed (${(error as Error).message.trim()}); installing instead`);
-      for (const folder of folders) await rm(join(worktree, folder), { recursive: true, force: true });
+      for (const folder of folders) {
+        await worktree.remove(partialCopy(folder));
+        await worktree.remove(folder);
+      }
     }
   }
-  await cleanInstall(worktree, m, log);
+  await cleanInstall(worktreeRoot, m, log);
   await stamp(worktree, hash);
   return { kind: "installed", manager: m.name };
 }
 
 async function cleanInstall(worktree: string, m: PackageManager, log: (line: string) => void): Promise<void> {
-  const { execa } = await import("execa");
   let args: string[];
   if (m.name === "npm") args = ["ci", "--no-audit", "--no-fund"];
   else if (m.name === "pnpm") args = ["install", "--frozen-lockfile"];
   else {
-    const version = await execa("yarn", ["--version"], { cwd: worktree, reject: false });
-    args = String(version.stdout).startsWith("1.") ? ["install", "--frozen-lockfile"] : ["install", "--immutable"];
+    const version = await run("yarn", ["--version"], { cwd: worktree });
+    args = version.stdout.startsWith("1.") ? ["install", "--frozen-lockfile"] : ["install", "--immutable"];
   }
   log(`${m.name} ${args.join(" ")} in ${worktree}`);
-  const child = execa(m.name, args, { cwd: worktree, all: true, reject: false, env: { npm_config_progress: "false" } });
-  for await (const line of child.iterable({ from: "all" })) log(`  ${line}`);
-  const result = await child;
-  if (result.failed) {
-    throw new Error(
-      result.code === "ENOENT"
-        ? `${m.name} is not installed, and ${worktree} needs its dependencies (${m.lockfile}); install ${m.name} or start with --deps none`
-        : `${m.name} ${args.join(" ")} failed in ${worktree} (exit ${result.exitCode})`,
-    );
+  const result = await run(m.name, args, { cwd: worktree, env: { npm_config_progress: "false" }, onLine: (line) => log(`  ${line}`), maxBuffer: 1024 * 1024 });
+  if (result.spawnError?.code === "ENOENT") {
+    throw new EnvironmentError(`${m.name} is not installed, and ${worktree} needs its dependencies (${m.lockfile})`, `install ${m.name}, or run with --deps none`);
   }
+  if (result.exitCode !== 0) throw new ProcessError({ file: m.name, args, cwd: worktree, exitCode: result.exitCode, stderr: result.stderr || result.stdout });
 }

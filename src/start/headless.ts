@@ -1,11 +1,14 @@
-import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EnvironmentError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import type { Repo } from "../git/repo.js";
 import { helperPath } from "../self.js";
-import { featureDir } from "../state/store.js";
+import { sessionsDir } from "../feature/paths.js";
+import { readJsonFile } from "../feature/store.js";
+import { SessionRecordSchema, type SessionRecord } from "../feature/state-schema.js";
+import { processAlive } from "../process-identity.js";
+import { runToFiles, spawnDetached } from "../proc.js";
 import { which, type Session } from "./launch.js";
 
 /** What the supervisor runs for one phase: written by `start`, read by `_supervise`. */
@@ -15,35 +18,11 @@ interface HeadlessJob {
   sessions: Array<{ taskId: string; worktree: string; args: string[] }>;
 }
 
-/** A headless session's record, in `<state>/sessions/<task>.json`. */
-export interface SessionRecord {
-  pid?: number;
-  startedAt?: string;
-  endedAt?: string;
-  exitCode?: number | null;
-  log: string;
-}
+export { sessionsDir, type SessionRecord };
 
-export function sessionsDir(commonDir: string, slug: string): string {
-  return join(featureDir(commonDir, slug), "sessions");
-}
-
+/** A session's record; a damaged one reads as unknown (undefined): it only informs status. */
 export async function readSessionRecord(commonDir: string, slug: string, taskId: string): Promise<SessionRecord | undefined> {
-  try {
-    return JSON.parse(await readFile(join(sessionsDir(commonDir, slug), `${taskId}.json`), "utf8")) as SessionRecord;
-  } catch {
-    return undefined;
-  }
-}
-
-export function processAlive(pid: number | undefined): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return readJsonFile(join(sessionsDir(commonDir, slug), `${taskId}.json`), SessionRecordSchema, "").catch(() => undefined);
 }
 
 export interface HeadlessLaunch {
@@ -81,9 +60,8 @@ export async function launchHeadless(l: HeadlessLaunch, say: (line: string) => v
   if (todo.length === 0) return;
   const jobFile = join(dir, `phase-${l.phase}.job.json`);
   await writeFileAtomic(jobFile, JSON.stringify({ claude, maxParallel: l.maxParallel, sessions: todo } satisfies HeadlessJob));
-  const supervisor = spawn(process.execPath, [helperPath(), "_supervise", jobFile], { detached: true, stdio: "ignore", cwd: l.repo.root });
-  supervisor.unref();
-  say(`Headless: ${todo.length} ${todo.length === 1 ? "session" : "sessions"} started in the background (at most ${l.maxParallel} at once; supervisor pid ${supervisor.pid}).`);
+  const supervisor = spawnDetached(process.execPath, [helperPath(), "_supervise", jobFile], l.repo.root);
+  say(`Headless: ${todo.length} ${todo.length === 1 ? "session" : "sessions"} started in the background (at most ${l.maxParallel} at once; supervisor pid ${supervisor}).`);
   say(`Logs: ${dir}/<task>.jsonl. Follow them with: claude-parallel status ${l.slug}`);
 }
 
@@ -96,13 +74,9 @@ export async function supervise(jobFile: string): Promise<void> {
     const logPath = join(dir, `${s.taskId}.jsonl`);
     const out = await open(logPath, "a");
     const err = await open(join(dir, `${s.taskId}.stderr`), "a");
-    const child = spawn(job.claude, s.args, { cwd: s.worktree, stdio: ["ignore", out.fd, err.fd] });
-    // Listen before any await, or a quick session's exit goes unseen.
-    const exited = new Promise<number | null>((resolve) => {
-      child.once("error", () => resolve(127));
-      child.once("exit", (code) => resolve(code));
-    });
-    const record: SessionRecord = { pid: child.pid, startedAt: new Date().toISOString(), log: logPath };
+    let pid: number | undefined;
+    const exited = runToFiles(job.claude, s.args, s.worktree, out.fd, err.fd, (p) => (pid = p));
+    const record: SessionRecord = { pid, startedAt: new Date().toISOString(), log: logPath };
     await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify(record) + "\n");
     const exitCode = await exited;
     await Promise.all([out.close(), err.close()]);

@@ -1,7 +1,7 @@
-import { copyFile, lstat, mkdir } from "node:fs/promises";
-import { dirname, join } from "node:path";
-import { execFile } from "node:child_process";
-import { git } from "../git/run.js";
+import { lstat } from "node:fs/promises";
+import { join } from "node:path";
+import type { WorktreeFiles } from "../fs/worktree-files.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 
 export const INCLUDE_FILE = ".worktreeinclude";
 
@@ -12,16 +12,12 @@ export const INCLUDE_FILE = ".worktreeinclude";
  */
 export async function includedFiles(mainRoot: string): Promise<string[]> {
   const patterns = join(mainRoot, INCLUDE_FILE);
-  try {
-    await lstat(patterns);
-  } catch {
-    return [];
-  }
-  const matched = await git(["ls-files", "-z", "--others", "--ignored", `--exclude-from=${patterns}`], mainRoot);
-  if (matched.exitCode !== 0) throw new Error(`cannot read ${INCLUDE_FILE}: ${matched.stderr.trim()}`);
-  const candidates = matched.stdout.split("\0").filter(Boolean);
+  if (!(await lstat(patterns).then((s) => s.isFile(), () => false))) return [];
+  const candidates = nulFields(await gitOk(["ls-files", "-z", "--others", "--ignored", `--exclude-from=${patterns}`], mainRoot));
   if (candidates.length === 0) return [];
-  const ignored = await checkIgnore(mainRoot, candidates);
+  // Exit 1 means "none of them is ignored".
+  const checked = await git(["check-ignore", "-z", "--stdin"], mainRoot, { input: candidates.join("\0") + "\0" });
+  const ignored = new Set(nulFields(checked.stdout));
   const files: string[] = [];
   for (const path of candidates) {
     if (!ignored.has(path)) continue;
@@ -31,25 +27,15 @@ export async function includedFiles(mainRoot: string): Promise<string[]> {
   return files;
 }
 
-function checkIgnore(cwd: string, paths: string[]): Promise<Set<string>> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("git", ["check-ignore", "-z", "--stdin"], { cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      // Exit 1 means "none of them is ignored".
-      if (error && error.code !== 1) reject(error);
-      else resolve(new Set(stdout.split("\0").filter(Boolean)));
-    });
-    child.stdin?.end(paths.join("\0") + "\0");
-  });
-}
-
-/** Copies the included files into a worktree, never over a file that is already there. */
-export async function copyIncludedFiles(mainRoot: string, worktree: string, files: string[]): Promise<string[]> {
+/**
+ * Copies the included files into a worktree, never over a file that is already there, and never
+ * through a symbolic link the worktree's branch commits (WorktreeFiles checks every target).
+ */
+export async function copyIncludedFiles(mainRoot: string, worktree: WorktreeFiles, files: string[]): Promise<string[]> {
   const copied: string[] = [];
   for (const path of files) {
-    const target = join(worktree, path);
-    if (await lstat(target).catch(() => undefined)) continue;
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(join(mainRoot, path), target);
+    if ((await worktree.kind(path)) !== undefined) continue;
+    await worktree.copyIn(join(mainRoot, path), path);
     copied.push(path);
   }
   return copied;

@@ -1,6 +1,7 @@
 import { delimiter, join } from "node:path";
 import { access, constants } from "node:fs/promises";
 import { EnvironmentError } from "../errors.js";
+import { run, runOk } from "../proc.js";
 import { sh } from "../render/shell.js";
 import { BRIEF_FILE } from "./session-files.js";
 
@@ -59,13 +60,13 @@ export async function launchTmux(slug: string, sessions: Session[], log: (line: 
   if (!(await which("tmux"))) throw new EnvironmentError("tmux is not installed", "install tmux (apt-get install tmux, brew install tmux) or use --launch print");
   const claude = await which("claude");
   if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code, or use --launch print");
-  const { execa } = await import("execa");
   const name = tmuxSessionName(slug);
-  const has = await execa("tmux", ["has-session", "-t", `=${name}`], { reject: false });
+  const here = sessions[0]?.worktree ?? "/";
+  const has = await run("tmux", ["has-session", "-t", `=${name}`], { cwd: here });
   const existing = new Set<string>();
   if (has.exitCode === 0) {
-    const windows = await execa("tmux", ["list-windows", "-t", `=${name}`, "-F", "#{window_name}"], { reject: false });
-    for (const w of String(windows.stdout).split("\n")) existing.add(w);
+    const windows = await run("tmux", ["list-windows", "-t", `=${name}`, "-F", "#{window_name}"], { cwd: here });
+    for (const w of windows.stdout.split("\n")) existing.add(w);
   }
   let created = has.exitCode === 0;
   for (const s of sessions) {
@@ -77,8 +78,7 @@ export async function launchTmux(slug: string, sessions: Session[], log: (line: 
     const args = created
       ? ["new-window", "-d", "-t", `=${name}:`, "-n", s.taskId, "-c", s.worktree, "--", ...command]
       : ["new-session", "-d", "-s", name, "-n", s.taskId, "-c", s.worktree, "--", ...command];
-    const r = await execa("tmux", args, { reject: false });
-    if (r.exitCode !== 0) throw new Error(`tmux ${args[0]} failed: ${String(r.stderr).trim()}`);
+    await runOk("tmux", args, { cwd: s.worktree });
     created = true;
     log(`tmux window ${name}:${s.taskId} runs claude in ${s.worktree}`);
   }

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic } from "../fs/atomic.js";
+import type { WorktreeFiles } from "../fs/worktree-files.js";
 import { PORTS_PER_TASK } from "./ports.js";
 
 /** Folder in each task worktree for what claude-parallel writes there; git ignores it. */
@@ -36,7 +36,7 @@ export function envFileText(slug: string, taskId: string, port: number): string 
   ].join("\n");
 }
 
-export async function writeSessionFiles(worktree: string, brief: string, env: string): Promise<void> {
-  await writeFileAtomic(join(worktree, BRIEF_FILE), brief.endsWith("\n") ? brief : brief + "\n");
-  await writeFileAtomic(join(worktree, ENV_FILE), env);
+export async function writeSessionFiles(worktree: WorktreeFiles, brief: string, env: string): Promise<void> {
+  await worktree.writeFile(BRIEF_FILE, brief.endsWith("\n") ? brief : brief + "\n");
+  await worktree.writeFile(ENV_FILE, env);
 }

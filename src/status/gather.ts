@@ -5,8 +5,9 @@ import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import type { PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
-import { processAlive, readSessionRecord } from "../start/headless.js";
-import type { Feature } from "../start/feature.js";
+import { readSessionRecord } from "../start/headless.js";
+import type { Feature } from "../feature/resolve.js";
+import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 
 export type VerifyState =

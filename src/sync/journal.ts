@@ -1,44 +1,36 @@
-import { readdir, readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { readdir, rm } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { featureDir, journalPath } from "../feature/paths.js";
+import { readJsonFile } from "../feature/store.js";
+import { SyncJournalSchema, type SyncJournal } from "../feature/state-schema.js";
+
+export type { SyncJournal };
 
 /**
- * Written just before the publish: what the integration branch was, and what it becomes. A sync
- * that is killed after this point is recognised on the next run by where the branch points.
+ * The phase's journal, undefined when there is none, or "damaged" when one is there but cannot be
+ * read: then nothing is known of the publish, and the caller decides from the refs.
  */
-export interface SyncJournal {
-  phase: number;
-  before: string;
-  merged: string;
-  /** Each task's branch tip as merged, for the backup refs. */
-  tips: Record<string, string>;
-}
-
-const path = (stateDir: string, phase: number) => join(stateDir, `sync-phase-${phase}.json`);
-
-export async function readJournal(stateDir: string, phase: number): Promise<SyncJournal | undefined> {
+export async function readJournal(commonDir: string, slug: string, phase: number): Promise<SyncJournal | "damaged" | undefined> {
   try {
-    return JSON.parse(await readFile(path(stateDir, phase), "utf8")) as SyncJournal;
+    const journal = await readJsonFile(journalPath(commonDir, slug, phase), SyncJournalSchema, "");
+    return journal && journal.phase === phase ? journal : journal ? "damaged" : undefined;
   } catch {
-    return undefined;
+    return "damaged";
   }
 }
 
 /** Phases whose sync was interrupted after its journal was written. */
-export async function pendingJournals(stateDir: string): Promise<number[]> {
-  const names = await readdir(stateDir).catch(() => [] as string[]);
+export async function pendingJournals(commonDir: string, slug: string): Promise<number[]> {
+  const names = await readdir(featureDir(commonDir, slug)).catch(() => [] as string[]);
   return names.map((n) => /^sync-phase-(\d+)\.json$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);
 }
 
-export async function writeJournal(stateDir: string, journal: SyncJournal): Promise<void> {
-  await writeFileAtomic(path(stateDir, journal.phase), JSON.stringify(journal, null, 2) + "\n");
+export async function writeJournal(commonDir: string, slug: string, journal: SyncJournal): Promise<void> {
+  await writeFileAtomic(journalPath(commonDir, slug, journal.phase), JSON.stringify(journal, null, 2) + "\n");
 }
 
-export async function removeJournal(stateDir: string, phase: number): Promise<void> {
-  await rm(path(stateDir, phase), { force: true });
+export async function removeJournal(commonDir: string, slug: string, phase: number): Promise<void> {
+  await rm(journalPath(commonDir, slug, phase), { force: true });
 }
 
-/** Tests kill the sync at each step (CLAUDE_PARALLEL_CRASH_AT=<step>) to prove a re-run finishes the job. */
-export function crashPoint(step: string): void {
-  if (process.env.CLAUDE_PARALLEL_CRASH_AT === step) process.kill(process.pid, "SIGKILL");
-}
+export { crashPoint } from "../crash-point.js";

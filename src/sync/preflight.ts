@@ -1,7 +1,8 @@
-import { git, nulFields } from "../git/run.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
+import { RefusedError } from "../errors.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { oneLine } from "../render/markdown-text.js";
@@ -62,7 +63,7 @@ export async function preflight(
   const cwd = repo.root;
   const problems: SyncProblem[] = [];
   const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, cwd);
-  if (!integrationTip) throw new Error(`the integration branch ${plan.integrationBranch} is missing`);
+  if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
   const checks: TaskCheck[] = [];
   const changedBy = new Map<string, Set<string>>();
 
@@ -134,12 +135,10 @@ export async function preflight(
       conflicts.push({ task: check.task.id, with: earlier, files: preview.conflicts });
       continue;
     }
-    const commit = (
-      await git(["commit-tree", preview.tree, "-p", base, "-p", check.tip, "-m", mergeMessage(plan, phase, check.task)], cwd)
-    );
-    if (commit.exitCode !== 0) throw new Error(`git commit-tree failed: ${commit.stderr.trim()}`);
-    chain.push({ task: check.task, tip: check.tip, base, commit: commit.stdout });
-    base = commit.stdout;
+    // The message goes by stdin: a plan's text never has to fit on a command line.
+    const commit = await gitOk(["commit-tree", preview.tree, "-p", base, "-p", check.tip], cwd, { input: mergeMessage(plan, phase, check.task) + "\n" });
+    chain.push({ task: check.task, tip: check.tip, base, commit });
+    base = commit;
   }
   return { integrationTip, problems, conflicts, chain };
 }

@@ -1,8 +1,9 @@
 import { rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { git } from "../git/run.js";
-import { gitOk, listWorktrees } from "../git/repo.js";
+import { verifyWorktreePath } from "../feature/paths.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
+import { git, gitOk } from "../git/run.js";
+import { listWorktrees } from "../git/repo.js";
+import { runShell } from "../proc.js";
 import { prepareDependencies } from "../start/deps.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import type { ChainLink } from "./preflight.js";
@@ -16,12 +17,6 @@ export interface VerifyOutcome {
   runs: number;
 }
 
-async function runIn(dir: string, command: string): Promise<{ exitCode: number; tail: string }> {
-  const { execa } = await import("execa");
-  const r = await execa(command, { shell: true, cwd: dir, all: true, reject: false });
-  return { exitCode: r.exitCode ?? 1, tail: String(r.all ?? "").split("\n").slice(-20).join("\n") };
-}
-
 /**
  * Runs `command` on the merged result in a temporary worktree prepared like a session's
  * (.worktreeinclude files, dependencies). If it fails, bisects the merge chain (each link's
@@ -29,6 +24,7 @@ async function runIn(dir: string, command: string): Promise<{ exitCode: number; 
  */
 export async function verifyMerged(opts: {
   mainRoot: string;
+  commonDir: string;
   slug: string;
   command: string;
   base: string;
@@ -36,23 +32,36 @@ export async function verifyMerged(opts: {
   dependencySources: string[];
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
-  const dir = join(tmpdir(), `claude-parallel-verify-${opts.slug}-${process.pid}`);
-  await discardStaleVerifyTrees(opts.mainRoot, opts.slug);
+  const dir = verifyWorktreePath(opts.commonDir, opts.slug);
+  await discardVerifyTree(opts.mainRoot, dir);
   const last = opts.chain[opts.chain.length - 1]!;
   await gitOk(["worktree", "add", "--quiet", "--detach", "--", dir, last.commit], opts.mainRoot);
   let runs = 0;
+  const runIn = async () => {
+    runs++;
+    const lines: string[] = [];
+    const r = await runShell(opts.command, {
+      cwd: dir,
+      maxBuffer: 1024 * 1024,
+      onLine: (line) => {
+        lines.push(line);
+        if (lines.length > 20) lines.shift();
+        opts.log(`  ${line}`);
+      },
+    });
+    return { exitCode: r.exitCode, tail: lines.join("\n") };
+  };
   const at = async (commit: string) => {
     await gitOk(["checkout", "--quiet", "--force", "--detach", commit], dir);
-    await git(["clean", "-fdq"], dir);
-    runs++;
-    return runIn(dir, opts.command);
+    await gitOk(["clean", "-fdq"], dir);
+    return runIn();
   };
   try {
+    const worktree = await WorktreeFiles.at(dir);
     const included = await includedFiles(opts.mainRoot);
-    if (included.length) await copyIncludedFiles(opts.mainRoot, dir, included);
+    if (included.length) await copyIncludedFiles(opts.mainRoot, worktree, included);
     await prepareDependencies(dir, opts.dependencySources, opts.log);
-    runs++;
-    const final = await runIn(dir, opts.command);
+    const final = await runIn();
     if (final.exitCode === 0) return { passed: true, runs };
     opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branch that broke it`);
     if ((await at(opts.base)).exitCode !== 0) return { passed: false, culprit: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
@@ -66,16 +75,14 @@ export async function verifyMerged(opts: {
     }
     return { passed: false, culprit: opts.chain[hi]!, exitCode: final.exitCode, outputTail: final.tail, runs };
   } finally {
-    await git(["worktree", "remove", "--force", "--", dir], opts.mainRoot);
-    await rm(dir, { recursive: true, force: true });
+    await discardVerifyTree(opts.mainRoot, dir);
   }
 }
 
-/** A verify worktree left by a sync that was killed: ours, detached, holding no commits. */
-async function discardStaleVerifyTrees(mainRoot: string, slug: string): Promise<void> {
-  const prefix = join(tmpdir(), `claude-parallel-verify-${slug}-`);
-  for (const w of await listWorktrees(mainRoot)) {
-    if (w.path.startsWith(prefix) && w.branch === undefined) await git(["worktree", "remove", "--force", "--", w.path], mainRoot);
-  }
-  await git(["worktree", "prune"], mainRoot);
+/** Our verify worktree (exactly this path: detached, holding no commits of anyone's), if one is there. */
+async function discardVerifyTree(mainRoot: string, dir: string): Promise<void> {
+  const entry = (await listWorktrees(mainRoot)).find((w) => w.path === dir);
+  if (entry && entry.branch === undefined) await git(["worktree", "remove", "--force", "--force", "--", dir], mainRoot);
+  await rm(dir, { recursive: true, force: true });
+  if (entry) await git(["worktree", "prune"], mainRoot);
 }

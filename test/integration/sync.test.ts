@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
-import { existsSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -78,9 +78,10 @@ describe("claude-parallel sync", () => {
       commitIn(wt("a"), { "a/x.txt": "a\n" });
       commitIn(wt("b"), { "b/x.txt": "b\n" });
       const sleeper = spawn("sleep", ["30"]);
-      const lock = join(repo, ".git/parallel/demo/sync.lock");
-      writeFileSync(lock, JSON.stringify({ pid: sleeper.pid, host: require("node:os").hostname(), since: "earlier" }));
-      refused(repo, [], `another sync of this feature is running (pid ${sleeper.pid}`);
+      const lock = join(repo, ".git/parallel/.locks/demo.lock");
+      mkdirSync(dirname(lock), { recursive: true });
+      writeFileSync(lock, JSON.stringify({ pid: sleeper.pid, host: require("node:os").hostname(), command: "sync", since: "earlier" }));
+      refused(repo, [], `another claude-parallel sync of demo is running (pid ${sleeper.pid}`);
       sleeper.kill();
       await new Promise((res) => sleeper.once("exit", res));
       expect(runHelper(["sync", "--no-next"], { cwd: repo }).code).toBe(0);

@@ -1,3 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-function u(i,n,e=1/0){if(Math.abs(i.length-n.length)>e)return e+1;let o=Array.from({length:n.length+1},(t,s)=>s);for(let t=1;t<=i.length;t++){let s=[t],a=t;for(let r=1;r<=n.length;r++){let l=i[t-1]===n[r-1]?0:1,c=Math.min(o[r]+1,s[r-1]+1,o[r-1]+l);s.push(c),a=Math.min(a,c)}if(a>e)return e+1;o=s}return o[n.length]}function g(i,n){let e=Math.min(3,Math.max(1,Math.ceil(i.length/3))),o,t=e+1,s=i.toLowerCase();for(let a of n){let r=u(s,a.toLowerCase(),t-1);r<t&&(o=a,t=r)}return o}function h(i,n){let e=g(i,n);return e===void 0?"":` (did you mean \`${e}\`?)`}export{g as a,h as b};

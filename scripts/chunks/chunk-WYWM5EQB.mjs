@@ -1,4 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-import{a}from"./chunk-O4RSHTWI.mjs";import{mkdir as o,readFile as c,readdir as u}from"fs/promises";import{join as n}from"path";function i(e,t){return n(e,"parallel",t)}var p="plan.yaml",s="state.json";async function f(e,t){try{return JSON.parse(await c(n(i(e,t),s),"utf8"))}catch(r){if(r.code==="ENOENT")return;throw new Error(`the state of feature ${t} is unreadable (${r.message}); it is in ${i(e,t)}`)}}async function l(e,t){let r=i(e,t.slug);await o(r,{recursive:!0}),await a(n(r,s),JSON.stringify(t,null,2)+`
-`)}async function h(e){try{return(await u(n(e,"parallel"),{withFileTypes:!0})).filter(r=>r.isDirectory()).map(r=>r.name).sort()}catch{return[]}}export{i as a,p as b,f as c,l as d,h as e};

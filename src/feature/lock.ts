@@ -1,0 +1,117 @@
+import { randomBytes, createHash } from "node:crypto";
+import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { RefusedError } from "../errors.js";
+import { processAlive, processStartTime } from "../process-identity.js";
+import { quote } from "../render/shell.js";
+import { locksDir } from "./paths.js";
+
+interface Holder {
+  pid: number;
+  /** The process's start time (Linux: clock ticks since boot), so a reused PID is not the holder. */
+  started: string;
+  host: string;
+  command: string;
+  since: string;
+  nonce: string;
+}
+
+/** Locks this process holds, by path: a command that runs another (sync starting the next phase) keeps its lock. */
+const held = new Map<string, number>();
+
+/**
+ * One writing command per feature at a time. The lock file appears atomically with its content
+ * (written to a temporary file, then linked into place, which fails if a lock exists). A lock whose
+ * holder is gone is retired by rename, by the one process that first claims that very lock (the
+ * claim is named after the lock's content and created exclusively), so racing takers cannot
+ * retire each other's fresh locks; a live holder's lock is never touched.
+ */
+export async function acquireFeatureLock(commonDir: string, slug: string, command: string): Promise<() => Promise<void>> {
+  const dir = locksDir(commonDir);
+  const path = join(dir, `${slug}.lock`);
+  const count = held.get(path);
+  if (count !== undefined) {
+    held.set(path, count + 1);
+    return async () => void held.set(path, held.get(path)! - 1);
+  }
+  await mkdir(dir, { recursive: true });
+  const mine: Holder = { pid: process.pid, started: processStartTime(process.pid) ?? "", host: hostname(), command, since: new Date().toISOString(), nonce: randomBytes(8).toString("hex") };
+  const content = JSON.stringify(mine) + "\n";
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const temp = join(dir, `.${slug}.${process.pid}.${mine.nonce}.tmp`);
+    await writeFile(temp, content);
+    try {
+      await link(temp, path);
+      held.set(path, 1);
+      return async () => {
+        const left = held.get(path)! - 1;
+        if (left > 0) return void held.set(path, left);
+        held.delete(path);
+        if ((await readFile(path, "utf8").catch(() => "")) === content) await unlink(path).catch(() => undefined);
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
+    }
+    const text = await readFile(path, "utf8").catch(() => undefined);
+    if (text === undefined) continue; // released meanwhile
+    const holder = parseHolder(text);
+    if (holder && holderAlive(holder)) {
+      throw new RefusedError([
+        {
+          message: `another claude-parallel ${holder.command} of ${slug} is running (pid ${holder.pid} on ${holder.host}, since ${holder.since})`,
+          fix: `wait for it to finish, then run the command again (if no such process runs, remove ${quote(path)})`,
+        },
+      ]);
+    }
+    if (await claim(dir, slug, text, mine)) {
+      // Only the live claimer may retire this lock, and a retired lock never comes back (its
+      // content is unique): if the file still holds it, it is still the stale lock.
+      if ((await readFile(path, "utf8").catch(() => undefined)) === text) {
+        await rename(path, join(dir, `${slug}.retired-${digest(text)}`)).catch(() => undefined);
+      }
+    } else {
+      await new Promise((r) => setTimeout(r, 10)); // another process is retiring it
+    }
+  }
+  throw new RefusedError([{ message: `could not take the lock of ${slug} (${path})`, fix: "run the command again; if it keeps failing, make sure no other claude-parallel runs and remove that file" }]);
+}
+
+/**
+ * Claims the right to retire the stale lock `text`: the first exclusive claim wins. A claimer that
+ * died before retiring it is succeeded by the next claim number.
+ */
+async function claim(dir: string, slug: string, text: string, mine: Holder): Promise<boolean> {
+  for (let n = 0; n < 16; n++) {
+    const path = join(dir, `${slug}.claim-${digest(text)}-${n}`);
+    try {
+      await writeFile(path, JSON.stringify(mine), { flag: "wx" });
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    }
+    const claimer = parseHolder(await readFile(path, "utf8").catch(() => ""));
+    if (!claimer || holderAlive(claimer)) return false;
+  }
+  return false;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 20);
+
+function parseHolder(text: string): Holder | undefined {
+  try {
+    const h = JSON.parse(text) as Holder;
+    return typeof h.pid === "number" && typeof h.host === "string" ? h : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function holderAlive(h: Holder): boolean {
+  if (h.host !== hostname()) return true; // cannot tell: assume it runs
+  if (!processAlive(h.pid)) return false;
+  const started = processStartTime(h.pid);
+  return !h.started || started === undefined || started === h.started;
+}

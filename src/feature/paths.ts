@@ -1,0 +1,27 @@
+import { createHash } from "node:crypto";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * Where a feature's state lives: `<git-common-dir>/parallel/<slug>/`, shared by every worktree of
+ * the repository and never part of any commit. Every file of it is named here and nowhere else.
+ */
+export function featureDir(commonDir: string, slug: string): string {
+  return join(commonDir, "parallel", slug);
+}
+
+export const statePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "state.json");
+export const frozenPlanPath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "plan.yaml");
+export const journalPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), `sync-phase-${phase}.json`);
+export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
+export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
+/** Ignored files found in a task worktree we removed: moved here, never deleted. */
+export const keptFilesDir = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "kept", taskId);
+/** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */
+export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".locks");
+/**
+ * The temporary worktree in which a sync verifies a phase: one per repository and feature, named
+ * exactly (the feature lock makes sure only one sync uses it), so no other feature's is ever matched.
+ */
+export const verifyWorktreePath = (commonDir: string, slug: string) =>
+  join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);

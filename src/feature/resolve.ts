@@ -1,0 +1,119 @@
+import { readFile } from "node:fs/promises";
+import { relative, resolve } from "node:path";
+import { stringify } from "yaml";
+import { InputError, StateError } from "../errors.js";
+import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../plan/build.js";
+import { parsePlan, type LoadedPlan } from "../plan/load.js";
+import { SLUG_PATTERN } from "../plan/names.js";
+import { planFile, planFolder, plansIn } from "../plan/location.js";
+import { isFile } from "../fs/exists.js";
+import { readPlanFile } from "../plan/read.js";
+import { findRoles, roleMap } from "../roles.js";
+import { frozenPlanPath } from "./paths.js";
+import { type FeatureState } from "./state-schema.js";
+import { readState, repairStateFix, startedFeatures } from "./store.js";
+import type { Repo } from "../git/repo.js";
+
+/** A feature as `start` and `status` work on it: its execution plan and what was done so far. */
+export interface Feature {
+  slug: string;
+  plan: ExecutionPlan;
+  state?: FeatureState;
+  /** The plan as frozen at the first start (to write, when there is no state yet). */
+  frozenText: string;
+  planSource: string;
+  /** Set when the plan file changed after the feature started: the frozen plan is used. */
+  planChanged: boolean;
+}
+
+/**
+ * Finds the feature `target` names (a plan file or a slug), or the only one there is. Once a
+ * feature has started, its frozen plan is authoritative, so phases cannot shift under running
+ * sessions.
+ */
+export async function resolveFeature(target: string | undefined, repo: Repo, where: { mainRoot: string; repoName: string }, cwd: string): Promise<Feature> {
+  const { mainRoot } = where;
+  const roles = roleMap(await findRoles(mainRoot));
+  const facts = { repoName: where.repoName, currentBranch: repo.branch, roles, root: mainRoot, gitDir: repo.commonDir };
+  let planPath: string | undefined;
+  let slug: string | undefined;
+
+  if (target !== undefined && (await isFile(resolve(cwd, target)))) planPath = resolve(cwd, target);
+  else if (target !== undefined && SLUG_PATTERN.test(target)) slug = target;
+  else if (target !== undefined) {
+    throw new InputError({ where: target, message: "is neither a plan file nor a feature slug", fix: "give the path of a plan.yaml, or the slug of a feature (its folder under .parallel/)" });
+  } else {
+    const started = await startedFeatures(repo.commonDir);
+    const planned = await plansIn(mainRoot);
+    const candidates = started.length ? started : planned;
+    if (candidates.length !== 1) {
+      throw new InputError({
+        where: "",
+        message: candidates.length === 0 ? "there is no plan to start: no .parallel/<slug>/plan.yaml in this repository" : `several features could be meant: ${candidates.join(", ")}`,
+        fix: candidates.length === 0 ? "write a plan first (/parallel in Claude Code), or give the plan file's path" : "name one: claude-parallel start <slug>",
+      });
+    }
+    slug = candidates[0]!;
+  }
+
+  if (planPath === undefined && slug !== undefined && (await isFile(planFile(mainRoot, slug)))) planPath = planFile(mainRoot, slug);
+  const state = slug !== undefined ? await readState(repo.commonDir, slug) : undefined;
+  const loaded = planPath !== undefined ? await readPlanFile(planPath, relative(cwd, planPath) || planPath) : undefined;
+
+  if (state === undefined && loaded !== undefined) {
+    const plan = buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath!) });
+    const started = await readState(repo.commonDir, plan.slug);
+    if (started === undefined) {
+      return { slug: plan.slug, plan, frozenText: freeze(loaded.plan, plan), planSource: relative(mainRoot, planPath!), planChanged: false };
+    }
+    return startedFeature(repo, plan.slug, started, facts, loaded, planPath!, mainRoot);
+  }
+  if (state !== undefined) return startedFeature(repo, slug!, state, facts, loaded, planPath, mainRoot);
+  throw new InputError({ where: slug!, message: "no such feature: it has no .parallel/<slug>/plan.yaml and was never started", fix: "give the plan file's path" });
+}
+
+/**
+ * Once a feature has started, its frozen plan and recorded base rule: the live plan file is only
+ * compared with it (built as if the recorded base were checked out), never re-validated against
+ * whatever branch is checked out now.
+ */
+async function startedFeature(
+  repo: Repo,
+  slug: string,
+  state: FeatureState,
+  facts: RepoFacts,
+  loaded: LoadedPlan | undefined,
+  planPath: string | undefined,
+  mainRoot: string,
+): Promise<Feature> {
+  const frozenPath = frozenPlanPath(repo.commonDir, slug);
+  const frozenText = await readFile(frozenPath, "utf8").catch((error: NodeJS.ErrnoException) => {
+    throw new StateError(frozenPath, `the frozen plan ${error.code === "ENOENT" ? "is missing" : `cannot be read (${error.code})`}`, repairStateFix(slug));
+  });
+  const asStarted = { ...facts, currentBranch: state.base };
+  let plan: ExecutionPlan;
+  try {
+    plan = buildExecutionPlan(parsePlan(frozenText, frozenPath), asStarted);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    throw new StateError(frozenPath, `the frozen plan is no longer valid (${error.problems[0]?.message})`, repairStateFix(slug));
+  }
+  if (plan.slug !== slug || plan.integrationBranch !== state.integrationBranch || plan.base !== state.base) {
+    throw new StateError(frozenPath, "the frozen plan does not match the feature's recorded slug, base or integration branch", repairStateFix(slug));
+  }
+  let planChanged = false;
+  if (loaded !== undefined && planPath !== undefined) {
+    try {
+      planChanged = freeze(loaded.plan, buildExecutionPlan(loaded, { ...asStarted, planFolder: planFolder(mainRoot, planPath) })) !== frozenText;
+    } catch {
+      planChanged = true;
+    }
+  }
+  return { slug, plan, state, frozenText, planSource: state.planSource, planChanged };
+}
+
+/** The plan with every default that depends on the moment (slug, base, branch) written out. */
+function freeze(plan: import("../plan/schema.js").Plan, execution: ExecutionPlan): string {
+  const frozen = { ...plan, slug: execution.slug, base: execution.base, integrationBranch: execution.integrationBranch };
+  return `# Frozen by claude-parallel when the feature started; the phases follow this copy.\n${stringify(frozen)}`;
+}

@@ -1,0 +1,83 @@
+import * as z from "zod/mini";
+
+/** The shapes of every file in a feature's state folder, checked whenever one is read. */
+
+const commitId = z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, { message: "a commit id" }));
+const launch = z.enum(["print", "tmux", "headless"]);
+
+export const TaskStateSchema = z.object({
+  branch: z.string().check(z.minLength(1)),
+  /** Absolute path. Recorded before the worktree is made: the path is ours from then on. */
+  worktree: z.string().check(z.regex(/^\//, { message: "an absolute path" })),
+  /** First port of the task's block of 10. */
+  port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+  /** The worktree was made completely (until then a re-run tears down what is there and makes it again). */
+  made: z.optional(z.boolean()),
+  /** We created the branch (so `clean` may delete it). */
+  createdBranch: z.optional(z.boolean()),
+});
+
+export const PhaseStateSchema = z.object({
+  startedAt: z.string(),
+  launch,
+  /** Passed to headless sessions; the next phase started by sync uses the same. */
+  permissionMode: z.optional(z.string()),
+  model: z.optional(z.string()),
+  /** Commit of the integration branch the phase's branches start from. */
+  startCommit: commitId,
+  syncedAt: z.optional(z.string()),
+  /** The integration branch's tip after the phase was merged. */
+  mergedCommit: z.optional(commitId),
+  tasks: z.record(z.string(), TaskStateSchema),
+});
+
+export const FeatureStateSchema = z.object({
+  version: z.literal(1),
+  slug: z.string(),
+  /** Where the plan came from (repository-relative when it lives in the repository). */
+  planSource: z.string(),
+  frozenAt: z.string(),
+  base: z.string(),
+  integrationBranch: z.string(),
+  /** We created the integration branch (so `clean` may delete it). */
+  createdIntegration: z.optional(z.boolean()),
+  phases: z.record(z.string(), PhaseStateSchema),
+  /** When `finish` merged the integration branch into base. */
+  finishedAt: z.optional(z.string()),
+});
+
+export type TaskState = z.infer<typeof TaskStateSchema>;
+export type PhaseState = z.infer<typeof PhaseStateSchema>;
+export type FeatureState = z.infer<typeof FeatureStateSchema>;
+
+/** Written just before the publish: what the integration branch was, and what it becomes. */
+export const SyncJournalSchema = z.object({
+  phase: z.number(),
+  before: commitId,
+  merged: commitId,
+  /** Each task's branch tip as merged, for the backup refs. */
+  tips: z.record(z.string(), commitId),
+});
+export type SyncJournal = z.infer<typeof SyncJournalSchema>;
+
+/** A headless session's record, in `<state>/sessions/<task>.json`. */
+export const SessionRecordSchema = z.object({
+  pid: z.optional(z.number()),
+  startedAt: z.optional(z.string()),
+  endedAt: z.optional(z.string()),
+  exitCode: z.optional(z.nullable(z.number())),
+  log: z.string(),
+});
+export type SessionRecord = z.infer<typeof SessionRecordSchema>;
+
+/** The last run of a task's `verify` command, in `<state>/verify/<task>.json`. */
+export const VerifyRecordSchema = z.object({
+  command: z.string(),
+  /** The commit of the task's branch it ran at. */
+  commit: z.string(),
+  exitCode: z.number(),
+  ranAt: z.string(),
+  /** The end of its output, to show why it failed. */
+  outputTail: z.string(),
+});
+export type VerifyRecord = z.infer<typeof VerifyRecordSchema>;

@@ -1,0 +1,147 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { ProcessError } from "./errors.js";
+
+/**
+ * The one place that starts processes. Everything runs from an argv (never a shell string, except
+ * a plan's own commands, which run as `sh -c <command>`), in an explicit folder, with the
+ * variables that would redirect git to another repository removed from its environment: inside a
+ * git hook or `git rebase -x` they point at the user's checkout, and every git call, verify
+ * command or install we run would act there instead.
+ */
+
+/** Variables that make git use another repository, work tree, index or object store. */
+const GIT_REDIRECTS = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_COMMON_DIR",
+  "GIT_NAMESPACE",
+  "GIT_PREFIX",
+  "GIT_CEILING_DIRECTORIES",
+  "GIT_DISCOVERY_ACROSS_FILESYSTEM",
+  "GIT_INTERNAL_SUPER_PREFIX",
+  "GIT_QUARANTINE_PATH",
+  "GIT_SHALLOW_FILE",
+  "GIT_GRAFT_FILE",
+  "GIT_REPLACE_REF_BASE",
+  "GIT_NO_REPLACE_OBJECTS",
+];
+
+/** This process's environment without GIT_REDIRECTS, plus `extra`. */
+export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const name of GIT_REDIRECTS) delete env[name];
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+export interface RunOptions {
+  /** The folder it runs in: for git, the work tree (and so the repository) it acts on. */
+  cwd: string;
+  env?: Record<string, string | undefined>;
+  /** Written to its standard input (closed after). */
+  input?: string;
+  /** Each line of its output (stdout and stderr interleaved) as it arrives. */
+  onLine?: (line: string) => void;
+  /** Stop collecting output past this many bytes (the tail is kept). */
+  maxBuffer?: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Set when the program could not be started at all (ENOENT, EACCES, E2BIG...). */
+  spawnError?: NodeJS.ErrnoException;
+}
+
+const DEFAULT_MAX = 256 * 1024 * 1024;
+
+/** Runs `file` with `args`; resolves with its exit code and output, never rejects for a failure. */
+export function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+    } catch (error) {
+      resolve({ exitCode: 127, stdout: "", stderr: String((error as Error).message), spawnError: error as NodeJS.ErrnoException });
+      return;
+    }
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const max = options.maxBuffer ?? DEFAULT_MAX;
+    let sizes = [0, 0];
+    let pending = "";
+    const collect = (into: Buffer[], which: 0 | 1) => (chunk: Buffer) => {
+      into.push(chunk);
+      sizes[which]! += chunk.length;
+      while (sizes[which]! > max && into.length > 1) sizes[which]! -= into.shift()!.length;
+      if (options.onLine) {
+        pending += chunk.toString("utf8");
+        const lines = pending.split(/\r?\n|\r/);
+        pending = lines.pop()!;
+        for (const line of lines) options.onLine(line);
+      }
+    };
+    child.stdout!.on("data", collect(out, 0));
+    child.stderr!.on("data", collect(err, 1));
+    let spawnError: NodeJS.ErrnoException | undefined;
+    child.once("error", (error) => (spawnError = error as NodeJS.ErrnoException));
+    child.stdin!.on("error", () => undefined); // a program that does not read its input
+    child.stdin!.end(options.input ?? "");
+    child.once("close", (code, signal) => {
+      if (options.onLine && pending) options.onLine(pending);
+      sizes = [0, 0];
+      const stderr = Buffer.concat(err).toString("utf8");
+      resolve({
+        exitCode: spawnError ? 127 : code ?? (signal ? 128 + signalNumber(signal) : 1),
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: spawnError ? stderr || spawnError.message : stderr,
+        ...(spawnError && { spawnError }),
+      });
+    });
+  });
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+}
+
+/** Runs `file` and returns its stdout; a failure becomes a ProcessError with the command and its stderr. */
+export async function runOk(file: string, args: readonly string[], options: RunOptions): Promise<string> {
+  const r = await run(file, args, options);
+  if (r.exitCode !== 0) throw new ProcessError({ file, args, cwd: options.cwd, exitCode: r.exitCode, stderr: r.stderr, spawnError: r.spawnError });
+  return r.stdout;
+}
+
+/** A plan's own command line (verify), run by `sh -c` in `cwd`. */
+export function runShell(command: string, options: RunOptions): Promise<RunResult> {
+  return run("sh", ["-c", command], options);
+}
+
+/**
+ * Starts a program that outlives this process (the headless supervisor): detached, no stdio, with
+ * the same clean environment.
+ */
+export function spawnDetached(file: string, args: readonly string[], cwd: string): number | undefined {
+  const child = spawn(file, args, { cwd, env: cleanEnv(), detached: true, stdio: "ignore" });
+  child.on("error", () => undefined);
+  child.unref();
+  return child.pid;
+}
+
+/** Starts a program whose output goes to open files, and resolves with its exit code. */
+export function runToFiles(file: string, args: readonly string[], cwd: string, stdout: number, stderr: number, onStart: (pid: number | undefined) => void): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(file, args, { cwd, env: cleanEnv(), stdio: ["ignore", stdout, stderr] });
+    // Listen before anything else runs, or a quick exit goes unseen.
+    child.once("error", () => resolve(127));
+    child.once("exit", (code) => resolve(code));
+    onStart(child.pid);
+  });
+}

@@ -1,0 +1,44 @@
+import { readFile, realpath } from "node:fs/promises";
+import { join, sep } from "node:path";
+import type { TaskState } from "../feature/state-schema.js";
+import { commitOf, isAncestor } from "../git/repo.js";
+import { gitOk, nulFields } from "../git/run.js";
+import { uncommittedPaths } from "../git/status.js";
+import { includedFiles } from "../start/include.js";
+import { SESSION_DIR } from "../start/session-files.js";
+
+/**
+ * Whether a task worktree may be removed after its phase was merged: `true`, or why it is kept.
+ * Removing a worktree deletes its ignored files too, so anything there that is not ours (the
+ * session folder, dependency trees, unchanged `.worktreeinclude` copies) keeps it.
+ */
+export async function removableWorktree(mainRoot: string, task: TaskState, merged: string, cwd: string): Promise<true | string> {
+  const [here, root] = await Promise.all([realpath(cwd).catch(() => cwd), realpath(task.worktree).catch(() => task.worktree)]);
+  if (here === root || here.startsWith(root + sep)) return "this command runs inside it";
+  const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
+  if (tip === undefined || !(await isAncestor(tip, merged, mainRoot))) return "its branch has commits the merge does not hold";
+  const dirty = await uncommittedPaths(task.worktree);
+  if (dirty.length) return `it has uncommitted changes (${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ", ..." : ""})`;
+  const foreign = await ignoredFilesNotOurs(task.worktree, mainRoot);
+  if (foreign.length) {
+    return `it holds ignored files that removing it would delete: ${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", ..." : ""} (move them out, then remove it with git worktree remove)`;
+  }
+  return true;
+}
+
+async function ignoredFilesNotOurs(worktree: string, mainRoot: string): Promise<string[]> {
+  const entries = nulFields(await gitOk(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], worktree));
+  const included = new Set(await includedFiles(mainRoot));
+  const foreign: string[] = [];
+  for (const entry of entries) {
+    if (entry === `${SESSION_DIR}/` || /(^|\/)node_modules\/$/.test(entry) || /(^|\/)\.node_modules\.claude-parallel-partial\/$/.test(entry)) continue;
+    if (included.has(entry) && (await sameContent(join(worktree, entry), join(mainRoot, entry)))) continue;
+    foreign.push(entry);
+  }
+  return foreign;
+}
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([readFile(a).catch(() => undefined), readFile(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.equals(y);
+}
