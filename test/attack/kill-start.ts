@@ -1,6 +1,19 @@
 import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, prng, runAsync } from "../helpers/attack.js";
-import { attackRepo, PHASE1, startedViolations } from "./scenarios.js";
+import { join } from "node:path";
+import { attackRepo, PHASE1, startedViolations, type AttackRepo } from "./scenarios.js";
+
+const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
+  { label: "the state file", path: (r) => join(r.repo, ".git/parallel/demo/state.json") },
+  { label: "the integration branch", path: (r) => join(r.repo, ".git/refs/heads/feature/demo") },
+  { label: "b's worktree folder", path: (r) => r.wt("b") },
+  { label: "b's worktree admin folder", path: (r) => join(r.repo, ".git/worktrees", `${r.wt("b").split("/").pop()}`) },
+  { label: "d's checked-out README.md", path: (r) => join(r.wt("d"), "README.md") },
+  { label: "a's brief", path: (r) => join(r.wt("a"), ".claude-parallel/brief.md") },
+  { label: "a's node_modules folder", path: (r) => join(r.wt("a"), "node_modules") },
+  { label: "b's node_modules/pkg-3", path: (r) => join(r.wt("b"), "node_modules/pkg-3") },
+  { label: "d's node_modules marker", path: (r) => join(r.wt("d"), "node_modules/.package-lock.json") },
+];
 
 /**
  * `start` killed (SIGKILL to its whole process group: the helper and the git and cp it runs) at
@@ -32,13 +45,17 @@ export function killStartSuite(file: number, runs: number): void {
 
     for (let i = 0; i < runs; i++) {
       const rng = prng(seed + i);
-      const byBytes = rng() < 0.35;
+      const pick = rng();
       const fraction = rng();
-      it(`seed ${seed + i} (case ${i}): killed ${byBytes ? "after a share of its output" : "after a share of its run time"} (${fraction.toFixed(3)}), then re-run`, async () => {
+      // A state-based moment: the first sign of one of start's steps on disk.
+      const milestone = MILESTONES[Math.floor(fraction * MILESTONES.length)]!;
+      const mode = pick < 0.25 ? "bytes" : pick < 0.6 ? "milestone" : "delay";
+      const how = mode === "bytes" ? `after a share of its output (${fraction.toFixed(3)})` : mode === "milestone" ? `as soon as ${milestone.label} appears` : `after a share of its run time (${fraction.toFixed(3)})`;
+      it(`seed ${seed + i} (case ${i}): killed ${how}, then re-run`, async () => {
         const ref = await measure();
         const r = attackRepo(`ks${file}-${i}`, { packages: 20, files: 8 });
         const before = { main: r.mainSnapshot(), foreign: r.foreignSnapshot() };
-        const kill = byBytes ? { afterBytes: Math.floor(fraction * ref.bytes) } : { afterMs: Math.floor(fraction * ref.ms * 1.1) };
+        const kill = mode === "bytes" ? { afterBytes: Math.floor(fraction * ref.bytes) } : mode === "milestone" ? { whenExists: milestone.path(r) } : { afterMs: Math.floor(fraction * ref.ms * 1.1) };
         const killed = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp }, kill });
         const rerun = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, kill ${JSON.stringify(kill)} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nre-run: ${describeRun(rerun)}`;

@@ -168,7 +168,6 @@ export function syncedViolations(
   tips: Record<string, string>,
   everOnTasks: string[],
   before: { main: CheckoutSnapshot; foreign: CheckoutSnapshot },
-  outputs: string,
 ): string[] {
   const v: string[] = [];
   const all = reachableFromRefs(r.repo);
@@ -196,7 +195,6 @@ export function syncedViolations(
   if (verifyTrees.length) v.push(`verify worktrees left registered: ${verifyTrees.map((w) => w.path).join(", ")}`);
   v.push(...snapshotViolations("main checkout", before.main, r.mainSnapshot()));
   v.push(...snapshotViolations("foreign worktree", before.foreign, r.foreignSnapshot()));
-  v.push(...notesViolations(r, outputs));
   const status = gitTry(r.repo, ["for-each-ref", "--format=%(refname)", `refs/parallel/${SLUG}/phase-1/`]).stdout.split("\n").filter(Boolean);
   if (status.length !== PHASE1.length) v.push(`backup refs of phase 1: ${status.length}, not ${PHASE1.length}`);
   return v;

@@ -39,6 +39,8 @@ export interface KillPlan {
   afterMs?: number;
   /** Kill the process group as soon as this many bytes of stdout + stderr have appeared. */
   afterBytes?: number;
+  /** Kill the process group as soon as this path exists (polled every few ms): a state-based moment. */
+  whenExists?: string;
 }
 
 /**
@@ -82,6 +84,8 @@ export function runAsync(args: string[], options: { cwd: string; env?: NodeJS.Pr
     });
     if (options.kill?.afterBytes === 0) killGroup();
     const timer = options.kill?.afterMs !== undefined ? setTimeout(killGroup, options.kill.afterMs) : undefined;
+    const watched = options.kill?.whenExists;
+    const poll = watched !== undefined ? setInterval(() => existsSync(watched) && killGroup(), 3) : undefined;
     // A safety net, not an assertion: a hung helper is killed so the suite stays bounded.
     const guard = setTimeout(killGroup, 120_000);
     child.once("error", reject);
@@ -90,6 +94,7 @@ export function runAsync(args: string[], options: { cwd: string; env?: NodeJS.Pr
     });
     child.once("close", (code, signal) => {
       if (timer) clearTimeout(timer);
+      if (poll) clearInterval(poll);
       clearTimeout(guard);
       // Reap anything of the group that outlived the leader (a killed group is all gone already).
       try {
