@@ -76,7 +76,8 @@ describe(`start racing the sync of phase 1 (seed ${SEED + 100})`, () => {
         expect(phaseMerges(repo, "feature/demo", 1), context).toHaveLength(2);
         // The lost update: a start that read the state before the sync recorded it, and wrote it after.
         expect(phaseStates(repo)[1], context).toBe("synced");
-        const again = runHelper(["sync"], { cwd: repo });
+        // Phase 1 named: a plain sync would now target phase 2 (in progress, nothing committed yet).
+        const again = runHelper(["sync", "--phase", "1"], { cwd: repo });
         expect(again.code, `${context}\nsync again: ${describeRun(again)}`).toBe(0);
         expect(phaseStates(repo), context).toEqual({ 1: "synced", 2: "started" });
         expect(worktreeViolations(repo, wt("c"), "feature/demo-c"), context).toEqual([]);
@@ -110,12 +111,12 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
 });
 
 describe("syncs of features `a` and `a-b` in one repository at once", () => {
-  const plan = (slug: string, ids: [string, string]) =>
+  const plan = (slug: string, ids: [string, string], sleepSeconds: number) =>
     [
       "version: 1",
       `feature: Feature ${slug}`,
       // Sleeps, then checks that its own worktree is still there.
-      `verify: "sleep 2 && test -f README.md && git rev-parse --verify HEAD"`,
+      `verify: "sleep ${sleepSeconds} && test -f README.md && git rev-parse --verify HEAD"`,
       "tasks:",
       `  - {id: ${ids[0]}, title: One, owns: [${ids[0]}/]}`,
       `  - {id: ${ids[1]}, title: Two, owns: [${ids[1]}/]}`,
@@ -123,12 +124,12 @@ describe("syncs of features `a` and `a-b` in one repository at once", () => {
     ].join("\n");
 
   it("neither removes the other's verify worktree", async () => {
-    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"]), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"]) } });
+    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], 1), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], 8) } });
     const tmp = tempDir("attack-tmp-");
     for (const slug of ["a", "a-b"]) expect(runHelper(["start", slug], { cwd: repo }).stderr).toBe("");
     const wt = (slug: string, id: string) => join(repo, "..", `pair-${slug}-${id}`);
     for (const [slug, id] of [["a", "p"], ["a", "q"], ["a-b", "r"], ["a-b", "s"]] as const) commitIn(wt(slug, id), { [`${id}/x.txt`]: `${id}\n` });
-    // a-b's verify runs first; a's sync starts while a-b's verify worktree exists.
+    // a-b's verify runs first (and long); a's sync starts once a-b's verify worktree exists.
     const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } });
     const seen = await waitUntil(() => worktreeList(repo).some((w) => w.path.includes("claude-parallel-verify-a-b-")), 20_000);
     const a = runAsync(["sync", "a"], { cwd: repo, env: { TMPDIR: tmp } });
