@@ -27,7 +27,8 @@ function ready(name: string) {
 /**
  * `sync` of phase 1 killed (SIGKILL to its whole process group, verify command and git included)
  * at a seeded moment: a random delay, a random number of output bytes, or one of the sync's own
- * crash points. One re-run must exit 0 and: no commit ever on a task branch is lost, the
+ * crash points. Both runs name the phase (`sync --phase 1`): once phase 2 is recorded, a plain
+ * `sync` targets phase 2, which has no commits yet (exit 4 by design). One re-run must exit 0 and: no commit ever on a task branch is lost, the
  * integration branch holds every task's tip with exactly one merge each, phase 2's worktree is
  * valid with complete dependencies, no worktree is left prunable, and the user's things (main
  * checkout, a foreign worktree, an ignored file in a task worktree) survive.
@@ -68,8 +69,8 @@ export function killSyncSuite(file: number, runs: number): void {
         const { r, tips, everOnTasks, before } = ready(`ksy${file}-${i}`);
         const env: NodeJS.ProcessEnv = { TMPDIR: r.tmp, ...(mode === "step" && { CLAUDE_PARALLEL_CRASH_AT: step }) };
         const kill = mode === "milestone" ? { whenExists: milestone.path(r) } : mode === "bytes" ? { afterBytes: Math.floor(fraction * ref.bytes) } : mode === "delay" ? { afterMs: Math.floor(fraction * ref.ms * 1.1) } : undefined;
-        const killed = await runAsync(["sync"], { cwd: r.repo, env, kill });
-        const rerun = await runAsync(["sync"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
+        const killed = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env, kill });
+        const rerun = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, ${how} ${JSON.stringify(kill ?? {})} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nkilled run: ${describeRun(killed)}\nre-run: ${describeRun(rerun)}`;
         expect(rerun.code, context).toBe(0);
         expect(syncedViolations(r, tips, everOnTasks, before), context).toEqual([]);
