@@ -1,0 +1,3 @@
+import { killStartSuite } from "./kill-start.js";
+
+killStartSuite(1, 10);

@@ -1,0 +1,3 @@
+import { killSyncSuite } from "./kill-sync.js";
+
+killSyncSuite(3, 10);

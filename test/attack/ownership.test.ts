@@ -1,0 +1,62 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { describeRun, gitTry } from "../helpers/attack.js";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { git, makeRepo, writeFiles } from "../helpers/git.js";
+
+/** What claude-parallel removes must be its own: never the user's worktrees, branches or ignored files. */
+describe("ownership of what is removed", () => {
+  it("clean --force keeps a worktree the user made on the integration branch, with its uncommitted files", () => {
+    const { repo } = startedFeature("own-force");
+    const mine = join(repo, "..", "own-force-mine");
+    git(repo, "worktree", "add", "-q", mine, "feature/demo");
+    writeFiles(mine, { "README.md": "# demo\nmy edit\n", "draft.txt": "my draft\n" });
+    const r = runHelper(["clean", "--force"], { cwd: repo });
+    expect([0, 4], describeRun(r)).toContain(r.code);
+    expect(existsSync(join(mine, "draft.txt")), `the user's worktree was removed: ${describeRun(r)}`).toBe(true);
+    expect(readFileSync(join(mine, "README.md"), "utf8")).toBe("# demo\nmy edit\n");
+  });
+
+  it("clean (no --force) keeps the user's own clean worktree that holds an ignored .env", () => {
+    const { repo } = startedFeature("own-env", TWO_PHASES(), { ".gitignore": ".env\n" });
+    const mine = join(repo, "..", "own-env-mine");
+    git(repo, "worktree", "add", "-q", mine, "feature/demo");
+    writeFileSync(join(mine, ".env"), "SECRET=mine\n");
+    const r = runHelper(["clean"], { cwd: repo });
+    expect([0, 4], describeRun(r)).toContain(r.code);
+    expect(existsSync(join(mine, ".env")), `the user's ignored .env is gone: ${describeRun(r)}`).toBe(true);
+  });
+
+  it("start refuses (4) to adopt the user's branch named like the integration branch, and clean --force never deletes it", () => {
+    const repo = makeRepo({ name: "own-branch", files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+    git(repo, "switch", "-q", "-c", "feature/demo");
+    const theirs = commitIn(repo, { "unrelated.txt": "the user's own work\n" }, "someone else's feature/demo");
+    git(repo, "switch", "-q", "main");
+    const s = runHelper(["start"], { cwd: repo });
+    expect(s.code, `start adopted the user's branch: ${describeRun(s)}`).toBe(4);
+    expect(s.stderr).toContain("feature/demo");
+    const c = runHelper(["clean", "--force"], { cwd: repo });
+    expect(gitTry(repo, ["rev-parse", "--verify", "--quiet", "refs/heads/feature/demo"]).stdout, `clean --force deleted the user's branch: ${describeRun(c)}`).toBe(theirs);
+  });
+
+  it("a sync does not silently delete an ignored, uncommitted file in a task worktree", () => {
+    const { repo, wt } = startedFeature("own-notes", TWO_PHASES(), { ".gitignore": "*.local\n" });
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    writeFileSync(join(wt("a"), "notes.local"), "my notes in a\n");
+    const r = runHelper(["sync"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    const output = r.stdout + r.stderr;
+    const places = [join(wt("a"), "notes.local"), ...[...output.matchAll(/(\/[^\s'"`,()]+)/g)].flatMap((m) => [m[1]!.replace(/[.:)]+$/, ""), join(m[1]!.replace(/[.:)]+$/, ""), "notes.local")])];
+    const kept = places.some((p) => {
+      try {
+        return readFileSync(p, "utf8") === "my notes in a\n";
+      } catch {
+        return false;
+      }
+    });
+    expect(kept, `notes.local is neither in a's worktree nor anywhere the output names: ${describeRun(r)}`).toBe(true);
+  });
+});
