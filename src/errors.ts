@@ -108,8 +108,14 @@ export class ProcessError extends CliError {
   readonly command: string;
   constructor(readonly details: { file: string; args: readonly string[]; cwd: string; exitCode: number; stderr: string; spawnError?: NodeJS.ErrnoException }) {
     const command = [details.file, ...details.args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : quote(a))).join(" ");
-    const missing = details.spawnError?.code === "ENOENT";
-    super(missing ? `\`${details.file}\` is not installed or not on PATH` : `\`${abbreviate(command)}\` failed (exit ${details.exitCode}) in ${details.cwd}`);
+    const code = details.spawnError?.code;
+    super(
+      code === "ENOENT"
+        ? `\`${details.file}\` is not installed or not on PATH`
+        : code === "ENOCWD"
+          ? `\`${abbreviate(command)}\` could not run: the folder ${details.cwd} no longer exists`
+          : `\`${abbreviate(command)}\` failed (exit ${details.exitCode}) in ${details.cwd}`,
+    );
     this.name = "ProcessError";
     this.command = command;
     // git refusing is about the repository (a hook, a lock, a ref); anything else is the machine.
@@ -118,7 +124,9 @@ export class ProcessError extends CliError {
   report(): string {
     const said = this.details.stderr.trim().split("\n").slice(-12).join("\n  ");
     const fix =
-      this.details.spawnError?.code === "ENOENT"
+      this.details.spawnError?.code === "ENOCWD"
+        ? "run the command again from a folder that exists (for example the repository's main checkout)"
+        : this.details.spawnError?.code === "ENOENT"
         ? `install ${this.details.file}, then run the command again`
         : this.details.spawnError?.code === "E2BIG"
           ? "the command line was too long for this system: shorten the plan's text fields"

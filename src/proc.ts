@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
 import { ProcessError } from "./errors.js";
 
 /**
@@ -96,6 +97,8 @@ export function run(file: string, args: readonly string[], options: RunOptions):
     child.stdin!.end(options.input ?? "");
     child.once("close", (code, signal) => {
       if (options.onLine && pending) options.onLine(pending);
+      // spawn says ENOENT both for a missing program and for a missing folder to run it in.
+      if (spawnError?.code === "ENOENT" && !existsSync(options.cwd)) spawnError.code = "ENOCWD";
       sizes = [0, 0];
       const stderr = Buffer.concat(err).toString("utf8");
       resolve({

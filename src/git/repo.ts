@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
 import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
@@ -14,6 +15,7 @@ export interface Repo {
 }
 
 export async function openRepo(cwd: string): Promise<Repo> {
+  if (!existsSync(cwd)) throw new EnvironmentError(`the folder this command runs in (${cwd}) no longer exists`, "cd into the repository's main checkout and run the command again");
   const version = await gitVersion(cwd);
   if (!version) throw new EnvironmentError("git is not installed or cannot be run", "install git 2.38 or newer");
   if (!gitIsRecentEnough(version)) {
