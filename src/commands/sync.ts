@@ -111,7 +111,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
   const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify });
-  reportPreflight(pre, phase, say);
+  reportPreflight(pre, phase, options.allowOutsideOwns, say);
   if (pre.problems.length || pre.conflicts.length) {
     say("");
     say(`Nothing was changed: ${plan.integrationBranch} is still at ${pre.integrationTip.slice(0, 12)}.`);
@@ -197,7 +197,7 @@ async function moveCheckouts(mainRoot: string, branch: string, journal: SyncJour
   }
 }
 
-function reportPreflight(pre: Preflight, phase: PlannedPhase, say: (l?: string) => void): void {
+function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: boolean, say: (l?: string) => void): void {
   say(`Preflight of phase ${phase.index} (${phase.tasks.map((t) => t.id).join(", ")}):`);
   for (const p of pre.problems) say(`  - ${p.task ? `${p.task}: ` : ""}${p.message}\n    fix: ${p.fix}`);
   for (const c of pre.conflicts) {
@@ -211,7 +211,11 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, say: (l?: string) 
         : `    fix: in ${c.task}'s worktree, merge the integration branch, resolve keeping both sides' intent, commit, and sync again`,
     );
   }
-  if (!pre.problems.length && !pre.conflicts.length) say(`  all ${phase.tasks.length} branches are clean, committed, inside their owned paths and merge without conflicts.`);
+  if (!pre.problems.length && !pre.conflicts.length) {
+    const n = phase.tasks.length;
+    const owns = allowOutsideOwns ? "" : ", inside their owned paths";
+    say(`  ${n === 1 ? "the branch is" : `all ${n} branches are`} clean, committed${owns} and merge${n === 1 ? "s" : ""} without conflicts${allowOutsideOwns ? " (owned paths not checked: --allow-outside-owns)" : ""}.`);
+  }
 }
 
 /** Record the phase, back up every task branch, move checkouts along, then remove the worktrees that are safe to remove. */

@@ -1,5 +1,6 @@
 import { pathExists } from "../fs/exists.js";
-import { git, nulFields } from "../git/run.js";
+import { git } from "../git/run.js";
+import { ownChanges } from "../git/own-changes.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
@@ -60,10 +61,9 @@ export interface FeatureStatus {
 }
 
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: string | undefined, others: string[], worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
   const cwd = repo.root;
   const integration = feature.plan.integrationBranch;
-  const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
   const worktreeExists = worktree !== undefined && (await pathExists(worktree));
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
@@ -72,17 +72,18 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, workt
   }
   const changed = new Set<string>();
   if (tip !== undefined) {
-    const [ahead, last, diff] = await Promise.all([
+    const [ahead, last, own] = await Promise.all([
       git(["rev-list", "--count", `refs/heads/${integration}..${tip}`], cwd),
       git(["log", "-1", "--format=%h%x00%s%x00%cr", tip], cwd),
-      git(["diff", "--name-only", "-z", `refs/heads/${integration}...${tip}`], cwd),
+      // What the task changed itself: not what it merged from its phase's other branches.
+      ownChanges(cwd, `refs/heads/${integration}`, tip, others),
     ]);
     status.ahead = Number(ahead.stdout) || 0;
     if (status.ahead > 0) {
       const [sha, subject, when] = last.stdout.split("\0");
       status.lastCommit = { sha: sha!, subject: subject!, when: when! };
     }
-    for (const f of nulFields(diff.stdout)) changed.add(f);
+    for (const f of own) changed.add(f);
   }
   if (worktreeExists) {
     status.uncommitted = await uncommittedPaths(worktree!);
@@ -108,7 +109,12 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   for (const phase of feature.plan.phases) {
     const recorded = feature.state?.phases[String(phase.index)];
     const state = recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
-    const tasks = state === "started" ? await Promise.all(phase.tasks.map((t) => taskStatus(repo, feature, t, recorded!.tasks[t.id]?.worktree, options.runVerify === true))) : phase.tasks.map(initialStatus);
+    let tasks: TaskStatus[];
+    if (state === "started") {
+      const tips = await Promise.all(phase.tasks.map((t) => commitOf(`refs/heads/${t.branch}`, repo.root)));
+      const others = (i: number) => tips.filter((t, k): t is string => k !== i && t !== undefined);
+      tasks = await Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, tips[i], others(i), recorded!.tasks[t.id]?.worktree, options.runVerify === true)));
+    } else tasks = phase.tasks.map(initialStatus);
     const conflicts: Conflict[] = [];
     if (state === "started") {
       const live = tasks.filter((t) => t.ahead > 0);

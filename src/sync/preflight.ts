@@ -2,6 +2,7 @@ import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
+import { ownChanges } from "../git/own-changes.js";
 import { RefusedError } from "../errors.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
@@ -67,11 +68,12 @@ export async function preflight(
   const checks: TaskCheck[] = [];
   const changedBy = new Map<string, Set<string>>();
 
+  const tips = await Promise.all(phase.tasks.map((task) => commitOf(`refs/heads/${task.branch}`, cwd)));
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
-    phase.tasks.map(async (task) => {
+    phase.tasks.map(async (task, i) => {
       const found: SyncProblem[] = [];
-      const tip = await commitOf(`refs/heads/${task.branch}`, cwd);
+      const tip = tips[i];
       const worktree = options.worktrees[task.id];
       if (!tip) {
         found.push({ task: task.id, message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
@@ -93,7 +95,9 @@ export async function preflight(
       const files = new Set(nulFields(diff.stdout));
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       if (owned.length && !options.allowOutsideOwns) {
-        const outside = [...files].filter((f) => !owned.some((p) => covers(p, f))).sort();
+        const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
+        const own = await ownChanges(cwd, options.startCommit, tip, others);
+        const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {
           found.push({
             task: task.id,

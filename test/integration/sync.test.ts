@@ -54,6 +54,22 @@ describe("claude-parallel sync", () => {
       expect(existsSync(wt("a"))).toBe(true);
     });
 
+    it("after the proposed fix for a conflict (merge the sibling's branch), judges each task by its own changes", () => {
+      const plan = TWO_PHASES().replace("owns: [a/]}", "owns: [a/, shared.txt]}");
+      const { repo, wt } = startedFeature("own-changes", plan);
+      commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      git(wt("b"), "merge", "-q", "--no-edit", "feature/demo-a");
+      commitIn(wt("b"), { "b/y.txt": "more b\n" });
+      const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+      expect(r.stdout).not.toContain("does not own");
+      expect(r.stdout).toContain("inside their owned paths");
+      expect(r.code).toBe(0);
+      // Its own change outside its paths still counts, merge or not.
+      commitIn(wt("b"), { "notes.md": "b outside\n" });
+      refused(repo, [], "b: it changed files it does not own: notes.md");
+    });
+
     it("on a dirty worktree, a branch with no commits, and changes outside owns, all at once", () => {
       const { repo, wt } = startedFeature("problems");
       commitIn(wt("a"), { "a/x.txt": "a\n", "notes.md": "outside\n" });
