@@ -98,7 +98,7 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
       // A sync killed while it holds the lock: the lock stays, its process is gone.
       const crashed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-preflight" } });
       expect(crashed.code).toBeNull();
-      expect(readFileSync(join(repo, ".git/parallel/demo/sync.lock"), "utf8")).toContain("pid");
+      expect(readFileSync(join(repo, ".git/parallel/.locks/demo.lock"), "utf8")).toContain("pid");
       const runs = await Promise.all(staggers.map((ms) => sleep(ms).then(() => runAsync(["sync", "--no-next"], { cwd: repo }))));
       const context = `seed ${SEED + 200 + round}\n${runs.map((r, i) => `sync ${i}: ${describeRun(r)}`).join("\n")}`;
       expect(runs.map((r) => r.code), context).not.toContain(1);

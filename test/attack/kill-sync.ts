@@ -6,7 +6,7 @@ import { attackRepo, type AttackRepo, commitPhase1, commitsOn, notesViolations, 
 
 const STEPS = ["after-preflight", "after-verify", "after-journal", "after-publish", "after-record", "after-backup", "during-remove", "after-remove"];
 const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
-  { label: "the sync lock", path: (r) => join(r.repo, ".git/parallel/demo/sync.lock") },
+  { label: "the sync lock", path: (r) => join(r.repo, ".git/parallel/.locks/demo.lock") },
   { label: "the journal", path: (r) => join(r.repo, ".git/parallel/demo/sync-phase-1.json") },
   { label: "the backup ref of a", path: (r) => join(r.repo, ".git/refs/parallel/demo/phase-1/a") },
   { label: "c's worktree folder", path: (r) => r.wt("c") },

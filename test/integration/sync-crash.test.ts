@@ -45,7 +45,7 @@ describe("a sync killed at any step", () => {
     expect(existsSync(wt("a"))).toBe(false);
     expect(existsSync(wt("b"))).toBe(false);
     expect(git(wt("c"), "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "feature/demo"));
-    expect(existsSync(join(repo, ".git/parallel/demo/sync.lock"))).toBe(false);
+    expect(existsSync(join(repo, ".git/parallel/.locks/demo.lock"))).toBe(false);
     expect(existsSync(join(repo, ".git/parallel/demo/sync-phase-1.json"))).toBe(false);
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
   });
