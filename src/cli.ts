@@ -32,6 +32,9 @@ Usage:
                        [--keep-worktrees] [--no-next] [--allow-outside-owns]
       Check the phase's branches, predict conflicts, merge them in order into the
       integration branch, verify the result, publish it, and start the next phase.
+  claude-parallel skip <task> [slug] --reason TEXT | --undo
+      Leave a task of the phase in progress out of its sync (nothing to do, or work not
+      wanted); its branch and worktree stay.
   claude-parallel finish [slug] [--pr]
       After the last phase: merge the integration branch into base (or print the
       gh pr create command with --pr).
@@ -47,7 +50,7 @@ Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environme
 4 refused because of the repository's state (nothing was changed), 5 the merged result
 fails verification (nothing was published).`;
 
-const COMMANDS = ["plan", "start", "status", "sync", "finish", "clean", "schema", "context", "help"];
+const COMMANDS = ["plan", "start", "status", "sync", "skip", "finish", "clean", "schema", "context", "help"];
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -158,6 +161,12 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       const { values, positionals } = parse(rest, { force: { type: "boolean" }, "dry-run": { type: "boolean" } }, 1);
       const { cleanCommand } = await import("./commands/clean.js");
       return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
+    }
+    case "skip": {
+      const { values, positionals } = parse(rest, { reason: { type: "string" }, undo: { type: "boolean" } }, 2);
+      if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
+      const { skipCommand } = await import("./commands/skip.js");
+      return skipCommand({ task: positionals[0], slug: positionals[1], reason: values.reason, undo: values.undo === true }, io);
     }
     case "status": {
       const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);

@@ -8,6 +8,7 @@ import { git, gitOk } from "../git/run.js";
 import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
+import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { preflight, type Preflight } from "../sync/preflight.js";
@@ -64,7 +65,8 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
   if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
     // Nothing (reliable) is written of an earlier attempt: the refs decide whether it published.
-    journal = tip === undefined ? undefined : await publishedFromRefs(mainRoot, phase, phaseState.startCommit, tip);
+    const skipped = new Set(Object.entries(phaseState.tasks).filter(([, t]) => t.skipped).map(([id]) => id));
+    journal = tip === undefined ? undefined : await publishedFromRefs(mainRoot, phase, phaseState.startCommit, tip, skipped);
   } else if (journal && tip !== journal.merged) {
     // Killed before the publish (the branch is where it was): start over from the checks.
     if (tip !== journal.before) {
@@ -94,14 +96,14 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
  * work beyond the phase's start and all of it is in the integration branch. Then the journal is
  * rebuilt from what the branches hold.
  */
-async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: string, tip: string): Promise<SyncJournal | undefined> {
+async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: string, tip: string, skipped: ReadonlySet<string>): Promise<SyncJournal | undefined> {
   const tips: Record<string, string> = {};
-  for (const task of phase.tasks) {
+  for (const task of phase.tasks.filter((x) => !skipped.has(x.id))) {
     const t = await commitOf(`refs/heads/${task.branch}`, cwd);
     if (t === undefined || t === startCommit || !(await isAncestor(t, tip, cwd))) return undefined;
     tips[task.id] = t;
   }
-  return tip === startCommit ? undefined : { phase: phase.index, before: startCommit, merged: tip, tips };
+  return tip === startCommit || Object.keys(tips).length === 0 ? undefined : { phase: phase.index, before: startCommit, merged: tip, tips };
 }
 
 /** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal, or an exit code. */
@@ -110,14 +112,17 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   const phaseState = state!.phases[String(phase.index)]!;
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
-  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify });
+  const skipped = new Set(Object.entries(phaseState.tasks).filter(([, t]) => t.skipped).map(([id]) => id));
+  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
+  for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);
   if (pre.problems.length || pre.conflicts.length) {
     say("");
     say(`Nothing was changed: ${plan.integrationBranch} is still at ${pre.integrationTip.slice(0, 12)}.`);
     return ExitCode.refused;
   }
-  const merged = pre.chain[pre.chain.length - 1]!.commit;
+  // Every task skipped: the phase merges nothing, and the integration branch stays where it is.
+  const merged = pre.chain[pre.chain.length - 1]?.commit ?? pre.integrationTip;
   if (options.dryRun) {
     say(`Dry run: the merge would take ${plan.integrationBranch} from ${pre.integrationTip.slice(0, 12)} to a merge of ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"}; nothing was changed.`);
     return ExitCode.ok;
@@ -125,7 +130,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   crashPoint("after-preflight");
 
   const command = options.verifyCommand ?? plan.verify;
-  if (command && options.verify) {
+  if (command && options.verify && pre.chain.length > 0) {
     say(`Verifying the merged result: ${command}`);
     const outcome = await verifyMerged({
       mainRoot,
@@ -159,7 +164,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   await writeJournal(repo.commonDir, slug, journal);
   crashPoint("after-journal");
   await backUp(mainRoot, slug, journal);
-  const cas = await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
+  const cas = merged === pre.integrationTip ? { exitCode: 0, stderr: "" } : await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
   if (cas.exitCode !== 0) {
     await removeJournal(repo.commonDir, slug, phase.index);
     const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
@@ -212,7 +217,8 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: 
     );
   }
   if (!pre.problems.length && !pre.conflicts.length) {
-    const n = phase.tasks.length;
+    const n = pre.chain.length;
+    if (n === 0) return say("  every task of the phase is skipped: there is nothing to merge.");
     const owns = allowOutsideOwns ? "" : ", inside their owned paths";
     say(`  ${n === 1 ? "the branch is" : `all ${n} branches are`} clean, committed${owns} and merge${n === 1 ? "s" : ""} without conflicts${allowOutsideOwns ? " (owned paths not checked: --allow-outside-owns)" : ""}.`);
   }

@@ -25,3 +25,5 @@ export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".loc
  */
 export const verifyWorktreePath = (commonDir: string, slug: string) =>
   join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
+/** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
+export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);

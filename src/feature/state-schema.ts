@@ -15,6 +15,8 @@ export const TaskStateSchema = z.object({
   made: z.optional(z.boolean()),
   /** We created the branch (so `clean` may delete it). */
   createdBranch: z.optional(z.boolean()),
+  /** Set by `claude-parallel skip`: the sync merges nothing of this task. */
+  skipped: z.optional(z.object({ reason: z.string(), at: z.string() })),
 });
 
 export const PhaseStateSchema = z.object({

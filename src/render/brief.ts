@@ -15,7 +15,7 @@ export function sessionBrief(plan: ExecutionPlan, task: PlannedTask, port?: numb
   if (task.prompt !== task.title) lines.push("", task.prompt);
   lines.push("");
   if (task.owns.length) lines.push(`Change only: ${task.owns.join(", ")}`);
-  for (const other of others) lines.push(`Hands off ${other.owns.join(", ")} (owned by the ${other.role} session).`);
+  for (const other of others) lines.push(`Hands off ${other.owns.join(", ")} (owned by task ${other.id}, the ${other.role} session ${other.session}).`);
   if (task.consumes.length) lines.push(`Build against these contracts: ${task.consumes.join(", ")}`);
   if (task.produces.length) lines.push(`Produce these contracts for other sessions: ${task.produces.join(", ")}`);
   if (port !== undefined) {

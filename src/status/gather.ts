@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { pathExists } from "../fs/exists.js";
 import { git } from "../git/run.js";
 import { ownChanges } from "../git/own-changes.js";
@@ -16,7 +17,11 @@ export type VerifyState =
   | { kind: "not-run"; command: string }
   | { kind: "passed" | "failed"; command: string; exitCode: number; commit: string; current: boolean; outputTail: string };
 
-export type SessionState = { kind: "not-launched" } | { kind: "running"; pid: number } | { kind: "exited"; exitCode: number | null };
+export type SessionState =
+  | { kind: "not-launched" }
+  | { kind: "running"; pid: number }
+  /** `reason`: the last lines the session wrote to stderr, when it failed; `log`: its output. */
+  | { kind: "exited"; exitCode: number | null; reason?: string; log: string };
 
 export interface TaskStatus {
   id: string;
@@ -32,6 +37,8 @@ export interface TaskStatus {
   outsideOwns: string[];
   worktreeMissing: boolean;
   branchMissing: boolean;
+  /** Why the task is skipped (`claude-parallel skip`), when it is. */
+  skipped?: string;
   session: SessionState;
   verify: VerifyState;
 }
@@ -68,7 +75,12 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   if (record?.pid !== undefined) {
-    status.session = record.exitCode !== undefined ? { kind: "exited", exitCode: record.exitCode } : processAlive(record.pid) ? { kind: "running", pid: record.pid } : { kind: "exited", exitCode: null };
+    if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid };
+    else {
+      const exitCode = record.exitCode ?? null;
+      const reason = exitCode === 0 ? undefined : await failureReason(record.log);
+      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }) };
+    }
   }
   const changed = new Set<string>();
   if (tip !== undefined) {
@@ -114,6 +126,10 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       const tips = await Promise.all(phase.tasks.map((t) => commitOf(`refs/heads/${t.branch}`, repo.root)));
       const others = (i: number) => tips.filter((t, k): t is string => k !== i && t !== undefined);
       tasks = await Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, tips[i], others(i), recorded!.tasks[t.id]?.worktree, options.runVerify === true)));
+      for (const t of tasks) {
+        const skipped = recorded!.tasks[t.id]?.skipped;
+        if (skipped) t.skipped = skipped.reason;
+      }
     } else tasks = phase.tasks.map(initialStatus);
     const conflicts: Conflict[] = [];
     if (state === "started") {
@@ -147,4 +163,11 @@ function initialStatus(task: PlannedTask): TaskStatus {
     session: { kind: "not-launched" },
     verify: task.verify ? { kind: "not-run", command: task.verify } : { kind: "none" },
   };
+}
+
+/** Why a headless session failed, in its own words: the tail of its stderr (beside its log). */
+async function failureReason(log: string): Promise<string | undefined> {
+  const text = await readFile(log.replace(/\.jsonl$/, ".stderr"), "utf8").catch(() => "");
+  const tail = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-3).join(" / ");
+  return tail ? (tail.length > 300 ? `...${tail.slice(-300)}` : tail) : undefined;
 }

@@ -36,7 +36,7 @@ function row(t: TaskStatus): string {
   const cells = [
     `${t.id} (${t.role})`,
     code(t.branch),
-    t.branchMissing ? "branch missing" : `${t.ahead} ahead`,
+    t.skipped !== undefined ? `skipped: ${oneLine(t.skipped)}` : t.branchMissing ? "branch missing" : `${t.ahead} ahead`,
     t.worktreeMissing ? "no worktree" : t.uncommitted.length ? `${t.uncommitted.length} ${t.uncommitted.length === 1 ? "file" : "files"}` : "clean",
     t.lastCommit ? `${t.lastCommit.sha} ${oneLine(t.lastCommit.subject)} (${t.lastCommit.when})` : "none yet",
     t.outsideOwns.length ? t.outsideOwns.map(code).join(", ") : "none",
@@ -56,10 +56,14 @@ function verifyCell(t: TaskStatus): string {
 
 function problemsOf(t: TaskStatus): string[] {
   const list: string[] = [];
+  if (t.skipped !== undefined) return list;
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
+  if (t.session.kind === "exited" && t.session.exitCode !== 0) {
+    list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}).`);
+  }
   if (t.verify.kind === "failed" && t.verify.current) {
     const tail = t.verify.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
     list.push(`${t.id}: ${code(t.verify.command)} fails (exit ${t.verify.exitCode})${tail ? `: ${oneLine(tail)}` : ""}.`);

@@ -4,6 +4,7 @@ import { commitOf, type Repo } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import { ownChanges } from "../git/own-changes.js";
 import { RefusedError } from "../errors.js";
+import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { oneLine } from "../render/markdown-text.js";
@@ -59,7 +60,7 @@ export async function preflight(
   repo: Repo,
   plan: ExecutionPlan,
   phase: PlannedPhase,
-  options: { slug: string; startCommit: string; worktrees: Record<string, string | undefined>; allowOutsideOwns: boolean; runVerify: boolean },
+  options: { slug: string; startCommit: string; worktrees: Record<string, string | undefined>; allowOutsideOwns: boolean; runVerify: boolean; skipped?: ReadonlySet<string> },
 ): Promise<Preflight> {
   const cwd = repo.root;
   const problems: SyncProblem[] = [];
@@ -68,10 +69,11 @@ export async function preflight(
   const checks: TaskCheck[] = [];
   const changedBy = new Map<string, Set<string>>();
 
-  const tips = await Promise.all(phase.tasks.map((task) => commitOf(`refs/heads/${task.branch}`, cwd)));
+  const tasks = phase.tasks.filter((t) => !options.skipped?.has(t.id));
+  const tips = await Promise.all(tasks.map((task) => commitOf(`refs/heads/${task.branch}`, cwd)));
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
-    phase.tasks.map(async (task, i) => {
+    tasks.map(async (task, i) => {
       const found: SyncProblem[] = [];
       const tip = tips[i];
       const worktree = options.worktrees[task.id];
@@ -84,7 +86,13 @@ export async function preflight(
         git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd),
         worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
       ]);
-      if ((Number(ahead.stdout) || 0) === 0) found.push({ task: task.id, message: "its branch has no commit beyond the phase's start", fix: `commit the task's work on ${task.branch}` });
+      if ((Number(ahead.stdout) || 0) === 0) {
+        found.push({
+          task: task.id,
+          message: "its branch has no commit beyond the phase's start",
+          fix: `commit the task's work on ${task.branch}; if it has nothing to do, skip it: claude-parallel skip ${quote(task.id)} ${quote(options.slug)} --reason '...'`,
+        });
+      }
       if (dirty.length) {
         found.push({
           task: task.id,

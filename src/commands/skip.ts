@@ -1,0 +1,50 @@
+import { ExitCode, InputError, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature } from "../feature/open.js";
+import { writeState } from "../feature/store.js";
+import { quote } from "../render/shell.js";
+import { didYouMean } from "../text/suggest.js";
+import type { Io } from "../cli.js";
+
+export interface SkipOptions {
+  task: string;
+  slug?: string;
+  reason?: string;
+  undo: boolean;
+}
+
+/**
+ * `claude-parallel skip <task> [slug] --reason TEXT`: a task of the phase in progress that has
+ * nothing to do (or whose work is not wanted) is left out of the phase's sync; its branch and any
+ * commits on it stay. `--undo` takes it back.
+ */
+export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCode> {
+  const first = await openFeature(options.slug, io.cwd);
+  const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "skip");
+  try {
+    const { repo, feature } = await openFeature(first.feature.slug, io.cwd);
+    const { state, slug, plan } = feature;
+    const task = plan.phases.flatMap((p) => p.tasks).find((t) => t.id === options.task);
+    if (!task) {
+      const ids = plan.phases.flatMap((p) => p.tasks.map((t) => t.id));
+      throw new InputError({ where: options.task, message: `${slug} has no task \`${options.task}\`${didYouMean(options.task, ids)}`, fix: `name one of: ${ids.join(", ")}` });
+    }
+    const phaseState = state?.phases[String(task.phase)];
+    const recorded = phaseState?.tasks[task.id];
+    if (!state || !phaseState || !recorded) throw new RefusedError([{ message: `phase ${task.phase} of ${slug}, which holds ${task.id}, has not started`, fix: `start it first: claude-parallel start ${quote(slug)}` }]);
+    if (phaseState.syncedAt) throw new RefusedError([{ message: `phase ${task.phase} of ${slug} is already synced`, fix: "a synced phase cannot change" }]);
+    if (options.undo) {
+      delete recorded.skipped;
+      await writeState(repo.commonDir, state);
+      io.stdout(`${task.id} is no longer skipped: the sync of phase ${task.phase} merges it again.\n`);
+      return ExitCode.ok;
+    }
+    if (!options.reason?.trim()) throw new InputError({ where: "--reason", message: "say why the task is skipped", fix: `claude-parallel skip ${quote(task.id)} ${quote(slug)} --reason 'nothing to do: ...'` });
+    recorded.skipped = { reason: options.reason.trim(), at: new Date().toISOString() };
+    await writeState(repo.commonDir, state);
+    io.stdout(`Skipped ${task.id} (${recorded.skipped.reason}): the sync of phase ${task.phase} merges nothing of it; its branch ${task.branch} and worktree stay. Undo with: claude-parallel skip ${quote(task.id)} ${quote(slug)} --undo\n`);
+    return ExitCode.ok;
+  } finally {
+    await release();
+  }
+}
