@@ -2,7 +2,7 @@
 // marketplace install copies. `node build.mjs --check` rebuilds in memory and fails if either
 // committed folder differs.
 import { build } from "esbuild";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
@@ -51,12 +51,16 @@ const pluginFiles = new Map([
   ["plugin/.claude-plugin/plugin.json", readFileSync(`${root}.claude-plugin/plugin.json`, "utf8")],
   ["plugin/.claude-plugin/icon.png", readFileSync(`${root}.claude-plugin/icon.png`)],
   ["plugin/LICENSE", readFileSync(`${root}LICENSE`, "utf8")],
+  // Claude Code puts a plugin's bin/ on the PATH of its Bash tool and `!` lines: `claude-parallel`.
+  ["plugin/bin/claude-parallel", readFileSync(`${root}bin/claude-parallel`, "utf8")],
   ...readdirSync(`${root}commands`).filter((f) => f.endsWith(".md")).sort().map((f) => [`plugin/commands/${f}`, readFileSync(`${root}commands/${f}`, "utf8")]),
   ...[...bundle].map(([name, text]) => [`plugin/scripts/${name}`, text]),
 ]);
 const files = new Map(
   [...[...bundle].map(([name, text]) => [`scripts/${name}`, text]), ...pluginFiles].map(([name, content]) => [name, Buffer.from(content)]),
 );
+
+const EXECUTABLES = ["scripts/parallel.mjs", "plugin/scripts/parallel.mjs", "plugin/bin/claude-parallel"];
 
 const committedFiles = () => {
   const found = new Map();
@@ -79,7 +83,8 @@ const committedFiles = () => {
 if (check) {
   const committed = committedFiles();
   const same = (a, b) => a !== undefined && b !== undefined && a.equals(b);
-  const stale = [...new Set([...files.keys(), ...committed.keys()])].filter((f) => !same(files.get(f), committed.get(f)));
+  const notExecutable = (f) => EXECUTABLES.includes(f) && committed.has(f) && (statSync(`${root}${f}`).mode & 0o111) === 0;
+  const stale = [...new Set([...files.keys(), ...committed.keys()])].filter((f) => !same(files.get(f), committed.get(f)) || notExecutable(f));
   if (stale.length) {
     console.error(`scripts/ or plugin/ is out of date with the sources (${stale.join(", ")}): run \`npm run build\` and commit them.`);
     process.exit(1);
@@ -92,7 +97,7 @@ if (check) {
     mkdirSync(`${root}${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
     writeFileSync(`${root}${name}`, text);
   }
-  for (const entry of ["scripts/parallel.mjs", "plugin/scripts/parallel.mjs"]) chmodSync(`${root}${entry}`, 0o755);
+  for (const entry of EXECUTABLES) chmodSync(`${root}${entry}`, 0o755);
   const sizes = [...bundle].map(([n, t]) => `${n} ${(t.length / 1024).toFixed(0)} KiB`);
   console.log(`Wrote scripts/ (${sizes.join(", ")}) and plugin/ (${pluginFiles.size} files).`);
 }

@@ -9,11 +9,11 @@ import { REPO_ROOT } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("what users get", () => {
-  it("npm pack holds commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
+  it("npm pack holds the bin launcher, commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
-    for (const f of files) expect(f).toMatch(/^(commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
+    expect(files).toEqual(expect.arrayContaining(["bin/claude-parallel", "commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
+    for (const f of files) expect(f).toMatch(/^(bin\/claude-parallel$|commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
     expect(files).not.toContain("package-lock.json");
   });
 
