@@ -1,12 +1,15 @@
-import { existsSync, mkdtempSync, readFileSync, realpathSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { claudeAvailable } from "../helpers/claude.js";
+import { claudeAvailable, claudeBinary } from "../helpers/claude.js";
+import { claudeEnv } from "../helpers/claude-env.js";
 import { makeRepo } from "../helpers/git.js";
 import { HELPER } from "../helpers/paths.js";
 import { requestText, startModelServer, toolResults, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
 import { runClaude } from "../helpers/run-claude.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const PLAN = "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n  - {id: ui, title: Login form, owns: [src/ui/]}\n";
 
@@ -76,6 +79,21 @@ describe.skipIf(!available)("inside the real Claude Code", () => {
     expect(outside.first).toContain(`${folder} is not inside a git repository`);
     const empty = await slash("/parallel add login", makeRepo({ commit: false }));
     expect(empty.first).toContain("The repository has no commit yet");
+  });
+
+  it("/parallel with no node on the PATH: the context says so (through the plugin's bin/ launcher) instead of aborting the command", async () => {
+    scenario = () => [{ type: "text", text: "ok" }];
+    const path = tempDir("no-node-");
+    for (const tool of ["bash", "sh", "git", "dirname", "readlink"]) {
+      const found = spawnSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).stdout.trim();
+      symlinkSync(found, join(path, tool));
+    }
+    const env = claudeEnv(server.url);
+    const from = server.requests.length;
+    const result = await runClaude("/parallel add login", makeRepo(), server.url, { env: { ...env, PATH: `${dirname(claudeBinary())}:${path}` } });
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    const first = requestText(server.requests.slice(from).find((q) => Array.isArray(q.tools) && q.tools.length > 0)!);
+    expect(first).toContain("## Problems\n\n- claude-parallel needs Node.js 20 or newer, and there is no node on the PATH.");
   });
 
   it("refuses what /parallel does not need: writing outside .parallel/, or git push", async () => {

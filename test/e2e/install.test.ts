@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { claudeAvailable } from "../helpers/claude.js";
@@ -27,9 +27,9 @@ describe.skipIf(!claudeAvailable())("installing as a plugin", () => {
   it("from this repository as a marketplace, offline, in seconds, with no node_modules; /parallel then works from the installed copy", async () => {
     server = await startModelServer((request, { turn, cwd }) => {
       if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
-      const helper = /Absolute path: (.+)/.exec(requestText(request))![1]!.trim();
       if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, ".parallel/login/plan.yaml"), content: "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n" } }];
-      if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: `node "${helper}" plan .parallel/login/plan.yaml`, description: "Validate" } }];
+      // Through the installed plugin's bin/ on the Bash tool's PATH (nothing else provides claude-parallel here).
+      if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: "claude-parallel plan .parallel/login/plan.yaml", description: "Validate" } }];
       return [{ type: "text", text: "done" }];
     });
     const env: NodeJS.ProcessEnv = { ...claudeEnv(server.url), ...OFFLINE };
@@ -45,6 +45,7 @@ describe.skipIf(!claudeAvailable())("installing as a plugin", () => {
     const cache = join(env.HOME!, ".claude", "plugins", "cache", "claude-parallel", "parallel");
     const copy = join(cache, readdirSync(cache)[0]!);
     expect(existsSync(join(copy, "scripts", "parallel.mjs"))).toBe(true);
+    expect(statSync(join(copy, "bin", "claude-parallel")).mode & 0o111).toBe(0o111);
     expect(existsSync(join(copy, "node_modules"))).toBe(false);
     expect(existsSync(join(copy, "package.json"))).toBe(false);
 

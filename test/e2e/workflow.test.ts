@@ -31,15 +31,16 @@ describe.skipIf(!claudeAvailable())("the whole workflow inside the real Claude C
     server = await startModelServer((request, { turn, cwd }) => {
       if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
       const text = requestText(request);
-      const helper = /Absolute path: (.+)/.exec(text)?.[1]?.trim() ?? /The helper is `node "([^"]+)"`/.exec(text)?.[1];
       if (text.includes("# Parallel Workflow Planning")) {
+        const helper = /Absolute path: (.+)/.exec(text)![1]!.trim();
         if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, ".parallel/greeting/plan.yaml"), content: PLAN } }];
         if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: `node "${helper}" plan .parallel/greeting/plan.yaml`, description: "Validate" } }];
         return [{ type: "text", text: "Planned." }];
       }
       if (text.includes("# Sync point: merge the phase")) {
-        if (turn === 0) return [{ type: "tool_use", name: "Bash", input: { command: `node "${helper}" sync --dry-run`, description: "Preflight" } }];
-        if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: `node "${helper}" sync`, description: "Sync", timeout: 600000 } }];
+        // As the prompt says: through the plugin's bin/, on the Bash tool's PATH.
+        if (turn === 0) return [{ type: "tool_use", name: "Bash", input: { command: "claude-parallel sync --dry-run", description: "Preflight" } }];
+        if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: "claude-parallel sync", description: "Sync", timeout: 600000 } }];
         return [{ type: "text", text: `Synced. ${toolResults(request).join(" ")}` }];
       }
       // A task session: do the task's work in its owned folder and commit it.

@@ -2,24 +2,30 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLAUDE_CODE_VERSION, claudeBinary, claudeCacheDir } from "./claude.js";
+import { OLD_NODE_VERSION, oldNodeBinary, oldNodeCacheDir, oldNodePackage } from "./old-node.js";
 
 /**
- * Installs the pinned Claude Code into .cache/ once, for the tests that run the real binary.
- * It is a test tool only: it is not a dependency of the package and never reaches plugin users.
+ * Installs test tools from the npm registry into .cache/ once: the pinned Claude Code, for the
+ * tests that run the real binary, and an old Node, for the Node guard's test. They are test tools
+ * only: not dependencies of the package, and they never reach plugin users.
  */
 export default function setup(): void {
-  if (existsSync(claudeBinary())) return;
-  const dir = claudeCacheDir();
+  install(claudeBinary(), claudeCacheDir(), `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`, `Claude Code ${CLAUDE_CODE_VERSION}`);
+  install(oldNodeBinary(), oldNodeCacheDir(), oldNodePackage(), `Node ${OLD_NODE_VERSION}`);
+}
+
+function install(binary: string, dir: string, spec: string, what: string): void {
+  if (existsSync(binary)) return;
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "claude-code-for-tests", private: true }));
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "test-tool", private: true }));
   try {
-    execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`], {
+    execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error", spec], {
       cwd: dir,
       stdio: ["ignore", "inherit", "inherit"],
       timeout: 240_000,
     });
   } catch (error) {
-    if (process.env.CI === "true") throw new Error(`could not install @anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}: ${(error as Error).message}`);
-    console.warn(`Claude Code ${CLAUDE_CODE_VERSION} could not be installed; the tests that need it are skipped.`);
+    if (process.env.CI === "true") throw new Error(`could not install ${spec}: ${(error as Error).message}`);
+    console.warn(`${what} could not be installed; the tests that need it are skipped.`);
   }
 }

@@ -38,11 +38,16 @@ export function requestText(request: MessagesRequest): string {
   return parts.join("\n");
 }
 
-/** The tool results Claude Code sent back in this request (the outcome of the previous tool calls). */
+/**
+ * The tool results Claude Code sent back in this request (the outcome of the previous tool calls):
+ * those after the last assistant message. Not only the last message: after a few tool calls Claude
+ * Code appends a "system" message of its own after the results.
+ */
 export function toolResults(request: MessagesRequest): string[] {
-  const last = request.messages[request.messages.length - 1];
-  if (!last || typeof last.content === "string") return [];
-  return last.content
+  const lastAssistant = request.messages.map((m) => m.role).lastIndexOf("assistant");
+  return request.messages
+    .slice(lastAssistant + 1)
+    .flatMap((m) => (typeof m.content === "string" ? [] : m.content))
     .filter((b) => b.type === "tool_result")
     .map((b) => (typeof b.content === "string" ? b.content : JSON.stringify(b.content)));
 }

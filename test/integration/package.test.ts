@@ -9,11 +9,11 @@ import { REPO_ROOT } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("what users get", () => {
-  it("npm pack holds commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
+  it("npm pack holds the bin launcher, commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
-    for (const f of files) expect(f).toMatch(/^(commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
+    expect(files).toEqual(expect.arrayContaining(["bin/claude-parallel", "commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
+    for (const f of files) expect(f).toMatch(/^(bin\/claude-parallel$|commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
     expect(files).not.toContain("package-lock.json");
   });
 
@@ -39,7 +39,11 @@ describe("the /parallel command", () => {
     expect(typeof data.description).toBe("string");
     const tools = String(data["allowed-tools"]).split(/,\s*(?![^()]*\))/);
     expect(tools).toEqual([
-      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" *)',
+      'Bash("${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" context)',
+      "Bash(claude-parallel plan *)",
+      "Bash(claude-parallel schema)",
+      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" plan *)',
+      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" schema)',
       "Bash(git status:*)",
       "Bash(git log:*)",
       "Bash(git diff:*)",
@@ -56,7 +60,7 @@ describe("the /parallel command", () => {
 
   it("injects the context through one `!` call of the helper and never splices the arguments into a shell", () => {
     const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
-    expect(bangs).toEqual(['!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" context`']);
+    expect(bangs).toEqual(['!`"${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" context`']);
     expect(content).toContain("$ARGUMENTS");
     for (const line of content.split("\n")) if (line.includes("$ARGUMENTS")) expect(line).not.toMatch(/!`/);
   });
@@ -84,8 +88,9 @@ describe("/parallel-status and /parallel-sync", () => {
   it("/parallel-status only reads", () => {
     const { data, content } = read("parallel-status");
     expect(data.name).toBe("parallel-status");
-    expect(data["allowed-tools"]).toBe('Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status:*), Read');
-    expect(content).toContain('!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status`');
+    expect(data["allowed-tools"]).toBe('Bash("${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status), Bash(claude-parallel status *), Read');
+    expect(data["disallowed-tools"]).toBe("Bash(claude-parallel status *--verify*)");
+    expect(content).toContain('!`"${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status`');
   });
 
   it("/parallel-sync runs only when the user asks, with the helper's sync and status and read-only git", () => {
@@ -95,8 +100,9 @@ describe("/parallel-status and /parallel-sync", () => {
     expect(typeof data["argument-hint"]).toBe("string");
     const tools = String(data["allowed-tools"]).split(/,\s*(?![^()]*\))/);
     expect(tools).toEqual([
-      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" sync:*)',
-      'Bash(node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status:*)',
+      'Bash("${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status)',
+      "Bash(claude-parallel sync *)",
+      "Bash(claude-parallel status *)",
       "Bash(git status:*)",
       "Bash(git log:*)",
       "Bash(git diff:*)",
@@ -105,8 +111,14 @@ describe("/parallel-status and /parallel-sync", () => {
       "Glob",
       "Grep",
     ]);
+    // Options that skip a check are denied outright, whatever the model is told (test/e2e/permissions.test.ts).
+    expect(String(data["disallowed-tools"]).split(/,\s*(?![^()]*\))/)).toEqual([
+      "Bash(claude-parallel sync *--no-verify*)",
+      "Bash(claude-parallel sync *--verify*)",
+      "Bash(claude-parallel sync *--allow-outside-owns*)",
+    ]);
     const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
-    expect(bangs).toEqual(['!`node "${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs" status`']);
+    expect(bangs).toEqual(['!`"${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status`']);
     expect(content).toContain("Never propose resolving a conflict by discarding");
   });
 });
