@@ -32,8 +32,9 @@ const result = await build({
   platform: "node",
   format: "esm",
   target: "node14",
-  minify: true,
-  keepNames: true,
+  // Identifiers keep their names, so an internal error's stack trace is readable.
+  minifyWhitespace: true,
+  minifySyntax: true,
   legalComments: "none",
   write: false,
   alias: { "js-yaml": `${root}src/shims/js-yaml.ts` },
