@@ -133,7 +133,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     integrationBranch: plan.integrationBranch,
     phases: {},
   };
-  if (createIntegration) featureState.createdIntegration = true;
+  // Recorded once, at the first start: `clean` deletes the integration branch only if we made it.
+  featureState.createdIntegration ??= createIntegration;
+  if (!state && !createIntegration) {
+    say(`Note: the branch ${plan.integrationBranch} already existed (it contains ${plan.base}); the feature builds on it, and clean will never delete it.`);
+  }
   if (!state) await writeFileAtomic(frozenPlanPath(repo.commonDir, slug), feature.frozenText);
   const taken = new Set(Object.values(featureState.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.port)));
   const phaseState: PhaseState = previous ?? {

@@ -34,11 +34,26 @@ describe("ownership of what is removed", () => {
     git(repo, "switch", "-q", "-c", "feature/demo");
     const theirs = commitIn(repo, { "unrelated.txt": "the user's own work\n" }, "someone else's feature/demo");
     git(repo, "switch", "-q", "main");
+    // It contains base, so (as the hardening issue allows) start may build on it, but never silently.
     const s = runHelper(["start"], { cwd: repo });
-    expect(s.code, `start adopted the user's branch: ${describeRun(s)}`).toBe(4);
-    expect(s.stderr).toContain("feature/demo");
+    expect([0, 4], describeRun(s)).toContain(s.code);
+    expect(s.code === 4 ? s.stderr : s.stdout).toContain("feature/demo");
+    if (s.code === 0) expect(s.stdout).toContain("already existed");
     const c = runHelper(["clean", "--force"], { cwd: repo });
     expect(gitTry(repo, ["rev-parse", "--verify", "--quiet", "refs/heads/feature/demo"]).stdout, `clean --force deleted the user's branch: ${describeRun(c)}`).toBe(theirs);
+  });
+
+  it("start refuses (4) a branch named like the integration branch that does not contain base", () => {
+    const repo = makeRepo({ name: "own-branch2", files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+    git(repo, "switch", "-q", "-c", "feature/demo");
+    const theirs = commitIn(repo, { "unrelated.txt": "the user's own work\n" }, "someone else's feature/demo");
+    git(repo, "switch", "-q", "main");
+    commitIn(repo, { "README.md": "# demo, moved on\n" }, "main moves on");
+    const s = runHelper(["start"], { cwd: repo });
+    expect(s.code, describeRun(s)).toBe(4);
+    expect(s.stderr).toContain("is not this feature's");
+    runHelper(["clean", "--force"], { cwd: repo });
+    expect(gitTry(repo, ["rev-parse", "--verify", "--quiet", "refs/heads/feature/demo"]).stdout).toBe(theirs);
   });
 
   it("a sync does not silently delete an ignored, uncommitted file in a task worktree", () => {
