@@ -3,13 +3,15 @@ import { join, sep } from "node:path";
 import { ExitCode, RefusedError, StateError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
-import { featureDir, locksDir } from "../feature/paths.js";
+import { featureDir, finishedMarkerPath, locksDir } from "../feature/paths.js";
+import { writeFileAtomic } from "../fs/atomic.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { integrated } from "../git/integrated.js";
 import { commitOf, listWorktrees, openRepo, type WorktreeEntry } from "../git/repo.js";
 import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
+import { closeTmuxSession, tmuxSessionName } from "../start/launch.js";
 import type { Io } from "../cli.js";
 
 export interface CleanOptions {
@@ -51,7 +53,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
   if (!state) {
-    say(`${slug} has not started: there is nothing of it to clean.`);
+    say(feature.finishedAndCleaned ? `${slug} was finished (${feature.finishedAndCleaned}) and is already cleaned up.` : `${slug} has not started: there is nothing of it to clean.`);
     return ExitCode.ok;
   }
   const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
@@ -99,6 +101,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   }
   if (problems.length) throw new RefusedError(problems);
 
+  if (!options.dryRun && (await closeTmuxSession(slug, mainRoot))) say(`closed the tmux session ${tmuxSessionName(slug)}`);
   const verb = options.dryRun ? "would remove" : "removed";
   const refVerb = options.dryRun ? "would delete" : "deleted";
   for (const r of removals) {
@@ -129,6 +132,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   }
   await git(["worktree", "prune"], mainRoot);
   await forgetState(repo.commonDir, slug);
+  if (state.finishedAt) await writeFileAtomic(finishedMarkerPath(repo.commonDir, slug), JSON.stringify({ slug, finishedAt: state.finishedAt, cleanedAt: new Date().toISOString() }) + "\n");
   say(`Cleaned ${slug}.`);
   return ExitCode.ok;
 }

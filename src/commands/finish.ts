@@ -30,6 +30,10 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   const say = (line = "") => io.stdout(line + "\n");
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
+  if (feature.finishedAndCleaned) {
+    say(`${slug} was finished (${feature.finishedAndCleaned}) and cleaned up: its work is in ${plan.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`);
+    return ExitCode.ok;
+  }
   if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
   const unsynced = plan.phases.filter((p) => !state.phases[String(p.index)]?.syncedAt);
   if (unsynced.length) {

@@ -48,6 +48,10 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   const { repo, worktrees, mainRoot, feature } = context;
   const { plan, state, slug } = feature;
   const say = (line = "") => io.stdout(line + "\n");
+  if (feature.finishedAndCleaned) {
+    say(`${slug} was finished (${feature.finishedAndCleaned}) and cleaned up: its work is in ${plan.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`);
+    return ExitCode.ok;
+  }
   if (state?.finishedAt) {
     say(`${slug} is finished: it was merged into ${plan.base} (${state.finishedAt}). Nothing to start.`);
     return ExitCode.ok;

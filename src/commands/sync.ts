@@ -43,6 +43,10 @@ export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCod
 async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options: SyncOptions, io: Io): Promise<ExitCode> {
   const say = (line = "") => io.stdout(line + "\n");
   const { plan, slug, state } = feature;
+  if (feature.finishedAndCleaned) {
+    say(`${slug} was finished (${feature.finishedAndCleaned}) and cleaned up: its work is in ${plan.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`);
+    return ExitCode.ok;
+  }
   if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
   if (state.finishedAt) {
     say(`${slug} is finished: it was merged into ${plan.base} (${state.finishedAt}). Nothing to sync.`);
@@ -240,7 +244,7 @@ async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phas
   if (!options.keepWorktrees) {
     for (const [id, t] of Object.entries(phaseState.tasks)) {
       if (!(await pathExists(t.worktree))) continue;
-      const verdict = await removableWorktree(mainRoot, t, journal.merged, cwd);
+      const verdict = await removableWorktree({ mainRoot, commonDir: repo.commonDir, slug, cwd }, id, t, journal.merged);
       if (verdict !== true) {
         say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);
         continue;

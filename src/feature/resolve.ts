@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { relative, resolve } from "node:path";
 import { stringify } from "yaml";
-import { InputError, StateError } from "../errors.js";
+import { InputError, RefusedError, StateError } from "../errors.js";
 import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../plan/build.js";
 import { parsePlan, type LoadedPlan } from "../plan/load.js";
 import { SLUG_PATTERN } from "../plan/names.js";
@@ -9,7 +9,7 @@ import { planFile, planFolder, plansIn } from "../plan/location.js";
 import { isFile } from "../fs/exists.js";
 import { readPlanFile } from "../plan/read.js";
 import { findRoles, roleMap } from "../roles.js";
-import { frozenPlanPath } from "./paths.js";
+import { finishedMarkerPath, frozenPlanPath } from "./paths.js";
 import { type FeatureState } from "./state-schema.js";
 import { readState, repairStateFix, startedFeatures } from "./store.js";
 import type { Repo } from "../git/repo.js";
@@ -24,6 +24,8 @@ export interface Feature {
   planSource: string;
   /** Set when the plan file changed after the feature started: the frozen plan is used. */
   planChanged: boolean;
+  /** When the feature was finished, if `clean` has since removed its state: it is not new. */
+  finishedAndCleaned?: string;
 }
 
 /**
@@ -64,12 +66,27 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
     const plan = buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath!) });
     const started = await readState(repo.commonDir, plan.slug);
     if (started === undefined) {
-      return { slug: plan.slug, plan, frozenText: freeze(loaded.plan, plan), planSource: relative(mainRoot, planPath!), planChanged: false };
+      const finishedAndCleaned = await finishedMarker(repo.commonDir, plan.slug);
+      return { slug: plan.slug, plan, frozenText: freeze(loaded.plan, plan), planSource: relative(mainRoot, planPath!), planChanged: false, ...(finishedAndCleaned && { finishedAndCleaned }) };
     }
     return startedFeature(repo, plan.slug, started, facts, loaded, planPath!, mainRoot);
   }
   if (state !== undefined) return startedFeature(repo, slug!, state, facts, loaded, planPath, mainRoot);
+  const finished = await finishedMarker(repo.commonDir, slug!);
+  if (finished) throw new RefusedError([{ message: `${slug} was finished (${finished}) and cleaned up; its plan file is gone too`, fix: "nothing to do: its work is in its base branch" }]);
   throw new InputError({ where: slug!, message: "no such feature: it has no .parallel/<slug>/plan.yaml and was never started", fix: "give the plan file's path" });
+}
+
+/** When a finished feature was cleaned up (`clean` leaves this mark), or undefined. */
+async function finishedMarker(commonDir: string, slug: string): Promise<string | undefined> {
+  const text = await readFile(finishedMarkerPath(commonDir, slug), "utf8").catch(() => undefined);
+  if (text === undefined) return undefined;
+  try {
+    const at = (JSON.parse(text) as { finishedAt?: unknown }).finishedAt;
+    return typeof at === "string" ? at : "at an unknown time";
+  } catch {
+    return "at an unknown time";
+  }
 }
 
 /**

@@ -84,3 +84,16 @@ export async function launchTmux(slug: string, sessions: Session[], log: (line: 
   }
   log(`Attach with: tmux attach -t ${name}`);
 }
+
+/** Whether the task's tmux window (opened by `start --launch tmux`) is still open. */
+export async function tmuxWindowOpen(slug: string, taskId: string, cwd: string): Promise<boolean> {
+  const windows = await run("tmux", ["list-windows", "-t", `=${tmuxSessionName(slug)}`, "-F", "#{window_name}"], { cwd });
+  return windows.exitCode === 0 && windows.stdout.split("\n").includes(taskId);
+}
+
+/** Closes the feature's tmux session, if one is open; says whether it did. */
+export async function closeTmuxSession(slug: string, cwd: string): Promise<boolean> {
+  const name = tmuxSessionName(slug);
+  if ((await run("tmux", ["has-session", "-t", `=${name}`], { cwd })).exitCode !== 0) return false;
+  return (await run("tmux", ["kill-session", "-t", `=${name}`], { cwd })).exitCode === 0;
+}

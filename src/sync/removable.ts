@@ -6,15 +6,27 @@ import { gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { includedFiles } from "../start/include.js";
 import { SESSION_DIR } from "../start/session-files.js";
+import { readSessionRecord } from "../start/headless.js";
+import { tmuxSessionName, tmuxWindowOpen } from "../start/launch.js";
+import { processAlive } from "../process-identity.js";
 
 /**
  * Whether a task worktree may be removed after its phase was merged: `true`, or why it is kept.
  * Removing a worktree deletes its ignored files too, so anything there that is not ours (the
  * session folder, dependency trees, unchanged `.worktreeinclude` copies) keeps it.
  */
-export async function removableWorktree(mainRoot: string, task: TaskState, merged: string, cwd: string): Promise<true | string> {
+export async function removableWorktree(
+  where: { mainRoot: string; commonDir: string; slug: string; cwd: string },
+  taskId: string,
+  task: TaskState,
+  merged: string,
+): Promise<true | string> {
+  const { mainRoot, cwd } = where;
   const [here, root] = await Promise.all([realpath(cwd).catch(() => cwd), realpath(task.worktree).catch(() => task.worktree)]);
   if (here === root || here.startsWith(root + sep)) return "this command runs inside it";
+  const session = await readSessionRecord(where.commonDir, where.slug, taskId);
+  if (session?.pid !== undefined && session.exitCode === undefined && processAlive(session.pid)) return `its headless session is still running (pid ${session.pid})`;
+  if (await tmuxWindowOpen(where.slug, taskId, mainRoot)) return `its tmux window ${tmuxSessionName(where.slug)}:${taskId} is still open (close it, then remove the worktree with git worktree remove)`;
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
   if (tip === undefined || !(await isAncestor(tip, merged, mainRoot))) return "its branch has commits the merge does not hold";
   const dirty = await uncommittedPaths(task.worktree);
