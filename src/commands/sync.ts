@@ -154,7 +154,7 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, say: (l?: string) 
         : `    fix: in ${c.task}'s worktree, merge the integration branch, resolve keeping both sides' intent, commit, and sync again`,
     );
   }
-  if (!pre.problems.length && !pre.conflicts.length) say(`  all ${phase.tasks.length} branches are clean, committed, inside their owned paths and merge without conflicts.`);
+  if (!pre.problems.length && !pre.conflicts.length) say(phase.tasks.length === 1 ? "  the branch is clean, committed, inside its owned paths and merges without conflicts." : `  all ${phase.tasks.length} branches are clean, committed, inside their owned paths and merge without conflicts.`);
 }
 
 /** Record the phase, back up every task branch, then remove the worktrees that are safe to remove. */
