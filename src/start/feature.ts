@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { basename, join, relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError } from "../errors.js";
@@ -31,7 +32,7 @@ export interface Feature {
  */
 export async function resolveFeature(target: string | undefined, repo: Repo, mainRoot: string, cwd: string): Promise<Feature> {
   const roles = roleMap(await findRoles(mainRoot));
-  const facts = { repoName: basename(mainRoot), currentBranch: repo.branch, roles };
+  const facts = { repoName: basename(mainRoot), currentBranch: repo.branch, roles, root: mainRoot, gitCommonDir: repo.commonDir, home: homedir() };
   let planPath: string | undefined;
   let slug: string | undefined;
 
