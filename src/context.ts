@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { readState } from "./feature/store.js";
 import type { FeatureState } from "./feature/state-schema.js";
@@ -135,7 +136,7 @@ async function listPlans(root: string, branch: string | undefined, commonDir: st
     const file = join(PLANS_DIR, slug, "plan.yaml");
     try {
       const loaded = await readPlanFile(join(root, file), file);
-      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug });
+      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
       lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan.phases.length)}`);
     } catch (error) {

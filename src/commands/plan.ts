@@ -1,3 +1,4 @@
+import { homedir } from "node:os";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -24,7 +25,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path) });
+  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
   const markdown = options.write || !options.json ? renderMarkdown(plan) : "";
   if (options.write) {
     const target = join(root, PLANS_DIR, plan.slug, "PLAN.md");

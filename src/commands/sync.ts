@@ -223,7 +223,7 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: 
   if (!pre.problems.length && !pre.conflicts.length) {
     const n = pre.chain.length;
     if (n === 0) return say("  every task of the phase is skipped: there is nothing to merge.");
-    const owns = allowOutsideOwns ? "" : ", inside their owned paths";
+    const owns = allowOutsideOwns ? "" : n === 1 ? ", inside its owned paths" : ", inside their owned paths";
     say(`  ${n === 1 ? "the branch is" : `all ${n} branches are`} clean, committed${owns} and merge${n === 1 ? "s" : ""} without conflicts${allowOutsideOwns ? " (owned paths not checked: --allow-outside-owns)" : ""}.`);
   }
 }

@@ -20,7 +20,8 @@ export async function openFeature(target: string | undefined, cwd: string): Prom
   const repo = await openRepo(cwd);
   const worktrees = await listWorktrees(repo.root);
   const first = worktrees[0];
-  const bare = first === undefined || first.bare;
+  // A bare repository has no main worktree; with --separate-git-dir git lists the git directory as one.
+  const bare = first === undefined || first.bare || first.path === repo.commonDir;
   const mainRoot = bare ? repo.root : first.path;
   const repoName = bare ? basename(repo.commonDir).replace(/\.git$/, "") || basename(repo.root) : basename(mainRoot);
   const feature = await resolveFeature(target, repo, { mainRoot, repoName }, cwd);

@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError, RefusedError, StateError } from "../errors.js";
@@ -36,7 +37,7 @@ export interface Feature {
 export async function resolveFeature(target: string | undefined, repo: Repo, where: { mainRoot: string; repoName: string }, cwd: string): Promise<Feature> {
   const { mainRoot } = where;
   const roles = roleMap(await findRoles(mainRoot));
-  const facts = { repoName: where.repoName, currentBranch: repo.branch, roles, root: mainRoot, gitDir: repo.commonDir };
+  const facts = { repoName: where.repoName, currentBranch: repo.branch, roles, root: mainRoot, gitCommonDir: repo.commonDir, home: homedir() };
   let planPath: string | undefined;
   let slug: string | undefined;
 

@@ -1,4 +1,5 @@
-import { InputError } from "../errors.js";
+import { posix } from "node:path";
+import { InputError, type Problem } from "../errors.js";
 import { bottomLevels, dependencyGraph, graphFromEdges, reaches, type Edge } from "./graph.js";
 import type { LoadedPlan } from "./load.js";
 import { SLUG_MAX, SLUG_PATTERN, repoLabel, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree } from "./names.js";
@@ -18,6 +19,12 @@ export interface RepoFacts {
   roles: ReadonlyMap<string, RoleKind>;
   /** `<folder>` when the plan file is `.parallel/<folder>/plan.yaml`: the feature's slug by default. */
   planFolder?: string;
+  /** Absolute path of the repository's work tree root; worktreeRoot must resolve outside it. Unchecked when absent. */
+  root?: string;
+  /** Absolute path of the git directory shared by all worktrees; worktreeRoot must resolve outside it. Unchecked when absent. */
+  gitCommonDir?: string;
+  /** The user's home folder, for a worktreeRoot of `~` or `~/...`. */
+  home?: string;
 }
 
 export interface PlannedTask {
@@ -100,7 +107,6 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
   }
   const integrationBranch = plan.integrationBranch ?? `feature/${slug}`;
   const branchOf = (id: string) => taskBranch(integrationBranch, id);
-  const taken = new Map<string, string>([[base, "base"], [integrationBranch, "integrationBranch"]]);
   if (base === integrationBranch) {
     throw new InputError({
       where: `${source.locate(["integrationBranch"])} (integrationBranch)`,
@@ -108,16 +114,15 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
       fix: "the feature collects its work on its own branch: remove integrationBranch to get `feature/<slug>`",
     });
   }
-  plan.tasks.forEach((task, i) => {
-    const clash = taken.get(branchOf(task.id));
-    if (clash) {
-      throw new InputError({
-        where: `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)`,
-        message: `task \`${task.id}\` would work on branch \`${branchOf(task.id)}\`, which is the plan's ${clash}`,
-        fix: "rename the task or change the plan's branches",
-      });
-    }
-  });
+  const branchProblems = branchClashes(
+    [
+      { name: base, what: "the plan's base", where: `${source.locate(["base"])} (base)` },
+      { name: integrationBranch, what: "the plan's integrationBranch", where: `${source.locate(["integrationBranch"])} (integrationBranch)` },
+      ...plan.tasks.map((task, i) => ({ name: branchOf(task.id), what: `task \`${task.id}\`'s branch`, where: `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)` })),
+    ],
+  );
+  if (branchProblems.length) throw new InputError(branchProblems);
+  const worktreeRoot = resolveWorktreeRoot(plan.worktreeRoot, facts, `${source.locate(["worktreeRoot"])} (worktreeRoot)`);
 
   const ids = graph.ids;
   const decisions: Decision[] = [];
@@ -212,7 +217,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
           verify: task.verify,
           estimate: task.estimate,
           branch: branchOf(task.id),
-          worktree: taskWorktree(plan.worktreeRoot, repo, slug, task.id),
+          worktree: taskWorktree(worktreeRoot, repo, slug, task.id),
           phase: k + 1,
           session: sessionLabel(s),
           roleKind: facts.roles.get(agent),
@@ -227,7 +232,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     base,
     integrationBranch,
     repo,
-    worktreeRoot: plan.worktreeRoot,
+    worktreeRoot,
     maxParallel: plan.maxParallel,
     verify: plan.verify,
     phases,
@@ -237,6 +242,72 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     criticalPath: criticalPath(graph),
     totalEstimate: graph.estimates.reduce((a, b) => a + b, 0),
   };
+}
+
+/**
+ * Branches that git could not hold side by side: the same name twice, or one name a folder of
+ * another (`main` and `main/integration`: refs are files, so `refs/heads/main` cannot be both a
+ * file and a folder). Linear in the total length of the names.
+ */
+export function branchClashes(branches: ReadonlyArray<{ name: string; what: string; where: string }>): Problem[] {
+  const byName = new Map<string, { name: string; what: string; where: string }>();
+  const problems: Problem[] = [];
+  for (const b of branches) {
+    const same = byName.get(b.name);
+    if (same) {
+      problems.push({ where: b.where, message: `${b.what} would be \`${b.name}\`, which is already ${same.what}`, fix: "rename the task or change the plan's branches" });
+    } else byName.set(b.name, b);
+  }
+  for (const b of byName.values()) {
+    for (let at = b.name.indexOf("/"); at > 0; at = b.name.indexOf("/", at + 1)) {
+      const folder = byName.get(b.name.slice(0, at));
+      if (!folder) continue;
+      // Said once: when a branch lies under a folder, so do the ones named after it.
+      if (branches.some((other) => other !== b && other.name !== folder.name && b.name.startsWith(other.name) && other.name.startsWith(folder.name + "/"))) continue;
+      problems.push({
+        where: b.where,
+        message: `${b.what} \`${b.name}\` lies under ${folder.what} \`${folder.name}\`: git cannot have a branch that is also a folder of branches`,
+        fix:
+          b.what === "the plan's base"
+            ? `choose an integrationBranch that \`${b.name}\` does not continue with '/', like \`feature/<slug>\``
+            : "name the integration branch beside the base, not under it: remove integrationBranch to get `feature/<slug>`",
+      });
+    }
+  }
+  return problems;
+}
+
+/**
+ * The folder of the task worktrees: `~` and `~/...` expanded to the home folder, and checked to lie
+ * outside the repository's work tree and git directory (worktrees inside them would be files of
+ * the repository, or inside git's own data) and not to be the filesystem root. Pure: the paths
+ * come from `facts`, and a check whose path is absent is skipped.
+ */
+export function resolveWorktreeRoot(written: string, facts: RepoFacts, where: string): string {
+  let root = written;
+  if (written === "~" || written.startsWith("~/")) {
+    if (facts.home === undefined || !posix.isAbsolute(facts.home)) {
+      throw new InputError({ where, message: "worktreeRoot starts with `~`, but the home folder is not known", fix: "write the folder's full path" });
+    }
+    root = posix.join(facts.home, written.slice(1));
+  } else if (written.startsWith("~")) {
+    throw new InputError({ where, message: `worktreeRoot ${JSON.stringify(written)} names another user's home folder, which is not expanded`, fix: "write the folder's full path, or `~/...` for your own home folder" });
+  }
+  const besides = "use a folder beside the repository: `..` (the default) or something like `../worktrees`";
+  const absolute = facts.root !== undefined ? posix.resolve(facts.root, root) : posix.isAbsolute(root) ? posix.normalize(root) : undefined;
+  if (absolute === "/") throw new InputError({ where, message: "worktreeRoot is the filesystem root `/`", fix: besides });
+  const inside = (folder: string | undefined) => folder !== undefined && absolute !== undefined && (absolute === folder || absolute.startsWith(folder.replace(/\/+$/, "") + "/"));
+  if (inside(facts.root)) {
+    throw new InputError({
+      where,
+      message: `worktreeRoot ${JSON.stringify(written)} is ${absolute === facts.root ? "" : "inside "}the repository's work tree (${facts.root}); the task worktrees would be files of the repository`,
+      fix: besides,
+    });
+  }
+  if (inside(facts.gitCommonDir)) {
+    throw new InputError({ where, message: `worktreeRoot ${JSON.stringify(written)} is inside the repository's git directory (${facts.gitCommonDir})`, fix: besides });
+  }
+  return root;
 }
 
 /** Numbers as people write them: 3, 2.5, not 2.5000000001. */

@@ -73,11 +73,13 @@ export function dependencyGraph(plan: Plan, source: PlanSource): TaskGraph {
       }
       const target = indexOf.get(dep);
       if (target === undefined) {
-        const near = closest(dep, indexOf.keys());
+        // Never the task itself: a task cannot depend on itself.
+        const others = ids.filter((id) => id !== task.id);
+        const near = closest(dep, others);
         problems.push({
           where,
           message: `task \`${task.id}\` depends on \`${dep}\`, which is not a task of this plan`,
-          fix: near ? `did you mean \`${near}\`? The task ids are: ${ids.join(", ")}` : `use one of: ${ids.join(", ")}`,
+          fix: near ? `did you mean \`${near}\`? The task ids are: ${ids.join(", ")}` : others.length ? `use one of: ${others.join(", ")}` : "remove it: this is the plan's only task",
         });
         return;
       }

@@ -2,7 +2,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, typ
 import type * as z from "zod/mini";
 import { InputError, type Problem } from "../errors.js";
 import { didYouMean } from "../text/suggest.js";
-import { PLAN_KEYS, TASK_KEYS, validatePlan, type Plan } from "./schema.js";
+import { LIMITS, PLAN_KEYS, TASK_KEYS, splitFix, validatePlan, type Plan } from "./schema.js";
 
 /** Plans are written by people and models; anything larger is a mistake, not a plan. */
 export const MAX_PLAN_BYTES = 4 * 1024 * 1024;
@@ -123,18 +123,32 @@ function describeIssue(
       fix: name === "version" ? "add `version: 1`" : `add \`${name}: ...\``,
     };
   }
+  const key = String(path[path.length - 1] ?? "");
   if (issue.code === "invalid_type") {
     const expected = issue.expected;
+    const nonFinite = typeof value === "number" && !Number.isFinite(value);
     return {
       where: `${source.locate(path)} (${field})`,
-      message: `expected ${article(expected)}, found ${describeValue(value)}`,
-      fix: expected === "array" ? `write a list, like \`${String(path[path.length - 1])}: [a, b]\`` : undefined,
+      message: `expected ${nonFinite ? "a finite number" : article(expected)}, found ${describeValue(value)}`,
+      fix: typeFix(expected, key),
     };
   }
   if (issue.code === "invalid_value" && field === "version") {
     return { where: `${source.locate(path)} (${field})`, message: `unsupported plan version ${JSON.stringify(value)}`, fix: "write `version: 1`" };
   }
-  return { where: `${source.locate(path)} (${field})`, message: issue.message };
+  const { message, fix } = splitFix(issue.message);
+  return { where: `${source.locate(path)} (${field})`, message, fix: fix ?? "see `claude-parallel schema` for what this key takes" };
+}
+
+/** How to write a value of the expected type at `key`. */
+function typeFix(expected: string, key: string): string {
+  if (key === "estimate") return `write the task's relative size as a number greater than 0 and at most ${LIMITS.estimate}, like \`2\``;
+  if (key === "maxParallel") return "write a whole number of sessions from 1 to 64, like `4`";
+  if (expected === "array") return `write a list, like \`${key}: [a, b]\``;
+  if (expected === "object") return key === "" || /^\d+$/.test(key) ? "write each task as a mapping: `- id: ...` with `title: ...` on the next line" : `write \`${key}:\` as a mapping of keys to values`;
+  if (expected === "string") return "write text; put it in quotes when YAML would read it as a number, true/false or null";
+  if (expected === "number") return `write a number after \`${key}:\``;
+  return "see `claude-parallel schema` for what this key takes";
 }
 
 function findKeyNode(doc: Document, path: ReadonlyArray<PropertyKey>, key: string): number | undefined {
@@ -160,6 +174,8 @@ function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
   if (typeof value === "string") return `the text ${JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value)}`;
+  if (typeof value === "number" && Number.isNaN(value)) return "not a number (.nan)";
+  if (typeof value === "number" && !Number.isFinite(value)) return `${value > 0 ? "" : "minus "}infinity (${value > 0 ? "" : "-"}.inf)`;
   return `${typeof value} ${String(value)}`;
 }
 

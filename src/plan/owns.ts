@@ -6,8 +6,12 @@
  */
 
 /** Why `raw` is not an acceptable owned path, or undefined. */
+/** Longest owned path or contract, in characters (README, "The plan file"). */
+export const OWNED_PATH_MAX = 1024;
+
 export function ownedPathProblem(raw: string): string | undefined {
   if (raw.trim() === "") return "is empty";
+  if (raw.length > OWNED_PATH_MAX) return `is longer than ${OWNED_PATH_MAX} characters`;
   if (raw.includes("\0")) return "contains a NUL character";
   if (/[\r\n]/.test(raw)) return "contains a line break";
   if (raw.startsWith("/") || /^[A-Za-z]:[\\/]/.test(raw)) return "is absolute; owned paths are relative to the repository root";

@@ -1,34 +1,66 @@
-import { open } from "node:fs/promises";
+import { constants, type Stats } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
 import { MAX_PLAN_BYTES, parsePlan, type LoadedPlan } from "./load.js";
 
-/** Reads and validates a plan file; refuses oversized files before reading them whole. */
+const PLAN_FIX = "give the path of a plan.yaml file";
+
+/** What a path is, for a message: "a named pipe (FIFO)", ... */
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return "a folder";
+  if (s.isFIFO()) return "a named pipe (FIFO)";
+  if (s.isSocket()) return "a socket";
+  if (s.isCharacterDevice()) return "a character device";
+  if (s.isBlockDevice()) return "a block device";
+  return "not a regular file";
+}
+
+function notRegular(shownAs: string, s: Stats): InputError {
+  const kind = kindOf(s);
+  return new InputError({ where: shownAs, message: `is ${kind}${kind.startsWith("a ") ? ", not a plan file" : ""}`, fix: PLAN_FIX });
+}
+
+/**
+ * Reads and validates a plan file. Refuses what is not a regular file before opening it (opening
+ * a FIFO for reading waits for a writer, forever), and oversized files before reading them whole.
+ */
 export async function readPlanFile(path: string, shownAs = path): Promise<LoadedPlan> {
-  let handle;
-  try {
-    handle = await open(path, "r");
-  } catch (error) {
+  const cannot = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new InputError({
+    return new InputError({
       where: shownAs,
       message: code === "ENOENT" ? "no such plan file" : code === "EISDIR" ? "is a folder, not a plan file" : `cannot read the plan (${code})`,
-      fix: code === "ENOENT" ? "check the path; plans live at .parallel/<slug>/plan.yaml" : "give the path of a plan.yaml file",
+      fix: code === "ENOENT" ? "check the path; plans live at .parallel/<slug>/plan.yaml" : PLAN_FIX,
     });
+  };
+  let before: Stats;
+  try {
+    before = await stat(path);
+  } catch (error) {
+    throw cannot(error);
+  }
+  if (!before.isFile()) throw notRegular(shownAs, before);
+  let handle;
+  try {
+    // O_NONBLOCK as a belt: should the path become a FIFO after the stat, open still returns.
+    handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw cannot(error);
   }
   try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile) throw new InputError({ where: shownAs, message: "is not a regular file", fix: "give the path of a plan.yaml file" });
-    if (size > MAX_PLAN_BYTES) {
+    const info = await handle.stat();
+    if (!info.isFile()) throw notRegular(shownAs, info);
+    if (info.size > MAX_PLAN_BYTES) {
       throw new InputError({
         where: shownAs,
-        message: `the plan is ${(size / 1024 / 1024).toFixed(1)} MiB; a plan may be at most ${MAX_PLAN_BYTES / 1024 / 1024} MiB`,
+        message: `the plan is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan may be at most ${MAX_PLAN_BYTES / 1024 / 1024} MiB`,
         fix: "keep long instructions out of the plan: put them in files the tasks' prompts point to",
       });
     }
     const buffer = await handle.readFile();
     const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
     if (buffer.includes(0)) {
-      throw new InputError({ where: shownAs, message: "is a binary file (it contains NUL bytes), not YAML", fix: "give the path of a plan.yaml file" });
+      throw new InputError({ where: shownAs, message: "is a binary file (it contains NUL bytes), not YAML", fix: PLAN_FIX });
     }
     return parsePlan(text.replace(/^\uFEFF/, ""), shownAs);
   } finally {

@@ -2,28 +2,79 @@
 // every `plan` call parses at about a twentieth of the size (see README, design notes).
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
-import { ownedPathProblem } from "./owns.js";
+import { OWNED_PATH_MAX, ownedPathProblem } from "./owns.js";
 
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   (schema as z.ZodMiniType).register(z.globalRegistry, { description });
   return schema;
 }
 
-const noNul = (what: string) => z.refine<string>((s: string) => !s.includes("\0"), { message: `${what} must not contain a NUL character` });
-const notBlank = (what: string) => z.refine<string>((s: string) => s.trim() !== "", { message: `${what} must not be empty` });
+/**
+ * Sizes every later step can carry: titles go into merge commit subjects and Markdown headings,
+ * prompts and commands into a single argv string (Linux allows 128 KiB per argument, and the
+ * brief wraps the prompt in more text), paths and branch names into file names (255 bytes per
+ * component). README, "The plan file", lists them.
+ */
+export const LIMITS = {
+  /** Characters. */
+  feature: 300,
+  /** Characters, per task. */
+  title: 300,
+  /** UTF-8 bytes, per task: 32 KiB. */
+  prompt: 32 * 1024,
+  /** UTF-8 bytes, per command: 4 KiB. */
+  verify: 4 * 1024,
+  /** Characters. */
+  worktreeRoot: 1024,
+  /** UTF-8 bytes: a task branch adds `-<id>` (at most 33) and must stay under 255 bytes. */
+  branch: 200,
+  /** Characters, per owned path or contract. */
+  ownedPath: OWNED_PATH_MAX,
+  /** Largest estimate: sums over thousands of tasks stay exact and finite. */
+  estimate: 1_000_000,
+} as const;
+
+/**
+ * zod's built-in checks carry only a message; a problem's fix rides along after this mark and
+ * load.ts splits it off (splitFix). User text inside messages is JSON-quoted, so it holds no NUL.
+ */
+const FIX_MARK = "\u0000fix:";
+export const withFix = (message: string, fix: string) => `${message}${FIX_MARK}${fix}`;
+export function splitFix(message: string): { message: string; fix?: string } {
+  const at = message.indexOf(FIX_MARK);
+  return at < 0 ? { message } : { message: message.slice(0, at), fix: message.slice(at + FIX_MARK.length) };
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+const kib = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
+
+const noNul = (what: string) =>
+  z.refine<string>((s: string) => !s.includes("\0"), { message: withFix(`${what} must not contain a NUL character`, "remove the NUL character (\\0)") });
+const notBlank = (what: string) => z.refine<string>((s: string) => s.trim() !== "", { message: withFix(`${what} must not be empty`, `write the ${what}`) });
 const oneLine = (what: string) =>
-  z.refine<string>((s: string) => !/[\r\n]/.test(s.trim()), { message: `${what} is one line; join several commands with &&` });
+  z.refine<string>((s: string) => !/[\r\n]/.test(s.trim()), { message: withFix(`${what} is one line`, "join several commands with &&, or put them in a script and run that") });
+const maxChars = (what: string, max: number, fix: string) =>
+  z.maxLength(max, { message: withFix(`${what} has at most ${max} characters`, fix) });
+const maxBytes = (what: string, max: number, fix: string) =>
+  z.superRefine((s: string, ctx) => {
+    if (s.length <= max && bytes(s) <= max) return;
+    ctx.issues.push({ code: "custom", input: s, message: withFix(`the ${what} is ${bytes(s)} bytes of UTF-8; a ${what} is at most ${kib(max)}`, fix) });
+  });
 
 /** Text that may reach a command line or a file name: no NUL, which no argv can carry. */
 const text = (what: string) => z.string().check(noNul(what));
 const nonEmptyText = (what: string) => z.string().check(noNul(what), notBlank(what));
-const command = (what: string) => z.string().check(noNul(what), notBlank(what), oneLine(what));
+const command = (what: string) =>
+  z.string().check(noNul(what), notBlank(what), oneLine(what), maxBytes(what, LIMITS.verify, "put the commands in a script in the repository and run that script"));
 
 const taskId = () =>
   z.string().check(
-    z.maxLength(TASK_ID_MAX, { message: `a task id has at most ${TASK_ID_MAX} characters` }),
+    z.maxLength(TASK_ID_MAX, { message: withFix(`a task id has at most ${TASK_ID_MAX} characters`, "use a shorter id, like `backend` or `qa-e2e`") }),
     z.regex(TASK_ID_PATTERN, {
-      message: "a task id is a lowercase letter followed by lowercase letters, digits and '-' (like `backend` or `qa-e2e`)",
+      message: withFix(
+        "a task id is a lowercase letter followed by lowercase letters, digits and '-'",
+        "rename it like `backend` or `qa-e2e` (and every dependsOn that names it)",
+      ),
     }),
   );
 
@@ -31,7 +82,29 @@ const branchName = (what: string) =>
   z.string().check(
     z.superRefine((name: string, ctx) => {
       const problem = branchNameProblem(name);
-      if (problem) ctx.issues.push({ code: "custom", input: name, message: `${what} ${JSON.stringify(name)} is not a valid branch name: it ${problem}` });
+      if (problem) {
+        ctx.issues.push({
+          code: "custom",
+          input: name,
+          message: withFix(`${what} ${JSON.stringify(name)} is not a valid branch name: it ${problem}`, "use a name git accepts, like `main` or `feature/login`"),
+        });
+      } else if (/^(refs|heads|tags|remotes)\//.test(name)) {
+        const short = name.replace(/^(refs\/)?(heads|tags|remotes)\//, "").replace(/^refs\//, "");
+        ctx.issues.push({
+          code: "custom",
+          input: name,
+          message: withFix(
+            `${what} ${JSON.stringify(name)} starts with \`${name.split("/")[0]}/\`: it is a ref path, not a branch name, and git would read it as another ref`,
+            `write the branch's short name, like \`${short || "main"}\``,
+          ),
+        });
+      } else if (bytes(name) > LIMITS.branch) {
+        ctx.issues.push({
+          code: "custom",
+          input: name,
+          message: withFix(`${what} is ${bytes(name)} bytes long; a branch name here is at most ${LIMITS.branch} bytes`, "use a shorter branch name"),
+        });
+      }
     }),
   );
 
@@ -41,7 +114,13 @@ const ownedPaths = () =>
       z.string().check(
         z.superRefine((raw: string, ctx) => {
           const problem = ownedPathProblem(raw);
-          if (problem) ctx.issues.push({ code: "custom", input: raw, message: `path ${JSON.stringify(raw)} ${problem}` });
+          if (problem) {
+            ctx.issues.push({
+              code: "custom",
+              input: raw,
+              message: withFix(`path ${JSON.stringify(raw)} ${problem}`, "write a path relative to the repository root, like `src/auth/` or `src/**/*.ts`"),
+            });
+          }
         }),
       ),
     ),
@@ -54,24 +133,36 @@ export const TaskSchema = described(
     agent: described(
       z.optional(
         z.string().check(
-          z.maxLength(TASK_ID_MAX),
+          z.maxLength(TASK_ID_MAX, { message: withFix(`an agent has at most ${TASK_ID_MAX} characters`, "use a short role name, like `designer`") }),
           z.regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
-            message: "an agent is a role name: a letter followed by letters, digits, '-' or '_' (like `designer`)",
+            message: withFix("an agent is a role name: a letter followed by letters, digits, '-' or '_'", "use a role name like `designer` or `backend`"),
           }),
         ),
       ),
       "The role that does the task (designer, data, frontend, backend, qa, ...). Default: the id.",
     ),
-    title: described(nonEmptyText("title"), "One line: what the task delivers."),
-    prompt: described(z.optional(text("prompt")), "The session's instructions. Default: the title."),
+    title: described(
+      nonEmptyText("title").check(maxChars("title", LIMITS.title, "keep the title to one short line; put the details in `prompt`")),
+      `One line: what the task delivers. At most ${LIMITS.title} characters.`,
+    ),
+    prompt: described(
+      z.optional(text("prompt").check(maxBytes("prompt", LIMITS.prompt, "put long instructions in a file in the repository and have the prompt point to it"))),
+      `The session's instructions. Default: the title. At most ${kib(LIMITS.prompt)}.`,
+    ),
     dependsOn: described(z._default(z.array(taskId()), []), "Ids of tasks whose merged work this task needs."),
     owns: described(ownedPaths(), "Paths or globs this task may change, relative to the repository root. Owning a folder owns what is below it."),
     produces: described(ownedPaths(), "Contract files this task writes for others."),
     consumes: described(ownedPaths(), "Contract files this task reads; consuming what another task produces makes it depend on that task."),
-    verify: described(z.optional(command("verify")), "Command that must pass in the task's worktree before its branch may merge."),
+    verify: described(z.optional(command("verify")), `Command that must pass in the task's worktree before its branch may merge. At most ${kib(LIMITS.verify)}.`),
     estimate: described(
-      z._default(z.number().check(z.positive({ message: "an estimate is a positive number" }), z.refine(Number.isFinite, { message: "an estimate is a finite number" })), 1),
-      "Relative size of the task (positive number). Default: 1.",
+      z._default(
+        z.number().check(
+          z.positive({ message: withFix("an estimate is a positive number", "write the task's relative size, like `1` or `2.5`") }),
+          z.maximum(LIMITS.estimate, { message: withFix(`an estimate is at most ${LIMITS.estimate}`, "estimates are relative: scale them all down") }),
+        ),
+        1,
+      ),
+      `Relative size of the task (positive number, at most ${LIMITS.estimate}). Default: 1.`,
     ),
   }),
   "One agent task: one session, one worktree, one branch.",
@@ -80,12 +171,15 @@ export const TaskSchema = described(
 export const PlanSchema = described(
   z.strictObject({
     version: described(z.literal(1), "Plan format version: 1."),
-    feature: described(nonEmptyText("feature"), "Title of the feature."),
+    feature: described(
+      nonEmptyText("feature").check(maxChars("feature", LIMITS.feature, "keep the feature's title short; details belong in the tasks' prompts")),
+      `Title of the feature. At most ${LIMITS.feature} characters.`,
+    ),
     slug: described(
       z.optional(
         z.string().check(
-          z.maxLength(SLUG_MAX, { message: `a slug has at most ${SLUG_MAX} characters` }),
-          z.regex(SLUG_PATTERN, { message: "a slug is lowercase letters and digits separated by single '-'" }),
+          z.maxLength(SLUG_MAX, { message: withFix(`a slug has at most ${SLUG_MAX} characters`, "use a shorter slug, or remove it to derive one from the feature") }),
+          z.regex(SLUG_PATTERN, { message: withFix("a slug is lowercase letters and digits separated by single '-'", "write it like `user-auth`, or remove it to derive one from the feature") }),
         ),
       ),
       "Short name of the feature. Default: the plan's folder name in .parallel/<slug>/plan.yaml, else derived from feature.",
@@ -93,15 +187,28 @@ export const PlanSchema = described(
     base: described(z.optional(branchName("base")), "Branch the feature starts from and merges back into. Default: the current branch."),
     integrationBranch: described(z.optional(branchName("integrationBranch")), "Branch that collects the merged phases. Default: feature/<slug>."),
     worktreeRoot: described(
-      z._default(nonEmptyText("worktreeRoot").check(z.refine<string>((s: string) => !/[\r\n]/.test(s), { message: "worktreeRoot must not contain a line break" })), ".."),
-      "Folder that holds the task worktrees, relative to the repository root. Default: '..'.",
+      z._default(
+        nonEmptyText("worktreeRoot").check(
+          z.refine<string>((s: string) => !/[\r\n]/.test(s), { message: withFix("worktreeRoot must not contain a line break", "write the folder's path on one line") }),
+          maxChars("worktreeRoot", LIMITS.worktreeRoot, "use a shorter path"),
+        ),
+        "..",
+      ),
+      "Folder that holds the task worktrees, relative to the repository root; `~` and `~/...` are in your home folder. It must lie outside the repository and its git directory. Default: '..'.",
     ),
     maxParallel: described(
-      z._default(z.number().check(z.int(), z.minimum(1, { message: "maxParallel is at least 1" }), z.maximum(64, { message: "maxParallel is at most 64" })), 4),
+      z._default(
+        z.number().check(
+          z.int({ message: withFix("maxParallel is a whole number", "write a whole number of sessions from 1 to 64, like `4`") }),
+          z.minimum(1, { message: withFix("maxParallel is at least 1", "write a whole number of sessions from 1 to 64, like `4`") }),
+          z.maximum(64, { message: withFix("maxParallel is at most 64", "write a whole number of sessions from 1 to 64, like `4`") }),
+        ),
+        4,
+      ),
       "At most this many sessions run at once. Default: 4.",
     ),
     verify: described(z.optional(command("verify")), "Command run on the merged result at every sync point."),
-    tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: "a plan needs at least one task" })), "The agent tasks."),
+    tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),
   "A claude-parallel plan: one feature split into agent tasks.",
 );

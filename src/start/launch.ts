@@ -52,8 +52,19 @@ export function tmuxSessionName(slug: string): string {
 }
 
 /**
+ * `text` as a literal in an argument tmux expands as a format (see FORMATS in tmux(1)): new-session
+ * and new-window expand their -s, -n and -c values, so a worktree under a folder named
+ * `x#(touch PWNED)` would run that command and `#{pane_id}` would change the path. `##` is
+ * tmux's escape for one `#`, and every expansion starts with `#`.
+ */
+export function tmuxLiteral(text: string): string {
+  return text.replace(/#/g, "##");
+}
+
+/**
  * One tmux session per feature, a window per task running interactive claude in its worktree.
- * Arguments go to tmux as an argv (tmux runs them without a shell), so no text is interpreted.
+ * Arguments go to tmux as an argv (tmux runs them without a shell), and the ones tmux expands as
+ * formats are escaped, so no text is interpreted.
  * Windows that already exist are left alone.
  */
 export async function launchTmux(slug: string, sessions: Session[], log: (line: string) => void): Promise<void> {
@@ -75,9 +86,11 @@ export async function launchTmux(slug: string, sessions: Session[], log: (line: 
       continue;
     }
     const command = [claude, ...s.claudeArgs, s.firstPrompt];
+    // -s, -n and -c are format-expanded by tmux; the command's own arguments are not.
+    const [session, window, dir] = [name, s.taskId, s.worktree].map(tmuxLiteral);
     const args = created
-      ? ["new-window", "-d", "-t", `=${name}:`, "-n", s.taskId, "-c", s.worktree, "--", ...command]
-      : ["new-session", "-d", "-s", name, "-n", s.taskId, "-c", s.worktree, "--", ...command];
+      ? ["new-window", "-d", "-t", `=${name}:`, "-n", window!, "-c", dir!, "--", ...command]
+      : ["new-session", "-d", "-s", session!, "-n", window!, "-c", dir!, "--", ...command];
     await runOk("tmux", args, { cwd: s.worktree });
     created = true;
     log(`tmux window ${name}:${s.taskId} runs claude in ${s.worktree}`);

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { makeRepo } from "../helpers/git.js";
+import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -48,6 +48,36 @@ describe("--launch tmux", () => {
     // Again: the windows exist, nothing is added.
     const again = runHelper(["start", "--launch", "tmux"], { cwd: repo, env });
     expect(again.stdout).toContain("tmux window parallel-auth:data is already there");
+  });
+
+  it("takes a repository path holding tmux formats literally: nothing runs, the windows start in the real worktrees", async () => {
+    if (!hasTmux()) return;
+    // tmux expands formats in new-session/new-window -c: `#(...)` runs a command, `#{...}` is replaced.
+    const top = tempDir();
+    const home = tempDir();
+    const parent = join(top, "x#(touch PWNED)", "#{pane_id}");
+    const repo = join(parent, "app");
+    mkdirSync(repo, { recursive: true });
+    git(repo, "init", "-q", "-b", "main");
+    writeFiles(repo, { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT });
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "initial");
+    const claude = fakeClaude({ sleepSeconds: 30 });
+    const socket = join(tempDir(), "tmux.sock");
+    tmuxSockets.push(socket);
+    const bin = tempDir();
+    require("node:fs").writeFileSync(join(bin, "tmux"), `#!/bin/sh\nexec ${spawnSync("sh", ["-c", "command -v tmux"], { encoding: "utf8" }).stdout.trim()} -S '${socket}' "$@"\n`, { mode: 0o755 });
+    const r = runHelper(["start", "--launch", "tmux"], { cwd: repo, env: { PATH: `${bin}:${claude.bin}:${process.env.PATH}`, HOME: home } });
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    const expected = [join(parent, "app-auth-data"), join(parent, "app-auth-designer")];
+    const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{pane_start_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
+    expect(windows).toEqual(expected);
+    await waitUntil(() => claude.calls().length >= 2, 5_000);
+    expect(claude.calls().map((c) => c.cwd).sort()).toEqual(expected);
+    // Where a format job would have run: the client's and server's folders, and HOME.
+    for (const dir of [top, join(top, "x#(touch PWNED)"), parent, repo, home, ...expected]) expect(readdirSync(dir)).not.toContain("PWNED");
+    expect(existsSync(join(top, "PWNED"))).toBe(false);
   });
 
   it("says clearly when tmux is missing", () => {

@@ -34,6 +34,11 @@ describe("claude-parallel sync", () => {
     expect(git(wt("c"), "rev-parse", "HEAD")).toBe(git(repo, "rev-parse", "feature/demo"));
     expect(git(repo, "symbolic-ref", "--short", "HEAD")).toBe("main");
     expect(git(repo, "status", "--porcelain")).toBe("");
+    // A phase of one: its wording is singular.
+    commitIn(wt("c"), { "c/one.txt": "c\n" }, "C work");
+    const one = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(one.stdout).toContain("the branch is clean, committed, inside its owned paths and merges without conflicts.");
+    expect(one.stdout).not.toContain("all 1 branches");
   });
 
   describe("stops in the preflight, changing nothing", () => {

@@ -1,0 +1,4 @@
+// Part 4 of 4 of the conflict-prediction check (see test/helpers/prediction.ts).
+import { predictionScenarios } from "../helpers/prediction.js";
+
+predictionScenarios(3);
