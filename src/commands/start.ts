@@ -250,9 +250,13 @@ async function makeWorktree(s: TaskStep, startCommit: string, mainRoot: string):
     const info = await lstat(s.path).catch(() => undefined);
     if (info?.isSymbolicLink()) throw new RefusedError([{ task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
     await rm(s.path, { recursive: true, force: true });
+  }
+  if (s.kind === "remake" || s.kind === "restore") {
+    // `git worktree add` locks a worktree while it makes it; a killed one stays locked, and git
+    // never prunes a locked entry. The entry is ours (recorded), so unlock it, then prune.
+    await git(["worktree", "unlock", "--", s.path], mainRoot);
     await git(["worktree", "prune"], mainRoot);
   }
-  if (s.kind === "restore") await git(["worktree", "prune"], mainRoot);
   const newBranch = s.kind !== "restore" && s.newBranch;
   if (newBranch) await gitOk(["worktree", "add", "--quiet", "-b", s.task.branch, "--", s.path, startCommit], mainRoot);
   else await gitOk(["worktree", "add", "--quiet", "--", s.path, s.task.branch], mainRoot);

@@ -133,7 +133,8 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
   }
   if (atPath) {
     if (atPath.branch === task.branch && !atPath.prunable && f.pathExists) return { kind: "ready", task, path };
-    if (ours && atPath.prunable && !f.pathExists) return newBranch ? { kind: "remake", task, path, newBranch, registered: true } : { kind: "restore", task, path };
+    // Our worktree's folder is gone (git may list it as prunable, or still locked): restore it.
+    if (ours && !f.pathExists) return newBranch ? { kind: "remake", task, path, newBranch, registered: true } : { kind: "restore", task, path };
     return {
       task: task.id,
       message: `${path} is already a worktree, of ${atPath.branch ? `branch \`${atPath.branch}\`` : "a detached HEAD"}, not of \`${task.branch}\``,
