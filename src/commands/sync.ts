@@ -134,6 +134,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   crashPoint("after-preflight");
 
   const command = options.verifyCommand ?? plan.verify;
+  let verifiedWith: string | undefined;
   if (command && options.verify && pre.chain.length > 0) {
     say(`Verifying the merged result: ${command}`);
     const outcome = await verifyMerged({
@@ -144,6 +145,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
       base: pre.integrationTip,
       chain: pre.chain,
       dependencySources: [mainRoot, ...Object.values(worktrees).filter((w): w is string => w !== undefined)],
+      baseKnownGood: Object.values(state!.phases).some((p) => p.mergedCommit === pre.integrationTip && p.verifiedWith === command),
       log: (line) => io.stderr(`[verify] ${line}\n`),
     });
     if (!outcome.passed) {
@@ -155,6 +157,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
       return ExitCode.verifyFailed;
     }
     say(`Verified (${outcome.runs} ${outcome.runs === 1 ? "run" : "runs"}).`);
+    verifiedWith = command;
   }
   crashPoint("after-verify");
 
@@ -164,7 +167,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
       { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
     ]);
   }
-  const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])) };
+  const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
   await writeJournal(repo.commonDir, slug, journal);
   crashPoint("after-journal");
   await backUp(mainRoot, slug, journal);
@@ -238,6 +241,7 @@ async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phas
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
+    if (journal.verifiedWith !== undefined) phaseState.verifiedWith = journal.verifiedWith;
     await writeState(repo.commonDir, state!);
   }
   crashPoint("after-record");

@@ -30,6 +30,8 @@ export const PhaseStateSchema = z.object({
   syncedAt: z.optional(z.string()),
   /** The integration branch's tip after the phase was merged. */
   mergedCommit: z.optional(commitId),
+  /** The verify command that passed on mergedCommit at the sync (a later sync need not run it there again). */
+  verifiedWith: z.optional(z.string()),
   tasks: z.record(z.string(), TaskStateSchema),
 });
 
@@ -59,6 +61,8 @@ export const SyncJournalSchema = z.object({
   merged: commitId,
   /** Each task's branch tip as merged, for the backup refs. */
   tips: z.record(z.string(), commitId),
+  /** The verify command that passed on `merged`, if one ran. */
+  verifiedWith: z.optional(z.string()),
 });
 export type SyncJournal = z.infer<typeof SyncJournalSchema>;
 

@@ -30,6 +30,8 @@ export async function verifyMerged(opts: {
   base: string;
   chain: ChainLink[];
   dependencySources: string[];
+  /** The command is known to pass on `base` (the previous sync verified it there): not run again. */
+  baseKnownGood: boolean;
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
   const dir = verifyWorktreePath(opts.commonDir, opts.slug);
@@ -64,7 +66,7 @@ export async function verifyMerged(opts: {
     const final = await runIn();
     if (final.exitCode === 0) return { passed: true, runs };
     opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branch that broke it`);
-    if ((await at(opts.base)).exitCode !== 0) return { passed: false, culprit: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
+    if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { passed: false, culprit: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
     // Invariant: verify passes at chain[lo - 1] (or the base when lo = 0) and fails at chain[hi].
     let lo = 0;
     let hi = opts.chain.length - 1;
