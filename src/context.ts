@@ -78,12 +78,13 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
   if (head.exitCode !== 0) {
     problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
   }
-  const changes = status.stdout ? status.stdout.split("\n").length : 0;
+  // The plans themselves (.parallel/) are not work the sessions miss: they need not be committed.
+  const changes = status.stdout ? status.stdout.split("\n").filter((line) => !/^.. "?\.parallel\//.test(line)).length : 0;
   out.push(
     `- Name: ${basename(repo.root)}`,
     `- Root: ${repo.root}`,
     `- Current branch: ${repo.branch ?? "(detached HEAD: set `base:` in the plan)"}`,
-    `- Working tree: ${changes === 0 ? "clean" : `${changes} uncommitted ${changes === 1 ? "change" : "changes"} (sessions start from commits: commit what they should see)`}`,
+    `- Working tree: ${changes === 0 ? "clean" : `${changes} uncommitted ${changes === 1 ? "change" : "changes"} (sessions start from commits: commit what they should see)`}; plans in ${PLANS_DIR}/ need not be committed`,
     `- git ${version?.text ?? "missing"}, Node ${input.nodeVersion}`,
     "",
     "## Worktrees",

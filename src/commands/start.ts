@@ -11,6 +11,7 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { branchesAndTags, commitOf, isAncestor } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
+import { uncommittedPaths } from "../git/status.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { decideStart, type TaskStep } from "../start/decide-start.js";
@@ -124,6 +125,13 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     for (const s of steps) say(`  ${describeStep(s)} at ${s.path}`);
     say(`  write each session's brief, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})`);
     return ExitCode.ok;
+  }
+
+  if (!state) {
+    const unseen = (await uncommittedPaths(mainRoot)).filter((p) => !p.startsWith(".parallel/"));
+    if (unseen.length) {
+      say(`Note: your checkout has ${unseen.length} uncommitted ${unseen.length === 1 ? "change" : "changes"} (${unseen.slice(0, 3).join(", ")}${unseen.length > 3 ? ", ..." : ""}): the sessions start from ${plan.integrationBranch}'s commits and will not see them.`);
+    }
   }
 
   // Record first, then act: a re-run finds the record and finishes (or redoes) what is not marked made.
