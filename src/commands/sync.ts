@@ -271,8 +271,14 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
     return ExitCode.ok;
   }
   if (!options.next) return ExitCode.ok;
-  if (feature.state?.phases[String(next.index)]) return ExitCode.ok;
-  io.stdout(`\nStarting phase ${next.index}:\n`);
+  // Started already: only a start that was interrupted (a worktree not made, or gone) is finished.
+  const recorded = feature.state?.phases[String(next.index)];
+  if (recorded) {
+    const tasks = Object.values(recorded.tasks);
+    const complete = tasks.length === next.tasks.length && tasks.every((t) => t.made !== false) && (await Promise.all(tasks.map((t) => pathExists(t.worktree)))).every(Boolean);
+    if (complete) return ExitCode.ok;
+  }
+  io.stdout(`\n${recorded ? "Finishing the start of" : "Starting"} phase ${next.index}:\n`);
   const { startCommand } = await import("./start.js");
   const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
   return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false }, io);
