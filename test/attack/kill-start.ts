@@ -60,7 +60,8 @@ export function killStartSuite(file: number, runs: number): void {
         const rerun = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, kill ${JSON.stringify(kill)} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nre-run: ${describeRun(rerun)}`;
         expect(rerun.code, context).toBe(0);
-        expect(startedViolations(r, PHASE1, before), context).toEqual([]);
+        const violations = startedViolations(r, PHASE1, before);
+        expect(violations, `${context}\nviolations:\n- ${violations.join("\n- ")}`).toEqual([]);
       });
     }
   });

@@ -73,9 +73,11 @@ export function killSyncSuite(file: number, runs: number): void {
         const rerun = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, ${how} ${JSON.stringify(kill ?? {})} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nkilled run: ${describeRun(killed)}\nre-run: ${describeRun(rerun)}`;
         expect(rerun.code, context).toBe(0);
-        expect(syncedViolations(r, tips, everOnTasks, before), context).toEqual([]);
+        const violations = syncedViolations(r, tips, everOnTasks, before);
+        expect(violations, `${context}\nviolations:\n- ${violations.join("\n- ")}`).toEqual([]);
         // Checked last, so a kill-specific failure shows first: the ignored file of a task worktree.
-        expect(notesViolations(r, killed.stdout + killed.stderr + rerun.stdout + rerun.stderr), context).toEqual([]);
+        const lost = notesViolations(r, killed.stdout + killed.stderr + rerun.stdout + rerun.stderr);
+        expect(lost, `${context}\nviolations:\n- ${lost.join("\n- ")}`).toEqual([]);
       });
     }
   });

@@ -113,9 +113,12 @@ export function gitTry(cwd: string, args: string[], env: NodeJS.ProcessEnv = git
   return { code: r.status, stdout: (r.stdout ?? "").trimEnd(), stderr: (r.stderr ?? "").trimEnd() };
 }
 
-/** Every commit reachable from some ref (branches, tags, backups, stash, HEADs of worktrees excluded). */
+/** Every commit reachable from some ref under refs/ (branches, tags, backups, stash; worktrees' HEADs excluded). */
 export function reachableFromRefs(repo: string): Set<string> {
-  const r = gitTry(repo, ["rev-list", "--all"]);
+  // Refs only (--glob), not worktrees' HEADs: a broken HEAD of a half-made worktree would make
+  // `rev-list --all` fail, and every commit would look lost.
+  const r = gitTry(repo, ["rev-list", "--glob=refs/*"]);
+  if (r.code !== 0) throw new Error(`git rev-list --glob=refs/* failed in ${repo}: ${r.stderr}`);
   return new Set(r.stdout.split("\n").filter(Boolean));
 }
 
