@@ -1,5 +1,6 @@
 import { copyFile, lstat, mkdir, realpath, rename, rm, writeFile } from "node:fs/promises";
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { replaceFile } from "./atomic.js";
 import { CliError, ExitCode } from "../errors.js";
 import { quote } from "../render/shell.js";
 
@@ -64,32 +65,12 @@ export class WorktreeFiles {
 
   /** Writes a file so readers see the old or the new content, never half of it. A link at `rel` is replaced, never written through. */
   async writeFile(rel: string, content: string | Buffer): Promise<void> {
-    const target = await this.pathFor(rel);
-    await mkdir(dirname(target), { recursive: true });
-    await this.pathFor(rel); // the folders just made are real ones inside
-    const temp = join(dirname(target), `.${basename(target)}.claude-parallel-${process.pid}.tmp`);
-    try {
-      await writeFile(temp, content, { flag: "wx" });
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await replaceFile(await this.prepareParent(rel), (temp) => writeFile(temp, content, { flag: "wx" }));
   }
 
   /** Copies a file from outside into `rel`, all or nothing. */
   async copyIn(source: string, rel: string): Promise<void> {
-    const target = await this.pathFor(rel);
-    await mkdir(dirname(target), { recursive: true });
-    await this.pathFor(rel);
-    const temp = join(dirname(target), `.${basename(target)}.claude-parallel-${process.pid}.tmp`);
-    try {
-      await copyFile(source, temp);
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await replaceFile(await this.prepareParent(rel), (temp) => copyFile(source, temp));
   }
 
   /** Makes the folder that will hold `rel` and returns `rel`'s absolute path (for a program to write there). */
