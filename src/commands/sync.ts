@@ -11,7 +11,7 @@ import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
-import { preflight, type Preflight } from "../sync/preflight.js";
+import { mergeChain, preflight, type Preflight } from "../sync/preflight.js";
 import { removableWorktree } from "../sync/removable.js";
 import { verifyMerged } from "../sync/verify-merged.js";
 import type { Io } from "../cli.js";
@@ -146,12 +146,24 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
       chain: pre.chain,
       dependencySources: [mainRoot, ...Object.values(worktrees).filter((w): w is string => w !== undefined)],
       baseKnownGood: Object.values(state!.phases).some((p) => p.mergedCommit === pre.integrationTip && p.verifiedWith === command),
+      rechain: async (without) => {
+        const again = await mergeChain(mainRoot, plan, phase, pre.integrationTip, pre.chain.filter((l) => !without.has(l.task.id)));
+        return again.conflicts.length ? undefined : again.chain;
+      },
       log: (line) => io.stderr(`[verify] ${line}\n`),
     });
     if (!outcome.passed) {
       const tail = outcome.outputTail?.split("\n").filter(Boolean).slice(-8).join("\n    ");
-      if (outcome.culprit === "base") say(`\`${command}\` already fails on ${plan.integrationBranch} before this phase's merges.`);
-      else say(`\`${command}\` fails (exit ${outcome.exitCode}) once ${outcome.culprit!.task.branch} (${outcome.culprit!.task.id}) is merged: the branches merged before it pass.`);
+      if (outcome.culprits === "base") say(`\`${command}\` already fails on ${plan.integrationBranch} before this phase's merges.`);
+      else {
+        const named = outcome.culprits!.map((c) => `${c.task.branch} (${c.task.id})`);
+        say(
+          named.length === 1
+            ? `\`${command}\` fails (exit ${outcome.exitCode}) once ${named[0]} is merged: the other branches pass without it.`
+            : `\`${command}\` fails (exit ${outcome.exitCode}) because of each of ${named.join(", ")}: the other branches pass without them.`,
+        );
+        if (outcome.searchStopped) say(`  (the search for more stopped: ${outcome.searchStopped})`);
+      }
       if (tail) say(`  Output:\n    ${tail}`);
       say(`Nothing was published: ${plan.integrationBranch} is still at ${pre.integrationTip.slice(0, 12)}.`);
       return ExitCode.verifyFailed;

@@ -133,16 +133,32 @@ export async function preflight(
     }
   }
 
-  // The merge chain, in the phase's order. A conflicting task is left out of the chain so the
-  // rest can still be checked: every conflict is reported at once.
+  const integrationChanges = new Set(nulFields((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
+  const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, (id) => changedBy.get(id), integrationChanges);
+  return { integrationTip, problems, conflicts, chain };
+}
+
+/**
+ * The merge chain, in the phase's order: each branch merged in memory onto the result of the ones
+ * before it (merge-tree, then commit-tree: objects only). A conflicting branch is left out so the
+ * rest can still be checked: every conflict is reported at once.
+ */
+export async function mergeChain(
+  cwd: string,
+  plan: ExecutionPlan,
+  phase: PlannedPhase,
+  integrationTip: string,
+  checks: ReadonlyArray<{ task: PlannedTask; tip: string }>,
+  changedBy: (taskId: string) => ReadonlySet<string> | undefined = () => undefined,
+  integrationChanges: ReadonlySet<string> = new Set(),
+): Promise<{ chain: ChainLink[]; conflicts: ConflictReport[] }> {
   const chain: ChainLink[] = [];
   const conflicts: ConflictReport[] = [];
   let base = integrationTip;
-  const integrationChanges = new Set(nulFields((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
   for (const check of checks) {
     const preview = await previewMerge(cwd, base, check.tip, { resolved: true });
     if (preview.conflicts.length) {
-      const earlier = chain.map((l) => l.task.id).filter((id) => preview.conflicts.some((f) => changedBy.get(id)?.has(f)));
+      const earlier = chain.map((l) => l.task.id).filter((id) => preview.conflicts.some((f) => changedBy(id)?.has(f)));
       if (preview.conflicts.some((f) => integrationChanges.has(f))) earlier.push("the integration branch");
       conflicts.push({ task: check.task.id, with: earlier, files: preview.conflicts });
       continue;
@@ -152,5 +168,5 @@ export async function preflight(
     chain.push({ task: check.task, tip: check.tip, base, commit });
     base = commit;
   }
-  return { integrationTip, problems, conflicts, chain };
+  return { chain, conflicts };
 }

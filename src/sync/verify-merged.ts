@@ -10,8 +10,10 @@ import type { ChainLink } from "./preflight.js";
 
 export interface VerifyOutcome {
   passed: boolean;
-  /** When it failed: the link whose merge broke it, or "base" when the integration branch already failed. */
-  culprit?: ChainLink | "base";
+  /** When it failed: the links whose merge broke it (every one found), or "base" when the integration branch already failed. */
+  culprits?: ChainLink[] | "base";
+  /** Set when the search for more culprits stopped early (the rest no longer merge cleanly without them). */
+  searchStopped?: string;
   exitCode?: number;
   outputTail?: string;
   runs: number;
@@ -32,6 +34,8 @@ export async function verifyMerged(opts: {
   dependencySources: string[];
   /** The command is known to pass on `base` (the previous sync verified it there): not run again. */
   baseKnownGood: boolean;
+  /** The chain merged again without some of its branches, to look for more culprits. */
+  rechain: (without: ReadonlySet<string>) => Promise<ChainLink[] | undefined>;
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
   const dir = verifyWorktreePath(opts.commonDir, opts.slug);
@@ -65,17 +69,29 @@ export async function verifyMerged(opts: {
     await prepareDependencies(dir, opts.dependencySources, opts.log);
     const final = await runIn();
     if (final.exitCode === 0) return { passed: true, runs };
-    opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branch that broke it`);
-    if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { passed: false, culprit: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
-    // Invariant: verify passes at chain[lo - 1] (or the base when lo = 0) and fails at chain[hi].
-    let lo = 0;
-    let hi = opts.chain.length - 1;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if ((await at(opts.chain[mid]!.commit)).exitCode === 0) lo = mid + 1;
-      else hi = mid;
+    opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branches that break it`);
+    if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { passed: false, culprits: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
+    // Each round: bisect to the first culprit, then merge again without every culprit found and
+    // verify that; until it passes, or the rest no longer merges without them.
+    const culprits: ChainLink[] = [];
+    let chain = opts.chain;
+    for (;;) {
+      // Invariant: verify passes at chain[lo - 1] (or the base when lo = 0) and fails at chain[hi].
+      let lo = 0;
+      let hi = chain.length - 1;
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        if ((await at(chain[mid]!.commit)).exitCode === 0) lo = mid + 1;
+        else hi = mid;
+      }
+      culprits.push(chain[hi]!);
+      if (hi === chain.length - 1) break; // the last one: everything before it passes
+      const rest = await opts.rechain(new Set(culprits.map((c) => c.task.id)));
+      if (rest === undefined) return { passed: false, culprits, searchStopped: "the other branches do not merge cleanly without it", exitCode: final.exitCode, outputTail: final.tail, runs };
+      if (rest.length === 0 || (await at(rest[rest.length - 1]!.commit)).exitCode === 0) break;
+      chain = rest;
     }
-    return { passed: false, culprit: opts.chain[hi]!, exitCode: final.exitCode, outputTail: final.tail, runs };
+    return { passed: false, culprits, exitCode: final.exitCode, outputTail: final.tail, runs };
   } finally {
     await discardVerifyTree(opts.mainRoot, dir);
   }

@@ -124,6 +124,29 @@ describe("claude-parallel sync", () => {
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
   });
 
+  it("names every branch that breaks verify, not only the first", () => {
+    const plan = [
+      "version: 1",
+      "feature: Three",
+      'verify: "test ! -e a/broken && test ! -e d/broken"',
+      "tasks:",
+      "  - {id: a, title: A, owns: [a/]}",
+      "  - {id: b, title: B, owns: [b/]}",
+      "  - {id: d, title: D, owns: [d/]}",
+      "",
+    ].join("\n");
+    const { repo, wt } = startedFeature("culprits", plan);
+    commitIn(wt("a"), { "a/broken": "yes\n" });
+    commitIn(wt("b"), { "b/x.txt": "fine\n" });
+    commitIn(wt("d"), { "d/broken": "yes\n" });
+    const r = runHelper(["sync"], { cwd: repo });
+    expect(r.code).toBe(5);
+    expect(r.stdout).toContain("because of each of");
+    expect(r.stdout).toContain("feature/demo-a (a)");
+    expect(r.stdout).toContain("feature/demo-d (d)");
+    expect(r.stdout).not.toContain("feature/demo-b (b)");
+  });
+
   it("refuses to overwrite an integration branch that moved during the sync", () => {
     // The verify command moves the integration branch, as a concurrent push would.
     const { repo, wt } = startedFeature("moved", TWO_PHASES("git update-ref refs/heads/feature/demo HEAD^1"));
