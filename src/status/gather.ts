@@ -1,11 +1,11 @@
 import { readFile } from "node:fs/promises";
 import { pathExists } from "../fs/exists.js";
-import { git } from "../git/run.js";
+import { git, nulFields } from "../git/run.js";
+import { mergeChain } from "../git/merge-chain.js";
 import { ownChanges } from "../git/own-changes.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
-import { previewMerge } from "../git/merge-tree.js";
-import type { PlannedTask } from "../plan/build.js";
+import type { PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -39,6 +39,8 @@ export interface TaskStatus {
   branchMissing: boolean;
   /** Why the task is skipped (`claude-parallel skip`), when it is. */
   skipped?: string;
+  /** The branch's tip, when it exists. */
+  tip?: string;
   session: SessionState;
   verify: VerifyState;
 }
@@ -72,7 +74,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   const cwd = repo.root;
   const integration = feature.plan.integrationBranch;
   const worktreeExists = worktree !== undefined && (await pathExists(worktree));
-  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined };
+  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   if (record?.pid !== undefined) {
     if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid };
@@ -131,22 +133,29 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
         if (skipped) t.skipped = skipped.reason;
       }
     } else tasks = phase.tasks.map(initialStatus);
-    const conflicts: Conflict[] = [];
-    if (state === "started") {
-      const live = tasks.filter((t) => t.ahead > 0);
-      for (let i = 0; i < live.length; i++) {
-        const a = live[i]!;
-        const vsIntegration = await previewMerge(repo.root, `refs/heads/${feature.plan.integrationBranch}`, `refs/heads/${a.branch}`);
-        if (vsIntegration.conflicts.length) conflicts.push({ a: a.id, aBranch: a.branch, b: "integration", files: vsIntegration.conflicts });
-        for (const b of live.slice(i + 1)) {
-          const preview = await previewMerge(repo.root, `refs/heads/${a.branch}`, `refs/heads/${b.branch}`);
-          if (preview.conflicts.length) conflicts.push({ a: a.id, aBranch: a.branch, b: b.id, files: preview.conflicts });
-        }
-      }
-    }
+    const conflicts: Conflict[] = state === "started" ? await predictConflicts(repo, feature, phase, tasks) : [];
     phases.push({ index: phase.index, state, tasks, conflicts });
   }
   return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
+}
+
+/**
+ * The conflicts the sync would meet: the phase's branches with commits merged in memory in the
+ * order the sync uses, each onto the ones before it (as the preflight does), so each conflict is
+ * named once, with the earlier branch whose changes it meets; n merges, not n² pairs.
+ */
+async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhase, tasks: TaskStatus[]): Promise<Conflict[]> {
+  const cwd = repo.root;
+  const integration = await commitOf(`refs/heads/${feature.plan.integrationBranch}`, cwd);
+  if (integration === undefined) return [];
+  const live = phase.tasks.map((task, i) => ({ task, status: tasks[i]! })).filter((x) => x.status.ahead > 0 && x.status.tip !== undefined);
+  const changed = new Map(await Promise.all(live.map(async (x) => [x.task.id, new Set(nulFields((await git(["diff", "--name-only", "-z", `${integration}...${x.status.tip}`], cwd)).stdout))] as const)));
+  const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live.map((x) => ({ task: x.task, tip: x.status.tip! })), (id) => changed.get(id));
+  return conflicts.map((c) => {
+    const earlier = c.with.find((w) => w !== "the integration branch");
+    if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
+    return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
+  });
 }
 
 /** A task's status before anything is known about its branch and worktree. */

@@ -1,13 +1,12 @@
-import { git, gitOk, nulFields } from "../git/run.js";
+import { git, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { commitOf, type Repo } from "../git/repo.js";
-import { previewMerge } from "../git/merge-tree.js";
+import { mergeChain, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
 import { ownChanges } from "../git/own-changes.js";
 import { RefusedError } from "../errors.js";
 import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
-import { oneLine } from "../render/markdown-text.js";
 import { readVerifyRecord, runVerify } from "../status/verify.js";
 
 export interface TaskCheck {
@@ -22,22 +21,6 @@ export interface SyncProblem {
   fix: string;
 }
 
-export interface ConflictReport {
-  /** The task whose merge conflicts. */
-  task: string;
-  /** Earlier tasks in the merge order (or the integration branch) that changed the same files. */
-  with: string[];
-  files: string[];
-}
-
-/** One merge of the chain: `base` + task's branch = `commit`. */
-export interface ChainLink {
-  task: PlannedTask;
-  tip: string;
-  base: string;
-  commit: string;
-}
-
 export interface Preflight {
   integrationTip: string;
   problems: SyncProblem[];
@@ -45,10 +28,6 @@ export interface Preflight {
   chain: ChainLink[];
 }
 
-
-export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
-  return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
-}
 
 /**
  * Everything the sync checks before it changes anything: each task's worktree is clean, its
@@ -138,35 +117,4 @@ export async function preflight(
   return { integrationTip, problems, conflicts, chain };
 }
 
-/**
- * The merge chain, in the phase's order: each branch merged in memory onto the result of the ones
- * before it (merge-tree, then commit-tree: objects only). A conflicting branch is left out so the
- * rest can still be checked: every conflict is reported at once.
- */
-export async function mergeChain(
-  cwd: string,
-  plan: ExecutionPlan,
-  phase: PlannedPhase,
-  integrationTip: string,
-  checks: ReadonlyArray<{ task: PlannedTask; tip: string }>,
-  changedBy: (taskId: string) => ReadonlySet<string> | undefined = () => undefined,
-  integrationChanges: ReadonlySet<string> = new Set(),
-): Promise<{ chain: ChainLink[]; conflicts: ConflictReport[] }> {
-  const chain: ChainLink[] = [];
-  const conflicts: ConflictReport[] = [];
-  let base = integrationTip;
-  for (const check of checks) {
-    const preview = await previewMerge(cwd, base, check.tip, { resolved: true });
-    if (preview.conflicts.length) {
-      const earlier = chain.map((l) => l.task.id).filter((id) => preview.conflicts.some((f) => changedBy(id)?.has(f)));
-      if (preview.conflicts.some((f) => integrationChanges.has(f))) earlier.push("the integration branch");
-      conflicts.push({ task: check.task.id, with: earlier, files: preview.conflicts });
-      continue;
-    }
-    // The message goes by stdin: a plan's text never has to fit on a command line.
-    const commit = await gitOk(["commit-tree", preview.tree, "-p", base, "-p", check.tip], cwd, { input: mergeMessage(plan, phase, check.task) + "\n" });
-    chain.push({ task: check.task, tip: check.tip, base, commit });
-    base = commit;
-  }
-  return { chain, conflicts };
-}
+

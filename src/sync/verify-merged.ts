@@ -6,7 +6,7 @@ import { listWorktrees } from "../git/repo.js";
 import { runShell } from "../proc.js";
 import { prepareDependencies } from "../start/deps.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
-import type { ChainLink } from "./preflight.js";
+import type { ChainLink } from "../git/merge-chain.js";
 
 export interface VerifyOutcome {
   passed: boolean;
