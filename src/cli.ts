@@ -36,6 +36,9 @@ Usage:
   claude-parallel skip <task> [slug] --reason TEXT | --undo
       Leave a task of the phase in progress out of its sync (nothing to do, or work not
       wanted); its branch and worktree stay.
+  claude-parallel replan [plan-or-slug] [--dry-run]
+      Apply an edited plan file to a started feature (whose phases follow the plan frozen
+      at the first start): phases not started change freely; what already ran cannot.
   claude-parallel finish [slug] [--pr]
       After the last phase: merge the integration branch into base (or print the
       gh pr create command with --pr).
@@ -51,7 +54,7 @@ Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environme
 4 refused because of the repository's state (nothing was changed), 5 the merged result
 fails verification (nothing was published).`;
 
-const COMMANDS = ["plan", "start", "status", "sync", "skip", "finish", "clean", "schema", "context", "help"];
+const COMMANDS = ["plan", "start", "status", "sync", "skip", "replan", "finish", "clean", "schema", "context", "help"];
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -168,6 +171,11 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
       const { skipCommand } = await import("./commands/skip.js");
       return skipCommand({ task: positionals[0], slug: positionals[1], reason: values.reason, undo: values.undo === true }, io);
+    }
+    case "replan": {
+      const { values, positionals } = parse(rest, { "dry-run": { type: "boolean" } }, 1);
+      const { replanCommand } = await import("./commands/replan.js");
+      return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
     }
     case "status": {
       const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);

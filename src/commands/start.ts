@@ -59,6 +59,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   }
   if (feature.planChanged) {
     say(`Note: ${feature.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`);
+    say(`  apply it with: claude-parallel replan ${slug}`);
   }
 
   // Which phase: the one asked for, or the first one not synced yet.

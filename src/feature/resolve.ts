@@ -131,7 +131,7 @@ async function startedFeature(
 }
 
 /** The plan with every default that depends on the moment (slug, base, branch) written out. */
-function freeze(plan: import("../plan/schema.js").Plan, execution: ExecutionPlan): string {
+export function freeze(plan: import("../plan/schema.js").Plan, execution: ExecutionPlan): string {
   const frozen = { ...plan, slug: execution.slug, base: execution.base, integrationBranch: execution.integrationBranch };
   return `# Frozen by claude-parallel when the feature started; the phases follow this copy.\n${stringify(frozen)}`;
 }

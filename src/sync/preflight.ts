@@ -89,7 +89,7 @@ export async function preflight(
           found.push({
             task: task.id,
             message: `it changed files it does not own: ${outside.join(", ")}`,
-            fix: "move those changes to the task that owns them, widen `owns` in the plan, or sync with --allow-outside-owns",
+            fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
           });
         }
       }

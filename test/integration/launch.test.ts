@@ -109,7 +109,8 @@ describe("--launch headless", () => {
     expect(call.args[1]).toContain("You are the Data session");
     expect(call.args.slice(2)).toEqual(["--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits", "--model", "test-model"]);
     const status = JSON.parse(runHelper(["status", "auth", "--json"], { cwd: repo }).stdout);
-    expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([{ kind: "exited", exitCode: 0 }, { kind: "exited", exitCode: 0 }]);
+    expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([expect.objectContaining({ kind: "exited", exitCode: 0 }), expect.objectContaining({ kind: "exited", exitCode: 0 })]);
+    expect(status.phases[0].tasks[0].session.log).toMatch(/\.jsonl$/);
     // Finished sessions are not started again.
     const again = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
     expect(again.stdout).toContain("designer: already finished");

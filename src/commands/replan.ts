@@ -1,0 +1,121 @@
+import { relative, resolve } from "node:path";
+import { ExitCode, InputError, RefusedError } from "../errors.js";
+import { isFile, pathExists } from "../fs/exists.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature, type FeatureContext } from "../feature/open.js";
+import { frozenPlanPath } from "../feature/paths.js";
+import { freeze } from "../feature/resolve.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { startedFeatures } from "../feature/store.js";
+import { openRepo } from "../git/repo.js";
+import { buildExecutionPlan } from "../plan/build.js";
+import { parsePlan } from "../plan/load.js";
+import { planFile, planFolder } from "../plan/location.js";
+import { readPlanFile } from "../plan/read.js";
+import { sessionBrief } from "../render/brief.js";
+import { quote } from "../render/shell.js";
+import { decideReplan } from "../replan/decide-replan.js";
+import { describeReplan } from "../replan/render-replan.js";
+import { findRoles, roleMap } from "../roles.js";
+import { BRIEF_FILE } from "../start/session-files.js";
+import type { Io } from "../cli.js";
+
+export interface ReplanOptions {
+  target?: string;
+  dryRun: boolean;
+}
+
+/**
+ * `claude-parallel replan [plan-or-slug] [--dry-run]`: applies an edited plan file to a started
+ * feature, whose phases otherwise follow the plan frozen at the first start. Phases not started
+ * may change freely; what already ran may not be contradicted (see decideReplan).
+ */
+export async function replanCommand(options: ReplanOptions, io: Io): Promise<ExitCode> {
+  const first = await locate(options.target, io.cwd);
+  startedState(first.context);
+  if (options.dryRun) return replan(first.context, first.planPath, options, io);
+  const release = await acquireFeatureLock(first.context.repo.commonDir, first.context.feature.slug, "replan");
+  try {
+    // Read again under the lock: a sync may have finished a phase meanwhile.
+    return await replan(await openFeature(first.context.feature.slug, io.cwd), first.planPath, options, io);
+  } finally {
+    await release();
+  }
+}
+
+async function replan(context: FeatureContext, planPath: string, options: ReplanOptions, io: Io): Promise<ExitCode> {
+  const { repo, mainRoot, repoName, feature } = context;
+  const { slug } = feature;
+  const state = startedState(context);
+  const say = (line = "") => io.stdout(line + "\n");
+  if (state.finishedAt) throw new RefusedError([{ message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
+
+  // Validated exactly as `plan` does, built as if the recorded base were checked out.
+  const shownAs = relative(io.cwd, planPath) || planPath;
+  const loaded = await readPlanFile(planPath, shownAs);
+  const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
+  const frozenText = freeze(loaded.plan, buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
+  if (frozenText === feature.frozenText) {
+    say(`${shownAs} is the plan ${slug} follows already: nothing to apply.`);
+    return ExitCode.ok;
+  }
+  // What start, status and sync will read from now on: the frozen text, built the way they build it.
+  const frozenPath = frozenPlanPath(repo.commonDir, slug);
+  const next = buildExecutionPlan(parsePlan(frozenText, frozenPath), facts);
+  const decision = decideReplan({ current: feature.plan, next, state });
+  if (Array.isArray(decision)) throw new RefusedError(decision);
+
+  const briefs = decision.inProgress.flatMap((n) =>
+    next.phases[n - 1]!.tasks.flatMap((task) => {
+      const recorded = state.phases[String(n)]!.tasks[task.id];
+      return recorded?.made ? [{ task, worktree: recorded.worktree, brief: sessionBrief(next, task, recorded.port) }] : [];
+    }),
+  );
+  say(`${options.dryRun ? "Dry run: nothing is written. Replanning would change" : "Replanning"} ${slug} from ${shownAs}:`);
+  for (const line of describeReplan(decision, feature.plan, next, state)) say(line);
+  if (options.dryRun) {
+    say(`It would write the frozen plan ${frozenPath}${briefs.length ? ` and the briefs of ${briefs.map((b) => b.task.id).join(", ")}` : ""}.`);
+    return ExitCode.ok;
+  }
+
+  await writeFileAtomic(frozenPath, frozenText);
+  say(`Wrote the frozen plan ${frozenPath}: start, status and sync follow it from now on.`);
+  const rewritten: string[] = [];
+  for (const b of briefs) {
+    if (!(await pathExists(b.worktree))) continue;
+    const files = await WorktreeFiles.at(b.worktree);
+    await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+    rewritten.push(b.task.id);
+  }
+  if (rewritten.length) say(`Rewrote ${BRIEF_FILE} in the worktrees of ${rewritten.join(", ")}; tell running sessions to read it again.`);
+  return ExitCode.ok;
+}
+
+function startedState({ feature }: FeatureContext): FeatureState {
+  if (feature.state) return feature.state;
+  throw new RefusedError([{ message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
+}
+
+/** The started feature `target` names (a plan file or a slug, or the only one), and the plan file to apply. */
+async function locate(target: string | undefined, cwd: string): Promise<{ context: FeatureContext; planPath: string }> {
+  const file = target !== undefined && (await isFile(resolve(cwd, target))) ? resolve(cwd, target) : undefined;
+  if (file !== undefined) {
+    // A plan file of a started feature is the one it started from, even if the edit changed its slug.
+    const repo = await openRepo(cwd);
+    const matches: FeatureContext[] = [];
+    for (const slug of await startedFeatures(repo.commonDir)) {
+      const context = await openFeature(slug, cwd).catch(() => undefined);
+      const source = context?.feature.state?.planSource;
+      if (context && source !== undefined && (resolve(context.mainRoot, source) === file || planFile(context.mainRoot, slug) === file)) matches.push(context);
+    }
+    if (matches.length === 1) return { context: matches[0]!, planPath: file };
+    return { context: await openFeature(target, cwd), planPath: file };
+  }
+  const context = await openFeature(target, cwd);
+  const { mainRoot, feature } = context;
+  const candidates = [planFile(mainRoot, feature.slug), ...(feature.state ? [resolve(mainRoot, feature.state.planSource)] : [])];
+  for (const path of candidates) if (await isFile(path)) return { context, planPath: path };
+  throw new InputError({ where: feature.slug, message: `there is no plan file to apply: neither ${candidates.map((c) => relative(cwd, c) || c).join(" nor ")} exists`, fix: "give the edited plan's path: claude-parallel replan <plan.yaml>" });
+}
