@@ -30,6 +30,8 @@ export interface StartOptions {
   dryRun: boolean;
   permissionMode?: string;
   model?: string;
+  /** Checkouts whose installed dependencies may be copied (the tree a sync just verified). */
+  dependencySources?: string[];
 }
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
@@ -209,7 +211,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     const [first, ...rest] = steps;
     const lines = (await fitsInstalledTree(mainRoot, first!.path))
       ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))
-      : [await prepare(first!, [mainRoot]), ...(await Promise.all(rest.map((s) => prepare(s, [first!.path]))))];
+      : [await prepare(first!, [mainRoot, ...(options.dependencySources ?? [])]), ...(await Promise.all(rest.map((s) => prepare(s, [first!.path]))))];
     for (const line of lines) if (line) say(line);
   }
   say();

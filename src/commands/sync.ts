@@ -14,7 +14,7 @@ import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, 
 import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight } from "../sync/preflight.js";
 import { removableWorktree } from "../sync/removable.js";
-import { verifyMerged } from "../sync/verify-merged.js";
+import { discardVerifyTree, verifyMerged } from "../sync/verify-merged.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -84,16 +84,23 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
     say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
     return startNext(feature, phase, options, io);
   }
-  if (!journal) {
-    const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
-    if (typeof result === "number") return result;
-    journal = result;
-  } else if (options.dryRun) {
-    say(`Dry run: phase ${phaseNumber} is already merged into ${plan.integrationBranch}; a sync would finish recording it.`);
-    return ExitCode.ok;
+  let verifiedTree: string | undefined;
+  try {
+    if (!journal) {
+      const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
+      if (typeof result === "number") return result;
+      ({ journal, verifiedTree } = result);
+    } else if (options.dryRun) {
+      say(`Dry run: phase ${phaseNumber} is already merged into ${plan.integrationBranch}; a sync would finish recording it.`);
+      return ExitCode.ok;
+    }
+    await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say);
+    // The verified tree is the next phase's start commit, dependencies installed: copy from it
+    // rather than installing the same lockfile again.
+    return await startNext(feature, phase, options, io, verifiedTree ? [verifiedTree] : []);
+  } finally {
+    if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
   }
-  await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say);
-  return startNext(feature, phase, options, io);
 }
 
 /**
@@ -111,8 +118,8 @@ async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: 
   return tip === startCommit || Object.keys(tips).length === 0 ? undefined : { phase: phase.index, before: startCommit, merged: tip, tips };
 }
 
-/** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal, or an exit code. */
-async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mainRoot: string, options: SyncOptions, say: (l?: string) => void, io: Io): Promise<SyncJournal | ExitCode> {
+/** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal (and the verified tree, kept), or an exit code. */
+async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mainRoot: string, options: SyncOptions, say: (l?: string) => void, io: Io): Promise<{ journal: SyncJournal; verifiedTree?: string } | ExitCode> {
   const { plan, slug, state } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
   const worktrees: Record<string, string | undefined> = {};
@@ -136,6 +143,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
 
   const command = options.verifyCommand ?? plan.verify;
   let verifiedWith: string | undefined;
+  let verifiedTree: string | undefined;
   if (command && options.verify && pre.chain.length > 0) {
     say(`Verifying the merged result: ${command}`);
     const outcome = await verifyMerged({
@@ -151,8 +159,10 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
         const again = await mergeChain(mainRoot, plan, phase, pre.integrationTip, pre.chain.filter((l) => !without.has(l.task.id)));
         return again.conflicts.length ? undefined : again.chain;
       },
+      keepOnPass: options.next && plan.phases[phase.index] !== undefined,
       log: (line) => io.stderr(`[verify] ${line}\n`),
     });
+    verifiedTree = outcome.kept;
     if (!outcome.passed) {
       const tail = outcome.outputTail?.split("\n").filter(Boolean).slice(-8).join("\n    ");
       if (outcome.culprits === "base") say(`\`${command}\` already fails on ${plan.integrationBranch} before this phase's merges.`);
@@ -172,30 +182,35 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
     say(`Verified (${outcome.runs} ${outcome.runs === 1 ? "run" : "runs"}).`);
     verifiedWith = command;
   }
-  crashPoint("after-verify");
+  try {
+    crashPoint("after-verify");
 
-  const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch && !w.prunable);
-  if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
-    throw new RefusedError([
-      { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
-    ]);
-  }
-  const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
-  await writeJournal(repo.commonDir, slug, journal);
-  crashPoint("after-journal");
-  await backUp(mainRoot, slug, journal);
-  const cas = merged === pre.integrationTip ? { exitCode: 0, stderr: "" } : await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
-  if (cas.exitCode !== 0) {
-    await removeJournal(repo.commonDir, slug, phase.index);
-    const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
-    if (now !== pre.integrationTip) {
-      throw new RefusedError([{ message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${pre.integrationTip.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+    const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch && !w.prunable);
+    if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
+      throw new RefusedError([
+        { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
+      ]);
     }
-    throw new RefusedError([{ message: `git refused to move ${plan.integrationBranch}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
+    const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
+    await writeJournal(repo.commonDir, slug, journal);
+    crashPoint("after-journal");
+    await backUp(mainRoot, slug, journal);
+    const cas = merged === pre.integrationTip ? { exitCode: 0, stderr: "" } : await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
+    if (cas.exitCode !== 0) {
+      await removeJournal(repo.commonDir, slug, phase.index);
+      const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
+      if (now !== pre.integrationTip) {
+        throw new RefusedError([{ message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${pre.integrationTip.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+      }
+      throw new RefusedError([{ message: `git refused to move ${plan.integrationBranch}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
+    }
+    crashPoint("after-publish");
+    say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
+  return { journal, verifiedTree };
+  } catch (error) {
+    if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
+    throw error;
   }
-  crashPoint("after-publish");
-  say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
-  return journal;
 }
 
 /** Backup refs of every merged task tip, written before the publish and again (idempotently) after. */
@@ -277,7 +292,7 @@ async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phas
   say(`Phase ${phase.index} of ${slug} is synced. Backups of its branches: refs/parallel/${slug}/phase-${phase.index}/.`);
 }
 
-async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOptions, io: Io): Promise<ExitCode> {
+async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOptions, io: Io, dependencySources: string[] = []): Promise<ExitCode> {
   const next = feature.plan.phases[phase.index];
   if (!next) {
     io.stdout(`Every phase is merged into ${feature.plan.integrationBranch}: next, the final merge into ${feature.plan.base}.\n`);
@@ -294,5 +309,5 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   io.stdout(`\n${recorded ? "Finishing the start of" : "Starting"} phase ${next.index}:\n`);
   const { startCommand } = await import("./start.js");
   const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
-  return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false }, io);
+  return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false, dependencySources }, io);
 }

@@ -17,6 +17,8 @@ export interface VerifyOutcome {
   exitCode?: number;
   outputTail?: string;
   runs: number;
+  /** With `keepOnPass`: the verified worktree (its installed dependencies can serve the next phase); discard it with discardVerifyTree. */
+  kept?: string;
 }
 
 /**
@@ -36,6 +38,8 @@ export async function verifyMerged(opts: {
   baseKnownGood: boolean;
   /** The chain merged again without some of its branches, to look for more culprits. */
   rechain: (without: ReadonlySet<string>) => Promise<ChainLink[] | undefined>;
+  /** Keep the worktree when verify passes (the caller discards it). */
+  keepOnPass?: boolean;
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
   const dir = verifyWorktreePath(opts.commonDir, opts.slug);
@@ -43,6 +47,7 @@ export async function verifyMerged(opts: {
   const last = opts.chain[opts.chain.length - 1]!;
   await gitOk(["worktree", "add", "--quiet", "--detach", "--", dir, last.commit], opts.mainRoot);
   let runs = 0;
+  let keep = false;
   const runIn = async () => {
     runs++;
     const lines: string[] = [];
@@ -68,7 +73,10 @@ export async function verifyMerged(opts: {
     if (included.length) await copyIncludedFiles(opts.mainRoot, worktree, included);
     await prepareDependencies(dir, opts.dependencySources, opts.log);
     const final = await runIn();
-    if (final.exitCode === 0) return { passed: true, runs };
+    if (final.exitCode === 0) {
+      keep = opts.keepOnPass === true;
+      return { passed: true, runs, ...(keep && { kept: dir }) };
+    }
     opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branches that break it`);
     if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { passed: false, culprits: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
     // Each round: bisect to the first culprit, then merge again without every culprit found and
@@ -93,12 +101,12 @@ export async function verifyMerged(opts: {
     }
     return { passed: false, culprits, exitCode: final.exitCode, outputTail: final.tail, runs };
   } finally {
-    await discardVerifyTree(opts.mainRoot, dir);
+    if (!keep) await discardVerifyTree(opts.mainRoot, dir);
   }
 }
 
 /** Our verify worktree (exactly this path: detached, holding no commits of anyone's), if one is there. */
-async function discardVerifyTree(mainRoot: string, dir: string): Promise<void> {
+export async function discardVerifyTree(mainRoot: string, dir: string): Promise<void> {
   const entry = (await listWorktrees(mainRoot)).find((w) => w.path === dir);
   if (entry && entry.branch === undefined) await git(["worktree", "remove", "--force", "--force", "--", dir], mainRoot);
   await rm(dir, { recursive: true, force: true });
