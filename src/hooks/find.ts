@@ -1,30 +1,29 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { MANIFEST_FILE, parseTaskManifest, type TaskManifest } from "./manifest.js";
 
-export interface FoundTask {
+/** Same as MANIFEST_FILE in manifest.ts; repeated so this module loads nothing but node:fs and node:path. */
+const MANIFEST = ".claude-parallel/task.json";
+
+export interface FoundManifest {
   /** The task worktree: the folder holding `.claude-parallel/task.json`. */
   root: string;
-  manifest: TaskManifest;
+  /** The manifest's text, not parsed yet. */
+  text: string;
 }
 
 /**
  * The task manifest for a session running in `cwd`: looked for in `cwd` and each folder above it,
  * up to the first one that is a git work tree's root (holds `.git`). Undefined outside a task
- * worktree, or when the manifest there is damaged: then the hooks do nothing.
+ * worktree: then the hooks do nothing. Loads nothing else, so a session outside any feature (every
+ * session, once the plugin is installed) pays only for this walk.
  */
-export function findTask(cwd: string): FoundTask | undefined {
+export function findManifest(cwd: string): FoundManifest | undefined {
   let dir = resolve(cwd);
   for (;;) {
-    let text: string | undefined;
     try {
-      text = readFileSync(join(dir, MANIFEST_FILE), "utf8");
+      return { root: dir, text: readFileSync(join(dir, MANIFEST), "utf8") };
     } catch {
-      text = undefined;
-    }
-    if (text !== undefined) {
-      const manifest = parseTaskManifest(text);
-      return manifest ? { root: dir, manifest } : undefined;
+      // Not here.
     }
     if (existsSync(join(dir, ".git"))) return undefined;
     const up = dirname(dir);
