@@ -56,6 +56,8 @@ const pluginFiles = new Map([
   // Claude Code puts a plugin's bin/ on the PATH of its Bash tool and `!` lines: `claude-parallel`.
   ["plugin/bin/claude-parallel", readFileSync(`${root}bin/claude-parallel`, "utf8")],
   ...readdirSync(`${root}commands`).filter((f) => f.endsWith(".md")).sort().map((f) => [`plugin/commands/${f}`, readFileSync(`${root}commands/${f}`, "utf8")]),
+  // The hooks that give task sessions their task, owned paths and session ledger (src/hooks/).
+  ["plugin/hooks/hooks.json", readFileSync(`${root}hooks/hooks.json`, "utf8")],
   ...[...bundle].map(([name, text]) => [`plugin/scripts/${name}`, text]),
 ]);
 const files = new Map(

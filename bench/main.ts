@@ -8,6 +8,7 @@ import { depthThenChunk, lowerBound, schedulePhases } from "../src/plan/schedule
 import { parseStg, stgCases } from "./stg.js";
 import { benchStart } from "./start.js";
 import { benchSync } from "./sync.js";
+import { benchHooks } from "./hooks.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HELPER = join(ROOT, "scripts", "parallel.mjs");
@@ -72,6 +73,20 @@ try {
   say(`| \`node scripts/parallel.mjs plan\` (12 tasks) | ${f1(median(plan))} | ${f2(median(plan) / median(bare))} |`);
   say();
   say("Aim: at most 2x a bare Node start. Most of the difference is parsing the plan (the yaml and zod modules, about 13 ms cold), one git process for the repository's root and branch, and scheduling.");
+  say();
+
+  // 1b. Whole-process latency of each plugin hook (src/hooks/).
+  const hooks = benchHooks(HELPER, work);
+  say("### Latency of the plugin's hooks (whole process)");
+  say();
+  say("`node scripts/parallel.mjs _hook <event>` with a sample input on stdin; 8-task plan; Stop and SessionEnd sum a 200-message transcript. Median of 30.");
+  say();
+  say("| hook | where | median ms | ratio to bare Node |");
+  say("| --- | --- | ---: | ---: |");
+  say(`| \`node -e 0\` | | ${f1(hooks.bare)} | 1.00 |`);
+  for (const r of hooks.rows) say(`| ${r.event} | ${r.where} | ${f1(r.ms)} | ${f2(r.ms / hooks.bare)} |`);
+  say();
+  say("Aim: under 100 ms each. Outside a task worktree a hook loads only the entry, the command dispatcher and a 1 KiB chunk that looks for the manifest; in one it adds the hook code (JSON, zod/mini for the manifest's schema, the owned-path matcher): no YAML, no plan building, no git.");
   say();
 
   // 2. A 5,000-task random plan.

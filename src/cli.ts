@@ -182,6 +182,11 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
       const { statusCommand } = await import("./commands/status.js");
       return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
     }
+    case "_hook": {
+      // Internal: what the plugin's hooks run (hooks/hooks.json, src/hooks/). Always exits 0.
+      const { hookCommand } = await import("./hooks/run.js");
+      return hookCommand(rest[0]);
+    }
     case "_supervise": {
       // Internal: the detached process behind `start --launch headless`.
       const { supervise } = await import("./start/headless.js");

@@ -74,6 +74,8 @@ export interface ExecutionPlan {
   worktreeRoot: string;
   maxParallel: number;
   verify?: string;
+  /** What a task session's PreToolUse hook answers for a file the task does not own (src/hooks/). */
+  enforceOwns?: "deny" | "ask" | "off";
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -235,6 +237,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     worktreeRoot,
     maxParallel: plan.maxParallel,
     verify: plan.verify,
+    enforceOwns: plan.enforceOwns,
     phases,
     decisions,
     length: schedule.length,

@@ -208,6 +208,10 @@ export const PlanSchema = described(
       "At most this many sessions run at once. Default: 4.",
     ),
     verify: described(z.optional(command("verify")), "Command run on the merged result at every sync point."),
+    enforceOwns: described(
+      z._default(z.enum(["deny", "ask", "off"]), "deny"),
+      "What a task session's hook answers when it is about to edit a file outside the task's owns and produces: `deny` (refuse, naming the owner), `ask` (ask the user), or `off`. Default: deny.",
+    ),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),
   "A claude-parallel plan: one feature split into agent tasks.",

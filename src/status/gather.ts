@@ -11,6 +11,8 @@ import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
+import { featureDir } from "../feature/paths.js";
+import { readHookRecord, totalTokens, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -43,6 +45,22 @@ export interface TaskStatus {
   tip?: string;
   session: SessionState;
   verify: VerifyState;
+  /** What the plugin's hooks recorded of the task's Claude Code session (src/hooks/), if any. */
+  ledger?: SessionLedger;
+}
+
+export interface SessionLedger {
+  state: SessionHookState;
+  since: string;
+  /** The last hook event and when it came. */
+  event: string;
+  at: string;
+  /** Why it failed, or what it waits for. */
+  detail?: string;
+  lastMessage?: string;
+  /** Claude Code sessions the task has had (launch, resume, /clear) and their tokens, summed. */
+  sessions: number;
+  tokens: Tokens;
 }
 
 export interface Conflict {
@@ -83,6 +101,19 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
       const reason = exitCode === 0 ? undefined : await failureReason(record.log);
       status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }) };
     }
+  }
+  const ledger = readHookRecord(featureDir(repo.commonDir, feature.slug), task.id);
+  if (ledger) {
+    status.ledger = {
+      state: ledger.state,
+      since: ledger.since,
+      event: ledger.event,
+      at: ledger.at,
+      ...(ledger.detail !== undefined && { detail: ledger.detail }),
+      ...(ledger.lastMessage !== undefined && { lastMessage: ledger.lastMessage }),
+      sessions: Object.keys(ledger.sessions).length,
+      tokens: totalTokens(ledger),
+    };
   }
   const changed = new Set<string>();
   if (tip !== undefined) {

@@ -27,6 +27,8 @@ function renderPhase(p: PhaseStatus): string[] {
       );
     }
   }
+  const sessions = p.tasks.filter((t) => t.ledger).map(ledgerLine);
+  if (sessions.length) out.push("", "Sessions (recorded by the plugin's hooks):", ...sessions);
   if (problems.length) out.push("", "Before the sync:", ...problems.map((x) => `- ${x}`));
   out.push("");
   return out;
@@ -69,4 +71,18 @@ function problemsOf(t: TaskStatus): string[] {
     list.push(`${t.id}: ${code(t.verify.command)} fails (exit ${t.verify.exitCode})${tail ? `: ${oneLine(tail)}` : ""}.`);
   }
   return list;
+}
+
+/** One task's session as the hooks recorded it: state and since when, tokens, last message. */
+function ledgerLine(t: TaskStatus): string {
+  const l = t.ledger!;
+  const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+  const n = (x: number) => x.toLocaleString("en-US");
+  const tokens = `${n(l.tokens.input + l.tokens.output + l.tokens.cacheRead + l.tokens.cacheWrite)} tokens (input ${n(l.tokens.input)}, output ${n(l.tokens.output)}, cache read ${n(l.tokens.cacheRead)}, cache write ${n(l.tokens.cacheWrite)})`;
+  const parts = [
+    `- ${t.id}: ${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`,
+    `${tokens}${l.sessions > 1 ? ` over ${l.sessions} sessions` : ""}`,
+  ];
+  if (l.lastMessage) parts.push(`last message: ${oneLine(l.lastMessage)}`);
+  return parts.join("; ");
 }

@@ -12,8 +12,8 @@ describe("what users get", () => {
   it("npm pack holds the bin launcher, commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["bin/claude-parallel", "commands/parallel.md", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
-    for (const f of files) expect(f).toMatch(/^(bin\/claude-parallel$|commands\/|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
+    expect(files).toEqual(expect.arrayContaining(["bin/claude-parallel", "commands/parallel.md", "hooks/hooks.json", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
+    for (const f of files) expect(f).toMatch(/^(bin\/claude-parallel$|commands\/|hooks\/hooks\.json$|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
     expect(files).not.toContain("package-lock.json");
   });
 
@@ -79,6 +79,9 @@ describe("the plugin", () => {
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/✔ Validation passed\s*$/);
     expect(output).not.toMatch(/warning|✘|⚠/i);
+    // The hooks are found and read (an unknown event or a bad hook would be a warning above).
+    expect(output).toContain('hooks: PreToolUse Edit|Write|MultiEdit|NotebookEdit command "node \\"${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs\\" _hook PreToolUse || true"');
+    for (const event of ["SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "Notification", "SessionEnd"]) expect(output).toContain(`hooks: ${event} command`);
   });
 });
 

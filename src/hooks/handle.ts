@@ -1,0 +1,109 @@
+import { appendFileSync } from "node:fs";
+import { sessionContext, envExports } from "./context.js";
+import { parseTaskManifest } from "./manifest.js";
+import { decideEdit, editedFile, resolveTarget } from "./guard.js";
+import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
+
+/**
+ * A hook event in a task worktree (run.ts found its manifest): answer it and record what it says.
+ * Throws on internal problems; run.ts swallows them.
+ */
+
+export interface HookInput {
+  hook_event_name?: string;
+  session_id?: string;
+  transcript_path?: string;
+  cwd?: string;
+  tool_name?: string;
+  tool_input?: unknown;
+  last_assistant_message?: string;
+  error?: string;
+  error_details?: string;
+  notification_type?: string;
+  message?: string;
+  reason?: string;
+  source?: string;
+}
+
+/** Notifications that mean the session waits for the user. */
+const WAITING = new Set(["permission_prompt", "idle_prompt", "elicitation_dialog"]);
+
+/** What to print for `event` given `input` in the task worktree `root`, after recording what it says. */
+export function handleHook(event: string, input: HookInput, root: string, manifestText: string, env: NodeJS.ProcessEnv, now = new Date()): string | undefined {
+  // A damaged manifest (or one from another version) makes the session an ordinary one.
+  const manifest = parseTaskManifest(manifestText);
+  if (!manifest) return undefined;
+
+  if (event === "PreToolUse") {
+    const file = editedFile(input.tool_input);
+    if (file === undefined) return undefined;
+    const decision = decideEdit(manifest, resolveTarget(root, input.cwd || root, file), root);
+    if (decision.kind === "allow") return undefined;
+    return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: decision.kind, permissionDecisionReason: decision.reason } });
+  }
+
+  let state: SessionHookState | undefined;
+  let detail: string | undefined;
+  let output: string | undefined;
+  let readUsage = false;
+  switch (event) {
+    case "SessionStart": {
+      state = "working";
+      if (env.CLAUDE_ENV_FILE) {
+        try {
+          appendFileSync(env.CLAUDE_ENV_FILE, envExports(manifest));
+        } catch {
+          // The context still goes out.
+        }
+      }
+      output = JSON.stringify({
+        hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: sessionContext(manifest, root), sessionTitle: `${manifest.slug}/${manifest.task}` },
+      });
+      break;
+    }
+    case "UserPromptSubmit":
+      state = "working";
+      break;
+    case "Stop":
+      state = "stopped";
+      readUsage = true;
+      break;
+    case "StopFailure":
+      state = "failed";
+      detail = [input.error, input.error_details].filter((s) => typeof s === "string" && s !== "").join(": ") || "unknown error";
+      readUsage = true;
+      break;
+    case "Notification":
+      if (!WAITING.has(String(input.notification_type))) return undefined;
+      state = "waiting for input";
+      detail = firstLine(input.message);
+      break;
+    case "SessionEnd":
+      state = "ended";
+      detail = typeof input.reason === "string" ? input.reason : undefined;
+      readUsage = true;
+      break;
+    default:
+      return undefined;
+  }
+
+  const transcript = readUsage && typeof input.transcript_path === "string" ? readTranscript(input.transcript_path) : undefined;
+  const lastMessage = firstLine(typeof input.last_assistant_message === "string" && input.last_assistant_message.trim() !== "" ? input.last_assistant_message : transcript?.lastMessage);
+  const previous = readHookRecord(manifest.stateDir, manifest.task);
+  const record = nextRecord(previous, {
+    task: manifest.task,
+    name: event,
+    at: now.toISOString(),
+    state,
+    ...(typeof input.session_id === "string" && input.session_id !== "" && { sessionId: input.session_id }),
+    ...(detail !== undefined && { detail }),
+    ...(lastMessage !== undefined && { lastMessage }),
+    ...(transcript && { tokens: transcript.tokens }),
+  });
+  try {
+    writeHookRecord(manifest.stateDir, record);
+  } catch {
+    // A state folder we cannot write to (removed by clean, read-only): the session goes on.
+  }
+  return output;
+}

@@ -1,0 +1,169 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as z from "zod/mini";
+
+/**
+ * The session ledger: what the hooks of a task's session last saw, in
+ * `<state folder>/sessions/<task>.hook.json`. Each session writes only its own task's record,
+ * atomically (temporary file, then rename), so readers never see half of one.
+ */
+
+export const SESSION_STATES = ["working", "waiting for input", "stopped", "failed", "ended"] as const;
+export type SessionHookState = (typeof SESSION_STATES)[number];
+
+const count = z.number().check(z.int(), z.minimum(0));
+export const TokensSchema = z.object({ input: count, output: count, cacheRead: count, cacheWrite: count });
+export type Tokens = z.infer<typeof TokensSchema>;
+
+export const HookRecordSchema = z.object({
+  version: z.literal(1),
+  task: z.string(),
+  state: z.enum(SESSION_STATES),
+  /** When the session entered `state`. */
+  since: z.string(),
+  /** The last hook event seen, and when. */
+  event: z.string(),
+  at: z.string(),
+  sessionId: z.optional(z.string()),
+  /** Why it failed (StopFailure), or what it waits for (Notification). */
+  detail: z.optional(z.string()),
+  /** First line of the last assistant message. */
+  lastMessage: z.optional(z.string()),
+  /** Token usage per Claude Code session of this task (one per launch, resume or /clear). */
+  sessions: z.record(z.string(), TokensSchema),
+});
+export type HookRecord = z.infer<typeof HookRecordSchema>;
+
+export const hookRecordPath = (stateDir: string, task: string) => join(stateDir, "sessions", `${task}.hook.json`);
+
+export const ZERO_TOKENS: Tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+
+export function totalTokens(record: HookRecord): Tokens {
+  const sum = { ...ZERO_TOKENS };
+  for (const t of Object.values(record.sessions)) {
+    sum.input += t.input;
+    sum.output += t.output;
+    sum.cacheRead += t.cacheRead;
+    sum.cacheWrite += t.cacheWrite;
+  }
+  return sum;
+}
+
+export function parseHookRecord(text: string): HookRecord | undefined {
+  try {
+    const parsed = z.safeParse(HookRecordSchema, JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function readHookRecord(stateDir: string, task: string): HookRecord | undefined {
+  try {
+    return parseHookRecord(readFileSync(hookRecordPath(stateDir, task), "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeHookRecord(stateDir: string, record: HookRecord): void {
+  const path = hookRecordPath(stateDir, record.task);
+  mkdirSync(join(stateDir, "sessions"), { recursive: true });
+  const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    writeFileSync(temp, JSON.stringify(record, null, 2) + "\n");
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** What a transcript tells: its token usage and the last assistant message's text. */
+export interface TranscriptSummary {
+  tokens: Tokens;
+  lastMessage?: string;
+}
+
+/** Transcripts past this size are not read (the record keeps what it had). */
+const MAX_TRANSCRIPT = 64 * 1024 * 1024;
+
+/**
+ * Reads a Claude Code transcript (JSONL) defensively: unreadable, oversized or damaged lines are
+ * skipped. An assistant message is written as several lines (one per content block) that repeat
+ * its usage, so usage counts once per message id.
+ */
+export function readTranscript(path: string): TranscriptSummary | undefined {
+  let text: string;
+  try {
+    if (statSync(path).size > MAX_TRANSCRIPT) return undefined;
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  const usage = new Map<string, Record<string, unknown>>();
+  let lastMessage: string | undefined;
+  let n = 0;
+  for (const line of text.split("\n")) {
+    if (!line.includes('"assistant"')) continue;
+    let entry: { type?: unknown; message?: { id?: unknown; role?: unknown; usage?: unknown; content?: unknown }; uuid?: unknown } | undefined;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const message = entry?.message;
+    if (entry?.type !== "assistant" || !message || typeof message !== "object") continue;
+    if (message.usage && typeof message.usage === "object") {
+      const id = typeof message.id === "string" ? message.id : typeof entry.uuid === "string" ? entry.uuid : `#${n++}`;
+      usage.set(id, message.usage as Record<string, unknown>);
+    }
+    if (Array.isArray(message.content)) {
+      const texts = message.content.filter((b: { type?: unknown; text?: unknown }) => b?.type === "text" && typeof b.text === "string" && b.text.trim() !== "");
+      if (texts.length) lastMessage = texts.map((b: { text: string }) => b.text).join("\n");
+    }
+  }
+  const tokens = { ...ZERO_TOKENS };
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+  for (const u of usage.values()) {
+    tokens.input += num(u.input_tokens);
+    tokens.output += num(u.output_tokens);
+    tokens.cacheRead += num(u.cache_read_input_tokens);
+    tokens.cacheWrite += num(u.cache_creation_input_tokens);
+  }
+  return { tokens, ...(lastMessage !== undefined && { lastMessage }) };
+}
+
+/** The first non-empty line of a message, at most 200 characters. */
+export function firstLine(text: string | undefined): string | undefined {
+  const line = text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  if (line === undefined) return undefined;
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}
+
+/** The record after an event: `since` moves only when the state changes. Pure. */
+export function nextRecord(
+  previous: HookRecord | undefined,
+  event: { task: string; name: string; at: string; state?: SessionHookState; sessionId?: string; detail?: string; lastMessage?: string; tokens?: Tokens },
+): HookRecord {
+  const state = event.state ?? previous?.state ?? "working";
+  const sessions = { ...(previous?.sessions ?? {}) };
+  if (event.sessionId !== undefined) sessions[event.sessionId] = event.tokens ?? sessions[event.sessionId] ?? { ...ZERO_TOKENS };
+  // Keep the record small: the most recent sessions only.
+  const ids = Object.keys(sessions);
+  for (const id of ids.slice(0, Math.max(0, ids.length - 50))) delete sessions[id];
+  const detail = event.state === undefined ? previous?.detail : event.detail;
+  const lastMessage = event.lastMessage ?? previous?.lastMessage;
+  return {
+    version: 1,
+    task: event.task,
+    state,
+    since: previous && previous.state === state ? previous.since : event.at,
+    event: event.name,
+    at: event.at,
+    ...((event.sessionId ?? previous?.sessionId) !== undefined && { sessionId: event.sessionId ?? previous?.sessionId }),
+    ...(detail !== undefined && { detail }),
+    ...(lastMessage !== undefined && { lastMessage }),
+    sessions,
+  };
+}

@@ -1,0 +1,127 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { HELPER, runHelper } from "../helpers/cli.js";
+import { gitEnv, makeRepo } from "../helpers/git.js";
+import { tempDir } from "../helpers/tmp.js";
+
+const PLAN = "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/], verify: npm test}\n  - {id: ui, title: Login form, owns: [src/ui/]}\n";
+
+/** Runs `_hook <event>` as Claude Code does: the input JSON on stdin. */
+function hook(event: string, input: unknown, env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [HELPER, "_hook", event], { input: typeof input === "string" ? input : JSON.stringify(input), env: { ...gitEnv, ...env }, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function started() {
+  const repo = makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/add-login/plan.yaml": PLAN } });
+  const r = runHelper(["start", "--deps", "none"], { cwd: repo });
+  expect(r.code, r.stderr).toBe(0);
+  const api = realpathSync(join(repo, "..", "shop-add-login-api"));
+  return { repo, api, record: () => JSON.parse(readFileSync(join(repo, ".git/parallel/add-login/sessions/api.hook.json"), "utf8")) };
+}
+
+/** A transcript as Claude Code writes it: one line per content block, each repeating its message's usage. */
+function transcript(lines: unknown[]): string {
+  const path = join(tempDir(), "t.jsonl");
+  writeFileSync(path, lines.map((l) => (typeof l === "string" ? l : JSON.stringify(l))).join("\n") + "\n");
+  return path;
+}
+const assistant = (id: string, text: string, usage: Record<string, number>) => ({ type: "assistant", message: { id, role: "assistant", content: [{ type: "text", text }], usage } });
+
+describe("claude-parallel _hook", () => {
+  it("outside a task worktree, or on bad input, prints nothing and exits 0", () => {
+    const plain = makeRepo();
+    for (const event of ["SessionStart", "PreToolUse", "Stop", "StopFailure", "Notification", "SessionEnd", "UserPromptSubmit", "Bogus"]) {
+      const r = hook(event, { cwd: plain, session_id: "s", tool_name: "Write", tool_input: { file_path: join(plain, "x") } });
+      expect([r.code, r.stdout, r.stderr], event).toEqual([0, "", ""]);
+    }
+    const { api } = started();
+    for (const input of ["", "not json", "null", "[]", JSON.stringify({ cwd: 42 })]) {
+      const r = hook("PreToolUse", input.replace("CWD", api));
+      expect([r.code, r.stdout, r.stderr], input).toEqual([0, "", ""]);
+    }
+  });
+
+  it("a damaged manifest makes the session an ordinary one", () => {
+    const { api } = started();
+    writeFileSync(join(api, ".claude-parallel/task.json"), "{damaged");
+    const r = hook("PreToolUse", { cwd: api, tool_input: { file_path: "src/ui/x.ts" } });
+    expect([r.code, r.stdout]).toEqual([0, ""]);
+  });
+
+  it("PreToolUse: denies another task's file from anywhere below the worktree, allows an owned one", () => {
+    const { api } = started();
+    mkdirSync(join(api, "src/api"), { recursive: true });
+    const deny = hook("PreToolUse", { cwd: join(api, "src/api"), hook_event_name: "PreToolUse", tool_name: "Edit", tool_input: { file_path: "../ui/form.ts" } });
+    expect(deny.code).toBe(0);
+    const out = JSON.parse(deny.stdout);
+    expect(out.hookSpecificOutput).toMatchObject({ hookEventName: "PreToolUse", permissionDecision: "deny" });
+    expect(out.hookSpecificOutput.permissionDecisionReason).toContain("src/ui/form.ts is not yours to change: it belongs to task `ui`");
+    expect(hook("PreToolUse", { cwd: api, tool_name: "Write", tool_input: { file_path: join(api, "src/api/a.ts") } }).stdout).toBe("");
+  });
+
+  it("SessionStart: gives the task's context and title, and exports its variables through CLAUDE_ENV_FILE", () => {
+    const { api, record } = started();
+    const envFile = join(tempDir(), "env.sh");
+    const r = hook("SessionStart", { cwd: api, session_id: "s1", source: "startup" }, { CLAUDE_ENV_FILE: envFile });
+    const out = JSON.parse(r.stdout).hookSpecificOutput;
+    expect(out.hookEventName).toBe("SessionStart");
+    expect(out.sessionTitle).toBe("add-login/api");
+    expect(out.additionalContext).toContain("task `api`, phase 1 of 1");
+    expect(out.additionalContext).toContain("You may change: src/api/");
+    expect(out.additionalContext).toContain("- src/ui/: task `ui`");
+    expect(out.additionalContext).toContain("Verify: `npm test`");
+    expect(out.additionalContext).toContain(`Full brief: ${api}/.claude-parallel/brief.md`);
+    const exported = spawnSync("sh", ["-c", `. "${envFile}" && echo "$PARALLEL_FEATURE $PARALLEL_TASK $PARALLEL_PORT"`], { encoding: "utf8" }).stdout.trim();
+    const port = JSON.parse(readFileSync(join(api, ".claude-parallel/task.json"), "utf8")).port;
+    expect(exported).toBe(`add-login api ${port}`);
+    expect(record()).toMatchObject({ task: "api", state: "working", sessionId: "s1", event: "SessionStart" });
+    // Without CLAUDE_ENV_FILE the context still comes.
+    expect(JSON.parse(hook("SessionStart", { cwd: api, session_id: "s1" }).stdout).hookSpecificOutput.sessionTitle).toBe("add-login/api");
+  });
+
+  it("Stop, Notification, StopFailure, SessionEnd: record the state, since when, the last message and the tokens from the transcript", () => {
+    const { api, record } = started();
+    const path = transcript([
+      { type: "user", message: { role: "user", content: "go" } },
+      assistant("m1", "Working on it", { input_tokens: 100, output_tokens: 5, cache_read_input_tokens: 1000, cache_creation_input_tokens: 50 }),
+      // The same message again (another content block): its usage counts once.
+      assistant("m1", "Working on it", { input_tokens: 100, output_tokens: 5, cache_read_input_tokens: 1000, cache_creation_input_tokens: 50 }),
+      "{ a damaged line",
+      assistant("m2", "Done: the API is in.\nDetails follow.", { input_tokens: 20, output_tokens: 30 }),
+    ]);
+    hook("SessionStart", { cwd: api, session_id: "s1" });
+    const started_ = record();
+    hook("Stop", { cwd: api, session_id: "s1", transcript_path: path });
+    expect(record()).toMatchObject({ state: "stopped", lastMessage: "Done: the API is in.", sessions: { s1: { input: 120, output: 35, cacheRead: 1000, cacheWrite: 50 } } });
+    expect(record().since >= started_.since).toBe(true);
+    const stoppedSince = record().since;
+    hook("Stop", { cwd: api, session_id: "s1", transcript_path: path, last_assistant_message: "All done" });
+    expect(record()).toMatchObject({ state: "stopped", since: stoppedSince, lastMessage: "All done" });
+    hook("Notification", { cwd: api, session_id: "s1", notification_type: "auth_success", message: "ok" });
+    expect(record().state).toBe("stopped");
+    hook("Notification", { cwd: api, session_id: "s1", notification_type: "permission_prompt", message: "Claude needs your permission to use Bash" });
+    expect(record()).toMatchObject({ state: "waiting for input", detail: "Claude needs your permission to use Bash" });
+    hook("StopFailure", { cwd: api, session_id: "s1", error: "rate_limit", error_details: "429 Too Many Requests", transcript_path: path });
+    expect(record()).toMatchObject({ state: "failed", detail: "rate_limit: 429 Too Many Requests" });
+    // A second session of the task (resume, /clear): its tokens add up beside the first's.
+    hook("SessionEnd", { cwd: api, session_id: "s2", reason: "other", transcript_path: transcript([assistant("m9", "bye", { input_tokens: 1, output_tokens: 2 })]) });
+    expect(record()).toMatchObject({ state: "ended", detail: "other", sessionId: "s2", sessions: { s1: { input: 120 }, s2: { input: 1, output: 2 } } });
+    // An unreadable transcript keeps what was counted.
+    hook("Stop", { cwd: api, session_id: "s1", transcript_path: "/nonexistent.jsonl" });
+    expect(record().sessions.s1.input).toBe(120);
+  });
+
+  it("a state folder it cannot write to does not break the session", () => {
+    const { repo, api } = started();
+    // A file where the sessions folder should be: no write can succeed there, not even as root.
+    writeFileSync(join(repo, ".git/parallel/add-login/sessions"), "in the way\n");
+    const r = hook("SessionStart", { cwd: api, session_id: "s1" });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(JSON.parse(r.stdout).hookSpecificOutput.hookEventName).toBe("SessionStart");
+    expect(hook("Stop", { cwd: api, session_id: "s1" })).toEqual({ code: 0, stdout: "", stderr: "" });
+  });
+});
