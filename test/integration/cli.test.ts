@@ -121,7 +121,9 @@ describe("claude-parallel context", () => {
     expect(out).toContain("- Name: shop");
     expect(out).toContain(`- Root: ${repo}`);
     expect(out).toContain("- Current branch: main");
-    expect(out).toMatch(/- Working tree: 2 uncommitted changes/);
+    // dirty.txt; the plan folder .parallel/ is not work the sessions would miss.
+    expect(out).toMatch(/- Working tree: 1 uncommitted change \(/);
+    expect(out).toContain("plans in .parallel/ need not be committed");
     expect(out).toContain(`- ${join(repo, "..", "shop-side")} (side)`);
     expect(out).toContain('- .parallel/add-login/plan.yaml: valid, "Add login", 2 tasks in 1 phases; not started');
     expect(out).toContain("- .parallel/broken/plan.yaml: invalid:");
