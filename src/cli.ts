@@ -2,7 +2,6 @@ import { parseArgs } from "node:util";
 import { CliError, ExitCode, InputError, systemError } from "./errors.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
-import { terminalSafe } from "./text/terminal.js";
 
 // Each command's code is imported when that command runs, so a start parses only what it uses.
 
@@ -15,46 +14,376 @@ export interface Io {
   stderr: (text: string) => void;
 }
 
-const USAGE = `claude-parallel: plan parallel Claude Code sessions in git worktrees
+type Values = Record<string, string | boolean | undefined>;
 
-Usage:
-  claude-parallel plan <plan.yaml> [--json] [--no-write]
-      Validate a plan, group its tasks into phases and print the execution plan.
-      Also writes it to .parallel/<slug>/PLAN.md (not with --no-write).
-  claude-parallel start [plan-or-slug] [--phase N] [--launch print|tmux|headless]
-                        [--deps auto|none] [--dry-run] [--permission-mode M] [--model M]
-      Create the phase's branches and worktrees from the integration branch, write each
-      session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.
-  claude-parallel status [slug] [--json] [--verify]
-      Where every session stands: commits, uncommitted changes, files changed outside the
-      task's owned paths, verify results (--verify runs them now), headless sessions, and
-      predicted merge conflicts.
-  claude-parallel sync [slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]
-                       [--keep-worktrees] [--no-next] [--allow-outside-owns]
-      Check the phase's branches, predict conflicts, merge them in order into the
-      integration branch, verify the result, publish it, and start the next phase.
-  claude-parallel skip <task> [slug] --reason TEXT | --undo
-      Leave a task of the phase in progress out of its sync (nothing to do, or work not
-      wanted); its branch and worktree stay.
-  claude-parallel replan [plan-or-slug] [--dry-run]
-      Apply an edited plan file to a started feature (whose phases follow the plan frozen
-      at the first start): phases not started change freely; what already ran cannot.
-  claude-parallel finish [slug] [--pr]
-      After the last phase: merge the integration branch into base (or print the
-      gh pr create command with --pr).
-  claude-parallel clean [slug] [--force] [--dry-run]
-      Remove what the feature made and recorded (its task worktrees, the branches it
-      created, its backup refs and its state), never anything else; refuses to drop
-      uncommitted work or commits base does not hold, unless --force.
-  claude-parallel schema       Print the JSON Schema of plan files.
-  claude-parallel context      Print what /parallel needs to know about this repository.
-  claude-parallel --version    Print the version.
+interface OptionHelp {
+  /** The long name, without `--`. */
+  name: string;
+  type: "boolean" | "string";
+  /** The value's placeholder in help (`N`, `CMD`), for string options. */
+  value?: string;
+  text: string;
+}
 
-Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,
-4 refused because of the repository's state (nothing was changed), 5 the merged result
-fails verification (nothing was published).`;
+interface CommandSpec {
+  name: string;
+  /** Other spellings that run it (`-v` for `--version`). */
+  aliases?: string[];
+  /** What follows `claude-parallel <name>`, one string per line (continuations align under the first). */
+  synopsis: string[];
+  /** The general usage's lines about it. */
+  summary: string[];
+  /** The summary sits on the synopsis line in the general usage (short commands). */
+  inline?: boolean;
+  /** Left out of the general usage (still has its own help). */
+  unlisted?: boolean;
+  /** What `<command> --help` says it does, beyond the summary: paragraphs. */
+  details: string[];
+  options: OptionHelp[];
+  /** How many positional arguments it takes. */
+  positionals: number;
+  /** Its arguments are not checked (context must never fail: a `!` line splices its output). */
+  ignoresArguments?: boolean;
+  /** The exit codes it can end with (1, a bug, is always possible). */
+  exits: ExitCode[];
+  run: (values: Values, positionals: string[], io: Io) => Promise<ExitCode>;
+}
 
-const COMMANDS = ["plan", "start", "status", "sync", "skip", "replan", "finish", "clean", "schema", "context", "help"];
+const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
+
+/** Every command, in the order the usage lists them: its parsing, its help and its code. */
+const TABLE: CommandSpec[] = [
+  {
+    name: "plan",
+    synopsis: ["<plan.yaml> [--json] [--no-write]"],
+    summary: ["Validate a plan, group its tasks into phases and print the execution plan.", "Also writes it to .parallel/<slug>/PLAN.md (not with --no-write)."],
+    details: [
+      "Prints the Parallel Execution Plan as Markdown: the phases, one session per task with its worktree, branch, task and output, the commands that create the worktrees and start the sessions, the sync points between phases, and the decisions the planner made. Changes nothing in git.",
+    ],
+    options: [
+      { name: "json", type: "boolean", text: "Print the execution plan as JSON instead of Markdown." },
+      { name: "no-write", type: "boolean", text: "Do not write .parallel/<slug>/PLAN.md." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
+    async run(values, positionals, io) {
+      const { planCommand, planUsageError } = await import("./commands/plan.js");
+      if (!positionals[0]) throw planUsageError();
+      return planCommand({ file: positionals[0], json: values.json === true, write: values["no-write"] !== true }, io);
+    },
+  },
+  {
+    name: "start",
+    synopsis: ["[plan-or-slug] [--phase N] [--launch print|tmux|headless]", "[--deps auto|none] [--dry-run] [--permission-mode M] [--model M]"],
+    summary: [
+      "Create the phase's branches and worktrees from the integration branch, write each",
+      "session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.",
+    ],
+    details: [
+      "Without an argument it takes the feature that has started, or the only plan under .parallel/; the phase defaults to the first one not synced yet. The first start freezes the plan and creates the integration branch from base. Running it again finishes what is missing; it refuses (exit 4, nothing changed) when a path or branch stands in the way.",
+    ],
+    options: [
+      { name: "phase", type: "string", value: "N", text: "Start phase N (default: the first phase not synced yet)." },
+      { name: "launch", type: "string", value: "MODE", text: "print (default): print each session's command; tmux: one tmux window per session; headless: background `claude -p` sessions." },
+      { name: "deps", type: "string", value: "auto|none", text: "auto (default): give each worktree installed dependencies (a copy or npm/pnpm/yarn install); none: leave them out." },
+      { name: "dry-run", type: "boolean", text: "Say what it would do and change nothing." },
+      { name: "permission-mode", type: "string", value: "M", text: "Passed to headless sessions (claude --permission-mode)." },
+      { name: "model", type: "string", value: "M", text: "Passed to headless sessions (claude --model)." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const launch = oneOf("--launch", str(values.launch) ?? "print", ["print", "tmux", "headless"] as const);
+      const deps = oneOf("--deps", str(values.deps) ?? "auto", ["auto", "none"] as const);
+      const { startCommand } = await import("./commands/start.js");
+      return startCommand(
+        {
+          target: positionals[0],
+          phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!),
+          launch,
+          deps,
+          dryRun: values["dry-run"] === true,
+          permissionMode: str(values["permission-mode"]),
+          model: str(values.model),
+        },
+        io,
+      );
+    },
+  },
+  {
+    name: "status",
+    synopsis: ["[slug] [--json] [--verify]"],
+    summary: [
+      "Where every session stands: commits, uncommitted changes, files changed outside the",
+      "task's owned paths, verify results (--verify runs them now), headless sessions, and",
+      "predicted merge conflicts.",
+    ],
+    details: ["Only reads (except --verify, which runs each live task's verify command and records the result). Without a slug it reports every started feature and always exits 0."],
+    options: [
+      { name: "json", type: "boolean", text: "Print the report as JSON." },
+      { name: "verify", type: "boolean", text: "Run each live task's verify command in its worktree now, and record the result." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const { statusCommand } = await import("./commands/status.js");
+      return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
+    },
+  },
+  {
+    name: "sync",
+    synopsis: ["[slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]", "[--keep-worktrees] [--no-next] [--allow-outside-owns]"],
+    summary: ["Check the phase's branches, predict conflicts, merge them in order into the", "integration branch, verify the result, publish it, and start the next phase."],
+    details: [
+      "The preflight changes nothing: clean worktrees, a commit on every branch, only owned files changed, each task's verify passing, and the merges done in memory to find conflicts. Then the plan's verify runs on the merged result (exit 5 and nothing published if it fails), the result is published with a compare-and-swap, the branches are backed up under refs/parallel/, and the phase's worktrees are removed when clean and merged. Safe to run again after an interruption.",
+    ],
+    options: [
+      { name: "phase", type: "string", value: "N", text: "Sync phase N (default: the phase in progress)." },
+      { name: "dry-run", type: "boolean", text: "Run the preflight only and change nothing." },
+      { name: "no-verify", type: "boolean", text: "Skip the verify commands (the tasks' and the merged result's)." },
+      { name: "verify", type: "string", value: "CMD", text: "Verify the merged result with CMD instead of the plan's verify." },
+      { name: "keep-worktrees", type: "boolean", text: "Keep the phase's worktrees after the merge." },
+      { name: "no-next", type: "boolean", text: "Do not start the next phase." },
+      { name: "allow-outside-owns", type: "boolean", text: "Merge branches that changed files outside their task's owned paths." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
+    async run(values, positionals, io) {
+      const { syncCommand } = await import("./commands/sync.js");
+      return syncCommand(
+        {
+          slug: positionals[0],
+          phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!),
+          dryRun: values["dry-run"] === true,
+          verify: values["no-verify"] !== true,
+          verifyCommand: str(values.verify),
+          keepWorktrees: values["keep-worktrees"] === true,
+          next: values["no-next"] !== true,
+          allowOutsideOwns: values["allow-outside-owns"] === true,
+        },
+        io,
+      );
+    },
+  },
+  {
+    name: "skip",
+    synopsis: ["<task> [slug] --reason TEXT | --undo"],
+    summary: ["Leave a task of the phase in progress out of its sync (nothing to do, or work not", "wanted); its branch and worktree stay."],
+    details: ["The sync of the task's phase then merges nothing of it and does not require a commit on its branch. Only a phase that is not synced yet can change."],
+    options: [
+      { name: "reason", type: "string", value: "TEXT", text: "Why the task is skipped (required unless --undo)." },
+      { name: "undo", type: "boolean", text: "Take the task back into its phase's sync." },
+    ],
+    positionals: 2,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
+      const { skipCommand } = await import("./commands/skip.js");
+      return skipCommand({ task: positionals[0], slug: positionals[1], reason: str(values.reason), undo: values.undo === true }, io);
+    },
+  },
+  {
+    name: "replan",
+    synopsis: ["[plan-or-slug] [--dry-run]"],
+    summary: ["Apply an edited plan file to a started feature (whose phases follow the plan frozen", "at the first start): phases not started change freely; what already ran cannot."],
+    details: [
+      "The edited plan is validated like `plan` does. Synced phases keep their tasks; the phase in progress keeps its task ids (their owns, produces, consumes, verify, prompt, title and estimate may change: widen a task's owns this way); later phases may change freely. Anything else is refused with the reason, and nothing is written.",
+    ],
+    options: [{ name: "dry-run", type: "boolean", text: "Print what would change and write nothing." }],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const { replanCommand } = await import("./commands/replan.js");
+      return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
+    },
+  },
+  {
+    name: "finish",
+    synopsis: ["[slug] [--pr]"],
+    summary: ["After the last phase: merge the integration branch into base (or, with --pr, push it", "and open a pull request into base with gh)."],
+    details: [
+      "Refuses until every phase is synced. The merge is a real `git merge --no-ff` where base is checked out in a clean worktree (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is not checked out, never into a dirty checkout; conflicts are found before anything is touched.",
+      "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run.",
+    ],
+    options: [{ name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." }],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const { finishCommand } = await import("./commands/finish.js");
+      return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
+    },
+  },
+  {
+    name: "clean",
+    synopsis: ["[slug] [--force] [--dry-run]"],
+    summary: [
+      "Remove what the feature made and recorded (its task worktrees, the branches it",
+      "created, its backup refs and its state), never anything else; refuses to drop",
+      "uncommitted work or commits base does not hold, unless --force.",
+    ],
+    details: ["It never removes a worktree or branch the feature did not create, --force or not."],
+    options: [
+      { name: "force", type: "boolean", text: "Remove them even with uncommitted work or commits base does not hold (listing each, so it can be recovered)." },
+      { name: "dry-run", type: "boolean", text: "Print what it would remove and change nothing." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const { cleanCommand } = await import("./commands/clean.js");
+      return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
+    },
+  },
+  {
+    name: "schema",
+    synopsis: [],
+    summary: ["Print the JSON Schema of plan files."],
+    inline: true,
+    details: ["For editors (`# yaml-language-server: $schema=...`) and for checking plans with other tools."],
+    options: [],
+    positionals: 0,
+    exits: [ExitCode.ok, ExitCode.invalidInput],
+    async run(_values, _positionals, io) {
+      const { planJsonSchema } = await import("./plan/schema.js");
+      io.stdout(JSON.stringify(planJsonSchema(), null, 2) + "\n");
+      return ExitCode.ok;
+    },
+  },
+  {
+    name: "context",
+    synopsis: [],
+    summary: ["Print what /parallel needs to know about this repository."],
+    inline: true,
+    details: ["The repository, its branch and worktrees, existing plans, the roles it defines, the plan format and this helper's path. It never fails: a problem is reported in its output."],
+    options: [],
+    positionals: 0,
+    ignoresArguments: true,
+    exits: [ExitCode.ok],
+    async run(_values, _positionals, io) {
+      // Never fails: its output is spliced into /parallel by a `!` line.
+      const { renderContext } = await import("./context.js");
+      io.stdout(await renderContext({ cwd: io.cwd, helperPath: helperPath(), nodeVersion: process.version }));
+      return ExitCode.ok;
+    },
+  },
+  {
+    name: "--version",
+    aliases: ["-v"],
+    synopsis: [],
+    summary: ["Print the version."],
+    inline: true,
+    details: [],
+    options: [],
+    positionals: 0,
+    ignoresArguments: true,
+    exits: [ExitCode.ok],
+    async run(_values, _positionals, io) {
+      io.stdout(`${VERSION}\n`);
+      return ExitCode.ok;
+    },
+  },
+  {
+    name: "help",
+    aliases: ["--help", "-h"],
+    synopsis: ["[command]"],
+    summary: ["Print the usage, or a command's help (the same as `claude-parallel <command> --help`)."],
+    unlisted: true,
+    details: [],
+    options: [],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput],
+    async run(_values, positionals, io) {
+      if (positionals[0] === undefined) {
+        io.stdout(USAGE + "\n");
+        return ExitCode.ok;
+      }
+      const spec = lookup(positionals[0]);
+      if (!spec) throw unknownCommand(positionals[0], "help");
+      io.stdout(commandHelp(spec));
+      return ExitCode.ok;
+    },
+  },
+];
+
+const EXIT_MEANINGS: Record<ExitCode, string> = {
+  0: "done",
+  1: "internal error",
+  2: "invalid plan or usage",
+  3: "unfit environment",
+  4: "refused because of the repository's state (nothing was changed)",
+  5: "the merged result fails verification (nothing was published)",
+};
+
+const PREFIX = "claude-parallel ";
+
+function usage(): string {
+  const lines = ["claude-parallel: plan parallel Claude Code sessions in git worktrees", "", "Usage:"];
+  for (const spec of TABLE) {
+    if (spec.unlisted) continue;
+    if (spec.inline) {
+      lines.push(`  ${PREFIX}${spec.name.padEnd(13)}${spec.summary.join(" ")}`);
+      continue;
+    }
+    lines.push(...synopsisLines(spec, "  "));
+    lines.push(...spec.summary.map((l) => `      ${l}`));
+  }
+  lines.push(
+    "",
+    "Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,",
+    "4 refused because of the repository's state (nothing was changed), 5 the merged result",
+    "fails verification (nothing was published).",
+  );
+  return lines.join("\n");
+}
+
+const USAGE = usage();
+
+function synopsisLines(spec: CommandSpec, indent: string): string[] {
+  const head = `${indent}${PREFIX}${spec.name}`;
+  if (spec.synopsis.length === 0) return [head];
+  const pad = " ".repeat(head.length + 1);
+  return [`${head} ${spec.synopsis[0]}`, ...spec.synopsis.slice(1).map((l) => pad + l)];
+}
+
+/** `claude-parallel <command> --help`: its synopsis, what it does, its options and its exit codes. */
+function commandHelp(spec: CommandSpec): string {
+  const out = [...wrap(`${PREFIX}${spec.name}: ${spec.summary.join(" ")}`, 92), "", ...synopsisLines(spec, "Usage: ")];
+  if (spec.aliases?.length) out.push(`Also spelled: ${spec.aliases.map((a) => `${PREFIX}${a}`).join(", ")}`);
+  for (const paragraph of spec.details) out.push("", ...wrap(paragraph, 92));
+  const options = [...spec.options.map((o) => ({ flag: `--${o.name}${o.value ? ` ${o.value}` : ""}`, text: o.text })), { flag: "--help, -h", text: "Print this help." }];
+  const width = Math.max(...options.map((o) => o.flag.length)) + 2;
+  out.push("", "Options:");
+  for (const o of options) {
+    const [first, ...rest] = wrap(o.text, 92 - 2 - width);
+    out.push(`  ${o.flag.padEnd(width)}${first}`, ...rest.map((l) => `  ${" ".repeat(width)}${l}`));
+  }
+  const exits = [...spec.exits.filter((c) => c !== ExitCode.internal)].map((c) => `${c} ${EXIT_MEANINGS[c]}`);
+  out.push("", ...wrap(`Exit codes: ${exits.join(", ")}; 1 is an internal error (a bug in claude-parallel).`, 92));
+  return out.join("\n") + "\n";
+}
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+function lookup(name: string): CommandSpec | undefined {
+  return TABLE.find((c) => c.name === name || c.aliases?.includes(name));
+}
+
+/** The names a mistyped command is compared with. */
+const COMMANDS = TABLE.filter((c) => !c.name.startsWith("-")).map((c) => c.name);
+
+function unknownCommand(name: string, context?: "help"): InputError {
+  return usageError(`${context === "help" ? "no help for unknown command" : "unknown command"} \`${name}\`${didYouMean(name, COMMANDS)}`, `use one of: ${COMMANDS.join(", ")}`);
+}
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
@@ -75,133 +404,42 @@ function usageError(message: string, fix = "run `claude-parallel --help` for usa
   return new InputError({ where: "", message, fix });
 }
 
+/** `--help` or `-h` among a command's arguments (before a `--` that ends the options). */
+function asksForHelp(args: string[]): boolean {
+  for (const a of args) {
+    if (a === "--") return false;
+    if (a === "--help" || a === "-h") return true;
+  }
+  return false;
+}
+
 async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
   const [command, ...rest] = argv;
-  if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+  if (command === undefined) {
     io.stdout(USAGE + "\n");
     return ExitCode.ok;
   }
-  if (command === "--version" || command === "-v") {
-    io.stdout(`${VERSION}\n`);
+  if (command === "_hook") {
+    // Internal: what the plugin's hooks run (hooks/hooks.json, src/hooks/). Always exits 0.
+    const { hookCommand } = await import("./hooks/run.js");
+    return hookCommand(rest[0]);
+  }
+  if (command === "_supervise") {
+    // Internal: the detached process behind `start --launch headless`.
+    const { supervise } = await import("./start/headless.js");
+    await supervise(rest[0]!);
     return ExitCode.ok;
   }
-  switch (command) {
-    case "plan": {
-      const { values, positionals } = parse(rest, { json: { type: "boolean" }, "no-write": { type: "boolean" } }, 1);
-      const { planCommand, planUsageError } = await import("./commands/plan.js");
-      if (!positionals[0]) throw planUsageError();
-      return planCommand({ file: positionals[0], json: values.json === true, write: values["no-write"] !== true }, io);
-    }
-    case "schema": {
-      parse(rest, {}, 0);
-      const { planJsonSchema } = await import("./plan/schema.js");
-      io.stdout(JSON.stringify(planJsonSchema(), null, 2) + "\n");
-      return ExitCode.ok;
-    }
-    case "start": {
-      const { values, positionals } = parse(
-        rest,
-        {
-          phase: { type: "string" },
-          launch: { type: "string" },
-          deps: { type: "string" },
-          "dry-run": { type: "boolean" },
-          "permission-mode": { type: "string" },
-          model: { type: "string" },
-        },
-        1,
-      );
-      const launch = oneOf("--launch", values.launch ?? "print", ["print", "tmux", "headless"] as const);
-      const deps = oneOf("--deps", values.deps ?? "auto", ["auto", "none"] as const);
-      const { startCommand } = await import("./commands/start.js");
-      return startCommand(
-        {
-          target: positionals[0],
-          phase: values.phase === undefined ? undefined : phaseNumber(values.phase),
-          launch,
-          deps,
-          dryRun: values["dry-run"] === true,
-          permissionMode: values["permission-mode"],
-          model: values.model,
-        },
-        io,
-      );
-    }
-    case "sync": {
-      const { values, positionals } = parse(
-        rest,
-        {
-          phase: { type: "string" },
-          "dry-run": { type: "boolean" },
-          "no-verify": { type: "boolean" },
-          verify: { type: "string" },
-          "keep-worktrees": { type: "boolean" },
-          "no-next": { type: "boolean" },
-          "allow-outside-owns": { type: "boolean" },
-        },
-        1,
-      );
-      const { syncCommand } = await import("./commands/sync.js");
-      return syncCommand(
-        {
-          slug: positionals[0],
-          phase: values.phase === undefined ? undefined : phaseNumber(values.phase),
-          dryRun: values["dry-run"] === true,
-          verify: values["no-verify"] !== true,
-          verifyCommand: values.verify,
-          keepWorktrees: values["keep-worktrees"] === true,
-          next: values["no-next"] !== true,
-          allowOutsideOwns: values["allow-outside-owns"] === true,
-        },
-        io,
-      );
-    }
-    case "finish": {
-      const { values, positionals } = parse(rest, { pr: { type: "boolean" } }, 1);
-      const { finishCommand } = await import("./commands/finish.js");
-      return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
-    }
-    case "clean": {
-      const { values, positionals } = parse(rest, { force: { type: "boolean" }, "dry-run": { type: "boolean" } }, 1);
-      const { cleanCommand } = await import("./commands/clean.js");
-      return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
-    }
-    case "skip": {
-      const { values, positionals } = parse(rest, { reason: { type: "string" }, undo: { type: "boolean" } }, 2);
-      if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
-      const { skipCommand } = await import("./commands/skip.js");
-      return skipCommand({ task: positionals[0], slug: positionals[1], reason: values.reason, undo: values.undo === true }, io);
-    }
-    case "replan": {
-      const { values, positionals } = parse(rest, { "dry-run": { type: "boolean" } }, 1);
-      const { replanCommand } = await import("./commands/replan.js");
-      return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
-    }
-    case "status": {
-      const { values, positionals } = parse(rest, { json: { type: "boolean" }, verify: { type: "boolean" } }, 1);
-      const { statusCommand } = await import("./commands/status.js");
-      return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
-    }
-    case "_hook": {
-      // Internal: what the plugin's hooks run (hooks/hooks.json, src/hooks/). Always exits 0.
-      const { hookCommand } = await import("./hooks/run.js");
-      return hookCommand(rest[0]);
-    }
-    case "_supervise": {
-      // Internal: the detached process behind `start --launch headless`.
-      const { supervise } = await import("./start/headless.js");
-      await supervise(rest[0]!);
-      return ExitCode.ok;
-    }
-    case "context": {
-      // Never fails: its output is spliced into /parallel by a `!` line.
-      const { renderContext } = await import("./context.js");
-      io.stdout(await renderContext({ cwd: io.cwd, helperPath: helperPath(), nodeVersion: process.version }));
-      return ExitCode.ok;
-    }
-    default:
-      throw usageError(`unknown command \`${command}\`${didYouMean(command, COMMANDS)}`, `use one of: ${COMMANDS.join(", ")}`);
+  const spec = lookup(command);
+  if (!spec) throw unknownCommand(command);
+  if (spec.ignoresArguments) return spec.run({}, [], io);
+  if (asksForHelp(rest)) {
+    io.stdout(commandHelp(spec));
+    return ExitCode.ok;
   }
+  const options = Object.fromEntries(spec.options.map((o) => [o.name, { type: o.type }])) as OptionSpec;
+  const { values, positionals } = parse(rest, options, spec.positionals, spec.name);
+  return spec.run(values as Values, positionals, io);
 }
 
 function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
@@ -216,7 +454,8 @@ function phaseNumber(value: string): number {
 
 type OptionSpec = Record<string, { type: "boolean" | "string" }>;
 
-function parse<T extends OptionSpec>(args: string[], options: T, positionals: number) {
+function parse<T extends OptionSpec>(args: string[], options: T, positionals: number, command: string) {
+  const fix = `run \`claude-parallel ${command} --help\` for its usage`;
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -224,12 +463,12 @@ function parse<T extends OptionSpec>(args: string[], options: T, positionals: nu
     const message = (error as Error).message;
     const unknown = /Unknown option '(-{1,2}[^']*)'/.exec(message)?.[1];
     if (unknown) {
-      throw usageError(`unknown option \`${unknown}\`${didYouMean(unknown.replace(/^-+/, ""), Object.keys(options).map((o) => o))}`);
+      throw usageError(`unknown option \`${unknown}\`${didYouMean(unknown.replace(/^-+/, ""), Object.keys(options).map((o) => o))}`, fix);
     }
-    throw usageError(message.split(".")[0]!);
+    throw usageError(message.split(".")[0]!, fix);
   }
   if (parsed.positionals.length > positionals) {
-    throw usageError(`unexpected argument \`${parsed.positionals[positionals]}\``);
+    throw usageError(`unexpected argument \`${parsed.positionals[positionals]}\``, fix);
   }
   return parsed;
 }
@@ -240,12 +479,10 @@ export async function main(): Promise<void> {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
-  // The one way out for everything the helper prints: control and bidi characters from plans,
-  // commits and file names are shown as escapes, never acted on by the terminal (src/text/terminal.ts).
   const code = await run(process.argv.slice(2), {
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(terminalSafe(t)),
-    stderr: (t) => process.stderr.write(terminalSafe(t)),
+    stdout: (t) => process.stdout.write(t),
+    stderr: (t) => process.stderr.write(t),
   });
   process.exitCode = code;
 }

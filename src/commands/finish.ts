@@ -7,7 +7,7 @@ import { previewMerge } from "../git/merge-tree.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
-import { quote, sh } from "../render/shell.js";
+import { quote } from "../render/shell.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -15,6 +15,7 @@ import type { Io } from "../cli.js";
  * phase is synced. A real `git merge --no-ff` where base is checked out in a clean worktree (undone
  * exactly if git fails), an in-memory merge published with a compare-and-swap where it is not
  * checked out, and never into a dirty checkout. Conflicts are found before anything is touched.
+ * With --pr it pushes the integration branch and opens a pull request instead (finish-pr.ts).
  */
 export async function finishCommand(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);
@@ -39,13 +40,12 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   if (unsynced.length) {
     throw new RefusedError([{ message: `phase ${unsynced[0]!.index} of ${slug} is not synced yet`, fix: "sync every phase first (/parallel-sync)" }]);
   }
+  if (options.pr) {
+    const { finishWithPullRequest } = await import("./finish-pr.js");
+    return finishWithPullRequest({ commonDir: repo.commonDir, mainRoot, slug, plan, state }, io);
+  }
   await requireIdentity(mainRoot);
   const message = `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`;
-  if (options.pr) {
-    const body = `${plan.phases.length} phases, ${plan.phases.reduce((n, p) => n + p.tasks.length, 0)} tasks, planned and merged with claude-parallel.`;
-    say(sh`gh pr create --base ${plan.base} --head ${plan.integrationBranch} --title ${oneLine(plan.feature)} --body ${body}`);
-    return ExitCode.ok;
-  }
   const integrationRef = `refs/heads/${plan.integrationBranch}`;
   const baseRef = `refs/heads/${plan.base}`;
   const integration = await commitOf(integrationRef, mainRoot);

@@ -179,3 +179,73 @@ describe("the plan's folder", () => {
     expect(existsSync(join(repo, ".parallel/login/PLAN.md"))).toBe(false);
   });
 });
+
+describe("help", () => {
+  const COMMANDS = ["plan", "start", "status", "sync", "skip", "finish", "clean", "schema", "context"];
+  const usage = () => runHelper(["--help"], { cwd: tempDir() }).stdout;
+  /** The options the general usage shows for `command`: its synopsis lines, up to its summary. */
+  const usageOptions = (command: string) => {
+    const lines = usage().split("\n");
+    const first = lines.findIndex((l) => l.startsWith(`  claude-parallel ${command} `) || l === `  claude-parallel ${command}`);
+    const own = [lines[first]!];
+    for (const line of lines.slice(first + 1)) {
+      if (!/^ {20,}\[/.test(line)) break; // a continuation of the synopsis
+      own.push(line);
+    }
+    return [...new Set(own.join(" ").match(/--[a-z-]+/g) ?? [])];
+  };
+
+  it("prints the same general usage with no argument, --help, -h and help", () => {
+    const cwd = tempDir();
+    const all = [[], ["--help"], ["-h"], ["help"]].map((args) => runHelper(args, { cwd }));
+    for (const r of all) expect(r).toMatchObject({ code: 0, stderr: "", stdout: all[0]!.stdout });
+    for (const command of COMMANDS) expect(all[0]!.stdout).toContain(`  claude-parallel ${command}`);
+    expect(all[0]!.stdout).toContain("Exit codes: 0 done, 1 internal error, 2 invalid plan or usage");
+  });
+
+  it("gives start its own help with `start --help` and `help start`, and starts nothing", () => {
+    const repo = makeRepo();
+    writeFiles(repo, { ".parallel/add-login/plan.yaml": small });
+    const refs = git(repo, "for-each-ref");
+    const a = runHelper(["start", "--help"], { cwd: repo });
+    const b = runHelper(["help", "start"], { cwd: repo });
+    const c = runHelper(["start", "--phase", "1", "-h"], { cwd: repo });
+    expect(a).toMatchObject({ code: 0, stderr: "" });
+    expect(b).toEqual(a);
+    expect(c).toEqual(a);
+    expect(a.stdout).toContain("Usage: claude-parallel start [plan-or-slug] [--phase N] [--launch print|tmux|headless]\n");
+    expect(a.stdout).toMatch(/\n {2}--launch MODE +print \(default\)/);
+    expect(a.stdout).toContain("Exit codes: 0 done, 2 invalid plan or usage, 3 unfit environment, 4 refused");
+    expect(a.stdout).not.toContain("Usage:\n  claude-parallel plan");
+    expect(git(repo, "for-each-ref")).toBe(refs);
+    expect(existsSync(join(repo, "..", "app-add-login-api"))).toBe(false);
+  });
+
+  it("gives every command a help that lists each option its usage line shows", () => {
+    for (const command of COMMANDS.filter((c) => c !== "context")) {
+      const r = runHelper([command, "--help"], { cwd: tempDir() });
+      expect(r.code, `${command}: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toContain(`Usage: claude-parallel ${command}`);
+      expect(r.stdout).toContain("Options:\n");
+      expect(r.stdout).toContain("Exit codes: 0 done");
+      const options = usageOptions(command);
+      for (const option of options) expect(r.stdout, `${command} --help lacks ${option}`).toMatch(new RegExp(`\\n {2}${option}\\b`));
+      expect(runHelper(["help", command], { cwd: tempDir() }).stdout).toBe(r.stdout);
+    }
+    expect(usageOptions("sync")).toEqual(["--phase", "--dry-run", "--no-verify", "--verify", "--keep-worktrees", "--no-next", "--allow-outside-owns"]);
+    expect(runHelper(["sync", "--help"], { cwd: tempDir() }).stdout).toContain("5 the merged result fails verification");
+    expect(runHelper(["plan", "--help"], { cwd: tempDir() }).stdout).not.toContain("5 the merged result");
+    expect(runHelper(["skip", "--help"], { cwd: tempDir() }).stdout).toMatch(/\n {2}--reason TEXT +Why the task is skipped/);
+    expect(runHelper(["help", "context"], { cwd: tempDir() }).stdout).toContain("Usage: claude-parallel context\n");
+  });
+
+  it("refuses help for an unknown command with exit 2 and a suggestion", () => {
+    expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, skip, finish, clean") });
+    expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
+  });
+
+  it("points a usage mistake at the command's own help", () => {
+    expect(runHelper(["start", "--phaze", "1"], { cwd: makeRepo() })).toMatchObject({ code: 2, stderr: expect.stringContaining("run `claude-parallel start --help`") });
+  });
+});
