@@ -57,6 +57,8 @@ export interface PhaseStatus {
   state: "synced" | "started" | "not started";
   tasks: TaskStatus[];
   conflicts: Conflict[];
+  /** The phase is in progress and nothing status sees would stop its sync (`readyToSync`). */
+  readyToSync: boolean;
 }
 
 export interface FeatureStatus {
@@ -144,9 +146,32 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
         }
       }
     }
-    phases.push({ index: phase.index, state, tasks, conflicts });
+    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: state === "started" && readyToSync(tasks, conflicts) });
   }
   return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
+}
+
+/**
+ * Whether a started phase can be synced now, as far as its status shows: every task not skipped
+ * has commits beyond the phase's start on a branch that exists, a clean worktree, no change
+ * outside what it owns, no verify failing at its current commit and no headless session still
+ * running; and no predicted conflict between tasks that are merged (a skipped task is not). A
+ * verify not run yet, or run at an older commit, does not count: the sync runs it. Nor does a
+ * headless session that failed after committing: its commits are what the sync checks.
+ */
+export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Conflict[]): boolean {
+  const skipped = new Set(tasks.filter((t) => t.skipped !== undefined).map((t) => t.id));
+  const tasksReady = tasks.every(
+    (t) =>
+      t.skipped !== undefined ||
+      (!t.branchMissing &&
+        t.ahead > 0 &&
+        t.uncommitted.length === 0 &&
+        t.outsideOwns.length === 0 &&
+        !(t.verify.kind === "failed" && t.verify.current) &&
+        t.session.kind !== "running"),
+  );
+  return tasksReady && conflicts.every((c) => skipped.has(c.a) || skipped.has(c.b));
 }
 
 /** A task's status before anything is known about its branch and worktree. */
