@@ -52,7 +52,8 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
     }
   }
   io.stdout(options.json ? renderJson(plan) + "\n" : markdown);
-  io.stderr(`Next: ${sh`claude-parallel start ${atHome ? plan.slug : shown(path)}`}\n`);
+  // For people reading the plan: a program reading the JSON gets no advice on stderr.
+  if (!options.json) io.stderr(`Next: ${sh`claude-parallel start ${atHome ? plan.slug : fromRoot.startsWith("..") || isAbsolute(fromRoot) ? path : shown(path)}`}\n`);
   return ExitCode.ok;
 }
 

@@ -36,8 +36,9 @@ describe("claude-parallel plan", () => {
       expect(existsSync(join(repo, ".parallel"))).toBe(false);
       expect(r.stderr).toContain("Nothing written: PLAN.md is kept only beside a plan at .parallel/add-login/plan.yaml, and this plan is plans/it's login.yaml (PLAN.md would have gone to .parallel/add-login/PLAN.md)");
       expect(r.stderr).not.toContain("Wrote");
-      // `start <slug>` would not find this plan: the next step names its path, quoted.
-      expect(r.stderr).toContain("Next: claude-parallel start 'plans/it'\\''s login.yaml'\n");
+      // `start <slug>` would not find this plan: the next step names its path, quoted (not for --json, read by programs).
+      if (args.length) expect(r.stderr).not.toContain("Next:");
+      else expect(r.stderr).toContain("Next: claude-parallel start 'plans/it'\\''s login.yaml'\n");
     }
     expect(runHelper(["plan", "plans/it's login.yaml", "--no-write"], { cwd: repo }).stderr).not.toContain("Nothing written");
     const md = runHelper(["plan", "plans/it's login.yaml"], { cwd: repo }).stdout;
@@ -49,9 +50,11 @@ describe("claude-parallel plan", () => {
     writeFiles(repo, { ".parallel/add-login/plan.yaml": small, "elsewhere/p.yaml": small.replace("Add login", "Add logout") });
     git(repo, "add", "-A");
     git(repo, "commit", "-q", "-m", "plans");
-    for (const file of [".parallel/add-login/plan.yaml", "elsewhere/p.yaml"]) {
+    const outside = join(tempDir(), "p.yaml");
+    writeFileSync(outside, small.replace("Add login", "Add logout"));
+    for (const file of [".parallel/add-login/plan.yaml", "elsewhere/p.yaml", outside]) {
       const next = /^Next: (.*)$/m.exec(runHelper(["plan", file, "--no-write"], { cwd: repo }).stderr)?.[1];
-      expect(next).toMatch(/^claude-parallel start '/);
+      expect(next).toBe(`claude-parallel start '${file === outside ? outside : file.startsWith(".parallel") ? "add-login" : file}'`);
       // Run it as the user would, through a shell, with the helper standing in for claude-parallel.
       const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(REPO_ROOT, "bin")}:${process.env.PATH}` } });
       expect(started.status, started.stderr).toBe(0);
