@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { readyToSync, type Conflict, type TaskStatus } from "../../src/status/gather.js";
+import { readyToSync, type Conflict, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
+import { renderStatus } from "../../src/status/render.js";
 
 /** A task that is done: committed on its branch, clean, inside its owned paths. */
 function done(id: string, change: Partial<TaskStatus> = {}): TaskStatus {
@@ -58,5 +59,36 @@ describe("readyToSync", () => {
     expect(readyToSync([done("a", { ahead: 0 }), skipped], [])).toBe(false);
     // Every task skipped: the sync merges nothing and records the phase.
     expect(readyToSync([skipped], [])).toBe(true);
+  });
+});
+
+describe("the status report", () => {
+  const report = (tasks: TaskStatus[], conflicts: Conflict[] = []): string => {
+    const status: FeatureStatus = {
+      slug: "x",
+      feature: "X",
+      base: "main",
+      integrationBranch: "feature/x",
+      phases: [{ index: 1, state: "started", tasks, conflicts, readyToSync: readyToSync(tasks, conflicts) }],
+    };
+    return renderStatus(status);
+  };
+  const ready = "Phase 1 is ready to sync: run `/parallel-sync` (or `claude-parallel sync 'x'`).";
+
+  it("says a ready phase is ready, and lists nothing before the sync", () => {
+    const text = report([done("a"), done("b")]);
+    expect(text).toContain(ready);
+    expect(text).not.toContain("Before the sync:");
+  });
+
+  it("lists what stands in the way otherwise, a running session included", () => {
+    const text = report([done("a", { uncommitted: ["x.txt"] }), done("b", { session: { kind: "running", pid: 4242 } })]);
+    expect(text).not.toContain("ready to sync");
+    expect(text).toContain("Before the sync:\n- a: commit or discard 1 uncommitted change (`x.txt`).\n- b: its headless session is still running (pid 4242).");
+  });
+
+  it("still shows a failed headless session of a ready phase, to check first", () => {
+    const text = report([done("a", { session: { kind: "exited", exitCode: 2, reason: "max turns", log: "/l/a.jsonl" } })]);
+    expect(text).toContain(`${ready}\n\nCheck first:\n- a: its headless session exited with 2: max turns (log: \`/l/a.jsonl\`).`);
   });
 });
