@@ -1,13 +1,15 @@
 import { homedir } from "node:os";
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { realpath } from "node:fs/promises";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { locateRepo } from "../git/run.js";
 import { buildExecutionPlan } from "../plan/build.js";
-import { PLANS_DIR, planFolder } from "../plan/location.js";
+import { planFile, planFolder } from "../plan/location.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { renderMarkdown } from "../render/markdown.js";
+import { sh } from "../render/shell.js";
 import { findRoles, roleMap } from "../roles.js";
 import type { Io } from "../cli.js";
 
@@ -17,7 +19,11 @@ export interface PlanOptions {
   write: boolean;
 }
 
-/** `claude-parallel plan`: validate, schedule, render; write PLAN.md only once all of that worked. */
+/**
+ * `claude-parallel plan`: validate, schedule, render; write PLAN.md beside a plan at
+ * `.parallel/<slug>/plan.yaml` only once all of that worked. The plan goes to stdout, the rest
+ * (what was written, the next step) to stderr.
+ */
 export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
   const path = resolve(io.cwd, options.file);
   const loaded = await readPlanFile(path, options.file);
@@ -26,13 +32,28 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
   const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
-  const markdown = options.write || !options.json ? renderMarkdown(plan) : "";
+  // `start <slug>` finds a plan only at .parallel/<slug>/plan.yaml; one kept elsewhere is named by its path.
+  const home = planFile(root, plan.slug);
+  const atHome = (await realpath(path).catch(() => path)) === (await realpath(home).catch(() => home));
+  const shown = (target: string) => relative(io.cwd, target) || target;
+  const fromRoot = relative(root, path);
+  const startTarget = fromRoot && !fromRoot.startsWith("..") && !isAbsolute(fromRoot) ? fromRoot : path;
+  const markdown = options.write || !options.json ? renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
   if (options.write) {
-    const target = join(root, PLANS_DIR, plan.slug, "PLAN.md");
-    await writeFileAtomic(target, markdown);
-    io.stderr(`Wrote ${relative(io.cwd, target) || target}\n`);
+    const target = join(dirname(home), "PLAN.md");
+    if (atHome) {
+      await writeFileAtomic(target, markdown);
+      io.stderr(`Wrote ${shown(target)}\n`);
+    } else {
+      io.stderr(
+        `Nothing written: PLAN.md is kept only beside a plan at ${shown(home)}, and this plan is ${shown(path)} ` +
+          `(PLAN.md would have gone to ${shown(target)}). Move the plan there to keep its PLAN.md, or pass --no-write.\n`,
+      );
+    }
   }
   io.stdout(options.json ? renderJson(plan) + "\n" : markdown);
+  // For people reading the plan: a program reading the JSON gets no advice on stderr.
+  if (!options.json) io.stderr(`Next: ${sh`claude-parallel start ${atHome ? plan.slug : fromRoot.startsWith("..") || isAbsolute(fromRoot) ? path : shown(path)}`}\n`);
   return ExitCode.ok;
 }
 

@@ -5,6 +5,8 @@
  * exactly, by intersecting the two patterns as automata, and return an example path.
  */
 
+import { Heap } from "./heap.js";
+
 /** Why `raw` is not an acceptable owned path, or undefined. */
 /** Longest owned path or contract, in characters (README, "The plan file"). */
 export const OWNED_PATH_MAX = 1024;
@@ -78,6 +80,7 @@ function findUnescaped(s: string, ch: string, from: number): number {
 interface CharSet { ranges: Array<[number, number]>; negated: boolean }
 
 const SLASH = 0x2f;
+const DOT = 0x2e;
 const ANY: CharSet = { ranges: [], negated: true };
 const NOT_SLASH: CharSet = { ranges: [[SLASH, SLASH]], negated: true };
 const literal = (code: number): CharSet => ({ ranges: [[code, code]], negated: false });
@@ -281,6 +284,62 @@ function intersect(a: Nfa, b: Nfa): string | undefined {
   return undefined;
 }
 
+/** Whether a witness has a name that starts or ends with '.', like `src/.spec.ts` or `lib/a.test.`. */
+function hasOddName(path: string): boolean {
+  return path !== "." && path.split("/").some((name) => name.startsWith(".") || name.endsWith("."));
+}
+
+/** Where a path being built stands: at the start of a name, just after a '.', or elsewhere. */
+const enum Prev { nameStart, dot, other }
+
+/**
+ * A path covered by both NFAs that reads like a real one: the fewest names starting or ending
+ * with '.' (`src/x.spec.ts` rather than `src/.spec.ts`, where a `*` matched nothing), then the
+ * shortest. A Dijkstra search over the product automaton whose states also know what came just
+ * before. Only called once `intersect` found that the languages meet.
+ */
+function readableIntersect(a: Nfa, b: Nfa): string | undefined {
+  interface Entry { x: number; y: number; prev: Prev; odd: number; length: number; from: number; char: number; final: boolean }
+  const key = (x: number, y: number, prev: Prev) => (x * 65536 + y) * 3 + prev;
+  const entries: Entry[] = [];
+  const queue = new Heap((i, j) => entries[i]!.odd - entries[j]!.odd || entries[i]!.length - entries[j]!.length || i - j);
+  const settled = new Map<number, { from: number; char: number }>();
+  const push = (entry: Entry) => {
+    if (!entry.final && settled.has(key(entry.x, entry.y, entry.prev))) return;
+    entries.push(entry);
+    queue.push(entries.length - 1);
+  };
+  const pathTo = (k: number) => {
+    const chars: number[] = [];
+    for (let step = settled.get(k)!; step.from !== -1; step = settled.get(step.from)!) chars.push(step.char);
+    return chars.length ? String.fromCodePoint(...chars.reverse()) : ".";
+  };
+  for (const x of closure(a, [a.start])) for (const y of closure(b, [b.start])) {
+    push({ x, y, prev: Prev.nameStart, odd: 0, length: 0, from: -1, char: 0, final: false });
+  }
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    const e = entries[next]!;
+    if (e.final) return pathTo(e.from);
+    const k = key(e.x, e.y, e.prev);
+    if (settled.has(k)) continue;
+    settled.set(k, { from: e.from, char: e.char });
+    if (a.accepting.has(e.x) && b.accepting.has(e.y)) {
+      // Ending here ends the last name: after a '.', that costs like any odd name.
+      push({ ...e, odd: e.odd + (e.prev === Prev.dot ? 1 : 0), from: k, final: true });
+    }
+    for (const ea of a.edges[e.x]!) for (const eb of b.edges[e.y]!) {
+      const char = commonChar(ea.on, eb.on);
+      if (char === undefined) continue;
+      const oddName = (char === DOT && e.prev === Prev.nameStart) || (char === SLASH && e.prev === Prev.dot);
+      const prev = char === SLASH ? Prev.nameStart : char === DOT ? Prev.dot : Prev.other;
+      for (const nx of closure(a, [ea.to])) for (const ny of closure(b, [eb.to])) {
+        push({ x: nx, y: ny, prev, odd: e.odd + (oddName ? 1 : 0), length: e.length + 1, from: k, char, final: false });
+      }
+    }
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Patterns
 
@@ -328,7 +387,8 @@ export function overlapWitness(a: OwnedPattern, b: OwnedPattern): string | undef
   if (!a.fixedPrefix.startsWith(b.fixedPrefix) && !b.fixedPrefix.startsWith(a.fixedPrefix)) return undefined;
   for (const x of a.alternatives) for (const y of b.alternatives) {
     const witness = intersect(nfaOf(x), nfaOf(y));
-    if (witness !== undefined) return witness;
+    // The shortest path may come from a `*` that matched nothing; show one that reads like a file.
+    if (witness !== undefined) return hasOddName(witness) ? (readableIntersect(nfaOf(x), nfaOf(y)) ?? witness) : witness;
   }
   return undefined;
 }

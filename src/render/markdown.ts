@@ -4,8 +4,19 @@ import { code, fence, list, oneLine } from "./markdown-text.js";
 import { mermaidFlowchart } from "./mermaid.js";
 import { quote, sh } from "./shell.js";
 
-/** The Parallel Execution Plan in the seed's Output format, with the commands to carry it out. */
-export function renderMarkdown(plan: ExecutionPlan): string {
+export interface MarkdownOptions {
+  /**
+   * What `claude-parallel start` takes the first time: the slug (the default) finds the plan at
+   * `.parallel/<slug>/plan.yaml`; a plan kept anywhere else is named by its path.
+   */
+  startTarget?: string;
+}
+
+/**
+ * The Parallel Execution Plan in the seed's Output format. Each step leads with the claude-parallel
+ * command that does it; the plain git commands follow, marked as the way without claude-parallel.
+ */
+export function renderMarkdown(plan: ExecutionPlan, options: MarkdownOptions = {}): string {
   const out: string[] = [];
   const taskCount = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
   out.push(`# Parallel Execution Plan: ${oneLine(plan.feature)}`, "");
@@ -16,8 +27,8 @@ export function renderMarkdown(plan: ExecutionPlan): string {
     "",
   );
   out.push(fence("mermaid", mermaidFlowchart(plan)), "");
-  out.push("Run every command below from the repository root.", "");
-  for (const phase of plan.phases) out.push(...renderPhase(plan, phase));
+  out.push(...renderHowTo(plan, options));
+  for (const phase of plan.phases) out.push(...renderPhase(plan, phase, options));
   out.push(...renderFinalization(plan));
   out.push(...renderDecisions(plan));
   out.push("## Schedule", "");
@@ -31,17 +42,50 @@ export function renderMarkdown(plan: ExecutionPlan): string {
   return out.join("\n");
 }
 
+const WITHOUT = "*Without claude-parallel:*";
+
+/** The commands, as one shell-quoted line each. */
+function startCommand(plan: ExecutionPlan, options: MarkdownOptions): string {
+  return sh`claude-parallel start ${options.startTarget ?? plan.slug}`;
+}
+const syncCommand = (plan: ExecutionPlan) => sh`claude-parallel sync ${plan.slug}`;
+const statusCommand = (plan: ExecutionPlan) => sh`claude-parallel status ${plan.slug}`;
+const finishCommand = (plan: ExecutionPlan) => sh`claude-parallel finish ${plan.slug}`;
+
+function renderHowTo(plan: ExecutionPlan, options: MarkdownOptions): string[] {
+  const last = plan.phases.length;
+  return [
+    "How to run it, phase by phase:",
+    "",
+    `1. ${code(startCommand(plan, options))} starts Phase 1: it creates the phase's worktrees and branches from ${code(plan.integrationBranch)}, ` +
+      "gives each session its brief and prints the command that opens it (or add `--launch tmux` or `--launch headless`).",
+    `2. Each session works in its own worktree and commits on its branch. ${code("/parallel-status")} (or ${code(statusCommand(plan))}) shows where they stand.`,
+    `3. At each sync point, once every session of the phase has committed: ${code("/parallel-sync")} in Claude Code (or ${code(syncCommand(plan))}) ` +
+      `merges the phase into ${code(plan.integrationBranch)}${plan.verify ? `, runs ${code(plan.verify)} on the result` : ""} and starts the next phase.`,
+    `4. After Phase ${last}: ${code(finishCommand(plan))} merges ${code(plan.integrationBranch)} into ${code(plan.base)}.`,
+    "",
+    `${WITHOUT} the plain git commands below each step do the same by hand. Run them from the repository root.`,
+    "",
+  ];
+}
+
 function phaseTitle(phase: PlannedPhase): string {
   const roles = [...new Set(phase.tasks.map((t) => t.role))].join(", ");
   if (phase.tasks.length === 1) return `Phase ${phase.index}: ${phase.tasks[0]!.role}`;
   return `Phase ${phase.index}: Parallel ${phase.index === 1 ? "Foundation" : "Implementation"} (${roles})`;
 }
 
-function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
+function renderPhase(plan: ExecutionPlan, phase: PlannedPhase, options: MarkdownOptions): string[] {
   const out = [`## ${phaseTitle(phase)}`, ""];
   const after = phase.index === 1 ? "" : ` after Phase ${phase.index - 1} merges`;
   out.push(phase.tasks.length === 1 ? `Run in one session${after}:` : `Run simultaneously in separate sessions${after}:`, "");
 
+  out.push(
+    phase.index === 1
+      ? `**Start:** ${code(startCommand(plan, options))} creates the worktrees and branches from ${code(plan.integrationBranch)} and prints how to open each session.`
+      : `**Start:** the sync of Phase ${phase.index - 1} starts it; after a sync with \`--no-next\` (or an interrupted one), ${code(sh`claude-parallel start ${plan.slug}`)} does.`,
+    "",
+  );
   const setup: string[] = [];
   if (phase.index === 1) {
     setup.push(
@@ -49,14 +93,20 @@ function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
     );
   }
   for (const task of phase.tasks) setup.push(sh`git worktree add -b ${task.branch} -- ${task.worktree} ${plan.integrationBranch}`);
-  out.push(`Create the worktrees from ${code(plan.integrationBranch)}:`, "", fence("bash", setup.join("\n")), "");
+  out.push(`${WITHOUT} create the worktrees from ${code(plan.integrationBranch)}:`, "", fence("bash", setup.join("\n")), "");
 
   for (const task of phase.tasks) out.push(...renderSession(plan, task));
 
   const next = plan.phases[phase.index];
   const branches = phase.tasks.map((t) => t.branch);
   const what = branches.length === 1 ? `Merge ${code(branches[0]!)}` : branches.length === 2 ? `Merge both branches` : `Merge all ${branches.length} branches`;
-  out.push(`**Sync Point:** ${what} into ${code(plan.integrationBranch)} before ${next ? `Phase ${next.index}` : "finalization"}.`, "");
+  const then = next ? `starts Phase ${next.index}` : "leaves the feature ready to finish";
+  out.push(
+    `**Sync Point:** ${what} into ${code(plan.integrationBranch)} before ${next ? `Phase ${next.index}` : "finalization"}. ` +
+      `When ${branches.length === 1 ? "the session has" : "every session has"} committed, run ${code("/parallel-sync")} (or ${code(syncCommand(plan))}): ` +
+      `it checks ${branches.length === 1 ? "the branch" : "the branches"}, merges${plan.verify ? `, runs ${code(plan.verify)} on the result` : ""} and ${then}.`,
+    "",
+  );
   const merge = [sh`git switch ${plan.integrationBranch}`];
   for (const task of phase.tasks) {
     const message = `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
@@ -64,7 +114,7 @@ function renderPhase(plan: ExecutionPlan, phase: PlannedPhase): string[] {
   }
   if (plan.verify) merge.push(sh`sh -c ${plan.verify}`);
   merge.push("git switch -");
-  out.push(fence("bash", merge.join("\n")), "");
+  out.push(`${WITHOUT} merge in your checkout (it must be clean):`, "", fence("bash", merge.join("\n")), "");
   return out;
 }
 
@@ -101,7 +151,9 @@ function renderFinalization(plan: ExecutionPlan): string[] {
       ? `- Integration testing: ${code(plan.verify)} on ${integration} (it also runs at every sync point)`
       : `- Integration testing: run the project's tests on ${integration} (add \`verify:\` to the plan to run them at every sync point)`,
     `- QA validation: review the merged feature on ${integration}`,
-    `- Final merge to ${code(plan.base)}:`,
+    `- Final merge to ${code(plan.base)}: ${code(finishCommand(plan))} (or ${code(sh`claude-parallel finish ${plan.slug} --pr`)} for the \`gh pr create\` command)`,
+    "",
+    `${WITHOUT} merge in your checkout (it must be clean):`,
     "",
     fence("bash", [sh`git switch ${plan.base}`, sh`git merge --no-ff -m ${`Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`} -- ${plan.integrationBranch}`].join("\n")),
     "",

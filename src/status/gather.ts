@@ -77,6 +77,8 @@ export interface PhaseStatus {
   state: "synced" | "started" | "not started";
   tasks: TaskStatus[];
   conflicts: Conflict[];
+  /** The phase is in progress and nothing status sees would stop its sync (`readyToSync`). */
+  readyToSync: boolean;
 }
 
 export interface FeatureStatus {
@@ -165,7 +167,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       }
     } else tasks = phase.tasks.map(initialStatus);
     const conflicts: Conflict[] = state === "started" ? await predictConflicts(repo, feature, phase, tasks) : [];
-    phases.push({ index: phase.index, state, tasks, conflicts });
+    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: state === "started" && readyToSync(tasks, conflicts) });
   }
   return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
 }
@@ -179,7 +181,7 @@ async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhas
   const cwd = repo.root;
   const integration = await commitOf(`refs/heads/${feature.plan.integrationBranch}`, cwd);
   if (integration === undefined) return [];
-  const live = phase.tasks.map((task, i) => ({ task, status: tasks[i]! })).filter((x) => x.status.ahead > 0 && x.status.tip !== undefined);
+  const live = phase.tasks.map((task, i) => ({ task, status: tasks[i]! })).filter((x) => x.status.ahead > 0 && x.status.tip !== undefined && x.status.skipped === undefined);
   const changed = new Map(await Promise.all(live.map(async (x) => [x.task.id, new Set(nulFields((await git(["diff", "--name-only", "-z", `${integration}...${x.status.tip}`], cwd)).stdout))] as const)));
   const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live.map((x) => ({ task: x.task, tip: x.status.tip! })), (id) => changed.get(id));
   return conflicts.map((c) => {
@@ -187,6 +189,29 @@ async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhas
     if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
     return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
   });
+}
+
+/**
+ * Whether a started phase can be synced now, as far as its status shows: every task not skipped
+ * has commits beyond the phase's start on a branch that exists, a clean worktree, no change
+ * outside what it owns, no verify failing at its current commit and no headless session still
+ * running; and no predicted conflict between tasks that are merged (a skipped task is not). A
+ * verify not run yet, or run at an older commit, does not count: the sync runs it. Nor does a
+ * headless session that failed after committing: its commits are what the sync checks.
+ */
+export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Conflict[]): boolean {
+  const skipped = new Set(tasks.filter((t) => t.skipped !== undefined).map((t) => t.id));
+  const tasksReady = tasks.every(
+    (t) =>
+      t.skipped !== undefined ||
+      (!t.branchMissing &&
+        t.ahead > 0 &&
+        t.uncommitted.length === 0 &&
+        t.outsideOwns.length === 0 &&
+        !(t.verify.kind === "failed" && t.verify.current) &&
+        t.session.kind !== "running"),
+  );
+  return tasksReady && conflicts.every((c) => skipped.has(c.a) || skipped.has(c.b));
 }
 
 /** A task's status before anything is known about its branch and worktree. */

@@ -1,13 +1,14 @@
 import { code, oneLine } from "../render/markdown-text.js";
+import { sh } from "../render/shell.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
 
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
-  for (const phase of s.phases) out.push(...renderPhase(phase));
+  for (const phase of s.phases) out.push(...renderPhase(phase, s.slug));
   return out.join("\n");
 }
 
-function renderPhase(p: PhaseStatus): string[] {
+function renderPhase(p: PhaseStatus, slug: string): string[] {
   const roles = p.tasks.map((t) => t.role).join(", ");
   if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
   const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
@@ -29,7 +30,11 @@ function renderPhase(p: PhaseStatus): string[] {
   }
   const sessions = p.tasks.filter((t) => t.ledger).map(ledgerLine);
   if (sessions.length) out.push("", "Sessions (recorded by the plugin's hooks):", ...sessions);
-  if (problems.length) out.push("", "Before the sync:", ...problems.map((x) => `- ${x}`));
+  if (p.readyToSync) {
+    out.push("", `Phase ${p.index} is ready to sync: run ${code("/parallel-sync")} (or ${code(sh`claude-parallel sync ${slug}`)}).`);
+    // What a ready phase can still show: a headless session that failed after committing.
+    if (problems.length) out.push("", "Check first:", ...problems.map((x) => `- ${x}`));
+  } else if (problems.length) out.push("", "Before the sync:", ...problems.map((x) => `- ${x}`));
   out.push("");
   return out;
 }
@@ -63,6 +68,7 @@ function problemsOf(t: TaskStatus): string[] {
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
+  if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
     list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}).`);
   }

@@ -1,9 +1,10 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { runHelper, HELPER } from "../helpers/cli.js";
-import { git, makeRepo, writeFiles } from "../helpers/git.js";
+import { git, gitEnv, makeRepo, writeFiles } from "../helpers/git.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -22,6 +23,43 @@ describe("claude-parallel plan", () => {
     expect(r.stdout).toContain("Base branch `main`");
     expect(readFileSync(join(repo, ".parallel/add-login/PLAN.md"), "utf8")).toBe(r.stdout);
     expect(r.stderr).toContain("Wrote .parallel/add-login/PLAN.md");
+    expect(r.stderr).toContain("Next: claude-parallel start 'add-login'\n");
+    expect(r.stdout).not.toContain("Next:");
+  });
+
+  it("writes PLAN.md only beside .parallel/<slug>/plan.yaml, and says where it would have gone", () => {
+    const repo = makeRepo({ name: "shop" });
+    writeFiles(repo, { "plans/it's login.yaml": small });
+    for (const args of [["--json"], []]) {
+      const r = runHelper(["plan", "plans/it's login.yaml", ...args], { cwd: repo });
+      expect(r.code).toBe(0);
+      expect(existsSync(join(repo, ".parallel"))).toBe(false);
+      expect(r.stderr).toContain("Nothing written: PLAN.md is kept only beside a plan at .parallel/add-login/plan.yaml, and this plan is plans/it's login.yaml (PLAN.md would have gone to .parallel/add-login/PLAN.md)");
+      expect(r.stderr).not.toContain("Wrote");
+      // `start <slug>` would not find this plan: the next step names its path, quoted (not for --json, read by programs).
+      if (args.length) expect(r.stderr).not.toContain("Next:");
+      else expect(r.stderr).toContain("Next: claude-parallel start 'plans/it'\\''s login.yaml'\n");
+    }
+    expect(runHelper(["plan", "plans/it's login.yaml", "--no-write"], { cwd: repo }).stderr).not.toContain("Nothing written");
+    const md = runHelper(["plan", "plans/it's login.yaml"], { cwd: repo }).stdout;
+    expect(md).toContain("`claude-parallel start 'plans/it'\\''s login.yaml'` starts Phase 1");
+  });
+
+  it("prints a next step that starts the feature", () => {
+    const repo = makeRepo({ name: "shop" });
+    writeFiles(repo, { ".parallel/add-login/plan.yaml": small, "elsewhere/p.yaml": small.replace("Add login", "Add logout") });
+    git(repo, "add", "-A");
+    git(repo, "commit", "-q", "-m", "plans");
+    const outside = join(tempDir(), "p.yaml");
+    writeFileSync(outside, small.replace("Add login", "Add logout"));
+    for (const file of [".parallel/add-login/plan.yaml", "elsewhere/p.yaml", outside]) {
+      const next = /^Next: (.*)$/m.exec(runHelper(["plan", file, "--no-write"], { cwd: repo }).stderr)?.[1];
+      expect(next).toBe(`claude-parallel start '${file === outside ? outside : file.startsWith(".parallel") ? "add-login" : file}'`);
+      // Run it as the user would, through a shell, with the helper standing in for claude-parallel.
+      const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(REPO_ROOT, "bin")}:${process.env.PATH}` } });
+      expect(started.status, started.stderr).toBe(0);
+      expect(started.stdout).toContain(file.startsWith(".parallel") ? "feature/add-login" : "feature/add-logout");
+    }
   });
 
   it("defaults base to the current branch, wherever the plan is run from", () => {

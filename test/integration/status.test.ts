@@ -1,9 +1,9 @@
-import { writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
-import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
+import { EXAMPLE_PLAN_TEXT, TWO_PHASES, commitIn, startedFeature } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 
 
@@ -41,6 +41,52 @@ describe("claude-parallel status", () => {
     expect(text).toContain("## Phase 1: in progress (Designer, Data)");
     expect(text).toContain("- designer and data both change `shared.txt`: designer merges first, so in data's worktree run `git merge feature/auth-designer`");
     expect(text).toContain("- data: commit or discard 1 uncommitted change (`stray.txt`).");
+    expect(p1.readyToSync).toBe(false);
+    expect(p2.readyToSync).toBe(false);
+    expect(text).toContain("Before the sync:");
+    expect(text).not.toContain("ready to sync");
+  });
+
+  it("says when a phase is ready to sync, as the sync's own preflight finds it", () => {
+    const { repo, wt } = startedFeature("ready");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    const phase1 = () => JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout).phases[0];
+    // b has no commit yet: not ready, and the sync agrees.
+    expect(phase1().readyToSync).toBe(false);
+    expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(4);
+
+    commitIn(wt("b"), { "b/y.txt": "b\n" });
+    expect(phase1()).toMatchObject({ state: "started", readyToSync: true });
+    const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(text).toContain("Phase 1 is ready to sync: run `/parallel-sync` (or `claude-parallel sync 'demo'`).");
+    expect(text).not.toContain("Before the sync:");
+    expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(0);
+
+    // An untracked file in a worktree: no longer ready, and the sync agrees.
+    writeFileSync(join(wt("b"), "b/draft.txt"), "x\n");
+    expect(phase1().readyToSync).toBe(false);
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("- b: commit or discard 1 uncommitted change (`b/draft.txt`).");
+    expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(4);
+
+    // A task with nothing to do, skipped: the phase is ready without it.
+    rmSync(join(wt("b"), "b/draft.txt"));
+    git(wt("b"), "reset", "-q", "--hard", "HEAD~1");
+    expect(phase1().readyToSync).toBe(false);
+    expect(runHelper(["skip", "b", "demo", "--reason", "nothing to do"], { cwd: repo }).code).toBe(0);
+    expect(phase1().readyToSync).toBe(true);
+    expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(0);
+  });
+
+  it("is not ready while branches will conflict", () => {
+    // Tasks that own nothing may change any file, so only the conflict stands in the way.
+    const { repo, wt } = startedFeature("clash", TWO_PHASES().replace(/, owns: \[[a-c]\/\]/g, ""));
+    commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nA\nthree\n" });
+    commitIn(wt("b"), { "b/y.txt": "b\n", "shared.txt": "one\nB\nthree\n" });
+    const status = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout);
+    expect(status.phases[0].conflicts).toHaveLength(1);
+    expect(status.phases[0].readyToSync).toBe(false);
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).not.toContain("ready to sync");
+    expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(4);
   });
 
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {

@@ -17,6 +17,13 @@ describe("owned path overlap", () => {
     ["a/**/b", "a/x/y/b/c", "a/x/y/b/c"],
     [".", "anything/at/all", "anything/at/all"],
     ["src/*", "src/deep/file.ts", "src/deep/file.ts"],
+    // Example paths read like real files: a `*` that could match nothing still shows a name.
+    ["src/**/*.ts", "src/**/*.spec.ts", "src/x.spec.ts"],
+    ["src/*.ts", "src/**/*.ts", "src/x.ts"],
+    ["**/*.test.*", "lib/**", "lib/x.test.x"],
+    // A name that must start with '.' keeps it.
+    [".github/**", "**/*.yml", ".github/x.yml"],
+    ["**/.env*", "config/**", "config/.env"],
   ])("%s and %s overlap at %s", (a, b, example) => {
     expect(overlap(a, b)).toBe(example);
     expect(overlap(b, a)).toBe(example);
@@ -48,6 +55,9 @@ describe("owned path overlap", () => {
           // The witness is itself covered by both: as a plain path it overlaps each pattern.
           expect(overlap(w1, a)).toBeDefined();
           expect(overlap(w1, b)).toBeDefined();
+          expect(covers(ownedPattern(a), w1) && covers(ownedPattern(b), w1)).toBe(true);
+          // No pattern here asks for a name starting or ending with '.', so the example has none.
+          expect(w1.split("/").some((name) => name.startsWith(".") || name.endsWith("."))).toBe(false);
         }
       }),
       { numRuns: 400 },

@@ -23,7 +23,7 @@ describe("the execution plan in the seed's format", () => {
     expect(md).toContain("Run simultaneously in separate sessions:");
     expect(md).toContain("Run simultaneously in separate sessions after Phase 1 merges:");
     expect(md).toMatch(/### Session A: Designer\n\n- Worktree: `\.\.\/app-add-user-authentication-designer`\n- Branch: `feature\/add-user-authentication-designer`\n- Task: Design the login and signup screens\n- Output: `design\/auth-tokens.yaml`/);
-    expect(md).toContain("**Sync Point:** Merge both branches into `feature/add-user-authentication` before Phase 2.");
+    expect(md).toContain("**Sync Point:** Merge both branches into `feature/add-user-authentication` before Phase 2. ");
     expect(md).toContain("- Integration testing: `npm test` on `feature/add-user-authentication`");
     expect(md).toContain("- QA validation:");
     expect(md).toContain("- Final merge to `main`:");
@@ -34,6 +34,41 @@ describe("the execution plan in the seed's format", () => {
     expect(md).toContain("git worktree add -b 'feature/add-user-authentication-data' -- '../app-add-user-authentication-data' 'feature/add-user-authentication'");
     expect(md).toContain("cd -- '../app-add-user-authentication-data' && claude 'You are the Data session");
     expect(md).toContain("git merge --no-ff -m 'Merge feature/add-user-authentication-data (Users table and sessions schema) into feature/add-user-authentication [phase 1]' -- 'feature/add-user-authentication-data'");
+  });
+
+  it("leads every step with claude-parallel's command, values shell-quoted", () => {
+    expect(md).toContain("1. `claude-parallel start 'add-user-authentication'` starts Phase 1");
+    expect(md).toContain("**Start:** `claude-parallel start 'add-user-authentication'` creates the worktrees");
+    expect(md).toContain("**Start:** the sync of Phase 1 starts it; after a sync with `--no-next` (or an interrupted one), `claude-parallel start 'add-user-authentication'` does.");
+    expect(md).toMatch(/\*\*Sync Point:\*\* Merge both branches into `feature\/add-user-authentication` before Phase 2\. When every session has committed, run `\/parallel-sync` \(or `claude-parallel sync 'add-user-authentication'`\): it checks the branches, merges, runs `npm test` on the result and starts Phase 2\./);
+    expect(md).toContain("- Final merge to `main`: `claude-parallel finish 'add-user-authentication'`");
+    // Each phase: start, then sessions, then the sync point; the first git command comes after ours.
+    for (const phase of md.split(/^## Phase \d+: (?!Sequential)/m).slice(1)) {
+      const at = (text: string) => phase.indexOf(text);
+      expect(at("**Start:**")).toBeGreaterThanOrEqual(0);
+      expect(at("**Start:**")).toBeLessThan(at("git worktree add"));
+      expect(at("### Session A")).toBeLessThan(at("**Sync Point:**"));
+      expect(at("/parallel-sync")).toBeLessThan(at("git merge"));
+    }
+  });
+
+  it("marks every raw git block as the way without claude-parallel", () => {
+    const blocks = [...md.matchAll(/([^\n]*)\n\n```bash\n([\s\S]*?)\n```/g)];
+    const gitBlocks = blocks.filter((m) => /^git (worktree add|switch|merge)/m.test(m[2]!));
+    expect(gitBlocks).toHaveLength(3 + 3 + 1); // worktrees and merges per phase, the final merge
+    for (const [, before] of gitBlocks) expect(before).toMatch(/^\*Without claude-parallel:\* /);
+    // No git command is given outside those blocks but the session's `cd`.
+    const others = blocks.filter((m) => !gitBlocks.includes(m));
+    for (const [, , body] of others) expect(body).toMatch(/^cd -- '[^']+' && claude /);
+  });
+
+  it("names a plan kept outside .parallel/ by its path in the first start, quoted", () => {
+    const out = renderMarkdown(example(), { startTarget: "my plans/it's $(here).yaml" });
+    expect(out).toContain("`claude-parallel start 'my plans/it'\\''s $(here).yaml'` starts Phase 1");
+    expect(out).toContain("**Start:** `claude-parallel start 'my plans/it'\\''s $(here).yaml'` creates");
+    // Once started, the feature is known by its slug.
+    expect(out).toContain("`claude-parallel sync 'add-user-authentication'`");
+    expect(out).toContain("after a sync with `--no-next` (or an interrupted one), `claude-parallel start 'add-user-authentication'` does.");
   });
 
   it("calls a repository's own command or agent for a role", () => {
