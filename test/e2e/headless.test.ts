@@ -14,8 +14,7 @@ let server: ModelServer | undefined;
 afterAll(() => server?.close());
 
 describe("--launch headless with the real claude", () => {
-  it("runs each session against the model; the scripted sessions edit an owned file and commit; status shows the commits", async () => {
-    if (!claudeAvailable()) return;
+  it.skipIf(!claudeAvailable())("runs each session against the model; the scripted sessions edit an owned file and commit; status shows the commits", async () => {
     server = await startModelServer((request, { cwd, turn }) => {
       if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
       const id = /-(alpha|beta)$/.exec(cwd)?.[1] ?? "unknown";

@@ -25,8 +25,7 @@ afterAll(() => {
 });
 
 describe("--launch tmux", () => {
-  it("opens one tmux session with a window per task, running claude with the brief in its worktree", async () => {
-    if (!hasTmux()) return;
+  it.skipIf(!hasTmux())("opens one tmux session with a window per task, running claude with the brief in its worktree", async () => {
     const repo = exampleRepo("tmuxapp");
     const claude = fakeClaude({ sleepSeconds: 30 });
     // A private tmux server, so the test never touches the user's sessions.
@@ -50,8 +49,7 @@ describe("--launch tmux", () => {
     expect(again.stdout).toContain("tmux window parallel-auth:data is already there");
   });
 
-  it("takes a repository path holding tmux formats literally: nothing runs, the windows start in the real worktrees", async () => {
-    if (!hasTmux()) return;
+  it.skipIf(!hasTmux())("takes a repository path holding tmux formats literally: nothing runs, the windows start in the real worktrees", async () => {
     // tmux expands formats in new-session/new-window -c: `#(...)` runs a command, `#{...}` is replaced.
     const top = tempDir();
     const home = tempDir();

@@ -67,8 +67,7 @@ describe("the /parallel command", () => {
 });
 
 describe("the plugin", () => {
-  it.each([".", ".claude-plugin/plugin.json", "plugin"])("claude plugin validate %s: no errors, no warnings", (target) => {
-    if (!claudeAvailable()) return;
+  it.skipIf(!claudeAvailable()).each([".", ".claude-plugin/plugin.json", "plugin"])("claude plugin validate %s: no errors, no warnings", (target) => {
     const r = spawnSync(claudeBinary(), ["plugin", "validate", target], {
       cwd: REPO_ROOT,
       env: { ...process.env, HOME: tempDir(), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },

@@ -72,8 +72,7 @@ describe("generated shell", () => {
     );
   });
 
-  it("passes shellcheck, for the example and for hostile plans", () => {
-    if (!hasShellcheck()) return;
+  it.skipIf(!hasShellcheck())("passes shellcheck, for the example and for hostile plans", () => {
     const check = (markdown: string) => {
       for (const block of shellBlocks(markdown)) {
         // SC2016 and SC1003 are hints about what sits inside single quotes (`$x` that will not
