@@ -1,0 +1,88 @@
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { dirname } from "node:path";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { git, makeRepo } from "../helpers/git.js";
+import { tempDir } from "../helpers/tmp.js";
+import { waitUntil } from "../helpers/wait.js";
+
+/** What a new user met on a first real feature (the issue's list), each fixed and tried here. */
+describe("a new user's first feature", () => {
+  it("a finished and cleaned feature is remembered as finished: start and sync suggest nothing harmful", () => {
+    const { repo, wt } = startedFeature("done");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
+    commitIn(wt("c"), { "c/x.txt": "c\n" });
+    expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
+    expect(runHelper(["finish"], { cwd: repo }).code).toBe(0);
+    const dry = runHelper(["clean", "--dry-run"], { cwd: repo });
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain("would delete refs/heads/feature/demo");
+    expect(git(repo, "rev-parse", "--verify", "refs/heads/feature/demo")).toMatch(/^[0-9a-f]{40}$/);
+    expect(runHelper(["clean"], { cwd: repo }).code).toBe(0);
+    const before = refsOf(repo);
+    for (const command of ["start", "sync", "finish"]) {
+      const r = runHelper([command, "demo"], { cwd: repo });
+      expect(r.code, command).toBe(0);
+      expect(r.stdout, command).toContain("was finished");
+      expect(r.stdout + r.stderr, command).not.toContain("claude-parallel start");
+    }
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(wt("a"))).toBe(false);
+  });
+
+  it("checks the launch mode's requirements before changing anything", () => {
+    const repo = makeRepo({ name: "nolaunch", files: { "README.md": "# x\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+    const before = refsOf(repo);
+    const bin = tempDir();
+    for (const launch of ["tmux", "headless"]) {
+      for (const dry of [[], ["--dry-run"]]) {
+        const r = runHelper(["start", "--launch", launch, ...dry], { cwd: repo, env: { PATH: `${bin}:${gitDir()}` } });
+        expect(r.code, `${launch} ${dry.join(" ")}: ${r.stderr}`).toBe(3);
+      }
+    }
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, "..", "nolaunch-demo-a"))).toBe(false);
+  });
+
+  it("never removes a worktree whose headless session still runs, and shows why a session failed", async () => {
+    const repo = makeRepo({ name: "busy", files: { "README.md": "# x\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+    // A stand-in claude: task a's session keeps running; task b's fails with a reason on stderr.
+    const bin = tempDir();
+    writeFileSync(join(bin, "claude"), `#!/bin/sh\ncase "$PWD" in *-a) sleep 60 ;; *) echo 'API error: rate limited' >&2; exit 2 ;; esac\n`);
+    chmodSync(join(bin, "claude"), 0o755);
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    expect(runHelper(["start", "--launch", "headless"], { cwd: repo, env }).code).toBe(0);
+    const wt = (id: string) => join(repo, "..", `busy-demo-${id}`);
+    const state = (id: string) => join(repo, ".git/parallel/demo/sessions", `${id}.json`);
+    expect(await waitUntil(() => existsSync(state("b")) && readFileSync(state("b"), "utf8").includes("exitCode"), 30_000)).toBe(true);
+    expect(await waitUntil(() => existsSync(state("a")) && readFileSync(state("a"), "utf8").includes("pid"), 30_000)).toBe(true);
+    const status = runHelper(["status", "demo"], { cwd: repo, env });
+    expect(status.stdout).toContain("API error: rate limited");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const r = runHelper(["sync", "--no-next"], { cwd: repo, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("kept the worktree of a");
+    expect(r.stdout).toContain("its headless session is still running");
+    expect(existsSync(wt("a"))).toBe(true);
+    expect(existsSync(wt("b"))).toBe(false);
+    const pid = JSON.parse(readFileSync(state("a"), "utf8")).pid as number;
+    process.kill(pid, "SIGKILL");
+  });
+
+  it("briefs name the other sessions by task, not only by role", () => {
+    const { wt } = startedFeature("briefs");
+    const brief = readFileSync(join(wt("a"), ".claude-parallel/brief.md"), "utf8");
+    expect(brief).toContain("(owned by task b, the B session B)");
+  });
+});
+
+/** The folder of git (and sh), without claude or tmux beside it in a test's PATH. */
+function gitDir(): string {
+  return dirname(execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim());
+}
