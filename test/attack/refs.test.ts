@@ -3,19 +3,10 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun, gitTry } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { refsOf, TWO_PHASES, syncedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 
-/** A feature with every phase synced, ready to finish into main (checked out, clean, in `repo`). */
-function finished(name: string) {
-  const f = startedFeature(name);
-  commitIn(f.wt("a"), { "a/x.txt": "a\n" });
-  commitIn(f.wt("b"), { "b/x.txt": "b\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  commitIn(f.wt("c"), { "c/x.txt": "c\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  return f;
-}
+const finished = (name: string) => syncedFeature(name);
 
 const checkoutState = (repo: string) => ({
   head: git(repo, "rev-parse", "HEAD"),

@@ -36,3 +36,18 @@ export function commitIn(wt: string, files: Record<string, string>, message = "w
 
 /** Every ref with its commit: "nothing changed" means this is the same before and after. */
 export const refsOf = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");
+
+/** A feature (TWO_PHASES unless `plan` says otherwise) with both phases committed and synced: ready to finish. */
+export function syncedFeature(name: string, plan = TWO_PHASES()): { repo: string; wt: (id: string) => string } {
+  const f = startedFeature(name, plan);
+  const sync = () => {
+    const r = runHelper(["sync"], { cwd: f.repo });
+    if (r.code !== 0) throw new Error(`sync failed (${r.code}): ${r.stdout}${r.stderr}`);
+  };
+  commitIn(f.wt("a"), { "a/x.txt": "a\n" });
+  commitIn(f.wt("b"), { "b/x.txt": "b\n" });
+  sync();
+  commitIn(f.wt("c"), { "c/x.txt": "c\n" });
+  sync();
+  return f;
+}

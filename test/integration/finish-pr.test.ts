@@ -3,7 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileS
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { refsOf, syncedFeature } from "../helpers/feature.js";
 import { gitTry } from "../helpers/attack.js";
 import { git } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -19,16 +19,7 @@ const PLAN = [
   "",
 ].join("\n");
 
-/** A feature whose two phases are synced (task a's verify recorded by the sync): ready to finish. */
-function synced(name: string) {
-  const f = startedFeature(name, PLAN);
-  commitIn(f.wt("a"), { "a/x.txt": "a\n" });
-  commitIn(f.wt("b"), { "b/x.txt": "b\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  commitIn(f.wt("c"), { "c/x.txt": "c\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  return f;
-}
+const synced = (name: string) => syncedFeature(name, PLAN);
 
 /** A bare repository in a temp folder, added to `repo` as the remote `name`. */
 function bareRemote(repo: string, name = "origin"): string {

@@ -2,19 +2,10 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
 import { git } from "../helpers/git.js";
 
-/** A feature whose two phases are synced: ready to finish. */
-function synced(name: string) {
-  const f = startedFeature(name);
-  commitIn(f.wt("a"), { "a/x.txt": "a\n" });
-  commitIn(f.wt("b"), { "b/x.txt": "b\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  commitIn(f.wt("c"), { "c/x.txt": "c\n" });
-  expect(runHelper(["sync"], { cwd: f.repo }).code).toBe(0);
-  return f;
-}
+const synced = (name: string) => syncedFeature(name);
 
 describe("claude-parallel finish", () => {
   it("merges into a clean checkout of base with a real merge commit", () => {
