@@ -1,5 +1,5 @@
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { dirname } from "node:path";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -75,12 +75,50 @@ describe("a new user's first feature", () => {
     process.kill(pid, "SIGKILL");
   });
 
+  it.skipIf(!hasTmux())("keeps a worktree whose tmux window is open at the sync; clean closes the feature's tmux session", () => {
+    const repo = makeRepo({ name: "tmuxed", files: { "README.md": "# x\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+    // A private tmux server (the user's sessions are never touched) and a stand-in claude that waits.
+    const socket = join(tempDir(), "tmux.sock");
+    const bin = tempDir();
+    writeFileSync(join(bin, "tmux"), `#!/bin/sh\nexec ${execFileSync("sh", ["-c", "command -v tmux"], { encoding: "utf8" }).trim()} -S '${socket}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\nsleep 120\n", { mode: 0o755 });
+    const env = { PATH: `${bin}:${process.env.PATH}` };
+    const tmux = (...args: string[]) => spawnSync(join(bin, "tmux"), args, { stdio: "ignore" }).status;
+    try {
+      expect(runHelper(["start", "--launch", "tmux"], { cwd: repo, env }).code).toBe(0);
+      const wt = (id: string) => join(repo, "..", `tmuxed-demo-${id}`);
+      commitIn(wt("a"), { "a/x.txt": "a\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      const r = runHelper(["sync", "--no-next"], { cwd: repo, env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain("its tmux window parallel-demo:a is still open");
+      expect(existsSync(wt("a"))).toBe(true);
+      expect(tmux("has-session", "-t", "=parallel-demo")).toBe(0);
+      const cleaned = runHelper(["clean", "--force"], { cwd: repo, env });
+      expect(cleaned.stdout).toContain("closed the tmux session parallel-demo");
+      expect(tmux("has-session", "-t", "=parallel-demo")).not.toBe(0);
+    } finally {
+      tmux("kill-server");
+    }
+  });
+
   it("briefs name the other sessions by task, not only by role", () => {
     const { wt } = startedFeature("briefs");
     const brief = readFileSync(join(wt("a"), ".claude-parallel/brief.md"), "utf8");
     expect(brief).toContain("(owned by task b, the B session B)");
   });
 });
+
+function hasTmux(): boolean {
+  let found = true;
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" });
+  } catch {
+    found = false;
+  }
+  if (!found && process.env.CI === "true") throw new Error("tmux is missing: .ci/run installs it with apt-get");
+  return found;
+}
 
 /** The folder of git (and sh), without claude or tmux beside it in a test's PATH. */
 function gitDir(): string {
