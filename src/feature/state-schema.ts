@@ -73,6 +73,8 @@ export const SessionRecordSchema = z.object({
   endedAt: z.optional(z.string()),
   exitCode: z.optional(z.nullable(z.number())),
   log: z.string(),
+  /** The Claude Code session id it was started with (`claude --resume <id>`). */
+  sessionId: z.optional(z.string()),
 });
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 

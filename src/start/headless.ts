@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EnvironmentError } from "../errors.js";
@@ -15,7 +16,7 @@ import { which, type Session } from "./launch.js";
 interface HeadlessJob {
   claude: string;
   maxParallel: number;
-  sessions: Array<{ taskId: string; worktree: string; args: string[] }>;
+  sessions: Array<{ taskId: string; worktree: string; args: string[]; sessionId: string }>;
 }
 
 export { sessionsDir, type SessionRecord };
@@ -51,11 +52,13 @@ export async function launchHeadless(l: HeadlessLaunch, say: (line: string) => v
       say(`  ${s.taskId}: ${record.exitCode === 0 ? "already finished" : `already running (pid ${record.pid})`}`);
       continue;
     }
-    const args = ["-p", s.firstPrompt, "--output-format", "stream-json", "--verbose", ...s.claudeArgs];
+    // A session id chosen here and recorded, so the session can be resumed (claude --resume <id>).
+    const sessionId = randomUUID();
+    const args = ["-p", s.firstPrompt, "--output-format", "stream-json", "--verbose", "--session-id", sessionId, ...s.claudeArgs];
     if (l.permissionMode) args.push("--permission-mode", l.permissionMode);
     if (l.model) args.push("--model", l.model);
-    todo.push({ taskId: s.taskId, worktree: s.worktree, args });
-    await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify({ log: join(dir, `${s.taskId}.jsonl`) } satisfies SessionRecord) + "\n");
+    todo.push({ taskId: s.taskId, worktree: s.worktree, args, sessionId });
+    await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify({ log: join(dir, `${s.taskId}.jsonl`), sessionId } satisfies SessionRecord) + "\n");
   }
   if (todo.length === 0) return;
   const jobFile = join(dir, `phase-${l.phase}.job.json`);
@@ -76,7 +79,7 @@ export async function supervise(jobFile: string): Promise<void> {
     const err = await open(join(dir, `${s.taskId}.stderr`), "a");
     let pid: number | undefined;
     const exited = runToFiles(job.claude, s.args, s.worktree, out.fd, err.fd, (p) => (pid = p));
-    const record: SessionRecord = { pid, startedAt: new Date().toISOString(), log: logPath };
+    const record: SessionRecord = { pid, startedAt: new Date().toISOString(), log: logPath, sessionId: s.sessionId };
     await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify(record) + "\n");
     const exitCode = await exited;
     await Promise.all([out.close(), err.close()]);

@@ -23,7 +23,7 @@ export type SessionState =
   | { kind: "not-launched" }
   | { kind: "running"; pid: number }
   /** `reason`: the last lines the session wrote to stderr, when it failed; `log`: its output. */
-  | { kind: "exited"; exitCode: number | null; reason?: string; log: string };
+  | { kind: "exited"; exitCode: number | null; reason?: string; log: string; sessionId?: string };
 
 export interface TaskStatus {
   id: string;
@@ -101,7 +101,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
     else {
       const exitCode = record.exitCode ?? null;
       const reason = exitCode === 0 ? undefined : await failureReason(record.log);
-      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }) };
+      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }), ...(record.sessionId && { sessionId: record.sessionId }) };
     }
   }
   const ledger = readHookRecord(featureDir(repo.commonDir, feature.slug), task.id);

@@ -70,7 +70,7 @@ function problemsOf(t: TaskStatus): string[] {
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
   if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
-    list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}).`);
+    list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
   }
   if (t.verify.kind === "failed" && t.verify.current) {
     const tail = t.verify.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");

@@ -105,10 +105,14 @@ describe("--launch headless", () => {
     const call = claude.calls().find((c) => c.cwd.endsWith("headless-auth-data"))!;
     expect(call.args.slice(0, 1)).toEqual(["-p"]);
     expect(call.args[1]).toContain("You are the Data session");
-    expect(call.args.slice(2)).toEqual(["--output-format", "stream-json", "--verbose", "--permission-mode", "acceptEdits", "--model", "test-model"]);
+    expect(call.args.slice(2, 6)).toEqual(["--output-format", "stream-json", "--verbose", "--session-id"]);
+    expect(call.args[6]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(call.args.slice(7)).toEqual(["--permission-mode", "acceptEdits", "--model", "test-model"]);
     const status = JSON.parse(runHelper(["status", "auth", "--json"], { cwd: repo }).stdout);
     expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([expect.objectContaining({ kind: "exited", exitCode: 0 }), expect.objectContaining({ kind: "exited", exitCode: 0 })]);
     expect(status.phases[0].tasks[0].session.log).toMatch(/\.jsonl$/);
+    // The id it was started with is recorded, to resume it.
+    expect(status.phases[0].tasks.map((t: { session: { sessionId?: string } }) => t.session.sessionId)).toContain(call.args[6]);
     // Finished sessions are not started again.
     const again = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
     expect(again.stdout).toContain("designer: already finished");
