@@ -1,4 +1,6 @@
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { SESSION_DIR } from "../start/session-files.js";
 import { pathExists } from "../fs/exists.js";
 import { git, nulFields } from "../git/run.js";
 import { mergeChain } from "../git/merge-chain.js";
@@ -43,6 +45,8 @@ export interface TaskStatus {
   skipped?: string;
   /** The branch's tip, when it exists. */
   tip?: string;
+  /** What the session asked of other tasks (`.claude-parallel/requests.md`, written when the hook refused an edit). */
+  requests?: string[];
   session: SessionState;
   verify: VerifyState;
   /** What the plugin's hooks recorded of the task's Claude Code session (src/hooks/), if any. */
@@ -135,6 +139,8 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   if (worktreeExists) {
     status.uncommitted = await uncommittedPaths(worktree!);
     for (const path of status.uncommitted) changed.add(path);
+    const requests = (await readFile(join(worktree!, SESSION_DIR, "requests.md"), "utf8").catch(() => "")).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    if (requests.length) status.requests = requests.slice(0, 20);
   }
   if (task.verify && tip !== undefined) {
     const ran =

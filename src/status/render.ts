@@ -63,6 +63,7 @@ function verifyCell(t: TaskStatus): string {
 
 function problemsOf(t: TaskStatus): string[] {
   const list: string[] = [];
+  if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   if (t.skipped !== undefined) return list;
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);

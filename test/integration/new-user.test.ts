@@ -102,6 +102,16 @@ describe("a new user's first feature", () => {
     }
   });
 
+  it("status shows what a session asked of other tasks (requests.md)", () => {
+    const { repo, wt } = startedFeature("asks");
+    writeFileSync(join(wt("a"), ".claude-parallel/requests.md"), "# Requests\n- b/api.ts: export the login type, a needs it\n");
+    const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(text).toContain("a asks other tasks");
+    expect(text).toContain("b/api.ts: export the login type, a needs it");
+    const json = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout);
+    expect(json.phases[0].tasks.find((t: { id: string }) => t.id === "a").requests).toEqual(["- b/api.ts: export the login type, a needs it"]);
+  });
+
   it("briefs name the other sessions by task, not only by role", () => {
     const { wt } = startedFeature("briefs");
     const brief = readFileSync(join(wt("a"), ".claude-parallel/brief.md"), "utf8");
