@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { CliError, ExitCode, InputError, systemError } from "./errors.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
+import { terminalSafe } from "./text/terminal.js";
 
 // Each command's code is imported when that command runs, so a start parses only what it uses.
 
@@ -479,10 +480,12 @@ export async function main(): Promise<void> {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
+  // The one way out for everything the helper prints: control and bidi characters from plans,
+  // commits and file names are shown as escapes, never acted on by the terminal (src/text/terminal.ts).
   const code = await run(process.argv.slice(2), {
     cwd: process.cwd(),
-    stdout: (t) => process.stdout.write(t),
-    stderr: (t) => process.stderr.write(t),
+    stdout: (t) => process.stdout.write(terminalSafe(t)),
+    stderr: (t) => process.stderr.write(terminalSafe(t)),
   });
   process.exitCode = code;
 }

@@ -2,6 +2,7 @@ import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import type { Feature } from "../feature/resolve.js";
+import { verifyWorktreePath } from "../feature/paths.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
 import { git, gitOk } from "../git/run.js";
@@ -54,6 +55,8 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
     return ExitCode.ok;
   }
   await requireIdentity(mainRoot);
+  // A verify worktree left by a sync that was killed (ours: its exact path): gone before anything else.
+  if (!options.dryRun) await discardVerifyTree(mainRoot, verifyWorktreePath(repo.commonDir, slug));
 
   // By default: a sync that was interrupted, else the phase in progress, else the last one synced
   // (a re-run then only makes sure the next phase has started).

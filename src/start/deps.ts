@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { EnvironmentError, ProcessError } from "../errors.js";
 import { pathExists as exists } from "../fs/exists.js";
@@ -80,9 +80,13 @@ async function copyTree(from: string, to: string): Promise<void> {
   await runOk("cp", args, { cwd: dirname(to) });
 }
 
-async function stamp(worktree: WorktreeFiles, hash: string): Promise<void> {
+/**
+ * Our note in a tree, written in place (no temporary file that a kill could leave inside
+ * node_modules): a torn note reads as no note, and the manager's own marker then decides.
+ */
+async function stamp(worktree: WorktreeFiles, hash: string, folder = "node_modules"): Promise<void> {
   const s: Stamp = { lockHash: hash, abi: process.versions.modules, platform: process.platform, arch: process.arch };
-  await worktree.writeFile(join("node_modules", STAMP), JSON.stringify(s) + "\n");
+  await writeFile(await worktree.prepareParent(join(folder, STAMP)), JSON.stringify(s) + "\n");
 }
 
 /** Where a folder is copied before it is renamed into place: a killed copy is never mistaken for a complete one. */
@@ -121,10 +125,11 @@ export async function prepareDependencies(
         const partial = partialCopy(folder);
         if (!(await worktree.remove(partial))) throw new Error(`${partial} is a symbolic link`);
         await copyTree(join(source, folder), await worktree.prepareParent(partial));
+        // The root tree carries our note when it lands, so it is never there without it.
+        if (folder === "node_modules") await stamp(worktree, hash, partial);
         if (!(await worktree.remove(folder))) throw new Error(`${folder} is a symbolic link committed in the branch`);
         await worktree.move(partial, folder);
       }
-      await stamp(worktree, hash);
       return { kind: "copied", from: source, folders: folders.length };
     } catch (error) {
       if (error instanceof Error && error.name === "PathEscapeError") throw error;
