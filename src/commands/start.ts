@@ -162,6 +162,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     ...(options.permissionMode !== undefined && { permissionMode: options.permissionMode }),
     ...(options.model !== undefined && { model: options.model }),
     startCommit,
+    prepared: false,
     tasks: {},
   };
   for (const s of steps) {
@@ -216,6 +217,10 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))
       : [await prepare(first!, [mainRoot, ...(options.dependencySources ?? [])]), ...(await Promise.all(rest.map((s) => prepare(s, [first!.path]))))];
     for (const line of lines) if (line) say(line);
+  }
+  if (phaseState.prepared === false) {
+    phaseState.prepared = true;
+    await writeState(repo.commonDir, featureState);
   }
   say();
 

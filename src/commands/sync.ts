@@ -306,7 +306,8 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   const recorded = feature.state?.phases[String(next.index)];
   if (recorded) {
     const tasks = Object.values(recorded.tasks);
-    const complete = tasks.length === next.tasks.length && tasks.every((t) => t.made !== false) && (await Promise.all(tasks.map((t) => pathExists(t.worktree)))).every(Boolean);
+    const complete =
+      recorded.prepared !== false && tasks.length === next.tasks.length && tasks.every((t) => t.made !== false) && (await Promise.all(tasks.map((t) => pathExists(t.worktree)))).every(Boolean);
     if (complete) return ExitCode.ok;
   }
   io.stdout(`\n${recorded ? "Finishing the start of" : "Starting"} phase ${next.index}:\n`);

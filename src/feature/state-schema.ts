@@ -28,6 +28,8 @@ export const PhaseStateSchema = z.object({
   /** Commit of the integration branch the phase's branches start from. */
   startCommit: commitId,
   syncedAt: z.optional(z.string()),
+  /** False from the phase's first record until every worktree has its brief, files and dependencies. */
+  prepared: z.optional(z.boolean()),
   /** The integration branch's tip after the phase was merged. */
   mergedCommit: z.optional(commitId),
   /** The verify command that passed on mergedCommit at the sync (a later sync need not run it there again). */
