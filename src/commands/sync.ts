@@ -3,6 +3,7 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import type { Feature } from "../feature/resolve.js";
 import { verifyWorktreePath } from "../feature/paths.js";
+import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
 import { git, gitOk } from "../git/run.js";
@@ -73,8 +74,7 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
   if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
     // Nothing (reliable) is written of an earlier attempt: the refs decide whether it published.
-    const skipped = new Set(Object.entries(phaseState.tasks).filter(([, t]) => t.skipped).map(([id]) => id));
-    journal = tip === undefined ? undefined : await publishedFromRefs(mainRoot, phase, phaseState.startCommit, tip, skipped);
+    journal = tip === undefined ? undefined : await publishedFromRefs(mainRoot, phase, phaseState.startCommit, tip, skippedTasks(phaseState));
   } else if (journal && tip !== journal.merged) {
     // Killed before the publish (the branch is where it was): start over from the checks.
     if (tip !== journal.before) {
@@ -106,6 +106,9 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   }
 }
 
+/** The ids of the phase's tasks left out of its sync (`claude-parallel skip`). */
+const skippedTasks = (phaseState: PhaseState): Set<string> => new Set(Object.entries(phaseState.tasks).filter(([, t]) => t.skipped).map(([id]) => id));
+
 /**
  * Whether the phase was already published, judged from the refs alone: every task's branch has
  * work beyond the phase's start and all of it is in the integration branch. Then the journal is
@@ -127,7 +130,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   const phaseState = state!.phases[String(phase.index)]!;
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
-  const skipped = new Set(Object.entries(phaseState.tasks).filter(([, t]) => t.skipped).map(([id]) => id));
+  const skipped = skippedTasks(phaseState);
   const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
   for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);

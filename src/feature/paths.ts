@@ -15,8 +15,6 @@ export const frozenPlanPath = (commonDir: string, slug: string) => join(featureD
 export const journalPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), `sync-phase-${phase}.json`);
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
 export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
-/** Ignored files found in a task worktree we removed: moved here, never deleted. */
-export const keptFilesDir = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "kept", taskId);
 /** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */
 export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".locks");
 /**

@@ -3,8 +3,6 @@ import { resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
 import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
 
-export { gitOk };
-
 /** A repository we may work in: it exists, has a commit, and its git is recent enough. */
 export interface Repo {
   /** Root of the worktree the command runs in (the user's checkout). */
