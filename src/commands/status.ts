@@ -32,6 +32,15 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
   return ExitCode.ok;
 }
 
+/** The reports of `slug`, or of every started feature. */
+export async function statusReports(slug: string | undefined, cwd: string): Promise<FeatureStatus[]> {
+  if (slug !== undefined) return [await statusOf(slug, cwd, false)];
+  const repo = await openRepo(cwd);
+  const reports: FeatureStatus[] = [];
+  for (const s of await startedFeatures(repo.commonDir)) reports.push(await statusOf(s, cwd, false));
+  return reports;
+}
+
 async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
   const { repo, feature } = await openFeature(slug, cwd);
   return gatherStatus(repo, feature, { runVerify });

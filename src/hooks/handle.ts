@@ -2,7 +2,8 @@ import { appendFileSync } from "node:fs";
 import { sessionContext, envExports } from "./context.js";
 import { parseTaskManifest } from "./manifest.js";
 import { decideEdit, editedFile, resolveTarget } from "./guard.js";
-import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
+import { firstLine, nextRecord, phaseDone, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
+import { phaseDoneNotice, worktreeFacts } from "./phase-done.js";
 
 /**
  * A hook event in a task worktree (run.ts found its manifest): answer it and record what it says.
@@ -29,7 +30,7 @@ export interface HookInput {
 const WAITING = new Set(["permission_prompt", "idle_prompt", "elicitation_dialog"]);
 
 /** What to print for `event` given `input` in the task worktree `root`, after recording what it says. */
-export function handleHook(event: string, input: HookInput, root: string, manifestText: string, env: NodeJS.ProcessEnv, now = new Date()): string | undefined {
+export async function handleHook(event: string, input: HookInput, root: string, manifestText: string, env: NodeJS.ProcessEnv, now = new Date()): Promise<string | undefined> {
   // A damaged manifest (or one from another version) makes the session an ordinary one.
   const manifest = parseTaskManifest(manifestText);
   if (!manifest) return undefined;
@@ -46,9 +47,13 @@ export function handleHook(event: string, input: HookInput, root: string, manife
   let detail: string | undefined;
   let output: string | undefined;
   let readUsage = false;
+  let start = false;
+  let worktree: { clean: boolean; committed: boolean } | undefined;
   switch (event) {
     case "SessionStart": {
       state = "working";
+      // A compaction or /clear goes on with the same attempt; a launch or a resume is a new one.
+      start = input.source !== "compact" && input.source !== "clear";
       if (env.CLAUDE_ENV_FILE) {
         try {
           appendFileSync(env.CLAUDE_ENV_FILE, envExports(manifest));
@@ -67,6 +72,7 @@ export function handleHook(event: string, input: HookInput, root: string, manife
     case "Stop":
       state = "stopped";
       readUsage = true;
+      worktree = await worktreeFacts(root, manifest);
       break;
     case "StopFailure":
       state = "failed";
@@ -99,11 +105,18 @@ export function handleHook(event: string, input: HookInput, root: string, manife
     ...(detail !== undefined && { detail }),
     ...(lastMessage !== undefined && { lastMessage }),
     ...(transcript && { tokens: transcript.tokens }),
+    ...(start && { start }),
+    ...(worktree && { worktree }),
   });
   try {
     writeHookRecord(manifest.stateDir, record);
   } catch {
     // A state folder we cannot write to (removed by clean, read-only): the session goes on.
+    return output;
+  }
+  if (event === "Stop" && manifest.phaseTasks) {
+    const records = manifest.phaseTasks.map((task) => (task === manifest.task ? record : readHookRecord(manifest.stateDir, task)));
+    if (phaseDone(records)) output = phaseDoneNotice(manifest) ?? output;
   }
   return output;
 }

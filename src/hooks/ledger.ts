@@ -31,6 +31,10 @@ export const HookRecordSchema = z.object({
   lastMessage: z.optional(z.string()),
   /** Token usage per Claude Code session of this task (one per launch, resume or /clear). */
   sessions: z.record(z.string(), TokensSchema),
+  /** Sessions started or resumed for the task (SessionStart from startup or resume): its attempts. */
+  starts: z.optional(count),
+  /** The worktree when the session last stopped: no uncommitted change, commits beyond the integration branch. */
+  worktree: z.optional(z.object({ clean: z.boolean(), committed: z.boolean() })),
 });
 export type HookRecord = z.infer<typeof HookRecordSchema>;
 
@@ -144,7 +148,19 @@ export function firstLine(text: string | undefined): string | undefined {
 /** The record after an event: `since` moves only when the state changes. Pure. */
 export function nextRecord(
   previous: HookRecord | undefined,
-  event: { task: string; name: string; at: string; state?: SessionHookState; sessionId?: string; detail?: string; lastMessage?: string; tokens?: Tokens },
+  event: {
+    task: string;
+    name: string;
+    at: string;
+    state?: SessionHookState;
+    sessionId?: string;
+    detail?: string;
+    lastMessage?: string;
+    tokens?: Tokens;
+    /** A new attempt: a session started or resumed. */
+    start?: boolean;
+    worktree?: { clean: boolean; committed: boolean };
+  },
 ): HookRecord {
   const state = event.state ?? previous?.state ?? "working";
   const sessions = { ...(previous?.sessions ?? {}) };
@@ -154,6 +170,9 @@ export function nextRecord(
   for (const id of ids.slice(0, Math.max(0, ids.length - 50))) delete sessions[id];
   const detail = event.state === undefined ? previous?.detail : event.detail;
   const lastMessage = event.lastMessage ?? previous?.lastMessage;
+  const starts = (previous?.starts ?? 0) + (event.start ? 1 : 0);
+  // What the worktree looked like when the session stopped holds until the session works again.
+  const worktree = event.worktree ?? (state === "stopped" || state === "ended" ? previous?.worktree : undefined);
   return {
     version: 1,
     task: event.task,
@@ -165,5 +184,15 @@ export function nextRecord(
     ...(detail !== undefined && { detail }),
     ...(lastMessage !== undefined && { lastMessage }),
     sessions,
+    ...(starts > 0 && { starts }),
+    ...(worktree !== undefined && { worktree }),
   };
+}
+
+/**
+ * Whether a phase is done as far as its sessions' records tell: every task's session stopped (or
+ * ended) with a clean worktree and commits of its own. Pure.
+ */
+export function phaseDone(records: ReadonlyArray<HookRecord | undefined>): boolean {
+  return records.length > 0 && records.every((r) => r !== undefined && (r.state === "stopped" || r.state === "ended") && r.worktree?.clean === true && r.worktree.committed);
 }

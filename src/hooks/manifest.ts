@@ -41,6 +41,9 @@ export const TaskManifestSchema = z.object({
   others: z.array(z.object({ task: z.string(), role: z.string(), phase: z.number(), paths })),
   /** The brief, relative to the worktree. */
   brief: z.string(),
+  /** The branch the phase merges into, and every task of this phase: to tell when the phase is done (Stop). */
+  integrationBranch: z.optional(z.string()),
+  phaseTasks: z.optional(z.array(z.string())),
 });
 export type TaskManifest = z.infer<typeof TaskManifestSchema>;
 
@@ -69,6 +72,8 @@ export function buildTaskManifest(plan: ExecutionPlan, task: PlannedTask, port: 
     enforceOwns: plan.enforceOwns ?? "deny",
     others,
     brief,
+    integrationBranch: plan.integrationBranch,
+    phaseTasks: plan.phases.find((p) => p.index === task.phase)?.tasks.map((t) => t.id) ?? [task.id],
   };
 }
 

@@ -23,7 +23,7 @@ export async function hookCommand(event: string | undefined): Promise<0> {
     const found = findManifest(typeof input.cwd === "string" && input.cwd !== "" ? input.cwd : process.cwd());
     if (!found) return 0;
     const { handleHook } = await import("./handle.js");
-    const out = handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);
+    const out = await handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);
     if (out !== undefined) process.stdout.write(out + "\n");
   } catch {
     // Never break a session.

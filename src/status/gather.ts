@@ -14,7 +14,8 @@ import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir } from "../feature/paths.js";
-import { readHookRecord, totalTokens, type SessionHookState, type Tokens } from "../hooks/ledger.js";
+import { readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
+import { readSessionResults } from "../start/session-result.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -51,6 +52,22 @@ export interface TaskStatus {
   verify: VerifyState;
   /** What the plugin's hooks recorded of the task's Claude Code session (src/hooks/), if any. */
   ledger?: SessionLedger;
+  /** Sessions started or resumed for the task. */
+  attempts: number;
+  /** Tokens used: the hooks' count, or else the headless results'. */
+  tokens: Tokens;
+  /** What Claude Code reported the task's sessions cost (headless results); undefined where it reports none. */
+  costUsd?: number;
+}
+
+/** Sums over a phase's or the feature's tasks. */
+export interface Totals {
+  attempts: number;
+  tokens: Tokens;
+  /** Of the tasks whose cost Claude Code reported; `costReported` says how many that is. */
+  costUsd: number;
+  costReported: number;
+  tasks: number;
 }
 
 export interface SessionLedger {
@@ -83,6 +100,7 @@ export interface PhaseStatus {
   conflicts: Conflict[];
   /** The phase is in progress and nothing status sees would stop its sync (`readyToSync`). */
   readyToSync: boolean;
+  totals: Totals;
 }
 
 export interface FeatureStatus {
@@ -91,6 +109,7 @@ export interface FeatureStatus {
   base: string;
   integrationBranch: string;
   phases: PhaseStatus[];
+  totals: Totals;
 }
 
 
@@ -100,6 +119,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   const worktreeExists = worktree !== undefined && (await pathExists(worktree));
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
+  const results = record ? await readSessionResults(record.log) : undefined;
   if (record?.pid !== undefined) {
     if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid };
     else {
@@ -121,6 +141,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
       tokens: totalTokens(ledger),
     };
   }
+  status.attempts = Math.max(ledger?.starts ?? 0, results?.runs ?? 0, status.session.kind === "not-launched" ? 0 : 1);
+  status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
+  if (results && results.costUsd > 0) status.costUsd = results.costUsd;
   const changed = new Set<string>();
   if (tip !== undefined) {
     const [ahead, last, own] = await Promise.all([
@@ -173,9 +196,26 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       }
     } else tasks = phase.tasks.map(initialStatus);
     const conflicts: Conflict[] = state === "started" ? await predictConflicts(repo, feature, phase, tasks) : [];
-    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: state === "started" && readyToSync(tasks, conflicts) });
+    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: state === "started" && readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }
-  return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases };
+  return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)) };
+}
+
+/** Attempts, tokens and reported cost summed over `tasks`. Pure. */
+export function totalsOf(tasks: readonly TaskStatus[]): Totals {
+  const totals: Totals = { attempts: 0, tokens: { ...ZERO_TOKENS }, costUsd: 0, costReported: 0, tasks: tasks.length };
+  for (const t of tasks) {
+    totals.attempts += t.attempts;
+    totals.tokens.input += t.tokens.input;
+    totals.tokens.output += t.tokens.output;
+    totals.tokens.cacheRead += t.tokens.cacheRead;
+    totals.tokens.cacheWrite += t.tokens.cacheWrite;
+    if (t.costUsd !== undefined) {
+      totals.costUsd += t.costUsd;
+      totals.costReported++;
+    }
+  }
+  return totals;
 }
 
 /**
@@ -233,6 +273,8 @@ function initialStatus(task: PlannedTask): TaskStatus {
     branchMissing: false,
     session: { kind: "not-launched" },
     verify: task.verify ? { kind: "not-run", command: task.verify } : { kind: "none" },
+    attempts: 0,
+    tokens: { ...ZERO_TOKENS },
   };
 }
 

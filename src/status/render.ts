@@ -1,10 +1,11 @@
 import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
-import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
+import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
 
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
   for (const phase of s.phases) out.push(...renderPhase(phase, s.slug));
+  if (s.totals.attempts > 0) out.push(`Feature totals: ${totalsText(s.totals)}.`, "");
   return out.join("\n");
 }
 
@@ -28,8 +29,8 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
       );
     }
   }
-  const sessions = p.tasks.filter((t) => t.ledger).map(ledgerLine);
-  if (sessions.length) out.push("", "Sessions (recorded by the plugin's hooks):", ...sessions);
+  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0).map(sessionLine);
+  if (sessions.length) out.push("", "Sessions:", ...sessions, `Phase totals: ${totalsText(p.totals)}.`);
   if (p.readyToSync) {
     out.push("", `Phase ${p.index} is ready to sync: run ${code("/parallel-sync")} (or ${code(sh`claude-parallel sync ${slug}`)}).`);
     // What a ready phase can still show: a headless session that failed after committing.
@@ -80,16 +81,36 @@ function problemsOf(t: TaskStatus): string[] {
   return list;
 }
 
-/** One task's session as the hooks recorded it: state and since when, tokens, last message. */
-function ledgerLine(t: TaskStatus): string {
-  const l = t.ledger!;
-  const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
-  const n = (x: number) => x.toLocaleString("en-US");
-  const tokens = `${n(l.tokens.input + l.tokens.output + l.tokens.cacheRead + l.tokens.cacheWrite)} tokens (input ${n(l.tokens.input)}, output ${n(l.tokens.output)}, cache read ${n(l.tokens.cacheRead)}, cache write ${n(l.tokens.cacheWrite)})`;
-  const parts = [
-    `- ${t.id}: ${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`,
-    `${tokens}${l.sessions > 1 ? ` over ${l.sessions} sessions` : ""}`,
-  ];
-  if (l.lastMessage) parts.push(`last message: ${oneLine(l.lastMessage)}`);
+const n = (x: number) => x.toLocaleString("en-US");
+const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
+const usd = (x: number) => `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
+const plural = (k: number, one: string, many = `${one}s`) => `${n(k)} ${k === 1 ? one : many}`;
+
+function tokensText(t: TaskStatus["tokens"]): string {
+  return `${n(t.input + t.output + t.cacheRead + t.cacheWrite)} tokens (input ${n(t.input)}, output ${n(t.output)}, cache read ${n(t.cacheRead)}, cache write ${n(t.cacheWrite)})`;
+}
+
+function totalsText(t: Totals): string {
+  const sum = t.tokens.input + t.tokens.output + t.tokens.cacheRead + t.tokens.cacheWrite;
+  const cost = t.costReported === 0 ? "cost not reported" : `${usd(t.costUsd)}${t.costReported < t.tasks ? ` (reported for ${t.costReported} of ${t.tasks} tasks)` : ""}`;
+  return `${plural(t.attempts, "attempt")}, ${plural(sum, "token")}, ${cost}`;
+}
+
+/**
+ * One task's session: its state as the hooks recorded it (or the headless session's, without
+ * hooks), since when, attempts, tokens, cost where Claude Code reported one, last message.
+ */
+function sessionLine(t: TaskStatus): string {
+  const l = t.ledger;
+  const state = l
+    ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
+    : t.session.kind === "running"
+      ? "running (headless)"
+      : t.session.kind === "exited"
+        ? `headless session exited (${t.session.exitCode ?? "unknown"})`
+        : "launched";
+  const parts = [`- ${t.id}: ${state}`, plural(t.attempts, "attempt"), tokensText(t.tokens)];
+  if (t.costUsd !== undefined) parts.push(usd(t.costUsd));
+  if (l?.lastMessage) parts.push(`last message: ${oneLine(l.lastMessage)}`);
   return parts.join("; ");
 }

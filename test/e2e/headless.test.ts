@@ -6,6 +6,8 @@ import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper } from "../helpers/cli.js";
 import { makeRepo } from "../helpers/git.js";
 import { startModelServer, toolResults, type ModelServer } from "../helpers/model-server.js";
+import { REPO_ROOT } from "../helpers/paths.js";
+import { claudeCli } from "../helpers/run-claude.js";
 import { waitUntil } from "../helpers/wait.js";
 
 const PLAN = "version: 1\nfeature: Two parts\ntasks:\n  - {id: alpha, title: Alpha part, owns: [alpha/]}\n  - {id: beta, title: Beta part, owns: [beta/]}\n";
@@ -24,6 +26,10 @@ describe("--launch headless with the real claude", () => {
     });
     const repo = makeRepo({ name: "live", files: { "README.md": "# live\n", ".parallel/two/plan.yaml": PLAN } });
     const env = claudeEnv(server.url, { permissions: { allow: ["Bash(git add:*)", "Bash(git commit:*)"] } });
+    // The plugin installed as users install it, so the headless sessions run its hooks.
+    expect((await claudeCli(["plugin", "marketplace", "add", REPO_ROOT], REPO_ROOT, env)).code).toBe(0);
+    const installed = await claudeCli(["plugin", "install", "parallel@claude-parallel"], REPO_ROOT, env);
+    expect(installed.code, installed.stderr + installed.stdout).toBe(0);
     const r = runHelper(["start", "--launch", "headless", "--permission-mode", "acceptEdits"], { cwd: repo, env });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -36,7 +42,13 @@ describe("--launch headless with the real claude", () => {
     const status = JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo, env }).stdout);
     for (const task of status.phases[0].tasks) {
       expect(task).toMatchObject({ ahead: 1, uncommitted: [], outsideOwns: [], lastCommit: { subject: `Finish ${task.id}` }, session: { kind: "exited", exitCode: 0 } });
+      // The hooks recorded the session; its cost is what the result event reported.
+      expect(task.ledger).toMatchObject({ state: "ended", sessions: 1 });
+      expect(task.attempts).toBe(1);
+      expect(task.tokens.input).toBeGreaterThan(0);
+      expect(task.costUsd).toBeGreaterThan(0);
     }
+    expect(status.totals.costReported).toBe(2);
     // The session's stream-json log holds the conversation.
     expect(logs[0]).toContain('"type":"result"');
     // Each session got its brief as the first prompt.

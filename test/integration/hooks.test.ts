@@ -124,4 +124,68 @@ describe("claude-parallel _hook", () => {
     expect(JSON.parse(r.stdout).hookSpecificOutput.hookEventName).toBe("SessionStart");
     expect(hook("Stop", { cwd: api, session_id: "s1" })).toEqual({ code: 0, stdout: "", stderr: "" });
   });
+
+  it("attempts: a launch and a resume count, a compaction or /clear does not; status sums them per phase and feature", () => {
+    const { repo, api } = started();
+    hook("SessionStart", { cwd: api, session_id: "s1", source: "startup" });
+    hook("SessionStart", { cwd: api, session_id: "s1", source: "compact" });
+    hook("SessionStart", { cwd: api, session_id: "s2", source: "clear" });
+    hook("SessionStart", { cwd: api, session_id: "s1", source: "resume" });
+    hook("Stop", { cwd: api, session_id: "s1", transcript_path: transcript([assistant("m1", "done", { input_tokens: 7, output_tokens: 3 })]) });
+    const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
+    const task = status.phases[0].tasks.find((t: { id: string }) => t.id === "api");
+    expect(task.attempts).toBe(2);
+    expect(task.tokens).toEqual({ input: 7, output: 3, cacheRead: 0, cacheWrite: 0 });
+    expect(task.costUsd).toBeUndefined();
+    expect(status.phases[0].totals).toMatchObject({ attempts: 2, tokens: { input: 7, output: 3 }, costReported: 0, tasks: 2 });
+    expect(status.totals).toEqual(status.phases[0].totals);
+    const text = runHelper(["status", "add-login"], { cwd: repo }).stdout;
+    expect(text).toMatch(/- api: stopped since [^;]+; 2 attempts; 10 tokens \(input 7, output 3, cache read 0, cache write 0\)/);
+    expect(text).toContain("Phase totals: 2 attempts, 10 tokens, cost not reported.");
+  });
+
+  it("the last session of a phase to stop cleanly says so once: the phase is ready for /parallel-sync", () => {
+    const { repo, api } = started();
+    const ui = realpathSync(join(repo, "..", "shop-add-login-ui"));
+    const commit = (dir: string, file: string) => {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), "x\n");
+      spawnSync("git", ["-C", dir, "add", "-A"], { env: gitEnv });
+      spawnSync("git", ["-C", dir, "commit", "-q", "-m", `add ${file}`], { env: gitEnv });
+    };
+    commit(api, "src/api/a.ts");
+    // ui has not stopped yet: nothing said.
+    expect(hook("Stop", { cwd: api, session_id: "a" }).stdout).toBe("");
+    // ui stops with uncommitted work: not done.
+    mkdirSync(join(ui, "src/ui"), { recursive: true });
+    writeFileSync(join(ui, "src/ui/f.ts"), "y\n");
+    expect(hook("Stop", { cwd: ui, session_id: "u" }).stdout).toBe("");
+    spawnSync("git", ["-C", ui, "add", "-A"], { env: gitEnv });
+    spawnSync("git", ["-C", ui, "commit", "-q", "-m", "ui"], { env: gitEnv });
+    // Now both have stopped clean and committed: the last Stop tells the user, once.
+    const done = hook("Stop", { cwd: ui, session_id: "u" });
+    expect(JSON.parse(done.stdout).systemMessage).toBe("claude-parallel: every task of phase 1 of add-login has stopped with its work committed. Run /parallel-sync to merge the phase.");
+    expect(hook("Stop", { cwd: api, session_id: "a" }).stdout).toBe("");
+    // A session that works again and stops dirty is no longer done (its record says so).
+    hook("UserPromptSubmit", { cwd: api, session_id: "a" });
+    const apiRecord = JSON.parse(readFileSync(join(repo, ".git/parallel/add-login/sessions/api.hook.json"), "utf8"));
+    expect(apiRecord.worktree).toBeUndefined();
+  });
+
+  it("a headless session's cost comes from its result events, summed over its runs", () => {
+    const { repo } = started();
+    const dir = join(repo, ".git/parallel/add-login/sessions");
+    const log = join(dir, "api.jsonl");
+    mkdirSync(dir, { recursive: true });
+    const result = (cost: number, input: number) => JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "done", session_id: "h1", total_cost_usd: cost, usage: { input_tokens: input, output_tokens: 1 } });
+    writeFileSync(log, [JSON.stringify({ type: "system", subtype: "init" }), result(0.25, 10), "{damaged", result(0.5, 20)].join("\n") + "\n");
+    writeFileSync(join(dir, "api.json"), JSON.stringify({ pid: 999999, log, sessionId: "h1", exitCode: 0 }) + "\n");
+    const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
+    const task = status.phases[0].tasks.find((t: { id: string }) => t.id === "api");
+    expect(task).toMatchObject({ attempts: 2, costUsd: 0.75, tokens: { input: 30, output: 2 } });
+    expect(status.totals).toMatchObject({ costUsd: 0.75, costReported: 1, tasks: 2 });
+    const text = runHelper(["status", "add-login"], { cwd: repo }).stdout;
+    expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.75");
+    expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.75 (reported for 1 of 2 tasks).");
+  });
 });

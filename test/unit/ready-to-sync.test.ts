@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { readyToSync, type Conflict, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
+import { readyToSync, totalsOf, type Conflict, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
 import { renderStatus } from "../../src/status/render.js";
 
 /** A task that is done: committed on its branch, clean, inside its owned paths. */
@@ -15,6 +15,8 @@ function done(id: string, change: Partial<TaskStatus> = {}): TaskStatus {
     branchMissing: false,
     session: { kind: "not-launched" },
     verify: { kind: "none" },
+    attempts: 1,
+    tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
     ...change,
   };
 }
@@ -69,7 +71,8 @@ describe("the status report", () => {
       feature: "X",
       base: "main",
       integrationBranch: "feature/x",
-      phases: [{ index: 1, state: "started", tasks, conflicts, readyToSync: readyToSync(tasks, conflicts) }],
+      phases: [{ index: 1, state: "started", tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) }],
+      totals: totalsOf(tasks),
     };
     return renderStatus(status);
   };

@@ -1,0 +1,63 @@
+import { ExitCode } from "../errors.js";
+import { statusChanges } from "../status/changes.js";
+import type { FeatureStatus } from "../status/gather.js";
+import { renderStatus } from "../status/render.js";
+import type { Io } from "../cli.js";
+import { statusReports } from "./status.js";
+
+/**
+ * `claude-parallel status --watch`: reports until interrupted. On a terminal the report is redrawn
+ * in place; otherwise the report is printed once and then one line per change, so a log or a
+ * pipe gets no redraw codes. Only reads, like status.
+ */
+export async function watchStatus(options: { slug?: string; intervalMs: number }, io: Io): Promise<ExitCode> {
+  let stop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const onSignal = () => stop();
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let interrupted = false;
+  void stopped.then(() => (interrupted = true));
+
+  let previous = new Map<string, FeatureStatus>();
+  let lastError: string | undefined;
+  try {
+    for (let first = true; !interrupted; first = false) {
+      let reports: FeatureStatus[] | undefined;
+      try {
+        reports = await statusReports(options.slug, io.cwd);
+        lastError = undefined;
+      } catch (error) {
+        const message = `claude-parallel status: ${(error as Error).message}`;
+        if (message !== lastError) io.stdout(`${stamp()} ${message}\n`);
+        lastError = message;
+      }
+      if (reports) {
+        if (io.redraw) {
+          const body = reports.length ? reports.map(renderStatus).join("\n") : "No feature has started in this repository yet.\n";
+          io.redraw(`${body}\nWatching every ${options.intervalMs / 1000} s (updated ${stamp()}); Ctrl-C to stop.\n`);
+        } else if (first) {
+          io.stdout(reports.length ? reports.map(renderStatus).join("\n") : "No feature has started in this repository yet.\n");
+        } else {
+          for (const report of reports) {
+            const before = previous.get(report.slug);
+            const lines = before ? statusChanges(before, report) : ["started"];
+            for (const line of lines) io.stdout(`${stamp()} ${report.slug}: ${line}\n`);
+          }
+        }
+        previous = new Map(reports.map((r) => [r.slug, r]));
+      }
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([stopped, new Promise((resolve) => (timer = setTimeout(resolve, options.intervalMs)))]);
+      clearTimeout(timer);
+    }
+  } finally {
+    process.removeListener("SIGINT", onSignal);
+    process.removeListener("SIGTERM", onSignal);
+  }
+  return ExitCode.ok;
+}
+
+function stamp(): string {
+  return new Date().toISOString().slice(11, 19);
+}

@@ -1,0 +1,122 @@
+import { describe, expect, it } from "vitest";
+import { nextRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
+import { parseSessionResults } from "../../src/start/session-result.js";
+import { statusChanges } from "../../src/status/changes.js";
+import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
+
+const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
+
+describe("the session ledger", () => {
+  it("counts a start per launch or resume and keeps the worktree facts only while stopped", () => {
+    let r = nextRecord(undefined, { task: "a", name: "SessionStart", at: at(0), state: "working", sessionId: "s1", start: true });
+    expect(r.starts).toBe(1);
+    r = nextRecord(r, { task: "a", name: "Stop", at: at(1), state: "stopped", worktree: { clean: true, committed: true } });
+    expect(r).toMatchObject({ starts: 1, state: "stopped", worktree: { clean: true, committed: true } });
+    r = nextRecord(r, { task: "a", name: "SessionEnd", at: at(2), state: "ended" });
+    expect(r.worktree).toEqual({ clean: true, committed: true });
+    r = nextRecord(r, { task: "a", name: "SessionStart", at: at(3), state: "working", sessionId: "s1", start: true });
+    expect(r).toMatchObject({ starts: 2, state: "working" });
+    expect(r.worktree).toBeUndefined();
+  });
+
+  it("a phase is done only when every task stopped or ended clean and committed", () => {
+    const rec = (state: HookRecord["state"], clean: boolean, committed: boolean): HookRecord => ({
+      ...nextRecord(undefined, { task: "t", name: "Stop", at: at(0), state, worktree: { clean, committed } }),
+    });
+    expect(phaseDone([rec("stopped", true, true), rec("ended", true, true)])).toBe(true);
+    expect(phaseDone([rec("stopped", true, true), undefined])).toBe(false);
+    expect(phaseDone([rec("stopped", false, true), rec("stopped", true, true)])).toBe(false);
+    expect(phaseDone([rec("stopped", true, false)])).toBe(false);
+    expect(phaseDone([rec("working", true, true)])).toBe(false);
+    expect(phaseDone([rec("failed", true, true)])).toBe(false);
+    expect(phaseDone([])).toBe(false);
+  });
+});
+
+describe("headless results", () => {
+  it("sums cost and usage over every result event and skips damaged lines", () => {
+    const text = [
+      JSON.stringify({ type: "assistant", message: { content: "result" } }),
+      JSON.stringify({ type: "result", subtype: "success", is_error: false, total_cost_usd: 0.1, usage: { input_tokens: 5, output_tokens: 2, cache_read_input_tokens: 7 } }),
+      '{"type":"result", damaged',
+      JSON.stringify({ type: "result", subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 0.2, usage: { input_tokens: -3, output_tokens: "x" } }),
+    ].join("\n");
+    const r = parseSessionResults(text)!;
+    expect(r.runs).toBe(2);
+    expect(r.costUsd).toBeCloseTo(0.3);
+    expect(r.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
+    expect(r.lastIsError).toBe(true);
+    expect(parseSessionResults("no results here\n")).toBeUndefined();
+  });
+});
+
+function task(id: string, change: Partial<TaskStatus> = {}): TaskStatus {
+  return {
+    id,
+    role: id,
+    branch: `f-${id}`,
+    ahead: 0,
+    uncommitted: [],
+    outsideOwns: [],
+    worktreeMissing: false,
+    branchMissing: false,
+    session: { kind: "not-launched" },
+    verify: { kind: "none" },
+    attempts: 0,
+    tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+    ...change,
+  };
+}
+
+function feature(tasks: TaskStatus[], extra: Partial<FeatureStatus["phases"][number]> = {}): FeatureStatus {
+  return {
+    slug: "x",
+    feature: "X",
+    base: "main",
+    integrationBranch: "feature/x",
+    phases: [{ index: 1, state: "started", tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks), ...extra }],
+    totals: totalsOf(tasks),
+  };
+}
+
+describe("status --watch change lines", () => {
+  it("says nothing when nothing changed", () => {
+    const f = feature([task("a"), task("b")]);
+    expect(statusChanges(f, f)).toEqual([]);
+  });
+
+  it("names each change with its new value", () => {
+    const before = feature([task("a"), task("b", { uncommitted: ["b.ts"] })]);
+    const after = feature(
+      [
+        task("a", {
+          ahead: 1,
+          tip: "abc",
+          lastCommit: { sha: "abc", subject: "Add a", when: "now" },
+          attempts: 2,
+          ledger: { state: "stopped", since: at(1), event: "Stop", at: at(1), sessions: 1, tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 } },
+          requests: ["please add b.ts"],
+        }),
+        task("b", { verify: { kind: "failed", command: "t", exitCode: 1, commit: "0123456789", current: true, outputTail: "" } }),
+      ],
+      { readyToSync: true, conflicts: [{ a: "a", aBranch: "f-a", b: "b", files: ["x.ts"] }] },
+    );
+    expect(statusChanges(before, after)).toEqual([
+      "a: session stopped",
+      "a: attempt 2",
+      "a: 1 commit ahead, last: Add a",
+      "a: asks: please add b.ts",
+      "b: worktree clean",
+      "b: verify failed at 0123456",
+      "conflict predicted: a and b both change x.ts",
+      "phase 1: ready to sync (run /parallel-sync)",
+    ]);
+  });
+
+  it("says when a phase starts or is synced", () => {
+    const before = feature([task("a")]);
+    const after: FeatureStatus = { ...before, phases: [{ ...before.phases[0]!, state: "synced" }] };
+    expect(statusChanges(before, after)).toEqual(["phase 1: synced"]);
+    expect(statusChanges(after, before)).toEqual(["phase 1: in progress"]);
+  });
+});
