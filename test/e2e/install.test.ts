@@ -24,7 +24,7 @@ let server: ModelServer | undefined;
 afterAll(() => server?.close());
 
 describe.skipIf(!claudeAvailable())("installing as a plugin", () => {
-  it("from this repository as a marketplace, offline, in seconds, with no node_modules; /parallel then works from the installed copy", async () => {
+  it("from this repository as a marketplace, offline, with no node_modules; /parallel then works from the installed copy", async () => {
     server = await startModelServer((request, { turn, cwd }) => {
       if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
       if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, ".parallel/login/plan.yaml"), content: "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n" } }];
@@ -36,11 +36,10 @@ describe.skipIf(!claudeAvailable())("installing as a plugin", () => {
     const claude = (...args: string[]) => claudeCli(args, REPO_ROOT, env);
 
     expect((await claude("plugin", "marketplace", "add", REPO_ROOT)).code).toBe(0);
-    const started = Date.now();
+    // Fast because nothing is built or downloaded: offline above, and no node_modules below.
+    // (No timed assertion: a loaded machine must not fail the suite.)
     const installed = await claude("plugin", "install", "parallel@claude-parallel");
-    const seconds = (Date.now() - started) / 1000;
     expect(installed.code, installed.stderr + installed.stdout).toBe(0);
-    expect(seconds).toBeLessThan(20);
 
     const cache = join(env.HOME!, ".claude", "plugins", "cache", "claude-parallel", "parallel");
     const copy = join(cache, readdirSync(cache)[0]!);
