@@ -3,6 +3,7 @@ import { nextRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.j
 import { parseSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
+import { taskStatus } from "../helpers/status.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
 
@@ -50,23 +51,7 @@ describe("headless results", () => {
   });
 });
 
-function task(id: string, change: Partial<TaskStatus> = {}): TaskStatus {
-  return {
-    id,
-    role: id,
-    branch: `f-${id}`,
-    ahead: 0,
-    uncommitted: [],
-    outsideOwns: [],
-    worktreeMissing: false,
-    branchMissing: false,
-    session: { kind: "not-launched" },
-    verify: { kind: "none" },
-    attempts: 0,
-    tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
-    ...change,
-  };
-}
+const task = taskStatus;
 
 function feature(tasks: TaskStatus[], extra: Partial<FeatureStatus["phases"][number]> = {}): FeatureStatus {
   return {
