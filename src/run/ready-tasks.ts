@@ -159,3 +159,30 @@ export function mayMerge(graph: RollingGraph, state: RollingState, id: string): 
 export function rollingDone(graph: RollingGraph, state: RollingState): boolean {
   return graph.order.every((id) => settled(state, id));
 }
+
+/** What a rolling run does next, decided from where its tasks stand. */
+export interface RollingStep {
+  /** Start these sessions now (each branching from the integration branch as it is then). */
+  start: string[];
+  /** Merge this finished task now (nothing else merges meanwhile). */
+  merge?: string;
+  /** Every task is merged or skipped: the run's rolling part is over. */
+  done: boolean;
+  /**
+   * The tasks left when nothing runs or merges and nothing can start or merge: never for a state the
+   * run reached through these functions with maxParallel >= 1 (the first task left in plan order is
+   * always ready), only for an inconsistent one (a task finished before what it waits for merged),
+   * which the caller reports rather than waits on.
+   */
+  stuck: string[];
+}
+
+/** The run's next actions: merge first (it may free tasks to start), then start what is ready. */
+export function rollingStep(graph: RollingGraph, state: RollingState, maxParallel: number): RollingStep {
+  const done = rollingDone(graph, state);
+  const merge = nextMerge(graph, state);
+  const start = tasksToStart(graph, state, maxParallel);
+  const idle = state.running.size === 0 && state.merging === undefined && merge === undefined && start.length === 0;
+  const stuck = !done && idle ? graph.order.filter((id) => !settled(state, id)) : [];
+  return { start, ...(merge !== undefined && { merge }), done, stuck };
+}

@@ -5,7 +5,7 @@ import { crashPoint } from "../crash-point.js";
 import { mergeChain } from "../git/merge-chain.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { git, nulFields } from "../git/run.js";
-import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
+import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
 import { backUpTips, compareAndSwap } from "./publish.js";
 import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
@@ -196,7 +196,7 @@ async function otherSide(cwd: string, plan: ExecutionPlan, integration: string, 
     const [commit, ref] = line.split(" ");
     taskOf.set(commit!, ref!.slice(ref!.lastIndexOf("/") + 1));
   }
-  for (const t of plan.phases.flatMap((p) => p.tasks) as PlannedTask[]) {
+  for (const t of plan.phases.flatMap((p) => p.tasks)) {
     const at = await commitOf(`refs/heads/${t.branch}`, cwd);
     if (at && !taskOf.has(at)) taskOf.set(at, t.id);
   }

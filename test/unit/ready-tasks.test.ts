@@ -7,6 +7,7 @@ import {
   readyTasks,
   rollingDone,
   rollingGraph,
+  rollingStep,
   tasksToStart,
   waitingOn,
   type RollingPlan,
@@ -114,6 +115,15 @@ describe("starting and merging", () => {
     expect(nextMerge(g, during)).toBeUndefined();
     expect(mayMerge(g, during, "c")).toBe(false);
     expect(readyTasks(g, during)).toEqual(["d"]);
+  });
+
+  it("rollingStep: merge what is next, start what is ready, say when it is done", () => {
+    expect(rollingStep(g, state(), 3)).toEqual({ start: ["a", "b", "c"], done: false, stuck: [] });
+    expect(rollingStep(g, state({ finished: ["b", "a"], running: ["c"] }), 3)).toEqual({ start: ["d"], merge: "a", done: false, stuck: [] });
+    expect(rollingStep(g, state({ merged: ["a", "b", "c", "d"], finished: ["e"] }), 3)).toEqual({ start: [], merge: "e", done: false, stuck: [] });
+    expect(rollingStep(g, state({ merged: ["a", "b", "c", "d", "e"] }), 3)).toEqual({ start: [], done: true, stuck: [] });
+    // Inconsistent: e finished although b never merged, and b is nowhere.
+    expect(rollingStep(g, state({ merged: ["a", "c", "d"], finished: ["e"], skipped: [] }), 0).stuck).toEqual(["b", "e"]);
   });
 
   it("a merged task is out of the queue even if still marked finished", () => {
@@ -228,6 +238,7 @@ function play(g: Generated, k: number, choices: number[]) {
     if (waiting !== undefined && skipped.size < 2) actions.push(() => void skipped.add(waiting));
     // Deadlock freedom: while work is left, something can always happen.
     expect(actions.length).toBeGreaterThan(0);
+    expect(rollingStep(graph, st(), k).stuck).toEqual([]);
     const choice = step < choices.length ? choices[step]! % actions.length : 0;
     actions[choice]!();
   }
