@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { commitIn, refsOf, TWO_PHASES } from "../helpers/feature.js";
-import { git, makeRepo } from "../helpers/git.js";
+import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { runMergeTask } from "../helpers/merge-task.js";
 
 /**
@@ -79,6 +79,15 @@ describe("mergeTask: one task branch into the integration branch", () => {
     expect(r.outcome).toEqual({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
     expect(refsOf(f.repo)).toBe(refs);
     expect(existsSync(journal(f.repo, "b"))).toBe(false);
+
+    // What the resumed session does: merge the integration branch into its own, keep both sides, commit.
+    // (git merge exits 1 on the conflict; the resolution below completes it.)
+    spawnSync("git", ["merge", "-q", "feature/demo"], { cwd: f.wt("b"), env: gitEnv });
+    commitIn(f.wt("b"), { "shared.txt": "one\nTWO from a\ntwo from b\nthree\n" }, "Merge feature/demo, keeping both");
+    const resolved = runMergeTask({ cwd: f.repo, taskId: "b" });
+    expect(resolved.outcome).toMatchObject({ kind: "merged", before: tip, how: "merged" });
+    expect(git(f.repo, "show", "feature/demo:shared.txt")).toBe("one\nTWO from a\ntwo from b\nthree");
+    expect(merges(f.repo)).toHaveLength(2);
   });
 
   it("a conflict with a commit that is no task's names the integration branch", () => {
