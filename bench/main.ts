@@ -9,6 +9,7 @@ import { parseStg, stgCases } from "./stg.js";
 import { benchStart } from "./start.js";
 import { benchSync } from "./sync.js";
 import { benchHooks } from "./hooks.js";
+import { benchRolling, rollingTable } from "./rolling.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HELPER = join(ROOT, "scripts", "parallel.mjs");
@@ -156,6 +157,9 @@ try {
       say(`| ${size} | ${k} | ${g.ours.length} | ${f2(mean(g.ours))} | ${f2(Math.max(...g.ours))} | ${f2(mean(g.naive))} | ${f2(Math.max(...g.naive))} | ${f2(mean(g.bound))} |`);
     }
     say();
+
+    // 6. The same graphs run without barriers (`run --rolling`), simulated.
+    for (const line of rollingTable(benchRolling(STG))) say(line);
   } else {
     say(`(STG benchmark data not found at ${STG}; set STG_DIR.)`);
   }

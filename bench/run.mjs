@@ -3,9 +3,11 @@ import { build } from "esbuild";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const outfile = `${root}.cache/bench.mjs`;
+// `--rolling-only`: just the rolling-vs-phased simulation, which needs neither git nor the bundle.
+const entry = process.argv.includes("--rolling-only") ? "rolling-only" : "main";
+const outfile = `${root}.cache/bench-${entry}.mjs`;
 await build({
-  entryPoints: [`${root}bench/main.ts`],
+  entryPoints: [`${root}bench/${entry}.ts`],
   outfile,
   bundle: true,
   platform: "node",

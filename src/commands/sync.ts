@@ -6,9 +6,8 @@ import { verifyWorktreePath } from "../feature/paths.js";
 import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
-import { git, gitOk } from "../git/run.js";
-import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
-import { uncommittedPaths } from "../git/status.js";
+import { git } from "../git/run.js";
+import { commitOf, isAncestor, requireIdentity, type Repo } from "../git/repo.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
@@ -17,6 +16,8 @@ import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight } from "../sync/preflight.js";
 import { removableWorktree } from "../sync/removable.js";
 import { discardVerifyTree, verifyMerged } from "../sync/verify-merged.js";
+import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
+import { backUpTips, compareAndSwap } from "../sync/publish.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -191,24 +192,18 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   try {
     crashPoint("after-verify");
 
-    const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch && !w.prunable);
-    if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
-      throw new RefusedError([
-        { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
-      ]);
-    }
+    await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again");
     const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
     await writeJournal(repo.commonDir, slug, journal);
     crashPoint("after-journal");
     await backUp(mainRoot, slug, journal);
-    const cas = merged === pre.integrationTip ? { exitCode: 0, stderr: "" } : await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
-    if (cas.exitCode !== 0) {
+    const cas = await compareAndSwap(mainRoot, plan.integrationBranch, merged, pre.integrationTip, `claude-parallel: sync ${slug} phase ${phase.index}`);
+    if (!cas.published) {
       await removeJournal(repo.commonDir, slug, phase.index);
-      const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
-      if (now !== pre.integrationTip) {
+      if (cas.moved) {
         throw new RefusedError([{ message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${pre.integrationTip.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
       }
-      throw new RefusedError([{ message: `git refused to move ${plan.integrationBranch}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
+      throw new RefusedError([{ message: `git refused to move ${plan.integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
     }
     crashPoint("after-publish");
     say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
@@ -220,28 +215,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
 }
 
 /** Backup refs of every merged task tip, written before the publish and again (idempotently) after. */
-async function backUp(cwd: string, slug: string, journal: SyncJournal): Promise<void> {
-  for (const [id, tip] of Object.entries(journal.tips)) {
-    await gitOk(["update-ref", "-m", "claude-parallel: backup of a merged task branch", `refs/parallel/${slug}/phase-${journal.phase}/${id}`, tip], cwd);
-  }
-}
-
-/**
- * A clean checkout of the integration branch still holds the old tree after the publish moved the
- * branch under it: move its index and files along (a `git commit` there would otherwise revert the
- * phase). Idempotent: a checkout already at the new tree is left alone.
- */
-async function moveCheckouts(mainRoot: string, branch: string, journal: SyncJournal, say: (l?: string) => void): Promise<void> {
-  for (const w of (await listWorktrees(mainRoot)).filter((x) => x.branch === branch && !x.prunable)) {
-    if ((await git(["diff-index", "--cached", "--quiet", journal.merged, "--"], w.path)).exitCode === 0) continue;
-    const atBefore = (await git(["diff-index", "--cached", "--quiet", journal.before, "--"], w.path)).exitCode === 0;
-    if (atBefore && (await git(["read-tree", "-m", "-u", journal.before, journal.merged], w.path)).exitCode === 0) {
-      say(`  moved the checkout of ${branch} in ${w.path} to the merged result`);
-    } else {
-      say(`  the checkout of ${branch} in ${w.path} has changes of its own: bring it to the merged result with ${`git -C ${quote(w.path)} merge --ff-only`} or \`git reset --keep\` there`);
-    }
-  }
-}
+const backUp = (cwd: string, slug: string, journal: SyncJournal) => backUpTips(cwd, slug, journal.phase, journal.tips);
 
 function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: boolean, say: (l?: string) => void): void {
   say(`Preflight of phase ${phase.index} (${phase.tasks.map((t) => t.id).join(", ")}):`);

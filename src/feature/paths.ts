@@ -13,6 +13,8 @@ export function featureDir(commonDir: string, slug: string): string {
 export const statePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "state.json");
 export const frozenPlanPath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "plan.yaml");
 export const journalPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), `sync-phase-${phase}.json`);
+/** The journal of one task's merge in a rolling run, there only while that merge is under way. */
+export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "merge-task", `${taskId}.json`);
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
 export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
 /** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */

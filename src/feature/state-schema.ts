@@ -68,6 +68,19 @@ export const SyncJournalSchema = z.object({
 });
 export type SyncJournal = z.infer<typeof SyncJournalSchema>;
 
+/** One task's merge into the integration branch (`run --rolling`'s merge queue), written before its publish. */
+export const TaskMergeJournalSchema = z.object({
+  task: z.string(),
+  /** The integration branch's tip the merge was made on, and the merge commit that replaces it. */
+  before: commitId,
+  merged: commitId,
+  /** The task branch's tip as merged, for its backup ref. */
+  tip: commitId,
+  /** The verify command that passed on `merged`, if one ran. */
+  verifiedWith: z.optional(z.string()),
+});
+export type TaskMergeJournal = z.infer<typeof TaskMergeJournalSchema>;
+
 /** A headless session's record, in `<state>/sessions/<task>.json`. */
 export const SessionRecordSchema = z.object({
   pid: z.optional(z.number()),

@@ -1,0 +1,213 @@
+import { RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { verifyWorktreePath } from "../feature/paths.js";
+import { crashPoint } from "../crash-point.js";
+import { mergeChain } from "../git/merge-chain.js";
+import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
+import { git, nulFields } from "../git/run.js";
+import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
+import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
+import { backUpTips, compareAndSwap } from "./publish.js";
+import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
+import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
+
+/** What merging one task branch into the integration branch came to. */
+export type MergeTaskOutcome =
+  | {
+      kind: "merged";
+      /** The integration branch's tip now, holding the task's work. */
+      commit: string;
+      /** Its tip before this merge. */
+      before: string;
+      /** The task branch's tip that was merged. */
+      tip: string;
+      /**
+       * `merged`: this call published it; `resumed`: an interrupted call had published it and this
+       * one finished the steps after; `already`: the tip was in the integration branch already
+       * (nothing to merge, nothing written).
+       */
+      how: "merged" | "resumed" | "already";
+      /** The verify command that passed on `commit`, if one ran. */
+      verifiedWith?: string;
+    }
+  | {
+      kind: "conflict";
+      files: string[];
+      /** The integration tip the task conflicts with. */
+      integrationTip: string;
+      /**
+       * The other side: tasks merged since this task's branch forked that changed those files (or
+       * "the integration branch" for other commits there).
+       */
+      with: string[];
+    }
+  | {
+      kind: "verifyFailed";
+      command: string;
+      exitCode?: number;
+      /** The end of the failing output. */
+      tail: string;
+      /** The integration tip the merge was made on (left where it was). */
+      integrationTip: string;
+      /** The command already failed on the integration tip itself, without this task. */
+      failedBefore: boolean;
+    }
+  | {
+      /** The integration branch moved between the merge and its publish: nothing was overwritten; merge again. */
+      kind: "raced";
+      expected: string;
+      actual: string | undefined;
+    };
+
+export interface MergeTaskOptions {
+  commonDir: string;
+  /** The checkout `.worktreeinclude` files and dependencies come from (see openFeature). */
+  mainRoot: string;
+  plan: ExecutionPlan;
+  taskId: string;
+  /** The command run on the merged result: default the plan's `verify`; false runs none. */
+  verify?: string | false;
+  /** The command is known to pass on the integration tip (the previous merge verified it): a failure is then this task's without checking. */
+  baseKnownGood?: boolean;
+  /** Installed trees to copy dependencies from into the verify worktree (default: the main checkout). */
+  dependencySources?: string[];
+  log?: (line: string) => void;
+}
+
+/**
+ * Merges one task branch into the integration branch, as a merge queue does: in memory
+ * (merge-tree, then commit-tree), the plan's verify on the merged result in a temporary worktree,
+ * a backup ref of the task's tip, and a compare-and-swap publish; then clean checkouts of the
+ * integration branch move along. A journal is written before the publish, so a run killed at any
+ * point and run again ends in the same state, and merges the task once: whether its work is
+ * already in the integration branch is decided from the refs. Takes the feature's lock
+ * (reentrant: a caller holding it keeps it).
+ */
+export async function mergeTask(options: MergeTaskOptions): Promise<MergeTaskOutcome> {
+  const release = await acquireFeatureLock(options.commonDir, options.plan.slug, "run");
+  try {
+    return await mergeLocked(options);
+  } finally {
+    await release();
+  }
+}
+
+async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome> {
+  const { commonDir, mainRoot, plan, taskId } = options;
+  const { slug, integrationBranch } = plan;
+  const log = options.log ?? (() => undefined);
+  const phase = plan.phases.find((p) => p.tasks.some((t) => t.id === taskId));
+  if (!phase) throw new Error(`mergeTask: ${taskId} is not a task of ${slug}`);
+  const task = phase.tasks.find((t) => t.id === taskId)!;
+  await requireIdentity(mainRoot);
+  // A verify worktree left by a run that was killed (ours: its exact path) goes first.
+  await discardVerifyTree(mainRoot, verifyWorktreePath(commonDir, slug));
+
+  const integration = await commitOf(`refs/heads/${integrationBranch}`, mainRoot);
+  if (!integration) throw new RefusedError([{ message: `the integration branch ${integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and run again" }]);
+  const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
+  if (!tip) throw new RefusedError([{ message: `task ${taskId}'s branch ${task.branch} is missing`, fix: `restore it (git reflog, refs/parallel/${slug}/) and run again` }]);
+
+  const journal = await readTaskMergeJournal(commonDir, slug, taskId);
+  if (journal !== undefined && journal !== "damaged" && (journal.merged === integration || (await isAncestor(journal.merged, integration, mainRoot)))) {
+    // Published before an interruption: finish what follows the publish.
+    await finishPublished(options, phase, journal, integration === journal.merged, log);
+    if (tip === journal.tip || (await isAncestor(tip, integration, mainRoot))) {
+      return { kind: "merged", commit: journal.merged, before: journal.before, tip: journal.tip, how: "resumed", ...(journal.verifiedWith !== undefined && { verifiedWith: journal.verifiedWith }) };
+    }
+    // The branch has new commits since: they merge like any others, below.
+  } else if (journal !== undefined) {
+    // Not published (the branch never reached the merge), or unreadable: the refs decide.
+    await removeTaskMergeJournal(commonDir, slug, taskId);
+  }
+  if (await isAncestor(tip, integration, mainRoot)) return { kind: "merged", commit: integration, before: integration, tip, how: "already" };
+
+  const { chain, conflicts } = await mergeChain(mainRoot, plan, phase, integration, [{ task, tip }]);
+  if (conflicts.length) {
+    const files = conflicts[0]!.files;
+    return { kind: "conflict", files, integrationTip: integration, with: await otherSide(mainRoot, plan, integration, tip, files) };
+  }
+  const link = chain[0]!;
+  crashPoint("merge-task-after-merge");
+
+  const command = options.verify === false ? undefined : (options.verify ?? plan.verify);
+  if (command) {
+    log(`verifying the merge of ${task.branch}: ${command}`);
+    const outcome = await verifyMerged({
+      mainRoot,
+      commonDir,
+      slug,
+      command,
+      base: integration,
+      chain: [link],
+      dependencySources: options.dependencySources ?? [mainRoot],
+      baseKnownGood: options.baseKnownGood === true,
+      // One link: the bisection ends at it, and there is no rest to merge again.
+      rechain: async () => [],
+      log: (line) => log(`[verify] ${line}`),
+    });
+    if (!outcome.passed) {
+      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", integrationTip: integration, failedBefore: outcome.culprits === "base" };
+    }
+  }
+  crashPoint("merge-task-after-verify");
+
+  await refuseDirtyCheckout(mainRoot, integrationBranch, "run again");
+  const record: TaskMergeJournal = { task: taskId, before: integration, merged: link.commit, tip, ...(command !== undefined && { verifiedWith: command }) };
+  await writeTaskMergeJournal(commonDir, slug, record);
+  crashPoint("merge-task-after-journal");
+  await backUpTips(mainRoot, slug, phase.index, { [taskId]: tip });
+  crashPoint("merge-task-after-backup");
+  const cas = await compareAndSwap(mainRoot, integrationBranch, link.commit, integration, `claude-parallel: merge ${task.branch} into ${integrationBranch}`);
+  if (!cas.published) {
+    await removeTaskMergeJournal(commonDir, slug, taskId);
+    if (cas.moved) return { kind: "raced", expected: integration, actual: cas.now };
+    throw new RefusedError([{ message: `git refused to move ${integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run again" }]);
+  }
+  crashPoint("merge-task-after-publish");
+  await finishPublished(options, phase, record, true, log);
+  return { kind: "merged", commit: link.commit, before: integration, tip, how: "merged", ...(command !== undefined && { verifiedWith: command }) };
+}
+
+/** After the publish: the backup ref (again, idempotently), checkouts moved along, the journal gone. */
+async function finishPublished(options: MergeTaskOptions, phase: PlannedPhase, journal: TaskMergeJournal, atTip: boolean, log: (line: string) => void): Promise<void> {
+  const { commonDir, mainRoot, plan } = options;
+  await backUpTips(mainRoot, plan.slug, phase.index, { [journal.task]: journal.tip });
+  // Only while the branch is still where this merge put it: a later tip is another merge's to follow.
+  if (atTip) await moveCheckouts(mainRoot, plan.integrationBranch, journal, (line = "") => log(line.trim()));
+  crashPoint("merge-task-after-checkouts");
+  await removeTaskMergeJournal(commonDir, plan.slug, journal.task);
+}
+
+/**
+ * Who changed `files` on the integration branch since the task's branch forked from it: the tasks
+ * whose merges there (first-parent history) touched them, named through their branches and backup
+ * refs; "the integration branch" for any other commit that did.
+ */
+async function otherSide(cwd: string, plan: ExecutionPlan, integration: string, tip: string, files: readonly string[]): Promise<string[]> {
+  const wanted = new Set(files);
+  const fork = (await git(["merge-base", integration, tip], cwd)).stdout.trim();
+  const range = fork ? [`${fork}..${integration}`] : [integration];
+  const log = await git(["rev-list", "--first-parent", "--parents", ...range], cwd);
+  if (log.exitCode !== 0) return [];
+  const taskOf = new Map<string, string>();
+  const backups = await git(["for-each-ref", "--format=%(objectname) %(refname)", `refs/parallel/${plan.slug}/`], cwd);
+  for (const line of backups.stdout.split("\n").filter(Boolean)) {
+    const [commit, ref] = line.split(" ");
+    taskOf.set(commit!, ref!.slice(ref!.lastIndexOf("/") + 1));
+  }
+  for (const t of plan.phases.flatMap((p) => p.tasks)) {
+    const at = await commitOf(`refs/heads/${t.branch}`, cwd);
+    if (at && !taskOf.has(at)) taskOf.set(at, t.id);
+  }
+  const found: string[] = [];
+  for (const line of log.stdout.split("\n").filter(Boolean).reverse()) {
+    const [commit, first, second] = line.split(" ");
+    const args = first ? ["diff-tree", "-r", "--name-only", "-z", "--no-renames", first, commit!] : ["diff-tree", "-r", "--root", "--name-only", "-z", "--no-commit-id", commit!];
+    const changed = nulFields((await git(args, cwd)).stdout);
+    if (!changed.some((f) => wanted.has(f))) continue;
+    const who = (second && taskOf.get(second)) || "the integration branch";
+    if (!found.includes(who)) found.push(who);
+  }
+  return found;
+}
