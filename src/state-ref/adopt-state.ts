@@ -1,4 +1,3 @@
-import { lstat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { resolve } from "node:path";
 import * as z from "zod/mini";
@@ -10,12 +9,13 @@ import { repairStateFix, writeState } from "../feature/store.js";
 import { buildExecutionPlan } from "../plan/build.js";
 import { parsePlan } from "../plan/load.js";
 import { findRoles, roleMap } from "../roles.js";
+import { listWorktrees } from "../git/repo.js";
 import { readStateCommit } from "./state-commit.js";
 
 /**
  * Makes a state commit (from another clone, or a CI job) this clone's state folder. Worktree paths
- * are the other machine's: a task whose recorded worktree is not here gets this clone's planned
- * path, so a later `start` makes it here (never at a path of the other machine).
+ * are the other clone's: a task whose recorded worktree is not a worktree of this repository gets
+ * this clone's planned path, so a later `start` makes it here (never at the other clone's path).
  */
 export async function adoptState(where: { mainRoot: string; commonDir: string; repoName: string }, slug: string, commit: string): Promise<FeatureState> {
   const files = await readStateCommit(where.mainRoot, commit, slug);
@@ -39,11 +39,13 @@ export async function adoptState(where: { mainRoot: string; commonDir: string; r
     home: homedir(),
   });
   const planned = new Map(plan.phases.flatMap((p) => p.tasks.map((t) => [t.id, resolve(where.mainRoot, t.worktree)] as const)));
+  // A path is this clone's only when it is one of this repository's worktrees: another clone's
+  // worktree may sit on the same machine.
+  const registered = new Set((await listWorktrees(where.mainRoot)).map((w) => w.path));
   for (const phase of Object.values(state.phases)) {
     for (const [id, task] of Object.entries(phase.tasks)) {
-      const here = await lstat(task.worktree).then(() => true, () => false);
       const mine = planned.get(id);
-      if (!here && mine !== undefined) task.worktree = mine;
+      if (!registered.has(task.worktree) && mine !== undefined) task.worktree = mine;
     }
   }
   await writeFileAtomic(frozenPlanPath(where.commonDir, slug), files.plan);
