@@ -10,7 +10,8 @@ import { tempDir } from "../helpers/tmp.js";
  * A whole feature through the generated workflow, with no network and no claude: a bare `origin`,
  * each job's steps run in a fresh clone (test/helpers/actions-sim.ts), claude-code-action played
  * by a script that edits the task's owned files and commits. Two phases, the next one dispatched
- * by the first one's sync, the pull request opened after the last; then a lost race.
+ * by the first one's sync, a lost race in the second one's sync and its re-run, the pull request
+ * opened after the last.
  */
 
 const CANARY = "/tmp/claude-parallel-ci-canary";
@@ -87,7 +88,7 @@ describe("the generated workflow, run locally job by job", () => {
     s = setUp("sim");
   });
 
-  it("runs two phases: every task's work on origin's integration branch, backups pushed, the next phase dispatched, the PR opened", () => {
+  it("phase 1: the plan job starts it, one leg per task, the sync merges it, publishes it and dispatches phase 2", () => {
     const first = runWorkflow(s.options);
     expect(failedSteps(first)).toEqual([]);
     expect(first.jobs.plan!.outputs).toMatchObject({ phase: "1", count: "2", last: "false" });
@@ -96,28 +97,12 @@ describe("the generated workflow, run locally job by job", () => {
     const record = first.log.find((l) => l.job === "sync" && l.step.startsWith("Check the task legs"))!;
     expect(record.stdout).toMatch(/\| a \| success \| \$0\.25 \| [0-9a-f]{12} \| exit 0 \| 0 \|/);
     expect(record.stdout).toContain("Cost of the phase's sessions: $0.50");
-    // The sync dispatched the next phase's run of the same workflow, for the same feature.
-    expect(s.gh.calls()).toEqual([["workflow", "run", "claude-parallel.yml", "--ref", "main", "-f", "slug=demo"]]);
-
-    const second = runWorkflow(s.options);
-    expect(failedSteps(second)).toEqual([]);
-    expect(second.jobs.plan!.outputs).toMatchObject({ phase: "2", count: "1", last: "true" });
-
     const refs = remoteRefs(s.origin);
     const tip = refs.get("refs/heads/feature/demo")!;
-    const files = git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n");
-    expect(files).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt", "c/work.txt", "README.md"]));
-    for (const [phase, task] of [[1, "a"], [1, "b"], [2, "c"]] as const) {
-      const backup = refs.get(`refs/parallel/demo/phase-${phase}/${task}`);
-      expect(backup, `backup of ${task}`).toBe(refs.get(`refs/heads/feature/demo-${task}`));
-      expect(git(s.origin, "merge-base", "--is-ancestor", backup!, tip)).toBe("");
-    }
-    // The shared state on origin says both phases are synced.
-    const state = JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json"));
-    expect(Object.values(state.phases).map((p) => (p as { mergedCommit?: string }).mergedCommit !== undefined)).toEqual([true, true]);
-    // The last phase's sync opened the pull request into base, through gh.
-    const pr = s.gh.calls().find((c) => c[0] === "pr");
-    expect(pr?.slice(0, 6)).toEqual(["pr", "create", "--base", "main", "--head", "feature/demo"]);
+    expect(git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n")).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt"]));
+    for (const task of ["a", "b"]) expect(refs.get(`refs/parallel/demo/phase-1/${task}`)).toBe(refs.get(`refs/heads/feature/demo-${task}`));
+    // The sync dispatched the next phase's run of the same workflow, for the same feature.
+    expect(s.gh.calls()).toEqual([["workflow", "run", "claude-parallel.yml", "--ref", "main", "-f", "slug=demo"]]);
   });
 
   it("carries hostile plan text only as data: the prompt arrives whole, no output is forged, nothing runs", () => {
@@ -127,11 +112,8 @@ describe("the generated workflow, run locally job by job", () => {
     expect(a.claudeArgs).toBe(`--allowedTools 'Edit,MultiEdit,Write,Read,Glob,Grep,Bash(git add:*),Bash(git commit:*),Bash(git status:*),Bash(git diff:*),Bash(git log:*),Bash(test -f a/work.txt)'`);
     for (const suffix of ["-title", "-semi", "-prompt"]) expect(existsSync(CANARY + suffix)).toBe(false);
   });
-});
 
-describe("a lost race in the sync job", () => {
-  it("leaves origin untouched with a clear error when the integration branch moves during the sync, and a re-run succeeds", () => {
-    const s = setUp("race");
+  it("phase 2 loses a race (the integration branch moves on origin during its sync): nothing is overwritten, the error says why, a re-run publishes; then the PR opens", () => {
     let intruded = "";
     const intrude = (job: string, step: { name?: string }) => {
       if (job !== "sync" || !step.name?.startsWith("Publish") || intruded) return;
@@ -143,27 +125,47 @@ describe("a lost race in the sync job", () => {
       git(other, "push", "-q", "origin", "feature/demo");
       intruded = git(other, "rev-parse", "HEAD");
     };
-    const before = remoteRefs(s.origin);
+    const stateBefore = remoteRefs(s.origin).get("refs/parallel/demo/state");
     const lost = runWorkflow({ ...s.options, beforeStep: intrude });
+    expect(lost.jobs.plan!.outputs).toMatchObject({ phase: "2", count: "1", last: "true" });
     expect(lost.jobs.sync!.result).toBe("failure");
     const publish = lost.log.find((l) => l.job === "sync" && l.step.startsWith("Publish"))!;
     expect(publish.code).toBe(4);
-    expect(publish.stdout + publish.stderr).toMatch(/refs\/heads\/feature\/demo on origin \([0-9a-f]{12}\) holds commits this clone does not have/);
-    // Nothing was overwritten: the intruder's commit stays, no backup of the phase, the state still says phase 1 is in progress.
+    expect(publish.stderr).toMatch(/refs\/heads\/feature\/demo on origin \([0-9a-f]{12}\) holds commits this clone does not have/);
+    // Nothing was overwritten: the intruder's commit stays, no backup of phase 2, the shared state is the plan job's (phase 2 in progress).
     const after = remoteRefs(s.origin);
     expect(after.get("refs/heads/feature/demo")).toBe(intruded);
-    expect([...after.keys()].filter((r) => r.startsWith("refs/parallel/demo/phase-"))).toEqual([]);
-    const state = JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json"));
-    expect(state.phases["1"].syncedAt).toBeUndefined();
-    expect(before.get("refs/heads/feature/demo")).toBeUndefined();
-    expect(s.gh.calls()).toEqual([]);
+    expect(after.has("refs/parallel/demo/phase-2/c")).toBe(false);
+    expect(after.get("refs/parallel/demo/state")).not.toBe(stateBefore);
+    expect(JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json")).phases["2"].syncedAt).toBeUndefined();
+    expect(s.gh.calls().filter((c) => c[0] === "pr")).toEqual([]);
 
-    // Re-running the sync job (a fresh clone) merges the phase onto the new tip and publishes it.
+    // Re-running the sync job (a fresh clone, the run's artifacts) merges the phase onto the new tip and publishes it.
     const rerun = runWorkflow(s.options, { jobs: ["sync"], of: lost });
     expect(failedSteps(rerun)).toEqual([]);
-    const tip = remoteRefs(s.origin).get("refs/heads/feature/demo")!;
+    const refs = remoteRefs(s.origin);
+    const tip = refs.get("refs/heads/feature/demo")!;
     expect(git(s.origin, "merge-base", "--is-ancestor", intruded, tip)).toBe("");
-    expect(git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n")).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt"]));
-    expect(remoteRefs(s.origin).has("refs/parallel/demo/phase-1/a")).toBe(true);
+    expect(git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n")).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt", "c/work.txt", "README.md"]));
+    for (const [phase, task] of [[1, "a"], [1, "b"], [2, "c"]] as const) {
+      const backup = refs.get(`refs/parallel/demo/phase-${phase}/${task}`);
+      expect(backup, `backup of ${task}`).toBe(refs.get(`refs/heads/feature/demo-${task}`));
+      expect(git(s.origin, "merge-base", "--is-ancestor", backup!, tip)).toBe("");
+    }
+    // The shared state on origin says both phases are synced.
+    const state = JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json"));
+    expect(Object.values(state.phases).map((p) => (p as { mergedCommit?: string }).mergedCommit !== undefined)).toEqual([true, true]);
+    // The last phase's sync opened the pull request into base, through gh, and dispatched nothing more.
+    const pr = s.gh.calls().find((c) => c[0] === "pr");
+    expect(pr?.slice(0, 6)).toEqual(["pr", "create", "--base", "main", "--head", "feature/demo"]);
+    expect(s.gh.calls().filter((c) => c[0] === "workflow")).toHaveLength(1);
+  });
+
+  it("a run after the last phase finds nothing to do", () => {
+    const done = runWorkflow(s.options);
+    expect(failedSteps(done)).toEqual([]);
+    expect(done.jobs.plan!.outputs).toMatchObject({ count: "0" });
+    expect(done.jobs.task!.result).toBe("skipped");
+    expect(done.jobs.sync!.result).toBe("skipped");
   });
 });
