@@ -137,7 +137,7 @@ export async function ciBriefCommand(options: { slug: string; task: string; gith
 
 /** `ci result <slug> <task>`: after the session, the leg's outcome, cost, uncommitted files and verify, as result.json in --out. */
 export async function ciResultCommand(options: { slug: string; task: string; outcome: string; executionFile?: string; out: string }, io: Io): Promise<ExitCode> {
-  const { feature, repo, mainRoot } = await openFeature(options.slug, io.cwd);
+  const { feature, repo } = await openFeature(options.slug, io.cwd);
   const { phase, task } = taskOf(feature, options.task);
   const commit = await gitOk(["rev-parse", "--verify", "HEAD^{commit}"], repo.root);
   const executionText = options.executionFile ? await readFile(options.executionFile, "utf8").catch(() => undefined) : undefined;
@@ -157,7 +157,6 @@ export async function ciResultCommand(options: { slug: string; task: string; out
   };
   await mkdir(options.out, { recursive: true });
   await writeFile(join(options.out, RESULT_FILE), JSON.stringify(result, null, 2) + "\n");
-  void mainRoot;
   io.stdout(`${task.id}: session ${options.outcome || "not run"}, ${commit.slice(0, 12)}${result.costUsd !== undefined ? `, $${result.costUsd.toFixed(2)}` : ""}${verify ? `, verify exit ${verify.exitCode}` : ""}${uncommitted.length ? `, ${uncommitted.length} uncommitted (not merged): ${uncommitted.slice(0, 5).join(", ")}` : ""}\n`);
   return ExitCode.ok;
 }
@@ -174,7 +173,7 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
   if (!phase || !feature.state?.phases[String(phase.index)]) throw new RefusedError([{ message: `no phase of ${feature.slug} is in progress`, fix: "run the workflow's plan job first" }]);
   const results = new Map<string, LegResult>();
   for (const file of await resultFiles(options.dir)) {
-    const parsed = z.safeParse(LegResultSchema, JSON.parse(await readFile(file, "utf8").catch(() => "null")));
+    const parsed = z.safeParse(LegResultSchema, await readFile(file, "utf8").then(JSON.parse).catch(() => undefined));
     if (parsed.success && parsed.data.slug === feature.slug && parsed.data.phase === phase.index) results.set(parsed.data.task, parsed.data);
     else io.stderr(`ignored ${relative(options.dir, file)}: not a result of ${feature.slug} phase ${phase.index}\n`);
   }

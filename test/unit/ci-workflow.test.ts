@@ -7,6 +7,10 @@ import { PINNED_ACTIONS, workflowYaml, type WorkflowOptions } from "../../src/ci
 import { sessionCost } from "../../src/ci/result.js";
 import { decideInit } from "../../src/ci/decide-init.js";
 import { readOutputs, type Workflow } from "../helpers/actions-sim.js";
+import { phaseMatrix } from "../../src/ci/matrix.js";
+import type { FeatureState } from "../../src/feature/state-schema.js";
+import { buildExecutionPlan } from "../../src/plan/build.js";
+import { parsePlan } from "../../src/plan/load.js";
 
 /**
  * The input names of each pinned action's action.yml, copied from the action's repository at the
@@ -162,5 +166,25 @@ describe("ci init's decision", () => {
   it("refuses all or nothing", () => {
     const decision = decideInit([file(), { path: "other", content: "x", existing: "y" }], false);
     expect("refusals" in decision).toBe(true);
+  });
+});
+
+describe("the task job's matrix", () => {
+  const plan = buildExecutionPlan(
+    parsePlan("version: 1\nfeature: M\ntasks:\n  - {id: a, title: A, owns: [a/]}\n  - {id: b, title: B, owns: [b/]}\n  - {id: c, title: C, owns: [c/], dependsOn: [a]}\n", "plan.yaml"),
+    { repoName: "app", currentBranch: "main", roles: new Map() },
+  );
+  const task = (branch: string, skipped?: boolean) => ({ branch, worktree: "/w", port: 40000, ...(skipped && { skipped: { reason: "r", at: "t" } }) });
+  const state = (phases: FeatureState["phases"]): FeatureState => ({ version: 1, slug: "m", planSource: "p", frozenAt: "t", base: "main", integrationBranch: "feature/m", phases });
+  const C = "c".repeat(40);
+  it("holds the phase in progress, one leg per task not skipped", () => {
+    const m = phaseMatrix(plan, state({ "1": { startedAt: "t", launch: "print", startCommit: C, tasks: { a: task("feature/m-a"), b: task("feature/m-b", true) } } }));
+    expect(m).toEqual({ phase: 1, last: false, matrix: { include: [{ task: "a", branch: "feature/m-a" }] } });
+  });
+  it("says which phase is the last, and is empty when no phase is in progress", () => {
+    const synced = { startedAt: "t", launch: "print" as const, startCommit: C, syncedAt: "t", tasks: {} };
+    expect(phaseMatrix(plan, state({ "1": synced, "2": { ...synced, syncedAt: undefined, tasks: { c: task("feature/m-c") } } }))).toMatchObject({ phase: 2, last: true });
+    expect(phaseMatrix(plan, state({ "1": synced, "2": synced }))).toEqual({ phase: 0, last: true, matrix: { include: [] } });
+    expect(phaseMatrix(plan, undefined).matrix.include).toEqual([]);
   });
 });
