@@ -255,18 +255,21 @@ const TABLE: CommandSpec[] = [
   },
   {
     name: "pull",
-    synopsis: ["<slug> [--remote NAME]"],
+    synopsis: ["<slug> [--remote NAME] [--dry-run]"],
     summary: ["Continue a feature started elsewhere: take its shared state from the remote's", "refs/parallel/<slug>/state and bring its branches and backups here (fast-forward only)."],
     details: [
       "The remote's state replaces this clone's only when this clone has none, or has not changed it since it last pushed or pulled; otherwise it refuses and says why. Branches are created when missing and fast-forwarded when behind; a branch that is ahead, differs, or is checked out is left alone and listed.",
     ],
-    options: [{ name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." }],
+    options: [
+      { name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." },
+      { name: "dry-run", type: "boolean", text: "Say what would change here and change nothing (the remote's objects are fetched, no ref moves)." },
+    ],
     positionals: 1,
     exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
     async run(values, positionals, io) {
       if (!positionals[0]) throw usageError("`pull` needs the feature's slug", "run `claude-parallel pull <slug>`");
       const { pullCommand } = await import("./commands/pull.js");
-      return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin" }, io);
+      return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
     },
   },
   {

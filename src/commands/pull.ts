@@ -3,6 +3,7 @@ import { RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
 import { stateRef } from "../feature/paths.js";
+import type { FeatureState } from "../feature/state-schema.js";
 import { readState } from "../feature/store.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { adoptState } from "../state-ref/adopt-state.js";
@@ -48,6 +49,19 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
       slug,
     );
     if (decision.kind === "refuse") throw new RefusedError([decision.refusal]);
+    if (options.dryRun) {
+      say(decision.kind === "adopt" ? `Dry run: would take ${slug}'s state from ${remote} (${ref} at ${remoteState!.slice(0, 12)}).` : `Dry run: would keep this clone's state of ${slug}: ${decision.why}.`);
+      const shared = decision.kind === "adopt" ? (JSON.parse(remoteFiles!.state) as FeatureState) : await readState(repo.commonDir, slug);
+      const names = (await featureRefNames(mainRoot, slug, shared)).filter((n) => n !== ref);
+      const there = await remoteRefs(mainRoot, remote, slug, names);
+      const wanted = [...new Set([...names, ...there.keys()])].filter((n) => n !== ref && there.has(n));
+      // Objects only (no ref moves), so the ancestry of what would come over can be judged.
+      await fetchObjects(mainRoot, remote, wanted);
+      const { updates, kept } = decidePullRefs(await refFacts(mainRoot, wanted, there), remote);
+      for (const u of updates) say(`  would move ${u.ref}: ${u.from ? `${u.from.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);
+      for (const k of kept) say(`  would keep ${k}`);
+      return ExitCode.ok;
+    }
     if (decision.kind === "adopt") {
       await adoptState({ mainRoot, commonDir: repo.commonDir, repoName }, slug, remoteState!);
       if (last !== remoteState) await updateLocalRefs(mainRoot, [{ ref, ...(last !== undefined && { from: last }), to: remoteState! }], `claude-parallel: pull ${slug}`);
@@ -57,7 +71,7 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const state = await readState(repo.commonDir, slug);
     const names = (await featureRefNames(mainRoot, slug, state)).filter((n) => n !== ref);
     const there = await remoteRefs(mainRoot, remote, slug, names);
-    const wanted = [...new Set([...names, ...[...there.keys()].filter((n) => n !== ref)])].filter((n) => there.has(n));
+    const wanted = [...new Set([...names, ...there.keys()])].filter((n) => n !== ref && there.has(n));
     await fetchObjects(mainRoot, remote, wanted);
     const { updates, kept } = decidePullRefs(await refFacts(mainRoot, wanted, there), remote);
     await updateLocalRefs(mainRoot, updates, `claude-parallel: pull ${slug}`);

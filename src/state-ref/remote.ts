@@ -24,7 +24,8 @@ export async function remoteRefs(cwd: string, remote: string, slug: string, refs
 /** Brings the objects of the remote's `refs` here without moving any local ref. */
 export async function fetchObjects(cwd: string, remote: string, refs: readonly string[]): Promise<void> {
   if (refs.length === 0) return;
-  const r = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--", remote, ...refs], cwd);
+  // An empty --refmap: not even the remote-tracking branches move.
+  const r = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", remote, ...refs], cwd);
   if (r.exitCode !== 0) throw new EnvironmentError(`cannot fetch from ${remote}: ${r.stderr.trim() || `git fetch exited ${r.exitCode}`}`, "check the remote and your access to it, then run the command again");
 }
 

@@ -44,6 +44,14 @@ describe("push and pull", () => {
     // The state commit holds the frozen plan and the state, made with git plumbing.
     expect(git(origin, "ls-tree", "--name-only", "refs/parallel/demo/state")).toBe("plan.yaml\nstate.json");
 
+    // A dry run says what would come and changes nothing here.
+    const refsBefore = git(two, "for-each-ref", "--format=%(refname) %(objectname)");
+    const dry = ok(runHelper(["pull", "demo", "--dry-run"], { cwd: two }));
+    expect(dry).toContain("Dry run: would take demo's state from origin");
+    expect(dry).toMatch(/would move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}/);
+    expect(git(two, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
+    expect(existsSync(join(two, ".git", "parallel", "demo", "state.json"))).toBe(false);
+
     // The second clone takes the state and the branches; its worktrees go to its own paths.
     expect(ok(runHelper(["pull", "demo"], { cwd: two }))).toContain("Took demo's state from origin");
     const state = JSON.parse(git(two, "cat-file", "blob", "refs/parallel/demo/state:state.json"));
