@@ -161,6 +161,15 @@ describe("the generated workflow, run locally job by job", () => {
     expect(s.gh.calls().filter((c) => c[0] === "workflow")).toHaveLength(1);
   });
 
+  it("a hostile slug typed into the dispatch form reaches the helper as one argument, which refuses it", () => {
+    const r = runWorkflow({ ...s.options, inputs: { slug: `demo"; touch ${CANARY}-slug; echo "`, phase: `$(touch ${CANARY}-phase)` } });
+    expect(r.jobs.plan!.result).toBe("failure");
+    expect(r.log.find((l) => l.job === "plan")!.stderr).toContain("is not a feature slug");
+    expect(r.jobs.task!.result).toBe("skipped");
+    expect(r.jobs.sync!.result).toBe("skipped");
+    for (const suffix of ["-slug", "-phase"]) expect(existsSync(CANARY + suffix)).toBe(false);
+  });
+
   it("a run after the last phase finds nothing to do", () => {
     const done = runWorkflow(s.options);
     expect(failedSteps(done)).toEqual([]);
