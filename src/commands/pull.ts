@@ -1,5 +1,4 @@
-import { ExitCode } from "../errors.js";
-import { RefusedError } from "../errors.js";
+import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
 import { stateRef } from "../feature/paths.js";
@@ -10,7 +9,7 @@ import { adoptState } from "../state-ref/adopt-state.js";
 import { decidePullRefs, decidePullState } from "../state-ref/decide-share.js";
 import { featureRefNames, fetchObjects, refFacts, remoteRefs, updateLocalRefs } from "../state-ref/remote.js";
 import { readLocalStateFiles, readStateCommit, sameSharedState } from "../state-ref/state-commit.js";
-import { checkShareOptions, type ShareOptions } from "./push.js";
+import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import type { Io } from "../cli.js";
 
 /**

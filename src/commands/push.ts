@@ -1,25 +1,14 @@
-import { ExitCode, InputError, RefusedError } from "../errors.js";
+import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
 import { stateRef } from "../feature/paths.js";
 import { readState } from "../feature/store.js";
-import { SLUG_PATTERN } from "../plan/names.js";
 import { quote } from "../render/shell.js";
 import { decidePush } from "../state-ref/decide-share.js";
-import { featureRefNames, pushAtomic, refFacts, remoteRefs, REMOTE_NAME } from "../state-ref/remote.js";
+import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
+import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import { commitLocalState } from "../state-ref/state-commit.js";
 import type { Io } from "../cli.js";
-
-export interface ShareOptions {
-  slug: string;
-  remote: string;
-  dryRun?: boolean;
-}
-
-export function checkShareOptions(options: ShareOptions, command: string): void {
-  if (!SLUG_PATTERN.test(options.slug)) throw new InputError({ where: options.slug, message: "is not a feature slug", fix: `run claude-parallel ${command} <slug>` });
-  if (!REMOTE_NAME.test(options.remote)) throw new InputError({ where: "--remote", message: `\`${options.remote}\` is not a remote's name`, fix: "give the name of a remote (git remote -v), such as origin" });
-}
 
 /**
  * `push <slug>`: records the feature's state in its state ref, then publishes the state ref, the
