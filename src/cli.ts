@@ -278,7 +278,7 @@ const TABLE: CommandSpec[] = [
     summary: ["Write .github/workflows/claude-parallel.yml: each run executes one phase of a feature", "on GitHub Actions (one job per task, with claude-code-action) and dispatches the next."],
     details: [
       "The workflow runs this helper from the repository (the committed plugin/scripts, or a copy ci init writes under .github/claude-parallel/), so CI installs nothing of ours. It refuses to replace a different workflow file without --force.",
-      "The workflow's steps call these subcommands (not for interactive use): `ci matrix <slug> [--github-output]` prints the phase in progress as the task job's matrix; `ci brief <slug> <task> [--github-output]` prints a task leg's prompt and Claude Code arguments; `ci result <slug> <task> --outcome O [--execution-file F] --out DIR` records a leg's outcome, cost, uncommitted files and verify run as DIR/result.json; `ci record <slug> <dir> [--phase N]` reads the legs' results, reports the phase's cost and records their verify runs for the sync's preflight.",
+      "The workflow's steps call these subcommands (not for interactive use): `ci matrix <slug> [--github-output]` prints the phase in progress as the task job's matrix; `ci brief <slug> <task> [--github-output] [--remote NAME]` prints a task leg's prompt and Claude Code arguments, and whether its session already succeeded; `ci result <slug> <task> --outcome O [--execution-file F] --out DIR` records a leg's outcome, cost, uncommitted files and verify run as DIR/result.json; `ci record <slug> <dir> [--phase N]` reads the legs' results, reports the phase's cost and records their verify runs for the sync's preflight.",
     ],
     options: [
       { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
@@ -292,6 +292,7 @@ const TABLE: CommandSpec[] = [
       { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file, for the cost." },
       { name: "out", type: "string", value: "DIR", text: "(result) Where to write result.json." },
       { name: "phase", type: "string", value: "N", text: "(record) The phase the results belong to." },
+      { name: "remote", type: "string", value: "NAME", text: "(brief) The remote holding the sessions' done marks (default: origin)." },
     ],
     positionals: 3,
     exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
@@ -314,7 +315,7 @@ const TABLE: CommandSpec[] = [
         case "matrix":
           return ci.ciMatrixCommand({ slug: need(slug, "matrix <slug>"), githubOutput: values["github-output"] === true }, io);
         case "brief":
-          return ci.ciBriefCommand({ slug: need(slug, "brief <slug> <task>"), task: need(arg, "brief <slug> <task>"), githubOutput: values["github-output"] === true }, io);
+          return ci.ciBriefCommand({ slug: need(slug, "brief <slug> <task>"), task: need(arg, "brief <slug> <task>"), remote: str(values.remote) ?? "origin", githubOutput: values["github-output"] === true }, io);
         case "result":
           return ci.ciResultCommand(
             { slug: need(slug, "result <slug> <task> --outcome O --out DIR"), task: need(arg, "result <slug> <task> --outcome O --out DIR"), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), "result <slug> <task> --outcome O --out DIR") },

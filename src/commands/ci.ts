@@ -10,9 +10,10 @@ import { MAX_MATRIX, RUNNER_LABEL, VENDORED_HELPER, WORKFLOW_PATH, workflowYaml,
 import { EnvironmentError, ExitCode, InputError, RefusedError, type Refusal } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout, openFeature } from "../feature/open.js";
-import { verifyRecordPath } from "../feature/paths.js";
+import { sessionDoneRef, verifyRecordPath } from "../feature/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { commitOf } from "../git/repo.js";
+import { commitOf, isAncestor } from "../git/repo.js";
+import { remoteRefs, REMOTE_NAME } from "../state-ref/remote.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
@@ -122,15 +123,20 @@ function taskOf(feature: Awaited<ReturnType<typeof openFeature>>["feature"], id:
   return { phase, task, recorded: feature.state!.phases[String(phase.index)]!.tasks[id] };
 }
 
-/** `ci brief <slug> <task>`: the task leg's prompt and Claude Code arguments, and whether its branch already has work. */
-export async function ciBriefCommand(options: { slug: string; task: string; githubOutput: boolean }, io: Io): Promise<ExitCode> {
+/**
+ * `ci brief <slug> <task>`: the task leg's prompt and Claude Code arguments, and whether its
+ * session already succeeded (the remote's done mark lies on the branch): a re-run of the phase
+ * skips it, while a leg whose session failed runs again on top of its commits.
+ */
+export async function ciBriefCommand(options: { slug: string; task: string; remote: string; githubOutput: boolean }, io: Io): Promise<ExitCode> {
+  if (!REMOTE_NAME.test(options.remote)) throw new InputError({ where: "--remote", message: `\`${options.remote}\` is not a remote's name`, fix: "give the name of a remote, such as origin" });
   const { feature, mainRoot } = await openFeature(options.slug, io.cwd);
-  const { phase, task } = taskOf(feature, options.task);
-  const start = feature.state!.phases[String(phase.index)]!.startCommit;
+  const { task } = taskOf(feature, options.task);
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
-  const ahead = tip === undefined ? 0 : Number(await gitOk(["rev-list", "--count", `${start}..${tip}`], mainRoot)) || 0;
-  const values = { prompt: ciBrief(feature.plan, task), claude_args: claudeArgs(task), done: String(ahead > 0) };
-  io.stdout(`${values.prompt}\n\nclaude_args: ${values.claude_args}\n${ahead > 0 ? `The branch already has ${ahead} ${ahead === 1 ? "commit" : "commits"} beyond the phase's start: the session is not run again.\n` : ""}`);
+  const mark = (await remoteRefs(mainRoot, options.remote, feature.slug, [sessionDoneRef(feature.slug, task.id)])).get(sessionDoneRef(feature.slug, task.id));
+  const done = tip !== undefined && mark !== undefined && (await isAncestor(mark, tip, mainRoot));
+  const values = { prompt: ciBrief(feature.plan, task), claude_args: claudeArgs(task), done: String(done) };
+  io.stdout(`${values.prompt}\n\nclaude_args: ${values.claude_args}\n${done ? `The session of ${task.id} already succeeded (at ${mark!.slice(0, 12)}, on ${task.branch}): it is not run again.\n` : ""}`);
   if (options.githubOutput) await writeOutputs(values);
   return ExitCode.ok;
 }

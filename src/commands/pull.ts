@@ -1,7 +1,7 @@
 import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
-import { stateRef } from "../feature/paths.js";
+import { backupRefPrefix, stateRef } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { readState } from "../feature/store.js";
 import { commitOf, isAncestor } from "../git/repo.js";
@@ -53,7 +53,7 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
       const shared = decision.kind === "adopt" ? (JSON.parse(remoteFiles!.state) as FeatureState) : await readState(repo.commonDir, slug);
       const names = (await featureRefNames(mainRoot, slug, shared)).filter((n) => n !== ref);
       const there = await remoteRefs(mainRoot, remote, slug, names);
-      const wanted = [...new Set([...names, ...there.keys()])].filter((n) => n !== ref && there.has(n));
+      const wanted = [...new Set([...names, ...backupsOf(there, slug)])].filter((n) => n !== ref && there.has(n));
       // Objects only (no ref moves), so the ancestry of what would come over can be judged.
       await fetchObjects(mainRoot, remote, wanted);
       const { updates, kept } = decidePullRefs(await refFacts(mainRoot, wanted, there), remote);
@@ -70,7 +70,7 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const state = await readState(repo.commonDir, slug);
     const names = (await featureRefNames(mainRoot, slug, state)).filter((n) => n !== ref);
     const there = await remoteRefs(mainRoot, remote, slug, names);
-    const wanted = [...new Set([...names, ...there.keys()])].filter((n) => n !== ref && there.has(n));
+    const wanted = [...new Set([...names, ...backupsOf(there, slug)])].filter((n) => n !== ref && there.has(n));
     await fetchObjects(mainRoot, remote, wanted);
     const { updates, kept } = decidePullRefs(await refFacts(mainRoot, wanted, there), remote);
     await updateLocalRefs(mainRoot, updates, `claude-parallel: pull ${slug}`);
@@ -82,3 +82,6 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     await release();
   }
 }
+
+/** The remote's backups of the feature (not its other refs under refs/parallel/<slug>/, such as CI's done marks). */
+const backupsOf = (there: ReadonlyMap<string, string>, slug: string) => [...there.keys()].filter((n) => n.startsWith(backupRefPrefix(slug)));

@@ -32,3 +32,5 @@ export const finishedMarkerPath = (commonDir: string, slug: string) => join(comm
 export const stateRef = (slug: string) => `refs/parallel/${slug}/state`;
 /** Where `sync` backs up each merged task branch: `<prefix><phase>/<task>`. */
 export const backupRefPrefix = (slug: string) => `refs/parallel/${slug}/phase-`;
+/** Set on the remote by a CI task leg whose session succeeded, at the commit it left: a re-run of the phase skips that session. */
+export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${slug}/done/${task}`;

@@ -101,6 +101,8 @@ describe("the generated workflow, run locally job by job", () => {
     const tip = refs.get("refs/heads/feature/demo")!;
     expect(git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n")).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt"]));
     for (const task of ["a", "b"]) expect(refs.get(`refs/parallel/demo/phase-1/${task}`)).toBe(refs.get(`refs/heads/feature/demo-${task}`));
+    // Each leg whose session succeeded marked the commit it left.
+    for (const task of ["a", "b"]) expect(refs.get(`refs/parallel/demo/done/${task}`)).toBe(refs.get(`refs/heads/feature/demo-${task}`));
     // The sync dispatched the next phase's run of the same workflow, for the same feature.
     expect(s.gh.calls()).toEqual([["workflow", "run", "claude-parallel.yml", "--ref", "main", "-f", "slug=demo"]]);
   });
@@ -140,9 +142,15 @@ describe("the generated workflow, run locally job by job", () => {
     expect(JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json")).phases["2"].syncedAt).toBeUndefined();
     expect(s.gh.calls().filter((c) => c[0] === "pr")).toEqual([]);
 
-    // Re-running the sync job (a fresh clone, the run's artifacts) merges the phase onto the new tip and publishes it.
-    const rerun = runWorkflow(s.options, { jobs: ["sync"], of: lost });
+    // Re-running the task legs and the sync (fresh clones, the run's artifacts): the leg whose
+    // session succeeded does not run it again, and the sync merges the phase onto the new tip.
+    const sessions = s.prompts.size;
+    s.prompts.clear();
+    const rerun = runWorkflow(s.options, { jobs: ["task", "sync"], of: lost });
     expect(failedSteps(rerun)).toEqual([]);
+    expect(sessions).toBe(3);
+    expect(s.prompts.size).toBe(0);
+    expect(rerun.log.find((l) => l.job === "sync" && l.step.startsWith("Check the task legs"))!.stdout).toMatch(/\| c \| skipped \| - \|/);
     const refs = remoteRefs(s.origin);
     const tip = refs.get("refs/heads/feature/demo")!;
     expect(git(s.origin, "merge-base", "--is-ancestor", intruded, tip)).toBe("");

@@ -71,7 +71,7 @@ describe("the generated workflow", () => {
     expect(w.env).toMatchObject({ SLUG: "${{ inputs.slug }}", PHASE: "${{ inputs.phase }}" });
     const task = w.jobs.task!;
     expect(task.steps.find((s) => s.id === "brief")!.env).toEqual({ TASK: "${{ matrix.task }}" });
-    expect(task.steps.find((s) => s.name === "Push the task's commits")!.env).toEqual({ BRANCH: "${{ matrix.branch }}" });
+    expect(task.steps.find((s) => s.name === "Push the task's commits")!.env).toEqual({ BRANCH: "${{ matrix.branch }}", TASK: "${{ matrix.task }}", OUTCOME: "${{ steps.claude.outcome }}" });
   });
 
   it("uses only inputs that the pinned actions declare, and pins every action to a full commit", () => {
