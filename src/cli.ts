@@ -251,6 +251,100 @@ const TABLE: CommandSpec[] = [
     },
   },
   {
+    name: "push",
+    synopsis: ["<slug> [--remote NAME] [--dry-run]"],
+    summary: ["Share a feature: record its state in refs/parallel/<slug>/state and push it, the", "integration branch, the task branches and the backups, atomically, with leases."],
+    details: [
+      "Each ref is pushed only over exactly the commit seen on the remote (git push --atomic --force-with-lease=<ref>:<commit>), and only when this clone holds that commit: a ref that moved on the remote stops the whole push, and nothing there is overwritten. Then `pull <slug>` (or `start <slug>` / `sync <slug>` once the state ref is fetched) continues the feature in another clone or a CI job.",
+    ],
+    options: [
+      { name: "remote", type: "string", value: "NAME", text: "The remote to push to (default: origin)." },
+      { name: "dry-run", type: "boolean", text: "Say what would be pushed and push nothing." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      if (!positionals[0]) throw usageError("`push` needs the feature's slug", "run `claude-parallel push <slug>`");
+      const { pushCommand } = await import("./commands/push.js");
+      return pushCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
+    },
+  },
+  {
+    name: "pull",
+    synopsis: ["<slug> [--remote NAME] [--dry-run]"],
+    summary: ["Continue a feature started elsewhere: take its shared state from the remote's", "refs/parallel/<slug>/state and bring its branches and backups here (fast-forward only)."],
+    details: [
+      "The remote's state replaces this clone's only when this clone has none, or has not changed it since it last pushed or pulled; otherwise it refuses and says why. Branches are created when missing and fast-forwarded when behind; a branch that is ahead, differs, or is checked out is left alone and listed.",
+    ],
+    options: [
+      { name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." },
+      { name: "dry-run", type: "boolean", text: "Say what would change here and change nothing (the remote's objects are fetched, no ref moves)." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      if (!positionals[0]) throw usageError("`pull` needs the feature's slug", "run `claude-parallel pull <slug>`");
+      const { pullCommand } = await import("./commands/pull.js");
+      return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
+    },
+  },
+  {
+    name: "ci",
+    synopsis: ["init [--engine github] [--runner LABELS] [--max-parallel N]", "[--on-last pr|none] [--force] [--dry-run]"],
+    summary: ["Write .github/workflows/claude-parallel.yml: each run executes one phase of a feature", "on GitHub Actions (one job per task, with claude-code-action) and dispatches the next."],
+    details: [
+      "The workflow runs this helper from the repository (the committed plugin/scripts, or a copy ci init writes under .github/claude-parallel/), so CI installs nothing of ours. It refuses to replace a different workflow file without --force.",
+      "The workflow's steps call these subcommands (not for interactive use): `ci matrix <slug> [--github-output]` prints the phase in progress as the task job's matrix; `ci brief <slug> <task> [--github-output] [--remote NAME]` prints a task leg's prompt and Claude Code arguments, and whether its session already succeeded; `ci result <slug> <task> --outcome O [--execution-file F] --out DIR` records a leg's outcome, cost, uncommitted files and verify run as DIR/result.json; `ci record <slug> <dir> [--phase N]` reads the legs' results, reports the phase's cost and records their verify runs for the sync's preflight.",
+    ],
+    options: [
+      { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
+      { name: "runner", type: "string", value: "LABELS", text: "The jobs' runner labels, comma-separated (default: ubuntu-latest; self-hosted,linux for a fleet)." },
+      { name: "max-parallel", type: "string", value: "N", text: "At most N task legs at once (default: 8)." },
+      { name: "on-last", type: "string", value: "pr|none", text: "After the last phase: open the pull request into base (pr, default) or stop (none)." },
+      { name: "force", type: "boolean", text: "Replace a workflow file (or helper copy) that differs." },
+      { name: "dry-run", type: "boolean", text: "Say what it would write and write nothing." },
+      { name: "github-output", type: "boolean", text: "(matrix, brief) Also write the values to $GITHUB_OUTPUT." },
+      { name: "outcome", type: "string", value: "O", text: "(result) The session step's outcome." },
+      { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file, for the cost." },
+      { name: "out", type: "string", value: "DIR", text: "(result) Where to write result.json." },
+      { name: "phase", type: "string", value: "N", text: "(record) The phase the results belong to." },
+      { name: "remote", type: "string", value: "NAME", text: "(brief) The remote holding the sessions' done marks (default: origin)." },
+    ],
+    positionals: 3,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const [sub, slug, arg] = positionals;
+      const ci = await import("./commands/ci.js");
+      const need = (what: string | undefined, usage: string) => {
+        if (!what) throw usageError(`\`ci ${sub}\` needs more arguments`, `run \`claude-parallel ci ${usage}\``);
+        return what;
+      };
+      switch (sub) {
+        case "init": {
+          oneOf("--engine", str(values.engine) ?? "github", ["github"] as const);
+          const max = str(values["max-parallel"]) ?? "8";
+          if (!/^[0-9]{1,4}$/.test(max)) throw usageError(`--max-parallel takes a number, not \`${max}\``);
+          const onLast = oneOf("--on-last", str(values["on-last"]) ?? "pr", ["pr", "none"] as const);
+          if (slug !== undefined) throw usageError(`unexpected argument \`${slug}\``);
+          return ci.ciInitCommand({ engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION }, io);
+        }
+        case "matrix":
+          return ci.ciMatrixCommand({ slug: need(slug, "matrix <slug>"), githubOutput: values["github-output"] === true }, io);
+        case "brief":
+          return ci.ciBriefCommand({ slug: need(slug, "brief <slug> <task>"), task: need(arg, "brief <slug> <task>"), remote: str(values.remote) ?? "origin", githubOutput: values["github-output"] === true }, io);
+        case "result":
+          return ci.ciResultCommand(
+            { slug: need(slug, "result <slug> <task> --outcome O --out DIR"), task: need(arg, "result <slug> <task> --outcome O --out DIR"), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), "result <slug> <task> --outcome O --out DIR") },
+            io,
+          );
+        case "record":
+          return ci.ciRecordCommand({ slug: need(slug, "record <slug> <dir>"), dir: need(arg, "record <slug> <dir>"), phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!) }, io);
+        default:
+          throw usageError(sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "matrix", "brief", "result", "record"])}`, "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)");
+      }
+    },
+  },
+  {
     name: "schema",
     synopsis: [],
     summary: ["Print the JSON Schema of plan files."],

@@ -1,8 +1,11 @@
 import { basename } from "node:path";
-import { listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
+import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
+import { SLUG_PATTERN } from "../plan/names.js";
+import { stateRef } from "./paths.js";
 import { resolveFeature, type Feature } from "./resolve.js";
+import { readState } from "./store.js";
 
-export interface FeatureContext {
+export interface CheckoutContext {
   repo: Repo;
   worktrees: WorktreeEntry[];
   /**
@@ -12,11 +15,14 @@ export interface FeatureContext {
   mainRoot: string;
   /** The repository's name, for worktree folder names (`proj` for a bare `proj.git`). */
   repoName: string;
+}
+
+export interface FeatureContext extends CheckoutContext {
   feature: Feature;
 }
 
-/** What every feature command starts from: the repository, its worktrees and the feature named. */
-export async function openFeature(target: string | undefined, cwd: string): Promise<FeatureContext> {
+/** The repository around `cwd`, its worktrees and its main checkout. */
+export async function openCheckout(cwd: string): Promise<CheckoutContext> {
   const repo = await openRepo(cwd);
   const worktrees = await listWorktrees(repo.root);
   const first = worktrees[0];
@@ -24,6 +30,21 @@ export async function openFeature(target: string | undefined, cwd: string): Prom
   const bare = first === undefined || first.bare || first.path === repo.commonDir;
   const mainRoot = bare ? repo.root : first.path;
   const repoName = bare ? basename(repo.commonDir).replace(/\.git$/, "") || basename(repo.root) : basename(mainRoot);
+  return { repo, worktrees, mainRoot, repoName };
+}
+
+/** What every feature command starts from: the repository, its worktrees and the feature named. */
+export async function openFeature(target: string | undefined, cwd: string): Promise<FeatureContext> {
+  const checkout = await openCheckout(cwd);
+  const { repo, mainRoot, repoName } = checkout;
+  // A feature started elsewhere (its state ref fetched, by `pull` or by hand) continues here.
+  if (target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {
+    const shared = await commitOf(stateRef(target), mainRoot);
+    if (shared !== undefined) {
+      const { adoptState } = await import("../state-ref/adopt-state.js");
+      await adoptState({ mainRoot, commonDir: repo.commonDir, repoName }, target, shared);
+    }
+  }
   const feature = await resolveFeature(target, repo, { mainRoot, repoName }, cwd);
-  return { repo, worktrees, mainRoot, repoName, feature };
+  return { ...checkout, feature };
 }

@@ -27,3 +27,12 @@ export const verifyWorktreePath = (commonDir: string, slug: string) =>
   join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
 export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);
+/**
+ * The feature's state as a commit (its tree: `plan.yaml`, `state.json`) that travels with the
+ * repository: pushed and fetched like a branch (`claude-parallel push` / `pull`, src/state-ref/).
+ */
+export const stateRef = (slug: string) => `refs/parallel/${slug}/state`;
+/** Where `sync` backs up each merged task branch: `<prefix><phase>/<task>`. */
+export const backupRefPrefix = (slug: string) => `refs/parallel/${slug}/phase-`;
+/** Set on the remote by a CI task leg whose session succeeded, at the commit it left: a re-run of the phase skips that session. */
+export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${slug}/done/${task}`;

@@ -1,0 +1,51 @@
+import { ExitCode, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openCheckout } from "../feature/open.js";
+import { stateRef } from "../feature/paths.js";
+import { readState } from "../feature/store.js";
+import { quote } from "../render/shell.js";
+import { decidePush } from "../state-ref/decide-share.js";
+import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
+import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
+import { commitLocalState } from "../state-ref/state-commit.js";
+import type { Io } from "../cli.js";
+
+/**
+ * `push <slug>`: records the feature's state in its state ref, then publishes the state ref, the
+ * integration branch, the task branches and the backups to the remote in one atomic push, each ref
+ * with a lease on exactly the commit seen there: a ref that moved on the remote meanwhile fails
+ * the whole push, and nothing there is ever overwritten.
+ */
+export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCode> {
+  checkShareOptions(options, "push");
+  const { slug, remote } = options;
+  const { repo, mainRoot } = await openCheckout(io.cwd);
+  const say = (line: string) => io.stdout(line + "\n");
+  const release = await acquireFeatureLock(repo.commonDir, slug, "push");
+  try {
+    const state = await readState(repo.commonDir, slug);
+    const recorded = await commitLocalState(mainRoot, repo.commonDir, slug, `claude-parallel: state of ${slug}`);
+    if (recorded === undefined) {
+      throw new RefusedError([{ message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
+    }
+    const names = await featureRefNames(mainRoot, slug, state);
+    const there = await remoteRefs(mainRoot, remote, slug, names);
+    const decision = decidePush(await refFacts(mainRoot, names, there), remote, slug);
+    if ("refusals" in decision) throw new RefusedError(decision.refusals);
+    const { updates } = decision;
+    if (updates.length === 0) {
+      say(`${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${recorded.slice(0, 12)}).`);
+      return ExitCode.ok;
+    }
+    for (const u of updates) say(`  ${u.ref}: ${u.expect ? `${u.expect.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);
+    if (options.dryRun) {
+      say(`Dry run: would push ${updates.length} ${updates.length === 1 ? "ref" : "refs"} to ${remote} atomically; nothing was pushed.`);
+      return ExitCode.ok;
+    }
+    await pushAtomic(mainRoot, remote, updates);
+    say(`Pushed ${updates.length} ${updates.length === 1 ? "ref" : "refs"} of ${slug} to ${remote} (atomic, each with a lease).`);
+    return ExitCode.ok;
+  } finally {
+    await release();
+  }
+}

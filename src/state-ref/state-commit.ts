@@ -1,0 +1,88 @@
+import { readFile } from "node:fs/promises";
+import { RefusedError, StateError } from "../errors.js";
+import { frozenPlanPath, stateRef, statePath } from "../feature/paths.js";
+import { repairStateFix } from "../feature/store.js";
+import { commitOf } from "../git/repo.js";
+import { git, gitOk } from "../git/run.js";
+
+/** The files a state commit holds, by their names in its tree. */
+export interface StateFiles {
+  plan: string;
+  state: string;
+}
+
+const PLAN = "plan.yaml";
+const STATE = "state.json";
+
+/** The feature's state folder as files, or undefined when it has not started here. */
+export async function readLocalStateFiles(commonDir: string, slug: string): Promise<StateFiles | undefined> {
+  const state = await readFile(statePath(commonDir, slug), "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+  if (state === undefined) return undefined;
+  const plan = await readFile(frozenPlanPath(commonDir, slug), "utf8").catch((e: NodeJS.ErrnoException) => {
+    throw new StateError(frozenPlanPath(commonDir, slug), `the frozen plan ${e.code === "ENOENT" ? "is missing" : `cannot be read (${e.code})`}`, repairStateFix(slug));
+  });
+  return { plan, state };
+}
+
+/** Writes the two blobs and their tree (objects only: no ref moves). */
+export async function treeOf(cwd: string, files: StateFiles): Promise<string> {
+  const [plan, state] = await Promise.all([
+    gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.plan }),
+    gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.state }),
+  ]);
+  return gitOk(["mktree"], cwd, { input: `100644 blob ${plan}\t${PLAN}\n100644 blob ${state}\t${STATE}\n` });
+}
+
+/** The tree of a commit. */
+export const treeOfCommit = (cwd: string, commit: string) => gitOk(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`], cwd);
+
+/** The files of a state commit; a commit that is not one is a StateError. */
+export async function readStateCommit(cwd: string, commit: string, slug: string): Promise<StateFiles> {
+  const [plan, state] = await Promise.all([git(["cat-file", "blob", `${commit}:${PLAN}`], cwd), git(["cat-file", "blob", `${commit}:${STATE}`], cwd)]);
+  if (plan.exitCode !== 0 || state.exitCode !== 0) {
+    throw new StateError(stateRef(slug), `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE}`, `delete the ref (git update-ref -d ${stateRef(slug)}) and pull again`);
+  }
+  // git() trims one final newline; the files end with one.
+  return { plan: plan.stdout + "\n", state: state.stdout + "\n" };
+}
+
+/**
+ * Records the local state folder in the state ref: a new commit on top of the ref when the files
+ * changed since, moved with a compare-and-swap. Returns the ref's commit (undefined: no local state).
+ */
+export async function commitLocalState(cwd: string, commonDir: string, slug: string, message: string): Promise<string | undefined> {
+  const files = await readLocalStateFiles(commonDir, slug);
+  if (!files) return commitOf(stateRef(slug), cwd);
+  const parent = await commitOf(stateRef(slug), cwd);
+  const tree = await treeOf(cwd, files);
+  if (parent !== undefined && (await treeOfCommit(cwd, parent)) === tree) return parent;
+  const commit = await gitOk(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], cwd);
+  const cas = await git(["update-ref", "-m", `claude-parallel: ${message}`, stateRef(slug), commit, parent ?? ""], cwd);
+  if (cas.exitCode !== 0) {
+    throw new RefusedError([{ message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
+  }
+  return commit;
+}
+
+/**
+ * Whether two states are the same feature state, leaving out what belongs to one machine (where
+ * each task's worktree is, whether it was made there): adopting a state rewrites those.
+ */
+export function sameSharedState(a: StateFiles, b: StateFiles): boolean {
+  return a.plan === b.plan && shared(a.state) === shared(b.state);
+}
+
+function shared(stateText: string): string {
+  try {
+    const state = JSON.parse(stateText) as { phases?: Record<string, { tasks?: Record<string, Record<string, unknown>> }> };
+    for (const phase of Object.values(state.phases ?? {})) {
+      for (const task of Object.values(phase.tasks ?? {})) {
+        delete task.worktree;
+        delete task.made;
+      }
+    }
+    return JSON.stringify(state);
+  } catch {
+    return stateText;
+  }
+}

@@ -1,0 +1,125 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runHelper } from "../helpers/cli.js";
+import { TWO_PHASES, commitIn } from "../helpers/feature.js";
+import { git, makeRepo } from "../helpers/git.js";
+import { tempDir } from "../helpers/tmp.js";
+
+/**
+ * A feature's state travels with the repository: `push` records it in refs/parallel/<slug>/state
+ * and publishes it with the feature's refs, `pull` (or `start`/`sync` once the ref is here)
+ * continues it in another clone. Real git: a bare origin and two clones in separate folders.
+ */
+
+function twoClones(name: string) {
+  const root = tempDir("cp-share-");
+  const origin = join(root, "origin.git");
+  git(root, "init", "-q", "--bare", "-b", "main", origin);
+  const seed = makeRepo({ name: `${name}-seed`, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+  git(seed, "push", "-q", origin, "main");
+  const clone = (who: string) => {
+    const dir = join(root, who);
+    git(root, "clone", "-q", origin, dir);
+    return join(dir);
+  };
+  return { origin, one: clone("one"), two: clone("two"), root };
+}
+
+const ok = (r: { code: number | null; stdout: string; stderr: string }) => {
+  expect(r.code, r.stdout + r.stderr).toBe(0);
+  return r.stdout;
+};
+const remoteRef = (origin: string, ref: string) => git(origin, "for-each-ref", "--format=%(objectname)", ref);
+
+describe("push and pull", () => {
+  it("continue a feature in another clone: its phases, branches, worktrees here, and a sync there", () => {
+    const { origin, one, two } = twoClones("cont");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    commitIn(join(one, "..", "one-demo-a"), { "a/x.txt": "a\n" });
+    const pushed = ok(runHelper(["push", "demo"], { cwd: one }));
+    expect(pushed).toContain("refs/parallel/demo/state: new at");
+    expect(pushed).toContain("refs/heads/feature/demo-a: new at");
+    expect(remoteRef(origin, "refs/parallel/demo/state")).toMatch(/^[0-9a-f]{40}$/);
+    // The state commit holds the frozen plan and the state, made with git plumbing.
+    expect(git(origin, "ls-tree", "--name-only", "refs/parallel/demo/state")).toBe("plan.yaml\nstate.json");
+
+    // A dry run says what would come and changes nothing here.
+    const refsBefore = git(two, "for-each-ref", "--format=%(refname) %(objectname)");
+    const dry = ok(runHelper(["pull", "demo", "--dry-run"], { cwd: two }));
+    expect(dry).toContain("Dry run: would take demo's state from origin");
+    expect(dry).toMatch(/would move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}/);
+    expect(git(two, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
+    expect(existsSync(join(two, ".git", "parallel", "demo", "state.json"))).toBe(false);
+
+    // The second clone takes the state and the branches; its worktrees go to its own paths.
+    expect(ok(runHelper(["pull", "demo"], { cwd: two }))).toContain("Took demo's state from origin");
+    const state = JSON.parse(git(two, "cat-file", "blob", "refs/parallel/demo/state:state.json"));
+    expect(state.phases["1"].tasks.a.worktree).toBe(join(one, "..", "one-demo-a"));
+    const started = ok(runHelper(["start", "demo", "--deps", "none"], { cwd: two }));
+    expect(started).toContain(join(two, "..", "two-demo-a"));
+    expect(git(join(two, "..", "two-demo-a"), "log", "-1", "--format=%s")).toBe("work");
+    commitIn(join(two, "..", "two-demo-b"), { "b/x.txt": "b\n" });
+    ok(runHelper(["sync", "demo", "--no-next"], { cwd: two }));
+    ok(runHelper(["push", "demo"], { cwd: two }));
+    expect(remoteRef(origin, "refs/parallel/demo/phase-1/b")).toMatch(/^[0-9a-f]{40}$/);
+
+    // Back in the first clone: the synced phase arrives, and start goes on with phase 2.
+    const back = ok(runHelper(["pull", "demo"], { cwd: one }));
+    expect(back).toContain("Took demo's state");
+    expect(git(one, "rev-parse", "refs/heads/feature/demo")).toBe(remoteRef(origin, "refs/heads/feature/demo"));
+    expect(ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }))).toContain("phase 2 of 2");
+  });
+
+  it("start continues a feature whose state ref was fetched by hand", () => {
+    const { one, two } = twoClones("byhand");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    git(two, "fetch", "-q", "origin", "refs/parallel/demo/state:refs/parallel/demo/state", "refs/heads/feature/demo-a:refs/heads/feature/demo-a", "refs/heads/feature/demo-b:refs/heads/feature/demo-b", "refs/heads/feature/demo:refs/heads/feature/demo");
+    const out = ok(runHelper(["start", "demo", "--deps", "none"], { cwd: two }));
+    expect(out).toContain("phase 1 of 2");
+    expect(existsSync(join(two, "..", "two-demo-a", ".claude-parallel", "brief.md"))).toBe(true);
+  });
+
+  it("refuses a push over a ref that moved on the remote, and pushes nothing (atomic)", () => {
+    const { origin, one, two } = twoClones("race");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: two }));
+    // Both clones commit on task a; the second pushes first.
+    commitIn(join(two, "..", "two-demo-a"), { "a/x.txt": "two\n" });
+    ok(runHelper(["push", "demo"], { cwd: two }));
+    const before = git(origin, "for-each-ref", "--format=%(refname) %(objectname)");
+    commitIn(join(one, "..", "one-demo-a"), { "a/x.txt": "one\n" });
+    commitIn(join(one, "..", "one-demo-b"), { "b/x.txt": "one\n" });
+    const r = runHelper(["push", "demo"], { cwd: one });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/refs\/heads\/feature\/demo-a on origin \([0-9a-f]{12}\) holds commits this clone does not have/);
+    expect(r.stderr).toContain("claude-parallel pull 'demo' --remote 'origin'");
+    expect(git(origin, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(before);
+    // Pulling keeps the diverged branch as it is, and says so.
+    expect(ok(runHelper(["pull", "demo"], { cwd: one }))).toContain("kept refs/heads/feature/demo-a: it and origin's differ");
+  });
+
+  it("refuses to pull over a state that changed here and there since they last matched", () => {
+    const { one, two } = twoClones("both");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    ok(runHelper(["skip", "a", "demo", "--reason", "not needed"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    ok(runHelper(["skip", "b", "demo", "--reason", "other"], { cwd: two }));
+    const r = runHelper(["pull", "demo"], { cwd: two });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain("demo moved on origin while this clone changed its own state");
+  });
+
+  it("says so when there is nothing to share, and checks its arguments", () => {
+    const { one } = twoClones("args");
+    expect(ok(runHelper(["pull", "demo"], { cwd: one }))).toContain("origin has no shared state of demo");
+    expect(runHelper(["push", "demo"], { cwd: one }).code).toBe(4);
+    expect(runHelper(["push", "Not A Slug"], { cwd: one }).code).toBe(2);
+    expect(runHelper(["pull", "demo", "--remote", "--upload-pack=touch x"], { cwd: one }).code).toBe(2);
+  });
+});
