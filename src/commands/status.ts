@@ -42,6 +42,6 @@ export async function statusReports(slug: string | undefined, cwd: string): Prom
 }
 
 async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
-  const { repo, feature } = await openFeature(slug, cwd);
+  const { repo, feature } = await openFeature(slug, cwd, { adopt: false });
   return gatherStatus(repo, feature, { runVerify });
 }

@@ -33,12 +33,15 @@ export async function openCheckout(cwd: string): Promise<CheckoutContext> {
   return { repo, worktrees, mainRoot, repoName };
 }
 
-/** What every feature command starts from: the repository, its worktrees and the feature named. */
-export async function openFeature(target: string | undefined, cwd: string): Promise<FeatureContext> {
+/**
+ * What every feature command starts from: the repository, its worktrees and the feature named.
+ * `adopt: false` (status, which only reads) leaves a fetched state ref where it is.
+ */
+export async function openFeature(target: string | undefined, cwd: string, options: { adopt?: boolean } = {}): Promise<FeatureContext> {
   const checkout = await openCheckout(cwd);
   const { repo, mainRoot, repoName } = checkout;
   // A feature started elsewhere (its state ref fetched, by `pull` or by hand) continues here.
-  if (target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {
+  if (options.adopt !== false && target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {
     const shared = await commitOf(stateRef(target), mainRoot);
     if (shared !== undefined) {
       const { adoptState } = await import("../state-ref/adopt-state.js");
