@@ -25,3 +25,9 @@ export const verifyWorktreePath = (commonDir: string, slug: string) =>
   join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
 export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);
+/** `claude-parallel run`: its state (attempts, sessions' invocations), its event log and its output. */
+export const runDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "run");
+export const runStatePath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "state.json");
+export const runEventsPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "events.jsonl");
+/** What the commands `run` calls (start, sync, finish) print, and a detached run's own output. */
+export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");
