@@ -101,4 +101,76 @@ describe("claude-parallel run with the real claude", () => {
     const status = runHelper(["status", "auth"], { cwd: repo, env });
     expect(status.stdout).toMatch(/Run: finished/);
   }, 240_000);
+
+  const TWO = (extra = "", owns = true) =>
+    ["version: 1", "feature: Two parts", "base: main", ...(extra ? [extra] : []), "tasks:", `  - {id: a, title: Part A${owns ? ", owns: [a/]" : ""}}`, `  - {id: b, title: Part B${owns ? ", owns: [b/]" : ""}}`, ""].join("\n");
+
+  it.skipIf(!claudeAvailable())("a session that ends without committing is resumed with what is wrong, then commits", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [commit("Commit a")]]],
+      b: works("b/x.txt", "b\n"),
+    });
+    const repo = makeRepo({ name: "nocommit", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    const r = await startHelper([...RUN, "two", "--no-finish"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const resumed = events(repo, "two").filter((e) => e.event === "resumed");
+    expect(resumed).toMatchObject([{ task: "a", problem: "no-commit" }]);
+    expect(git(repo, "show", "feature/two:a/x.txt")).toBe("a");
+    // The resume went to the same session: its prompt said what was wrong.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("Your branch has no commit yet"))).toBe(true);
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("two tasks editing the same lines: the later one is resumed with the conflict, merges, keeps both, and the sync succeeds", async () => {
+    const resolve: Episode = (_cwd, prompt) => {
+      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
+      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+    };
+    const { env } = await serve({
+      a: works("shared.txt", "one\nA\nthree\n"),
+      b: [[(cwd) => [write(cwd, "shared.txt", "one\nB\nthree\n")], () => [commit("B")]], [resolve]],
+    });
+    const repo = makeRepo({ name: "conflict", files: { "README.md": "# r\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/same/plan.yaml": TWO("", false) } });
+    const r = await startHelper([...RUN, "same"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "same");
+    expect(seen.filter((e) => e.event === "conflict")).toMatchObject([{ task: "b" }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "b", problem: "conflict" }]);
+    expect(git(repo, "show", "main:shared.txt")).toBe("one\nA\nB\nthree");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("a merge that breaks the plan's verify goes back to the culprit's session with the failure, which fixes it", async () => {
+    const { env } = await serve({
+      a: works("a/x.txt", "a\n"),
+      b: [[(cwd) => [write(cwd, "b/broken", "oops\n")], (cwd) => [write(cwd, "b/x.txt", "b\n")], () => [commit("B")]], [() => [bash("git rm -q b/broken && git commit -q -m 'Remove b/broken'")]]],
+    });
+    const plan = TWO(`verify: "test ! -e b/broken || { echo 'b/broken must not exist'; exit 1; }"`);
+    const repo = makeRepo({ name: "verify", files: { "README.md": "# r\n", ".parallel/ver/plan.yaml": plan } });
+    const r = await startHelper([...RUN, "ver"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "ver");
+    expect(seen.filter((e) => e.event === "verify-failed")).toMatchObject([{ task: "b" }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "b", problem: "merged-verify" }]);
+    // The resume carried the failing output's tail.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("b/broken must not exist"))).toBe(true);
+    expect(git(repo, "show", "main:b/x.txt")).toBe("b");
+    expect(git(repo, "ls-tree", "-r", "--name-only", "main")).not.toContain("b/broken");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("the budget cap reached: exit 4 with a clear message, nothing lost; a run with more budget continues", async () => {
+    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [commit("Commit a")]]], b: works("b/x.txt", "b\n") });
+    const repo = makeRepo({ name: "budget", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    const r = await startHelper([...RUN, "two", "--max-budget-usd", "0.0001"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toMatch(/Stopped: the run spent \$0\.\d+, reaching its budget of \$0\.00 \(--max-budget-usd\)/);
+    expect(r.stdout).toContain("a still needs one");
+    expect(events(repo, "two").map((e) => e.event)).toContain("budget");
+    // Nothing lost: a's uncommitted work is in its worktree, b's commit on its branch.
+    const wt = join(repo, "..", "budget-two-a");
+    expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
+    const state = JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8"));
+    expect(git(repo, "show", `refs/heads/${state.phases["1"].tasks.b.branch}:b/x.txt`)).toBe("b");
+    const again = await startHelper([...RUN, "two", "--max-budget-usd", "5"], { cwd: repo, env }).done;
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(git(repo, "show", "main:a/x.txt")).toBe("a");
+  }, 180_000);
 });
