@@ -1,10 +1,11 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper, startHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
+import { waitUntil } from "../helpers/wait.js";
 import { startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
 
 /**
@@ -173,4 +174,72 @@ describe("claude-parallel run with the real claude", () => {
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(git(repo, "show", "main:a/x.txt")).toBe("a");
   }, 180_000);
+
+  const THREE = ["version: 1", "feature: Three parts", "base: main", 'verify: "true"', "tasks:", "  - {id: a, title: Part A, owns: [a/]}", "  - {id: b, title: Part B, owns: [b/]}", "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}", ""].join("\n");
+  const threeWorks = () => ({ a: works("a/x.txt", "a\n"), b: works("b/x.txt", "b\n"), c: works("c/x.txt", "c\n") });
+
+  /** The end state of an uninterrupted run of THREE: every task's file on main, each task's commit once, one merge per task. */
+  function expectThreeDone(repo: string) {
+    expect(git(repo, "ls-tree", "-r", "--name-only", "main").split("\n").sort()).toEqual([".parallel/three/plan.yaml", "README.md", "a/x.txt", "b/x.txt", "c/x.txt"]);
+    for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
+    // Nothing done twice: one commit of work per task, one merge per task, and the final merge.
+    expect(git(repo, "log", "--no-merges", "--format=%s", "main").split("\n").filter((l) => l.startsWith("Work on"))).toHaveLength(3);
+    expect(mergesInto(repo, "main")).toHaveLength(4);
+  }
+
+  // The steps at which a run is killed (kill -9 of it and its process group), chosen with a seed so a failure can be replayed.
+  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest.
+  const SESSION_POINTS = ["run-after-intent", "run-after-spawn"];
+  const POINTS = ["run-after-begin", "start-after-record", "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
+  const seed = Number(process.env.RUN_CRASH_SEED ?? 20261126);
+  const chosen = (() => {
+    let x = seed >>> 0;
+    const next = () => ((x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+    const pick = (pool: string[]) => pool.splice(Math.floor(next() * pool.length), 1)[0]!;
+    const rest = [...POINTS];
+    return process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+  })();
+  for (const point of chosen) {
+    it.skipIf(!claudeAvailable())(`kill -9 at ${point} (seed ${seed}), then run again: the same end state as an uninterrupted run`, async () => {
+      const { env } = await serve(threeWorks());
+      const repo = makeRepo({ name: `crash-${point}`, files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+      const first = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
+      const killed = await first.done;
+      try {
+        process.kill(-first.pid, "SIGKILL");
+      } catch {}
+      expect(killed.code, `expected a kill at ${point}: ${killed.stdout}${killed.stderr}`).toBe(null);
+      const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expectThreeDone(repo);
+    }, 240_000);
+  }
+
+  it.skipIf(!claudeAvailable())("SIGTERM stops the run and keeps the sessions running; a second run meanwhile is refused; running again adopts them and finishes", async () => {
+    // a's session waits for a file before it commits, so it is still running when the run is stopped.
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash("while [ ! -e ../go ]; do sleep 0.2; done; git add -A && git commit -q -m 'Work on a/x.txt'")]]],
+      b: works("b/x.txt", "b\n"),
+      c: works("c/x.txt", "c\n"),
+    });
+    const repo = makeRepo({ name: "stop", files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+    const first = startHelper([...RUN, "three"], { cwd: repo, env });
+    const started = () => existsSync(join(repo, ".git/parallel/three/run/events.jsonl")) && events(repo, "three").some((e) => e.event === "task-started" && e.task === "a");
+    expect(await waitUntil(started, 60_000)).toBe(true);
+    const second = runHelper([...RUN, "three"], { cwd: repo, env });
+    expect(second.code).toBe(4);
+    expect(second.stderr).toMatch(/another claude-parallel run of three is running \(pid \d+/);
+    process.kill(first.pid, "SIGTERM");
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(4);
+    expect(stopped.stdout).toMatch(/Stopped\. The state is saved; the sessions of .*a.* keep running/);
+    expect(runHelper(["status", "three"], { cwd: repo, env }).stdout).toContain("## Run: stopped: interrupted");
+    const again = startHelper([...RUN, "three"], { cwd: repo, env });
+    writeFileSync(join(repo, "..", "go"), "");
+    const done = await again.done;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expectThreeDone(repo);
+    // a's session was adopted, not started twice.
+    expect(events(repo, "three").filter((e) => e.event === "task-started" && e.task === "a")).toHaveLength(1);
+  }, 240_000);
 });
