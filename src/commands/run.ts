@@ -15,9 +15,9 @@ import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote } from "../render/shell.js";
-import { decideRun, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { decideRun, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
-import { costOf, invocationRunning, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
+import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
 import { readSessionRecord } from "../start/headless.js";
@@ -70,6 +70,9 @@ class Runner {
   private syncGeneration = 0;
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
+  private readonly costs = new Map<string, LogCost>();
+  /** An ended invocation's facts never change: read from its log once. */
+  private readonly ended = new Map<string, { n: number; facts: SessionFacts }>();
   private syncFailures = 0;
   private spentUsd = 0;
   private readonly sub: Io;
@@ -128,6 +131,13 @@ class Runner {
         }
         if (actions.every((a) => a.kind === "wait")) await this.sleep();
       }
+    } catch (error) {
+      // A step refused (or failed): say so in the events and the state, then report it as usual.
+      this.state.endedAt = new Date().toISOString();
+      this.state.outcome = "error";
+      await this.save().catch(() => undefined);
+      await this.progress.emit({ event: "stopped", text: `stopped: ${(error as Error).message.split("\n")[0]}` }).catch(() => undefined);
+      throw error;
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
@@ -181,7 +191,7 @@ class Runner {
           tasks.push({ ...base, session: { kind: "none" } });
           continue;
         }
-        let session = await sessionFacts(ts?.current, sessionLogPath(this.commonDir, this.slug, t.id));
+        let session = await this.sessionOf(t.id, ts);
         let resumable = base.resumable;
         if (!ts?.current) {
           // A session `start --launch headless` began before this run: adopted while it runs, resumable after.
@@ -223,11 +233,21 @@ class Runner {
     };
   }
 
+  private async sessionOf(taskId: string, ts: RunTaskState | undefined): Promise<SessionFacts> {
+    const known = this.ended.get(taskId);
+    if (ts?.current && known?.n === ts.current.n) return known.facts;
+    const facts = await sessionFacts(ts?.current, sessionLogPath(this.commonDir, this.slug, taskId));
+    if (ts?.current && facts.kind === "ended") this.ended.set(taskId, { n: ts.current.n, facts });
+    return facts;
+  }
+
   /** Dollars spent by every session of the feature, from their logs' result events. */
   private async spent(): Promise<number> {
     let usd = 0;
     for (const id of Object.keys(this.state.tasks)) {
-      const cost = costOf(await resultEvents(sessionLogPath(this.commonDir, this.slug, id)));
+      let reader = this.costs.get(id);
+      if (!reader) this.costs.set(id, (reader = new LogCost(sessionLogPath(this.commonDir, this.slug, id))));
+      const cost = await reader.read();
       usd += cost.usd;
       const row = this.progress.rows.get(id);
       if (row) Object.assign(row, { usd: cost.usd, tokens: cost.tokens });
@@ -453,7 +473,8 @@ class Runner {
       this.sub,
     );
     this.syncGeneration++;
-    for (const step of handOver) await step();
+    // A Ctrl-C reaches the verify command too (same process group): its failure then says nothing of the branches.
+    if (!this.interrupted) for (const step of handOver) await step();
     await this.save();
     crashPoint("run-after-sync");
     if (code === ExitCode.ok) {

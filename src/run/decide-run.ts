@@ -114,21 +114,27 @@ export type RunAction =
   | { kind: "budget-stop"; spentUsd: number; maxBudgetUsd: number; waiting: string[] }
   | { kind: "interrupted"; running: string[] };
 
-/** Which tasks may have sessions now, and which group of tasks merges next. */
+/** Which tasks may have sessions now, and what merges when. */
 export interface RunPolicy {
-  /** The tasks that may start (and be resumed) now. */
+  /** The tasks that may start (and be resumed) now; undefined when everything is merged. */
   active(facts: RunFacts): { phase: number; tasks: TaskFacts[] } | undefined;
+  /** What to merge now, if anything (asked even while sessions run: a rolling policy merges task by task). */
+  merge(facts: RunFacts, active: { phase: number; tasks: TaskFacts[] }): RunAction | undefined;
 }
 
-/** The plan's phases: the first phase not synced is active; it syncs once every task is ready. */
+/** The plan's phases: the first phase not synced is active; it syncs as a whole once every task is ready. */
 export const phasedPolicy: RunPolicy = {
   active(facts) {
     const phase = facts.phases.find((p) => !p.synced);
     return phase && { phase: phase.index, tasks: phase.tasks };
   },
+  merge(_facts, active) {
+    return active.tasks.every(isReady) ? { kind: "sync", phase: active.phase } : undefined;
+  },
 };
 
-const isReady = (t: TaskFacts) => t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
+/** Nothing left to do for the task before a merge: skipped, merged, or its session ended with its check clean. */
+export const isReady = (t: TaskFacts) => t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
 
 export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
   if (facts.finished) return [{ kind: "done" }];
@@ -191,11 +197,11 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
   const slots = Math.max(0, facts.maxParallel - running.length - pending.length);
   const actions: RunAction[] = [...pending, ...fresh.slice(0, slots)];
   const nowRunning = [...running, ...actions.map((a) => (a as { task: string }).task)];
-  if (nowRunning.length) return [...actions, { kind: "wait", running: nowRunning }];
-
-  if (active.tasks.every(isReady)) return [{ kind: "sync", phase: phase.index }];
-  // Not ready, nothing to launch and nothing running: a task's check has not been gathered yet.
-  return [{ kind: "wait", running: [] }];
+  const merge = policy.merge(facts, active);
+  if (merge) actions.push(merge);
+  // Sessions run, or a task's check has not been gathered yet: look again soon.
+  if (nowRunning.length || !merge) actions.push({ kind: "wait", running: nowRunning });
+  return actions;
 }
 
 const TAIL_LINES = 20;

@@ -81,7 +81,10 @@ export interface ResultEvent {
 
 /** The stream-json `result` events of a log (from `offset`), in order. Lines that are not JSON are skipped. */
 export async function resultEvents(log: string, offset = 0): Promise<ResultEvent[]> {
-  const text = await readFile(log).then((b) => b.subarray(offset).toString("utf8"), () => "");
+  return parseResults(await readFile(log).then((b) => b.subarray(offset).toString("utf8"), () => ""));
+}
+
+function parseResults(text: string): ResultEvent[] {
   const events: ResultEvent[] = [];
   for (const line of text.split("\n")) {
     if (!line.includes('"type":"result"')) continue;
@@ -97,7 +100,7 @@ export async function resultEvents(log: string, offset = 0): Promise<ResultEvent
  * What a task's sessions cost: a resumed session's result reports its total so far, so each
  * session id counts once, at its highest total. Tokens add up over the results.
  */
-export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: number } {
+export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: number; bySession: Map<string, number> } {
   const bySession = new Map<string, number>();
   let tokens = 0;
   for (const e of events) {
@@ -106,7 +109,48 @@ export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: n
     const u = e.usage ?? {};
     tokens += (u.input_tokens ?? 0) + (u.output_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
   }
-  return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens };
+  return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens, bySession };
+}
+
+/**
+ * A task log's cost, read as it grows: each call parses only what was appended since the last
+ * one (up to the last complete line), so watching a long session stays cheap.
+ */
+export class LogCost {
+  private offset = 0;
+  private readonly bySession = new Map<string, number>();
+  private tokens = 0;
+
+  constructor(private readonly log: string) {}
+
+  async read(): Promise<{ usd: number; tokens: number }> {
+    const size = await logSize(this.log);
+    if (size < this.offset) return this.total(); // never shrinks: ours is appended to only
+    if (size > this.offset) {
+      const handle = await open(this.log, "r").catch(() => undefined);
+      if (handle) {
+        try {
+          const buffer = Buffer.alloc(size - this.offset);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+          const text = buffer.subarray(0, bytesRead);
+          const end = text.lastIndexOf(0x0a);
+          if (end >= 0) {
+            this.offset += end + 1;
+            const part = costOf(parseResults(text.subarray(0, end + 1).toString("utf8")));
+            for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
+            this.tokens += part.tokens;
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+    return this.total();
+  }
+
+  private total() {
+    return { usd: [...this.bySession.values()].reduce((a, b) => a + b, 0), tokens: this.tokens };
+  }
 }
 
 /** An invocation's state, from its record, its process and its part of the log. */

@@ -40,6 +40,7 @@ const OUTCOMES: Record<string, string> = {
   "give-up": "stopped: a task needs you",
   "budget-stop": "stopped: budget reached",
   interrupted: "stopped: interrupted",
+  error: "stopped: a step failed (the last event says which)",
 };
 
 export function renderRunSummary(r: RunSummary): string {

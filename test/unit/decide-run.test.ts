@@ -63,11 +63,22 @@ describe("decideRun: the phases", () => {
   it("the policy decides which tasks are active", () => {
     const f = facts([phase(1, [task("a")]), phase(2, [task("b")])]);
     expect(phasedPolicy.active(f)?.phase).toBe(1);
-    const second = { active: (x: RunFacts) => ({ phase: 2, tasks: x.phases[1]!.tasks }) };
+    const second = { active: (x: RunFacts) => ({ phase: 2, tasks: x.phases[1]!.tasks }), merge: () => undefined };
     expect(decideRun(f, second)).toEqual([
       { kind: "launch", task: "b", phase: 2 },
       { kind: "wait", running: ["b"] },
     ]);
+  });
+  it("the policy's merge is asked while sessions run (a rolling policy merges a ready task beside running ones)", () => {
+    const f = facts([phase(1, [done("a"), task("b", { session: { kind: "running" }, problems: undefined }), task("c")])]);
+    const eager = { active: phasedPolicy.active, merge: () => ({ kind: "sync" as const, phase: 1 }) };
+    expect(decideRun(f, eager)).toEqual([
+      { kind: "launch", task: "c", phase: 1 },
+      { kind: "sync", phase: 1 },
+      { kind: "wait", running: ["b", "c"] },
+    ]);
+    // The phased policy never merges a phase with a session running.
+    expect(decideRun(f).map((a) => a.kind)).toEqual(["launch", "wait"]);
   });
 });
 
