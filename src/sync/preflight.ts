@@ -69,7 +69,8 @@ export async function preflight(
         git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd),
         worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
       ]);
-      if ((Number(ahead.stdout) || 0) === 0) {
+      const committed = (Number(ahead.stdout) || 0) > 0;
+      if (!committed) {
         found.push({
           task: task.id,
           kind: "no-commit",
@@ -100,7 +101,8 @@ export async function preflight(
           });
         }
       }
-      if (task.verify && options.runVerify) {
+      // No commit yet: its verify would only test the phase's start, not the task's work.
+      if (task.verify && options.runVerify && committed) {
         const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
         const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
         if (fresh && fresh.exitCode !== 0) {

@@ -242,4 +242,26 @@ describe("claude-parallel run with the real claude", () => {
     // a's session was adopted, not started twice.
     expect(events(repo, "three").filter((e) => e.event === "task-started" && e.task === "a")).toHaveLength(1);
   }, 240_000);
+
+  it.skipIf(!claudeAvailable())("--detach: runs in the background; a task whose own verify fails is resumed with the output and fixes it", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [commit("Work on a/x.txt")]], [(cwd) => [write(cwd, "a/ok", "ok\n")], () => [commit("Add a/ok")]]],
+    });
+    const plan = ["version: 1", "feature: One part", "base: main", "tasks:", `  - {id: a, title: Part A, owns: [a/], verify: "test -f a/ok || { echo 'a/ok is missing'; exit 3; }"}`, ""].join("\n");
+    const repo = makeRepo({ name: "detach", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
+    const r = runHelper([...RUN, "one", "--detach"], { cwd: repo, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/claude-parallel run one runs in the background \(pid \d+\)/);
+    expect(r.stdout).toContain("Follow it: /parallel-status, or claude-parallel status 'one'");
+    // Ended: its last event written and its outcome recorded.
+    const runState = join(repo, ".git/parallel/one/run/state.json");
+    const finished = () => existsSync(runState) && JSON.parse(readFileSync(runState, "utf8")).outcome !== undefined;
+    expect(await waitUntil(finished, 120_000)).toBe(true);
+    const seen = events(repo, "one");
+    expect(seen.filter((e) => e.event === "check-failed")).toMatchObject([{ task: "a", problems: ["task-verify"] }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "a", problem: "task-verify" }]);
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("a/ok is missing"))).toBe(true);
+    expect(git(repo, "show", "main:a/ok")).toBe("ok");
+    expect(runHelper(["status", "one"], { cwd: repo, env }).stdout).toContain("## Run: finished");
+  }, 180_000);
 });
