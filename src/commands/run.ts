@@ -95,9 +95,6 @@ class Runner {
   }
 
   async run(): Promise<ExitCode> {
-    const claude = await which("claude");
-    if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-    this.claude = claude;
     this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))} to start the run's bookkeeping afresh (the feature's state is kept)`)) ?? { version: 1, tasks: {} };
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
@@ -400,6 +397,12 @@ class Runner {
   }
 
   private async spawn(taskId: string, when: "first" | "again"): Promise<undefined> {
+    // Looked up when a session is first needed: a feature whose work is done finishes without claude.
+    if (!this.claude) {
+      const claude = await which("claude");
+      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
+      this.claude = claude;
+    }
     const ts = this.taskState(taskId);
     const inv = ts.current!;
     // A first launch killed before it was confirmed may have started: never reuse its session id.
