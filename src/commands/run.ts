@@ -416,7 +416,11 @@ class Runner {
       taskBudgetUsd: this.options.taskBudgetUsd,
     });
     const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, ts.sessionId!);
-    if (started.pid !== undefined) inv.pid = started.pid;
+    if (started.pid === undefined) {
+      const code = await started.exited;
+      throw new EnvironmentError(`claude could not be started in ${recorded.worktree} (exit ${code})`, `check that ${this.claude} runs and that the worktree exists, then run again`);
+    }
+    inv.pid = started.pid;
     if (started.pidStart !== undefined) inv.pidStart = started.pidStart;
     await this.save();
     void started.exited.then(() => this.wake?.());

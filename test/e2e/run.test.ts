@@ -264,4 +264,27 @@ describe("claude-parallel run with the real claude", () => {
     expect(git(repo, "show", "main:a/ok")).toBe("ok");
     expect(runHelper(["status", "one"], { cwd: repo, env }).stdout).toContain("## Run: finished");
   }, 180_000);
+
+  it.skipIf(!claudeAvailable())("--stop-sessions: an interrupt stops the running session too; the next run resumes it and it commits", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash("sleep 600")]], [() => [commit("Work on a/x.txt")]]],
+    });
+    const plan = ["version: 1", "feature: One part", "base: main", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", ""].join("\n");
+    const repo = makeRepo({ name: "stopall", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
+    const wt = join(repo, "..", "stopall-one-a");
+    const first = startHelper([...RUN, "one", "--stop-sessions"], { cwd: repo, env });
+    // Interrupted once the session wrote its file and sleeps.
+    expect(await waitUntil(() => existsSync(join(wt, "a/x.txt")), 60_000)).toBe(true);
+    const record = JSON.parse(readFileSync(join(repo, ".git/parallel/one/sessions/a.json"), "utf8"));
+    process.kill(first.pid, "SIGINT");
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(4);
+    expect(stopped.stdout).toContain("Stopped. The state is saved. Continue with: claude-parallel run 'one'");
+    expect(() => process.kill(record.pid, 0)).toThrow();
+    const again = await startHelper([...RUN, "one"], { cwd: repo, env }).done;
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const seen = events(repo, "one");
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "a", problem: "no-commit" }]);
+    expect(git(repo, "show", "main:a/x.txt")).toBe("a");
+  }, 180_000);
 });
