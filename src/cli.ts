@@ -168,7 +168,7 @@ const TABLE: CommandSpec[] = [
   },
   {
     name: "run",
-    synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--no-finish | --pr] [--json] [--detach]"],
+    synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--no-finish | --pr] [--json] [--detach] [--dry-run]"],
     summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
     details: [
       "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
@@ -186,6 +186,7 @@ const TABLE: CommandSpec[] = [
       { name: "pr", type: "boolean", text: "After the last phase, print the command that opens the pull request instead of merging." },
       { name: "json", type: "boolean", text: "Print one JSON event per line." },
       { name: "detach", type: "boolean", text: "Run in the background (output in <state>/run/output.log), print the first events and return." },
+      { name: "dry-run", type: "boolean", text: "Print what the run would do next, from the feature's state, and change nothing." },
     ],
     positionals: 1,
     exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
@@ -205,6 +206,7 @@ const TABLE: CommandSpec[] = [
           finishMode: values["no-finish"] === true ? "none" : values.pr === true ? "pr" : "finish",
           json: values.json === true,
           detach: values.detach === true,
+          dryRun: values["dry-run"] === true,
         },
         io,
       );

@@ -15,7 +15,7 @@ import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote } from "../render/shell.js";
-import { decideRun, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { decideRun, describeAction, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
@@ -36,6 +36,8 @@ export interface RunOptions {
   json: boolean;
   maxParallel?: number;
   detach: boolean;
+  /** Print the next round's actions; change nothing (no lock, no record, no event, no verify run). */
+  dryRun?: boolean;
 }
 
 const POLL_MS = 400;
@@ -49,6 +51,7 @@ export async function runCommand(options: RunOptions, io: Io): Promise<ExitCode>
   const first = await openFeature(options.target, io.cwd);
   const { repo, feature } = first;
   if (options.detach) return detach(first, options, io);
+  if (options.dryRun) return new Runner(first, options, io).dryRun();
   const release = await acquireFeatureLock(repo.commonDir, feature.slug, "run");
   try {
     return await new Runner(first, options, io).run();
@@ -89,9 +92,19 @@ class Runner {
     this.progress = new Progress(runEventsPath(this.commonDir, this.slug), mode, io.stdout, tty);
     // What start, sync and finish print goes to the run's output log; the events say what happened.
     const output = runOutputPath(this.commonDir, this.slug);
-    mkdirSync(dirname(output), { recursive: true });
+    if (!options.dryRun) mkdirSync(dirname(output), { recursive: true });
     const write = (text: string) => appendFileSync(output, text);
     this.sub = { cwd: io.cwd, stdout: write, stderr: write };
+  }
+
+  async dryRun(): Promise<ExitCode> {
+    this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))}`)) ?? { version: 1, tasks: {} };
+    const actions = decideRun(await this.gather());
+    const say = (line: string) => this.io.stdout(line + "\n");
+    say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
+    for (const a of actions) say(`  ${describeAction(a)}`);
+    say(`Spent so far: $${this.spentUsd.toFixed(4)}.`);
+    return ExitCode.ok;
   }
 
   async run(): Promise<ExitCode> {
@@ -155,7 +168,8 @@ class Runner {
     });
   }
 
-  private save(): Promise<void> {
+  private async save(): Promise<void> {
+    if (this.options.dryRun) return;
     return writeFileAtomic(runStatePath(this.commonDir, this.slug), JSON.stringify(this.state, null, 2) + "\n");
   }
 
@@ -215,7 +229,7 @@ class Runner {
       for (const t of tasks) if (synced && this.progress.rows.has(t.id)) this.progress.rows.get(t.id)!.state = "merged";
       phases.push({ index: phase.index, started, synced, tasks });
     }
-    this.progress.redraw();
+    if (!this.options.dryRun) this.progress.redraw();
     return {
       slug: this.slug,
       finished: state?.finishedAt !== undefined || feature.finishedAndCleaned !== undefined,
@@ -254,6 +268,7 @@ class Runner {
   }
 
   private async sessionEnded(taskId: string, phase: number, ts: RunTaskState, result: string): Promise<void> {
+    if (this.options.dryRun) return;
     ts.current!.endedAt = new Date().toISOString();
     await this.save();
     const last = (await resultEvents(sessionLogPath(this.commonDir, this.slug, taskId), ts.current!.logOffset)).pop();
@@ -282,7 +297,7 @@ class Runner {
     for (const [id, t] of Object.entries(ps.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
     const problems = new Map<string, TaskProblem[]>();
     if (busy.length < tasks.length) {
-      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, worktrees, allowOutsideOwns: false, runVerify: true, skipped: new Set(busy) });
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];
@@ -294,7 +309,7 @@ class Runner {
         const found = problems.get(t.id);
         const ts = this.state.tasks[t.id];
         // Reported once per session end: what the check found.
-        if (ts?.current && found?.length && this.reported.get(t.id) !== ts.current.n) {
+        if (!this.options.dryRun && ts?.current && found?.length && this.reported.get(t.id) !== ts.current.n) {
           this.reported.set(t.id, ts.current.n);
           await this.progress.emit({ event: "check-failed", task: t.id, phase: phaseIndex, problems: found.map((f) => f.kind), text: `${t.id}: ${found.map((f) => f.message).join("; ")}` });
         }

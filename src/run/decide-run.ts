@@ -232,3 +232,35 @@ export function resumeMessage(problem: TaskProblem): string {
       return head;
   }
 }
+
+/** One line saying what an action does (`run --dry-run`). */
+export function describeAction(a: RunAction): string {
+  switch (a.kind) {
+    case "start-phase":
+      return `start phase ${a.phase} (worktrees, briefs, dependencies)`;
+    case "launch":
+      return `launch a session for ${a.task} (phase ${a.phase})`;
+    case "spawn-pending":
+      return `start the recorded session process of ${a.task} that never started`;
+    case "resume":
+      return `resume the session of ${a.task}: ${a.problem}`;
+    case "sync":
+      return `sync phase ${a.phase}`;
+    case "finish":
+      return "finish: merge the integration branch into base";
+    case "print-pr":
+      return "print the command that opens the pull request";
+    case "stop-synced":
+      return "stop: every phase is synced (--no-finish)";
+    case "done":
+      return "nothing: the feature is finished";
+    case "wait":
+      return a.running.length ? `wait for ${a.running.join(", ")}` : "look again (a task's check is pending)";
+    case "give-up":
+      return `stop and report: ${a.failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")} needs you`;
+    case "budget-stop":
+      return `stop: the budget is spent ($${a.spentUsd.toFixed(4)} of $${a.maxBudgetUsd})`;
+    case "interrupted":
+      return "stop: interrupted";
+  }
+}

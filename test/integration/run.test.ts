@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { refsOf, syncedFeature } from "../helpers/feature.js";
+import { existsSync } from "node:fs";
+import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 
 // `run` on features whose work is already done: no session is needed, so no claude either.
@@ -40,5 +41,19 @@ describe("claude-parallel run without sessions", () => {
       expect(r.stderr).toMatch(/^claude-parallel: /);
     }
     expect(git(repo, "for-each-ref", "--format=%(refname)")).toBe("refs/heads/main");
+  });
+
+  it("--dry-run says what the run would do next and changes nothing", () => {
+    const { repo, wt } = startedFeature("rundry");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    const before = refsOf(repo);
+    const r = runHelper(["run", "--dry-run"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("Dry run of claude-parallel run demo: nothing is changed");
+    // a has its work committed: no session; b has none yet.
+    expect(r.stdout).toContain("  launch a session for b (phase 1)\n  wait for b\n");
+    expect(r.stdout).not.toContain("session for a");
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, ".git/parallel/demo/run"))).toBe(false);
   });
 });

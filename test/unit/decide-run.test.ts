@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideRun, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
+import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
 
 const noCommit: TaskProblem = { kind: "no-commit", message: "its branch has no commit beyond the phase's start" };
 const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, skipped: false, merged: false, session: { kind: "none" }, resumable: false, problems: [noCommit], attempts: {}, ...over });
@@ -186,5 +186,14 @@ describe("resumeMessage", () => {
     for (const kind of ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify"] as const) {
       expect(resumeMessage({ kind, message: "x" })).toMatch(/commit/i);
     }
+  });
+});
+
+describe("describeAction", () => {
+  it("says each action in one line", () => {
+    expect(describeAction({ kind: "launch", task: "a", phase: 2 })).toBe("launch a session for a (phase 2)");
+    expect(describeAction({ kind: "resume", task: "a", problem: "conflict", message: "..." })).toBe("resume the session of a: conflict");
+    expect(describeAction({ kind: "wait", running: [] })).toBe("look again (a task's check is pending)");
+    expect(describeAction({ kind: "give-up", failures: [{ task: "", problem: { kind: "merged-verify", message: "x" }, attempts: 0 }] })).toContain("integration branch (merged-verify)");
   });
 });
