@@ -15,7 +15,7 @@ import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote } from "../render/shell.js";
-import { decideRun, describeAction, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
@@ -84,6 +84,8 @@ class Runner {
     private ctx: FeatureContext,
     private readonly options: RunOptions,
     private readonly io: Io,
+    /** What may start and what merges: the plan's phases (a rolling policy plugs in here). */
+    private readonly policy: RunPolicy = phasedPolicy,
   ) {
     this.slug = ctx.feature.slug;
     this.commonDir = ctx.repo.commonDir;
@@ -99,7 +101,7 @@ class Runner {
 
   async dryRun(): Promise<ExitCode> {
     this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))}`)) ?? { version: 1, tasks: {} };
-    const actions = decideRun(await this.gather());
+    const actions = decideRun(await this.gather(), this.policy);
     const say = (line: string) => this.io.stdout(line + "\n");
     say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
     for (const a of actions) say(`  ${describeAction(a)}`);
@@ -129,7 +131,7 @@ class Runner {
       crashPoint("run-after-begin");
       for (;;) {
         const facts = await this.gather();
-        const actions = decideRun(facts);
+        const actions = decideRun(facts, this.policy);
         for (const action of actions) {
           const exit = await this.apply(action);
           if (exit !== undefined) {
