@@ -148,3 +148,18 @@ export function runToFiles(file: string, args: readonly string[], cwd: string, s
     onStart(child.pid);
   });
 }
+
+/**
+ * Starts a program that outlives this process, in its own session (a Ctrl-C or a kill of our
+ * process group does not reach it), its output going to open files. `exited` settles only while
+ * this process lives; a later process watches it by PID instead.
+ */
+export function spawnDetachedToFiles(file: string, args: readonly string[], cwd: string, stdout: number, stderr: number): { pid: number | undefined; exited: Promise<number | null> } {
+  const child = spawn(file, args, { cwd, env: cleanEnv(), detached: true, stdio: ["ignore", stdout, stderr] });
+  const exited = new Promise<number | null>((resolve) => {
+    child.once("error", () => resolve(127));
+    child.once("exit", (code, signal) => resolve(code ?? (signal ? 128 + signalNumber(signal) : null)));
+  });
+  child.unref();
+  return { pid: child.pid, exited };
+}

@@ -33,6 +33,8 @@ export interface StartOptions {
   model?: string;
   /** Checkouts whose installed dependencies may be copied (the tree a sync just verified). */
   dependencySources?: string[];
+  /** False: make the phase ready but start no session (`run` starts and watches them itself). */
+  launchSessions?: boolean;
 }
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
@@ -224,6 +226,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   }
   say();
 
+  if (options.launchSessions === false) return ExitCode.ok;
   if (options.launch === "print") {
     say("Start each session in its own terminal:");
     say();
@@ -294,7 +297,7 @@ function describeDeps(taskId: string, r: DepsResult): string {
   }
 }
 
-function sessionOf(task: PlannedTask, worktree: string, brief: string): Session {
+export function sessionOf(task: PlannedTask, worktree: string, brief: string): Session {
   const isCommand = task.roleKind === "command";
   return {
     taskId: task.id,

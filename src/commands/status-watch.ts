@@ -1,9 +1,8 @@
 import { ExitCode } from "../errors.js";
 import { statusChanges } from "../status/changes.js";
 import type { FeatureStatus } from "../status/gather.js";
-import { renderStatus } from "../status/render.js";
 import type { Io } from "../cli.js";
-import { statusReports } from "./status.js";
+import { renderReport, statusReports } from "./status.js";
 
 /**
  * `claude-parallel status --watch`: reports until interrupted. On a terminal the report is redrawn
@@ -34,10 +33,10 @@ export async function watchStatus(options: { slug?: string; intervalMs: number }
       }
       if (reports) {
         if (io.redraw) {
-          const body = reports.length ? reports.map(renderStatus).join("\n") : "No feature has started in this repository yet.\n";
+          const body = reports.length ? reports.map(renderReport).join("\n") : "No feature has started in this repository yet.\n";
           io.redraw(`${body}\nWatching every ${options.intervalMs / 1000} s (updated ${stamp()}); Ctrl-C to stop.\n`);
         } else if (first) {
-          io.stdout(reports.length ? reports.map(renderStatus).join("\n") : "No feature has started in this repository yet.\n");
+          io.stdout(reports.length ? reports.map(renderReport).join("\n") : "No feature has started in this repository yet.\n");
         } else {
           for (const report of reports) {
             const before = previous.get(report.slug);

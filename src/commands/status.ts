@@ -4,6 +4,7 @@ import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
+import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -13,7 +14,7 @@ import type { Io } from "../cli.js";
 export async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined) {
     const report = await statusOf(options.slug, io.cwd, options.verify);
-    io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderStatus(report));
+    io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
     return ExitCode.ok;
   }
   try {
@@ -23,9 +24,9 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
       io.stdout(options.json ? "[]\n" : "No feature has started in this repository yet: plan one with /parallel, then `claude-parallel start`.\n");
       return ExitCode.ok;
     }
-    const reports: FeatureStatus[] = [];
+    const reports: Report[] = [];
     for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify));
-    io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderStatus).join("\n"));
+    io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderReport).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
   }
@@ -33,15 +34,23 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
 }
 
 /** The reports of `slug`, or of every started feature. */
-export async function statusReports(slug: string | undefined, cwd: string): Promise<FeatureStatus[]> {
+export async function statusReports(slug: string | undefined, cwd: string): Promise<Report[]> {
   if (slug !== undefined) return [await statusOf(slug, cwd, false)];
   const repo = await openRepo(cwd);
-  const reports: FeatureStatus[] = [];
+  const reports: Report[] = [];
   for (const s of await startedFeatures(repo.commonDir)) reports.push(await statusOf(s, cwd, false));
   return reports;
 }
 
-async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
+type Report = FeatureStatus & { run?: RunSummary };
+
+async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<Report> {
   const { repo, feature } = await openFeature(slug, cwd, { adopt: false });
-  return gatherStatus(repo, feature, { runVerify });
+  const run = await runSummary(repo.commonDir, feature.slug);
+  return { ...(await gatherStatus(repo, feature, { runVerify })), ...(run && { run }) };
+}
+
+/** The status, and `claude-parallel run`'s state in a section of its own. */
+export function renderReport(r: Report): string {
+  return renderStatus(r) + (r.run ? "\n" + renderRunSummary(r.run) : "");
 }

@@ -13,9 +13,10 @@ import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { mergeChain } from "../git/merge-chain.js";
-import { preflight, type Preflight } from "../sync/preflight.js";
+import { preflight, type Preflight, type SyncProblem } from "../sync/preflight.js";
+import type { ConflictReport } from "../git/merge-chain.js";
 import { removableWorktree } from "../sync/removable.js";
-import { discardVerifyTree, verifyMerged } from "../sync/verify-merged.js";
+import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, compareAndSwap } from "../sync/publish.js";
 import type { Io } from "../cli.js";
@@ -29,7 +30,11 @@ export interface SyncOptions {
   keepWorktrees: boolean;
   next: boolean;
   allowOutsideOwns: boolean;
+  /** Told what stopped the merge (`run` hands conflicts and verify failures back to the sessions). */
+  observe?: (seen: SyncObservation) => void;
 }
+
+export type SyncObservation = { kind: "preflight"; problems: SyncProblem[]; conflicts: ConflictReport[] } | { kind: "verify"; outcome: VerifyOutcome };
 
 export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);
@@ -133,6 +138,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
   const skipped = skippedTasks(phaseState);
   const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
+  options.observe?.({ kind: "preflight", problems: pre.problems, conflicts: pre.conflicts });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
   for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);
   if (pre.problems.length || pre.conflicts.length) {
@@ -170,6 +176,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
       log: (line) => io.stderr(`[verify] ${line}\n`),
     });
     verifiedTree = outcome.kept;
+    options.observe?.({ kind: "verify", outcome });
     if (!outcome.passed) {
       const tail = outcome.outputTail?.split("\n").filter(Boolean).slice(-8).join("\n    ");
       if (outcome.culprits === "base") say(`\`${command}\` already fails on ${plan.integrationBranch} before this phase's merges.`);

@@ -36,3 +36,9 @@ export const stateRef = (slug: string) => `refs/parallel/${slug}/state`;
 export const backupRefPrefix = (slug: string) => `refs/parallel/${slug}/phase-`;
 /** Set on the remote by a CI task leg whose session succeeded, at the commit it left: a re-run of the phase skips that session. */
 export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${slug}/done/${task}`;
+/** `claude-parallel run`: its state (attempts, sessions' invocations), its event log and its output. */
+export const runDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "run");
+export const runStatePath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "state.json");
+export const runEventsPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "events.jsonl");
+/** What the commands `run` calls (start, sync, finish) print, and a detached run's own output. */
+export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");

@@ -104,3 +104,53 @@ export const VerifyRecordSchema = z.object({
   outputTail: z.string(),
 });
 export type VerifyRecord = z.infer<typeof VerifyRecordSchema>;
+
+const problemKind = z.enum(["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "missing"]);
+const TaskProblemSchema = z.object({
+  kind: problemKind,
+  message: z.string(),
+  tail: z.optional(z.string()),
+  mergeBranches: z.optional(z.array(z.string())),
+  files: z.optional(z.array(z.string())),
+});
+
+/** One process of a task's session started by `run`: its first launch or a resume. Recorded before it starts. */
+export const RunInvocationSchema = z.object({
+  n: z.number(),
+  kind: z.enum(["launch", "resume"]),
+  problem: z.optional(problemKind),
+  prompt: z.string(),
+  /** Where its output starts in the task's log (the log is appended to). */
+  logOffset: z.number(),
+  recordedAt: z.string(),
+  /** Set once the process started; with its start time, so a reused PID is not taken for it. */
+  pid: z.optional(z.number()),
+  pidStart: z.optional(z.string()),
+  endedAt: z.optional(z.string()),
+});
+
+/** `<state>/run/state.json`: what `run` must remember across an interruption. */
+export const RunStateSchema = z.object({
+  version: z.literal(1),
+  tasks: z.record(
+    z.string(),
+    z.object({
+      sessionId: z.optional(z.string()),
+      invocations: z.number(),
+      current: z.optional(RunInvocationSchema),
+      attempts: z.record(z.string(), z.number()),
+      /** A problem the last merge attempt handed to the task, until a resume takes it. */
+      mergeProblem: z.optional(TaskProblemSchema),
+    }),
+  ),
+  /** The run in progress (its PID and start time), or the last one. */
+  pid: z.optional(z.number()),
+  pidStart: z.optional(z.string()),
+  startedAt: z.optional(z.string()),
+  endedAt: z.optional(z.string()),
+  outcome: z.optional(z.string()),
+  /** The plan's verify fails on the integration branch itself (no task can fix it). */
+  baseVerifyFails: z.optional(z.object({ phase: z.number(), tail: z.optional(z.string()) })),
+});
+export type RunState = z.infer<typeof RunStateSchema>;
+export type RunTaskState = RunState["tasks"][string];

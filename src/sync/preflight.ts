@@ -17,8 +17,12 @@ export interface TaskCheck {
 
 export interface SyncProblem {
   task?: string;
+  /** What kind of problem (`run` counts its resumes per kind). */
+  kind?: "missing" | "no-commit" | "dirty" | "outside-owns" | "task-verify";
   message: string;
   fix: string;
+  /** The end of the failing output (a task's verify). */
+  tail?: string;
 }
 
 export interface Preflight {
@@ -57,7 +61,7 @@ export async function preflight(
       const tip = tips[i];
       const worktree = options.worktrees[task.id];
       if (!tip) {
-        found.push({ task: task.id, message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
+        found.push({ task: task.id, kind: "missing", message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
         return { found };
       }
       const [ahead, diff, dirty] = await Promise.all([
@@ -65,9 +69,11 @@ export async function preflight(
         git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd),
         worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
       ]);
-      if ((Number(ahead.stdout) || 0) === 0) {
+      const committed = (Number(ahead.stdout) || 0) > 0;
+      if (!committed) {
         found.push({
           task: task.id,
+          kind: "no-commit",
           message: "its branch has no commit beyond the phase's start",
           fix: `commit the task's work on ${task.branch}; if it has nothing to do, skip it: claude-parallel skip ${quote(task.id)} ${quote(options.slug)} --reason '...'`,
         });
@@ -75,6 +81,7 @@ export async function preflight(
       if (dirty.length) {
         found.push({
           task: task.id,
+          kind: "dirty",
           message: `its worktree has uncommitted changes: ${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ", ..." : ""}`,
           fix: `in ${worktree}, commit them (or discard what should not be kept)`,
         });
@@ -88,17 +95,19 @@ export async function preflight(
         if (outside.length) {
           found.push({
             task: task.id,
+            kind: "outside-owns",
             message: `it changed files it does not own: ${outside.join(", ")}`,
             fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
           });
         }
       }
-      if (task.verify && options.runVerify) {
+      // No commit yet: its verify would only test the phase's start, not the task's work.
+      if (task.verify && options.runVerify && committed) {
         const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
         const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
         if (fresh && fresh.exitCode !== 0) {
           const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
-          found.push({ task: task.id, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+          found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
         }
       }
       return { found, check: { task, tip, worktree } satisfies TaskCheck, files };

@@ -219,7 +219,7 @@ describe("the plan's folder", () => {
 });
 
 describe("help", () => {
-  const COMMANDS = ["plan", "start", "status", "sync", "skip", "finish", "clean", "schema", "context"];
+  const COMMANDS = ["plan", "start", "status", "sync", "run", "skip", "finish", "clean", "schema", "context"];
   const usage = () => runHelper(["--help"], { cwd: tempDir() }).stdout;
   /** The options the general usage shows for `command`: its synopsis lines, up to its summary. */
   const usageOptions = (command: string) => {
@@ -279,7 +279,7 @@ describe("help", () => {
 
   it("refuses help for an unknown command with exit 2 and a suggestion", () => {
     expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
-    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, skip, replan, finish, clean") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, replan, finish, clean") });
     expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
   });
 

@@ -1,3 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-import{launchHeadless,readSessionRecord,supervise}from"./chunk-FDLPAC5C.mjs";import"./chunk-OMGBJS5W.mjs";import"./chunk-YXLQPCQW.mjs";import"./chunk-IUKZLM23.mjs";import"./chunk-PZK6ICGF.mjs";import{sessionsDir}from"./chunk-AGLJEMPF.mjs";import"./chunk-YIRIYLWE.mjs";import"./chunk-DEKEHZ25.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-YT4JJS4X.mjs";export{launchHeadless,readSessionRecord,sessionsDir,supervise};

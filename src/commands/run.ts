@@ -1,0 +1,634 @@
+import { randomUUID } from "node:crypto";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { mkdir, open } from "node:fs/promises";
+import { dirname } from "node:path";
+import { crashPoint } from "../crash-point.js";
+import { EnvironmentError, ExitCode } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature, type FeatureContext } from "../feature/open.js";
+import { runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
+import { RunStateSchema, type RunState, type RunTaskState } from "../feature/state-schema.js";
+import { readJsonFile } from "../feature/store.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { pathExists } from "../fs/exists.js";
+import { processStartTime } from "../process-identity.js";
+import { spawnDetachedToFiles } from "../proc.js";
+import { sessionBrief } from "../render/brief.js";
+import { quote } from "../render/shell.js";
+import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { Progress, readEvents, type ProgressMode } from "../run/events.js";
+import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
+import { helperPath } from "../self.js";
+import { which } from "../start/launch.js";
+import { readSessionRecord } from "../start/headless.js";
+import { preflight } from "../sync/preflight.js";
+import type { Io } from "../cli.js";
+
+export interface RunOptions {
+  target?: string;
+  attempts: number;
+  maxBudgetUsd?: number;
+  taskBudgetUsd?: number;
+  model?: string;
+  permissionMode?: string;
+  stopSessions: boolean;
+  finishMode: FinishMode;
+  json: boolean;
+  maxParallel?: number;
+  detach: boolean;
+  /** Print the next round's actions; change nothing (no lock, no record, no event, no verify run). */
+  dryRun?: boolean;
+}
+
+const POLL_MS = 400;
+
+/**
+ * `claude-parallel run`: carries a feature to its end with headless sessions. Each round gathers
+ * the facts (phases, sessions, task checks, cost), asks decideRun what to do, and does it; every
+ * step is recorded before it is taken, so a run killed at any moment continues where it stopped.
+ */
+export async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
+  const first = await openFeature(options.target, io.cwd);
+  const { repo, feature } = first;
+  if (options.detach) return detach(first, options, io);
+  if (options.dryRun) return new Runner(first, options, io).dryRun();
+  const release = await acquireFeatureLock(repo.commonDir, feature.slug, "run");
+  try {
+    return await new Runner(first, options, io).run();
+  } finally {
+    await release();
+  }
+}
+
+class Runner {
+  private readonly slug: string;
+  private readonly commonDir: string;
+  private state!: RunState;
+  private readonly progress: Progress;
+  private interrupted = false;
+  private wake: (() => void) | undefined;
+  private claude = "";
+  /** The task checks, by what they depend on: recomputed only when a session or a merge attempt changed something. */
+  private checks: { key: string; problems: Map<string, TaskProblem[]> } | undefined;
+  private syncGeneration = 0;
+  /** The invocation whose failed check was last reported, per task: once per session end. */
+  private readonly reported = new Map<string, number>();
+  private readonly costs = new Map<string, LogCost>();
+  /** An ended invocation's facts never change: read from its log once. */
+  private readonly ended = new Map<string, { n: number; facts: SessionFacts }>();
+  private syncFailures = 0;
+  private spentUsd = 0;
+  private readonly sub: Io;
+
+  constructor(
+    private ctx: FeatureContext,
+    private readonly options: RunOptions,
+    private readonly io: Io,
+    /** What may start and what merges: the plan's phases (a rolling policy plugs in here). */
+    private readonly policy: RunPolicy = phasedPolicy,
+  ) {
+    this.slug = ctx.feature.slug;
+    this.commonDir = ctx.repo.commonDir;
+    const mode: ProgressMode = options.json ? "json" : process.stdout.isTTY ? "table" : "lines";
+    const tty = mode === "table" ? (text: string) => void process.stdout.write(text) : undefined;
+    this.progress = new Progress(runEventsPath(this.commonDir, this.slug), mode, io.stdout, tty);
+    // What start, sync and finish print goes to the run's output log; the events say what happened.
+    const output = runOutputPath(this.commonDir, this.slug);
+    if (!options.dryRun) mkdirSync(dirname(output), { recursive: true });
+    const write = (text: string) => appendFileSync(output, text);
+    this.sub = { cwd: io.cwd, stdout: write, stderr: write };
+  }
+
+  async dryRun(): Promise<ExitCode> {
+    this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))}`)) ?? { version: 1, tasks: {} };
+    const actions = decideRun(await this.gather(), this.policy);
+    const say = (line: string) => this.io.stdout(line + "\n");
+    say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
+    for (const a of actions) say(`  ${describeAction(a)}`);
+    say(`Spent so far: $${this.spentUsd.toFixed(4)}.`);
+    return ExitCode.ok;
+  }
+
+  async run(): Promise<ExitCode> {
+    this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))} to start the run's bookkeeping afresh (the feature's state is kept)`)) ?? { version: 1, tasks: {} };
+    this.state.pid = process.pid;
+    const pidStart = processStartTime(process.pid);
+    if (pidStart !== undefined) this.state.pidStart = pidStart;
+    this.state.startedAt = new Date().toISOString();
+    delete this.state.endedAt;
+    delete this.state.outcome;
+    await this.save();
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
+      this.interrupted = true;
+      void this.progress.emit({ event: "interrupt", text: `${signal}: no new session will start; stopping after the current step` });
+      this.wake?.();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    try {
+      await this.progress.emit({ event: "run-started", text: `run of ${this.slug} started (pid ${process.pid})`, pid: process.pid });
+      crashPoint("run-after-begin");
+      for (;;) {
+        const facts = await this.gather();
+        const actions = decideRun(facts, this.policy);
+        for (const action of actions) {
+          const exit = await this.apply(action);
+          if (exit !== undefined) {
+            this.state.endedAt = new Date().toISOString();
+            this.state.outcome = action.kind;
+            await this.save();
+            return exit;
+          }
+        }
+        if (actions.every((a) => a.kind === "wait")) await this.sleep();
+      }
+    } catch (error) {
+      // A step refused (or failed): say so in the events and the state, then report it as usual.
+      this.state.endedAt = new Date().toISOString();
+      this.state.outcome = "error";
+      await this.save().catch(() => undefined);
+      await this.progress.emit({ event: "stopped", text: `stopped: ${(error as Error).message.split("\n")[0]}` }).catch(() => undefined);
+      throw error;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
+  }
+
+  private sleep(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, POLL_MS);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async save(): Promise<void> {
+    if (this.options.dryRun) return;
+    return writeFileAtomic(runStatePath(this.commonDir, this.slug), JSON.stringify(this.state, null, 2) + "\n");
+  }
+
+  private taskState(id: string): RunTaskState {
+    return (this.state.tasks[id] ??= { invocations: 0, attempts: {} });
+  }
+
+  private async refresh(): Promise<void> {
+    this.ctx = await openFeature(this.slug, this.io.cwd);
+  }
+
+  /** The facts decideRun needs, gathered from the feature's state, the sessions and the task checks. */
+  private async gather(): Promise<RunFacts> {
+    const { feature } = this.ctx;
+    const { plan, state } = feature;
+    const phases: PhaseFacts[] = [];
+    let activeSeen = false;
+    for (const phase of plan.phases) {
+      const ps = state?.phases[String(phase.index)];
+      const synced = ps?.syncedAt !== undefined;
+      const started = ps !== undefined && ps.prepared !== false && phase.tasks.every((t) => ps.tasks[t.id]?.made !== false && ps.tasks[t.id] !== undefined);
+      const active = !synced && started && !activeSeen;
+      if (!synced) activeSeen = true;
+      const tasks: TaskFacts[] = [];
+      for (const t of phase.tasks) {
+        const ts = this.state.tasks[t.id];
+        const attempts = (ts?.attempts ?? {}) as Partial<Record<ProblemKind, number>>;
+        const base = { id: t.id, skipped: ps?.tasks[t.id]?.skipped !== undefined, merged: synced, attempts, resumable: ts?.sessionId !== undefined };
+        if (!active) {
+          tasks.push({ ...base, session: { kind: "none" } });
+          continue;
+        }
+        let session = await this.sessionOf(t.id, ts);
+        let resumable = base.resumable;
+        if (!ts?.current) {
+          // A session `start --launch headless` began before this run: adopted while it runs, resumable after.
+          const record = await readSessionRecord(this.commonDir, this.slug, t.id);
+          if (record?.sessionId) resumable = true;
+          if (record?.pid !== undefined && record.exitCode === undefined && invocationRunning({ pid: record.pid })) session = { kind: "running" };
+        }
+        if (ts?.current && session.kind === "ended" && ts.current.endedAt === undefined) await this.sessionEnded(t.id, phase.index, ts, session.result);
+        const row = this.progress.rows.get(t.id) ?? { task: t.id, phase: phase.index, state: "waiting", attempts: 0, tokens: 0, usd: 0, last: "" };
+        this.progress.rows.set(t.id, row);
+        row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
+        row.state = session.kind === "ended" ? "ended" : session.kind === "none" ? "waiting" : session.kind;
+        tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
+      }
+      if (active) {
+        const problems = await this.check(phase.index, tasks);
+        for (const t of tasks) {
+          if (t.session.kind === "running" || t.session.kind === "pending" || t.skipped) continue;
+          t.problems = problems.get(t.id) ?? [];
+          const row = this.progress.rows.get(t.id)!;
+          if (!t.problems.length && !t.mergeProblem) row.state = "ready";
+        }
+      }
+      for (const t of tasks) if (synced && this.progress.rows.has(t.id)) this.progress.rows.get(t.id)!.state = "merged";
+      phases.push({ index: phase.index, started, synced, tasks });
+    }
+    if (!this.options.dryRun) this.progress.redraw();
+    return {
+      slug: this.slug,
+      finished: state?.finishedAt !== undefined || feature.finishedAndCleaned !== undefined,
+      phases,
+      ...(this.state.baseVerifyFails && { baseVerifyFails: this.state.baseVerifyFails }),
+      maxAttempts: this.options.attempts,
+      maxParallel: this.options.maxParallel ?? plan.maxParallel,
+      spentUsd: await this.spent(),
+      ...(this.options.maxBudgetUsd !== undefined && { maxBudgetUsd: this.options.maxBudgetUsd }),
+      interrupted: this.interrupted,
+      finishMode: this.options.finishMode,
+    };
+  }
+
+  private async sessionOf(taskId: string, ts: RunTaskState | undefined): Promise<SessionFacts> {
+    const known = this.ended.get(taskId);
+    if (ts?.current && known?.n === ts.current.n) return known.facts;
+    const facts = await sessionFacts(ts?.current, sessionLogPath(this.commonDir, this.slug, taskId));
+    if (ts?.current && facts.kind === "ended") this.ended.set(taskId, { n: ts.current.n, facts });
+    return facts;
+  }
+
+  /** Dollars spent by every session of the feature, from their logs' result events. */
+  private async spent(): Promise<number> {
+    let usd = 0;
+    for (const id of Object.keys(this.state.tasks)) {
+      let reader = this.costs.get(id);
+      if (!reader) this.costs.set(id, (reader = new LogCost(sessionLogPath(this.commonDir, this.slug, id))));
+      const cost = await reader.read();
+      usd += cost.usd;
+      const row = this.progress.rows.get(id);
+      if (row) Object.assign(row, { usd: cost.usd, tokens: cost.tokens });
+    }
+    this.spentUsd = usd;
+    return usd;
+  }
+
+  private async sessionEnded(taskId: string, phase: number, ts: RunTaskState, result: string): Promise<void> {
+    if (this.options.dryRun) return;
+    ts.current!.endedAt = new Date().toISOString();
+    await this.save();
+    const last = (await resultEvents(sessionLogPath(this.commonDir, this.slug, taskId), ts.current!.logOffset)).pop();
+    const row = this.progress.rows.get(taskId);
+    if (row) row.endedAt = Date.now();
+    await this.progress.emit({
+      event: "session-ended",
+      task: taskId,
+      phase,
+      result,
+      ...(last?.total_cost_usd !== undefined && { costUsd: last.total_cost_usd }),
+      sessionId: ts.sessionId,
+      text: `${taskId}: session ended (${result === "success" ? "done" : result === "missing" ? "no result: it died" : `error${last?.subtype ? `: ${last.subtype}` : ""}`})`,
+    });
+  }
+
+  /** The task check of every task of the phase whose session is not running: the sync's preflight without the merge verdict. */
+  private async check(phaseIndex: number, tasks: TaskFacts[]): Promise<Map<string, TaskProblem[]>> {
+    const busy = tasks.filter((t) => t.session.kind === "running" || t.session.kind === "pending" || t.skipped).map((t) => t.id);
+    const key = JSON.stringify([phaseIndex, this.syncGeneration, busy, tasks.map((t) => this.state.tasks[t.id]?.invocations ?? 0)]);
+    if (this.checks?.key === key) return this.checks.problems;
+    const { plan, state } = this.ctx.feature;
+    const phase = plan.phases[phaseIndex - 1]!;
+    const ps = state!.phases[String(phaseIndex)]!;
+    const worktrees: Record<string, string | undefined> = {};
+    for (const [id, t] of Object.entries(ps.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
+    const problems = new Map<string, TaskProblem[]>();
+    if (busy.length < tasks.length) {
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
+      for (const p of pre.problems) {
+        if (!p.task) continue;
+        const list = problems.get(p.task) ?? [];
+        list.push({ kind: p.kind ?? "missing", message: p.message, ...(p.tail && { tail: p.tail }) });
+        problems.set(p.task, list);
+      }
+      for (const t of tasks) {
+        if (busy.includes(t.id)) continue;
+        const found = problems.get(t.id);
+        const ts = this.state.tasks[t.id];
+        // Reported once per session end: what the check found.
+        if (!this.options.dryRun && ts?.current && found?.length && this.reported.get(t.id) !== ts.current.n) {
+          this.reported.set(t.id, ts.current.n);
+          await this.progress.emit({ event: "check-failed", task: t.id, phase: phaseIndex, problems: found.map((f) => f.kind), text: `${t.id}: ${found.map((f) => f.message).join("; ")}` });
+        }
+      }
+    }
+    this.checks = { key, problems };
+    return problems;
+  }
+
+  private async apply(action: RunAction): Promise<ExitCode | undefined> {
+    switch (action.kind) {
+      case "wait":
+        return undefined;
+      case "start-phase":
+        return this.startPhase(action.phase);
+      case "launch":
+        return this.launch(action.task, action.phase);
+      case "resume":
+        return this.resume(action.task, action.problem, action.message);
+      case "spawn-pending":
+        return this.spawn(action.task, "again");
+      case "sync":
+        return this.sync(action.phase);
+      case "finish":
+        return this.finish();
+      case "print-pr":
+        this.progress.print(`Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\n`);
+        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
+        return ExitCode.ok;
+      case "stop-synced":
+        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced into ${this.ctx.feature.plan.integrationBranch} (--no-finish: base is left as it is)`, finished: false });
+        this.progress.print(`Merge it into ${this.ctx.feature.plan.base} with: claude-parallel finish ${quote(this.slug)}\n`);
+        return ExitCode.ok;
+      case "done":
+        await this.progress.emit({ event: "finished", text: `${this.slug} is finished: its work is in ${this.ctx.feature.plan.base}` });
+        return ExitCode.ok;
+      case "give-up":
+        return this.giveUp(action.failures);
+      case "budget-stop":
+        return this.budgetStop(action.spentUsd, action.maxBudgetUsd, action.waiting);
+      case "interrupted":
+        return this.stop(action.running);
+    }
+  }
+
+  private async startPhase(phase: number): Promise<ExitCode | undefined> {
+    const { startPhase } = await import("./start.js");
+    const code = await startPhase(await openFeature(this.slug, this.io.cwd), { target: this.slug, phase, launch: "headless", deps: "auto", dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false }, this.sub);
+    if (code !== ExitCode.ok) return this.failedStep(`starting phase ${phase}`, code);
+    await this.refresh();
+    await this.progress.emit({ event: "phase-started", phase, text: `phase ${phase} started: ${this.ctx.feature.plan.phases[phase - 1]!.tasks.map((t) => t.id).join(", ")}` });
+    crashPoint("run-after-start-phase");
+    return undefined;
+  }
+
+  private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
+    await this.progress.emit({ event: "gave-up", text: `${what} failed (exit ${code}); see ${runOutputPath(this.commonDir, this.slug)}` });
+    this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`claude-parallel run ${quote(this.slug)}\` again.\n`);
+    return code === ExitCode.ok ? ExitCode.refused : code;
+  }
+
+  private planned(taskId: string) {
+    const { plan, state } = this.ctx.feature;
+    const phase = plan.phases.find((p) => p.tasks.some((t) => t.id === taskId))!;
+    const task = phase.tasks.find((t) => t.id === taskId)!;
+    const recorded = state!.phases[String(phase.index)]!.tasks[taskId]!;
+    return { plan, phase, task, recorded };
+  }
+
+  private async launch(taskId: string, phase: number): Promise<undefined> {
+    const { sessionOf } = await import("./start.js");
+    const { plan, task, recorded } = this.planned(taskId);
+    const session = sessionOf(task, recorded.worktree, sessionBrief(plan, task, recorded.port));
+    const ts = this.taskState(taskId);
+    ts.sessionId = randomUUID();
+    await this.record(taskId, ts, { kind: "launch", prompt: session.firstPrompt });
+    await this.spawn(taskId, "first");
+    await this.progress.emit({ event: "task-started", task: taskId, phase, sessionId: ts.sessionId, text: `${taskId}: session started (phase ${phase}, ${recorded.worktree})` });
+    return undefined;
+  }
+
+  private async resume(taskId: string, problem: ProblemKind, message: string): Promise<undefined> {
+    const ts = this.taskState(taskId);
+    ts.attempts[problem] = (ts.attempts[problem] ?? 0) + 1;
+    if (ts.mergeProblem?.kind === problem) delete ts.mergeProblem;
+    await this.record(taskId, ts, { kind: "resume", problem, prompt: message });
+    await this.spawn(taskId, "first");
+    const reason = message.split("\n")[0]!.replace(/^claude-parallel run checked your task's work: /, "");
+    await this.progress.emit({ event: "resumed", task: taskId, problem, attempt: ts.attempts[problem], sessionId: ts.sessionId, text: `${taskId}: session resumed (${problem}, attempt ${ts.attempts[problem]} of ${this.options.attempts}): ${reason}` });
+    return undefined;
+  }
+
+  /** Records the invocation before its process starts: a run killed in between starts it on the next run, once. */
+  private async record(taskId: string, ts: RunTaskState, inv: Pick<Invocation, "kind" | "prompt"> & { problem?: ProblemKind }): Promise<void> {
+    ts.invocations += 1;
+    await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
+    ts.current = { n: ts.invocations, ...inv, logOffset: await logSize(sessionLogPath(this.commonDir, this.slug, taskId)), recordedAt: new Date().toISOString() };
+    await this.save();
+    crashPoint("run-after-intent");
+  }
+
+  private async spawn(taskId: string, when: "first" | "again"): Promise<undefined> {
+    // Looked up when a session is first needed: a feature whose work is done finishes without claude.
+    if (!this.claude) {
+      const claude = await which("claude");
+      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
+      this.claude = claude;
+    }
+    const ts = this.taskState(taskId);
+    const inv = ts.current!;
+    // A first launch killed before it was confirmed may have started: never reuse its session id.
+    if (when === "again" && inv.kind === "launch") ts.sessionId = randomUUID();
+    const { task, recorded } = this.planned(taskId);
+    const args = sessionArgs(inv, ts.sessionId!, {
+      claude: this.claude,
+      claudeArgs: task.roleKind === "agent" ? ["--agent", task.agent] : [],
+      permissionMode: this.options.permissionMode,
+      model: this.options.model,
+      taskBudgetUsd: this.options.taskBudgetUsd,
+    });
+    const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, ts.sessionId!);
+    if (started.pid === undefined) {
+      const code = await started.exited;
+      throw new EnvironmentError(`claude could not be started in ${recorded.worktree} (exit ${code})`, `check that ${this.claude} runs and that the worktree exists, then run again`);
+    }
+    inv.pid = started.pid;
+    if (started.pidStart !== undefined) inv.pidStart = started.pidStart;
+    await this.save();
+    void started.exited.then(() => this.wake?.());
+    const row = this.progress.rows.get(taskId);
+    if (row) Object.assign(row, { startedAt: Date.now(), endedAt: undefined, state: "running" });
+    crashPoint("run-after-spawn");
+    return undefined;
+  }
+
+  private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
+    const { syncCommand } = await import("./sync.js");
+    const { plan } = this.ctx.feature;
+    const phase = plan.phases[phaseIndex - 1]!;
+    const branchOf = (id: string) => phase.tasks.find((t) => t.id === id)?.branch ?? plan.integrationBranch;
+    let handed = 0;
+    const handOver: Array<() => Promise<void>> = [];
+    await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
+    const code = await syncCommand(
+      {
+        slug: this.slug,
+        dryRun: false,
+        verify: true,
+        keepWorktrees: false,
+        next: false,
+        allowOutsideOwns: false,
+        observe: (seen) => {
+          if (seen.kind === "preflight") {
+            for (const c of seen.conflicts) {
+              handed++;
+              const branches = c.with.map((w) => (w === "the integration branch" ? plan.integrationBranch : branchOf(w)));
+              const problem: TaskProblem = { kind: "conflict", message: `your branch conflicts with ${branches.join(", ") || "an earlier branch"} in ${c.files.join(", ")}`, mergeBranches: branches, files: c.files };
+              handOver.push(async () => {
+                this.taskState(c.task).mergeProblem = problem;
+                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: conflicts with ${c.with.join(", ")} in ${c.files.join(", ")}: handed to its session` });
+              });
+            }
+          } else if (!seen.outcome.passed) {
+            const { culprits, outputTail, exitCode } = seen.outcome;
+            if (culprits === "base") {
+              handed++;
+              handOver.push(async () => {
+                this.state.baseVerifyFails = { phase: phaseIndex, ...(outputTail && { tail: outputTail }) };
+              });
+            } else {
+              for (const link of culprits ?? []) {
+                handed++;
+                const problem: TaskProblem = { kind: "merged-verify", message: `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`, ...(outputTail && { tail: outputTail }) };
+                handOver.push(async () => {
+                  this.taskState(link.task.id).mergeProblem = problem;
+                  await this.progress.emit({ event: "verify-failed", task: link.task.id, phase: phaseIndex, exitCode, text: `${link.task.id}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
+                });
+              }
+            }
+          }
+        },
+      },
+      this.sub,
+    );
+    this.syncGeneration++;
+    // A Ctrl-C reaches the verify command too (same process group): its failure then says nothing of the branches.
+    if (!this.interrupted) for (const step of handOver) await step();
+    await this.save();
+    crashPoint("run-after-sync");
+    if (code === ExitCode.ok) {
+      this.syncFailures = 0;
+      await this.refresh();
+      const merged = this.ctx.feature.state?.phases[String(phaseIndex)]?.mergedCommit;
+      await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: ${plan.integrationBranch} at ${merged?.slice(0, 12)}` });
+      return undefined;
+    }
+    if (handed === 0 || this.interrupted) {
+      // Refused for a reason no session was handed (or stopped by our own interrupt): check again, a bounded number of times.
+      if (this.interrupted) return undefined;
+      if (++this.syncFailures >= this.options.attempts) return this.failedStep(`the sync of phase ${phaseIndex}`, code);
+    }
+    return undefined;
+  }
+
+  private async finish(): Promise<ExitCode> {
+    const { finishCommand } = await import("./finish.js");
+    const code = await finishCommand({ slug: this.slug, pr: false }, this.sub);
+    if (code !== ExitCode.ok) return this.failedStep("the final merge into base", code);
+    await this.refresh();
+    const { plan } = this.ctx.feature;
+    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
+    return ExitCode.ok;
+  }
+
+  private continueHints(): string[] {
+    return [
+      `  continue unattended: claude-parallel run ${quote(this.slug)}`,
+      `  or by hand: claude-parallel status ${quote(this.slug)}, then /parallel-sync (claude-parallel sync ${quote(this.slug)})`,
+    ];
+  }
+
+  private async giveUp(failures: Array<{ task: string; problem: TaskProblem; attempts: number }>): Promise<ExitCode> {
+    const lines = [`Stopped: ${this.slug} needs you. Nothing was lost: every branch, worktree and session is kept.`];
+    for (const f of failures) {
+      if (!f.task) {
+        lines.push(`- ${f.problem.message}.`);
+        if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
+        lines.push(`  fix the integration branch ${this.ctx.feature.plan.integrationBranch} (or the plan's verify command), then run again`);
+        continue;
+      }
+      const { recorded } = this.planned(f.task);
+      const ts = this.state.tasks[f.task];
+      lines.push(`- ${f.task} (${recorded.branch}, ${recorded.worktree}): ${f.problem.message}${f.attempts ? ` (after ${f.attempts} ${f.attempts === 1 ? "resume" : "resumes"})` : ""}`);
+      if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
+      if (ts?.sessionId) lines.push(`  continue its session: cd ${quote(recorded.worktree)} && claude --resume ${ts.sessionId}`);
+      else lines.push(`  work on it: cd ${quote(recorded.worktree)} && claude`);
+    }
+    lines.push(...this.continueHints());
+    await this.progress.emit({ event: "gave-up", failures: failures.map((f) => ({ task: f.task, problem: f.problem.kind, attempts: f.attempts })), text: `gave up: ${failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")}` });
+    this.progress.print(lines.join("\n") + "\n");
+    return ExitCode.refused;
+  }
+
+  private async budgetStop(spent: number, max: number, waiting: string[]): Promise<ExitCode> {
+    await this.progress.emit({ event: "budget", spentUsd: spent, maxBudgetUsd: max, waiting, text: `budget reached: spent $${spent.toFixed(4)} of $${max.toFixed(2)}; no new session or resume started` });
+    this.progress.print(
+      [
+        `Stopped: the run spent $${spent.toFixed(4)}, reaching its budget of $${max.toFixed(2)} (--max-budget-usd). No new session or resume was started; ${waiting.join(", ")} still ${waiting.length === 1 ? "needs" : "need"} one.`,
+        "Nothing was lost: every branch, worktree and session is kept.",
+        `  continue with a higher budget: claude-parallel run ${quote(this.slug)} --max-budget-usd <more>`,
+        `  or by hand: claude-parallel status ${quote(this.slug)}, then /parallel-sync`,
+      ].join("\n") + "\n",
+    );
+    return ExitCode.refused;
+  }
+
+  private async stop(running: string[]): Promise<ExitCode> {
+    if (this.options.stopSessions) {
+      for (const id of running) {
+        const inv = this.state.tasks[id]?.current;
+        if (inv) stopSession(inv);
+      }
+      for (let i = 0; i < 100 && running.some((id) => { const inv = this.state.tasks[id]?.current; return inv !== undefined && invocationRunning(inv); }); i++) await new Promise((r) => setTimeout(r, 100));
+    }
+    const still = this.options.stopSessions ? [] : running;
+    await this.progress.emit({ event: "stopped", running: still, text: `run stopped${still.length ? `; still running: ${still.join(", ")} (a new run adopts them)` : ""}` });
+    this.progress.print(`Stopped. The state is saved${still.length ? `; the sessions of ${still.join(", ")} keep running` : ""}. Continue with: claude-parallel run ${quote(this.slug)}\n`);
+    return ExitCode.refused;
+  }
+}
+
+/** The command line that runs the same `run` again, in the foreground of a detached process. */
+export function runArgv(slug: string, o: RunOptions): string[] {
+  const args = ["run", slug, "--attempts", String(o.attempts)];
+  if (o.maxBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.maxBudgetUsd));
+  if (o.taskBudgetUsd !== undefined) args.push("--task-budget-usd", String(o.taskBudgetUsd));
+  if (o.model !== undefined) args.push("--model", o.model);
+  if (o.permissionMode !== undefined) args.push("--permission-mode", o.permissionMode);
+  if (o.maxParallel !== undefined) args.push("--max-parallel", String(o.maxParallel));
+  if (o.stopSessions) args.push("--stop-sessions");
+  if (o.finishMode === "none") args.push("--no-finish");
+  if (o.finishMode === "pr") args.push("--pr");
+  return [...args, "--json"];
+}
+
+/** `run --detach`: the same run in a process of its own (it outlives the caller), then its first events. */
+async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise<ExitCode> {
+  const { repo, feature } = ctx;
+  const slug = feature.slug;
+  // Refuse now, clearly, when a run (or another writing command) holds the feature.
+  const release = await acquireFeatureLock(repo.commonDir, slug, "run");
+  await release();
+  const events = runEventsPath(repo.commonDir, slug);
+  const before = (await readEvents(events)).length;
+  const output = runOutputPath(repo.commonDir, slug);
+  mkdirSync(dirname(output), { recursive: true });
+  const out = await open(output, "a");
+  let child;
+  try {
+    child = spawnDetachedToFiles(process.execPath, [helperPath(), ...runArgv(slug, options)], repo.root, out.fd, out.fd);
+  } finally {
+    await out.close();
+  }
+  let ended: number | null | undefined;
+  void child.exited.then((code) => (ended = code));
+  // Show what it did first: up to a few events, for at most a few seconds.
+  for (let waited = 0; waited < 15_000 && ended === undefined; waited += 250) {
+    if ((await readEvents(events)).length - before >= 3) break;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const first = (await readEvents(events)).slice(before);
+  const say = (line = "") => io.stdout(line + "\n");
+  say(`claude-parallel run ${slug} runs in the background (pid ${child.pid}).`);
+  for (const e of first) say(`  [${e.at.slice(11, 19)}] ${e.text}`);
+  if (ended !== undefined) say(`It already ended (exit ${ended}); its output: ${output}`);
+  say("");
+  say(`Follow it: /parallel-status, or claude-parallel status ${quote(slug)}; every event: ${events}`);
+  say(`Stop it: kill ${child.pid} (running sessions finish on their own; run again to continue)`);
+  return ExitCode.ok;
+}

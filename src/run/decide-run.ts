@@ -1,0 +1,266 @@
+/**
+ * What `claude-parallel run` does next, decided from facts alone (no processes, no files): start a
+ * phase, launch or resume a task's session, sync, finish, or stop with a report. The effects
+ * (src/run/) gather the facts, apply the actions and ask again, until an action ends the run.
+ *
+ * Which tasks may start and when work is merged is a policy: `phasedPolicy` (the plan's phases,
+ * each synced as a whole) is the one here; a rolling policy (a task starts once what it depends on
+ * is merged, and merges alone) plugs in through the same interface.
+ */
+
+/** What is wrong with a task's work; each kind has its own count of resumes. */
+export type ProblemKind =
+  /** The session ended and the branch has no commit beyond the phase's start. */
+  | "no-commit"
+  /** Uncommitted changes in the task's worktree. */
+  | "dirty"
+  /** The branch changed files outside the task's owned paths. */
+  | "outside-owns"
+  /** The task's own verify command fails on its branch. */
+  | "task-verify"
+  /** The task's branch conflicts with an earlier one of its phase (merge order). */
+  | "conflict"
+  /** The merged result fails the plan's verify, and this branch is the one that breaks it. */
+  | "merged-verify"
+  /** The branch or worktree is missing: nothing a session can fix. */
+  | "missing";
+
+export const PROBLEM_KINDS: readonly ProblemKind[] = ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "missing"];
+
+export interface TaskProblem {
+  kind: ProblemKind;
+  /** One line: what is wrong. */
+  message: string;
+  /** The end of the failing output (verify), when there is one. */
+  tail?: string;
+  /** For a conflict: the branches to merge into the task's own, and the files that conflict. */
+  mergeBranches?: string[];
+  files?: string[];
+}
+
+export type SessionFacts =
+  /** No session of this run, and none found running for the task. */
+  | { kind: "none" }
+  /** A launch or resume was recorded but its process never confirmed (the run was killed in between): start it now. */
+  | { kind: "pending" }
+  | { kind: "running" }
+  /**
+   * The session's process is gone. `result` is its stream-json result event's verdict ("missing"
+   * when it died without one); `budgetExhausted` when it stopped at its own --max-budget-usd.
+   */
+  | { kind: "ended"; result: "success" | "error" | "missing"; budgetExhausted?: boolean };
+
+export interface TaskFacts {
+  id: string;
+  /** Left out of its phase's sync (`claude-parallel skip`). */
+  skipped: boolean;
+  /** Merged into the integration branch (its phase is synced). */
+  merged: boolean;
+  session: SessionFacts;
+  /** Can a session be resumed (its id is known)? */
+  resumable: boolean;
+  /**
+   * The task check (committed, clean, inside owned paths, its verify), run when no session runs
+   * for it; undefined while one runs. An empty list: the task is ready to merge.
+   */
+  problems?: TaskProblem[];
+  /** A problem the last merge attempt handed to this task (a conflict, or the merged verify failing). */
+  mergeProblem?: TaskProblem;
+  /** Resumes so far, per problem kind. */
+  attempts: Partial<Record<ProblemKind, number>>;
+}
+
+export interface PhaseFacts {
+  index: number;
+  /** Started and prepared (its worktrees made). */
+  started: boolean;
+  synced: boolean;
+  tasks: TaskFacts[];
+}
+
+export type FinishMode = "finish" | "pr" | "none";
+
+export interface RunFacts {
+  slug: string;
+  finished: boolean;
+  phases: PhaseFacts[];
+  /** The merged result fails the plan's verify before this phase's merges: no task can fix that. */
+  baseVerifyFails?: { phase: number; tail?: string };
+  maxAttempts: number;
+  maxParallel: number;
+  /** Dollars spent so far (the sessions' result events). */
+  spentUsd: number;
+  maxBudgetUsd?: number;
+  interrupted: boolean;
+  finishMode: FinishMode;
+}
+
+export type RunAction =
+  | { kind: "start-phase"; phase: number }
+  | { kind: "launch"; task: string; phase: number }
+  /** Start the recorded launch or resume whose process never started. */
+  | { kind: "spawn-pending"; task: string }
+  | { kind: "resume"; task: string; problem: ProblemKind; message: string }
+  | { kind: "sync"; phase: number }
+  | { kind: "finish" }
+  | { kind: "print-pr" }
+  /** Every phase is synced and --no-finish: stop there. */
+  | { kind: "stop-synced" }
+  /** Already finished: nothing to do. */
+  | { kind: "done" }
+  /** Sessions are running (or nothing can happen until one ends): poll again. */
+  | { kind: "wait"; running: string[] }
+  | { kind: "give-up"; failures: Array<{ task: string; problem: TaskProblem; attempts: number }> }
+  | { kind: "budget-stop"; spentUsd: number; maxBudgetUsd: number; waiting: string[] }
+  | { kind: "interrupted"; running: string[] };
+
+/** Which tasks may have sessions now, and what merges when. */
+export interface RunPolicy {
+  /** The tasks that may start (and be resumed) now; undefined when everything is merged. */
+  active(facts: RunFacts): { phase: number; tasks: TaskFacts[] } | undefined;
+  /** What to merge now, if anything (asked even while sessions run: a rolling policy merges task by task). */
+  merge(facts: RunFacts, active: { phase: number; tasks: TaskFacts[] }): RunAction | undefined;
+}
+
+/** The plan's phases: the first phase not synced is active; it syncs as a whole once every task is ready. */
+export const phasedPolicy: RunPolicy = {
+  active(facts) {
+    const phase = facts.phases.find((p) => !p.synced);
+    return phase && { phase: phase.index, tasks: phase.tasks };
+  },
+  merge(_facts, active) {
+    return active.tasks.every(isReady) ? { kind: "sync", phase: active.phase } : undefined;
+  },
+};
+
+/** Nothing left to do for the task before a merge: skipped, merged, or its session ended with its check clean. */
+export const isReady = (t: TaskFacts) => t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
+
+export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
+  if (facts.finished) return [{ kind: "done" }];
+  const all = facts.phases.flatMap((p) => p.tasks);
+  const running = all.filter((t) => t.session.kind === "running").map((t) => t.id);
+  if (facts.interrupted) return [{ kind: "interrupted", running }];
+
+  const active = policy.active(facts);
+  if (!active) {
+    if (facts.finishMode === "finish") return [{ kind: "finish" }];
+    if (facts.finishMode === "pr") return [{ kind: "print-pr" }];
+    return [{ kind: "stop-synced" }];
+  }
+  const phase = facts.phases.find((p) => p.index === active.phase)!;
+  if (!phase.started) return [{ kind: "start-phase", phase: phase.index }];
+
+  if (facts.baseVerifyFails) {
+    if (running.length) return [{ kind: "wait", running }];
+    const problem: TaskProblem = { kind: "merged-verify", message: `the plan's verify already fails on the integration branch before phase ${facts.baseVerifyFails.phase}'s merges`, ...(facts.baseVerifyFails.tail && { tail: facts.baseVerifyFails.tail }) };
+    return [{ kind: "give-up", failures: [{ task: "", problem, attempts: 0 }] }];
+  }
+
+  // What each live task needs: nothing (ready or running), its pending process, a first launch, a resume, or a person.
+  type Need = { task: TaskFacts; action: RunAction } | { task: TaskFacts; giveUp: TaskProblem };
+  const needs: Need[] = [];
+  for (const t of active.tasks) {
+    if (t.skipped || t.merged || t.session.kind === "running") continue;
+    if (t.session.kind === "pending") {
+      needs.push({ task: t, action: { kind: "spawn-pending", task: t.id } });
+      continue;
+    }
+    const problem = t.mergeProblem ?? t.problems?.[0];
+    if (!problem) continue;
+    if (t.session.kind === "none" && t.mergeProblem === undefined && problem.kind === "no-commit") {
+      needs.push({ task: t, action: { kind: "launch", task: t.id, phase: phase.index } });
+      continue;
+    }
+    const used = t.attempts[problem.kind] ?? 0;
+    if (problem.kind === "missing" || !t.resumable || used >= facts.maxAttempts || (t.session.kind === "ended" && t.session.budgetExhausted)) {
+      needs.push({ task: t, giveUp: problem });
+      continue;
+    }
+    needs.push({ task: t, action: { kind: "resume", task: t.id, problem: problem.kind, message: resumeMessage(problem) } });
+  }
+
+  const givenUp = needs.filter((n): n is Extract<Need, { giveUp: TaskProblem }> => "giveUp" in n);
+  if (givenUp.length) {
+    // Stop launching; let the sessions that run end first, so the report is complete.
+    if (running.length) return [{ kind: "wait", running }];
+    return [{ kind: "give-up", failures: givenUp.map((n) => ({ task: n.task.id, problem: n.giveUp, attempts: n.task.attempts[n.giveUp.kind] ?? 0 })) }];
+  }
+  const wanted = needs.map((n) => (n as { action: RunAction }).action);
+  // A pending process was recorded (and paid for) before the run stopped: it is not a new session.
+  const pending = wanted.filter((a) => a.kind === "spawn-pending");
+  const fresh = wanted.filter((a) => a.kind !== "spawn-pending");
+  if (fresh.length && facts.maxBudgetUsd !== undefined && facts.spentUsd >= facts.maxBudgetUsd) {
+    if (running.length || pending.length) return [...pending, { kind: "wait", running }];
+    return [{ kind: "budget-stop", spentUsd: facts.spentUsd, maxBudgetUsd: facts.maxBudgetUsd, waiting: fresh.map((a) => (a as { task: string }).task) }];
+  }
+  const slots = Math.max(0, facts.maxParallel - running.length - pending.length);
+  const actions: RunAction[] = [...pending, ...fresh.slice(0, slots)];
+  const nowRunning = [...running, ...actions.map((a) => (a as { task: string }).task)];
+  const merge = policy.merge(facts, active);
+  if (merge) actions.push(merge);
+  // Sessions run, or a task's check has not been gathered yet: look again soon.
+  if (nowRunning.length || !merge) actions.push({ kind: "wait", running: nowRunning });
+  return actions;
+}
+
+const TAIL_LINES = 20;
+
+/** The prompt that resumes a session: what is wrong, the failing output's tail, and what to do. */
+export function resumeMessage(problem: TaskProblem): string {
+  const tail = problem.tail?.split("\n").filter((l) => l.trim() !== "").slice(-TAIL_LINES).join("\n");
+  const output = tail ? `\n\nThe end of its output:\n\`\`\`\n${tail}\n\`\`\`` : "";
+  const head = `claude-parallel run checked your task's work: ${problem.message}.`;
+  switch (problem.kind) {
+    case "no-commit":
+      return `${head}\n\nYour branch has no commit yet. Finish the task, then commit your work (git add -A && git commit -m '...').`;
+    case "dirty":
+      return `${head}\n\nCommit the changes that belong to your task and discard the rest, so that the worktree is clean (git status shows nothing).`;
+    case "outside-owns":
+      return `${head}\n\nYour task may only change its owned paths (see .claude-parallel/brief.md). Undo the changes outside them (git revert or git checkout the files from the phase's start), and write what another task should do into .claude-parallel/requests.md instead. Commit.`;
+    case "task-verify":
+      return `${head}${output}\n\nFix the failure within your owned paths, run the verify command again until it passes, then commit.`;
+    case "conflict": {
+      const branches = problem.mergeBranches ?? [];
+      const files = problem.files?.length ? `\nThe conflicting files: ${problem.files.join(", ")}.` : "";
+      const merge = branches.length ? branches.map((b) => `git merge ${b}`).join(" && ") : "git merge <the other branch>";
+      return `${head}${files}\n\nMerge the other branch into your own (${merge}), resolve each conflict keeping both sides' intent (their change and yours), run your verify command if your task has one, and commit the merge.`;
+    }
+    case "merged-verify":
+      return `${head}${output}\n\nThe other branches of the phase pass without yours: fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
+    case "missing":
+      return head;
+  }
+}
+
+/** One line saying what an action does (`run --dry-run`). */
+export function describeAction(a: RunAction): string {
+  switch (a.kind) {
+    case "start-phase":
+      return `start phase ${a.phase} (worktrees, briefs, dependencies)`;
+    case "launch":
+      return `launch a session for ${a.task} (phase ${a.phase})`;
+    case "spawn-pending":
+      return `start the recorded session process of ${a.task} that never started`;
+    case "resume":
+      return `resume the session of ${a.task}: ${a.problem}`;
+    case "sync":
+      return `sync phase ${a.phase}`;
+    case "finish":
+      return "finish: merge the integration branch into base";
+    case "print-pr":
+      return "print the command that opens the pull request";
+    case "stop-synced":
+      return "stop: every phase is synced (--no-finish)";
+    case "done":
+      return "nothing: the feature is finished";
+    case "wait":
+      return a.running.length ? `wait for ${a.running.join(", ")}` : "look again (a task's check is pending)";
+    case "give-up":
+      return `stop and report: ${a.failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")} needs you`;
+    case "budget-stop":
+      return `stop: the budget is spent ($${a.spentUsd.toFixed(4)} of $${a.maxBudgetUsd})`;
+    case "interrupted":
+      return "stop: interrupted";
+  }
+}

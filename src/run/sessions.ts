@@ -1,0 +1,176 @@
+import { open, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { sessionsDir } from "../feature/paths.js";
+import type { RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { processAlive, processStartTime } from "../process-identity.js";
+import { spawnDetachedToFiles } from "../proc.js";
+import type * as z from "zod/mini";
+import type { SessionFacts } from "./decide-run.js";
+
+export type Invocation = z.infer<typeof RunInvocationSchema>;
+
+/** What every session process of a run gets beyond its prompt. */
+export interface SessionOptions {
+  claude: string;
+  /** `--agent <name>` for an agent role, or nothing. */
+  claudeArgs: string[];
+  permissionMode?: string;
+  model?: string;
+  /** Claude Code's own cap for the session (--max-budget-usd). */
+  taskBudgetUsd?: number;
+}
+
+export const sessionLogPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.jsonl`);
+const recordPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.json`);
+
+/** The log's size: where the next process's output will start. */
+export async function logSize(path: string): Promise<number> {
+  return stat(path).then((s) => s.size, () => 0);
+}
+
+/** Claude Code's arguments for an invocation: a first launch with its chosen session id, or a resume of it. */
+export function sessionArgs(inv: Invocation, sessionId: string, o: SessionOptions): string[] {
+  const head = inv.kind === "launch" ? ["-p", inv.prompt, "--session-id", sessionId] : ["-p", "--resume", sessionId, inv.prompt];
+  const args = [...head, "--output-format", "stream-json", "--verbose", ...o.claudeArgs];
+  if (o.permissionMode) args.push("--permission-mode", o.permissionMode);
+  if (o.model) args.push("--model", o.model);
+  if (o.taskBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.taskBudgetUsd));
+  return args;
+}
+
+/**
+ * Starts the session process in its own session (it outlives a killed run), its stream-json
+ * output appended to the task's log, and writes the session record `status` reads.
+ */
+export async function spawnSession(commonDir: string, slug: string, taskId: string, worktree: string, args: string[], claude: string, sessionId: string): Promise<{ pid: number | undefined; pidStart?: string; exited: Promise<number | null> }> {
+  const log = sessionLogPath(commonDir, slug, taskId);
+  const out = await open(log, "a");
+  const err = await open(join(sessionsDir(commonDir, slug), `${taskId}.stderr`), "a");
+  let started;
+  try {
+    started = spawnDetachedToFiles(claude, args, worktree, out.fd, err.fd);
+  } finally {
+    await Promise.all([out.close(), err.close()]);
+  }
+  const startedAt = new Date().toISOString();
+  const record: SessionRecord = { ...(started.pid !== undefined && { pid: started.pid }), startedAt, log, sessionId };
+  await writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify(record) + "\n");
+  // Recorded when it exits while we watch: `status` then shows the exit code.
+  void started.exited.then((exitCode) => writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n").catch(() => undefined));
+  const pidStart = started.pid !== undefined ? processStartTime(started.pid) : undefined;
+  return { pid: started.pid, ...(pidStart !== undefined && { pidStart }), exited: started.exited };
+}
+
+/** Whether the recorded process still runs: its PID alive with the same start time. */
+export function invocationRunning(inv: Pick<Invocation, "pid" | "pidStart">): boolean {
+  if (inv.pid === undefined || !processAlive(inv.pid)) return false;
+  if (inv.pidStart === undefined) return true;
+  const now = processStartTime(inv.pid);
+  return now === undefined || now === inv.pidStart;
+}
+
+export interface ResultEvent {
+  subtype?: string;
+  is_error?: boolean;
+  session_id?: string;
+  total_cost_usd?: number;
+  usage?: { input_tokens?: number; output_tokens?: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
+  result?: string;
+}
+
+/** The stream-json `result` events of a log (from `offset`), in order. Lines that are not JSON are skipped. */
+export async function resultEvents(log: string, offset = 0): Promise<ResultEvent[]> {
+  return parseResults(await readFile(log).then((b) => b.subarray(offset).toString("utf8"), () => ""));
+}
+
+function parseResults(text: string): ResultEvent[] {
+  const events: ResultEvent[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.includes('"type":"result"')) continue;
+    try {
+      const e = JSON.parse(line) as ResultEvent & { type?: string };
+      if (e.type === "result") events.push(e);
+    } catch {}
+  }
+  return events;
+}
+
+/**
+ * What a task's sessions cost: a resumed session's result reports its total so far, so each
+ * session id counts once, at its highest total. Tokens add up over the results.
+ */
+export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: number; bySession: Map<string, number> } {
+  const bySession = new Map<string, number>();
+  let tokens = 0;
+  for (const e of events) {
+    const id = e.session_id ?? "";
+    bySession.set(id, Math.max(bySession.get(id) ?? 0, e.total_cost_usd ?? 0));
+    const u = e.usage ?? {};
+    tokens += (u.input_tokens ?? 0) + (u.output_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+  }
+  return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens, bySession };
+}
+
+/**
+ * A task log's cost, read as it grows: each call parses only what was appended since the last
+ * one (up to the last complete line), so watching a long session stays cheap.
+ */
+export class LogCost {
+  private offset = 0;
+  private readonly bySession = new Map<string, number>();
+  private tokens = 0;
+
+  constructor(private readonly log: string) {}
+
+  async read(): Promise<{ usd: number; tokens: number }> {
+    const size = await logSize(this.log);
+    if (size < this.offset) return this.total(); // never shrinks: ours is appended to only
+    if (size > this.offset) {
+      const handle = await open(this.log, "r").catch(() => undefined);
+      if (handle) {
+        try {
+          const buffer = Buffer.alloc(size - this.offset);
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
+          const text = buffer.subarray(0, bytesRead);
+          const end = text.lastIndexOf(0x0a);
+          if (end >= 0) {
+            this.offset += end + 1;
+            const part = costOf(parseResults(text.subarray(0, end + 1).toString("utf8")));
+            for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
+            this.tokens += part.tokens;
+          }
+        } finally {
+          await handle.close();
+        }
+      }
+    }
+    return this.total();
+  }
+
+  private total() {
+    return { usd: [...this.bySession.values()].reduce((a, b) => a + b, 0), tokens: this.tokens };
+  }
+}
+
+/** An invocation's state, from its record, its process and its part of the log. */
+export async function sessionFacts(inv: Invocation | undefined, log: string): Promise<SessionFacts> {
+  if (!inv) return { kind: "none" };
+  if (inv.pid === undefined) return { kind: "pending" };
+  if (invocationRunning(inv)) return { kind: "running" };
+  const last = (await resultEvents(log, inv.logOffset)).pop();
+  if (!last) return { kind: "ended", result: "missing" };
+  return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error", ...(last.subtype === "error_max_budget_usd" && { budgetExhausted: true }) };
+}
+
+/** Stops a session process (SIGTERM to its process group: it runs in its own session). */
+export function stopSession(inv: Pick<Invocation, "pid" | "pidStart">): void {
+  if (!invocationRunning(inv)) return;
+  try {
+    process.kill(-inv.pid!, "SIGTERM");
+  } catch {
+    try {
+      process.kill(inv.pid!, "SIGTERM");
+    } catch {}
+  }
+}

@@ -1,0 +1,307 @@
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { claudeAvailable } from "../helpers/claude.js";
+import { claudeEnv } from "../helpers/claude-env.js";
+import { runHelper, startHelper } from "../helpers/cli.js";
+import { git, makeRepo } from "../helpers/git.js";
+import { waitUntil } from "../helpers/wait.js";
+import { startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
+
+/**
+ * `claude-parallel run` end to end: the real pinned claude runs every session against a scripted
+ * model server, with real git. Each session's script is a list of replies per episode (its first
+ * prompt, then each resume), chosen by the task (from the worktree's folder name).
+ */
+
+const RESUME_MARK = "claude-parallel run checked your task's work";
+
+type Episode = (cwd: string, prompt: string) => Block[];
+/** The replies of one task: episodes[0] answers the brief, episodes[k] the k-th resume. */
+type TaskScript = Episode[][];
+
+const write = (cwd: string, path: string, content: string): Block => ({ type: "tool_use", name: "Write", input: { file_path: join(cwd, path), content } });
+const bash = (command: string): Block => ({ type: "tool_use", name: "Bash", input: { command, description: "run it" } });
+const commit = (message: string): Block => bash(`git add -A && git commit -q -m ${JSON.stringify(message)}`);
+
+/** The text of a user message (without tool results). */
+function userText(m: MessagesRequest["messages"][number]): string {
+  if (typeof m.content === "string") return m.content;
+  return m.content.filter((b) => b.type === "text").map((b) => String(b.text)).join("\n");
+}
+
+function scripted(tasks: Record<string, TaskScript>) {
+  return (request: MessagesRequest, { cwd }: { cwd?: string }): Block[] => {
+    if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
+    const id = Object.keys(tasks).find((t) => cwd.endsWith(`-${t}`));
+    if (!id) return [{ type: "text", text: "no task here" }];
+    const users = request.messages.map((m, i) => ({ i, m })).filter(({ m }) => m.role === "user");
+    const resumes = users.filter(({ m }) => userText(m).includes(RESUME_MARK));
+    const episode = resumes.length;
+    const start = resumes.length ? resumes[resumes.length - 1]!.i : 0;
+    const prompt = userText(request.messages[start]!);
+    const step = request.messages.slice(start).filter((m) => m.role === "assistant").length;
+    const replies = tasks[id]![Math.min(episode, tasks[id]!.length - 1)]!;
+    const reply = replies[step];
+    return reply ? reply(cwd, prompt) : [{ type: "text", text: `Task ${id} is done.` }];
+  };
+}
+
+/** Edits its owned file and commits, in one episode. */
+const works = (path: string, content: string): TaskScript => [[(cwd) => [write(cwd, path, content)], () => [commit(`Work on ${path}`)]]];
+
+let server: ModelServer | undefined;
+afterAll(() => server?.close());
+
+async function serve(tasks: Record<string, TaskScript>): Promise<{ env: NodeJS.ProcessEnv }> {
+  await server?.close();
+  server = await startModelServer(scripted(tasks));
+  // Root needs IS_SANDBOX=1 for bypassPermissions; the scripted model runs only what the test wrote.
+  return { env: { ...claudeEnv(server.url), IS_SANDBOX: "1" } };
+}
+
+const RUN = ["run", "--permission-mode", "bypassPermissions"];
+const events = (repo: string, slug: string) =>
+  readFileSync(join(repo, ".git/parallel", slug, "run/events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { event: string; task?: string; problem?: string; text: string });
+const mergesInto = (repo: string, branch: string) => git(repo, "log", "--merges", "--format=%s", `refs/heads/${branch}`).split("\n").filter(Boolean);
+
+const FIVE_ROLES = [
+  "version: 1",
+  "feature: Add user authentication",
+  "base: main",
+  "tasks:",
+  "  - {id: designer, title: Design the login screens, owns: [design/]}",
+  "  - {id: data, title: Users table, owns: [db/]}",
+  "  - {id: backend, title: Auth API, owns: [src/server/auth/], dependsOn: [data]}",
+  "  - {id: frontend, title: Login forms, owns: [src/web/auth/], dependsOn: [designer]}",
+  "  - {id: qa, title: End-to-end tests, owns: [tests/e2e/auth/], dependsOn: [backend, frontend]}",
+  "",
+].join("\n");
+
+describe("claude-parallel run with the real claude", () => {
+  it.skipIf(!claudeAvailable())("carries the five-role feature through three phases: exit 0, base holds every task's work, one merge per task", async () => {
+    const files: Record<string, string> = { designer: "design/tokens.yaml", data: "db/schema.sql", backend: "src/server/auth/api.ts", frontend: "src/web/auth/form.tsx", qa: "tests/e2e/auth/flow.test.ts" };
+    const { env } = await serve(Object.fromEntries(Object.entries(files).map(([id, path]) => [id, works(path, `${id} work\n`)])));
+    const repo = makeRepo({ name: "five", files: { "README.md": "# five\n", ".parallel/auth/plan.yaml": FIVE_ROLES } });
+    const r = await startHelper([...RUN, "auth"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const [id, path] of Object.entries(files)) expect(git(repo, "show", `main:${path}`), id).toBe(`${id} work`);
+    // One merge per task into the integration branch, and the final merge into main.
+    const merges = mergesInto(repo, "main");
+    for (const id of Object.keys(files)) expect(merges.filter((m) => m.includes(`${id} (`)).length, `${id}: ${merges.join("\n")}`).toBe(1);
+    expect(merges).toHaveLength(6);
+    const seen = events(repo, "auth").map((e) => e.event);
+    expect(seen.filter((e) => e === "phase-synced")).toHaveLength(3);
+    expect(seen.filter((e) => e === "task-started")).toHaveLength(5);
+    expect(seen).not.toContain("resumed");
+    expect(seen[seen.length - 1]).toBe("finished");
+    // status shows the run's state.
+    const status = runHelper(["status", "auth"], { cwd: repo, env });
+    expect(status.stdout).toMatch(/Run: finished/);
+  }, 240_000);
+
+  const TWO = (extra = "", owns = true) =>
+    ["version: 1", "feature: Two parts", "base: main", ...(extra ? [extra] : []), "tasks:", `  - {id: a, title: Part A${owns ? ", owns: [a/]" : ""}}`, `  - {id: b, title: Part B${owns ? ", owns: [b/]" : ""}}`, ""].join("\n");
+
+  it.skipIf(!claudeAvailable())("a session that ends without committing is resumed with what is wrong, then commits", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [commit("Commit a")]]],
+      b: works("b/x.txt", "b\n"),
+    });
+    const repo = makeRepo({ name: "nocommit", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    const r = await startHelper([...RUN, "two", "--no-finish"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const resumed = events(repo, "two").filter((e) => e.event === "resumed");
+    expect(resumed).toMatchObject([{ task: "a", problem: "no-commit" }]);
+    expect(git(repo, "show", "feature/two:a/x.txt")).toBe("a");
+    // The resume went to the same session: its prompt said what was wrong.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("Your branch has no commit yet"))).toBe(true);
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("two tasks editing the same lines: the later one is resumed with the conflict, merges, keeps both, and the sync succeeds", async () => {
+    const resolve: Episode = (_cwd, prompt) => {
+      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
+      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+    };
+    const { env } = await serve({
+      a: works("shared.txt", "one\nA\nthree\n"),
+      b: [[(cwd) => [write(cwd, "shared.txt", "one\nB\nthree\n")], () => [commit("B")]], [resolve]],
+    });
+    const repo = makeRepo({ name: "conflict", files: { "README.md": "# r\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/same/plan.yaml": TWO("", false) } });
+    const r = await startHelper([...RUN, "same"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "same");
+    expect(seen.filter((e) => e.event === "conflict")).toMatchObject([{ task: "b" }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "b", problem: "conflict" }]);
+    expect(git(repo, "show", "main:shared.txt")).toBe("one\nA\nB\nthree");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("a merge that breaks the plan's verify goes back to the culprit's session with the failure, which fixes it", async () => {
+    const { env } = await serve({
+      a: works("a/x.txt", "a\n"),
+      b: [[(cwd) => [write(cwd, "b/broken", "oops\n")], (cwd) => [write(cwd, "b/x.txt", "b\n")], () => [commit("B")]], [() => [bash("git rm -q b/broken && git commit -q -m 'Remove b/broken'")]]],
+    });
+    const plan = TWO(`verify: "test ! -e b/broken || { echo 'b/broken must not exist'; exit 1; }"`);
+    const repo = makeRepo({ name: "verify", files: { "README.md": "# r\n", ".parallel/ver/plan.yaml": plan } });
+    const r = await startHelper([...RUN, "ver"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "ver");
+    expect(seen.filter((e) => e.event === "verify-failed")).toMatchObject([{ task: "b" }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "b", problem: "merged-verify" }]);
+    // The resume carried the failing output's tail.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("b/broken must not exist"))).toBe(true);
+    expect(git(repo, "show", "main:b/x.txt")).toBe("b");
+    expect(git(repo, "ls-tree", "-r", "--name-only", "main")).not.toContain("b/broken");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("the budget cap reached: exit 4 with a clear message, nothing lost; a run with more budget continues", async () => {
+    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [commit("Commit a")]]], b: works("b/x.txt", "b\n") });
+    const repo = makeRepo({ name: "budget", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    const r = await startHelper([...RUN, "two", "--max-budget-usd", "0.0001"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toMatch(/Stopped: the run spent \$0\.\d+, reaching its budget of \$0\.00 \(--max-budget-usd\)/);
+    expect(r.stdout).toContain("a still needs one");
+    expect(events(repo, "two").map((e) => e.event)).toContain("budget");
+    // Nothing lost: a's uncommitted work is in its worktree, b's commit on its branch.
+    const wt = join(repo, "..", "budget-two-a");
+    expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
+    const state = JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8"));
+    expect(git(repo, "show", `refs/heads/${state.phases["1"].tasks.b.branch}:b/x.txt`)).toBe("b");
+    const again = await startHelper([...RUN, "two", "--max-budget-usd", "5"], { cwd: repo, env }).done;
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(git(repo, "show", "main:a/x.txt")).toBe("a");
+  }, 180_000);
+
+  const THREE = ["version: 1", "feature: Three parts", "base: main", 'verify: "true"', "tasks:", "  - {id: a, title: Part A, owns: [a/]}", "  - {id: b, title: Part B, owns: [b/]}", "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}", ""].join("\n");
+  const threeWorks = () => ({ a: works("a/x.txt", "a\n"), b: works("b/x.txt", "b\n"), c: works("c/x.txt", "c\n") });
+
+  /** The end state of an uninterrupted run of THREE: every task's file on main, each task's commit once, one merge per task. */
+  function expectThreeDone(repo: string) {
+    expect(git(repo, "ls-tree", "-r", "--name-only", "main").split("\n").sort()).toEqual([".parallel/three/plan.yaml", "README.md", "a/x.txt", "b/x.txt", "c/x.txt"]);
+    for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
+    // Nothing done twice: one commit of work per task, one merge per task, and the final merge.
+    expect(git(repo, "log", "--no-merges", "--format=%s", "main").split("\n").filter((l) => l.startsWith("Work on"))).toHaveLength(3);
+    expect(mergesInto(repo, "main")).toHaveLength(4);
+  }
+
+  // The steps at which a run is killed (kill -9 of it and its process group), chosen with a seed so a failure can be replayed.
+  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest.
+  const SESSION_POINTS = ["run-after-intent", "run-after-spawn"];
+  const POINTS = ["run-after-begin", "start-after-record", "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
+  const seed = Number(process.env.RUN_CRASH_SEED ?? 20261126);
+  const chosen = (() => {
+    let x = seed >>> 0;
+    const next = () => ((x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+    const pick = (pool: string[]) => pool.splice(Math.floor(next() * pool.length), 1)[0]!;
+    const rest = [...POINTS];
+    return process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+  })();
+  for (const point of chosen) {
+    it.skipIf(!claudeAvailable())(`kill -9 at ${point} (seed ${seed}), then run again: the same end state as an uninterrupted run`, async () => {
+      const { env } = await serve(threeWorks());
+      const repo = makeRepo({ name: `crash-${point}`, files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+      const first = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
+      const killed = await first.done;
+      try {
+        process.kill(-first.pid, "SIGKILL");
+      } catch {}
+      expect(killed.code, `expected a kill at ${point}: ${killed.stdout}${killed.stderr}`).toBe(null);
+      const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expectThreeDone(repo);
+    }, 240_000);
+  }
+
+  it.skipIf(!claudeAvailable())("SIGTERM stops the run and keeps the sessions running; a second run meanwhile is refused; running again adopts them and finishes", async () => {
+    // a's session waits for a file before it commits, so it is still running when the run is stopped.
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash("while [ ! -e ../go ]; do sleep 0.2; done; git add -A && git commit -q -m 'Work on a/x.txt'")]]],
+      b: works("b/x.txt", "b\n"),
+      c: works("c/x.txt", "c\n"),
+    });
+    const repo = makeRepo({ name: "stop", files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+    const first = startHelper([...RUN, "three"], { cwd: repo, env });
+    const started = () => existsSync(join(repo, ".git/parallel/three/run/events.jsonl")) && events(repo, "three").some((e) => e.event === "task-started" && e.task === "a");
+    expect(await waitUntil(started, 60_000)).toBe(true);
+    const second = runHelper([...RUN, "three"], { cwd: repo, env });
+    expect(second.code).toBe(4);
+    expect(second.stderr).toMatch(/another claude-parallel run of three is running \(pid \d+/);
+    process.kill(first.pid, "SIGTERM");
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(4);
+    expect(stopped.stdout).toMatch(/Stopped\. The state is saved; the sessions of .*a.* keep running/);
+    expect(runHelper(["status", "three"], { cwd: repo, env }).stdout).toContain("## Run: stopped: interrupted");
+    const again = startHelper([...RUN, "three"], { cwd: repo, env });
+    writeFileSync(join(repo, "..", "go"), "");
+    const done = await again.done;
+    expect(done.code, done.stdout + done.stderr).toBe(0);
+    expectThreeDone(repo);
+    // a's session was adopted, not started twice.
+    expect(events(repo, "three").filter((e) => e.event === "task-started" && e.task === "a")).toHaveLength(1);
+  }, 240_000);
+
+  it.skipIf(!claudeAvailable())("--detach: runs in the background; a task whose own verify fails is resumed with the output and fixes it", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [commit("Work on a/x.txt")]], [(cwd) => [write(cwd, "a/ok", "ok\n")], () => [commit("Add a/ok")]]],
+    });
+    const plan = ["version: 1", "feature: One part", "base: main", "tasks:", `  - {id: a, title: Part A, owns: [a/], verify: "test -f a/ok || { echo 'a/ok is missing'; exit 3; }"}`, ""].join("\n");
+    const repo = makeRepo({ name: "detach", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
+    const r = runHelper([...RUN, "one", "--detach"], { cwd: repo, env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/claude-parallel run one runs in the background \(pid \d+\)/);
+    expect(r.stdout).toContain("Follow it: /parallel-status, or claude-parallel status 'one'");
+    // Ended: its last event written and its outcome recorded.
+    const runState = join(repo, ".git/parallel/one/run/state.json");
+    const finished = () => existsSync(runState) && JSON.parse(readFileSync(runState, "utf8")).outcome !== undefined;
+    expect(await waitUntil(finished, 120_000)).toBe(true);
+    const seen = events(repo, "one");
+    expect(seen.filter((e) => e.event === "check-failed")).toMatchObject([{ task: "a", problems: ["task-verify"] }]);
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "a", problem: "task-verify" }]);
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("a/ok is missing"))).toBe(true);
+    expect(git(repo, "show", "main:a/ok")).toBe("ok");
+    expect(runHelper(["status", "one"], { cwd: repo, env }).stdout).toContain("## Run: finished");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("--stop-sessions: an interrupt stops the running session too; the next run resumes it and it commits", async () => {
+    const { env } = await serve({
+      a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash("sleep 600")]], [() => [commit("Work on a/x.txt")]]],
+    });
+    const plan = ["version: 1", "feature: One part", "base: main", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", ""].join("\n");
+    const repo = makeRepo({ name: "stopall", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
+    const wt = join(repo, "..", "stopall-one-a");
+    const first = startHelper([...RUN, "one", "--stop-sessions"], { cwd: repo, env });
+    // Interrupted once the session wrote its file and sleeps.
+    expect(await waitUntil(() => existsSync(join(wt, "a/x.txt")), 60_000)).toBe(true);
+    const record = JSON.parse(readFileSync(join(repo, ".git/parallel/one/sessions/a.json"), "utf8"));
+    process.kill(first.pid, "SIGINT");
+    const stopped = await first.done;
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(4);
+    expect(stopped.stdout).toContain("Stopped. The state is saved. Continue with: claude-parallel run 'one'");
+    expect(() => process.kill(record.pid, 0)).toThrow();
+    const again = await startHelper([...RUN, "one"], { cwd: repo, env }).done;
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    const seen = events(repo, "one");
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: "a", problem: "no-commit" }]);
+    expect(git(repo, "show", "main:a/x.txt")).toBe("a");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("--attempts used up: exit 4 with a report naming the task, what failed and how to continue; nothing lost", async () => {
+    // The session writes its file but never commits, whatever it is told.
+    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [{ type: "text", text: "I will not commit." }]]] });
+    const plan = ["version: 1", "feature: One part", "base: main", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", ""].join("\n");
+    const repo = makeRepo({ name: "giveup", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
+    const r = await startHelper([...RUN, "one", "--attempts", "1"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    const wt = join(repo, "..", "giveup-one-a");
+    const sessionId = JSON.parse(readFileSync(join(repo, ".git/parallel/one/sessions/a.json"), "utf8")).sessionId as string;
+    expect(r.stdout).toContain("Stopped: one needs you. Nothing was lost: every branch, worktree and session is kept.");
+    expect(r.stdout).toMatch(/- a \(feature\/one-a, .*giveup-one-a\): its branch has no commit beyond the phase's start \(after 1 resume\)/);
+    expect(r.stdout).toContain(`continue its session: cd '${wt}' && claude --resume ${sessionId}`);
+    expect(r.stdout).toContain("continue unattended: claude-parallel run 'one'");
+    expect(events(repo, "one").map((e) => e.event)).toContain("gave-up");
+    expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
+  }, 180_000);
+});

@@ -1,0 +1,199 @@
+import { describe, expect, it } from "vitest";
+import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
+
+const noCommit: TaskProblem = { kind: "no-commit", message: "its branch has no commit beyond the phase's start" };
+const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, skipped: false, merged: false, session: { kind: "none" }, resumable: false, problems: [noCommit], attempts: {}, ...over });
+const ended = (result: "success" | "error" | "missing" = "success"): SessionFacts => ({ kind: "ended", result });
+const done = (id: string): TaskFacts => task(id, { session: ended(), resumable: true, problems: [] });
+const phase = (index: number, tasks: TaskFacts[], over: Partial<PhaseFacts> = {}): PhaseFacts => ({ index, started: true, synced: false, tasks, ...over });
+const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, spentUsd: 0, interrupted: false, finishMode: "finish", ...over });
+const kinds = (f: RunFacts) => decideRun(f).map((a) => a.kind);
+
+describe("decideRun: the phases", () => {
+  it("a finished feature: done", () => {
+    expect(decideRun(facts([phase(1, [done("a")], { synced: true })], { finished: true }))).toEqual([{ kind: "done" }]);
+  });
+  it("starts the first phase not synced", () => {
+    const f = facts([phase(1, [done("a")], { synced: true }), phase(2, [task("b")], { started: false }), phase(3, [task("c")], { started: false })]);
+    expect(decideRun(f)).toEqual([{ kind: "start-phase", phase: 2 }]);
+  });
+  it("launches a session for each task without work, then waits", () => {
+    expect(decideRun(facts([phase(1, [task("a"), task("b")])]))).toEqual([
+      { kind: "launch", task: "a", phase: 1 },
+      { kind: "launch", task: "b", phase: 1 },
+      { kind: "wait", running: ["a", "b"] },
+    ]);
+  });
+  it("launches at most maxParallel sessions at once, counting those running", () => {
+    const f = facts([phase(1, [task("a", { session: { kind: "running" }, problems: undefined }), task("b"), task("c")])], { maxParallel: 2 });
+    expect(decideRun(f)).toEqual([
+      { kind: "launch", task: "b", phase: 1 },
+      { kind: "wait", running: ["a", "b"] },
+    ]);
+    expect(decideRun({ ...f, maxParallel: 1 })).toEqual([{ kind: "wait", running: ["a"] }]);
+  });
+  it("a task already committed and clean (done by hand, or by an earlier session) gets no session", () => {
+    expect(decideRun(facts([phase(1, [task("a", { problems: [] }), task("b")])]))).toEqual([
+      { kind: "launch", task: "b", phase: 1 },
+      { kind: "wait", running: ["b"] },
+    ]);
+  });
+  it("syncs once every task of the phase is ready; skipped tasks do not hold it back", () => {
+    expect(decideRun(facts([phase(1, [done("a"), done("b"), task("c", { skipped: true })])]))).toEqual([{ kind: "sync", phase: 1 }]);
+  });
+  it("does not sync while a session runs", () => {
+    expect(kinds(facts([phase(1, [done("a"), task("b", { session: { kind: "running" }, problems: undefined })])]))).toEqual(["wait"]);
+  });
+  it("waits when a task's check is not known yet", () => {
+    expect(decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), problems: undefined })])]))).toEqual([{ kind: "wait", running: [] }]);
+  });
+  it("after the last phase: finish, print the PR command, or stop", () => {
+    const synced = [phase(1, [done("a")], { synced: true }), phase(2, [done("b")], { synced: true })];
+    expect(decideRun(facts(synced))).toEqual([{ kind: "finish" }]);
+    expect(decideRun(facts(synced, { finishMode: "pr" }))).toEqual([{ kind: "print-pr" }]);
+    expect(decideRun(facts(synced, { finishMode: "none" }))).toEqual([{ kind: "stop-synced" }]);
+  });
+  it("a pending launch (recorded, never started) is started again, before anything new", () => {
+    const f = facts([phase(1, [task("a", { session: { kind: "pending" }, problems: undefined }), task("b")])], { maxParallel: 1 });
+    expect(decideRun(f)).toEqual([
+      { kind: "spawn-pending", task: "a" },
+      { kind: "wait", running: ["a"] },
+    ]);
+  });
+  it("the policy decides which tasks are active", () => {
+    const f = facts([phase(1, [task("a")]), phase(2, [task("b")])]);
+    expect(phasedPolicy.active(f)?.phase).toBe(1);
+    const second = { active: (x: RunFacts) => ({ phase: 2, tasks: x.phases[1]!.tasks }), merge: () => undefined };
+    expect(decideRun(f, second)).toEqual([
+      { kind: "launch", task: "b", phase: 2 },
+      { kind: "wait", running: ["b"] },
+    ]);
+  });
+  it("the policy's merge is asked while sessions run (a rolling policy merges a ready task beside running ones)", () => {
+    const f = facts([phase(1, [done("a"), task("b", { session: { kind: "running" }, problems: undefined }), task("c")])]);
+    const eager = { active: phasedPolicy.active, merge: () => ({ kind: "sync" as const, phase: 1 }) };
+    expect(decideRun(f, eager)).toEqual([
+      { kind: "launch", task: "c", phase: 1 },
+      { kind: "sync", phase: 1 },
+      { kind: "wait", running: ["b", "c"] },
+    ]);
+    // The phased policy never merges a phase with a session running.
+    expect(decideRun(f).map((a) => a.kind)).toEqual(["launch", "wait"]);
+  });
+});
+
+describe("decideRun: problems go back to the session", () => {
+  const problems: TaskProblem[] = [
+    noCommit,
+    { kind: "dirty", message: "its worktree has uncommitted changes: a/x.txt" },
+    { kind: "outside-owns", message: "it changed files it does not own: b/y.txt" },
+    { kind: "task-verify", message: "its verify `npm test` fails (exit 1)", tail: "FAIL a.test.ts" },
+  ];
+  for (const problem of problems) {
+    it(`an ended session with ${problem.kind} is resumed with what is wrong`, () => {
+      const actions = decideRun(facts([phase(1, [task("a", { session: ended(), resumable: true, problems: [problem] })])]));
+      expect(actions[0]).toMatchObject({ kind: "resume", task: "a", problem: problem.kind });
+      expect((actions[0] as { message: string }).message).toContain(problem.message);
+      expect(actions[1]).toEqual({ kind: "wait", running: ["a"] });
+    });
+    it(`${problem.kind}: after maxAttempts resumes of that problem, gives up with the problem`, () => {
+      const t = task("a", { session: ended(), resumable: true, problems: [problem], attempts: { [problem.kind]: 3 } });
+      expect(decideRun(facts([phase(1, [t])]))).toEqual([{ kind: "give-up", failures: [{ task: "a", problem, attempts: 3 }] }]);
+    });
+  }
+  it("attempts count per problem kind: resumes spent on another problem do not count", () => {
+    const t = task("a", { session: ended(), resumable: true, problems: [noCommit], attempts: { dirty: 3, conflict: 3 } });
+    expect(kinds(facts([phase(1, [t])]))).toEqual(["resume", "wait"]);
+  });
+  it("a session that ended in an error (or died without a result) is resumed the same way", () => {
+    expect(kinds(facts([phase(1, [task("a", { session: ended("error"), resumable: true })])]))).toEqual(["resume", "wait"]);
+    expect(kinds(facts([phase(1, [task("a", { session: ended("missing"), resumable: true })])]))).toEqual(["resume", "wait"]);
+  });
+  it("a session stopped by its own budget is not resumed: the run gives up on it", () => {
+    const t = task("a", { session: { kind: "ended", result: "error", budgetExhausted: true }, resumable: true });
+    expect(kinds(facts([phase(1, [t])]))).toEqual(["give-up"]);
+  });
+  it("a problem of a task with no resumable session (work done by hand): gives up", () => {
+    const dirty: TaskProblem = { kind: "dirty", message: "uncommitted changes" };
+    expect(decideRun(facts([phase(1, [task("a", { problems: [dirty] })])]))).toEqual([{ kind: "give-up", failures: [{ task: "a", problem: dirty, attempts: 0 }] }]);
+  });
+  it("a missing branch is never resumed", () => {
+    const missing: TaskProblem = { kind: "missing", message: "its branch is missing" };
+    expect(kinds(facts([phase(1, [task("a", { session: ended(), resumable: true, problems: [missing] })])]))).toEqual(["give-up"]);
+  });
+  it("gives up only after the running sessions end, and reports every task given up", () => {
+    const stuck = task("a", { session: ended(), resumable: true, attempts: { "no-commit": 3 } });
+    const busy = task("b", { session: { kind: "running" }, problems: undefined });
+    expect(decideRun(facts([phase(1, [stuck, busy, task("c")])]))).toEqual([{ kind: "wait", running: ["b"] }]);
+    const stuck2 = task("b", { session: ended(), resumable: true, attempts: { "no-commit": 3 } });
+    const out = decideRun(facts([phase(1, [stuck, stuck2])]));
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ kind: "give-up", failures: [{ task: "a" }, { task: "b" }] });
+  });
+  it("a conflict handed to the later task resumes it with the branch to merge and the files", () => {
+    const conflict: TaskProblem = { kind: "conflict", message: "its branch conflicts with feature/x-a in shared.txt", mergeBranches: ["feature/x-a"], files: ["shared.txt"] };
+    const actions = decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), resumable: true, problems: [], mergeProblem: conflict })])]));
+    expect(actions[0]).toMatchObject({ kind: "resume", task: "b", problem: "conflict" });
+    const message = (actions[0] as { message: string }).message;
+    expect(message).toContain("git merge feature/x-a");
+    expect(message).toContain("shared.txt");
+    expect(message).toContain("both sides' intent");
+  });
+  it("a merged verify failure goes to the culprit with the output's tail; the phase does not sync meanwhile", () => {
+    const failing: TaskProblem = { kind: "merged-verify", message: "the merged result fails `npm test` once this branch is merged", tail: "line\nexpected 2, got 3" };
+    const actions = decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), resumable: true, problems: [], mergeProblem: failing })])]));
+    expect(actions.map((a) => a.kind)).toEqual(["resume", "wait"]);
+    expect((actions[0] as { message: string }).message).toContain("expected 2, got 3");
+  });
+  it("the merged verify failing on the integration branch itself: gives up (no task can fix it)", () => {
+    const out = decideRun(facts([phase(1, [done("a")])], { baseVerifyFails: { phase: 1, tail: "boom" } }));
+    expect(out[0]).toMatchObject({ kind: "give-up", failures: [{ problem: { kind: "merged-verify", tail: "boom" } }] });
+  });
+});
+
+describe("decideRun: budget and interrupt", () => {
+  it("no new session or resume once the spent cost reaches the cap: stops once nothing runs", () => {
+    expect(decideRun(facts([phase(1, [task("a")])], { spentUsd: 1, maxBudgetUsd: 1 }))).toEqual([{ kind: "budget-stop", spentUsd: 1, maxBudgetUsd: 1, waiting: ["a"] }]);
+    const resumeNeeded = task("a", { session: ended(), resumable: true });
+    expect(kinds(facts([phase(1, [resumeNeeded])], { spentUsd: 2, maxBudgetUsd: 1 }))).toEqual(["budget-stop"]);
+  });
+  it("under the cap: launches", () => {
+    expect(kinds(facts([phase(1, [task("a")])], { spentUsd: 0.5, maxBudgetUsd: 1 }))).toEqual(["launch", "wait"]);
+  });
+  it("at the cap with sessions running: waits for them (their work may finish the phase)", () => {
+    const f = facts([phase(1, [task("a"), task("b", { session: { kind: "running" }, problems: undefined })])], { spentUsd: 1, maxBudgetUsd: 1 });
+    expect(decideRun(f)).toEqual([{ kind: "wait", running: ["b"] }]);
+  });
+  it("at the cap, a phase whose work is done still syncs and the run still finishes", () => {
+    expect(kinds(facts([phase(1, [done("a")])], { spentUsd: 5, maxBudgetUsd: 1 }))).toEqual(["sync"]);
+    expect(kinds(facts([phase(1, [done("a")], { synced: true })], { spentUsd: 5, maxBudgetUsd: 1 }))).toEqual(["finish"]);
+  });
+  it("interrupted: stops, naming the sessions still running", () => {
+    const f = facts([phase(1, [task("a", { session: { kind: "running" }, problems: undefined }), task("b")])], { interrupted: true });
+    expect(decideRun(f)).toEqual([{ kind: "interrupted", running: ["a"] }]);
+  });
+});
+
+describe("resumeMessage", () => {
+  it("keeps the last 20 non-empty lines of the output", () => {
+    const tail = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n\n");
+    const text = resumeMessage({ kind: "task-verify", message: "its verify fails", tail });
+    expect(text).toContain("line 29");
+    expect(text).toContain("line 10");
+    expect(text).not.toContain("line 9\n");
+  });
+  it("says what to do for every kind", () => {
+    for (const kind of ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify"] as const) {
+      expect(resumeMessage({ kind, message: "x" })).toMatch(/commit/i);
+    }
+  });
+});
+
+describe("describeAction", () => {
+  it("says each action in one line", () => {
+    expect(describeAction({ kind: "launch", task: "a", phase: 2 })).toBe("launch a session for a (phase 2)");
+    expect(describeAction({ kind: "resume", task: "a", problem: "conflict", message: "..." })).toBe("resume the session of a: conflict");
+    expect(describeAction({ kind: "wait", running: [] })).toBe("look again (a task's check is pending)");
+    expect(describeAction({ kind: "give-up", failures: [{ task: "", problem: { kind: "merged-verify", message: "x" }, attempts: 0 }] })).toContain("integration branch (merged-verify)");
+  });
+});
