@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, phaseMerges, prng, prunableEntries, runAsync, worktreeList, worktreeViolations, type AsyncResult } from "../helpers/attack.js";
@@ -111,12 +111,12 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
 });
 
 describe("syncs of features `a` and `a-b` in one repository at once", () => {
-  const plan = (slug: string, ids: [string, string], sleepSeconds: number) =>
+  const plan = (slug: string, ids: [string, string], wait: string) =>
     [
       "version: 1",
       `feature: Feature ${slug}`,
-      // Sleeps, then checks that its own worktree is still there.
-      `verify: "sleep ${sleepSeconds} && test -f README.md && git rev-parse --verify HEAD"`,
+      // Waits, then checks that its own worktree is still there.
+      `verify: ${JSON.stringify(`${wait} && test -f README.md && git rev-parse --verify HEAD`)}`,
       "tasks:",
       `  - {id: ${ids[0]}, title: One, owns: [${ids[0]}/]}`,
       `  - {id: ${ids[1]}, title: Two, owns: [${ids[1]}/]}`,
@@ -124,19 +124,33 @@ describe("syncs of features `a` and `a-b` in one repository at once", () => {
     ].join("\n");
 
   it("neither removes the other's verify worktree", async () => {
-    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], 1), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], 8) } });
     const tmp = tempDir("attack-tmp-");
+    // a-b's verify holds its verify worktree until the test says a's sync has ended (bounded:
+    // at most 1,200 polls), so a's whole sync, its clean-up included, runs beside it.
+    const released = join(tmp, "a-sync-ended");
+    const holdUntilReleased = `i=0; while [ ! -e ${released} ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; true`;
+    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], "sleep 1"), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], holdUntilReleased) } });
     for (const slug of ["a", "a-b"]) expect(runHelper(["start", slug], { cwd: repo }).stderr).toBe("");
     const wt = (slug: string, id: string) => join(repo, "..", `pair-${slug}-${id}`);
     for (const [slug, id] of [["a", "p"], ["a", "q"], ["a-b", "r"], ["a-b", "s"]] as const) commitIn(wt(slug, id), { [`${id}/x.txt`]: `${id}\n` });
-    // a-b's verify runs first (and long); a's sync starts once a-b's verify worktree exists.
-    const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } });
-    const seen = await waitUntil(() => worktreeList(repo).some((w) => w.path.includes("claude-parallel-verify-a-b-")), 20_000);
-    const a = runAsync(["sync", "a"], { cwd: repo, env: { TMPDIR: tmp } });
-    const [rab, ra] = await Promise.all([ab, a]);
-    const context = `a-b's verify worktree seen: ${seen}\nsync a-b: ${describeRun(rab)}\nsync a: ${describeRun(ra)}`;
-    expect(rab.code, context).toBe(0);
+    // a-b's verify runs first; a's sync starts once a-b's verify worktree exists (or a-b ended: a failure).
+    let abEnded = false;
+    const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } }).finally(() => (abEnded = true));
+    const abVerifyTree = () => worktreeList(repo).find((w) => /\/claude-parallel-verify-[0-9a-f]+-a-b$/.test(w.path));
+    await waitUntil(() => abEnded || abVerifyTree() !== undefined, 150_000);
+    const seen = abVerifyTree();
+    const ra = await runAsync(["sync", "a"], { cwd: repo, env: { TMPDIR: tmp } });
+    const stillThere = abVerifyTree();
+    const intact = stillThere !== undefined && existsSync(join(stillThere.path, "README.md"));
+    writeFileSync(released, "");
+    const rab = await ab;
+    const context = `a-b's verify worktree seen: ${seen?.path}, still there after a's sync: ${stillThere?.path} (checked out: ${intact})\nsync a-b: ${describeRun(rab)}\nsync a: ${describeRun(ra)}`;
+    expect(seen, context).toBeDefined();
     expect(ra.code, context).toBe(0);
+    // a's sync, clean-up included, left a-b's verify worktree alone.
+    expect(stillThere?.path, context).toBe(seen?.path);
+    expect(intact, context).toBe(true);
+    expect(rab.code, context).toBe(0);
     expect(phaseMerges(repo, "feature/a", 1), context).toHaveLength(2);
     expect(phaseMerges(repo, "feature/a-b", 1), context).toHaveLength(2);
   });
