@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, phaseMerges, prng, prunableEntries, runAsync, worktreeList, worktreeViolations, type AsyncResult } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, TWO_PHASES } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -17,10 +18,22 @@ import { waitUntil } from "../helpers/wait.js";
 const SEED = ATTACK_SEED + 20000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function planRepo(name: string, plan = TWO_PHASES()): { repo: string; wt: (id: string) => string } {
-  const repo = makeRepo({ name, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan } });
+function planRepo(name: string, plan = TWO_PHASES(), parent?: string): { repo: string; wt: (id: string) => string } {
+  const repo = makeRepo({ name, parent, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan } });
   return { repo, wt: (id) => join(repo, "..", `${name}-demo-${id}`) };
 }
+
+/**
+ * Phase 1 started (a real `start`) with a commit on a and on b: built once per file, restored by
+ * copy for each test that races commands on it (test/helpers/fixture.ts).
+ */
+const startedAndCommitted = reusableFolder((folder) => {
+  const { repo, wt } = planRepo("race", TWO_PHASES(), folder);
+  const started = runHelper(["start"], { cwd: repo });
+  if (started.code !== 0) throw new Error(`start failed: ${describeRun(started)}`);
+  const tips = [commitIn(wt("a"), { "a/x.txt": "a\n" }), commitIn(wt("b"), { "b/x.txt": "b\n" })];
+  return { repo, wt, tips };
+});
 
 const okOrBusy = (r: AsyncResult) => r.code === 0 || (r.code === 4 && /another .*(running|in progress)|is running|locked/i.test(r.stderr + r.stdout));
 
@@ -65,10 +78,7 @@ describe(`start racing the sync of phase 1 (seed ${SEED + 100})`, () => {
       const seed = SEED + 100 + k * 10 + round;
       const stagger = Math.floor(prng(seed)() * 1500);
       it(`${c.label} ${stagger} ms after the sync starts (seed ${seed}): phase 1 stays recorded as synced`, async () => {
-        const { repo, wt } = planRepo(`race${k}-${round}`);
-        expect(runHelper(["start"], { cwd: repo }).code).toBe(0);
-        commitIn(wt("a"), { "a/x.txt": "a\n" });
-        commitIn(wt("b"), { "b/x.txt": "b\n" });
+        const { repo, wt } = startedAndCommitted();
         const [sync, start] = await Promise.all([runAsync(["sync"], { cwd: repo }), sleep(stagger).then(() => runAsync(c.args, { cwd: repo }))]);
         const context = `seed ${seed}\nsync: ${describeRun(sync)}\nstart: ${describeRun(start)}`;
         expect([sync.code, start.code], context).not.toContain(1);
@@ -92,9 +102,7 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
     const rng = prng(SEED + 200 + round);
     const staggers = [0, Math.floor(rng() * 300), Math.floor(rng() * 300)];
     it(`round ${round} (seed ${SEED + 200 + round}, staggers ${staggers.join("/")} ms): at most one merges, the others refuse or find it done`, async () => {
-      const { repo, wt } = planRepo(`three${round}`);
-      expect(runHelper(["start"], { cwd: repo }).code).toBe(0);
-      const tips = [commitIn(wt("a"), { "a/x.txt": "a\n" }), commitIn(wt("b"), { "b/x.txt": "b\n" })];
+      const { repo, tips } = startedAndCommitted();
       // A sync killed while it holds the lock: the lock stays, its process is gone.
       const crashed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-preflight" } });
       expect(crashed.code).toBeNull();
