@@ -1,9 +1,10 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, phaseMerges, prng, prunableEntries, runAsync, worktreeList, worktreeViolations, type AsyncResult } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, TWO_PHASES } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -17,10 +18,22 @@ import { waitUntil } from "../helpers/wait.js";
 const SEED = ATTACK_SEED + 20000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function planRepo(name: string, plan = TWO_PHASES()): { repo: string; wt: (id: string) => string } {
-  const repo = makeRepo({ name, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan } });
+function planRepo(name: string, plan = TWO_PHASES(), parent?: string): { repo: string; wt: (id: string) => string } {
+  const repo = makeRepo({ name, parent, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan } });
   return { repo, wt: (id) => join(repo, "..", `${name}-demo-${id}`) };
 }
+
+/**
+ * Phase 1 started (a real `start`) with a commit on a and on b: built once per file, restored by
+ * copy for each test that races commands on it (test/helpers/fixture.ts).
+ */
+const startedAndCommitted = reusableFolder((folder) => {
+  const { repo, wt } = planRepo("race", TWO_PHASES(), folder);
+  const started = runHelper(["start"], { cwd: repo });
+  if (started.code !== 0) throw new Error(`start failed: ${describeRun(started)}`);
+  const tips = [commitIn(wt("a"), { "a/x.txt": "a\n" }), commitIn(wt("b"), { "b/x.txt": "b\n" })];
+  return { repo, wt, tips };
+});
 
 const okOrBusy = (r: AsyncResult) => r.code === 0 || (r.code === 4 && /another .*(running|in progress)|is running|locked/i.test(r.stderr + r.stdout));
 
@@ -65,10 +78,7 @@ describe(`start racing the sync of phase 1 (seed ${SEED + 100})`, () => {
       const seed = SEED + 100 + k * 10 + round;
       const stagger = Math.floor(prng(seed)() * 1500);
       it(`${c.label} ${stagger} ms after the sync starts (seed ${seed}): phase 1 stays recorded as synced`, async () => {
-        const { repo, wt } = planRepo(`race${k}-${round}`);
-        expect(runHelper(["start"], { cwd: repo }).code).toBe(0);
-        commitIn(wt("a"), { "a/x.txt": "a\n" });
-        commitIn(wt("b"), { "b/x.txt": "b\n" });
+        const { repo, wt } = startedAndCommitted();
         const [sync, start] = await Promise.all([runAsync(["sync"], { cwd: repo }), sleep(stagger).then(() => runAsync(c.args, { cwd: repo }))]);
         const context = `seed ${seed}\nsync: ${describeRun(sync)}\nstart: ${describeRun(start)}`;
         expect([sync.code, start.code], context).not.toContain(1);
@@ -92,9 +102,7 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
     const rng = prng(SEED + 200 + round);
     const staggers = [0, Math.floor(rng() * 300), Math.floor(rng() * 300)];
     it(`round ${round} (seed ${SEED + 200 + round}, staggers ${staggers.join("/")} ms): at most one merges, the others refuse or find it done`, async () => {
-      const { repo, wt } = planRepo(`three${round}`);
-      expect(runHelper(["start"], { cwd: repo }).code).toBe(0);
-      const tips = [commitIn(wt("a"), { "a/x.txt": "a\n" }), commitIn(wt("b"), { "b/x.txt": "b\n" })];
+      const { repo, tips } = startedAndCommitted();
       // A sync killed while it holds the lock: the lock stays, its process is gone.
       const crashed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-preflight" } });
       expect(crashed.code).toBeNull();
@@ -111,12 +119,12 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
 });
 
 describe("syncs of features `a` and `a-b` in one repository at once", () => {
-  const plan = (slug: string, ids: [string, string], sleepSeconds: number) =>
+  const plan = (slug: string, ids: [string, string], wait: string) =>
     [
       "version: 1",
       `feature: Feature ${slug}`,
-      // Sleeps, then checks that its own worktree is still there.
-      `verify: "sleep ${sleepSeconds} && test -f README.md && git rev-parse --verify HEAD"`,
+      // Waits, then checks that its own worktree is still there.
+      `verify: ${JSON.stringify(`${wait} && test -f README.md && git rev-parse --verify HEAD`)}`,
       "tasks:",
       `  - {id: ${ids[0]}, title: One, owns: [${ids[0]}/]}`,
       `  - {id: ${ids[1]}, title: Two, owns: [${ids[1]}/]}`,
@@ -124,19 +132,33 @@ describe("syncs of features `a` and `a-b` in one repository at once", () => {
     ].join("\n");
 
   it("neither removes the other's verify worktree", async () => {
-    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], 1), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], 8) } });
     const tmp = tempDir("attack-tmp-");
+    // a-b's verify holds its verify worktree until the test says a's sync has ended (bounded:
+    // at most 1,200 polls), so a's whole sync, its clean-up included, runs beside it.
+    const released = join(tmp, "a-sync-ended");
+    const holdUntilReleased = `i=0; while [ ! -e ${released} ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; true`;
+    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], "sleep 1"), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], holdUntilReleased) } });
     for (const slug of ["a", "a-b"]) expect(runHelper(["start", slug], { cwd: repo }).stderr).toBe("");
     const wt = (slug: string, id: string) => join(repo, "..", `pair-${slug}-${id}`);
     for (const [slug, id] of [["a", "p"], ["a", "q"], ["a-b", "r"], ["a-b", "s"]] as const) commitIn(wt(slug, id), { [`${id}/x.txt`]: `${id}\n` });
-    // a-b's verify runs first (and long); a's sync starts once a-b's verify worktree exists.
-    const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } });
-    const seen = await waitUntil(() => worktreeList(repo).some((w) => w.path.includes("claude-parallel-verify-a-b-")), 20_000);
-    const a = runAsync(["sync", "a"], { cwd: repo, env: { TMPDIR: tmp } });
-    const [rab, ra] = await Promise.all([ab, a]);
-    const context = `a-b's verify worktree seen: ${seen}\nsync a-b: ${describeRun(rab)}\nsync a: ${describeRun(ra)}`;
-    expect(rab.code, context).toBe(0);
+    // a-b's verify runs first; a's sync starts once a-b's verify worktree exists (or a-b ended: a failure).
+    let abEnded = false;
+    const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } }).finally(() => (abEnded = true));
+    const abVerifyTree = () => worktreeList(repo).find((w) => /\/claude-parallel-verify-[0-9a-f]+-a-b$/.test(w.path));
+    await waitUntil(() => abEnded || abVerifyTree() !== undefined, 150_000);
+    const seen = abVerifyTree();
+    const ra = await runAsync(["sync", "a"], { cwd: repo, env: { TMPDIR: tmp } });
+    const stillThere = abVerifyTree();
+    const intact = stillThere !== undefined && existsSync(join(stillThere.path, "README.md"));
+    writeFileSync(released, "");
+    const rab = await ab;
+    const context = `a-b's verify worktree seen: ${seen?.path}, still there after a's sync: ${stillThere?.path} (checked out: ${intact})\nsync a-b: ${describeRun(rab)}\nsync a: ${describeRun(ra)}`;
+    expect(seen, context).toBeDefined();
     expect(ra.code, context).toBe(0);
+    // a's sync, clean-up included, left a-b's verify worktree alone.
+    expect(stillThere?.path, context).toBe(seen?.path);
+    expect(intact, context).toBe(true);
+    expect(rab.code, context).toBe(0);
     expect(phaseMerges(repo, "feature/a", 1), context).toHaveLength(2);
     expect(phaseMerges(repo, "feature/a-b", 1), context).toHaveLength(2);
   });

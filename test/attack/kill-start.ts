@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, prng, runAsync } from "../helpers/attack.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { join } from "node:path";
 import { attackRepo, PHASE1, startedViolations, type AttackRepo } from "./scenarios.js";
 
@@ -19,16 +20,20 @@ const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
  * `start` killed (SIGKILL to its whole process group: the helper and the git and cp it runs) at
  * a seeded random moment: after a random delay within a reference run's duration, or once a
  * random number of output bytes appeared. One re-run must exit 0 and leave every worktree valid,
- * clean, on its branch, with complete dependencies, and the user's things untouched.
+ * clean, on its branch, with complete dependencies, and the user's things untouched. The
+ * repository is built once per file and restored by copy for each case (test/helpers/fixture.ts).
  */
 export function killStartSuite(file: number, runs: number): void {
   const seed = ATTACK_SEED + 1000 * file;
   describe(`start killed at random moments (seed ${seed}, file ${file}; replay with ATTACK_SEED=${ATTACK_SEED})`, () => {
     let reference: { ms: number; bytes: number } | undefined;
+    const fresh = reusableFolder((folder) => {
+      const r = attackRepo(`ks${file}`, { packages: 20, files: 8, parent: folder });
+      return { r, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
+    });
     const measure = async () => {
       if (reference) return reference;
-      const r = attackRepo(`ref-start-${file}`, { packages: 20, files: 8 });
-      const before = { main: r.mainSnapshot(), foreign: r.foreignSnapshot() };
+      const { r, before } = fresh();
       const t0 = Date.now();
       const run = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
       const ms = Date.now() - t0;
@@ -53,8 +58,7 @@ export function killStartSuite(file: number, runs: number): void {
       const how = mode === "bytes" ? `after a share of its output (${fraction.toFixed(3)})` : mode === "milestone" ? `as soon as ${milestone.label} appears` : `after a share of its run time (${fraction.toFixed(3)})`;
       it(`seed ${seed + i} (case ${i}): killed ${how}, then re-run`, async () => {
         const ref = await measure();
-        const r = attackRepo(`ks${file}-${i}`, { packages: 20, files: 8 });
-        const before = { main: r.mainSnapshot(), foreign: r.foreignSnapshot() };
+        const { r, before } = fresh();
         const kill = mode === "bytes" ? { afterBytes: Math.floor(fraction * ref.bytes) } : mode === "milestone" ? { whenExists: milestone.path(r) } : { afterMs: Math.floor(fraction * ref.ms * 1.1) };
         const killed = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp }, kill });
         const rerun = await runAsync(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ATTACK_SEED, describeRun, prng, runAsync } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { join } from "node:path";
 import { attackRepo, type AttackRepo, commitPhase1, commitsOn, notesViolations, PHASE1, SLUG, syncedViolations } from "./scenarios.js";
 
@@ -15,8 +16,8 @@ const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
 ];
 const VERIFY = "test -f a/x.txt && test -f node_modules/.package-lock.json";
 
-function ready(name: string) {
-  const r = attackRepo(name, { verify: VERIFY, packages: 15, files: 6 });
+function ready(name: string, parent: string) {
+  const r = attackRepo(name, { verify: VERIFY, packages: 15, files: 6, parent });
   const started = runHelper(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
   const tips = commitPhase1(r);
@@ -31,15 +32,18 @@ function ready(name: string) {
  * `sync` targets phase 2, which has no commits yet (exit 4 by design). One re-run must exit 0 and: no commit ever on a task branch is lost, the
  * integration branch holds every task's tip with exactly one merge each, phase 2's worktree is
  * valid with complete dependencies, no worktree is left prunable, and the user's things (main
- * checkout, a foreign worktree, an ignored file in a task worktree) survive.
+ * checkout, a foreign worktree, an ignored file in a task worktree) survive. The started and
+ * committed phase 1 is built once per file (a real `start`) and restored by copy for each case
+ * (test/helpers/fixture.ts): the kill hits the sync only, as before.
  */
 export function killSyncSuite(file: number, runs: number): void {
   const seed = ATTACK_SEED + 5000 + 1000 * file;
   describe(`sync killed at random moments (seed ${seed}, file ${file}; replay with ATTACK_SEED=${ATTACK_SEED})`, () => {
     let reference: { ms: number; bytes: number } | undefined;
+    const fresh = reusableFolder((folder) => ready(`ksy${file}`, folder));
     const measure = async () => {
       if (reference) return reference;
-      const { r, tips, everOnTasks, before } = ready(`ref-sync-${file}`);
+      const { r, tips, everOnTasks, before } = fresh();
       const t0 = Date.now();
       const run = await runAsync(["sync"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
       const ms = Date.now() - t0;
@@ -66,7 +70,7 @@ export function killSyncSuite(file: number, runs: number): void {
       const how = mode === "step" ? `at its crash point ${step}` : mode === "milestone" ? `as soon as ${milestone.label} appears` : mode === "bytes" ? `after a share of its output (${fraction.toFixed(3)})` : `after a share of its run time (${fraction.toFixed(3)})`;
       it(`seed ${seed + i} (case ${i}): killed ${how}, then re-run`, async () => {
         const ref = await measure();
-        const { r, tips, everOnTasks, before } = ready(`ksy${file}-${i}`);
+        const { r, tips, everOnTasks, before } = fresh();
         const env: NodeJS.ProcessEnv = { TMPDIR: r.tmp, ...(mode === "step" && { CLAUDE_PARALLEL_CRASH_AT: step }) };
         const kill = mode === "milestone" ? { whenExists: milestone.path(r) } : mode === "bytes" ? { afterBytes: Math.floor(fraction * ref.bytes) } : mode === "delay" ? { afterMs: Math.floor(fraction * ref.ms * 1.1) } : undefined;
         const killed = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env, kill });

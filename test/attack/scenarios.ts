@@ -75,9 +75,11 @@ export interface AttackRepo {
 
 export const USER_FILES = ["README.md", "scratch.txt", ".env", "me.local", "node_modules/.package-lock.json"];
 
-export function attackRepo(name: string, options: { verify?: string; packages?: number; files?: number } = {}): AttackRepo {
+/** An attack repository named `name`, with its foreign worktree and private TMPDIR beside it: in a temp folder, or all inside `parent`. */
+export function attackRepo(name: string, options: { verify?: string; packages?: number; files?: number; parent?: string } = {}): AttackRepo {
   const repo = makeRepo({
     name,
+    parent: options.parent,
     files: {
       "README.md": "# demo\n",
       "shared.txt": "one\ntwo\nthree\n",
@@ -94,7 +96,8 @@ export function attackRepo(name: string, options: { verify?: string; packages?: 
   const foreign = join(repo, "..", `${name}-foreign`);
   git(repo, "worktree", "add", "-q", "-b", "user/foreign", foreign);
   writeFiles(foreign, { "shared.txt": "one\nmine, uncommitted\nthree\n", "foreign.local": "ignored in foreign\n" });
-  const tmp = tempDir("attack-tmp-");
+  const tmp = options.parent ? join(options.parent, "tmp") : tempDir("attack-tmp-");
+  mkdirSync(tmp, { recursive: true });
   const userFiles = USER_FILES;
   return {
     repo,

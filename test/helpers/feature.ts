@@ -20,8 +20,9 @@ export const TWO_PHASES = (verify?: string) =>
     "",
   ].join("\n");
 
-export function startedFeature(name: string, plan = TWO_PHASES(), files: Record<string, string> = {}): { repo: string; wt: (id: string) => string } {
-  const repo = makeRepo({ name, files: { "README.md": "# demo\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/demo/plan.yaml": plan, ...files } });
+/** A repository (in a temp folder, or in `parent`) with the feature's plan, and its first phase started by the helper. */
+export function startedFeature(name: string, plan = TWO_PHASES(), files: Record<string, string> = {}, parent?: string): { repo: string; wt: (id: string) => string } {
+  const repo = makeRepo({ name, parent, files: { "README.md": "# demo\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/demo/plan.yaml": plan, ...files } });
   const r = runHelper(["start"], { cwd: repo });
   if (r.code !== 0) throw new Error(`start failed: ${r.stderr}`);
   return { repo, wt: (id: string) => join(repo, "..", `${name}-demo-${id}`) };
@@ -38,8 +39,8 @@ export function commitIn(wt: string, files: Record<string, string>, message = "w
 export const refsOf = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");
 
 /** A feature (TWO_PHASES unless `plan` says otherwise) with both phases committed and synced: ready to finish. */
-export function syncedFeature(name: string, plan = TWO_PHASES()): { repo: string; wt: (id: string) => string } {
-  const f = startedFeature(name, plan);
+export function syncedFeature(name: string, plan = TWO_PHASES(), parent?: string): { repo: string; wt: (id: string) => string } {
+  const f = startedFeature(name, plan, {}, parent);
   const sync = () => {
     const r = runHelper(["sync"], { cwd: f.repo });
     if (r.code !== 0) throw new Error(`sync failed (${r.code}): ${r.stdout}${r.stderr}`);

@@ -24,9 +24,9 @@ export function writeFiles(root: string, files: Record<string, string>): void {
   }
 }
 
-/** A real repository in a temp folder (named `name`), on branch main, with one commit unless `commit: false`. */
-export function makeRepo(options: { name?: string; commit?: boolean; files?: Record<string, string> } = {}): string {
-  const root = join(tempDir(), options.name ?? "app");
+/** A real repository in a temp folder (or in `parent`) named `name`, on branch main, with one commit unless `commit: false`. */
+export function makeRepo(options: { name?: string; commit?: boolean; files?: Record<string, string>; parent?: string } = {}): string {
+  const root = join(options.parent ?? tempDir(), options.name ?? "app");
   mkdirSync(root);
   git(root, "init", "-q", "-b", "main");
   writeFiles(root, options.files ?? { "README.md": "# app\n" });

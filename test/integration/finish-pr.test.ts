@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { refsOf, syncedFeature } from "../helpers/feature.js";
 import { gitTry } from "../helpers/attack.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { git } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -19,7 +20,8 @@ const PLAN = [
   "",
 ].join("\n");
 
-const synced = (name: string) => syncedFeature(name, PLAN);
+/** A feature with both phases synced (a real start and two syncs), built once and restored by copy for each test (test/helpers/fixture.ts). */
+const synced = reusableFolder((folder) => syncedFeature("pr", PLAN, folder));
 
 /** A bare repository in a temp folder, added to `repo` as the remote `name`. */
 function bareRemote(repo: string, name = "origin"): string {
@@ -64,7 +66,7 @@ const printedBodyFile = (stdout: string) => /--body-file '([^']+)'/.exec(stdout)
 
 describe("claude-parallel finish --pr", () => {
   it("pushes the integration branch to origin and opens the pull request with gh, the body by file", () => {
-    const { repo } = synced("pr-gh");
+    const { repo } = synced();
     const bare = bareRemote(repo);
     const gh = fakeGh();
     const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_AUTH: "0" } });
@@ -94,7 +96,7 @@ describe("claude-parallel finish --pr", () => {
   });
 
   it("pushes to the base branch's upstream remote rather than origin", () => {
-    const { repo } = synced("pr-upstream");
+    const { repo } = synced();
     const origin = bareRemote(repo);
     const fork = bareRemote(repo, "fork");
     git(repo, "config", "branch.main.remote", "fork");
@@ -108,7 +110,7 @@ describe("claude-parallel finish --pr", () => {
   });
 
   it("when gh is not logged in: pushes, and prints the push and gh commands with a body file", () => {
-    const { repo } = synced("pr-noauth");
+    const { repo } = synced();
     const bare = bareRemote(repo);
     const gh = fakeGh();
     const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_AUTH: "1" } });
@@ -123,7 +125,7 @@ describe("claude-parallel finish --pr", () => {
   });
 
   it("when gh is not installed: says so and prints both commands", () => {
-    const { repo } = synced("pr-nogh");
+    const { repo } = synced();
     const bare = bareRemote(repo);
     const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: pathWithoutGh() } });
     expect(r.code, r.stderr).toBe(0);
@@ -136,7 +138,7 @@ describe("claude-parallel finish --pr", () => {
   });
 
   it("refuses with exit 4 when there is no remote to push to", () => {
-    const { repo } = synced("pr-noremote");
+    const { repo } = synced();
     const gh = fakeGh();
     const before = refsOf(repo);
     const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}` } });
@@ -149,7 +151,7 @@ describe("claude-parallel finish --pr", () => {
   });
 
   it("reports git's own message when the push is rejected, and opens nothing", () => {
-    const { repo } = synced("pr-rejected");
+    const { repo } = synced();
     const bare = bareRemote(repo);
     // The remote already holds a different feature/demo that is not an ancestor of ours.
     const other = join(tempDir(), "other");

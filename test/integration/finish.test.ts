@@ -2,14 +2,16 @@ import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, syncedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { git } from "../helpers/git.js";
 
-const synced = (name: string) => syncedFeature(name);
+/** A feature with both phases synced (a real start and two syncs), built once and restored by copy for each test (test/helpers/fixture.ts). */
+const synced = reusableFolder((folder) => syncedFeature("fin", TWO_PHASES(), folder));
 
 describe("claude-parallel finish", () => {
   it("merges into a clean checkout of base with a real merge commit", () => {
-    const { repo } = synced("fin-clean");
+    const { repo } = synced();
     const r = runHelper(["finish"], { cwd: repo });
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -20,7 +22,7 @@ describe("claude-parallel finish", () => {
   });
 
   it("merges into a checkout whose only changes are untracked files (like the plan /parallel wrote)", () => {
-    const { repo } = synced("fin-untracked");
+    const { repo } = synced();
     writeFileSync(join(repo, "notes.txt"), "mine\n");
     const r = runHelper(["finish"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
@@ -28,7 +30,7 @@ describe("claude-parallel finish", () => {
   });
 
   it("never merges into a dirty checkout", () => {
-    const { repo } = synced("fin-dirty");
+    const { repo } = synced();
     writeFileSync(join(repo, "README.md"), "my own edit\n");
     const before = refsOf(repo);
     const r = runHelper(["finish"], { cwd: repo });
@@ -39,7 +41,7 @@ describe("claude-parallel finish", () => {
   });
 
   it("merges in memory, with a compare-and-swap, when base is not checked out", () => {
-    const { repo } = synced("fin-memory");
+    const { repo } = synced();
     git(repo, "switch", "-q", "-c", "elsewhere");
     const r = runHelper(["finish"], { cwd: repo });
     expect(r.code).toBe(0);
@@ -63,7 +65,7 @@ describe("claude-parallel finish", () => {
 
 describe("claude-parallel clean", () => {
   it("removes a finished feature's worktrees, branches, backups and state", () => {
-    const { repo, wt } = synced("clean-done");
+    const { repo, wt } = synced();
     runHelper(["finish"], { cwd: repo });
     const r = runHelper(["clean"], { cwd: repo });
     expect(r.code).toBe(0);

@@ -27,7 +27,7 @@ afterAll(() => {
 describe("--launch tmux", () => {
   it.skipIf(!hasTmux())("opens one tmux session with a window per task, running claude with the brief in its worktree", async () => {
     const repo = exampleRepo("tmuxapp");
-    const claude = fakeClaude({ sleepSeconds: 30 });
+    const claude = fakeClaude({ sleepSeconds: 600 });
     // A private tmux server, so the test never touches the user's sessions.
     const socket = join(tempDir(), "tmux.sock");
     tmuxSockets.push(socket);
@@ -40,7 +40,7 @@ describe("--launch tmux", () => {
     expect(r.stdout).toContain("Attach with: tmux attach -t parallel-auth");
     const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{window_name} #{pane_current_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
     expect(windows).toEqual([`data ${join(repo, "..", "tmuxapp-auth-data")}`, `designer ${join(repo, "..", "tmuxapp-auth-designer")}`]);
-    await waitUntil(() => claude.calls().length >= 2, 5_000);
+    await waitUntil(() => claude.calls().length >= 2, 120_000);
     const calls = claude.calls().sort((a, b) => a.cwd.localeCompare(b.cwd));
     expect(calls.map((c) => c.cwd)).toEqual([join(repo, "..", "tmuxapp-auth-data"), join(repo, "..", "tmuxapp-auth-designer")]);
     expect(calls[0]!.args).toEqual([readFileSync(join(repo, "..", "tmuxapp-auth-data", ".claude-parallel/brief.md"), "utf8").trimEnd()]);
@@ -60,7 +60,7 @@ describe("--launch tmux", () => {
     writeFiles(repo, { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT });
     git(repo, "add", "-A");
     git(repo, "commit", "-q", "-m", "initial");
-    const claude = fakeClaude({ sleepSeconds: 30 });
+    const claude = fakeClaude({ sleepSeconds: 600 });
     const socket = join(tempDir(), "tmux.sock");
     tmuxSockets.push(socket);
     const bin = tempDir();
@@ -71,7 +71,7 @@ describe("--launch tmux", () => {
     const expected = [join(parent, "app-auth-data"), join(parent, "app-auth-designer")];
     const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{pane_start_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
     expect(windows).toEqual(expected);
-    await waitUntil(() => claude.calls().length >= 2, 5_000);
+    await waitUntil(() => claude.calls().length >= 2, 120_000);
     expect(claude.calls().map((c) => c.cwd).sort()).toEqual(expected);
     // Where a format job would have run: the client's and server's folders, and HOME.
     for (const dir of [top, join(top, "x#(touch PWNED)"), parent, repo, home, ...expected]) expect(readdirSync(dir)).not.toContain("PWNED");
@@ -100,7 +100,7 @@ describe("--launch headless", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Headless: 2 sessions started in the background (at most 4 at once");
     const records = () => ["designer", "data"].map((id) => JSON.parse(readFileSync(join(repo, ".git/parallel/auth/sessions", `${id}.json`), "utf8")));
-    await waitUntil(() => records().every((x) => x.exitCode !== undefined), 10_000);
+    await waitUntil(() => records().every((x) => x.exitCode !== undefined), 120_000);
     for (const record of records()) expect(record).toMatchObject({ exitCode: 0, pid: expect.any(Number), log: expect.stringContaining(".jsonl") });
     const call = claude.calls().find((c) => c.cwd.endsWith("headless-auth-data"))!;
     expect(call.args.slice(0, 1)).toEqual(["-p"]);

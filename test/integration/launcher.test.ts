@@ -9,7 +9,7 @@ import { tempDir } from "../helpers/tmp.js";
 
 /** Runs a `claude-parallel` launcher the way a shell finds it on the PATH. */
 function launch(launcher: string, args: string[], options: { cwd?: string; path?: string } = {}) {
-  const r = spawnSync(launcher, args, { cwd: options.cwd ?? makeRepo(), env: { ...process.env, PATH: options.path ?? process.env.PATH }, encoding: "utf8", timeout: 30_000 });
+  const r = spawnSync(launcher, args, { cwd: options.cwd ?? makeRepo(), env: { ...process.env, PATH: options.path ?? process.env.PATH }, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

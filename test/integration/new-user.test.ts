@@ -53,14 +53,14 @@ describe("a new user's first feature", () => {
     const repo = makeRepo({ name: "busy", files: { "README.md": "# x\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
     // A stand-in claude: task a's session keeps running; task b's fails with a reason on stderr.
     const bin = tempDir();
-    writeFileSync(join(bin, "claude"), `#!/bin/sh\ncase "$PWD" in *-a) sleep 60 ;; *) echo 'API error: rate limited' >&2; exit 2 ;; esac\n`);
+    writeFileSync(join(bin, "claude"), `#!/bin/sh\ncase "$PWD" in *-a) sleep 600 ;; *) echo 'API error: rate limited' >&2; exit 2 ;; esac\n`);
     chmodSync(join(bin, "claude"), 0o755);
     const env = { PATH: `${bin}:${process.env.PATH}` };
     expect(runHelper(["start", "--launch", "headless"], { cwd: repo, env }).code).toBe(0);
     const wt = (id: string) => join(repo, "..", `busy-demo-${id}`);
     const state = (id: string) => join(repo, ".git/parallel/demo/sessions", `${id}.json`);
-    expect(await waitUntil(() => existsSync(state("b")) && readFileSync(state("b"), "utf8").includes("exitCode"), 30_000)).toBe(true);
-    expect(await waitUntil(() => existsSync(state("a")) && readFileSync(state("a"), "utf8").includes("pid"), 30_000)).toBe(true);
+    expect(await waitUntil(() => existsSync(state("b")) && readFileSync(state("b"), "utf8").includes("exitCode"), 120_000)).toBe(true);
+    expect(await waitUntil(() => existsSync(state("a")) && readFileSync(state("a"), "utf8").includes("pid"), 120_000)).toBe(true);
     const status = runHelper(["status", "demo"], { cwd: repo, env });
     expect(status.stdout).toContain("API error: rate limited");
     commitIn(wt("a"), { "a/x.txt": "a\n" });
@@ -81,7 +81,7 @@ describe("a new user's first feature", () => {
     const socket = join(tempDir(), "tmux.sock");
     const bin = tempDir();
     writeFileSync(join(bin, "tmux"), `#!/bin/sh\nexec ${execFileSync("sh", ["-c", "command -v tmux"], { encoding: "utf8" }).trim()} -S '${socket}' "$@"\n`, { mode: 0o755 });
-    writeFileSync(join(bin, "claude"), "#!/bin/sh\nsleep 120\n", { mode: 0o755 });
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\nsleep 600\n", { mode: 0o755 });
     const env = { PATH: `${bin}:${process.env.PATH}` };
     const tmux = (...args: string[]) => spawnSync(join(bin, "tmux"), args, { stdio: "ignore" }).status;
     try {

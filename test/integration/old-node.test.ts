@@ -9,7 +9,7 @@ const NEEDS = `claude-parallel needs Node.js 20 or newer; this is Node.js v${OLD
 describe(`on a real Node ${OLD_NODE_VERSION} (no util.parseArgs)`, () => {
   const available = oldNodeAvailable();
   const run = (...args: string[]) => {
-    const r = spawnSync(oldNodeBinary(), [HELPER, ...args], { cwd: makeRepo(), encoding: "utf8", timeout: 30_000 });
+    const r = spawnSync(oldNodeBinary(), [HELPER, ...args], { cwd: makeRepo(), encoding: "utf8", timeout: 120_000 });
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   };
 

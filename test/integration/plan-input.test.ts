@@ -14,8 +14,8 @@ describe("plan files that are not regular files", () => {
     const dir = tempDir();
     const fifo = join(dir, "plan.yaml");
     expect(spawnSync("mkfifo", [fifo]).status).toBe(0);
-    // Bounded: a helper that opens the FIFO blocks, and is killed after 20 s instead of hanging the run.
-    const r = spawnSync(process.execPath, [HELPER, "plan", fifo], { cwd: dir, env: gitEnv, encoding: "utf8", timeout: 20_000 });
+    // Bounded: a helper that opens the FIFO blocks, and is killed after 120 s (a bound for a loaded machine) instead of hanging the run.
+    const r = spawnSync(process.execPath, [HELPER, "plan", fifo], { cwd: dir, env: gitEnv, encoding: "utf8", timeout: 120_000 });
     expect(r.signal).toBeNull();
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("plan.yaml: is a named pipe (FIFO), not a plan file");

@@ -1,19 +1,26 @@
 import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature, TWO_PHASES } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
 import { git } from "../helpers/git.js";
 
 const STEPS = ["after-preflight", "after-verify", "after-journal", "after-publish", "after-record", "after-backup", "during-remove", "after-remove"];
 
-/** A phase ready to sync: two branches with work. Returns the task tips. */
-function ready(name: string) {
-  const feature = startedFeature(name, TWO_PHASES("test -f a/x.txt"));
+/**
+ * A phase ready to sync: two branches with work. Returns the task tips, and the environment to
+ * run the helper in: a TMPDIR of its own (for the verify worktree), inside the folder. Built
+ * once (a real `start`), restored by copy for each case (test/helpers/fixture.ts).
+ */
+const ready = reusableFolder((folder) => {
+  const tmp = join(folder, "tmp");
+  mkdirSync(tmp);
+  const feature = startedFeature("crash", TWO_PHASES("test -f a/x.txt"), {}, folder);
   const tips = [commitIn(feature.wt("a"), { "a/x.txt": "a\n" }, "A"), commitIn(feature.wt("b"), { "b/x.txt": "b\n" }, "B")];
-  return { ...feature, tips };
-}
+  return { ...feature, tips, env: { TMPDIR: tmp } };
+});
 
 /** Whether `commit` is reachable from one of the refs under `prefixes`. */
 function reachable(repo: string, commit: string, prefixes: string[]): boolean {
@@ -25,17 +32,17 @@ const safeMidway = (repo: string, c: string) => reachable(repo, c, ["refs/heads/
 const safeAtEnd = (repo: string, c: string) => reachable(repo, c, ["refs/heads/feature/demo", "refs/parallel/"]);
 
 describe("a sync killed at any step", () => {
-  const reference = ready("reference");
-  expect(runHelper(["sync"], { cwd: reference.repo }).code).toBe(0);
+  const reference = ready();
+  expect(runHelper(["sync"], { cwd: reference.repo, env: reference.env }).code).toBe(0);
   const expectedTree = git(reference.repo, "rev-parse", "feature/demo^{tree}");
 
   it.each(STEPS)("at %s: re-running it reaches the same end state, and no commit is ever lost", (step) => {
-    const { repo, wt, tips } = ready(`crash-${step}`);
-    const killed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: step } });
+    const { repo, wt, tips, env } = ready();
+    const killed = runHelper(["sync"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: step } });
     expect(killed.code).toBeNull(); // killed by SIGKILL
     for (const tip of tips) expect(safeMidway(repo, tip)).toBe(true);
 
-    const resumed = runHelper(["sync"], { cwd: repo });
+    const resumed = runHelper(["sync"], { cwd: repo, env });
     expect(resumed.stderr).toBe("");
     expect(resumed.code).toBe(0);
     expect(git(repo, "rev-parse", "feature/demo^{tree}")).toBe(expectedTree);
