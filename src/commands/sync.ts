@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
@@ -10,12 +11,13 @@ import { git } from "../git/run.js";
 import { commitOf, isAncestor, requireIdentity, type Repo } from "../git/repo.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
-import { quote } from "../render/shell.js";
+import { quote, sh } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight, type SyncProblem } from "../sync/preflight.js";
 import type { ConflictReport } from "../git/merge-chain.js";
 import { removableWorktree } from "../sync/removable.js";
+import { forgetHalfRemovedWorktree } from "../git/worktree-registration.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, compareAndSwap } from "../sync/publish.js";
@@ -263,6 +265,13 @@ async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phas
   if (!options.keepWorktrees) {
     for (const [id, t] of Object.entries(phaseState.tasks)) {
       if (!(await pathExists(t.worktree))) continue;
+      if (!(await pathExists(join(t.worktree, ".git")))) {
+        // A removal killed half way left the folder without its .git: no longer a worktree. Its
+        // registration goes; what is left of the folder stays for the user to look at.
+        await forgetHalfRemovedWorktree(repo.commonDir, t.worktree);
+        say(`  the worktree of ${id} was half removed (an interrupted removal): what is left of ${t.worktree} is no longer a git worktree; look inside, then delete it with ${sh`rm -rf -- ${t.worktree}`}`);
+        continue;
+      }
       const verdict = await removableWorktree({ mainRoot, commonDir: repo.commonDir, slug, cwd }, id, t, journal.merged);
       if (verdict !== true) {
         say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -57,3 +57,27 @@ describe("a sync killed at any step", () => {
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
   });
 });
+
+describe("a worktree removal killed half way", () => {
+  it("leaves a folder without its .git: the re-run forgets only that registration, keeps what is left, and ends synced", () => {
+    const { repo, wt, env } = ready();
+    const killed = runHelper(["sync"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: "after-record" } });
+    expect(killed.code).toBeNull();
+    // What `git worktree remove` killed part way leaves: the .git file gone, some files still there.
+    rmSync(join(wt("b"), ".git"));
+    const resumed = runHelper(["sync"], { cwd: repo, env });
+    expect(resumed.stderr).toBe("");
+    expect(resumed.code).toBe(0);
+    expect(resumed.stdout).toContain("the worktree of b was half removed");
+    expect(resumed.stdout).toContain(`rm -rf -- '${wt("b")}'`);
+    expect(existsSync(join(wt("b"), "b/x.txt"))).toBe(true);
+    expect(existsSync(wt("a"))).toBe(false);
+    const list = git(repo, "worktree", "list", "--porcelain");
+    expect(list).not.toContain("prunable");
+    expect(list).not.toContain(wt("b"));
+    expect(list).toContain(wt("c"));
+    expect(readdirSync(join(repo, ".git/worktrees")).length).toBeGreaterThan(0);
+    expect(existsSync(join(repo, ".git/parallel/demo/sync-phase-1.json"))).toBe(false);
+  });
+});
+
