@@ -497,9 +497,10 @@ class Runner {
   private async timeline(): Promise<string> {
     const events = await readEvents(runEventsPath(this.commonDir, this.slug));
     const first = (kind: string, task: string) => events.find((e) => e.event === kind && e.task === task)?.at.slice(11, 19) ?? "-";
-    const lines = ["task  phase  started   merged"];
-    for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) lines.push(`${t.id}  ${phase.index}  ${first("task-started", t.id)}  ${first("task-merged", t.id)}`);
-    return lines.join("\n") + "\n";
+    const rows = [["task", "phase", "started", "merged"]];
+    for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), first("task-merged", t.id)]);
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
   }
 
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
