@@ -124,6 +124,8 @@ class Runner {
     this.state.startedAt = new Date().toISOString();
     delete this.state.endedAt;
     delete this.state.outcome;
+    // The report of a verify failing on the integration branch asked for a fix and a new run: try again.
+    delete this.state.baseVerifyFails;
     await this.save();
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
@@ -493,12 +495,14 @@ class Runner {
     return undefined;
   }
 
-  /** Rolling: when each task actually started (its session) and merged, from the events. */
+  /** Rolling: when each task actually started (its session, from the events) and merged (from the state). */
   private async timeline(): Promise<string> {
     const events = await readEvents(runEventsPath(this.commonDir, this.slug));
     const first = (kind: string, task: string) => events.find((e) => e.event === kind && e.task === task)?.at.slice(11, 19) ?? "-";
     const rows = [["task", "phase", "started", "merged"]];
-    for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), first("task-merged", t.id)]);
+    // The merge time from the feature's state: recorded before its event, so a run killed in between still has it.
+    const mergedAt = (phase: number, task: string) => this.ctx.feature.state?.phases[String(phase)]?.tasks[task]?.mergedAt?.slice(11, 19) ?? "-";
+    for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), mergedAt(phase.index, t.id)]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
     return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
   }

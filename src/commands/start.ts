@@ -90,8 +90,10 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   const previous = state?.phases[String(phaseNumber)];
   const only = options.task === undefined ? phase.tasks : phase.tasks.filter((t) => t.id === options.task);
   if (only.length === 0) throw new Error(`startPhase: ${options.task} is not a task of phase ${phaseNumber}`);
-  // A rolling task keeps the start recorded at its first start; the phase's tasks share the phase's.
-  const recordedStart = options.task === undefined ? previous?.startCommit : previous?.tasks[options.task]?.startCommit;
+  // A rolling task keeps the start recorded at its first start; the phase's tasks share the phase's
+  // (also a task that a phased start made before a rolling run took the feature over).
+  const recordedTask = options.task === undefined ? undefined : previous?.tasks[options.task];
+  const recordedStart = options.task === undefined ? previous?.startCommit : (recordedTask?.startCommit ?? (recordedTask && previous?.startCommit));
 
   // Facts first, then the decision, then (only if nothing refuses) the changes.
   const [integrationTip, baseTip, refs] = await Promise.all([
@@ -180,6 +182,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     const recorded = phaseState.tasks[s.task.id];
     if (recorded) {
       if (s.kind !== "ready") recorded.made = false;
+      if (options.task !== undefined) recorded.startCommit ??= startCommit;
       continue;
     }
     const port = await allocatePortBlock(slug, s.task.id, taken);

@@ -271,7 +271,10 @@ describe("claude-parallel run with the real claude", () => {
       const again = await startHelper([...RUN, "three", "--rolling"], { cwd: repo, env }).done;
       expect(again.code, again.stdout + again.stderr).toBe(0);
       expectThreeDone(repo);
-      expect(events(repo, "three").filter((e) => e.event === "task-merged").map((e) => e.task).sort()).toEqual(expect.arrayContaining(["a", "b", "c"]));
+      // Each task recorded as merged alone, with its own start commit; both phases synced.
+      const state = JSON.parse(readFileSync(join(repo, ".git/parallel/three/state.json"), "utf8"));
+      for (const [n, id] of [["1", "a"], ["1", "b"], ["2", "c"]] as const) expect(state.phases[n].tasks[id], id).toMatchObject({ mergedAt: expect.any(String), startCommit: expect.any(String) });
+      expect(state.phases["2"].syncedAt).toBeDefined();
     }, 240_000);
   }
 
