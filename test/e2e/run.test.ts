@@ -250,6 +250,29 @@ describe("claude-parallel run with the real claude", () => {
     expect(r.stdout).toMatch(/^b\s+2\s+\d\d:\d\d:\d\d\s+\d\d:\d\d:\d\d$/m);
   }, 240_000);
 
+  it.skipIf(!claudeAvailable())("--rolling: two tasks editing the same lines: the second to merge is resumed with the conflict, merges the integration branch, keeps both", async () => {
+    const resolve: Episode = (_cwd, prompt) => {
+      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
+      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+    };
+    const { env } = await serve({
+      // Whichever merges second is resumed: both know how to resolve.
+      a: [[(cwd) => [write(cwd, "shared.txt", "one\nA\nthree\n")], () => [commit("A")]], [resolve]],
+      b: [[(cwd) => [write(cwd, "shared.txt", "one\nB\nthree\n")], () => [commit("B")]], [resolve]],
+    });
+    const repo = makeRepo({ name: "rolling-conflict", files: { "README.md": "# r\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/same/plan.yaml": TWO("", false) } });
+    const r = await startHelper([...RUN, "same", "--rolling"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "same");
+    const conflicts = seen.filter((e) => e.event === "conflict");
+    expect(conflicts).toHaveLength(1);
+    const loser = conflicts[0]!.task!;
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: loser, problem: "conflict" }]);
+    // Its prompt named the integration branch to merge.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("git merge feature/same"))).toBe(true);
+    expect(git(repo, "show", "main:shared.txt")).toBe("one\nA\nB\nthree");
+  }, 180_000);
+
   // kill -9 at a rolling step, then run again: the same end state as an uninterrupted rolling run.
   const ROLLING_POINTS = ["start-after-record", "run-after-task-start", "merge-task-after-journal", "merge-task-after-publish", "run-after-merge-task", "run-after-task-merged", "run-after-mark-synced"];
   const rollingChosen = (() => {
