@@ -525,6 +525,7 @@ class Runner {
     const { sessionOf } = await import("./start.js");
     const { plan, task, recorded } = this.planned(taskId);
     const session = sessionOf(task, recorded.worktree, sessionBrief(plan, task, recorded.port));
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.sessionId = randomUUID();
     await this.record(taskId, ts, { kind: "launch", prompt: session.firstPrompt });
@@ -534,6 +535,7 @@ class Runner {
   }
 
   private async resume(taskId: string, problem: ProblemKind, message: string): Promise<undefined> {
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.attempts[problem] = (ts.attempts[problem] ?? 0) + 1;
     if (ts.mergeProblem?.kind === problem) delete ts.mergeProblem;
@@ -553,13 +555,19 @@ class Runner {
     crashPoint("run-after-intent");
   }
 
+  /**
+   * Looked up when a session is first needed (a feature whose work is done finishes without
+   * claude), and before a launch or resume is recorded: a missing claude leaves no pending session.
+   */
+  private async requireClaude(): Promise<void> {
+    if (this.claude) return;
+    const claude = await which("claude");
+    if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
+    this.claude = claude;
+  }
+
   private async spawn(taskId: string, when: "first" | "again"): Promise<undefined> {
-    // Looked up when a session is first needed: a feature whose work is done finishes without claude.
-    if (!this.claude) {
-      const claude = await which("claude");
-      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-      this.claude = claude;
-    }
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     const inv = ts.current!;
     // A first launch killed before it was confirmed may have started: never reuse its session id.

@@ -86,7 +86,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   if (unsynced && options.task === undefined) {
     throw new RefusedError([{ message: `phase ${unsynced.index} is not synced yet, and phase ${phaseNumber} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }]);
   }
-  await checkLaunch(options.launch);
+  // `run` launches the sessions itself, and looks claude up when the first one is needed.
+  if (options.launchSessions !== false) await checkLaunch(options.launch);
   const previous = state?.phases[String(phaseNumber)];
   const only = options.task === undefined ? phase.tasks : phase.tasks.filter((t) => t.id === options.task);
   if (only.length === 0) throw new Error(`startPhase: ${options.task} is not a task of phase ${phaseNumber}`);
