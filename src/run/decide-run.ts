@@ -243,7 +243,7 @@ export function resumeMessage(problem: TaskProblem): string {
       return `${head}${files}\n\nMerge the other branch into your own (${merge}), resolve each conflict keeping both sides' intent (their change and yours), run your verify command if your task has one, and commit the merge.`;
     }
     case "merged-verify":
-      return `${head}${output}\n\nThe other branches of the phase pass without yours: fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
+      return `${head}${output}\n\nWithout your branch the merged result passes (the integration branch and any other branches merged with it): fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
     case "missing":
       return head;
   }
