@@ -22,6 +22,10 @@ import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
 import { readSessionRecord } from "../start/headless.js";
 import { preflight } from "../sync/preflight.js";
+import { rollingGraph } from "../run/ready-tasks.js";
+import { rollingPolicy } from "../run/rolling-policy.js";
+import { writeState } from "../feature/store.js";
+import { commitOf } from "../git/repo.js";
 import type { Io } from "../cli.js";
 
 export interface RunOptions {
@@ -38,6 +42,8 @@ export interface RunOptions {
   detach: boolean;
   /** Print the next round's actions; change nothing (no lock, no record, no event, no verify run). */
   dryRun?: boolean;
+  /** No barriers: each task starts once what it waits for is merged, and merges alone (src/run/rolling-policy.ts). */
+  rolling?: boolean;
 }
 
 const POLL_MS = 400;
@@ -51,10 +57,11 @@ export async function runCommand(options: RunOptions, io: Io): Promise<ExitCode>
   const first = await openFeature(options.target, io.cwd);
   const { repo, feature } = first;
   if (options.detach) return detach(first, options, io);
-  if (options.dryRun) return new Runner(first, options, io).dryRun();
+  const policy = options.rolling ? rollingPolicy(rollingGraph(feature.plan)) : phasedPolicy;
+  if (options.dryRun) return new Runner(first, options, io, policy).dryRun();
   const release = await acquireFeatureLock(repo.commonDir, feature.slug, "run");
   try {
-    return await new Runner(first, options, io).run();
+    return await new Runner(first, options, io, policy).run();
   } finally {
     await release();
   }
@@ -69,7 +76,7 @@ class Runner {
   private wake: (() => void) | undefined;
   private claude = "";
   /** The task checks, by what they depend on: recomputed only when a session or a merge attempt changed something. */
-  private checks: { key: string; problems: Map<string, TaskProblem[]> } | undefined;
+  private readonly checks = new Map<number, { key: string; problems: Map<string, TaskProblem[]> }>();
   private syncGeneration = 0;
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
@@ -117,6 +124,8 @@ class Runner {
     this.state.startedAt = new Date().toISOString();
     delete this.state.endedAt;
     delete this.state.outcome;
+    // The report of a verify failing on the integration branch asked for a fix and a new run: try again.
+    delete this.state.baseVerifyFails;
     await this.save();
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
@@ -196,14 +205,22 @@ class Runner {
       const active = !synced && started && !activeSeen;
       if (!synced) activeSeen = true;
       const tasks: TaskFacts[] = [];
+      const live = new Set<string>();
       for (const t of phase.tasks) {
         const ts = this.state.tasks[t.id];
+        const recorded = ps?.tasks[t.id];
         const attempts = (ts?.attempts ?? {}) as Partial<Record<ProblemKind, number>>;
-        const base = { id: t.id, skipped: ps?.tasks[t.id]?.skipped !== undefined, merged: synced, attempts, resumable: ts?.sessionId !== undefined };
-        if (!active) {
+        const skipped = recorded?.skipped !== undefined;
+        const merged = synced || recorded?.mergedAt !== undefined;
+        // Rolling: a task's own start is done once its worktree is made and prepared from its start commit.
+        const taskStarted = recorded?.startCommit !== undefined && recorded.prepared === true && recorded.made !== false;
+        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }) };
+        if (this.rolling ? !taskStarted || merged || skipped : !active) {
           tasks.push({ ...base, session: { kind: "none" } });
+          if (this.rolling) this.rowOf(t.id, phase.index).state = merged ? "merged" : skipped ? "skipped" : "waiting";
           continue;
         }
+        live.add(t.id);
         let session = await this.sessionOf(t.id, ts);
         let resumable = base.resumable;
         if (!ts?.current) {
@@ -213,16 +230,15 @@ class Runner {
           if (record?.pid !== undefined && record.exitCode === undefined && invocationRunning({ pid: record.pid })) session = { kind: "running" };
         }
         if (ts?.current && session.kind === "ended" && ts.current.endedAt === undefined) await this.sessionEnded(t.id, phase.index, ts, session.result);
-        const row = this.progress.rows.get(t.id) ?? { task: t.id, phase: phase.index, state: "waiting", attempts: 0, tokens: 0, usd: 0, last: "" };
-        this.progress.rows.set(t.id, row);
+        const row = this.rowOf(t.id, phase.index);
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
         row.state = session.kind === "ended" ? "ended" : session.kind === "none" ? "waiting" : session.kind;
         tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
       }
-      if (active) {
-        const problems = await this.check(phase.index, tasks);
+      if (live.size) {
+        const problems = await this.check(phase.index, tasks.filter((t) => live.has(t.id)));
         for (const t of tasks) {
-          if (t.session.kind === "running" || t.session.kind === "pending" || t.skipped) continue;
+          if (!live.has(t.id) || t.session.kind === "running" || t.session.kind === "pending" || t.skipped) continue;
           t.problems = problems.get(t.id) ?? [];
           const row = this.progress.rows.get(t.id)!;
           if (!t.problems.length && !t.mergeProblem) row.state = "ready";
@@ -244,6 +260,16 @@ class Runner {
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
     };
+  }
+
+  private get rolling(): boolean {
+    return this.options.rolling === true;
+  }
+
+  private rowOf(taskId: string, phase: number) {
+    const row = this.progress.rows.get(taskId) ?? { task: taskId, phase, state: "waiting", attempts: 0, tokens: 0, usd: 0, last: "" };
+    this.progress.rows.set(taskId, row);
+    return row;
   }
 
   private async sessionOf(taskId: string, ts: RunTaskState | undefined): Promise<SessionFacts> {
@@ -287,19 +313,29 @@ class Runner {
     });
   }
 
-  /** The task check of every task of the phase whose session is not running: the sync's preflight without the merge verdict. */
+  /**
+   * The task check of the given tasks of the phase whose sessions are not running: the sync's
+   * preflight without the merge verdict, each task measured from its own start commit.
+   */
   private async check(phaseIndex: number, tasks: TaskFacts[]): Promise<Map<string, TaskProblem[]>> {
-    const busy = tasks.filter((t) => t.session.kind === "running" || t.session.kind === "pending" || t.skipped).map((t) => t.id);
-    const key = JSON.stringify([phaseIndex, this.syncGeneration, busy, tasks.map((t) => this.state.tasks[t.id]?.invocations ?? 0)]);
-    if (this.checks?.key === key) return this.checks.problems;
     const { plan, state } = this.ctx.feature;
     const phase = plan.phases[phaseIndex - 1]!;
+    // The phase's tasks not asked about (rolling: not started, or merged already) are left out like busy ones.
+    const others = phase.tasks.filter((t) => !tasks.some((x) => x.id === t.id)).map((t) => t.id);
+    const busy = [...tasks.filter((t) => t.session.kind === "running" || t.session.kind === "pending" || t.skipped).map((t) => t.id), ...others];
+    const key = JSON.stringify([this.syncGeneration, busy, tasks.map((t) => this.state.tasks[t.id]?.invocations ?? 0)]);
+    const cached = this.checks.get(phaseIndex);
+    if (cached?.key === key) return cached.problems;
     const ps = state!.phases[String(phaseIndex)]!;
     const worktrees: Record<string, string | undefined> = {};
-    for (const [id, t] of Object.entries(ps.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
+    const taskStarts: Record<string, string | undefined> = {};
+    for (const [id, t] of Object.entries(ps.tasks)) {
+      worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
+      taskStarts[id] = t.startCommit;
+    }
     const problems = new Map<string, TaskProblem[]>();
-    if (busy.length < tasks.length) {
-      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
+    if (busy.length < phase.tasks.length) {
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];
@@ -317,7 +353,7 @@ class Runner {
         }
       }
     }
-    this.checks = { key, problems };
+    this.checks.set(phaseIndex, { key, problems });
     return problems;
   }
 
@@ -335,6 +371,12 @@ class Runner {
         return this.spawn(action.task, "again");
       case "sync":
         return this.sync(action.phase);
+      case "start-task":
+        return this.startTask(action.task, action.phase);
+      case "merge-task":
+        return this.mergeTask(action.task, action.phase);
+      case "mark-synced":
+        return this.markSynced(action.phase);
       case "finish":
         return this.finish();
       case "print-pr":
@@ -367,6 +409,104 @@ class Runner {
     return undefined;
   }
 
+  /** Rolling: the task's own start (worktree, brief, dependencies) from the integration branch as it is now. */
+  private async startTask(taskId: string, phase: number): Promise<ExitCode | undefined> {
+    const { startPhase } = await import("./start.js");
+    const code = await startPhase(await openFeature(this.slug, this.io.cwd), { target: this.slug, phase, task: taskId, launch: "headless", deps: "auto", dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false }, this.sub);
+    if (code !== ExitCode.ok) return this.failedStep(`starting ${taskId}`, code);
+    await this.refresh();
+    crashPoint("run-after-task-start");
+    const { recorded } = this.planned(taskId);
+    await this.progress.emit({ event: "task-branched", task: taskId, phase, startCommit: recorded.startCommit, text: `${taskId}: branched from ${this.ctx.feature.plan.integrationBranch} at ${recorded.startCommit?.slice(0, 12)} (phase ${phase})` });
+    return undefined;
+  }
+
+  /** Rolling: merges one finished task alone (the merge queue); a conflict or a failing verify goes back to its session. */
+  private async mergeTask(taskId: string, phase: number): Promise<ExitCode | undefined> {
+    const { mergeTask } = await import("../sync/merge-task.js");
+    const { plan } = this.ctx.feature;
+    const { recorded } = this.planned(taskId);
+    const outcome = await mergeTask({
+      commonDir: this.commonDir,
+      mainRoot: this.ctx.mainRoot,
+      plan,
+      taskId,
+      dependencySources: [this.ctx.mainRoot, recorded.worktree],
+      log: (line) => this.sub.stdout(`[${taskId}] ${line}
+`),
+    });
+    // The integration branch may have moved: every check is looked at again.
+    this.syncGeneration++;
+    const ts = this.taskState(taskId);
+    switch (outcome.kind) {
+      case "merged": {
+        crashPoint("run-after-merge-task");
+        const state = this.ctx.feature.state!;
+        const rec = state.phases[String(phase)]!.tasks[taskId]!;
+        if (rec.mergedAt === undefined) {
+          rec.mergedAt = new Date().toISOString();
+          rec.mergedCommit = outcome.commit;
+          await writeState(this.commonDir, state);
+        }
+        crashPoint("run-after-task-merged");
+        await this.refresh();
+        await this.progress.emit({ event: "task-merged", task: taskId, phase, mergedCommit: outcome.commit, text: `${taskId}: merged into ${plan.integrationBranch} at ${outcome.commit.slice(0, 12)}` });
+        return undefined;
+      }
+      case "conflict": {
+        const others = outcome.with.length ? ` (${outcome.with.join(", ")})` : "";
+        ts.mergeProblem = { kind: "conflict", message: `your branch conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}`, mergeBranches: [plan.integrationBranch], files: outcome.files };
+        await this.save();
+        await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}: handed to its session` });
+        return undefined;
+      }
+      case "verifyFailed": {
+        if (outcome.failedBefore) {
+          this.state.baseVerifyFails = { phase, ...(outcome.tail && { tail: outcome.tail }) };
+          await this.save();
+          return undefined;
+        }
+        ts.mergeProblem = { kind: "merged-verify", message: `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`, ...(outcome.tail && { tail: outcome.tail }) };
+        await this.save();
+        await this.progress.emit({ event: "verify-failed", task: taskId, phase, exitCode: outcome.exitCode, text: `${taskId}: the merged result fails verify (exit ${outcome.exitCode}): handed to its session` });
+        return undefined;
+      }
+      case "raced":
+        // Someone moved the integration branch meanwhile: nothing was overwritten; the queue tries again.
+        await this.progress.emit({ event: "merge-raced", task: taskId, phase, text: `${taskId}: ${plan.integrationBranch} moved during the merge; merging again` });
+        return undefined;
+    }
+  }
+
+  /** Rolling: every task of the phase is merged (or skipped): the phase is synced, as a phased sync would record it. */
+  private async markSynced(phaseIndex: number): Promise<ExitCode | undefined> {
+    const state = this.ctx.feature.state!;
+    const { plan } = this.ctx.feature;
+    const now = new Date().toISOString();
+    const ps = (state.phases[String(phaseIndex)] ??= { startedAt: now, launch: "headless", startCommit: (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!, prepared: true, tasks: {} });
+    const merged = (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!;
+    ps.syncedAt = now;
+    ps.mergedCommit = merged;
+    ps.prepared = true;
+    await writeState(this.commonDir, state);
+    crashPoint("run-after-mark-synced");
+    await this.refresh();
+    await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: every task of it is merged (${plan.integrationBranch} at ${merged.slice(0, 12)})` });
+    return undefined;
+  }
+
+  /** Rolling: when each task actually started (its session, from the events) and merged (from the state). */
+  private async timeline(): Promise<string> {
+    const events = await readEvents(runEventsPath(this.commonDir, this.slug));
+    const first = (kind: string, task: string) => events.find((e) => e.event === kind && e.task === task)?.at.slice(11, 19) ?? "-";
+    const rows = [["task", "phase", "started", "merged"]];
+    // The merge time from the feature's state: recorded before its event, so a run killed in between still has it.
+    const mergedAt = (phase: number, task: string) => this.ctx.feature.state?.phases[String(phase)]?.tasks[task]?.mergedAt?.slice(11, 19) ?? "-";
+    for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), mergedAt(phase.index, t.id)]);
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+  }
+
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
     await this.progress.emit({ event: "gave-up", text: `${what} failed (exit ${code}); see ${runOutputPath(this.commonDir, this.slug)}` });
     this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`claude-parallel run ${quote(this.slug)}\` again.\n`);
@@ -385,6 +525,7 @@ class Runner {
     const { sessionOf } = await import("./start.js");
     const { plan, task, recorded } = this.planned(taskId);
     const session = sessionOf(task, recorded.worktree, sessionBrief(plan, task, recorded.port));
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.sessionId = randomUUID();
     await this.record(taskId, ts, { kind: "launch", prompt: session.firstPrompt });
@@ -394,6 +535,7 @@ class Runner {
   }
 
   private async resume(taskId: string, problem: ProblemKind, message: string): Promise<undefined> {
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.attempts[problem] = (ts.attempts[problem] ?? 0) + 1;
     if (ts.mergeProblem?.kind === problem) delete ts.mergeProblem;
@@ -413,13 +555,19 @@ class Runner {
     crashPoint("run-after-intent");
   }
 
+  /**
+   * Looked up when a session is first needed (a feature whose work is done finishes without
+   * claude), and before a launch or resume is recorded: a missing claude leaves no pending session.
+   */
+  private async requireClaude(): Promise<void> {
+    if (this.claude) return;
+    const claude = await which("claude");
+    if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
+    this.claude = claude;
+  }
+
   private async spawn(taskId: string, when: "first" | "again"): Promise<undefined> {
-    // Looked up when a session is first needed: a feature whose work is done finishes without claude.
-    if (!this.claude) {
-      const claude = await which("claude");
-      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-      this.claude = claude;
-    }
+    await this.requireClaude();
     const ts = this.taskState(taskId);
     const inv = ts.current!;
     // A first launch killed before it was confirmed may have started: never reuse its session id.
@@ -523,6 +671,7 @@ class Runner {
     await this.refresh();
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
+    if (this.rolling) this.progress.print(await this.timeline());
     return ExitCode.ok;
   }
 
@@ -592,6 +741,7 @@ export function runArgv(slug: string, o: RunOptions): string[] {
   if (o.permissionMode !== undefined) args.push("--permission-mode", o.permissionMode);
   if (o.maxParallel !== undefined) args.push("--max-parallel", String(o.maxParallel));
   if (o.stopSessions) args.push("--stop-sessions");
+  if (o.rolling) args.push("--rolling");
   if (o.finishMode === "none") args.push("--no-finish");
   if (o.finishMode === "pr") args.push("--pr");
   return [...args, "--json"];

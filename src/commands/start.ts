@@ -35,6 +35,11 @@ export interface StartOptions {
   dependencySources?: string[];
   /** False: make the phase ready but start no session (`run` starts and watches them itself). */
   launchSessions?: boolean;
+  /**
+   * Start only this task of the phase (`run --rolling`): its branch starts from the integration
+   * branch as it is now, that commit is recorded with the task, and earlier phases need not be synced.
+   */
+  task?: string;
 }
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
@@ -78,11 +83,18 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   if (!phase) throw new InputError({ where: "--phase", message: `${slug} has phases 1 to ${plan.phases.length}, not ${phaseNumber}`, fix: "pick one of them" });
   if (synced(phaseNumber)) throw new RefusedError([{ message: `phase ${phaseNumber} of ${slug} is already synced`, fix: "start the next phase" }]);
   const unsynced = plan.phases.slice(0, phaseNumber - 1).find((p) => !synced(p.index));
-  if (unsynced) {
+  if (unsynced && options.task === undefined) {
     throw new RefusedError([{ message: `phase ${unsynced.index} is not synced yet, and phase ${phaseNumber} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }]);
   }
-  await checkLaunch(options.launch);
+  // `run` launches the sessions itself, and looks claude up when the first one is needed.
+  if (options.launchSessions !== false) await checkLaunch(options.launch);
   const previous = state?.phases[String(phaseNumber)];
+  const only = options.task === undefined ? phase.tasks : phase.tasks.filter((t) => t.id === options.task);
+  if (only.length === 0) throw new Error(`startPhase: ${options.task} is not a task of phase ${phaseNumber}`);
+  // A rolling task keeps the start recorded at its first start; the phase's tasks share the phase's
+  // (also a task that a phased start made before a rolling run took the feature over).
+  const recordedTask = options.task === undefined ? undefined : previous?.tasks[options.task];
+  const recordedStart = options.task === undefined ? previous?.startCommit : (recordedTask?.startCommit ?? (recordedTask && previous?.startCommit));
 
   // Facts first, then the decision, then (only if nothing refuses) the changes.
   const [integrationTip, baseTip, refs] = await Promise.all([
@@ -90,9 +102,9 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     commitOf(`refs/heads/${plan.base}`, mainRoot),
     branchesAndTags(mainRoot),
   ]);
-  const expectedStart = previous?.startCommit ?? integrationTip ?? baseTip;
+  const expectedStart = recordedStart ?? integrationTip ?? baseTip;
   const tasks = await Promise.all(
-    phase.tasks.map(async (task) => {
+    only.map(async (task) => {
       const path = resolve(mainRoot, task.worktree);
       const branchTip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
       return {
@@ -106,15 +118,15 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     }),
   );
   const decision = decideStart({
-    phase,
+    phase: options.task === undefined ? phase : { ...phase, tasks: only },
     integrationBranch: plan.integrationBranch,
     base: plan.base,
-    recordedStart: previous?.startCommit,
+    recordedStart,
     integrationTip,
     baseTip,
     integrationContainsBase: integrationTip !== undefined && baseTip !== undefined && (await isAncestor(baseTip, integrationTip, mainRoot)),
     integrationIsOurs: state?.createdIntegration === true || (state !== undefined && Object.keys(state.phases).length > 0 && state.createdIntegration === undefined),
-    anyPhaseSynced: Object.values(state?.phases ?? {}).some((p) => p.syncedAt !== undefined),
+    anyPhaseSynced: Object.values(state?.phases ?? {}).some((p) => p.syncedAt !== undefined || Object.values(p.tasks).some((t) => t.mergedAt !== undefined)),
     refs,
     worktrees,
     tasks,
@@ -122,8 +134,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   if (Array.isArray(decision)) throw new RefusedError(decision);
   const { startCommit, createIntegration, steps } = decision;
 
-  const roles = phase.tasks.map((t) => t.role).join(", ");
-  say(`Feature ${slug}, phase ${phase.index} of ${plan.phases.length} (${roles}): ${phase.tasks.length} ${phase.tasks.length === 1 ? "session" : "sessions"} from ${plan.integrationBranch} at ${startCommit.slice(0, 12)}.`);
+  const roles = only.map((t) => t.role).join(", ");
+  say(`Feature ${slug}, phase ${phase.index} of ${plan.phases.length} (${roles}): ${only.length} ${only.length === 1 ? "session" : "sessions"} from ${plan.integrationBranch} at ${startCommit.slice(0, 12)}.`);
   if (options.dryRun) {
     say("Dry run: nothing is changed. It would:");
     if (!state) say(`  freeze the plan into ${frozenPlanPath(repo.commonDir, slug)}`);
@@ -171,11 +183,19 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     const recorded = phaseState.tasks[s.task.id];
     if (recorded) {
       if (s.kind !== "ready") recorded.made = false;
+      if (options.task !== undefined) recorded.startCommit ??= startCommit;
       continue;
     }
     const port = await allocatePortBlock(slug, s.task.id, taken);
     taken.add(port);
-    phaseState.tasks[s.task.id] = { branch: s.task.branch, worktree: s.path, port, made: false, createdBranch: s.kind !== "ready" && "newBranch" in s && s.newBranch };
+    phaseState.tasks[s.task.id] = {
+      branch: s.task.branch,
+      worktree: s.path,
+      port,
+      made: false,
+      createdBranch: s.kind !== "ready" && "newBranch" in s && s.newBranch,
+      ...(options.task !== undefined && { startCommit, prepared: false }),
+    };
   }
   featureState.phases[String(phase.index)] = phaseState;
   await writeState(repo.commonDir, featureState);
@@ -220,7 +240,12 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       : [await prepare(first!, [mainRoot, ...(options.dependencySources ?? [])]), ...(await Promise.all(rest.map((s) => prepare(s, [first!.path]))))];
     for (const line of lines) if (line) say(line);
   }
-  if (phaseState.prepared === false) {
+  if (options.task !== undefined) {
+    // The phase is prepared once every task it will merge is (a rolling run starts them one by one).
+    phaseState.tasks[options.task]!.prepared = true;
+    phaseState.prepared = phase.tasks.every((t) => phaseState.tasks[t.id]?.prepared === true || phaseState.tasks[t.id]?.skipped !== undefined);
+    await writeState(repo.commonDir, featureState);
+  } else if (phaseState.prepared === false) {
     phaseState.prepared = true;
     await writeState(repo.commonDir, featureState);
   }

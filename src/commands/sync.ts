@@ -139,7 +139,7 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
   const skipped = skippedTasks(phaseState);
-  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
+  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, taskStarts: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.startCommit])), worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
   options.observe?.({ kind: "preflight", problems: pre.problems, conflicts: pre.conflicts });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
   for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);

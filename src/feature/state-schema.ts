@@ -17,6 +17,16 @@ export const TaskStateSchema = z.object({
   createdBranch: z.optional(z.boolean()),
   /** Set by `claude-parallel skip`: the sync merges nothing of this task. */
   skipped: z.optional(z.object({ reason: z.string(), at: z.string() })),
+  /**
+   * `run --rolling`: the integration branch's commit the task's branch started from (each task starts
+   * when what it waits for is merged, not with its phase); checks measure the task's work from it.
+   */
+  startCommit: z.optional(commitId),
+  /** `run --rolling`: the worktree has its brief, files and dependencies. */
+  prepared: z.optional(z.boolean()),
+  /** `run --rolling`: merged alone into the integration branch, which was then at mergedCommit. */
+  mergedAt: z.optional(z.string()),
+  mergedCommit: z.optional(commitId),
 });
 
 export const PhaseStateSchema = z.object({

@@ -4,8 +4,8 @@
  * (src/run/) gather the facts, apply the actions and ask again, until an action ends the run.
  *
  * Which tasks may start and when work is merged is a policy: `phasedPolicy` (the plan's phases,
- * each synced as a whole) is the one here; a rolling policy (a task starts once what it depends on
- * is merged, and merges alone) plugs in through the same interface.
+ * each synced as a whole) is the one here; `rollingPolicy` (src/run/rolling-policy.ts: a task starts
+ * once what it waits for is merged, and merges alone) plugs in through the same interface.
  */
 
 /** What is wrong with a task's work; each kind has its own count of resumes. */
@@ -54,8 +54,10 @@ export interface TaskFacts {
   id: string;
   /** Left out of its phase's sync (`claude-parallel skip`). */
   skipped: boolean;
-  /** Merged into the integration branch (its phase is synced). */
+  /** Merged into the integration branch (its phase is synced, or, rolling, the task merged alone). */
   merged: boolean;
+  /** Rolling: the task's own start is done (worktree, brief, dependencies), from the integration tip of then. */
+  started?: boolean;
   session: SessionFacts;
   /** Can a session be resumed (its id is known)? */
   resumable: boolean;
@@ -102,6 +104,12 @@ export type RunAction =
   | { kind: "spawn-pending"; task: string }
   | { kind: "resume"; task: string; problem: ProblemKind; message: string }
   | { kind: "sync"; phase: number }
+  /** Rolling: make the task's branch and worktree from the integration branch as it is now. */
+  | { kind: "start-task"; task: string; phase: number }
+  /** Rolling: merge this one finished task into the integration branch (the merge queue's head). */
+  | { kind: "merge-task"; task: string; phase: number }
+  /** Rolling: every task of the phase is merged: record the phase as synced. */
+  | { kind: "mark-synced"; phase: number }
   | { kind: "finish" }
   | { kind: "print-pr" }
   /** Every phase is synced and --no-finish: stop there. */
@@ -120,6 +128,12 @@ export interface RunPolicy {
   active(facts: RunFacts): { phase: number; tasks: TaskFacts[] } | undefined;
   /** What to merge now, if anything (asked even while sessions run: a rolling policy merges task by task). */
   merge(facts: RunFacts, active: { phase: number; tasks: TaskFacts[] }): RunAction | undefined;
+  /**
+   * What must happen before the active tasks' sessions are looked after (a phase or task to start,
+   * a phase to record as synced); done alone, then the facts are gathered again. Default: start
+   * the active phase when it is not started.
+   */
+  prepare?(facts: RunFacts, active: { phase: number; tasks: TaskFacts[] }): RunAction[];
 }
 
 /** The plan's phases: the first phase not synced is active; it syncs as a whole once every task is ready. */
@@ -149,7 +163,9 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
     return [{ kind: "stop-synced" }];
   }
   const phase = facts.phases.find((p) => p.index === active.phase)!;
-  if (!phase.started) return [{ kind: "start-phase", phase: phase.index }];
+  const first = policy.prepare ? policy.prepare(facts, active) : phase.started ? [] : [{ kind: "start-phase", phase: phase.index } as const];
+  if (first.length) return first;
+  const phaseOf = new Map(facts.phases.flatMap((p) => p.tasks.map((t) => [t.id, p.index] as const)));
 
   if (facts.baseVerifyFails) {
     if (running.length) return [{ kind: "wait", running }];
@@ -169,7 +185,7 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
     const problem = t.mergeProblem ?? t.problems?.[0];
     if (!problem) continue;
     if (t.session.kind === "none" && t.mergeProblem === undefined && problem.kind === "no-commit") {
-      needs.push({ task: t, action: { kind: "launch", task: t.id, phase: phase.index } });
+      needs.push({ task: t, action: { kind: "launch", task: t.id, phase: phaseOf.get(t.id) ?? phase.index } });
       continue;
     }
     const used = t.attempts[problem.kind] ?? 0;
@@ -227,7 +243,7 @@ export function resumeMessage(problem: TaskProblem): string {
       return `${head}${files}\n\nMerge the other branch into your own (${merge}), resolve each conflict keeping both sides' intent (their change and yours), run your verify command if your task has one, and commit the merge.`;
     }
     case "merged-verify":
-      return `${head}${output}\n\nThe other branches of the phase pass without yours: fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
+      return `${head}${output}\n\nWithout your branch the merged result passes (the integration branch and any other branches merged with it): fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
     case "missing":
       return head;
   }
@@ -246,6 +262,12 @@ export function describeAction(a: RunAction): string {
       return `resume the session of ${a.task}: ${a.problem}`;
     case "sync":
       return `sync phase ${a.phase}`;
+    case "start-task":
+      return `start ${a.task} (phase ${a.phase}): its branch and worktree from the integration branch as it is now`;
+    case "merge-task":
+      return `merge ${a.task} (phase ${a.phase}) alone into the integration branch, verified`;
+    case "mark-synced":
+      return `record phase ${a.phase} as synced: every task of it is merged`;
     case "finish":
       return "finish: merge the integration branch into base";
     case "print-pr":

@@ -43,7 +43,16 @@ export async function preflight(
   repo: Repo,
   plan: ExecutionPlan,
   phase: PlannedPhase,
-  options: { slug: string; startCommit: string; worktrees: Record<string, string | undefined>; allowOutsideOwns: boolean; runVerify: boolean; skipped?: ReadonlySet<string> },
+  options: {
+    slug: string;
+    startCommit: string;
+    /** Per task, the commit its branch started from when it is not the phase's (`run --rolling`). */
+    taskStarts?: Readonly<Record<string, string | undefined>>;
+    worktrees: Record<string, string | undefined>;
+    allowOutsideOwns: boolean;
+    runVerify: boolean;
+    skipped?: ReadonlySet<string>;
+  },
 ): Promise<Preflight> {
   const cwd = repo.root;
   const problems: SyncProblem[] = [];
@@ -60,13 +69,14 @@ export async function preflight(
       const found: SyncProblem[] = [];
       const tip = tips[i];
       const worktree = options.worktrees[task.id];
+      const startCommit = options.taskStarts?.[task.id] ?? options.startCommit;
       if (!tip) {
         found.push({ task: task.id, kind: "missing", message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
         return { found };
       }
       const [ahead, diff, dirty] = await Promise.all([
-        git(["rev-list", "--count", `${options.startCommit}..${tip}`], cwd),
-        git(["diff", "--name-only", "-z", `${options.startCommit}...${tip}`], cwd),
+        git(["rev-list", "--count", `${startCommit}..${tip}`], cwd),
+        git(["diff", "--name-only", "-z", `${startCommit}...${tip}`], cwd),
         worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
       ]);
       const committed = (Number(ahead.stdout) || 0) > 0;
@@ -90,7 +100,7 @@ export async function preflight(
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       if (owned.length && !options.allowOutsideOwns) {
         const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
-        const own = await ownChanges(cwd, options.startCommit, tip, others);
+        const own = await ownChanges(cwd, startCommit, tip, others);
         const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {
           found.push({

@@ -215,6 +215,92 @@ describe("claude-parallel run with the real claude", () => {
     }, 240_000);
   }
 
+  const LONG_AND_CHAIN = ["version: 1", "feature: A long task and a short chain", "base: main", 'verify: "true"', "tasks:", "  - {id: long, title: Long part, owns: [long/]}", "  - {id: a, title: Part A, owns: [a/]}", "  - {id: b, title: Part B, owns: [b/], dependsOn: [a]}", ""].join("\n");
+
+  it.skipIf(!claudeAvailable())("--rolling: the chain's second task starts (and merges) before the long task of its first phase ends; every task's work is merged, exit 0", async () => {
+    const repo = makeRepo({ name: "rolling", files: { "README.md": "# r\n", ".parallel/roll/plan.yaml": LONG_AND_CHAIN } });
+    const log = join(repo, ".git/parallel/roll/run/events.jsonl");
+    // The long task is slow without a clock: its session waits until the run's events say b was merged.
+    const waitForB = bash(`until grep -q '"event":"task-merged","task":"b"' ${JSON.stringify(log)}; do sleep 0.2; done`);
+    (waitForB as { input: Record<string, unknown> }).input.timeout = 600_000;
+    const { env } = await serve({
+      long: [[() => [waitForB], (cwd) => [write(cwd, "long/x.txt", "long\n")], () => [commit("Work on long/x.txt")]]],
+      a: works("a/x.txt", "a\n"),
+      b: works("b/x.txt", "b\n"),
+    });
+    const r = await startHelper([...RUN, "roll", "--rolling"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    for (const id of ["long", "a", "b"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
+    const seen = events(repo, "roll");
+    const at = (event: string, task?: string) => seen.findIndex((e) => e.event === event && (task === undefined || e.task === task));
+    const longEnded = at("session-ended", "long");
+    expect(at("task-started", "b")).toBeGreaterThan(at("task-merged", "a"));
+    expect(at("task-started", "b")).toBeLessThan(longEnded);
+    expect(at("task-merged", "b")).toBeLessThan(longEnded);
+    // One merge per task into the integration branch, each alone, and the final merge; both phases reported synced.
+    expect(seen.filter((e) => e.event === "task-merged").map((e) => e.task).sort()).toEqual(["a", "b", "long"]);
+    expect(mergesInto(repo, "main")).toHaveLength(4);
+    expect(seen.filter((e) => e.event === "phase-synced")).toHaveLength(2);
+    // b branched from the integration branch holding a's work, recorded as its own start.
+    const state = JSON.parse(readFileSync(join(repo, ".git/parallel/roll/state.json"), "utf8"));
+    const bStart = state.phases["2"].tasks.b.startCommit as string;
+    expect(git(repo, "show", `${bStart}:a/x.txt`)).toBe("a");
+    expect(state.phases["1"].tasks.long.startCommit).not.toBe(bStart);
+    // The report says when each task started and merged.
+    expect(r.stdout).toMatch(/^b\s+2\s+\d\d:\d\d:\d\d\s+\d\d:\d\d:\d\d$/m);
+  }, 240_000);
+
+  it.skipIf(!claudeAvailable())("--rolling: two tasks editing the same lines: the second to merge is resumed with the conflict, merges the integration branch, keeps both", async () => {
+    const resolve: Episode = (_cwd, prompt) => {
+      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
+      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+    };
+    const { env } = await serve({
+      // Whichever merges second is resumed: both know how to resolve.
+      a: [[(cwd) => [write(cwd, "shared.txt", "one\nA\nthree\n")], () => [commit("A")]], [resolve]],
+      b: [[(cwd) => [write(cwd, "shared.txt", "one\nB\nthree\n")], () => [commit("B")]], [resolve]],
+    });
+    const repo = makeRepo({ name: "rolling-conflict", files: { "README.md": "# r\n", "shared.txt": "one\ntwo\nthree\n", ".parallel/same/plan.yaml": TWO("", false) } });
+    const r = await startHelper([...RUN, "same", "--rolling"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const seen = events(repo, "same");
+    const conflicts = seen.filter((e) => e.event === "conflict");
+    expect(conflicts).toHaveLength(1);
+    const loser = conflicts[0]!.task!;
+    expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: loser, problem: "conflict" }]);
+    // Its prompt named the integration branch to merge.
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("git merge feature/same"))).toBe(true);
+    expect(git(repo, "show", "main:shared.txt")).toBe("one\nA\nB\nthree");
+  }, 180_000);
+
+  // kill -9 at a rolling step, then run again: the same end state as an uninterrupted rolling run.
+  const ROLLING_POINTS = ["start-after-record", "run-after-task-start", "merge-task-after-journal", "merge-task-after-publish", "run-after-merge-task", "run-after-task-merged", "run-after-mark-synced"];
+  const rollingChosen = (() => {
+    if (process.env.RUN_ROLLING_CRASH_AT) return process.env.RUN_ROLLING_CRASH_AT.split(",");
+    let x = (seed ^ 0x5bd1e995) >>> 0;
+    x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    return [ROLLING_POINTS[x % ROLLING_POINTS.length]!];
+  })();
+  for (const point of rollingChosen) {
+    it.skipIf(!claudeAvailable())(`--rolling: kill -9 at ${point} (seed ${seed}), then run again: the same end state as an uninterrupted run`, async () => {
+      const { env } = await serve(threeWorks());
+      const repo = makeRepo({ name: `rolling-crash-${point}`, files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+      const first = startHelper([...RUN, "three", "--rolling"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
+      const killed = await first.done;
+      try {
+        process.kill(-first.pid, "SIGKILL");
+      } catch {}
+      expect(killed.code, `expected a kill at ${point}: ${killed.stdout}${killed.stderr}`).toBe(null);
+      const again = await startHelper([...RUN, "three", "--rolling"], { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expectThreeDone(repo);
+      // Each task recorded as merged alone, with its own start commit; both phases synced.
+      const state = JSON.parse(readFileSync(join(repo, ".git/parallel/three/state.json"), "utf8"));
+      for (const [n, id] of [["1", "a"], ["1", "b"], ["2", "c"]] as const) expect(state.phases[n].tasks[id], id).toMatchObject({ mergedAt: expect.any(String), startCommit: expect.any(String) });
+      expect(state.phases["2"].syncedAt).toBeDefined();
+    }, 240_000);
+  }
+
   it.skipIf(!claudeAvailable())("SIGTERM stops the run and keeps the sessions running; a second run meanwhile is refused; running again adopts them and finishes", async () => {
     // a's session waits for a file before it commits, so it is still running when the run is stopped.
     const { env } = await serve({

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { delimiter } from "node:path";
 import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 
@@ -55,5 +56,42 @@ describe("claude-parallel run without sessions", () => {
     expect(r.stdout).not.toContain("session for a");
     expect(refsOf(repo)).toBe(before);
     expect(existsSync(join(repo, ".git/parallel/demo/run"))).toBe(false);
+  });
+
+  it("--rolling takes over a phased start: merges each finished task alone, starts c from the integration branch holding a, then finishes", () => {
+    const { repo, wt } = startedFeature("runroll");
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    // No claude on PATH: the run merges the work done by hand and stops (exit 3) where c needs a session.
+    const path = (process.env.PATH ?? "").split(delimiter).filter((d) => !existsSync(join(d, "claude")) || !statSync(join(d, "claude")).isFile()).join(delimiter);
+    const env = { PATH: path };
+    const first = runHelper(["run", "--rolling", "--json"], { cwd: repo, env });
+    expect(first.code, first.stdout + first.stderr).toBe(3);
+    expect(first.stderr).toContain("the `claude` command is not on PATH");
+    const seen = first.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
+    // a merged first (c waits for it), then c started at once; c's launch stopped the run before b's turn in the queue.
+    expect(seen.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a"]);
+    expect(seen.filter((e) => e.event === "phase-synced")).toEqual([]);
+    expect(seen.filter((e) => e.event === "task-branched").map((e) => e.task)).toEqual(["a", "b", "c"]);
+    // c started after a merged: its start commit is the integration branch with a's work, and its own.
+    const state = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/state.json"), "utf8"));
+    const cStart = state.phases["2"].tasks.c.startCommit as string;
+    expect(git(repo, "show", `${cStart}:a/x.txt`)).toBe("a");
+    expect(state.phases["1"].tasks.a.startCommit).toBe(state.phases["1"].startCommit);
+    expect(state.phases["1"].syncedAt).toBeUndefined();
+    // No session was recorded for c (claude was looked up before anything was recorded).
+    const runState = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/run/state.json"), "utf8"));
+    expect(runState.tasks.c?.current).toBeUndefined();
+    // c's work done by hand: the next run merges it, records phase 2 synced, finishes, and reports the times.
+    commitIn(wt("c"), { "c/x.txt": "c\n" });
+    const again = runHelper(["run", "--rolling"], { cwd: repo, env });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
+    const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
+    expect(events.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a", "b", "c"]);
+    expect(events.filter((e) => e.event === "phase-synced").map((e) => e.phase)).toEqual([1, 2]);
+    expect(again.stdout).toMatch(/^task\s+phase\s+started\s+merged$/m);
+    expect(again.stdout).toMatch(/^c\s+2\s+-\s+\d\d:\d\d:\d\d$/m);
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished");
   });
 });
