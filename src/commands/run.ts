@@ -3,7 +3,7 @@ import { appendFileSync, mkdirSync } from "node:fs";
 import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, ExitCode } from "../errors.js";
+import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
@@ -14,7 +14,7 @@ import { pathExists } from "../fs/exists.js";
 import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
-import { quote } from "../render/shell.js";
+import { quote, sh } from "../render/shell.js";
 import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
@@ -56,9 +56,15 @@ const POLL_MS = 400;
 export async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.target, io.cwd);
   const { repo, feature } = first;
-  if (options.detach) return detach(first, options, io);
+  // Finished and cleaned up: nothing to do, and nothing to write into a state folder that is gone.
+  if (feature.finishedAndCleaned !== undefined) {
+    io.stdout(`${feature.slug} is finished: its work is in ${feature.plan.base}. Nothing to run.\n`);
+    return ExitCode.ok;
+  }
   const policy = options.rolling ? rollingPolicy(rollingGraph(feature.plan)) : phasedPolicy;
+  // A dry run only prints, in the foreground, with or without --detach.
   if (options.dryRun) return new Runner(first, options, io, policy).dryRun();
+  if (options.detach) return detach(first, options, io);
   const release = await acquireFeatureLock(repo.commonDir, feature.slug, "run");
   try {
     return await new Runner(first, options, io, policy).run();
@@ -566,12 +572,26 @@ class Runner {
     this.claude = claude;
   }
 
+  /** A task worktree removed by hand is made again from its branch, as `start` restores one, before its session runs there. */
+  private async restoreWorktree(taskId: string): Promise<void> {
+    const { phase, recorded } = this.planned(taskId);
+    const { startPhase } = await import("./start.js");
+    const options = { target: this.slug, phase: phase.index, task: taskId, launch: "headless" as const, deps: "auto" as const, dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false };
+    const code = await startPhase(await openFeature(this.slug, this.io.cwd), options, this.sub);
+    if (code !== ExitCode.ok || !(await pathExists(recorded.worktree))) {
+      throw new RefusedError([{ task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again (see ${runOutputPath(this.commonDir, this.slug)})`, fix: sh`claude-parallel start ${this.slug} --phase ${String(phase.index)}` }]);
+    }
+    await this.refresh();
+    await this.progress.emit({ event: "worktree-restored", task: taskId, phase: phase.index, text: `${taskId}: its worktree was missing; made again from ${this.planned(taskId).task.branch}` });
+  }
+
   private async spawn(taskId: string, when: "first" | "again"): Promise<undefined> {
     await this.requireClaude();
     const ts = this.taskState(taskId);
     const inv = ts.current!;
     // A first launch killed before it was confirmed may have started: never reuse its session id.
     if (when === "again" && inv.kind === "launch") ts.sessionId = randomUUID();
+    if (!(await pathExists(this.planned(taskId).recorded.worktree))) await this.restoreWorktree(taskId);
     const { task, recorded } = this.planned(taskId);
     const args = sessionArgs(inv, ts.sessionId!, {
       claude: this.claude,
