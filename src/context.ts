@@ -2,11 +2,11 @@ import { homedir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { readState } from "./feature/store.js";
 import type { FeatureState } from "./feature/state-schema.js";
-import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
 import { PLANS_DIR, plansIn } from "./plan/location.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
 import { findRoles, type Role } from "./roles.js";
+import { buildPlan } from "./plan/parse.js";
 import { readPlanFile } from "./plan/read.js";
 
 export interface ContextInput {
@@ -137,7 +137,7 @@ async function listPlans(root: string, branch: string | undefined, commonDir: st
     const file = join(PLANS_DIR, slug, "plan.yaml");
     try {
       const loaded = await readPlanFile(join(root, file), file);
-      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
+      const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
       lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan.phases.length)}`);
     } catch (error) {

@@ -4,8 +4,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from "node:pat
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { locateRepo } from "../git/run.js";
-import { buildExecutionPlan } from "../plan/build.js";
 import { planFile, planFolder } from "../plan/location.js";
+import { buildPlan } from "../plan/parse.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { renderMarkdown } from "../render/markdown.js";
@@ -31,7 +31,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
+  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
   // `start <slug>` finds a plan only at .parallel/<slug>/plan.yaml; one kept elsewhere is named by its path.
   const home = planFile(root, plan.slug);
   const atHome = (await realpath(path).catch(() => path)) === (await realpath(home).catch(() => home));
