@@ -1,5 +1,5 @@
 import { homedir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import { readState } from "./feature/store.js";
 import type { FeatureState } from "./feature/state-schema.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
@@ -67,15 +67,13 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
     return [...out, ...problemLines(problems)];
   }
 
-  const [head, status, worktrees, roles, common] = await Promise.all([
-    git(["rev-parse", "--verify", "--quiet", "HEAD"], repo.root),
+  const [status, worktrees, roles, plans] = await Promise.all([
     git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], repo.root),
     git(["worktree", "list", "--porcelain"], repo.root),
     findRoles(repo.root),
-    git(["rev-parse", "--git-common-dir"], repo.root),
+    listPlans(repo.root, repo.branch, repo.commonDir),
   ]);
-  const plans = await listPlans(repo.root, repo.branch, resolve(repo.root, common.stdout));
-  if (head.exitCode !== 0) {
+  if (!repo.hasCommit) {
     problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
   }
   // The plans themselves (.parallel/) are not work the sessions miss: they need not be committed.

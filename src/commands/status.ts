@@ -1,5 +1,5 @@
 import { ExitCode } from "../errors.js";
-import { openRepo } from "../git/repo.js";
+import { openRepo, type Repo } from "../git/repo.js";
 import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
@@ -12,7 +12,7 @@ import type { Io } from "../cli.js";
  */
 export async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined) {
-    const report = await statusOf(options.slug, io.cwd, options.verify);
+    const report = await statusOf(options.slug, io.cwd, options.verify, undefined);
     io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderStatus(report));
     return ExitCode.ok;
   }
@@ -24,7 +24,7 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
       return ExitCode.ok;
     }
     const reports: FeatureStatus[] = [];
-    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify));
+    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify, repo));
     io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderStatus).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
@@ -32,7 +32,7 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
   return ExitCode.ok;
 }
 
-async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<FeatureStatus> {
-  const { repo, feature } = await openFeature(slug, cwd);
+async function statusOf(slug: string, cwd: string, runVerify: boolean, opened: Repo | undefined): Promise<FeatureStatus> {
+  const { repo, feature } = await openFeature(slug, cwd, opened);
   return gatherStatus(repo, feature, { runVerify });
 }

@@ -15,9 +15,12 @@ export interface FeatureContext {
   feature: Feature;
 }
 
-/** What every feature command starts from: the repository, its worktrees and the feature named. */
-export async function openFeature(target: string | undefined, cwd: string): Promise<FeatureContext> {
-  const repo = await openRepo(cwd);
+/**
+ * What every feature command starts from: the repository (opened here unless the caller already
+ * did, for `cwd`), its worktrees and the feature named.
+ */
+export async function openFeature(target: string | undefined, cwd: string, opened?: Repo): Promise<FeatureContext> {
+  const repo = opened ?? (await openRepo(cwd));
   const worktrees = await listWorktrees(repo.root);
   const first = worktrees[0];
   // A bare repository has no main worktree; with --separate-git-dir git lists the git directory as one.
