@@ -6,8 +6,8 @@ import { verifyWorktreePath } from "../feature/paths.js";
 import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
-import { git, gitOk } from "../git/run.js";
-import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo } from "../git/repo.js";
+import { git } from "../git/run.js";
+import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo, type WorktreeEntry } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
@@ -88,16 +88,18 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
     return startNext(feature, phase, options, io);
   }
   let verifiedTree: string | undefined;
+  let published: { worktrees: WorktreeEntry[] } | undefined;
   try {
     if (!journal) {
       const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
       if (typeof result === "number") return result;
       ({ journal, verifiedTree } = result);
+      published = { worktrees: result.worktrees };
     } else if (options.dryRun) {
       say(`Dry run: phase ${phaseNumber} is already merged into ${plan.integrationBranch}; a sync would finish recording it.`);
       return ExitCode.ok;
     }
-    await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say);
+    await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say, published);
     // The verified tree is the next phase's start commit, dependencies installed: copy from it
     // rather than installing the same lockfile again.
     return await startNext(feature, phase, options, io, verifiedTree ? [verifiedTree] : []);
@@ -125,7 +127,15 @@ async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: 
 }
 
 /** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal (and the verified tree, kept), or an exit code. */
-async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mainRoot: string, options: SyncOptions, say: (l?: string) => void, io: Io): Promise<{ journal: SyncJournal; verifiedTree?: string } | ExitCode> {
+async function mergePhase(
+  repo: Repo,
+  feature: Feature,
+  phase: PlannedPhase,
+  mainRoot: string,
+  options: SyncOptions,
+  say: (l?: string) => void,
+  io: Io,
+): Promise<{ journal: SyncJournal; verifiedTree?: string; worktrees: WorktreeEntry[] } | ExitCode> {
   const { plan, slug, state } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
   const worktrees: Record<string, string | undefined> = {};
@@ -191,7 +201,8 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   try {
     crashPoint("after-verify");
 
-    const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === plan.integrationBranch && !w.prunable);
+    const worktrees = await listWorktrees(mainRoot);
+    const checkout = worktrees.find((w) => w.branch === plan.integrationBranch && !w.prunable);
     if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
       throw new RefusedError([
         { message: `${plan.integrationBranch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then sync again` },
@@ -200,8 +211,12 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
     const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
     await writeJournal(repo.commonDir, slug, journal);
     crashPoint("after-journal");
-    await backUp(mainRoot, slug, journal);
-    const cas = merged === pre.integrationTip ? { exitCode: 0, stderr: "" } : await git(["update-ref", "-m", `claude-parallel: sync ${slug} phase ${phase.index}`, `refs/heads/${plan.integrationBranch}`, merged, pre.integrationTip], mainRoot);
+    // One transaction: the backups of the merged tips and the compare-and-swap of the integration
+    // branch (from the tip the merges were made on) land together, or none of them does.
+    const cas = await updateRefs(mainRoot, `claude-parallel: sync ${slug} phase ${phase.index}`, [
+      ...backups(slug, journal),
+      ...(merged === pre.integrationTip ? [] : [{ ref: `refs/heads/${plan.integrationBranch}`, to: merged, from: pre.integrationTip }]),
+    ]);
     if (cas.exitCode !== 0) {
       await removeJournal(repo.commonDir, slug, phase.index);
       const now = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
@@ -212,18 +227,30 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
     }
     crashPoint("after-publish");
     say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
-  return { journal, verifiedTree };
+    return { journal, verifiedTree, worktrees };
   } catch (error) {
     if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
     throw error;
   }
 }
 
-/** Backup refs of every merged task tip, written before the publish and again (idempotently) after. */
-async function backUp(cwd: string, slug: string, journal: SyncJournal): Promise<void> {
-  for (const [id, tip] of Object.entries(journal.tips)) {
-    await gitOk(["update-ref", "-m", "claude-parallel: backup of a merged task branch", `refs/parallel/${slug}/phase-${journal.phase}/${id}`, tip], cwd);
-  }
+/** The backup ref of every merged task tip: written with the publish, and again (idempotently) after it. */
+function backups(slug: string, journal: SyncJournal): RefUpdate[] {
+  return Object.entries(journal.tips).map(([id, tip]) => ({ ref: `refs/parallel/${slug}/phase-${journal.phase}/${id}`, to: tip }));
+}
+
+/** A ref set to `to`; with `from`, only if it is at `from` now (a compare-and-swap). */
+interface RefUpdate {
+  ref: string;
+  to: string;
+  from?: string;
+}
+
+/** Several ref updates in one `git update-ref --stdin` transaction: all of them, or none. */
+async function updateRefs(cwd: string, message: string, updates: readonly RefUpdate[]): Promise<{ exitCode: number; stderr: string }> {
+  if (updates.length === 0) return { exitCode: 0, stderr: "" };
+  const input = updates.map((u) => `update ${u.ref}\0${u.to}\0${u.from ?? ""}\0`).join("");
+  return git(["update-ref", "-m", message, "--stdin", "-z"], cwd, { input });
 }
 
 /**
@@ -231,8 +258,8 @@ async function backUp(cwd: string, slug: string, journal: SyncJournal): Promise<
  * branch under it: move its index and files along (a `git commit` there would otherwise revert the
  * phase). Idempotent: a checkout already at the new tree is left alone.
  */
-async function moveCheckouts(mainRoot: string, branch: string, journal: SyncJournal, say: (l?: string) => void): Promise<void> {
-  for (const w of (await listWorktrees(mainRoot)).filter((x) => x.branch === branch && !x.prunable)) {
+async function moveCheckouts(mainRoot: string, branch: string, journal: SyncJournal, say: (l?: string) => void, listed?: WorktreeEntry[]): Promise<void> {
+  for (const w of (listed ?? (await listWorktrees(mainRoot))).filter((x) => x.branch === branch && !x.prunable)) {
     if ((await git(["diff-index", "--cached", "--quiet", journal.merged, "--"], w.path)).exitCode === 0) continue;
     const atBefore = (await git(["diff-index", "--cached", "--quiet", journal.before, "--"], w.path)).exitCode === 0;
     if (atBefore && (await git(["read-tree", "-m", "-u", journal.before, journal.merged], w.path)).exitCode === 0) {
@@ -266,12 +293,27 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: 
 }
 
 /** Record the phase, back up every task branch, move checkouts along, then remove the worktrees that are safe to remove. */
-async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phase: PlannedPhase, journal: SyncJournal, options: SyncOptions, cwd: string, say: (l?: string) => void): Promise<void> {
+async function afterPublish(
+  repo: Repo,
+  mainRoot: string,
+  feature: Feature,
+  phase: PlannedPhase,
+  journal: SyncJournal,
+  options: SyncOptions,
+  cwd: string,
+  say: (l?: string) => void,
+  published?: { worktrees: WorktreeEntry[] },
+): Promise<void> {
+  const worktrees = published?.worktrees;
   const { slug, state, plan } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
-  await backUp(mainRoot, slug, journal);
+  // Written with the publish by this run (`published`), else again, all in one transaction.
+  if (!published) {
+    const written = await updateRefs(mainRoot, "claude-parallel: backup of merged task branches", backups(slug, journal));
+    if (written.exitCode !== 0) throw new Error(`git update-ref failed writing the backup refs: ${written.stderr.trim()}`);
+  }
   crashPoint("after-backup");
-  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say);
+  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say, worktrees);
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
