@@ -3,7 +3,7 @@ import { realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { locateRepo } from "../git/run.js";
+import { locateRepoFast } from "../git/repo-from-files.js";
 import { planFile, planFolder } from "../plan/location.js";
 import { buildPlan } from "../plan/parse.js";
 import { readPlanFile } from "../plan/read.js";
@@ -28,7 +28,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const path = resolve(io.cwd, options.file);
   const loaded = await readPlanFile(path, options.file);
   // The plan's own repository; for a plan kept elsewhere, the one we are working in.
-  const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
+  const repo = (await locateRepoFast(dirname(path))) ?? (await locateRepoFast(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
   const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
