@@ -37,7 +37,16 @@ const result = await build({
   minifySyntax: true,
   legalComments: "none",
   write: false,
-  alias: { "js-yaml": `${root}src/shims/js-yaml.ts` },
+  // gray-matter's js-yaml 3 (with esprima) is replaced by a shim over `yaml`; src/plan/fast-yaml.ts
+  // imports js-yaml 4 itself.
+  plugins: [
+    {
+      name: "gray-matter-yaml",
+      setup(build) {
+        build.onResolve({ filter: /^js-yaml$/ }, (args) => (args.importer.includes("/node_modules/gray-matter/") ? { path: `${root}src/shims/js-yaml.ts` } : undefined));
+      },
+    },
+  ],
   define: { __VERSION__: JSON.stringify(pkg.version) },
   logLevel: "warning",
 });

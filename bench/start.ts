@@ -8,7 +8,7 @@ import { median, run, time } from "./util.js";
  * dependencies copied from the installed tree) beside plain `git worktree add` plus a clean
  * install in each worktree. The project is this repository's own package.json and lockfile.
  */
-export function benchStart(root: string, helper: string, work: string): { ours: number; plain: number; packages: number } {
+export function benchStart(root: string, helper: string, work: string, rounds = 3): { ours: number; plain: number; copy: number; packages: number } {
   const make = (name: string) => {
     const repo = join(work, name, "app");
     mkdirSync(repo, { recursive: true });
@@ -25,10 +25,12 @@ export function benchStart(root: string, helper: string, work: string): { ours: 
   };
   const ours: number[] = [];
   const plain: number[] = [];
+  const copy: number[] = [];
   let packages = 0;
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < rounds; round++) {
     const oursRepo = make(`ours${round}`);
     const plainRepo = make(`plain${round}`);
+    const copyRepo = make(`copy${round}`);
     packages = Number(execFileSync("sh", ["-c", "ls node_modules | wc -l"], { cwd: oursRepo, encoding: "utf8" }).trim());
     ours.push(time(() => run(process.execPath, [helper, "start", "--launch", "print"], oursRepo)));
     plain.push(
@@ -40,8 +42,19 @@ export function benchStart(root: string, helper: string, work: string): { ours: 
         }
       }),
     );
+    // The least a start with working dependencies does: a worktree, and the installed tree copied.
+    copy.push(
+      time(() => {
+        for (let i = 1; i <= 4; i++) {
+          const wt = join(copyRepo, "..", `wt${i}`);
+          run("git", ["worktree", "add", "-q", "-b", `t${i}`, wt], copyRepo);
+          run("cp", ["-a", join(copyRepo, "node_modules"), join(wt, "node_modules")], copyRepo);
+        }
+      }),
+    );
+    rmSync(join(work, `copy${round}`), { recursive: true, force: true });
     rmSync(join(work, `ours${round}`), { recursive: true, force: true });
     rmSync(join(work, `plain${round}`), { recursive: true, force: true });
   }
-  return { ours: median(ours), plain: median(plain), packages };
+  return { ours: median(ours), plain: median(plain), copy: median(copy), packages };
 }

@@ -1,12 +1,12 @@
 import { homedir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, join } from "node:path";
 import { readState } from "./feature/store.js";
 import type { FeatureState } from "./feature/state-schema.js";
-import { buildExecutionPlan } from "./plan/build.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
 import { PLANS_DIR, plansIn } from "./plan/location.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
 import { findRoles, type Role } from "./roles.js";
+import { buildPlan } from "./plan/parse.js";
 import { readPlanFile } from "./plan/read.js";
 
 export interface ContextInput {
@@ -67,15 +67,13 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
     return [...out, ...problemLines(problems)];
   }
 
-  const [head, status, worktrees, roles, common] = await Promise.all([
-    git(["rev-parse", "--verify", "--quiet", "HEAD"], repo.root),
+  const [status, worktrees, roles, plans] = await Promise.all([
     git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], repo.root),
     git(["worktree", "list", "--porcelain"], repo.root),
     findRoles(repo.root),
-    git(["rev-parse", "--git-common-dir"], repo.root),
+    listPlans(repo.root, repo.branch, repo.commonDir),
   ]);
-  const plans = await listPlans(repo.root, repo.branch, resolve(repo.root, common.stdout));
-  if (head.exitCode !== 0) {
+  if (!repo.hasCommit) {
     problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
   }
   // The plans themselves (.parallel/) are not work the sessions miss: they need not be committed.
@@ -137,7 +135,7 @@ async function listPlans(root: string, branch: string | undefined, commonDir: st
     const file = join(PLANS_DIR, slug, "plan.yaml");
     try {
       const loaded = await readPlanFile(join(root, file), file);
-      const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
+      const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
       lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan.phases.length)}`);
     } catch (error) {

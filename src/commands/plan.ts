@@ -3,9 +3,9 @@ import { realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { locateRepo } from "../git/run.js";
-import { buildExecutionPlan } from "../plan/build.js";
+import { locateRepoFast } from "../git/repo-from-files.js";
 import { planFile, planFolder } from "../plan/location.js";
+import { buildPlan } from "../plan/parse.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { renderMarkdown } from "../render/markdown.js";
@@ -28,10 +28,10 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const path = resolve(io.cwd, options.file);
   const loaded = await readPlanFile(path, options.file);
   // The plan's own repository; for a plan kept elsewhere, the one we are working in.
-  const repo = (await locateRepo(dirname(path))) ?? (await locateRepo(io.cwd));
+  const repo = (await locateRepoFast(dirname(path))) ?? (await locateRepoFast(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = buildExecutionPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
+  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
   // `start <slug>` finds a plan only at .parallel/<slug>/plan.yaml; one kept elsewhere is named by its path.
   const home = planFile(root, plan.slug);
   const atHome = (await realpath(path).catch(() => path)) === (await realpath(home).catch(() => home));

@@ -11,7 +11,7 @@ import type { FeatureState } from "../feature/state-schema.js";
 import { startedFeatures } from "../feature/store.js";
 import { openRepo } from "../git/repo.js";
 import { buildExecutionPlan } from "../plan/build.js";
-import { parsePlan } from "../plan/load.js";
+import { buildPlan, parsePlanText } from "../plan/parse.js";
 import { planFile, planFolder } from "../plan/location.js";
 import { readPlanFile } from "../plan/read.js";
 import { sessionBrief } from "../render/brief.js";
@@ -56,14 +56,14 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const shownAs = relative(io.cwd, planPath) || planPath;
   const loaded = await readPlanFile(planPath, shownAs);
   const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
-  const frozenText = freeze(loaded.plan, buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
+  const frozenText = freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
   if (frozenText === feature.frozenText) {
     say(`${shownAs} is the plan ${slug} follows already: nothing to apply.`);
     return ExitCode.ok;
   }
   // What start, status and sync will read from now on: the frozen text, built the way they build it.
   const frozenPath = frozenPlanPath(repo.commonDir, slug);
-  const next = buildExecutionPlan(parsePlan(frozenText, frozenPath), facts);
+  const next = buildExecutionPlan(await parsePlanText(frozenText, frozenPath), facts);
   const decision = decideReplan({ current: feature.plan, next, state });
   if (Array.isArray(decision)) throw new RefusedError(decision);
 

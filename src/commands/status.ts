@@ -1,5 +1,5 @@
 import { ExitCode } from "../errors.js";
-import { openRepo } from "../git/repo.js";
+import { openRepo, type Repo } from "../git/repo.js";
 import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
@@ -25,7 +25,7 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
       return ExitCode.ok;
     }
     const reports: Report[] = [];
-    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify));
+    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify, repo));
     io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderReport).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
@@ -38,14 +38,14 @@ export async function statusReports(slug: string | undefined, cwd: string): Prom
   if (slug !== undefined) return [await statusOf(slug, cwd, false)];
   const repo = await openRepo(cwd);
   const reports: Report[] = [];
-  for (const s of await startedFeatures(repo.commonDir)) reports.push(await statusOf(s, cwd, false));
+  for (const s of await startedFeatures(repo.commonDir)) reports.push(await statusOf(s, cwd, false, repo));
   return reports;
 }
 
 type Report = FeatureStatus & { run?: RunSummary };
 
-async function statusOf(slug: string, cwd: string, runVerify: boolean): Promise<Report> {
-  const { repo, feature } = await openFeature(slug, cwd, { adopt: false });
+async function statusOf(slug: string, cwd: string, runVerify: boolean, opened?: Repo): Promise<Report> {
+  const { repo, feature } = await openFeature(slug, cwd, { adopt: false, ...(opened && { repo: opened }) });
   const run = await runSummary(repo.commonDir, feature.slug);
   return { ...(await gatherStatus(repo, feature, { runVerify })), ...(run && { run }) };
 }

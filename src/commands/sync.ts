@@ -8,7 +8,7 @@ import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
 import { git } from "../git/run.js";
-import { commitOf, isAncestor, requireIdentity, type Repo } from "../git/repo.js";
+import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo, type WorktreeEntry } from "../git/repo.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote, sh } from "../render/shell.js";
@@ -20,7 +20,7 @@ import { removableWorktree } from "../sync/removable.js";
 import { forgetHalfRemovedWorktree } from "../git/worktree-registration.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
-import { backUpTips, compareAndSwap } from "../sync/publish.js";
+import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -96,16 +96,18 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
     return startNext(feature, phase, options, io);
   }
   let verifiedTree: string | undefined;
+  let published: { worktrees: WorktreeEntry[] } | undefined;
   try {
     if (!journal) {
       const result = await mergePhase(repo, feature, phase, mainRoot, options, say, io);
       if (typeof result === "number") return result;
       ({ journal, verifiedTree } = result);
+      published = { worktrees: result.worktrees };
     } else if (options.dryRun) {
       say(`Dry run: phase ${phaseNumber} is already merged into ${plan.integrationBranch}; a sync would finish recording it.`);
       return ExitCode.ok;
     }
-    await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say);
+    await afterPublish(repo, mainRoot, feature, phase, journal, options, io.cwd, say, published);
     // The verified tree is the next phase's start commit, dependencies installed: copy from it
     // rather than installing the same lockfile again.
     return await startNext(feature, phase, options, io, verifiedTree ? [verifiedTree] : []);
@@ -133,7 +135,15 @@ async function publishedFromRefs(cwd: string, phase: PlannedPhase, startCommit: 
 }
 
 /** Preflight, merge in memory, verify, and publish with a compare-and-swap. Returns the journal (and the verified tree, kept), or an exit code. */
-async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mainRoot: string, options: SyncOptions, say: (l?: string) => void, io: Io): Promise<{ journal: SyncJournal; verifiedTree?: string } | ExitCode> {
+async function mergePhase(
+  repo: Repo,
+  feature: Feature,
+  phase: PlannedPhase,
+  mainRoot: string,
+  options: SyncOptions,
+  say: (l?: string) => void,
+  io: Io,
+): Promise<{ journal: SyncJournal; verifiedTree?: string; worktrees: WorktreeEntry[] } | ExitCode> {
   const { plan, slug, state } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
   const worktrees: Record<string, string | undefined> = {};
@@ -201,12 +211,14 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
   try {
     crashPoint("after-verify");
 
-    await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again");
+    const worktrees = await listWorktrees(mainRoot);
+    await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again", worktrees);
     const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
     await writeJournal(repo.commonDir, slug, journal);
     crashPoint("after-journal");
-    await backUp(mainRoot, slug, journal);
-    const cas = await compareAndSwap(mainRoot, plan.integrationBranch, merged, pre.integrationTip, `claude-parallel: sync ${slug} phase ${phase.index}`);
+    // One transaction: the backups of the merged tips and the compare-and-swap of the integration
+    // branch (from the tip the merges were made on) land together, or none of them does.
+    const cas = await publishWithBackups(mainRoot, plan.integrationBranch, merged, pre.integrationTip, `claude-parallel: sync ${slug} phase ${phase.index}`, backupUpdates(slug, journal.phase, journal.tips));
     if (!cas.published) {
       await removeJournal(repo.commonDir, slug, phase.index);
       if (cas.moved) {
@@ -216,15 +228,13 @@ async function mergePhase(repo: Repo, feature: Feature, phase: PlannedPhase, mai
     }
     crashPoint("after-publish");
     say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
-  return { journal, verifiedTree };
+    return { journal, verifiedTree, worktrees };
   } catch (error) {
     if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
     throw error;
   }
 }
 
-/** Backup refs of every merged task tip, written before the publish and again (idempotently) after. */
-const backUp = (cwd: string, slug: string, journal: SyncJournal) => backUpTips(cwd, slug, journal.phase, journal.tips);
 
 function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: boolean, say: (l?: string) => void): void {
   say(`Preflight of phase ${phase.index} (${phase.tasks.map((t) => t.id).join(", ")}):`);
@@ -249,12 +259,26 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: 
 }
 
 /** Record the phase, back up every task branch, move checkouts along, then remove the worktrees that are safe to remove. */
-async function afterPublish(repo: Repo, mainRoot: string, feature: Feature, phase: PlannedPhase, journal: SyncJournal, options: SyncOptions, cwd: string, say: (l?: string) => void): Promise<void> {
+async function afterPublish(
+  repo: Repo,
+  mainRoot: string,
+  feature: Feature,
+  phase: PlannedPhase,
+  journal: SyncJournal,
+  options: SyncOptions,
+  cwd: string,
+  say: (l?: string) => void,
+  published?: { worktrees: WorktreeEntry[] },
+): Promise<void> {
+  const worktrees = published?.worktrees;
   const { slug, state, plan } = feature;
   const phaseState = state!.phases[String(phase.index)]!;
-  await backUp(mainRoot, slug, journal);
+  // Written with the publish by this run (`published`), else again, all in one transaction.
+  if (!published) {
+    await backUpTips(mainRoot, slug, journal.phase, journal.tips);
+  }
   crashPoint("after-backup");
-  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say);
+  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say, worktrees);
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;

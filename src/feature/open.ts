@@ -21,9 +21,9 @@ export interface FeatureContext extends CheckoutContext {
   feature: Feature;
 }
 
-/** The repository around `cwd`, its worktrees and its main checkout. */
-export async function openCheckout(cwd: string): Promise<CheckoutContext> {
-  const repo = await openRepo(cwd);
+/** The repository around `cwd` (opened here unless the caller already did), its worktrees and its main checkout. */
+export async function openCheckout(cwd: string, opened?: Repo): Promise<CheckoutContext> {
+  const repo = opened ?? (await openRepo(cwd));
   const worktrees = await listWorktrees(repo.root);
   const first = worktrees[0];
   // A bare repository has no main worktree; with --separate-git-dir git lists the git directory as one.
@@ -37,8 +37,8 @@ export async function openCheckout(cwd: string): Promise<CheckoutContext> {
  * What every feature command starts from: the repository, its worktrees and the feature named.
  * `adopt: false` (status, which only reads) leaves a fetched state ref where it is.
  */
-export async function openFeature(target: string | undefined, cwd: string, options: { adopt?: boolean } = {}): Promise<FeatureContext> {
-  const checkout = await openCheckout(cwd);
+export async function openFeature(target: string | undefined, cwd: string, options: { adopt?: boolean; repo?: Repo } = {}): Promise<FeatureContext> {
+  const checkout = await openCheckout(cwd, options.repo);
   const { repo, mainRoot, repoName } = checkout;
   // A feature started elsewhere (its state ref fetched, by `pull` or by hand) continues here.
   if (options.adopt !== false && target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {

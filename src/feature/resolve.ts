@@ -4,7 +4,8 @@ import { relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError, RefusedError, StateError } from "../errors.js";
 import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../plan/build.js";
-import { parsePlan, type LoadedPlan } from "../plan/load.js";
+import type { LoadedPlan } from "../plan/load.js";
+import { buildPlan, parsePlanText } from "../plan/parse.js";
 import { SLUG_PATTERN } from "../plan/names.js";
 import { planFile, planFolder, plansIn } from "../plan/location.js";
 import { isFile } from "../fs/exists.js";
@@ -64,7 +65,7 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
   const loaded = planPath !== undefined ? await readPlanFile(planPath, relative(cwd, planPath) || planPath) : undefined;
 
   if (state === undefined && loaded !== undefined) {
-    const plan = buildExecutionPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath!) });
+    const plan = await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath!) });
     const started = await readState(repo.commonDir, plan.slug);
     if (started === undefined) {
       const finishedAndCleaned = await finishedMarker(repo.commonDir, plan.slug);
@@ -111,7 +112,7 @@ async function startedFeature(
   const asStarted = { ...facts, currentBranch: state.base };
   let plan: ExecutionPlan;
   try {
-    plan = buildExecutionPlan(parsePlan(frozenText, frozenPath), asStarted);
+    plan = buildExecutionPlan(await parsePlanText(frozenText, frozenPath), asStarted);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
     throw new StateError(frozenPath, `the frozen plan is no longer valid (${error.problems[0]?.message})`, repairStateFix(slug));

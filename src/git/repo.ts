@@ -1,5 +1,4 @@
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
 import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
 
@@ -14,19 +13,15 @@ export interface Repo {
 
 export async function openRepo(cwd: string): Promise<Repo> {
   if (!existsSync(cwd)) throw new EnvironmentError(`the folder this command runs in (${cwd}) no longer exists`, "cd into the repository's main checkout and run the command again");
-  const version = await gitVersion(cwd);
+  // Side by side: git's version, and where the repository is (one process each).
+  const [version, where] = await Promise.all([gitVersion(cwd), locateRepo(cwd).catch(() => undefined)]);
   if (!version) throw new EnvironmentError("git is not installed or cannot be run", "install git 2.38 or newer");
   if (!gitIsRecentEnough(version)) {
     throw new EnvironmentError(`git ${version.text} is too old`, `install git ${MIN_GIT.join(".")} or newer (claude-parallel uses \`git merge-tree --write-tree\`)`);
   }
-  const where = await locateRepo(cwd);
   if (!where) throw new EnvironmentError(`${cwd} is not inside a git repository`, "run claude-parallel inside your project's repository");
-  const [head, common] = await Promise.all([
-    git(["rev-parse", "--verify", "--quiet", "HEAD"], where.root),
-    git(["rev-parse", "--git-common-dir"], where.root),
-  ]);
-  if (head.exitCode !== 0) throw new EnvironmentError("the repository has no commit yet", "make a first commit: worktrees start from a commit");
-  return { root: where.root, commonDir: resolve(where.root, common.stdout), branch: where.branch };
+  if (!where.hasCommit) throw new EnvironmentError("the repository has no commit yet", "make a first commit: worktrees start from a commit");
+  return { root: where.root, commonDir: where.commonDir, branch: where.branch };
 }
 
 /** The commit a ref points at, or undefined when it does not exist. */
@@ -78,4 +73,31 @@ export async function requireIdentity(cwd: string): Promise<void> {
 /** Every branch and tag, by full name: for the checks that keep our branch names unambiguous. */
 export async function branchesAndTags(cwd: string): Promise<string[]> {
   return (await gitOk(["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], cwd)).split("\n").filter(Boolean);
+}
+
+/** A branch's tip commit, with what `status` shows of it. */
+export interface BranchTip {
+  commit: string;
+  /** The commit as `git log --format=%h%x00%s%x00%cr` shows it. */
+  short: string;
+  subject: string;
+  when: string;
+}
+
+/**
+ * The tips of several branches (short names) in one `for-each-ref`, not one process per branch;
+ * a branch that does not exist, or does not point at a commit, is absent from the map.
+ */
+export async function branchTips(cwd: string, branches: readonly string[]): Promise<Map<string, BranchTip>> {
+  const tips = new Map<string, BranchTip>();
+  if (branches.length === 0) return tips;
+  const wanted = new Set(branches.map((b) => `refs/heads/${b}`));
+  // A pattern also matches the refs below it as a folder: only exact names are kept.
+  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(objectname:short)%00%(contents:subject)%00%(committerdate:relative)", "--", ...wanted], cwd);
+  for (const line of out.split("\n")) {
+    const [ref, type, commit, short, subject, when] = line.split("\0");
+    if (ref === undefined || !wanted.has(ref) || type !== "commit") continue;
+    tips.set(ref.slice("refs/heads/".length), { commit: commit!, short: short!, subject: subject!, when: when! });
+  }
+  return tips;
 }

@@ -46,18 +46,23 @@ export function gitIsRecentEnough(v: { major: number; minor: number }): boolean 
 export interface RepoLocation {
   /** Absolute path of the worktree root. */
   root: string;
+  /** Absolute path of the git directory shared by all worktrees. */
+  commonDir: string;
   /** Checked-out branch, undefined when HEAD is detached. */
   branch?: string;
+  /** Whether HEAD names a commit (a new repository has none yet). */
+  hasCommit: boolean;
 }
 
 /** Where the repository around `cwd` is, or undefined when `cwd` is not inside one. */
 export async function locateRepo(cwd: string): Promise<RepoLocation | undefined> {
-  // One process in the common case: the root, then `refs/heads/<branch>` (or `HEAD` when detached).
-  const r = await git(["rev-parse", "--show-toplevel", "--symbolic-full-name", "HEAD"], cwd);
-  const [root, head] = r.stdout.split("\n");
-  if (!root || !isAbsolute(root)) return undefined;
-  if (r.exitCode === 0) return { root, branch: head?.startsWith("refs/heads/") ? head.slice("refs/heads/".length) : undefined };
+  // One process in the common case: the root, the common git directory, then `refs/heads/<branch>`
+  // (or `HEAD` when detached); git prints the first two before it fails on an unborn HEAD.
+  const r = await git(["rev-parse", "--path-format=absolute", "--show-toplevel", "--git-common-dir", "--symbolic-full-name", "HEAD"], cwd);
+  const [root, commonDir, head] = r.stdout.split("\n");
+  if (!root || !isAbsolute(root) || !commonDir || !isAbsolute(commonDir)) return undefined;
+  if (r.exitCode === 0) return { root, commonDir, branch: head?.startsWith("refs/heads/") ? head.slice("refs/heads/".length) : undefined, hasCommit: true };
   // No commit yet: HEAD names a branch that does not exist yet.
   const unborn = await git(["symbolic-ref", "--quiet", "--short", "HEAD"], cwd);
-  return { root, branch: unborn.exitCode === 0 && unborn.stdout ? unborn.stdout : undefined };
+  return { root, commonDir, branch: unborn.exitCode === 0 && unborn.stdout ? unborn.stdout : undefined, hasCommit: false };
 }

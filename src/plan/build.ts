@@ -120,7 +120,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     [
       { name: base, what: "the plan's base", where: `${source.locate(["base"])} (base)` },
       { name: integrationBranch, what: "the plan's integrationBranch", where: `${source.locate(["integrationBranch"])} (integrationBranch)` },
-      ...plan.tasks.map((task, i) => ({ name: branchOf(task.id), what: `task \`${task.id}\`'s branch`, where: `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)` })),
+      ...plan.tasks.map((task, i) => ({ name: branchOf(task.id), what: `task \`${task.id}\`'s branch`, where: () => `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)` })),
     ],
   );
   if (branchProblems.length) throw new InputError(branchProblems);
@@ -252,13 +252,14 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
  * another (`main` and `main/integration`: refs are files, so `refs/heads/main` cannot be both a
  * file and a folder). Linear in the total length of the names.
  */
-export function branchClashes(branches: ReadonlyArray<{ name: string; what: string; where: string }>): Problem[] {
-  const byName = new Map<string, { name: string; what: string; where: string }>();
+export function branchClashes(branches: ReadonlyArray<{ name: string; what: string; where: string | (() => string) }>): Problem[] {
+  const byName = new Map<string, { name: string; what: string; where: string | (() => string) }>();
+  const whereOf = (b: { where: string | (() => string) }) => (typeof b.where === "string" ? b.where : b.where());
   const problems: Problem[] = [];
   for (const b of branches) {
     const same = byName.get(b.name);
     if (same) {
-      problems.push({ where: b.where, message: `${b.what} would be \`${b.name}\`, which is already ${same.what}`, fix: "rename the task or change the plan's branches" });
+      problems.push({ where: whereOf(b), message: `${b.what} would be \`${b.name}\`, which is already ${same.what}`, fix: "rename the task or change the plan's branches" });
     } else byName.set(b.name, b);
   }
   for (const b of byName.values()) {
@@ -268,7 +269,7 @@ export function branchClashes(branches: ReadonlyArray<{ name: string; what: stri
       // Said once: when a branch lies under a folder, so do the ones named after it.
       if (branches.some((other) => other !== b && other.name !== folder.name && b.name.startsWith(other.name) && other.name.startsWith(folder.name + "/"))) continue;
       problems.push({
-        where: b.where,
+        where: whereOf(b),
         message: `${b.what} \`${b.name}\` lies under ${folder.what} \`${folder.name}\`: git cannot have a branch that is also a folder of branches`,
         fix:
           b.what === "the plan's base"

@@ -66,9 +66,10 @@ export function dependencyGraph(plan: Plan, source: PlanSource): TaskGraph {
   const edges: Edge[] = [];
   plan.tasks.forEach((task, i) => {
     task.dependsOn.forEach((dep, j) => {
-      const where = `${source.locate(["tasks", i, "dependsOn", j])} (tasks[${i}].dependsOn[${j}])`;
+      // Said only for a problem: locating a node in the document is not free.
+      const where = () => `${source.locate(["tasks", i, "dependsOn", j])} (tasks[${i}].dependsOn[${j}])`;
       if (dep === task.id) {
-        problems.push({ where, message: `task \`${task.id}\` depends on itself`, fix: `remove \`${dep}\` from its dependsOn` });
+        problems.push({ where: where(), message: `task \`${task.id}\` depends on itself`, fix: `remove \`${dep}\` from its dependsOn` });
         return;
       }
       const target = indexOf.get(dep);
@@ -77,7 +78,7 @@ export function dependencyGraph(plan: Plan, source: PlanSource): TaskGraph {
         const others = ids.filter((id) => id !== task.id);
         const near = closest(dep, others);
         problems.push({
-          where,
+          where: where(),
           message: `task \`${task.id}\` depends on \`${dep}\`, which is not a task of this plan`,
           fix: near ? `did you mean \`${near}\`? The task ids are: ${ids.join(", ")}` : others.length ? `use one of: ${others.join(", ")}` : "remove it: this is the plan's only task",
         });

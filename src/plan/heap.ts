@@ -13,10 +13,12 @@ export class Heap {
     let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (this.before(items[i]!, items[parent]!) >= 0) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const above = items[parent]!;
+      if (this.before(value, above) >= 0) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = value;
   }
 
   pop(): number | undefined {
@@ -25,18 +27,21 @@ export class Heap {
     const top = items[0]!;
     const last = items.pop()!;
     if (items.length > 0) {
-      items[0] = last;
+      // Sift `last` down from the root, moving smaller children up into the hole.
+      const n = items.length;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         const r = l + 1;
-        let m = i;
-        if (l < items.length && this.before(items[l]!, items[m]!) < 0) m = l;
-        if (r < items.length && this.before(items[r]!, items[m]!) < 0) m = r;
-        if (m === i) break;
-        [items[i], items[m]] = [items[m]!, items[i]!];
+        let m = -1;
+        let smallest = last;
+        if (l < n && this.before(items[l]!, smallest) < 0) { m = l; smallest = items[l]!; }
+        if (r < n && this.before(items[r]!, smallest) < 0) { m = r; smallest = items[r]!; }
+        if (m < 0) break;
+        items[i] = smallest;
         i = m;
       }
+      items[i] = last;
     }
     return top;
   }

@@ -2,10 +2,9 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, typ
 import type * as z from "zod/mini";
 import { InputError, type Problem } from "../errors.js";
 import { didYouMean } from "../text/suggest.js";
+import { MAX_PLAN_BYTES, planTooLarge } from "./parse.js";
 import { LIMITS, PLAN_KEYS, TASK_KEYS, splitFix, validatePlan, type Plan } from "./schema.js";
 
-/** Plans are written by people and models; anything larger is a mistake, not a plan. */
-export const MAX_PLAN_BYTES = 4 * 1024 * 1024;
 const MAX_ALIAS_COUNT = 100;
 
 /** Where each part of the plan was written, so later checks can point at a line. */
@@ -18,6 +17,8 @@ export interface PlanSource {
 export interface LoadedPlan {
   plan: Plan;
   source: PlanSource;
+  /** For a plan read without source positions (src/plan/parse.ts): the same plan, read with them. */
+  withPositions?: () => Promise<LoadedPlan>;
 }
 
 export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
@@ -29,16 +30,10 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   return out || "top level";
 }
 
-/** Parses and validates plan text. Throws InputError listing every problem found. */
+/** Parses and validates plan text with `yaml`. Throws InputError listing every problem found, each at its `file:line:col`. */
 export function parsePlan(text: string, file: string): LoadedPlan {
   const bytes = Buffer.byteLength(text);
-  if (bytes > MAX_PLAN_BYTES) {
-    throw new InputError({
-      where: file,
-      message: `the plan is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a plan may be at most ${MAX_PLAN_BYTES / 1024 / 1024} MiB`,
-      fix: "keep long instructions out of the plan: put them in files the tasks' prompts point to",
-    });
-  }
+  if (bytes > MAX_PLAN_BYTES) throw planTooLarge(bytes, file);
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
   const at = (offset: number | undefined) => {

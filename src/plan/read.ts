@@ -1,7 +1,8 @@
 import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
-import { MAX_PLAN_BYTES, parsePlan, type LoadedPlan } from "./load.js";
+import type { LoadedPlan } from "./load.js";
+import { MAX_PLAN_BYTES, parsePlanText, planTooLarge } from "./parse.js";
 
 const PLAN_FIX = "give the path of a plan.yaml file";
 
@@ -50,19 +51,13 @@ export async function readPlanFile(path: string, shownAs = path): Promise<Loaded
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw notRegular(shownAs, info);
-    if (info.size > MAX_PLAN_BYTES) {
-      throw new InputError({
-        where: shownAs,
-        message: `the plan is ${(info.size / 1024 / 1024).toFixed(1)} MiB; a plan may be at most ${MAX_PLAN_BYTES / 1024 / 1024} MiB`,
-        fix: "keep long instructions out of the plan: put them in files the tasks' prompts point to",
-      });
-    }
+    if (info.size > MAX_PLAN_BYTES) throw planTooLarge(info.size, shownAs);
     const buffer = await handle.readFile();
     const text = new TextDecoder("utf-8", { fatal: false }).decode(buffer);
     if (buffer.includes(0)) {
       throw new InputError({ where: shownAs, message: "is a binary file (it contains NUL bytes), not YAML", fix: PLAN_FIX });
     }
-    return parsePlan(text.replace(/^\uFEFF/, ""), shownAs);
+    return await parsePlanText(text.replace(/^\uFEFF/, ""), shownAs);
   } finally {
     await handle.close();
   }

@@ -85,28 +85,31 @@ function improve(graph: TaskGraph, input: number[][], maxParallel: number): numb
     for (const i of p) if (i !== without) m = Math.max(m, est[i]!);
     return m;
   };
+  // Each phase's longest estimate, kept up to date as tasks move.
+  const longest = phases.map((p) => maxOf(p));
   const order = graph.ids.map((_, i) => i).sort((a, b) => est[b]! - est[a]! || a - b);
   for (let pass = 0, moved = true; moved && pass < 8; pass++) {
     moved = false;
     for (const t of order) {
       const from = phaseOf[t]!;
+      const saved = longest[from]! - maxOf(phases[from]!, t);
+      if (saved <= 0) continue;
       let lo = 0;
       let hi = phases.length - 1;
       for (const p of graph.predecessors[t]!) lo = Math.max(lo, phaseOf[p]! + 1);
       for (const s of graph.successors[t]!) hi = Math.min(hi, phaseOf[s]! - 1);
-      const saved = maxOf(phases[from]!) - maxOf(phases[from]!, t);
-      if (saved <= 0) continue;
       let bestTo = -1;
       let bestGain = 1e-9;
       for (let to = lo; to <= hi; to++) {
         if (to === from || phases[to]!.length >= maxParallel) continue;
-        const current = maxOf(phases[to]!);
-        const gain = saved - Math.max(0, est[t]! - current);
+        const gain = saved - Math.max(0, est[t]! - longest[to]!);
         if (gain > bestGain) { bestGain = gain; bestTo = to; }
       }
       if (bestTo < 0) continue;
       phases[from] = phases[from]!.filter((i) => i !== t);
+      longest[from] = maxOf(phases[from]!);
       phases[bestTo]!.push(t);
+      longest[bestTo] = Math.max(longest[bestTo]!, est[t]!);
       phaseOf[t] = bestTo;
       moved = true;
     }
@@ -130,6 +133,18 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
   const phases = new Int32Array(1 << n);
   const choice = new Int32Array(1 << n);
   const est = graph.estimates;
+  // For every set of tasks: how many, the longest estimate and the total work, each built from the
+  // set without its highest task, so the work adds up in the same order as a loop over the tasks.
+  const count = new Uint8Array(1 << n);
+  const longestOf = new Float64Array(1 << n);
+  const workOf = new Float64Array(1 << n);
+  for (let set = 1, high = 0; set <= full; set++) {
+    if (set === 1 << (high + 1)) high++;
+    const rest = set & ~(1 << high);
+    count[set] = count[rest]! + 1;
+    longestOf[set] = est[high]! > longestOf[rest]! ? est[high]! : longestOf[rest]!;
+    workOf[set] = workOf[rest]! + est[high]!;
+  }
   const solve = (done: number): void => {
     if (length[done]! >= 0) return;
     if (done === full) {
@@ -143,17 +158,9 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
     let bestWork = -1;
     let best = 0;
     for (let phase = ready; phase > 0; phase = (phase - 1) & ready) {
-      let count = 0;
-      let longest = 0;
-      let work = 0;
-      for (let i = 0; i < n; i++) {
-        if (phase & (1 << i)) {
-          count++;
-          work += est[i]!;
-          if (est[i]! > longest) longest = est[i]!;
-        }
-      }
-      if (count > maxParallel) continue;
+      if (count[phase]! > maxParallel) continue;
+      const longest = longestOf[phase]!;
+      const work = workOf[phase]!;
       solve(done | phase);
       const total = longest + length[done | phase]!;
       const totalPhases = 1 + phases[done | phase]!;

@@ -4,8 +4,11 @@ import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { OWNED_PATH_MAX, ownedPathProblem } from "./owns.js";
 
+// Descriptions are for the JSON Schema only: registered when it is made, not on every import
+// (registering them took about a third of this module's load time, which every `plan` pays).
+const descriptions: Array<[z.ZodMiniType, string]> = [];
 function described<T extends z.ZodMiniType>(schema: T, description: string): T {
-  (schema as z.ZodMiniType).register(z.globalRegistry, { description });
+  descriptions.push([schema, description]);
   return schema;
 }
 
@@ -229,6 +232,7 @@ export function validatePlan(data: unknown) {
 }
 
 export function planJsonSchema(): Record<string, unknown> {
+  for (const [schema, description] of descriptions.splice(0)) schema.register(z.globalRegistry, { description });
   return {
     title: "claude-parallel plan",
     ...z.toJSONSchema(PlanSchema, { io: "input" }),

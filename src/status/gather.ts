@@ -3,10 +3,10 @@ import { join } from "node:path";
 import { SESSION_DIR } from "../start/session-files.js";
 import { pathExists } from "../fs/exists.js";
 import { git, nulFields } from "../git/run.js";
-import { mergeChain } from "../git/merge-chain.js";
+import { mergeChain, once } from "../git/merge-chain.js";
 import { ownChanges } from "../git/own-changes.js";
 import { uncommittedPaths } from "../git/status.js";
-import { commitOf, type Repo } from "../git/repo.js";
+import { branchTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
@@ -113,9 +113,17 @@ export interface FeatureStatus {
 }
 
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: string | undefined, others: string[], worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
+/** What git says of a task's branch, gathered for the whole phase at once (see `gatherStatus`). */
+interface BranchFacts {
+  tip?: BranchTip;
+  /** Commits on the branch that the integration branch does not have. */
+  ahead: number;
+}
+
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, others: string[], worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
   const cwd = repo.root;
   const integration = feature.plan.integrationBranch;
+  const tip = branch.tip?.commit;
   const worktreeExists = worktree !== undefined && (await pathExists(worktree));
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
@@ -145,22 +153,19 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
   if (results && results.costUsd > 0) status.costUsd = results.costUsd;
   const changed = new Set<string>();
-  if (tip !== undefined) {
-    const [ahead, last, own] = await Promise.all([
-      git(["rev-list", "--count", `refs/heads/${integration}..${tip}`], cwd),
-      git(["log", "-1", "--format=%h%x00%s%x00%cr", tip], cwd),
-      // What the task changed itself: not what it merged from its phase's other branches.
-      ownChanges(cwd, `refs/heads/${integration}`, tip, others),
-    ]);
-    status.ahead = Number(ahead.stdout) || 0;
-    if (status.ahead > 0) {
-      const [sha, subject, when] = last.stdout.split("\0");
-      status.lastCommit = { sha: sha!, subject: subject!, when: when! };
-    }
-    for (const f of own) changed.add(f);
+  // Side by side: what the task changed itself (not what it merged from its phase's other
+  // branches), and what its worktree holds uncommitted.
+  const [own, uncommitted] = await Promise.all([
+    tip !== undefined ? ownChanges(cwd, `refs/heads/${integration}`, tip, others) : new Set<string>(),
+    worktreeExists ? uncommittedPaths(worktree!) : [],
+  ]);
+  if (branch.tip !== undefined) {
+    status.ahead = branch.ahead;
+    if (status.ahead > 0) status.lastCommit = { sha: branch.tip.short, subject: branch.tip.subject, when: branch.tip.when };
   }
+  for (const f of own) changed.add(f);
   if (worktreeExists) {
-    status.uncommitted = await uncommittedPaths(worktree!);
+    status.uncommitted = uncommitted;
     for (const path of status.uncommitted) changed.add(path);
     const requests = (await readFile(join(worktree!, SESSION_DIR, "requests.md"), "utf8").catch(() => "")).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
     if (requests.length) status.requests = requests.slice(0, 20);
@@ -179,26 +184,48 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, tip: 
   return status;
 }
 
-/** Where every session of the feature stands. Reads only: no checkout or ref is touched. */
+/**
+ * Where every session of the feature stands. Reads only: no checkout or ref is touched. Every
+ * branch tip is resolved once, in one `for-each-ref`; the queries that do not wait for each other
+ * (each task's commits, own changes and worktree; the phase's merge chain) run side by side.
+ */
 export async function gatherStatus(repo: Repo, feature: Feature, options: { runVerify?: boolean } = {}): Promise<FeatureStatus> {
-  const phases: PhaseStatus[] = [];
-  for (const phase of feature.plan.phases) {
+  const { plan } = feature;
+  const stateOf = (phase: PlannedPhase) => {
     const recorded = feature.state?.phases[String(phase.index)];
-    const state = recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
-    let tasks: TaskStatus[];
-    if (state === "started") {
-      const tips = await Promise.all(phase.tasks.map((t) => commitOf(`refs/heads/${t.branch}`, repo.root)));
-      const others = (i: number) => tips.filter((t, k): t is string => k !== i && t !== undefined);
-      tasks = await Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, tips[i], others(i), recorded!.tasks[t.id]?.worktree, options.runVerify === true)));
-      for (const t of tasks) {
-        const skipped = recorded!.tasks[t.id]?.skipped;
-        if (skipped) t.skipped = skipped.reason;
-      }
-    } else tasks = phase.tasks.map(initialStatus);
-    const conflicts: Conflict[] = state === "started" ? await predictConflicts(repo, feature, phase, tasks) : [];
-    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: state === "started" && readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
+    return recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
+  };
+  const started = plan.phases.filter((p) => stateOf(p) === "started");
+  const tips = started.length ? await branchTips(repo.root, [plan.integrationBranch, ...started.flatMap((p) => p.tasks.map((t) => t.branch))]) : new Map<string, BranchTip>();
+  const phases: PhaseStatus[] = [];
+  for (const phase of plan.phases) {
+    const state = stateOf(phase);
+    if (state !== "started") {
+      const tasks = phase.tasks.map(initialStatus);
+      phases.push({ index: phase.index, state, tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks) });
+      continue;
+    }
+    const recorded = feature.state!.phases[String(phase.index)]!;
+    const branches = await Promise.all(
+      phase.tasks.map(async (t): Promise<BranchFacts> => {
+        const tip = tips.get(t.branch);
+        if (tip === undefined) return { ahead: 0 };
+        const ahead = await git(["rev-list", "--count", `refs/heads/${plan.integrationBranch}..${tip.commit}`], repo.root);
+        return { tip, ahead: Number(ahead.stdout) || 0 };
+      }),
+    );
+    const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
+    const others = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
+    const [tasks, conflicts] = await Promise.all([
+      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, others(i), recorded.tasks[t.id]?.worktree, options.runVerify === true))),
+      predictConflicts(repo, feature, phase, tips.get(plan.integrationBranch)?.commit, branches, skipped),
+    ]);
+    tasks.forEach((t, i) => {
+      if (skipped[i] !== undefined) t.skipped = skipped[i];
+    });
+    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }
-  return { slug: feature.slug, feature: feature.plan.feature, base: feature.plan.base, integrationBranch: feature.plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)) };
+  return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)) };
 }
 
 /** Attempts, tokens and reported cost summed over `tasks`. Pure. */
@@ -221,15 +248,16 @@ export function totalsOf(tasks: readonly TaskStatus[]): Totals {
 /**
  * The conflicts the sync would meet: the phase's branches with commits merged in memory in the
  * order the sync uses, each onto the ones before it (as the preflight does), so each conflict is
- * named once, with the earlier branch whose changes it meets; n merges, not n² pairs.
+ * named once, with the earlier branch whose changes it meets; n merges, not n² pairs. What each
+ * branch changed (to name that earlier branch) is asked of git only when there is a conflict.
  */
-async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhase, tasks: TaskStatus[]): Promise<Conflict[]> {
+async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhase, integration: string | undefined, branches: BranchFacts[], skipped: Array<string | undefined>): Promise<Conflict[]> {
   const cwd = repo.root;
-  const integration = await commitOf(`refs/heads/${feature.plan.integrationBranch}`, cwd);
   if (integration === undefined) return [];
-  const live = phase.tasks.map((task, i) => ({ task, status: tasks[i]! })).filter((x) => x.status.ahead > 0 && x.status.tip !== undefined && x.status.skipped === undefined);
-  const changed = new Map(await Promise.all(live.map(async (x) => [x.task.id, new Set(nulFields((await git(["diff", "--name-only", "-z", `${integration}...${x.status.tip}`], cwd)).stdout))] as const)));
-  const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live.map((x) => ({ task: x.task, tip: x.status.tip! })), (id) => changed.get(id));
+  const live = phase.tasks.flatMap((task, i) => (branches[i]!.ahead > 0 && branches[i]!.tip !== undefined && skipped[i] === undefined ? [{ task, tip: branches[i]!.tip!.commit }] : []));
+  const tipOf = new Map(live.map((x) => [x.task.id, x.tip]));
+  const changed = once((id: string) => git(["diff", "--name-only", "-z", `${integration}...${tipOf.get(id)}`], cwd).then((r) => new Set(nulFields(r.stdout))));
+  const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live, changed);
   return conflicts.map((c) => {
     const earlier = c.with.find((w) => w !== "the integration branch");
     if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };

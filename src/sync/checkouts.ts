@@ -1,6 +1,6 @@
 import { RefusedError } from "../errors.js";
 import { git } from "../git/run.js";
-import { listWorktrees } from "../git/repo.js";
+import { listWorktrees, type WorktreeEntry } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
 
@@ -14,8 +14,8 @@ export interface BranchMove {
  * Refuses to publish while `branch` is checked out somewhere with uncommitted changes to tracked
  * files: moving the branch under them would leave that checkout unable to follow.
  */
-export async function refuseDirtyCheckout(mainRoot: string, branch: string, again: string): Promise<void> {
-  const checkout = (await listWorktrees(mainRoot)).find((w) => w.branch === branch && !w.prunable);
+export async function refuseDirtyCheckout(mainRoot: string, branch: string, again: string, listed?: readonly WorktreeEntry[]): Promise<void> {
+  const checkout = (listed ?? (await listWorktrees(mainRoot))).find((w) => w.branch === branch && !w.prunable);
   if (checkout && (await uncommittedPaths(checkout.path, { untracked: false })).length > 0) {
     throw new RefusedError([
       { message: `${branch} is checked out in ${checkout.path}, which has uncommitted changes`, fix: `commit or stash them there (or switch that checkout to another branch), then ${again}` },
@@ -26,10 +26,11 @@ export async function refuseDirtyCheckout(mainRoot: string, branch: string, agai
 /**
  * A clean checkout of the integration branch still holds the old tree after the publish moved the
  * branch under it: move its index and files along (a `git commit` there would otherwise revert the
- * merge). Idempotent: a checkout already at the new tree is left alone.
+ * merge). Idempotent: a checkout already at the new tree is left alone. `listed`: the worktrees,
+ * when the caller has just listed them.
  */
-export async function moveCheckouts(mainRoot: string, branch: string, move: BranchMove, say: (l?: string) => void): Promise<void> {
-  for (const w of (await listWorktrees(mainRoot)).filter((x) => x.branch === branch && !x.prunable)) {
+export async function moveCheckouts(mainRoot: string, branch: string, move: BranchMove, say: (l?: string) => void, listed?: readonly WorktreeEntry[]): Promise<void> {
+  for (const w of (listed ?? (await listWorktrees(mainRoot))).filter((x) => x.branch === branch && !x.prunable)) {
     if ((await git(["diff-index", "--cached", "--quiet", move.merged, "--"], w.path)).exitCode === 0) continue;
     const atBefore = (await git(["diff-index", "--cached", "--quiet", move.before, "--"], w.path)).exitCode === 0;
     if (atBefore && (await git(["read-tree", "-m", "-u", move.before, move.merged], w.path)).exitCode === 0) {

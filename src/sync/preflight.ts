@@ -1,7 +1,7 @@
 import { git, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { commitOf, type Repo } from "../git/repo.js";
-import { mergeChain, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
+import { branchTips, type Repo } from "../git/repo.js";
+import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
 import { ownChanges } from "../git/own-changes.js";
 import { RefusedError } from "../errors.js";
 import { quote } from "../render/shell.js";
@@ -56,13 +56,13 @@ export async function preflight(
 ): Promise<Preflight> {
   const cwd = repo.root;
   const problems: SyncProblem[] = [];
-  const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, cwd);
+  const tasks = phase.tasks.filter((t) => !options.skipped?.has(t.id));
+  // Every tip at once: one for-each-ref.
+  const found = await branchTips(cwd, [plan.integrationBranch, ...tasks.map((t) => t.branch)]);
+  const integrationTip = found.get(plan.integrationBranch)?.commit;
   if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
   const checks: TaskCheck[] = [];
-  const changedBy = new Map<string, Set<string>>();
-
-  const tasks = phase.tasks.filter((t) => !options.skipped?.has(t.id));
-  const tips = await Promise.all(tasks.map((task) => commitOf(`refs/heads/${task.branch}`, cwd)));
+  const tips = tasks.map((task) => found.get(task.branch)?.commit);
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
     tasks.map(async (task, i) => {
@@ -74,11 +74,7 @@ export async function preflight(
         found.push({ task: task.id, kind: "missing", message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
         return { found };
       }
-      const [ahead, diff, dirty] = await Promise.all([
-        git(["rev-list", "--count", `${startCommit}..${tip}`], cwd),
-        git(["diff", "--name-only", "-z", `${startCommit}...${tip}`], cwd),
-        worktree ? uncommittedPaths(worktree) : Promise.resolve([]),
-      ]);
+      const [ahead, dirty] = await Promise.all([git(["rev-list", "--count", `${startCommit}..${tip}`], cwd), worktree ? uncommittedPaths(worktree) : Promise.resolve([])]);
       const committed = (Number(ahead.stdout) || 0) > 0;
       if (!committed) {
         found.push({
@@ -96,7 +92,6 @@ export async function preflight(
           fix: `in ${worktree}, commit them (or discard what should not be kept)`,
         });
       }
-      const files = new Set(nulFields(diff.stdout));
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       if (owned.length && !options.allowOutsideOwns) {
         const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
@@ -120,19 +115,18 @@ export async function preflight(
           found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
         }
       }
-      return { found, check: { task, tip, worktree } satisfies TaskCheck, files };
+      return { found, check: { task, tip, worktree } satisfies TaskCheck };
     }),
   );
   for (const r of results) {
     problems.push(...r.found);
-    if (r.check) {
-      checks.push(r.check);
-      changedBy.set(r.check.task.id, r.files);
-    }
+    if (r.check) checks.push(r.check);
   }
 
-  const integrationChanges = new Set(nulFields((await git(["diff", "--name-only", "-z", `${options.startCommit}...${integrationTip}`], cwd)).stdout));
-  const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, (id) => changedBy.get(id), integrationChanges);
+  // What each side changed since the phase's start, asked of git only to explain a conflict.
+  const changedSince = once((commit: string) => git(["diff", "--name-only", "-z", `${options.startCommit}...${commit}`], cwd).then((r) => new Set(nulFields(r.stdout))));
+  const tipOf = new Map(checks.map((c) => [c.task.id, c.tip]));
+  const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, (id) => changedSince(tipOf.get(id)!), () => changedSince(integrationTip));
   return { integrationTip, problems, conflicts, chain };
 }
 

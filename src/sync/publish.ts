@@ -1,14 +1,32 @@
-import { git, gitOk } from "../git/run.js";
+import { git } from "../git/run.js";
 import { commitOf } from "../git/repo.js";
 
 /** Where a merged task's branch tip is kept: `refs/parallel/<slug>/phase-<n>/<task>` (clean removes them). */
 export const backupRef = (slug: string, phase: number, taskId: string) => `refs/parallel/${slug}/phase-${phase}/${taskId}`;
 
+/** A ref set to `to`; with `from`, only if it is at `from` now (a compare-and-swap). */
+export interface RefUpdate {
+  ref: string;
+  to: string;
+  from?: string;
+}
+
+/** The backup ref of every merged task tip. */
+export function backupUpdates(slug: string, phase: number, tips: Readonly<Record<string, string>>): RefUpdate[] {
+  return Object.entries(tips).map(([id, tip]) => ({ ref: backupRef(slug, phase, id), to: tip }));
+}
+
+/** Several ref updates in one `git update-ref --stdin` transaction: all of them, or none. */
+export async function updateRefs(cwd: string, message: string, updates: readonly RefUpdate[]): Promise<{ exitCode: number; stderr: string }> {
+  if (updates.length === 0) return { exitCode: 0, stderr: "" };
+  const input = updates.map((u) => `update ${u.ref}\0${u.to}\0${u.from ?? ""}\0`).join("");
+  return git(["update-ref", "-m", message, "--stdin", "-z"], cwd, { input });
+}
+
 /** Backup refs of merged task tips; idempotent, so written before a publish and again after it. */
 export async function backUpTips(cwd: string, slug: string, phase: number, tips: Readonly<Record<string, string>>): Promise<void> {
-  for (const [id, tip] of Object.entries(tips)) {
-    await gitOk(["update-ref", "-m", "claude-parallel: backup of a merged task branch", backupRef(slug, phase, id), tip], cwd);
-  }
+  const written = await updateRefs(cwd, "claude-parallel: backup of merged task branches", backupUpdates(slug, phase, tips));
+  if (written.exitCode !== 0) throw new Error(`git update-ref failed writing the backup refs: ${written.stderr.trim()}`);
 }
 
 export type PublishResult =
@@ -23,8 +41,15 @@ export type PublishResult =
  * (`git update-ref <ref> <new> <old>`): it moves only if nobody moved it since we read it.
  */
 export async function compareAndSwap(cwd: string, branch: string, next: string, expected: string, message: string): Promise<PublishResult> {
-  if (next === expected) return { published: true };
-  const cas = await git(["update-ref", "-m", message, `refs/heads/${branch}`, next, expected], cwd);
+  return publishWithBackups(cwd, branch, next, expected, message, []);
+}
+
+/**
+ * The compare-and-swap of `branch` and the `backups` in one transaction: they land together, or
+ * none of them does (a refused publish leaves no backup written by it).
+ */
+export async function publishWithBackups(cwd: string, branch: string, next: string, expected: string, message: string, backups: readonly RefUpdate[]): Promise<PublishResult> {
+  const cas = await updateRefs(cwd, message, [...backups, ...(next === expected ? [] : [{ ref: `refs/heads/${branch}`, to: next, from: expected }])]);
   if (cas.exitCode === 0) return { published: true };
   const now = await commitOf(`refs/heads/${branch}`, cwd);
   if (now !== expected) return { published: false, moved: true, now };

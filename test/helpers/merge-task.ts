@@ -23,7 +23,6 @@ function driverBundle(): string {
     logLevel: "warning",
     // CommonJS dependencies (yaml) require Node's own modules.
     banner: { js: 'import { createRequire as __cpCreateRequire } from "node:module"; const require = __cpCreateRequire(import.meta.url);' },
-    alias: { "js-yaml": join(REPO_ROOT, "src/shims/js-yaml.ts") },
     define: { __VERSION__: JSON.stringify(pkg.version) },
   });
   return (driver = outfile);

@@ -1,0 +1,47 @@
+import { InputError } from "../errors.js";
+import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "./build.js";
+import { loadYamlFast } from "./fast-yaml.js";
+import type { LoadedPlan } from "./load.js";
+import { validatePlan } from "./schema.js";
+
+/** Plans are written by people and models; anything larger is a mistake, not a plan. */
+export const MAX_PLAN_BYTES = 4 * 1024 * 1024;
+
+export function planTooLarge(bytes: number, where: string): InputError {
+  return new InputError({
+    where,
+    message: `the plan is ${(bytes / 1024 / 1024).toFixed(1)} MiB; a plan may be at most ${MAX_PLAN_BYTES / 1024 / 1024} MiB`,
+    fix: "keep long instructions out of the plan: put them in files the tasks' prompts point to",
+  });
+}
+
+/**
+ * Parses and validates plan text, like `parsePlan` (src/plan/load.ts) but fast for a plan that is
+ * valid: js-yaml reads it and only the plan's schema is loaded. A plan js-yaml declines, or one
+ * that fails its schema, is read again by `parsePlan`, whose errors name `file:line:col`. The
+ * plan returned has no source positions until `withPositions` is called (see `buildPlan`).
+ */
+export async function parsePlanText(text: string, file: string): Promise<LoadedPlan> {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > MAX_PLAN_BYTES) throw planTooLarge(bytes, file);
+  const data = loadYamlFast(text);
+  if (data !== undefined) {
+    const result = validatePlan(data);
+    if (result.success) return { plan: result.data, source: { file, locate: () => file }, withPositions: async () => (await import("./load.js")).parsePlan(text, file) };
+  }
+  return (await import("./load.js")).parsePlan(text, file);
+}
+
+/**
+ * `buildExecutionPlan`, with source positions in its errors: building is pure, so a plan read
+ * without positions that turns out to be wrong is read again with them and built again, which
+ * throws the same problems, now with their `file:line:col`.
+ */
+export async function buildPlan(loaded: LoadedPlan, facts: RepoFacts): Promise<ExecutionPlan> {
+  try {
+    return buildExecutionPlan(loaded, facts);
+  } catch (error) {
+    if (!(error instanceof InputError) || loaded.withPositions === undefined) throw error;
+    return buildExecutionPlan(await loaded.withPositions(), facts);
+  }
+}
