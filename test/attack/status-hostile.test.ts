@@ -1,9 +1,10 @@
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { HELPER } from "../helpers/cli.js";
-import { startedFeature } from "../helpers/feature.js";
+import { HELPER, runHelper } from "../helpers/cli.js";
+import { startedFeature, syncedFeature } from "../helpers/feature.js";
+import { waitUntil } from "../helpers/wait.js";
 import { gitEnv } from "../helpers/git.js";
 
 /**
@@ -33,5 +34,23 @@ describe("status and a hostile requests.md", () => {
     expect(r.signal).toBeNull();
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).not.toContain("requests");
+  });
+});
+
+describe("status --watch while the feature ends", () => {
+  it("not on a terminal: a feature cleaned up while watched gets a line saying it is no longer reported", async () => {
+    const { repo } = syncedFeature("watchclean");
+    const child = spawn(process.execPath, [HELPER, "status", "--watch", "--interval", "0.2"], { cwd: repo, env: gitEnv });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    expect(await waitUntil(() => out.includes("# Status: Sync demo"), 60_000), out).toBe(true);
+    expect(runHelper(["finish"], { cwd: repo }).code).toBe(0);
+    expect(runHelper(["clean"], { cwd: repo }).code).toBe(0);
+    // Observed before: nothing at all; the watcher went quiet as if the feature were still waiting.
+    expect(await waitUntil(() => /\d\d:\d\d:\d\d demo: no longer reported/.test(out), 60_000), out).toBe(true);
+    child.kill("SIGINT");
+    expect(await exited).toBe(0);
   });
 });
