@@ -24,13 +24,14 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
   const release = await acquireFeatureLock(repo.commonDir, slug, "push");
   try {
     const state = await readState(repo.commonDir, slug);
-    const recorded = await commitLocalState(mainRoot, repo.commonDir, slug, `claude-parallel: state of ${slug}`);
+    // A dry run records nothing: the state ref stays where it is, the commit it would get is only shown.
+    const recorded = await commitLocalState(mainRoot, repo.commonDir, slug, `claude-parallel: state of ${slug}`, { record: !options.dryRun });
     if (recorded === undefined) {
       throw new RefusedError([{ message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
     }
     const names = await featureRefNames(mainRoot, slug, state);
     const there = await remoteRefs(mainRoot, remote, slug, names);
-    const decision = decidePush(await refFacts(mainRoot, names, there), remote, slug);
+    const decision = decidePush(await refFacts(mainRoot, names, there, new Map([[stateRef(slug), recorded]])), remote, slug);
     if ("refusals" in decision) throw new RefusedError(decision.refusals);
     const { updates } = decision;
     if (updates.length === 0) {

@@ -50,13 +50,15 @@ export async function readStateCommit(cwd: string, commit: string, slug: string)
  * Records the local state folder in the state ref: a new commit on top of the ref when the files
  * changed since, moved with a compare-and-swap. Returns the ref's commit (undefined: no local state).
  */
-export async function commitLocalState(cwd: string, commonDir: string, slug: string, message: string): Promise<string | undefined> {
+export async function commitLocalState(cwd: string, commonDir: string, slug: string, message: string, options: { record: boolean } = { record: true }): Promise<string | undefined> {
   const files = await readLocalStateFiles(commonDir, slug);
   if (!files) return commitOf(stateRef(slug), cwd);
   const parent = await commitOf(stateRef(slug), cwd);
   const tree = await treeOf(cwd, files);
   if (parent !== undefined && (await treeOfCommit(cwd, parent)) === tree) return parent;
   const commit = await gitOk(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], cwd);
+  // A dry run: the commit the ref would move to (an object nothing points at), the ref left as it is.
+  if (!options.record) return commit;
   const cas = await git(["update-ref", "-m", `claude-parallel: ${message}`, stateRef(slug), commit, parent ?? ""], cwd);
   if (cas.exitCode !== 0) {
     throw new RefusedError([{ message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
