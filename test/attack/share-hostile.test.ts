@@ -34,3 +34,27 @@ describe("push --dry-run", () => {
     expect(git(remote, "rev-parse", "refs/parallel/demo/state")).toBe(pushed);
   });
 });
+
+describe("a refused push", () => {
+  it("says nothing was changed, and leaves the local state ref where it was", () => {
+    const { repo } = startedFeature("pushrefused");
+    const remote = join(tempDir(), "remote.git");
+    git(repo, "init", "-q", "--bare", remote);
+    git(repo, "remote", "add", "origin", remote);
+    expect(runHelper(["push", "demo"], { cwd: repo }).code).toBe(0);
+    // The remote's task branch moves on (another clone pushed to it); here the state changes.
+    const other = join(tempDir(), "other");
+    git(repo, "clone", "-q", remote, other);
+    git(other, "checkout", "-q", "feature/demo-a");
+    git(other, "commit", "-q", "--allow-empty", "-m", "elsewhere");
+    git(other, "push", "-q", "origin", "feature/demo-a");
+    git(join(repo, "..", "pushrefused-demo-a"), "commit", "-q", "--allow-empty", "-m", "here");
+    expect(runHelper(["skip", "b", "demo", "--reason", "not needed"], { cwd: repo }).code).toBe(0);
+    const before = refsOf(repo);
+    const r = runHelper(["push", "demo"], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("nothing was changed");
+    // Observed before: refs/parallel/demo/state had moved to a new commit all the same.
+    expect(refsOf(repo)).toBe(before);
+  });
+});
