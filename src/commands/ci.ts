@@ -72,7 +72,8 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   // The workflow by name; the helper's copy as one folder (its chunks' names change with every build).
   const workflow = actions.find((a) => a.path === WORKFLOW_PATH)!;
   const copies = actions.filter((a) => a !== workflow);
-  const verbOf = (kind: keyof typeof verb) => (options.dryRun && kind !== "unchanged" ? `would have ${verb[kind]}` : verb[kind]);
+  const dryVerb = { write: "would have written", replace: "would have replaced", unchanged: "unchanged" } as const;
+  const verbOf = (kind: keyof typeof verb) => (options.dryRun ? dryVerb[kind] : verb[kind]);
   say(`${verbOf(workflow.kind)} ${WORKFLOW_PATH}`);
   const helperDir = dirname(VENDORED_HELPER);
   for (const kind of ["write", "replace", "unchanged"] as const) {

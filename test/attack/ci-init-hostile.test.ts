@@ -39,4 +39,13 @@ describe("ci init over hostile .github shapes", () => {
     expect(link.stderr).toContain("is a symbolic link");
     expect(readFileSync(join(linked, "README.md"), "utf8")).toBe("# app\n");
   });
+
+  it("--dry-run says what it would have written, in English", () => {
+    const repo = makeRepo({ name: "cidry" });
+    const r = runHelper(["ci", "init", "--dry-run"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    // Observed: "would have wrote .github/workflows/claude-parallel.yml".
+    expect(r.stdout).toContain("would have written .github/workflows/claude-parallel.yml");
+    expect(existsSync(join(repo, ".github"))).toBe(false);
+  });
 });
