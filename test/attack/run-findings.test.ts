@@ -95,4 +95,17 @@ describe("claude-parallel run: hostile-user findings", () => {
     // line, but not the check's own fix ("restore the branch (git reflog) or re-run start for this phase").
     expect(r.stdout).toContain("restore the branch");
   });
+
+  it("a session claude refuses to start (a bad --permission-mode, say): the report shows claude's error, not only 'no commit'", () => {
+    const { repo } = startedFeature("rundies");
+    const bin = tempDir("attack-claude-");
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\necho \"error: option '--permission-mode <mode>' argument 'bogus' is invalid.\" >&2\nexit 1\n");
+    chmodSync(join(bin, "claude"), 0o755);
+    const r = runHelper(["run", "--attempts", "1", "--permission-mode", "bogus"], { cwd: repo, env: withPath(bin) });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    // Observed: "session ended (no result: it died)", resumed (each resume dies the same way), then
+    // "its branch has no commit beyond the phase's start" and `claude --resume <id>` of a session
+    // that never started; claude's error stays in .git/parallel/demo/sessions/a.stderr, unshown.
+    expect(r.stdout + r.stderr).toContain("argument 'bogus' is invalid");
+  });
 });
