@@ -12,6 +12,7 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout, openFeature } from "../feature/open.js";
 import { sessionDoneRef, verifyRecordPath } from "../feature/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { remoteRefs, REMOTE_NAME } from "../state-ref/remote.js";
 import { git, gitOk } from "../git/run.js";
@@ -57,20 +58,22 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
     const source = dirname(helperPath());
     for (const file of await helperFiles(source)) wanted.push({ path: join(dirname(VENDORED_HELPER), file), content: await readFile(join(source, file), "utf8") });
   }
-  const files: InitFile[] = await Promise.all(wanted.map(async (f) => ({ ...f, ...(await existing(join(mainRoot, f.path))) })));
+  // Through WorktreeFiles: a .github that is a link out of the repository is refused, never written through.
+  const tree = await WorktreeFiles.at(mainRoot);
+  const files: InitFile[] = await Promise.all(wanted.map(async (f) => ({ ...f, ...(await existing(tree, f.path)) })));
   const decision = decideInit(files, options.force);
   if ("refusals" in decision) throw new RefusedError(decision.refusals);
   const { actions } = decision;
   const verb = { write: "wrote", replace: "replaced", unchanged: "unchanged" } as const;
   for (const a of actions) {
     if (options.dryRun || a.kind === "unchanged") continue;
-    await mkdir(dirname(join(mainRoot, a.path)), { recursive: true });
-    await writeFileAtomic(join(mainRoot, a.path), a.content);
+    await tree.writeFile(a.path, a.content);
   }
   // The workflow by name; the helper's copy as one folder (its chunks' names change with every build).
   const workflow = actions.find((a) => a.path === WORKFLOW_PATH)!;
   const copies = actions.filter((a) => a !== workflow);
-  const verbOf = (kind: keyof typeof verb) => (options.dryRun && kind !== "unchanged" ? `would have ${verb[kind]}` : verb[kind]);
+  const dryVerb = { write: "would have written", replace: "would have replaced", unchanged: "unchanged" } as const;
+  const verbOf = (kind: keyof typeof verb) => (options.dryRun ? dryVerb[kind] : verb[kind]);
   say(`${verbOf(workflow.kind)} ${WORKFLOW_PATH}`);
   const helperDir = dirname(VENDORED_HELPER);
   for (const kind of ["write", "replace", "unchanged"] as const) {
@@ -89,9 +92,15 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   return ExitCode.ok;
 }
 
-async function existing(path: string): Promise<{ existing?: string }> {
-  const text = await readFile(path, "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
-  return text === undefined ? {} : { existing: text };
+/** What is at `rel` now: nothing, or a file's text; a folder, a link or anything else there is refused. */
+async function existing(tree: WorktreeFiles, rel: string): Promise<{ existing?: string }> {
+  const kind = await tree.kind(rel);
+  if (kind === undefined) return {};
+  if (kind !== "file") {
+    const what = kind === "dir" ? "a folder" : kind === "link" ? "a symbolic link" : "not a regular file";
+    throw new RefusedError([{ message: `${rel} is ${what}, where ci init writes a file: nothing was written`, fix: `move it out of the way (in ${quote(tree.root)}: git mv or rm ${quote(rel)}), then run ci init again` }]);
+  }
+  return { existing: await readFile(await tree.pathFor(rel), "utf8") };
 }
 
 /** The running helper's files: its entry and its chunks. */

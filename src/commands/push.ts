@@ -7,7 +7,7 @@ import { quote } from "../render/shell.js";
 import { decidePush } from "../state-ref/decide-share.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
-import { commitLocalState } from "../state-ref/state-commit.js";
+import { localStateCommit, recordStateCommit } from "../state-ref/state-commit.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -24,17 +24,21 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
   const release = await acquireFeatureLock(repo.commonDir, slug, "push");
   try {
     const state = await readState(repo.commonDir, slug);
-    const recorded = await commitLocalState(mainRoot, repo.commonDir, slug, `claude-parallel: state of ${slug}`);
-    if (recorded === undefined) {
+    // The state's commit is made first and recorded in the state ref only once nothing refuses the
+    // push (and never on a dry run): a refused push says "nothing was changed", and means it.
+    const message = `claude-parallel: state of ${slug}`;
+    const next = await localStateCommit(mainRoot, repo.commonDir, slug, message);
+    if (next === undefined) {
       throw new RefusedError([{ message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
     }
     const names = await featureRefNames(mainRoot, slug, state);
     const there = await remoteRefs(mainRoot, remote, slug, names);
-    const decision = decidePush(await refFacts(mainRoot, names, there), remote, slug);
+    const decision = decidePush(await refFacts(mainRoot, names, there, new Map([[stateRef(slug), next.commit]])), remote, slug);
     if ("refusals" in decision) throw new RefusedError(decision.refusals);
+    if (!options.dryRun) await recordStateCommit(mainRoot, slug, next, message);
     const { updates } = decision;
     if (updates.length === 0) {
-      say(`${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${recorded.slice(0, 12)}).`);
+      say(`${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${next.commit.slice(0, 12)}).`);
       return ExitCode.ok;
     }
     for (const u of updates) say(`  ${u.ref}: ${u.expect ? `${u.expect.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);

@@ -43,6 +43,8 @@ export async function watchStatus(options: { slug?: string; intervalMs: number }
             const lines = before ? statusChanges(before, report) : ["started"];
             for (const line of lines) io.stdout(`${stamp()} ${report.slug}: ${line}\n`);
           }
+          // A feature that leaves the reports (finished and cleaned up, its state removed) says so once.
+          for (const slug of previous.keys()) if (!reports.some((r) => r.slug === slug)) io.stdout(`${stamp()} ${slug}: no longer reported (finished and cleaned up, or its state was removed)\n`);
         }
         previous = new Map(reports.map((r) => [r.slug, r]));
       }

@@ -1,5 +1,5 @@
 import { delimiter, join } from "node:path";
-import { access, constants } from "node:fs/promises";
+import { access, constants, stat } from "node:fs/promises";
 import { EnvironmentError } from "../errors.js";
 import { run, runOk } from "../proc.js";
 import { sh } from "../render/shell.js";
@@ -28,6 +28,8 @@ export async function which(program: string, path = process.env.PATH ?? ""): Pro
     if (!dir) continue;
     const candidate = join(dir, program);
     try {
+      // A folder is "executable" too (searchable); the shell skips it, and so do we.
+      if (!(await stat(candidate)).isFile()) continue;
       await access(candidate, constants.X_OK);
       return candidate;
     } catch {}

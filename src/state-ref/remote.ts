@@ -43,11 +43,11 @@ export async function featureRefNames(cwd: string, slug: string, state: FeatureS
 }
 
 /** What is known of each ref here and there. */
-export async function refFacts(cwd: string, names: readonly string[], remote: ReadonlyMap<string, string>): Promise<RefFacts[]> {
+export async function refFacts(cwd: string, names: readonly string[], remote: ReadonlyMap<string, string>, localOverride: ReadonlyMap<string, string> = new Map()): Promise<RefFacts[]> {
   const checkouts = new Map((await listWorktrees(cwd)).filter((w) => w.branch && !w.prunable).map((w) => [`refs/heads/${w.branch}`, w.path]));
   return Promise.all(
     names.map(async (ref) => {
-      const local = await commitOf(ref, cwd);
+      const local = localOverride.get(ref) ?? (await commitOf(ref, cwd));
       const there = remote.get(ref);
       const both = local !== undefined && there !== undefined && there !== local;
       return {

@@ -47,21 +47,37 @@ export async function readStateCommit(cwd: string, commit: string, slug: string)
 }
 
 /**
+ * The commit that records the local state folder: the state ref's own commit when the files have
+ * not changed since, else a new commit on top of it (an object only: no ref moves). Undefined when
+ * there is no local state and no state ref.
+ */
+export async function localStateCommit(cwd: string, commonDir: string, slug: string, message: string): Promise<{ commit: string; parent?: string } | undefined> {
+  const files = await readLocalStateFiles(commonDir, slug);
+  const parent = await commitOf(stateRef(slug), cwd);
+  if (!files) return parent === undefined ? undefined : { commit: parent, parent };
+  const tree = await treeOf(cwd, files);
+  if (parent !== undefined && (await treeOfCommit(cwd, parent)) === tree) return { commit: parent, parent };
+  const commit = await gitOk(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], cwd);
+  return { commit, ...(parent !== undefined && { parent }) };
+}
+
+/** Moves the state ref from `parent` to `commit` with a compare-and-swap (nothing to do when they are the same). */
+export async function recordStateCommit(cwd: string, slug: string, next: { commit: string; parent?: string }, message: string): Promise<void> {
+  if (next.commit === next.parent) return;
+  const cas = await git(["update-ref", "-m", `claude-parallel: ${message}`, stateRef(slug), next.commit, next.parent ?? ""], cwd);
+  if (cas.exitCode !== 0) {
+    throw new RefusedError([{ message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
+  }
+}
+
+/**
  * Records the local state folder in the state ref: a new commit on top of the ref when the files
  * changed since, moved with a compare-and-swap. Returns the ref's commit (undefined: no local state).
  */
 export async function commitLocalState(cwd: string, commonDir: string, slug: string, message: string): Promise<string | undefined> {
-  const files = await readLocalStateFiles(commonDir, slug);
-  if (!files) return commitOf(stateRef(slug), cwd);
-  const parent = await commitOf(stateRef(slug), cwd);
-  const tree = await treeOf(cwd, files);
-  if (parent !== undefined && (await treeOfCommit(cwd, parent)) === tree) return parent;
-  const commit = await gitOk(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], cwd);
-  const cas = await git(["update-ref", "-m", `claude-parallel: ${message}`, stateRef(slug), commit, parent ?? ""], cwd);
-  if (cas.exitCode !== 0) {
-    throw new RefusedError([{ message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
-  }
-  return commit;
+  const next = await localStateCommit(cwd, commonDir, slug, message);
+  if (next) await recordStateCommit(cwd, slug, next, message);
+  return next?.commit;
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SESSION_DIR } from "../start/session-files.js";
 import { pathExists } from "../fs/exists.js";
+import { readRegularText } from "../fs/read-regular.js";
 import { git, nulFields } from "../git/run.js";
 import { mergeChain, once } from "../git/merge-chain.js";
 import { ownChanges } from "../git/own-changes.js";
@@ -167,7 +168,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   if (worktreeExists) {
     status.uncommitted = uncommitted;
     for (const path of status.uncommitted) changed.add(path);
-    const requests = (await readFile(join(worktree!, SESSION_DIR, "requests.md"), "utf8").catch(() => "")).split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const requests = ((await readRegularText(join(worktree!, SESSION_DIR, "requests.md"), 64 * 1024)) ?? "").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
     if (requests.length) status.requests = requests.slice(0, 20);
   }
   if (task.verify && tip !== undefined) {

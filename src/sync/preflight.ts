@@ -77,11 +77,17 @@ export async function preflight(
       const [ahead, dirty] = await Promise.all([git(["rev-list", "--count", `${startCommit}..${tip}`], cwd), worktree ? uncommittedPaths(worktree) : Promise.resolve([])]);
       const committed = (Number(ahead.stdout) || 0) > 0;
       if (!committed) {
+        // A session that switched its worktree to another branch committed there, if anywhere: say which.
+        const head = worktree ? await git(["symbolic-ref", "-q", "HEAD"], worktree) : undefined;
+        const checkedOut = head?.exitCode === 0 ? head.stdout.trim() : head ? "a detached HEAD" : undefined;
+        const elsewhere = checkedOut !== undefined && checkedOut !== `refs/heads/${task.branch}` ? checkedOut.replace(/^refs\/heads\//, "") : undefined;
         found.push({
           task: task.id,
           kind: "no-commit",
-          message: "its branch has no commit beyond the phase's start",
-          fix: `commit the task's work on ${task.branch}; if it has nothing to do, skip it: claude-parallel skip ${quote(task.id)} ${quote(options.slug)} --reason '...'`,
+          message: `its branch has no commit beyond the phase's start${elsewhere ? ` (its worktree has ${elsewhere} checked out, not ${task.branch})` : ""}`,
+          fix: elsewhere
+            ? `in ${quote(worktree!)}: git switch ${quote(task.branch)}, then bring the work over (git merge or cherry-pick from ${quote(elsewhere)}) and commit`
+            : `commit the task's work on ${task.branch}; if it has nothing to do, skip it: claude-parallel skip ${quote(task.id)} ${quote(options.slug)} --reason '...'`,
         });
       }
       if (dirty.length) {

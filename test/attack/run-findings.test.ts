@@ -2,7 +2,7 @@ import { chmodSync, existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
-import { TWO_PHASES, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
+import { TWO_PHASES, commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -81,5 +81,31 @@ describe("claude-parallel run: hostile-user findings", () => {
     expect(r.stderr).toContain("the `claude` command is not on PATH");
     // Observed: "fix: install Claude Code (npm install -g @anthropic-ai/claude-code), or use --launch print".
     expect(r.stderr).not.toContain("--launch");
+  });
+
+  it("a task branch deleted: the give-up report says how to restore it (the check's fix), not only that it is missing", () => {
+    const { repo, wt } = startedFeature("runnobranch");
+    git(wt("a"), "switch", "-q", "--detach");
+    git(repo, "branch", "-q", "-D", "feature/demo-a");
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const r = runHelper(["run", "--attempts", "1"], { cwd: repo, env: withPath(committingClaude()) });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toContain("its branch `feature/demo-a` is missing");
+    // Observed: "Nothing was lost: every branch, worktree and session is kept." and a `claude --resume`
+    // line, but not the check's own fix ("restore the branch (git reflog) or re-run start for this phase").
+    expect(r.stdout).toContain("restore the branch");
+  });
+
+  it("a session claude refuses to start (a bad --permission-mode, say): the report shows claude's error, not only 'no commit'", () => {
+    const { repo } = startedFeature("rundies");
+    const bin = tempDir("attack-claude-");
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\necho \"error: option '--permission-mode <mode>' argument 'bogus' is invalid.\" >&2\nexit 1\n");
+    chmodSync(join(bin, "claude"), 0o755);
+    const r = runHelper(["run", "--attempts", "1", "--permission-mode", "bogus"], { cwd: repo, env: withPath(bin) });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    // Observed: "session ended (no result: it died)", resumed (each resume dies the same way), then
+    // "its branch has no commit beyond the phase's start" and `claude --resume <id>` of a session
+    // that never started; claude's error stays in .git/parallel/demo/sessions/a.stderr, unshown.
+    expect(r.stdout + r.stderr).toContain("argument 'bogus' is invalid");
   });
 });
