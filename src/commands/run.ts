@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
-import { mkdir, open } from "node:fs/promises";
-import { dirname } from "node:path";
+import { mkdir, open, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
@@ -345,7 +345,7 @@ class Runner {
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];
-        list.push({ kind: p.kind ?? "missing", message: p.message, ...(p.tail && { tail: p.tail }) });
+        list.push({ kind: p.kind ?? "missing", message: p.message, ...(p.tail && { tail: p.tail }), ...(p.fix && { fix: p.fix }) });
         problems.set(p.task, list);
       }
       for (const t of tasks) {
@@ -715,6 +715,10 @@ class Runner {
       const ts = this.state.tasks[f.task];
       lines.push(`- ${f.task} (${recorded.branch}, ${recorded.worktree}): ${f.problem.message}${f.attempts ? ` (after ${f.attempts} ${f.attempts === 1 ? "resume" : "resumes"})` : ""}`);
       if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
+      if (f.problem.fix) lines.push(`  fix: ${f.problem.fix}`);
+      // A session that died without a result (claude refused its arguments, say): claude's own words.
+      const said = ts?.current ? await stderrTail(join(sessionsDir(this.commonDir, this.slug), `${f.task}.stderr`)) : undefined;
+      if (said) lines.push(`  its sessions' stderr ('${join(sessionsDir(this.commonDir, this.slug), `${f.task}.stderr`)}') ends with:`, ...said.map((l) => `    ${l}`));
       if (ts?.sessionId) lines.push(`  continue its session: cd ${quote(recorded.worktree)} && claude --resume ${ts.sessionId}`);
       else lines.push(`  work on it: cd ${quote(recorded.worktree)} && claude`);
     }
@@ -801,4 +805,11 @@ async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise
   say(`Follow it: /parallel-status, or claude-parallel status ${quote(slug)}; every event: ${events}`);
   say(`Stop it: kill ${child.pid} (running sessions finish on their own; run again to continue)`);
   return ExitCode.ok;
+}
+
+/** The last lines of a session's stderr, when it wrote any. */
+async function stderrTail(path: string): Promise<string[] | undefined> {
+  const text = await readFile(path, "utf8").catch(() => "");
+  const lines = text.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-5).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+  return lines.length ? lines : undefined;
 }

@@ -33,6 +33,8 @@ export interface TaskProblem {
   message: string;
   /** The end of the failing output (verify), when there is one. */
   tail?: string;
+  /** What a person can do about it (the check's own fix), for the report when the run gives up. */
+  fix?: string;
   /** For a conflict: the branches to merge into the task's own, and the files that conflict. */
   mergeBranches?: string[];
   files?: string[];
