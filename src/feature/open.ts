@@ -3,7 +3,8 @@ import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from
 import { SLUG_PATTERN } from "../plan/names.js";
 import { stateRef } from "./paths.js";
 import { resolveFeature, type Feature } from "./resolve.js";
-import { readState } from "./store.js";
+import { readState, startedFeatures } from "./store.js";
+import { forgetHalfAddedWorktrees } from "../git/worktree-registration.js";
 
 export interface CheckoutContext {
   repo: Repo;
@@ -24,7 +25,19 @@ export interface FeatureContext extends CheckoutContext {
 /** The repository around `cwd` (opened here unless the caller already did), its worktrees and its main checkout. */
 export async function openCheckout(cwd: string, opened?: Repo): Promise<CheckoutContext> {
   const repo = opened ?? (await openRepo(cwd));
-  const worktrees = await listWorktrees(repo.root);
+  const worktrees = await listWorktrees(repo.root).catch(async (error: unknown) => {
+    // A start killed inside `git worktree add` leaves an entry git itself cannot list: forget it
+    // when it is one of ours (recorded before it was made), then list again.
+    const said = `${(error as { details?: { stderr?: string } }).details?.stderr ?? ""} ${(error as Error).message}`;
+    if (!/failed to read .*commondir/.test(said)) throw error;
+    const recorded: string[] = [];
+    for (const slug of await startedFeatures(repo.commonDir)) {
+      const state = await readState(repo.commonDir, slug).catch(() => undefined);
+      for (const phase of Object.values(state?.phases ?? {})) recorded.push(...Object.values(phase.tasks).map((t) => t.worktree));
+    }
+    if (!(await forgetHalfAddedWorktrees(repo.commonDir, recorded))) throw error;
+    return listWorktrees(repo.root);
+  });
   const first = worktrees[0];
   // A bare repository has no main worktree; with --separate-git-dir git lists the git directory as one.
   const bare = first === undefined || first.bare || first.path === repo.commonDir;

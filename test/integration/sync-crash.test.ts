@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -81,3 +81,36 @@ describe("a worktree removal killed half way", () => {
   });
 });
 
+
+describe("a git worktree add killed before it wrote commondir", () => {
+  it("leaves an entry git cannot list: start forgets it (it is ours, recorded) and makes the worktree again", () => {
+    const feature = startedFeature("halfadd");
+    const b = feature.wt("b");
+    const name = readdirSync(join(feature.repo, ".git/worktrees")).find((n) => readFileSync(join(feature.repo, ".git/worktrees", n, "gitdir"), "utf8").trim() === join(b, ".git"))!;
+    // What git leaves when killed while writing commondir: locked "initializing", commondir empty, no checkout yet.
+    const entry = join(feature.repo, ".git/worktrees", name);
+    writeFileSync(join(entry, "commondir"), "");
+    writeFileSync(join(entry, "locked"), "initializing");
+    rmSync(b, { recursive: true, force: true });
+    expect(spawnSync("git", ["worktree", "list"], { cwd: feature.repo }).status).not.toBe(0);
+    const again = runHelper(["start"], { cwd: feature.repo });
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(git(b, "rev-parse", "--abbrev-ref", "HEAD")).toBe("feature/demo-b");
+    expect(git(feature.repo, "worktree", "list", "--porcelain")).not.toContain("prunable");
+  });
+
+  it("an entry like that which is not ours is left alone: the command fails with git's message", () => {
+    const feature = startedFeature("halfaddforeign");
+    const entry = join(feature.repo, ".git/worktrees/someone-else");
+    mkdirSync(entry, { recursive: true });
+    writeFileSync(join(entry, "locked"), "initializing");
+    writeFileSync(join(entry, "gitdir"), "/elsewhere/someone-else/.git\n");
+    writeFileSync(join(entry, "commondir"), "");
+    const r = runHelper(["start"], { cwd: feature.repo });
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(1);
+    expect(r.stderr).toContain("commondir");
+    expect(existsSync(entry)).toBe(true);
+  });
+});
