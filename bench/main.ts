@@ -93,7 +93,7 @@ try {
   const hooks = benchHooks(HELPER, work, quick ? 10 : 30);
   say("### The plugin's hooks (whole process)");
   say();
-  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; 8-task plan; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. None starts a git process.`);
+  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; 8-task plan; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only Stop starts git: two processes, side by side (is the worktree clean, has it commits), for the phase-done notice.`);
   say();
   say("| hook | where | median ms | ratio to bare Node |");
   say("| --- | --- | ---: | ---: |");
