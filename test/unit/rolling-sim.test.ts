@@ -1,25 +1,12 @@
 import { describe, expect, it } from "vitest";
+import { randomDag } from "../helpers/dag.js";
 import fc from "fast-check";
-import { graphFromEdges, type Edge } from "../../src/plan/graph.js";
+import { graphFromEdges } from "../../src/plan/graph.js";
 import { lowerBound } from "../../src/plan/schedule.js";
 import { planOf, simulateRolling } from "../../bench/rolling.js";
 
 /** Random DAGs: edges only from lower to higher index. */
-const dag = fc
-  .record({
-    n: fc.integer({ min: 1, max: 16 }),
-    density: fc.double({ min: 0, max: 0.5, noNaN: true }),
-    seed: fc.integer(),
-    estimates: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 16, maxLength: 16 }),
-    k: fc.integer({ min: 1, max: 5 }),
-  })
-  .map(({ n, density, seed, estimates, k }) => {
-    let s = seed >>> 0;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const edges: Edge[] = [];
-    for (let to = 1; to < n; to++) for (let from = 0; from < to; from++) if (rand() < density) edges.push({ from, to, reason: { kind: "explicit" } });
-    return { graph: graphFromEdges(Array.from({ length: n }, (_, i) => `t${i}`), estimates.slice(0, n), edges), k };
-  });
+const dag = randomDag(16);
 
 describe("the rolling simulation behind the benchmark", () => {
   it("a short chain beside a long task finishes under the long task, which phases cannot do", () => {

@@ -1,25 +1,11 @@
 import { describe, expect, it } from "vitest";
+import { randomDag } from "../helpers/dag.js";
 import fc from "fast-check";
 import { graphFromEdges, type Edge, type TaskGraph } from "../../src/plan/graph.js";
 import { criticalPath, depthThenChunk, EXACT_LIMIT, lowerBound, scheduleLength, schedulePhases } from "../../src/plan/schedule.js";
 
 /** Random DAGs: edges only from lower to higher index. */
-const dag = fc
-  .record({
-    n: fc.integer({ min: 1, max: 14 }),
-    density: fc.double({ min: 0, max: 0.5, noNaN: true }),
-    seed: fc.integer(),
-    estimates: fc.array(fc.integer({ min: 1, max: 9 }), { minLength: 14, maxLength: 14 }),
-    k: fc.integer({ min: 1, max: 5 }),
-  })
-  .map(({ n, density, seed, estimates, k }) => {
-    let s = seed >>> 0;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
-    const edges: Edge[] = [];
-    for (let to = 1; to < n; to++) for (let from = 0; from < to; from++) if (rand() < density) edges.push({ from, to, reason: { kind: "explicit" } });
-    const graph = graphFromEdges(Array.from({ length: n }, (_, i) => `t${i}`), estimates.slice(0, n), edges);
-    return { graph, k };
-  });
+const dag = randomDag(14);
 
 function assertValid(graph: TaskGraph, phases: number[][], k: number) {
   const phaseOf = new Map<number, number>();
