@@ -42,15 +42,18 @@ export const hookRecordPath = (stateDir: string, task: string) => join(stateDir,
 
 export const ZERO_TOKENS: Tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
 
+export function addTokens(a: Tokens, b: Tokens): Tokens {
+  return { input: a.input + b.input, output: a.output + b.output, cacheRead: a.cacheRead + b.cacheRead, cacheWrite: a.cacheWrite + b.cacheWrite };
+}
+
 export function totalTokens(record: HookRecord): Tokens {
-  const sum = { ...ZERO_TOKENS };
-  for (const t of Object.values(record.sessions)) {
-    sum.input += t.input;
-    sum.output += t.output;
-    sum.cacheRead += t.cacheRead;
-    sum.cacheWrite += t.cacheWrite;
-  }
-  return sum;
+  return Object.values(record.sessions).reduce(addTokens, ZERO_TOKENS);
+}
+
+/** The tokens of a Messages API `usage` object (a transcript's, or a headless result's); anything odd counts 0. */
+export function usageTokens(usage: Record<string, unknown>): Tokens {
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
+  return { input: num(usage.input_tokens), output: num(usage.output_tokens), cacheRead: num(usage.cache_read_input_tokens), cacheWrite: num(usage.cache_creation_input_tokens) };
 }
 
 export function parseHookRecord(text: string): HookRecord | undefined {
@@ -127,14 +130,7 @@ export function readTranscript(path: string): TranscriptSummary | undefined {
       if (texts.length) lastMessage = texts.map((b: { text: string }) => b.text).join("\n");
     }
   }
-  const tokens = { ...ZERO_TOKENS };
-  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);
-  for (const u of usage.values()) {
-    tokens.input += num(u.input_tokens);
-    tokens.output += num(u.output_tokens);
-    tokens.cacheRead += num(u.cache_read_input_tokens);
-    tokens.cacheWrite += num(u.cache_creation_input_tokens);
-  }
+  const tokens = [...usage.values()].map(usageTokens).reduce(addTokens, ZERO_TOKENS);
   return { tokens, ...(lastMessage !== undefined && { lastMessage }) };
 }
 

@@ -1,5 +1,5 @@
 import { open } from "node:fs/promises";
-import { ZERO_TOKENS, type Tokens } from "../hooks/ledger.js";
+import { addTokens, usageTokens, ZERO_TOKENS, type Tokens } from "../hooks/ledger.js";
 
 /**
  * What Claude Code reported at the end of each headless run of a session: its `result` events
@@ -59,17 +59,10 @@ export function parseSessionResults(text: string): SessionResults | undefined {
     summary = {
       runs: (summary?.runs ?? 0) + 1,
       costUsd: (summary?.costUsd ?? 0) + cost,
-      tokens: {
-        input: before.input + count(usage.input_tokens),
-        output: before.output + count(usage.output_tokens),
-        cacheRead: before.cacheRead + count(usage.cache_read_input_tokens),
-        cacheWrite: before.cacheWrite + count(usage.cache_creation_input_tokens),
-      },
+      tokens: addTokens(before, usageTokens(usage)),
       lastIsError: event.is_error === true || (typeof event.subtype === "string" && event.subtype !== "success"),
       ...(typeof event.result === "string" && { lastResult: event.result }),
     };
   }
   return summary;
 }
-
-const count = (v: unknown) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? Math.floor(v) : 0);

@@ -15,7 +15,7 @@ import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir } from "../feature/paths.js";
-import { readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
+import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
 
 export type VerifyState =
@@ -234,10 +234,7 @@ export function totalsOf(tasks: readonly TaskStatus[]): Totals {
   const totals: Totals = { attempts: 0, tokens: { ...ZERO_TOKENS }, costUsd: 0, costReported: 0, tasks: tasks.length };
   for (const t of tasks) {
     totals.attempts += t.attempts;
-    totals.tokens.input += t.tokens.input;
-    totals.tokens.output += t.tokens.output;
-    totals.tokens.cacheRead += t.tokens.cacheRead;
-    totals.tokens.cacheWrite += t.tokens.cacheWrite;
+    totals.tokens = addTokens(totals.tokens, t.tokens);
     if (t.costUsd !== undefined) {
       totals.costUsd += t.costUsd;
       totals.costReported++;
