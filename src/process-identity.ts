@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** Whether a process with this PID exists (one we may not signal exists too). */
 export function processAlive(pid: number | undefined): boolean {
@@ -23,4 +23,50 @@ export function processStartTime(pid: number): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, ...]; undefined without /proc. */
+function statFields(pid: number | string): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The process group of a process (Linux), so what a killed command left running can be found. */
+export function processGroup(pid: number): number | undefined {
+  const group = Number(statFields(pid)?.[2]);
+  return Number.isInteger(group) && group > 0 ? group : undefined;
+}
+
+/**
+ * Live git processes of the process group `group`, leaving out this process and its ancestors
+ * (a shell script that ran the killed command in the background shares its group). Empty where
+ * /proc is not there.
+ */
+export function gitProcessesInGroup(group: number): number[] {
+  const skip = new Set<number>();
+  for (let pid = process.pid; pid > 1 && !skip.has(pid); pid = Number(statFields(pid)?.[1] ?? 0)) skip.add(pid);
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || skip.has(Number(name))) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, "utf8");
+    } catch {
+      continue;
+    }
+    const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === group && fields[0] !== "Z" && /^git/.test(command)) found.push(Number(name));
+  }
+  return found;
 }

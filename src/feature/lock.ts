@@ -3,7 +3,8 @@ import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promis
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { RefusedError } from "../errors.js";
-import { processAlive, processStartTime } from "../process-identity.js";
+import { removeStaleRefLocks } from "../git/stale-ref-locks.js";
+import { gitProcessesInGroup, processAlive, processGroup, processStartTime } from "../process-identity.js";
 import { quote } from "../render/shell.js";
 import { locksDir } from "./paths.js";
 
@@ -11,6 +12,8 @@ interface Holder {
   pid: number;
   /** The process's start time (Linux: clock ticks since boot), so a reused PID is not the holder. */
   started: string;
+  /** Its process group: git processes it started may outlive it there. */
+  group?: number;
   host: string;
   command: string;
   since: string;
@@ -36,14 +39,16 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
     return async () => void held.set(path, held.get(path)! - 1);
   }
   await mkdir(dir, { recursive: true });
-  const mine: Holder = { pid: process.pid, started: processStartTime(process.pid) ?? "", host: hostname(), command, since: new Date().toISOString(), nonce: randomBytes(8).toString("hex") };
+  const mine: Holder = { pid: process.pid, started: processStartTime(process.pid) ?? "", group: processGroup(process.pid), host: hostname(), command, since: new Date().toISOString(), nonce: randomBytes(8).toString("hex") };
   const content = JSON.stringify(mine) + "\n";
+  let dead: Holder | undefined;
   for (let attempt = 0; attempt < 200; attempt++) {
     const temp = join(dir, `.${slug}.${process.pid}.${mine.nonce}.tmp`);
     await writeFile(temp, content);
     try {
       await link(temp, path);
       held.set(path, 1);
+      if (dead) await clearWhatTheDeadLeft(commonDir, slug, dead);
       return async () => {
         const left = held.get(path)! - 1;
         if (left > 0) return void held.set(path, left);
@@ -70,6 +75,7 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
       // Only the live claimer may retire this lock, and a retired lock never comes back (its
       // content is unique): if the file still holds it, it is still the stale lock.
       if ((await readFile(path, "utf8").catch(() => undefined)) === text) {
+        dead = holder;
         await rename(path, join(dir, `${slug}.retired-${digest(text)}`)).catch(() => undefined);
       }
     } else {
@@ -77,6 +83,24 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
     }
   }
   throw new RefusedError([{ message: `could not take the lock of ${slug} (${path})`, fix: "run the command again; if it keeps failing, make sure no other claude-parallel runs and remove that file" }]);
+}
+
+/**
+ * A command of ours died holding the lock (kill -9): a git process it ran may have died while
+ * updating one of the feature's refs and left git's own `<ref>.lock`, which makes git refuse that
+ * ref until it is removed. Once no git process of its process group runs any more, those lock files
+ * can only be leftovers, as no other command of ours writes the feature's refs while we hold the lock.
+ */
+async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Holder | undefined): Promise<void> {
+  if (!holder) return;
+  if (holder.group !== undefined) {
+    for (let i = 0; i < 200 && gitProcessesInGroup(holder.group).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    if (gitProcessesInGroup(holder.group).length > 0) return; // still working: its locks are its own
+  }
+  const { readState } = await import("./store.js");
+  const state = await readState(commonDir, slug).catch(() => undefined);
+  const branches = state ? [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] : [];
+  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`]);
 }
 
 /**

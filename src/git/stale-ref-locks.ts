@@ -1,0 +1,32 @@
+import { lstat, readdir, unlink } from "node:fs/promises";
+import { join } from "node:path";
+
+/**
+ * Removes the lock files git left on the given refs (full names) and on every ref under the given
+ * prefixes (`refs/parallel/<slug>/`), in the files backend. Only for refs nobody else writes while a
+ * command of ours holds the feature's lock, and only once the command that held them is known dead:
+ * a git process killed while updating a ref leaves `<ref>.lock`, and git refuses to touch the ref
+ * again until someone removes it. Returns the paths removed.
+ */
+export async function removeStaleRefLocks(commonDir: string, refs: readonly string[], prefixes: readonly string[]): Promise<string[]> {
+  const candidates = refs.filter((ref) => ref.startsWith("refs/")).map((ref) => join(commonDir, `${ref}.lock`));
+  for (const prefix of prefixes) candidates.push(...(await lockFilesUnder(join(commonDir, prefix))));
+  const removed: string[] = [];
+  for (const path of candidates) {
+    const info = await lstat(path).catch(() => undefined);
+    if (!info?.isFile()) continue;
+    if (await unlink(path).then(() => true, () => false)) removed.push(path);
+  }
+  return removed;
+}
+
+async function lockFilesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) found.push(...(await lockFilesUnder(path)));
+    else if (entry.isFile() && entry.name.endsWith(".lock")) found.push(path);
+  }
+  return found;
+}

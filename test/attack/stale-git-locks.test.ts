@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { gitProcessesInGroup, processAlive } from "../../src/process-identity.js";
+import { describeRun, phaseMerges } from "../helpers/attack.js";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, TWO_PHASES } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
+import { makeRepo } from "../helpers/git.js";
+import { waitUntil } from "../helpers/wait.js";
+
+/**
+ * A command killed while one of its git processes updates a ref leaves git's `<ref>.lock`, and git
+ * refuses that ref until the file is gone (kill-sync-3 seed 20269125, kill-start-2 seed 20263131).
+ * The next command of the feature, taking over the dead command's lock, removes such files on the
+ * feature's own refs, and nothing else.
+ */
+
+const started = reusableFolder((folder) => {
+  const repo = makeRepo({ name: "locks", parent: folder, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
+  const r = runHelper(["start"], { cwd: repo });
+  if (r.code !== 0) throw new Error(`start failed: ${describeRun(r)}`);
+  const wt = (id: string) => join(repo, "..", `locks-demo-${id}`);
+  commitIn(wt("a"), { "a/x.txt": "a\n" });
+  commitIn(wt("b"), { "b/x.txt": "b\n" });
+  return { repo };
+});
+
+/** What a git process killed half way through a ref update leaves behind. */
+function leaveRefLock(repo: string, ref: string): string {
+  const path = join(repo, ".git", `${ref}.lock`);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, "0".repeat(40) + "\n");
+  return path;
+}
+
+describe("git lock files left by a killed command", () => {
+  it("the next sync removes those on the feature's refs, after taking over the dead command's lock, and keeps the others", () => {
+    const { repo } = started();
+    const crashed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-preflight" } });
+    expect(crashed.code, describeRun(crashed)).toBeNull();
+    const ours = [leaveRefLock(repo, "refs/heads/feature/demo"), leaveRefLock(repo, "refs/parallel/demo/phase-1/a"), leaveRefLock(repo, "refs/heads/feature/demo-b")];
+    const foreign = leaveRefLock(repo, "refs/heads/someone-else");
+
+    const r = runHelper(["sync", "--no-next"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(phaseMerges(repo, "feature/demo", 1)).toHaveLength(2);
+    for (const path of ours) expect(existsSync(path), path).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+  });
+
+  it("without a dead command to blame, a lock file on the feature's ref is left to its owner and git's message is shown", () => {
+    const { repo } = started();
+    const lock = leaveRefLock(repo, "refs/heads/feature/demo");
+    const r = runHelper(["sync", "--no-next"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("feature/demo.lock");
+    expect(existsSync(lock)).toBe(true);
+    expect(phaseMerges(repo, "feature/demo", 1)).toHaveLength(0);
+  });
+});
+
+describe("gitProcessesInGroup", () => {
+  it.skipIf(!existsSync("/proc/self/stat") && !process.env.CI)("finds a live git process of a process group, and only while it lives", async () => {
+    const child = spawn("git", ["cat-file", "--batch"], { detached: true, stdio: ["pipe", "ignore", "ignore"] });
+    const other = spawn("sleep", ["30"], { detached: true, stdio: "ignore" });
+    try {
+      expect(await waitUntil(() => readFileSync(`/proc/${child.pid}/stat`, "utf8").includes("(git"), 60_000)).toBe(true);
+      expect(gitProcessesInGroup(child.pid!)).toEqual([child.pid]);
+      expect(gitProcessesInGroup(other.pid!)).toEqual([]);
+      child.stdin!.end();
+      await new Promise((r) => child.once("exit", r));
+      expect(gitProcessesInGroup(child.pid!)).toEqual([]);
+    } finally {
+      if (processAlive(child.pid)) child.kill("SIGKILL");
+      other.kill("SIGKILL");
+    }
+  });
+});
