@@ -42,3 +42,5 @@ export const runStatePath = (commonDir: string, slug: string) => join(runDir(com
 export const runEventsPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "events.jsonl");
 /** What the commands `run` calls (start, sync, finish) print, and a detached run's own output. */
 export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");
+/** `status`'s last conflict prediction per phase, keyed by the commits it was made from (a cache: safe to delete). */
+export const predictionCachePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "status-prediction.json");

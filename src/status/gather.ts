@@ -5,7 +5,7 @@ import { pathExists } from "../fs/exists.js";
 import { readRegularText } from "../fs/read-regular.js";
 import { git, nulFields } from "../git/run.js";
 import { mergeChain, once } from "../git/merge-chain.js";
-import { ownChanges } from "../git/own-changes.js";
+import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { branchTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
@@ -15,6 +15,7 @@ import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir } from "../feature/paths.js";
+import { cachedPrediction } from "./prediction-cache.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
 
@@ -121,11 +122,20 @@ interface BranchFacts {
   ahead: number;
 }
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, others: string[], worktree: string | undefined, runVerifyNow: boolean): Promise<TaskStatus> {
-  const cwd = repo.root;
-  const integration = feature.plan.integrationBranch;
+/** Whether a task's worktree is there and what it holds uncommitted. */
+interface WorktreeLook {
+  exists: boolean;
+  uncommitted: string[];
+}
+
+async function lookAt(worktree: string | undefined): Promise<WorktreeLook> {
+  const exists = worktree !== undefined && (await pathExists(worktree));
+  return { exists, uncommitted: exists ? await uncommittedPaths(worktree!) : [] };
+}
+
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, runVerifyNow: boolean): Promise<TaskStatus> {
   const tip = branch.tip?.commit;
-  const worktreeExists = worktree !== undefined && (await pathExists(worktree));
+  const { exists: worktreeExists, uncommitted } = await look;
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   const results = record ? await readSessionResults(record.log) : undefined;
@@ -154,12 +164,8 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
   if (results && results.costUsd > 0) status.costUsd = results.costUsd;
   const changed = new Set<string>();
-  // Side by side: what the task changed itself (not what it merged from its phase's other
-  // branches), and what its worktree holds uncommitted.
-  const [own, uncommitted] = await Promise.all([
-    tip !== undefined ? ownChanges(cwd, `refs/heads/${integration}`, tip, others) : new Set<string>(),
-    worktreeExists ? uncommittedPaths(worktree!) : [],
-  ]);
+  // What the task changed itself (not what it merged from its phase's other branches).
+  const own = tip !== undefined ? history.ownChanges(tip, others) : new Set<string>();
   if (branch.tip !== undefined) {
     status.ahead = branch.ahead;
     if (status.ahead > 0) status.lastCommit = { sha: branch.tip.short, subject: branch.tip.subject, when: branch.tip.when };
@@ -207,18 +213,21 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       continue;
     }
     const recorded = feature.state!.phases[String(phase.index)]!;
-    const branches = await Promise.all(
-      phase.tasks.map(async (t): Promise<BranchFacts> => {
-        const tip = tips.get(t.branch);
-        if (tip === undefined) return { ahead: 0 };
-        const ahead = await git(["rev-list", "--count", `refs/heads/${plan.integrationBranch}..${tip.commit}`], repo.root);
-        return { tip, ahead: Number(ahead.stdout) || 0 };
-      }),
-    );
+    // The worktrees' `git status` runs side by side with the log below.
+    const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree));
+    for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
+    // Every task's commits and own changes from one `git log` of the phase's branches.
+    const heads = phase.tasks.flatMap((t) => (tips.has(t.branch) ? [tips.get(t.branch)!.commit] : []));
+    const integrationTip = tips.get(plan.integrationBranch)?.commit;
+    const history = await branchHistory(repo.root, integrationTip, integrationTip === undefined ? [] : heads);
+    const branches = phase.tasks.map((t): BranchFacts => {
+      const tip = tips.get(t.branch);
+      return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit) };
+    });
     const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
     const others = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
     const [tasks, conflicts] = await Promise.all([
-      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, others(i), recorded.tasks[t.id]?.worktree, options.runVerify === true))),
+      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, history, others(i), recorded.tasks[t.id]?.worktree, looks[i]!, options.runVerify === true))),
       predictConflicts(repo, feature, phase, tips.get(plan.integrationBranch)?.commit, branches, skipped),
     ]);
     tasks.forEach((t, i) => {
@@ -254,12 +263,15 @@ async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhas
   if (integration === undefined) return [];
   const live = phase.tasks.flatMap((task, i) => (branches[i]!.ahead > 0 && branches[i]!.tip !== undefined && skipped[i] === undefined ? [{ task, tip: branches[i]!.tip!.commit }] : []));
   const tipOf = new Map(live.map((x) => [x.task.id, x.tip]));
-  const changed = once((id: string) => git(["diff", "--name-only", "-z", `${integration}...${tipOf.get(id)}`], cwd).then((r) => new Set(nulFields(r.stdout))));
-  const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live, changed);
-  return conflicts.map((c) => {
-    const earlier = c.with.find((w) => w !== "the integration branch");
-    if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
-    return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
+  const commits = { integration, branches: live.map((x) => [x.task.id, x.tip] as const) };
+  return cachedPrediction(repo.commonDir, feature.slug, phase.index, commits, async () => {
+    const changed = once((id: string) => git(["diff", "--name-only", "-z", `${integration}...${tipOf.get(id)}`], cwd).then((r) => new Set(nulFields(r.stdout))));
+    const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live, changed);
+    return conflicts.map((c) => {
+      const earlier = c.with.find((w) => w !== "the integration branch");
+      if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
+      return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
+    });
   });
 }
 

@@ -2,7 +2,7 @@ import { git, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { branchTips, type Repo } from "../git/repo.js";
 import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
-import { ownChanges } from "../git/own-changes.js";
+import { branchHistory } from "../git/branch-history.js";
 import { RefusedError } from "../errors.js";
 import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
@@ -63,6 +63,10 @@ export async function preflight(
   if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
   const checks: TaskCheck[] = [];
   const tips = tasks.map((task) => found.get(task.branch)?.commit);
+  // Each task's commits and own changes: one `git log` of every branch per start commit (one in a
+  // phased run, where every task starts from the phase's start).
+  const heads = [integrationTip, ...tips.filter((t): t is string => t !== undefined)];
+  const historyFrom = once((start: string) => branchHistory(cwd, start, heads));
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
     tasks.map(async (task, i) => {
@@ -74,8 +78,8 @@ export async function preflight(
         found.push({ task: task.id, kind: "missing", message: `its branch \`${task.branch}\` is missing`, fix: "restore the branch (git reflog) or re-run start for this phase" });
         return { found };
       }
-      const [ahead, dirty] = await Promise.all([git(["rev-list", "--count", `${startCommit}..${tip}`], cwd), worktree ? uncommittedPaths(worktree) : Promise.resolve([])]);
-      const committed = (Number(ahead.stdout) || 0) > 0;
+      const [history, dirty] = await Promise.all([historyFrom(startCommit), worktree ? uncommittedPaths(worktree) : Promise.resolve([])]);
+      const committed = history.ahead(tip) > 0;
       if (!committed) {
         // A session that switched its worktree to another branch committed there, if anywhere: say which.
         const head = worktree ? await git(["symbolic-ref", "-q", "HEAD"], worktree) : undefined;
@@ -101,7 +105,7 @@ export async function preflight(
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       if (owned.length && !options.allowOutsideOwns) {
         const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
-        const own = await ownChanges(cwd, startCommit, tip, others);
+        const own = history.ownChanges(tip, others);
         const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {
           found.push({

@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -87,6 +87,26 @@ describe("claude-parallel status", () => {
     expect(status.phases[0].readyToSync).toBe(false);
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).not.toContain("ready to sync");
     expect(runHelper(["sync", "demo", "--dry-run"], { cwd: repo }).code).toBe(4);
+  });
+
+  it("predicts again only when a tip moved: the answer is kept by commits, and a damaged keep is ignored", () => {
+    const { repo, wt } = startedFeature("cache", TWO_PHASES().replace(/, owns: \[[a-c]\/\]/g, ""));
+    commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nA\nthree\n" });
+    commitIn(wt("b"), { "b/y.txt": "b\n" });
+    const conflicts = () => JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout).phases[0].conflicts as unknown[];
+    const cache = join(repo, ".git/parallel/demo/status-prediction.json");
+    expect(conflicts()).toEqual([]);
+    expect(JSON.parse(readFileSync(cache, "utf8"))["1"].conflicts).toEqual([]);
+    // b now changes the same line: its tip moved, so the conflict is found.
+    commitIn(wt("b"), { "shared.txt": "one\nB\nthree\n" });
+    expect(conflicts()).toHaveLength(1);
+    // The answer kept for these commits is what status shows (a hand-made answer proves it is read).
+    const kept = JSON.parse(readFileSync(cache, "utf8"));
+    kept["1"].conflicts[0].files = ["kept.txt"];
+    writeFileSync(cache, JSON.stringify(kept));
+    expect(conflicts()).toMatchObject([{ files: ["kept.txt"] }]);
+    writeFileSync(cache, "{damaged");
+    expect(conflicts()).toMatchObject([{ a: "a", b: "b", files: ["shared.txt"] }]);
   });
 
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {

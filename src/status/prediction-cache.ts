@@ -1,0 +1,36 @@
+import { createHash } from "node:crypto";
+import * as z from "zod/mini";
+import { predictionCachePath } from "../feature/paths.js";
+import { readJsonFile } from "../feature/store.js";
+import { writeFile } from "node:fs/promises";
+import { replaceFile } from "../fs/atomic.js";
+import type { Conflict } from "./gather.js";
+
+const ConflictSchema = z.object({ a: z.string(), aBranch: z.string(), b: z.string(), files: z.array(z.string()) });
+const CacheSchema = z.record(z.string(), z.object({ key: z.string(), conflicts: z.array(ConflictSchema) }));
+
+/**
+ * The conflicts `status` predicts for a phase depend only on commits: the integration branch's tip
+ * and each branch's tip, in merge order. The merge chain (two git processes per branch, one after
+ * another) runs again only when one of them moved; `status --watch` and every `/parallel-status`
+ * in between read the answer. The file is a cache: a damaged or missing one is computed again.
+ */
+export async function cachedPrediction(
+  commonDir: string,
+  slug: string,
+  phase: number,
+  commits: { integration: string; branches: ReadonlyArray<readonly [task: string, tip: string]> },
+  predict: () => Promise<Conflict[]>,
+): Promise<Conflict[]> {
+  const key = createHash("sha256").update(JSON.stringify(commits)).digest("hex");
+  const path = predictionCachePath(commonDir, slug);
+  const cache = await readJsonFile(path, CacheSchema, "").catch(() => undefined);
+  const hit = cache?.[String(phase)];
+  if (hit?.key === key) return hit.conflicts;
+  const conflicts = await predict();
+  // Racing status calls each write a whole, valid file: at worst one's answer is computed again.
+  // Never makes the state folder: a status racing `clean` must not leave one behind.
+  const text = JSON.stringify({ ...cache, [String(phase)]: { key, conflicts } }) + "\n";
+  await replaceFile(path, (temp) => writeFile(temp, text)).catch(() => undefined);
+  return conflicts;
+}

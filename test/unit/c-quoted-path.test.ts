@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { unquoteCPath } from "../../src/git/c-quoted-path.js";
+
+describe("unquoteCPath", () => {
+  it("leaves a plain path as it is", () => {
+    expect(unquoteCPath("src/a b.ts")).toBe("src/a b.ts");
+    expect(unquoteCPath('src/"x')).toBe('src/"x');
+  });
+  it("reads git's escapes and octal UTF-8 bytes", () => {
+    expect(unquoteCPath('"a\\nb"')).toBe("a\nb");
+    expect(unquoteCPath('"tab\\there \\"q\\" back\\\\slash"')).toBe('tab\there "q" back\\slash');
+    expect(unquoteCPath('"caf\\303\\251"')).toBe("café");
+    expect(unquoteCPath('"\\001ctl"')).toBe("\x01ctl");
+    expect(unquoteCPath('"\\a\\b\\v\\f\\r"')).toBe("\x07\b\v\f\r");
+  });
+});
