@@ -44,7 +44,7 @@ export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCod
   const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "sync");
   try {
     // Read again under the lock: another command may have changed the state meanwhile.
-    const { repo, mainRoot, feature } = await openFeature(first.feature.slug, io.cwd);
+    const { repo, mainRoot, feature } = await openFeature(first.feature.slug, io.cwd, { repo: first.repo });
     return await syncPhase(repo, mainRoot, feature, options, io);
   } finally {
     await release();
@@ -65,7 +65,7 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   }
   await requireIdentity(mainRoot);
   // A verify worktree left by a sync that was killed (ours: its exact path): gone before anything else.
-  if (!options.dryRun) await discardVerifyTree(mainRoot, verifyWorktreePath(repo.commonDir, slug));
+  if (!options.dryRun) await discardVerifyTree(mainRoot, repo.commonDir, verifyWorktreePath(repo.commonDir, slug));
 
   // By default: a sync that was interrupted, else the phase in progress, else the last one synced
   // (a re-run then only makes sure the next phase has started).
@@ -112,7 +112,7 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
     // rather than installing the same lockfile again.
     return await startNext(feature, phase, options, io, verifiedTree ? [verifiedTree] : []);
   } finally {
-    if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
+    if (verifiedTree) await discardVerifyTree(mainRoot, repo.commonDir, verifiedTree);
   }
 }
 
@@ -230,7 +230,7 @@ async function mergePhase(
     say(`Merged ${pre.chain.length} ${pre.chain.length === 1 ? "branch" : "branches"} into ${plan.integrationBranch}: ${pre.integrationTip.slice(0, 12)} -> ${merged.slice(0, 12)}.`);
     return { journal, verifiedTree, worktrees };
   } catch (error) {
-    if (verifiedTree) await discardVerifyTree(mainRoot, verifiedTree);
+    if (verifiedTree) await discardVerifyTree(mainRoot, repo.commonDir, verifiedTree);
     throw error;
   }
 }

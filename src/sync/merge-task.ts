@@ -101,7 +101,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   const task = phase.tasks.find((t) => t.id === taskId)!;
   await requireIdentity(mainRoot);
   // A verify worktree left by a run that was killed (ours: its exact path) goes first.
-  await discardVerifyTree(mainRoot, verifyWorktreePath(commonDir, slug));
+  await discardVerifyTree(mainRoot, commonDir, verifyWorktreePath(commonDir, slug));
 
   const integration = await commitOf(`refs/heads/${integrationBranch}`, mainRoot);
   if (!integration) throw new RefusedError([{ message: `the integration branch ${integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and run again" }]);

@@ -1,4 +1,6 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
+import { basename, join } from "node:path";
+import { pathExists } from "../fs/exists.js";
 import { verifyWorktreePath } from "../feature/paths.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk } from "../git/run.js";
@@ -43,7 +45,7 @@ export async function verifyMerged(opts: {
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
   const dir = verifyWorktreePath(opts.commonDir, opts.slug);
-  await discardVerifyTree(opts.mainRoot, dir);
+  await discardVerifyTree(opts.mainRoot, opts.commonDir, dir);
   const last = opts.chain[opts.chain.length - 1]!;
   await gitOk(["worktree", "add", "--quiet", "--detach", "--", dir, last.commit], opts.mainRoot);
   let runs = 0;
@@ -101,12 +103,15 @@ export async function verifyMerged(opts: {
     }
     return { passed: false, culprits, exitCode: final.exitCode, outputTail: final.tail, runs };
   } finally {
-    if (!keep) await discardVerifyTree(opts.mainRoot, dir);
+    if (!keep) await discardVerifyTree(opts.mainRoot, opts.commonDir, dir);
   }
 }
 
 /** Our verify worktree (exactly this path: detached, holding no commits of anyone's), if one is there. */
-export async function discardVerifyTree(mainRoot: string, dir: string): Promise<void> {
+export async function discardVerifyTree(mainRoot: string, commonDir: string, dir: string): Promise<void> {
+  // Usually there is none: no folder, and no registration git would name after the folder.
+  const registrations = await readdir(join(commonDir, "worktrees")).catch(() => [] as string[]);
+  if (!(await pathExists(dir)) && !registrations.some((name) => name.startsWith(basename(dir)))) return;
   const entry = (await listWorktrees(mainRoot)).find((w) => w.path === dir);
   if (entry && entry.branch === undefined) await git(["worktree", "remove", "--force", "--force", "--", dir], mainRoot);
   await rm(dir, { recursive: true, force: true });
