@@ -51,6 +51,13 @@ export async function renderContext(input: ContextInput): Promise<string> {
 
 async function repositorySection(input: ContextInput): Promise<string[]> {
   const out = ["## Repository", ""];
+  // All four git processes at once: status and the worktree list work from any folder of the
+  // repository, and are not used when there is none.
+  const looking = Promise.all([
+    git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], input.cwd),
+    git(["worktree", "list", "--porcelain"], input.cwd),
+  ]);
+  looking.catch(() => undefined); // not awaited outside a repository
   const [version, repo] = await Promise.all([gitVersion(input.cwd), locateRepo(input.cwd)]);
   const problems: string[] = [];
   if (!version) problems.push("git is not installed or cannot be run: install git 2.38 or newer.");
@@ -67,9 +74,8 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
     return [...out, ...problemLines(problems)];
   }
 
-  const [status, worktrees, roles, plans] = await Promise.all([
-    git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], repo.root),
-    git(["worktree", "list", "--porcelain"], repo.root),
+  const [[status, worktrees], roles, plans] = await Promise.all([
+    looking,
     findRoles(repo.root),
     listPlans(repo.root, repo.branch, repo.commonDir),
   ]);
