@@ -112,7 +112,7 @@ try {
   say("| call | median ms | ratio to bare Node | git processes |");
   say("| --- | ---: | ---: | ---: |");
   say(`| \`node -e 0\` | ${f1(calls.bare)} | 1.00 | 0 |`);
-  for (const r of calls.rows) say(`| \`${r.call}\` | ${f1(r.ms)} | ${f2(r.ms / calls.bare)} | ${r.gitProcesses} |`);
+  for (const r of calls.rows) say(`| ${r.call} | ${f1(r.ms)} | ${f2(r.ms / calls.bare)} | ${r.gitProcesses} |`);
   say();
   say("Aim: at most 1.5x a bare Node start plus the git processes they cannot avoid.");
   say();

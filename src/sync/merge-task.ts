@@ -7,7 +7,7 @@ import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { git, nulFields } from "../git/run.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
-import { backUpTips, compareAndSwap } from "./publish.js";
+import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
 import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
 import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
 
@@ -77,8 +77,8 @@ export interface MergeTaskOptions {
 /**
  * Merges one task branch into the integration branch, as a merge queue does: in memory
  * (merge-tree, then commit-tree), the plan's verify on the merged result in a temporary worktree,
- * a backup ref of the task's tip, and a compare-and-swap publish; then clean checkouts of the
- * integration branch move along. A journal is written before the publish, so a run killed at any
+ * a compare-and-swap publish with a backup ref of the task's tip in the same transaction; then
+ * clean checkouts of the integration branch move along. A journal is written before the publish, so a run killed at any
  * point and run again ends in the same state, and merges the task once: whether its work is
  * already in the integration branch is decided from the refs. Takes the feature's lock
  * (reentrant: a caller holding it keeps it).
@@ -156,9 +156,8 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   const record: TaskMergeJournal = { task: taskId, before: integration, merged: link.commit, tip, ...(command !== undefined && { verifiedWith: command }) };
   await writeTaskMergeJournal(commonDir, slug, record);
   crashPoint("merge-task-after-journal");
-  await backUpTips(mainRoot, slug, phase.index, { [taskId]: tip });
-  crashPoint("merge-task-after-backup");
-  const cas = await compareAndSwap(mainRoot, integrationBranch, link.commit, integration, `claude-parallel: merge ${task.branch} into ${integrationBranch}`);
+  // The backup of the task's tip lands with the publish, in one transaction (as in sync).
+  const cas = await publishWithBackups(mainRoot, integrationBranch, link.commit, integration, `claude-parallel: merge ${task.branch} into ${integrationBranch}`, backupUpdates(slug, phase.index, { [taskId]: tip }));
   if (!cas.published) {
     await removeTaskMergeJournal(commonDir, slug, taskId);
     if (cas.moved) return { kind: "raced", expected: integration, actual: cas.now };

@@ -37,16 +37,9 @@ export type PublishResult =
   | { published: false; moved: false; stderr: string };
 
 /**
- * Moves `refs/heads/<branch>` from `expected` to `next` with a compare-and-swap
- * (`git update-ref <ref> <new> <old>`): it moves only if nobody moved it since we read it.
- */
-export async function compareAndSwap(cwd: string, branch: string, next: string, expected: string, message: string): Promise<PublishResult> {
-  return publishWithBackups(cwd, branch, next, expected, message, []);
-}
-
-/**
- * The compare-and-swap of `branch` and the `backups` in one transaction: they land together, or
- * none of them does (a refused publish leaves no backup written by it).
+ * Moves `refs/heads/<branch>` from `expected` to `next` only if nobody moved it since we read it (a
+ * compare-and-swap), with the `backups` in the same transaction: they land together, or none of
+ * them does (a refused publish leaves no backup written by it).
  */
 export async function publishWithBackups(cwd: string, branch: string, next: string, expected: string, message: string, backups: readonly RefUpdate[]): Promise<PublishResult> {
   const cas = await updateRefs(cwd, message, [...backups, ...(next === expected ? [] : [{ ref: `refs/heads/${branch}`, to: next, from: expected }])]);

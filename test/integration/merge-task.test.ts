@@ -172,7 +172,7 @@ describe("mergeTask: one task branch into the integration branch", () => {
   });
 });
 
-const STEPS = ["merge-task-after-merge", "merge-task-after-verify", "merge-task-after-journal", "merge-task-after-backup", "merge-task-after-publish", "merge-task-after-checkouts"];
+const STEPS = ["merge-task-after-merge", "merge-task-after-verify", "merge-task-after-journal", "merge-task-after-publish", "merge-task-after-checkouts"];
 
 describe("mergeTask killed at any step", () => {
   it.each(STEPS)("at %s: running it again merges the task exactly once and ends as an uninterrupted merge", (step) => {
