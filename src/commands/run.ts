@@ -7,7 +7,7 @@ import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
-import { RunStateSchema, type RunState, type RunTaskState } from "../feature/state-schema.js";
+import { RunStateSchema, type RunState, type RunTaskState, type TaskState } from "../feature/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
@@ -457,6 +457,8 @@ class Runner {
         crashPoint("run-after-task-merged");
         await this.refresh();
         await this.progress.emit({ event: "task-merged", task: taskId, phase, mergedCommit: outcome.commit, text: `${taskId}: merged into ${plan.integrationBranch} at ${outcome.commit.slice(0, 12)}` });
+        // Its work is merged and its session over: its worktree goes now, as a sync's would.
+        await this.removeMergedWorktrees([[taskId, rec]], outcome.commit);
         return undefined;
       }
       case "conflict": {
@@ -484,6 +486,11 @@ class Runner {
     }
   }
 
+  private async removeMergedWorktrees(tasks: Array<[string, TaskState]>, merged: string): Promise<void> {
+    const { removeMergedWorktrees } = await import("../sync/remove-merged-worktrees.js");
+    await removeMergedWorktrees({ mainRoot: this.ctx.mainRoot, commonDir: this.commonDir, slug: this.slug, cwd: this.io.cwd }, tasks, merged, (line) => this.sub.stdout(line + "\n"));
+  }
+
   /** Rolling: every task of the phase is merged (or skipped): the phase is synced, as a phased sync would record it. */
   private async markSynced(phaseIndex: number): Promise<ExitCode | undefined> {
     const state = this.ctx.feature.state!;
@@ -496,6 +503,8 @@ class Runner {
     ps.prepared = true;
     await writeState(this.commonDir, state);
     crashPoint("run-after-mark-synced");
+    // Any worktree of the phase a run killed after its merge did not remove.
+    await this.removeMergedWorktrees(Object.entries(ps.tasks).filter(([, t]) => t.mergedAt !== undefined), merged);
     await this.refresh();
     await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: every task of it is merged (${plan.integrationBranch} at ${merged.slice(0, 12)})` });
     return undefined;

@@ -1,4 +1,3 @@
-import { join } from "node:path";
 import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
@@ -7,17 +6,15 @@ import { verifyWorktreePath } from "../feature/paths.js";
 import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
-import { git } from "../git/run.js";
 import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo, type WorktreeEntry } from "../git/repo.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
-import { quote, sh } from "../render/shell.js";
+import { quote } from "../render/shell.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight, type SyncProblem } from "../sync/preflight.js";
 import type { ConflictReport } from "../git/merge-chain.js";
-import { removableWorktree } from "../sync/removable.js";
-import { forgetHalfRemovedWorktree } from "../git/worktree-registration.js";
+import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
@@ -287,25 +284,7 @@ async function afterPublish(
   }
   crashPoint("after-record");
   if (!options.keepWorktrees) {
-    for (const [id, t] of Object.entries(phaseState.tasks)) {
-      if (!(await pathExists(t.worktree))) continue;
-      if (!(await pathExists(join(t.worktree, ".git")))) {
-        // A removal killed half way left the folder without its .git: no longer a worktree. Its
-        // registration goes; what is left of the folder stays for the user to look at.
-        await forgetHalfRemovedWorktree(repo.commonDir, t.worktree);
-        say(`  the worktree of ${id} was half removed (an interrupted removal): what is left of ${t.worktree} is no longer a git worktree; look inside, then delete it with ${sh`rm -rf -- ${t.worktree}`}`);
-        continue;
-      }
-      const verdict = await removableWorktree({ mainRoot, commonDir: repo.commonDir, slug, cwd }, id, t, journal.merged);
-      if (verdict !== true) {
-        say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);
-        continue;
-      }
-      // No --force: git itself refuses a worktree with untracked or modified files.
-      const removed = await git(["worktree", "remove", "--", t.worktree], mainRoot);
-      say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim()}`);
-      crashPoint("during-remove");
-    }
+    await removeMergedWorktrees({ mainRoot, commonDir: repo.commonDir, slug, cwd }, Object.entries(phaseState.tasks), journal.merged, say);
   }
   crashPoint("after-remove");
   await removeJournal(repo.commonDir, slug, phase.index);

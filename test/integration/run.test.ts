@@ -73,6 +73,9 @@ describe("claude-parallel run without sessions", () => {
     expect(seen.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a"]);
     expect(seen.filter((e) => e.event === "phase-synced")).toEqual([]);
     expect(seen.filter((e) => e.event === "task-branched").map((e) => e.task)).toEqual(["a", "b", "c"]);
+    // a's worktree went with its merge; b's (not merged yet) is there.
+    expect(existsSync(wt("a"))).toBe(false);
+    expect(existsSync(wt("b"))).toBe(true);
     // c started after a merged: its start commit is the integration branch with a's work, and its own.
     const state = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/state.json"), "utf8"));
     const cStart = state.phases["2"].tasks.c.startCommit as string;
@@ -87,6 +90,7 @@ describe("claude-parallel run without sessions", () => {
     const again = runHelper(["run", "--rolling"], { cwd: repo, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
     for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
+    for (const id of ["a", "b", "c"]) expect(existsSync(wt(id)), id).toBe(false);
     const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
     expect(events.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a", "b", "c"]);
     expect(events.filter((e) => e.event === "phase-synced").map((e) => e.phase)).toEqual([1, 2]);
