@@ -42,9 +42,10 @@ export function processGroup(pid: number): number | undefined {
 }
 
 /**
- * Live git processes of the process group `group`, leaving out this process and its ancestors
- * (a shell script that ran the killed command in the background shares its group). Empty where
- * /proc is not there.
+ * Live git processes of the process group `group` that outlived their parent: those a killed
+ * command started (they were reparented out of the group), not those of a live command of the
+ * same group (a test runner's, or a shell script's), whose parent is still there. Leaves out this
+ * process and its ancestors. Empty where /proc is not there.
  */
 export function gitProcessesInGroup(group: number): number[] {
   const skip = new Set<number>();
@@ -55,18 +56,23 @@ export function gitProcessesInGroup(group: number): number[] {
   } catch {
     return [];
   }
-  const found: number[] = [];
+  const processes = new Map<number, { command: string; state: string; parent: number; group: number }>();
   for (const name of entries) {
-    if (!/^\d+$/.test(name) || skip.has(Number(name))) continue;
+    if (!/^\d+$/.test(name)) continue;
     let stat: string;
     try {
       stat = readFileSync(`/proc/${name}/stat`, "utf8");
     } catch {
       continue;
     }
-    const command = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    if (Number(fields[2]) === group && fields[0] !== "Z" && /^git/.test(command)) found.push(Number(name));
+    processes.set(Number(name), { command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: fields[0]!, parent: Number(fields[1]), group: Number(fields[2]) });
+  }
+  const found: number[] = [];
+  for (const [pid, p] of processes) {
+    if (skip.has(pid) || p.group !== group || p.state === "Z" || !p.command.startsWith("git")) continue;
+    if (processes.get(p.parent)?.group === group && p.parent !== 1) continue; // its parent runs on
+    found.push(pid);
   }
   return found;
 }

@@ -1,5 +1,5 @@
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { gitProcessesInGroup, processAlive } from "../../src/process-identity.js";
@@ -8,6 +8,7 @@ import { runHelper } from "../helpers/cli.js";
 import { commitIn, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
 import { makeRepo } from "../helpers/git.js";
+import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
 
 /**
@@ -75,6 +76,31 @@ describe("gitProcessesInGroup", () => {
     } finally {
       if (processAlive(child.pid)) child.kill("SIGKILL");
       other.kill("SIGKILL");
+    }
+  });
+
+  it.skipIf(!existsSync("/proc/self/stat") && !process.env.CI)("leaves out a git process whose parent still runs in the group, counts it once the parent is killed", async () => {
+    // A stand-in that outlives its parent whatever happens to its stdin: `sleep`, named git.
+    const bin = tempDir();
+    copyFileSync(execFileSync("sh", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), join(bin, "git"));
+    const shell = spawn("sh", ["-c", `"${join(bin, "git")}" 120; exit 0`], { detached: true, stdio: "ignore" });
+    const gitChild = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.includes("(git") && stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(shell.pid);
+      } catch {
+        return false;
+      }
+    });
+    let child: number | undefined;
+    try {
+      expect(await waitUntil(() => (child = gitChild()) !== undefined, 60_000)).toBe(true);
+      expect(gitProcessesInGroup(shell.pid!)).toEqual([]);
+      process.kill(shell.pid!, "SIGKILL");
+      expect(await waitUntil(() => gitProcessesInGroup(shell.pid!).includes(child!), 60_000)).toBe(true);
+    } finally {
+      if (child !== undefined && processAlive(child)) process.kill(child, "SIGKILL");
+      if (processAlive(shell.pid)) shell.kill("SIGKILL");
     }
   });
 });
