@@ -1,5 +1,6 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { singleLine } from "../text/single-line.js";
 import { terminalSafe } from "../text/terminal.js";
 
 /** What `run` reports: one JSON object per line in `<state>/run/events.jsonl`, and on `--json`. */
@@ -43,14 +44,15 @@ export class Progress {
     const event = { at: new Date().toISOString(), ...input } as RunEvent;
     await mkdir(dirname(this.eventsPath), { recursive: true });
     await appendFile(this.eventsPath, JSON.stringify(event) + "\n");
+    const text = singleLine(input.text);
     if (input.task) {
       const row = this.rows.get(input.task);
-      if (row) row.last = input.text;
+      if (row) row.last = text;
     }
     if (this.mode === "json") this.out(JSON.stringify(event) + "\n");
-    else if (this.mode === "lines" || !this.tty) this.out(`[${event.at.slice(11, 19)}] ${input.text}\n`);
+    else if (this.mode === "lines" || !this.tty) this.out(`[${event.at.slice(11, 19)}] ${text}\n`);
     else {
-      this.recent.push(`[${event.at.slice(11, 19)}] ${input.text}`);
+      this.recent.push(`[${event.at.slice(11, 19)}] ${text}`);
       this.recent = this.recent.slice(-6);
       this.redraw();
     }

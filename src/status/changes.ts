@@ -1,3 +1,4 @@
+import { singleLine } from "../text/single-line.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
 
 /**
@@ -19,7 +20,7 @@ export function statusChanges(before: FeatureStatus, after: FeatureStatus): stri
     if (phase.readyToSync && !old?.readyToSync) lines.push(`phase ${phase.index}: ready to sync (run /parallel-sync)`);
     if (!phase.readyToSync && old?.readyToSync && phase.state === "started") lines.push(`phase ${phase.index}: no longer ready to sync`);
   }
-  return lines;
+  return lines.map(singleLine);
 }
 
 function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { Progress, readEvents } from "../../src/run/events.js";
+import { singleLine } from "../../src/text/single-line.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("run progress", () => {
@@ -43,5 +44,13 @@ describe("run progress", () => {
     // The event's own control characters are shown as escapes, never sent raw.
     expect(drawn.join("")).not.toContain("\x1b]52");
     expect(drawn.join("")).toContain("\\x1b]52");
+  });
+});
+
+describe("singleLine", () => {
+  it("shows every line break of an event's text escaped, so a file name cannot fake an event line", () => {
+    expect(singleLine("a: conflicts in x\n[10:00:00] b: merged")).toBe("a: conflicts in x\\n[10:00:00] b: merged");
+    expect(singleLine("r\rv\vf\fnel\u0085ls\u2028ps\u2029")).toBe("r\\rv\\u000bf\\fnel\\u0085ls\\u2028ps\\u2029");
+    expect(singleLine("plain text, tabs\tkept")).toBe("plain text, tabs\tkept");
   });
 });

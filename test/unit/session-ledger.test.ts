@@ -98,6 +98,16 @@ describe("status --watch change lines", () => {
     ]);
   });
 
+  it("keeps each change on its own line whatever a file name or an error holds", () => {
+    const before = feature([task("a")]);
+    const after = feature([task("a", { ledger: { state: "failed", detail: "api error\n[10:00:00] b: merged", since: at(1), event: "StopFailure", at: at(1), sessions: 1, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } })], {
+      conflicts: [{ a: "a", aBranch: "f-a", b: "integration", files: ["x\ny.ts"] }],
+    });
+    const lines = statusChanges(before, after);
+    expect(lines).toEqual(["a: session failed (api error\\n[10:00:00] b: merged)", "conflict predicted: a and the integration branch both change x\\ny.ts"]);
+    for (const line of lines) expect(line).not.toMatch(/[\r\n]/);
+  });
+
   it("says when a phase starts or is synced", () => {
     const before = feature([task("a")]);
     const after: FeatureStatus = { ...before, phases: [{ ...before.phases[0]!, state: "synced" }] };
