@@ -6,4 +6,4 @@ function tooOld(){if(!(Number(process.versions.node.split(".")[0])>=20))return"c
 
 - `+problem+`
 `),process.exitCode=0):(process.stderr.write("claude-parallel: "+problem+`
-`),process.exitCode=3):import("./chunks/cli-RVUUWBJF.mjs").then(cli=>cli.main());
+`),process.exitCode=3):import("./chunks/cli-MU3QVWPG.mjs").then(cli=>cli.main());

@@ -3,7 +3,6 @@ import { join, sep } from "node:path";
 import type { TaskState } from "../feature/state-schema.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { gitOk, nulFields } from "../git/run.js";
-import { uncommittedPaths } from "../git/status.js";
 import { includedFiles } from "../start/include.js";
 import { SESSION_DIR } from "../start/session-files.js";
 import { readSessionRecord } from "../start/headless.js";
@@ -13,7 +12,9 @@ import { processAlive } from "../process-identity.js";
 /**
  * Whether a task worktree may be removed after its phase was merged: `true`, or why it is kept.
  * Removing a worktree deletes its ignored files too, so anything there that is not ours (the
- * session folder, dependency trees, unchanged `.worktreeinclude` copies) keeps it.
+ * session folder, dependency trees, unchanged `.worktreeinclude` copies) keeps it. Uncommitted
+ * changes are left to `git worktree remove` (without --force), which refuses a worktree holding
+ * any: one look at a large worktree instead of two.
  */
 export async function removableWorktree(
   where: { mainRoot: string; commonDir: string; slug: string; cwd: string },
@@ -29,8 +30,6 @@ export async function removableWorktree(
   if (await tmuxWindowOpen(where.slug, taskId, mainRoot)) return `its tmux window ${tmuxSessionName(where.slug)}:${taskId} is still open (close it, then remove the worktree with git worktree remove)`;
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
   if (tip === undefined || !(await isAncestor(tip, merged, mainRoot))) return "its branch has commits the merge does not hold";
-  const dirty = await uncommittedPaths(task.worktree);
-  if (dirty.length) return `it has uncommitted changes (${dirty.slice(0, 5).join(", ")}${dirty.length > 5 ? ", ..." : ""})`;
   const foreign = await ignoredFilesNotOurs(task.worktree, mainRoot);
   if (foreign.length) {
     return `it holds ignored files that removing it would delete: ${foreign.slice(0, 5).join(", ")}${foreign.length > 5 ? ", ..." : ""} (move them out, then remove it with git worktree remove)`;

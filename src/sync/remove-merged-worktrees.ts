@@ -32,7 +32,7 @@ export async function removeMergedWorktrees(
     }
     // No --force: git itself refuses a worktree with untracked or modified files.
     const removed = await git(["worktree", "remove", "--", t.worktree], where.mainRoot);
-    say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim()}`);
+    say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim().replace(/^fatal: /, "")}`);
     crashPoint("during-remove");
   }
 }

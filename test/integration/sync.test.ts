@@ -10,6 +10,21 @@ import { git } from "../helpers/git.js";
 const require = createRequire(import.meta.url);
 
 describe("claude-parallel sync", () => {
+  it("keeps a merged task's worktree that holds changes made after the checks, and says so", () => {
+    const { repo, wt } = startedFeature("late-change");
+    commitIn(wt("a"), { "a/one.txt": "a\n" }, "A work");
+    commitIn(wt("b"), { "b/one.txt": "b\n" }, "B work");
+    // Killed once the phase is recorded: the worktrees are removed by the re-run, after a late edit.
+    const killed = runHelper(["sync", "--no-next"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-record" } });
+    expect(killed.code).toBeNull();
+    writeFileSync(join(wt("a"), "a/late.txt"), "written after the checks\n");
+    const r = runHelper(["sync", "--no-next", "--phase", "1"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/kept the worktree of a: .*contains modified or untracked files/);
+    expect(existsSync(join(wt("a"), "a/late.txt"))).toBe(true);
+    expect(existsSync(wt("b"))).toBe(false);
+  });
+
   it("merges the phase's branches in order, backs them up, removes their worktrees and starts the next phase", () => {
     const { repo, wt } = startedFeature("clean");
     const start = git(repo, "rev-parse", "feature/demo");
