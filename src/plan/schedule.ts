@@ -1,5 +1,5 @@
 import { bottomLevels, topologicalOrder, type TaskGraph } from "./graph.js";
-import { Heap } from "./heap.js";
+import { ReadyHeap } from "./heap.js";
 
 /**
  * Phases of parallel work: every task's predecessors lie in strictly earlier phases, and no phase
@@ -44,27 +44,30 @@ function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel:
   const n = graph.ids.length;
   const est = graph.estimates;
   const waiting = graph.predecessors.map((p) => p.length);
-  const ready = new Heap((a, b) => priority[b]! - priority[a]! || est[b]! - est[a]! || a - b);
-  for (let i = 0; i < n; i++) if (waiting[i] === 0) ready.push(i);
+  // Ready tasks by higher priority, then longer, then earlier in the plan (a total order).
+  const ready = new ReadyHeap(n, Float64Array.from(priority), Float64Array.from(est));
+  const push = (t: number) => ready.push(t);
+  const pop = () => ready.pop();
+  for (let i = 0; i < n; i++) if (waiting[i] === 0) push(i);
   const phases: number[][] = [];
   while (ready.size > 0) {
-    const phase: number[] = [ready.pop()!];
+    const phase: number[] = [pop()];
     if (policy === "priority") {
-      while (phase.length < maxParallel && ready.size > 0) phase.push(ready.pop()!);
+      while (phase.length < maxParallel && ready.size > 0) phase.push(pop());
     } else {
       const limit = est[phase[0]!]!;
       const skipped: number[] = [];
       while (phase.length < maxParallel && ready.size > 0 && skipped.length < 4 * maxParallel) {
-        const t = ready.pop()!;
+        const t = pop();
         if (est[t]! <= limit) phase.push(t);
         else skipped.push(t);
       }
       for (const t of skipped) {
         if (phase.length < maxParallel && policy === "fit-first") phase.push(t);
-        else ready.push(t);
+        else push(t);
       }
     }
-    for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) ready.push(s);
+    for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) push(s);
     phases.push(phase.sort((a, b) => a - b));
   }
   return phases;
@@ -73,11 +76,11 @@ function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel:
 /**
  * Local search: move single tasks to another phase their dependencies allow, whenever that
  * shortens the schedule (a long task joining a phase that is already long, a short one leaving
- * the phase it alone made long). Empty phases disappear. Never makes the schedule longer.
+ * the phase it alone made long). Empty phases disappear. Never makes the schedule longer. Tasks
+ * are visited in `order`; `phases` (fresh from buildPhases) is changed in place.
  */
-function improve(graph: TaskGraph, input: number[][], maxParallel: number): number[][] {
+function improve(graph: TaskGraph, phases: number[][], maxParallel: number, order: readonly number[]): number[][] {
   const est = graph.estimates;
-  const phases = input.map((p) => [...p]);
   const phaseOf = new Int32Array(graph.ids.length);
   phases.forEach((p, k) => p.forEach((i) => (phaseOf[i] = k)));
   const maxOf = (p: number[], without = -1) => {
@@ -87,7 +90,6 @@ function improve(graph: TaskGraph, input: number[][], maxParallel: number): numb
   };
   // Each phase's longest estimate, kept up to date as tasks move.
   const longest = phases.map((p) => maxOf(p));
-  const order = graph.ids.map((_, i) => i).sort((a, b) => est[b]! - est[a]! || a - b);
   for (let pass = 0, moved = true; moved && pass < 8; pass++) {
     moved = false;
     for (const t of order) {
@@ -231,7 +233,10 @@ export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule 
     }
   };
   const policies: FillPolicy[] = ["priority", "fit-first", "fit-only"];
-  for (const policy of policies) consider(improve(graph, buildPhases(graph, levels, maxParallel, policy), maxParallel));
+  // The local search visits tasks longest first (then in plan order), the same order every time.
+  const est = graph.estimates;
+  const longestFirst = graph.ids.map((_, i) => i).sort((a, b) => est[b]! - est[a]! || a - b);
+  for (const policy of policies) consider(improve(graph, buildPhases(graph, levels, maxParallel, policy), maxParallel, longestFirst));
 
   const rounds = Math.min(64, Math.floor(SEARCH_BUDGET / (n * 4)));
   const next = random(0x5eed ^ n);
@@ -239,7 +244,7 @@ export function schedulePhases(graph: TaskGraph, maxParallel: number): Schedule 
   for (let round = 0; round < rounds && best!.length > bound + 1e-9; round++) {
     const spread = 0.05 + 0.3 * (round / rounds);
     for (let i = 0; i < n; i++) noisy[i] = levels[i]! * (1 + spread * (next() - 0.5));
-    consider(improve(graph, buildPhases(graph, noisy, maxParallel, policies[round % policies.length]!), maxParallel));
+    consider(improve(graph, buildPhases(graph, noisy, maxParallel, policies[round % policies.length]!), maxParallel, longestFirst));
   }
   return best!;
 }
