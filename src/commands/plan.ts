@@ -8,7 +8,6 @@ import { planFile, planFolder } from "../plan/location.js";
 import { buildPlan } from "../plan/parse.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
-import { renderMarkdown } from "../render/markdown.js";
 import { sh } from "../render/shell.js";
 import { findRoles, roleMap } from "../roles.js";
 import type { Io } from "../cli.js";
@@ -38,7 +37,8 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const shown = (target: string) => relative(io.cwd, target) || target;
   const fromRoot = relative(root, path);
   const startTarget = fromRoot && !fromRoot.startsWith("..") && !isAbsolute(fromRoot) ? fromRoot : path;
-  const markdown = options.write || !options.json ? renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
+  // The Markdown renderer is loaded only when the Markdown is wanted: `--json --no-write` skips it.
+  const markdown = options.write || !options.json ? (await import("../render/markdown.js")).renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
   if (options.write) {
     const target = join(dirname(home), "PLAN.md");
     if (atHome) {
