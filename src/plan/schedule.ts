@@ -68,9 +68,20 @@ function buildPhases(graph: TaskGraph, priority: ArrayLike<number>, maxParallel:
       }
     }
     for (const i of phase) for (const s of graph.successors[i]!) if (--waiting[s]! === 0) push(s);
-    phases.push(phase.sort((a, b) => a - b));
+    phases.push(ascending(phase));
   }
   return phases;
+}
+
+/** `phase` sorted in place, ascending: insertion sort, as phases hold at most maxParallel distinct tasks. */
+function ascending(phase: number[]): number[] {
+  for (let i = 1; i < phase.length; i++) {
+    const t = phase[i]!;
+    let j = i - 1;
+    for (; j >= 0 && phase[j]! > t; j--) phase[j + 1] = phase[j]!;
+    phase[j + 1] = t;
+  }
+  return phase;
 }
 
 /**
@@ -94,6 +105,8 @@ function improve(graph: TaskGraph, phases: number[][], maxParallel: number, orde
     moved = false;
     for (const t of order) {
       const from = phaseOf[t]!;
+      // Only the longest task of its phase can shorten it by leaving.
+      if (est[t]! < longest[from]!) continue;
       const saved = longest[from]! - maxOf(phases[from]!, t);
       if (saved <= 0) continue;
       let lo = 0;
@@ -116,7 +129,7 @@ function improve(graph: TaskGraph, phases: number[][], maxParallel: number, orde
       moved = true;
     }
   }
-  return phases.filter((p) => p.length > 0).map((p) => p.sort((a, b) => a - b));
+  return phases.filter((p) => p.length > 0).map(ascending);
 }
 
 /** Plans up to this many tasks are scheduled exactly (at most 3^n steps: about half a million). */
