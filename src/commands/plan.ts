@@ -1,4 +1,3 @@
-import { homedir } from "node:os";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
@@ -30,7 +29,9 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const repo = (await locateRepoFast(dirname(path))) ?? (await locateRepoFast(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
+  // os.homedir() is $HOME when that is set (libuv's uv_os_homedir); node:os is loaded only without it.
+  const homeFolder = process.env.HOME || (await import("node:os")).homedir();
+  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homeFolder });
   // `start <slug>` finds a plan only at .parallel/<slug>/plan.yaml; one kept elsewhere is named by its path.
   const home = planFile(root, plan.slug);
   const atHome = (await realpath(path).catch(() => path)) === (await realpath(home).catch(() => home));
