@@ -41,6 +41,20 @@ const result = await build({
   // imports js-yaml 4 itself.
   plugins: [
     {
+      // js-yaml's ESM build reads `dumper.dump` at its top level, a property read esbuild must keep
+      // (it could run a getter), and with it the whole dumper, which `plan` parses on every call but
+      // never runs (src/plan/fast-yaml.ts only loads). Marked pure, it goes unless something dumps.
+      name: "js-yaml-without-dumper",
+      setup(build) {
+        build.onLoad({ filter: /\/node_modules\/js-yaml\/dist\/js-yaml\.mjs$/ }, (args) => {
+          const text = readFileSync(args.path, "utf8");
+          const read = /^var dump {16}= dumper\.dump;$/m;
+          if (!read.test(text)) throw new Error(`js-yaml changed: no \`var dump = dumper.dump;\` line in ${args.path} (build.mjs, js-yaml-without-dumper)`);
+          return { contents: text.replace(read, "var dump = /* @__PURE__ */ (() => dumper.dump)();"), loader: "js" };
+        });
+      },
+    },
+    {
       name: "gray-matter-yaml",
       setup(build) {
         build.onResolve({ filter: /^js-yaml$/ }, (args) => (args.importer.includes("/node_modules/gray-matter/") ? { path: `${root}src/shims/js-yaml.ts` } : undefined));

@@ -1,4 +1,3 @@
-import { homedir } from "node:os";
 import { realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { ExitCode, InputError } from "../errors.js";
@@ -8,7 +7,6 @@ import { planFile, planFolder } from "../plan/location.js";
 import { buildPlan } from "../plan/parse.js";
 import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
-import { renderMarkdown } from "../render/markdown.js";
 import { sh } from "../render/shell.js";
 import { findRoles, roleMap } from "../roles.js";
 import type { Io } from "../cli.js";
@@ -31,14 +29,17 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const repo = (await locateRepoFast(dirname(path))) ?? (await locateRepoFast(io.cwd));
   const root = repo?.root ?? io.cwd;
   const roles = repo ? roleMap(await findRoles(repo.root)) : new Map();
-  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homedir() });
+  // os.homedir() is $HOME when that is set (libuv's uv_os_homedir); node:os is loaded only without it.
+  const homeFolder = process.env.HOME || (await import("node:os")).homedir();
+  const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: repo?.branch, roles, planFolder: planFolder(root, path), root: repo?.root, home: homeFolder });
   // `start <slug>` finds a plan only at .parallel/<slug>/plan.yaml; one kept elsewhere is named by its path.
   const home = planFile(root, plan.slug);
   const atHome = (await realpath(path).catch(() => path)) === (await realpath(home).catch(() => home));
   const shown = (target: string) => relative(io.cwd, target) || target;
   const fromRoot = relative(root, path);
   const startTarget = fromRoot && !fromRoot.startsWith("..") && !isAbsolute(fromRoot) ? fromRoot : path;
-  const markdown = options.write || !options.json ? renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
+  // The Markdown renderer is loaded only when the Markdown is wanted: `--json --no-write` skips it.
+  const markdown = options.write || !options.json ? (await import("../render/markdown.js")).renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
   if (options.write) {
     const target = join(dirname(home), "PLAN.md");
     if (atHome) {

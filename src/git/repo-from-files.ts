@@ -1,6 +1,6 @@
 import { lstat, readFile, realpath, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { locateRepo, type RepoLocation } from "./run.js";
+import type { RepoLocation } from "./run.js";
 
 /**
  * Where the repository around `cwd` is and its branch, as `locateRepo` says, but read from the
@@ -13,6 +13,9 @@ import { locateRepo, type RepoLocation } from "./run.js";
 export async function locateRepoFast(cwd: string): Promise<Pick<RepoLocation, "root" | "branch"> | undefined> {
   const fast = await fromFiles(cwd).catch(() => undefined);
   if (fast) return fast;
+  // Loaded only here: git's runner brings Node's child_process (and net, streams), which a plain
+  // repository never needs.
+  const { locateRepo } = await import("./run.js");
   const asked = await locateRepo(cwd);
   return asked && { root: asked.root, ...(asked.branch !== undefined && { branch: asked.branch }) };
 }

@@ -177,7 +177,8 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
   // Say why a task starts later than its dependencies would allow.
   schedule.phases.forEach((phase, k) => {
     for (const i of phase) {
-      const earliest = Math.max(-1, ...ordered.predecessors[i]!.map((p) => phaseOf[p]!)) + 1;
+      let earliest = 0;
+      for (const p of ordered.predecessors[i]!) if (phaseOf[p]! + 1 > earliest) earliest = phaseOf[p]! + 1;
       if (earliest >= k) continue;
       const full = schedule.phases[earliest]!.length >= plan.maxParallel;
       decisions.push({

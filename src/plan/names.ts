@@ -1,4 +1,9 @@
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
+import { createRequire } from "node:module";
+
+// node:crypto is loaded only for a title with no ASCII letter or digit: loading it (about twenty
+// of Node's internal modules, compiled on first use) cost every `plan` a few milliseconds.
+const sha1 = (text: string) => (createRequire(import.meta.url)("node:crypto") as typeof Crypto).createHash("sha1").update(text).digest("hex");
 
 export const TASK_ID_PATTERN = /^[a-z][a-z0-9-]*$/;
 export const TASK_ID_MAX = 32;
@@ -18,7 +23,7 @@ export function slugify(feature: string): string {
     .replace(/^-+|-+$/g, "");
   const cut = ascii.slice(0, SLUG_MAX).replace(/-+$/, "");
   if (cut) return cut;
-  return `feature-${createHash("sha1").update(feature).digest("hex").slice(0, 8)}`;
+  return `feature-${sha1(feature).slice(0, 8)}`;
 }
 
 /**

@@ -2,7 +2,7 @@ import { InputError } from "../errors.js";
 import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "./build.js";
 import { loadYamlFast } from "./fast-yaml.js";
 import type { LoadedPlan } from "./load.js";
-import { validatePlan } from "./schema.js";
+import { checkPlan } from "./check.js";
 
 /** Plans are written by people and models; anything larger is a mistake, not a plan. */
 export const MAX_PLAN_BYTES = 4 * 1024 * 1024;
@@ -17,17 +17,18 @@ export function planTooLarge(bytes: number, where: string): InputError {
 
 /**
  * Parses and validates plan text, like `parsePlan` (src/plan/load.ts) but fast for a plan that is
- * valid: js-yaml reads it and only the plan's schema is loaded. A plan js-yaml declines, or one
- * that fails its schema, is read again by `parsePlan`, whose errors name `file:line:col`. The
- * plan returned has no source positions until `withPositions` is called (see `buildPlan`).
+ * valid: js-yaml reads it and the schema's rules are checked without zod (src/plan/check.ts). A
+ * plan js-yaml declines, or one the fast check does not pass, is read again by `parsePlan`, whose
+ * errors name `file:line:col`. The plan returned has no source positions until `withPositions`
+ * is called (see `buildPlan`).
  */
 export async function parsePlanText(text: string, file: string): Promise<LoadedPlan> {
   const bytes = Buffer.byteLength(text);
   if (bytes > MAX_PLAN_BYTES) throw planTooLarge(bytes, file);
   const data = loadYamlFast(text);
   if (data !== undefined) {
-    const result = validatePlan(data);
-    if (result.success) return { plan: result.data, source: { file, locate: () => file }, withPositions: async () => (await import("./load.js")).parsePlan(text, file) };
+    const plan = checkPlan(data);
+    if (plan !== undefined) return { plan, source: { file, locate: () => file }, withPositions: async () => (await import("./load.js")).parsePlan(text, file) };
   }
   return (await import("./load.js")).parsePlan(text, file);
 }

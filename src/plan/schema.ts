@@ -2,7 +2,8 @@
 // every `plan` call parses at about a twentieth of the size (see README, design notes).
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
-import { OWNED_PATH_MAX, ownedPathProblem } from "./owns.js";
+import { ownedPathProblem } from "./owns.js";
+import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, REF_PATH, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, utf8Bytes } from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -12,30 +13,7 @@ function described<T extends z.ZodMiniType>(schema: T, description: string): T {
   return schema;
 }
 
-/**
- * Sizes every later step can carry: titles go into merge commit subjects and Markdown headings,
- * prompts and commands into a single argv string (Linux allows 128 KiB per argument, and the
- * brief wraps the prompt in more text), paths and branch names into file names (255 bytes per
- * component). README, "The plan file", lists them.
- */
-export const LIMITS = {
-  /** Characters. */
-  feature: 300,
-  /** Characters, per task. */
-  title: 300,
-  /** UTF-8 bytes, per task: 32 KiB. */
-  prompt: 32 * 1024,
-  /** UTF-8 bytes, per command: 4 KiB. */
-  verify: 4 * 1024,
-  /** Characters. */
-  worktreeRoot: 1024,
-  /** UTF-8 bytes: a task branch adds `-<id>` (at most 33) and must stay under 255 bytes. */
-  branch: 200,
-  /** Characters, per owned path or contract. */
-  ownedPath: OWNED_PATH_MAX,
-  /** Largest estimate: sums over thousands of tasks stay exact and finite. */
-  estimate: 1_000_000,
-} as const;
+export { LIMITS };
 
 /**
  * zod's built-in checks carry only a message; a problem's fix rides along after this mark and
@@ -48,19 +26,19 @@ export function splitFix(message: string): { message: string; fix?: string } {
   return at < 0 ? { message } : { message: message.slice(0, at), fix: message.slice(at + FIX_MARK.length) };
 }
 
-const bytes = (s: string) => Buffer.byteLength(s, "utf8");
+const bytes = utf8Bytes;
 const kib = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
 
 const noNul = (what: string) =>
-  z.refine<string>((s: string) => !s.includes("\0"), { message: withFix(`${what} must not contain a NUL character`, "remove the NUL character (\\0)") });
-const notBlank = (what: string) => z.refine<string>((s: string) => s.trim() !== "", { message: withFix(`${what} must not be empty`, `write the ${what}`) });
+  z.refine<string>((s: string) => !hasNul(s), { message: withFix(`${what} must not contain a NUL character`, "remove the NUL character (\\0)") });
+const notBlank = (what: string) => z.refine<string>((s: string) => !isBlank(s), { message: withFix(`${what} must not be empty`, `write the ${what}`) });
 const oneLine = (what: string) =>
-  z.refine<string>((s: string) => !/[\r\n]/.test(s.trim()), { message: withFix(`${what} is one line`, "join several commands with &&, or put them in a script and run that") });
+  z.refine<string>((s: string) => !isMultiLine(s), { message: withFix(`${what} is one line`, "join several commands with &&, or put them in a script and run that") });
 const maxChars = (what: string, max: number, fix: string) =>
   z.maxLength(max, { message: withFix(`${what} has at most ${max} characters`, fix) });
 const maxBytes = (what: string, max: number, fix: string) =>
   z.superRefine((s: string, ctx) => {
-    if (s.length <= max && bytes(s) <= max) return;
+    if (fitsBytes(s, max)) return;
     ctx.issues.push({ code: "custom", input: s, message: withFix(`the ${what} is ${bytes(s)} bytes of UTF-8; a ${what} is at most ${kib(max)}`, fix) });
   });
 
@@ -91,7 +69,7 @@ const branchName = (what: string) =>
           input: name,
           message: withFix(`${what} ${JSON.stringify(name)} is not a valid branch name: it ${problem}`, "use a name git accepts, like `main` or `feature/login`"),
         });
-      } else if (/^(refs|heads|tags|remotes)\//.test(name)) {
+      } else if (REF_PATH.test(name)) {
         const short = name.replace(/^(refs\/)?(heads|tags|remotes)\//, "").replace(/^refs\//, "");
         ctx.issues.push({
           code: "custom",
@@ -137,7 +115,7 @@ export const TaskSchema = described(
       z.optional(
         z.string().check(
           z.maxLength(TASK_ID_MAX, { message: withFix(`an agent has at most ${TASK_ID_MAX} characters`, "use a short role name, like `designer`") }),
-          z.regex(/^[A-Za-z][A-Za-z0-9_-]*$/, {
+          z.regex(AGENT_PATTERN, {
             message: withFix("an agent is a role name: a letter followed by letters, digits, '-' or '_'", "use a role name like `designer` or `backend`"),
           }),
         ),
@@ -163,7 +141,7 @@ export const TaskSchema = described(
           z.positive({ message: withFix("an estimate is a positive number", "write the task's relative size, like `1` or `2.5`") }),
           z.maximum(LIMITS.estimate, { message: withFix(`an estimate is at most ${LIMITS.estimate}`, "estimates are relative: scale them all down") }),
         ),
-        1,
+        DEFAULTS.estimate,
       ),
       `Relative size of the task (positive number, at most ${LIMITS.estimate}). Default: 1.`,
     ),
@@ -192,10 +170,10 @@ export const PlanSchema = described(
     worktreeRoot: described(
       z._default(
         nonEmptyText("worktreeRoot").check(
-          z.refine<string>((s: string) => !/[\r\n]/.test(s), { message: withFix("worktreeRoot must not contain a line break", "write the folder's path on one line") }),
+          z.refine<string>((s: string) => !hasLineBreak(s), { message: withFix("worktreeRoot must not contain a line break", "write the folder's path on one line") }),
           maxChars("worktreeRoot", LIMITS.worktreeRoot, "use a shorter path"),
         ),
-        "..",
+        DEFAULTS.worktreeRoot,
       ),
       "Folder that holds the task worktrees, relative to the repository root; `~` and `~/...` are in your home folder. It must lie outside the repository and its git directory. Default: '..'.",
     ),
@@ -204,15 +182,15 @@ export const PlanSchema = described(
         z.number().check(
           z.int({ message: withFix("maxParallel is a whole number", "write a whole number of sessions from 1 to 64, like `4`") }),
           z.minimum(1, { message: withFix("maxParallel is at least 1", "write a whole number of sessions from 1 to 64, like `4`") }),
-          z.maximum(64, { message: withFix("maxParallel is at most 64", "write a whole number of sessions from 1 to 64, like `4`") }),
+          z.maximum(MAX_PARALLEL_MAX, { message: withFix(`maxParallel is at most ${MAX_PARALLEL_MAX}`, "write a whole number of sessions from 1 to 64, like `4`") }),
         ),
-        4,
+        DEFAULTS.maxParallel,
       ),
       "At most this many sessions run at once. Default: 4.",
     ),
     verify: described(z.optional(command("verify")), "Command run on the merged result at every sync point."),
     enforceOwns: described(
-      z._default(z.enum(["deny", "ask", "off"]), "deny"),
+      z._default(z.enum(ENFORCE_OWNS), DEFAULTS.enforceOwns),
       "What a task session's hook answers when it is about to edit a file outside the task's owns and produces: `deny` (refuse, naming the owner), `ask` (ask the user), or `off`. Default: deny.",
     ),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),

@@ -27,6 +27,8 @@ describe("names", () => {
     expect(slugify("Add user authentication!")).toBe("add-user-authentication");
     expect(slugify("Crème brûlée API")).toBe("creme-brulee-api");
     expect(slugify("用户认证")).toMatch(/^feature-[0-9a-f]{8}$/);
+    // The same slug as before node:crypto was loaded lazily (sha1 of the title, first 8 hex digits).
+    expect(slugify("日本語")).toBe("feature-c12140a0");
   });
 
   it("builds branch names that git returns unchanged", () => {

@@ -1,0 +1,46 @@
+// What a plan's values must be, without zod: the plan's schema (src/plan/schema.ts) builds its
+// checks and messages on these, and the fast check (src/plan/check.ts) applies them to a plan that
+// needs no messages, so the two cannot drift apart on a rule.
+import { OWNED_PATH_MAX } from "./owns.js";
+
+/**
+ * Sizes every later step can carry: titles go into merge commit subjects and Markdown headings,
+ * prompts and commands into a single argv string (Linux allows 128 KiB per argument, and the
+ * brief wraps the prompt in more text), paths and branch names into file names (255 bytes per
+ * component). README, "The plan file", lists them.
+ */
+export const LIMITS = {
+  /** Characters. */
+  feature: 300,
+  /** Characters, per task. */
+  title: 300,
+  /** UTF-8 bytes, per task: 32 KiB. */
+  prompt: 32 * 1024,
+  /** UTF-8 bytes, per command: 4 KiB. */
+  verify: 4 * 1024,
+  /** Characters. */
+  worktreeRoot: 1024,
+  /** UTF-8 bytes: a task branch adds `-<id>` (at most 33) and must stay under 255 bytes. */
+  branch: 200,
+  /** Characters, per owned path or contract. */
+  ownedPath: OWNED_PATH_MAX,
+  /** Largest estimate: sums over thousands of tasks stay exact and finite. */
+  estimate: 1_000_000,
+} as const;
+
+/** What an absent key becomes. */
+export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1 } as const;
+
+export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
+export const MAX_PARALLEL_MAX = 64;
+export const AGENT_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+/** A branch written as a ref path (`refs/heads/main`, `heads/main`): git would read it as another ref. */
+export const REF_PATH = /^(refs|heads|tags|remotes)\//;
+
+export const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
+export const hasNul = (s: string) => s.includes("\0");
+export const isBlank = (s: string) => s.trim() === "";
+/** A command spans several lines (surrounding blank lines do not count). */
+export const isMultiLine = (s: string) => /[\r\n]/.test(s.trim());
+export const hasLineBreak = (s: string) => /[\r\n]/.test(s);
+export const fitsBytes = (s: string, max: number) => s.length <= max && utf8Bytes(s) <= max;
