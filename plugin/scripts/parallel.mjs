@@ -6,4 +6,4 @@ function tooOld(){if(!(Number(process.versions.node.split(".")[0])>=20))return"c
 
 - `+problem+`
 `),process.exitCode=0):(process.stderr.write("claude-parallel: "+problem+`
-`),process.exitCode=3):import("./chunks/cli-MU3QVWPG.mjs").then(cli=>cli.main());
+`),process.exitCode=3):import("./chunks/cli-J5P4J2E4.mjs").then(cli=>cli.main());

@@ -1,3 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-import{adoptState}from"./chunk-JEF2NURJ.mjs";import"./chunk-NEILNGFU.mjs";import"./chunk-UYXHJSI5.mjs";import"./chunk-YN36AJZD.mjs";import"./chunk-3AGQFA7T.mjs";import"./chunk-XI5RJ24J.mjs";import"./chunk-3UMZJUXY.mjs";import"./chunk-3BJSRCGA.mjs";import"./chunk-BERMOVC2.mjs";import"./chunk-HG2KW7WC.mjs";import"./chunk-ZUZJZTBF.mjs";import"./chunk-NFMONXS5.mjs";import"./chunk-5AEENYUB.mjs";import"./chunk-YIRIYLWE.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-YT4JJS4X.mjs";export{adoptState};
