@@ -31,20 +31,31 @@ export function worktreesToCheck(self: Worktree, others: ReadonlyArray<{ task: s
 }
 
 /**
- * How a worktree stands: nothing uncommitted (ignored files and our own `.claude-parallel/` aside)
- * and commits beyond the integration branch. Two git processes, side by side; loaded only here, so
- * a Stop that checks nothing loads no process code. Unknown counts as no.
+ * How worktrees stand: nothing uncommitted (ignored files and our own `.claude-parallel/` aside),
+ * and commits beyond the integration branch. One `git status` per worktree, side by side (it also
+ * names the worktree's HEAD commit), then one `rev-list` for all of them: a HEAD has commits beyond
+ * the integration branch exactly when it is not reachable from it, that is when it is listed by
+ * `rev-list <heads> --not <integration>`. git's code loads only here, so a Stop that checks
+ * nothing loads no process code. Unknown counts as no.
  */
-export async function worktreeFacts(root: string, integrationBranch: string | undefined): Promise<WorktreeFacts> {
+export async function worktreesFacts(roots: readonly string[], integrationBranch: string | undefined): Promise<WorktreeFacts[]> {
   const { git } = await import("../git/run.js");
-  const [status, ahead] = await Promise.all([
-    git(["--no-optional-locks", "status", "--porcelain=v1", "-z", "--untracked-files=all"], root).catch(() => undefined),
-    integrationBranch === undefined ? undefined : git(["rev-list", "--count", `refs/heads/${integrationBranch}..HEAD`], root).catch(() => undefined),
-  ]);
-  return {
-    clean: status !== undefined && status.exitCode === 0 && status.stdout === "",
-    committed: ahead !== undefined && ahead.exitCode === 0 && Number(ahead.stdout.trim()) > 0,
-  };
+  const statuses = await Promise.all(
+    roots.map(async (root) => {
+      const r = await git(["--no-optional-locks", "status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"], root).catch(() => undefined);
+      if (r === undefined || r.exitCode !== 0) return { clean: false, head: undefined };
+      const fields = r.stdout.split("\0").filter((f) => f !== "");
+      const head = fields.find((f) => f.startsWith("# branch.oid "))?.slice("# branch.oid ".length);
+      return { clean: fields.every((f) => f.startsWith("# ")), head: head !== undefined && /^[0-9a-f]{40,64}$/.test(head) ? head : undefined };
+    }),
+  );
+  const heads = [...new Set(statuses.flatMap((s) => (s.head === undefined ? [] : [s.head])))];
+  let beyond = new Set<string>();
+  if (integrationBranch !== undefined && heads.length > 0) {
+    const r = await git(["rev-list", ...heads, "--not", `refs/heads/${integrationBranch}`, "--"], roots[0]!).catch(() => undefined);
+    if (r !== undefined && r.exitCode === 0) beyond = new Set(r.stdout.split("\n"));
+  }
+  return statuses.map((s) => ({ clean: s.clean, committed: s.head !== undefined && beyond.has(s.head) }));
 }
 
 /**
@@ -57,7 +68,8 @@ export async function afterStop(manifest: TaskManifest, root: string, record: Ho
   const others = tasks.filter((t) => t !== manifest.task).map((task) => ({ task, record: readHookRecord(manifest.stateDir, task) }));
   const check = worktreesToCheck({ task: manifest.task, root }, others);
   if (check === undefined) return undefined;
-  const facts = new Map(await Promise.all(check.map(async (w) => [w.task, await worktreeFacts(w.root, manifest.integrationBranch)] as const)));
+  const checked = await worktreesFacts(check.map((w) => w.root), manifest.integrationBranch);
+  const facts = new Map(check.map((w, i) => [w.task, checked[i]!] as const));
   const mine: HookRecord = { ...record, worktree: facts.get(manifest.task)! };
   try {
     writeHookRecord(manifest.stateDir, mine);

@@ -228,17 +228,17 @@ describe("claude-parallel _hook", () => {
     hook("StopFailure", { cwd: ui, session_id: "u", error: "rate_limit" });
     expect(hook("Stop", { cwd: api, session_id: "a" }, logging.env).stdout).toBe("");
     expect(logging.calls()).toEqual([]);
-    // ui stops last: it checks its own worktree and api's (two git processes each), and records its own.
+    // ui stops last: it checks its own worktree and api's (a status each, one rev-list for both), and records its own.
     hook("Stop", { cwd: ui, session_id: "u" }, logging.env);
     const calls = logging.calls();
-    expect(calls).toHaveLength(4);
+    expect(calls).toHaveLength(3);
     expect(calls.filter((c) => c.startsWith("--no-optional-locks status"))).toHaveLength(2);
-    expect(calls.filter((c) => c === "rev-list --count refs/heads/feature/add-login..HEAD")).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith("rev-list ") && c.endsWith(" --not refs/heads/feature/add-login --"))).toHaveLength(1);
     const uiRecord = JSON.parse(readFileSync(join(repo, ".git/parallel/add-login/sessions/ui.hook.json"), "utf8"));
     expect(uiRecord).toMatchObject({ state: "stopped", root: ui, worktree: { clean: true, committed: false } });
     // api stops again: ui's record carries its check, so only api's own worktree is checked.
     hook("Stop", { cwd: api, session_id: "a" }, logging.env);
-    expect(logging.calls()).toHaveLength(6);
+    expect(logging.calls()).toHaveLength(5);
     expect(record().worktree).toEqual({ clean: true, committed: false });
   });
 
