@@ -93,7 +93,7 @@ try {
   const hooks = benchHooks(HELPER, work, quick ? 10 : 30);
   say("### The plugin's hooks (whole process)");
   say();
-  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a `git status` per worktree, side by side, then one `git rev-list`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
+  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
   say();
   say("| hook | where | median ms | ratio to bare Node | git processes |");
   say("| --- | --- | ---: | ---: | ---: |");
