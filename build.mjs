@@ -85,6 +85,18 @@ const bundle = new Map(
   [...result.outputFiles, ...hooks.outputFiles].map((f) => [f.path.slice(scripts.length + 1), f === entry ? `${header}\n${f.text}` : withShim(f.text)]),
 );
 if (!bundle.has(HOOK_ENTRY.slice(2))) throw new Error(`the hooks' bundle is not at scripts/${HOOK_ENTRY.slice(2)}`);
+// What every hook event loads (the entry, the handler's chunk, and what they import statically)
+// stays small: Node's fs and path, nothing of the CLI, zod or child_process.
+const staticImports = (name) => [...(bundle.get(`chunks/${name}`) ?? "").matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
+const eager = new Set([HOOK_ENTRY.slice("./chunks/".length), ...[...bundle.keys()].filter((n) => /^chunks\/hook-handle-[^/]*\.mjs$/.test(n)).map((n) => n.slice("chunks/".length))]);
+if (eager.size !== 2) throw new Error(`expected the hooks' entry and one handler chunk, found ${[...eager].join(", ")}`);
+for (const name of eager) {
+  for (const i of staticImports(name)) {
+    if (i.startsWith("./")) eager.add(i.slice(2));
+    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (README, Task sessions and the plugin's hooks)`);
+  }
+  if (/zod|terminalSafe/.test(bundle.get(`chunks/${name}`) ?? "")) throw new Error(`scripts/chunks/${name}, loaded by every hook event, holds zod or the CLI`);
+}
 
 // plugin/: what a marketplace install copies. Only what runs: no package.json or lockfile, so
 // Claude Code has nothing to npm-install there (README, design notes).
