@@ -93,12 +93,12 @@ try {
   const hooks = benchHooks(HELPER, work, quick ? 10 : 30);
   say("### The plugin's hooks (whole process)");
   say();
-  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; 8-task plan; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only Stop starts git: two processes, side by side (is the worktree clean, has it commits), for the phase-done notice.`);
+  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
   say();
-  say("| hook | where | median ms | ratio to bare Node |");
-  say("| --- | --- | ---: | ---: |");
-  say(`| \`node -e 0\` | | ${f1(hooks.bare)} | 1.00 |`);
-  for (const r of hooks.rows) say(`| ${r.event} | ${r.where} | ${f1(r.ms)} | ${f2(r.ms / hooks.bare)} |`);
+  say("| hook | where | median ms | ratio to bare Node | git processes |");
+  say("| --- | --- | ---: | ---: | ---: |");
+  say(`| \`node -e 0\` | | ${f1(hooks.bare)} | 1.00 | 0 |`);
+  for (const r of hooks.rows) say(`| ${r.event} | ${r.where} | ${f1(r.ms)} | ${f2(r.ms / hooks.bare)} | ${r.gitProcesses} |`);
   say();
   say("Aim: at most 1.5x a bare Node start.");
   say();

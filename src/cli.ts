@@ -579,11 +579,7 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
     io.stdout(USAGE + "\n");
     return ExitCode.ok;
   }
-  if (command === "_hook") {
-    // Internal: what the plugin's hooks run (hooks/hooks.json, src/hooks/). Always exits 0.
-    const { hookCommand } = await import("./hooks/run.js");
-    return hookCommand(rest[0]);
-  }
+  // `_hook <event>` (what the plugin's hooks run) never reaches here: src/main.ts sends it to src/hooks/run.ts.
   if (command === "_supervise") {
     // Internal: the detached process behind `start --launch headless`.
     const { supervise } = await import("./start/headless.js");

@@ -21,6 +21,10 @@ if (problem !== undefined) {
     process.stderr.write("claude-parallel: " + problem + "\n");
     process.exitCode = 3;
   }
+} else if (process.argv[2] === "_hook") {
+  // The plugin's hooks run on every session event: they skip the CLI and load only their own
+  // bundle (build.mjs builds src/hooks/run.ts on its own).
+  void import("./hooks/run.js").then((hooks) => hooks.hookMain(process.argv[3]));
 } else {
   void import("./cli.js").then((cli) => cli.main());
 }

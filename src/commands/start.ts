@@ -9,7 +9,7 @@ import type { FeatureState, PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
-import { branchesAndTags, commitOf, isAncestor } from "../git/repo.js";
+import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { buildTaskManifest, MANIFEST_FILE, manifestText } from "../hooks/manifest.js";
@@ -48,7 +48,8 @@ export async function startCommand(options: StartOptions, io: Io): Promise<ExitC
   const release = await acquireFeatureLock(context.repo.commonDir, context.feature.slug, "start");
   try {
     // Read again under the lock: another command may have changed the state meanwhile.
-    return await startPhase(await openFeature(context.feature.slug, io.cwd), options, io);
+    // Where the repository is does not change: only the worktrees and the feature are read again.
+    return await startPhase(await openFeature(context.feature.slug, io.cwd, { repo: context.repo }), options, io);
   } finally {
     await release();
   }
@@ -96,17 +97,21 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   const recordedTask = options.task === undefined ? undefined : previous?.tasks[options.task];
   const recordedStart = options.task === undefined ? previous?.startCommit : (recordedTask?.startCommit ?? (recordedTask && previous?.startCommit));
 
-  // Facts first, then the decision, then (only if nothing refuses) the changes.
-  const [integrationTip, baseTip, refs] = await Promise.all([
-    commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot),
-    commitOf(`refs/heads/${plan.base}`, mainRoot),
-    branchesAndTags(mainRoot),
+  // Facts first, then the decision, then (only if nothing refuses) the changes. Every branch's
+  // commit comes from one for-each-ref; what the main checkout holds uncommitted (a first start's
+  // note) is read beside it.
+  const [{ refs, commits }, unseen] = await Promise.all([
+    refsAndCommits(mainRoot),
+    !state && !options.dryRun ? uncommittedPaths(mainRoot).then((paths) => paths.filter((p) => !p.startsWith(".parallel/"))) : [],
   ]);
+  // A branch that points at something other than a commit is asked about on its own, peeled as before.
+  const tipOf = (branch: string) => (commits.has(`refs/heads/${branch}`) ? commits.get(`refs/heads/${branch}`) : refs.includes(`refs/heads/${branch}`) ? commitOf(`refs/heads/${branch}`, mainRoot) : undefined);
+  const [integrationTip, baseTip] = await Promise.all([tipOf(plan.integrationBranch), tipOf(plan.base)]);
   const expectedStart = recordedStart ?? integrationTip ?? baseTip;
   const tasks = await Promise.all(
     only.map(async (task) => {
       const path = resolve(mainRoot, task.worktree);
-      const branchTip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
+      const branchTip = await tipOf(task.branch);
       return {
         task,
         path,
@@ -146,7 +151,6 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   }
 
   if (!state) {
-    const unseen = (await uncommittedPaths(mainRoot)).filter((p) => !p.startsWith(".parallel/"));
     if (unseen.length) {
       say(`Note: your checkout has ${unseen.length} uncommitted ${unseen.length === 1 ? "change" : "changes"} (${unseen.slice(0, 3).join(", ")}${unseen.length > 3 ? ", ..." : ""}): the sessions start from ${plan.integrationBranch}'s commits and will not see them.`);
     }
@@ -203,37 +207,45 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
 
   if (createIntegration) await gitOk(["branch", "--", plan.integrationBranch, startCommit], mainRoot);
   await ignoreSessionDir(repo.commonDir);
-  for (const s of steps) {
-    await makeWorktree(s, startCommit, mainRoot);
-    const task = phaseState.tasks[s.task.id]!;
-    if (!task.made) {
-      task.made = true;
-      await writeState(repo.commonDir, featureState);
-    }
-    const port = task.port;
-    say(`  ${s.kind === "ready" ? "ready   " : s.kind === "restore" ? "restored" : "newBranch" in s && s.newBranch ? "created " : "attached"} ${s.task.branch} at ${s.path} (ports ${port}-${port + 9})`);
-    crashPoint("start-after-worktree");
-  }
-
-  const included = await includedFiles(mainRoot);
-  const sessions: Session[] = [];
+  // What an interrupted start left is cleared one worktree at a time (git prunes its registry);
+  // then the worktrees are added side by side, each recorded above before it is made and marked
+  // made once it is (one state write for all; a worktree made but not marked is remade by a re-run).
+  const toAdd: TaskStep[] = [];
+  for (const s of steps) if (await clearWorktree(s, mainRoot)) toAdd.push(s);
+  const added = await Promise.allSettled(toAdd.map((s) => addWorktree(s, startCommit, mainRoot)));
+  const unmarked = steps.filter((s) => !phaseState.tasks[s.task.id]!.made && (!toAdd.includes(s) || added[toAdd.indexOf(s)]!.status === "fulfilled"));
+  for (const s of unmarked) phaseState.tasks[s.task.id]!.made = true;
+  if (unmarked.length) await writeState(repo.commonDir, featureState);
+  const failed = added.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
   for (const s of steps) {
     const port = phaseState.tasks[s.task.id]!.port;
-    const brief = sessionBrief(plan, s.task, port);
-    const files = await WorktreeFiles.at(s.path);
-    await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
-    // The task manifest: what the plugin's hooks read to know the session's task (src/hooks/).
-    await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, s.task, port, featureDir(repo.commonDir, slug), BRIEF_FILE)));
-    if (included.length) await copyIncludedFiles(mainRoot, files, included);
-    sessions.push(sessionOf(s.task, s.path, brief));
+    say(`  ${s.kind === "ready" ? "ready   " : s.kind === "restore" ? "restored" : "newBranch" in s && s.newBranch ? "created " : "attached"} ${s.task.branch} at ${s.path} (ports ${port}-${port + 9})`);
   }
+  crashPoint("start-after-worktree");
+
+  const included = await includedFiles(mainRoot);
+  // Each worktree's files, side by side (each worktree is written only through its own WorktreeFiles).
+  const sessions: Session[] = await Promise.all(
+    steps.map(async (s) => {
+      const port = phaseState.tasks[s.task.id]!.port;
+      const brief = sessionBrief(plan, s.task, port);
+      const files = await WorktreeFiles.at(s.path);
+      await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
+      // The task manifest: what the plugin's hooks read to know the session's task (src/hooks/).
+      await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, s.task, port, featureDir(repo.commonDir, slug), BRIEF_FILE)));
+      if (included.length) await copyIncludedFiles(mainRoot, files, included);
+      return sessionOf(s.task, s.path, brief);
+    }),
+  );
   if (included.length) say(`Copied from ${mainRoot} (.worktreeinclude): ${included.join(", ")}`);
   crashPoint("start-before-deps");
   if (options.deps === "auto" && steps.length > 0) {
     // The phase's worktrees share one start commit, hence one lockfile. When the main checkout's
     // tree fits, copy it into all of them at once; otherwise install into the first, then copy that.
+    const folderLists = new Map<string, Promise<string[]>>();
     const prepare = async (s: TaskStep, sources: string[]) =>
-      describeDeps(s.task.id, await prepareDependencies(s.path, sources, (line) => io.stderr(`[${s.task.id}] ${line}\n`)));
+      describeDeps(s.task.id, await prepareDependencies(s.path, sources, (line) => io.stderr(`[${s.task.id}] ${line}\n`), folderLists));
     const [first, ...rest] = steps;
     const lines = (await fitsInstalledTree(mainRoot, first!.path))
       ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))
@@ -286,13 +298,17 @@ function describeStep(s: TaskStep): string {
   }
 }
 
-/** Makes one task's worktree. Only paths this feature recorded before making them are ever removed. */
-async function makeWorktree(s: TaskStep, startCommit: string, mainRoot: string): Promise<void> {
-  if (s.kind === "ready") return;
+/**
+ * Clears what an interrupted start left of one task's worktree; false when there is nothing to add
+ * (ready, or a complete checkout kept). Only paths this feature recorded before making them are
+ * ever removed.
+ */
+async function clearWorktree(s: TaskStep, mainRoot: string): Promise<boolean> {
+  if (s.kind === "ready") return false;
   if (s.kind === "remake") {
     // Finished but not yet marked made: a complete, clean checkout of the branch is kept as it is.
     const [head, status] = await Promise.all([git(["symbolic-ref", "--quiet", "HEAD"], s.path), git(["status", "--porcelain", "--untracked-files=no"], s.path)]);
-    if (s.registered && head.exitCode === 0 && head.stdout === `refs/heads/${s.task.branch}` && status.exitCode === 0 && status.stdout === "") return;
+    if (s.registered && head.exitCode === 0 && head.stdout === `refs/heads/${s.task.branch}` && status.exitCode === 0 && status.stdout === "") return false;
     if (s.registered) await git(["worktree", "remove", "--force", "--force", "--", s.path], mainRoot);
     const info = await lstat(s.path).catch(() => undefined);
     if (info?.isSymbolicLink()) throw new RefusedError([{ task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
@@ -304,6 +320,12 @@ async function makeWorktree(s: TaskStep, startCommit: string, mainRoot: string):
     await git(["worktree", "unlock", "--", s.path], mainRoot);
     await git(["worktree", "prune"], mainRoot);
   }
+  return true;
+}
+
+/** Adds one task's worktree (cleared by clearWorktree). */
+async function addWorktree(s: TaskStep, startCommit: string, mainRoot: string): Promise<void> {
+  if (s.kind === "ready") return;
   const newBranch = s.kind !== "restore" && s.newBranch;
   if (newBranch) await gitOk(["worktree", "add", "--quiet", "-b", s.task.branch, "--", s.path, startCommit], mainRoot);
   else await gitOk(["worktree", "add", "--quiet", "--", s.path, s.task.branch], mainRoot);

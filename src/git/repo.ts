@@ -72,7 +72,24 @@ export async function requireIdentity(cwd: string): Promise<void> {
 
 /** Every branch and tag, by full name: for the checks that keep our branch names unambiguous. */
 export async function branchesAndTags(cwd: string): Promise<string[]> {
-  return (await gitOk(["for-each-ref", "--format=%(refname)", "refs/heads/", "refs/tags/"], cwd)).split("\n").filter(Boolean);
+  return (await refsAndCommits(cwd)).refs;
+}
+
+/**
+ * Every branch and tag by full name, and the commit each one that points at a commit points at,
+ * in one `for-each-ref` (not one `rev-parse` per ref).
+ */
+export async function refsAndCommits(cwd: string): Promise<{ refs: string[]; commits: Map<string, string> }> {
+  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)", "refs/heads/", "refs/tags/"], cwd);
+  const refs: string[] = [];
+  const commits = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [ref, type, object] = line.split("\0");
+    if (!ref) continue;
+    refs.push(ref);
+    if (type === "commit" && object) commits.set(ref, object);
+  }
+  return { refs, commits };
 }
 
 /** A branch's tip commit, with what `status` shows of it. */

@@ -2,8 +2,8 @@ import { appendFileSync } from "node:fs";
 import { sessionContext, envExports } from "./context.js";
 import { parseTaskManifest } from "./manifest.js";
 import { decideEdit, editedFile, resolveTarget } from "./guard.js";
-import { firstLine, nextRecord, phaseDone, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
-import { phaseDoneNotice, worktreeFacts } from "./phase-done.js";
+import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
+import { afterStop } from "./phase-done.js";
 
 /**
  * A hook event in a task worktree (run.ts found its manifest): answer it and record what it says.
@@ -48,7 +48,6 @@ export async function handleHook(event: string, input: HookInput, root: string, 
   let output: string | undefined;
   let readUsage = false;
   let start = false;
-  let worktree: { clean: boolean; committed: boolean } | undefined;
   switch (event) {
     case "SessionStart": {
       state = "working";
@@ -72,7 +71,6 @@ export async function handleHook(event: string, input: HookInput, root: string, 
     case "Stop":
       state = "stopped";
       readUsage = true;
-      worktree = await worktreeFacts(root, manifest);
       break;
     case "StopFailure":
       state = "failed";
@@ -106,7 +104,9 @@ export async function handleHook(event: string, input: HookInput, root: string, 
     ...(lastMessage !== undefined && { lastMessage }),
     ...(transcript && { tokens: transcript.tokens }),
     ...(start && { start }),
-    ...(worktree && { worktree }),
+    // A Stop records the worktree unchecked; afterStop checks it when this may be the phase's last.
+    ...(event === "Stop" && { worktree: null }),
+    root,
   });
   try {
     writeHookRecord(manifest.stateDir, record);
@@ -114,9 +114,7 @@ export async function handleHook(event: string, input: HookInput, root: string, 
     // A state folder we cannot write to (removed by clean, read-only): the session goes on.
     return output;
   }
-  if (event === "Stop" && manifest.phaseTasks) {
-    const records = manifest.phaseTasks.map((task) => (task === manifest.task ? record : readHookRecord(manifest.stateDir, task)));
-    if (phaseDone(records)) output = phaseDoneNotice(manifest) ?? output;
-  }
+  // Recorded first, read after: of two sessions stopping together, one sees the other stopped.
+  if (event === "Stop" && manifest.phaseTasks) output = (await afterStop(manifest, root, record)) ?? output;
   return output;
 }

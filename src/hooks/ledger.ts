@@ -1,42 +1,49 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import * as z from "zod/mini";
+import { boolean, int, literal, object, oneOf, optional, parseAs, record, string, type Infer } from "./shape.js";
 
 /**
  * The session ledger: what the hooks of a task's session last saw, in
  * `<state folder>/sessions/<task>.hook.json`. Each session writes only its own task's record,
- * atomically (temporary file, then rename), so readers never see half of one.
+ * atomically (temporary file, then rename), so readers never see half of one. Checked on read
+ * against its shape (./shape.ts: not zod, to keep the hooks fast).
  */
 
 export const SESSION_STATES = ["working", "waiting for input", "stopped", "failed", "ended"] as const;
 export type SessionHookState = (typeof SESSION_STATES)[number];
 
-const count = z.number().check(z.int(), z.minimum(0));
-export const TokensSchema = z.object({ input: count, output: count, cacheRead: count, cacheWrite: count });
-export type Tokens = z.infer<typeof TokensSchema>;
+const count = int(0);
+export const TokensShape = object({ input: count, output: count, cacheRead: count, cacheWrite: count });
+export type Tokens = Infer<typeof TokensShape>;
 
-export const HookRecordSchema = z.object({
-  version: z.literal(1),
-  task: z.string(),
-  state: z.enum(SESSION_STATES),
+export const HookRecordShape = object({
+  version: literal(1),
+  task: string(),
+  state: oneOf(SESSION_STATES),
   /** When the session entered `state`. */
-  since: z.string(),
+  since: string(),
   /** The last hook event seen, and when. */
-  event: z.string(),
-  at: z.string(),
-  sessionId: z.optional(z.string()),
+  event: string(),
+  at: string(),
+  sessionId: optional(string()),
   /** Why it failed (StopFailure), or what it waits for (Notification). */
-  detail: z.optional(z.string()),
+  detail: optional(string()),
   /** First line of the last assistant message. */
-  lastMessage: z.optional(z.string()),
+  lastMessage: optional(string()),
   /** Token usage per Claude Code session of this task (one per launch, resume or /clear). */
-  sessions: z.record(z.string(), TokensSchema),
+  sessions: record(TokensShape),
   /** Sessions started or resumed for the task (SessionStart from startup or resume): its attempts. */
-  starts: z.optional(count),
-  /** The worktree when the session last stopped: no uncommitted change, commits beyond the integration branch. */
-  worktree: z.optional(z.object({ clean: z.boolean(), committed: z.boolean() })),
+  starts: optional(count),
+  /**
+   * The worktree when the session last stopped, checked only when no other task of the phase was
+   * still at work (phase-done.ts): no uncommitted change, commits beyond the integration branch.
+   */
+  worktree: optional(object({ clean: boolean(), committed: boolean() })),
+  /** The task worktree the session runs in: where the phase's last Stop checks it. */
+  root: optional(string()),
 });
-export type HookRecord = z.infer<typeof HookRecordSchema>;
+export type HookRecord = Infer<typeof HookRecordShape>;
+export type WorktreeFacts = NonNullable<HookRecord["worktree"]>;
 
 export const hookRecordPath = (stateDir: string, task: string) => join(stateDir, "sessions", `${task}.hook.json`);
 
@@ -57,12 +64,7 @@ export function usageTokens(usage: Record<string, unknown>): Tokens {
 }
 
 export function parseHookRecord(text: string): HookRecord | undefined {
-  try {
-    const parsed = z.safeParse(HookRecordSchema, JSON.parse(text));
-    return parsed.success ? parsed.data : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseAs(HookRecordShape, text);
 }
 
 export function readHookRecord(stateDir: string, task: string): HookRecord | undefined {
@@ -155,7 +157,10 @@ export function nextRecord(
     tokens?: Tokens;
     /** A new attempt: a session started or resumed. */
     start?: boolean;
-    worktree?: { clean: boolean; committed: boolean };
+    /** The worktree as just checked; null: not checked now (what was recorded before no longer holds). */
+    worktree?: WorktreeFacts | null;
+    /** The task worktree. */
+    root?: string;
   },
 ): HookRecord {
   const state = event.state ?? previous?.state ?? "working";
@@ -168,7 +173,8 @@ export function nextRecord(
   const lastMessage = event.lastMessage ?? previous?.lastMessage;
   const starts = (previous?.starts ?? 0) + (event.start ? 1 : 0);
   // What the worktree looked like when the session stopped holds until the session works again.
-  const worktree = event.worktree ?? (state === "stopped" || state === "ended" ? previous?.worktree : undefined);
+  const worktree = event.worktree === null ? undefined : (event.worktree ?? (state === "stopped" || state === "ended" ? previous?.worktree : undefined));
+  const root = event.root ?? previous?.root;
   return {
     version: 1,
     task: event.task,
@@ -182,13 +188,17 @@ export function nextRecord(
     sessions,
     ...(starts > 0 && { starts }),
     ...(worktree !== undefined && { worktree }),
+    ...(root !== undefined && { root }),
   };
 }
+
+/** Whether a session is at rest: it stopped or ended (not working, waiting for input, or failed). */
+export const atRest = (r: HookRecord | undefined): r is HookRecord => r !== undefined && (r.state === "stopped" || r.state === "ended");
 
 /**
  * Whether a phase is done as far as its sessions' records tell: every task's session stopped (or
  * ended) with a clean worktree and commits of its own. Pure.
  */
 export function phaseDone(records: ReadonlyArray<HookRecord | undefined>): boolean {
-  return records.length > 0 && records.every((r) => r !== undefined && (r.state === "stopped" || r.state === "ended") && r.worktree?.clean === true && r.worktree.committed);
+  return records.length > 0 && records.every((r) => atRest(r) && r.worktree?.clean === true && r.worktree.committed);
 }

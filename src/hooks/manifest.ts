@@ -1,11 +1,11 @@
-import * as z from "zod/mini";
+import { array, int, literal, number, object, oneOf, optional, parseAs, string, type Infer } from "./shape.js";
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 
 /**
  * The task manifest, `.claude-parallel/task.json` in each task worktree: the one thing the plugin's
  * hooks read to know that a session is a task session and what it may touch. Written by `start`
  * (through WorktreeFiles, like the brief), read by the hooks on their fast path: JSON only, checked
- * against this schema, nothing else loaded.
+ * against this shape (./shape.ts: not zod, to keep the hooks fast), nothing else loaded.
  */
 
 export const MANIFEST_FILE = ".claude-parallel/task.json";
@@ -14,38 +14,38 @@ export const MANIFEST_VERSION = 1;
 export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
 export type EnforceOwns = (typeof ENFORCE_OWNS)[number];
 
-const paths = z.array(z.string());
+const paths = array(string());
 
-export const TaskManifestSchema = z.object({
-  version: z.literal(MANIFEST_VERSION),
+export const TaskManifestShape = object({
+  version: literal(MANIFEST_VERSION),
   /** The feature's slug and title. */
-  slug: z.string().check(z.minLength(1)),
-  feature: z.string(),
-  task: z.string().check(z.minLength(1)),
-  role: z.string(),
-  title: z.string(),
+  slug: string((s) => s.length > 0),
+  feature: string(),
+  task: string((s) => s.length > 0),
+  role: string(),
+  title: string(),
   /** 1-based. */
-  phase: z.number().check(z.int(), z.minimum(1)),
-  phases: z.number().check(z.int(), z.minimum(1)),
-  branch: z.string(),
+  phase: int(1),
+  phases: int(1),
+  branch: string(),
   owns: paths,
   produces: paths,
   consumes: paths,
-  verify: z.optional(z.string()),
+  verify: optional(string()),
   /** First port of the task's block of 10. */
-  port: z.number().check(z.int(), z.minimum(1), z.maximum(65535)),
+  port: int(1, 65535),
   /** The feature's state folder (absolute): where the hooks record the session's state. */
-  stateDir: z.string().check(z.regex(/^\//, { message: "an absolute path" })),
-  enforceOwns: z.enum(ENFORCE_OWNS),
+  stateDir: string((s) => s.startsWith("/")),
+  enforceOwns: oneOf(ENFORCE_OWNS),
   /** Every other task of the feature and the paths it owns or produces, to name the owner in a refusal. */
-  others: z.array(z.object({ task: z.string(), role: z.string(), phase: z.number(), paths })),
+  others: array(object({ task: string(), role: string(), phase: number(), paths })),
   /** The brief, relative to the worktree. */
-  brief: z.string(),
+  brief: string(),
   /** The branch the phase merges into, and every task of this phase: to tell when the phase is done (Stop). */
-  integrationBranch: z.optional(z.string()),
-  phaseTasks: z.optional(z.array(z.string())),
+  integrationBranch: optional(string()),
+  phaseTasks: optional(array(string())),
 });
-export type TaskManifest = z.infer<typeof TaskManifestSchema>;
+export type TaskManifest = Infer<typeof TaskManifestShape>;
 
 /** The manifest of `task`. Pure. */
 export function buildTaskManifest(plan: ExecutionPlan, task: PlannedTask, port: number, stateDir: string, brief: string): TaskManifest {
@@ -83,12 +83,5 @@ export function manifestText(manifest: TaskManifest): string {
 
 /** The manifest in `text`, or undefined when it is not one (damaged, or from another version). */
 export function parseTaskManifest(text: string): TaskManifest | undefined {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  const parsed = z.safeParse(TaskManifestSchema, data);
-  return parsed.success ? parsed.data : undefined;
+  return parseAs(TaskManifestShape, text);
 }

@@ -1,3 +1,4 @@
+import { fstatSync, readSync, writeSync } from "node:fs";
 import { findManifest } from "./find.js";
 import type { HookInput } from "./handle.js";
 
@@ -6,27 +7,65 @@ import type { HookInput } from "./handle.js";
  * hook input JSON from stdin and, outside a task worktree, does nothing: that path loads only this
  * module and node:fs. It never breaks a session: every problem ends in exit 0 with nothing
  * printed; a refused edit (PreToolUse) is the only answer that blocks anything.
+ *
+ * Standard input and output are read and written through their file descriptors: `process.stdin`
+ * and `process.stdout` are streams whose code (net sockets for pipes) costs more to load than the
+ * rest of a hook.
  */
 
-async function readStdin(): Promise<string> {
-  if (process.stdin.isTTY) return "";
+/** The hook input; a terminal (someone typing) gives none. */
+function readStdin(): string {
+  if (fstatSync(0).isCharacterDevice()) return "";
   const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const buffer = Buffer.alloc(64 * 1024);
+  for (let n = readSyncRetrying(buffer); n > 0; n = readSyncRetrying(buffer)) chunks.push(Buffer.from(buffer.subarray(0, n)));
   return Buffer.concat(chunks).toString("utf8");
 }
 
-/** The hidden `_hook <event>` command. Always exits 0. */
-export async function hookCommand(event: string | undefined): Promise<0> {
+/** A non-blocking pipe answers EAGAIN while the writer has not written yet: wait for it. */
+function readSyncRetrying(buffer: Buffer): number {
+  for (;;) {
+    try {
+      return readSync(0, buffer);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      pause();
+    }
+  }
+}
+
+const pause = () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+
+function writeStdout(text: string): void {
+  const data = Buffer.from(text, "utf8");
+  for (let at = 0; at < data.length; ) {
+    try {
+      at += writeSync(1, data, at);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") return; // The reader went away: nothing to say then.
+      pause();
+    }
+  }
+}
+
+/** The process behind `_hook <event>` (src/main.ts calls it without loading the CLI). Exits 0. */
+export async function hookMain(event: string | undefined): Promise<void> {
+  const out = await hookCommand(event);
+  if (out !== undefined) writeStdout(out + "\n");
+  process.exitCode = 0;
+}
+
+/** What `_hook <event>` prints for the input on stdin, if anything. Never throws. */
+export async function hookCommand(event: string | undefined): Promise<string | undefined> {
   try {
-    const input = JSON.parse(await readStdin()) as HookInput | null;
-    if (!input || typeof input !== "object") return 0;
+    const input = JSON.parse(readStdin()) as HookInput | null;
+    if (!input || typeof input !== "object") return undefined;
     const found = findManifest(typeof input.cwd === "string" && input.cwd !== "" ? input.cwd : process.cwd());
-    if (!found) return 0;
+    if (!found) return undefined;
     const { handleHook } = await import("./handle.js");
-    const out = await handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);
-    if (out !== undefined) process.stdout.write(out + "\n");
+    return await handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);
   } catch {
     // Never break a session.
+    return undefined;
   }
-  return 0;
 }

@@ -107,6 +107,8 @@ export async function prepareDependencies(
   worktreeRoot: string,
   sources: string[],
   log: (line: string) => void,
+  /** Each source's node_modules folders, listed once for all the worktrees a start prepares side by side. */
+  folderLists: Map<string, Promise<string[]>> = new Map(),
 ): Promise<DepsResult> {
   const worktree = await WorktreeFiles.at(worktreeRoot);
   const m = await detectManager(worktreeRoot);
@@ -119,7 +121,8 @@ export async function prepareDependencies(
   if (await reusable(worktreeRoot, m, hash)) return { kind: "present" };
   for (const source of sources) {
     if (source === worktreeRoot || !(await reusable(source, m, hash))) continue;
-    const folders = await installedFolders(source);
+    if (!folderLists.has(source)) folderLists.set(source, installedFolders(source));
+    const folders = await folderLists.get(source)!;
     try {
       for (const folder of folders) {
         const partial = partialCopy(folder);

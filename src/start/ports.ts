@@ -23,8 +23,8 @@ function portIsFree(port: number): Promise<boolean> {
 }
 
 async function blockIsFree(first: number): Promise<boolean> {
-  for (let p = first; p < first + PORTS_PER_TASK; p++) if (!(await portIsFree(p))) return false;
-  return true;
+  const ports = Array.from({ length: PORTS_PER_TASK }, (_, i) => first + i);
+  return (await Promise.all(ports.map(portIsFree))).every(Boolean);
 }
 
 /**

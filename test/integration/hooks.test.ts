@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HELPER, runHelper } from "../helpers/cli.js";
@@ -7,6 +7,28 @@ import { gitEnv, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const PLAN = "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/], verify: npm test}\n  - {id: ui, title: Login form, owns: [src/ui/]}\n";
+
+/** A PATH whose `git` logs each call (its arguments) to the returned file, then runs the real git. */
+function loggingGit(): { env: NodeJS.ProcessEnv; calls: () => string[] } {
+  const dir = tempDir();
+  const log = join(dir, "calls.log");
+  const real = spawnSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).stdout.trim();
+  writeFileSync(join(dir, "git"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`);
+  chmodSync(join(dir, "git"), 0o755);
+  return { env: { PATH: `${dir}:${process.env.PATH}` }, calls: () => (existsSync(log) ? readFileSync(log, "utf8").split("\n").filter(Boolean) : []) };
+}
+
+/** Runs `_hook <event>` without waiting for it, as Claude Code runs two sessions' hooks at once. */
+function hookAsync(event: string, input: unknown): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HELPER, "_hook", event], { env: gitEnv, stdio: ["pipe", "pipe", "ignore"] });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve(out) : reject(new Error(`_hook ${event} exited ${code}`))));
+    child.stdin.end(JSON.stringify(input));
+  });
+}
 
 /** Runs `_hook <event>` as Claude Code does: the input JSON on stdin. */
 function hook(event: string, input: unknown, env: NodeJS.ProcessEnv = {}) {
@@ -188,4 +210,69 @@ describe("claude-parallel _hook", () => {
     expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.75");
     expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.75 (reported for 1 of 2 tasks).");
   });
+
+  it("a Stop while another task of the phase is at work starts no git process; the phase's last checks every unchecked worktree", () => {
+    const { repo, api, record } = started();
+    const ui = realpathSync(join(repo, "..", "shop-add-login-ui"));
+    const logging = loggingGit();
+    hook("SessionStart", { cwd: ui, session_id: "u" });
+    // ui works: api's Stop cannot end the phase.
+    expect(hook("Stop", { cwd: api, session_id: "a" }, logging.env).stdout).toBe("");
+    expect(logging.calls()).toEqual([]);
+    // Recorded unchecked, with the worktree the last Stop will check.
+    expect(record()).toMatchObject({ state: "stopped", root: api });
+    expect(record().worktree).toBeUndefined();
+    // ui waits for input, then fails: still not at rest, still no git.
+    hook("Notification", { cwd: ui, session_id: "u", notification_type: "idle_prompt", message: "waiting" });
+    expect(hook("Stop", { cwd: api, session_id: "a" }, logging.env).stdout).toBe("");
+    hook("StopFailure", { cwd: ui, session_id: "u", error: "rate_limit" });
+    expect(hook("Stop", { cwd: api, session_id: "a" }, logging.env).stdout).toBe("");
+    expect(logging.calls()).toEqual([]);
+    // ui stops last: it checks its own worktree and api's (a status each, one rev-list for both), and records its own.
+    hook("Stop", { cwd: ui, session_id: "u" }, logging.env);
+    const calls = logging.calls();
+    expect(calls).toHaveLength(3);
+    expect(calls.filter((c) => c.startsWith("--no-optional-locks status"))).toHaveLength(2);
+    expect(calls.filter((c) => c.startsWith("rev-list ") && c.endsWith(" --not refs/heads/feature/add-login --"))).toHaveLength(1);
+    const uiRecord = JSON.parse(readFileSync(join(repo, ".git/parallel/add-login/sessions/ui.hook.json"), "utf8"));
+    expect(uiRecord).toMatchObject({ state: "stopped", root: ui, worktree: { clean: true, committed: false } });
+    // api stops again: ui's record carries its check, so only api's own worktree is checked.
+    hook("Stop", { cwd: api, session_id: "a" }, logging.env);
+    expect(logging.calls()).toHaveLength(5);
+    expect(record().worktree).toEqual({ clean: true, committed: false });
+  });
+
+  it("two sessions stopping at the same moment, both clean and committed: exactly one notice", async () => {
+    const { repo, api } = started();
+    const ui = realpathSync(join(repo, "..", "shop-add-login-ui"));
+    for (const [dir, file] of [[api, "src/api/a.ts"], [ui, "src/ui/f.ts"]] as const) {
+      mkdirSync(join(dir, file, ".."), { recursive: true });
+      writeFileSync(join(dir, file), "x\n");
+      spawnSync("git", ["-C", dir, "add", "-A"], { env: gitEnv });
+      spawnSync("git", ["-C", dir, "commit", "-q", "-m", `add ${file}`], { env: gitEnv });
+    }
+    const marker = join(repo, ".git/parallel/add-login/sessions/phase-1.done");
+    for (let round = 0; round < 4; round++) {
+      // Both at work, no notice given yet; then both stop together.
+      hook("UserPromptSubmit", { cwd: api, session_id: "a" });
+      hook("UserPromptSubmit", { cwd: ui, session_id: "u" });
+      rmSync(marker, { force: true });
+      const outs = await Promise.all([hookAsync("Stop", { cwd: api, session_id: "a" }), hookAsync("Stop", { cwd: ui, session_id: "u" })]);
+      const notices = outs.filter((o) => o.includes("every task of phase 1 of add-login has stopped with its work committed"));
+      expect(notices, `round ${round}: ${JSON.stringify(outs)}`).toHaveLength(1);
+      expect(existsSync(marker)).toBe(true);
+    }
+  });
+
+  it("a Stop forgets the check of an earlier Stop: the session may have worked since", () => {
+    const { api, record } = started();
+    // api alone at rest (ui never started): no check, no facts; then its record gets an old check by hand.
+    hook("Stop", { cwd: api, session_id: "a" });
+    const withOldCheck = { ...record(), worktree: { clean: true, committed: true } };
+    writeFileSync(join(api, "..", "shop/.git/parallel/add-login/sessions/api.hook.json"), JSON.stringify(withOldCheck));
+    expect(record().worktree).toEqual({ clean: true, committed: true });
+    hook("Stop", { cwd: api, session_id: "a" });
+    expect(record().worktree).toBeUndefined();
+  });
 });
+

@@ -54,5 +54,23 @@ describe("the task manifest", () => {
     expect(parseTaskManifest(JSON.stringify({ ...good, stateDir: "relative" }))).toBeUndefined();
     expect(parseTaskManifest(JSON.stringify({ ...good, enforceOwns: "maybe" }))).toBeUndefined();
     expect(parseTaskManifest(JSON.stringify({ ...good, owns: "src/" }))).toBeUndefined();
+    for (const bad of [
+      { ...good, slug: "" },
+      { ...good, phase: 0 },
+      { ...good, phase: 1.5 },
+      { ...good, port: 70000 },
+      { ...good, port: "41000" },
+      { ...good, verify: 3 },
+      { ...good, others: [{ task: "x", role: "r", phase: 1 }] },
+      { ...good, phaseTasks: "a" },
+      { ...good, brief: undefined },
+    ]) {
+      expect(parseTaskManifest(JSON.stringify(bad)), JSON.stringify(bad)).toBeUndefined();
+    }
+    expect(parseTaskManifest(JSON.stringify([good]))).toBeUndefined();
+    expect(parseTaskManifest("null")).toBeUndefined();
+    // Optional fields may be absent.
+    const { verify: _verify, integrationBranch: _branch, phaseTasks: _tasks, ...minimal } = good;
+    expect(parseTaskManifest(JSON.stringify(minimal))).toEqual(minimal);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { nextRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
+import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
+import { worktreesToCheck } from "../../src/hooks/phase-done.js";
 import { parseSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
@@ -31,6 +32,56 @@ describe("the session ledger", () => {
     expect(phaseDone([rec("working", true, true)])).toBe(false);
     expect(phaseDone([rec("failed", true, true)])).toBe(false);
     expect(phaseDone([])).toBe(false);
+  });
+
+  it("a Stop replaces the check of an earlier Stop (checked now, or not at all); the worktree's folder is kept", () => {
+    let r = nextRecord(undefined, { task: "a", name: "Stop", at: at(0), state: "stopped", worktree: { clean: true, committed: true }, root: "/w/a" });
+    r = nextRecord(r, { task: "a", name: "Stop", at: at(1), state: "stopped", worktree: null });
+    expect(r.worktree).toBeUndefined();
+    expect(r.root).toBe("/w/a");
+    r = nextRecord(r, { task: "a", name: "Stop", at: at(2), state: "stopped", worktree: { clean: false, committed: true } });
+    expect(r.worktree).toEqual({ clean: false, committed: true });
+  });
+
+  it("which worktrees a Stop checks: none while another task is not at rest; else its own and every unchecked one", () => {
+    const rec = (state: HookRecord["state"], extra: Partial<HookRecord> = {}): HookRecord => ({ ...nextRecord(undefined, { task: "t", name: "x", at: at(0), state }), ...extra });
+    const self = { task: "a", root: "/w/a" };
+    expect(worktreesToCheck(self, [])).toEqual([self]);
+    for (const state of ["working", "waiting for input", "failed"] as const) {
+      expect(worktreesToCheck(self, [{ task: "b", record: rec("stopped", { root: "/w/b" }) }, { task: "c", record: rec(state, { root: "/w/c" }) }]), state).toBeUndefined();
+    }
+    // Never started: not at rest.
+    expect(worktreesToCheck(self, [{ task: "b", record: undefined }])).toBeUndefined();
+    // Checked at its own Stop: not again.
+    expect(
+      worktreesToCheck(self, [
+        { task: "b", record: rec("stopped", { root: "/w/b", worktree: { clean: true, committed: true } }) },
+        { task: "c", record: rec("ended", { root: "/w/c" }) },
+      ]),
+    ).toEqual([self, { task: "c", root: "/w/c" }]);
+    // Unchecked and no folder (an older version's record): cannot be done.
+    expect(worktreesToCheck(self, [{ task: "b", record: rec("stopped") }])).toBeUndefined();
+  });
+
+  it("reads only records of the right shape", () => {
+    const good = nextRecord(undefined, { task: "a", name: "Stop", at: at(0), state: "stopped", sessionId: "s", tokens: { input: 1, output: 2, cacheRead: 0, cacheWrite: 0 }, root: "/w/a" });
+    expect(parseHookRecord(JSON.stringify(good))).toEqual(good);
+    for (const bad of [
+      "{damaged",
+      "null",
+      "[]",
+      JSON.stringify({ ...good, version: 2 }),
+      JSON.stringify({ ...good, state: "sleeping" }),
+      JSON.stringify({ ...good, sessions: { s: { input: -1, output: 0, cacheRead: 0, cacheWrite: 0 } } }),
+      JSON.stringify({ ...good, sessions: { s: { input: 1.5, output: 0, cacheRead: 0, cacheWrite: 0 } } }),
+      JSON.stringify({ ...good, sessions: [] }),
+      JSON.stringify({ ...good, starts: "2" }),
+      JSON.stringify({ ...good, worktree: { clean: true } }),
+      JSON.stringify({ ...good, root: 7 }),
+      JSON.stringify({ ...good, since: undefined }),
+    ]) {
+      expect(parseHookRecord(bad), bad).toBeUndefined();
+    }
   });
 });
 
