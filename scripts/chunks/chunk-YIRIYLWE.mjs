@@ -1,3 +1,1 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
 import{mkdir,rename,rm,writeFile}from"fs/promises";import{dirname,join,basename}from"path";async function replaceFile(path,make){let temp=join(dirname(path),`.${basename(path)}.claude-parallel-${process.pid}.tmp`);try{await make(temp),await rename(temp,path)}catch(error){throw await rm(temp,{force:!0}),error}}async function writeFileAtomic(path,content){await mkdir(dirname(path),{recursive:!0}),await replaceFile(path,temp=>writeFile(temp,content))}export{replaceFile,writeFileAtomic};

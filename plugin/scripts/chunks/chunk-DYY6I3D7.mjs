@@ -1,3 +1,1 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
 import{git}from"./chunk-5XHFMRMQ.mjs";async function uncommittedPaths(worktree,options={}){let untracked=options.untracked===!1?"no":"all",r=await git(["--no-optional-locks","status","--porcelain=v1","-z",`--untracked-files=${untracked}`],worktree);if(r.exitCode!==0)throw new Error(`git status failed in ${worktree}: ${r.stderr.trim()}`);let fields=r.stdout.split("\0").filter(Boolean),paths=[];for(let i=0;i<fields.length;i++){let entry=fields[i];paths.push(entry.slice(3)),(entry[0]==="R"||entry[0]==="C")&&i++}return paths}export{uncommittedPaths};

@@ -1,3 +1,1 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
 import{realpathSync}from"fs";import{resolve}from"path";function helperPath(){let self=resolve(process.argv[1]??"");try{return realpathSync(self)}catch{return self}}export{helperPath};

@@ -1,5 +1,3 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
 function quote(value){if(value.includes("\0"))throw new Error("a shell argument cannot contain a NUL character");return`'${value.replace(/'/g,"'\\''")}'`}function sh(words,...values){return words.reduce((line,word,i)=>line+word+(i<values.length?quote(values[i]):""),"")}var ExitCode={ok:0,internal:1,invalidInput:2,environment:3,refused:4,verifyFailed:5},CliError=class extends Error{},InputError=class extends CliError{exitCode=ExitCode.invalidInput;problems;constructor(problems){let list=Array.isArray(problems)?problems:[problems];super(list.map(formatProblem).join(`
 `)),this.name="InputError",this.problems=list}report(){return`${this.problems.length>1?`${this.problems.length} problems:
 `:""}${this.message}`}},EnvironmentError=class extends CliError{constructor(problem,fix){super(`${problem}

@@ -1,5 +1,3 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
 import{terminalSafe}from"./chunk-NOZUQHK2.mjs";import{appendFile,mkdir,readFile}from"fs/promises";import{dirname}from"path";function singleLine(text){return text.replace(/[\r\n\v\f\u0085\u2028\u2029]/g,c=>LINE_BREAKS[c])}var LINE_BREAKS={"\r":"\\r","\n":"\\n","\v":"\\u000b","\f":"\\f","\x85":"\\u0085","\u2028":"\\u2028","\u2029":"\\u2029"};var Progress=class{constructor(eventsPath,mode,out,tty){this.eventsPath=eventsPath;this.mode=mode;this.out=out;this.tty=tty}eventsPath;mode;out;tty;rows=new Map;recent=[];drawn=0;async emit(input){let event={at:new Date().toISOString(),...input};await mkdir(dirname(this.eventsPath),{recursive:!0}),await appendFile(this.eventsPath,JSON.stringify(event)+`
 `);let text=singleLine(input.text);if(input.task){let row=this.rows.get(input.task);row&&(row.last=text)}this.mode==="json"?this.out(JSON.stringify(event)+`
 `):this.mode==="lines"||!this.tty?this.out(`[${event.at.slice(11,19)}] ${text}

@@ -1,3 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-import{removeMergedWorktrees}from"./chunk-4NTB7G74.mjs";import"./chunk-TOLYQTVC.mjs";import"./chunk-OMGBJS5W.mjs";import"./chunk-NEYZEV47.mjs";import"./chunk-QKDYPRGX.mjs";import"./chunk-IUKZLM23.mjs";import"./chunk-GRTLBZSW.mjs";import"./chunk-YEPT4XWZ.mjs";import"./chunk-4TCHEXLZ.mjs";import"./chunk-ZV2TM7UY.mjs";import"./chunk-5XHFMRMQ.mjs";import"./chunk-NFMONXS5.mjs";import"./chunk-QYJ4N5LK.mjs";import"./chunk-I4VFF7NF.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-YIRIYLWE.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{removeMergedWorktrees};

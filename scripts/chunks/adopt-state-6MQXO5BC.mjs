@@ -1,3 +1,0 @@
-import { createRequire as __createRequire } from "node:module";
-const require = __createRequire(import.meta.url);
-import{adoptState}from"./chunk-ITEOETX7.mjs";import"./chunk-PXXX72F4.mjs";import"./chunk-4TCHEXLZ.mjs";import"./chunk-5XHFMRMQ.mjs";import"./chunk-NFMONXS5.mjs";import"./chunk-ZQC44RPA.mjs";import"./chunk-LNUXJGRM.mjs";import"./chunk-3AGQFA7T.mjs";import"./chunk-XI5RJ24J.mjs";import"./chunk-2AFRYTEI.mjs";import"./chunk-QSZIE3YA.mjs";import"./chunk-LZ2BPBPD.mjs";import"./chunk-BERMOVC2.mjs";import"./chunk-32EZN4XS.mjs";import"./chunk-Z3LS4PXV.mjs";import"./chunk-I4VFF7NF.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-YIRIYLWE.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{adoptState};
