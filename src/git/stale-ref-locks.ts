@@ -1,5 +1,5 @@
-import { lstat, readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, readdir, realpath, unlink } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative } from "node:path";
 
 /**
  * Removes the lock files git left on the given refs (full names) and on every ref under the given
@@ -12,9 +12,16 @@ export async function removeStaleRefLocks(commonDir: string, refs: readonly stri
   const candidates = refs.filter((ref) => ref.startsWith("refs/")).map((ref) => join(commonDir, `${ref}.lock`));
   for (const prefix of prefixes) candidates.push(...(await lockFilesUnder(join(commonDir, prefix))));
   const removed: string[] = [];
+  const realCommon = await realpath(commonDir).catch(() => undefined);
   for (const path of candidates) {
     const info = await lstat(path).catch(() => undefined);
-    if (!info?.isFile()) continue;
+    if (!info?.isFile() || realCommon === undefined) continue;
+    // A ref folder that is a symlink, or a name with `..` (a hand-edited state file), leads out of
+    // the repository's refs: the lock files there are not git's on our refs.
+    const inRefs = relative(join(commonDir, "refs"), path);
+    if (inRefs.startsWith("..") || isAbsolute(inRefs)) continue;
+    const folder = await realpath(dirname(path)).catch(() => undefined);
+    if (folder !== join(realCommon, relative(commonDir, dirname(path)))) continue;
     if (await unlink(path).then(() => true, () => false)) removed.push(path);
   }
   return removed;
