@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun } from "../helpers/attack.js";
@@ -24,6 +24,20 @@ describe("removing a merged task's worktree", () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toMatch(/kept the worktree of a: .*untracked/);
     expect(existsSync(join(wt("a"), "a/notes.txt"))).toBe(true);
+    expect(existsSync(wt("b"))).toBe(false);
+  });
+
+  it("keeps a worktree whose folder was moved and replaced by a symbolic link, and what the link points to", () => {
+    const { repo, wt } = startedFeature("linked-worktree");
+    commitIn(wt("a"), { "a/one.txt": "a\n" }, "A work");
+    commitIn(wt("b"), { "b/one.txt": "b\n" }, "B work");
+    const moved = `${wt("a")}-moved`;
+    renameSync(wt("a"), moved);
+    symlinkSync(moved, wt("a"));
+    const r = runHelper(["sync", "--no-next"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toMatch(/kept the worktree of a \(.*\): its path is a symbolic link/);
+    expect(readdirSync(moved)).toContain("a");
     expect(existsSync(wt("b"))).toBe(false);
   });
 });
