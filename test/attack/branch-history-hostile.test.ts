@@ -69,6 +69,20 @@ describe("branchHistory against hostile names and repository config", () => {
     expect([...history.ownChanges(a, [])].sort()).toEqual(ownByGit(repo, moved, a, []));
   });
 
+  it("counts the files of a root commit merged in (an unrelated history) even with log.showRoot=false", async () => {
+    const repo = makeRepo({ name: "root" });
+    const base = git(repo, "rev-parse", "HEAD");
+    git(repo, "switch", "-q", "--orphan", "imported");
+    commitFiles(repo, ["imported.txt"], "another history");
+    git(repo, "switch", "-q", "-c", "a", base);
+    git(repo, "merge", "-q", "--no-edit", "--allow-unrelated-histories", "imported");
+    const a = git(repo, "rev-parse", "HEAD");
+    git(repo, "config", "log.showRoot", "false");
+    const history = await branchHistory(repo, base, [a]);
+    expect([...history.ownChanges(a, [])]).toEqual(["imported.txt"]);
+    expect(history.ahead(a)).toBe(2);
+  });
+
   it.skipIf(!hasSshKeygen() && !process.env.CI)("ignores log.showSignature=true on signed commits (a signature's line is not a changed file)", async () => {
     const repo = makeRepo({ name: "signed" });
     const keys = tempDir();
