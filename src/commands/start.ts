@@ -6,7 +6,7 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { featureDir, frozenPlanPath } from "../feature/paths.js";
 import type { FeatureState, PhaseState } from "../feature/state-schema.js";
-import { writeState } from "../feature/store.js";
+import { readState, startedFeatures, writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { branchesAndTags, commitOf, isAncestor } from "../git/repo.js";
@@ -97,10 +97,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   const recordedStart = options.task === undefined ? previous?.startCommit : (recordedTask?.startCommit ?? (recordedTask && previous?.startCommit));
 
   // Facts first, then the decision, then (only if nothing refuses) the changes.
-  const [integrationTip, baseTip, refs] = await Promise.all([
+  const [integrationTip, baseTip, refs, otherFeatures] = await Promise.all([
     commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot),
     commitOf(`refs/heads/${plan.base}`, mainRoot),
     branchesAndTags(mainRoot),
+    otherFeaturesBranches(repo.commonDir, slug),
   ]);
   const expectedStart = recordedStart ?? integrationTip ?? baseTip;
   const tasks = await Promise.all(
@@ -130,6 +131,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     refs,
     worktrees,
     tasks,
+    otherFeatures,
   });
   if (Array.isArray(decision)) throw new RefusedError(decision);
   const { startCommit, createIntegration, steps } = decision;
@@ -334,4 +336,13 @@ export function sessionOf(task: PlannedTask, worktree: string, brief: string): S
     claudeArgs: task.roleKind === "agent" ? ["--agent", task.agent] : [],
     firstPrompt: isCommand ? `/${task.agent} ${task.prompt}` : brief,
   };
+}
+
+/** The branches every other started feature recorded (a damaged state is passed over: its own commands report it). */
+async function otherFeaturesBranches(commonDir: string, slug: string): Promise<Array<{ slug: string; branches: string[] }>> {
+  const others = (await startedFeatures(commonDir)).filter((s) => s !== slug);
+  const states = await Promise.all(others.map((s) => readState(commonDir, s).catch(() => undefined)));
+  return states.flatMap((state, i) =>
+    state ? [{ slug: others[i]!, branches: [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] }] : [],
+  );
 }
