@@ -36,7 +36,7 @@ export async function cachedPrediction(
 }
 
 /** Cached answers are small; anything larger, or not a regular file (a FIFO would block), is none. */
-const MAX_CACHE_BYTES = 4 << 20;
+const MAX_CACHE_BYTES = 1 << 20;
 
 async function readCache(path: string): Promise<z.infer<typeof CacheSchema> | undefined> {
   const text = await readRegularText(path, MAX_CACHE_BYTES + 1).catch(() => undefined);
