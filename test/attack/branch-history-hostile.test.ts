@@ -11,7 +11,7 @@ import { tempDir } from "../helpers/tmp.js";
  * branch, whatever the file names and whatever the repository's config asks git log to print.
  */
 
-const HOSTILE = ["a\nb.txt", 'say "hi".txt', "back\\slash.txt", "\x01start.txt", "  leading spaces.txt", "trailing space ", "0123456789abcdef0123456789abcdef01234567", "tab\there.txt", "café.txt", '"quoted"', "\\"];
+const HOSTILE = ["a\nb.txt", 'say "hi".txt', "back\\slash.txt", "\x01start.txt", "  leading spaces.txt", "trailing space ", "0123456789abcdef0123456789abcdef01234567", "tab\there.txt", "café.txt", '"quoted"', "\\", "\u{1F600}\"smile\n.txt"];
 
 function commitFiles(repo: string, names: readonly string[], message: string): string {
   for (const name of names) writeFileSync(join(repo, name), `${name}\n`);
