@@ -6,7 +6,7 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { featureDir, frozenPlanPath } from "../feature/paths.js";
 import type { FeatureState, PhaseState } from "../feature/state-schema.js";
-import { writeState } from "../feature/store.js";
+import { readState, startedFeatures, writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
@@ -99,10 +99,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
 
   // Facts first, then the decision, then (only if nothing refuses) the changes. Every branch's
   // commit comes from one for-each-ref; what the main checkout holds uncommitted (a first start's
-  // note) is read beside it.
-  const [{ refs, commits }, unseen] = await Promise.all([
+  // note) and the branches other started features use are read beside it.
+  const [{ refs, commits }, unseen, otherFeatures] = await Promise.all([
     refsAndCommits(mainRoot),
     !state && !options.dryRun ? uncommittedPaths(mainRoot).then((paths) => paths.filter((p) => !p.startsWith(".parallel/"))) : [],
+    otherFeaturesBranches(repo.commonDir, slug),
   ]);
   // A branch that points at something other than a commit is asked about on its own, peeled as before.
   const tipOf = (branch: string) => (commits.has(`refs/heads/${branch}`) ? commits.get(`refs/heads/${branch}`) : refs.includes(`refs/heads/${branch}`) ? commitOf(`refs/heads/${branch}`, mainRoot) : undefined);
@@ -135,6 +136,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     refs,
     worktrees,
     tasks,
+    otherFeatures,
   });
   if (Array.isArray(decision)) throw new RefusedError(decision);
   const { startCommit, createIntegration, steps } = decision;
@@ -356,4 +358,13 @@ export function sessionOf(task: PlannedTask, worktree: string, brief: string): S
     claudeArgs: task.roleKind === "agent" ? ["--agent", task.agent] : [],
     firstPrompt: isCommand ? `/${task.agent} ${task.prompt}` : brief,
   };
+}
+
+/** The branches every other started feature recorded (a damaged state is passed over: its own commands report it). */
+async function otherFeaturesBranches(commonDir: string, slug: string): Promise<Array<{ slug: string; branches: string[] }>> {
+  const others = (await startedFeatures(commonDir)).filter((s) => s !== slug);
+  const states = await Promise.all(others.map((s) => readState(commonDir, s).catch(() => undefined)));
+  return states.flatMap((state, i) =>
+    state ? [{ slug: others[i]!, branches: [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] }] : [],
+  );
 }

@@ -10,6 +10,7 @@ import { commitOf, isAncestor, listWorktrees, requireIdentity, type Repo, type W
 import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
+import { singleLine } from "../text/single-line.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight, type SyncProblem } from "../sync/preflight.js";
@@ -235,7 +236,8 @@ async function mergePhase(
 
 function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: boolean, say: (l?: string) => void): void {
   say(`Preflight of phase ${phase.index} (${phase.tasks.map((t) => t.id).join(", ")}):`);
-  for (const p of pre.problems) say(`  - ${p.task ? `${p.task}: ` : ""}${p.message}\n    fix: ${p.fix}`);
+  // One line each for the problem and its fix, whatever line breaks a file name in them holds.
+  for (const p of pre.problems) say(`  - ${p.task ? `${p.task}: ` : ""}${singleLine(p.message)}\n    fix: ${singleLine(p.fix)}`);
   for (const c of pre.conflicts) {
     const other = c.with.length ? c.with.join(" and ") : "an earlier merge";
     const first = c.with.find((w) => w !== "the integration branch");

@@ -27,7 +27,10 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
   const files = new Map<string, string[]>();
   const wanted = [...new Set(heads)];
   if (base !== undefined && wanted.length) {
-    const out = await gitOk(["log", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=off", "--no-renames", ...wanted, "--not", base, "--"], cwd);
+    // Against the repository's config: log.showSignature=true would print a line per signed commit
+    // among its files, log.showRoot=false would hide the files of a root commit (an unrelated
+    // history merged in).
+    const out = await gitOk(["log", "--no-show-signature", "--root", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=off", "--no-renames", ...wanted, "--not", base, "--"], cwd);
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
       if (line.startsWith(HEADER)) {

@@ -10,9 +10,11 @@ export function unquoteCPath(text: string): string {
   const bytes: number[] = [];
   const body = text.slice(1, -1);
   for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== "\\") {
+    if (body[i] !== "\\") {
+      // A whole code point: core.quotePath=false leaves characters outside the BMP raw (two UTF-16 units).
+      const c = String.fromCodePoint(body.codePointAt(i)!);
       bytes.push(...Buffer.from(c, "utf8"));
+      i += c.length - 1;
       continue;
     }
     const next = body[i + 1] ?? "";

@@ -1,23 +1,50 @@
-import { lstat, readdir, unlink } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, readdir, readFile, realpath, unlink } from "node:fs/promises";
+import { dirname, isAbsolute, join, relative } from "node:path";
 
 /**
  * Removes the lock files git left on the given refs (full names) and on every ref under the given
- * prefixes (`refs/parallel/<slug>/`), in the files backend. Only for refs nobody else writes while a
- * command of ours holds the feature's lock, and only once the command that held them is known dead:
- * a git process killed while updating a ref leaves `<ref>.lock`, and git refuses to touch the ref
- * again until someone removes it. Returns the paths removed.
+ * prefixes (`refs/parallel/<slug>/`), in the files backend, and the `HEAD.lock` of any checkout
+ * whose HEAD names one of the refs (git locks that HEAD too when it moves the branch, to log it).
+ * Only for refs nobody else writes while a command of ours holds the feature's lock, and only once
+ * the command that held them is known dead: a git process killed while updating a ref leaves
+ * `<ref>.lock`, and git refuses that ref again until someone removes it. Returns the paths removed.
  */
 export async function removeStaleRefLocks(commonDir: string, refs: readonly string[], prefixes: readonly string[]): Promise<string[]> {
-  const candidates = refs.filter((ref) => ref.startsWith("refs/")).map((ref) => join(commonDir, `${ref}.lock`));
+  const named = refs.filter((ref) => ref.startsWith("refs/"));
+  const candidates = named.map((ref) => join(commonDir, `${ref}.lock`));
   for (const prefix of prefixes) candidates.push(...(await lockFilesUnder(join(commonDir, prefix))));
+  const inside = (path: string) => within(join(commonDir, "refs"), path);
+  const heads = await checkoutHeadsOn(commonDir, new Set(named));
   const removed: string[] = [];
-  for (const path of candidates) {
+  const realCommon = await realpath(commonDir).catch(() => undefined);
+  for (const path of [...candidates.filter(inside), ...heads.map((head) => `${head}.lock`)]) {
     const info = await lstat(path).catch(() => undefined);
-    if (!info?.isFile()) continue;
+    if (!info?.isFile() || realCommon === undefined) continue;
+    // A folder that is a symlink leads out of the repository: the lock files there are not git's on our refs.
+    const folder = await realpath(dirname(path)).catch(() => undefined);
+    if (folder !== join(realCommon, relative(commonDir, dirname(path)))) continue;
     if (await unlink(path).then(() => true, () => false)) removed.push(path);
   }
   return removed;
+}
+
+/** Whether `path` is inside `dir` once `..` are resolved (a hand-edited branch name could hold some). */
+function within(dir: string, path: string): boolean {
+  const rel = relative(dir, path);
+  return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+}
+
+/** The HEAD files (main checkout's, each linked worktree's) that point at one of `refs`. */
+async function checkoutHeadsOn(commonDir: string, refs: ReadonlySet<string>): Promise<string[]> {
+  const linked = await readdir(join(commonDir, "worktrees"), { withFileTypes: true }).catch(() => []);
+  const heads = [join(commonDir, "HEAD"), ...linked.filter((e) => e.isDirectory()).map((e) => join(commonDir, "worktrees", e.name, "HEAD"))];
+  const found: string[] = [];
+  for (const head of heads) {
+    const text = await readFile(head, "utf8").catch(() => "");
+    const target = /^ref: (\S+)\n?$/.exec(text)?.[1];
+    if (target !== undefined && refs.has(target)) found.push(head);
+  }
+  return found;
 }
 
 async function lockFilesUnder(dir: string): Promise<string[]> {

@@ -1,6 +1,6 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { singleLine } from "../text/single-line.js";
+import { jsonLine, singleLine } from "../text/single-line.js";
 import { terminalSafe } from "../text/terminal.js";
 
 /** What `run` reports: one JSON object per line in `<state>/run/events.jsonl`, and on `--json`. */
@@ -43,13 +43,13 @@ export class Progress {
   async emit(input: RunEventInput): Promise<void> {
     const event = { at: new Date().toISOString(), ...input } as RunEvent;
     await mkdir(dirname(this.eventsPath), { recursive: true });
-    await appendFile(this.eventsPath, JSON.stringify(event) + "\n");
+    await appendFile(this.eventsPath, jsonLine(event) + "\n");
     const text = singleLine(input.text);
     if (input.task) {
       const row = this.rows.get(input.task);
       if (row) row.last = text;
     }
-    if (this.mode === "json") this.out(JSON.stringify(event) + "\n");
+    if (this.mode === "json") this.out(jsonLine(event) + "\n");
     else if (this.mode === "lines" || !this.tty) this.out(`[${event.at.slice(11, 19)}] ${text}\n`);
     else {
       this.recent.push(`[${event.at.slice(11, 19)}] ${text}`);

@@ -37,6 +37,8 @@ export interface StartFacts {
   refs: readonly string[];
   worktrees: readonly WorktreeEntry[];
   tasks: TaskFacts[];
+  /** The branches (integration and tasks) other started features of the repository recorded. */
+  otherFeatures: ReadonlyArray<{ slug: string; branches: readonly string[] }>;
 }
 
 export type TaskStep =
@@ -86,6 +88,12 @@ export function decideStart(f: StartFacts): StartDecision | Refusal[] {
   // Every branch we may create must be unambiguous and fit beside the existing ones.
   const ours = [f.integrationBranch, ...f.phase.tasks.map((t) => t.branch)];
   for (const name of ours) {
+    // `feature/demo-a` is both feature demo's task a and feature demo-a's integration branch: the
+    // two features would move each other's branch and clear each other's ref locks.
+    const other = f.otherFeatures.find((o) => o.branches.includes(name));
+    if (other) {
+      refusals.push({ message: `branch \`${name}\` is already a branch of the feature \`${other.slug}\``, fix: "set integrationBranch in the plan to a name no other feature's branches use (task branches are <integrationBranch>-<task id>)" });
+    }
     if (f.refs.includes(`refs/tags/${name}`)) {
       refusals.push({ message: `a tag is named \`${name}\` like one of the feature's branches, so \`${name}\` is ambiguous to git`, fix: `rename the tag (git tag ${quote(`${name}-tag`)} ${quote(`refs/tags/${name}`)} && git tag -d ${quote(name)}), or choose another integrationBranch in the plan` });
     }

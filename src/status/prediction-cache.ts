@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import * as z from "zod/mini";
 import { predictionCachePath } from "../feature/paths.js";
-import { readJsonFile } from "../feature/store.js";
+import { readRegularText } from "../fs/read-regular.js";
 import { writeFile } from "node:fs/promises";
 import { replaceFile } from "../fs/atomic.js";
 import type { Conflict } from "./gather.js";
@@ -24,7 +24,7 @@ export async function cachedPrediction(
 ): Promise<Conflict[]> {
   const key = createHash("sha256").update(JSON.stringify(commits)).digest("hex");
   const path = predictionCachePath(commonDir, slug);
-  const cache = await readJsonFile(path, CacheSchema, "").catch(() => undefined);
+  const cache = await readCache(path);
   const hit = cache?.[String(phase)];
   if (hit?.key === key) return hit.conflicts;
   const conflicts = await predict();
@@ -33,4 +33,18 @@ export async function cachedPrediction(
   const text = JSON.stringify({ ...cache, [String(phase)]: { key, conflicts } }) + "\n";
   await replaceFile(path, (temp) => writeFile(temp, text)).catch(() => undefined);
   return conflicts;
+}
+
+/** Cached answers are small; anything larger, or not a regular file (a FIFO would block), is none. */
+const MAX_CACHE_BYTES = 1 << 20;
+
+async function readCache(path: string): Promise<z.infer<typeof CacheSchema> | undefined> {
+  const text = await readRegularText(path, MAX_CACHE_BYTES + 1).catch(() => undefined);
+  if (text === undefined || text.length > MAX_CACHE_BYTES) return undefined;
+  try {
+    const parsed = z.safeParse(CacheSchema, JSON.parse(text));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,4 +1,4 @@
-import { readFile, realpath } from "node:fs/promises";
+import { lstat, readFile, readlink, realpath } from "node:fs/promises";
 import { join, sep } from "node:path";
 import type { TaskState } from "../feature/state-schema.js";
 import { commitOf, isAncestor } from "../git/repo.js";
@@ -25,6 +25,10 @@ export async function removableWorktree(
   const { mainRoot, cwd } = where;
   const [here, root] = await Promise.all([realpath(cwd).catch(() => cwd), realpath(task.worktree).catch(() => task.worktree)]);
   if (here === root || here.startsWith(root + sep)) return "this command runs inside it";
+  // git worktree remove, given a link, empties the folder it points to and then fails on the link.
+  if ((await lstat(task.worktree).catch(() => undefined))?.isSymbolicLink()) {
+    return `its path is a symbolic link (to ${await readlink(task.worktree).catch(() => "?")}): remove the worktree yourself with git worktree remove`;
+  }
   const session = await readSessionRecord(where.commonDir, where.slug, taskId);
   if (session?.pid !== undefined && session.exitCode === undefined && processAlive(session.pid)) return `its headless session is still running (pid ${session.pid})`;
   if (await tmuxWindowOpen(where.slug, taskId, mainRoot)) return `its tmux window ${tmuxSessionName(where.slug)}:${taskId} is still open (close it, then remove the worktree with git worktree remove)`;

@@ -30,8 +30,10 @@ export async function removeMergedWorktrees(
       say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);
       continue;
     }
-    // No --force: git itself refuses a worktree with untracked or modified files.
-    const removed = await git(["worktree", "remove", "--", t.worktree], where.mainRoot);
+    // No --force: git itself refuses a worktree with untracked or modified files. It finds them with
+    // a `git status` that reads the repository's config: status.showUntrackedFiles=no would hide
+    // an untracked file from it, and the removal would delete it (`-c` reaches that child git).
+    const removed = await git(["-c", "status.showUntrackedFiles=normal", "worktree", "remove", "--", t.worktree], where.mainRoot);
     say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim().replace(/^fatal: /, "")}`);
     crashPoint("during-remove");
   }

@@ -7,7 +7,7 @@ import { describeRun, phaseMerges } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { makeRepo } from "../helpers/git.js";
+import { git, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -43,6 +43,24 @@ describe("git lock files left by a killed command", () => {
     expect(crashed.code, describeRun(crashed)).toBeNull();
     const ours = [leaveRefLock(repo, "refs/heads/feature/demo"), leaveRefLock(repo, "refs/parallel/demo/phase-1/a"), leaveRefLock(repo, "refs/heads/feature/demo-b")];
     const foreign = leaveRefLock(repo, "refs/heads/someone-else");
+
+    const r = runHelper(["sync", "--no-next"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(phaseMerges(repo, "feature/demo", 1)).toHaveLength(2);
+    for (const path of ours) expect(existsSync(path), path).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+  });
+
+  it("the next sync also removes HEAD.lock of a checkout of a feature branch (git locks HEAD with the branch it names), not of another checkout", () => {
+    const { repo } = started();
+    git(repo, "switch", "-q", "feature/demo");
+    const other = join(repo, "..", "locks-other");
+    git(repo, "worktree", "add", "-q", "-b", "someone-else", other);
+    const crashed = runHelper(["sync"], { cwd: repo, env: { CLAUDE_PARALLEL_CRASH_AT: "after-preflight" } });
+    expect(crashed.code, describeRun(crashed)).toBeNull();
+    const ours = [leaveRefLock(repo, "HEAD"), leaveRefLock(repo, "refs/heads/feature/demo")];
+    const foreign = join(repo, ".git", "worktrees", "locks-other", "HEAD.lock");
+    writeFileSync(foreign, "0".repeat(40) + "\n");
 
     const r = runHelper(["sync", "--no-next"], { cwd: repo });
     expect(r.code, describeRun(r)).toBe(0);

@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { HELPER, runHelper } from "../helpers/cli.js";
@@ -52,5 +52,38 @@ describe("status --watch while the feature ends", () => {
     expect(await waitUntil(() => /\d\d:\d\d:\d\d demo: no longer reported/.test(out), 60_000), out).toBe(true);
     child.kill("SIGINT");
     expect(await exited).toBe(0);
+  });
+});
+
+/**
+ * status keeps its conflict prediction in <git-common-dir>/parallel/<slug>/status-prediction.json, a
+ * cache: whatever is found there (a FIFO, a link to /dev/zero, a wrong shape) is computed again,
+ * never waited on or read without end.
+ */
+describe("status and a hostile prediction cache", () => {
+  const cachePath = (repo: string) => join(repo, ".git", "parallel", "demo", "status-prediction.json");
+  const status = (repo: string) => spawnSync(process.execPath, [HELPER, "status", "--json"], { cwd: repo, env: gitEnv, encoding: "utf8", timeout: 60_000 });
+
+  it("a FIFO, a link to /dev/zero or a file of the wrong shape is computed again", () => {
+    const { repo, wt } = startedFeature("cachefifo");
+    writeFileSync(join(wt("a"), "shared.txt"), "A\n");
+    execFileSync("git", ["commit", "-qam", "a"], { cwd: wt("a"), env: gitEnv });
+    writeFileSync(join(wt("b"), "shared.txt"), "B\n");
+    execFileSync("git", ["commit", "-qam", "b"], { cwd: wt("b"), env: gitEnv });
+    const expected = status(repo);
+    expect(expected.status, expected.stderr).toBe(0);
+    expect(expected.stdout).toContain("shared.txt");
+    for (const place of [
+      (p: string) => execFileSync("mkfifo", [p]),
+      (p: string) => symlinkSync("/dev/zero", p),
+      (p: string) => writeFileSync(p, JSON.stringify({ "1": { key: 7, conflicts: "no" } })),
+    ]) {
+      rmSync(cachePath(repo), { force: true });
+      place(cachePath(repo));
+      const r = status(repo);
+      expect(r.signal, "status hung on the cache file").toBeNull();
+      expect(r.status, r.stderr).toBe(0);
+      expect(JSON.parse(r.stdout).phases, r.stdout).toEqual(JSON.parse(expected.stdout).phases);
+    }
   });
 });

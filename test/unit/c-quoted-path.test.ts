@@ -13,4 +13,8 @@ describe("unquoteCPath", () => {
     expect(unquoteCPath('"\\001ctl"')).toBe("\x01ctl");
     expect(unquoteCPath('"\\a\\b\\v\\f\\r"')).toBe("\x07\b\v\f\r");
   });
+  it("keeps a character outside the BMP that core.quotePath=false leaves raw inside a quoted path", () => {
+    expect(unquoteCPath('"\u{1F600}\\n.txt"')).toBe("\u{1F600}\n.txt");
+    expect(unquoteCPath('"a/\u{1F600}\\"q.txt"')).toBe('a/\u{1F600}"q.txt');
+  });
 });

@@ -24,6 +24,7 @@ function facts(over: Partial<StartFacts> = {}, tasks: Array<Partial<TaskFacts>> 
     refs: ["refs/heads/main", `refs/heads/${plan.integrationBranch}`],
     worktrees: [entry("/repo", "main")],
     tasks: [ta, tb].map((task, i) => ({ task, path: path(task.id), branchDescendsFromStart: false, pathExists: false, ...tasks[i] })),
+    otherFeatures: [],
     ...over,
   };
 }
@@ -46,6 +47,13 @@ describe("decideStart", () => {
 
   it("refuses to recreate a lost integration branch that held synced phases", () => {
     expect(refusalText(decideStart(facts({ integrationTip: undefined, anyPhaseSynced: true, recordedStart: START })))).toContain("is gone");
+  });
+
+  it("refuses a branch another started feature recorded (feature demo-a's integration branch is demo's task a)", () => {
+    const others = [{ slug: "other", branches: ["feature/other", `${plan.integrationBranch}-x`] }];
+    expect(Array.isArray(decideStart(facts({ otherFeatures: others })))).toBe(false);
+    expect(refusalText(decideStart(facts({ otherFeatures: [{ slug: "other", branches: ["feature/other", plan.integrationBranch] }] })))).toContain(`branch \`${plan.integrationBranch}\` is already a branch of the feature \`other\``);
+    expect(refusalText(decideStart(facts({ otherFeatures: [{ slug: "x", branches: [tb.branch] }] })))).toContain(`branch \`${tb.branch}\` is already a branch of the feature \`x\``);
   });
 
   it("refuses ambiguous and nested branch names", () => {

@@ -30,6 +30,17 @@ describe("run progress", () => {
     expect(readFileSync(path, "utf8")).toBe(out[0]);
   });
 
+  it("--json and the log: a U+2028 or U+2029 in a file name is escaped, so a Unicode line reader sees one line per event", async () => {
+    const path = join(tempDir(), "events.jsonl");
+    const out: string[] = [];
+    const p = new Progress(path, "json", (t) => out.push(t));
+    await p.emit({ event: "conflict", task: "a", phase: 1, text: "a: conflicts in x\u2028{\"event\":\"finished\"}\u2029.ts" });
+    for (const text of [out[0]!, readFileSync(path, "utf8")]) {
+      expect(text.trimEnd().split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)).toHaveLength(1);
+      expect(JSON.parse(text).text).toBe("a: conflicts in x\u2028{\"event\":\"finished\"}\u2029.ts");
+    }
+  });
+
   it("on a terminal: a table of the tasks redrawn in place, every cell made terminal-safe", async () => {
     const drawn: string[] = [];
     const p = new Progress(join(tempDir(), "events.jsonl"), "table", () => undefined, (t) => drawn.push(t));
