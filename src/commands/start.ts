@@ -209,13 +209,18 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
 
   if (createIntegration) await gitOk(["branch", "--", plan.integrationBranch, startCommit], mainRoot);
   await ignoreSessionDir(repo.commonDir);
-  // What an interrupted start left is cleared one worktree at a time (git prunes its registry);
-  // then the worktrees are added side by side, each recorded above before it is made and marked
-  // made once it is (one state write for all; a worktree made but not marked is remade by a re-run).
+  // What an interrupted start left is cleared, then the worktrees are added, each recorded above
+  // before it is made and marked made once it is (one state write for all; a worktree made but not
+  // marked is remade by a re-run). One at a time: `git worktree add`s side by side fail on each
+  // other's half-written registration ("failed to read .git/worktrees/<name>/commondir").
   const toAdd: TaskStep[] = [];
   for (const s of steps) if (await clearWorktree(s, mainRoot)) toAdd.push(s);
-  const added = await Promise.allSettled(toAdd.map((s) => addWorktree(s, startCommit, mainRoot)));
-  const unmarked = steps.filter((s) => !phaseState.tasks[s.task.id]!.made && (!toAdd.includes(s) || added[toAdd.indexOf(s)]!.status === "fulfilled"));
+  const added: Array<PromiseSettledResult<unknown>> = [];
+  for (const s of toAdd) {
+    if (added.some((r) => r.status === "rejected")) break;
+    added.push(await addWorktree(s, startCommit, mainRoot).then((value) => ({ status: "fulfilled" as const, value }), (reason: unknown) => ({ status: "rejected" as const, reason })));
+  }
+  const unmarked = steps.filter((s) => !phaseState.tasks[s.task.id]!.made && (!toAdd.includes(s) || added[toAdd.indexOf(s)]?.status === "fulfilled"));
   for (const s of unmarked) phaseState.tasks[s.task.id]!.made = true;
   if (unmarked.length) await writeState(repo.commonDir, featureState);
   const failed = added.find((r): r is PromiseRejectedResult => r.status === "rejected");

@@ -60,7 +60,12 @@ export async function hookCommand(event: string | undefined): Promise<string | u
   try {
     const input = JSON.parse(readStdin()) as HookInput | null;
     if (!input || typeof input !== "object") return undefined;
-    const found = findManifest(typeof input.cwd === "string" && input.cwd !== "" ? input.cwd : process.cwd());
+    // The session's task is where it was started (Claude Code's CLAUDE_PROJECT_DIR), not where its
+    // shell has moved to: a session that cds into another task's worktree stays its own task, and
+    // what it writes there is outside its worktree. Started elsewhere: the folder it works in.
+    const cwd = typeof input.cwd === "string" && input.cwd !== "" ? input.cwd : process.cwd();
+    const project = process.env.CLAUDE_PROJECT_DIR;
+    const found = (project ? findManifest(project) : undefined) ?? findManifest(cwd);
     if (!found) return undefined;
     const { handleHook } = await import("./handle.js");
     return await handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);

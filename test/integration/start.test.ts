@@ -15,6 +15,15 @@ const refs = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(
 const worktreePaths = (repo: string) => git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).map((l) => l.slice(9));
 
 describe("claude-parallel start", () => {
+  it("starts a phase of 32 tasks (git worktree add is not safe side by side: one at a time)", () => {
+    const tasks = Array.from({ length: 32 }, (_, i) => `  - {id: t${i}, title: T${i}, owns: [p${i}/]}`).join("\n");
+    const repo = makeRepo({ name: "wide", files: { "README.md": "# wide\n", ".parallel/wide/plan.yaml": `version: 1\nfeature: Wide\nmaxParallel: 32\ntasks:\n${tasks}\n` } });
+    const r = runHelper(["start", "--deps", "none"], { cwd: repo });
+    expect(r.code, r.stderr).toBe(0);
+    const listed = git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
+    expect(listed).toHaveLength(33);
+  });
+
   it("creates the phase's branches and worktrees from the integration branch, leaving the user's checkout alone", () => {
     const repo = exampleRepo();
     const main = git(repo, "rev-parse", "HEAD");
