@@ -1,4 +1,5 @@
-import { mkdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { processAlive } from "../process-identity.js";
 import { dirname, join, basename } from "node:path";
 
 /**
@@ -7,7 +8,8 @@ import { dirname, join, basename } from "node:path";
  * replaced, never written through).
  */
 export async function replaceFile(path: string, make: (temp: string) => Promise<void>): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.claude-parallel-${process.pid}.tmp`);
+  const temp = join(dirname(path), `${tempPrefix(path)}${process.pid}.tmp`);
+  await removeDeadTemps(path);
   try {
     await make(temp);
     await rename(temp, path);
@@ -21,4 +23,22 @@ export async function replaceFile(path: string, make: (temp: string) => Promise<
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   await replaceFile(path, (temp) => writeFile(temp, content));
+}
+
+const tempPrefix = (path: string) => `.${basename(path)}.claude-parallel-`;
+
+/**
+ * The temporary files of `path` that a killed process of ours left beside it (named after its PID):
+ * a re-run removes them, so none stays behind as an untracked file that makes a worktree dirty.
+ * A living process's temporary file is its own.
+ */
+async function removeDeadTemps(path: string): Promise<void> {
+  const prefix = tempPrefix(path);
+  const names = await readdir(dirname(path)).catch(() => [] as string[]);
+  for (const name of names) {
+    const pid = name.startsWith(prefix) ? /^(\d+)\.tmp$/.exec(name.slice(prefix.length))?.[1] : undefined;
+    if (pid === undefined || Number(pid) === process.pid || processAlive(Number(pid))) continue;
+    const leftover = join(dirname(path), name);
+    if ((await lstat(leftover).catch(() => undefined))?.isFile()) await rm(leftover, { force: true });
+  }
 }
