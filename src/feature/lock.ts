@@ -88,11 +88,11 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
 /**
  * A command of ours died holding the lock (kill -9): a git process it ran may have died while
  * updating one of the feature's refs and left git's own `<ref>.lock`, which makes git refuse that
- * ref until it is removed. Once no git process of its process group runs any more, those lock files
- * can only be leftovers, as no other command of ours writes the feature's refs while we hold the lock.
+ * ref until it is removed. Once no git process it started is left running (gitProcessesInGroup),
+ * those lock files can only be leftovers, as no other command of ours writes the feature's refs
+ * while we hold the lock.
  */
-async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Holder | undefined): Promise<void> {
-  if (!holder) return;
+async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Holder): Promise<void> {
   if (holder.group !== undefined) {
     for (let i = 0; i < 200 && gitProcessesInGroup(holder.group).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     if (gitProcessesInGroup(holder.group).length > 0) return; // still working: its locks are its own
