@@ -16,20 +16,18 @@ export function processAlive(pid: number | undefined): boolean {
  * another process is not mistaken for the one we recorded. Undefined where /proc is not there.
  */
 export function processStartTime(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19];
-  } catch {
-    return undefined;
-  }
+  return readStat(pid)?.fields[19];
 }
 
-/** Fields of /proc/<pid>/stat after the command name: [state, ppid, pgrp, ...]; undefined without /proc. */
-function statFields(pid: number | string): string[] | undefined {
+/**
+ * A process's /proc/<pid>/stat: its command name and the fields after it ([state, ppid, pgrp,
+ * ...]); undefined without /proc. The command name may hold spaces and parentheses: the fields
+ * are counted from the last ')'.
+ */
+function readStat(pid: number | string): { command: string; fields: string[] } | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return { command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), fields: stat.slice(stat.lastIndexOf(")") + 2).split(" ") };
   } catch {
     return undefined;
   }
@@ -37,7 +35,7 @@ function statFields(pid: number | string): string[] | undefined {
 
 /** The process group of a process (Linux), so what a killed command left running can be found. */
 export function processGroup(pid: number): number | undefined {
-  const group = Number(statFields(pid)?.[2]);
+  const group = Number(readStat(pid)?.fields[2]);
   return Number.isInteger(group) && group > 0 ? group : undefined;
 }
 
@@ -49,7 +47,7 @@ export function processGroup(pid: number): number | undefined {
  */
 export function gitProcessesInGroup(group: number): number[] {
   const skip = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !skip.has(pid); pid = Number(statFields(pid)?.[1] ?? 0)) skip.add(pid);
+  for (let pid = process.pid; pid > 1 && !skip.has(pid); pid = Number(readStat(pid)?.fields[1] ?? 0)) skip.add(pid);
   let entries: string[];
   try {
     entries = readdirSync("/proc");
@@ -58,15 +56,10 @@ export function gitProcessesInGroup(group: number): number[] {
   }
   const processes = new Map<number, { command: string; state: string; parent: number; group: number }>();
   for (const name of entries) {
-    if (!/^\d+$/.test(name)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${name}/stat`, "utf8");
-    } catch {
-      continue;
-    }
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    processes.set(Number(name), { command: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), state: fields[0]!, parent: Number(fields[1]), group: Number(fields[2]) });
+    const stat = /^\d+$/.test(name) ? readStat(name) : undefined;
+    if (stat === undefined) continue;
+    const { command, fields } = stat;
+    processes.set(Number(name), { command, state: fields[0]!, parent: Number(fields[1]), group: Number(fields[2]) });
   }
   const found: number[] = [];
   for (const [pid, p] of processes) {

@@ -1,1 +1,0 @@
-import{readJsonFile,readState,repairStateFix,startedFeatures,writeState}from"./chunk-MIHTBEHU.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-PYT6PVKB.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{readJsonFile,readState,repairStateFix,startedFeatures,writeState};
