@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runHelper, REPO_ROOT } from "../helpers/cli.js";
+import { HELPER, runHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
 
 const WORKFLOW = ".github/workflows/claude-parallel.yml";
@@ -19,7 +19,7 @@ describe("ci init", () => {
     expect(text).toContain('HELPER: ".github/claude-parallel/scripts/parallel.mjs"');
     // The copy is the running helper, entry and chunks: it runs on its own.
     const copy = join(repo, ".github/claude-parallel/scripts/parallel.mjs");
-    expect(readFileSync(copy, "utf8")).toBe(readFileSync(join(REPO_ROOT, "scripts/parallel.mjs"), "utf8"));
+    expect(readFileSync(copy, "utf8")).toBe(readFileSync(HELPER, "utf8"));
     expect(runHelper(["--version"], { cwd: repo, helper: copy }).code).toBe(0);
 
     const again = runHelper(["ci", "init", "--runner", "self-hosted,linux", "--max-parallel", "3"], { cwd: repo });
