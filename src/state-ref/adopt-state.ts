@@ -131,5 +131,5 @@ export async function adoptState(commonDir: string, checked: CheckedState): Prom
 /** The fix for a state commit that is refused: where it came from decides what to do. */
 export const refusedStateFix = (slug: string, remote?: string) =>
   remote !== undefined
-    ? `nothing of it was taken; if it is damaged or not your feature's, delete it on the remote (git push ${quote(remote)} ${quote(`:refs/parallel/${slug}/state`)}) or ask whoever pushed it`
-    : `nothing of it was taken; if it is damaged or not your feature's, delete it (git update-ref -d ${quote(`refs/parallel/${slug}/state`)})`;
+    ? `if it is damaged or not your feature's, ask whoever pushed it, or delete it on the remote: git push ${quote(remote)} ${quote(`:refs/parallel/${slug}/state`)}`
+    : `if it is damaged or not your feature's, delete it: git update-ref -d ${quote(`refs/parallel/${slug}/state`)}`;
