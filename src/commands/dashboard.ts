@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { ExitCode } from "../errors.js";
 import { openRepo } from "../git/repo.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
-import { quote } from "../render/shell.js";
 import { helperPath } from "../self.js";
 import type { Io } from "../cli.js";
 import { LiveSnapshot } from "../dashboard/live.js";
@@ -71,8 +70,8 @@ function openInBrowser(url: string): string | undefined {
 
 /**
  * `dashboard --detach` (what /parallel-dashboard runs): the same dashboard in a process of its own,
- * which outlives the caller; prints its address and how to stop it. Its output goes to a private
- * file, which the address is read from.
+ * which outlives the caller; prints its address and how to stop it. The address is read from its
+ * output, written to a private file that is removed once read.
  */
 async function detach(options: DashboardOptions, io: Io, cwd: string): Promise<ExitCode> {
   const dir = mkdtempSync(join(tmpdir(), "claude-parallel-dashboard-"));
@@ -91,11 +90,13 @@ async function detach(options: DashboardOptions, io: Io, cwd: string): Promise<E
   // Bounded: a dashboard prints its address before it looks at anything.
   for (let waited = 0; waited < 30_000 && ended === undefined && address() === undefined; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const url = address();
+  const output = readFileSync(log, "utf8");
+  // The file holds the token: it goes now (the dashboard prints nothing more unless it fails).
+  rmSync(dir, { recursive: true, force: true });
   if (url === undefined) {
-    io.stderr(`claude-parallel: the dashboard did not start${ended !== undefined ? ` (exit ${ended})` : ""}; its output: ${log}\n${readFileSync(log, "utf8")}`);
+    io.stderr(`claude-parallel: the dashboard did not start${ended !== undefined ? ` (exit ${ended})` : ""}:\n${output}`);
     return ExitCode.environment;
   }
-  io.stdout(`The dashboard of ${options.slug ?? "every started feature"} runs in the background (pid ${child.pid}), read-only, for this machine only:\n${url}\n`);
-  io.stdout(`Stop it: kill ${child.pid}. Its output: ${quote(log)}\n`);
+  io.stdout(`The dashboard of ${options.slug ?? "every started feature"} runs in the background (pid ${child.pid}), read-only, for this machine only:\n${url}\nStop it: kill ${child.pid}\n`);
   return ExitCode.ok;
 }

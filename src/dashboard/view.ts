@@ -54,7 +54,7 @@ export interface PhaseView {
   readyToSync: boolean;
   tasks: TaskCard[];
   /** The predicted conflicts between the phase's live branches (and with the integration branch). */
-  conflicts: Array<{ a: string; b: string; files: string[] }>;
+  conflicts: Array<{ a: string; aBranch: string; b: string; files: string[] }>;
   totals: Totals;
 }
 
@@ -204,7 +204,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
       ...(recorded?.verifiedWith !== undefined && { verifiedWith: recorded.verifiedWith }),
       readyToSync: phase.readyToSync,
       tasks,
-      conflicts: phase.conflicts.map((c) => ({ a: c.a, b: c.b, files: c.files })),
+      conflicts: phase.conflicts.map((c) => ({ a: c.a, aBranch: c.aBranch, b: c.b, files: c.files })),
       totals: phase.totals,
     };
   });
@@ -360,10 +360,10 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
       if (waiting.length && launchOf(p.index) === "print") items.push({ title: `start the session${waiting.length === 1 ? "" : "s"} of ${waiting.map((t) => t.id).join(", ")}`, detail: "start prints each session's command again", command: sh`claude-parallel start ${slug}` });
       const skipped = new Set(p.tasks.filter((t) => t.state === "skipped").map((t) => t.id));
       for (const c of p.conflicts.filter((x) => !skipped.has(x.a) && !skipped.has(x.b))) {
+        // As status says: the later task in merge order merges the earlier one's branch.
         const later = p.tasks.find((t) => t.id === (c.b === "integration" ? c.a : c.b));
-        const earlier = p.tasks.find((t) => t.id === c.a);
         if (!later?.worktree) continue;
-        const branch = c.b === "integration" ? status.integrationBranch : earlier!.branch;
+        const branch = c.b === "integration" ? status.integrationBranch : c.aBranch;
         items.push({ title: `${c.a} and ${c.b === "integration" ? "the integration branch" : c.b} will conflict`, detail: `both change ${c.files.join(", ")}: merge and resolve in ${later.id}'s worktree`, task: later.id, command: sh`cd -- ${later.worktree}` + " && " + sh`git merge ${branch}` });
       }
     }
