@@ -1,7 +1,8 @@
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExitCode } from "../errors.js";
+import { statePath } from "../feature/paths.js";
 import { openRepo } from "../git/repo.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
 import { helperPath } from "../self.js";
@@ -20,7 +21,7 @@ export interface DashboardOptions {
 
 /** How soon a change in a watched file reaches the pages; and how often, while a page is open, the worktrees are looked at again for what no file event tells (files edited but not committed). */
 const DEBOUNCE_MS = 150;
-const RESCAN_MS = 10_000;
+const RESCAN_MS = 30_000;
 
 /**
  * `claude-parallel dashboard`: serves the live dashboard on 127.0.0.1 until interrupted. Only
@@ -28,8 +29,8 @@ const RESCAN_MS = 10_000;
  */
 export async function dashboardCommand(options: DashboardOptions, io: Io): Promise<ExitCode> {
   const repo = await openRepo(io.cwd);
-  if (options.slug !== undefined) {
-    // A slug that names no feature is refused now, with status's own message.
+  if (options.slug !== undefined && !existsSync(statePath(repo.commonDir, options.slug))) {
+    // Not started: a slug that names no plan either is refused now, with status's own message.
     const { openFeature } = await import("../feature/open.js");
     await openFeature(options.slug, io.cwd, { adopt: false, repo });
   }
