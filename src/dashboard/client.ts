@@ -210,7 +210,7 @@ export function dashboardClient(): void {
       f.phases.map((p) => [String(p.index), p.readyToSync ? "ready to sync" : p.state, clock(p.startedAt), clock(p.syncedAt), p.mergedCommit?.slice(0, 12) ?? "", p.verifiedWith ?? ""]),
     );
     const outcomes = f.syncEvents.length
-      ? h("ol", { class: "events" }, ...f.syncEvents.slice(-30).map((e) => h("li", {}, h("time", {}, clock(e.at)), " ", e.task ? h("strong", {}, e.task) : false, e.task ? " " : "", e.text)))
+      ? h("ol", { class: "events" }, ...f.syncEvents.slice(-30).map((e) => h("li", {}, h("time", {}, clock(e.at)), " ", e.text)))
       : h("p", { class: "quiet" }, "No sync or merge event from a run yet.");
     const verifies = f.verifyRuns.length
       ? table(

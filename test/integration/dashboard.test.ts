@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { request, type IncomingMessage } from "node:http";
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeHookRecord } from "../../src/hooks/ledger.js";
 import { HELPER, runHelper } from "../helpers/cli.js";
@@ -8,7 +9,6 @@ import { commitIn, startedFeature } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
 import { gitEnv } from "../helpers/git.js";
 import { waitUntil } from "../helpers/wait.js";
-import { join } from "node:path";
 
 /** A started feature (tasks a and b in phase 1, c in phase 2), built once and restored for each test. */
 const fixture = reusableFolder((folder) => startedFeature("dash", undefined, {}, folder));
@@ -71,6 +71,7 @@ function listen(port: number, token: string) {
       }
     });
   });
+  req.on("error", () => undefined); // the dashboard ended first: the snapshots say the rest
   req.end();
   return { snapshots, close: () => req.destroy() };
 }
