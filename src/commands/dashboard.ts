@@ -1,9 +1,10 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExitCode } from "../errors.js";
+import { ExitCode, InputError } from "../errors.js";
 import { statePath } from "../feature/paths.js";
 import { openRepo } from "../git/repo.js";
+import { SLUG_PATTERN } from "../plan/names.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
 import { helperPath } from "../self.js";
 import type { Io } from "../cli.js";
@@ -28,6 +29,9 @@ const RESCAN_MS = 30_000;
  * reads. The address it prints holds the token every request needs.
  */
 export async function dashboardCommand(options: DashboardOptions, io: Io): Promise<ExitCode> {
+  if (options.slug !== undefined && !SLUG_PATTERN.test(options.slug)) {
+    throw new InputError({ where: options.slug, message: "is not a feature's slug", fix: "give the slug of a feature (its folder under .parallel/), or none for every started feature" });
+  }
   const repo = await openRepo(io.cwd);
   if (options.slug !== undefined && !existsSync(statePath(repo.commonDir, options.slug))) {
     // Not started: a slug that names no plan either is refused now, with status's own message.

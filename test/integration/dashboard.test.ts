@@ -119,11 +119,12 @@ describe("claude-parallel dashboard: who may read it", () => {
     expect(await d.exited).toBe(0);
   });
 
-  it("refuses bad arguments: a port that is no port, a feature that does not exist, a port in use", async () => {
+  it("refuses bad arguments: a port that is no port, a feature that does not exist, a path for a slug, a port in use", async () => {
     const { repo } = fixture();
     expect(runHelper(["dashboard", "--port", "http"], { cwd: repo })).toMatchObject({ code: 2, stderr: expect.stringContaining("--port takes a port number") });
     expect(runHelper(["dashboard", "--port", "70000"], { cwd: repo }).code).toBe(2);
     expect(runHelper(["dashboard", "nosuch", "--no-open"], { cwd: repo })).toMatchObject({ code: 2, stderr: expect.stringContaining("no such feature") });
+    expect(runHelper(["dashboard", ".parallel/demo/plan.yaml", "--no-open"], { cwd: repo })).toMatchObject({ code: 2, stderr: expect.stringContaining("is not a feature's slug") });
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
     const port = (taken.address() as { port: number }).port;
