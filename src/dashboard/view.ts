@@ -5,7 +5,7 @@ import { sh } from "../render/shell.js";
 import type { RunEvent } from "../run/events.js";
 import { tmuxSessionName } from "../start/launch.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "../status/gather.js";
-import type { RunSummary } from "../status/run.js";
+import { runStateText, type RunSummary } from "../status/run.js";
 
 /**
  * What the dashboard shows of one feature, decided from the facts `status` gathers (its report,
@@ -125,17 +125,6 @@ export const EVENT_LIMIT = 200;
 
 const SYNC_EVENTS = new Set(["sync-started", "phase-synced", "conflict", "verify-failed", "task-merged", "merge-raced", "gave-up", "finished"]);
 
-const RUN_OUTCOMES: Record<string, string> = {
-  finish: "finished",
-  done: "finished",
-  "print-pr": "finished (the pull request is to open)",
-  "stop-synced": "stopped after the last sync (--no-finish)",
-  "give-up": "stopped: a task needs you",
-  "budget-stop": "stopped: budget reached",
-  interrupted: "stopped: interrupted",
-  error: "stopped: a step failed",
-};
-
 export interface FeatureFacts {
   status: FeatureStatus;
   plan: ExecutionPlan;
@@ -220,7 +209,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
     needsYou: needsYou(status, phases, state, run, facts.events),
     verifyRuns: status.phases.flatMap((p) => p.tasks.flatMap(verifyRun)),
     syncEvents: events.filter((e) => SYNC_EVENTS.has(e.event)),
-    ...(run && { run: { running, ...(run.pid !== undefined && { pid: run.pid }), state: runState(run), events: run.events } }),
+    ...(run && { run: { running, ...(run.pid !== undefined && { pid: run.pid }), state: runStateText(run), events: run.events } }),
     events,
     totals: status.totals,
   };
@@ -228,12 +217,6 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
 
 function eventView(e: RunEvent): DashboardEvent {
   return { at: String(e.at), event: String(e.event), ...(typeof e.task === "string" && { task: e.task }), ...(typeof e.phase === "number" && { phase: e.phase }), text: String(e.text) };
-}
-
-export function runState(run: RunSummary): string {
-  if (run.running) return `running (pid ${run.pid})`;
-  if (run.outcome) return RUN_OUTCOMES[run.outcome] ?? run.outcome;
-  return "not running (stopped before it ended: run it again to continue)";
 }
 
 /** A task's last run event, by task: `resumed` says the run handed a problem back to its session. */
@@ -377,7 +360,7 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
   if (!running) {
     for (const p of phases.filter((x) => x.readyToSync)) items.push({ title: `phase ${p.index} is ready to sync`, command: sh`claude-parallel sync ${slug}` });
     const ended = run?.outcome !== undefined && ["finish", "done", "print-pr", "stop-synced"].includes(run.outcome);
-    if (run && !ended) items.push({ title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runState(run)}: continue it`, detail: run.lastEvent?.text, command: sh`claude-parallel run ${slug}` });
+    if (run && !ended) items.push({ title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runStateText(run)}: continue it`, detail: run.lastEvent?.text, command: sh`claude-parallel run ${slug}` });
     if (phases.length && phases.every((p) => p.state === "synced") && !state?.finishedAt) items.push({ title: "every phase is synced: finish the feature", detail: `merge ${status.integrationBranch} into ${status.base}`, command: sh`claude-parallel finish ${slug}` });
   }
   return items;
