@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { CliError, ExitCode, InputError, systemError } from "./errors.js";
+import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
+import { UnsafeFileError } from "./fs/read-regular.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
 import { terminalSafe } from "./text/terminal.js";
@@ -549,7 +550,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    const known = error instanceof CliError ? error : systemError(error);
+    const known = error instanceof CliError ? error : error instanceof UnsafeFileError ? unsafeFileError(error) : systemError(error);
     if (known) {
       io.stderr(`claude-parallel: ${known.report()}\n`);
       return known.exitCode;
