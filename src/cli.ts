@@ -584,7 +584,7 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
   if (command === "_supervise") {
     // Internal: the detached process behind `start --launch headless`.
     const { supervise } = await import("./start/headless.js");
-    await supervise(rest[0]!);
+    await supervise(rest[0]!, rest[1]);
     return ExitCode.ok;
   }
   const spec = lookup(command);

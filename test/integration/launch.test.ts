@@ -1,5 +1,5 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
@@ -116,6 +116,17 @@ describe("--launch headless", () => {
     // Finished sessions are not started again.
     const again = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
     expect(again.stdout).toContain("designer: already finished");
+    // Nor is one whose record is damaged (a session can write there): it may still be running.
+    const sessions = join(repo, ".git/parallel/auth/sessions");
+    writeFileSync(join(sessions, "designer.json"), '{"pid": 1, "log"');
+    rmSync(join(sessions, "data.json"));
+    execFileSync("mkfifo", [join(sessions, "data.json")]);
+    const calls = claude.calls().length;
+    const damaged = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toContain(`designer: not launched: ${join(sessions, "designer.json")} is not valid JSON (damaged or edited by hand), so whether its session still runs is unknown; once no claude session runs in the task's worktree, remove '${join(sessions, "designer.json")}', then run this again`);
+    expect(damaged.stdout).toContain(`data: not launched: ${join(sessions, "data.json")} is a named pipe (FIFO), not a regular file`);
+    expect(claude.calls()).toHaveLength(calls);
   });
 
   it("says clearly when claude is missing", () => {
