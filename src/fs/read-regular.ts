@@ -174,6 +174,11 @@ export interface LineReading {
   /** A longer line is handed over without its content; memory stays within this bound. */
   maxLine: number;
   /**
+   * Only lines holding these bytes are handed over (and lines over the bound, which cannot be
+   * told); the others are passed over without being cut out, which keeps a large file quick.
+   */
+  only?: Buffer;
+  /**
    * The file is complete (its writer is gone): a last line without its newline counts. Otherwise
    * it is left for a later reading, as a line still being written.
    */
@@ -209,11 +214,19 @@ class LineCutter {
   }
 
   push(chunk: Buffer): void {
+    const only = this.reading.only;
     let from = 0;
+    // Where `only` next occurs in the chunk: a line wholly in the chunk and before it holds none.
+    let next = only ? chunk.indexOf(only) : 0;
     for (let nl = chunk.indexOf(0x0a); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
-      this.add(chunk.subarray(from, nl));
-      this.line(1);
+      if (this.length > 0) {
+        // The end of a line begun in an earlier chunk.
+        this.add(chunk.subarray(from, nl));
+        this.line(1, only !== undefined);
+      } else if (only && (next < 0 || next + only.length > nl)) this.hand(undefined, nl - from + 1, false);
+      else this.hand(nl - from <= this.reading.maxLine ? chunk.subarray(from, nl) : undefined, nl - from + 1, true);
       from = nl + 1;
+      if (only && next >= 0 && next < from) next = chunk.indexOf(only, from);
     }
     this.add(chunk.subarray(from));
     // The next read reuses the chunk's buffer: the unfinished line's part of it becomes a copy.
@@ -232,21 +245,28 @@ class LineCutter {
     this.kept += part.length;
   }
 
-  private line(newline: number): void {
-    if (this.skipFirst) this.skipFirst = false;
-    else {
-      const bytes = this.tooLong ? undefined : this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
-      this.onLine({ bytes, ...(this.numbered && { n: ++this.n }), offset: this.end });
-    }
-    this.end += this.length + newline;
+  /** The line cut from parts: handed over unless `check` finds it without `only` (it spanned chunks). */
+  private line(newline: number, check: boolean): void {
+    const bytes = this.tooLong ? undefined : this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+    this.hand(bytes, this.length + newline, !check || !bytes || bytes.indexOf(this.reading.only!) >= 0);
     this.parts = [];
     this.length = this.kept = 0;
     this.tooLong = false;
   }
 
+  /** Counts a line of `length` bytes (its newline included), and hands it over when `wanted`. */
+  private hand(bytes: Buffer | undefined, length: number, wanted: boolean): void {
+    if (this.skipFirst) this.skipFirst = false;
+    else {
+      const n = this.numbered ? ++this.n : undefined;
+      if (wanted) this.onLine(n === undefined ? { bytes, offset: this.end } : { bytes, n, offset: this.end });
+    }
+    this.end += length;
+  }
+
   /** The file ended: its unterminated last line counts when the file is complete. */
   finish(): void {
-    if (this.reading.complete && this.length > 0) this.line(0);
+    if (this.reading.complete && this.length > 0) this.line(0, this.reading.only !== undefined);
   }
 }
 

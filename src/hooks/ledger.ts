@@ -125,7 +125,7 @@ export function readTranscript(path: string): TranscriptSummary | undefined {
   let lastMessage: string | undefined;
   let n = 0;
   const onLine = (bytes: Buffer | undefined) => {
-    if (bytes === undefined || bytes.indexOf(ASSISTANT) < 0) return;
+    if (bytes === undefined) return;
     let entry: { type?: unknown; message?: { id?: unknown; role?: unknown; usage?: unknown; content?: unknown }; uuid?: unknown } | undefined;
     try {
       entry = JSON.parse(bytes.toString("utf8"));
@@ -144,7 +144,7 @@ export function readTranscript(path: string): TranscriptSummary | undefined {
     }
   };
   try {
-    if (!forEachLineSync(path, { maxBytes: MAX_TRANSCRIPT, maxLine: MAX_TRANSCRIPT, complete: true }, (line) => onLine(line.bytes))) return undefined;
+    if (!forEachLineSync(path, { maxBytes: MAX_TRANSCRIPT, maxLine: MAX_TRANSCRIPT, complete: true, only: ASSISTANT }, (line) => onLine(line.bytes))) return undefined;
   } catch {
     return undefined;
   }

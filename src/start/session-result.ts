@@ -30,11 +30,10 @@ const RESULT = Buffer.from('"type":"result"');
  * log, so only lines that may be a result are parsed, and each field is checked. A missing log has
  * none; anything else in its place (a FIFO, a link) is an UnsafeFileError.
  */
-export async function readResults(log: string, reading: Omit<LineReading, "maxLine">): Promise<ResultsRead> {
+export async function readResults(log: string, reading: Omit<LineReading, "maxLine" | "only">): Promise<ResultsRead> {
   const read: ResultsRead = { events: [], skipped: [], end: reading.from ?? 0 };
-  const done = await forEachLine(log, { ...reading, maxLine: MAX_BYTES.sessionLogLine }, (line) => {
+  const done = await forEachLine(log, { ...reading, maxLine: MAX_BYTES.sessionLogLine, only: RESULT }, (line) => {
     if (line.bytes === undefined) return void read.skipped.push(`${lineName(log, line)}: longer than the ${sizeText(MAX_BYTES.sessionLogLine)} a line may be`);
-    if (line.bytes.indexOf(RESULT) < 0) return;
     let value: unknown;
     try {
       value = JSON.parse(line.bytes.toString("utf8"));

@@ -119,6 +119,20 @@ describe("reading a file line by line", () => {
     expect(await lines(path, { maxLine: 100, from: first.end })).toEqual({ lines: [["bc", "@2"], ["d", "@5"]], end: 7 });
   });
 
+  it("only: lines without the given bytes are passed over, and still counted, even where the bytes straddle two chunks", async () => {
+    const path = join(tempDir(), "log");
+    // The second line's MARK begins 2 bytes before the first 1 MiB chunk ends.
+    const straddling = "y".repeat((1 << 20) - 2 - 2) + "MARK" + "z";
+    writeFileSync(path, `x\n${straddling}\nMARK three\nnothing\nlast MARK`);
+    const seen: Array<[string | undefined, number | undefined]> = [];
+    const done = await forEachLine(path, { maxLine: 2 << 20, only: Buffer.from("MARK"), complete: true }, (l) => void seen.push([l.bytes?.toString().slice(-10), l.n]));
+    expect(seen).toEqual([["yyyyyyMARKz".slice(-10), 2], ["MARK three", 3], ["last MARK", 5]]);
+    expect(done!.end).toBe(readFileSync(path).length);
+    const sync: typeof seen = [];
+    forEachLineSync(path, { maxLine: 2 << 20, maxBytes: 4 << 20, only: Buffer.from("MARK"), complete: true }, (l) => void sync.push([l.bytes?.toString().slice(-10), l.n]));
+    expect(sync).toEqual(seen);
+  });
+
   it("invalid UTF-8 and NUL bytes are text like any other (what the line means is the caller's to check)", async () => {
     const path = join(tempDir(), "log");
     writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]), Buffer.from("ok\n")]));
