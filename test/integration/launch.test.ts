@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
+import { supervise } from "../../src/start/headless.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -127,6 +128,16 @@ describe("--launch headless", () => {
     expect(damaged.stdout).toContain(`designer: not launched: ${join(sessions, "designer.json")} is not valid JSON (damaged or edited by hand), so whether its session still runs is unknown; once no claude session runs in the task's worktree, remove '${join(sessions, "designer.json")}', then run this again`);
     expect(damaged.stdout).toContain(`data: not launched: ${join(sessions, "data.json")} is a named pipe (FIFO), not a regular file`);
     expect(claude.calls()).toHaveLength(calls);
+  });
+
+  it("the supervisor runs a job only when it is byte for byte the one start wrote (its digest)", async () => {
+    const dir = tempDir();
+    const job = join(dir, "phase-1.job.json");
+    const claude = fakeClaude();
+    writeFileSync(job, JSON.stringify({ claude: join(claude.bin, "claude"), maxParallel: 1, sessions: [{ taskId: "a", worktree: dir, args: [], sessionId: "s" }] }));
+    await expect(supervise(job, "0".repeat(64))).rejects.toThrow("is not the job `start` wrote");
+    expect(claude.calls()).toEqual([]);
+    expect(existsSync(join(dir, "a.json"))).toBe(false);
   });
 
   it("says clearly when claude is missing", () => {
