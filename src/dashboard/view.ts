@@ -149,7 +149,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
       const merged = phase.state === "synced" || taskRecord?.mergedAt !== undefined;
       const decided = taskState(t, { phase: phase.state, merged, recorded: taskRecord !== undefined, running, lastEvent: lastOf.get(t.id) });
       // An interactive session records no start: the phase's (or, rolling, the task's) start stands for it.
-      const startedAt = (t.session.kind !== "not-launched" ? t.session.startedAt : undefined) ?? firstStart(facts.events, t.id) ?? (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
+      const startedAt = (t.session.kind === "running" || t.session.kind === "exited" ? t.session.startedAt : undefined) ?? firstStart(facts.events, t.id) ?? (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
       const endedAt = merged
         ? (taskRecord?.mergedAt ?? recorded?.syncedAt)
         : decided.state === "working" || decided.state === "handed back" || decided.state === "needs input"

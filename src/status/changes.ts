@@ -26,7 +26,7 @@ export function statusChanges(before: FeatureStatus, after: FeatureStatus): stri
 function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
   const lines: string[] = [];
   const session = (t: TaskStatus | undefined) =>
-    t?.ledger ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "") : t?.session.kind === "running" ? "running" : t?.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : undefined;
+    t?.ledger ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "") : t?.session.kind === "running" ? "running" : t?.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : t?.session.kind === "unknown" ? "unknown (its record is damaged)" : undefined;
   const s = session(now);
   if (s !== undefined && s !== session(was)) lines.push(`session ${s}`);
   if (now.attempts > (was?.attempts ?? 0) && now.attempts > 1) lines.push(`attempt ${now.attempts}`);

@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import * as z from "zod/mini";
 import { predictionCachePath } from "../feature/paths.js";
-import { readRegularText } from "../fs/read-regular.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { readRegular } from "../fs/read-regular.js";
 import { writeFile } from "node:fs/promises";
 import { replaceFile } from "../fs/atomic.js";
 import type { Conflict } from "./gather.js";
@@ -31,18 +32,16 @@ export async function cachedPrediction(
   // Racing status calls each write a whole, valid file: at worst one's answer is computed again.
   // Never makes the state folder: a status racing `clean` must not leave one behind.
   const text = JSON.stringify({ ...cache, [String(phase)]: { key, conflicts } }) + "\n";
-  await replaceFile(path, (temp) => writeFile(temp, text)).catch(() => undefined);
+  await replaceFile(path, (temp) => writeFile(temp, text, { flag: "wx" })).catch(() => undefined);
   return conflicts;
 }
 
 /** Cached answers are small; anything larger, or not a regular file (a FIFO would block), is none. */
-const MAX_CACHE_BYTES = 1 << 20;
-
 async function readCache(path: string): Promise<z.infer<typeof CacheSchema> | undefined> {
-  const text = await readRegularText(path, MAX_CACHE_BYTES + 1).catch(() => undefined);
-  if (text === undefined || text.length > MAX_CACHE_BYTES) return undefined;
+  const bytes = await readRegular(path, MAX_BYTES.predictionCache).catch(() => undefined);
+  if (bytes === undefined) return undefined;
   try {
-    const parsed = z.safeParse(CacheSchema, JSON.parse(text));
+    const parsed = z.safeParse(CacheSchema, JSON.parse(bytes.toString("utf8")));
     return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;

@@ -21,6 +21,7 @@ describe("readyToSync", () => {
     ["files outside its owns", { outsideOwns: ["other/x.ts"] }],
     ["its verify fails at its current commit", { verify: failed(true) }],
     ["its headless session is still running", { session: { kind: "running", pid: 4242 } }],
+    ["a damaged session record (its session may be running)", { session: { kind: "unknown", problem: "/x/sessions/b.json is not valid JSON" } }],
   ])("is not ready when a task has %s", (_, change) => {
     expect(readyToSync([done("a"), done("b", change)], [])).toBe(false);
   });

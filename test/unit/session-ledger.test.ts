@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
 import { worktreesToCheck } from "../../src/hooks/phase-done.js";
-import { parseSessionResults } from "../../src/start/session-result.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
 import { taskStatus } from "../helpers/status.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
 
@@ -86,19 +89,24 @@ describe("the session ledger", () => {
 });
 
 describe("headless results", () => {
-  it("sums cost and usage over every result event and skips damaged lines", () => {
+  it("sums cost and usage over every result event; a damaged result line is named and skipped, a negative cost counts nothing", async () => {
     const text = [
       JSON.stringify({ type: "assistant", message: { content: "result" } }),
       JSON.stringify({ type: "result", subtype: "success", is_error: false, total_cost_usd: 0.1, usage: { input_tokens: 5, output_tokens: 2, cache_read_input_tokens: 7 } }),
       '{"type":"result", damaged',
+      JSON.stringify({ type: "result", subtype: "success", total_cost_usd: -5 }),
       JSON.stringify({ type: "result", subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 0.2, usage: { input_tokens: -3, output_tokens: "x" } }),
     ].join("\n");
-    const r = parseSessionResults(text)!;
-    expect(r.runs).toBe(2);
-    expect(r.costUsd).toBeCloseTo(0.3);
-    expect(r.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
-    expect(r.lastIsError).toBe(true);
-    expect(parseSessionResults("no results here\n")).toBeUndefined();
+    const log = join(tempDir(), "a.jsonl");
+    writeFileSync(log, text);
+    const { results, skipped } = await readSessionResults(log, true);
+    expect(results!.runs).toBe(3);
+    expect(results!.costUsd).toBeCloseTo(0.3);
+    expect(results!.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
+    expect(results!.lastIsError).toBe(true);
+    expect(skipped).toEqual([`${log}:3: not JSON`]);
+    writeFileSync(log, "no results here\n");
+    expect(await readSessionResults(log, true)).toEqual({ skipped: [] });
   });
 });
 
