@@ -76,7 +76,9 @@ describe("mergeTask: one task branch into the integration branch", () => {
     const tip = f.tip();
     const refs = refsOf(f.repo);
     const r = runMergeTask({ cwd: f.repo, taskId: "b" });
-    expect(r.outcome).toEqual({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
+    expect(r.outcome).toMatchObject({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
+    // The integration branch changed it: through a's merge there, which the fix brings into b's branch.
+    expect(r.outcome?.kind === "conflict" && r.outcome.report).toMatchObject({ paths: [{ ours: { source: { kind: "integration", tasks: ["a"] } } }], fix: { kind: "merge", branches: ["feature/demo"] } });
     expect(refsOf(f.repo)).toBe(refs);
     expect(existsSync(journal(f.repo, "b"))).toBe(false);
 
