@@ -15,9 +15,8 @@ import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote, sh } from "../render/shell.js";
-import { conflictText, fixSentence } from "../render/conflict.js";
-import type { ConflictReport } from "../git/merge-chain.js";
-import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { fixSentence } from "../render/conflict.js";
+import { conflictProblem, decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
@@ -821,10 +820,4 @@ async function stderrTail(path: string): Promise<string[] | undefined> {
   const text = await readFile(path, "utf8").catch(() => "");
   const lines = text.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-5).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
   return lines.length ? lines : undefined;
-}
-
-/** A conflict handed to the task's session, in the words sync and status use. */
-function conflictProblem(c: ConflictReport): TaskProblem {
-  const text = conflictText(c);
-  return { kind: "conflict", message: `your branch conflicts: ${text.summary}`, files: c.files, conflict: text };
 }

@@ -74,10 +74,11 @@ function changeOf(side: Entry | undefined, base: Entry | undefined): SideChange[
   return same(side, base) ? "kept" : "changed";
 }
 
-/** A version that did not come from the task's own work: the start, or a merge base both sides share. Pure. */
+/** A version that did not come from either side's work: the start, or a merge base both sides share that is no branch of the feature. Pure. */
 function inherited(version: Entry | undefined, path: string, k: Known): ConflictSource | undefined {
   if (same(version, k.at(k.start, path))) return { kind: "start", commit: k.start };
-  const base = k.bases.find((b) => b.commit !== k.start && same(version, k.at(b.commit, path)));
+  const ours = new Set([k.start, k.integration.tip, ...k.earlier.map((e) => e.tip)]);
+  const base = k.bases.find((b) => !ours.has(b.commit) && same(version, k.at(b.commit, path)));
   return base && { kind: "shared", commit: base.commit, subject: base.subject };
 }
 
@@ -189,8 +190,18 @@ export async function explainConflict(
     const tasks = await input.integrationTasks();
     for (const a of attributed) if (a.conflict.ours.source?.kind === "integration") a.conflict.ours.source = { kind: "integration", tasks };
   }
-  const carriers = [...new Map(attributed.flatMap((a) => a.carriers).map((c) => [c.branch, c])).values()];
-  const missing = (await Promise.all(carriers.map(async (c) => ((await isAncestor(c.tip, input.theirs, cwd)) ? undefined : c.branch)))).filter((b): b is string => b !== undefined);
+  const notHeld = async (carriers: readonly Carrier[]) => {
+    const unique = [...new Map(carriers.map((c) => [c.branch, c])).values()];
+    const held = await Promise.all(unique.map((c) => isAncestor(c.tip, input.theirs, cwd)));
+    return unique.filter((_, i) => !held[i]).map((c) => c.branch);
+  };
+  // The branches that carry the other side's version; when the task's holds them all (a merge base
+  // of their making differs), every branch on the other side whose version differs from the task's.
+  let missing = await notHeld(attributed.flatMap((a) => a.carriers));
+  if (!missing.length) {
+    const differ = (tip: string) => input.stages.some((s) => !same(known.at(tip, s.path), s.theirs));
+    missing = await notHeld([...input.earlier, input.integration].filter((b) => differ(b.tip)));
+  }
   const conflicts = attributed.map((a) => a.conflict);
   return { paths: conflicts, fix: missing.length ? { kind: "merge", branches: missing, options: input.fixOptions } : { kind: "decide" }, with: sourceNames(conflicts) };
 }

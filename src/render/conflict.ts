@@ -58,7 +58,7 @@ export function conflictText(c: ConflictReport, path: (p: string) => string = (p
     files: c.paths.map((p) => `${path(p.path)}: ${side(p.theirs)}; ${side(p.ours)}`),
     commands,
     ...(c.fix.kind === "decide" && {
-      decide: `no merge can change this: ${c.task}'s branch already holds every branch on the other side. Decide which version of ${files} the feature keeps and make ${c.task}'s branch hold it (for the other side's, check it out from the branch named above)`,
+      decide: `no merge can change this: ${c.task}'s branch already holds every branch on the other side. Decide which version of ${files} the feature keeps and make ${c.task}'s branch hold it (the other side's: check it out from where it came from, named above)`,
     }),
   };
 }

@@ -1,4 +1,5 @@
-import { fixSentence, type ConflictText } from "../render/conflict.js";
+import type { ConflictReport } from "../git/merge-chain.js";
+import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
 
 /**
  * What `claude-parallel run` does next, decided from facts alone (no processes, no files): start a
@@ -225,6 +226,12 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
 }
 
 const TAIL_LINES = 20;
+
+/** A conflict handed to the task's session, in the words sync and status use. Pure. */
+export function conflictProblem(c: ConflictReport): TaskProblem {
+  const text = conflictText(c);
+  return { kind: "conflict", message: `your branch conflicts: ${text.summary}`, files: c.files, conflict: text };
+}
 
 /** The prompt that resumes a session: what is wrong, the failing output's tail, and what to do. */
 export function resumeMessage(problem: TaskProblem): string {
