@@ -34,8 +34,12 @@ export interface PathConflict {
   theirs: SideChange;
 }
 
-/** What changes the outcome: merging branches into the task's (with the plan's `-X` options, sides swapped), or only a decision. */
-export type ConflictFix = { kind: "merge"; branches: string[]; options: string[] } | { kind: "decide" };
+/**
+ * What changes the outcome: merging branches into the task's (with the plan's `-X` options, sides
+ * swapped), or only a decision. `held`: the branches that carry the other side's version, which
+ * the task's branch holds already (then `branches` are the other side's that hold other versions).
+ */
+export type ConflictFix = { kind: "merge"; branches: string[]; options: string[]; held: string[] } | { kind: "decide" };
 
 export interface ConflictExplanation {
   paths: PathConflict[];
@@ -190,18 +194,17 @@ export async function explainConflict(
     const tasks = await input.integrationTasks();
     for (const a of attributed) if (a.conflict.ours.source?.kind === "integration") a.conflict.ours.source = { kind: "integration", tasks };
   }
-  const notHeld = async (carriers: readonly Carrier[]) => {
+  const split = async (carriers: readonly Carrier[]) => {
     const unique = [...new Map(carriers.map((c) => [c.branch, c])).values()];
     const held = await Promise.all(unique.map((c) => isAncestor(c.tip, input.theirs, cwd)));
-    return unique.filter((_, i) => !held[i]).map((c) => c.branch);
+    return { missing: unique.filter((_, i) => !held[i]).map((c) => c.branch), held: unique.filter((_, i) => held[i]).map((c) => c.branch) };
   };
   // The branches that carry the other side's version; when the task's holds them all (a merge base
   // of their making differs), every branch on the other side whose version differs from the task's.
-  let missing = await notHeld(attributed.flatMap((a) => a.carriers));
-  if (!missing.length) {
-    const differ = (tip: string) => input.stages.some((s) => !same(known.at(tip, s.path), s.theirs));
-    missing = await notHeld([...input.earlier, input.integration].filter((b) => differ(b.tip)));
-  }
+  const carriers = await split(attributed.flatMap((a) => a.carriers));
+  const differ = (tip: string) => input.stages.some((s) => !same(known.at(tip, s.path), s.theirs));
+  const missing = carriers.missing.length ? carriers.missing : (await split([...input.earlier, input.integration].filter((b) => differ(b.tip)))).missing;
+  const held = carriers.missing.length ? [] : carriers.held;
   const conflicts = attributed.map((a) => a.conflict);
-  return { paths: conflicts, fix: missing.length ? { kind: "merge", branches: missing, options: input.fixOptions } : { kind: "decide" }, with: sourceNames(conflicts) };
+  return { paths: conflicts, fix: missing.length ? { kind: "merge", branches: missing, options: input.fixOptions, held } : { kind: "decide" }, with: sourceNames(conflicts) };
 }

@@ -17,6 +17,8 @@ export interface ConflictText {
   commands: string[];
   /** What to decide, when no merge can help. */
   decide?: string;
+  /** Why the commands merge branches no file names (the ones that carry the other side's version are in the task's already). */
+  note?: string;
 }
 
 const and = (items: readonly string[]) => (items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`);
@@ -50,22 +52,22 @@ export const mergeCommand = (branch: string, options: readonly string[]): string
 
 export function conflictText(c: ConflictReport, path: (p: string) => string = (p) => p): ConflictText {
   const files = c.files.map(path).join(", ");
-  const others = c.with.length ? and(c.with) : "an earlier merge";
   const fix = c.fix;
   const commands = fix.kind === "merge" ? fix.branches.map((b) => mergeCommand(b, fix.options)) : [];
   return {
-    summary: `${c.task} and ${others} both change ${files}`,
+    summary: `${and([c.task, ...(c.with.length ? c.with : ["an earlier merge"])])} both change ${files}`,
     files: c.paths.map((p) => `${path(p.path)}: ${side(p.theirs)}; ${side(p.ours)}`),
     commands,
-    ...(c.fix.kind === "decide" && {
+    ...(fix.kind === "merge" && fix.held.length > 0 && { note: `${c.task}'s branch already holds ${and(fix.held)}; the branches to merge hold other versions of ${files}` }),
+    ...(fix.kind === "decide" && {
       decide: `no merge can change this: ${c.task}'s branch already holds every branch on the other side. Decide which version of ${files} the feature keeps and make ${c.task}'s branch hold it (the other side's: check it out from where it came from, named above)`,
     }),
   };
 }
 
 /** The fix as one sentence: `where` ("in b's worktree"), the commands, then `then` (", commit, and sync again"). */
-export function fixSentence(t: Pick<ConflictText, "commands" | "decide">, where: string, then: string, code: (command: string) => string = (command) => `\`${command}\``): string {
+export function fixSentence(t: Pick<ConflictText, "commands" | "decide" | "note">, where: string, then: string, code: (command: string) => string = (command) => `\`${command}\``): string {
   if (!t.commands.length) return `${t.decide}${then}`;
   const run = t.commands.length === 1 ? `run ${code(t.commands[0]!)}` : `run ${t.commands.map(code).join(", then ")}, one at a time`;
-  return `${where}, ${run}, resolve keeping both sides' intent${then}`;
+  return `${where}, ${run}${t.note ? ` (${t.note})` : ""}, resolve keeping both sides' intent${then}`;
 }

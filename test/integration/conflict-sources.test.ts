@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ConflictReport } from "../../src/git/merge-chain.js";
-import { conflictText } from "../../src/render/conflict.js";
+import { conflictText, fixSentence } from "../../src/render/conflict.js";
 import { conflictProblem, resumeMessage } from "../../src/run/decide-run.js";
 import { preflight } from "../../src/sync/preflight.js";
 import { runHelper } from "../helpers/cli.js";
@@ -88,6 +88,7 @@ describe("a conflict is named by its true source, and its fix changes the outcom
       { task: "b", files: ["f.txt"], with: ["a"], paths: [{ path: "f.txt", ours: { change: "changed", source: { kind: "task", tasks: ["a"] } }, theirs: { change: "changed", source: { kind: "self", task: "b" } } }] },
     ]);
     expect(conflictText(pre.conflicts[0]!)).toMatchObject({ summary: "b and a both change f.txt", files: ["f.txt: changed by b; changed by a"], commands: ["git merge 'feature/x-a'"] });
+    expect(pre.conflicts[0]!.fix).toEqual({ kind: "merge", branches: ["feature/x-a"], options: [], held: [] });
     applyFix(f.repo, pre.conflicts[0]!, { "f.txt": lines([2, "a's line and b's line"]) });
     expect((await f.check()).conflicts).toEqual([]);
   });
@@ -177,6 +178,7 @@ describe("a conflict is named by its true source, and its fix changes the outcom
       { task: "b", with: ["a", "c"], paths: [{ ours: { change: "changed", source: { kind: "merged", tasks: ["a", "c"] } } }], fix: { kind: "merge", branches: ["feature/x-a", "feature/x-c"] } },
     ]);
     const text = conflictText(pre.conflicts[0]!);
+    expect(text.summary).toBe("b, a and c both change f.txt");
     expect(text.files).toEqual(["f.txt: changed by b; changed by this sync's merge of a and c"]);
     expect(text.commands).toEqual(["git merge 'feature/x-a'", "git merge 'feature/x-c'"]);
     applyFix(f.repo, pre.conflicts[0]!, { "f.txt": lines([1, "a's and b's line"], [8, "c's and b's line"]) });
@@ -205,9 +207,12 @@ describe("when the task's branch already holds the branches that carry the other
       {
         task: "b",
         paths: [{ ours: { change: "changed", source: { kind: "task", tasks: ["a"] } }, theirs: { change: "changed", source: { kind: "shared", commit: outside } } }],
-        fix: { kind: "merge", branches: ["feature/x-d"] },
+        fix: { kind: "merge", branches: ["feature/x-d"], held: ["feature/x-a"] },
       },
     ]);
+    expect(fixSentence(conflictText(pre.conflicts[0]!), "in b's worktree", ", commit, and sync again")).toBe(
+      "in b's worktree, run `git merge 'feature/x-d'` (b's branch already holds feature/x-a; the branches to merge hold other versions of f.txt), resolve keeping both sides' intent, commit, and sync again",
+    );
     applyFix(f.repo, pre.conflicts[0]!, { "f.txt": lines([2, "a's line"]) });
     expect((await f.check()).conflicts).toEqual([]);
   });

@@ -57,7 +57,7 @@ describe("conflictText and fixSentence (pure)", () => {
   });
 
   it("quotes every branch and option on the command, one merge at a time", () => {
-    const c: ConflictReport = { ...conflictReport("b", "a", ["f.txt"]), fix: { kind: "merge", branches: ["feature/x-a", "it's"], options: ["subtree=gitk git"] } };
+    const c: ConflictReport = { ...conflictReport("b", "a", ["f.txt"]), fix: { kind: "merge", branches: ["feature/x-a", "it's"], options: ["subtree=gitk git"], held: [] } };
     const text = conflictText(c);
     expect(text.commands).toEqual(["git merge -X 'subtree=gitk git' 'feature/x-a'", "git merge -X 'subtree=gitk git' 'it'\\''s'"]);
     expect(fixSentence(text, "in b's worktree", ", commit, and sync again")).toContain("run `git merge -X 'subtree=gitk git' 'feature/x-a'`, then `git merge -X 'subtree=gitk git' 'it'\\''s'`, one at a time, resolve");
