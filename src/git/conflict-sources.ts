@@ -130,10 +130,14 @@ export function sourceNames(paths: readonly PathConflict[]): string[] {
   return names;
 }
 
-/** Each commit's versions of `paths`, one `ls-tree` per commit, side by side. */
+/** Paths per `ls-tree`: a command line holds a few hundred long ones. */
+const PATHS_PER_CALL = 200;
+
+/** Each commit's versions of `paths`, one `ls-tree` per commit (per 200 paths), side by side. */
 async function versionsAt(cwd: string, commits: readonly string[], paths: readonly string[]): Promise<Map<string, Map<string, Entry>>> {
   const unique = [...new Set(commits)];
-  const listed = await Promise.all(unique.map((c) => gitOk(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", ...paths], cwd)));
+  const chunks = Array.from({ length: Math.ceil(paths.length / PATHS_PER_CALL) }, (_, i) => paths.slice(i * PATHS_PER_CALL, (i + 1) * PATHS_PER_CALL));
+  const listed = await Promise.all(unique.map(async (c) => (await Promise.all(chunks.map((chunk) => gitOk(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", ...chunk], cwd)))).join("\0")));
   const wanted = new Set(paths);
   const out = new Map<string, Map<string, Entry>>();
   unique.forEach((commit, i) => {
