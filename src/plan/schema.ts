@@ -108,6 +108,8 @@ const ownedPaths = () =>
     [],
   );
 
+export const MERGE_KEYS = ["strategy", "options"];
+
 /** How a branch is merged: `git merge-tree`'s strategy and `-X` options (src/plan/rules.ts). */
 const mergeSettings = () =>
   z.optional(

@@ -23,6 +23,13 @@ export interface ConflictText {
 
 const and = (items: readonly string[]) => (items.length < 2 ? (items[0] ?? "") : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`);
 
+/** A commit's subject, quoted and cut short: whoever wrote it, it is only a name here (a session reads it too). */
+const SUBJECT_MAX = 60;
+const subject = (text: string) => {
+  const line = oneLine(text).replace(/"/g, "'");
+  return line.length > SUBJECT_MAX ? `${line.slice(0, SUBJECT_MAX - 3)}...` : line;
+};
+
 function who(source: ConflictSource): string {
   switch (source.kind) {
     case "task":
@@ -34,7 +41,7 @@ function who(source: ConflictSource): string {
     case "integration":
       return source.tasks.length ? `the integration branch (${and(source.tasks)}, merged there since)` : "the integration branch";
     case "shared":
-      return `${source.commit.slice(0, 12)} (${oneLine(source.subject)}), an outside commit both sides merged`;
+      return `${source.commit.slice(0, 12)} ("${subject(source.subject)}"), an outside commit both sides merged`;
     case "self":
       return source.task;
   }

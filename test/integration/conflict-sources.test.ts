@@ -158,7 +158,7 @@ describe("a conflict is named by its true source, and its fix changes the outcom
       },
     ]);
     expect(conflictText(pre.conflicts[0]!).files).toEqual([
-      `f.txt: changed by ${outside.slice(0, 12)} (outside changes line 2), an outside commit both sides merged; changed by the phase's start (${f.start.slice(0, 12)}), as a has it`,
+      `f.txt: changed by ${outside.slice(0, 12)} ("outside changes line 2"), an outside commit both sides merged; changed by the phase's start (${f.start.slice(0, 12)}), as a has it`,
     ]);
     applyFix(f.repo, pre.conflicts[0]!, { "f.txt": lines([2, "the start's line"]) });
     expect((await f.check()).conflicts).toEqual([]);

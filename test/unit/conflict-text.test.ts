@@ -56,6 +56,12 @@ describe("conflictText and fixSentence (pure)", () => {
     );
   });
 
+  it("shows an outside commit by its id and its subject, quoted and cut short", () => {
+    const c: ConflictReport = { ...conflictReport("b", "a", ["f.txt"]) };
+    c.paths[0]!.theirs = { change: "changed", source: { kind: "shared", commit: "0123456789abcdef", subject: `Say "yes"\n${"x".repeat(80)}` } };
+    expect(conflictText(c).files[0]).toBe(`f.txt: changed by 0123456789ab ("Say 'yes' ${"x".repeat(47)}..."), an outside commit both sides merged; changed by a`);
+  });
+
   it("quotes every branch and option on the command, one merge at a time", () => {
     const c: ConflictReport = { ...conflictReport("b", "a", ["f.txt"]), fix: { kind: "merge", branches: ["feature/x-a", "it's"], options: ["subtree=gitk git"], held: [] } };
     const text = conflictText(c);

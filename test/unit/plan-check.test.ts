@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
+import { CHECKED_MERGE_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
 import { parsePlan } from "../../src/plan/load.js";
 import { parsePlanText } from "../../src/plan/parse.js";
-import { LIMITS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
+import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
 
 /**
  * A value with everything that tells two results apart made visible: key order, keys present with
@@ -130,6 +130,8 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
   it("has the schema's keys, in the schema's order", () => {
     expect([...CHECKED_PLAN_KEYS]).toEqual(PLAN_KEYS);
     expect([...CHECKED_TASK_KEYS]).toEqual(TASK_KEYS);
+    expect([...CHECKED_MERGE_KEYS]).toEqual(MERGE_KEYS);
+    expect(Object.keys((JSON_SCHEMA.properties!.merge as JsonSchema).properties!)).toEqual(MERGE_KEYS);
   });
 
   it("gives an absent key the JSON Schema's default, as a fresh value", () => {
