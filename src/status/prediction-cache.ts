@@ -25,9 +25,10 @@ const CacheSchema = z.record(z.string(), z.object({ key: z.string(), conflicts: 
 
 /**
  * The conflicts `status` predicts for a phase depend only on commits and the plan: the integration
- * branch's tip and each branch's tip, start and merge settings, in merge order. The merge chain (two git processes per branch, one after
- * another) runs again only when one of them moved; `status --watch` and every `/parallel-status`
- * in between read the answer. The file is a cache: a damaged or missing one is computed again.
+ * branch's tip and each branch's tip, start and merge settings, in merge order. The merge chain
+ * (two git processes per branch, one after another) runs again only when one of them moved;
+ * `status --watch` and every `/parallel-status` in between read the answer. The file is a cache:
+ * a damaged or missing one (or one of an older shape) is computed again.
  */
 export async function cachedPrediction(
   commonDir: string,

@@ -37,7 +37,7 @@ export type MergeTaskOutcome =
       integrationTip: string;
       /**
        * The other side: tasks merged since this task's branch forked that changed those files (or
-       * "the integration branch" for other commits there).
+       * "the integration branch" for other commits there, "the phase's start", an outside commit).
        */
       with: string[];
       /** Where each side's version came from, and the fix (src/git/conflict-sources.ts). */
