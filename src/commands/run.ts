@@ -17,7 +17,8 @@ import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote, sh } from "../render/shell.js";
-import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { fixSentence } from "../render/conflict.js";
+import { conflictProblem, decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
@@ -442,6 +443,7 @@ class Runner {
       mainRoot: this.ctx.mainRoot,
       plan,
       taskId,
+      ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
       log: (line) => this.sub.stdout(`[${taskId}] ${line}
 `),
@@ -467,10 +469,9 @@ class Runner {
         return undefined;
       }
       case "conflict": {
-        const others = outcome.with.length ? ` (${outcome.with.join(", ")})` : "";
-        ts.mergeProblem = { kind: "conflict", message: `your branch conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}`, mergeBranches: [plan.integrationBranch], files: outcome.files };
+        ts.mergeProblem = conflictProblem(outcome.report);
         await this.save();
-        await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}: handed to its session` });
+        await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: ${ts.mergeProblem.conflict!.summary}: handed to its session` });
         return undefined;
       }
       case "verifyFailed": {
@@ -632,8 +633,6 @@ class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { syncCommand } = await import("./sync.js");
     const { plan } = this.ctx.feature;
-    const phase = plan.phases[phaseIndex - 1]!;
-    const branchOf = (id: string) => phase.tasks.find((t) => t.id === id)?.branch ?? plan.integrationBranch;
     let handed = 0;
     const handOver: Array<() => Promise<void>> = [];
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
@@ -649,11 +648,10 @@ class Runner {
           if (seen.kind === "preflight") {
             for (const c of seen.conflicts) {
               handed++;
-              const branches = c.with.map((w) => (w === "the integration branch" ? plan.integrationBranch : branchOf(w)));
-              const problem: TaskProblem = { kind: "conflict", message: `your branch conflicts with ${branches.join(", ") || "an earlier branch"} in ${c.files.join(", ")}`, mergeBranches: branches, files: c.files };
+              const problem = conflictProblem(c);
               handOver.push(async () => {
                 this.taskState(c.task).mergeProblem = problem;
-                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: conflicts with ${c.with.join(", ")} in ${c.files.join(", ")}: handed to its session` });
+                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
               });
             }
           } else if (!seen.outcome.passed) {
@@ -730,6 +728,7 @@ class Runner {
       lines.push(`- ${f.task} (${recorded.branch}, ${recorded.worktree}): ${f.problem.message}${f.attempts ? ` (after ${f.attempts} ${f.attempts === 1 ? "resume" : "resumes"})` : ""}`);
       if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
       if (f.problem.fix) lines.push(`  fix: ${f.problem.fix}`);
+      else if (f.problem.conflict) lines.push(`  fix: ${fixSentence(f.problem.conflict, `in ${f.task}'s worktree`, ", commit, and run again")}`);
       // A session that died without a result (claude refused its arguments, say): claude's own words.
       const stderr = sessionStderrPath(this.commonDir, this.slug, f.task);
       const said = ts?.current ? await stderrTail(stderr, 5) : [];

@@ -122,8 +122,8 @@ const TaskProblemSchema = z.object({
   kind: problemKind,
   message: z.string(),
   tail: z.optional(z.string()),
-  mergeBranches: z.optional(z.array(z.string())),
   files: z.optional(z.array(z.string())),
+  conflict: z.optional(z.object({ summary: z.string(), files: z.array(z.string()), commands: z.array(z.string()), decide: z.optional(z.string()), note: z.optional(z.string()) })),
 });
 
 /** One process of a task's session started by `run`: its first launch or a resume. Recorded before it starts. */

@@ -1,3 +1,4 @@
+import { conflictText } from "../render/conflict.js";
 import { singleLine } from "../text/single-line.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
 
@@ -46,9 +47,7 @@ function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
 }
 
 function conflictChanges(old: PhaseStatus | undefined, phase: PhaseStatus): string[] {
-  const key = (c: PhaseStatus["conflicts"][number]) => `${c.a}\0${c.b}\0${c.files.join("\0")}`;
+  const key = (c: PhaseStatus["conflicts"][number]) => `${c.task}\0${c.with.join("\0")}\0${c.files.join("\0")}`;
   const seen = new Set((old?.conflicts ?? []).map(key));
-  return phase.conflicts
-    .filter((c) => !seen.has(key(c)))
-    .map((c) => `conflict predicted: ${c.a} and ${c.b === "integration" ? "the integration branch" : c.b} both change ${c.files.join(", ")}`);
+  return phase.conflicts.filter((c) => !seen.has(key(c))).map((c) => `conflict predicted: ${conflictText(c).summary}`);
 }

@@ -2,8 +2,7 @@ import { join } from "node:path";
 import { SESSION_DIR } from "../start/session-files.js";
 import { pathExists } from "../fs/exists.js";
 import { readRegularText } from "../fs/read-regular.js";
-import { git, nulFields } from "../git/run.js";
-import { mergeChain, once } from "../git/merge-chain.js";
+import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
 import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { branchTips, type BranchTip, type Repo } from "../git/repo.js";
@@ -94,14 +93,8 @@ export interface SessionLedger {
   tokens: Tokens;
 }
 
-export interface Conflict {
-  /** The task that merges first (the earlier in merge order). */
-  a: string;
-  aBranch: string;
-  /** A task id, or "integration" for the integration branch. */
-  b: string;
-  files: string[];
-}
+/** A predicted conflict: the task whose merge conflicts, its files, where each side's version came from, and the fix (as the sync reports it). */
+export type Conflict = ConflictReport;
 
 export interface PhaseStatus {
   index: number;
@@ -282,25 +275,17 @@ export function totalsOf(tasks: readonly TaskStatus[]): Totals {
 
 /**
  * The conflicts the sync would meet: the phase's branches with commits merged in memory in the
- * order the sync uses, each onto the ones before it (as the preflight does), so each conflict is
- * named once, with the earlier branch whose changes it meets; n merges, not n² pairs. What each
- * branch changed (to name that earlier branch) is asked of git only when there is a conflict.
+ * order the sync uses, each onto the ones before it (as the preflight does, with the same
+ * explanation of each conflict); n merges, not n² pairs.
  */
 async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhase, integration: string | undefined, branches: BranchFacts[], skipped: Array<string | undefined>): Promise<Conflict[]> {
-  const cwd = repo.root;
   if (integration === undefined) return [];
+  const recorded = feature.state!.phases[String(phase.index)]!;
   const live = phase.tasks.flatMap((task, i) => (branches[i]!.ahead > 0 && branches[i]!.tip !== undefined && skipped[i] === undefined ? [{ task, tip: branches[i]!.tip!.commit }] : []));
-  const tipOf = new Map(live.map((x) => [x.task.id, x.tip]));
-  const commits = { integration, branches: live.map((x) => [x.task.id, x.tip] as const) };
-  return cachedPrediction(repo.commonDir, feature.slug, phase.index, commits, async () => {
-    const changed = once((id: string) => git(["diff", "--name-only", "-z", `${integration}...${tipOf.get(id)}`], cwd).then((r) => new Set(nulFields(r.stdout))));
-    const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live, changed);
-    return conflicts.map((c) => {
-      const earlier = c.with.find((w) => w !== "the integration branch");
-      if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
-      return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
-    });
-  });
+  const startOf = (id: string) => recorded.tasks[id]?.startCommit ?? recorded.startCommit;
+  // What the prediction depends on: the commits, where each task started, and how each merges.
+  const commits = { integration, branches: live.map((x) => [x.task.id, x.tip, startOf(x.task.id), x.task.merge ?? null] as const) };
+  return cachedPrediction(repo.commonDir, feature.slug, phase.index, commits, async () => (await mergeChain(repo.root, feature.plan, phase, integration, live, { startOf })).conflicts);
 }
 
 /**
@@ -325,7 +310,7 @@ export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Co
         t.session.kind !== "running" &&
         t.session.kind !== "unknown"),
   );
-  return tasksReady && conflicts.every((c) => skipped.has(c.a) || skipped.has(c.b));
+  return tasksReady && conflicts.every((c) => skipped.has(c.task));
 }
 
 /** A task's status before anything is known about its branch and worktree. */

@@ -1,5 +1,6 @@
 import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
+import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
 
 export function renderStatus(s: FeatureStatus): string {
@@ -21,12 +22,8 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
   else {
     out.push("Predicted conflicts:");
     for (const c of p.conflicts) {
-      const files = c.files.map(code).join(", ");
-      out.push(
-        c.b === "integration"
-          ? `- ${c.a} and the integration branch both change ${files}: in ${c.a}'s worktree, merge the integration branch and resolve.`
-          : `- ${c.a} and ${c.b} both change ${files}: ${c.a} merges first, so in ${c.b}'s worktree run ${code(`git merge ${c.aBranch}`)}, resolve, and commit before the sync.`,
-      );
+      const text = conflictText(c, code);
+      out.push(`- ${text.summary}`, ...text.files.map((f) => `  - ${f}`), `  - fix: ${fixSentence(text, `in ${c.task}'s worktree`, ", and commit before the sync", code)}.`);
     }
   }
   const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0).map(sessionLine);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { readSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
-import { taskStatus } from "../helpers/status.js";
+import { conflictReport, taskStatus } from "../helpers/status.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
@@ -143,7 +143,7 @@ describe("status --watch change lines", () => {
         }),
         task("b", { verify: { kind: "failed", command: "t", exitCode: 1, commit: "0123456789", current: true, outputTail: "" } }),
       ],
-      { readyToSync: true, conflicts: [{ a: "a", aBranch: "f-a", b: "b", files: ["x.ts"] }] },
+      { readyToSync: true, conflicts: [conflictReport("b", "a", ["x.ts"])] },
     );
     expect(statusChanges(before, after)).toEqual([
       "a: session stopped",
@@ -152,7 +152,7 @@ describe("status --watch change lines", () => {
       "a: asks: please add b.ts",
       "b: worktree clean",
       "b: verify failed at 0123456",
-      "conflict predicted: a and b both change x.ts",
+      "conflict predicted: b and a both change x.ts",
       "phase 1: ready to sync (run /parallel-sync)",
     ]);
   });
@@ -160,7 +160,7 @@ describe("status --watch change lines", () => {
   it("keeps each change on its own line whatever a file name or an error holds", () => {
     const before = feature([task("a")]);
     const after = feature([task("a", { ledger: { state: "failed", detail: "api error\n[10:00:00] b: merged", since: at(1), event: "StopFailure", at: at(1), sessions: 1, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } })], {
-      conflicts: [{ a: "a", aBranch: "f-a", b: "integration", files: ["x\ny.ts"] }],
+      conflicts: [conflictReport("a", "the integration branch", ["x\ny.ts"])],
     });
     const lines = statusChanges(before, after);
     expect(lines).toEqual(["a: session failed (api error\\n[10:00:00] b: merged)", "conflict predicted: a and the integration branch both change x\\ny.ts"]);
