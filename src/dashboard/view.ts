@@ -370,7 +370,7 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
       for (const c of p.conflicts.filter((x) => !skipped.has(x.task) && !x.with.some((w) => skipped.has(w)))) {
         const resolver = p.tasks.find((t) => t.id === c.task);
         if (!resolver?.worktree || !c.commands.length) continue;
-        items.push({ title: `${c.summary}: a conflict`, detail: `merge and resolve in ${c.task}'s worktree, keeping both sides' intent`, task: c.task, command: [sh`cd -- ${resolver.worktree}`, ...c.commands].join(" && ") });
+        items.push({ title: c.summary, detail: `a conflict: merge and resolve in ${c.task}'s worktree, keeping both sides' intent`, task: c.task, command: [sh`cd -- ${resolver.worktree}`, ...c.commands].join(" && ") });
       }
     }
   }

@@ -94,7 +94,7 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
     ledger(repo, "b", { state: "stopped", event: "Stop" });
     expect(await page.waitFor(`[...document.querySelectorAll(".matrix td.conflict")].some((td) => td.innerText.includes("shared.txt"))`), await page.text()).toBe(true);
     expect(await page.waitFor(`document.getElementById("task-b").closest("article").querySelector(".badge").textContent.includes("done")`), await page.text()).toBe(true);
-    expect(await page.eval(`document.getElementById("needs-you").innerText`)).toContain("a and b will conflict");
+    expect(await page.eval(`document.getElementById("needs-you").innerText`)).toContain("b and a both change shared.txt");
     expect(await page.eval("window.__sameDocument")).toBe(true);
 
     const shot = await page.screenshot("dashboard.png");

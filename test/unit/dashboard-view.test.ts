@@ -172,13 +172,13 @@ describe("who needs you, with the next command", () => {
   it("a predicted conflict: the task that resolves it runs the merges status and sync print, in its worktree", () => {
     const tasks = { a: done("a"), b: done("b") };
     const withTask = { ...conflictReport("b", "a", ["shared.txt"]), branch: "feature/demo-b", fix: { kind: "merge" as const, branches: ["feature/demo-a"], options: [], held: [] } };
-    expect(needs(p, tasks, { notStarted: [2], conflicts: [withTask] })).toContainEqual({ title: "b and a both change shared.txt: a conflict", detail: "merge and resolve in b's worktree, keeping both sides' intent", task: "b", command: "cd -- '/w/b' && git merge 'feature/demo-a'" });
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [withTask] })).toContainEqual({ title: "b and a both change shared.txt", detail: "a conflict: merge and resolve in b's worktree, keeping both sides' intent", task: "b", command: "cd -- '/w/b' && git merge 'feature/demo-a'" });
     const withIntegration = { ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge" as const, branches: ["feature/demo"], options: [], held: [] } };
     expect(needs(p, tasks, { notStarted: [2], conflicts: [withIntegration] })).toContainEqual(expect.objectContaining({ task: "a", command: "cd -- '/w/a' && git merge 'feature/demo'" }));
     // Where no merge can help, the page names no command: the user decides (status says what).
-    expect(needs(p, tasks, { notStarted: [2], conflicts: [{ ...withTask, fix: { kind: "decide" } }] }).filter((n) => /conflict/.test(n.title))).toEqual([]);
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [{ ...withTask, fix: { kind: "decide" } }] }).filter((n) => /conflict/.test(n.detail ?? ""))).toEqual([]);
     // A skipped task's conflicts do not count.
-    expect(needs(p, { ...tasks, a: done("a", { skipped: "no" }) }, { notStarted: [2], conflicts: [withTask] }).filter((n) => /conflict/.test(n.title))).toEqual([]);
+    expect(needs(p, { ...tasks, a: done("a", { skipped: "no" }) }, { notStarted: [2], conflicts: [withTask] }).filter((n) => /conflict/.test(n.detail ?? ""))).toEqual([]);
   });
 
   it("the conflict matrix's parties: tasks of the phase, and elsewhere for the rest", () => {
