@@ -4,7 +4,7 @@ import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, InputError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { featureDir, frozenPlanPath } from "../feature/paths.js";
+import { frozenPlanPath } from "../feature/paths.js";
 import type { FeatureState, PhaseState } from "../feature/state-schema.js";
 import { readState, startedFeatures, writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -12,7 +12,6 @@ import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { buildTaskManifest, MANIFEST_FILE, manifestText } from "../hooks/manifest.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { decideStart, type TaskStep } from "../start/decide-start.js";
@@ -20,7 +19,8 @@ import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult 
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
-import { BRIEF_FILE, envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -148,7 +148,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     if (!state) say(`  freeze the plan into ${frozenPlanPath(repo.commonDir, slug)}`);
     if (createIntegration) say(`  create branch ${plan.integrationBranch} at ${plan.base} (${startCommit.slice(0, 12)})`);
     for (const s of steps) say(`  ${describeStep(s)} at ${s.path}`);
-    say(`  write each session's brief, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})`);
+    say(`  write each session's brief and task rules, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})`);
     return ExitCode.ok;
   }
 
@@ -239,8 +239,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       const brief = sessionBrief(plan, s.task, port);
       const files = await WorktreeFiles.at(s.path);
       await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
-      // The task manifest: what the plugin's hooks read to know the session's task (src/hooks/).
-      await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, s.task, port, featureDir(repo.commonDir, slug), BRIEF_FILE)));
+      // The task rules: what the plugin's hooks read to know the session's task (src/hooks/).
+      await writeTaskRules(await taskGitDir(s.path, repo.commonDir, s.task.id), plan, s.task, { port, worktree: s.path, commonDir: repo.commonDir });
       if (included.length) await copyIncludedFiles(mainRoot, files, included);
       return sessionOf(s.task, s.path, brief);
     }),
