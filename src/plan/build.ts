@@ -76,6 +76,8 @@ export interface ExecutionPlan {
   verify?: string;
   /** What a task session's PreToolUse hook answers for a file the task does not own (src/hooks/). */
   enforceOwns?: "deny" | "ask" | "off";
+  /** Whether the sessions we launch run Bash in Claude Code's sandbox (src/start/sandbox.ts); absent: auto. */
+  sandbox?: "auto" | "on" | "off";
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -239,6 +241,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     maxParallel: plan.maxParallel,
     verify: plan.verify,
     enforceOwns: plan.enforceOwns,
+    ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
     phases,
     decisions,
     length: schedule.length,

@@ -14,6 +14,7 @@ import {
   LIMITS,
   MAX_PARALLEL_MAX,
   REF_PATH,
+  SANDBOX_MODES,
   fitsBytes,
   hasLineBreak,
   hasNul,
@@ -24,7 +25,7 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "tasks"] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate"] as const;
 
 type Value = unknown;
@@ -74,6 +75,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   maxParallel: (v) => defaulted(v, DEFAULTS.maxParallel, (n) => isNumber(n) && Number.isInteger(n) && n >= 1 && n <= MAX_PARALLEL_MAX),
   verify: (v) => optional(v, command),
   enforceOwns: (v) => defaulted(v, DEFAULTS.enforceOwns, (s) => (ENFORCE_OWNS as readonly Value[]).includes(s)),
+  sandbox: (v) => optional(v, (s) => (SANDBOX_MODES as readonly Value[]).includes(s)),
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;
     const out = new Array<Value>(v.length);
