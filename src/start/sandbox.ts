@@ -1,9 +1,12 @@
-import { lstat, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { lstat, realpath, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
-import { sandboxSettingsPath } from "../feature/paths.js";
+import { sandboxIgnorePath, sandboxSettingsPath } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { readRegularText } from "../fs/read-regular.js";
+import { git } from "../git/run.js";
 import { RULES_FILE } from "../hooks/manifest.js";
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 import { which } from "./launch.js";
@@ -15,7 +18,8 @@ import { taskGitDir } from "./task-rules.js";
  * runs every Bash command under bubblewrap, where only the session's own worktree (and the parts
  * of the git directory a commit on its own branch needs) can be written; the settings deny the
  * rest that git would leave writable: the feature's state, the task's rules, the other branches'
- * refs. It widens no permission: Bash commands still ask (or not) as the user's rules say.
+ * refs. It widens no permission: Bash commands still ask (or not) as the user's rules say. Its
+ * one other setting makes the sessions' git ignore the placeholders the sandbox mounts.
  */
 
 export type SandboxMode = "auto" | "on" | "off";
@@ -71,13 +75,40 @@ export interface SandboxDenies {
   worktrees: string[];
   /** Loose ref files (and ref folders) that exist: the base, the integration branch, other tasks' branches, `refs/parallel/<slug>`. */
   refs: string[];
-  /** `<common>/packed-refs` and `<common>/info/exclude` (which keeps `.claude-parallel/` out of commits). */
+  /**
+   * Repository files a commit on the task's branch does not write: `packed-refs`, the packs of
+   * `objects/pack` (a commit writes loose objects), the main checkout's `HEAD` and `index`, and
+   * `info/exclude` (which keeps `.claude-parallel/` out of commits).
+   */
   repositoryFiles: string[];
 }
 
-/** The settings Claude Code gets with `--settings`. Pure. */
-export function sandboxSettings(d: SandboxDenies): Record<string, unknown> {
+/**
+ * What the sandbox mounts in the worktree where a file it write-protects does not exist (checked
+ * on Claude Code 2.1.330): device nodes that `git status` lists and `git add -A` refuses ("can
+ * only add regular files"), so a session's usual commit fails (anthropics/claude-code#78419).
+ * The sessions' git ignores them, and only them.
+ */
+export const SANDBOX_PLACEHOLDERS = [
+  ...[".bash_profile", ".bashrc", ".gitconfig", ".gitmodules", ".idea", ".mcp.json", ".profile", ".ripgreprc", ".vscode", ".zprofile", ".zshrc"],
+  ...["agents", "commands", "hooks", "launch.json", "loop.md", "output-styles", "routines", "scheduled_tasks.json", "settings.json", "settings.local.json", "skills", "workflows"].map((f) => `.claude/${f}`),
+];
+
+/**
+ * The ignore file the sessions' git reads instead of the user's own (core.excludesFile, which
+ * it replaces): the placeholders at the worktree's root, then the user's patterns. Pure.
+ */
+export function sandboxIgnoreText(userPatterns: string | undefined): string {
+  const lines = ["# claude-parallel: what Claude Code's sandbox mounts in a task worktree (docs/sandbox.md).", ...SANDBOX_PLACEHOLDERS.map((p) => `/${p}`)];
+  if (userPatterns) lines.push("# Your own core.excludesFile, as it was when the session was launched:", userPatterns.trimEnd());
+  return lines.join("\n") + "\n";
+}
+
+/** The settings Claude Code gets with `--settings`, given the ignore file its git reads. Pure. */
+export function sandboxSettings(d: SandboxDenies, ignoreFile: string): Record<string, unknown> {
   return {
+    // Only git's ignore file: Claude Code adds its own GIT_CONFIG_* entries after these.
+    env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.excludesFile", GIT_CONFIG_VALUE_0: ignoreFile },
     sandbox: {
       enabled: true,
       // A session that cannot be confined does not start (claude-parallel checked that it can).
@@ -109,9 +140,23 @@ export async function sandboxArgs(feature: { plan: ExecutionPlan; state: Feature
     rules: join(await taskGitDir(worktree, commonDir, task.id), RULES_FILE),
     worktrees: await keep([...new Set(others)], "dir"),
     refs: [...(await keep(refFiles, "file")), ...(await keep([join(commonDir, "refs", "parallel", plan.slug)], "dir"))],
-    repositoryFiles: await keep([packed, join(commonDir, "info", "exclude")], "file"),
+    repositoryFiles: [
+      ...(await keep([packed, join(commonDir, "HEAD"), join(commonDir, "index"), join(commonDir, "info", "exclude")], "file")),
+      ...(await keep([join(commonDir, "objects", "pack")], "dir")),
+    ],
   };
+  const ignore = sandboxIgnorePath(commonDir, plan.slug, task.id);
+  await writeFileAtomic(ignore, sandboxIgnoreText(await userExcludes(worktree)));
   const path = sandboxSettingsPath(commonDir, plan.slug, task.id);
-  await writeFileAtomic(path, JSON.stringify(sandboxSettings(denies), null, 2) + "\n");
+  await writeFileAtomic(path, JSON.stringify(sandboxSettings(denies, ignore), null, 2) + "\n");
   return ["--settings", path];
+}
+
+/** The patterns of the ignore file git reads in `worktree` besides the repository's (core.excludesFile, or git's default). */
+async function userExcludes(worktree: string): Promise<string | undefined> {
+  const set = await git(["config", "--path", "--get", "core.excludesFile"], worktree).catch(() => undefined);
+  const path = set?.exitCode === 0 && set.stdout !== "" ? resolve(worktree, set.stdout) : join(process.env.XDG_CONFIG_HOME || join(homedir(), ".config"), "git", "ignore");
+  // Followed if it is a link (dotfiles are often linked into place), then read only if a regular file.
+  const real = await realpath(path).catch(() => undefined);
+  return real === undefined ? undefined : readRegularText(real, 1024 * 1024);
 }

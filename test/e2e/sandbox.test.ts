@@ -37,7 +37,8 @@ describe.skipIf(!claudeAvailable() || !sandboxAvailable())("a task session in Cl
     commands = [
       `echo x > '${ui}/src-evil.txt'; echo "rc=$?"`,
       `echo x > '${state}/evil.json'; echo "rc=$?"`,
-      `mkdir -p src/api && echo 'export const a = 1;' > src/api/a.ts && git add src/api/a.ts && git commit -qm 'api: a' && echo committed`,
+      // git add -A, as sessions commit: the sandbox's placeholders in the worktree are ignored.
+      `mkdir -p src/api && echo 'export const a = 1;' > src/api/a.ts && git add -A && git commit -qm 'api: a' && echo committed`,
       // Now HEAD is ahead of the integration branch: moving it would change something.
       `git update-ref refs/heads/feature/add-login HEAD; echo "rc=$?"`,
     ];
@@ -57,6 +58,7 @@ describe.skipIf(!claudeAvailable() || !sandboxAvailable())("a task session in Cl
     expect(existsSync(join(state, "evil.json"))).toBe(false);
     expect(git(repo, "rev-parse", "refs/heads/feature/add-login")).toBe(integration);
     expect(git(repo, "log", "-1", "--format=%s", "refs/heads/feature/add-login-api")).toBe("api: a");
+    expect(git(repo, "show", "--name-only", "--format=", "refs/heads/feature/add-login-api")).toBe("src/api/a.ts");
     // The hooks run outside the sandbox: the session's state is recorded in the state folder.
     const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
     expect(status.phases[0].tasks.find((t: { id: string }) => t.id === "api").ledger).toMatchObject({ state: "ended" });

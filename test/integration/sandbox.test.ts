@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, realpathSync, symlinkSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sandboxAvailable } from "../helpers/claude.js";
@@ -26,6 +26,9 @@ function pathWithoutSandbox(): string {
 describe("Claude Code's sandbox for the sessions start launches", () => {
   it.skipIf(!sandboxAvailable())("auto, where it runs: each printed command carries settings in the feature's state that deny what git would leave writable", () => {
     const { repo, common } = repoWith(plan());
+    const userIgnore = join(tempDir(), "ignore");
+    writeFileSync(userIgnore, "*.swp\n");
+    git(repo, "config", "core.excludesFile", userIgnore);
     const r = runHelper(["start", "--deps", "none", "--launch", "print"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
     const settingsOf = (task: string) => join(common, "parallel/add-login/sandbox", `${task}.json`);
@@ -33,7 +36,14 @@ describe("Claude Code's sandbox for the sessions start launches", () => {
     expect(r.stdout).toContain("Each session runs its Bash commands in Claude Code's sandbox");
     const settings = JSON.parse(readFileSync(settingsOf("api"), "utf8"));
     // Confinement only: no permission is added (no autoAllowBashIfSandboxed), none may be asked around it.
-    expect(settings).toEqual({ sandbox: { enabled: true, failIfUnavailable: true, allowUnsandboxedCommands: false, filesystem: { denyWrite: expect.any(Array) } } });
+    const ignore = join(common, "parallel/add-login/sandbox/api.gitignore");
+    expect(settings).toEqual({
+      env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.excludesFile", GIT_CONFIG_VALUE_0: ignore },
+      sandbox: { enabled: true, failIfUnavailable: true, allowUnsandboxedCommands: false, filesystem: { denyWrite: expect.any(Array) } },
+    });
+    // The sessions' git ignores the sandbox's placeholders, and still what the user ignores.
+    expect(readFileSync(ignore, "utf8")).toContain("/.bashrc\n");
+    expect(readFileSync(ignore, "utf8").endsWith("*.swp\n")).toBe(true);
     const ui = realpathSync(join(repo, "..", "shop-add-login-ui"));
     expect([...settings.sandbox.filesystem.denyWrite].sort()).toEqual(
       [
@@ -44,7 +54,10 @@ describe("Claude Code's sandbox for the sessions start launches", () => {
         join(common, "refs/heads/feature/add-login"),
         join(common, "refs/heads/feature/add-login-ui"),
         join(common, "packed-refs"),
+        join(common, "HEAD"),
+        join(common, "index"),
         join(common, "info/exclude"),
+        join(common, "objects/pack"),
       ].sort(),
     );
     // packed-refs did not exist: an empty one (no packed refs, as git reads it) was made to be denied.

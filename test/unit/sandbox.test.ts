@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideSandbox, sandboxSettings } from "../../src/start/sandbox.js";
+import { decideSandbox, SANDBOX_PLACEHOLDERS, sandboxIgnoreText, sandboxSettings } from "../../src/start/sandbox.js";
 
 describe("decideSandbox: whether the sessions we launch get Claude Code's Bash sandbox", () => {
   const linux = { platform: "linux" as const, missing: [] };
@@ -29,8 +29,9 @@ describe("decideSandbox: whether the sessions we launch get Claude Code's Bash s
 
 describe("sandboxSettings", () => {
   it("enables the sandbox, requires it, forbids commands outside it, and denies what it is given; it grants nothing", () => {
-    const s = sandboxSettings({ stateFolder: "/r/.git/parallel", rules: "/r/.git/worktrees/a/rules.json", worktrees: ["/w/b"], refs: ["/r/.git/refs/heads/main"], repositoryFiles: ["/r/.git/packed-refs"] });
+    const s = sandboxSettings({ stateFolder: "/r/.git/parallel", rules: "/r/.git/worktrees/a/rules.json", worktrees: ["/w/b"], refs: ["/r/.git/refs/heads/main"], repositoryFiles: ["/r/.git/packed-refs"] }, "/r/.git/parallel/x/sandbox/gitignore");
     expect(s).toEqual({
+      env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.excludesFile", GIT_CONFIG_VALUE_0: "/r/.git/parallel/x/sandbox/gitignore" },
       sandbox: {
         enabled: true,
         failIfUnavailable: true,
@@ -39,5 +40,16 @@ describe("sandboxSettings", () => {
       },
     });
     expect(JSON.stringify(s)).not.toMatch(/autoAllow|allowWrite|allowedDomains|permissions/);
+  });
+
+  it("has the sessions' git ignore the sandbox's placeholders at the worktree's root, then the user's own patterns", () => {
+    const text = sandboxIgnoreText("*.swp\n.DS_Store\n");
+    const lines = text.split("\n");
+    expect(lines).toContain("/.bashrc");
+    expect(lines).toContain("/.claude/commands");
+    expect(lines).not.toContain("/.claude/");
+    expect(lines.filter((l) => l.startsWith("/"))).toHaveLength(SANDBOX_PLACEHOLDERS.length);
+    expect(text.endsWith("*.swp\n.DS_Store\n")).toBe(true);
+    expect(sandboxIgnoreText(undefined)).not.toContain("core.excludesFile");
   });
 });
