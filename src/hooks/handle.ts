@@ -141,7 +141,7 @@ function real(path: string): string {
   }
 }
 
-export const editAnswer = (kind: "deny" | "ask", reason: string) =>
+const editAnswer = (kind: "deny" | "ask", reason: string) =>
   JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: kind, permissionDecisionReason: reason } });
 
 /** What `start` re-run says to repair a task worktree's rules. */
