@@ -49,6 +49,9 @@ export function benchHooks(helper: string, work: string, runs = 30): HookBench {
   const plain = join(work, "hooks-plain");
   mkdirSync(plain);
   spawnSync("git", ["init", "-q", plain], { stdio: "ignore" });
+  // A linked worktree of the user's own: the hook follows its .git link, finds no task rules there.
+  const own = join(work, "hooks-own");
+  git("worktree", "add", "-q", "-b", "own", own);
   const input = (event: string, cwd: string, extra: Record<string, unknown> = {}) => JSON.stringify({ session_id: "bench", cwd, hook_event_name: event, ...extra });
   const hook = (event: string, i: number) => timed([helper, "_hook", event], input(event, wt(i)));
   // t2..t7 stopped while t0 worked: their worktrees are unchecked.
@@ -63,6 +66,7 @@ export function benchHooks(helper: string, work: string, runs = 30): HookBench {
     { event: "Stop", where: "task worktree, the phase's last", before: () => hook("Stop", 1), event_: "Stop", cwd: wt(0), extra: stop },
     { event: "SessionEnd", where: "task worktree", event_: "SessionEnd", cwd: wt(0), extra: { transcript_path: transcript, reason: "other" } },
     { event: "PreToolUse", where: "plain repository", event_: "PreToolUse", cwd: plain, extra: { tool_name: "Write", tool_input: { file_path: "src/part1/x.ts", content: "x" } } },
+    { event: "PreToolUse", where: "linked worktree of no feature", event_: "PreToolUse", cwd: own, extra: { tool_name: "Write", tool_input: { file_path: "src/part1/x.ts", content: "x" } } },
   ];
   const bare: number[] = [];
   const samples = rows.map(() => [] as number[]);

@@ -20,6 +20,7 @@ import { decideReplan } from "../replan/decide-replan.js";
 import { describeReplan } from "../replan/render-replan.js";
 import { findRoles, roleMap } from "../roles.js";
 import { BRIEF_FILE } from "../start/session-files.js";
+import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
 import type { Io } from "../cli.js";
 
 export interface ReplanOptions {
@@ -67,29 +68,32 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const decision = decideReplan({ current: feature.plan, next, state });
   if (Array.isArray(decision)) throw new RefusedError(decision);
 
-  const briefs = decision.inProgress.flatMap((n) =>
+  const made = decision.inProgress.flatMap((n) =>
     next.phases[n - 1]!.tasks.flatMap((task) => {
       const recorded = state.phases[String(n)]!.tasks[task.id];
-      return recorded?.made ? [{ task, worktree: recorded.worktree, brief: sessionBrief(next, task, recorded.port) }] : [];
+      return recorded?.made ? [{ task, worktree: recorded.worktree, port: recorded.port, brief: sessionBrief(next, task, recorded.port) }] : [];
     }),
   );
+  // Where each session's rules go, checked for every worktree before anything is written.
+  const briefs = [];
+  for (const b of made) if (await pathExists(b.worktree)) briefs.push({ ...b, gitDir: await taskGitDir(b.worktree, repo.commonDir, b.task.id) });
   say(`${options.dryRun ? "Dry run: nothing is written. Replanning would change" : "Replanning"} ${slug} from ${shownAs}:`);
   for (const line of describeReplan(decision, feature.plan, next, state)) say(line);
   if (options.dryRun) {
-    say(`It would write the frozen plan ${frozenPath}${briefs.length ? ` and the briefs of ${briefs.map((b) => b.task.id).join(", ")}` : ""}.`);
+    say(`It would write the frozen plan ${frozenPath}${briefs.length ? ` and the briefs and task rules of ${briefs.map((b) => b.task.id).join(", ")}` : ""}.`);
     return ExitCode.ok;
   }
 
-  await writeFileAtomic(frozenPath, frozenText);
-  say(`Wrote the frozen plan ${frozenPath}: start, status and sync follow it from now on.`);
-  const rewritten: string[] = [];
+  // The sessions' rules and briefs first, the frozen plan last: a replan killed half way finds its
+  // plan not applied yet and writes everything again (the sync checks against the frozen plan).
   for (const b of briefs) {
-    if (!(await pathExists(b.worktree))) continue;
+    await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
     const files = await WorktreeFiles.at(b.worktree);
     await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
-    rewritten.push(b.task.id);
   }
-  if (rewritten.length) say(`Rewrote ${BRIEF_FILE} in the worktrees of ${rewritten.join(", ")}; tell running sessions to read it again.`);
+  await writeFileAtomic(frozenPath, frozenText);
+  say(`Wrote the frozen plan ${frozenPath}: start, status and sync follow it from now on.`);
+  if (briefs.length) say(`Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`);
   return ExitCode.ok;
 }
 

@@ -84,6 +84,8 @@ class Runner {
   private interrupted = false;
   private wake: (() => void) | undefined;
   private claude = "";
+  /** The sandbox note (why the sessions are not confined) is printed once. */
+  private sandboxNoted = false;
   /** The task checks, by what they depend on: recomputed only when a session or a merge attempt changed something. */
   private readonly checks = new Map<number, { key: string; problems: Map<string, TaskProblem[]> }>();
   private syncGeneration = 0;
@@ -607,10 +609,15 @@ class Runner {
     // A first launch killed before it was confirmed may have started: never reuse its session id.
     if (when === "again" && inv.kind === "launch") ts.sessionId = randomUUID();
     if (!(await pathExists(this.planned(taskId).recorded.worktree))) await this.restoreWorktree(taskId);
-    const { task, recorded } = this.planned(taskId);
+    const { plan, task, recorded } = this.planned(taskId);
+    const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
+    const decision = await sandboxDecision(plan);
+    if (decision.note && !this.sandboxNoted) this.progress.print(`Note: ${decision.note}\n`);
+    this.sandboxNoted = true;
+    const sandbox = decision.use ? await sandboxArgs({ plan, state: this.ctx.feature.state!, commonDir: this.commonDir }, task, recorded.worktree) : [];
     const args = sessionArgs(inv, ts.sessionId!, {
       claude: this.claude,
-      claudeArgs: task.roleKind === "agent" ? ["--agent", task.agent] : [],
+      claudeArgs: [...sandbox, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
       permissionMode: this.options.permissionMode,
       model: this.options.model,
       taskBudgetUsd: this.options.taskBudgetUsd,

@@ -5,7 +5,7 @@ import { EnvironmentError, ExitCode, InputError, RefusedError } from "../errors.
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { requireMergeSettings } from "../git/merge-tree.js";
-import { featureDir, frozenPlanPath } from "../feature/paths.js";
+import { frozenPlanPath } from "../feature/paths.js";
 import type { FeatureState, PhaseState } from "../feature/state-schema.js";
 import { readState, startedFeatures, writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -13,7 +13,6 @@ import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { buildTaskManifest, MANIFEST_FILE, manifestText } from "../hooks/manifest.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { decideStart, type TaskStep } from "../start/decide-start.js";
@@ -21,7 +20,9 @@ import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult 
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
-import { BRIEF_FILE, envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { sandboxArgs, sandboxDecision } from "../start/sandbox.js";
+import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -92,6 +93,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   if (options.launchSessions !== false) await checkLaunch(options.launch);
   // Merge settings this git cannot apply would stop the sync: said now, before any session works.
   for (const settings of [plan.merge, ...phase.tasks.map((t) => t.merge)]) await requireMergeSettings(mainRoot, settings);
+  const sandbox = await sandboxDecision(plan);
   const previous = state?.phases[String(phaseNumber)];
   const only = options.task === undefined ? phase.tasks : phase.tasks.filter((t) => t.id === options.task);
   if (only.length === 0) throw new Error(`startPhase: ${options.task} is not a task of phase ${phaseNumber}`);
@@ -151,7 +153,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     if (!state) say(`  freeze the plan into ${frozenPlanPath(repo.commonDir, slug)}`);
     if (createIntegration) say(`  create branch ${plan.integrationBranch} at ${plan.base} (${startCommit.slice(0, 12)})`);
     for (const s of steps) say(`  ${describeStep(s)} at ${s.path}`);
-    say(`  write each session's brief, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})`);
+    say(`  write each session's brief and task rules, copy .worktreeinclude files${options.deps === "auto" ? ", prepare dependencies" : ""}, and launch (${options.launch})${sandbox.use ? " with Claude Code's sandbox for Bash" : ""}`);
+    if (sandbox.note) say(`Note: ${sandbox.note}`);
     return ExitCode.ok;
   }
 
@@ -242,10 +245,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       const brief = sessionBrief(plan, s.task, port);
       const files = await WorktreeFiles.at(s.path);
       await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
-      // The task manifest: what the plugin's hooks read to know the session's task (src/hooks/).
-      await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, s.task, port, featureDir(repo.commonDir, slug), BRIEF_FILE)));
+      // The task rules: what the plugin's hooks read to know the session's task (src/hooks/).
+      await writeTaskRules(await taskGitDir(s.path, repo.commonDir, s.task.id), plan, s.task, { port, worktree: s.path, commonDir: repo.commonDir });
       if (included.length) await copyIncludedFiles(mainRoot, files, included);
-      return sessionOf(s.task, s.path, brief);
+      const launched = options.launchSessions !== false && sandbox.use;
+      return sessionOf(s.task, s.path, brief, launched ? await sandboxArgs({ plan, state: featureState, commonDir: repo.commonDir }, s.task, s.path) : []);
     }),
   );
   if (included.length) say(`Copied from ${mainRoot} (.worktreeinclude): ${included.join(", ")}`);
@@ -274,6 +278,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   say();
 
   if (options.launchSessions === false) return ExitCode.ok;
+  if (sandbox.note) say(`Note: ${sandbox.note}`);
+  else if (sandbox.use) say("Each session runs its Bash commands in Claude Code's sandbox: they can write only inside its own worktree, and reach only the network domains you allow (docs/sandbox.md).");
   if (options.launch === "print") {
     say("Start each session in its own terminal:");
     say();
@@ -354,7 +360,8 @@ function describeDeps(taskId: string, r: DepsResult): string {
   }
 }
 
-export function sessionOf(task: PlannedTask, worktree: string, brief: string): Session {
+/** A task's session; `settings`: the arguments that give it our settings (the sandbox's), if any. */
+export function sessionOf(task: PlannedTask, worktree: string, brief: string, settings: string[] = []): Session {
   const isCommand = task.roleKind === "command";
   return {
     taskId: task.id,
@@ -363,7 +370,7 @@ export function sessionOf(task: PlannedTask, worktree: string, brief: string): S
     branch: task.branch,
     worktree,
     brief,
-    claudeArgs: task.roleKind === "agent" ? ["--agent", task.agent] : [],
+    claudeArgs: [...settings, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
     firstPrompt: isCommand ? `/${task.agent} ${task.prompt}` : brief,
   };
 }

@@ -16,6 +16,10 @@ export const journalPath = (commonDir: string, slug: string, phase: number) => j
 /** The journal of one task's merge in a rolling run, there only while that merge is under way. */
 export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "merge-task", `${taskId}.json`);
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
+/** The settings that give a task's session Claude Code's Bash sandbox (`claude --settings`), out of the session's reach. */
+export const sandboxSettingsPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "sandbox", `${taskId}.json`);
+/** The ignore file the sandboxed sessions' git reads (core.excludesFile): the sandbox's placeholders, then the user's own patterns. */
+export const sandboxIgnorePath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "sandbox", `${taskId}.gitignore`);
 export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
 /** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */
 export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".locks");

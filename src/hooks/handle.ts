@@ -1,13 +1,15 @@
-import { appendFileSync } from "node:fs";
+import { appendFileSync, realpathSync } from "node:fs";
+import { isAbsolute, join, resolve } from "node:path";
 import { sessionContext, envExports } from "./context.js";
-import { parseTaskManifest } from "./manifest.js";
-import { decideEdit, editedFile, resolveTarget } from "./guard.js";
+import type { FoundTask } from "./find.js";
+import { taskRules } from "./manifest.js";
+import { decideEdit, editedFile, resolveTarget, type Protected } from "./guard.js";
 import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
 import { afterStop } from "./phase-done.js";
 
 /**
- * A hook event in a task worktree (run.ts found its manifest): answer it and record what it says.
- * Throws on internal problems; run.ts swallows them.
+ * A hook event in a task worktree (run.ts found it): answer it and record what it says. Throws on
+ * internal problems; run.ts refuses the edit then (PreToolUse) and otherwise says nothing.
  */
 
 export interface HookInput {
@@ -29,18 +31,29 @@ export interface HookInput {
 /** Notifications that mean the session waits for the user. */
 const WAITING = new Set(["permission_prompt", "idle_prompt", "elicitation_dialog"]);
 
-/** What to print for `event` given `input` in the task worktree `root`, after recording what it says. */
-export async function handleHook(event: string, input: HookInput, root: string, manifestText: string, env: NodeJS.ProcessEnv, now = new Date()): Promise<string | undefined> {
-  // A damaged manifest (or one from another version) makes the session an ordinary one.
-  const manifest = parseTaskManifest(manifestText);
-  if (!manifest) return undefined;
+/** What to print for `event` given `input` in the task worktree `found`, after recording what it says. */
+export async function handleHook(event: string, input: HookInput, found: FoundTask, env: NodeJS.ProcessEnv, now = new Date()): Promise<string | undefined> {
+  const root = found.root;
+  const realRoot = realpathSync.native(root);
+  const checked = taskRules(found, realRoot);
+  // A worktree of ours whose rules are missing, damaged or another's: every edit is refused.
+  if ("problem" in checked) return brokenAnswer(event, checked.problem);
+  const manifest = checked.rules;
 
   if (event === "PreToolUse") {
     const file = editedFile(input.tool_input);
     if (file === undefined) return undefined;
-    const decision = decideEdit(manifest, resolveTarget(root, input.cwd || root, file), root);
+    const cwd = input.cwd || root;
+    const configDir = env.CLAUDE_CONFIG_DIR || (env.HOME ? join(env.HOME, ".claude") : undefined);
+    const protect: Protected = {
+      gitDirs: [manifest.commonDir, ...(found.gitDir === undefined ? [] : [found.gitDir])].map(real),
+      ...(env.HOME && { home: real(env.HOME) }),
+      ...(configDir !== undefined && { configDir: real(configDir) }),
+    };
+    const named = isAbsolute(file) ? resolve(file) : resolve(cwd, file);
+    const decision = decideEdit(manifest, resolveTarget(root, cwd, file), { named, root, realRoot, protect });
     if (decision.kind === "allow") return undefined;
-    return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: decision.kind, permissionDecisionReason: decision.reason } });
+    return editAnswer(decision.kind, decision.reason);
   }
 
   let state: SessionHookState | undefined;
@@ -117,4 +130,28 @@ export async function handleHook(event: string, input: HookInput, root: string, 
   // Recorded first, read after: of two sessions stopping together, one sees the other stopped.
   if (event === "Stop" && manifest.phaseTasks) output = (await afterStop(manifest, root, record)) ?? output;
   return output;
+}
+
+/** A folder's real path, or the path itself when it cannot be resolved (it may not exist). */
+function real(path: string): string {
+  try {
+    return realpathSync.native(path);
+  } catch {
+    return path;
+  }
+}
+
+const editAnswer = (kind: "deny" | "ask", reason: string) =>
+  JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: kind, permissionDecisionReason: reason } });
+
+/** What `start` re-run says to repair a task worktree's rules. */
+const REPAIR = "ask the user to run `claude-parallel start <feature> --launch print` in the repository's main checkout: it writes the task rules of the phase's worktrees again and launches nothing";
+
+/** The answer in a task worktree whose rules cannot be trusted: edits refused, and the session told why once. */
+function brokenAnswer(event: string, problem: string): string | undefined {
+  if (event === "PreToolUse") return editAnswer("deny", `claude-parallel: this edit is refused: this is a task worktree, but ${problem}, so what the task may change is unknown. ${REPAIR}.`);
+  if (event === "SessionStart") {
+    return JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: `# claude-parallel: this session's task is unknown\n\nThis is a task worktree, but ${problem}. Every Edit and Write is refused until the rules are written again: ${REPAIR}.` } });
+  }
+  return undefined;
 }

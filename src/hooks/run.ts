@@ -1,12 +1,13 @@
 import { fstatSync, readSync, writeSync } from "node:fs";
-import { findManifest } from "./find.js";
+import { findTask, type FoundTask } from "./find.js";
 import type { HookInput } from "./handle.js";
 
 /**
  * `claude-parallel _hook <event>`: what the plugin's hooks run (hooks/hooks.json). It reads the
  * hook input JSON from stdin and, outside a task worktree, does nothing: that path loads only this
- * module and node:fs. It never breaks a session: every problem ends in exit 0 with nothing
- * printed; a refused edit (PreToolUse) is the only answer that blocks anything.
+ * module and node:fs. It never breaks a session: every problem ends in exit 0, and a refused edit
+ * (PreToolUse) is the only answer that blocks anything. In a task worktree it fails closed: an edit
+ * the guard could not decide on is refused.
  *
  * Standard input and output are read and written through their file descriptors: `process.stdin`
  * and `process.stdout` are streams whose code (net sockets for pipes) costs more to load than the
@@ -57,6 +58,7 @@ export async function hookMain(event: string | undefined): Promise<void> {
 
 /** What `_hook <event>` prints for the input on stdin, if anything. Never throws. */
 export async function hookCommand(event: string | undefined): Promise<string | undefined> {
+  let found: FoundTask | undefined;
   try {
     const input = JSON.parse(readStdin()) as HookInput | null;
     if (!input || typeof input !== "object") return undefined;
@@ -65,12 +67,13 @@ export async function hookCommand(event: string | undefined): Promise<string | u
     // what it writes there is outside its worktree. Started elsewhere: the folder it works in.
     const cwd = typeof input.cwd === "string" && input.cwd !== "" ? input.cwd : process.cwd();
     const project = process.env.CLAUDE_PROJECT_DIR;
-    const found = (project ? findManifest(project) : undefined) ?? findManifest(cwd);
+    found = (project ? findTask(project) : undefined) ?? findTask(cwd);
     if (!found) return undefined;
     const { handleHook } = await import("./handle.js");
-    return await handleHook(event ?? String(input.hook_event_name), input, found.root, found.text, process.env);
-  } catch {
-    // Never break a session.
-    return undefined;
+    return await handleHook(event ?? String(input.hook_event_name), input, found, process.env);
+  } catch (error) {
+    if (!found || event !== "PreToolUse") return undefined; // Never break a session.
+    const reason = `claude-parallel: this edit is refused: the task worktree's ownership check failed (${error instanceof Error ? error.message : String(error)}), and an edit it cannot decide on is not let through.`;
+    return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } });
   }
 }

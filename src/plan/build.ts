@@ -84,6 +84,8 @@ export interface ExecutionPlan {
   enforceOwns?: "deny" | "ask" | "off";
   /** How finish merges the integration branch into base (and each task's default). */
   merge?: MergeSettings;
+  /** Whether the sessions we launch run Bash in Claude Code's sandbox (src/start/sandbox.ts); absent: auto. */
+  sandbox?: "auto" | "on" | "off";
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -249,6 +251,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     verify: plan.verify,
     enforceOwns: plan.enforceOwns,
     ...(plan.merge && { merge: plan.merge }),
+    ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
     phases,
     decisions,
     length: schedule.length,

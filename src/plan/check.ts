@@ -15,6 +15,7 @@ import {
   MAX_PARALLEL_MAX,
   MERGE_STRATEGIES,
   REF_PATH,
+  SANDBOX_MODES,
   fitsBytes,
   hasLineBreak,
   hasNul,
@@ -26,7 +27,7 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "merge", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "tasks"] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
 
@@ -88,6 +89,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   maxParallel: (v) => defaulted(v, DEFAULTS.maxParallel, (n) => isNumber(n) && Number.isInteger(n) && n >= 1 && n <= MAX_PARALLEL_MAX),
   verify: (v) => optional(v, command),
   enforceOwns: (v) => defaulted(v, DEFAULTS.enforceOwns, (s) => (ENFORCE_OWNS as readonly Value[]).includes(s)),
+  sandbox: (v) => optional(v, (s) => (SANDBOX_MODES as readonly Value[]).includes(s)),
   merge,
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;

@@ -32,6 +32,8 @@ export const LIMITS = {
 export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort" } as const;
 
 export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
+/** Whether the sessions we launch run their Bash commands in Claude Code's sandbox (docs/sandbox.md); absent: auto. */
+export const SANDBOX_MODES = ["auto", "on", "off"] as const;
 export const MAX_PARALLEL_MAX = 64;
 export const AGENT_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** A branch written as a ref path (`refs/heads/main`, `heads/main`): git would read it as another ref. */

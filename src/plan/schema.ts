@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
-import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, utf8Bytes } from "./rules.js";
+import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, utf8Bytes } from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -220,6 +220,10 @@ export const PlanSchema = described(
     enforceOwns: described(
       z._default(z.enum(ENFORCE_OWNS), DEFAULTS.enforceOwns),
       "What a task session's hook answers when it is about to edit a file outside the task's owns and produces: `deny` (refuse, naming the owner), `ask` (ask the user), or `off`. Default: deny.",
+    ),
+    sandbox: described(
+      z.optional(z.enum(SANDBOX_MODES)),
+      "Whether the task sessions claude-parallel launches run their Bash commands in Claude Code's sandbox, which lets them write only inside their own worktree: `auto` (where it is available: Linux with bubblewrap and socat), `on` (refuse to launch without it), or `off`. Default: auto.",
     ),
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./paths.js";
@@ -16,5 +17,15 @@ export function claudeBinary(): string {
 export function claudeAvailable(): boolean {
   const present = existsSync(claudeBinary());
   if (!present && process.env.CI === "true") throw new Error(`the pinned claude binary is missing at ${claudeBinary()}`);
+  return present;
+}
+
+/**
+ * Whether Claude Code's Bash sandbox can run here (Linux, with bubblewrap and socat): tests of it
+ * run only then. Under CI it must: .ci/run installs both.
+ */
+export function sandboxAvailable(): boolean {
+  const present = process.platform === "linux" && ["bwrap", "socat"].every((p) => spawnSync("sh", ["-c", `command -v ${p}`]).status === 0);
+  if (!present && process.env.CI === "true") throw new Error("bubblewrap or socat is missing: .ci/run installs them with apt-get");
   return present;
 }

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
+import { sandboxAvailable } from "../helpers/claude.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
@@ -12,6 +13,8 @@ import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
 
 const require = createRequire(import.meta.url);
+/** The arguments that give a session its sandbox settings, where the sandbox runs (test/integration/sandbox.test.ts). */
+const sandboxSettings = (repo: string, task: string) => (sandboxAvailable() ? ["--settings", join(repo, ".git/parallel/auth/sandbox", `${task}.json`)] : []);
 const exampleRepo = (name: string) => makeRepo({ name, files: { "README.md": "# x\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT } });
 
 function hasTmux(): boolean {
@@ -44,7 +47,7 @@ describe("--launch tmux", () => {
     await waitUntil(() => claude.calls().length >= 2, 120_000);
     const calls = claude.calls().sort((a, b) => a.cwd.localeCompare(b.cwd));
     expect(calls.map((c) => c.cwd)).toEqual([join(repo, "..", "tmuxapp-auth-data"), join(repo, "..", "tmuxapp-auth-designer")]);
-    expect(calls[0]!.args).toEqual([readFileSync(join(repo, "..", "tmuxapp-auth-data", ".claude-parallel/brief.md"), "utf8").trimEnd()]);
+    expect(calls[0]!.args).toEqual([...sandboxSettings(repo, "data"), readFileSync(join(repo, "..", "tmuxapp-auth-data", ".claude-parallel/brief.md"), "utf8").trimEnd()]);
     // Again: the windows exist, nothing is added.
     const again = runHelper(["start", "--launch", "tmux"], { cwd: repo, env });
     expect(again.stdout).toContain("tmux window parallel-auth:data is already there");
@@ -108,7 +111,7 @@ describe("--launch headless", () => {
     expect(call.args[1]).toContain("You are the Data session");
     expect(call.args.slice(2, 6)).toEqual(["--output-format", "stream-json", "--verbose", "--session-id"]);
     expect(call.args[6]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-    expect(call.args.slice(7)).toEqual(["--permission-mode", "acceptEdits", "--model", "test-model"]);
+    expect(call.args.slice(7)).toEqual([...sandboxSettings(repo, "data"), "--permission-mode", "acceptEdits", "--model", "test-model"]);
     const status = JSON.parse(runHelper(["status", "auth", "--json"], { cwd: repo }).stdout);
     expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([expect.objectContaining({ kind: "exited", exitCode: 0 }), expect.objectContaining({ kind: "exited", exitCode: 0 })]);
     expect(status.phases[0].tasks[0].session.log).toMatch(/\.jsonl$/);

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { sandboxAvailable } from "../helpers/claude.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
@@ -10,6 +11,9 @@ import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 function exampleRepo(files: Record<string, string> = {}): string {
   return makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT, ...files } });
 }
+
+/** What the printed command carries to give a session its sandbox, where the sandbox runs (test/integration/sandbox.test.ts). */
+const settings = (repo: string, task: string) => (sandboxAvailable() ? `'--settings' '${join(repo, ".git/parallel/auth/sandbox", `${task}.json`)}' ` : "");
 
 const refs = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");
 const worktreePaths = (repo: string) => git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).map((l) => l.slice(9));
@@ -37,7 +41,7 @@ describe("claude-parallel start", () => {
       expect(git(wt, "symbolic-ref", "--short", "HEAD")).toBe(`feature/auth-${id}`);
       expect(git(wt, "rev-parse", "HEAD")).toBe(main);
       expect(readFileSync(join(wt, ".claude-parallel/brief.md"), "utf8")).toContain(`phase 1 of 3) of the parallel plan "Add user authentication"`);
-      expect(r.stdout).toContain(`cd -- '${wt}' && claude "$(cat .claude-parallel/brief.md)"`);
+      expect(r.stdout).toContain(`cd -- '${wt}' && claude ${settings(repo, id)}"$(cat .claude-parallel/brief.md)"`);
     }
     // The user's own checkout: same branch, same commit, nothing changed.
     expect(git(repo, "symbolic-ref", "--short", "HEAD")).toBe("main");
@@ -167,7 +171,7 @@ describe("claude-parallel start", () => {
   it("calls a repository's command for a role, in the printed instructions", () => {
     const repo = exampleRepo({ ".claude/commands/data.md": "---\ndescription: Data work\n---\nDo $ARGUMENTS\n" });
     const r = runHelper(["start"], { cwd: repo });
-    expect(r.stdout).toContain(`&& claude '/data Write the migration for users and sessions`);
+    expect(r.stdout).toContain(`&& claude ${settings(repo, "data")}'/data Write the migration for users and sessions`);
   });
 
   it("explains bad options", () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { buildTaskManifest, manifestText, parseTaskManifest } from "../../src/hooks/manifest.js";
+import { buildTaskManifest, manifestText, parseTaskManifest, taskRules } from "../../src/hooks/manifest.js";
 import { executionPlan } from "../helpers/plans.js";
+
+const place = { port: 41000, stateDir: "/repo/.git/parallel/demo", brief: ".claude-parallel/brief.md", worktree: "/work/demo-api", commonDir: "/repo/.git" };
 
 const plan = (extra: Record<string, unknown> = {}) =>
   executionPlan({
@@ -13,13 +15,13 @@ const plan = (extra: Record<string, unknown> = {}) =>
     ],
   });
 
-describe("the task manifest", () => {
+describe("the task rules", () => {
   it("carries the task, its paths, contracts, port, state folder and every other task's paths", () => {
     const p = plan();
     const api = p.phases.flatMap((x) => x.tasks).find((t) => t.id === "api")!;
-    const m = buildTaskManifest(p, api, 41000, "/repo/.git/parallel/demo", ".claude-parallel/brief.md");
+    const m = buildTaskManifest(p, api, place);
     expect(m).toMatchObject({
-      version: 1,
+      version: 2,
       slug: "demo",
       task: "api",
       phase: 2,
@@ -32,6 +34,8 @@ describe("the task manifest", () => {
       port: 41000,
       stateDir: "/repo/.git/parallel/demo",
       enforceOwns: "deny",
+      worktree: "/work/demo-api",
+      commonDir: "/repo/.git",
     });
     // Tasks without paths own nothing: they are left out; the task itself too.
     expect(m.others.map((o) => [o.task, o.phase, o.paths])).toEqual([
@@ -43,14 +47,14 @@ describe("the task manifest", () => {
 
   it("takes the plan's enforceOwns", () => {
     const p = plan({ enforceOwns: "ask" });
-    expect(buildTaskManifest(p, p.phases[0]!.tasks[0]!, 41000, "/s", "b").enforceOwns).toBe("ask");
+    expect(buildTaskManifest(p, p.phases[0]!.tasks[0]!, place).enforceOwns).toBe("ask");
   });
 
   it("refuses a damaged or foreign file", () => {
     const p = plan();
-    const good = JSON.parse(manifestText(buildTaskManifest(p, p.phases[0]!.tasks[0]!, 41000, "/s", "b")));
+    const good = JSON.parse(manifestText(buildTaskManifest(p, p.phases[0]!.tasks[0]!, place)));
     expect(parseTaskManifest("{not json")).toBeUndefined();
-    expect(parseTaskManifest(JSON.stringify({ ...good, version: 2 }))).toBeUndefined();
+    expect(parseTaskManifest(JSON.stringify({ ...good, version: 1 }))).toBeUndefined();
     expect(parseTaskManifest(JSON.stringify({ ...good, stateDir: "relative" }))).toBeUndefined();
     expect(parseTaskManifest(JSON.stringify({ ...good, enforceOwns: "maybe" }))).toBeUndefined();
     expect(parseTaskManifest(JSON.stringify({ ...good, owns: "src/" }))).toBeUndefined();
@@ -64,6 +68,9 @@ describe("the task manifest", () => {
       { ...good, others: [{ task: "x", role: "r", phase: 1 }] },
       { ...good, phaseTasks: "a" },
       { ...good, brief: undefined },
+      { ...good, worktree: undefined },
+      { ...good, worktree: "demo-api" },
+      { ...good, commonDir: ".git" },
     ]) {
       expect(parseTaskManifest(JSON.stringify(bad)), JSON.stringify(bad)).toBeUndefined();
     }
@@ -72,5 +79,18 @@ describe("the task manifest", () => {
     // Optional fields may be absent.
     const { verify: _verify, integrationBranch: _branch, phaseTasks: _tasks, ...minimal } = good;
     expect(parseTaskManifest(JSON.stringify(minimal))).toEqual(minimal);
+  });
+
+  it("belong to one worktree: missing, damaged or another worktree's rules are a problem, said plainly", () => {
+    const p = plan();
+    const text = manifestText(buildTaskManifest(p, p.phases[0]!.tasks[0]!, place));
+    const at = { root: "/work/demo-api", gitDir: "/repo/.git/worktrees/demo-api", rulesPath: "/repo/.git/worktrees/demo-api/claude-parallel-task.json" };
+    expect(taskRules({ ...at, text }, "/work/demo-api")).toEqual({ rules: JSON.parse(text) });
+    expect(taskRules(at, "/work/demo-api")).toEqual({ problem: "it has claude-parallel's session folder (.claude-parallel/) but no task rules at /repo/.git/worktrees/demo-api/claude-parallel-task.json" });
+    expect(taskRules({ root: "/work/demo-api" }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("no task rules at the git directory its .git file should lead to (/work/demo-api/.git)") });
+    expect(taskRules({ ...at, text: "{" }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("are damaged") });
+    expect(taskRules({ ...at, text: text.replace('"version": 2', '"version": 1') }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("are damaged or from another version") });
+    // Rules copied from (or a .git link pointed at) another task's entry name that task's worktree.
+    expect(taskRules({ ...at, text }, "/work/demo-ui")).toEqual({ problem: "its task rules (/repo/.git/worktrees/demo-api/claude-parallel-task.json) belong to another worktree (/work/demo-api)" });
   });
 });

@@ -117,6 +117,7 @@ function generator(seed: number) {
     put(plan, "maxParallel", field(NUMBERS, [1, 4, 8, 64]));
     put(plan, "verify", field(COMMANDS, ["npm test"]));
     put(plan, "enforceOwns", field([...enums, "Deny", "", "no"], [...enums]));
+    put(plan, "sandbox", field([...enums, "On", "", "yes"], ["auto", "on", "off"]));
     put(plan, "merge", field(MERGES, VALID_MERGES));
     const r = rand() / Math.max(bad * 4, 0.01);
     plan.tasks = r < 0.03 ? undefined : r < 0.06 ? [] : r < 0.08 ? any() : Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rare(0.03) ? any() : task()));
