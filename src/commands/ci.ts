@@ -20,7 +20,8 @@ import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
 import { helperPath } from "../self.js";
 import { runVerify } from "../status/verify.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../cli.js";import { confinementDecision } from "../start/sandbox.js";
+
 
 /** A copy of the plugin committed in the repository itself: the workflow runs that one. */
 const COMMITTED_PLUGIN_HELPER = "plugin/scripts/parallel.mjs";
@@ -157,7 +158,8 @@ export async function ciResultCommand(options: { slug: string; task: string; out
   const commit = await gitOk(["rev-parse", "--verify", "HEAD^{commit}"], repo.root);
   const executionText = options.executionFile ? await readFile(options.executionFile, "utf8").catch(() => undefined) : undefined;
   const uncommitted = await uncommittedPaths(repo.root);
-  const verify = task.verify ? await runVerify(repo.commonDir, feature.slug, task.id, repo.root, task.verify, commit) : undefined;
+  const port = feature.state?.phases[String(phase.index)]?.tasks[task.id]?.port;
+  const verify = task.verify ? await runVerify(repo.commonDir, feature.slug, task.id, repo.root, task.verify, commit, port, (await confinementDecision(feature.plan)).confine) : undefined;
   const result: LegResult = {
     version: 1,
     slug: feature.slug,

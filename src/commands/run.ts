@@ -23,6 +23,7 @@ import { Progress, readEvents, type ProgressMode } from "../run/events.js";
 import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
+import { confinementDecision } from "../start/sandbox.js";
 import { readSessionRecord } from "../start/headless.js";
 import { preflight } from "../sync/preflight.js";
 import { rollingGraph } from "../run/ready-tasks.js";
@@ -349,7 +350,9 @@ class Runner {
     }
     const problems = new Map<string, TaskProblem[]>();
     if (busy.length < phase.tasks.length) {
-      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
+      const confined = (await confinementDecision(plan)).confine;
+      const ports = Object.fromEntries(Object.entries(ps.tasks).map(([id, t]) => [id, t.port]));
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, ...(!this.options.dryRun && { runVerify: { confined, ports } }), skipped: new Set(busy) });
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];

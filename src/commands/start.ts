@@ -20,7 +20,7 @@ import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult 
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
-import { sandboxArgs, sandboxDecision } from "../start/sandbox.js";
+import { confinementDecision, sandboxArgs, sandboxDecision } from "../start/sandbox.js";
 import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
 import type { Io } from "../cli.js";
@@ -258,8 +258,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
     // The phase's worktrees share one start commit, hence one lockfile. When the main checkout's
     // tree fits, copy it into all of them at once; otherwise install into the first, then copy that.
     const folderLists = new Map<string, Promise<string[]>>();
+    // A clean install runs the branch's install scripts (code written during the feature): confined.
+    const confinement = await confinementDecision(plan);
+    if (confinement.note) io.stderr(`claude-parallel: ${confinement.note}\n`);
     const prepare = async (s: TaskStep, sources: string[]) =>
-      describeDeps(s.task.id, await prepareDependencies(s.path, sources, (line) => io.stderr(`[${s.task.id}] ${line}\n`), folderLists));
+      describeDeps(s.task.id, await prepareDependencies(s.path, sources, (line) => io.stderr(`[${s.task.id}] ${line}\n`), folderLists, confinement.confine));
     const [first, ...rest] = steps;
     const lines = (await fitsInstalledTree(mainRoot, first!.path))
       ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))

@@ -4,6 +4,7 @@ import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderStatus } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
+import { confinementDecision } from "../start/sandbox.js";
 import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
 import type { Io } from "../cli.js";
 
@@ -13,7 +14,7 @@ import type { Io } from "../cli.js";
  */
 export async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined) {
-    const report = await statusOf(options.slug, io.cwd, options.verify);
+    const report = await statusOf(options.slug, io.cwd, options.verify && io);
     io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));
     return ExitCode.ok;
   }
@@ -25,7 +26,7 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
       return ExitCode.ok;
     }
     const reports: Report[] = [];
-    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify, repo));
+    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify && io, repo));
     io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderReport).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
@@ -44,10 +45,17 @@ export async function statusReports(slug: string | undefined, cwd: string): Prom
 
 type Report = FeatureStatus & { run?: RunSummary };
 
-async function statusOf(slug: string, cwd: string, runVerify: boolean, opened?: Repo): Promise<Report> {
+/** With `verifyFor`, each live task's verify runs now (confined as the plan says; a note goes to its stderr). */
+async function statusOf(slug: string, cwd: string, verifyFor: Io | false, opened?: Repo): Promise<Report> {
   const { repo, feature } = await openFeature(slug, cwd, { adopt: false, ...(opened && { repo: opened }) });
   const run = await runSummary(repo.commonDir, feature.slug);
-  return { ...(await gatherStatus(repo, feature, { runVerify })), ...(run && { run }) };
+  let runVerify: { confined: boolean } | undefined;
+  if (verifyFor) {
+    const decision = await confinementDecision(feature.plan);
+    if (decision.note) verifyFor.stderr(`claude-parallel: ${decision.note}\n`);
+    runVerify = { confined: decision.confine };
+  }
+  return { ...(await gatherStatus(repo, feature, { ...(runVerify && { runVerify }) })), ...(run && { run }) };
 }
 
 /** The status, and `claude-parallel run`'s state in a section of its own. */

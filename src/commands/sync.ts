@@ -20,6 +20,7 @@ import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
+import { confinementDecision } from "../start/sandbox.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -148,7 +149,18 @@ async function mergePhase(
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
   const skipped = skippedTasks(phaseState);
-  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, taskStarts: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.startCommit])), worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
+  // The tasks' and the plan's verify run the sessions' code: confined, where the plan and the machine allow.
+  const confinement = await confinementDecision(plan);
+  if (confinement.note && options.verify) io.stderr(`claude-parallel: ${confinement.note}\n`);
+  const pre = await preflight(repo, plan, phase, {
+    slug,
+    startCommit: phaseState.startCommit,
+    taskStarts: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.startCommit])),
+    worktrees,
+    allowOutsideOwns: options.allowOutsideOwns,
+    ...(options.verify && { runVerify: { confined: confinement.confine, ports: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.port])) } }),
+    skipped,
+  });
   options.observe?.({ kind: "preflight", problems: pre.problems, conflicts: pre.conflicts });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
   for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);
@@ -184,6 +196,7 @@ async function mergePhase(
         return again.conflicts.length ? undefined : again.chain;
       },
       keepOnPass: options.next && plan.phases[phase.index] !== undefined,
+      confined: confinement.confine,
       log: (line) => io.stderr(`[verify] ${line}\n`),
     });
     verifiedTree = outcome.kept;

@@ -1,11 +1,12 @@
 import { createHash } from "node:crypto";
-import { readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { EnvironmentError, ProcessError } from "../errors.js";
 import { pathExists as exists } from "../fs/exists.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { gitOk, nulFields } from "../git/run.js";
-import { run, runOk } from "../proc.js";
+import { run, runOk, type Confinement } from "../proc.js";
 
 export type DepsMode = "auto" | "none";
 
@@ -109,6 +110,8 @@ export async function prepareDependencies(
   log: (line: string) => void,
   /** Each source's node_modules folders, listed once for all the worktrees a start prepares side by side. */
   folderLists: Map<string, Promise<string[]>> = new Map(),
+  /** A clean install runs the branch's install scripts confined to the worktree and the manager's cache (src/proc.ts). */
+  confined = false,
 ): Promise<DepsResult> {
   const worktree = await WorktreeFiles.at(worktreeRoot);
   const m = await detectManager(worktreeRoot);
@@ -143,21 +146,41 @@ export async function prepareDependencies(
       }
     }
   }
-  await cleanInstall(worktreeRoot, m, log);
+  await cleanInstall(worktreeRoot, m, log, confined);
   await stamp(worktree, hash);
   return { kind: "installed", manager: m.name };
 }
 
-async function cleanInstall(worktree: string, m: PackageManager, log: (line: string) => void): Promise<void> {
+/**
+ * Where a package manager's clean install writes besides the worktree: its download cache and
+ * store (as their defaults place them; npm's may be moved by npm_config_cache). Pure.
+ */
+export function packageCaches(manager: PackageManager["name"], env: NodeJS.ProcessEnv, home: string): string[] {
+  const data = env.XDG_DATA_HOME || join(home, ".local", "share");
+  const cache = env.XDG_CACHE_HOME || join(home, ".cache");
+  if (manager === "npm") return [env.npm_config_cache || join(home, ".npm")];
+  if (manager === "pnpm") return [join(data, "pnpm"), join(cache, "pnpm")];
+  return [join(home, ".yarn"), join(cache, "yarn")];
+}
+
+async function cleanInstall(worktree: string, m: PackageManager, log: (line: string) => void, confined: boolean): Promise<void> {
+  let confine: Confinement | undefined;
+  if (confined) {
+    const caches = packageCaches(m.name, process.env, homedir());
+    // A bind needs its folder: the manager would make its cache on first use anyway.
+    for (const c of caches) await mkdir(c, { recursive: true });
+    confine = { writable: [worktree, ...caches] };
+  }
   let args: string[];
   if (m.name === "npm") args = ["ci", "--no-audit", "--no-fund"];
   else if (m.name === "pnpm") args = ["install", "--frozen-lockfile"];
   else {
-    const version = await run("yarn", ["--version"], { cwd: worktree });
+    // yarn 2+ runs the yarnPath the branch's .yarnrc.yml names, even for --version.
+    const version = await run("yarn", ["--version"], { cwd: worktree, ...(confine && { confine }) });
     args = version.stdout.startsWith("1.") ? ["install", "--frozen-lockfile"] : ["install", "--immutable"];
   }
   log(`${m.name} ${args.join(" ")} in ${worktree}`);
-  const result = await run(m.name, args, { cwd: worktree, env: { npm_config_progress: "false" }, onLine: (line) => log(`  ${line}`), maxBuffer: 1024 * 1024 });
+  const result = await run(m.name, args, { cwd: worktree, env: { npm_config_progress: "false" }, onLine: (line) => log(`  ${line}`), maxBuffer: 1024 * 1024, ...(confine && { confine }) });
   if (result.spawnError?.code === "ENOENT") {
     throw new EnvironmentError(`${m.name} is not installed, and ${worktree} needs its dependencies (${m.lockfile})`, `install ${m.name}, or run with --deps none`);
   }

@@ -6,6 +6,7 @@ import { sandboxIgnorePath, sandboxSettingsPath } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readRegularText } from "../fs/read-regular.js";
+import { confinementUnavailable } from "../proc.js";
 import { git } from "../git/run.js";
 import { RULES_FILE } from "../hooks/manifest.js";
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
@@ -61,6 +62,26 @@ export function decideSandbox(mode: SandboxMode | undefined, host: SandboxHost):
 /** The decision for the plan on this machine; a refusal is thrown. */
 export async function sandboxDecision(plan: ExecutionPlan): Promise<{ use: boolean; note?: string }> {
   const decision = plan.sandbox === "off" ? { use: false } : decideSandbox(plan.sandbox, await sandboxHost());
+  if ("refuse" in decision) throw new EnvironmentError(decision.refuse, decision.fix);
+  return decision;
+}
+
+/**
+ * Whether the code written during the feature that we run outside its sessions (the verify
+ * commands, which run the sessions' tests; a clean install, which runs the branch's install
+ * scripts) runs confined (src/proc.ts, Confinement), given the plan's `sandbox` and why this
+ * machine cannot confine (undefined: it can). Pure.
+ */
+export function decideConfinement(mode: SandboxMode | undefined, unavailable: string | undefined): { confine: boolean; note?: string } | { refuse: string; fix: string } {
+  if (mode === "off") return { confine: false };
+  if (unavailable === undefined) return { confine: true };
+  if (mode === "on") return { refuse: `the plan asks for confinement (sandbox: on), and ${unavailable}`, fix: "install bubblewrap (apt-get install bubblewrap), or write `sandbox: auto` or `sandbox: off` in the plan" };
+  return { confine: false, note: `the code under test runs unconfined (${unavailable}): verify commands and installs can write anywhere you can. To confine them, install bubblewrap (docs/sandbox.md).` };
+}
+
+/** The confinement decision for the plan on this machine; a refusal is thrown. */
+export async function confinementDecision(plan: Pick<ExecutionPlan, "sandbox">): Promise<{ confine: boolean; note?: string }> {
+  const decision = decideConfinement(plan.sandbox, plan.sandbox === "off" ? undefined : await confinementUnavailable());
   if ("refuse" in decision) throw new EnvironmentError(decision.refuse, decision.fix);
   return decision;
 }

@@ -25,15 +25,13 @@ export async function ignoreSessionDir(commonDir: string): Promise<void> {
   await appendFile(exclude, `${text && !text.endsWith("\n") ? "\n" : ""}# claude-parallel: session briefs and environment\n${line}\n`);
 }
 
+/** A task's variables: its feature, its id and its block of ports. Pure. */
+export function taskEnv(slug: string, taskId: string, port: number): Record<string, string> {
+  return { PARALLEL_FEATURE: slug, PARALLEL_TASK: taskId, PARALLEL_PORT: String(port), PARALLEL_PORT_LAST: String(port + PORTS_PER_TASK - 1) };
+}
+
 export function envFileText(slug: string, taskId: string, port: number): string {
-  return [
-    `# Written by claude-parallel for task ${taskId} of ${slug}. Load it with: . ./${ENV_FILE}`,
-    `PARALLEL_FEATURE=${slug}`,
-    `PARALLEL_TASK=${taskId}`,
-    `PARALLEL_PORT=${port}`,
-    `PARALLEL_PORT_LAST=${port + PORTS_PER_TASK - 1}`,
-    "",
-  ].join("\n");
+  return [`# Written by claude-parallel for task ${taskId} of ${slug}. Load it with: . ./${ENV_FILE}`, ...Object.entries(taskEnv(slug, taskId, port)).map(([k, v]) => `${k}=${v}`), ""].join("\n");
 }
 
 export async function writeSessionFiles(worktree: WorktreeFiles, brief: string, env: string): Promise<void> {

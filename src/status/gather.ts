@@ -134,7 +134,7 @@ async function lookAt(worktree: string | undefined): Promise<WorktreeLook> {
   return { exists, uncommitted: exists ? await uncommittedPaths(worktree!) : [] };
 }
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, runVerifyNow: boolean): Promise<TaskStatus> {
+async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, verifyNow: VerifyNow | undefined): Promise<TaskStatus> {
   const tip = branch.tip?.commit;
   const { exists: worktreeExists, uncommitted } = await look;
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
@@ -199,8 +199,8 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   }
   if (task.verify && tip !== undefined) {
     const ran =
-      runVerifyNow && worktreeExists
-        ? await runVerify(repo.commonDir, feature.slug, task.id, worktree!, task.verify, tip)
+      verifyNow && worktreeExists
+        ? await runVerify(repo.commonDir, feature.slug, task.id, worktree!, task.verify, tip, verifyNow.port, verifyNow.confined)
         : await readVerifyRecord(repo.commonDir, feature.slug, task.id, note);
     if (ran && ran.command === task.verify) {
       status.verify = { kind: ran.exitCode === 0 ? "passed" : "failed", command: ran.command, exitCode: ran.exitCode, commit: ran.commit, current: ran.commit === tip, outputTail: ran.outputTail };
@@ -217,7 +217,13 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
  * branch tip is resolved once, in one `for-each-ref`; the queries that do not wait for each other
  * (each task's commits, own changes and worktree; the phase's merge chain) run side by side.
  */
-export async function gatherStatus(repo: Repo, feature: Feature, options: { runVerify?: boolean } = {}): Promise<FeatureStatus> {
+/** `status --verify`: run each live task's verify now, with its port, confined or not (src/start/sandbox.ts). */
+interface VerifyNow {
+  port?: number;
+  confined: boolean;
+}
+
+export async function gatherStatus(repo: Repo, feature: Feature, options: { runVerify?: { confined: boolean } } = {}): Promise<FeatureStatus> {
   const { plan } = feature;
   const stateOf = (phase: PlannedPhase) => {
     const recorded = feature.state?.phases[String(phase.index)];
@@ -248,7 +254,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
     const others = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
     const [tasks, conflicts] = await Promise.all([
-      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, history, others(i), recorded.tasks[t.id]?.worktree, looks[i]!, options.runVerify === true))),
+      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, history, others(i), recorded.tasks[t.id]?.worktree, looks[i]!, options.runVerify && { port: recorded.tasks[t.id]?.port, confined: options.runVerify.confined }))),
       predictConflicts(repo, feature, phase, tips.get(plan.integrationBranch)?.commit, branches, skipped),
     ]);
     tasks.forEach((t, i) => {

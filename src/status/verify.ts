@@ -1,12 +1,10 @@
-import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { readRegular } from "../fs/read-regular.js";
 import { verifyRecordPath } from "../feature/paths.js";
 import { damageOf, readJsonFile } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
 import { VerifyRecordSchema, type VerifyRecord } from "../feature/state-schema.js";
 import { runShell } from "../proc.js";
-import { ENV_FILE } from "../start/session-files.js";
+import { taskEnv } from "../start/session-files.js";
 
 export type { VerifyRecord };
 
@@ -15,21 +13,14 @@ export async function readVerifyRecord(commonDir: string, slug: string, taskId: 
   return readJsonFile(verifyRecordPath(commonDir, slug, taskId), VerifyRecordSchema, "", MAX_BYTES.verifyRecord).catch((error) => void damaged?.(damageOf(error)));
 }
 
-/** Parses `.claude-parallel/env` (KEY=value lines) so the command sees the task's ports. */
-async function sessionEnv(worktree: string): Promise<Record<string, string>> {
-  const env: Record<string, string> = {};
-  // Written by start, but in the session's worktree: read only as a small regular file (else no variables).
-  const text = (await readRegular(join(worktree, ENV_FILE), MAX_BYTES.worktreeNote).catch(() => undefined))?.toString("utf8") ?? "";
-  for (const line of text.split("\n")) {
-    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
-}
-
-/** Runs `command` with the shell in the worktree, records and returns the result. */
-export async function runVerify(commonDir: string, slug: string, taskId: string, worktree: string, command: string, commit: string): Promise<VerifyRecord> {
-  const result = await runShell(command, { cwd: worktree, env: await sessionEnv(worktree), maxBuffer: 1024 * 1024 });
+/**
+ * Runs a task's `command` with the shell in its worktree, with the task's variables (its ports:
+ * what `.claude-parallel/env` holds, taken from the state, not from that file, which the session
+ * may have rewritten), confined to the worktree when `confined`; records and returns the result.
+ */
+export async function runVerify(commonDir: string, slug: string, taskId: string, worktree: string, command: string, commit: string, port: number | undefined, confined: boolean): Promise<VerifyRecord> {
+  const env = port === undefined ? {} : taskEnv(slug, taskId, port);
+  const result = await runShell(command, { cwd: worktree, env, maxBuffer: 1024 * 1024, ...(confined && { confine: { writable: [worktree] } }) });
   const output = `${result.stdout}${result.stderr}`;
   const record: VerifyRecord = {
     command,

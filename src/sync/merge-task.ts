@@ -9,7 +9,8 @@ import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
 import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
-import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
+import { discardVerifyTree, verifyMerged } from "./verify-merged.js";import { confinementDecision } from "../start/sandbox.js";
+
 
 /** What merging one task branch into the integration branch came to. */
 export type MergeTaskOutcome =
@@ -141,6 +142,8 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   const command = options.verify === false ? undefined : (options.verify ?? plan.verify);
   if (command) {
     log(`verifying the merge of ${task.branch}: ${command}`);
+    const confinement = await confinementDecision(plan);
+    if (confinement.note) log(confinement.note);
     const outcome = await verifyMerged({
       mainRoot,
       commonDir,
@@ -152,6 +155,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
       baseKnownGood: options.baseKnownGood === true,
       // One link: the bisection ends at it, and there is no rest to merge again.
       rechain: async () => [],
+      confined: confinement.confine,
       log: (line) => log(`[verify] ${line}`),
     });
     if (!outcome.passed) {

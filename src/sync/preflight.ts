@@ -7,7 +7,7 @@ import { RefusedError } from "../errors.js";
 import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
-import { readVerifyRecord, runVerify } from "../status/verify.js";
+import { runVerify } from "../status/verify.js";
 
 export interface TaskCheck {
   task: PlannedTask;
@@ -51,7 +51,11 @@ export async function preflight(
     taskStarts?: Readonly<Record<string, string | undefined>>;
     worktrees: Record<string, string | undefined>;
     allowOutsideOwns: boolean;
-    runVerify: boolean;
+    /**
+     * Run each task's verify: with its first port in its environment, and confined to its worktree
+     * (its tests are its session's code) when `confined`.
+     */
+    runVerify?: { confined: boolean; ports: Readonly<Record<string, number | undefined>> };
     skipped?: ReadonlySet<string>;
   },
 ): Promise<Preflight> {
@@ -119,8 +123,8 @@ export async function preflight(
       }
       // No commit yet: its verify would only test the phase's start, not the task's work.
       if (task.verify && options.runVerify && committed) {
-        const recorded = await readVerifyRecord(repo.commonDir, options.slug, task.id);
-        const fresh = recorded && recorded.commit === tip && recorded.command === task.verify ? recorded : worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip) : undefined;
+        // Run here, never taken from a record: the session could have written a passing one.
+        const fresh = worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip, options.runVerify.ports[task.id], options.runVerify.confined) : undefined;
         if (fresh && fresh.exitCode !== 0) {
           const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
           found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });

@@ -42,6 +42,8 @@ export async function verifyMerged(opts: {
   rechain: (without: ReadonlySet<string>) => Promise<ChainLink[] | undefined>;
   /** Keep the worktree when verify passes (the caller discards it). */
   keepOnPass?: boolean;
+  /** Run the command (the merged code's tests) and any install confined to the verify worktree (src/proc.ts). */
+  confined: boolean;
   log: (line: string) => void;
 }): Promise<VerifyOutcome> {
   const dir = verifyWorktreePath(opts.commonDir, opts.slug);
@@ -55,6 +57,7 @@ export async function verifyMerged(opts: {
     const lines: string[] = [];
     const r = await runShell(opts.command, {
       cwd: dir,
+      ...(opts.confined && { confine: { writable: [dir] } }),
       maxBuffer: 1024 * 1024,
       onLine: (line) => {
         lines.push(line);
@@ -73,7 +76,7 @@ export async function verifyMerged(opts: {
     const worktree = await WorktreeFiles.at(dir);
     const included = await includedFiles(opts.mainRoot);
     if (included.length) await copyIncludedFiles(opts.mainRoot, worktree, included);
-    await prepareDependencies(dir, opts.dependencySources, opts.log);
+    await prepareDependencies(dir, opts.dependencySources, opts.log, undefined, opts.confined);
     const final = await runIn();
     if (final.exitCode === 0) {
       keep = opts.keepOnPass === true;

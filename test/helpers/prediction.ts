@@ -109,7 +109,6 @@ export function predictionScenarios(part: number): void {
         startCommit: base,
         worktrees: {},
         allowOutsideOwns: true,
-        runVerify: false,
       });
 
       // What git does: merge each branch in turn; a conflicting one is aborted and skipped.

@@ -49,7 +49,7 @@ function feature(name: string, tasks: string[], build: (repo: string) => void) {
   const plan = executionPlan({ integrationBranch: "feature/x", maxParallel: 6, tasks: tasks.map((id) => ({ id, title: id })) });
   const phase = plan.phases[0]!;
   const start = git(repo, "rev-parse", "main");
-  const check = () => preflight({ root: repo, commonDir: join(repo, ".git") }, plan, phase, { slug: name, startCommit: start, worktrees: {}, allowOutsideOwns: true, runVerify: false });
+  const check = () => preflight({ root: repo, commonDir: join(repo, ".git") }, plan, phase, { slug: name, startCommit: start, worktrees: {}, allowOutsideOwns: true });
   return { repo, start, check };
 }
 

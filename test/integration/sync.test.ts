@@ -163,8 +163,8 @@ describe("claude-parallel sync", () => {
   });
 
   it("refuses to overwrite an integration branch that moved during the sync", () => {
-    // The verify command moves the integration branch, as a concurrent push would.
-    const { repo, wt } = startedFeature("moved", TWO_PHASES("git update-ref refs/heads/feature/demo HEAD^1"));
+    // The verify command moves the integration branch, as a concurrent push would (unconfined: sandbox: off).
+    const { repo, wt } = startedFeature("moved", TWO_PHASES("git update-ref refs/heads/feature/demo HEAD^1").replace("version: 1\n", "version: 1\nsandbox: off\n"));
     commitIn(wt("a"), { "a/x.txt": "a\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n" });
     const r = runHelper(["sync"], { cwd: repo });
