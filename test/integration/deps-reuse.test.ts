@@ -6,23 +6,27 @@ import { commitIn, TWO_PHASES } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 
-/** A stand-in npm: `npm ci` makes a complete-looking node_modules and logs the call. */
-function fakeNpm(): { bin: string; calls: () => string[] } {
+/**
+ * A stand-in npm: `npm ci` makes a complete-looking node_modules and logs the call, in npm's cache
+ * (`cache`, given as npm_config_cache): a confined install may write there besides its worktree.
+ */
+function fakeNpm(): { bin: string; cache: string; calls: () => string[] } {
   const bin = tempDir("fake-npm-");
-  const log = join(tempDir(), "npm-calls");
+  const cache = tempDir("fake-npm-cache-");
+  const log = join(cache, "npm-calls");
   writeFileSync(log, "");
   writeFileSync(
     join(bin, "npm"),
     `#!/bin/sh\nprintf '%s %s\\n' "$PWD" "$*" >> '${log}'\nmkdir -p node_modules/pkg && echo '{}' > node_modules/.package-lock.json && echo 'module.exports = 1' > node_modules/pkg/index.js\n`,
   );
   chmodSync(join(bin, "npm"), 0o755);
-  return { bin, calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
+  return { bin, cache, calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
 
 describe("dependencies across a sync", () => {
   it("installs a lockfile once: the tree the sync verified serves the next phase", () => {
     const npm = fakeNpm();
-    const env = { PATH: `${npm.bin}:${process.env.PATH}` };
+    const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
     const repo = makeRepo({
       name: "reuse",
       files: {
