@@ -26,6 +26,8 @@ import { rollingGraph } from "../run/ready-tasks.js";
 import { rollingPolicy } from "../run/rolling-policy.js";
 import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
+import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
+import { recordedIntegrationTip } from "../sync/decide-refs.js";
 import type { Io } from "../cli.js";
 
 export interface RunOptions {
@@ -341,7 +343,8 @@ class Runner {
     }
     const problems = new Map<string, TaskProblem[]>();
     if (busy.length < phase.tasks.length) {
-      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy) });
+      const expected = await loadExpectedRefs(this.commonDir, state!);
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, runVerify: !this.options.dryRun, skipped: new Set(busy), ...(expected && { expected }) });
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];
@@ -447,6 +450,8 @@ class Runner {
     switch (outcome.kind) {
       case "merged": {
         crashPoint("run-after-merge-task");
+        // A merge it published is recorded by mergeTask itself; one it found done already is recorded here.
+        await this.refresh();
         const state = this.ctx.feature.state!;
         const rec = state.phases[String(phase)]!.tasks[taskId]!;
         if (rec.mergedAt === undefined) {
@@ -480,8 +485,8 @@ class Runner {
         return undefined;
       }
       case "raced":
-        // Someone moved the integration branch meanwhile: nothing was overwritten; the queue tries again.
-        await this.progress.emit({ event: "merge-raced", task: taskId, phase, text: `${taskId}: ${plan.integrationBranch} moved during the merge; merging again` });
+        // Someone moved the integration branch meanwhile: nothing was overwritten; the next check names the move.
+        await this.progress.emit({ event: "merge-raced", task: taskId, phase, text: `${taskId}: ${plan.integrationBranch} moved during the merge (nothing was overwritten); checking again` });
         return undefined;
     }
   }
@@ -495,9 +500,11 @@ class Runner {
   private async markSynced(phaseIndex: number): Promise<ExitCode | undefined> {
     const state = this.ctx.feature.state!;
     const { plan } = this.ctx.feature;
+    // The phase is recorded at the integration branch's recorded tip, once the branch is there.
+    await requireRefs(this.ctx.mainRoot, this.commonDir, state);
+    const merged = recordedIntegrationTip(state) ?? (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!;
     const now = new Date().toISOString();
-    const ps = (state.phases[String(phaseIndex)] ??= { startedAt: now, launch: "headless", startCommit: (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!, prepared: true, tasks: {} });
-    const merged = (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!;
+    const ps = (state.phases[String(phaseIndex)] ??= { startedAt: now, launch: "headless", startCommit: merged, prepared: true, tasks: {} });
     ps.syncedAt = now;
     ps.mergedCommit = merged;
     ps.prepared = true;
@@ -717,7 +724,7 @@ class Runner {
       if (!f.task) {
         lines.push(`- ${f.problem.message}.`);
         if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
-        lines.push(`  fix the integration branch ${this.ctx.feature.plan.integrationBranch} (or the plan's verify command), then run again`);
+        lines.push(`  fix the integration branch ${this.ctx.feature.plan.integrationBranch} (commit the fix there, then accept it at a terminal: claude-parallel accept <the fix's commit> ${quote(this.slug)}) or the plan's verify command, then run again`);
         continue;
       }
       const { recorded } = this.planned(f.task);

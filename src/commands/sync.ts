@@ -19,6 +19,7 @@ import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
+import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -76,6 +77,9 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   if (!phase || !phaseState) {
     throw new RefusedError([{ message: phaseNumber ? `phase ${phaseNumber} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` }]);
   }
+  // Every ref we moved is where we left it (or where this phase's interrupted publish put it):
+  // whatever is decided below from the refs is then decided from our own moves.
+  await requireRefs(mainRoot, repo.commonDir, state);
   const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
   if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
@@ -147,7 +151,8 @@ async function mergePhase(
   const worktrees: Record<string, string | undefined> = {};
   for (const [id, t] of Object.entries(phaseState.tasks)) worktrees[id] = (await pathExists(t.worktree)) ? t.worktree : undefined;
   const skipped = skippedTasks(phaseState);
-  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, taskStarts: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.startCommit])), worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped });
+  const expected = await loadExpectedRefs(repo.commonDir, state!);
+  const pre = await preflight(repo, plan, phase, { slug, startCommit: phaseState.startCommit, taskStarts: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.startCommit])), worktrees, allowOutsideOwns: options.allowOutsideOwns, runVerify: options.verify, skipped, ...(expected && { expected }) });
   options.observe?.({ kind: "preflight", problems: pre.problems, conflicts: pre.conflicts });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
   for (const id of skipped) say(`  - ${id}: skipped (${oneLine(phaseState.tasks[id]!.skipped!.reason)}): nothing of it is merged`);
@@ -282,6 +287,9 @@ async function afterPublish(
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
     if (journal.verifiedWith !== undefined) phaseState.verifiedWith = journal.verifiedWith;
+    // Where the integration branch and each backup ref must be from now on (src/sync/backstop.ts).
+    state!.integrationTip = journal.merged;
+    for (const [id, tip] of Object.entries(journal.tips)) if (phaseState.tasks[id]) phaseState.tasks[id]!.mergedTip = tip;
     await writeState(repo.commonDir, state!);
   }
   crashPoint("after-record");

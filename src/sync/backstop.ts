@@ -1,0 +1,81 @@
+import { RefusedError } from "../errors.js";
+import { featureRefsFolder } from "../feature/paths.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { gitOk } from "../git/run.js";
+import { pendingJournals, readJournal } from "./journal.js";
+import { pendingTaskMerges } from "./task-merge-journal.js";
+import { backupsToPlace, decideRefs, expectedRefs, type ExpectedRefs, type PendingPublish, type RefFinding } from "./decide-refs.js";
+import { reportRefs, type RefReport } from "./ref-report.js";
+
+/**
+ * The backstop over every ref a session can move: before a merge, a publish or a finish, the
+ * integration branch, the backup refs and the live task branches must be where we left them
+ * (src/sync/decide-refs.ts decides). Anything else is refused, naming the ref, what it holds and
+ * a fix; `status` reports the same.
+ */
+
+/** What the refs must hold, from the state and the journals of the publishes under way (files only, no git). */
+export async function loadExpectedRefs(commonDir: string, state: FeatureState): Promise<ExpectedRefs | undefined> {
+  const pending: PendingPublish[] = [];
+  let damaged = false;
+  for (const phase of await pendingJournals(commonDir, state.slug)) {
+    const journal = await readJournal(commonDir, state.slug, phase);
+    if (journal === "damaged") damaged = true;
+    else if (journal) pending.push(journal);
+  }
+  const merges = await pendingTaskMerges(commonDir, state.slug);
+  for (const j of merges.journals) {
+    const phase = Object.entries(state.phases).find(([, p]) => p.tasks[j.task] !== undefined)?.[0];
+    pending.push({ ...(phase !== undefined && { phase: Number(phase) }), before: j.before, merged: j.merged, tips: { [j.task]: j.tip } });
+  }
+  return expectedRefs(state, pending, damaged || merges.damaged);
+}
+
+/**
+ * The refs' commits as `decideRefs` takes them: the integration branch's, and every ref under the
+ * feature's folder (`under`, from the caller's one `for-each-ref`).
+ */
+export function refCommits(expected: ExpectedRefs, integrationTip: string | undefined, under: ReadonlyMap<string, string>): Map<string, string> {
+  const refs = new Map(under);
+  if (integrationTip !== undefined) refs.set(expected.integration.ref, integrationTip);
+  return refs;
+}
+
+/**
+ * The findings about the integration branch and the backups. A backup an older version recorded
+ * without its tip is placed with one more `for-each-ref` (only then).
+ */
+export async function decideFeatureRefs(cwd: string, expected: ExpectedRefs, refs: ReadonlyMap<string, string>): Promise<RefFinding[]> {
+  const unplaced = backupsToPlace(expected, refs);
+  let outside = new Set<string>();
+  if (unplaced.length) {
+    const out = await gitOk(["for-each-ref", "--format=%(refname)", `--no-merged=${expected.integration.tip}`, "--", ...unplaced], cwd);
+    outside = new Set(out.split("\n").filter(Boolean));
+  }
+  return decideRefs(expected, refs, outside);
+}
+
+/** A refusal naming every finding (the ref, what it holds, the fix), or nothing when there is none. */
+export async function refuseFindings(cwd: string, slug: string, findings: readonly RefFinding[], journalDamaged = false): Promise<void> {
+  if (findings.length === 0) return;
+  throw refusalOf(await reportRefs(cwd, findings, { slug, journalDamaged }));
+}
+
+export const refusalOf = (reports: readonly RefReport[]) => new RefusedError(reports.map((r) => ({ message: r.message, fix: r.fix })));
+
+/**
+ * Refuses (exit 4, nothing changed) when the integration branch or a backup ref is not where we
+ * left it: one `for-each-ref` of the integration branch and the feature's refs.
+ */
+export async function requireRefs(cwd: string, commonDir: string, state: FeatureState, extra: readonly RefFinding[] = []): Promise<void> {
+  const expected = await loadExpectedRefs(commonDir, state);
+  if (!expected) return refuseFindings(cwd, state.slug, extra);
+  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objectname)", "--", expected.integration.ref, featureRefsFolder(state.slug)], cwd);
+  const refs = new Map<string, string>();
+  for (const line of out.split("\n")) {
+    const [ref, object] = line.split("\0");
+    if (ref && object) refs.set(ref, object);
+  }
+  const findings = await decideFeatureRefs(cwd, expected, refs);
+  await refuseFindings(cwd, state.slug, [...findings, ...extra], expected.journalDamaged);
+}
