@@ -1,11 +1,12 @@
 import { RefusedError } from "../errors.js";
 import { featureRefsFolder } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
+import { refTips } from "../git/repo.js";
 import { gitOk } from "../git/run.js";
 import { pendingJournals, readJournal } from "./journal.js";
 import { pendingTaskMerges } from "./task-merge-journal.js";
 import { backupsToPlace, decideRefs, expectedRefs, type ExpectedRefs, type PendingPublish, type RefFinding } from "./decide-refs.js";
-import { reportRefs, type RefReport } from "./ref-report.js";
+import { reportRefs } from "./ref-report.js";
 
 /**
  * The backstop over every ref a session can move: before a merge, a publish or a finish, the
@@ -58,10 +59,9 @@ export async function decideFeatureRefs(cwd: string, expected: ExpectedRefs, ref
 /** A refusal naming every finding (the ref, what it holds, the fix), or nothing when there is none. */
 export async function refuseFindings(cwd: string, slug: string, findings: readonly RefFinding[], journalDamaged = false): Promise<void> {
   if (findings.length === 0) return;
-  throw refusalOf(await reportRefs(cwd, findings, { slug, journalDamaged }));
+  const reports = await reportRefs(cwd, findings, { slug, journalDamaged });
+  throw new RefusedError(reports.map((r) => ({ message: r.message, fix: r.fix })));
 }
-
-export const refusalOf = (reports: readonly RefReport[]) => new RefusedError(reports.map((r) => ({ message: r.message, fix: r.fix })));
 
 /**
  * Refuses (exit 4, nothing changed) when the integration branch or a backup ref is not where we
@@ -70,12 +70,7 @@ export const refusalOf = (reports: readonly RefReport[]) => new RefusedError(rep
 export async function requireRefs(cwd: string, commonDir: string, state: FeatureState, extra: readonly RefFinding[] = []): Promise<void> {
   const expected = await loadExpectedRefs(commonDir, state);
   if (!expected) return refuseFindings(cwd, state.slug, extra);
-  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objectname)", "--", expected.integration.ref, featureRefsFolder(state.slug)], cwd);
-  const refs = new Map<string, string>();
-  for (const line of out.split("\n")) {
-    const [ref, object] = line.split("\0");
-    if (ref && object) refs.set(ref, object);
-  }
-  const findings = await decideFeatureRefs(cwd, expected, refs);
+  const { tips, under } = await refTips(cwd, [state.integrationBranch], [featureRefsFolder(state.slug)]);
+  const findings = await decideFeatureRefs(cwd, expected, refCommits(expected, tips.get(state.integrationBranch)?.commit, under));
   await refuseFindings(cwd, state.slug, [...findings, ...extra], expected.journalDamaged);
 }
