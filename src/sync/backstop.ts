@@ -2,7 +2,7 @@ import { RefusedError } from "../errors.js";
 import { featureRefsFolder } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { refTips } from "../git/repo.js";
-import { gitOk } from "../git/run.js";
+import { git } from "../git/run.js";
 import { pendingJournals, readJournal } from "./journal.js";
 import { pendingTaskMerges } from "./task-merge-journal.js";
 import { backupsToPlace, decideRefs, expectedRefs, type ExpectedRefs, type PendingPublish, type RefFinding } from "./decide-refs.js";
@@ -50,8 +50,9 @@ export async function decideFeatureRefs(cwd: string, expected: ExpectedRefs, ref
   const unplaced = backupsToPlace(expected, refs);
   let outside = new Set<string>();
   if (unplaced.length) {
-    const out = await gitOk(["for-each-ref", "--format=%(refname)", `--no-merged=${expected.integration.tip}`, "--", ...unplaced], cwd);
-    outside = new Set(out.split("\n").filter(Boolean));
+    // The recorded tip itself gone (git gc after a move): the integration branch's finding says so.
+    const out = await git(["for-each-ref", "--format=%(refname)", `--no-merged=${expected.integration.tip}`, "--", ...unplaced], cwd);
+    if (out.exitCode === 0) outside = new Set(out.stdout.split("\n").filter(Boolean));
   }
   return decideRefs(expected, refs, outside);
 }
