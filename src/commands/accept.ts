@@ -21,6 +21,21 @@ import type { Io } from "../cli.js";
  * lists it. A process without a terminal (a headless session, a script, CI) cannot accept.
  */
 export async function acceptCommand(options: { commit: string; slug?: string }, io: Io): Promise<ExitCode> {
+  const terminal = openTerminal();
+  if (terminal === undefined) {
+    throw new EnvironmentError(
+      "accept asks you at a terminal, and this process has none (a task session, a script or CI cannot accept a move of the integration branch)",
+      `run ${options.slug === undefined ? sh`claude-parallel accept ${options.commit}` : sh`claude-parallel accept ${options.commit} ${options.slug}`} yourself, in a terminal`,
+    );
+  }
+  try {
+    return await accept(options, terminal, io);
+  } finally {
+    closeSync(terminal);
+  }
+}
+
+async function accept(options: { commit: string; slug?: string }, terminal: number, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);
   const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "accept");
   try {
@@ -51,14 +66,7 @@ export async function acceptCommand(options: { commit: string; slug?: string }, 
       `Accept ${actual.slice(0, 12)} as the tip of ${plan.integrationBranch}? Everything it holds then goes into ${plan.base} with the feature, unchecked by claude-parallel.`,
       'Type "accept" to accept it (anything else changes nothing): ',
     ].join("\n");
-    const answer = askAtTerminal(terminalSafe(question));
-    if (answer === undefined) {
-      throw new EnvironmentError(
-        "accept asks you at a terminal, and this process has none (a task session, a script or CI cannot accept a move of the integration branch)",
-        `run ${sh`claude-parallel accept ${actual} ${slug}`} yourself, in a terminal`,
-      );
-    }
-    if (answer !== "accept") {
+    if (ask(terminal, terminalSafe(question)) !== "accept") {
       io.stdout(`Not accepted: nothing was changed; ${plan.integrationBranch} stays refused until it is back at ${expected.integration.tip.slice(0, 12)} or accepted.\n`);
       return ExitCode.refused;
     }
@@ -72,25 +80,24 @@ export async function acceptCommand(options: { commit: string; slug?: string }, 
   }
 }
 
-/** The line typed at the controlling terminal after `question`, or undefined when there is no terminal. */
-function askAtTerminal(question: string): string | undefined {
-  let fd: number;
+/** The controlling terminal, read and written (not standard input: a pipe can feed that), or undefined without one. */
+function openTerminal(): number | undefined {
   try {
-    fd = openSync("/dev/tty", "r+");
+    return openSync("/dev/tty", "r+");
   } catch {
     return undefined;
   }
-  try {
-    writeSync(fd, question);
-    const buffer = Buffer.alloc(256);
-    let line = "";
-    while (!line.includes("\n")) {
-      const n = readSync(fd, buffer, 0, buffer.length, null);
-      if (n <= 0) break;
-      line += buffer.toString("utf8", 0, n);
-    }
-    return line.split("\n")[0]!.trim();
-  } finally {
-    closeSync(fd);
+}
+
+/** The line typed at the terminal after `question`. */
+function ask(terminal: number, question: string): string {
+  writeSync(terminal, question);
+  const buffer = Buffer.alloc(256);
+  let line = "";
+  while (!line.includes("\n")) {
+    const n = readSync(terminal, buffer, 0, buffer.length, null);
+    if (n <= 0) break;
+    line += buffer.toString("utf8", 0, n);
   }
+  return line.split("\n")[0]!.trim();
 }
