@@ -18,7 +18,7 @@ import { featureDir, featureRefsFolder } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
-import { decideFeatureRefs, loadExpectedRefs, refCommits } from "../sync/backstop.js";
+import { decideFeatureRefs, loadExpectedRefs, refCommits, reloadExpectedRefs } from "../sync/backstop.js";
 import type { RefFinding } from "../sync/decide-refs.js";
 import { reportRefs, type RefReport } from "../sync/ref-report.js";
 
@@ -213,13 +213,19 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     return recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
   };
   const started = plan.phases.filter((p) => stateOf(p) === "started");
-  const expected = feature.state ? await loadExpectedRefs(repo.commonDir, feature.state) : undefined;
+  let expected = feature.state ? await loadExpectedRefs(repo.commonDir, feature.state) : undefined;
   const { tips, under } =
     started.length || expected
       ? await refTips(repo.root, [plan.integrationBranch, ...started.flatMap((p) => p.tasks.map((t) => t.branch))], expected ? [featureRefsFolder(feature.slug)] : [])
       : { tips: new Map<string, BranchTip>(), under: new Map<string, string>() };
   const integrationTip = tips.get(plan.integrationBranch)?.commit;
-  const moved: RefFinding[] = expected ? await decideFeatureRefs(repo.root, expected, refCommits(expected, integrationTip, under)) : [];
+  let moved: RefFinding[] = expected ? await decideFeatureRefs(repo.root, expected, refCommits(expected, integrationTip, under)) : [];
+  // Status takes no lock: a merge may have published and recorded itself since the state was
+  // read. Read again (journals, then state) before reporting a move that may be ours.
+  if (moved.length) {
+    expected = (await reloadExpectedRefs(repo.commonDir, feature.slug)) ?? expected;
+    moved = await decideFeatureRefs(repo.root, expected!, refCommits(expected!, integrationTip, under));
+  }
   const phases: PhaseStatus[] = [];
   for (const phase of plan.phases) {
     const state = stateOf(phase);

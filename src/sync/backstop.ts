@@ -3,8 +3,9 @@ import { featureRefsFolder } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { refTips } from "../git/repo.js";
 import { git } from "../git/run.js";
-import { pendingJournals, readJournal } from "./journal.js";
-import { pendingTaskMerges } from "./task-merge-journal.js";
+import { readState } from "../feature/store.js";
+import { pendingJournals, readJournal, type SyncJournal } from "./journal.js";
+import { pendingTaskMerges, type TaskMergeJournal } from "./task-merge-journal.js";
 import { backupsToPlace, decideRefs, expectedRefs, type ExpectedRefs, type PendingPublish, type RefFinding } from "./decide-refs.js";
 import { reportRefs } from "./ref-report.js";
 
@@ -17,19 +18,44 @@ import { reportRefs } from "./ref-report.js";
 
 /** What the refs must hold, from the state and the journals of the publishes under way (files only, no git). */
 export async function loadExpectedRefs(commonDir: string, state: FeatureState): Promise<ExpectedRefs | undefined> {
-  const pending: PendingPublish[] = [];
+  return expectedFrom(state, await readPending(commonDir, state.slug));
+}
+
+/**
+ * The same, read again without the feature's lock (status): the journals first, then the state. A
+ * publish the refs showed is then in one of them: its journal is removed only after its record.
+ */
+export async function reloadExpectedRefs(commonDir: string, slug: string): Promise<ExpectedRefs | undefined> {
+  const pending = await readPending(commonDir, slug);
+  const state = await readState(commonDir, slug);
+  return state && expectedFrom(state, pending);
+}
+
+interface Pending {
+  syncs: SyncJournal[];
+  merges: TaskMergeJournal[];
+  damaged: boolean;
+}
+
+async function readPending(commonDir: string, slug: string): Promise<Pending> {
+  const syncs: SyncJournal[] = [];
   let damaged = false;
-  for (const phase of await pendingJournals(commonDir, state.slug)) {
-    const journal = await readJournal(commonDir, state.slug, phase);
+  for (const phase of await pendingJournals(commonDir, slug)) {
+    const journal = await readJournal(commonDir, slug, phase);
     if (journal === "damaged") damaged = true;
-    else if (journal) pending.push(journal);
+    else if (journal) syncs.push(journal);
   }
-  const merges = await pendingTaskMerges(commonDir, state.slug);
-  for (const j of merges.journals) {
+  const merges = await pendingTaskMerges(commonDir, slug);
+  return { syncs, merges: merges.journals, damaged: damaged || merges.damaged };
+}
+
+function expectedFrom(state: FeatureState, { syncs, merges, damaged }: Pending): ExpectedRefs | undefined {
+  const pending: PendingPublish[] = [...syncs];
+  for (const j of merges) {
     const phase = Object.entries(state.phases).find(([, p]) => p.tasks[j.task] !== undefined)?.[0];
     pending.push({ ...(phase !== undefined && { phase: Number(phase) }), before: j.before, merged: j.merged, tips: { [j.task]: j.tip } });
   }
-  return expectedRefs(state, pending, damaged || merges.damaged);
+  return expectedRefs(state, pending, damaged);
 }
 
 /**

@@ -2,7 +2,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { openFeature } from "../../src/feature/open.js";
 import { quote } from "../../src/render/shell.js";
+import { gatherStatus } from "../../src/status/gather.js";
 import { ATTACK_SEED, describeRun, gitTry, prng } from "../helpers/attack.js";
 import { HELPER, runHelper, type CliResult } from "../helpers/cli.js";
 import { commitIn, refsOf, syncedFeature, TWO_PHASES } from "../helpers/feature.js";
@@ -181,6 +183,14 @@ describe("no false positive", () => {
     expect(moved()).toEqual([]);
     const done = runHelper(["finish"], { cwd: f.repo });
     expect(done.code, describeRun(done)).toBe(0);
+  });
+
+  it("status, which takes no lock, does not report a merge that published and recorded itself after status read the state", async () => {
+    const f = phase1();
+    const { repo, feature } = await openFeature("demo", f.repo);
+    expect(runMergeTask({ cwd: f.repo, taskId: "a" }).outcome).toMatchObject({ kind: "merged", how: "merged" });
+    const status = await gatherStatus(repo, feature);
+    expect(status.movedRefs).toEqual([]);
   });
 
   it("a state written before these records (no integrationTip, no mergedTip) keeps working, and still refuses a moved integration branch", () => {
