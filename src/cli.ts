@@ -250,6 +250,22 @@ const TABLE: CommandSpec[] = [
     },
   },
   {
+    name: "accept",
+    synopsis: ["<commit> [slug]"],
+    summary: ["Accept a move of the integration branch made outside claude-parallel's merges (your", "own merge or fix there), confirmed by typing at the terminal."],
+    details: [
+      "sync, run, start and finish refuse while the integration branch is not where claude-parallel's last merge left it (a session could have moved it). When you moved it yourself and want that in the feature, name its new tip: its commits and the files they change are shown, and you type `accept` at the terminal. From then on that commit is where the branch must be; the move is recorded in the feature's state and listed by status. A process without a terminal (a headless session, a script, CI) cannot accept.",
+    ],
+    options: [],
+    positionals: 2,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(_values, positionals, io) {
+      if (!positionals[0]) throw usageError("`accept` needs the integration branch's new tip", "run `claude-parallel accept <commit> [slug]` with the commit the refusal names");
+      const { acceptCommand } = await import("./commands/accept.js");
+      return acceptCommand({ commit: positionals[0], slug: positionals[1] }, io);
+    },
+  },
+  {
     name: "replan",
     synopsis: ["[plan-or-slug] [--dry-run]"],
     summary: ["Apply an edited plan file to a started feature (whose phases follow the plan frozen", "at the first start): phases not started change freely; what already ran cannot."],

@@ -9,6 +9,7 @@ import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { mergeCommand } from "../render/conflict.js";
+import { requireRefs } from "../sync/backstop.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -41,6 +42,8 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   if (unsynced.length) {
     throw new RefusedError([{ message: `phase ${unsynced[0]!.index} of ${slug} is not synced yet`, fix: "sync every phase first (/parallel-sync)" }]);
   }
+  // Only what came through our merges reaches base: an integration branch moved otherwise is refused.
+  await requireRefs(mainRoot, repo.commonDir, state);
   if (options.pr) {
     const { finishWithPullRequest } = await import("./finish-pr.js");
     return finishWithPullRequest({ commonDir: repo.commonDir, mainRoot, slug, plan, state }, io);
@@ -70,7 +73,7 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     throw new RefusedError([
       {
         message: `${plan.base} changed since the feature started, and merging ${plan.integrationBranch} into it conflicts in ${preview.conflicts.join(", ")}`,
-        fix: `in a checkout of ${plan.integrationBranch}, run \`${mergeCommand(plan.base, strategyOptions(plan.merge, true))}\`, resolve, commit, and finish again`,
+        fix: `in a checkout of ${plan.integrationBranch}, run \`${mergeCommand(plan.base, strategyOptions(plan.merge, true))}\`, resolve, commit, accept that merge at a terminal (claude-parallel accept <its commit> ${quote(slug)}), and finish again`,
       },
     ]);
   }

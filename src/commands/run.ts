@@ -30,6 +30,8 @@ import { rollingGraph } from "../run/ready-tasks.js";
 import { rollingPolicy } from "../run/rolling-policy.js";
 import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
+import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
+import { recordedIntegrationTip } from "../sync/decide-refs.js";
 import type { Io } from "../cli.js";
 
 export interface RunOptions {
@@ -352,7 +354,8 @@ class Runner {
     if (busy.length < phase.tasks.length) {
       const confined = (await confinementDecision(plan)).confine;
       const ports = Object.fromEntries(Object.entries(ps.tasks).map(([id, t]) => [id, t.port]));
-      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, ...(!this.options.dryRun && { runVerify: { confined, ports } }), skipped: new Set(busy) });
+      const expected = await loadExpectedRefs(this.commonDir, state!);
+      const pre = await preflight(this.ctx.repo, plan, phase, { slug: this.slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, ...(!this.options.dryRun && { runVerify: { confined, ports } }), skipped: new Set(busy), ...(expected && { expected }) });
       for (const p of pre.problems) {
         if (!p.task) continue;
         const list = problems.get(p.task) ?? [];
@@ -459,6 +462,8 @@ class Runner {
     switch (outcome.kind) {
       case "merged": {
         crashPoint("run-after-merge-task");
+        // A merge it published is recorded by mergeTask itself; one it found done already is recorded here.
+        await this.refresh();
         const state = this.ctx.feature.state!;
         const rec = state.phases[String(phase)]!.tasks[taskId]!;
         if (rec.mergedAt === undefined) {
@@ -491,8 +496,8 @@ class Runner {
         return undefined;
       }
       case "raced":
-        // Someone moved the integration branch meanwhile: nothing was overwritten; the queue tries again.
-        await this.progress.emit({ event: "merge-raced", task: taskId, phase, text: `${taskId}: ${plan.integrationBranch} moved during the merge; merging again` });
+        // Someone moved the integration branch meanwhile: nothing was overwritten; the next check names the move.
+        await this.progress.emit({ event: "merge-raced", task: taskId, phase, text: `${taskId}: ${plan.integrationBranch} moved during the merge (nothing was overwritten); checking again` });
         return undefined;
     }
   }
@@ -506,9 +511,11 @@ class Runner {
   private async markSynced(phaseIndex: number): Promise<ExitCode | undefined> {
     const state = this.ctx.feature.state!;
     const { plan } = this.ctx.feature;
+    // The phase is recorded at the integration branch's recorded tip, once the branch is there.
+    await requireRefs(this.ctx.mainRoot, this.commonDir, state);
+    const merged = recordedIntegrationTip(state) ?? (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!;
     const now = new Date().toISOString();
-    const ps = (state.phases[String(phaseIndex)] ??= { startedAt: now, launch: "headless", startCommit: (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!, prepared: true, tasks: {} });
-    const merged = (await commitOf(`refs/heads/${plan.integrationBranch}`, this.ctx.mainRoot))!;
+    const ps = (state.phases[String(phaseIndex)] ??= { startedAt: now, launch: "headless", startCommit: merged, prepared: true, tasks: {} });
     ps.syncedAt = now;
     ps.mergedCommit = merged;
     ps.prepared = true;
@@ -730,7 +737,7 @@ class Runner {
       if (!f.task) {
         lines.push(`- ${f.problem.message}.`);
         if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
-        lines.push(`  fix the integration branch ${this.ctx.feature.plan.integrationBranch} (or the plan's verify command), then run again`);
+        lines.push(`  fix the integration branch ${this.ctx.feature.plan.integrationBranch} (commit the fix there, then accept it at a terminal: claude-parallel accept <the fix's commit> ${quote(this.slug)}) or the plan's verify command, then run again`);
         continue;
       }
       const { recorded } = this.planned(f.task);

@@ -23,6 +23,8 @@ import { allocatePortBlock } from "../start/ports.js";
 import { confinementDecision, sandboxArgs, sandboxDecision } from "../start/sandbox.js";
 import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
+import { loadExpectedRefs, refuseFindings } from "../sync/backstop.js";
+import { integrationFinding } from "../sync/decide-refs.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -113,6 +115,11 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   // A branch that points at something other than a commit is asked about on its own, peeled as before.
   const tipOf = (branch: string) => (commits.has(`refs/heads/${branch}`) ? commits.get(`refs/heads/${branch}`) : refs.includes(`refs/heads/${branch}`) ? commitOf(`refs/heads/${branch}`, mainRoot) : undefined);
   const [integrationTip, baseTip] = await Promise.all([tipOf(plan.integrationBranch), tipOf(plan.base)]);
+  // A phase or task starts from the integration branch only where our last move left it: one a
+  // session moved would make its commits the new work's start, and pass them off as merged.
+  const expected = state ? await loadExpectedRefs(repo.commonDir, state) : undefined;
+  const moved = expected && integrationTip !== undefined ? integrationFinding(expected, integrationTip) : undefined;
+  if (moved) await refuseFindings(mainRoot, slug, [moved], expected!.journalDamaged);
   const expectedStart = recordedStart ?? integrationTip ?? baseTip;
   const tasks = await Promise.all(
     only.map(async (task) => {
@@ -177,6 +184,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   };
   // Recorded once, at the first start: `clean` deletes the integration branch only if we made it.
   featureState.createdIntegration ??= createIntegration;
+  // Where the integration branch must be until our next move of it (a state written before this was recorded derives it).
+  if (!state) featureState.integrationTip = startCommit;
   if (!state && !createIntegration) {
     say(`Note: the branch ${plan.integrationBranch} already existed (it contains ${plan.base}); the feature builds on it, and clean will never delete it.`);
   }

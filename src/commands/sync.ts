@@ -21,6 +21,7 @@ import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/ver
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import { confinementDecision } from "../start/sandbox.js";
+import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -78,6 +79,9 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   if (!phase || !phaseState) {
     throw new RefusedError([{ message: phaseNumber ? `phase ${phaseNumber} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` }]);
   }
+  // Every ref we moved is where we left it (or where this phase's interrupted publish put it):
+  // whatever is decided below from the refs is then decided from our own moves.
+  await requireRefs(mainRoot, repo.commonDir, state);
   const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
   if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
@@ -152,6 +156,7 @@ async function mergePhase(
   // The tasks' and the plan's verify run the sessions' code: confined, where the plan and the machine allow.
   const confinement = await confinementDecision(plan);
   if (confinement.note && options.verify) io.stderr(`claude-parallel: ${confinement.note}\n`);
+  const expected = await loadExpectedRefs(repo.commonDir, state!);
   const pre = await preflight(repo, plan, phase, {
     slug,
     startCommit: phaseState.startCommit,
@@ -160,6 +165,7 @@ async function mergePhase(
     allowOutsideOwns: options.allowOutsideOwns,
     ...(options.verify && { runVerify: { confined: confinement.confine, ports: Object.fromEntries(Object.entries(phaseState.tasks).map(([id, t]) => [id, t.port])) } }),
     skipped,
+    ...(expected && { expected }),
   });
   options.observe?.({ kind: "preflight", problems: pre.problems, conflicts: pre.conflicts });
   reportPreflight(pre, phase, options.allowOutsideOwns, say);
@@ -291,6 +297,9 @@ async function afterPublish(
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
     if (journal.verifiedWith !== undefined) phaseState.verifiedWith = journal.verifiedWith;
+    // Where the integration branch and each backup ref must be from now on (src/sync/backstop.ts).
+    state!.integrationTip = journal.merged;
+    for (const [id, tip] of Object.entries(journal.tips)) if (phaseState.tasks[id]) phaseState.tasks[id]!.mergedTip = tip;
     await writeState(repo.commonDir, state!);
   }
   crashPoint("after-record");

@@ -13,8 +13,9 @@ export function featureDir(commonDir: string, slug: string): string {
 export const statePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "state.json");
 export const frozenPlanPath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "plan.yaml");
 export const journalPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), `sync-phase-${phase}.json`);
-/** The journal of one task's merge in a rolling run, there only while that merge is under way. */
-export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "merge-task", `${taskId}.json`);
+/** The journals of one task's merge each in a rolling run, each there only while that merge is under way. */
+export const taskMergeJournalDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "merge-task");
+export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(taskMergeJournalDir(commonDir, slug), `${taskId}.json`);
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
 /** The settings that give a task's session Claude Code's Bash sandbox (`claude --settings`), out of the session's reach. */
 export const sandboxSettingsPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "sandbox", `${taskId}.json`);
@@ -42,6 +43,8 @@ export const finishedMarkerPath = (commonDir: string, slug: string) => join(comm
  * repository: pushed and fetched like a branch (`claude-parallel push` / `pull`, src/state-ref/).
  */
 export const stateRef = (slug: string) => `refs/parallel/${slug}/state`;
+/** The folder of the feature's own refs (its backups, shared state and CI's marks). */
+export const featureRefsFolder = (slug: string) => `refs/parallel/${slug}/`;
 /** Where `sync` backs up each merged task branch: `<prefix><phase>/<task>`. */
 export const backupRefPrefix = (slug: string) => `refs/parallel/${slug}/phase-`;
 /** Set on the remote by a CI task leg whose session succeeded, at the commit it left: a re-run of the phase skips that session. */

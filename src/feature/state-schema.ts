@@ -29,6 +29,8 @@ export const TaskStateSchema = z.object({
   /** `run --rolling`: merged alone into the integration branch, which was then at mergedCommit. */
   mergedAt: z.optional(z.string()),
   mergedCommit: z.optional(commitId),
+  /** The task branch's tip that was merged: its backup ref points here (src/sync/expected-refs.ts). */
+  mergedTip: z.optional(commitId),
 });
 
 export const PhaseStateSchema = z.object({
@@ -60,6 +62,14 @@ export const FeatureStateSchema = z.object({
   /** We created the integration branch (so `clean` may delete it). */
   createdIntegration: z.optional(z.boolean()),
   phases: z.record(z.string(), PhaseStateSchema),
+  /**
+   * Where the integration branch must be: where our last move of it left it (the first start, a
+   * publish, a move the user accepted). Any other tip is refused before a merge. A state written
+   * before this was recorded has it derived from the phases' records (src/sync/expected-refs.ts).
+   */
+  integrationTip: z.optional(commitId),
+  /** Moves of the integration branch made outside our merges and accepted by the user (`claude-parallel accept`). */
+  acceptedMoves: z.optional(z.array(z.object({ from: commitId, to: commitId, at: z.string() }))),
   /** When `finish` merged the integration branch into base. */
   finishedAt: z.optional(z.string()),
 });

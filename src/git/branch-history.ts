@@ -3,8 +3,8 @@ import { gitOk } from "./run.js";
 
 /** What the commits of some branches since a common base tell, from one `git log`. */
 export interface BranchHistory {
-  /** How many commits `head` has that the base does not (merges included). */
-  ahead(head: string): number;
+  /** How many commits `head` has that the base does not (merges included), nor `except` when given. */
+  ahead(head: string, except?: string): number;
   /**
    * The files the non-merge commits of `head` change, leaving out commits the base or any of
    * `others` also has: what a task changed itself, not what it merged from its phase's other
@@ -12,6 +12,12 @@ export interface BranchHistory {
    * Both sides of a rename count: moving another task's file away changes that file.
    */
   ownChanges(head: string, others: readonly string[]): Set<string>;
+  /**
+   * Whether `commit` is `head` or in its history, for a `commit` that is the base or descends from
+   * it (the base is held when a commit read has it as a parent; a commit the walk did not reach is
+   * not held). How a task branch is found to still hold the commit it started from.
+   */
+  holds(head: string, commit: string): boolean;
 }
 
 const HEADER = "\x01";
@@ -40,6 +46,11 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
       } else if (line && current) current.push(unquoteCPath(line));
     }
   }
+  return historyOf(base, parents, files);
+}
+
+/** The answers from what the `git log` read: each commit's parents and changed files. Pure. */
+export function historyOf(base: string | undefined, parents: ReadonlyMap<string, readonly string[]>, files: ReadonlyMap<string, readonly string[]>): BranchHistory {
   const reached = new Map<string, Set<string>>();
   const reach = (head: string): Set<string> => {
     let found = reached.get(head);
@@ -56,7 +67,10 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     return found;
   };
   return {
-    ahead: (head) => reach(head).size,
+    ahead(head, except) {
+      const theirs = except === undefined ? undefined : reach(except);
+      return theirs === undefined ? reach(head).size : [...reach(head)].filter((c) => !theirs.has(c)).length;
+    },
     ownChanges(head, others) {
       const theirs = new Set(others.filter((o) => o !== head).flatMap((o) => [...reach(o)]));
       const changed = new Set<string>();
@@ -65,6 +79,13 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
         for (const f of files.get(commit)!) changed.add(f);
       }
       return changed;
+    },
+    holds(head, commit) {
+      if (head === commit) return true;
+      const history = reach(head);
+      if (commit !== base) return history.has(commit);
+      for (const c of history) if (parents.get(c)!.includes(commit)) return true;
+      return false;
     },
   };
 }

@@ -102,19 +102,23 @@ export interface BranchTip {
 }
 
 /**
- * The tips of several branches (short names) in one `for-each-ref`, not one process per branch;
- * a branch that does not exist, or does not point at a commit, is absent from the map.
+ * The tips of several branches (short names), and the commit of every ref under the folders
+ * `under` (full names: a feature's refs/parallel/<slug>/), in one `for-each-ref`, not one process
+ * per ref; a branch that does not exist, or does not point at a commit, is absent from `tips`.
  */
-export async function branchTips(cwd: string, branches: readonly string[]): Promise<Map<string, BranchTip>> {
+export async function refTips(cwd: string, branches: readonly string[], under: readonly string[] = []): Promise<{ tips: Map<string, BranchTip>; under: Map<string, string> }> {
   const tips = new Map<string, BranchTip>();
-  if (branches.length === 0) return tips;
+  const found = new Map<string, string>();
+  if (branches.length === 0 && under.length === 0) return { tips, under: found };
   const wanted = new Set(branches.map((b) => `refs/heads/${b}`));
   // A pattern also matches the refs below it as a folder: only exact names are kept.
-  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(objectname:short)%00%(contents:subject)%00%(committerdate:relative)", "--", ...wanted], cwd);
+  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(objectname:short)%00%(contents:subject)%00%(committerdate:relative)", "--", ...wanted, ...under], cwd);
   for (const line of out.split("\n")) {
     const [ref, type, commit, short, subject, when] = line.split("\0");
-    if (ref === undefined || !wanted.has(ref) || type !== "commit") continue;
-    tips.set(ref.slice("refs/heads/".length), { commit: commit!, short: short!, subject: subject!, when: when! });
+    if (ref === undefined || commit === undefined) continue;
+    if (under.some((folder) => ref.startsWith(folder))) found.set(ref, commit);
+    if (!wanted.has(ref) || type !== "commit") continue;
+    tips.set(ref.slice("refs/heads/".length), { commit, short: short!, subject: subject!, when: when! });
   }
-  return tips;
+  return { tips, under: found };
 }

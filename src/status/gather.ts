@@ -5,20 +5,23 @@ import { readRegularText } from "../fs/read-regular.js";
 import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
 import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
-import { branchTips, type BranchTip, type Repo } from "../git/repo.js";
+import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
-import { featureDir } from "../feature/paths.js";
+import { featureDir, featureRefsFolder } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
 import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
 import { damageOf } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
+import { decideFeatureRefs, loadExpectedRefs, refCommits, reloadExpectedRefs } from "../sync/backstop.js";
+import type { RefFinding } from "../sync/decide-refs.js";
+import { reportRefs, type RefReport } from "../sync/ref-report.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -113,6 +116,13 @@ export interface FeatureStatus {
   integrationBranch: string;
   phases: PhaseStatus[];
   totals: Totals;
+  /**
+   * Refs not where claude-parallel left them (the integration branch, a backup, a task branch off
+   * its start): sync, run and finish refuse until each is fixed as its report says.
+   */
+  movedRefs?: RefReport[];
+  /** Moves of the integration branch outside our merges that the user accepted (`claude-parallel accept`). */
+  acceptedMoves?: Array<{ from: string; to: string; at: string }>;
 }
 
 
@@ -230,7 +240,19 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     return recorded?.syncedAt ? "synced" : recorded ? "started" : "not started";
   };
   const started = plan.phases.filter((p) => stateOf(p) === "started");
-  const tips = started.length ? await branchTips(repo.root, [plan.integrationBranch, ...started.flatMap((p) => p.tasks.map((t) => t.branch))]) : new Map<string, BranchTip>();
+  let expected = feature.state ? await loadExpectedRefs(repo.commonDir, feature.state) : undefined;
+  const { tips, under } =
+    started.length || expected
+      ? await refTips(repo.root, [plan.integrationBranch, ...started.flatMap((p) => p.tasks.map((t) => t.branch))], expected ? [featureRefsFolder(feature.slug)] : [])
+      : { tips: new Map<string, BranchTip>(), under: new Map<string, string>() };
+  const integrationTip = tips.get(plan.integrationBranch)?.commit;
+  let moved: RefFinding[] = expected ? await decideFeatureRefs(repo.root, expected, refCommits(expected, integrationTip, under)) : [];
+  // Status takes no lock: a merge may have published and recorded itself since the state was
+  // read. Read again (journals, then state) before reporting a move that may be ours.
+  if (moved.length) {
+    expected = (await reloadExpectedRefs(repo.commonDir, feature.slug)) ?? expected;
+    moved = await decideFeatureRefs(repo.root, expected!, refCommits(expected!, integrationTip, under));
+  }
   const phases: PhaseStatus[] = [];
   for (const phase of plan.phases) {
     const state = stateOf(phase);
@@ -243,26 +265,38 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     // The worktrees' `git status` runs side by side with the log below.
     const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree));
     for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
-    // Every task's commits and own changes from one `git log` of the phase's branches.
+    // Every task's commits and own changes from one `git log` of the phase's branches and the
+    // integration branch since the phase's start (the same walk the sync's preflight reads).
     const heads = phase.tasks.flatMap((t) => (tips.has(t.branch) ? [tips.get(t.branch)!.commit] : []));
-    const integrationTip = tips.get(plan.integrationBranch)?.commit;
-    const history = await branchHistory(repo.root, integrationTip, integrationTip === undefined ? [] : heads);
+    const history = await branchHistory(repo.root, recorded.startCommit, integrationTip === undefined ? [] : [integrationTip, ...heads]);
     const branches = phase.tasks.map((t): BranchFacts => {
       const tip = tips.get(t.branch);
-      return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit) };
+      return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit, integrationTip) };
     });
     const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
-    const others = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
+    const others = (i: number) => [...branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : [])), ...(integrationTip !== undefined ? [integrationTip] : [])];
+    if (integrationTip !== undefined) {
+      phase.tasks.forEach((t, i) => {
+        const tip = branches[i]!.tip?.commit;
+        const task = recorded.tasks[t.id];
+        const start = task?.startCommit ?? recorded.startCommit;
+        if (tip === undefined || skipped[i] !== undefined || task?.mergedAt !== undefined || history.holds(tip, start)) return;
+        moved.push({ kind: "off-start", ref: `refs/heads/${t.branch}`, task: t.id, expected: start, actual: tip, ...(task !== undefined && { worktree: task.worktree }) });
+      });
+    }
     const [tasks, conflicts] = await Promise.all([
       Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, history, others(i), recorded.tasks[t.id]?.worktree, looks[i]!, options.runVerify && { port: recorded.tasks[t.id]?.port, confined: options.runVerify.confined }))),
-      predictConflicts(repo, feature, phase, tips.get(plan.integrationBranch)?.commit, branches, skipped),
+      predictConflicts(repo, feature, phase, integrationTip, branches, skipped),
     ]);
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }
-  return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)) };
+  // A moved ref stops every sync until it is fixed.
+  if (moved.length) for (const p of phases) p.readyToSync = false;
+  const movedRefs = await reportRefs(repo.root, moved, { slug: feature.slug, journalDamaged: expected?.journalDamaged === true });
+  return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)), movedRefs, ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }) };
 }
 
 /** Attempts, tokens and reported cost summed over `tasks`. Pure. */

@@ -5,6 +5,12 @@ import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js
 
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
+  if (s.movedRefs?.length) {
+    out.push("**Refs moved outside claude-parallel's merges**: sync, run and finish refuse until each is fixed.", "");
+    for (const r of s.movedRefs) out.push(`- ${oneLine(r.message)}`, `  fix: ${oneLine(r.fix)}`);
+    out.push("");
+  }
+  for (const m of s.acceptedMoves ?? []) out.push(`Accepted by hand (\`claude-parallel accept\`, ${when(m.at)}): ${code(s.integrationBranch)} moved from ${m.from.slice(0, 12)} to ${m.to.slice(0, 12)} outside claude-parallel's merges.`, "");
   for (const phase of s.phases) out.push(...renderPhase(phase, s.slug));
   if (s.totals.attempts > 0) out.push(`Feature totals: ${totalsText(s.totals)}.`, "");
   return out.join("\n");

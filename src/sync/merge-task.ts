@@ -9,8 +9,11 @@ import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
 import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
-import { discardVerifyTree, verifyMerged } from "./verify-merged.js";import { confinementDecision } from "../start/sandbox.js";
-
+import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
+import { confinementDecision } from "../start/sandbox.js";
+import { readState, writeState } from "../feature/store.js";
+import { requireRefs } from "./backstop.js";
+import { recordedIntegrationTip, type RefFinding } from "./decide-refs.js";
 
 /** What merging one task branch into the integration branch came to. */
 export type MergeTaskOutcome =
@@ -113,6 +116,16 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
   if (!tip) throw new RefusedError([{ message: `task ${taskId}'s branch ${task.branch} is missing`, fix: `restore it (git reflog, refs/parallel/${slug}/) and run again` }]);
 
+  // The integration branch, the backups and this task's branch are where we left them (a
+  // feature with no state records nothing to check).
+  const state = await readState(commonDir, slug);
+  if (state) {
+    const recorded = state.phases[String(phase.index)]?.tasks[taskId];
+    const start = recorded?.startCommit ?? state.phases[String(phase.index)]?.startCommit;
+    const offStart: RefFinding[] = start !== undefined && !(await isAncestor(start, tip, mainRoot)) ? [{ kind: "off-start", ref: `refs/heads/${task.branch}`, task: taskId, expected: start, actual: tip, ...(recorded && { worktree: recorded.worktree }) }] : [];
+    await requireRefs(mainRoot, commonDir, state, offStart);
+  }
+
   const journal = await readTaskMergeJournal(commonDir, slug, taskId);
   if (journal !== undefined && journal !== "damaged" && (journal.merged === integration || (await isAncestor(journal.merged, integration, mainRoot)))) {
     // Published before an interruption: finish what follows the publish.
@@ -180,14 +193,31 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   return { kind: "merged", commit: link.commit, before: integration, tip, how: "merged", ...(command !== undefined && { verifiedWith: command }) };
 }
 
-/** After the publish: the backup ref (again, idempotently), checkouts moved along, the journal gone. */
+/**
+ * After the publish: the backup ref (again, idempotently), checkouts moved along, the merge
+ * recorded in the feature's state, and only then the journal gone: at every moment one of them
+ * says where the integration branch and the backup ref must be.
+ */
 async function finishPublished(options: MergeTaskOptions, phase: PlannedPhase, journal: TaskMergeJournal, atTip: boolean, log: (line: string) => void): Promise<void> {
   const { commonDir, mainRoot, plan } = options;
   await backUpTips(mainRoot, plan.slug, phase.index, { [journal.task]: journal.tip });
   // Only while the branch is still where this merge put it: a later tip is another merge's to follow.
   if (atTip) await moveCheckouts(mainRoot, plan.integrationBranch, journal, (line = "") => log(line.trim()));
   crashPoint("merge-task-after-checkouts");
+  await recordMerge(commonDir, plan.slug, phase.index, journal);
   await removeTaskMergeJournal(commonDir, plan.slug, journal.task);
+}
+
+/** The task recorded as merged (with the tip its backup holds) and, when this publish was the last move, the integration branch's new tip. */
+async function recordMerge(commonDir: string, slug: string, phase: number, journal: TaskMergeJournal): Promise<void> {
+  const state = await readState(commonDir, slug);
+  const task = state?.phases[String(phase)]?.tasks[journal.task];
+  if (!state || !task || (task.mergedCommit === journal.merged && task.mergedTip === journal.tip)) return;
+  task.mergedAt ??= new Date().toISOString();
+  task.mergedCommit = journal.merged;
+  task.mergedTip = journal.tip;
+  if (recordedIntegrationTip(state) === journal.before) state.integrationTip = journal.merged;
+  await writeState(commonDir, state);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { branchTips, type Repo } from "../git/repo.js";
+import { refTips, type Repo } from "../git/repo.js";
 import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
 import { branchHistory } from "../git/branch-history.js";
 import { RefusedError } from "../errors.js";
@@ -8,6 +8,9 @@ import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { runVerify } from "../status/verify.js";
+import { featureRefsFolder } from "../feature/paths.js";
+import { decideFeatureRefs, refCommits, refuseFindings } from "./backstop.js";
+import type { ExpectedRefs, RefFinding } from "./decide-refs.js";
 
 export interface TaskCheck {
   task: PlannedTask;
@@ -57,14 +60,19 @@ export async function preflight(
      */
     runVerify?: { confined: boolean; ports: Readonly<Record<string, number | undefined>> };
     skipped?: ReadonlySet<string>;
+    /** Where the integration branch and the backup refs must be: any other place refuses (src/sync/backstop.ts). */
+    expected?: ExpectedRefs;
   },
 ): Promise<Preflight> {
   const cwd = repo.root;
   const problems: SyncProblem[] = [];
   const tasks = phase.tasks.filter((t) => !options.skipped?.has(t.id));
-  // Every tip at once: one for-each-ref.
-  const found = await branchTips(cwd, [plan.integrationBranch, ...tasks.map((t) => t.branch)]);
+  // Every tip, and the feature's backup refs, at once: one for-each-ref.
+  const { tips: found, under } = await refTips(cwd, [plan.integrationBranch, ...tasks.map((t) => t.branch)], options.expected ? [featureRefsFolder(options.slug)] : []);
   const integrationTip = found.get(plan.integrationBranch)?.commit;
+  // A moved integration branch or backup refuses before any task is checked (or its verify run);
+  // with a recorded tip, a missing integration branch is named with where it was.
+  if (options.expected) await refuseFindings(cwd, options.slug, await decideFeatureRefs(cwd, options.expected, refCommits(options.expected, integrationTip, under)), options.expected.journalDamaged);
   if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
   const checks: TaskCheck[] = [];
   const tips = tasks.map((task) => found.get(task.branch)?.commit);
@@ -84,6 +92,11 @@ export async function preflight(
         return { found };
       }
       const [history, dirty] = await Promise.all([historyFrom(startCommit), worktree ? uncommittedPaths(worktree) : Promise.resolve([])]);
+      // Measured from its start, a branch that no longer holds it would pass for work of its own.
+      if (!history.holds(tip, startCommit)) {
+        const offStart: RefFinding = { kind: "off-start", ref: `refs/heads/${task.branch}`, task: task.id, expected: startCommit, actual: tip, ...(worktree !== undefined && { worktree }) };
+        return { found, offStart };
+      }
       const committed = history.ahead(tip) > 0;
       if (!committed) {
         // A session that switched its worktree to another branch committed there, if anywhere: say which.
@@ -133,10 +146,13 @@ export async function preflight(
       return { found, check: { task, tip, worktree } satisfies TaskCheck };
     }),
   );
+  const offStart: RefFinding[] = [];
   for (const r of results) {
     problems.push(...r.found);
     if (r.check) checks.push(r.check);
+    if (r.offStart) offStart.push(r.offStart);
   }
+  await refuseFindings(cwd, options.slug, offStart);
 
   const startOf = (id: string) => options.taskStarts?.[id] ?? options.startCommit;
   const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });

@@ -1,6 +1,6 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { taskMergeJournalPath } from "../feature/paths.js";
+import { taskMergeJournalDir, taskMergeJournalPath } from "../feature/paths.js";
 import { readJsonFile } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
 import { TaskMergeJournalSchema, type TaskMergeJournal } from "../feature/state-schema.js";
@@ -18,6 +18,19 @@ export async function readTaskMergeJournal(commonDir: string, slug: string, task
   } catch {
     return "damaged";
   }
+}
+
+/** The journals of the task merges under way, and whether one of them could not be read. */
+export async function pendingTaskMerges(commonDir: string, slug: string): Promise<{ journals: TaskMergeJournal[]; damaged: boolean }> {
+  const names = await readdir(taskMergeJournalDir(commonDir, slug)).catch(() => [] as string[]);
+  const journals: TaskMergeJournal[] = [];
+  let damaged = false;
+  for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
+    const journal = await readTaskMergeJournal(commonDir, slug, name.slice(0, -".json".length));
+    if (journal === "damaged") damaged = true;
+    else if (journal) journals.push(journal);
+  }
+  return { journals, damaged };
 }
 
 export async function writeTaskMergeJournal(commonDir: string, slug: string, journal: TaskMergeJournal): Promise<void> {

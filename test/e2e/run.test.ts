@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
-import { runHelper, startHelper } from "../helpers/cli.js";
+import { HELPER, runHelper, startHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { waitUntil } from "../helpers/wait.js";
 import { startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
@@ -391,5 +391,28 @@ describe("claude-parallel run with the real claude", () => {
     expect(r.stdout).toContain("continue unattended: claude-parallel run 'one'");
     expect(events(repo, "one").map((e) => e.event)).toContain("gave-up");
     expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
+  }, 180_000);
+
+  it.skipIf(!claudeAvailable())("a session that moves the integration branch and tries to accept it: accept finds no terminal, the run stops with the report, nothing reaches base", async () => {
+    // Task a commits its work, then (from its Bash tool) puts a commit changing b's file on the
+    // integration branch and runs `accept` on it, recording what accept said.
+    const sneak = [
+      "git checkout -q --detach feature/two && mkdir -p b && echo sneaked > b/x.txt && git add b/x.txt && git commit -q -m sneak",
+      "git update-ref refs/heads/feature/two HEAD && git checkout -q feature/two-a",
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(HELPER)} accept "$(git rev-parse feature/two)" two > ../accept.out 2>&1; echo "exit $?" >> ../accept.out`,
+    ].join(" && ");
+    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [commit("Work on a")], () => [bash(sneak)]]], b: works("b/x.txt", "b\n") });
+    const repo = makeRepo({ name: "sneak", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    const main = git(repo, "rev-parse", "main");
+    const r = await startHelper([...RUN, "two"], { cwd: repo, env }).done;
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("the integration branch feature/two moved outside claude-parallel's merges");
+    expect(r.stderr).toContain("sneak; it changes b/x.txt");
+    const accepted = readFileSync(join(repo, "..", "accept.out"), "utf8");
+    expect(accepted).toContain("accept asks you at a terminal");
+    expect(accepted).toContain("exit 3");
+    expect(JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8")).acceptedMoves).toBeUndefined();
+    expect(git(repo, "rev-parse", "main")).toBe(main);
+    expect(git(repo, "log", "--merges", "--format=%s", "feature/two")).toBe("");
   }, 180_000);
 });

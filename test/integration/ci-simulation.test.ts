@@ -115,7 +115,7 @@ describe("the generated workflow, run locally job by job", () => {
     for (const suffix of ["-title", "-semi", "-prompt"]) expect(existsSync(CANARY + suffix)).toBe(false);
   });
 
-  it("phase 2 loses a race (the integration branch moves on origin during its sync): nothing is overwritten, the error says why, a re-run publishes; then the PR opens", () => {
+  it("phase 2 loses a race (the integration branch moves on origin during its sync): nothing is overwritten, the error says why; a re-run refuses the foreign commit until it is put back, then publishes; then the PR opens", () => {
     let intruded = "";
     const intrude = (job: string, step: { name?: string }) => {
       if (job !== "sync" || !step.name?.startsWith("Publish") || intruded) return;
@@ -142,8 +142,20 @@ describe("the generated workflow, run locally job by job", () => {
     expect(JSON.parse(git(s.origin, "cat-file", "blob", "refs/parallel/demo/state:state.json")).phases["2"].syncedAt).toBeUndefined();
     expect(s.gh.calls().filter((c) => c[0] === "pr")).toEqual([]);
 
+    // Re-running the sync as it is: the commit pushed there came through no merge of ours, so the
+    // sync refuses it, naming it, and pushes nothing.
+    const refused = runWorkflow(s.options, { jobs: ["sync"], of: lost });
+    const merge = refused.log.find((l) => l.job === "sync" && l.step.startsWith("Merge the phase"))!;
+    expect(merge.code, merge.stderr).toBe(4);
+    expect(merge.stderr).toContain(`the integration branch feature/demo moved outside claude-parallel's merges: it is at ${intruded.slice(0, 12)}`);
+    expect(merge.stderr).toContain("elsewhere; it changes README.md");
+    expect(remoteRefs(s.origin).get("refs/heads/feature/demo")).toBe(intruded);
+    // The fix the refusal gives, on origin: keep the commit on a branch, put the integration branch back.
+    const other = join(s.root, "intruder");
+    git(other, "push", "-q", "origin", `${intruded}:refs/heads/kept-elsewhere`, `--force-with-lease=refs/heads/feature/demo:${intruded}`, `${intruded}^:refs/heads/feature/demo`);
+
     // Re-running the task legs and the sync (fresh clones, the run's artifacts): the leg whose
-    // session succeeded does not run it again, and the sync merges the phase onto the new tip.
+    // session succeeded does not run it again, and the sync merges the phase.
     const sessions = s.prompts.size;
     s.prompts.clear();
     const rerun = runWorkflow(s.options, { jobs: ["task", "sync"], of: lost });
@@ -153,7 +165,8 @@ describe("the generated workflow, run locally job by job", () => {
     expect(rerun.log.find((l) => l.job === "sync" && l.step.startsWith("Check the task legs"))!.stdout).toMatch(/\| c \| skipped \| - \|/);
     const refs = remoteRefs(s.origin);
     const tip = refs.get("refs/heads/feature/demo")!;
-    expect(git(s.origin, "merge-base", "--is-ancestor", intruded, tip)).toBe("");
+    expect(git(s.origin, "rev-list", tip).split("\n")).not.toContain(intruded);
+    expect(git(s.origin, "rev-parse", "refs/heads/kept-elsewhere")).toBe(intruded);
     expect(git(s.origin, "ls-tree", "-r", "--name-only", tip).split("\n")).toEqual(expect.arrayContaining(["a/work.txt", "b/work.txt", "c/work.txt", "README.md"]));
     for (const [phase, task] of [[1, "a"], [1, "b"], [2, "c"]] as const) {
       const backup = refs.get(`refs/parallel/demo/phase-${phase}/${task}`);

@@ -1,0 +1,103 @@
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { acquireFeatureLock } from "../feature/lock.js";
+import { openFeature } from "../feature/open.js";
+import { writeState } from "../feature/store.js";
+import { commitOf } from "../git/repo.js";
+import { quote, sh } from "../render/shell.js";
+import { loadExpectedRefs } from "../sync/backstop.js";
+import { integrationFinding } from "../sync/decide-refs.js";
+import { pendingJournals } from "../sync/journal.js";
+import { reportRefs } from "../sync/ref-report.js";
+import { pendingTaskMerges } from "../sync/task-merge-journal.js";
+import { terminalSafe } from "../text/terminal.js";
+import type { Io } from "../cli.js";
+
+/**
+ * `claude-parallel accept <commit> [slug]`: the integration branch moved outside our merges (a
+ * merge of base you resolved there, a fix you committed on it) and you want that in the feature:
+ * its commits and files are shown, and you confirm by typing at the terminal. From then on that
+ * commit is where the integration branch must be; the move is recorded in the state, and `status`
+ * lists it. A process without a terminal (a headless session, a script, CI) cannot accept.
+ */
+export async function acceptCommand(options: { commit: string; slug?: string }, io: Io): Promise<ExitCode> {
+  const terminal = openTerminal();
+  if (terminal === undefined) {
+    throw new EnvironmentError(
+      "accept asks you at a terminal, and this process has none (a task session, a script or CI cannot accept a move of the integration branch)",
+      `run ${options.slug === undefined ? sh`claude-parallel accept ${options.commit}` : sh`claude-parallel accept ${options.commit} ${options.slug}`} yourself, in a terminal`,
+    );
+  }
+  try {
+    return await accept(options, terminal, io);
+  } finally {
+    closeSync(terminal);
+  }
+}
+
+async function accept(options: { commit: string; slug?: string }, terminal: number, io: Io): Promise<ExitCode> {
+  const first = await openFeature(options.slug, io.cwd);
+  const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "accept");
+  try {
+    const { repo, mainRoot, feature } = await openFeature(first.feature.slug, io.cwd, { repo: first.repo });
+    const { state, slug, plan } = feature;
+    if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
+    const expected = await loadExpectedRefs(repo.commonDir, state);
+    if (!expected) throw new RefusedError([{ message: `${slug} is finished (or has no start recorded): there is nothing to accept`, fix: "nothing to do" }]);
+    // A publish under way ends by running its command again, which knows where it left the branch.
+    if ((await pendingJournals(repo.commonDir, slug)).length || (await pendingTaskMerges(repo.commonDir, slug)).journals.length) {
+      throw new RefusedError([{ message: `a sync or merge of ${slug} was interrupted and is not finished`, fix: `finish it first (${sh`claude-parallel sync ${slug}`}, or run again), then accept` }]);
+    }
+    const actual = await commitOf(expected.integration.ref, mainRoot);
+    const named = await commitOf(options.commit, mainRoot);
+    if (actual === undefined) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: `restore it where our last merge left it: ${sh`git update-ref ${expected.integration.ref} ${expected.integration.tip} ''`}` }]);
+    if (named !== actual) {
+      throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is at ${actual.slice(0, 12)}, not at ${options.commit}`, fix: `look at what it holds now (${sh`claude-parallel status ${slug}`}), then accept that commit` }]);
+    }
+    const finding = integrationFinding(expected, actual);
+    if (!finding) {
+      io.stdout(`${plan.integrationBranch} is at ${actual.slice(0, 12)}, where claude-parallel left it: nothing to accept.\n`);
+      return ExitCode.ok;
+    }
+    const [report] = await reportRefs(mainRoot, [finding], { slug });
+    const question = [
+      `${report!.message}.`,
+      "",
+      `Accept ${actual.slice(0, 12)} as the tip of ${plan.integrationBranch}? Everything it holds then goes into ${plan.base} with the feature, unchecked by claude-parallel.`,
+      'Type "accept" to accept it (anything else changes nothing): ',
+    ].join("\n");
+    if (ask(terminal, terminalSafe(question)) !== "accept") {
+      io.stdout(`Not accepted: nothing was changed; ${plan.integrationBranch} stays refused until it is back at ${expected.integration.tip.slice(0, 12)} or accepted.\n`);
+      return ExitCode.refused;
+    }
+    state.integrationTip = actual;
+    state.acceptedMoves = [...(state.acceptedMoves ?? []), { from: expected.integration.tip, to: actual, at: new Date().toISOString() }];
+    await writeState(repo.commonDir, state);
+    io.stdout(`Accepted: ${plan.integrationBranch} at ${actual.slice(0, 12)} is the feature's from now on (recorded in its state; status lists it).\n`);
+    return ExitCode.ok;
+  } finally {
+    await release();
+  }
+}
+
+/** The controlling terminal, read and written (not standard input: a pipe can feed that), or undefined without one. */
+function openTerminal(): number | undefined {
+  try {
+    return openSync("/dev/tty", "r+");
+  } catch {
+    return undefined;
+  }
+}
+
+/** The line typed at the terminal after `question`. */
+function ask(terminal: number, question: string): string {
+  writeSync(terminal, question);
+  const buffer = Buffer.alloc(256);
+  let line = "";
+  while (!line.includes("\n")) {
+    const n = readSync(terminal, buffer, 0, buffer.length, null);
+    if (n <= 0) break;
+    line += buffer.toString("utf8", 0, n);
+  }
+  return line.split("\n")[0]!.trim();
+}
