@@ -12,7 +12,6 @@ import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { buildTaskManifest, MANIFEST_FILE, manifestText } from "../hooks/manifest.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
 import { decideStart, type TaskStep } from "../start/decide-start.js";
@@ -20,7 +19,7 @@ import { fitsInstalledTree, prepareDependencies, type DepsMode, type DepsResult 
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
-import { BRIEF_FILE, envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
+import { ignoreSessionDir, writeTaskSessionFiles } from "../start/session-files.js";
 import type { Io } from "../cli.js";
 
 export interface StartOptions {
@@ -238,9 +237,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       const port = phaseState.tasks[s.task.id]!.port;
       const brief = sessionBrief(plan, s.task, port);
       const files = await WorktreeFiles.at(s.path);
-      await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
-      // The task manifest: what the plugin's hooks read to know the session's task (src/hooks/).
-      await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, s.task, port, featureDir(repo.commonDir, slug), BRIEF_FILE)));
+      await writeTaskSessionFiles(files, plan, s.task, port, featureDir(repo.commonDir, slug), brief);
       if (included.length) await copyIncludedFiles(mainRoot, files, included);
       return sessionOf(s.task, s.path, brief);
     }),

@@ -27,7 +27,24 @@ export const TaskStateSchema = z.object({
   /** `run --rolling`: merged alone into the integration branch, which was then at mergedCommit. */
   mergedAt: z.optional(z.string()),
   mergedCommit: z.optional(commitId),
+  /** The task's session as its last leg on GitHub Actions left it (`ci land`): shared with the state, so `status` shows it after `pull`. */
+  session: z.optional(
+    z.object({
+      via: z.literal("claude-code-action"),
+      state: z.enum(["ended", "failed"]),
+      /** Why it failed: the result's subtype (error_max_turns, ...), a timeout, a cancel. */
+      detail: z.optional(z.string()),
+      at: z.string(),
+      sessionId: z.optional(z.string()),
+      turns: z.optional(z.number()),
+      costUsd: z.optional(z.number()),
+      /** The run whose leg ran it, and the artifact that holds its transcript. */
+      run: z.optional(z.string()),
+      artifact: z.optional(z.string()),
+    }),
+  ),
 });
+export type TaskSession = NonNullable<z.infer<typeof TaskStateSchema>["session"]>;
 
 export const PhaseStateSchema = z.object({
   startedAt: z.string(),
@@ -44,6 +61,8 @@ export const PhaseStateSchema = z.object({
   mergedCommit: z.optional(commitId),
   /** The verify command that passed on mergedCommit at the sync (a later sync need not run it there again). */
   verifiedWith: z.optional(z.string()),
+  /** The GitHub Actions runs that worked on the phase (their run ids): a re-run of one stays on this phase. */
+  ciRuns: z.optional(z.array(z.string())),
   tasks: z.record(z.string(), TaskStateSchema),
 });
 

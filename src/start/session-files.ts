@@ -1,6 +1,8 @@
 import { appendFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { WorktreeFiles } from "../fs/worktree-files.js";
+import { buildTaskManifest, MANIFEST_FILE, manifestText } from "../hooks/manifest.js";
+import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 import { PORTS_PER_TASK } from "./ports.js";
 
 /** Folder in each task worktree for what claude-parallel writes there; git ignores it. */
@@ -39,4 +41,14 @@ export function envFileText(slug: string, taskId: string, port: number): string 
 export async function writeSessionFiles(worktree: WorktreeFiles, brief: string, env: string): Promise<void> {
   await worktree.writeFile(BRIEF_FILE, brief.endsWith("\n") ? brief : brief + "\n");
   await worktree.writeFile(ENV_FILE, env);
+}
+
+/**
+ * Everything a task's session finds in its worktree (a CI leg's checkout alike): the brief, the
+ * environment file, and the task manifest the plugin's hooks read to know the session's task and
+ * its owned paths (src/hooks/).
+ */
+export async function writeTaskSessionFiles(files: WorktreeFiles, plan: ExecutionPlan, task: PlannedTask, port: number, stateDir: string, brief: string): Promise<void> {
+  await writeSessionFiles(files, brief, envFileText(plan.slug, task.id, port));
+  await files.writeFile(MANIFEST_FILE, manifestText(buildTaskManifest(plan, task, port, stateDir, BRIEF_FILE)));
 }
