@@ -563,6 +563,11 @@ export async function ciVerdictCommand(options: { slug: string; phase: number; o
 export async function ciPublishCommand(options: { slug: string; phase: number; verdict: string }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { feature } = context;
+  // Published already (the remote's state, just pulled, says so): a re-run pushes nothing.
+  if (startedPhase(context, options.phase).recorded.syncedAt) {
+    io.stdout(`Phase ${options.phase} of ${feature.slug} is already synced and published: nothing to do (a re-run of a finished run).\n`);
+    return ExitCode.ok;
+  }
   const text = await readFile(join(options.verdict, VERDICT_FILE), "utf8").catch(() => undefined);
   const parsed = z.safeParse(VerdictSchema, text === undefined ? undefined : (() => { try { return JSON.parse(text); } catch { return undefined; } })());
   if (!parsed.success || parsed.data.slug !== feature.slug || parsed.data.phase !== options.phase) {

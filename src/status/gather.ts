@@ -18,6 +18,7 @@ import { featureDir } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
+import type { TaskSession } from "../feature/state-schema.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -60,6 +61,8 @@ export interface TaskStatus {
   tokens: Tokens;
   /** What Claude Code reported the task's sessions cost (headless results); undefined where it reports none. */
   costUsd?: number;
+  /** The task's session as its last leg on GitHub Actions left it (from the shared state, after `pull`). */
+  ciSession?: TaskSession;
 }
 
 /** Sums over a phase's or the feature's tasks. */
@@ -232,6 +235,13 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     ]);
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
+      const ci = recorded.tasks[t.id]?.session;
+      // A leg on GitHub Actions counts like a session here, unless one ran here since.
+      if (ci && t.attempts === 0) {
+        t.ciSession = ci;
+        t.attempts = 1;
+        if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
+      }
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }

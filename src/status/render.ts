@@ -16,7 +16,7 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
   out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));
   out.push("");
-  const problems = p.tasks.flatMap(problemsOf);
+  const problems = p.tasks.flatMap((t) => problemsOf(t, slug));
   if (p.conflicts.length === 0) out.push("Predicted conflicts: none.");
   else {
     out.push("Predicted conflicts:");
@@ -29,7 +29,7 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
       );
     }
   }
-  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0).map(sessionLine);
+  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0 || t.ciSession).map(sessionLine);
   if (sessions.length) out.push("", "Sessions:", ...sessions, `Phase totals: ${totalsText(p.totals)}.`);
   if (p.readyToSync) {
     out.push("", `Phase ${p.index} is ready to sync: run ${code("/parallel-sync")} (or ${code(sh`claude-parallel sync ${slug}`)}).`);
@@ -62,7 +62,7 @@ function verifyCell(t: TaskStatus): string {
   return v.kind === "passed" ? `passed ${at}` : `failed (exit ${v.exitCode}) ${at}`;
 }
 
-function problemsOf(t: TaskStatus): string[] {
+function problemsOf(t: TaskStatus, slug: string): string[] {
   const list: string[] = [];
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   if (t.skipped !== undefined) return list;
@@ -73,6 +73,12 @@ function problemsOf(t: TaskStatus): string[] {
   if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
     list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
+  }
+  const ci = t.ciSession;
+  if (ci?.state === "failed") {
+    list.push(
+      `${t.id}: its session on GitHub Actions failed${ci.detail ? ` (${oneLine(ci.detail)})` : ""}${ci.sessionId ? `; session ${code(ci.sessionId)}` : ""}${ci.run ? ` in ${ci.run}` : ""}${ci.artifact ? `, transcript in its artifact ${code(ci.artifact)}` : ""}: its commits are on ${code(t.branch)}, not merged; re-run its leg, or finish it here (${code(sh`claude-parallel start ${slug}`)} makes its worktree).`,
+    );
   }
   if (t.verify.kind === "failed" && t.verify.current) {
     const tail = t.verify.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
@@ -102,8 +108,11 @@ function totalsText(t: Totals): string {
  */
 function sessionLine(t: TaskStatus): string {
   const l = t.ledger;
+  const ci = t.ciSession;
   const state = l
     ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
+    : ci
+      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} on GitHub Actions at ${when(ci.at)}${ci.sessionId ? `, session ${ci.sessionId}` : ""}${ci.turns !== undefined ? `, ${plural(ci.turns, "turn")}` : ""}`
     : t.session.kind === "running"
       ? "running (headless)"
       : t.session.kind === "exited"
