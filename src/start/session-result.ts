@@ -10,6 +10,8 @@ export interface SessionResults {
   runs: number;
   /** Summed `total_cost_usd`, as Claude Code computed it. */
   costUsd: number;
+  /** Summed `num_turns`. */
+  turns: number;
   /** Summed `usage` of the results. */
   tokens: Tokens;
   /** Whether the last result is an error (`is_error`, or a subtype other than success). */
@@ -54,11 +56,13 @@ export function parseSessionResults(text: string): SessionResults | undefined {
     }
     if (!event || event.type !== "result") continue;
     const cost = typeof event.total_cost_usd === "number" && Number.isFinite(event.total_cost_usd) && event.total_cost_usd > 0 ? event.total_cost_usd : 0;
+    const turns = typeof event.num_turns === "number" && Number.isInteger(event.num_turns) && event.num_turns > 0 ? event.num_turns : 0;
     const usage = (event.usage && typeof event.usage === "object" ? event.usage : {}) as Record<string, unknown>;
     const before = summary?.tokens ?? ZERO_TOKENS;
     summary = {
       runs: (summary?.runs ?? 0) + 1,
       costUsd: (summary?.costUsd ?? 0) + cost,
+      turns: (summary?.turns ?? 0) + turns,
       tokens: addTokens(before, usageTokens(usage)),
       lastIsError: event.is_error === true || (typeof event.subtype === "string" && event.subtype !== "success"),
       ...(typeof event.result === "string" && { lastResult: event.result }),

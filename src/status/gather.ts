@@ -63,6 +63,9 @@ export interface TaskStatus {
   costUsd?: number;
   /** The task's session as its last leg on GitHub Actions left it (from the shared state, after `pull`). */
   ciSession?: TaskSession;
+  /** The latest Claude Code session of the task and the turns its headless runs took, wherever they ran. */
+  sessionId?: string;
+  turns?: number;
 }
 
 /** Sums over a phase's or the feature's tasks. */
@@ -166,6 +169,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   status.attempts = Math.max(ledger?.starts ?? 0, results?.runs ?? 0, status.session.kind === "not-launched" ? 0 : 1);
   status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
   if (results && results.costUsd > 0) status.costUsd = results.costUsd;
+  if (results && results.turns > 0) status.turns = results.turns;
+  const sessionId = ledger?.sessionId ?? record?.sessionId;
+  if (sessionId !== undefined) status.sessionId = sessionId;
   const changed = new Set<string>();
   // What the task changed itself (not what it merged from its phase's other branches).
   const own = tip !== undefined ? history.ownChanges(tip, others) : new Set<string>();
@@ -241,6 +247,8 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
         t.ciSession = ci;
         t.attempts = 1;
         if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
+        if (ci.turns !== undefined) t.turns = ci.turns;
+        if (ci.sessionId !== undefined) t.sessionId = ci.sessionId;
       }
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });

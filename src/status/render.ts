@@ -112,7 +112,7 @@ function sessionLine(t: TaskStatus): string {
   const state = l
     ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
     : ci
-      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} on GitHub Actions at ${when(ci.at)}${ci.sessionId ? `, session ${ci.sessionId}` : ""}${ci.turns !== undefined ? `, ${plural(ci.turns, "turn")}` : ""}`
+      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} on GitHub Actions at ${when(ci.at)}`
     : t.session.kind === "running"
       ? "running (headless)"
       : t.session.kind === "exited"
@@ -120,6 +120,8 @@ function sessionLine(t: TaskStatus): string {
         : "launched";
   const parts = [`- ${t.id}: ${state}`, plural(t.attempts, "attempt"), tokensText(t.tokens)];
   if (t.costUsd !== undefined) parts.push(usd(t.costUsd));
+  if (t.turns !== undefined) parts.push(plural(t.turns, "turn"));
+  if (t.sessionId !== undefined) parts.push(`session ${t.sessionId}`);
   if (l?.lastMessage) parts.push(`last message: ${oneLine(l.lastMessage)}`);
   return parts.join("; ");
 }
