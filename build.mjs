@@ -1,14 +1,18 @@
 // Bundles src/ into scripts/ (dependency-free: what users run) and assembles plugin/, the folder a
 // marketplace install copies. `node build.mjs --check` rebuilds in memory and fails if either
-// committed folder differs.
+// committed folder differs; `node build.mjs --out DIR` writes both folders under DIR instead (the
+// tests run such a fresh build, test/helpers/global-setup.ts).
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const root = fileURLToPath(new URL(".", import.meta.url));
 const scripts = `${root}scripts`;
 const check = process.argv.includes("--check");
+const outIndex = process.argv.indexOf("--out");
+const out = outIndex === -1 ? root : `${resolve(process.argv[outIndex + 1])}/`;
 
 // Every output file but the entry: bundled CommonJS code calls require() for Node's own modules.
 const requireShim = `import { createRequire as __createRequire } from "node:module";
@@ -160,13 +164,13 @@ if (check) {
   }
   console.log("scripts/ and plugin/ are up to date.");
 } else {
-  rmSync(`${scripts}/chunks`, { recursive: true, force: true });
-  rmSync(`${root}plugin`, { recursive: true, force: true });
+  rmSync(`${out}scripts/chunks`, { recursive: true, force: true });
+  rmSync(`${out}plugin`, { recursive: true, force: true });
   for (const [name, text] of files) {
-    mkdirSync(`${root}${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
-    writeFileSync(`${root}${name}`, text);
+    mkdirSync(`${out}${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
+    writeFileSync(`${out}${name}`, text);
   }
-  for (const entry of EXECUTABLES) chmodSync(`${root}${entry}`, 0o755);
+  for (const entry of EXECUTABLES) chmodSync(`${out}${entry}`, 0o755);
   const sizes = [...bundle].map(([n, t]) => `${n} ${(t.length / 1024).toFixed(0)} KiB`);
-  console.log(`Wrote scripts/ (${sizes.join(", ")}) and plugin/ (${pluginFiles.size} files).`);
+  console.log(`Wrote ${out === root ? "" : out}scripts/ (${sizes.join(", ")}) and plugin/ (${pluginFiles.size} files).`);
 }

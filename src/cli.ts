@@ -300,6 +300,27 @@ const TABLE: CommandSpec[] = [
     },
   },
   {
+    name: "dashboard",
+    synopsis: ["[slug] [--port N] [--no-open] [--detach]"],
+    summary: ["A live web page of every started feature on 127.0.0.1: the plan as a graph by phase, each", "session's state and cost, who needs you (with the command to run), conflicts, syncs, the run."],
+    details: [
+      "Only reads: it shows what `status` reads (the feature's state, the sessions' ledger, the run's events, the branches) and updates the page as those files change. It listens on 127.0.0.1 only; the address it prints holds a random token that every request needs. Ctrl-C stops it.",
+    ],
+    options: [
+      { name: "port", type: "string", value: "N", text: "Listen on port N (default: a free port)." },
+      { name: "no-open", type: "boolean", text: "Do not open the page in a browser." },
+      { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return." },
+    ],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    async run(values, positionals, io) {
+      const port = str(values.port) ?? "0";
+      if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw usageError(`--port takes a port number (1 to 65535), not \`${port}\``, "for example --port 8765, or leave it out for a free port");
+      const { dashboardCommand } = await import("./commands/dashboard.js");
+      return dashboardCommand({ slug: positionals[0], port: Number(port), open: values["no-open"] !== true, detach: values.detach === true }, io);
+    },
+  },
+  {
     name: "push",
     synopsis: ["<slug> [--remote NAME] [--dry-run]"],
     summary: ["Share a feature: record its state in refs/parallel/<slug>/state and push it, the", "integration branch, the task branches and the backups, atomically, with leases."],
@@ -324,6 +345,7 @@ const TABLE: CommandSpec[] = [
     summary: ["Continue a feature started elsewhere: take its shared state from the remote's", "refs/parallel/<slug>/state and bring its branches and backups here (fast-forward only)."],
     details: [
       "The remote's state replaces this clone's only when this clone has none, or has not changed it since it last pushed or pulled; otherwise it refuses and says why. Branches are created when missing and fast-forwarded when behind; a branch that is ahead, differs, or is checked out is left alone and listed.",
+      "The remote's state is data, checked whole before anything changes: its plan must build here and its state agree with it (only the feature's own branches, this clone's base), and worktree paths and launch settings are never taken from it. When what it runs or tells the sessions (verify commands, prompts, owned paths, base and branches) differs from what this clone trusts (its frozen plan, or your own .parallel/<slug>/plan.yaml for a feature new here), it shows the difference and stops (exit 4) until you run `claude-parallel allow <digest>`.",
     ],
     options: [
       { name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." },
@@ -335,6 +357,22 @@ const TABLE: CommandSpec[] = [
       if (!positionals[0]) throw usageError("`pull` needs the feature's slug", "run `claude-parallel pull <slug>`");
       const { pullCommand } = await import("./commands/pull.js");
       return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
+    },
+  },
+  {
+    name: "allow",
+    synopsis: ["<digest>"],
+    summary: ["Trust a shared state that pull (or start or sync) showed you and stopped at: its", "changed verify commands, prompts or branches, exactly as shown."],
+    details: [
+      "A state taken from a remote runs nothing and reaches no session until what it runs and tells the sessions is what this clone already trusts (its frozen plan; for a feature new here, your own .parallel/<slug>/plan.yaml) or you allow its digest, which the refusal prints with the difference. The digest is recorded in the git directory; run the pull (or start, or sync) again to take the state.",
+    ],
+    options: [],
+    positionals: 1,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
+    async run(_values, positionals, io) {
+      if (!positionals[0]) throw usageError("`allow` needs the digest the refusal printed", "run `claude-parallel allow <digest>`");
+      const { allowCommand } = await import("./commands/allow.js");
+      return allowCommand(positionals[0], io);
     },
   },
   {

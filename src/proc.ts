@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ProcessError } from "./errors.js";
 
 /**
@@ -44,6 +46,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 export interface RunOptions {
   /** The folder it runs in: for git, the work tree (and so the repository) it acts on. */
   cwd: string;
+  /** Run it confined (code written during the feature: see Confinement). */
+  confine?: Confinement;
   env?: Record<string, string | undefined>;
   /** Written to its standard input (closed after). */
   input?: string;
@@ -65,6 +69,14 @@ const DEFAULT_MAX = 256 * 1024 * 1024;
 
 /** Runs `file` with `args`; resolves with its exit code and output, never rejects for a failure. */
 export function run(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+  if (!options.confine) return runPlain(file, args, options);
+  // Its own temporary folder, the one place outside `writable` it may write to.
+  const tmp = mkdtempSync(join(tmpdir(), "claude-parallel-confined-"));
+  const [bwrap, argv] = confinedArgv(file, args, options.cwd, { writable: [...options.confine.writable, tmp] });
+  return runPlain(bwrap, argv, { ...options, env: { ...options.env, TMPDIR: tmp } }).finally(() => rmSync(tmp, { recursive: true, force: true }));
+}
+
+function runPlain(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
@@ -162,4 +174,36 @@ export function spawnDetachedToFiles(file: string, args: readonly string[], cwd:
   });
   child.unref();
   return { pid: child.pid, exited };
+}
+
+/**
+ * How we run code written during the feature outside its session (the tests a verify command runs,
+ * a branch's install scripts): under bubblewrap, the whole file system read-only except `writable`
+ * (its worktree, a package manager's cache) and a temporary folder of its own (TMPDIR), with its own
+ * /dev and process namespace (a kill of our process group ends everything in it), in a new session
+ * (it cannot type into our terminal). The network is not confined.
+ */
+export interface Confinement {
+  writable: readonly string[];
+}
+
+/** The argv that runs `file args` in `cwd` confined. Pure. */
+export function confinedArgv(file: string, args: readonly string[], cwd: string, confine: Confinement): [string, string[]] {
+  const binds = confine.writable.flatMap((w) => ["--bind", w, w]);
+  return [
+    "bwrap",
+    ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", ...binds, "--unshare-pid", "--die-with-parent", "--new-session", "--chdir", cwd, "--", file, ...args],
+  ];
+}
+
+let confinable: Promise<string | undefined> | undefined;
+
+/** Why code cannot be confined here (no bubblewrap, or it cannot make its namespaces), or undefined when it can. Asked once per process. */
+export function confinementUnavailable(): Promise<string | undefined> {
+  confinable ??= run("bwrap", ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--unshare-pid", "--", "true"], { cwd: "/" }).then((r) => {
+    if (r.spawnError?.code === "ENOENT") return "bubblewrap (bwrap) is not installed";
+    if (r.exitCode !== 0) return `bubblewrap cannot run here: ${(r.stderr.trim().split("\n")[0] ?? "").slice(0, 200) || `exit ${r.exitCode}`}`;
+    return undefined;
+  });
+  return confinable;
 }

@@ -1,4 +1,5 @@
 import { basename } from "node:path";
+import { RefusedError } from "../errors.js";
 import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
 import { SLUG_PATTERN } from "../plan/names.js";
 import { stateRef } from "./paths.js";
@@ -53,12 +54,17 @@ export async function openCheckout(cwd: string, opened?: Repo): Promise<Checkout
 export async function openFeature(target: string | undefined, cwd: string, options: { adopt?: boolean; repo?: Repo } = {}): Promise<FeatureContext> {
   const checkout = await openCheckout(cwd, options.repo);
   const { repo, mainRoot, repoName } = checkout;
-  // A feature started elsewhere (its state ref fetched, by `pull` or by hand) continues here.
+  // A feature started elsewhere (its state ref fetched, by `pull` or by hand) continues here,
+  // checked and trusted as `pull` would take it.
   if (options.adopt !== false && target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {
     const shared = await commitOf(stateRef(target), mainRoot);
     if (shared !== undefined) {
-      const { adoptState } = await import("../state-ref/adopt-state.js");
-      await adoptState({ mainRoot, commonDir: repo.commonDir, repoName }, target, shared);
+      const { adoptState, checkStateCommit, decideStateTrust, refusedStateFix, untrusted } = await import("../state-ref/adopt-state.js");
+      const here = { mainRoot, commonDir: repo.commonDir, repoName, branch: repo.branch };
+      const checked = await checkStateCommit(here, target, shared, { source: `${stateRef(target)} (${shared.slice(0, 12)})`, fix: refusedStateFix(target) });
+      const trust = await decideStateTrust(here, target, checked);
+      if (trust.kind === "ask") throw new RefusedError([untrusted(checked, trust, "run the command again")]);
+      await adoptState(repo.commonDir, checked);
     }
   }
   const feature = await resolveFeature(target, repo, { mainRoot, repoName }, cwd);

@@ -25,6 +25,12 @@ export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".loc
  */
 export const verifyWorktreePath = (commonDir: string, slug: string) =>
   join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
+/**
+ * Written by `claude-parallel allow <digest>`: the user trusts the shared state whose verify
+ * commands, prompts and branches have this digest (src/state-ref/trust.ts), as direnv records an
+ * allowed `.envrc`: in the git directory, never in a worktree.
+ */
+export const trustedDigestPath = (commonDir: string, digest: string) => join(commonDir, "parallel", ".trusted", digest);
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
 export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);
 /**

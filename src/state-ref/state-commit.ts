@@ -3,7 +3,8 @@ import { RefusedError, StateError } from "../errors.js";
 import { frozenPlanPath, stateRef, statePath } from "../feature/paths.js";
 import { repairStateFix } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
-import { git, gitOk } from "../git/run.js";
+import { git, gitOk, nulFields } from "../git/run.js";
+import { MAX_PLAN_BYTES } from "../plan/parse.js";
 
 /** The files a state commit holds, by their names in its tree. */
 export interface StateFiles {
@@ -36,14 +37,42 @@ export async function treeOf(cwd: string, files: StateFiles): Promise<string> {
 /** The tree of a commit. */
 export const treeOfCommit = (cwd: string, commit: string) => gitOk(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`], cwd);
 
-/** The files of a state commit; a commit that is not one is a StateError. */
-export async function readStateCommit(cwd: string, commit: string, slug: string): Promise<StateFiles> {
-  const [plan, state] = await Promise.all([git(["cat-file", "blob", `${commit}:${PLAN}`], cwd), git(["cat-file", "blob", `${commit}:${STATE}`], cwd)]);
-  if (plan.exitCode !== 0 || state.exitCode !== 0) {
-    throw new StateError(stateRef(slug), `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE}`, `delete the ref (git update-ref -d ${stateRef(slug)}) and pull again`);
+/** A state.json larger than this is not one (a plan is bounded by MAX_PLAN_BYTES). */
+export const MAX_STATE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The files of a state commit, read only once its tree is seen to hold exactly `plan.yaml` and
+ * `state.json`, each a file within its bound (a state commit may come from anywhere); or what is
+ * wrong with it.
+ */
+export async function stateCommitFiles(cwd: string, commit: string): Promise<StateFiles | string> {
+  const kind = await git(["cat-file", "-t", commit], cwd);
+  if (kind.exitCode !== 0 || kind.stdout !== "commit") return `${commit.slice(0, 12)} is not a commit`;
+  const tree = await git(["ls-tree", "-l", "-z", commit], cwd);
+  if (tree.exitCode !== 0) return `the tree of ${commit.slice(0, 12)} cannot be read`;
+  const entries = new Map<string, { mode: string; type: string; oid: string; size: number }>();
+  for (const line of nulFields(tree.stdout)) {
+    const m = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(line);
+    if (m) entries.set(m[5]!, { mode: m[1]!, type: m[2]!, oid: m[3]!, size: Number(m[4]) });
   }
+  const bounds: Record<string, number> = { [PLAN]: MAX_PLAN_BYTES, [STATE]: MAX_STATE_BYTES };
+  const extra = [...entries.keys()].filter((name) => !(name in bounds));
+  if (extra.length) return `commit ${commit.slice(0, 12)} holds more than ${PLAN} and ${STATE} (${extra.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}${extra.length > 3 ? ", ..." : ""})`;
+  for (const [name, max] of Object.entries(bounds)) {
+    const e = entries.get(name);
+    if (!e || e.type !== "blob" || (e.mode !== "100644" && e.mode !== "100755")) return `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE} as files`;
+    if (!(e.size <= max)) return `its ${name} is ${e.size} bytes; at most ${max} are read`;
+  }
+  const [plan, state] = await Promise.all([gitOk(["cat-file", "blob", entries.get(PLAN)!.oid], cwd), gitOk(["cat-file", "blob", entries.get(STATE)!.oid], cwd)]);
   // git() trims one final newline; the files end with one.
-  return { plan: plan.stdout + "\n", state: state.stdout + "\n" };
+  return { plan: plan + "\n", state: state + "\n" };
+}
+
+/** The files of this clone's state ref's commit; a commit that is not a state commit is a StateError. */
+export async function readStateCommit(cwd: string, commit: string, slug: string): Promise<StateFiles> {
+  const files = await stateCommitFiles(cwd, commit);
+  if (typeof files === "string") throw new StateError(stateRef(slug), files, `delete the ref (git update-ref -d ${stateRef(slug)}) and pull again`);
+  return files;
 }
 
 /**
@@ -82,7 +111,8 @@ export async function commitLocalState(cwd: string, commonDir: string, slug: str
 
 /**
  * Whether two states are the same feature state, leaving out what belongs to one machine (where
- * each task's worktree is, whether it was made there): adopting a state rewrites those.
+ * each worktree is and whether it was made and prepared there, how the phase's sessions were
+ * launched, where the plan file was): adopting a state never takes those (check-state.ts).
  */
 export function sameSharedState(a: StateFiles, b: StateFiles): boolean {
   return a.plan === b.plan && shared(a.state) === shared(b.state);
@@ -90,11 +120,14 @@ export function sameSharedState(a: StateFiles, b: StateFiles): boolean {
 
 function shared(stateText: string): string {
   try {
-    const state = JSON.parse(stateText) as { phases?: Record<string, { tasks?: Record<string, Record<string, unknown>> }> };
+    const state = JSON.parse(stateText) as { planSource?: unknown; phases?: Record<string, Record<string, unknown> & { tasks?: Record<string, Record<string, unknown>> }> };
+    delete state.planSource;
     for (const phase of Object.values(state.phases ?? {})) {
+      for (const key of ["launch", "permissionMode", "model", "prepared"]) delete phase[key];
       for (const task of Object.values(phase.tasks ?? {})) {
         delete task.worktree;
         delete task.made;
+        delete task.prepared;
       }
     }
     return JSON.stringify(state);

@@ -27,9 +27,9 @@ export type VerifyState =
 
 export type SessionState =
   | { kind: "not-launched" }
-  | { kind: "running"; pid: number }
+  | { kind: "running"; pid: number; startedAt?: string }
   /** `reason`: the last lines the session wrote to stderr, when it failed; `log`: its output. */
-  | { kind: "exited"; exitCode: number | null; reason?: string; log: string; sessionId?: string };
+  | { kind: "exited"; exitCode: number | null; reason?: string; log: string; sessionId?: string; startedAt?: string; endedAt?: string };
 
 export interface TaskStatus {
   id: string;
@@ -87,6 +87,8 @@ export interface SessionLedger {
   /** Why it failed, or what it waits for. */
   detail?: string;
   lastMessage?: string;
+  /** The Claude Code session it last saw (`claude --resume <id>` continues it). */
+  sessionId?: string;
   /** Claude Code sessions the task has had (launch, resume, /clear) and their tokens, summed. */
   sessions: number;
   tokens: Tokens;
@@ -146,11 +148,12 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
   const results = record ? await readSessionResults(record.log) : undefined;
   if (record?.pid !== undefined) {
-    if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid };
+    const startedAt = record.startedAt && { startedAt: record.startedAt };
+    if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid, ...startedAt };
     else {
       const exitCode = record.exitCode ?? null;
       const reason = exitCode === 0 ? undefined : await failureReason(record.log);
-      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }), ...(record.sessionId && { sessionId: record.sessionId }) };
+      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }), ...(record.sessionId && { sessionId: record.sessionId }), ...startedAt, ...(record.endedAt && { endedAt: record.endedAt }) };
     }
   }
   const ledger = readHookRecord(featureDir(repo.commonDir, feature.slug), task.id);
@@ -162,6 +165,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
       at: ledger.at,
       ...(ledger.detail !== undefined && { detail: ledger.detail }),
       ...(ledger.lastMessage !== undefined && { lastMessage: ledger.lastMessage }),
+      ...(ledger.sessionId !== undefined && { sessionId: ledger.sessionId }),
       sessions: Object.keys(ledger.sessions).length,
       tokens: totalTokens(ledger),
     };

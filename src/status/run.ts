@@ -43,9 +43,13 @@ const OUTCOMES: Record<string, string> = {
   error: "stopped: a step failed (the last event says which)",
 };
 
+/** Whether the run runs, or how it ended, in words. */
+export function runStateText(r: RunSummary): string {
+  return r.running ? `running (pid ${r.pid})` : r.outcome ? (OUTCOMES[r.outcome] ?? r.outcome) : "not running (killed before it ended: run it again to continue)";
+}
+
 export function renderRunSummary(r: RunSummary): string {
-  const state = r.running ? `running (pid ${r.pid})` : r.outcome ? (OUTCOMES[r.outcome] ?? r.outcome) : "not running (killed before it ended: run it again to continue)";
-  const lines = [`## Run: ${state}`, ""];
+  const lines = [`## Run: ${runStateText(r)}`, ""];
   if (r.lastEvent) lines.push(`Last event (${r.lastEvent.at}): ${r.lastEvent.text}`);
   lines.push(`Every event: ${r.events}`, "");
   return lines.join("\n");

@@ -64,6 +64,7 @@ describe.skipIf(!available)("inside the real Claude Code", () => {
     ["/parallel-sync", "# Sync point: merge the phase"],
     ["/parallel:parallel-sync", "# Sync point: merge the phase"],
     ["/parallel-status", "# Parallel sessions: status"],
+    ["/parallel-dashboard", "# Parallel sessions: dashboard"],
   ])("%s expands", async (prompt, heading) => {
     scenario = () => [{ type: "text", text: "ok" }];
     const { result, first } = await slash(prompt, makeRepo());

@@ -157,4 +157,24 @@ describe.skipIf(!available)("least privilege inside the real Claude Code", () =>
     expect(bare.first).toContain("## Feature the user named (empty: none)\n\n\n");
     expect(bare.first.slice(bare.first.indexOf("# Parallel sessions: status"))).not.toMatch(/\(\s*\)/);
   });
+
+  it("/parallel-dashboard: starts the read-only dashboard in the background, and nothing else (not in the foreground, not chained)", async () => {
+    const { repo } = readyToSync("shop");
+    const before = snapshot(repo);
+    const canary = join(repo, "PWNED");
+    commands = ["claude-parallel dashboard demo --no-open --detach", "claude-parallel dashboard demo --no-open", `claude-parallel dashboard --no-open --detach; touch ${canary}`, "claude-parallel sync"];
+    const { first, results } = await slash("/parallel-dashboard demo", repo);
+    const pid = Number(/\(pid (\d+)\)/.exec(results[0]!)?.[1]);
+    try {
+      expect(first).toContain("# Parallel sessions: dashboard");
+      expect(first).toContain("## Feature the user named (empty: none)\n\ndemo\n");
+      expect(results[0]).toMatch(/http:\/\/127\.0\.0\.1:\d+\/\?token=\S+/);
+      expect(results[0]).toContain(`Stop it: kill ${pid}`);
+      for (const r of results.slice(1)) expect(r).toMatch(/requires approval|haven't granted|needs approval/);
+      expect(existsSync(canary)).toBe(false);
+      expect(snapshot(repo)).toBe(before);
+    } finally {
+      if (pid) process.kill(pid, "SIGTERM");
+    }
+  });
 });

@@ -1,10 +1,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { terminalSafe } from "../../src/text/terminal.js";
 import { gitEnv } from "./git.js";
-import { HELPER, REPO_ROOT } from "./paths.js";
+import { HELPER } from "./paths.js";
 
 export { HELPER, REPO_ROOT } from "./paths.js";
 
@@ -14,7 +14,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the committed bundle the way users run it: `node scripts/parallel.mjs ...`. */
+/** Runs the freshly built bundle the way users run it: `node scripts/parallel.mjs ...` (paths.ts). */
 export function runHelper(args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; helper?: string }): CliResult {
   const r = spawnSync(process.execPath, [options.helper ?? HELPER, ...args], {
     cwd: options.cwd,
@@ -56,7 +56,7 @@ export async function runHelperInProcess(args: string[], options: { cwd: string 
     // The entry imports its command runner lazily, by a hashed chunk name: read it from the entry.
     const chunk = /import\("\.\/(chunks\/cli-[A-Z0-9]+\.mjs)"\)/.exec(readFileSync(HELPER, "utf8"))?.[1];
     if (!chunk) throw new Error(`no cli chunk named in ${HELPER}: rebuild with npm run build`);
-    const cli = (await import(pathToFileURL(join(REPO_ROOT, "scripts", chunk)).href)) as { run: BundleRun };
+    const cli = (await import(pathToFileURL(join(dirname(HELPER), chunk)).href)) as { run: BundleRun };
     return cli.run;
   })();
   const run = await bundleRun;

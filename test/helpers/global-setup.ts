@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLAUDE_CODE_VERSION, claudeBinary, claudeCacheDir } from "./claude.js";
 import { OLD_NODE_VERSION, oldNodeBinary, oldNodeCacheDir, oldNodePackage } from "./old-node.js";
+import { BUILD_DIR, REPO_ROOT } from "./paths.js";
 
 /**
  * Installs test tools from the npm registry into .cache/ once: the pinned Claude Code, for the
@@ -10,6 +11,8 @@ import { OLD_NODE_VERSION, oldNodeBinary, oldNodeCacheDir, oldNodePackage } from
  * only: not dependencies of the package, and they never reach plugin users.
  */
 export default function setup(): void {
+  // The tests run the plugin built from the sources as they are now, not the committed bundle.
+  execFileSync(process.execPath, [join(REPO_ROOT, "build.mjs"), "--out", BUILD_DIR], { stdio: ["ignore", "ignore", "inherit"] });
   install(claudeBinary(), claudeCacheDir(), `@anthropic-ai/claude-code@${CLAUDE_CODE_VERSION}`, `Claude Code ${CLAUDE_CODE_VERSION}`);
   install(oldNodeBinary(), oldNodeCacheDir(), oldNodePackage(), `Node ${OLD_NODE_VERSION}`);
 }

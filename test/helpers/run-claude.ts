@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { claudeBinary } from "./claude.js";
 import { claudeEnv } from "./claude-env.js";
-import { REPO_ROOT } from "./paths.js";
+import { PLUGIN_DIR } from "./paths.js";
 
 export interface ClaudeRun {
   code: number | null;
@@ -30,13 +30,13 @@ export function claudeCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): 
   });
 }
 
-/** Runs one prompt in print mode, with this repository loaded as a plugin unless `pluginDir: false`. */
+/** Runs one prompt in print mode, with the freshly built plugin loaded unless `pluginDir: false`. */
 export function runClaude(
   prompt: string,
   cwd: string,
   serverUrl: string,
   options: { args?: string[]; env?: NodeJS.ProcessEnv; pluginDir?: boolean } = {},
 ): Promise<ClaudeRun> {
-  const plugin = options.pluginDir === false ? [] : ["--plugin-dir", REPO_ROOT];
+  const plugin = options.pluginDir === false ? [] : ["--plugin-dir", PLUGIN_DIR];
   return claudeCli(["-p", prompt, ...plugin, ...(options.args ?? [])], cwd, options.env ?? claudeEnv(serverUrl));
 }

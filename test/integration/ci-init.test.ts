@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runHelper, REPO_ROOT } from "../helpers/cli.js";
+import { HELPER, runHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
 
 const WORKFLOW = ".github/workflows/claude-parallel.yml";
@@ -20,7 +20,7 @@ describe("ci init", () => {
     expect(text).toContain('HELPER: ".github/claude-parallel/plugin/scripts/parallel.mjs"');
     // The copy is the running plugin (helper, hooks, manifest) in a one-plugin marketplace: it runs on its own.
     const copy = join(repo, ".github/claude-parallel/plugin/scripts/parallel.mjs");
-    expect(readFileSync(copy, "utf8")).toBe(readFileSync(join(REPO_ROOT, "scripts/parallel.mjs"), "utf8"));
+    expect(readFileSync(copy, "utf8")).toBe(readFileSync(HELPER, "utf8"));
     expect(runHelper(["--version"], { cwd: repo, helper: copy }).code).toBe(0);
     expect(existsSync(join(repo, ".github/claude-parallel/plugin/hooks/hooks.json"))).toBe(true);
     expect(JSON.parse(readFileSync(join(repo, ".github/claude-parallel/.claude-plugin/marketplace.json"), "utf8"))).toMatchObject({ name: "claude-parallel", plugins: [{ name: "parallel", source: "./plugin" }] });
@@ -60,7 +60,7 @@ describe("ci init", () => {
     expect(text).toContain("repository: claude-parallel/claude-parallel");
     expect(text).toContain(`ref: ${commit}`);
     // The digest is the one sha256sum gives over the helper's files (the workflow checks it so).
-    const digest = execFileSync("bash", ["-c", "cd scripts && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    const digest = execFileSync("bash", ["-c", "cd scripts && find . -type f | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1"], { cwd: join(HELPER, "../.."), encoding: "utf8" }).trim();
     expect(text).toContain(`if [ "$digest" != ${digest} ]`);
     expect(existsSync(join(repo, ".github/claude-parallel"))).toBe(false);
     expect(runHelper(["ci", "init", "--source", "x@$(id)"], { cwd: repo }).code).toBe(2);

@@ -84,7 +84,7 @@ describe("the plugin", () => {
   });
 });
 
-describe("/parallel-status and /parallel-sync", () => {
+describe("/parallel-status, /parallel-sync and /parallel-dashboard", () => {
   const read = (name: string) => matter(readFileSync(join(REPO_ROOT, "commands", `${name}.md`), "utf8"));
 
   it("/parallel-status only reads", () => {
@@ -122,5 +122,14 @@ describe("/parallel-status and /parallel-sync", () => {
     const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
     expect(bangs).toEqual(['!`"${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status`']);
     expect(content).toContain("Never propose resolving a conflict by discarding");
+  });
+
+  it("/parallel-dashboard runs only when the user asks, and may only start the read-only dashboard in the background", () => {
+    const { data, content } = read("parallel-dashboard");
+    expect(data.name).toBe("parallel-dashboard");
+    expect(data["disable-model-invocation"]).toBe(true);
+    expect(String(data["allowed-tools"]).split(/,\s*(?![^()]*\))/)).toEqual(["Bash(claude-parallel dashboard --detach)", "Bash(claude-parallel dashboard * --detach)"]);
+    // No `!` line: the user's words never reach a shell.
+    expect(content.split("\n").filter((line) => /(^|\s)!`/.test(line))).toEqual([]);
   });
 });

@@ -1,0 +1,107 @@
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ExitCode, InputError } from "../errors.js";
+import { statePath } from "../feature/paths.js";
+import { openRepo } from "../git/repo.js";
+import { SLUG_PATTERN } from "../plan/names.js";
+import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
+import { helperPath } from "../self.js";
+import type { Io } from "../cli.js";
+import { LiveSnapshot } from "../dashboard/live.js";
+import { dashboardPage } from "../dashboard/page.js";
+import { newToken, startDashboardServer } from "../dashboard/server.js";
+
+export interface DashboardOptions {
+  slug?: string;
+  /** 0: a free port. */
+  port: number;
+  open: boolean;
+  detach: boolean;
+}
+
+/** How soon a change in a watched file reaches the pages; and how often, while a page is open, the worktrees are looked at again for what no file event tells (files edited but not committed). */
+const DEBOUNCE_MS = 150;
+const RESCAN_MS = 30_000;
+
+/**
+ * `claude-parallel dashboard`: serves the live dashboard on 127.0.0.1 until interrupted. Only
+ * reads. The address it prints holds the token every request needs.
+ */
+export async function dashboardCommand(options: DashboardOptions, io: Io): Promise<ExitCode> {
+  if (options.slug !== undefined && !SLUG_PATTERN.test(options.slug)) {
+    throw new InputError({ where: options.slug, message: "is not a feature's slug", fix: "give the slug of a feature (its folder under .parallel/), or none for every started feature" });
+  }
+  const repo = await openRepo(io.cwd);
+  if (options.slug !== undefined && !existsSync(statePath(repo.commonDir, options.slug))) {
+    // Not started: a slug that names no plan either is refused now, with status's own message.
+    const { openFeature } = await import("../feature/open.js");
+    await openFeature(options.slug, io.cwd, { adopt: false, repo });
+  }
+  if (options.detach) return detach(options, io, repo.root);
+  // The gatherers (git, plans, zod) load with the first look, after the address is out.
+  const look = async () => (await import("../dashboard/gather.js")).gatherSnapshot(repo, io.cwd, options.slug);
+  const live = new LiveSnapshot(look, repo.commonDir, { debounceMs: DEBOUNCE_MS, rescanMs: RESCAN_MS });
+  const server = await startDashboardServer({ port: options.port, token: newToken(), source: live, page: dashboardPage() });
+  io.stdout(`Dashboard of ${options.slug ?? "every started feature"} (read-only), for this machine only:\n${server.url}\nCtrl-C stops it.\n`);
+  const opened = options.open ? openInBrowser(server.url) : undefined;
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+    process.once("SIGHUP", resolve);
+  });
+  live.close();
+  await server.close();
+  if (opened) rmSync(opened, { recursive: true, force: true });
+  return ExitCode.ok;
+}
+
+/**
+ * Opens the address in the user's browser without putting the token on any command line (which
+ * every user of the machine can read in the process list): the browser is given a private file
+ * (mode 0600, in a folder of mode 0700) that redirects to the address. Returns that folder, to
+ * remove at the end; nothing when there is no opener. The printed address works either way.
+ */
+function openInBrowser(url: string): string | undefined {
+  const opener = process.platform === "darwin" ? "open" : process.platform === "linux" ? "xdg-open" : undefined;
+  if (!opener) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "claude-parallel-dashboard-"));
+  const file = join(dir, "open.html");
+  // The address is ours: digits, letters, `-_` and `:/?=.`; nothing in it needs escaping in an attribute.
+  writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${url}"><a href="${url}">Open the dashboard</a>\n`, { mode: 0o600 });
+  spawnDetached(opener, [file], dir);
+  return dir;
+}
+
+/**
+ * `dashboard --detach` (what /parallel-dashboard runs): the same dashboard in a process of its own,
+ * which outlives the caller; prints its address and how to stop it. The address is read from its
+ * output, written to a private file that is removed once read.
+ */
+async function detach(options: DashboardOptions, io: Io, cwd: string): Promise<ExitCode> {
+  const dir = mkdtempSync(join(tmpdir(), "claude-parallel-dashboard-"));
+  const log = join(dir, "output.log");
+  const fd = openSync(log, "a", 0o600);
+  const args = [helperPath(), "dashboard", ...(options.slug !== undefined ? [options.slug] : []), "--port", String(options.port), ...(options.open ? [] : ["--no-open"])];
+  let child;
+  try {
+    child = spawnDetachedToFiles(process.execPath, args, cwd, fd, fd);
+  } finally {
+    closeSync(fd);
+  }
+  let ended: number | null | undefined;
+  void child.exited.then((code) => (ended = code));
+  const address = () => /^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/m.exec(readFileSync(log, "utf8"))?.[0];
+  // Bounded: a dashboard prints its address before it looks at anything.
+  for (let waited = 0; waited < 30_000 && ended === undefined && address() === undefined; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  const url = address();
+  const output = readFileSync(log, "utf8");
+  // The file holds the token: it goes now (the dashboard prints nothing more unless it fails).
+  rmSync(dir, { recursive: true, force: true });
+  if (url === undefined) {
+    io.stderr(`claude-parallel: the dashboard did not start${ended !== undefined ? ` (exit ${ended})` : ""}:\n${output}`);
+    return ExitCode.environment;
+  }
+  io.stdout(`The dashboard of ${options.slug ?? "every started feature"} runs in the background (pid ${child.pid}), read-only, for this machine only:\n${url}\nStop it: kill ${child.pid}\n`);
+  return ExitCode.ok;
+}
