@@ -568,8 +568,8 @@ export async function ciPublishCommand(options: { slug: string; phase: number; v
     io.stdout(`Phase ${options.phase} of ${feature.slug} is already synced and published: nothing to do (a re-run of a finished run).\n`);
     return ExitCode.ok;
   }
-  const text = await readFile(join(options.verdict, VERDICT_FILE), "utf8").catch(() => undefined);
-  const parsed = z.safeParse(VerdictSchema, text === undefined ? undefined : (() => { try { return JSON.parse(text); } catch { return undefined; } })());
+  const data = await readFile(join(options.verdict, VERDICT_FILE), "utf8").then(JSON.parse).catch(() => undefined);
+  const parsed = z.safeParse(VerdictSchema, data);
   if (!parsed.success || parsed.data.slug !== feature.slug || parsed.data.phase !== options.phase) {
     throw new RefusedError([{ message: `${join(options.verdict, VERDICT_FILE)} is not the sync job's verdict on ${feature.slug} phase ${options.phase}`, fix: "re-run the sync job, then this one" }]);
   }
