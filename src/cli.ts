@@ -382,6 +382,7 @@ const TABLE: CommandSpec[] = [
     details: [
       "The workflow runs this helper from the workflow's own commit, checked out apart from the project (the plugin/ the repository commits, or a copy ci init writes under .github/claude-parallel/), or from --source, a repository at a pinned ref whose helper must be this one. It also writes .github/actions/claude-parallel-setup/action.yml, your project's setup, when there is none (never replaced). It refuses to replace a different workflow file without --force. docs/ci.md tells the whole setup.",
       "The workflow's steps call these subcommands (not for interactive use): `ci plan <slug> --run ID [--phase N] [--github-output]` starts the run's phase and prints the task matrix; `ci prepare <slug> <task> --phase N [--github-output]` writes a leg's session files and gives its prompt and arguments; `ci result <slug> <task> --phase N --start C --outcome O [--execution-file F] --out DIR` records a leg's commits (a bundle), session and verify; `ci land <slug> <dir> --phase N` pushes the legs' commits and records their sessions; `ci record <slug> <dir> --phase N` checks the legs before a sync; `ci verdict <slug> --phase N --out DIR` writes the merged tree the verify passed on; `ci publish <slug> --phase N --verdict DIR` merges again and publishes that tree; `ci dispatch <slug> --after N --workflow FILE --ref REF` starts the next phase's run once.",
+      "`ci resume <slug> <task> <dir>` (yours): puts a CI leg's transcript, from its artifact downloaded into <dir> (gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>), where Claude Code finds it for the task's worktree here, so `claude --resume <id>` there goes on with the leg's session.",
     ],
     options: [
       { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
@@ -404,11 +405,12 @@ const TABLE: CommandSpec[] = [
       { name: "workflow", type: "string", value: "FILE", text: "(dispatch) The workflow's file name." },
       { name: "ref", type: "string", value: "REF", text: "(dispatch) The branch to run the workflow from." },
     ],
-    positionals: 3,
+    positionals: 4,
     exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
     async run(values, positionals, io) {
       const [sub, slug, arg] = positionals;
       const ci = await import("./commands/ci.js");
+      if (sub !== "resume" && positionals[3] !== undefined) throw usageError(`unexpected argument \`${positionals[3]}\``);
       const need = (what: string | undefined, usage: string) => {
         if (!what) throw usageError(`\`ci ${sub}\` needs more arguments`, `run \`claude-parallel ci ${usage}\``);
         return what;
@@ -455,13 +457,17 @@ const TABLE: CommandSpec[] = [
           const usage = "publish <slug> --phase N --verdict DIR";
           return ci.ciPublishCommand({ slug: need(slug, usage), phase: phase(usage), verdict: need(str(values.verdict), usage) }, io);
         }
+        case "resume": {
+          const usage = "resume <slug> <task> <dir>";
+          return ci.ciResumeCommand({ slug: need(slug, usage), task: need(arg, usage), dir: need(positionals[3], usage) }, io);
+        }
         case "dispatch": {
           const usage = "dispatch <slug> --after N --workflow FILE --ref REF";
           return ci.ciDispatchCommand({ slug: need(slug, usage), after: phaseNumber(need(str(values.after), usage)), workflow: need(str(values.workflow), usage), ref: need(str(values.ref), usage) }, io);
         }
         default:
           throw usageError(
-            sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch"])}`,
+            sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
             "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)",
           );
       }

@@ -610,3 +610,37 @@ export async function ciDispatchCommand(options: { slug: string; after: number; 
   return ExitCode.ok;
 }
 
+
+/** Where Claude Code keeps a session's transcript for a folder: every character not a letter or digit becomes `-`. */
+export function transcriptPath(configDir: string, cwd: string, sessionId: string): string {
+  return join(configDir, "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"), `${sessionId}.jsonl`);
+}
+
+/**
+ * `ci resume <slug> <task> <dir>`: puts a CI leg's transcript (its artifact, downloaded into `dir`)
+ * where Claude Code looks for the task worktree's sessions here, so `claude --resume <id>` in that
+ * worktree goes on with the leg's conversation.
+ */
+export async function ciResumeCommand(options: { slug: string; task: string; dir: string }, io: Io): Promise<ExitCode> {
+  const { feature } = await openFeature(options.slug, io.cwd);
+  const recorded = Object.values(feature.state?.phases ?? {}).find((p) => p.tasks[options.task])?.tasks[options.task];
+  if (!recorded) throw new RefusedError([{ message: `${options.task} is not a started task of ${feature.slug}`, fix: `pull it first (claude-parallel pull ${quote(feature.slug)})` }]);
+  if (!(await stat(recorded.worktree).catch(() => undefined))?.isDirectory()) {
+    throw new RefusedError([{ message: `${options.task} has no worktree here (${recorded.worktree})`, fix: `make it: claude-parallel start ${quote(feature.slug)}` }]);
+  }
+  const result = z.safeParse(LegResultSchema, await readFile(join(options.dir, RESULT_FILE), "utf8").then(JSON.parse).catch(() => undefined));
+  if (!result.success || result.data.slug !== feature.slug || result.data.task !== options.task) {
+    throw new InputError({ where: join(options.dir, RESULT_FILE), message: `is not the result of a leg of ${options.task} of ${feature.slug}`, fix: "download the leg's artifact: gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>" });
+  }
+  const id = result.data.session.id;
+  const source = join(options.dir, TRANSCRIPT_FILE);
+  const info = await stat(source).catch(() => undefined);
+  if (id === undefined || !/^[A-Za-z0-9-]{1,100}$/.test(id) || !info?.isFile() || info.size > 64 * 1024 * 1024) {
+    throw new InputError({ where: options.dir, message: "holds no session id and transcript of the leg (its session did not start, or the artifact is another's)", fix: "start the task's session anew in its worktree" });
+  }
+  const target = transcriptPath(process.env.CLAUDE_CONFIG_DIR || join(homedir(), ".claude"), recorded.worktree, id);
+  await mkdir(dirname(target), { recursive: true });
+  await copyFile(source, target);
+  io.stdout(`Put the transcript of ${options.task}'s session ${id} where Claude Code finds it for ${recorded.worktree}. Go on with it:\n  cd ${quote(recorded.worktree)} && claude --resume ${id}\n`);
+  return ExitCode.ok;
+}

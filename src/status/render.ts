@@ -77,7 +77,7 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
   const ci = t.ciSession;
   if (ci?.state === "failed") {
     list.push(
-      `${t.id}: its session on GitHub Actions failed${ci.detail ? ` (${oneLine(ci.detail)})` : ""}${ci.sessionId ? `; session ${code(ci.sessionId)}` : ""}${ci.run ? ` in ${ci.run}` : ""}${ci.artifact ? `, transcript in its artifact ${code(ci.artifact)}` : ""}: its commits are on ${code(t.branch)}, not merged; re-run its leg, or finish it here (${code(sh`claude-parallel start ${slug}`)} makes its worktree).`,
+      `${t.id}: its session on GitHub Actions failed${ci.detail ? ` (${oneLine(ci.detail)})` : ""}${ci.sessionId ? `; session ${code(ci.sessionId)}` : ""}${ci.run ? ` in ${ci.run}` : ""}${ci.artifact ? `, transcript in its artifact ${code(ci.artifact)}` : ""}: its commits are on ${code(t.branch)}, not merged; re-run its leg, or finish it here (${code(sh`claude-parallel start ${slug}`)} makes its worktree${ci.artifact && ci.sessionId ? `; to go on with its session, download the artifact into a folder and run ${code(sh`claude-parallel ci resume ${slug} ${t.id}` + " <folder>")}` : ""}).`,
     );
   }
   if (t.verify.kind === "failed" && t.verify.current) {
