@@ -209,7 +209,7 @@ function startedPhase(context: FeatureContext, index: number) {
 
 /**
  * `ci plan <slug> --run ID [--phase N]`: the plan job. Picks the run's phase (`runPhase`: a re-run
- * stays on its phase), checks that each task's verify can be a session tool rule, starts the phase
+ * stays on its phase), checks that every task's verify can be a session tool rule, starts the phase
  * (task branches from the integration branch's tip; no session, no install), records the run with
  * the phase, publishes branches and state, and prints the task job's matrix.
  */
@@ -229,7 +229,8 @@ export async function ciPlanCommand(options: { slug: string; run: string; phase?
   if (state?.phases[String(phase.index)]?.syncedAt) {
     return nothing(`Phase ${phase.index} of ${plan.slug} is synced${bound ? " (this run worked on it: a re-run of it has nothing to do)" : ""}: nothing to run.`);
   }
-  const problems = unexpressibleVerifies(phase.tasks);
+  // Every task's, not only this phase's: a plan that cannot run to its end stops before it starts.
+  const problems = unexpressibleVerifies(plan.phases.flatMap((p) => p.tasks));
   if (problems.length) throw new InputError(problems.map((p) => ({ where: `task ${p.task}`, message: `its verify \`${p.command}\` ${p.problem}, so its session could not be allowed to run it (nothing was started)`, fix: RULE_FIX })));
   const { startCommand } = await import("./start.js");
   const started = await startCommand({ target: plan.slug, phase: phase.index, launch: "print", deps: "none", dryRun: false, launchSessions: false }, io);
