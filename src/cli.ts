@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
-import { CliError, ExitCode, InputError, systemError } from "./errors.js";
+import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
+import { UnsafeFileError } from "./fs/read-regular.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
 import { terminalSafe } from "./text/terminal.js";
@@ -629,7 +630,7 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    const known = error instanceof CliError ? error : systemError(error);
+    const known = error instanceof CliError ? error : error instanceof UnsafeFileError ? unsafeFileError(error) : systemError(error);
     if (known) {
       io.stderr(`claude-parallel: ${known.report()}\n`);
       return known.exitCode;
@@ -663,7 +664,7 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
   if (command === "_supervise") {
     // Internal: the detached process behind `start --launch headless`.
     const { supervise } = await import("./start/headless.js");
-    await supervise(rest[0]!);
+    await supervise(rest[0]!, rest[1]);
     return ExitCode.ok;
   }
   const spec = lookup(command);

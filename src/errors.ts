@@ -1,3 +1,4 @@
+import { UnsafeFileError } from "./fs/read-regular.js";
 import { quote } from "./render/shell.js";
 
 /** Exit codes of the helper. Each failure class has its own code so scripts can tell them apart. */
@@ -100,6 +101,14 @@ export class StateError extends CliError {
   report(): string {
     return `the feature's state is damaged: ${this.message}`;
   }
+}
+
+/**
+ * What reached the top without a better message: a file where claude-parallel keeps its state that
+ * is not a regular file within its bound (src/fs/read-regular.ts). Something else put it there.
+ */
+export function unsafeFileError(e: UnsafeFileError): StateError {
+  return new StateError(e.path, e.problem, `claude-parallel keeps only regular files of its own there: move ${quote(e.path)} away, then run the command again`);
 }
 
 /** A program we ran failed (or could not be started): the command and its own message. */

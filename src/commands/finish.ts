@@ -3,11 +3,12 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
-import { previewMerge } from "../git/merge-tree.js";
+import { previewMerge, strategyArgs, strategyOptions } from "../git/merge-tree.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
+import { mergeCommand } from "../render/conflict.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -63,12 +64,13 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     say(`${plan.integrationBranch} is already merged into ${plan.base}.`);
     return ExitCode.ok;
   }
-  const preview = await previewMerge(mainRoot, base, integration, { resolved: true });
+  // The plan's `merge` settings, in the preview as in the real merge below.
+  const preview = await previewMerge(mainRoot, base, integration, { resolved: true, settings: plan.merge });
   if (preview.conflicts.length) {
     throw new RefusedError([
       {
         message: `${plan.base} changed since the feature started, and merging ${plan.integrationBranch} into it conflicts in ${preview.conflicts.join(", ")}`,
-        fix: `merge ${plan.base} into ${plan.integrationBranch} in a worktree of it, resolve, commit, and finish again`,
+        fix: `in a checkout of ${plan.integrationBranch}, run \`${mergeCommand(plan.base, strategyOptions(plan.merge, true))}\`, resolve, commit, and finish again`,
       },
     ]);
   }
@@ -78,7 +80,7 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
     }
-    await mergeInCheckout(checkout.path, integrationRef, message);
+    await mergeInCheckout(checkout.path, integrationRef, message, strategyArgs(plan.merge));
     if (!(await isAncestor(integration, (await commitOf(baseRef, mainRoot)) ?? base, mainRoot))) {
       throw new RefusedError([{ message: `after the merge in ${checkout.path}, ${plan.base} still does not contain ${plan.integrationBranch}`, fix: `look at ${checkout.path} (git log), then finish again` }]);
     }
@@ -102,9 +104,9 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
  * A real merge in the user's checkout. If git fails (a hook, signing without a key...), the merge
  * is undone so the checkout is exactly as it was, and git's own message is reported.
  */
-async function mergeInCheckout(path: string, ref: string, message: string): Promise<void> {
+async function mergeInCheckout(path: string, ref: string, message: string, strategy: string[]): Promise<void> {
   const head = await gitOk(["rev-parse", "HEAD"], path);
-  const args = ["merge", "--no-ff", "--quiet", "--no-edit", "-m", message, "--", ref];
+  const args = ["merge", "--no-ff", "--quiet", "--no-edit", ...strategy, "-m", message, "--", ref];
   const r = await git(args, path);
   if (r.exitCode === 0) return;
   if ((await git(["rev-parse", "-q", "--verify", "MERGE_HEAD"], path)).exitCode === 0) await git(["merge", "--abort"], path);

@@ -1,23 +1,26 @@
 import { randomUUID } from "node:crypto";
-import { appendFileSync, mkdirSync } from "node:fs";
-import { mkdir, open, readFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
+import { runDir, runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
 import { RunStateSchema, type RunState, type RunTaskState, type TaskState } from "../feature/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { appendRegularSync, openAppend } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
 import { processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote, sh } from "../render/shell.js";
-import { decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
+import { fixSentence } from "../render/conflict.js";
+import { conflictProblem, decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
-import { invocationRunning, LogCost, logSize, resultEvents, sessionArgs, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
+import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
 import { readSessionRecord } from "../start/headless.js";
@@ -108,12 +111,12 @@ class Runner {
     // What start, sync and finish print goes to the run's output log; the events say what happened.
     const output = runOutputPath(this.commonDir, this.slug);
     if (!options.dryRun) mkdirSync(dirname(output), { recursive: true });
-    const write = (text: string) => appendFileSync(output, text);
+    const write = (text: string) => appendRegularSync(output, text);
     this.sub = { cwd: io.cwd, stdout: write, stderr: write };
   }
 
   async dryRun(): Promise<ExitCode> {
-    this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))}`)) ?? { version: 1, tasks: {} };
+    this.state = await readRunState(this.commonDir, this.slug);
     const actions = decideRun(await this.gather(), this.policy);
     const say = (line: string) => this.io.stdout(line + "\n");
     say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
@@ -123,7 +126,8 @@ class Runner {
   }
 
   async run(): Promise<ExitCode> {
-    this.state = (await readJsonFile(runStatePath(this.commonDir, this.slug), RunStateSchema, `remove ${quote(runStatePath(this.commonDir, this.slug))} to start the run's bookkeeping afresh (the feature's state is kept)`)) ?? { version: 1, tasks: {} };
+    await checkLogs(this.commonDir, this.slug);
+    this.state = await readRunState(this.commonDir, this.slug);
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -231,6 +235,7 @@ class Runner {
         let resumable = base.resumable;
         if (!ts?.current) {
           // A session `start --launch headless` began before this run: adopted while it runs, resumable after.
+          // A damaged record stops the run (a StateError): its session may be running, and a second one is never started.
           const record = await readSessionRecord(this.commonDir, this.slug, t.id);
           if (record?.sessionId) resumable = true;
           if (record?.pid !== undefined && record.exitCode === undefined && invocationRunning({ pid: record.pid })) session = { kind: "running" };
@@ -305,7 +310,7 @@ class Runner {
     if (this.options.dryRun) return;
     ts.current!.endedAt = new Date().toISOString();
     await this.save();
-    const last = (await resultEvents(sessionLogPath(this.commonDir, this.slug, taskId), ts.current!.logOffset)).pop();
+    const { last, skipped } = await lastResult(sessionLogPath(this.commonDir, this.slug, taskId), ts.current!.logOffset);
     const row = this.progress.rows.get(taskId);
     if (row) row.endedAt = Date.now();
     await this.progress.emit({
@@ -314,6 +319,7 @@ class Runner {
       phase,
       result,
       ...(last?.total_cost_usd !== undefined && { costUsd: last.total_cost_usd }),
+      ...(skipped.length && { skipped: skipped.slice(0, 3) }),
       sessionId: ts.sessionId,
       text: `${taskId}: session ended (${result === "success" ? "done" : result === "missing" ? "no result: it died" : `error${last?.subtype ? `: ${last.subtype}` : ""}`})`,
     });
@@ -437,6 +443,7 @@ class Runner {
       mainRoot: this.ctx.mainRoot,
       plan,
       taskId,
+      ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
       log: (line) => this.sub.stdout(`[${taskId}] ${line}
 `),
@@ -462,10 +469,9 @@ class Runner {
         return undefined;
       }
       case "conflict": {
-        const others = outcome.with.length ? ` (${outcome.with.join(", ")})` : "";
-        ts.mergeProblem = { kind: "conflict", message: `your branch conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}`, mergeBranches: [plan.integrationBranch], files: outcome.files };
+        ts.mergeProblem = conflictProblem(outcome.report);
         await this.save();
-        await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: conflicts with ${plan.integrationBranch}${others} in ${outcome.files.join(", ")}: handed to its session` });
+        await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: ${ts.mergeProblem.conflict!.summary}: handed to its session` });
         return undefined;
       }
       case "verifyFailed": {
@@ -512,14 +518,14 @@ class Runner {
 
   /** Rolling: when each task actually started (its session, from the events) and merged (from the state). */
   private async timeline(): Promise<string> {
-    const events = await readEvents(runEventsPath(this.commonDir, this.slug));
+    const { events, skipped } = await readEvents(runEventsPath(this.commonDir, this.slug), {}, (e) => e.event === "task-started");
     const first = (kind: string, task: string) => events.find((e) => e.event === kind && e.task === task)?.at.slice(11, 19) ?? "-";
     const rows = [["task", "phase", "started", "merged"]];
     // The merge time from the feature's state: recorded before its event, so a run killed in between still has it.
     const mergedAt = (phase: number, task: string) => this.ctx.feature.state?.phases[String(phase)]?.tasks[task]?.mergedAt?.slice(11, 19) ?? "-";
     for (const phase of this.ctx.feature.plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), mergedAt(phase.index, t.id)]);
     const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-    return rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n") + "\n";
+    return [...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()), ...skippedLines(skipped)].join("\n") + "\n";
   }
 
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
@@ -627,8 +633,6 @@ class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { syncCommand } = await import("./sync.js");
     const { plan } = this.ctx.feature;
-    const phase = plan.phases[phaseIndex - 1]!;
-    const branchOf = (id: string) => phase.tasks.find((t) => t.id === id)?.branch ?? plan.integrationBranch;
     let handed = 0;
     const handOver: Array<() => Promise<void>> = [];
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
@@ -644,11 +648,10 @@ class Runner {
           if (seen.kind === "preflight") {
             for (const c of seen.conflicts) {
               handed++;
-              const branches = c.with.map((w) => (w === "the integration branch" ? plan.integrationBranch : branchOf(w)));
-              const problem: TaskProblem = { kind: "conflict", message: `your branch conflicts with ${branches.join(", ") || "an earlier branch"} in ${c.files.join(", ")}`, mergeBranches: branches, files: c.files };
+              const problem = conflictProblem(c);
               handOver.push(async () => {
                 this.taskState(c.task).mergeProblem = problem;
-                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: conflicts with ${c.with.join(", ")} in ${c.files.join(", ")}: handed to its session` });
+                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
               });
             }
           } else if (!seen.outcome.passed) {
@@ -725,9 +728,11 @@ class Runner {
       lines.push(`- ${f.task} (${recorded.branch}, ${recorded.worktree}): ${f.problem.message}${f.attempts ? ` (after ${f.attempts} ${f.attempts === 1 ? "resume" : "resumes"})` : ""}`);
       if (f.problem.tail) lines.push(...f.problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`));
       if (f.problem.fix) lines.push(`  fix: ${f.problem.fix}`);
+      else if (f.problem.conflict) lines.push(`  fix: ${fixSentence(f.problem.conflict, `in ${f.task}'s worktree`, ", commit, and run again")}`);
       // A session that died without a result (claude refused its arguments, say): claude's own words.
-      const said = ts?.current ? await stderrTail(join(sessionsDir(this.commonDir, this.slug), `${f.task}.stderr`)) : undefined;
-      if (said) lines.push(`  its sessions' stderr ('${join(sessionsDir(this.commonDir, this.slug), `${f.task}.stderr`)}') ends with:`, ...said.map((l) => `    ${l}`));
+      const stderr = sessionStderrPath(this.commonDir, this.slug, f.task);
+      const said = ts?.current ? await stderrTail(stderr, 5) : [];
+      if (said.length) lines.push(`  its sessions' stderr ('${stderr}') ends with:`, ...said.map((l) => `    ${l}`));
       if (ts?.sessionId) lines.push(`  continue its session: cd ${quote(recorded.worktree)} && claude --resume ${ts.sessionId}`);
       else lines.push(`  work on it: cd ${quote(recorded.worktree)} && claude`);
     }
@@ -787,11 +792,11 @@ async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise
   // Refuse now, clearly, when a run (or another writing command) holds the feature.
   const release = await acquireFeatureLock(repo.commonDir, slug, "run");
   await release();
+  await checkLogs(repo.commonDir, slug);
   const events = runEventsPath(repo.commonDir, slug);
-  const before = (await readEvents(events)).length;
+  const before = await logSize(events);
   const output = runOutputPath(repo.commonDir, slug);
-  mkdirSync(dirname(output), { recursive: true });
-  const out = await open(output, "a");
+  const out = await openAppend(output);
   let child;
   try {
     child = spawnDetachedToFiles(process.execPath, [helperPath(), ...runArgv(slug, options)], repo.root, out.fd, out.fd);
@@ -802,13 +807,14 @@ async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise
   void child.exited.then((code) => (ended = code));
   // Show what it did first: up to a few events, for at most a few seconds.
   for (let waited = 0; waited < 15_000 && ended === undefined; waited += 250) {
-    if ((await readEvents(events)).length - before >= 3) break;
+    if ((await readEvents(events, { from: before })).events.length >= 3) break;
     await new Promise((r) => setTimeout(r, 250));
   }
-  const first = (await readEvents(events)).slice(before);
+  const first = await readEvents(events, { from: before });
   const say = (line = "") => io.stdout(line + "\n");
   say(`claude-parallel run ${slug} runs in the background (pid ${child.pid}).`);
-  for (const e of first) say(`  [${e.at.slice(11, 19)}] ${e.text}`);
+  for (const e of first.events) say(`  [${e.at.slice(11, 19)}] ${e.text}`);
+  for (const line of skippedLines(first.skipped)) say(line);
   if (ended !== undefined) say(`It already ended (exit ${ended}); its output: ${output}`);
   say("");
   say(`Follow it: /parallel-status, or claude-parallel status ${quote(slug)}; every event: ${events}`);
@@ -816,9 +822,21 @@ async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise
   return ExitCode.ok;
 }
 
-/** The last lines of a session's stderr, when it wrote any. */
-async function stderrTail(path: string): Promise<string[] | undefined> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  const lines = text.split("\n").map((l) => l.trimEnd()).filter(Boolean).slice(-5).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
-  return lines.length ? lines : undefined;
+/** The run's state: what it must remember across an interruption (none yet: a fresh one). */
+async function readRunState(commonDir: string, slug: string): Promise<RunState> {
+  const path = runStatePath(commonDir, slug);
+  const fix = `remove ${quote(path)} to start the run's bookkeeping afresh (the feature's state is kept)`;
+  return (await readJsonFile(path, RunStateSchema, fix, MAX_BYTES.runState)) ?? { version: 1, tasks: {} };
+}
+
+/** Before anything changes: the run's event log and output log can be appended to (something else in their place refuses the run). */
+async function checkLogs(commonDir: string, slug: string): Promise<void> {
+  await mkdir(runDir(commonDir, slug), { recursive: true });
+  for (const log of [runEventsPath(commonDir, slug), runOutputPath(commonDir, slug)]) await (await openAppend(log)).close();
+}
+
+/** Lines of a log that were skipped, named: the first few. */
+function skippedLines(skipped: readonly string[]): string[] {
+  if (!skipped.length) return [];
+  return [`Skipped ${skipped.length} damaged ${skipped.length === 1 ? "line" : "lines"}:`, ...skipped.slice(0, 3).map((s) => `  ${s}`), ...(skipped.length > 3 ? ["  ..."] : [])];
 }

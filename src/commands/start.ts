@@ -4,6 +4,7 @@ import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, InputError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
+import { requireMergeSettings } from "../git/merge-tree.js";
 import { featureDir, frozenPlanPath } from "../feature/paths.js";
 import type { FeatureState, PhaseState } from "../feature/state-schema.js";
 import { readState, startedFeatures, writeState } from "../feature/store.js";
@@ -88,6 +89,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   }
   // `run` launches the sessions itself, and looks claude up when the first one is needed.
   if (options.launchSessions !== false) await checkLaunch(options.launch);
+  // Merge settings this git cannot apply would stop the sync: said now, before any session works.
+  for (const settings of [plan.merge, ...phase.tasks.map((t) => t.merge)]) await requireMergeSettings(mainRoot, settings);
   const previous = state?.phases[String(phaseNumber)];
   const only = options.task === undefined ? phase.tasks : phase.tasks.filter((t) => t.id === options.task);
   if (only.length === 0) throw new Error(`startPhase: ${options.task} is not a task of phase ${phaseNumber}`);

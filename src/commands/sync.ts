@@ -11,6 +11,7 @@ import type { PlannedPhase } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { singleLine } from "../text/single-line.js";
+import { conflictText, fixSentence } from "../render/conflict.js";
 import { crashPoint, pendingJournals, readJournal, removeJournal, writeJournal, type SyncJournal } from "../sync/journal.js";
 import { mergeChain } from "../git/merge-chain.js";
 import { preflight, type Preflight, type SyncProblem } from "../sync/preflight.js";
@@ -257,15 +258,10 @@ function reportPreflight(pre: Preflight, phase: PlannedPhase, allowOutsideOwns: 
   // One line each for the problem and its fix, whatever line breaks a file name in them holds.
   for (const p of pre.problems) say(`  - ${p.task ? `${p.task}: ` : ""}${singleLine(p.message)}\n    fix: ${singleLine(p.fix)}`);
   for (const c of pre.conflicts) {
-    const other = c.with.length ? c.with.join(" and ") : "an earlier merge";
-    const first = c.with.find((w) => w !== "the integration branch");
-    const firstBranch = first ? phase.tasks.find((t) => t.id === first)?.branch : undefined;
-    say(`  - conflict: ${c.task} and ${other} both change ${c.files.join(", ")}`);
-    say(
-      firstBranch
-        ? `    fix: in ${c.task}'s worktree, run \`git merge ${firstBranch}\`, resolve keeping both sides' intent, commit, and sync again`
-        : `    fix: in ${c.task}'s worktree, merge the integration branch, resolve keeping both sides' intent, commit, and sync again`,
-    );
+    const text = conflictText(c);
+    say(singleLine(`  - conflict: ${text.summary}`));
+    for (const file of text.files) say(singleLine(`      ${file}`));
+    say(singleLine(`    fix: ${fixSentence(text, `in ${c.task}'s worktree`, ", commit, and sync again")}`));
   }
   if (!pre.problems.length && !pre.conflicts.length) {
     const n = pre.chain.length;

@@ -172,9 +172,9 @@ export function dashboardClient(): void {
 
   function conflictMatrix(p: PhaseView): HTMLElement {
     const ids = p.tasks.filter((t) => t.state !== "skipped").map((t) => t.id);
-    if (p.conflicts.some((c) => c.b === "integration")) ids.push("integration");
+    if (p.conflicts.some((c) => c.with.includes("elsewhere"))) ids.push("elsewhere");
     const cell = (a: string, b: string) => {
-      const c = p.conflicts.find((x) => (x.a === a && x.b === b) || (x.a === b && x.b === a));
+      const c = p.conflicts.find((x) => (x.task === a && x.with.includes(b)) || (x.task === b && x.with.includes(a)));
       return c ? h("td", { class: "conflict" }, h("ul", {}, ...c.files.map((file) => h("li", {}, file)))) : h("td", { class: a === b ? "self" : "none" }, a === b ? "" : "—");
     };
     const title = `Phase ${p.index}: ${p.conflicts.length ? `${p.conflicts.length} predicted ${p.conflicts.length === 1 ? "conflict" : "conflicts"}` : "no conflict predicted"}`;

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { openFeature } from "../feature/open.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { runEventsPath } from "../feature/paths.js";
 import { startedFeatures } from "../feature/store.js";
 import type { Repo } from "../git/repo.js";
@@ -24,8 +25,8 @@ export async function gatherSnapshot(repo: Repo, cwd: string, chosen?: string): 
 async function featureView(repo: Repo, cwd: string, slug: string): Promise<DashboardFeature | FeatureError> {
   try {
     const { feature } = await openFeature(slug, cwd, { adopt: false, repo });
-    const [status, run, events] = await Promise.all([gatherStatus(repo, feature), runSummary(repo.commonDir, feature.slug), readEvents(runEventsPath(repo.commonDir, feature.slug))]);
-    return dashboardFeature({ status, plan: feature.plan, ...(feature.state && { state: feature.state }), ...(run && { run }), events: events.slice(-EVENT_LIMIT) });
+    const [status, run, events] = await Promise.all([gatherStatus(repo, feature), runSummary(repo.commonDir, feature.slug), readEvents(runEventsPath(repo.commonDir, feature.slug), { last: MAX_BYTES.eventsTail })]);
+    return dashboardFeature({ status, plan: feature.plan, ...(feature.state && { state: feature.state }), ...(run && { run }), events: events.events.slice(-EVENT_LIMIT) });
   } catch (error) {
     return { slug, error: (error as Error).message };
   }

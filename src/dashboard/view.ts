@@ -1,6 +1,8 @@
 import { bottomLevels, graphFromEdges } from "../plan/graph.js";
 import type { ExecutionPlan } from "../plan/build.js";
 import type { FeatureState } from "../feature/state-schema.js";
+import type { ConflictReport } from "../git/merge-chain.js";
+import { conflictText } from "../render/conflict.js";
 import { sh } from "../render/shell.js";
 import type { RunEvent } from "../run/events.js";
 import { tmuxSessionName } from "../start/launch.js";
@@ -54,8 +56,24 @@ export interface PhaseView {
   readyToSync: boolean;
   tasks: TaskCard[];
   /** The predicted conflicts between the phase's live branches (and with the integration branch). */
-  conflicts: Array<{ a: string; aBranch: string; b: string; files: string[] }>;
+  conflicts: ConflictView[];
   totals: Totals;
+}
+
+/**
+ * A predicted conflict as the page shows it: `task` resolves it (the later one in merge order);
+ * `with`, the other side: task ids, or "elsewhere" for what is not a task of the phase (the
+ * integration branch, the phase's start, an outside commit). The words are status's and sync's
+ * (src/render/conflict.ts).
+ */
+export interface ConflictView {
+  task: string;
+  with: string[];
+  files: string[];
+  summary: string;
+  /** The merges to run in the task's worktree (empty when no merge can help: then `decide`). */
+  commands: string[];
+  decide?: string;
 }
 
 export interface NeedsYou {
@@ -149,7 +167,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
       const merged = phase.state === "synced" || taskRecord?.mergedAt !== undefined;
       const decided = taskState(t, { phase: phase.state, merged, recorded: taskRecord !== undefined, running, lastEvent: lastOf.get(t.id) });
       // An interactive session records no start: the phase's (or, rolling, the task's) start stands for it.
-      const startedAt = (t.session.kind !== "not-launched" ? t.session.startedAt : undefined) ?? firstStart(facts.events, t.id) ?? (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
+      const startedAt = (t.session.kind === "running" || t.session.kind === "exited" ? t.session.startedAt : undefined) ?? firstStart(facts.events, t.id) ?? (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
       const endedAt = merged
         ? (taskRecord?.mergedAt ?? recorded?.syncedAt)
         : decided.state === "working" || decided.state === "handed back" || decided.state === "needs input"
@@ -193,7 +211,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
       ...(recorded?.verifiedWith !== undefined && { verifiedWith: recorded.verifiedWith }),
       readyToSync: phase.readyToSync,
       tasks,
-      conflicts: phase.conflicts.map((c) => ({ a: c.a, aBranch: c.aBranch, b: c.b, files: c.files })),
+      conflicts: phase.conflicts.map((c) => conflictView(c, new Set(phase.tasks.map((t) => t.id)))),
       totals: phase.totals,
     };
   });
@@ -308,6 +326,13 @@ function verifyRun(t: TaskStatus): VerifyRun[] {
   return [{ task: t.id, command: v.command, result: v.kind, exitCode: v.exitCode, commit: v.commit.slice(0, 12), current: v.current, outputTail: v.outputTail }];
 }
 
+/** A conflict report in the page's terms: the other side's parties that are not tasks of the phase are "elsewhere". Pure. */
+export function conflictView(c: ConflictReport, taskIds: ReadonlySet<string>): ConflictView {
+  const text = conflictText(c);
+  const parties = [...new Set(c.with.map((w) => (taskIds.has(w) ? w : "elsewhere")))];
+  return { task: c.task, with: parties.length ? parties : ["elsewhere"], files: c.files, summary: text.summary, commands: text.commands, ...(text.decide !== undefined && { decide: text.decide }) };
+}
+
 /**
  * Everything that waits for the user, most urgent first, each with the command that moves it on.
  * While `run` runs, what it handles itself (resuming stopped sessions, conflicts, syncs) is not
@@ -342,12 +367,10 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
       const waiting = p.tasks.filter((t) => t.state === "not started");
       if (waiting.length && launchOf(p.index) === "print") items.push({ title: `start the session${waiting.length === 1 ? "" : "s"} of ${waiting.map((t) => t.id).join(", ")}`, detail: "start prints each session's command again", command: sh`claude-parallel start ${slug}` });
       const skipped = new Set(p.tasks.filter((t) => t.state === "skipped").map((t) => t.id));
-      for (const c of p.conflicts.filter((x) => !skipped.has(x.a) && !skipped.has(x.b))) {
-        // As status says: the later task in merge order merges the earlier one's branch.
-        const later = p.tasks.find((t) => t.id === (c.b === "integration" ? c.a : c.b));
-        if (!later?.worktree) continue;
-        const branch = c.b === "integration" ? status.integrationBranch : c.aBranch;
-        items.push({ title: `${c.a} and ${c.b === "integration" ? "the integration branch" : c.b} will conflict`, detail: `both change ${c.files.join(", ")}: merge and resolve in ${later.id}'s worktree`, task: later.id, command: sh`cd -- ${later.worktree}` + " && " + sh`git merge ${branch}` });
+      for (const c of p.conflicts.filter((x) => !skipped.has(x.task) && !x.with.some((w) => skipped.has(w)))) {
+        const resolver = p.tasks.find((t) => t.id === c.task);
+        if (!resolver?.worktree || !c.commands.length) continue;
+        items.push({ title: `${c.summary}: a conflict`, detail: `merge and resolve in ${c.task}'s worktree, keeping both sides' intent`, task: c.task, command: [sh`cd -- ${resolver.worktree}`, ...c.commands].join(" && ") });
       }
     }
   }

@@ -1,11 +1,13 @@
 import { randomBytes, createHash } from "node:crypto";
-import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { RefusedError } from "../errors.js";
 import { removeStaleRefLocks } from "../git/stale-ref-locks.js";
 import { gitProcessesInGroup, processAlive, processGroup, processStartTime } from "../process-identity.js";
 import { quote } from "../render/shell.js";
+import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
+import { MAX_BYTES } from "./bounds.js";
 import { locksDir } from "./paths.js";
 
 interface Holder {
@@ -53,14 +55,20 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
         const left = held.get(path)! - 1;
         if (left > 0) return void held.set(path, left);
         held.delete(path);
-        if ((await readFile(path, "utf8").catch(() => "")) === content) await unlink(path).catch(() => undefined);
+        if ((await lockText(path).catch(() => undefined)) === content) await unlink(path).catch(() => undefined);
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     } finally {
       await unlink(temp).catch(() => undefined);
     }
-    const text = await readFile(path, "utf8").catch(() => undefined);
+    let text: string | undefined;
+    try {
+      text = await lockText(path);
+    } catch (error) {
+      if (!(error instanceof UnsafeFileError)) throw error;
+      throw new RefusedError([{ message: `the lock of ${slug} ${error.problem}: no claude-parallel command made it`, fix: `if no claude-parallel command of ${slug} is running, remove ${quote(path)}` }]);
+    }
     if (text === undefined) continue; // released meanwhile
     const holder = parseHolder(text);
     if (holder && holderAlive(holder)) {
@@ -74,7 +82,7 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
     if (await claim(dir, slug, text, mine)) {
       // Only the live claimer may retire this lock, and a retired lock never comes back (its
       // content is unique): if the file still holds it, it is still the stale lock.
-      if ((await readFile(path, "utf8").catch(() => undefined)) === text) {
+      if ((await lockText(path).catch(() => undefined)) === text) {
         dead = holder;
         await rename(path, join(dir, `${slug}.retired-${digest(text)}`)).catch(() => undefined);
       }
@@ -116,11 +124,14 @@ async function claim(dir: string, slug: string, text: string, mine: Holder): Pro
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
     }
-    const claimer = parseHolder(await readFile(path, "utf8").catch(() => ""));
+    const claimer = parseHolder((await lockText(path).catch(() => undefined)) ?? "");
     if (!claimer || holderAlive(claimer)) return false;
   }
   return false;
 }
+
+/** A lock's (or a claim's) content: a small regular file (src/fs/read-regular.ts); undefined when gone. */
+const lockText = async (path: string) => (await readRegular(path, MAX_BYTES.marker))?.toString("utf8");
 
 const digest = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 20);
 

@@ -1,14 +1,15 @@
-import { readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
 import { stringify } from "yaml";
 import { InputError, RefusedError, StateError } from "../errors.js";
 import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../plan/build.js";
 import type { LoadedPlan } from "../plan/load.js";
-import { buildPlan, parsePlanText } from "../plan/parse.js";
+import { buildPlan, MAX_PLAN_BYTES, parsePlanText } from "../plan/parse.js";
 import { SLUG_PATTERN } from "../plan/names.js";
 import { planFile, planFolder, plansIn } from "../plan/location.js";
 import { isFile } from "../fs/exists.js";
+import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
+import { MAX_BYTES } from "./bounds.js";
 import { readPlanFile } from "../plan/read.js";
 import { findRoles, roleMap } from "../roles.js";
 import { finishedMarkerPath, frozenPlanPath } from "./paths.js";
@@ -81,14 +82,25 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
 
 /** When a finished feature was cleaned up (`clean` leaves this mark), or undefined. */
 async function finishedMarker(commonDir: string, slug: string): Promise<string | undefined> {
-  const text = await readFile(finishedMarkerPath(commonDir, slug), "utf8").catch(() => undefined);
-  if (text === undefined) return undefined;
+  // Something that is not a small regular file there is not our mark.
+  const bytes = await readRegular(finishedMarkerPath(commonDir, slug), MAX_BYTES.marker).catch(() => undefined);
+  if (bytes === undefined) return undefined;
   try {
-    const at = (JSON.parse(text) as { finishedAt?: unknown }).finishedAt;
+    const at = (JSON.parse(bytes.toString("utf8")) as { finishedAt?: unknown }).finishedAt;
     return typeof at === "string" ? at : "at an unknown time";
   } catch {
     return "at an unknown time";
   }
+}
+
+/** The text of a started feature's frozen plan: a regular file of at most a plan's size, or a StateError. */
+export async function readFrozenPlan(commonDir: string, slug: string): Promise<string> {
+  const path = frozenPlanPath(commonDir, slug);
+  const bytes = await readRegular(path, MAX_PLAN_BYTES).catch((error: NodeJS.ErrnoException) => {
+    throw new StateError(path, `the frozen plan ${error instanceof UnsafeFileError ? error.problem : `cannot be read (${error.code})`}`, repairStateFix(slug));
+  });
+  if (bytes === undefined) throw new StateError(path, "the frozen plan is missing", repairStateFix(slug));
+  return bytes.toString("utf8");
 }
 
 /**
@@ -106,9 +118,7 @@ async function startedFeature(
   mainRoot: string,
 ): Promise<Feature> {
   const frozenPath = frozenPlanPath(repo.commonDir, slug);
-  const frozenText = await readFile(frozenPath, "utf8").catch((error: NodeJS.ErrnoException) => {
-    throw new StateError(frozenPath, `the frozen plan ${error.code === "ENOENT" ? "is missing" : `cannot be read (${error.code})`}`, repairStateFix(slug));
-  });
+  const frozenText = await readFrozenPlan(repo.commonDir, slug);
   const asStarted = { ...facts, currentBranch: state.base };
   let plan: ExecutionPlan;
   try {

@@ -4,6 +4,8 @@ import * as z from "zod/mini";
 
 const commitId = z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, { message: "a commit id" }));
 const launch = z.enum(["print", "tmux", "headless"]);
+/** A process id we may signal or wait for: never 0, 1 or negative (kill(-1) would reach every process of the user). */
+const pid = z.number().check(z.int(), z.minimum(2));
 
 export const TaskStateSchema = z.object({
   branch: z.string().check(z.minLength(1)),
@@ -112,7 +114,7 @@ export type TaskMergeJournal = z.infer<typeof TaskMergeJournalSchema>;
 
 /** A headless session's record, in `<state>/sessions/<task>.json`. */
 export const SessionRecordSchema = z.object({
-  pid: z.optional(z.number()),
+  pid: z.optional(pid),
   startedAt: z.optional(z.string()),
   endedAt: z.optional(z.string()),
   exitCode: z.optional(z.nullable(z.number())),
@@ -139,8 +141,8 @@ const TaskProblemSchema = z.object({
   kind: problemKind,
   message: z.string(),
   tail: z.optional(z.string()),
-  mergeBranches: z.optional(z.array(z.string())),
   files: z.optional(z.array(z.string())),
+  conflict: z.optional(z.object({ summary: z.string(), files: z.array(z.string()), commands: z.array(z.string()), decide: z.optional(z.string()), note: z.optional(z.string()) })),
 });
 
 /** One process of a task's session started by `run`: its first launch or a resume. Recorded before it starts. */
@@ -150,10 +152,10 @@ export const RunInvocationSchema = z.object({
   problem: z.optional(problemKind),
   prompt: z.string(),
   /** Where its output starts in the task's log (the log is appended to). */
-  logOffset: z.number(),
+  logOffset: z.number().check(z.int(), z.minimum(0)),
   recordedAt: z.string(),
   /** Set once the process started; with its start time, so a reused PID is not taken for it. */
-  pid: z.optional(z.number()),
+  pid: z.optional(pid),
   pidStart: z.optional(z.string()),
   endedAt: z.optional(z.string()),
 });
@@ -173,7 +175,7 @@ export const RunStateSchema = z.object({
     }),
   ),
   /** The run in progress (its PID and start time), or the last one. */
-  pid: z.optional(z.number()),
+  pid: z.optional(pid),
   pidStart: z.optional(z.string()),
   startedAt: z.optional(z.string()),
   endedAt: z.optional(z.string()),

@@ -1,3 +1,4 @@
+import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { replaceFile } from "./atomic.js";
@@ -70,7 +71,7 @@ export class WorktreeFiles {
 
   /** Copies a file from outside into `rel`, all or nothing. */
   async copyIn(source: string, rel: string): Promise<void> {
-    await replaceFile(await this.prepareParent(rel), (temp) => copyFile(source, temp));
+    await replaceFile(await this.prepareParent(rel), (temp) => copyFile(source, temp, constants.COPYFILE_EXCL));
   }
 
   /** Makes the folder that will hold `rel` and returns `rel`'s absolute path (for a program to write there). */

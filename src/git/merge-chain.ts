@@ -1,13 +1,13 @@
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
-import { previewMerge } from "./merge-tree.js";
+import { explainConflict, type ConflictExplanation } from "./conflict-sources.js";
+import { previewMerge, strategyOptions } from "./merge-tree.js";
 import { gitOk } from "./run.js";
 
-export interface ConflictReport {
-  /** The task whose merge conflicts. */
+/** A task whose merge conflicts: the files, where each side's version came from, and the fix. */
+export interface ConflictReport extends ConflictExplanation {
   task: string;
-  /** Earlier tasks in the merge order (or the integration branch) that changed the same files. */
-  with: string[];
+  branch: string;
   files: string[];
 }
 
@@ -32,14 +32,18 @@ export function once<T>(f: (key: string) => T): (key: string) => T {
   };
 }
 
-/** Files, now or once asked for: what a branch changed is asked of git only to explain a conflict. */
-type Changes = ReadonlySet<string> | undefined | Promise<ReadonlySet<string> | undefined>;
+/** What explains a conflict: each task's start commit, and (a rolling run) who merged into the integration branch since it started. */
+export interface ChainContext {
+  startOf?: (taskId: string) => string;
+  integrationTasks?: (check: { task: PlannedTask; tip: string }, files: readonly string[]) => Promise<string[]>;
+}
 
 /**
  * The merge chain, in the phase's order: each branch merged in memory onto the result of the ones
- * before it (merge-tree, then commit-tree: objects only). A conflicting branch is left out so the
- * rest can still be checked: every conflict is reported at once. `changedBy` and
- * `integrationChanges` name the earlier side of a conflict; they are called only for one.
+ * before it (merge-tree with the task's merge settings, then commit-tree: objects only). A
+ * conflicting branch is left out so the rest can still be checked: every conflict is reported at
+ * once, explained from the merge bases git used (src/git/conflict-sources.ts); that is asked of
+ * git only for a conflict.
  */
 export async function mergeChain(
   cwd: string,
@@ -47,19 +51,27 @@ export async function mergeChain(
   phase: PlannedPhase,
   integrationTip: string,
   checks: ReadonlyArray<{ task: PlannedTask; tip: string }>,
-  changedBy: (taskId: string) => Changes = () => undefined,
-  integrationChanges: () => Changes = () => undefined,
+  context: ChainContext = {},
 ): Promise<{ chain: ChainLink[]; conflicts: ConflictReport[] }> {
   const chain: ChainLink[] = [];
   const conflicts: ConflictReport[] = [];
   let base = integrationTip;
   for (const check of checks) {
-    const preview = await previewMerge(cwd, base, check.tip, { resolved: true });
+    const settings = check.task.merge;
+    const preview = await previewMerge(cwd, base, check.tip, { resolved: true, settings });
     if (preview.conflicts.length) {
-      const [changes, integration] = await Promise.all([Promise.all(chain.map((l) => changedBy(l.task.id))), integrationChanges()]);
-      const earlier = chain.map((l) => l.task.id).filter((_, k) => preview.conflicts.some((f) => changes[k]?.has(f)));
-      if (preview.conflicts.some((f) => integration?.has(f))) earlier.push("the integration branch");
-      conflicts.push({ task: check.task.id, with: earlier, files: preview.conflicts });
+      const explained = await explainConflict(cwd, {
+        ours: base,
+        theirs: check.tip,
+        stages: preview.stages,
+        task: check.task.id,
+        start: context.startOf?.(check.task.id) ?? integrationTip,
+        integration: { branch: plan.integrationBranch, tip: integrationTip },
+        earlier: chain.map((l) => ({ id: l.task.id, branch: l.task.branch, tip: l.tip })),
+        ...(context.integrationTasks && { integrationTasks: () => context.integrationTasks!(check, preview.conflicts) }),
+        fixOptions: strategyOptions(settings, true),
+      });
+      conflicts.push({ task: check.task.id, branch: check.task.branch, files: preview.conflicts, ...explained });
       continue;
     }
     // The message goes by stdin: a plan's text never has to fit on a command line.

@@ -1,5 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { forEachLineSync, readRegularSync, UnsafeFileError } from "../fs/read-regular.js";
 import { boolean, int, literal, object, oneOf, optional, parseAs, record, string, type Infer } from "./shape.js";
 
 /**
@@ -67,12 +68,26 @@ export function parseHookRecord(text: string): HookRecord | undefined {
   return parseAs(HookRecordShape, text);
 }
 
-export function readHookRecord(stateDir: string, task: string): HookRecord | undefined {
+/** A record is small: at most 50 sessions' tokens and a few one-line texts. */
+const MAX_RECORD = 1024 * 1024;
+
+/**
+ * A task's record, read as untrusted (any session can write in the state folder): a regular file of
+ * at most MAX_RECORD, of the record's shape. Missing or not, undefined; `damaged` hears what is wrong.
+ */
+export function readHookRecord(stateDir: string, task: string, damaged?: (problem: string) => void): HookRecord | undefined {
+  const path = hookRecordPath(stateDir, task);
+  let bytes: Buffer | undefined;
   try {
-    return parseHookRecord(readFileSync(hookRecordPath(stateDir, task), "utf8"));
-  } catch {
+    bytes = readRegularSync(path, MAX_RECORD);
+  } catch (error) {
+    damaged?.(error instanceof UnsafeFileError ? error.message : `${path} cannot be read (${(error as Error).message})`);
     return undefined;
   }
+  if (bytes === undefined) return undefined;
+  const record = parseHookRecord(bytes.toString("utf8"));
+  if (!record) damaged?.(`${path} is not a session record (not JSON, or not of the record's shape)`);
+  return record;
 }
 
 export function writeHookRecord(stateDir: string, record: HookRecord): void {
@@ -80,7 +95,8 @@ export function writeHookRecord(stateDir: string, record: HookRecord): void {
   mkdirSync(join(stateDir, "sessions"), { recursive: true });
   const temp = `${path}.${process.pid}.${Date.now()}.tmp`;
   try {
-    writeFileSync(temp, JSON.stringify(record, null, 2) + "\n");
+    // Exclusively: nothing put at that name beforehand (a FIFO would block the hook) is opened.
+    writeFileSync(temp, JSON.stringify(record, null, 2) + "\n", { flag: "wx" });
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -94,35 +110,30 @@ export interface TranscriptSummary {
   lastMessage?: string;
 }
 
-/** Transcripts past this size are not read (the record keeps what it had). */
+/** Transcripts past this size are not read (the record keeps what it had): the hook must stay quick. */
 const MAX_TRANSCRIPT = 64 * 1024 * 1024;
+const ASSISTANT = Buffer.from('"assistant"');
 
 /**
- * Reads a Claude Code transcript (JSONL) defensively: unreadable, oversized or damaged lines are
- * skipped. An assistant message is written as several lines (one per content block) that repeat
- * its usage, so usage counts once per message id.
+ * Reads a Claude Code transcript (JSONL) defensively, line by line (src/fs/read-regular.ts): not a
+ * regular file, oversized, or a damaged line, and it or the line is skipped. An assistant message
+ * is written as several lines (one per content block) that repeat its usage, so usage counts once
+ * per message id.
  */
 export function readTranscript(path: string): TranscriptSummary | undefined {
-  let text: string;
-  try {
-    if (statSync(path).size > MAX_TRANSCRIPT) return undefined;
-    text = readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
   const usage = new Map<string, Record<string, unknown>>();
   let lastMessage: string | undefined;
   let n = 0;
-  for (const line of text.split("\n")) {
-    if (!line.includes('"assistant"')) continue;
+  const onLine = (bytes: Buffer | undefined) => {
+    if (bytes === undefined) return;
     let entry: { type?: unknown; message?: { id?: unknown; role?: unknown; usage?: unknown; content?: unknown }; uuid?: unknown } | undefined;
     try {
-      entry = JSON.parse(line);
+      entry = JSON.parse(bytes.toString("utf8"));
     } catch {
-      continue;
+      return;
     }
     const message = entry?.message;
-    if (entry?.type !== "assistant" || !message || typeof message !== "object") continue;
+    if (entry?.type !== "assistant" || !message || typeof message !== "object") return;
     if (message.usage && typeof message.usage === "object") {
       const id = typeof message.id === "string" ? message.id : typeof entry.uuid === "string" ? entry.uuid : `#${n++}`;
       usage.set(id, message.usage as Record<string, unknown>);
@@ -131,6 +142,11 @@ export function readTranscript(path: string): TranscriptSummary | undefined {
       const texts = message.content.filter((b: { type?: unknown; text?: unknown }) => b?.type === "text" && typeof b.text === "string" && b.text.trim() !== "");
       if (texts.length) lastMessage = texts.map((b: { text: string }) => b.text).join("\n");
     }
+  };
+  try {
+    if (!forEachLineSync(path, { maxBytes: MAX_TRANSCRIPT, maxLine: MAX_TRANSCRIPT, complete: true, only: ASSISTANT }, (line) => onLine(line.bytes))) return undefined;
+  } catch {
+    return undefined;
   }
   const tokens = [...usage.values()].map(usageTokens).reduce(addTokens, ZERO_TOKENS);
   return { tokens, ...(lastMessage !== undefined && { lastMessage }) };

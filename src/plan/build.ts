@@ -5,6 +5,10 @@ import type { LoadedPlan } from "./load.js";
 import { SLUG_MAX, SLUG_PATTERN, repoLabel, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree } from "./names.js";
 import { findOverlaps } from "./owns.js";
 import { criticalPath, lowerBound, schedulePhases } from "./schedule.js";
+import type { Plan } from "./schema.js";
+
+/** How a branch is merged: the strategy and `-X` options given to `git merge-tree` (and `git merge`). */
+export type MergeSettings = NonNullable<Plan["merge"]>;
 
 /** How the repository lets a session take on a role. */
 export type RoleKind = "command" | "agent";
@@ -52,6 +56,8 @@ export interface PlannedTask {
   session: string;
   /** Whether the repository defines a command or agent named like the task's agent. */
   roleKind?: RoleKind;
+  /** How its branch is merged: its own `merge`, else the plan's; absent: ort, no options. */
+  merge?: MergeSettings;
 }
 
 export interface PlannedPhase {
@@ -79,6 +85,8 @@ export interface ExecutionPlan {
   verify?: string;
   /** What a task session's PreToolUse hook answers for a file the task does not own (src/hooks/). */
   enforceOwns?: "deny" | "ask" | "off";
+  /** How finish merges the integration branch into base (and each task's default). */
+  merge?: MergeSettings;
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -229,6 +237,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
           phase: k + 1,
           session: sessionLabel(s),
           roleKind: facts.roles.get(agent),
+          ...((task.merge ?? plan.merge) && { merge: task.merge ?? plan.merge }),
         };
       });
     return { index: k + 1, tasks, length: Math.max(...tasks.map((t) => t.estimate)) };
@@ -244,6 +253,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     maxParallel: plan.maxParallel,
     verify: plan.verify,
     enforceOwns: plan.enforceOwns,
+    ...(plan.merge && { merge: plan.merge }),
     phases,
     decisions,
     length: schedule.length,

@@ -13,19 +13,22 @@ import {
   ENFORCE_OWNS,
   LIMITS,
   MAX_PARALLEL_MAX,
+  MERGE_STRATEGIES,
   REF_PATH,
   fitsBytes,
   hasLineBreak,
   hasNul,
   isBlank,
   isMultiLine,
+  mergeOptionProblem,
   utf8Bytes,
 } from "./rules.js";
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "maxTurns", "budgetUsd", "tasks"] as const;
-export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "maxTurns", "budgetUsd"] as const;
+export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "merge", "maxTurns", "budgetUsd", "tasks"] as const;
+export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 
 type Value = unknown;
 type Fields = Record<string, Value>;
@@ -34,6 +37,7 @@ type Checked = { value: Value } | undefined;
 
 const PLAN_KEY_SET = new Set<string>(CHECKED_PLAN_KEYS);
 const TASK_KEY_SET = new Set<string>(CHECKED_TASK_KEYS);
+const MERGE_KEY_SET = new Set<string>(CHECKED_MERGE_KEYS);
 
 // zod's tests, as zod applies them: an object is any non-null, non-array object; a number is finite.
 const isObject = (v: Value): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -66,6 +70,16 @@ function list(v: Value, item: (v: Value) => boolean): Checked {
 const optional = (v: Value, valid: (v: Value) => boolean): Checked => (v === undefined || valid(v) ? ok(v) : undefined);
 const defaulted = (v: Value, fallback: Value, valid: (v: Value) => boolean): Checked => (v === undefined ? ok(fallback) : valid(v) ? ok(v) : undefined);
 
+const MERGE_FIELDS: Record<(typeof CHECKED_MERGE_KEYS)[number], (v: Value) => Checked> = {
+  strategy: (v) => defaulted(v, DEFAULTS.mergeStrategy, (s) => (MERGE_STRATEGIES as readonly Value[]).includes(s)),
+  options: (v) => list(v, (o) => isString(o) && mergeOptionProblem(o) === undefined),
+};
+const merge = (v: Value): Checked => {
+  if (v === undefined) return ok(v);
+  const settings = object(v, MERGE_KEY_SET, CHECKED_MERGE_KEYS, MERGE_FIELDS);
+  return settings === undefined ? undefined : ok(settings);
+};
+
 const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Checked> = {
   version: (v) => (v === 1 ? ok(v) : undefined),
   feature: (v) => (nonEmptyText(v) && (v as string).length <= LIMITS.feature ? ok(v) : undefined),
@@ -76,6 +90,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   maxParallel: (v) => defaulted(v, DEFAULTS.maxParallel, (n) => isNumber(n) && Number.isInteger(n) && n >= 1 && n <= MAX_PARALLEL_MAX),
   verify: (v) => optional(v, command),
   enforceOwns: (v) => defaulted(v, DEFAULTS.enforceOwns, (s) => (ENFORCE_OWNS as readonly Value[]).includes(s)),
+  merge,
   maxTurns,
   budgetUsd,
   tasks: (v) => {
@@ -101,6 +116,7 @@ const TASK_FIELDS: Record<(typeof CHECKED_TASK_KEYS)[number], (v: Value) => Chec
   consumes: (v) => list(v, ownedPath),
   verify: (v) => optional(v, command),
   estimate: (v) => defaulted(v, DEFAULTS.estimate, (n) => isNumber(n) && n > 0 && n <= LIMITS.estimate),
+  merge,
   maxTurns,
   budgetUsd,
 };

@@ -3,7 +3,7 @@ import type * as z from "zod/mini";
 import { InputError, type Problem } from "../errors.js";
 import { didYouMean } from "../text/suggest.js";
 import { MAX_PLAN_BYTES, planTooLarge } from "./parse.js";
-import { LIMITS, PLAN_KEYS, TASK_KEYS, splitFix, validatePlan, type Plan } from "./schema.js";
+import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, splitFix, validatePlan, type Plan } from "./schema.js";
 
 const MAX_ALIAS_COUNT = 100;
 
@@ -99,7 +99,7 @@ function describeIssue(
   const path = issue.path;
   const field = fieldPath(path);
   if (issue.code === "unrecognized_keys") {
-    const known = path.length === 0 ? PLAN_KEYS : TASK_KEYS;
+    const known = path[path.length - 1] === "merge" ? MERGE_KEYS : path.length === 0 ? PLAN_KEYS : TASK_KEYS;
     const key = issue.keys[0]!;
     const keyNode = findKeyNode(doc, path, key);
     const more = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `\`${k}\``).join(", ")})` : "";

@@ -1,20 +1,11 @@
 import { constants, type Stats } from "node:fs";
 import { open, stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
+import { kindOf } from "../fs/read-regular.js";
 import type { LoadedPlan } from "./load.js";
 import { MAX_PLAN_BYTES, parsePlanText, planTooLarge } from "./parse.js";
 
 const PLAN_FIX = "give the path of a plan.yaml file";
-
-/** What a path is, for a message: "a named pipe (FIFO)", ... */
-function kindOf(s: Stats): string {
-  if (s.isDirectory()) return "a folder";
-  if (s.isFIFO()) return "a named pipe (FIFO)";
-  if (s.isSocket()) return "a socket";
-  if (s.isCharacterDevice()) return "a character device";
-  if (s.isBlockDevice()) return "a block device";
-  return "not a regular file";
-}
 
 function notRegular(shownAs: string, s: Stats): InputError {
   const kind = kindOf(s);

@@ -33,7 +33,7 @@ export const LIMITS = {
 } as const;
 
 /** What an absent key becomes. */
-export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1 } as const;
+export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort" } as const;
 
 export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
 export const MAX_PARALLEL_MAX = 64;
@@ -48,3 +48,23 @@ export const isBlank = (s: string) => s.trim() === "";
 export const isMultiLine = (s: string) => /[\r\n]/.test(s.trim());
 export const hasLineBreak = (s: string) => /[\r\n]/.test(s);
 export const fitsBytes = (s: string, max: number) => s.length <= max && utf8Bytes(s) <= max;
+
+/**
+ * What a plan's `merge` may ask of `git merge-tree --write-tree`, which merges with ort only:
+ * `subtree` is ort shifting one side's tree to match the other (what `git merge -s subtree` is),
+ * and the options are ort's `-X` options that merge-tree passes on (git 2.43 and newer).
+ */
+export const MERGE_STRATEGIES = ["ort", "subtree"] as const;
+const MERGE_OPTION = /^(ours|theirs|ignore-space-change|ignore-all-space|ignore-space-at-eol|ignore-cr-at-eol|renormalize|no-renormalize|no-renames|find-renames|find-renames=\d{1,3}%?|diff-algorithm=(myers|minimal|patience|histogram)|subtree|subtree=.+)$/s;
+export const MERGE_OPTION_MAX = 1024;
+
+/** What is wrong with a merge option, or undefined when merge-tree can take it. */
+export function mergeOptionProblem(option: string): string | undefined {
+  if (!MERGE_OPTION.test(option)) return "is not one of ort's options that `git merge-tree -X` takes";
+  if (option.length > MERGE_OPTION_MAX) return `is longer than ${MERGE_OPTION_MAX} characters`;
+  if (!option.startsWith("subtree=")) return undefined;
+  const prefix = option.slice("subtree=".length);
+  if (hasNul(prefix) || hasLineBreak(prefix)) return "names a subtree with a NUL character or a line break";
+  if (prefix.startsWith("/") || prefix.split("/").some((part) => part === ".." || part === ".")) return "names a subtree outside the repository's root: write a folder relative to it, like `gitk-git`";
+  return undefined;
+}

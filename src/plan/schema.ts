@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
-import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, REF_PATH, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, utf8Bytes } from "./rules.js";
+import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, utf8Bytes } from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -124,6 +124,33 @@ const ownedPaths = () =>
     [],
   );
 
+export const MERGE_KEYS = ["strategy", "options"];
+
+/** How a branch is merged: `git merge-tree`'s strategy and `-X` options (src/plan/rules.ts). */
+const mergeSettings = () =>
+  z.optional(
+    z.strictObject({
+      strategy: described(
+        z._default(z.enum(MERGE_STRATEGIES, { message: withFix("a merge strategy is `ort` or `subtree`", "`git merge-tree` merges with ort only; `subtree` is ort shifting one side's tree (git's `-s subtree`)") }), DEFAULTS.mergeStrategy),
+        "`ort` (git's default) or `subtree` (ort shifting one side's tree to match the other, as `git merge -s subtree`). Default: ort.",
+      ),
+      options: described(
+        z._default(
+          z.array(
+            z.string().check(
+              z.superRefine((option: string, ctx) => {
+                const problem = mergeOptionProblem(option);
+                if (problem) ctx.issues.push({ code: "custom", input: option, message: withFix(`merge option ${JSON.stringify(option)} ${problem}`, "write an option as `git merge -X` takes it, like `ignore-space-change`, `theirs` or `subtree=gitk-git`") });
+              }),
+            ),
+          ),
+          [],
+        ),
+        "ort's `-X` options, as `git merge -X` takes them: ours, theirs, ignore-space-change, ignore-all-space, ignore-space-at-eol, ignore-cr-at-eol, renormalize, no-renormalize, no-renames, find-renames[=N], diff-algorithm=ALGORITHM, subtree[=PATH]. They need git 2.43 or newer.",
+      ),
+    }),
+  );
+
 export const TaskSchema = described(
   z.strictObject({
     id: described(taskId(), "Unique task id: lowercase letters, digits and '-', at most 32. Names the branch and worktree."),
@@ -161,6 +188,7 @@ export const TaskSchema = described(
       ),
       `Relative size of the task (positive number, at most ${LIMITS.estimate}). Default: 1.`,
     ),
+    merge: described(mergeSettings(), "How the task's branch is merged into the integration branch (sync, status's prediction, rolling merges). Default: the plan's `merge`."),
     maxTurns: described(maxTurns("the task"), "On GitHub Actions (ci init): the most turns this task's session may take (claude-code-action's --max-turns). Default: the plan's maxTurns."),
     budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars this task's session may spend (Claude Code's --max-budget-usd). Default: the plan's budgetUsd."),
   }),
@@ -211,6 +239,7 @@ export const PlanSchema = described(
       z._default(z.enum(ENFORCE_OWNS), DEFAULTS.enforceOwns),
       "What a task session's hook answers when it is about to edit a file outside the task's owns and produces: `deny` (refuse, naming the owner), `ask` (ask the user), or `off`. Default: deny.",
     ),
+    merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
     budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars each task's session may spend (Claude Code's --max-budget-usd). Default: no limit."),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),

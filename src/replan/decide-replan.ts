@@ -11,14 +11,14 @@ export interface ReplanFacts {
 }
 
 /** The fields of a task a plan edit can change, in the order they are reported. */
-export const TASK_FIELDS = ["agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate"] as const;
+export const TASK_FIELDS = ["agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge"] as const;
 export type TaskField = (typeof TASK_FIELDS)[number];
 
 /** What a synced task was asked to do and checked against: changing it would rewrite the record of what merged. */
 const SYNCED_FIXED: readonly TaskField[] = ["agent", "title", "prompt", "owns", "produces", "consumes", "verify"];
 
 /** The plan-wide fields that may change (slug, base, integrationBranch and worktreeRoot may not). */
-export const PLAN_FIELDS = ["feature", "maxParallel", "verify"] as const;
+export const PLAN_FIELDS = ["feature", "maxParallel", "verify", "merge"] as const;
 export type PlanField = (typeof PLAN_FIELDS)[number];
 
 export type PhaseStatus = "synced" | "in progress" | "not started";

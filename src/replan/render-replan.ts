@@ -35,6 +35,7 @@ function fieldChange(f: TaskField, before: PlannedTask, after: PlannedTask): str
 function show(v: unknown): string {
   if (v === undefined) return "(none)";
   if (Array.isArray(v)) return `[${v.join(", ")}]`;
+  if (typeof v === "object" && v !== null) return JSON.stringify(v);
   if (typeof v === "string") {
     const line = oneLine(v);
     return JSON.stringify(line.length > 60 ? `${line.slice(0, 57)}...` : line);

@@ -1,3 +1,6 @@
+import type { ConflictReport } from "../git/merge-chain.js";
+import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
+
 /**
  * What `claude-parallel run` does next, decided from facts alone (no processes, no files): start a
  * phase, launch or resume a task's session, sync, finish, or stop with a report. The effects
@@ -35,9 +38,9 @@ export interface TaskProblem {
   tail?: string;
   /** What a person can do about it (the check's own fix), for the report when the run gives up. */
   fix?: string;
-  /** For a conflict: the branches to merge into the task's own, and the files that conflict. */
-  mergeBranches?: string[];
+  /** For a conflict: the files that conflict, and the conflict in words (src/render/conflict.ts). */
   files?: string[];
+  conflict?: ConflictText;
 }
 
 export type SessionFacts =
@@ -224,6 +227,12 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
 
 const TAIL_LINES = 20;
 
+/** A conflict handed to the task's session, in the words sync and status use. Pure. */
+export function conflictProblem(c: ConflictReport): TaskProblem {
+  const text = conflictText(c);
+  return { kind: "conflict", message: `your branch conflicts: ${text.summary}`, files: c.files, conflict: text };
+}
+
 /** The prompt that resumes a session: what is wrong, the failing output's tail, and what to do. */
 export function resumeMessage(problem: TaskProblem): string {
   const tail = problem.tail?.split("\n").filter((l) => l.trim() !== "").slice(-TAIL_LINES).join("\n");
@@ -239,10 +248,11 @@ export function resumeMessage(problem: TaskProblem): string {
     case "task-verify":
       return `${head}${output}\n\nFix the failure within your owned paths, run the verify command again until it passes, then commit.`;
     case "conflict": {
-      const branches = problem.mergeBranches ?? [];
-      const files = problem.files?.length ? `\nThe conflicting files: ${problem.files.join(", ")}.` : "";
-      const merge = branches.length ? branches.map((b) => `git merge ${b}`).join(" && ") : "git merge <the other branch>";
-      return `${head}${files}\n\nMerge the other branch into your own (${merge}), resolve each conflict keeping both sides' intent (their change and yours), run your verify command if your task has one, and commit the merge.`;
+      const files = problem.conflict ? `\n${problem.conflict.files.join("\n")}` : problem.files?.length ? `\nThe conflicting files: ${problem.files.join(", ")}.` : "";
+      const fix = problem.conflict
+        ? fixSentence(problem.conflict, "In your worktree", `, run your verify command if your task has one, and commit`)
+        : "Merge the other branch into your own, resolve each conflict keeping both sides' intent (their change and yours), run your verify command if your task has one, and commit the merge";
+      return `${head}${files}\n\n${fix}.`;
     }
     case "merged-verify":
       return `${head}${output}\n\nWithout your branch the merged result passes (the integration branch and any other branches merged with it): fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;

@@ -1,5 +1,8 @@
-import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { appendRegular } from "../fs/append-regular.js";
+import { forEachLine, lineName, sizeText, type LineReading } from "../fs/read-regular.js";
 import { jsonLine, singleLine } from "../text/single-line.js";
 import { terminalSafe } from "../text/terminal.js";
 
@@ -43,7 +46,7 @@ export class Progress {
   async emit(input: RunEventInput): Promise<void> {
     const event = { at: new Date().toISOString(), ...input } as RunEvent;
     await mkdir(dirname(this.eventsPath), { recursive: true });
-    await appendFile(this.eventsPath, jsonLine(event) + "\n");
+    await appendRegular(this.eventsPath, jsonLine(event) + "\n");
     const text = singleLine(input.text);
     if (input.task) {
       const row = this.rows.get(input.task);
@@ -87,15 +90,41 @@ export class Progress {
   }
 }
 
-/** The events of a run, oldest first (a damaged line is skipped). */
-export async function readEvents(path: string): Promise<RunEvent[]> {
-  const text = await readFile(path, "utf8").catch(() => "");
-  const events: RunEvent[] = [];
-  for (const line of text.split("\n")) {
-    if (!line) continue;
+/** Events read from the log, oldest first; each line that is not one is named (`file:line: why`) and skipped. */
+export interface EventsRead {
+  events: RunEvent[];
+  skipped: string[];
+  /** Where the last complete line ends: the `from` of a later reading. */
+  end: number;
+}
+
+/**
+ * The events of a run's log, from `from` (an offset a reading returned) or, with `last`, in its
+ * last bytes only. Read line by line (src/fs/read-regular.ts): a line that is not an event, or is
+ * longer than an event may be, is skipped and named; `keep` chooses the events worth keeping.
+ * A missing log has none. Anything else in the log's place (a FIFO, a link) is an UnsafeFileError.
+ */
+export async function readEvents(path: string, reading: Pick<LineReading, "from" | "last"> = {}, keep: (e: RunEvent) => boolean = () => true): Promise<EventsRead> {
+  const read: EventsRead = { events: [], skipped: [], end: 0 };
+  const done = await forEachLine(path, { ...reading, maxLine: MAX_BYTES.eventLine }, (line) => {
+    const skip = (why: string) => void read.skipped.push(`${lineName(path, line)}: ${why}`);
+    if (line.bytes === undefined) return skip(`longer than the ${sizeText(MAX_BYTES.eventLine)} an event may be`);
+    if (line.bytes.length === 0) return;
+    let value: unknown;
     try {
-      events.push(JSON.parse(line) as RunEvent);
-    } catch {}
-  }
-  return events;
+      value = JSON.parse(line.bytes.toString("utf8"));
+    } catch {
+      return skip("not JSON");
+    }
+    if (!isEvent(value)) return skip("not an event (at, event and text are strings; task a string, phase a number, when there)");
+    if (keep(value)) read.events.push(value);
+  });
+  read.end = done?.end ?? 0;
+  return read;
+}
+
+function isEvent(v: unknown): v is RunEvent {
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
+  const e = v as Record<string, unknown>;
+  return typeof e.at === "string" && typeof e.event === "string" && typeof e.text === "string" && (e.task === undefined || typeof e.task === "string") && (e.phase === undefined || typeof e.phase === "number");
 }

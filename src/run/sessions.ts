@@ -1,10 +1,14 @@
-import { open, readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sessionsDir } from "../feature/paths.js";
 import type { RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { openOutputLogs } from "../fs/append-regular.js";
+import { readRegularTail, UnsafeFileError } from "../fs/read-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { processAlive, processStartTime } from "../process-identity.js";
 import { spawnDetachedToFiles } from "../proc.js";
+import { readResults, type ResultEvent } from "../start/session-result.js";
 import type * as z from "zod/mini";
 import type { SessionFacts } from "./decide-run.js";
 
@@ -22,6 +26,7 @@ export interface SessionOptions {
 }
 
 export const sessionLogPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.jsonl`);
+export const sessionStderrPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.stderr`);
 const recordPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.json`);
 
 /** The log's size: where the next process's output will start. */
@@ -45,8 +50,7 @@ export function sessionArgs(inv: Invocation, sessionId: string, o: SessionOption
  */
 export async function spawnSession(commonDir: string, slug: string, taskId: string, worktree: string, args: string[], claude: string, sessionId: string): Promise<{ pid: number | undefined; pidStart?: string; exited: Promise<number | null> }> {
   const log = sessionLogPath(commonDir, slug, taskId);
-  const out = await open(log, "a");
-  const err = await open(join(sessionsDir(commonDir, slug), `${taskId}.stderr`), "a");
+  const [out, err] = await openOutputLogs(log, sessionStderrPath(commonDir, slug, taskId));
   let started;
   try {
     started = spawnDetachedToFiles(claude, args, worktree, out.fd, err.fd);
@@ -62,38 +66,24 @@ export async function spawnSession(commonDir: string, slug: string, taskId: stri
   return { pid: started.pid, ...(pidStart !== undefined && { pidStart }), exited: started.exited };
 }
 
+/**
+ * The last `count` lines a task's sessions wrote to stderr (claude's own words when it failed),
+ * each at most 300 characters; or a line saying why the file was not read.
+ */
+export async function stderrTail(path: string, count: number): Promise<string[]> {
+  const text = await readRegularTail(path, MAX_BYTES.stderrTail).catch((error) => {
+    if (error instanceof UnsafeFileError) return `(${error.message}: not read)`;
+    throw error;
+  });
+  return (text ?? "").split("\n").map((l) => l.trim()).filter(Boolean).slice(-count).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+}
+
 /** Whether the recorded process still runs: its PID alive with the same start time. */
 export function invocationRunning(inv: Pick<Invocation, "pid" | "pidStart">): boolean {
   if (inv.pid === undefined || !processAlive(inv.pid)) return false;
   if (inv.pidStart === undefined) return true;
   const now = processStartTime(inv.pid);
   return now === undefined || now === inv.pidStart;
-}
-
-export interface ResultEvent {
-  subtype?: string;
-  is_error?: boolean;
-  session_id?: string;
-  total_cost_usd?: number;
-  usage?: { input_tokens?: number; output_tokens?: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
-  result?: string;
-}
-
-/** The stream-json `result` events of a log (from `offset`), in order. Lines that are not JSON are skipped. */
-export async function resultEvents(log: string, offset = 0): Promise<ResultEvent[]> {
-  return parseResults(await readFile(log).then((b) => b.subarray(offset).toString("utf8"), () => ""));
-}
-
-function parseResults(text: string): ResultEvent[] {
-  const events: ResultEvent[] = [];
-  for (const line of text.split("\n")) {
-    if (!line.includes('"type":"result"')) continue;
-    try {
-      const e = JSON.parse(line) as ResultEvent & { type?: string };
-      if (e.type === "result") events.push(e);
-    } catch {}
-  }
-  return events;
 }
 
 /**
@@ -106,8 +96,7 @@ export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: n
   for (const e of events) {
     const id = e.session_id ?? "";
     bySession.set(id, Math.max(bySession.get(id) ?? 0, e.total_cost_usd ?? 0));
-    const u = e.usage ?? {};
-    tokens += (u.input_tokens ?? 0) + (u.output_tokens ?? 0) + (u.cache_read_input_tokens ?? 0) + (u.cache_creation_input_tokens ?? 0);
+    tokens += e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheWrite;
   }
   return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens, bySession };
 }
@@ -124,33 +113,25 @@ export class LogCost {
   constructor(private readonly log: string) {}
 
   async read(): Promise<{ usd: number; tokens: number }> {
-    const size = await logSize(this.log);
-    if (size < this.offset) return this.total(); // never shrinks: ours is appended to only
-    if (size > this.offset) {
-      const handle = await open(this.log, "r").catch(() => undefined);
-      if (handle) {
-        try {
-          const buffer = Buffer.alloc(size - this.offset);
-          const { bytesRead } = await handle.read(buffer, 0, buffer.length, this.offset);
-          const text = buffer.subarray(0, bytesRead);
-          const end = text.lastIndexOf(0x0a);
-          if (end >= 0) {
-            this.offset += end + 1;
-            const part = costOf(parseResults(text.subarray(0, end + 1).toString("utf8")));
-            for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
-            this.tokens += part.tokens;
-          }
-        } finally {
-          await handle.close();
-        }
-      }
-    }
-    return this.total();
-  }
-
-  private total() {
+    // A log that shrank reads nothing new: ours is appended to only.
+    const read = await readResults(this.log, { from: this.offset });
+    this.offset = read.end;
+    const part = costOf(read.events);
+    for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
+    this.tokens += part.tokens;
     return { usd: [...this.bySession.values()].reduce((a, b) => a + b, 0), tokens: this.tokens };
   }
+}
+
+/**
+ * The last result event of an ended process, in its part of the log (from `from`): looked for in
+ * the log's end first, where a run writes its result, and in the whole part only when not there.
+ */
+export async function lastResult(log: string, from: number): Promise<{ last?: ResultEvent; skipped: string[] }> {
+  let read = await readResults(log, { from, last: MAX_BYTES.sessionLogTail, complete: true });
+  if (!read.events.length) read = await readResults(log, { from, complete: true });
+  const last = read.events[read.events.length - 1];
+  return { ...(last && { last }), skipped: read.skipped };
 }
 
 /** An invocation's state, from its record, its process and its part of the log. */
@@ -158,7 +139,7 @@ export async function sessionFacts(inv: Invocation | undefined, log: string): Pr
   if (!inv) return { kind: "none" };
   if (inv.pid === undefined) return { kind: "pending" };
   if (invocationRunning(inv)) return { kind: "running" };
-  const last = (await resultEvents(log, inv.logOffset)).pop();
+  const { last } = await lastResult(log, inv.logOffset);
   if (!last) return { kind: "ended", result: "missing" };
   return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error", ...(last.subtype === "error_max_budget_usd" && { budgetExhausted: true }) };
 }

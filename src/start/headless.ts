@@ -1,8 +1,12 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile } from "node:fs/promises";
+import { createHash, randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError, StateError } from "../errors.js";
+import { openOutputLogs } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { readRegular } from "../fs/read-regular.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { quote } from "../render/shell.js";
 import type { Repo } from "../git/repo.js";
 import { helperPath } from "../self.js";
 import { sessionsDir } from "../feature/paths.js";
@@ -21,9 +25,14 @@ interface HeadlessJob {
 
 export { sessionsDir, type SessionRecord };
 
-/** A session's record; a damaged one reads as unknown (undefined): it only informs status. */
+/**
+ * A headless session's record: undefined when there is none. A damaged one (a session can write
+ * there) is a StateError: then nothing is known of the session, which may still be running, so
+ * each caller does what is safe when a session may be running.
+ */
 export async function readSessionRecord(commonDir: string, slug: string, taskId: string): Promise<SessionRecord | undefined> {
-  return readJsonFile(join(sessionsDir(commonDir, slug), `${taskId}.json`), SessionRecordSchema, "").catch(() => undefined);
+  const path = join(sessionsDir(commonDir, slug), `${taskId}.json`);
+  return readJsonFile(path, SessionRecordSchema, `once no claude session runs in the task's worktree, remove ${quote(path)}`, MAX_BYTES.sessionRecord);
 }
 
 export interface HeadlessLaunch {
@@ -47,7 +56,15 @@ export async function launchHeadless(l: HeadlessLaunch, say: (line: string) => v
   await mkdir(dir, { recursive: true });
   const todo: HeadlessJob["sessions"] = [];
   for (const s of l.sessions) {
-    const record = await readSessionRecord(l.repo.commonDir, l.slug, s.taskId);
+    let record;
+    try {
+      record = await readSessionRecord(l.repo.commonDir, l.slug, s.taskId);
+    } catch (error) {
+      if (!(error instanceof StateError)) throw error;
+      // Its session may be running: a second one in the same worktree is never started.
+      say(`  ${s.taskId}: not launched: ${error.file} ${error.problem}, so whether its session still runs is unknown; ${error.fix}, then run this again`);
+      continue;
+    }
     if (record && (processAlive(record.pid) || record.exitCode === 0)) {
       say(`  ${s.taskId}: ${record.exitCode === 0 ? "already finished" : `already running (pid ${record.pid})`}`);
       continue;
@@ -62,21 +79,26 @@ export async function launchHeadless(l: HeadlessLaunch, say: (line: string) => v
   }
   if (todo.length === 0) return;
   const jobFile = join(dir, `phase-${l.phase}.job.json`);
-  await writeFileAtomic(jobFile, JSON.stringify({ claude, maxParallel: l.maxParallel, sessions: todo } satisfies HeadlessJob));
-  const supervisor = spawnDetached(process.execPath, [helperPath(), "_supervise", jobFile], l.repo.root);
+  const job = JSON.stringify({ claude, maxParallel: l.maxParallel, sessions: todo } satisfies HeadlessJob);
+  await writeFileAtomic(jobFile, job);
+  // The job's digest goes along: a job file changed meanwhile (a session can write there) is not run.
+  const supervisor = spawnDetached(process.execPath, [helperPath(), "_supervise", jobFile, digestOf(job)], l.repo.root);
   say(`Headless: ${todo.length} ${todo.length === 1 ? "session" : "sessions"} started in the background (at most ${l.maxParallel} at once; supervisor pid ${supervisor}).`);
   say(`Logs: ${dir}/<task>.jsonl. Follow them with: claude-parallel status ${l.slug}`);
 }
 
+const digestOf = (job: string | Buffer) => createHash("sha256").update(job).digest("hex");
+
 /** The detached supervisor: runs the job's sessions with bounded concurrency, recording each. */
-export async function supervise(jobFile: string): Promise<void> {
-  const job = JSON.parse(await readFile(jobFile, "utf8")) as HeadlessJob;
+export async function supervise(jobFile: string, digest: string | undefined): Promise<void> {
+  const text = await readRegular(jobFile, MAX_BYTES.headlessJob);
+  if (text === undefined || digestOf(text) !== digest) throw new StateError(jobFile, "is not the job `start` wrote (missing, or changed since)", "run start again");
+  const job = JSON.parse(text.toString("utf8")) as HeadlessJob;
   const dir = join(jobFile, "..");
   const queue = [...job.sessions];
   const runOne = async (s: HeadlessJob["sessions"][number]) => {
     const logPath = join(dir, `${s.taskId}.jsonl`);
-    const out = await open(logPath, "a");
-    const err = await open(join(dir, `${s.taskId}.stderr`), "a");
+    const [out, err] = await openOutputLogs(logPath, join(dir, `${s.taskId}.stderr`));
     let pid: number | undefined;
     const exited = runToFiles(job.claude, s.args, s.worktree, out.fd, err.fd, (p) => (pid = p));
     const record: SessionRecord = { pid, startedAt: new Date().toISOString(), log: logPath, sessionId: s.sessionId };
@@ -86,7 +108,8 @@ export async function supervise(jobFile: string): Promise<void> {
     await writeFileAtomic(join(dir, `${s.taskId}.json`), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n");
   };
   const workers = Array.from({ length: Math.max(1, job.maxParallel) }, async () => {
-    for (let s = queue.shift(); s; s = queue.shift()) await runOne(s);
+    // A session whose log cannot be opened (something not ours in its place) is not run; the others are.
+    for (let s = queue.shift(); s; s = queue.shift()) await runOne(s).catch(() => undefined);
   });
   await Promise.all(workers);
 }

@@ -1,5 +1,68 @@
-import { open } from "node:fs/promises";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { forEachLine, lineName, sizeText, type LineReading } from "../fs/read-regular.js";
 import { addTokens, usageTokens, ZERO_TOKENS, type Tokens } from "../hooks/ledger.js";
+
+/** A stream-json `result` event: what Claude Code reports at the end of each `claude -p`. Fields of another type are left out. */
+export interface ResultEvent {
+  subtype?: string;
+  is_error?: boolean;
+  session_id?: string;
+  /** Never negative. */
+  total_cost_usd?: number;
+  /** A whole number, never negative. */
+  num_turns?: number;
+  /** Its `usage`, counted (anything odd counts 0). */
+  tokens: Tokens;
+  result?: string;
+}
+
+/** The result events found in (part of) a session's log; each line that may be one but is not readable, named. */
+export interface ResultsRead {
+  events: ResultEvent[];
+  skipped: string[];
+  /** Where the last complete line ends: the `from` of a later reading. */
+  end: number;
+}
+
+const RESULT = Buffer.from('"type":"result"');
+
+/**
+ * The result events of a session's stream-json log, read line by line with bounded memory
+ * (src/fs/read-regular.ts): from `from`, or in its `last` bytes only. A session can write into its
+ * log, so only lines that may be a result are parsed, and each field is checked. A missing log has
+ * none; anything else in its place (a FIFO, a link) is an UnsafeFileError.
+ */
+export async function readResults(log: string, reading: Omit<LineReading, "maxLine" | "only">): Promise<ResultsRead> {
+  const read: ResultsRead = { events: [], skipped: [], end: reading.from ?? 0 };
+  const done = await forEachLine(log, { ...reading, maxLine: MAX_BYTES.sessionLogLine, only: RESULT }, (line) => {
+    if (line.bytes === undefined) return void read.skipped.push(`${lineName(log, line)}: longer than the ${sizeText(MAX_BYTES.sessionLogLine)} a line may be`);
+    let value: unknown;
+    try {
+      value = JSON.parse(line.bytes.toString("utf8"));
+    } catch {
+      return void read.skipped.push(`${lineName(log, line)}: not JSON`);
+    }
+    const event = resultOf(value);
+    if (event) read.events.push(event);
+  });
+  read.end = done?.end ?? read.end;
+  return read;
+}
+
+/** A result event's fields that have their type (a negative or infinite cost counts as none). Pure. */
+export function resultOf(value: unknown): ResultEvent | undefined {
+  if (typeof value !== "object" || value === null || (value as { type?: unknown }).type !== "result") return undefined;
+  const v = value as Record<string, unknown>;
+  return {
+    ...(typeof v.subtype === "string" && { subtype: v.subtype }),
+    ...(typeof v.is_error === "boolean" && { is_error: v.is_error }),
+    ...(typeof v.session_id === "string" && { session_id: v.session_id }),
+    ...(typeof v.total_cost_usd === "number" && Number.isFinite(v.total_cost_usd) && v.total_cost_usd >= 0 && { total_cost_usd: v.total_cost_usd }),
+    ...(typeof v.num_turns === "number" && Number.isInteger(v.num_turns) && v.num_turns >= 0 && { num_turns: v.num_turns }),
+    tokens: v.usage && typeof v.usage === "object" ? usageTokens(v.usage as Record<string, unknown>) : ZERO_TOKENS,
+    ...(typeof v.result === "string" && { result: v.result }),
+  };
+}
 
 /**
  * What Claude Code reported at the end of each headless run of a session: its `result` events
@@ -20,52 +83,28 @@ export interface SessionResults {
   lastResult?: string;
 }
 
-/** Logs past this size are read from their end only: result events are single lines at the end of each run. */
-const MAX_READ = 16 * 1024 * 1024;
-
-/** The result events of a stream-json log; undefined when the log is missing or holds none. Never throws. */
-export async function readSessionResults(log: string): Promise<SessionResults | undefined> {
-  let text: string;
-  try {
-    const file = await open(log, "r");
-    try {
-      const { size } = await file.stat();
-      const length = Math.min(size, MAX_READ);
-      const buffer = Buffer.alloc(length);
-      await file.read(buffer, 0, length, size - length);
-      text = buffer.toString("utf8");
-    } finally {
-      await file.close();
-    }
-  } catch {
-    return undefined;
-  }
-  return parseSessionResults(text);
+/**
+ * The results in the end of a session's log (result events are single lines at the end of each
+ * run): undefined when it holds none. `complete`: the session no longer runs, so an unterminated
+ * last line is whole. The lines skipped are named in `skipped`.
+ */
+export async function readSessionResults(log: string, complete: boolean): Promise<{ results?: SessionResults; skipped: string[] }> {
+  const read = await readResults(log, { last: MAX_BYTES.sessionLogTail, complete });
+  const results = summarizeResults(read.events);
+  return { ...(results && { results }), skipped: read.skipped };
 }
 
-/** The result events in stream-json text. Pure. */
-export function parseSessionResults(text: string): SessionResults | undefined {
+/** The sums over result events; undefined when there are none. Pure. */
+export function summarizeResults(events: readonly ResultEvent[]): SessionResults | undefined {
   let summary: SessionResults | undefined;
-  for (const line of text.split("\n")) {
-    if (!line.includes('"result"')) continue;
-    let event: Record<string, unknown>;
-    try {
-      event = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (!event || event.type !== "result") continue;
-    const cost = typeof event.total_cost_usd === "number" && Number.isFinite(event.total_cost_usd) && event.total_cost_usd > 0 ? event.total_cost_usd : 0;
-    const turns = typeof event.num_turns === "number" && Number.isInteger(event.num_turns) && event.num_turns > 0 ? event.num_turns : 0;
-    const usage = (event.usage && typeof event.usage === "object" ? event.usage : {}) as Record<string, unknown>;
-    const before = summary?.tokens ?? ZERO_TOKENS;
+  for (const event of events) {
     summary = {
       runs: (summary?.runs ?? 0) + 1,
-      costUsd: (summary?.costUsd ?? 0) + cost,
-      turns: (summary?.turns ?? 0) + turns,
-      tokens: addTokens(before, usageTokens(usage)),
-      lastIsError: event.is_error === true || (typeof event.subtype === "string" && event.subtype !== "success"),
-      ...(typeof event.result === "string" && { lastResult: event.result }),
+      costUsd: (summary?.costUsd ?? 0) + (event.total_cost_usd ?? 0),
+      turns: (summary?.turns ?? 0) + (event.num_turns ?? 0),
+      tokens: addTokens(summary?.tokens ?? ZERO_TOKENS, event.tokens),
+      lastIsError: event.is_error === true || (event.subtype !== undefined && event.subtype !== "success"),
+      ...(event.result !== undefined && { lastResult: event.result }),
     };
   }
   return summary;

@@ -1,7 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { RefusedError, StateError } from "../errors.js";
-import { frozenPlanPath, stateRef, statePath } from "../feature/paths.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { stateRef, statePath } from "../feature/paths.js";
+import { readFrozenPlan } from "../feature/resolve.js";
 import { repairStateFix } from "../feature/store.js";
+import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
 import { commitOf } from "../git/repo.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { MAX_PLAN_BYTES } from "../plan/parse.js";
@@ -17,12 +19,12 @@ const STATE = "state.json";
 
 /** The feature's state folder as files, or undefined when it has not started here. */
 export async function readLocalStateFiles(commonDir: string, slug: string): Promise<StateFiles | undefined> {
-  const state = await readFile(statePath(commonDir, slug), "utf8").catch((e: NodeJS.ErrnoException) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
-  if (state === undefined) return undefined;
-  const plan = await readFile(frozenPlanPath(commonDir, slug), "utf8").catch((e: NodeJS.ErrnoException) => {
-    throw new StateError(frozenPlanPath(commonDir, slug), `the frozen plan ${e.code === "ENOENT" ? "is missing" : `cannot be read (${e.code})`}`, repairStateFix(slug));
+  const path = statePath(commonDir, slug);
+  const state = await readRegular(path, MAX_BYTES.featureState).catch((error) => {
+    throw new StateError(path, error instanceof UnsafeFileError ? error.problem : `cannot be read (${(error as NodeJS.ErrnoException).code})`, repairStateFix(slug));
   });
-  return { plan, state };
+  if (state === undefined) return undefined;
+  return { plan: await readFrozenPlan(commonDir, slug), state: state.toString("utf8") };
 }
 
 /** Writes the two blobs and their tree (objects only: no ref moves). */

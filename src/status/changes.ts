@@ -1,3 +1,4 @@
+import { conflictText } from "../render/conflict.js";
 import { singleLine } from "../text/single-line.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
 
@@ -26,7 +27,7 @@ export function statusChanges(before: FeatureStatus, after: FeatureStatus): stri
 function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
   const lines: string[] = [];
   const session = (t: TaskStatus | undefined) =>
-    t?.ledger ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "") : t?.session.kind === "running" ? "running" : t?.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : undefined;
+    t?.ledger ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "") : t?.session.kind === "running" ? "running" : t?.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : t?.session.kind === "unknown" ? "unknown (its record is damaged)" : undefined;
   const s = session(now);
   if (s !== undefined && s !== session(was)) lines.push(`session ${s}`);
   if (now.attempts > (was?.attempts ?? 0) && now.attempts > 1) lines.push(`attempt ${now.attempts}`);
@@ -46,9 +47,7 @@ function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
 }
 
 function conflictChanges(old: PhaseStatus | undefined, phase: PhaseStatus): string[] {
-  const key = (c: PhaseStatus["conflicts"][number]) => `${c.a}\0${c.b}\0${c.files.join("\0")}`;
+  const key = (c: PhaseStatus["conflicts"][number]) => `${c.task}\0${c.with.join("\0")}\0${c.files.join("\0")}`;
   const seen = new Set((old?.conflicts ?? []).map(key));
-  return phase.conflicts
-    .filter((c) => !seen.has(key(c)))
-    .map((c) => `conflict predicted: ${c.a} and ${c.b === "integration" ? "the integration branch" : c.b} both change ${c.files.join(", ")}`);
+  return phase.conflicts.filter((c) => !seen.has(key(c))).map((c) => `conflict predicted: ${conflictText(c).summary}`);
 }

@@ -1,10 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { SESSION_DIR } from "../start/session-files.js";
 import { pathExists } from "../fs/exists.js";
 import { readRegularText } from "../fs/read-regular.js";
-import { git, nulFields } from "../git/run.js";
-import { mergeChain, once } from "../git/merge-chain.js";
+import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
 import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { branchTips, type BranchTip, type Repo } from "../git/repo.js";
@@ -18,6 +16,9 @@ import { featureDir } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
+import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
+import { damageOf } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import type { TaskSession } from "../feature/state-schema.js";
 
 export type VerifyState =
@@ -28,6 +29,8 @@ export type VerifyState =
 export type SessionState =
   | { kind: "not-launched" }
   | { kind: "running"; pid: number; startedAt?: string }
+  /** Its record is damaged: whether it still runs is not known. */
+  | { kind: "unknown"; problem: string }
   /** `reason`: the last lines the session wrote to stderr, when it failed; `log`: its output. */
   | { kind: "exited"; exitCode: number | null; reason?: string; log: string; sessionId?: string; startedAt?: string; endedAt?: string };
 
@@ -61,6 +64,8 @@ export interface TaskStatus {
   tokens: Tokens;
   /** What Claude Code reported the task's sessions cost (headless results); undefined where it reports none. */
   costUsd?: number;
+  /** Files of the task's state that were not read, or lines of them skipped, and why (a session can write there). */
+  unread?: string[];
   /** The task's session as its last leg on GitHub Actions left it (from the shared state, after `pull`). */
   ciSession?: TaskSession;
   /** The latest Claude Code session of the task and the turns its headless runs took, wherever they ran. */
@@ -94,14 +99,8 @@ export interface SessionLedger {
   tokens: Tokens;
 }
 
-export interface Conflict {
-  /** The task that merges first (the earlier in merge order). */
-  a: string;
-  aBranch: string;
-  /** A task id, or "integration" for the integration branch. */
-  b: string;
-  files: string[];
-}
+/** A predicted conflict: the task whose merge conflicts, its files, where each side's version came from, and the fix (as the sync reports it). */
+export type Conflict = ConflictReport;
 
 export interface PhaseStatus {
   index: number;
@@ -145,18 +144,35 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   const tip = branch.tip?.commit;
   const { exists: worktreeExists, uncommitted } = await look;
   const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
-  const record = await readSessionRecord(repo.commonDir, feature.slug, task.id);
-  const results = record ? await readSessionResults(record.log) : undefined;
+  const unread: string[] = [];
+  const note = (problem: string) => void unread.push(problem);
+  // The session's files are found where we write them, never where its record says.
+  const log = sessionLogPath(repo.commonDir, feature.slug, task.id);
+  const record = await readSessionRecord(repo.commonDir, feature.slug, task.id).catch((error) => {
+    status.session = { kind: "unknown", problem: damageOf(error) };
+    return undefined;
+  });
   if (record?.pid !== undefined) {
     const startedAt = record.startedAt && { startedAt: record.startedAt };
     if (record.exitCode === undefined && processAlive(record.pid)) status.session = { kind: "running", pid: record.pid, ...startedAt };
     else {
       const exitCode = record.exitCode ?? null;
-      const reason = exitCode === 0 ? undefined : await failureReason(record.log);
-      status.session = { kind: "exited", exitCode, log: record.log, ...(reason && { reason }), ...(record.sessionId && { sessionId: record.sessionId }), ...startedAt, ...(record.endedAt && { endedAt: record.endedAt }) };
+      const reason = exitCode === 0 ? undefined : (await stderrTail(sessionStderrPath(repo.commonDir, feature.slug, task.id), 3)).join(" / ");
+      status.session = {
+        kind: "exited",
+        exitCode,
+        log,
+        ...(reason && { reason: reason.length > 300 ? `...${reason.slice(-300)}` : reason }),
+        ...(record.sessionId && { sessionId: record.sessionId }),
+        ...startedAt,
+        ...(record.endedAt && { endedAt: record.endedAt }),
+      };
     }
   }
-  const ledger = readHookRecord(featureDir(repo.commonDir, feature.slug), task.id);
+  const read = await readSessionResults(log, status.session.kind !== "running").catch((error) => void note(damageOf(error)));
+  const results = read?.results;
+  unread.push(...(read?.skipped ?? []));
+  const ledger = readHookRecord(featureDir(repo.commonDir, feature.slug), task.id, note);
   if (ledger) {
     status.ledger = {
       state: ledger.state,
@@ -187,20 +203,21 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   if (worktreeExists) {
     status.uncommitted = uncommitted;
     for (const path of status.uncommitted) changed.add(path);
-    const requests = ((await readRegularText(join(worktree!, SESSION_DIR, "requests.md"), 64 * 1024)) ?? "").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const requests = ((await readRegularText(join(worktree!, SESSION_DIR, "requests.md"), MAX_BYTES.worktreeNote)) ?? "").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
     if (requests.length) status.requests = requests.slice(0, 20);
   }
   if (task.verify && tip !== undefined) {
     const ran =
       runVerifyNow && worktreeExists
         ? await runVerify(repo.commonDir, feature.slug, task.id, worktree!, task.verify, tip)
-        : await readVerifyRecord(repo.commonDir, feature.slug, task.id);
+        : await readVerifyRecord(repo.commonDir, feature.slug, task.id, note);
     if (ran && ran.command === task.verify) {
       status.verify = { kind: ran.exitCode === 0 ? "passed" : "failed", command: ran.command, exitCode: ran.exitCode, commit: ran.commit, current: ran.commit === tip, outputTail: ran.outputTail };
     }
   }
   const owned = [...task.owns, ...task.produces].map(ownedPattern);
   if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
+  if (unread.length) status.unread = unread.slice(0, 5);
   return status;
 }
 
@@ -276,25 +293,17 @@ export function totalsOf(tasks: readonly TaskStatus[]): Totals {
 
 /**
  * The conflicts the sync would meet: the phase's branches with commits merged in memory in the
- * order the sync uses, each onto the ones before it (as the preflight does), so each conflict is
- * named once, with the earlier branch whose changes it meets; n merges, not n² pairs. What each
- * branch changed (to name that earlier branch) is asked of git only when there is a conflict.
+ * order the sync uses, each onto the ones before it (as the preflight does, with the same
+ * explanation of each conflict); n merges, not n² pairs.
  */
 async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhase, integration: string | undefined, branches: BranchFacts[], skipped: Array<string | undefined>): Promise<Conflict[]> {
-  const cwd = repo.root;
   if (integration === undefined) return [];
+  const recorded = feature.state!.phases[String(phase.index)]!;
   const live = phase.tasks.flatMap((task, i) => (branches[i]!.ahead > 0 && branches[i]!.tip !== undefined && skipped[i] === undefined ? [{ task, tip: branches[i]!.tip!.commit }] : []));
-  const tipOf = new Map(live.map((x) => [x.task.id, x.tip]));
-  const commits = { integration, branches: live.map((x) => [x.task.id, x.tip] as const) };
-  return cachedPrediction(repo.commonDir, feature.slug, phase.index, commits, async () => {
-    const changed = once((id: string) => git(["diff", "--name-only", "-z", `${integration}...${tipOf.get(id)}`], cwd).then((r) => new Set(nulFields(r.stdout))));
-    const { conflicts } = await mergeChain(cwd, feature.plan, phase, integration, live, changed);
-    return conflicts.map((c) => {
-      const earlier = c.with.find((w) => w !== "the integration branch");
-      if (earlier === undefined) return { a: c.task, aBranch: phase.tasks.find((t) => t.id === c.task)!.branch, b: "integration", files: c.files };
-      return { a: earlier, aBranch: phase.tasks.find((t) => t.id === earlier)!.branch, b: c.task, files: c.files };
-    });
-  });
+  const startOf = (id: string) => recorded.tasks[id]?.startCommit ?? recorded.startCommit;
+  // What the prediction depends on: the commits, where each task started, and how each merges.
+  const commits = { integration, branches: live.map((x) => [x.task.id, x.tip, startOf(x.task.id), x.task.merge ?? null] as const) };
+  return cachedPrediction(repo.commonDir, feature.slug, phase.index, commits, async () => (await mergeChain(repo.root, feature.plan, phase, integration, live, { startOf })).conflicts);
 }
 
 /**
@@ -303,7 +312,8 @@ async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhas
  * outside what it owns, no verify failing at its current commit and no headless session still
  * running; and no predicted conflict between tasks that are merged (a skipped task is not). A
  * verify not run yet, or run at an older commit, does not count: the sync runs it. Nor does a
- * headless session that failed after committing: its commits are what the sync checks.
+ * headless session that failed after committing: its commits are what the sync checks. A session
+ * whose record is damaged may be running: it counts as running.
  */
 export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Conflict[]): boolean {
   const skipped = new Set(tasks.filter((t) => t.skipped !== undefined).map((t) => t.id));
@@ -315,9 +325,10 @@ export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Co
         t.uncommitted.length === 0 &&
         t.outsideOwns.length === 0 &&
         !(t.verify.kind === "failed" && t.verify.current) &&
-        t.session.kind !== "running"),
+        t.session.kind !== "running" &&
+        t.session.kind !== "unknown"),
   );
-  return tasksReady && conflicts.every((c) => skipped.has(c.a) || skipped.has(c.b));
+  return tasksReady && conflicts.every((c) => skipped.has(c.task));
 }
 
 /** A task's status before anything is known about its branch and worktree. */
@@ -336,11 +347,4 @@ function initialStatus(task: PlannedTask): TaskStatus {
     attempts: 0,
     tokens: { ...ZERO_TOKENS },
   };
-}
-
-/** Why a headless session failed, in its own words: the tail of its stderr (beside its log). */
-async function failureReason(log: string): Promise<string | undefined> {
-  const text = await readFile(log.replace(/\.jsonl$/, ".stderr"), "utf8").catch(() => "");
-  const tail = text.split("\n").map((l) => l.trim()).filter(Boolean).slice(-3).join(" / ");
-  return tail ? (tail.length > 300 ? `...${tail.slice(-300)}` : tail) : undefined;
 }

@@ -1,5 +1,6 @@
 import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
+import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
 
 export function renderStatus(s: FeatureStatus): string {
@@ -21,12 +22,8 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
   else {
     out.push("Predicted conflicts:");
     for (const c of p.conflicts) {
-      const files = c.files.map(code).join(", ");
-      out.push(
-        c.b === "integration"
-          ? `- ${c.a} and the integration branch both change ${files}: in ${c.a}'s worktree, merge the integration branch and resolve.`
-          : `- ${c.a} and ${c.b} both change ${files}: ${c.a} merges first, so in ${c.b}'s worktree run ${code(`git merge ${c.aBranch}`)}, resolve, and commit before the sync.`,
-      );
+      const text = conflictText(c, code);
+      out.push(`- ${text.summary}`, ...text.files.map((f) => `  - ${f}`), `  - fix: ${fixSentence(text, `in ${c.task}'s worktree`, ", and commit before the sync", code)}.`);
     }
   }
   const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0 || t.ciSession).map(sessionLine);
@@ -49,7 +46,7 @@ function row(t: TaskStatus): string {
     t.lastCommit ? `${t.lastCommit.sha} ${oneLine(t.lastCommit.subject)} (${t.lastCommit.when})` : "none yet",
     t.outsideOwns.length ? t.outsideOwns.map(code).join(", ") : "none",
     verifyCell(t),
-    t.session.kind === "running" ? `running (pid ${t.session.pid})` : t.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : "-",
+    t.session.kind === "running" ? `running (pid ${t.session.pid})` : t.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : t.session.kind === "unknown" ? "unknown" : "-",
   ];
   return `| ${cells.map((c) => c.replace(/\|/g, "\\|")).join(" | ")} |`;
 }
@@ -65,12 +62,14 @@ function verifyCell(t: TaskStatus): string {
 function problemsOf(t: TaskStatus, slug: string): string[] {
   const list: string[] = [];
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
+  for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
   if (t.skipped !== undefined) return list;
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
   if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
+  if (t.session.kind === "unknown") list.push(`${t.id}: whether its headless session still runs is not known: ${oneLine(t.session.problem)}.`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
     list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
   }
@@ -117,7 +116,9 @@ function sessionLine(t: TaskStatus): string {
       ? "running (headless)"
       : t.session.kind === "exited"
         ? `headless session exited (${t.session.exitCode ?? "unknown"})`
-        : "launched";
+        : t.session.kind === "unknown"
+          ? "headless session unknown (its record is damaged)"
+          : "launched";
   const parts = [`- ${t.id}: ${state}`, plural(t.attempts, "attempt"), tokensText(t.tokens)];
   if (t.costUsd !== undefined) parts.push(usd(t.costUsd));
   if (t.turns !== undefined) parts.push(plural(t.turns, "turn"));

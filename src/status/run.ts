@@ -1,6 +1,7 @@
 import { runEventsPath, runStatePath } from "../feature/paths.js";
 import { RunStateSchema } from "../feature/state-schema.js";
-import { readJsonFile } from "../feature/store.js";
+import { damageOf, readJsonFile } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { processAlive, processStartTime } from "../process-identity.js";
 import { readEvents } from "../run/events.js";
 
@@ -13,14 +14,22 @@ export interface RunSummary {
   outcome?: string;
   lastEvent?: { at: string; event: string; text: string };
   events: string;
+  /** Files not read, or lines of them skipped, and why. */
+  unread?: string[];
 }
 
-/** Undefined when `run` never ran for the feature. A damaged run state reads as unknown. */
+/**
+ * Undefined when `run` never ran for the feature. A damaged run state reads as unknown; the last
+ * event is looked for in the end of the log. What was not read, or skipped, is named in `unread`.
+ */
 export async function runSummary(commonDir: string, slug: string): Promise<RunSummary | undefined> {
-  const state = await readJsonFile(runStatePath(commonDir, slug), RunStateSchema, "").catch(() => undefined);
+  const unread: string[] = [];
+  const state = await readJsonFile(runStatePath(commonDir, slug), RunStateSchema, "", MAX_BYTES.runState).catch((error) => void unread.push(damageOf(error)));
   const events = runEventsPath(commonDir, slug);
-  const last = (await readEvents(events)).pop();
-  if (!state && !last) return undefined;
+  const read = await readEvents(events, { last: MAX_BYTES.eventsTail }).catch((error) => void unread.push(damageOf(error)));
+  unread.push(...(read?.skipped ?? []));
+  const last = read?.events[read.events.length - 1];
+  if (!state && !last && !unread.length) return undefined;
   const alive = state?.pid !== undefined && state.endedAt === undefined && processAlive(state.pid) && (state.pidStart === undefined || processStartTime(state.pid) === state.pidStart);
   return {
     running: alive,
@@ -29,6 +38,7 @@ export async function runSummary(commonDir: string, slug: string): Promise<RunSu
     ...(state?.outcome && { outcome: state.outcome }),
     ...(last && { lastEvent: { at: last.at, event: last.event, text: last.text } }),
     events,
+    ...(unread.length && { unread: unread.slice(0, 5) }),
   };
 }
 
@@ -52,5 +62,6 @@ export function renderRunSummary(r: RunSummary): string {
   const lines = [`## Run: ${runStateText(r)}`, ""];
   if (r.lastEvent) lines.push(`Last event (${r.lastEvent.at}): ${r.lastEvent.text}`);
   lines.push(`Every event: ${r.events}`, "");
+  if (r.unread) lines.push("Not read (damaged, or not ours):", ...r.unread.map((u) => `- ${u}`), "");
   return lines.join("\n");
 }

@@ -1,23 +1,25 @@
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../fs/atomic.js";
+import { readRegular } from "../fs/read-regular.js";
 import { verifyRecordPath } from "../feature/paths.js";
-import { readJsonFile } from "../feature/store.js";
+import { damageOf, readJsonFile } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { VerifyRecordSchema, type VerifyRecord } from "../feature/state-schema.js";
 import { runShell } from "../proc.js";
 import { ENV_FILE } from "../start/session-files.js";
 
 export type { VerifyRecord };
 
-/** The last recorded run; a damaged record only means "not run yet". */
-export async function readVerifyRecord(commonDir: string, slug: string, taskId: string): Promise<VerifyRecord | undefined> {
-  return readJsonFile(verifyRecordPath(commonDir, slug, taskId), VerifyRecordSchema, "").catch(() => undefined);
+/** The last recorded run; a damaged record only means "not run yet" (`damaged` hears what is wrong). */
+export async function readVerifyRecord(commonDir: string, slug: string, taskId: string, damaged?: (problem: string) => void): Promise<VerifyRecord | undefined> {
+  return readJsonFile(verifyRecordPath(commonDir, slug, taskId), VerifyRecordSchema, "", MAX_BYTES.verifyRecord).catch((error) => void damaged?.(damageOf(error)));
 }
 
 /** Parses `.claude-parallel/env` (KEY=value lines) so the command sees the task's ports. */
 async function sessionEnv(worktree: string): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
-  const text = await readFile(join(worktree, ENV_FILE), "utf8").catch(() => "");
+  // Written by start, but in the session's worktree: read only as a small regular file (else no variables).
+  const text = (await readRegular(join(worktree, ENV_FILE), MAX_BYTES.worktreeNote).catch(() => undefined))?.toString("utf8") ?? "";
   for (const line of text.split("\n")) {
     const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
     if (m) env[m[1]!] = m[2]!;

@@ -2,6 +2,7 @@ import { readdir, rm } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { featureDir, journalPath } from "../feature/paths.js";
 import { readJsonFile } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { SyncJournalSchema, type SyncJournal } from "../feature/state-schema.js";
 
 export type { SyncJournal };
@@ -12,7 +13,7 @@ export type { SyncJournal };
  */
 export async function readJournal(commonDir: string, slug: string, phase: number): Promise<SyncJournal | "damaged" | undefined> {
   try {
-    const journal = await readJsonFile(journalPath(commonDir, slug, phase), SyncJournalSchema, "");
+    const journal = await readJsonFile(journalPath(commonDir, slug, phase), SyncJournalSchema, "", MAX_BYTES.journal);
     return journal && journal.phase === phase ? journal : journal ? "damaged" : undefined;
   } catch {
     return "damaged";

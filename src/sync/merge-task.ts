@@ -2,7 +2,7 @@ import { RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { verifyWorktreePath } from "../feature/paths.js";
 import { crashPoint } from "../crash-point.js";
-import { mergeChain } from "../git/merge-chain.js";
+import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { git, nulFields } from "../git/run.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
@@ -37,9 +37,11 @@ export type MergeTaskOutcome =
       integrationTip: string;
       /**
        * The other side: tasks merged since this task's branch forked that changed those files (or
-       * "the integration branch" for other commits there).
+       * "the integration branch" for other commits there, "the phase's start", an outside commit).
        */
       with: string[];
+      /** Where each side's version came from, and the fix (src/git/conflict-sources.ts). */
+      report: ConflictReport;
     }
   | {
       kind: "verifyFailed";
@@ -65,6 +67,8 @@ export interface MergeTaskOptions {
   mainRoot: string;
   plan: ExecutionPlan;
   taskId: string;
+  /** The commit the task's branch started from (recorded by its start); default: where it forked from the integration branch. */
+  startCommit?: string;
   /** The command run on the merged result: default the plan's `verify`; false runs none. */
   verify?: string | false;
   /** The command is known to pass on the integration tip (the previous merge verified it): a failure is then this task's without checking. */
@@ -122,10 +126,14 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   }
   if (await isAncestor(tip, integration, mainRoot)) return { kind: "merged", commit: integration, before: integration, tip, how: "already" };
 
-  const { chain, conflicts } = await mergeChain(mainRoot, plan, phase, integration, [{ task, tip }]);
+  const start = options.startCommit ?? ((await git(["merge-base", integration, tip], mainRoot)).stdout.trim() || integration);
+  const { chain, conflicts } = await mergeChain(mainRoot, plan, phase, integration, [{ task, tip }], {
+    startOf: () => start,
+    integrationTasks: (_, files) => otherSide(mainRoot, plan, integration, tip, files),
+  });
   if (conflicts.length) {
-    const files = conflicts[0]!.files;
-    return { kind: "conflict", files, integrationTip: integration, with: await otherSide(mainRoot, plan, integration, tip, files) };
+    const report = conflicts[0]!;
+    return { kind: "conflict", files: report.files, integrationTip: integration, with: report.with, report };
   }
   const link = chain[0]!;
   crashPoint("merge-task-after-merge");

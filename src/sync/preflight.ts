@@ -1,4 +1,4 @@
-import { git, nulFields } from "../git/run.js";
+import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { branchTips, type Repo } from "../git/repo.js";
 import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
@@ -37,7 +37,8 @@ export interface Preflight {
  * Everything the sync checks before it changes anything: each task's worktree is clean, its
  * branch has commits, it stayed inside its owned paths, its verify passes; then the phase's
  * branches are merged one after another in memory (merge-tree, then commit-tree: objects only,
- * no ref and no checkout moves), naming every conflicting file and the tasks involved.
+ * no ref and no checkout moves), naming every conflicting file, where each side's version came
+ * from and the fix.
  */
 export async function preflight(
   repo: Repo,
@@ -133,10 +134,8 @@ export async function preflight(
     if (r.check) checks.push(r.check);
   }
 
-  // What each side changed since the phase's start, asked of git only to explain a conflict.
-  const changedSince = once((commit: string) => git(["diff", "--name-only", "-z", `${options.startCommit}...${commit}`], cwd).then((r) => new Set(nulFields(r.stdout))));
-  const tipOf = new Map(checks.map((c) => [c.task.id, c.tip]));
-  const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, (id) => changedSince(tipOf.get(id)!), () => changedSince(integrationTip));
+  const startOf = (id: string) => options.taskStarts?.[id] ?? options.startCommit;
+  const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });
   return { integrationTip, problems, conflicts, chain };
 }
 

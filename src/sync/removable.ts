@@ -1,4 +1,5 @@
-import { lstat, readFile, readlink, realpath } from "node:fs/promises";
+import { lstat, open, readlink, realpath, stat } from "node:fs/promises";
+import { openRegular } from "../fs/read-regular.js";
 import { join, sep } from "node:path";
 import type { TaskState } from "../feature/state-schema.js";
 import { commitOf, isAncestor } from "../git/repo.js";
@@ -6,6 +7,7 @@ import { gitOk, nulFields } from "../git/run.js";
 import { includedFiles } from "../start/include.js";
 import { SESSION_DIR } from "../start/session-files.js";
 import { readSessionRecord } from "../start/headless.js";
+import { damageOf } from "../feature/store.js";
 import { tmuxSessionName, tmuxWindowOpen } from "../start/launch.js";
 import { processAlive } from "../process-identity.js";
 
@@ -29,7 +31,8 @@ export async function removableWorktree(
   if ((await lstat(task.worktree).catch(() => undefined))?.isSymbolicLink()) {
     return `its path is a symbolic link (to ${await readlink(task.worktree).catch(() => "?")}): remove the worktree yourself with git worktree remove`;
   }
-  const session = await readSessionRecord(where.commonDir, where.slug, taskId);
+  const session = await readSessionRecord(where.commonDir, where.slug, taskId).catch((error) => ({ damaged: damageOf(error) }));
+  if (session && "damaged" in session) return `whether its headless session still runs is not known (${session.damaged})`;
   if (session?.pid !== undefined && session.exitCode === undefined && processAlive(session.pid)) return `its headless session is still running (pid ${session.pid})`;
   if (await tmuxWindowOpen(where.slug, taskId, mainRoot)) return `its tmux window ${tmuxSessionName(where.slug)}:${taskId} is still open (close it, then remove the worktree with git worktree remove)`;
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
@@ -53,7 +56,27 @@ async function ignoredFilesNotOurs(worktree: string, mainRoot: string): Promise<
   return foreign;
 }
 
+/**
+ * Whether the worktree's file `a` (the session's: compared only as a regular file, not through a
+ * link) holds what the checkout's `b` holds; read chunk by chunk, and only when the sizes agree.
+ */
 async function sameContent(a: string, b: string): Promise<boolean> {
-  const [x, y] = await Promise.all([readFile(a).catch(() => undefined), readFile(b).catch(() => undefined)]);
-  return x !== undefined && y !== undefined && x.equals(y);
+  const theirs = await stat(b).catch(() => undefined);
+  if (!theirs?.isFile()) return false;
+  const x = await openRegular(a).catch(() => undefined);
+  if (!x) return false;
+  const y = x.size === theirs.size ? await open(b, "r").catch(() => undefined) : undefined;
+  try {
+    if (!y) return false;
+    const chunk = Math.max(1, Math.min(x.size, 1 << 20));
+    const [p, q] = [Buffer.alloc(chunk), Buffer.alloc(chunk)];
+    for (let at = 0; at < x.size; at += p.length) {
+      const [m, n] = await Promise.all([x.handle.read(p, 0, p.length, at), y.read(q, 0, q.length, at)]);
+      if (m.bytesRead !== n.bytesRead || !p.subarray(0, m.bytesRead).equals(q.subarray(0, n.bytesRead))) return false;
+      if (m.bytesRead === 0) break;
+    }
+    return true;
+  } finally {
+    await Promise.all([x.handle.close(), y?.close()]);
+  }
 }

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { taskMergeJournalPath } from "../feature/paths.js";
 import { readJsonFile } from "../feature/store.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { TaskMergeJournalSchema, type TaskMergeJournal } from "../feature/state-schema.js";
 
 export type { TaskMergeJournal };
@@ -12,7 +13,7 @@ export type { TaskMergeJournal };
  */
 export async function readTaskMergeJournal(commonDir: string, slug: string, taskId: string): Promise<TaskMergeJournal | "damaged" | undefined> {
   try {
-    const journal = await readJsonFile(taskMergeJournalPath(commonDir, slug, taskId), TaskMergeJournalSchema, "");
+    const journal = await readJsonFile(taskMergeJournalPath(commonDir, slug, taskId), TaskMergeJournalSchema, "", MAX_BYTES.journal);
     return journal && journal.task !== taskId ? "damaged" : journal;
   } catch {
     return "damaged";

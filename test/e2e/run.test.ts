@@ -123,8 +123,9 @@ describe("claude-parallel run with the real claude", () => {
 
   it.skipIf(!claudeAvailable())("two tasks editing the same lines: the later one is resumed with the conflict, merges, keeps both, and the sync succeeds", async () => {
     const resolve: Episode = (_cwd, prompt) => {
-      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
-      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+      // The command as the prompt prints it (quoted), run as it is.
+      const command = /run `(git merge [^`]+)`/.exec(prompt)?.[1] ?? "false";
+      return [bash(`${command} >/dev/null; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
     };
     const { env } = await serve({
       a: works("shared.txt", "one\nA\nthree\n"),
@@ -252,8 +253,9 @@ describe("claude-parallel run with the real claude", () => {
 
   it.skipIf(!claudeAvailable())("--rolling: two tasks editing the same lines: the second to merge is resumed with the conflict, merges the integration branch, keeps both", async () => {
     const resolve: Episode = (_cwd, prompt) => {
-      const branch = /git merge (\S+?)\)/.exec(prompt)?.[1] ?? "missing-branch";
-      return [bash(`git merge -q ${branch}; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
+      // The command as the prompt prints it (quoted), run as it is.
+      const command = /run `(git merge [^`]+)`/.exec(prompt)?.[1] ?? "false";
+      return [bash(`${command} >/dev/null; printf 'one\\nA\\nB\\nthree\\n' > shared.txt && git add -A && git commit -q --no-edit -m merged`)];
     };
     const { env } = await serve({
       // Whichever merges second is resumed: both know how to resolve.
@@ -269,7 +271,7 @@ describe("claude-parallel run with the real claude", () => {
     const loser = conflicts[0]!.task!;
     expect(seen.filter((e) => e.event === "resumed")).toMatchObject([{ task: loser, problem: "conflict" }]);
     // Its prompt named the integration branch to merge.
-    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("git merge feature/same"))).toBe(true);
+    expect(server!.requests.some((q) => JSON.stringify(q.messages).includes("git merge 'feature/same'"))).toBe(true);
     expect(git(repo, "show", "main:shared.txt")).toBe("one\nA\nB\nthree");
   }, 180_000);
 

@@ -1,11 +1,12 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
+import { supervise } from "../../src/start/headless.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -116,6 +117,27 @@ describe("--launch headless", () => {
     // Finished sessions are not started again.
     const again = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
     expect(again.stdout).toContain("designer: already finished");
+    // Nor is one whose record is damaged (a session can write there): it may still be running.
+    const sessions = join(repo, ".git/parallel/auth/sessions");
+    writeFileSync(join(sessions, "designer.json"), '{"pid": 1, "log"');
+    rmSync(join(sessions, "data.json"));
+    execFileSync("mkfifo", [join(sessions, "data.json")]);
+    const calls = claude.calls().length;
+    const damaged = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
+    expect(damaged.code, damaged.stderr).toBe(0);
+    expect(damaged.stdout).toContain(`designer: not launched: ${join(sessions, "designer.json")} is not valid JSON (damaged or edited by hand), so whether its session still runs is unknown; once no claude session runs in the task's worktree, remove '${join(sessions, "designer.json")}', then run this again`);
+    expect(damaged.stdout).toContain(`data: not launched: ${join(sessions, "data.json")} is a named pipe (FIFO), not a regular file`);
+    expect(claude.calls()).toHaveLength(calls);
+  });
+
+  it("the supervisor runs a job only when it is byte for byte the one start wrote (its digest)", async () => {
+    const dir = tempDir();
+    const job = join(dir, "phase-1.job.json");
+    const claude = fakeClaude();
+    writeFileSync(job, JSON.stringify({ claude: join(claude.bin, "claude"), maxParallel: 1, sessions: [{ taskId: "a", worktree: dir, args: [], sessionId: "s" }] }));
+    await expect(supervise(job, "0".repeat(64))).rejects.toThrow("is not the job `start` wrote");
+    expect(claude.calls()).toEqual([]);
+    expect(existsSync(join(dir, "a.json"))).toBe(false);
   });
 
   it("says clearly when claude is missing", () => {

@@ -2,6 +2,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { conflictText } from "../../src/render/conflict.js";
 import { commitIn, refsOf, TWO_PHASES } from "../helpers/feature.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { runMergeTask } from "../helpers/merge-task.js";
@@ -76,13 +77,17 @@ describe("mergeTask: one task branch into the integration branch", () => {
     const tip = f.tip();
     const refs = refsOf(f.repo);
     const r = runMergeTask({ cwd: f.repo, taskId: "b" });
-    expect(r.outcome).toEqual({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
+    expect(r.outcome).toMatchObject({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
+    // The integration branch changed it: through a's merge there, which the fix brings into b's branch.
+    expect(r.outcome?.kind === "conflict" && r.outcome.report).toMatchObject({ paths: [{ ours: { source: { kind: "integration", tasks: ["a"] } } }], fix: { kind: "merge", branches: ["feature/demo"] } });
     expect(refsOf(f.repo)).toBe(refs);
     expect(existsSync(journal(f.repo, "b"))).toBe(false);
 
-    // What the resumed session does: merge the integration branch into its own, keep both sides, commit.
-    // (git merge exits 1 on the conflict; the resolution below completes it.)
-    spawnSync("git", ["merge", "-q", "feature/demo"], { cwd: f.wt("b"), env: gitEnv });
+    // What the resumed session does: run the merge it is told (the integration branch into its
+    // own), keep both sides, commit. (git merge exits 1 on the conflict; the resolution completes it.)
+    const commands = r.outcome?.kind === "conflict" ? conflictText(r.outcome.report).commands : [];
+    expect(commands).toEqual(["git merge 'feature/demo'"]);
+    spawnSync("sh", ["-c", commands[0]!], { cwd: f.wt("b"), env: gitEnv });
     commitIn(f.wt("b"), { "shared.txt": "one\nTWO from a\ntwo from b\nthree\n" }, "Merge feature/demo, keeping both");
     const resolved = runMergeTask({ cwd: f.repo, taskId: "b" });
     expect(resolved.outcome).toMatchObject({ kind: "merged", before: tip, how: "merged" });

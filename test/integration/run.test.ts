@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -87,8 +87,13 @@ describe("claude-parallel run without sessions", () => {
     expect(runState.tasks.c?.current).toBeUndefined();
     // c's work done by hand: the next run merges it, records phase 2 synced, finishes, and reports the times.
     commitIn(wt("c"), { "c/x.txt": "c\n" });
+    // A line that is not an event (a session can write there) is named and skipped; it once made the report an internal error.
+    const eventsPath = join(repo, ".git/parallel/demo/run/events.jsonl");
+    appendFileSync(eventsPath, '{"event":"task-started","task":"c"}\n');
+    const damaged = readFileSync(eventsPath, "utf8").trim().split("\n").length;
     const again = runHelper(["run", "--rolling"], { cwd: repo, env });
     expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.stdout).toContain(`Skipped 1 damaged line:\n  ${eventsPath}:${damaged}: not an event`);
     for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
     for (const id of ["a", "b", "c"]) expect(existsSync(wt(id)), id).toBe(false);
     const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });

@@ -33,13 +33,23 @@ describe("claude-parallel status", () => {
     const byId = Object.fromEntries(p1.tasks.map((t: { id: string }) => [t.id, t]));
     expect(byId.designer).toMatchObject({ ahead: 1, uncommitted: [], outsideOwns: ["shared.txt"], lastCommit: { subject: "Tokens" } });
     expect(byId.data).toMatchObject({ ahead: 1, uncommitted: ["stray.txt"], outsideOwns: ["shared.txt", "stray.txt"] });
-    expect(p1.conflicts).toEqual([{ a: "designer", aBranch: "feature/auth-designer", b: "data", files: ["shared.txt"] }]);
+    expect(p1.conflicts).toMatchObject([
+      {
+        task: "data",
+        files: ["shared.txt"],
+        paths: [{ path: "shared.txt", ours: { change: "changed", source: { kind: "task", tasks: ["designer"] } }, theirs: { change: "changed", source: { kind: "self", task: "data" } } }],
+        fix: { kind: "merge", branches: ["feature/auth-designer"] },
+        with: ["designer"],
+      },
+    ]);
     expect(git(repo, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(before);
     expect(git(data, "status", "--porcelain")).toBe("?? stray.txt");
 
     const text = runHelper(["status"], { cwd: repo }).stdout;
     expect(text).toContain("## Phase 1: in progress (Designer, Data)");
-    expect(text).toContain("- designer and data both change `shared.txt`: designer merges first, so in data's worktree run `git merge feature/auth-designer`");
+    expect(text).toContain(
+      "- data and designer both change `shared.txt`\n  - `shared.txt`: changed by data; changed by designer\n  - fix: in data's worktree, run `git merge 'feature/auth-designer'`, resolve keeping both sides' intent, and commit before the sync.",
+    );
     expect(text).toContain("- data: commit or discard 1 uncommitted change (`stray.txt`).");
     expect(p1.readyToSync).toBe(false);
     expect(p2.readyToSync).toBe(false);
@@ -106,7 +116,7 @@ describe("claude-parallel status", () => {
     writeFileSync(cache, JSON.stringify(kept));
     expect(conflicts()).toMatchObject([{ files: ["kept.txt"] }]);
     writeFileSync(cache, "{damaged");
-    expect(conflicts()).toMatchObject([{ a: "a", b: "b", files: ["shared.txt"] }]);
+    expect(conflicts()).toMatchObject([{ task: "b", with: ["a"], files: ["shared.txt"] }]);
   });
 
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {

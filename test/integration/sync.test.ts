@@ -70,7 +70,7 @@ describe("claude-parallel sync", () => {
       const { repo, wt } = startedFeature("conflict");
       commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n" });
       commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nTWO from b\nthree\n" });
-      refused(repo, ["--allow-outside-owns"], "conflict: b and a both change shared.txt", "in b's worktree, run `git merge feature/demo-a`");
+      refused(repo, ["--allow-outside-owns"], "conflict: b and a both change shared.txt", "shared.txt: changed by b; changed by a", "in b's worktree, run `git merge 'feature/demo-a'`");
       expect(existsSync(wt("a"))).toBe(true);
     });
 

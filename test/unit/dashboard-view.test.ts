@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { criticalChain, dashboardFeature, taskState, TASK_STATES, type DashboardFeature } from "../../src/dashboard/view.js";
+import { conflictView, criticalChain, dashboardFeature, taskState, TASK_STATES, type DashboardFeature } from "../../src/dashboard/view.js";
 import { watchedFolders } from "../../src/dashboard/live.js";
 import type { ExecutionPlan, PlannedTask } from "../../src/plan/build.js";
 import type { FeatureState } from "../../src/feature/state-schema.js";
 import type { RunEvent } from "../../src/run/events.js";
 import { totalsOf, type FeatureStatus, type PhaseStatus, type SessionLedger, type TaskStatus } from "../../src/status/gather.js";
 import type { RunSummary } from "../../src/status/run.js";
-import { taskStatus } from "../helpers/status.js";
+import { conflictReport, taskStatus } from "../helpers/status.js";
 
 const COMMIT = "a".repeat(40);
 
@@ -169,12 +169,22 @@ describe("who needs you, with the next command", () => {
     expect(needs(p, {}, { notStarted: [2], launch: "headless" })).toEqual([]);
   });
 
-  it("a predicted conflict: the later task merges the earlier one's branch; with the integration branch, that branch", () => {
+  it("a predicted conflict: the task that resolves it runs the merges status and sync print, in its worktree", () => {
     const tasks = { a: done("a"), b: done("b") };
-    expect(needs(p, tasks, { notStarted: [2], conflicts: [{ a: "a", aBranch: "feature/demo-a", b: "b", files: ["shared.txt"] }] })).toContainEqual({ title: "a and b will conflict", detail: "both change shared.txt: merge and resolve in b's worktree", task: "b", command: "cd -- '/w/b' && git merge 'feature/demo-a'" });
-    expect(needs(p, tasks, { notStarted: [2], conflicts: [{ a: "a", aBranch: "feature/demo-a", b: "integration", files: ["x"] }] })).toContainEqual(expect.objectContaining({ title: "a and the integration branch will conflict", command: "cd -- '/w/a' && git merge 'feature/demo'" }));
+    const withTask = { ...conflictReport("b", "a", ["shared.txt"]), branch: "feature/demo-b", fix: { kind: "merge" as const, branches: ["feature/demo-a"], options: [], held: [] } };
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [withTask] })).toContainEqual({ title: "b and a both change shared.txt: a conflict", detail: "merge and resolve in b's worktree, keeping both sides' intent", task: "b", command: "cd -- '/w/b' && git merge 'feature/demo-a'" });
+    const withIntegration = { ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge" as const, branches: ["feature/demo"], options: [], held: [] } };
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [withIntegration] })).toContainEqual(expect.objectContaining({ task: "a", command: "cd -- '/w/a' && git merge 'feature/demo'" }));
+    // Where no merge can help, the page names no command: the user decides (status says what).
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [{ ...withTask, fix: { kind: "decide" } }] }).filter((n) => /conflict/.test(n.title))).toEqual([]);
     // A skipped task's conflicts do not count.
-    expect(needs(p, { ...tasks, b: done("b", { skipped: "no" }) }, { notStarted: [2], conflicts: [{ a: "a", aBranch: "feature/demo-a", b: "b", files: ["x"] }] }).filter((n) => /conflict/.test(n.title))).toEqual([]);
+    expect(needs(p, { ...tasks, a: done("a", { skipped: "no" }) }, { notStarted: [2], conflicts: [withTask] }).filter((n) => /conflict/.test(n.title))).toEqual([]);
+  });
+
+  it("the conflict matrix's parties: tasks of the phase, and elsewhere for the rest", () => {
+    const ids = new Set(["a", "b"]);
+    expect(conflictView(conflictReport("b", "a", ["f"]), ids)).toMatchObject({ task: "b", with: ["a"], files: ["f"], commands: ["git merge 'feature/x-a'"] });
+    expect(conflictView({ ...conflictReport("b", "a", ["f"]), with: ["the phase's start", "a", "0123456789ab"] }, ids).with).toEqual(["elsewhere", "a"]);
   });
 
   it("files changed outside owned paths, and requests to other tasks", () => {

@@ -3,6 +3,7 @@ import type { Refusal } from "../../src/errors.js";
 import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
 import type { PlanInput } from "../../src/plan/schema.js";
 import { decideReplan, type ReplanDecision } from "../../src/replan/decide-replan.js";
+import { describeReplan } from "../../src/replan/render-replan.js";
 import { executionPlan, phaseIds } from "../helpers/plans.js";
 
 type Tasks = PlanInput["tasks"];
@@ -87,9 +88,16 @@ describe("decideReplan", () => {
       expect([d.phasesBefore, d.phasesAfter]).toEqual([3, 4]);
     });
 
-    it("plan-wide fields that do not rename anything: feature, maxParallel, verify", () => {
-      const next = plan(TASKS, { feature: "Renamed", maxParallel: 3, verify: "npm test" });
-      expect(applied(decideReplan({ current, next, state: PHASE_1_RUNNING })).planFields).toEqual(["feature", "maxParallel", "verify"]);
+    it("plan-wide fields that do not rename anything: feature, maxParallel, verify, merge", () => {
+      const next = plan(TASKS, { feature: "Renamed", maxParallel: 3, verify: "npm test", merge: { options: ["theirs"] } });
+      expect(applied(decideReplan({ current, next, state: PHASE_1_RUNNING })).planFields).toEqual(["feature", "maxParallel", "verify", "merge"]);
+    });
+
+    it("the merge settings of any task, synced ones too (the plan's are every task's default, and finish's)", () => {
+      const next = plan([A, B, C], { merge: { strategy: "subtree" } });
+      const d = applied(decideReplan({ current, next, state: PHASE_1_SYNCED }));
+      expect(d.tasks.map((t) => t.kind === "changed" && [t.id, t.fields])).toEqual([["a", ["merge"]], ["b", ["merge"]], ["c", ["merge"]]]);
+      expect(describeReplan(d, current, next, PHASE_1_SYNCED)).toContain('  a (phase 1, synced): merge (none) -> {"strategy":"subtree","options":[]}');
     });
 
     it("the estimate and dependencies of a synced task, which merged already", () => {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
+import { conflictText } from "../../src/render/conflict.js";
+import { conflictReport } from "../helpers/status.js";
 
 const noCommit: TaskProblem = { kind: "no-commit", message: "its branch has no commit beyond the phase's start" };
 const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, skipped: false, merged: false, session: { kind: "none" }, resumable: false, problems: [noCommit], attempts: {}, ...over });
@@ -131,11 +133,12 @@ describe("decideRun: problems go back to the session", () => {
     expect(out[0]).toMatchObject({ kind: "give-up", failures: [{ task: "a" }, { task: "b" }] });
   });
   it("a conflict handed to the later task resumes it with the branch to merge and the files", () => {
-    const conflict: TaskProblem = { kind: "conflict", message: "its branch conflicts with feature/x-a in shared.txt", mergeBranches: ["feature/x-a"], files: ["shared.txt"] };
+    const conflict: TaskProblem = { kind: "conflict", message: "its branch conflicts with feature/x-a in shared.txt", files: ["shared.txt"], conflict: conflictText(conflictReport("b", "a", ["shared.txt"])) };
     const actions = decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), resumable: true, problems: [], mergeProblem: conflict })])]));
     expect(actions[0]).toMatchObject({ kind: "resume", task: "b", problem: "conflict" });
     const message = (actions[0] as { message: string }).message;
-    expect(message).toContain("git merge feature/x-a");
+    expect(message).toContain("In your worktree, run `git merge 'feature/x-a'`");
+    expect(message).toContain("shared.txt: changed by b; changed by a");
     expect(message).toContain("shared.txt");
     expect(message).toContain("both sides' intent");
   });

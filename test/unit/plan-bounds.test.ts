@@ -192,6 +192,16 @@ describe("small wording", () => {
     expect(two!.fix).toBe("use one of: b");
   });
 
+  it("names a merge setting's own keys for an unknown one, and what merge-tree takes for a bad value", () => {
+    const problems = problemsOf(yaml(["feature: Demo", "merge: {strategy: recursive}", "tasks:", "  - {id: a, title: A, merge: {option: [theirs]}}"]));
+    expect(messages(problems)).toBe(
+      [
+        "a merge strategy is `ort` or `subtree` | fix: `git merge-tree` merges with ort only; `subtree` is ort shifting one side's tree (git's `-s subtree`)",
+        "unknown key `option` (did you mean `options`?) | fix: use only these keys here: strategy, options",
+      ].join("\n"),
+    );
+  });
+
   it("draws Mermaid labels that read well in a terminal", () => {
     const plan = executionPlan({ tasks: [{ id: "a", title: `Update the readme and the café menu ${"x".repeat(60)}` }, { id: "b", title: "Add 日本語 docs, 100% done (v2)!" }] });
     const chart = mermaidFlowchart(plan);

@@ -3,10 +3,10 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
+import { CHECKED_MERGE_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
 import { parsePlan } from "../../src/plan/load.js";
 import { parsePlanText } from "../../src/plan/parse.js";
-import { LIMITS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
+import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
 
 /**
  * A value with everything that tells two results apart made visible: key order, keys present with
@@ -61,6 +61,9 @@ const PATHS = ["src/", "src/auth/**", "src/**/*.ts", "docs/api.md", ".", "./src"
 const COMMANDS = ["npm test", "npm run build && npm test", "  npm test  ", "npm test\n", "one\ntwo", "", " ", "a\0b", bounded("a", 4096), bounded("a", 4097), bounded("é", 2048), bounded("é", 2049)];
 const NUMBERS = [0, -0, 1, 2, 2.5, 4, 8, 64, 65, -1, 0.001, 1e6, 1e6 + 1, 1.5, 2 ** 53, NaN, Infinity, -Infinity, ...numbers];
 const OTHER: unknown[] = [null, true, false, [], {}, ["a"], { a: 1 }, "1", 1];
+const MERGE_OPTIONS = ["ours", "theirs", "subtree", "subtree=gitk-git", "subtree=a/b c", "find-renames", "find-renames=50%", "find-renames=1000", "diff-algorithm=patience", "diff-algorithm=x", "ignore-space-change", "renormalize", "subtree=", "subtree=/abs", "subtree=../x", "subtree=a/./b", "subtree=x\ny", "subtree=x\0y", "recursive", "-s", "", `subtree=${bounded("a", 1015)}`, `subtree=${bounded("a", 1016)}`];
+const VALID_MERGES = [{}, { strategy: "subtree" }, { options: ["theirs"] }, { strategy: "ort", options: ["subtree=gitk-git", "ignore-all-space"] }];
+const MERGES: unknown[] = [...VALID_MERGES, { strategy: "recursive" }, { strategy: "ours" }, { strategy: 1 }, { options: "theirs" }, { options: [1] }, { extra: 1 }, ...MERGE_OPTIONS.map((o) => ({ options: [o] })), ...MERGE_OPTIONS];
 
 function generator(seed: number) {
   let s = seed >>> 0;
@@ -96,6 +99,7 @@ function generator(seed: number) {
     put(t, "consumes", listOf(PATHS, ["docs/api.md"]));
     put(t, "verify", field(COMMANDS, ["npm test", "  npm test  ", "npm test\n"]));
     put(t, "estimate", field(NUMBERS, [1, 2.5, 1e6, 0.001]));
+    put(t, "merge", field(MERGES, VALID_MERGES));
     put(t, "maxTurns", field(NUMBERS, [1, 64, 10_000]));
     put(t, "budgetUsd", field(NUMBERS, [0.001, 2.5, 10_000]));
     if (rare(0.03)) t[pick(["extra", "depends_on", "constructor", "toString"])] = 1;
@@ -115,6 +119,7 @@ function generator(seed: number) {
     put(plan, "maxParallel", field(NUMBERS, [1, 4, 8, 64]));
     put(plan, "verify", field(COMMANDS, ["npm test"]));
     put(plan, "enforceOwns", field([...enums, "Deny", "", "no"], [...enums]));
+    put(plan, "merge", field(MERGES, VALID_MERGES));
     put(plan, "maxTurns", field(NUMBERS, [1, 200]));
     put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
     const r = rand() / Math.max(bad * 4, 0.01);
@@ -129,6 +134,8 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
   it("has the schema's keys, in the schema's order", () => {
     expect([...CHECKED_PLAN_KEYS]).toEqual(PLAN_KEYS);
     expect([...CHECKED_TASK_KEYS]).toEqual(TASK_KEYS);
+    expect([...CHECKED_MERGE_KEYS]).toEqual(MERGE_KEYS);
+    expect(Object.keys((JSON_SCHEMA.properties!.merge as JsonSchema).properties!)).toEqual(MERGE_KEYS);
   });
 
   it("gives an absent key the JSON Schema's default, as a fresh value", () => {
@@ -160,7 +167,7 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
 
   it("agrees on every single-field change of a valid plan to each boundary value", () => {
     const base = () => ({ version: 1, feature: "F", tasks: [{ id: "a", title: "A", owns: ["src/"] }] });
-    const values = [...TEXT, ...IDS, ...AGENTS, ...SLUGS, ...BRANCHES, ...PATHS, ...COMMANDS, ...NUMBERS, ...OTHER, ...enums, undefined];
+    const values = [...TEXT, ...IDS, ...AGENTS, ...SLUGS, ...BRANCHES, ...PATHS, ...COMMANDS, ...NUMBERS, ...OTHER, ...enums, ...MERGES, undefined];
     let accepted = 0;
     for (const key of CHECKED_PLAN_KEYS) {
       for (const v of values) {

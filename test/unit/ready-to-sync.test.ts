@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { readyToSync, totalsOf, type Conflict, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
 import { renderStatus } from "../../src/status/render.js";
-import { taskStatus } from "../helpers/status.js";
+import { conflictReport, taskStatus } from "../helpers/status.js";
 
 /** A task that is done: committed on its branch, clean, inside its owned paths. */
 const done = (id: string, change: Partial<TaskStatus> = {}): TaskStatus => taskStatus(id, { ahead: 2, attempts: 1, ...change });
 
-const conflict = (a: string, b: string): Conflict => ({ a, aBranch: `feature/x-${a}`, b, files: ["shared.txt"] });
+const conflict = (a: string, b: string): Conflict => conflictReport(b, a, ["shared.txt"]);
 const failed = (current: boolean): TaskStatus["verify"] => ({ kind: "failed", command: "npm test", exitCode: 1, commit: "abc1234", current, outputTail: "" });
 
 describe("readyToSync", () => {
@@ -21,6 +21,7 @@ describe("readyToSync", () => {
     ["files outside its owns", { outsideOwns: ["other/x.ts"] }],
     ["its verify fails at its current commit", { verify: failed(true) }],
     ["its headless session is still running", { session: { kind: "running", pid: 4242 } }],
+    ["a damaged session record (its session may be running)", { session: { kind: "unknown", problem: "/x/sessions/b.json is not valid JSON" } }],
   ])("is not ready when a task has %s", (_, change) => {
     expect(readyToSync([done("a"), done("b", change)], [])).toBe(false);
   });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { decideRun, describeAction, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
 import { rollingGraph } from "../../src/run/ready-tasks.js";
+import { conflictText } from "../../src/render/conflict.js";
+import { conflictReport } from "../helpers/status.js";
 import { rollingPolicy, rollingState } from "../../src/run/rolling-policy.js";
 
 // The plan: a long task and a short chain (a, then b) that share a phase in the plan's report.
@@ -75,11 +77,11 @@ describe("rollingPolicy", () => {
     expect(decide(facts([merged("long"), merged("a")], [merged("b")], {}, [true, true]))).toEqual([{ kind: "finish" }]);
   });
   it("a conflict from the merge goes back to the task's session with the integration branch to merge", () => {
-    const conflict: TaskProblem = { kind: "conflict", message: "your branch conflicts with feature/demo in x", mergeBranches: ["feature/demo"], files: ["x"] };
+    const conflict: TaskProblem = { kind: "conflict", message: "your branch conflicts with feature/demo in x", files: ["x"], conflict: conflictText({ ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge", branches: ["feature/demo"], options: [], held: [] } }) };
     const actions = decide(facts([running("long"), { ...ready("a"), mergeProblem: conflict }], [waiting("b")]));
     expect(actions.map((x) => x.kind)).toEqual(["resume", "wait"]);
     expect(actions[0]).toMatchObject({ kind: "resume", task: "a", problem: "conflict" });
-    expect((actions[0] as { message: string }).message).toContain("git merge feature/demo");
+    expect((actions[0] as { message: string }).message).toContain("git merge 'feature/demo'");
   });
   it("the integration branch failing verify by itself: starts nothing, gives up once nothing runs", () => {
     const base = { baseVerifyFails: { phase: 1, tail: "boom" } };

@@ -13,7 +13,7 @@ describe("run progress", () => {
     await p.emit({ event: "task-started", task: "a", phase: 1, text: "a: session started" });
     await p.emit({ event: "phase-synced", phase: 1, text: "phase 1 synced" });
     expect(out.map((l) => l.replace(/^\[\d\d:\d\d:\d\d\] /, ""))).toEqual(["a: session started\n", "phase 1 synced\n"]);
-    const events = await readEvents(path);
+    const { events } = await readEvents(path);
     expect(events.map((e) => e.event)).toEqual(["task-started", "phase-synced"]);
     expect(events[0]).toMatchObject({ task: "a", phase: 1 });
     expect(events[0]!.at).toMatch(/^\d{4}-\d\d-\d\dT/);

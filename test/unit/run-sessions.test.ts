@@ -2,6 +2,7 @@ import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { costOf, LogCost, sessionArgs, type Invocation } from "../../src/run/sessions.js";
+import { resultOf } from "../../src/start/session-result.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const inv = (over: Partial<Invocation>): Invocation => ({ n: 1, kind: "launch", prompt: "do it", logOffset: 0, recordedAt: "t", ...over });
@@ -21,7 +22,7 @@ describe("sessionArgs", () => {
 
 describe("cost", () => {
   it("a resumed session reports its running total: each session id counts once, at its highest", () => {
-    const events = [result("s1", 0.1), result("s1", 0.25), result("s2", 0.05)].map((l) => JSON.parse(l));
+    const events = [result("s1", 0.1), result("s1", 0.25), result("s2", 0.05)].map((l) => resultOf(JSON.parse(l))!);
     expect(costOf(events).usd).toBeCloseTo(0.3);
     expect(costOf(events).tokens).toBe(45);
   });

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
 import { worktreesToCheck } from "../../src/hooks/phase-done.js";
-import { parseSessionResults } from "../../src/start/session-result.js";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { readSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
-import { taskStatus } from "../helpers/status.js";
+import { conflictReport, taskStatus } from "../helpers/status.js";
+import { tempDir } from "../helpers/tmp.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
 
@@ -86,19 +89,24 @@ describe("the session ledger", () => {
 });
 
 describe("headless results", () => {
-  it("sums cost and usage over every result event and skips damaged lines", () => {
+  it("sums cost and usage over every result event; a damaged result line is named and skipped, a negative cost counts nothing", async () => {
     const text = [
       JSON.stringify({ type: "assistant", message: { content: "result" } }),
       JSON.stringify({ type: "result", subtype: "success", is_error: false, total_cost_usd: 0.1, usage: { input_tokens: 5, output_tokens: 2, cache_read_input_tokens: 7 } }),
       '{"type":"result", damaged',
+      JSON.stringify({ type: "result", subtype: "success", total_cost_usd: -5 }),
       JSON.stringify({ type: "result", subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 0.2, usage: { input_tokens: -3, output_tokens: "x" } }),
     ].join("\n");
-    const r = parseSessionResults(text)!;
-    expect(r.runs).toBe(2);
-    expect(r.costUsd).toBeCloseTo(0.3);
-    expect(r.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
-    expect(r.lastIsError).toBe(true);
-    expect(parseSessionResults("no results here\n")).toBeUndefined();
+    const log = join(tempDir(), "a.jsonl");
+    writeFileSync(log, text);
+    const { results, skipped } = await readSessionResults(log, true);
+    expect(results!.runs).toBe(3);
+    expect(results!.costUsd).toBeCloseTo(0.3);
+    expect(results!.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
+    expect(results!.lastIsError).toBe(true);
+    expect(skipped).toEqual([`${log}:3: not JSON`]);
+    writeFileSync(log, "no results here\n");
+    expect(await readSessionResults(log, true)).toEqual({ skipped: [] });
   });
 });
 
@@ -135,7 +143,7 @@ describe("status --watch change lines", () => {
         }),
         task("b", { verify: { kind: "failed", command: "t", exitCode: 1, commit: "0123456789", current: true, outputTail: "" } }),
       ],
-      { readyToSync: true, conflicts: [{ a: "a", aBranch: "f-a", b: "b", files: ["x.ts"] }] },
+      { readyToSync: true, conflicts: [conflictReport("b", "a", ["x.ts"])] },
     );
     expect(statusChanges(before, after)).toEqual([
       "a: session stopped",
@@ -144,7 +152,7 @@ describe("status --watch change lines", () => {
       "a: asks: please add b.ts",
       "b: worktree clean",
       "b: verify failed at 0123456",
-      "conflict predicted: a and b both change x.ts",
+      "conflict predicted: b and a both change x.ts",
       "phase 1: ready to sync (run /parallel-sync)",
     ]);
   });
@@ -152,7 +160,7 @@ describe("status --watch change lines", () => {
   it("keeps each change on its own line whatever a file name or an error holds", () => {
     const before = feature([task("a")]);
     const after = feature([task("a", { ledger: { state: "failed", detail: "api error\n[10:00:00] b: merged", since: at(1), event: "StopFailure", at: at(1), sessions: 1, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } })], {
-      conflicts: [{ a: "a", aBranch: "f-a", b: "integration", files: ["x\ny.ts"] }],
+      conflicts: [conflictReport("a", "the integration branch", ["x\ny.ts"])],
     });
     const lines = statusChanges(before, after);
     expect(lines).toEqual(["a: session failed (api error\\n[10:00:00] b: merged)", "conflict predicted: a and the integration branch both change x\\ny.ts"]);
