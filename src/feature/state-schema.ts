@@ -29,11 +29,14 @@ export const TaskStateSchema = z.object({
   /** `run --rolling`: merged alone into the integration branch, which was then at mergedCommit. */
   mergedAt: z.optional(z.string()),
   mergedCommit: z.optional(commitId),
-  /** The task's session as its last leg on GitHub Actions left it (`ci land`): shared with the state, so `status` shows it after `pull`. */
+  /**
+   * The task's session as the clone or CI leg that ran it last recorded it (`push`, `ci land`):
+   * shared with the state, so `status` shows it after `pull`, wherever it ran.
+   */
   session: z.optional(
     z.object({
-      via: z.literal("claude-code-action"),
-      state: z.enum(["ended", "failed"]),
+      via: z.enum(["claude-code-action", "headless", "tmux", "print"]),
+      state: z.enum(["working", "waiting for input", "stopped", "failed", "ended"]),
       /** Why it failed: the result's subtype (error_max_turns, ...), a timeout, a cancel. */
       detail: z.optional(z.string()),
       at: z.string(),

@@ -66,8 +66,8 @@ export interface TaskStatus {
   costUsd?: number;
   /** Files of the task's state that were not read, or lines of them skipped, and why (a session can write there). */
   unread?: string[];
-  /** The task's session as its last leg on GitHub Actions left it (from the shared state, after `pull`). */
-  ciSession?: TaskSession;
+  /** The task's session as the shared state records it (a CI leg's, or another clone's pushed), when none ran here. */
+  sharedSession?: TaskSession;
   /** The latest Claude Code session of the task and the turns its headless runs took, wherever they ran. */
   sessionId?: string;
   turns?: number;
@@ -263,9 +263,9 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
       const ci = recorded.tasks[t.id]?.session;
-      // A leg on GitHub Actions counts like a session here, unless one ran here since.
+      // A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since.
       if (ci && t.attempts === 0) {
-        t.ciSession = ci;
+        t.sharedSession = ci;
         t.attempts = 1;
         if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
         if (ci.turns !== undefined) t.turns = ci.turns;

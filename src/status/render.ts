@@ -26,7 +26,7 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
       out.push(`- ${text.summary}`, ...text.files.map((f) => `  - ${f}`), `  - fix: ${fixSentence(text, `in ${c.task}'s worktree`, ", and commit before the sync", code)}.`);
     }
   }
-  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0 || t.ciSession).map(sessionLine);
+  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0 || t.sharedSession).map(sessionLine);
   if (sessions.length) out.push("", "Sessions:", ...sessions, `Phase totals: ${totalsText(p.totals)}.`);
   if (p.readyToSync) {
     out.push("", `Phase ${p.index} is ready to sync: run ${code("/parallel-sync")} (or ${code(sh`claude-parallel sync ${slug}`)}).`);
@@ -73,8 +73,8 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
     list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
   }
-  const ci = t.ciSession;
-  if (ci?.state === "failed") {
+  const ci = t.sharedSession;
+  if (ci?.state === "failed" && ci.via === "claude-code-action") {
     list.push(
       `${t.id}: its session on GitHub Actions failed${ci.detail ? ` (${oneLine(ci.detail)})` : ""}${ci.sessionId ? `; session ${code(ci.sessionId)}` : ""}${ci.run ? ` in ${ci.run}` : ""}${ci.artifact ? `, transcript in its artifact ${code(ci.artifact)}` : ""}: its commits are on ${code(t.branch)}, not merged; re-run its leg, or finish it here (${code(sh`claude-parallel start ${slug}`)} makes its worktree${ci.artifact && ci.sessionId ? `; to go on with its session, download the artifact into a folder and run ${code(sh`claude-parallel ci resume ${slug} ${t.id}` + " <folder>")}` : ""}).`,
     );
@@ -107,11 +107,11 @@ function totalsText(t: Totals): string {
  */
 function sessionLine(t: TaskStatus): string {
   const l = t.ledger;
-  const ci = t.ciSession;
+  const ci = t.sharedSession;
   const state = l
     ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
     : ci
-      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} on GitHub Actions at ${when(ci.at)}`
+      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} ${ci.via === "claude-code-action" ? "on GitHub Actions" : `(${ci.via}, as pushed)`} at ${when(ci.at)}`
     : t.session.kind === "running"
       ? "running (headless)"
       : t.session.kind === "exited"
