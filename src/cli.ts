@@ -394,35 +394,45 @@ const TABLE: CommandSpec[] = [
   },
   {
     name: "ci",
-    synopsis: ["init [--engine github] [--runner LABELS] [--max-parallel N]", "[--on-last pr|none] [--force] [--dry-run]"],
+    synopsis: ["init [--engine github] [--runner LABELS] [--max-parallel N] [--on-last pr|none]", "[--setup CMD] [--source OWNER/REPO@REF] [--force] [--dry-run]"],
     summary: ["Write .github/workflows/claude-parallel.yml: each run executes one phase of a feature", "on GitHub Actions (one job per task, with claude-code-action) and dispatches the next."],
     details: [
-      "The workflow runs this helper from the repository (the committed plugin/scripts, or a copy ci init writes under .github/claude-parallel/), so CI installs nothing of ours. It refuses to replace a different workflow file without --force.",
-      "The workflow's steps call these subcommands (not for interactive use): `ci matrix <slug> [--github-output]` prints the phase in progress as the task job's matrix; `ci brief <slug> <task> [--github-output] [--remote NAME]` prints a task leg's prompt and Claude Code arguments, and whether its session already succeeded; `ci result <slug> <task> --outcome O [--execution-file F] --out DIR` records a leg's outcome, cost, uncommitted files and verify run as DIR/result.json; `ci record <slug> <dir> [--phase N]` reads the legs' results, reports the phase's cost and records their verify runs for the sync's preflight.",
+      "The workflow runs this helper from the workflow's own commit, checked out apart from the project (the plugin/ the repository commits, or a copy ci init writes under .github/claude-parallel/), or from --source, a repository at a pinned ref whose helper must be this one. It also writes .github/actions/claude-parallel-setup/action.yml, your project's setup, when there is none (never replaced). It refuses to replace a different workflow file without --force. docs/ci.md tells the whole setup.",
+      "The workflow's steps call these subcommands (not for interactive use): `ci plan <slug> --run ID [--phase N] [--github-output]` starts the run's phase and prints the task matrix; `ci prepare <slug> <task> --phase N [--github-output]` writes a leg's session files and gives its prompt and arguments; `ci result <slug> <task> --phase N --start C --outcome O [--execution-file F] --out DIR` records a leg's commits (a bundle), session and verify; `ci land <slug> <dir> --phase N` pushes the legs' commits and records their sessions; `ci record <slug> <dir> --phase N` checks the legs before a sync; `ci verdict <slug> --phase N --out DIR` writes the merged tree the verify passed on; `ci publish <slug> --phase N --verdict DIR` merges again and publishes that tree; `ci dispatch <slug> --after N --workflow FILE --ref REF` starts the next phase's run once.",
+      "`ci resume <slug> <task> <dir>` (yours): puts a CI leg's transcript, from its artifact downloaded into <dir> (gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>), where Claude Code finds it for the task's worktree here, so `claude --resume <id>` there goes on with the leg's session.",
     ],
     options: [
       { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
       { name: "runner", type: "string", value: "LABELS", text: "The jobs' runner labels, comma-separated (default: ubuntu-latest; self-hosted,linux for a fleet)." },
       { name: "max-parallel", type: "string", value: "N", text: "At most N task legs at once (default: 8)." },
       { name: "on-last", type: "string", value: "pr|none", text: "After the last phase: open the pull request into base (pr, default) or stop (none)." },
-      { name: "force", type: "boolean", text: "Replace a workflow file (or helper copy) that differs." },
+      { name: "setup", type: "string", value: "CMD", text: "The project's setup command (like 'npm ci'), written into the setup action when ci init creates it." },
+      { name: "source", type: "string", value: "OWNER/REPO@REF", text: "Take the helper from that repository at that ref (a commit id) instead of a copy in this repository." },
+      { name: "force", type: "boolean", text: "Replace a workflow file (or plugin copy) that differs." },
       { name: "dry-run", type: "boolean", text: "Say what it would write and write nothing." },
-      { name: "github-output", type: "boolean", text: "(matrix, brief) Also write the values to $GITHUB_OUTPUT." },
+      { name: "github-output", type: "boolean", text: "(plan, prepare) Also write the values to $GITHUB_OUTPUT." },
+      { name: "run", type: "string", value: "ID", text: "(plan) The workflow run's id." },
+      { name: "phase", type: "string", value: "N", text: "(plan) The phase to start; (others) the run's phase." },
+      { name: "start", type: "string", value: "C", text: "(result) The commit the leg checked out." },
       { name: "outcome", type: "string", value: "O", text: "(result) The session step's outcome." },
-      { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file, for the cost." },
-      { name: "out", type: "string", value: "DIR", text: "(result) Where to write result.json." },
-      { name: "phase", type: "string", value: "N", text: "(record) The phase the results belong to." },
-      { name: "remote", type: "string", value: "NAME", text: "(brief) The remote holding the sessions' done marks (default: origin)." },
+      { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file." },
+      { name: "out", type: "string", value: "DIR", text: "(result, verdict) Where to write the files." },
+      { name: "verdict", type: "string", value: "DIR", text: "(publish) The sync job's verdict." },
+      { name: "after", type: "string", value: "N", text: "(dispatch) The phase just published." },
+      { name: "workflow", type: "string", value: "FILE", text: "(dispatch) The workflow's file name." },
+      { name: "ref", type: "string", value: "REF", text: "(dispatch) The branch to run the workflow from." },
     ],
-    positionals: 3,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+    positionals: 4,
+    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
     async run(values, positionals, io) {
       const [sub, slug, arg] = positionals;
       const ci = await import("./commands/ci.js");
+      if (sub !== "resume" && positionals[3] !== undefined) throw usageError(`unexpected argument \`${positionals[3]}\``);
       const need = (what: string | undefined, usage: string) => {
         if (!what) throw usageError(`\`ci ${sub}\` needs more arguments`, `run \`claude-parallel ci ${usage}\``);
         return what;
       };
+      const phase = (usage: string) => phaseNumber(need(str(values.phase), usage));
       switch (sub) {
         case "init": {
           oneOf("--engine", str(values.engine) ?? "github", ["github"] as const);
@@ -430,21 +440,53 @@ const TABLE: CommandSpec[] = [
           if (!/^[0-9]{1,4}$/.test(max)) throw usageError(`--max-parallel takes a number, not \`${max}\``);
           const onLast = oneOf("--on-last", str(values["on-last"]) ?? "pr", ["pr", "none"] as const);
           if (slug !== undefined) throw usageError(`unexpected argument \`${slug}\``);
-          return ci.ciInitCommand({ engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION }, io);
-        }
-        case "matrix":
-          return ci.ciMatrixCommand({ slug: need(slug, "matrix <slug>"), githubOutput: values["github-output"] === true }, io);
-        case "brief":
-          return ci.ciBriefCommand({ slug: need(slug, "brief <slug> <task>"), task: need(arg, "brief <slug> <task>"), remote: str(values.remote) ?? "origin", githubOutput: values["github-output"] === true }, io);
-        case "result":
-          return ci.ciResultCommand(
-            { slug: need(slug, "result <slug> <task> --outcome O --out DIR"), task: need(arg, "result <slug> <task> --outcome O --out DIR"), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), "result <slug> <task> --outcome O --out DIR") },
+          return ci.ciInitCommand(
+            { engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION, setup: str(values.setup), source: str(values.source) },
             io,
           );
-        case "record":
-          return ci.ciRecordCommand({ slug: need(slug, "record <slug> <dir>"), dir: need(arg, "record <slug> <dir>"), phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!) }, io);
+        }
+        case "plan": {
+          const usage = "plan <slug> --run ID";
+          return ci.ciPlanCommand({ slug: need(slug, usage), run: need(str(values.run), usage), phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!), githubOutput: values["github-output"] === true }, io);
+        }
+        case "prepare": {
+          const usage = "prepare <slug> <task> --phase N";
+          return ci.ciPrepareCommand({ slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), githubOutput: values["github-output"] === true }, io);
+        }
+        case "result": {
+          const usage = "result <slug> <task> --phase N --start C --outcome O --out DIR";
+          return ci.ciResultCommand(
+            { slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), start: need(str(values.start), usage), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), usage) },
+            io,
+          );
+        }
+        case "land":
+        case "record": {
+          const usage = `${sub} <slug> <dir> --phase N`;
+          const o = { slug: need(slug, usage), dir: need(arg, usage), phase: phase(usage) };
+          return sub === "land" ? ci.ciLandCommand(o, io) : ci.ciRecordCommand(o, io);
+        }
+        case "verdict": {
+          const usage = "verdict <slug> --phase N --out DIR";
+          return ci.ciVerdictCommand({ slug: need(slug, usage), phase: phase(usage), out: need(str(values.out), usage) }, io);
+        }
+        case "publish": {
+          const usage = "publish <slug> --phase N --verdict DIR";
+          return ci.ciPublishCommand({ slug: need(slug, usage), phase: phase(usage), verdict: need(str(values.verdict), usage) }, io);
+        }
+        case "resume": {
+          const usage = "resume <slug> <task> <dir>";
+          return ci.ciResumeCommand({ slug: need(slug, usage), task: need(arg, usage), dir: need(positionals[3], usage) }, io);
+        }
+        case "dispatch": {
+          const usage = "dispatch <slug> --after N --workflow FILE --ref REF";
+          return ci.ciDispatchCommand({ slug: need(slug, usage), after: phaseNumber(need(str(values.after), usage)), workflow: need(str(values.workflow), usage), ref: need(str(values.ref), usage) }, io);
+        }
         default:
-          throw usageError(sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "matrix", "brief", "result", "record"])}`, "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)");
+          throw usageError(
+            sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
+            "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)",
+          );
       }
     },
   },

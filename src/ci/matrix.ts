@@ -8,7 +8,7 @@ export interface MatrixLeg {
 }
 
 export interface PhaseMatrix {
-  /** The phase in progress (0: every phase is synced, or none started). */
+  /** The run's phase (0: none to run). */
   phase: number;
   last: boolean;
   matrix: { include: MatrixLeg[] };
@@ -19,11 +19,22 @@ export function phaseInProgress(plan: ExecutionPlan, state: FeatureState | undef
   return plan.phases.find((p) => state?.phases[String(p.index)] !== undefined && state.phases[String(p.index)]!.syncedAt === undefined);
 }
 
-/** The matrix of the phase in progress: one leg per task not skipped, in the plan's order. */
-export function phaseMatrix(plan: ExecutionPlan, state: FeatureState | undefined): PhaseMatrix {
-  const phase = phaseInProgress(plan, state);
-  if (!phase) return { phase: 0, last: true, matrix: { include: [] } };
-  const tasks = state!.phases[String(phase.index)]!.tasks;
-  const include = phase.tasks.filter((t) => !tasks[t.id]?.skipped).map((t) => ({ task: t.id, branch: t.branch }));
+/**
+ * The phase a workflow run works on: the one it started before (a re-run of any of its jobs stays
+ * on it, synced or not), else the phase asked for, else the first phase not synced. Pure.
+ */
+export function runPhase(plan: ExecutionPlan, state: FeatureState | undefined, run: string, asked?: number): { phase?: PlannedPhase; bound: boolean } {
+  const bound = plan.phases.find((p) => state?.phases[String(p.index)]?.ciRuns?.includes(run));
+  if (bound) return { phase: bound, bound: true };
+  if (asked !== undefined) return { phase: plan.phases[asked - 1], bound: false };
+  return { phase: plan.phases.find((p) => !state?.phases[String(p.index)]?.syncedAt), bound: false };
+}
+
+/** The matrix of a started phase not synced: one leg per task not skipped, in the plan's order. */
+export function phaseMatrix(plan: ExecutionPlan, state: FeatureState | undefined, index: number): PhaseMatrix {
+  const phase = plan.phases[index - 1];
+  const recorded = state?.phases[String(index)];
+  if (!phase || !recorded || recorded.syncedAt) return { phase: 0, last: true, matrix: { include: [] } };
+  const include = phase.tasks.filter((t) => !recorded.tasks[t.id]?.skipped).map((t) => ({ task: t.id, branch: t.branch }));
   return { phase: phase.index, last: phase.index === plan.phases.length, matrix: { include } };
 }

@@ -1,12 +1,12 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExitCode, ProcessError, RefusedError } from "../errors.js";
+import { EnvironmentError, ExitCode, ProcessError, RefusedError } from "../errors.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { commitOf } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import type { ExecutionPlan } from "../plan/build.js";
-import { run, runOk } from "../proc.js";
+import { run } from "../proc.js";
 import { code, oneLine } from "../render/markdown-text.js";
 import { quote, sh } from "../render/shell.js";
 import { readVerifyRecord, type VerifyRecord } from "../status/verify.js";
@@ -37,12 +37,18 @@ export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<Exi
   const refspec = `${ref}:${ref}`;
   const pushArgs = ["push", "--", remote, refspec];
 
-  say(`Pushing ${branch} (${tip.slice(0, 12)}) to the remote ${remote}, as ${ref} there.`);
-  const pushed = await git(pushArgs, mainRoot);
-  if (pushed.exitCode !== 0) throw new ProcessError({ file: "git", args: pushArgs, cwd: mainRoot, exitCode: pushed.exitCode, stderr: pushed.stderr || pushed.stdout });
-  // What the remote says (a hosting service's link to open a pull request, a warning) is for the user.
-  for (const line of pushed.stderr.split("\n")) if (line.startsWith("remote:") && line.slice(7).trim()) say(line);
-  say(`Pushed ${branch} to ${remote}.`);
+  // Already there (the CI job that published it, or an earlier finish --pr): nothing to push, and
+  // no write access needed for it.
+  const there = await git(["ls-remote", "--refs", "--", remote, ref], mainRoot);
+  if (there.exitCode === 0 && there.stdout.split("\t")[0] === tip) say(`${remote} has ${branch} at ${tip.slice(0, 12)} already.`);
+  else {
+    say(`Pushing ${branch} (${tip.slice(0, 12)}) to the remote ${remote}, as ${ref} there.`);
+    const pushed = await git(pushArgs, mainRoot);
+    if (pushed.exitCode !== 0) throw new ProcessError({ file: "git", args: pushArgs, cwd: mainRoot, exitCode: pushed.exitCode, stderr: pushed.stderr || pushed.stdout });
+    // What the remote says (a hosting service's link to open a pull request, a warning) is for the user.
+    for (const line of pushed.stderr.split("\n")) if (line.startsWith("remote:") && line.slice(7).trim()) say(line);
+    say(`Pushed ${branch} to ${remote}.`);
+  }
 
   const title = oneLine(plan.feature);
   const body = await prBody(ctx);
@@ -51,16 +57,39 @@ export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<Exi
   await writeFile(bodyFile, body);
   const ghArgs = ["pr", "create", "--base", plan.base, "--head", branch, "--title", title, "--body-file", bodyFile];
   const gh = await ghReady(mainRoot);
+  const ghEnv = { cwd: mainRoot, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } };
   if (gh === "ready") {
     try {
-      const out = await runOk("gh", ghArgs, { cwd: mainRoot, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } });
-      const url = /https?:\/\/\S+/.exec(out)?.[0] ?? out.trim();
+      const open = await run("gh", ["pr", "list", "--head", branch, "--base", plan.base, "--state", "open", "--json", "url", "--jq", ".[0].url"], ghEnv);
+      if (open.exitCode === 0 && /^https?:\/\/\S+$/.test(open.stdout.trim())) {
+        say(`The pull request of ${branch} into ${plan.base} is open already: ${open.stdout.trim()}`);
+        return ExitCode.ok;
+      }
+      const created = await run("gh", ghArgs, ghEnv);
+      if (created.exitCode !== 0 || created.spawnError) {
+        const said = `${created.stderr}${created.stdout}`.trim();
+        throw new EnvironmentError(
+          `gh could not open the pull request of ${branch} into ${plan.base}${said ? `: ${said.split("\n").slice(-3).join(" / ")}` : ""}`,
+          /not permitted to create or approve pull requests/i.test(said)
+            ? "allow it in the repository's Settings > Actions > General (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of yours (the secret CLAUDE_PARALLEL_PR_TOKEN), then run finish --pr again"
+            : `run it again; the branch is pushed, so ${sh`gh pr create --base ${plan.base} --head ${branch}`} also opens it`,
+        );
+      }
+      const url = /https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim();
       say(`Opened the pull request of ${branch} into ${plan.base}: ${url}`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
     say(`When it is merged: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
     return ExitCode.ok;
+  }
+  // In CI nobody reads the printed commands: a pull request that was not opened is a failure.
+  if (process.env.GITHUB_ACTIONS === "true") {
+    await rm(folder, { recursive: true, force: true });
+    throw new EnvironmentError(
+      gh === "missing" ? "gh (GitHub CLI) is not installed on this runner, so the pull request was not opened" : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request was not opened",
+      gh === "missing" ? "install gh on the runner (GitHub's hosted runners have it)" : "give the step GH_TOKEN (the workflow ci init writes does), then re-run the job",
+    );
   }
   // The body file stays for the printed command.
   say(

@@ -2,7 +2,8 @@ import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
 import { stateRef } from "../feature/paths.js";
-import { readState } from "../feature/store.js";
+import { readState, writeState } from "../feature/store.js";
+import { withLocalSessions } from "../status/shared-sessions.js";
 import { quote } from "../render/shell.js";
 import { decidePush } from "../state-ref/decide-share.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
@@ -24,10 +25,12 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
   const release = await acquireFeatureLock(repo.commonDir, slug, "push");
   try {
     const state = await readState(repo.commonDir, slug);
+    // Each task's session as this clone recorded it goes with the state (status shows it after a pull).
+    const withSessions = state && (await withLocalSessions(repo.commonDir, state));
     // The state's commit is made first and recorded in the state ref only once nothing refuses the
     // push (and never on a dry run): a refused push says "nothing was changed", and means it.
     const message = `claude-parallel: state of ${slug}`;
-    const next = await localStateCommit(mainRoot, repo.commonDir, slug, message);
+    const next = await localStateCommit(mainRoot, repo.commonDir, slug, message, withSessions ? JSON.stringify(withSessions, null, 2) + "\n" : undefined);
     if (next === undefined) {
       throw new RefusedError([{ message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
     }
@@ -35,7 +38,10 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const there = await remoteRefs(mainRoot, remote, slug, names);
     const decision = decidePush(await refFacts(mainRoot, names, there, new Map([[stateRef(slug), next.commit]])), remote, slug);
     if ("refusals" in decision) throw new RefusedError(decision.refusals);
-    if (!options.dryRun) await recordStateCommit(mainRoot, slug, next, message);
+    if (!options.dryRun) {
+      if (withSessions) await writeState(repo.commonDir, withSessions);
+      await recordStateCommit(mainRoot, slug, next, message);
+    }
     const { updates } = decision;
     if (updates.length === 0) {
       say(`${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${next.commit.slice(0, 12)}).`);

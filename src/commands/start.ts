@@ -21,8 +21,8 @@ import { copyIncludedFiles, includedFiles } from "../start/include.js";
 import { launchTmux, printInstructions, which, type LaunchMode, type Session } from "../start/launch.js";
 import { allocatePortBlock } from "../start/ports.js";
 import { confinementDecision, sandboxArgs, sandboxDecision } from "../start/sandbox.js";
-import { envFileText, ignoreSessionDir, writeSessionFiles } from "../start/session-files.js";
-import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
+import { ignoreSessionDir } from "../start/session-files.js";
+import { taskGitDir, writeTaskSessionFiles } from "../start/task-rules.js";
 import { loadExpectedRefs, refuseFindings } from "../sync/backstop.js";
 import { integrationFinding } from "../sync/decide-refs.js";
 import type { Io } from "../cli.js";
@@ -253,9 +253,8 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
       const port = phaseState.tasks[s.task.id]!.port;
       const brief = sessionBrief(plan, s.task, port);
       const files = await WorktreeFiles.at(s.path);
-      await writeSessionFiles(files, brief, envFileText(slug, s.task.id, port));
-      // The task rules: what the plugin's hooks read to know the session's task (src/hooks/).
-      await writeTaskRules(await taskGitDir(s.path, repo.commonDir, s.task.id), plan, s.task, { port, worktree: s.path, commonDir: repo.commonDir });
+      // The brief, and the task rules the plugin's hooks read, in the worktree's own git directory (src/hooks/).
+      await writeTaskSessionFiles(files, plan, s.task, { port, brief, gitDir: await taskGitDir(s.path, repo.commonDir, s.task.id), worktree: s.path, commonDir: repo.commonDir });
       if (included.length) await copyIncludedFiles(mainRoot, files, included);
       const launched = options.launchSessions !== false && sandbox.use;
       return sessionOf(s.task, s.path, brief, launched ? await sandboxArgs({ plan, state: featureState, commonDir: repo.commonDir }, s.task, s.path) : []);

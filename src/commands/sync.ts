@@ -22,6 +22,7 @@ import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
+import { treeOfCommit } from "../state-ref/state-commit.js";
 import type { Io } from "../cli.js";
 
 export interface SyncOptions {
@@ -33,6 +34,11 @@ export interface SyncOptions {
   keepWorktrees: boolean;
   next: boolean;
   allowOutsideOwns: boolean;
+  /**
+   * The plan's verify already passed on this merged tree in another process (`ci publish`: the
+   * sync job ran it): the merge is checked to be that very tree instead of verified again.
+   */
+  verifiedTree?: string;
   /** Told what stopped the merge (`run` hands conflicts and verify failures back to the sessions). */
   observe?: (seen: SyncObservation) => void;
 }
@@ -186,7 +192,19 @@ async function mergePhase(
   const command = options.verifyCommand ?? plan.verify;
   let verifiedWith: string | undefined;
   let verifiedTree: string | undefined;
-  if (command && options.verify && pre.chain.length > 0) {
+  if (command && options.verify && pre.chain.length > 0 && options.verifiedTree !== undefined) {
+    const tree = await treeOfCommit(mainRoot, merged);
+    if (tree !== options.verifiedTree) {
+      throw new RefusedError([
+        {
+          message: `the merged result (tree ${tree.slice(0, 12)}) is not the one \`${command}\` passed on (tree ${options.verifiedTree.slice(0, 12)}): a branch moved since; nothing was published`,
+          fix: "run the sync job again (it verifies the merge of what the branches hold now), then this one",
+        },
+      ]);
+    }
+    say(`Verified: \`${command}\` passed on this very tree (${tree.slice(0, 12)}) in the sync job.`);
+    verifiedWith = command;
+  } else if (command && options.verify && pre.chain.length > 0) {
     say(`Verifying the merged result: ${command}`);
     const outcome = await verifyMerged({
       mainRoot,

@@ -31,7 +31,27 @@ export const TaskStateSchema = z.object({
   mergedCommit: z.optional(commitId),
   /** The task branch's tip that was merged: its backup ref points here (src/sync/expected-refs.ts). */
   mergedTip: z.optional(commitId),
+  /**
+   * The task's session as the clone or CI leg that ran it last recorded it (`push`, `ci land`):
+   * shared with the state, so `status` shows it after `pull`, wherever it ran.
+   */
+  session: z.optional(
+    z.object({
+      via: z.enum(["claude-code-action", "headless", "tmux", "print"]),
+      state: z.enum(["working", "waiting for input", "stopped", "failed", "ended"]),
+      /** Why it failed: the result's subtype (error_max_turns, ...), a timeout, a cancel. */
+      detail: z.optional(z.string()),
+      at: z.string(),
+      sessionId: z.optional(z.string()),
+      turns: z.optional(z.number()),
+      costUsd: z.optional(z.number()),
+      /** The run whose leg ran it, and the artifact that holds its transcript. */
+      run: z.optional(z.string()),
+      artifact: z.optional(z.string()),
+    }),
+  ),
 });
+export type TaskSession = NonNullable<z.infer<typeof TaskStateSchema>["session"]>;
 
 export const PhaseStateSchema = z.object({
   startedAt: z.string(),
@@ -48,6 +68,8 @@ export const PhaseStateSchema = z.object({
   mergedCommit: z.optional(commitId),
   /** The verify command that passed on mergedCommit at the sync (a later sync need not run it there again). */
   verifiedWith: z.optional(z.string()),
+  /** The GitHub Actions runs that worked on the phase (their run ids): a re-run of one stays on this phase. */
+  ciRuns: z.optional(z.array(z.string())),
   tasks: z.record(z.string(), TaskStateSchema),
 });
 

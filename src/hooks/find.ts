@@ -20,11 +20,12 @@ export interface FoundTask {
 
 /**
  * The task of a session running in `cwd`, found the way git finds a worktree's repository: up to
- * the first folder holding `.git`. A `.git` folder is a repository's own checkout, never a task
- * worktree; a `.git` file (a linked worktree) leads to the worktree's git directory, where `start`
- * keeps the task rules, out of reach of the session's tools. Undefined outside a task worktree:
- * then the hooks do nothing. Loads nothing else, so a session outside any feature (every session,
- * once the plugin is installed) pays only for this walk.
+ * the first folder holding `.git`. A `.git` file (a linked worktree) leads to the worktree's git
+ * directory, where `start` keeps the task rules, out of reach of the session's tools. A `.git`
+ * folder is a repository's own checkout: a task's only where the rules are in it (a CI leg's
+ * clone, `ci prepare`). Undefined outside a task worktree: then the hooks do nothing. Loads
+ * nothing else, so a session outside any feature (every session, once the plugin is installed)
+ * pays only for this walk.
  */
 export function findTask(cwd: string): FoundTask | undefined {
   let dir = resolve(cwd);
@@ -35,11 +36,22 @@ export function findTask(cwd: string): FoundTask | undefined {
     } catch {
       // Not here.
     }
-    if (folder === true) return undefined;
+    if (folder === true) return checkoutTask(dir);
     if (folder === false) return taskAt(dir);
     const up = dirname(dir);
     if (up === dir) return undefined;
     dir = up;
+  }
+}
+
+/** A repository's own checkout at `root`: a task's only when its git directory holds task rules. */
+function checkoutTask(root: string): FoundTask | undefined {
+  const gitDir = join(root, ".git");
+  const rulesPath = join(gitDir, RULES);
+  try {
+    return { root, gitDir, rulesPath, text: readFileSync(rulesPath, "utf8") };
+  } catch {
+    return undefined;
   }
 }
 

@@ -45,6 +45,9 @@ export interface PlannedTask {
   consumes: string[];
   verify?: string;
   estimate: number;
+  /** Limits of the task's session on GitHub Actions (the task's own, else the plan's). */
+  maxTurns?: number;
+  budgetUsd?: number;
   branch: string;
   worktree: string;
   /** 1-based. */
@@ -229,6 +232,8 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
           consumes: task.consumes,
           verify: task.verify,
           estimate: task.estimate,
+          maxTurns: task.maxTurns ?? plan.maxTurns,
+          budgetUsd: task.budgetUsd ?? plan.budgetUsd,
           branch: branchOf(task.id),
           worktree: taskWorktree(worktreeRoot, repo, slug, task.id),
           phase: k + 1,

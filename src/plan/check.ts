@@ -27,8 +27,8 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "tasks"] as const;
-export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "tasks"] as const;
+export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
 
 type Value = unknown;
@@ -53,6 +53,8 @@ const command = (v: Value) => nonEmptyText(v) && !isMultiLine(v as string) && fi
 const taskId = (v: Value) => isString(v) && v.length <= TASK_ID_MAX && TASK_ID_PATTERN.test(v);
 const branchName = (v: Value) => isString(v) && branchNameProblem(v) === undefined && !REF_PATH.test(v) && utf8Bytes(v) <= LIMITS.branch;
 const ownedPath = (v: Value) => isString(v) && ownedPathProblem(v) === undefined;
+const maxTurns = (v: Value) => optional(v, (n) => isNumber(n) && Number.isInteger(n) && n >= 1 && n <= LIMITS.maxTurns);
+const budgetUsd = (v: Value) => optional(v, (n) => isNumber(n) && n > 0 && n <= LIMITS.budgetUsd);
 
 /** A list of valid items, copied as zod copies it; a fresh empty list when absent (the default). */
 function list(v: Value, item: (v: Value) => boolean): Checked {
@@ -91,6 +93,8 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   enforceOwns: (v) => defaulted(v, DEFAULTS.enforceOwns, (s) => (ENFORCE_OWNS as readonly Value[]).includes(s)),
   sandbox: (v) => optional(v, (s) => (SANDBOX_MODES as readonly Value[]).includes(s)),
   merge,
+  maxTurns,
+  budgetUsd,
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;
     const out = new Array<Value>(v.length);
@@ -115,6 +119,8 @@ const TASK_FIELDS: Record<(typeof CHECKED_TASK_KEYS)[number], (v: Value) => Chec
   verify: (v) => optional(v, command),
   estimate: (v) => defaulted(v, DEFAULTS.estimate, (n) => isNumber(n) && n > 0 && n <= LIMITS.estimate),
   merge,
+  maxTurns,
+  budgetUsd,
 };
 
 /**

@@ -26,6 +26,10 @@ export const LIMITS = {
   ownedPath: OWNED_PATH_MAX,
   /** Largest estimate: sums over thousands of tasks stay exact and finite. */
   estimate: 1_000_000,
+  /** A session's turns (`maxTurns`, claude-code-action's --max-turns). */
+  maxTurns: 10_000,
+  /** Dollars, per session (`budgetUsd`, Claude Code's --max-budget-usd). */
+  budgetUsd: 10_000,
 } as const;
 
 /** What an absent key becomes. */

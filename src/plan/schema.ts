@@ -48,6 +48,22 @@ const nonEmptyText = (what: string) => z.string().check(noNul(what), notBlank(wh
 const command = (what: string) =>
   z.string().check(noNul(what), notBlank(what), oneLine(what), maxBytes(what, LIMITS.verify, "put the commands in a script in the repository and run that script"));
 
+const maxTurns = (where: string) =>
+  z.optional(
+    z.number().check(
+      z.int({ message: withFix("maxTurns is a whole number", "write a number of turns, like `200`") }),
+      z.minimum(1, { message: withFix("maxTurns is at least 1", "write a number of turns, like `200`") }),
+      z.maximum(LIMITS.maxTurns, { message: withFix(`maxTurns is at most ${LIMITS.maxTurns}`, `split ${where} into smaller tasks`) }),
+    ),
+  );
+const budgetUsd = () =>
+  z.optional(
+    z.number().check(
+      z.positive({ message: withFix("budgetUsd is a positive number of dollars", "write it like `5` or `2.5`") }),
+      z.maximum(LIMITS.budgetUsd, { message: withFix(`budgetUsd is at most ${LIMITS.budgetUsd}`, "write a smaller budget, or leave budgetUsd out") }),
+    ),
+  );
+
 const taskId = () =>
   z.string().check(
     z.maxLength(TASK_ID_MAX, { message: withFix(`a task id has at most ${TASK_ID_MAX} characters`, "use a shorter id, like `backend` or `qa-e2e`") }),
@@ -173,6 +189,8 @@ export const TaskSchema = described(
       `Relative size of the task (positive number, at most ${LIMITS.estimate}). Default: 1.`,
     ),
     merge: described(mergeSettings(), "How the task's branch is merged into the integration branch (sync, status's prediction, rolling merges). Default: the plan's `merge`."),
+    maxTurns: described(maxTurns("the task"), "On GitHub Actions (ci init): the most turns this task's session may take (claude-code-action's --max-turns). Default: the plan's maxTurns."),
+    budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars this task's session may spend (Claude Code's --max-budget-usd). Default: the plan's budgetUsd."),
   }),
   "One agent task: one session, one worktree, one branch.",
 );
@@ -226,6 +244,8 @@ export const PlanSchema = described(
       "Whether the task sessions claude-parallel launches run their Bash commands in Claude Code's sandbox, which lets them write only inside their own worktree: `auto` (where it is available: Linux with bubblewrap and socat), `on` (refuse to launch without it), or `off`. Default: auto.",
     ),
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
+    maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
+    budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars each task's session may spend (Claude Code's --max-budget-usd). Default: no limit."),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),
   "A claude-parallel plan: one feature split into agent tasks.",

@@ -9,6 +9,8 @@ export interface ResultEvent {
   session_id?: string;
   /** Never negative. */
   total_cost_usd?: number;
+  /** A whole number, never negative. */
+  num_turns?: number;
   /** Its `usage`, counted (anything odd counts 0). */
   tokens: Tokens;
   result?: string;
@@ -56,6 +58,7 @@ export function resultOf(value: unknown): ResultEvent | undefined {
     ...(typeof v.is_error === "boolean" && { is_error: v.is_error }),
     ...(typeof v.session_id === "string" && { session_id: v.session_id }),
     ...(typeof v.total_cost_usd === "number" && Number.isFinite(v.total_cost_usd) && v.total_cost_usd >= 0 && { total_cost_usd: v.total_cost_usd }),
+    ...(typeof v.num_turns === "number" && Number.isInteger(v.num_turns) && v.num_turns >= 0 && { num_turns: v.num_turns }),
     tokens: v.usage && typeof v.usage === "object" ? usageTokens(v.usage as Record<string, unknown>) : ZERO_TOKENS,
     ...(typeof v.result === "string" && { result: v.result }),
   };
@@ -70,6 +73,8 @@ export interface SessionResults {
   runs: number;
   /** Summed `total_cost_usd`, as Claude Code computed it. */
   costUsd: number;
+  /** Summed `num_turns`. */
+  turns: number;
   /** Summed `usage` of the results. */
   tokens: Tokens;
   /** Whether the last result is an error (`is_error`, or a subtype other than success). */
@@ -96,6 +101,7 @@ export function summarizeResults(events: readonly ResultEvent[]): SessionResults
     summary = {
       runs: (summary?.runs ?? 0) + 1,
       costUsd: (summary?.costUsd ?? 0) + (event.total_cost_usd ?? 0),
+      turns: (summary?.turns ?? 0) + (event.num_turns ?? 0),
       tokens: addTokens(summary?.tokens ?? ZERO_TOKENS, event.tokens),
       lastIsError: event.is_error === true || (event.subtype !== undefined && event.subtype !== "success"),
       ...(event.result !== undefined && { lastResult: event.result }),

@@ -7,7 +7,8 @@ import { gitDirOf } from "../hooks/find.js";
 import { buildTaskManifest, manifestText, RULES_FILE } from "../hooks/manifest.js";
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 import { quote } from "../render/shell.js";
-import { BRIEF_FILE } from "./session-files.js";
+import type { WorktreeFiles } from "../fs/worktree-files.js";
+import { BRIEF_FILE, envFileText, writeSessionFiles } from "./session-files.js";
 
 /**
  * The task rules the plugin's hooks read (src/hooks/manifest.ts), written by `start` and `replan`
@@ -43,4 +44,19 @@ export async function writeTaskRules(gitDir: string, plan: ExecutionPlan, task: 
     commonDir: where.commonDir,
   });
   await writeFileAtomic(join(gitDir, RULES_FILE), manifestText(rules));
+}
+
+/**
+ * Everything a task's session finds (a CI leg's checkout alike): in its worktree, the brief and the
+ * environment file; in the worktree's git directory `gitDir`, out of the session's reach, the task
+ * rules the plugin's hooks read to know the session's task and its owned paths (src/hooks/).
+ */
+export async function writeTaskSessionFiles(
+  files: WorktreeFiles,
+  plan: ExecutionPlan,
+  task: PlannedTask,
+  where: { port: number; brief: string; gitDir: string; worktree: string; commonDir: string },
+): Promise<void> {
+  await writeSessionFiles(files, where.brief, envFileText(plan.slug, task.id, where.port));
+  await writeTaskRules(where.gitDir, plan, task, where);
 }

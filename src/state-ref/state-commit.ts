@@ -82,8 +82,10 @@ export async function readStateCommit(cwd: string, commit: string, slug: string)
  * not changed since, else a new commit on top of it (an object only: no ref moves). Undefined when
  * there is no local state and no state ref.
  */
-export async function localStateCommit(cwd: string, commonDir: string, slug: string, message: string): Promise<{ commit: string; parent?: string } | undefined> {
-  const files = await readLocalStateFiles(commonDir, slug);
+export async function localStateCommit(cwd: string, commonDir: string, slug: string, message: string, state?: string): Promise<{ commit: string; parent?: string } | undefined> {
+  const read = await readLocalStateFiles(commonDir, slug);
+  // `state`: the state file's text as it is about to be written (push records the sessions in it).
+  const files = read && state !== undefined ? { ...read, state } : read;
   const parent = await commitOf(stateRef(slug), cwd);
   if (!files) return parent === undefined ? undefined : { commit: parent, parent };
   const tree = await treeOf(cwd, files);

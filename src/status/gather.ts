@@ -22,6 +22,7 @@ import { MAX_BYTES } from "../feature/bounds.js";
 import { decideFeatureRefs, loadExpectedRefs, refCommits, reloadExpectedRefs } from "../sync/backstop.js";
 import type { RefFinding } from "../sync/decide-refs.js";
 import { reportRefs, type RefReport } from "../sync/ref-report.js";
+import type { TaskSession } from "../feature/state-schema.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -68,6 +69,11 @@ export interface TaskStatus {
   costUsd?: number;
   /** Files of the task's state that were not read, or lines of them skipped, and why (a session can write there). */
   unread?: string[];
+  /** The task's session as the shared state records it (a CI leg's, or another clone's pushed), when none ran here. */
+  sharedSession?: TaskSession;
+  /** The latest Claude Code session of the task and the turns its headless runs took, wherever they ran. */
+  sessionId?: string;
+  turns?: number;
 }
 
 /** Sums over a phase's or the feature's tasks. */
@@ -193,6 +199,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   status.attempts = Math.max(ledger?.starts ?? 0, results?.runs ?? 0, status.session.kind === "not-launched" ? 0 : 1);
   status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
   if (results && results.costUsd > 0) status.costUsd = results.costUsd;
+  if (results && results.turns > 0) status.turns = results.turns;
+  const sessionId = ledger?.sessionId ?? record?.sessionId;
+  if (sessionId !== undefined) status.sessionId = sessionId;
   const changed = new Set<string>();
   // What the task changed itself (not what it merged from its phase's other branches).
   const own = tip !== undefined ? history.ownChanges(tip, others) : new Set<string>();
@@ -290,6 +299,15 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     ]);
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
+      const ci = recorded.tasks[t.id]?.session;
+      // A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since.
+      if (ci && t.attempts === 0) {
+        t.sharedSession = ci;
+        t.attempts = 1;
+        if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
+        if (ci.turns !== undefined) t.turns = ci.turns;
+        if (ci.sessionId !== undefined) t.sessionId = ci.sessionId;
+      }
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }

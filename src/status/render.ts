@@ -23,7 +23,7 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
   out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));
   out.push("");
-  const problems = p.tasks.flatMap(problemsOf);
+  const problems = p.tasks.flatMap((t) => problemsOf(t, slug));
   if (p.conflicts.length === 0) out.push("Predicted conflicts: none.");
   else {
     out.push("Predicted conflicts:");
@@ -32,7 +32,7 @@ function renderPhase(p: PhaseStatus, slug: string): string[] {
       out.push(`- ${text.summary}`, ...text.files.map((f) => `  - ${f}`), `  - fix: ${fixSentence(text, `in ${c.task}'s worktree`, ", and commit before the sync", code)}.`);
     }
   }
-  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0).map(sessionLine);
+  const sessions = p.tasks.filter((t) => t.ledger || t.attempts > 0 || t.sharedSession).map(sessionLine);
   if (sessions.length) out.push("", "Sessions:", ...sessions, `Phase totals: ${totalsText(p.totals)}.`);
   if (p.readyToSync) {
     out.push("", `Phase ${p.index} is ready to sync: run ${code("/parallel-sync")} (or ${code(sh`claude-parallel sync ${slug}`)}).`);
@@ -65,7 +65,7 @@ function verifyCell(t: TaskStatus): string {
   return v.kind === "passed" ? `passed ${at}` : `failed (exit ${v.exitCode}) ${at}`;
 }
 
-function problemsOf(t: TaskStatus): string[] {
+function problemsOf(t: TaskStatus, slug: string): string[] {
   const list: string[] = [];
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
@@ -78,6 +78,12 @@ function problemsOf(t: TaskStatus): string[] {
   if (t.session.kind === "unknown") list.push(`${t.id}: whether its headless session still runs is not known: ${oneLine(t.session.problem)}.`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
     list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
+  }
+  const ci = t.sharedSession;
+  if (ci?.state === "failed" && ci.via === "claude-code-action") {
+    list.push(
+      `${t.id}: its session on GitHub Actions failed${ci.detail ? ` (${oneLine(ci.detail)})` : ""}${ci.sessionId ? `; session ${code(ci.sessionId)}` : ""}${ci.run ? ` in ${ci.run}` : ""}${ci.artifact ? `, transcript in its artifact ${code(ci.artifact)}` : ""}: its commits are on ${code(t.branch)}, not merged; re-run its leg, or finish it here (${code(sh`claude-parallel start ${slug}`)} makes its worktree${ci.artifact && ci.sessionId ? `; to go on with its session, download the artifact into a folder and run ${code(sh`claude-parallel ci resume ${slug} ${t.id}` + " <folder>")}` : ""}).`,
+    );
   }
   if (t.verify.kind === "failed" && t.verify.current) {
     const tail = t.verify.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
@@ -107,8 +113,11 @@ function totalsText(t: Totals): string {
  */
 function sessionLine(t: TaskStatus): string {
   const l = t.ledger;
+  const ci = t.sharedSession;
   const state = l
     ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
+    : ci
+      ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} ${ci.via === "claude-code-action" ? "on GitHub Actions" : `(${ci.via}, as pushed)`} at ${when(ci.at)}`
     : t.session.kind === "running"
       ? "running (headless)"
       : t.session.kind === "exited"
@@ -118,6 +127,8 @@ function sessionLine(t: TaskStatus): string {
           : "launched";
   const parts = [`- ${t.id}: ${state}`, plural(t.attempts, "attempt"), tokensText(t.tokens)];
   if (t.costUsd !== undefined) parts.push(usd(t.costUsd));
+  if (t.turns !== undefined) parts.push(plural(t.turns, "turn"));
+  if (t.sessionId !== undefined) parts.push(`session ${t.sessionId}`);
   if (l?.lastMessage) parts.push(`last message: ${oneLine(l.lastMessage)}`);
   return parts.join("; ");
 }

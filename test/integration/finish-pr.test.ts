@@ -32,7 +32,7 @@ function bareRemote(repo: string, name = "origin"): string {
 }
 
 /**
- * A stand-in for gh on PATH: `auth status` exits with FAKE_GH_AUTH; any other call records its
+ * A stand-in for gh on PATH: `auth status` exits with FAKE_GH_AUTH, `pr list` prints FAKE_GH_OPEN; any other call records its
  * arguments (NUL-separated) and the content of the file after --body-file, and prints a fake URL.
  */
 function fakeGh(): { bin: string; args: () => string[] | undefined; body: () => string | undefined } {
@@ -43,6 +43,8 @@ function fakeGh(): { bin: string; args: () => string[] | undefined; body: () => 
     [
       "#!/bin/sh",
       'if [ "$1" = auth ] && [ "$2" = status ]; then exit "${FAKE_GH_AUTH:-0}"; fi',
+      // No pull request is open unless FAKE_GH_OPEN names one.
+      'if [ "$1" = pr ] && [ "$2" = list ]; then echo "${FAKE_GH_OPEN:-}"; exit 0; fi',
       `for a in "$@"; do printf '%s\\0' "$a"; done > "${log}/args"`,
       'prev=""',
       `for a in "$@"; do if [ "$prev" = --body-file ]; then cat "$a" > "${log}/body"; fi; prev="$a"; done`,
@@ -135,6 +137,28 @@ describe("claude-parallel finish --pr", () => {
     expect(r.stdout).toContain("  gh pr create --base 'main' --head 'feature/demo' --title 'Sync demo' --body-file '");
     expect(readFileSync(printedBodyFile(r.stdout)!, "utf8")).toContain("`a` Part A");
     expect(git(bare, "rev-parse", "refs/heads/feature/demo")).toBe(git(repo, "rev-parse", "feature/demo"));
+  });
+
+  it("in GitHub Actions, a pull request it could not open fails (exit 3) instead of printing commands", () => {
+    const { repo } = synced();
+    bareRemote(repo);
+    const gh = fakeGh();
+    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_AUTH: "1", GITHUB_ACTIONS: "true" } });
+    expect(r.code, r.stdout).toBe(3);
+    expect(r.stderr).toContain("gh (GitHub CLI) is not logged in");
+    expect(r.stdout).not.toContain("gh pr create");
+  });
+
+  it("says so when the pull request is open already, and when the remote has the branch already (a re-run)", () => {
+    const { repo } = synced();
+    const bare = bareRemote(repo);
+    git(repo, "push", "-q", bare, "feature/demo");
+    const gh = fakeGh();
+    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_OPEN: "https://github.example.invalid/acme/shop/pull/7" } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("origin has feature/demo at");
+    expect(r.stdout).toContain("is open already: https://github.example.invalid/acme/shop/pull/7");
+    expect(gh.args()).toBeUndefined();
   });
 
   it("refuses with exit 4 when there is no remote to push to", () => {

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -113,6 +113,25 @@ describe("push and pull", () => {
     const r = runHelper(["pull", "demo"], { cwd: two });
     expect(r.code).toBe(4);
     expect(r.stderr).toContain("demo moved on origin while this clone changed its own state");
+  });
+
+  it("shares each task's session with the state: status in another clone shows its state, session id, turns and cost", () => {
+    const { one, two } = twoClones("ledger");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    commitIn(join(one, "..", "one-demo-a"), { "a/x.txt": "a\n" });
+    // What the plugin's hooks and a headless session record of task a's session in this clone.
+    const sessions = join(one, ".git", "parallel", "demo", "sessions");
+    mkdirSync(sessions, { recursive: true });
+    const log = join(sessions, "a.jsonl");
+    writeFileSync(log, JSON.stringify({ type: "result", subtype: "success", is_error: false, num_turns: 12, total_cost_usd: 0.75, session_id: "s-a" }) + "\n");
+    writeFileSync(join(sessions, "a.json"), JSON.stringify({ pid: 4242, startedAt: "2026-11-26T10:00:00.000Z", endedAt: "2026-11-26T10:05:00.000Z", exitCode: 0, log, sessionId: "s-a" }));
+    writeFileSync(join(sessions, "a.hook.json"), JSON.stringify({ version: 1, task: "a", state: "ended", since: "2026-11-26T10:05:00.000Z", event: "SessionEnd", at: "2026-11-26T10:05:00.000Z", sessionId: "s-a", sessions: {} }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    // Pushed once more with nothing new: the same state commit (the sessions do not churn it).
+    expect(ok(runHelper(["push", "demo"], { cwd: one }))).toContain("already has demo's state and refs");
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    const status = ok(runHelper(["status", "demo"], { cwd: two }));
+    expect(status).toMatch(/- a: ended \(print, as pushed\) at 2026-11-26 10:05:00 UTC; 1 attempt; 0 tokens [^;]+; \$0\.75; 12 turns; session s-a/);
   });
 
   it("says so when there is nothing to share, and checks its arguments", () => {

@@ -100,6 +100,8 @@ function generator(seed: number) {
     put(t, "verify", field(COMMANDS, ["npm test", "  npm test  ", "npm test\n"]));
     put(t, "estimate", field(NUMBERS, [1, 2.5, 1e6, 0.001]));
     put(t, "merge", field(MERGES, VALID_MERGES));
+    put(t, "maxTurns", field(NUMBERS, [1, 64, 10_000]));
+    put(t, "budgetUsd", field(NUMBERS, [0.001, 2.5, 10_000]));
     if (rare(0.03)) t[pick(["extra", "depends_on", "constructor", "toString"])] = 1;
     if (rare(0.02)) Object.defineProperty(t, "__proto__", { value: 1, enumerable: true, writable: true, configurable: true });
     // Key order as written varies; the result's order must not.
@@ -119,6 +121,8 @@ function generator(seed: number) {
     put(plan, "enforceOwns", field([...enums, "Deny", "", "no"], [...enums]));
     put(plan, "sandbox", field([...enums, "On", "", "yes"], ["auto", "on", "off"]));
     put(plan, "merge", field(MERGES, VALID_MERGES));
+    put(plan, "maxTurns", field(NUMBERS, [1, 200]));
+    put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
     const r = rand() / Math.max(bad * 4, 0.01);
     plan.tasks = r < 0.03 ? undefined : r < 0.06 ? [] : r < 0.08 ? any() : Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rare(0.03) ? any() : task()));
     if (plan.tasks === undefined) delete plan.tasks;

@@ -5,6 +5,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
+import { localSession } from "../../src/status/shared-sessions.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
 import { conflictReport, taskStatus } from "../helpers/status.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -172,5 +173,15 @@ describe("status --watch change lines", () => {
     const after: FeatureStatus = { ...before, phases: [{ ...before.phases[0]!, state: "synced" }] };
     expect(statusChanges(before, after)).toEqual(["phase 1: synced"]);
     expect(statusChanges(after, before)).toEqual(["phase 1: in progress"]);
+  });
+});
+
+describe("a task's session as push shares it", () => {
+  const hook = { version: 1, task: "a", state: "stopped", since: "2026-11-26T10:00:00.000Z", event: "Stop", at: "2026-11-26T10:00:05.000Z", sessionId: "s-1", sessions: {} } as const;
+  it("takes the hooks' state and session id, the headless results' turns and cost; nothing without a record", () => {
+    const results = { runs: 2, costUsd: 0.5, turns: 14, tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, lastIsError: false };
+    expect(localSession("headless", hook, { log: "/l", pid: 7, exitCode: 0, sessionId: "s-1" }, results)).toEqual({ via: "headless", state: "stopped", at: hook.at, sessionId: "s-1", turns: 14, costUsd: 0.5 });
+    expect(localSession("headless", undefined, { log: "/l", pid: 7, startedAt: "t0", endedAt: "t1", exitCode: 2, sessionId: "s-2" }, undefined)).toEqual({ via: "headless", state: "failed", detail: "exit 2", at: "t1", sessionId: "s-2" });
+    expect(localSession("tmux", undefined, undefined, undefined)).toBeUndefined();
   });
 });
