@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
 import { UnsafeFileError } from "./fs/read-regular.js";
+import type { Io } from "./io.js";
 import { helperPath } from "./self.js";
 import { didYouMean } from "./text/suggest.js";
 import { terminalSafe } from "./text/terminal.js";
@@ -9,14 +10,6 @@ import { terminalSafe } from "./text/terminal.js";
 
 declare const __VERSION__: string;
 const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "dev";
-
-export interface Io {
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Set when stdout is a terminal: replaces the whole screen with `text` (a live view). */
-  redraw?: (text: string) => void;
-}
 
 type Values = Record<string, string | boolean | undefined>;
 

@@ -11,7 +11,7 @@ import { pendingJournals } from "../sync/journal.js";
 import { reportRefs } from "../sync/ref-report.js";
 import { pendingTaskMerges } from "../sync/task-merge-journal.js";
 import { terminalSafe } from "../text/terminal.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `claude-parallel accept <commit> [slug]`: the integration branch moved outside our merges (a

@@ -3,7 +3,7 @@ import { trustedDigestPath } from "../feature/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { openRepo } from "../git/repo.js";
 import { DIGEST_PATTERN } from "../state-ref/trust.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `allow <digest>`: the user trusts the shared state that `pull` (or `start`/`sync` taking a

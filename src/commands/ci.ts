@@ -44,7 +44,7 @@ import type { RemoteUpdate } from "../state-ref/decide-share.js";
 import { pushAtomic, remoteRefs } from "../state-ref/remote.js";
 import { localStateCommit, recordStateCommit, treeOfCommit } from "../state-ref/state-commit.js";
 import { runVerify } from "../status/verify.js";
-import type { Io } from "../cli.js";import { confinementDecision } from "../start/sandbox.js";
+import type { Io } from "../io.js";import { confinementDecision } from "../start/sandbox.js";
 
 
 /** A copy of the plugin committed in the repository itself (with its marketplace file): the workflow runs that one. */

@@ -12,7 +12,7 @@ import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
 import { closeTmuxSession, tmuxSessionName } from "../start/launch.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface CleanOptions {
   slug?: string;

@@ -7,7 +7,7 @@ import { openRepo } from "../git/repo.js";
 import { SLUG_PATTERN } from "../plan/names.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
 import { helperPath } from "../self.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 import { LiveSnapshot } from "../dashboard/live.js";
 import { dashboardPage } from "../dashboard/page.js";
 import { newToken, startDashboardServer } from "../dashboard/server.js";

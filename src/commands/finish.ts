@@ -10,7 +10,7 @@ import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { mergeCommand } from "../render/conflict.js";
 import { requireRefs } from "../sync/backstop.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `claude-parallel finish [slug] [--pr]`: merges the integration branch into base once every

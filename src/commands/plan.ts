@@ -9,7 +9,7 @@ import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { sh } from "../render/shell.js";
 import { findRoles, roleMap } from "../roles.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface PlanOptions {
   file: string;

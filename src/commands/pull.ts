@@ -10,7 +10,7 @@ import { decidePullRefs, decidePullState } from "../state-ref/decide-share.js";
 import { featureRefNames, fetchObjects, refFacts, remoteRefs, updateLocalRefs } from "../state-ref/remote.js";
 import { readLocalStateFiles, readStateCommit, sameSharedState } from "../state-ref/state-commit.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `pull <slug>`: takes the feature's shared state from the remote's state ref when this clone has

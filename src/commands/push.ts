@@ -9,7 +9,7 @@ import { decidePush } from "../state-ref/decide-share.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import { localStateCommit, recordStateCommit } from "../state-ref/state-commit.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `push <slug>`: records the feature's state in its state ref, then publishes the state ref, the

@@ -21,7 +21,7 @@ import { describeReplan } from "../replan/render-replan.js";
 import { findRoles, roleMap } from "../roles.js";
 import { BRIEF_FILE } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface ReplanOptions {
   target?: string;

@@ -32,7 +32,7 @@ import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import { recordedIntegrationTip } from "../sync/decide-refs.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface RunOptions {
   target?: string;

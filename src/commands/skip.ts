@@ -4,7 +4,7 @@ import { openFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { quote } from "../render/shell.js";
 import { didYouMean } from "../text/suggest.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface SkipOptions {
   task: string;

@@ -25,7 +25,7 @@ import { ignoreSessionDir } from "../start/session-files.js";
 import { taskGitDir, writeTaskSessionFiles } from "../start/task-rules.js";
 import { loadExpectedRefs, refuseFindings } from "../sync/backstop.js";
 import { integrationFinding } from "../sync/decide-refs.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface StartOptions {
   target?: string;

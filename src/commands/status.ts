@@ -6,7 +6,7 @@ import { renderStatus } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 /**
  * `claude-parallel status [slug] [--json]`. Without a slug it reports every started feature and

@@ -23,7 +23,7 @@ import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.j
 import { confinementDecision } from "../start/sandbox.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import { treeOfCommit } from "../state-ref/state-commit.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface SyncOptions {
   slug?: string;
