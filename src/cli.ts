@@ -1,528 +1,54 @@
 import { parseArgs } from "node:util";
+import type { CommandModule, CommandSpec, Values } from "./command-spec.js";
+import { usageError } from "./command-args.js";
 import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
 import { UnsafeFileError } from "./fs/read-regular.js";
-import { helperPath } from "./self.js";
+import type { Io } from "./io.js";
+import { commandHelp, usage } from "./render/help.js";
 import { didYouMean } from "./text/suggest.js";
 import { terminalSafe } from "./text/terminal.js";
+import { VERSION } from "./version.js";
 
-// Each command's code is imported when that command runs, so a start parses only what it uses.
+/**
+ * Every command, in the order the usage lists them, by the name that runs it. Each command module
+ * (src/commands/) owns its interface, `spec`, and its handler, `run` (src/command-spec.ts); it is
+ * loaded only when its command runs, so a start parses only what that command uses.
+ */
+const COMMANDS = new Map<string, () => Promise<CommandModule>>([
+  ["plan", () => import("./commands/plan.js")],
+  ["start", () => import("./commands/start.js")],
+  ["status", () => import("./commands/status.js")],
+  ["sync", () => import("./commands/sync.js")],
+  ["run", () => import("./commands/run.js")],
+  ["skip", () => import("./commands/skip.js")],
+  ["accept", () => import("./commands/accept.js")],
+  ["replan", () => import("./commands/replan.js")],
+  ["finish", () => import("./commands/finish.js")],
+  ["clean", () => import("./commands/clean.js")],
+  ["dashboard", () => import("./commands/dashboard.js")],
+  ["push", () => import("./commands/push.js")],
+  ["pull", () => import("./commands/pull.js")],
+  ["allow", () => import("./commands/allow.js")],
+  ["ci", () => import("./commands/ci.js")],
+  ["schema", () => import("./commands/schema.js")],
+  ["context", () => import("./commands/context.js")],
+  ["--version", async () => version],
+  ["help", async () => help],
+]);
 
-declare const __VERSION__: string;
-const VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "dev";
-
-export interface Io {
-  cwd: string;
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Set when stdout is a terminal: replaces the whole screen with `text` (a live view). */
-  redraw?: (text: string) => void;
+/** Every command's module, in the usage's order: for the usage and the docs' command reference. */
+export async function commandModules(): Promise<CommandModule[]> {
+  return Promise.all([...COMMANDS.values()].map((load) => load()));
 }
 
-type Values = Record<string, string | boolean | undefined>;
-
-interface OptionHelp {
-  /** The long name, without `--`. */
-  name: string;
-  type: "boolean" | "string";
-  /** The value's placeholder in help (`N`, `CMD`), for string options. */
-  value?: string;
-  text: string;
+async function generalUsage(): Promise<string> {
+  return usage((await commandModules()).map((m) => m.spec));
 }
 
-interface CommandSpec {
-  name: string;
-  /** Other spellings that run it (`-v` for `--version`). */
-  aliases?: string[];
-  /** What follows `claude-parallel <name>`, one string per line (continuations align under the first). */
-  synopsis: string[];
-  /** The general usage's lines about it. */
-  summary: string[];
-  /** The summary sits on the synopsis line in the general usage (short commands). */
-  inline?: boolean;
-  /** Left out of the general usage (still has its own help). */
-  unlisted?: boolean;
-  /** What `<command> --help` says it does, beyond the summary: paragraphs. */
-  details: string[];
-  options: OptionHelp[];
-  /** How many positional arguments it takes. */
-  positionals: number;
-  /** Its arguments are not checked (context must never fail: a `!` line splices its output). */
-  ignoresArguments?: boolean;
-  /** The exit codes it can end with (1, a bug, is always possible). */
-  exits: ExitCode[];
-  run: (values: Values, positionals: string[], io: Io) => Promise<ExitCode>;
-}
+// The CLI's own commands: the only ones with aliases, so an alias is resolved before any module loads.
 
-const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
-
-/** Every command, in the order the usage lists them: its parsing, its help and its code. */
-const TABLE: CommandSpec[] = [
-  {
-    name: "plan",
-    synopsis: ["<plan.yaml> [--json] [--no-write]"],
-    summary: ["Validate a plan, group its tasks into phases and print the execution plan.", "Also writes it to .parallel/<slug>/PLAN.md (not with --no-write)."],
-    details: [
-      "Prints the Parallel Execution Plan as Markdown: the phases, one session per task with its worktree, branch, task and output, the commands that create the worktrees and start the sessions, the sync points between phases, and the decisions the planner made. Changes nothing in git.",
-    ],
-    options: [
-      { name: "json", type: "boolean", text: "Print the execution plan as JSON instead of Markdown." },
-      { name: "no-write", type: "boolean", text: "Do not write .parallel/<slug>/PLAN.md." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
-    async run(values, positionals, io) {
-      const { planCommand, planUsageError } = await import("./commands/plan.js");
-      if (!positionals[0]) throw planUsageError();
-      return planCommand({ file: positionals[0], json: values.json === true, write: values["no-write"] !== true }, io);
-    },
-  },
-  {
-    name: "start",
-    synopsis: ["[plan-or-slug] [--phase N] [--launch print|tmux|headless]", "[--deps auto|none] [--dry-run] [--permission-mode M] [--model M]"],
-    summary: [
-      "Create the phase's branches and worktrees from the integration branch, write each",
-      "session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.",
-    ],
-    details: [
-      "Without an argument it takes the feature that has started, or the only plan under .parallel/; the phase defaults to the first one not synced yet. The first start freezes the plan and creates the integration branch from base. Running it again finishes what is missing; it refuses (exit 4, nothing changed) when a path or branch stands in the way.",
-    ],
-    options: [
-      { name: "phase", type: "string", value: "N", text: "Start phase N (default: the first phase not synced yet)." },
-      { name: "launch", type: "string", value: "MODE", text: "print (default): print each session's command; tmux: one tmux window per session; headless: background `claude -p` sessions." },
-      { name: "deps", type: "string", value: "auto|none", text: "auto (default): give each worktree installed dependencies (a copy or npm/pnpm/yarn install); none: leave them out." },
-      { name: "dry-run", type: "boolean", text: "Say what it would do and change nothing." },
-      { name: "permission-mode", type: "string", value: "M", text: "Passed to headless sessions (claude --permission-mode)." },
-      { name: "model", type: "string", value: "M", text: "Passed to headless sessions (claude --model)." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const launch = oneOf("--launch", str(values.launch) ?? "print", ["print", "tmux", "headless"] as const);
-      const deps = oneOf("--deps", str(values.deps) ?? "auto", ["auto", "none"] as const);
-      const { startCommand } = await import("./commands/start.js");
-      return startCommand(
-        {
-          target: positionals[0],
-          phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!),
-          launch,
-          deps,
-          dryRun: values["dry-run"] === true,
-          permissionMode: str(values["permission-mode"]),
-          model: str(values.model),
-        },
-        io,
-      );
-    },
-  },
-  {
-    name: "status",
-    synopsis: ["[slug] [--json] [--verify]", "[slug] --watch [--interval SECONDS]"],
-    summary: [
-      "Where every session stands: commits, uncommitted changes, files changed outside the",
-      "task's owned paths, verify results (--verify runs them now), headless sessions, and",
-      "predicted merge conflicts.",
-    ],
-    details: [
-      "Only reads (except --verify, which runs each live task's verify command and records the result). Without a slug it reports every started feature and always exits 0.",
-      "--watch keeps reporting until interrupted (Ctrl-C): on a terminal it redraws the report in place; otherwise it prints the report once, then one line per change.",
-    ],
-    options: [
-      { name: "json", type: "boolean", text: "Print the report as JSON." },
-      { name: "verify", type: "boolean", text: "Run each live task's verify command in its worktree now, and record the result." },
-      { name: "watch", type: "boolean", text: "Keep reporting until interrupted." },
-      { name: "interval", type: "string", value: "SECONDS", text: "How often --watch looks again (default 2)." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const { statusCommand } = await import("./commands/status.js");
-      const watch = values.watch === true;
-      if (!watch && values.interval !== undefined) throw usageError("--interval goes with --watch", "add --watch, or leave --interval out");
-      if (watch && (values.json === true || values.verify === true)) throw usageError("--watch does not go with --json or --verify", "watch the report, or print it once with --json / --verify");
-      const interval = values.interval === undefined ? 2 : Number(values.interval);
-      if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600) throw usageError(`--interval must be a number of seconds from 0.2 to 3600, not \`${String(values.interval)}\``, "for example --interval 5");
-      if (watch) {
-        const { watchStatus } = await import("./commands/status-watch.js");
-        return watchStatus({ slug: positionals[0], intervalMs: Math.round(interval * 1000) }, io);
-      }
-      return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
-    },
-  },
-  {
-    name: "sync",
-    synopsis: ["[slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]", "[--keep-worktrees] [--no-next] [--allow-outside-owns]"],
-    summary: ["Check the phase's branches, predict conflicts, merge them in order into the", "integration branch, verify the result, publish it, and start the next phase."],
-    details: [
-      "The preflight changes nothing: clean worktrees, a commit on every branch, only owned files changed, each task's verify passing, and the merges done in memory to find conflicts. Then the plan's verify runs on the merged result (exit 5 and nothing published if it fails), the result is published with a compare-and-swap, the branches are backed up under refs/parallel/, and the phase's worktrees are removed when clean and merged. Safe to run again after an interruption.",
-    ],
-    options: [
-      { name: "phase", type: "string", value: "N", text: "Sync phase N (default: the phase in progress)." },
-      { name: "dry-run", type: "boolean", text: "Run the preflight only and change nothing." },
-      { name: "no-verify", type: "boolean", text: "Skip the verify commands (the tasks' and the merged result's)." },
-      { name: "verify", type: "string", value: "CMD", text: "Verify the merged result with CMD instead of the plan's verify." },
-      { name: "keep-worktrees", type: "boolean", text: "Keep the phase's worktrees after the merge." },
-      { name: "no-next", type: "boolean", text: "Do not start the next phase." },
-      { name: "allow-outside-owns", type: "boolean", text: "Merge branches that changed files outside their task's owned paths." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
-    async run(values, positionals, io) {
-      const { syncCommand } = await import("./commands/sync.js");
-      return syncCommand(
-        {
-          slug: positionals[0],
-          phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!),
-          dryRun: values["dry-run"] === true,
-          verify: values["no-verify"] !== true,
-          verifyCommand: str(values.verify),
-          keepWorktrees: values["keep-worktrees"] === true,
-          next: values["no-next"] !== true,
-          allowOutsideOwns: values["allow-outside-owns"] === true,
-        },
-        io,
-      );
-    },
-  },
-  {
-    name: "run",
-    synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--rolling] [--no-finish | --pr] [--json] [--detach] [--dry-run]"],
-    summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
-    details: [
-      "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
-      "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
-      "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when the spent cost reaches --max-budget-usd, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
-    ],
-    options: [
-      { name: "attempts", type: "string", value: "N", text: "Resumes per task and problem before giving up (default 3)." },
-      { name: "max-budget-usd", type: "string", value: "X", text: "Start no session or resume once the run's sessions have spent X dollars (from their result events)." },
-      { name: "task-budget-usd", type: "string", value: "Y", text: "Passed to every session as Claude Code's --max-budget-usd." },
-      { name: "model", type: "string", value: "M", text: "Passed to the sessions (claude --model)." },
-      { name: "permission-mode", type: "string", value: "M", text: "Passed to the sessions (claude --permission-mode)." },
-      { name: "max-parallel", type: "string", value: "N", text: "At most N sessions at once (default: the plan's maxParallel)." },
-      { name: "stop-sessions", type: "boolean", text: "When interrupted, stop the running sessions too (by default they finish on their own)." },
-      { name: "rolling", type: "boolean", text: "No barriers: start each task once what it waits for is merged, and merge each task alone as soon as it passes." },
-      { name: "no-finish", type: "boolean", text: "Stop once the last phase is synced; do not merge into base." },
-      { name: "pr", type: "boolean", text: "After the last phase, print the command that opens the pull request instead of merging." },
-      { name: "json", type: "boolean", text: "Print one JSON event per line." },
-      { name: "detach", type: "boolean", text: "Run in the background (output in <state>/run/output.log), print the first events and return." },
-      { name: "dry-run", type: "boolean", text: "Print what the run would do next, from the feature's state, and change nothing." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
-    async run(values, positionals, io) {
-      if (values["no-finish"] === true && values.pr === true) throw usageError("--no-finish and --pr cannot go together", "pick one of them");
-      const { runCommand } = await import("./commands/run.js");
-      return runCommand(
-        {
-          target: positionals[0],
-          attempts: values.attempts === undefined ? 3 : count("--attempts", str(values.attempts)!),
-          maxBudgetUsd: dollars("--max-budget-usd", str(values["max-budget-usd"])),
-          taskBudgetUsd: dollars("--task-budget-usd", str(values["task-budget-usd"])),
-          model: str(values.model),
-          permissionMode: str(values["permission-mode"]),
-          maxParallel: values["max-parallel"] === undefined ? undefined : count("--max-parallel", str(values["max-parallel"])!),
-          stopSessions: values["stop-sessions"] === true,
-          finishMode: values["no-finish"] === true ? "none" : values.pr === true ? "pr" : "finish",
-          json: values.json === true,
-          detach: values.detach === true,
-          dryRun: values["dry-run"] === true,
-          rolling: values.rolling === true,
-        },
-        io,
-      );
-    },
-  },
-  {
-    name: "skip",
-    synopsis: ["<task> [slug] --reason TEXT | --undo"],
-    summary: ["Leave a task of the phase in progress out of its sync (nothing to do, or work not", "wanted); its branch and worktree stay."],
-    details: ["The sync of the task's phase then merges nothing of it and does not require a commit on its branch. Only a phase that is not synced yet can change."],
-    options: [
-      { name: "reason", type: "string", value: "TEXT", text: "Why the task is skipped (required unless --undo)." },
-      { name: "undo", type: "boolean", text: "Take the task back into its phase's sync." },
-    ],
-    positionals: 2,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
-      const { skipCommand } = await import("./commands/skip.js");
-      return skipCommand({ task: positionals[0], slug: positionals[1], reason: str(values.reason), undo: values.undo === true }, io);
-    },
-  },
-  {
-    name: "accept",
-    synopsis: ["<commit> [slug]"],
-    summary: ["Accept a move of the integration branch made outside claude-parallel's merges (your", "own merge or fix there), confirmed by typing at the terminal."],
-    details: [
-      "sync, run, start and finish refuse while the integration branch is not where claude-parallel's last merge left it (a session could have moved it). When you moved it yourself and want that in the feature, name its new tip: its commits and the files they change are shown, and you type `accept` at the terminal. From then on that commit is where the branch must be; the move is recorded in the feature's state and listed by status. A process without a terminal (a headless session, a script, CI) cannot accept.",
-    ],
-    options: [],
-    positionals: 2,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(_values, positionals, io) {
-      if (!positionals[0]) throw usageError("`accept` needs the integration branch's new tip", "run `claude-parallel accept <commit> [slug]` with the commit the refusal names");
-      const { acceptCommand } = await import("./commands/accept.js");
-      return acceptCommand({ commit: positionals[0], slug: positionals[1] }, io);
-    },
-  },
-  {
-    name: "replan",
-    synopsis: ["[plan-or-slug] [--dry-run]"],
-    summary: ["Apply an edited plan file to a started feature (whose phases follow the plan frozen", "at the first start): phases not started change freely; what already ran cannot."],
-    details: [
-      "The edited plan is validated like `plan` does. Synced phases keep their tasks; the phase in progress keeps its task ids (their owns, produces, consumes, verify, prompt, title and estimate may change: widen a task's owns this way); later phases may change freely. Anything else is refused with the reason, and nothing is written.",
-    ],
-    options: [{ name: "dry-run", type: "boolean", text: "Print what would change and write nothing." }],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const { replanCommand } = await import("./commands/replan.js");
-      return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
-    },
-  },
-  {
-    name: "finish",
-    synopsis: ["[slug] [--pr]"],
-    summary: ["After the last phase: merge the integration branch into base (or, with --pr, push it", "and open a pull request into base with gh)."],
-    details: [
-      "Refuses until every phase is synced. The merge is a real `git merge --no-ff` where base is checked out in a clean worktree (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is not checked out, never into a dirty checkout; conflicts are found before anything is touched.",
-      "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run.",
-    ],
-    options: [{ name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." }],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const { finishCommand } = await import("./commands/finish.js");
-      return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
-    },
-  },
-  {
-    name: "clean",
-    synopsis: ["[slug] [--force] [--dry-run]"],
-    summary: [
-      "Remove what the feature made and recorded (its task worktrees, the branches it",
-      "created, its backup refs and its state), never anything else; refuses to drop",
-      "uncommitted work or commits base does not hold, unless --force.",
-    ],
-    details: ["It never removes a worktree or branch the feature did not create, --force or not."],
-    options: [
-      { name: "force", type: "boolean", text: "Remove them even with uncommitted work or commits base does not hold (listing each, so it can be recovered)." },
-      { name: "dry-run", type: "boolean", text: "Print what it would remove and change nothing." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const { cleanCommand } = await import("./commands/clean.js");
-      return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
-    },
-  },
-  {
-    name: "dashboard",
-    synopsis: ["[slug] [--port N] [--no-open] [--detach]"],
-    summary: ["A live web page of every started feature on 127.0.0.1: the plan as a graph by phase, each", "session's state and cost, who needs you (with the command to run), conflicts, syncs, the run."],
-    details: [
-      "Only reads: it shows what `status` reads (the feature's state, the sessions' ledger, the run's events, the branches) and updates the page as those files change. It listens on 127.0.0.1 only; the address it prints holds a random token that every request needs. Ctrl-C stops it.",
-    ],
-    options: [
-      { name: "port", type: "string", value: "N", text: "Listen on port N (default: a free port)." },
-      { name: "no-open", type: "boolean", text: "Do not open the page in a browser." },
-      { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      const port = str(values.port) ?? "0";
-      if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw usageError(`--port takes a port number (1 to 65535), not \`${port}\``, "for example --port 8765, or leave it out for a free port");
-      const { dashboardCommand } = await import("./commands/dashboard.js");
-      return dashboardCommand({ slug: positionals[0], port: Number(port), open: values["no-open"] !== true, detach: values.detach === true }, io);
-    },
-  },
-  {
-    name: "push",
-    synopsis: ["<slug> [--remote NAME] [--dry-run]"],
-    summary: ["Share a feature: record its state in refs/parallel/<slug>/state and push it, the", "integration branch, the task branches and the backups, atomically, with leases."],
-    details: [
-      "Each ref is pushed only over exactly the commit seen on the remote (git push --atomic --force-with-lease=<ref>:<commit>), and only when this clone holds that commit: a ref that moved on the remote stops the whole push, and nothing there is overwritten. Then `pull <slug>` (or `start <slug>` / `sync <slug>` once the state ref is fetched) continues the feature in another clone or a CI job.",
-    ],
-    options: [
-      { name: "remote", type: "string", value: "NAME", text: "The remote to push to (default: origin)." },
-      { name: "dry-run", type: "boolean", text: "Say what would be pushed and push nothing." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      if (!positionals[0]) throw usageError("`push` needs the feature's slug", "run `claude-parallel push <slug>`");
-      const { pushCommand } = await import("./commands/push.js");
-      return pushCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
-    },
-  },
-  {
-    name: "pull",
-    synopsis: ["<slug> [--remote NAME] [--dry-run]"],
-    summary: ["Continue a feature started elsewhere: take its shared state from the remote's", "refs/parallel/<slug>/state and bring its branches and backups here (fast-forward only)."],
-    details: [
-      "The remote's state replaces this clone's only when this clone has none, or has not changed it since it last pushed or pulled; otherwise it refuses and says why. Branches are created when missing and fast-forwarded when behind; a branch that is ahead, differs, or is checked out is left alone and listed.",
-      "The remote's state is data, checked whole before anything changes: its plan must build here and its state agree with it (only the feature's own branches, this clone's base), and worktree paths and launch settings are never taken from it. When what it runs or tells the sessions (verify commands, prompts, owned paths, base and branches) differs from what this clone trusts (its frozen plan, or your own .parallel/<slug>/plan.yaml for a feature new here), it shows the difference and stops (exit 4) until you run `claude-parallel allow <digest>`.",
-    ],
-    options: [
-      { name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." },
-      { name: "dry-run", type: "boolean", text: "Say what would change here and change nothing (the remote's objects are fetched, no ref moves)." },
-    ],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
-    async run(values, positionals, io) {
-      if (!positionals[0]) throw usageError("`pull` needs the feature's slug", "run `claude-parallel pull <slug>`");
-      const { pullCommand } = await import("./commands/pull.js");
-      return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
-    },
-  },
-  {
-    name: "allow",
-    synopsis: ["<digest>"],
-    summary: ["Trust a shared state that pull (or start or sync) showed you and stopped at: its", "changed verify commands, prompts or branches, exactly as shown."],
-    details: [
-      "A state taken from a remote runs nothing and reaches no session until what it runs and tells the sessions is what this clone already trusts (its frozen plan; for a feature new here, your own .parallel/<slug>/plan.yaml) or you allow its digest, which the refusal prints with the difference. The digest is recorded in the git directory; run the pull (or start, or sync) again to take the state.",
-    ],
-    options: [],
-    positionals: 1,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
-    async run(_values, positionals, io) {
-      if (!positionals[0]) throw usageError("`allow` needs the digest the refusal printed", "run `claude-parallel allow <digest>`");
-      const { allowCommand } = await import("./commands/allow.js");
-      return allowCommand(positionals[0], io);
-    },
-  },
-  {
-    name: "ci",
-    synopsis: ["init [--engine github] [--runner LABELS] [--max-parallel N] [--on-last pr|none]", "[--setup CMD] [--source OWNER/REPO@REF] [--force] [--dry-run]"],
-    summary: ["Write .github/workflows/claude-parallel.yml: each run executes one phase of a feature", "on GitHub Actions (one job per task, with claude-code-action) and dispatches the next."],
-    details: [
-      "The workflow runs this helper from the workflow's own commit, checked out apart from the project (the plugin/ the repository commits, or a copy ci init writes under .github/claude-parallel/), or from --source, a repository at a pinned ref whose helper must be this one. It also writes .github/actions/claude-parallel-setup/action.yml, your project's setup, when there is none (never replaced). It refuses to replace a different workflow file without --force. docs/ci.md tells the whole setup.",
-      "The workflow's steps call these subcommands (not for interactive use): `ci plan <slug> --run ID [--phase N] [--github-output]` starts the run's phase and prints the task matrix; `ci prepare <slug> <task> --phase N [--github-output]` writes a leg's session files and gives its prompt and arguments; `ci result <slug> <task> --phase N --start C --outcome O [--execution-file F] --out DIR` records a leg's commits (a bundle), session and verify; `ci land <slug> <dir> --phase N` pushes the legs' commits and records their sessions; `ci record <slug> <dir> --phase N` checks the legs before a sync; `ci verdict <slug> --phase N --out DIR` writes the merged tree the verify passed on; `ci publish <slug> --phase N --verdict DIR` merges again and publishes that tree; `ci dispatch <slug> --after N --workflow FILE --ref REF` starts the next phase's run once.",
-      "`ci resume <slug> <task> <dir>` (yours): puts a CI leg's transcript, from its artifact downloaded into <dir> (gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>), where Claude Code finds it for the task's worktree here, so `claude --resume <id>` there goes on with the leg's session.",
-    ],
-    options: [
-      { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
-      { name: "runner", type: "string", value: "LABELS", text: "The jobs' runner labels, comma-separated (default: ubuntu-latest; self-hosted,linux for a fleet)." },
-      { name: "max-parallel", type: "string", value: "N", text: "At most N task legs at once (default: 8)." },
-      { name: "on-last", type: "string", value: "pr|none", text: "After the last phase: open the pull request into base (pr, default) or stop (none)." },
-      { name: "setup", type: "string", value: "CMD", text: "The project's setup command (like 'npm ci'), written into the setup action when ci init creates it." },
-      { name: "source", type: "string", value: "OWNER/REPO@REF", text: "Take the helper from that repository at that ref (a commit id) instead of a copy in this repository." },
-      { name: "force", type: "boolean", text: "Replace a workflow file (or plugin copy) that differs." },
-      { name: "dry-run", type: "boolean", text: "Say what it would write and write nothing." },
-      { name: "github-output", type: "boolean", text: "(plan, prepare) Also write the values to $GITHUB_OUTPUT." },
-      { name: "run", type: "string", value: "ID", text: "(plan) The workflow run's id." },
-      { name: "phase", type: "string", value: "N", text: "(plan) The phase to start; (others) the run's phase." },
-      { name: "start", type: "string", value: "C", text: "(result) The commit the leg checked out." },
-      { name: "outcome", type: "string", value: "O", text: "(result) The session step's outcome." },
-      { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file." },
-      { name: "out", type: "string", value: "DIR", text: "(result, verdict) Where to write the files." },
-      { name: "verdict", type: "string", value: "DIR", text: "(publish) The sync job's verdict." },
-      { name: "after", type: "string", value: "N", text: "(dispatch) The phase just published." },
-      { name: "workflow", type: "string", value: "FILE", text: "(dispatch) The workflow's file name." },
-      { name: "ref", type: "string", value: "REF", text: "(dispatch) The branch to run the workflow from." },
-    ],
-    positionals: 4,
-    exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
-    async run(values, positionals, io) {
-      const [sub, slug, arg] = positionals;
-      const ci = await import("./commands/ci.js");
-      if (sub !== "resume" && positionals[3] !== undefined) throw usageError(`unexpected argument \`${positionals[3]}\``);
-      const need = (what: string | undefined, usage: string) => {
-        if (!what) throw usageError(`\`ci ${sub}\` needs more arguments`, `run \`claude-parallel ci ${usage}\``);
-        return what;
-      };
-      const phase = (usage: string) => phaseNumber(need(str(values.phase), usage));
-      switch (sub) {
-        case "init": {
-          oneOf("--engine", str(values.engine) ?? "github", ["github"] as const);
-          const max = str(values["max-parallel"]) ?? "8";
-          if (!/^[0-9]{1,4}$/.test(max)) throw usageError(`--max-parallel takes a number, not \`${max}\``);
-          const onLast = oneOf("--on-last", str(values["on-last"]) ?? "pr", ["pr", "none"] as const);
-          if (slug !== undefined) throw usageError(`unexpected argument \`${slug}\``);
-          return ci.ciInitCommand(
-            { engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION, setup: str(values.setup), source: str(values.source) },
-            io,
-          );
-        }
-        case "plan": {
-          const usage = "plan <slug> --run ID";
-          return ci.ciPlanCommand({ slug: need(slug, usage), run: need(str(values.run), usage), phase: values.phase === undefined ? undefined : phaseNumber(str(values.phase)!), githubOutput: values["github-output"] === true }, io);
-        }
-        case "prepare": {
-          const usage = "prepare <slug> <task> --phase N";
-          return ci.ciPrepareCommand({ slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), githubOutput: values["github-output"] === true }, io);
-        }
-        case "result": {
-          const usage = "result <slug> <task> --phase N --start C --outcome O --out DIR";
-          return ci.ciResultCommand(
-            { slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), start: need(str(values.start), usage), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), usage) },
-            io,
-          );
-        }
-        case "land":
-        case "record": {
-          const usage = `${sub} <slug> <dir> --phase N`;
-          const o = { slug: need(slug, usage), dir: need(arg, usage), phase: phase(usage) };
-          return sub === "land" ? ci.ciLandCommand(o, io) : ci.ciRecordCommand(o, io);
-        }
-        case "verdict": {
-          const usage = "verdict <slug> --phase N --out DIR";
-          return ci.ciVerdictCommand({ slug: need(slug, usage), phase: phase(usage), out: need(str(values.out), usage) }, io);
-        }
-        case "publish": {
-          const usage = "publish <slug> --phase N --verdict DIR";
-          return ci.ciPublishCommand({ slug: need(slug, usage), phase: phase(usage), verdict: need(str(values.verdict), usage) }, io);
-        }
-        case "resume": {
-          const usage = "resume <slug> <task> <dir>";
-          return ci.ciResumeCommand({ slug: need(slug, usage), task: need(arg, usage), dir: need(positionals[3], usage) }, io);
-        }
-        case "dispatch": {
-          const usage = "dispatch <slug> --after N --workflow FILE --ref REF";
-          return ci.ciDispatchCommand({ slug: need(slug, usage), after: phaseNumber(need(str(values.after), usage)), workflow: need(str(values.workflow), usage), ref: need(str(values.ref), usage) }, io);
-        }
-        default:
-          throw usageError(
-            sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
-            "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)",
-          );
-      }
-    },
-  },
-  {
-    name: "schema",
-    synopsis: [],
-    summary: ["Print the JSON Schema of plan files."],
-    inline: true,
-    details: ["For editors (`# yaml-language-server: $schema=...`) and for checking plans with other tools."],
-    options: [],
-    positionals: 0,
-    exits: [ExitCode.ok, ExitCode.invalidInput],
-    async run(_values, _positionals, io) {
-      const { planJsonSchema } = await import("./plan/schema.js");
-      io.stdout(JSON.stringify(planJsonSchema(), null, 2) + "\n");
-      return ExitCode.ok;
-    },
-  },
-  {
-    name: "context",
-    synopsis: [],
-    summary: ["Print what /parallel needs to know about this repository."],
-    inline: true,
-    details: ["The repository, its branch and worktrees, existing plans, the roles it defines, the plan format and this helper's path. It never fails: a problem is reported in its output."],
-    options: [],
-    positionals: 0,
-    ignoresArguments: true,
-    exits: [ExitCode.ok],
-    async run(_values, _positionals, io) {
-      // Never fails: its output is spliced into /parallel by a `!` line.
-      const { renderContext } = await import("./context.js");
-      io.stdout(await renderContext({ cwd: io.cwd, helperPath: helperPath(), nodeVersion: process.version }));
-      return ExitCode.ok;
-    },
-  },
-  {
+const version: CommandModule = {
+  spec: {
     name: "--version",
     aliases: ["-v"],
     synopsis: [],
@@ -533,12 +59,15 @@ const TABLE: CommandSpec[] = [
     positionals: 0,
     ignoresArguments: true,
     exits: [ExitCode.ok],
-    async run(_values, _positionals, io) {
-      io.stdout(`${VERSION}\n`);
-      return ExitCode.ok;
-    },
   },
-  {
+  async run(_values, _positionals, io) {
+    io.stdout(`${VERSION}\n`);
+    return ExitCode.ok;
+  },
+};
+
+const help: CommandModule = {
+  spec: {
     name: "help",
     aliases: ["--help", "-h"],
     synopsis: ["[command]"],
@@ -548,98 +77,29 @@ const TABLE: CommandSpec[] = [
     options: [],
     positionals: 1,
     exits: [ExitCode.ok, ExitCode.invalidInput],
-    async run(_values, positionals, io) {
-      if (positionals[0] === undefined) {
-        io.stdout(USAGE + "\n");
-        return ExitCode.ok;
-      }
-      const spec = lookup(positionals[0]);
-      if (!spec) throw unknownCommand(positionals[0], "help");
-      io.stdout(commandHelp(spec));
-      return ExitCode.ok;
-    },
   },
-];
-
-const EXIT_MEANINGS: Record<ExitCode, string> = {
-  0: "done",
-  1: "internal error",
-  2: "invalid plan or usage",
-  3: "unfit environment",
-  4: "refused because of the repository's state (nothing was changed)",
-  5: "the merged result fails verification (nothing was published)",
+  async run(_values, positionals, io) {
+    if (positionals[0] === undefined) {
+      io.stdout(await generalUsage());
+      return ExitCode.ok;
+    }
+    const command = await lookup(positionals[0]);
+    if (!command) throw unknownCommand(positionals[0], "help");
+    io.stdout(commandHelp(command.spec));
+    return ExitCode.ok;
+  },
 };
 
-const PREFIX = "claude-parallel ";
-
-function usage(): string {
-  const lines = ["claude-parallel: plan parallel Claude Code sessions in git worktrees", "", "Usage:"];
-  for (const spec of TABLE) {
-    if (spec.unlisted) continue;
-    if (spec.inline) {
-      lines.push(`  ${PREFIX}${spec.name.padEnd(13)}${spec.summary.join(" ")}`);
-      continue;
-    }
-    lines.push(...synopsisLines(spec, "  "));
-    lines.push(...spec.summary.map((l) => `      ${l}`));
-  }
-  lines.push(
-    "",
-    "Exit codes: 0 done, 1 internal error, 2 invalid plan or usage, 3 unfit environment,",
-    "4 refused because of the repository's state (nothing was changed), 5 the merged result",
-    "fails verification (nothing was published).",
-  );
-  return lines.join("\n");
-}
-
-const USAGE = usage();
-
-function synopsisLines(spec: CommandSpec, indent: string): string[] {
-  const head = `${indent}${PREFIX}${spec.name}`;
-  if (spec.synopsis.length === 0) return [head];
-  const pad = " ".repeat(head.length + 1);
-  return [`${head} ${spec.synopsis[0]}`, ...spec.synopsis.slice(1).map((l) => pad + l)];
-}
-
-/** `claude-parallel <command> --help`: its synopsis, what it does, its options and its exit codes. */
-function commandHelp(spec: CommandSpec): string {
-  const out = [...wrap(`${PREFIX}${spec.name}: ${spec.summary.join(" ")}`, 92), "", ...synopsisLines(spec, "Usage: ")];
-  if (spec.aliases?.length) out.push(`Also spelled: ${spec.aliases.map((a) => `${PREFIX}${a}`).join(", ")}`);
-  for (const paragraph of spec.details) out.push("", ...wrap(paragraph, 92));
-  const options = [...spec.options.map((o) => ({ flag: `--${o.name}${o.value ? ` ${o.value}` : ""}`, text: o.text })), { flag: "--help, -h", text: "Print this help." }];
-  const width = Math.max(...options.map((o) => o.flag.length)) + 2;
-  out.push("", "Options:");
-  for (const o of options) {
-    const [first, ...rest] = wrap(o.text, 92 - 2 - width);
-    out.push(`  ${o.flag.padEnd(width)}${first}`, ...rest.map((l) => `  ${" ".repeat(width)}${l}`));
-  }
-  const exits = [...spec.exits.filter((c) => c !== ExitCode.internal)].map((c) => `${c} ${EXIT_MEANINGS[c]}`);
-  out.push("", ...wrap(`Exit codes: ${exits.join(", ")}; 1 is an internal error (a bug in claude-parallel).`, 92));
-  return out.join("\n") + "\n";
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
-}
-
-function lookup(name: string): CommandSpec | undefined {
-  return TABLE.find((c) => c.name === name || c.aliases?.includes(name));
+async function lookup(name: string): Promise<CommandModule | undefined> {
+  const own = [version, help].find((c) => c.spec.aliases?.includes(name));
+  return own ?? COMMANDS.get(name)?.();
 }
 
 /** The names a mistyped command is compared with. */
-const COMMANDS = TABLE.filter((c) => !c.name.startsWith("-")).map((c) => c.name);
+const NAMES = [...COMMANDS.keys()].filter((name) => !name.startsWith("-"));
 
 function unknownCommand(name: string, context?: "help"): InputError {
-  return usageError(`${context === "help" ? "no help for unknown command" : "unknown command"} \`${name}\`${didYouMean(name, COMMANDS)}`, `use one of: ${COMMANDS.join(", ")}`);
+  return usageError(`${context === "help" ? "no help for unknown command" : "unknown command"} \`${name}\`${didYouMean(name, NAMES)}`, `use one of: ${NAMES.join(", ")}`);
 }
 
 export async function run(argv: string[], io: Io): Promise<ExitCode> {
@@ -657,10 +117,6 @@ export async function run(argv: string[], io: Io): Promise<ExitCode> {
   }
 }
 
-function usageError(message: string, fix = "run `claude-parallel --help` for usage"): InputError {
-  return new InputError({ where: "", message, fix });
-}
-
 /** `--help` or `-h` among a command's arguments (before a `--` that ends the options). */
 function asksForHelp(args: string[]): boolean {
   for (const a of args) {
@@ -671,55 +127,33 @@ function asksForHelp(args: string[]): boolean {
 }
 
 async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
-  const [command, ...rest] = argv;
-  if (command === undefined) {
-    io.stdout(USAGE + "\n");
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    io.stdout(await generalUsage());
     return ExitCode.ok;
   }
   // `_hook <event>` (what the plugin's hooks run) never reaches here: src/main.ts sends it to src/hooks/run.ts.
-  if (command === "_supervise") {
+  if (name === "_supervise") {
     // Internal: the detached process behind `start --launch headless`.
     const { supervise } = await import("./start/headless.js");
     await supervise(rest[0]!, rest[1]);
     return ExitCode.ok;
   }
-  const spec = lookup(command);
-  if (!spec) throw unknownCommand(command);
-  if (spec.ignoresArguments) return spec.run({}, [], io);
+  const command = await lookup(name);
+  if (!command) throw unknownCommand(name);
+  const { spec } = command;
+  if (spec.ignoresArguments) return command.run({}, [], io);
   if (asksForHelp(rest)) {
     io.stdout(commandHelp(spec));
     return ExitCode.ok;
   }
-  const options = Object.fromEntries(spec.options.map((o) => [o.name, { type: o.type }])) as OptionSpec;
-  const { values, positionals } = parse(rest, options, spec.positionals, spec.name);
-  return spec.run(values as Values, positionals, io);
+  const { values, positionals } = parse(rest, spec);
+  return command.run(values, positionals, io);
 }
 
-function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw usageError(`${option} must be one of ${allowed.join(", ")}, not \`${value}\`${didYouMean(value, allowed)}`);
-}
-
-function count(option: string, value: string): number {
-  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw usageError(`${option} takes a whole number (1, 2, ...), not \`${value}\``);
-  return Number(value);
-}
-
-function dollars(option: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || Number(value) <= 0) throw usageError(`${option} takes an amount in dollars (0.5, 10), not \`${value}\``);
-  return Number(value);
-}
-
-function phaseNumber(value: string): number {
-  if (!/^[1-9][0-9]{0,3}$/.test(value)) throw usageError(`--phase takes a phase number (1, 2, ...), not \`${value}\``);
-  return Number(value);
-}
-
-type OptionSpec = Record<string, { type: "boolean" | "string" }>;
-
-function parse<T extends OptionSpec>(args: string[], options: T, positionals: number, command: string) {
-  const fix = `run \`claude-parallel ${command} --help\` for its usage`;
+function parse(args: string[], spec: CommandSpec): { values: Values; positionals: string[] } {
+  const fix = `run \`claude-parallel ${spec.name} --help\` for its usage`;
+  const options = Object.fromEntries(spec.options.map((o) => [o.name, { type: o.type }]));
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
@@ -727,7 +161,7 @@ function parse<T extends OptionSpec>(args: string[], options: T, positionals: nu
     const message = (error as Error).message;
     const unknown = /Unknown option '(-{1,2}[^']*)'/.exec(message)?.[1];
     if (unknown) {
-      throw usageError(`unknown option \`${unknown}\`${didYouMean(unknown.replace(/^-+/, ""), Object.keys(options).map((o) => o))}`, fix);
+      throw usageError(`unknown option \`${unknown}\`${didYouMean(unknown.replace(/^-+/, ""), Object.keys(options))}`, fix);
     }
     // Node's "argument is ambiguous": the option's value starts with a dash (`--attempts -1`), or
     // the value is missing and the next option was taken for it (`--model --dry-run`).
@@ -735,10 +169,10 @@ function parse<T extends OptionSpec>(args: string[], options: T, positionals: nu
     if (ambiguous) throw usageError(`${ambiguous} needs a value, and the word after it starts with a dash`, `give the value right after it (a value that starts with a dash is written ${ambiguous}=-VALUE)`);
     throw usageError(message.split(".")[0]!, fix);
   }
-  if (parsed.positionals.length > positionals) {
-    throw usageError(`unexpected argument \`${parsed.positionals[positionals]}\``, fix);
+  if (parsed.positionals.length > spec.positionals) {
+    throw usageError(`unexpected argument \`${parsed.positionals[spec.positionals]}\``, fix);
   }
-  return parsed;
+  return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
 export async function main(): Promise<void> {

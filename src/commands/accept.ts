@@ -11,7 +11,26 @@ import { pendingJournals } from "../sync/journal.js";
 import { reportRefs } from "../sync/ref-report.js";
 import { pendingTaskMerges } from "../sync/task-merge-journal.js";
 import { terminalSafe } from "../text/terminal.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "accept",
+  synopsis: ["<commit> [slug]"],
+  summary: ["Accept a move of the integration branch made outside claude-parallel's merges (your", "own merge or fix there), confirmed by typing at the terminal."],
+  details: [
+    "sync, run, start and finish refuse while the integration branch is not where claude-parallel's last merge left it (a session could have moved it). When you moved it yourself and want that in the feature, name its new tip: its commits and the files they change are shown, and you type `accept` at the terminal. From then on that commit is where the branch must be; the move is recorded in the feature's state and listed by status. A process without a terminal (a headless session, a script, CI) cannot accept.",
+  ],
+  options: [],
+  positionals: 2,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(_values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw usageError("`accept` needs the integration branch's new tip", "run `claude-parallel accept <commit> [slug]` with the commit the refusal names");
+  return acceptCommand({ commit: positionals[0], slug: positionals[1] }, io);
+}
 
 /**
  * `claude-parallel accept <commit> [slug]`: the integration branch moved outside our merges (a

@@ -3,7 +3,26 @@ import { trustedDigestPath } from "../feature/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { openRepo } from "../git/repo.js";
 import { DIGEST_PATTERN } from "../state-ref/trust.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "allow",
+  synopsis: ["<digest>"],
+  summary: ["Trust a shared state that pull (or start or sync) showed you and stopped at: its", "changed verify commands, prompts or branches, exactly as shown."],
+  details: [
+    "A state taken from a remote runs nothing and reaches no session until what it runs and tells the sessions is what this clone already trusts (its frozen plan; for a feature new here, your own .parallel/<slug>/plan.yaml) or you allow its digest, which the refusal prints with the difference. The digest is recorded in the git directory; run the pull (or start, or sync) again to take the state.",
+  ],
+  options: [],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
+};
+
+export async function run(_values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw usageError("`allow` needs the digest the refusal printed", "run `claude-parallel allow <digest>`");
+  return allowCommand(positionals[0], io);
+}
 
 /**
  * `allow <digest>`: the user trusts the shared state that `pull` (or `start`/`sync` taking a

@@ -44,8 +44,110 @@ import type { RemoteUpdate } from "../state-ref/decide-share.js";
 import { pushAtomic, remoteRefs } from "../state-ref/remote.js";
 import { localStateCommit, recordStateCommit, treeOfCommit } from "../state-ref/state-commit.js";
 import { runVerify } from "../status/verify.js";
-import type { Io } from "../cli.js";import { confinementDecision } from "../start/sandbox.js";
+import type { Io } from "../io.js";import { confinementDecision } from "../start/sandbox.js";
+import { oneOf, phaseNumber, phaseOption, str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+import { didYouMean } from "../text/suggest.js";
+import { VERSION } from "../version.js";
 
+export const spec: CommandSpec = {
+  name: "ci",
+  synopsis: ["init [--engine github] [--runner LABELS] [--max-parallel N] [--on-last pr|none]", "[--setup CMD] [--source OWNER/REPO@REF] [--force] [--dry-run]"],
+  summary: ["Write .github/workflows/claude-parallel.yml: each run executes one phase of a feature", "on GitHub Actions (one job per task, with claude-code-action) and dispatches the next."],
+  details: [
+    "The workflow runs this helper from the workflow's own commit, checked out apart from the project (the plugin/ the repository commits, or a copy ci init writes under .github/claude-parallel/), or from --source, a repository at a pinned ref whose helper must be this one. It also writes .github/actions/claude-parallel-setup/action.yml, your project's setup, when there is none (never replaced). It refuses to replace a different workflow file without --force. docs/ci.md tells the whole setup.",
+    "The workflow's steps call these subcommands (not for interactive use): `ci plan <slug> --run ID [--phase N] [--github-output]` starts the run's phase and prints the task matrix; `ci prepare <slug> <task> --phase N [--github-output]` writes a leg's session files and gives its prompt and arguments; `ci result <slug> <task> --phase N --start C --outcome O [--execution-file F] --out DIR` records a leg's commits (a bundle), session and verify; `ci land <slug> <dir> --phase N` pushes the legs' commits and records their sessions; `ci record <slug> <dir> --phase N` checks the legs before a sync; `ci verdict <slug> --phase N --out DIR` writes the merged tree the verify passed on; `ci publish <slug> --phase N --verdict DIR` merges again and publishes that tree; `ci dispatch <slug> --after N --workflow FILE --ref REF` starts the next phase's run once.",
+    "`ci resume <slug> <task> <dir>` (yours): puts a CI leg's transcript, from its artifact downloaded into <dir> (gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>), where Claude Code finds it for the task's worktree here, so `claude --resume <id>` there goes on with the leg's session.",
+  ],
+  options: [
+    { name: "engine", type: "string", value: "github", text: "The CI engine (only github: GitHub Actions)." },
+    { name: "runner", type: "string", value: "LABELS", text: "The jobs' runner labels, comma-separated (default: ubuntu-latest; self-hosted,linux for a fleet)." },
+    { name: "max-parallel", type: "string", value: "N", text: "At most N task legs at once (default: 8)." },
+    { name: "on-last", type: "string", value: "pr|none", text: "After the last phase: open the pull request into base (pr, default) or stop (none)." },
+    { name: "setup", type: "string", value: "CMD", text: "The project's setup command (like 'npm ci'), written into the setup action when ci init creates it." },
+    { name: "source", type: "string", value: "OWNER/REPO@REF", text: "Take the helper from that repository at that ref (a commit id) instead of a copy in this repository." },
+    { name: "force", type: "boolean", text: "Replace a workflow file (or plugin copy) that differs." },
+    { name: "dry-run", type: "boolean", text: "Say what it would write and write nothing." },
+    { name: "github-output", type: "boolean", text: "(plan, prepare) Also write the values to $GITHUB_OUTPUT." },
+    { name: "run", type: "string", value: "ID", text: "(plan) The workflow run's id." },
+    { name: "phase", type: "string", value: "N", text: "(plan) The phase to start; (others) the run's phase." },
+    { name: "start", type: "string", value: "C", text: "(result) The commit the leg checked out." },
+    { name: "outcome", type: "string", value: "O", text: "(result) The session step's outcome." },
+    { name: "execution-file", type: "string", value: "F", text: "(result) claude-code-action's execution file." },
+    { name: "out", type: "string", value: "DIR", text: "(result, verdict) Where to write the files." },
+    { name: "verdict", type: "string", value: "DIR", text: "(publish) The sync job's verdict." },
+    { name: "after", type: "string", value: "N", text: "(dispatch) The phase just published." },
+    { name: "workflow", type: "string", value: "FILE", text: "(dispatch) The workflow's file name." },
+    { name: "ref", type: "string", value: "REF", text: "(dispatch) The branch to run the workflow from." },
+  ],
+  positionals: 4,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  const [sub, slug, arg] = positionals;
+  if (sub !== "resume" && positionals[3] !== undefined) throw usageError(`unexpected argument \`${positionals[3]}\``);
+  const need = (what: string | undefined, usage: string) => {
+    if (!what) throw usageError(`\`ci ${sub}\` needs more arguments`, `run \`claude-parallel ci ${usage}\``);
+    return what;
+  };
+  const phase = (usage: string) => phaseNumber(need(str(values.phase), usage));
+  switch (sub) {
+    case "init": {
+      oneOf("--engine", str(values.engine) ?? "github", ["github"] as const);
+      const max = str(values["max-parallel"]) ?? "8";
+      if (!/^[0-9]{1,4}$/.test(max)) throw usageError(`--max-parallel takes a number, not \`${max}\``);
+      const onLast = oneOf("--on-last", str(values["on-last"]) ?? "pr", ["pr", "none"] as const);
+      if (slug !== undefined) throw usageError(`unexpected argument \`${slug}\``);
+      return ciInitCommand(
+        { engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION, setup: str(values.setup), source: str(values.source) },
+        io,
+      );
+    }
+    case "plan": {
+      const usage = "plan <slug> --run ID";
+      return ciPlanCommand({ slug: need(slug, usage), run: need(str(values.run), usage), phase: phaseOption(values), githubOutput: values["github-output"] === true }, io);
+    }
+    case "prepare": {
+      const usage = "prepare <slug> <task> --phase N";
+      return ciPrepareCommand({ slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), githubOutput: values["github-output"] === true }, io);
+    }
+    case "result": {
+      const usage = "result <slug> <task> --phase N --start C --outcome O --out DIR";
+      return ciResultCommand(
+        { slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), start: need(str(values.start), usage), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), usage) },
+        io,
+      );
+    }
+    case "land":
+    case "record": {
+      const usage = `${sub} <slug> <dir> --phase N`;
+      const o = { slug: need(slug, usage), dir: need(arg, usage), phase: phase(usage) };
+      return sub === "land" ? ciLandCommand(o, io) : ciRecordCommand(o, io);
+    }
+    case "verdict": {
+      const usage = "verdict <slug> --phase N --out DIR";
+      return ciVerdictCommand({ slug: need(slug, usage), phase: phase(usage), out: need(str(values.out), usage) }, io);
+    }
+    case "publish": {
+      const usage = "publish <slug> --phase N --verdict DIR";
+      return ciPublishCommand({ slug: need(slug, usage), phase: phase(usage), verdict: need(str(values.verdict), usage) }, io);
+    }
+    case "resume": {
+      const usage = "resume <slug> <task> <dir>";
+      return ciResumeCommand({ slug: need(slug, usage), task: need(arg, usage), dir: need(positionals[3], usage) }, io);
+    }
+    case "dispatch": {
+      const usage = "dispatch <slug> --after N --workflow FILE --ref REF";
+      return ciDispatchCommand({ slug: need(slug, usage), after: phaseNumber(need(str(values.after), usage)), workflow: need(str(values.workflow), usage), ref: need(str(values.ref), usage) }, io);
+    }
+    default:
+      throw usageError(
+        sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
+        "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)",
+      );
+  }
+}
 
 /** A copy of the plugin committed in the repository itself (with its marketplace file): the workflow runs that one. */
 const COMMITTED_PLUGIN = { pluginDir: "plugin", marketplaceDir: "." };

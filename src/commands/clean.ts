@@ -12,7 +12,29 @@ import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
 import { closeTmuxSession, tmuxSessionName } from "../start/launch.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "clean",
+  synopsis: ["[slug] [--force] [--dry-run]"],
+  summary: [
+    "Remove what the feature made and recorded (its task worktrees, the branches it",
+    "created, its backup refs and its state), never anything else; refuses to drop",
+    "uncommitted work or commits base does not hold, unless --force.",
+  ],
+  details: ["It never removes a worktree or branch the feature did not create, --force or not."],
+  options: [
+    { name: "force", type: "boolean", text: "Remove them even with uncommitted work or commits base does not hold (listing each, so it can be recovered)." },
+    { name: "dry-run", type: "boolean", text: "Print what it would remove and change nothing." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
+}
 
 export interface CleanOptions {
   slug?: string;

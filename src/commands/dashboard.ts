@@ -7,10 +7,34 @@ import { openRepo } from "../git/repo.js";
 import { SLUG_PATTERN } from "../plan/names.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
 import { helperPath } from "../self.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 import { LiveSnapshot } from "../dashboard/live.js";
 import { dashboardPage } from "../dashboard/page.js";
 import { newToken, startDashboardServer } from "../dashboard/server.js";
+import { str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "dashboard",
+  synopsis: ["[slug] [--port N] [--no-open] [--detach]"],
+  summary: ["A live web page of every started feature on 127.0.0.1: the plan as a graph by phase, each", "session's state and cost, who needs you (with the command to run), conflicts, syncs, the run."],
+  details: [
+    "Only reads: it shows what `status` reads (the feature's state, the sessions' ledger, the run's events, the branches) and updates the page as those files change. It listens on 127.0.0.1 only; the address it prints holds a random token that every request needs. Ctrl-C stops it.",
+  ],
+  options: [
+    { name: "port", type: "string", value: "N", text: "Listen on port N (default: a free port)." },
+    { name: "no-open", type: "boolean", text: "Do not open the page in a browser." },
+    { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  const port = str(values.port) ?? "0";
+  if (!/^[0-9]{1,5}$/.test(port) || Number(port) > 65535) throw usageError(`--port takes a port number (1 to 65535), not \`${port}\``, "for example --port 8765, or leave it out for a free port");
+  return dashboardCommand({ slug: positionals[0], port: Number(port), open: values["no-open"] !== true, detach: values.detach === true }, io);
+}
 
 export interface DashboardOptions {
   slug?: string;

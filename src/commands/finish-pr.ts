@@ -10,7 +10,7 @@ import { run } from "../proc.js";
 import { code, oneLine } from "../render/markdown-text.js";
 import { quote, sh } from "../render/shell.js";
 import { readVerifyRecord, type VerifyRecord } from "../status/verify.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 
 export interface PrContext {
   commonDir: string;

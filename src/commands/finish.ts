@@ -10,7 +10,25 @@ import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { mergeCommand } from "../render/conflict.js";
 import { requireRefs } from "../sync/backstop.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "finish",
+  synopsis: ["[slug] [--pr]"],
+  summary: ["After the last phase: merge the integration branch into base (or, with --pr, push it", "and open a pull request into base with gh)."],
+  details: [
+    "Refuses until every phase is synced. The merge is a real `git merge --no-ff` where base is checked out in a clean worktree (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is not checked out, never into a dirty checkout; conflicts are found before anything is touched.",
+    "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run.",
+  ],
+  options: [{ name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." }],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
+}
 
 /**
  * `claude-parallel finish [slug] [--pr]`: merges the integration branch into base once every

@@ -9,7 +9,28 @@ import { readPlanFile } from "../plan/read.js";
 import { renderJson } from "../render/json.js";
 import { sh } from "../render/shell.js";
 import { findRoles, roleMap } from "../roles.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "plan",
+  synopsis: ["<plan.yaml> [--json] [--no-write]"],
+  summary: ["Validate a plan, group its tasks into phases and print the execution plan.", "Also writes it to .parallel/<slug>/PLAN.md (not with --no-write)."],
+  details: [
+    "Prints the Parallel Execution Plan as Markdown: the phases, one session per task with its worktree, branch, task and output, the commands that create the worktrees and start the sessions, the sync points between phases, and the decisions the planner made. Changes nothing in git.",
+  ],
+  options: [
+    { name: "json", type: "boolean", text: "Print the execution plan as JSON instead of Markdown." },
+    { name: "no-write", type: "boolean", text: "Do not write .parallel/<slug>/PLAN.md." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw planUsageError();
+  return planCommand({ file: positionals[0], json: values.json === true, write: values["no-write"] !== true }, io);
+}
 
 export interface PlanOptions {
   file: string;

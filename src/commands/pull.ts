@@ -10,7 +10,30 @@ import { decidePullRefs, decidePullState } from "../state-ref/decide-share.js";
 import { featureRefNames, fetchObjects, refFacts, remoteRefs, updateLocalRefs } from "../state-ref/remote.js";
 import { readLocalStateFiles, readStateCommit, sameSharedState } from "../state-ref/state-commit.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "pull",
+  synopsis: ["<slug> [--remote NAME] [--dry-run]"],
+  summary: ["Continue a feature started elsewhere: take its shared state from the remote's", "refs/parallel/<slug>/state and bring its branches and backups here (fast-forward only)."],
+  details: [
+    "The remote's state replaces this clone's only when this clone has none, or has not changed it since it last pushed or pulled; otherwise it refuses and says why. Branches are created when missing and fast-forwarded when behind; a branch that is ahead, differs, or is checked out is left alone and listed.",
+    "The remote's state is data, checked whole before anything changes: its plan must build here and its state agree with it (only the feature's own branches, this clone's base), and worktree paths and launch settings are never taken from it. When what it runs or tells the sessions (verify commands, prompts, owned paths, base and branches) differs from what this clone trusts (its frozen plan, or your own .parallel/<slug>/plan.yaml for a feature new here), it shows the difference and stops (exit 4) until you run `claude-parallel allow <digest>`.",
+  ],
+  options: [
+    { name: "remote", type: "string", value: "NAME", text: "The remote to pull from (default: origin)." },
+    { name: "dry-run", type: "boolean", text: "Say what would change here and change nothing (the remote's objects are fetched, no ref moves)." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw usageError("`pull` needs the feature's slug", "run `claude-parallel pull <slug>`");
+  return pullCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
+}
 
 /**
  * `pull <slug>`: takes the feature's shared state from the remote's state ref when this clone has

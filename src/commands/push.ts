@@ -9,7 +9,29 @@ import { decidePush } from "../state-ref/decide-share.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import { localStateCommit, recordStateCommit } from "../state-ref/state-commit.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "push",
+  synopsis: ["<slug> [--remote NAME] [--dry-run]"],
+  summary: ["Share a feature: record its state in refs/parallel/<slug>/state and push it, the", "integration branch, the task branches and the backups, atomically, with leases."],
+  details: [
+    "Each ref is pushed only over exactly the commit seen on the remote (git push --atomic --force-with-lease=<ref>:<commit>), and only when this clone holds that commit: a ref that moved on the remote stops the whole push, and nothing there is overwritten. Then `pull <slug>` (or `start <slug>` / `sync <slug>` once the state ref is fetched) continues the feature in another clone or a CI job.",
+  ],
+  options: [
+    { name: "remote", type: "string", value: "NAME", text: "The remote to push to (default: origin)." },
+    { name: "dry-run", type: "boolean", text: "Say what would be pushed and push nothing." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw usageError("`push` needs the feature's slug", "run `claude-parallel push <slug>`");
+  return pushCommand({ slug: positionals[0], remote: str(values.remote) ?? "origin", dryRun: values["dry-run"] === true }, io);
+}
 
 /**
  * `push <slug>`: records the feature's state in its state ref, then publishes the state ref, the

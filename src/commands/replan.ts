@@ -21,7 +21,24 @@ import { describeReplan } from "../replan/render-replan.js";
 import { findRoles, roleMap } from "../roles.js";
 import { BRIEF_FILE } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "replan",
+  synopsis: ["[plan-or-slug] [--dry-run]"],
+  summary: ["Apply an edited plan file to a started feature (whose phases follow the plan frozen", "at the first start): phases not started change freely; what already ran cannot."],
+  details: [
+    "The edited plan is validated like `plan` does. Synced phases keep their tasks; the phase in progress keeps its task ids (their owns, produces, consumes, verify, prompt, title and estimate may change: widen a task's owns this way); later phases may change freely. Anything else is refused with the reason, and nothing is written.",
+  ],
+  options: [{ name: "dry-run", type: "boolean", text: "Print what would change and write nothing." }],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
+}
 
 export interface ReplanOptions {
   target?: string;

@@ -32,7 +32,59 @@ import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import { recordedIntegrationTip } from "../sync/decide-refs.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { count, dollars, str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "run",
+  synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--rolling] [--no-finish | --pr] [--json] [--detach] [--dry-run]"],
+  summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
+  details: [
+    "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
+    "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
+    "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when the spent cost reaches --max-budget-usd, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
+  ],
+  options: [
+    { name: "attempts", type: "string", value: "N", text: "Resumes per task and problem before giving up (default 3)." },
+    { name: "max-budget-usd", type: "string", value: "X", text: "Start no session or resume once the run's sessions have spent X dollars (from their result events)." },
+    { name: "task-budget-usd", type: "string", value: "Y", text: "Passed to every session as Claude Code's --max-budget-usd." },
+    { name: "model", type: "string", value: "M", text: "Passed to the sessions (claude --model)." },
+    { name: "permission-mode", type: "string", value: "M", text: "Passed to the sessions (claude --permission-mode)." },
+    { name: "max-parallel", type: "string", value: "N", text: "At most N sessions at once (default: the plan's maxParallel)." },
+    { name: "stop-sessions", type: "boolean", text: "When interrupted, stop the running sessions too (by default they finish on their own)." },
+    { name: "rolling", type: "boolean", text: "No barriers: start each task once what it waits for is merged, and merge each task alone as soon as it passes." },
+    { name: "no-finish", type: "boolean", text: "Stop once the last phase is synced; do not merge into base." },
+    { name: "pr", type: "boolean", text: "After the last phase, print the command that opens the pull request instead of merging." },
+    { name: "json", type: "boolean", text: "Print one JSON event per line." },
+    { name: "detach", type: "boolean", text: "Run in the background (output in <state>/run/output.log), print the first events and return." },
+    { name: "dry-run", type: "boolean", text: "Print what the run would do next, from the feature's state, and change nothing." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (values["no-finish"] === true && values.pr === true) throw usageError("--no-finish and --pr cannot go together", "pick one of them");
+  return runCommand(
+    {
+      target: positionals[0],
+      attempts: values.attempts === undefined ? 3 : count("--attempts", str(values.attempts)!),
+      maxBudgetUsd: dollars("--max-budget-usd", str(values["max-budget-usd"])),
+      taskBudgetUsd: dollars("--task-budget-usd", str(values["task-budget-usd"])),
+      model: str(values.model),
+      permissionMode: str(values["permission-mode"]),
+      maxParallel: values["max-parallel"] === undefined ? undefined : count("--max-parallel", str(values["max-parallel"])!),
+      stopSessions: values["stop-sessions"] === true,
+      finishMode: values["no-finish"] === true ? "none" : values.pr === true ? "pr" : "finish",
+      json: values.json === true,
+      detach: values.detach === true,
+      dryRun: values["dry-run"] === true,
+      rolling: values.rolling === true,
+    },
+    io,
+  );
+}
 
 export interface RunOptions {
   target?: string;

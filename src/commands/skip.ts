@@ -4,7 +4,27 @@ import { openFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { quote } from "../render/shell.js";
 import { didYouMean } from "../text/suggest.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { str, usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "skip",
+  synopsis: ["<task> [slug] --reason TEXT | --undo"],
+  summary: ["Leave a task of the phase in progress out of its sync (nothing to do, or work not", "wanted); its branch and worktree stay."],
+  details: ["The sync of the task's phase then merges nothing of it and does not require a commit on its branch. Only a phase that is not synced yet can change."],
+  options: [
+    { name: "reason", type: "string", value: "TEXT", text: "Why the task is skipped (required unless --undo)." },
+    { name: "undo", type: "boolean", text: "Take the task back into its phase's sync." },
+  ],
+  positionals: 2,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  if (!positionals[0]) throw usageError("`skip` needs the task's id", "run `claude-parallel skip <task> [slug] --reason TEXT`");
+  return skipCommand({ task: positionals[0], slug: positionals[1], reason: str(values.reason), undo: values.undo === true }, io);
+}
 
 export interface SkipOptions {
   task: string;

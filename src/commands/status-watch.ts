@@ -1,7 +1,7 @@
 import { ExitCode } from "../errors.js";
 import { statusChanges } from "../status/changes.js";
 import type { FeatureStatus } from "../status/gather.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
 import { renderReport, statusReports } from "./status.js";
 
 /**

@@ -6,7 +6,44 @@ import { renderStatus } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { usageError } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "status",
+  synopsis: ["[slug] [--json] [--verify]", "[slug] --watch [--interval SECONDS]"],
+  summary: [
+    "Where every session stands: commits, uncommitted changes, files changed outside the",
+    "task's owned paths, verify results (--verify runs them now), headless sessions, and",
+    "predicted merge conflicts.",
+  ],
+  details: [
+    "Only reads (except --verify, which runs each live task's verify command and records the result). Without a slug it reports every started feature and always exits 0.",
+    "--watch keeps reporting until interrupted (Ctrl-C): on a terminal it redraws the report in place; otherwise it prints the report once, then one line per change.",
+  ],
+  options: [
+    { name: "json", type: "boolean", text: "Print the report as JSON." },
+    { name: "verify", type: "boolean", text: "Run each live task's verify command in its worktree now, and record the result." },
+    { name: "watch", type: "boolean", text: "Keep reporting until interrupted." },
+    { name: "interval", type: "string", value: "SECONDS", text: "How often --watch looks again (default 2)." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  const watch = values.watch === true;
+  if (!watch && values.interval !== undefined) throw usageError("--interval goes with --watch", "add --watch, or leave --interval out");
+  if (watch && (values.json === true || values.verify === true)) throw usageError("--watch does not go with --json or --verify", "watch the report, or print it once with --json / --verify");
+  const interval = values.interval === undefined ? 2 : Number(values.interval);
+  if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600) throw usageError(`--interval must be a number of seconds from 0.2 to 3600, not \`${String(values.interval)}\``, "for example --interval 5");
+  if (watch) {
+    const { watchStatus } = await import("./status-watch.js");
+    return watchStatus({ slug: positionals[0], intervalMs: Math.round(interval * 1000) }, io);
+  }
+  return statusCommand({ slug: positionals[0], json: values.json === true, verify: values.verify === true }, io);
+}
 
 /**
  * `claude-parallel status [slug] [--json]`. Without a slug it reports every started feature and

@@ -23,7 +23,45 @@ import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.j
 import { confinementDecision } from "../start/sandbox.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import { treeOfCommit } from "../state-ref/state-commit.js";
-import type { Io } from "../cli.js";
+import type { Io } from "../io.js";
+import { phaseOption, str } from "../command-args.js";
+import type { CommandSpec, Values } from "../command-spec.js";
+
+export const spec: CommandSpec = {
+  name: "sync",
+  synopsis: ["[slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]", "[--keep-worktrees] [--no-next] [--allow-outside-owns]"],
+  summary: ["Check the phase's branches, predict conflicts, merge them in order into the", "integration branch, verify the result, publish it, and start the next phase."],
+  details: [
+    "The preflight changes nothing: clean worktrees, a commit on every branch, only owned files changed, each task's verify passing, and the merges done in memory to find conflicts. Then the plan's verify runs on the merged result (exit 5 and nothing published if it fails), the result is published with a compare-and-swap, the branches are backed up under refs/parallel/, and the phase's worktrees are removed when clean and merged. Safe to run again after an interruption.",
+  ],
+  options: [
+    { name: "phase", type: "string", value: "N", text: "Sync phase N (default: the phase in progress)." },
+    { name: "dry-run", type: "boolean", text: "Run the preflight only and change nothing." },
+    { name: "no-verify", type: "boolean", text: "Skip the verify commands (the tasks' and the merged result's)." },
+    { name: "verify", type: "string", value: "CMD", text: "Verify the merged result with CMD instead of the plan's verify." },
+    { name: "keep-worktrees", type: "boolean", text: "Keep the phase's worktrees after the merge." },
+    { name: "no-next", type: "boolean", text: "Do not start the next phase." },
+    { name: "allow-outside-owns", type: "boolean", text: "Merge branches that changed files outside their task's owned paths." },
+  ],
+  positionals: 1,
+  exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
+};
+
+export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
+  return syncCommand(
+    {
+      slug: positionals[0],
+      phase: phaseOption(values),
+      dryRun: values["dry-run"] === true,
+      verify: values["no-verify"] !== true,
+      verifyCommand: str(values.verify),
+      keepWorktrees: values["keep-worktrees"] === true,
+      next: values["no-next"] !== true,
+      allowOutsideOwns: values["allow-outside-owns"] === true,
+    },
+    io,
+  );
+}
 
 export interface SyncOptions {
   slug?: string;
