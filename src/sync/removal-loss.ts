@@ -1,0 +1,146 @@
+import { createHash } from "node:crypto";
+import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { join } from "node:path";
+import { git, gitOk, nulFields } from "../git/run.js";
+import { includedFiles } from "../start/include.js";
+import { SESSION_DIR } from "../start/session-files.js";
+
+/**
+ * What deleting a task's worktree would lose. A file whose content its branch's tip holds at the
+ * same path loses nothing, nor does a deleted one: so a worktree whose removal or checkout was
+ * killed half way (files missing, or checked out with no index yet) holds nothing to lose.
+ */
+export interface RemovalLoss {
+  /** Modified, staged, renamed or untracked files that the branch does not hold. */
+  uncommitted: string[];
+  /** Ignored files and folders that are not ours (ours: the session folder, dependency trees, unchanged `.worktreeinclude` copies). */
+  ignored: string[];
+  /** git's own check (`git worktree remove` without --force) sees changes, all of which lose nothing. */
+  lossless: boolean;
+  /** Whether the uncommitted changes were measured (else only the ignored files were: git's own check is left to judge the rest). */
+  measured: boolean;
+}
+
+/**
+ * What removing a working worktree (git can run in it) would lose, measured against `tip`, its
+ * branch's commit; its uncommitted changes only when `options.uncommitted`.
+ */
+export async function removalLoss(worktree: string, tip: string | undefined, mainRoot: string, options: { uncommitted: boolean }): Promise<RemovalLoss> {
+  // --no-optional-locks: a look must not rewrite the index under a running session.
+  const status = !options.uncommitted ? "" : await gitOk(["--no-optional-locks", "status", "--porcelain=v2", "-z", "--untracked-files=all", "--ignore-submodules=none"], worktree);
+  const uncommitted: string[] = [];
+  const untracked: string[] = [];
+  let lossless = false;
+  const fields = nulFields(status);
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i]!;
+    const after = (n: number) => field.split(" ").slice(n).join(" ");
+    if (field.startsWith("1 ")) {
+      // Unchanged or deleted, in the index and in the files: nothing of its content is only here.
+      if (/^[.D][.D]$/.test(field.slice(2, 4))) lossless = true;
+      else uncommitted.push(after(8));
+    } else if (field.startsWith("2 ")) {
+      uncommitted.push(after(9));
+      i++; // the source path follows
+    } else if (field.startsWith("u ")) uncommitted.push(after(10));
+    else if (field.startsWith("? ")) untracked.push(field.slice(2));
+  }
+  const ignored = await ignoredFilesNotOurs(worktree, mainRoot);
+  const measured = options.uncommitted;
+  if (untracked.length === 0 && ignored.length === 0) return { uncommitted, ignored, lossless, measured };
+  const committed = await new CommitFiles(mainRoot, tip).load();
+  const lost = async (paths: string[]) => {
+    const left: string[] = [];
+    for (const path of paths) if (path.endsWith("/") || !(await committed.holds(worktree, path))) left.push(path);
+    return left;
+  };
+  const [untrackedLost, ignoredLost] = await Promise.all([lost(untracked), lost(ignored)]);
+  return { uncommitted: [...uncommitted, ...untrackedLost], ignored: ignoredLost, lossless: lossless || untrackedLost.length < untracked.length, measured };
+}
+
+/**
+ * What deleting what is left of a worktree's folder (no longer a worktree git can run in: its
+ * removal or its making was killed half way) would lose: its files that are not ours and that
+ * `tip` does not hold at the same path.
+ */
+export async function leftoverLoss(folder: string, tip: string | undefined, mainRoot: string): Promise<string[]> {
+  const committed = await new CommitFiles(mainRoot, tip).load();
+  const included = await ours(mainRoot);
+  const lost: string[] = [];
+  const walk = async (rel: string): Promise<void> => {
+    for (const entry of await readdir(join(folder, rel), { withFileTypes: true }).catch(() => [])) {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.isDirectory()) {
+        if (path === ".git" || path === SESSION_DIR || entry.name === "node_modules" || entry.name === PARTIAL_MODULES) continue;
+        await walk(path);
+      } else if (path !== ".git" && !(included.has(path) && (await sameContent(join(folder, path), join(mainRoot, path)))) && !(await committed.holds(folder, path))) {
+        lost.push(path);
+      }
+    }
+  };
+  await walk("");
+  return lost.sort();
+}
+
+const PARTIAL_MODULES = ".node_modules.claude-parallel-partial";
+
+/** Ignored files and folders in a worktree that are not ours: removing the worktree would delete them. */
+async function ignoredFilesNotOurs(worktree: string, mainRoot: string): Promise<string[]> {
+  const entries = nulFields(await gitOk(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], worktree));
+  const included = await ours(mainRoot);
+  const foreign: string[] = [];
+  for (const entry of entries) {
+    if (entry === `${SESSION_DIR}/` || /(^|\/)node_modules\/$/.test(entry) || entry.endsWith(`${PARTIAL_MODULES}/`)) continue;
+    if (included.has(entry) && (await sameContent(join(worktree, entry), join(mainRoot, entry)))) continue;
+    foreign.push(entry);
+  }
+  return foreign;
+}
+
+/** The `.worktreeinclude` files: copies of them (unchanged) are ours. */
+const ours = async (mainRoot: string) => new Set(await includedFiles(mainRoot));
+
+async function sameContent(a: string, b: string): Promise<boolean> {
+  const [x, y] = await Promise.all([readFile(a).catch(() => undefined), readFile(b).catch(() => undefined)]);
+  return x !== undefined && y !== undefined && x.equals(y);
+}
+
+/** The files a commit holds, by path: whether a file on disk is exactly one of them (a link by its target). */
+export class CommitFiles {
+  private readonly blobs = new Map<string, { mode: string; oid: string }>();
+  private algorithm = "sha1";
+
+  constructor(
+    private readonly cwd: string,
+    private readonly tip: string | undefined,
+  ) {}
+
+  async load(): Promise<this> {
+    if (this.tip === undefined) return this;
+    const [format, tree] = await Promise.all([git(["rev-parse", "--show-object-format"], this.cwd), gitOk(["ls-tree", "-r", "-z", "--full-tree", this.tip], this.cwd)]);
+    if (format.exitCode === 0 && format.stdout.trim() === "sha256") this.algorithm = "sha256";
+    for (const line of nulFields(tree)) {
+      const tab = line.indexOf("\t");
+      const [mode, type, oid] = line.slice(0, tab).split(" ");
+      if (type === "blob") this.blobs.set(line.slice(tab + 1), { mode: mode!, oid: oid! });
+    }
+    return this;
+  }
+
+  /** Whether the commit has a file at `path`. */
+  has(path: string): boolean {
+    return this.blobs.has(path);
+  }
+
+  async holds(root: string, path: string): Promise<boolean> {
+    const blob = this.blobs.get(path);
+    if (!blob) return false;
+    const full = join(root, path);
+    const info = await lstat(full).catch(() => undefined);
+    let content: Buffer | undefined;
+    if (info?.isSymbolicLink() && blob.mode === "120000") content = await readlink(full, { encoding: "buffer" });
+    else if (info?.isFile() && blob.mode !== "120000") content = await readFile(full).catch(() => undefined);
+    if (content === undefined) return false;
+    return createHash(this.algorithm).update(`blob ${content.length}\0`).update(content).digest("hex") === blob.oid;
+  }
+}
