@@ -2,12 +2,14 @@ import { ExitCode, ProcessError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
-import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { commitOf, isAncestor, listWorktrees, requireIdentity } from "../git/repo.js";
 import { previewMerge } from "../git/merge-tree.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
+import { assessWorktree, settleWorktree } from "../sync/settle-worktree.js";
 import type { Io } from "../cli.js";
 
 /**
@@ -58,9 +60,11 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     state.finishedAt = new Date().toISOString();
     await writeState(repo.commonDir, state);
   };
+  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd: io.cwd };
   if (await isAncestor(integration, base, mainRoot)) {
     await record();
     say(`${plan.integrationBranch} is already merged into ${plan.base}.`);
+    await settleLeftovers(where, state, say);
     return ExitCode.ok;
   }
   const preview = await previewMerge(mainRoot, base, integration, { resolved: true });
@@ -94,8 +98,28 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     say(`Merged ${plan.integrationBranch} into ${plan.base} (${commit.slice(0, 12)}); ${plan.base} is not checked out anywhere, so no checkout changed.`);
   }
   await record();
+  await settleLeftovers(where, state, say);
   say(`When you no longer need them: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
   return ExitCode.ok;
+}
+
+/**
+ * What killed commands left of the feature's worktrees (a registration without its folder, what a
+ * removal killed half way left, a worktree whose making was killed, still locked by git) is
+ * brought to an end, as the command would have; working worktrees are `clean`'s to remove.
+ */
+async function settleLeftovers(where: { mainRoot: string; commonDir: string; slug: string; cwd: string }, state: FeatureState, say: (line: string) => void): Promise<void> {
+  const options = { removeWorking: false, force: false, measureFirst: false };
+  const listed = await listWorktrees(where.mainRoot);
+  for (const phase of Object.values(state.phases)) {
+    for (const [id, t] of Object.entries(phase.tasks)) {
+      const recorded = { id, branch: t.branch, worktree: t.worktree };
+      const course = await assessWorktree(where, recorded, listed, options);
+      if (course.kind === "gone" || course.kind === "working" || course.kind === "not-ours") continue;
+      const { gone, said } = await settleWorktree(where, recorded, course, options);
+      say(gone ? `The worktree of ${id} (${t.worktree}), left by an interrupted command: ${said}.` : `Kept what is left of the worktree of ${id} (${t.worktree}): ${said}`);
+    }
+  }
 }
 
 /**
