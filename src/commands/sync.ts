@@ -18,6 +18,7 @@ import type { ConflictReport } from "../git/merge-chain.js";
 import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
+import { phaseStartFinished } from "../start/start-finished.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import type { Io } from "../cli.js";
 
@@ -75,6 +76,16 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   const phaseState = state.phases[String(phaseNumber)];
   if (!phase || !phaseState) {
     throw new RefusedError([{ message: phaseNumber ? `phase ${phaseNumber} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` }]);
+  }
+  // A start of this phase killed part way (a sync's start of its next phase, say) is finished first, as `start` would.
+  const rolling = Object.values(phaseState.tasks).some((t) => t.startCommit !== undefined);
+  if (!phaseState.syncedAt && interrupted === undefined && !rolling && !phaseStartFinished(phase, phaseState)) {
+    if (options.dryRun) {
+      say(`Dry run: the start of phase ${phaseNumber} was interrupted; a sync would finish it (worktrees, briefs, dependencies), as start does.`);
+      return ExitCode.ok;
+    }
+    io.stdout(`The start of phase ${phaseNumber} was interrupted: finishing it.\n`);
+    return startAgain(feature, phase.index, phaseState, io);
   }
   const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
@@ -302,14 +313,14 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   if (!options.next) return ExitCode.ok;
   // Started already: only a start that was interrupted (a worktree not made, or gone) is finished.
   const recorded = feature.state?.phases[String(next.index)];
-  if (recorded) {
-    const tasks = Object.values(recorded.tasks);
-    const complete =
-      recorded.prepared !== false && tasks.length === next.tasks.length && tasks.every((t) => t.made !== false) && (await Promise.all(tasks.map((t) => pathExists(t.worktree)))).every(Boolean);
-    if (complete) return ExitCode.ok;
-  }
+  if (recorded && phaseStartFinished(next, recorded) && (await Promise.all(Object.values(recorded.tasks).map((t) => pathExists(t.worktree)))).every(Boolean)) return ExitCode.ok;
   io.stdout(`\n${recorded ? "Finishing the start of" : "Starting"} phase ${next.index}:\n`);
+  return startAgain(feature, next.index, feature.state!.phases[String(phase.index)]!, io, dependencySources);
+}
+
+/** Starts phase `index` (or finishes its interrupted start) as `start` does, with the launch settings `like` recorded. */
+async function startAgain(feature: Feature, index: number, like: PhaseState, io: Io, dependencySources: string[] = []): Promise<ExitCode> {
   const { startCommand } = await import("./start.js");
-  const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
-  return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false, dependencySources }, io);
+  const { launch, permissionMode, model } = like;
+  return startCommand({ target: feature.slug, phase: index, launch, permissionMode, model, deps: "auto", dryRun: false, dependencySources }, io);
 }
