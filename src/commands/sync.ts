@@ -102,6 +102,8 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   if (!options.dryRun && journal === undefined) await removeJournal(repo.commonDir, slug, phaseNumber);
   if (!journal && phaseState.syncedAt) {
     say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
+    // A checkout of the integration branch that a killed sync left behind its branch follows it now.
+    if (!options.dryRun && tip) await moveCheckouts(mainRoot, plan.integrationBranch, { before: phaseState.mergedCommit ?? tip, merged: tip }, say);
     return startNext(feature, phase, options, io);
   }
   let verifiedTree: string | undefined;

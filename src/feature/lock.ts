@@ -88,9 +88,10 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
 /**
  * A command of ours died holding the lock (kill -9): a git process it ran may have died while
  * updating one of the feature's refs and left git's own `<ref>.lock`, which makes git refuse that
- * ref until it is removed. Once no git process it started is left running (gitProcessesInGroup),
- * those lock files can only be leftovers, as no other command of ours writes the feature's refs
- * while we hold the lock.
+ * ref until it is removed (and a `git read-tree` moving a checkout of the integration branch
+ * leaves that checkout's `index.lock`). Once no git process it started is left running
+ * (gitProcessesInGroup), those lock files can only be leftovers, as no other command of ours
+ * writes the feature's refs while we hold the lock.
  */
 async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Holder): Promise<void> {
   if (holder.group !== undefined) {
@@ -100,7 +101,7 @@ async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Hol
   const { readState } = await import("./store.js");
   const state = await readState(commonDir, slug).catch(() => undefined);
   const branches = state ? [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] : [];
-  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`]);
+  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`], state ? [`refs/heads/${state.integrationBranch}`] : []);
 }
 
 /**

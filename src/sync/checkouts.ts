@@ -1,8 +1,10 @@
 import { RefusedError } from "../errors.js";
-import { git } from "../git/run.js";
+import { WorktreeFiles } from "../fs/worktree-files.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 import { listWorktrees, type WorktreeEntry } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
 import { quote } from "../render/shell.js";
+import { CommitFiles } from "./removal-loss.js";
 
 /** A publish that moved `branch` from `before` to `merged`. */
 export interface BranchMove {
@@ -24,19 +26,78 @@ export async function refuseDirtyCheckout(mainRoot: string, branch: string, agai
 }
 
 /**
- * A clean checkout of the integration branch still holds the old tree after the publish moved the
- * branch under it: move its index and files along (a `git commit` there would otherwise revert the
- * merge). Idempotent: a checkout already at the new tree is left alone. `listed`: the worktrees,
- * when the caller has just listed them.
+ * A checkout of the integration branch still holds the old tree after the publish moved the
+ * branch under it (its HEAD names the branch): moves its index and files along, as `git checkout`
+ * would have (a `git commit` there would otherwise revert the merge, and `git status` shows the
+ * merged work as staged deletions). The old tree is found by what the index holds: `move.before`,
+ * or an earlier commit of the branch (a move that never happened for an earlier publish). A move
+ * killed half way (files already as in `move.merged`, the index not yet) is finished: those files
+ * lose nothing, so they are set back and the move is made again. A checkout with changes of its
+ * own is moved only where git's two-way merge carries them over; otherwise it is left and named.
+ * Idempotent: a checkout already at the new tree is left alone. `listed`: the worktrees, when the
+ * caller has just listed them.
  */
 export async function moveCheckouts(mainRoot: string, branch: string, move: BranchMove, say: (l?: string) => void, listed?: readonly WorktreeEntry[]): Promise<void> {
   for (const w of (listed ?? (await listWorktrees(mainRoot))).filter((x) => x.branch === branch && !x.prunable)) {
-    if ((await git(["diff-index", "--cached", "--quiet", move.merged, "--"], w.path)).exitCode === 0) continue;
-    const atBefore = (await git(["diff-index", "--cached", "--quiet", move.before, "--"], w.path)).exitCode === 0;
-    if (atBefore && (await git(["read-tree", "-m", "-u", move.before, move.merged], w.path)).exitCode === 0) {
-      say(`  moved the checkout of ${branch} in ${w.path} to the merged result`);
-    } else {
-      say(`  the checkout of ${branch} in ${w.path} has changes of its own: bring it to the merged result with ${`git -C ${quote(w.path)} merge --ff-only`} or \`git reset --keep\` there`);
+    if (await indexAt(w.path, move.merged)) continue;
+    const from = await oldCommit(w.path, move);
+    const carry = `git -C ${quote(w.path)} read-tree -m -u ${from ?? "<the commit its files are at>"} ${move.merged}`;
+    if (!from) {
+      say(`  the checkout of ${branch} in ${w.path} has staged changes of its own: its files are not those of ${move.merged.slice(0, 12)}, where ${branch} now is; commit or stash them on another branch, then bring it there (${carry})`);
+      continue;
     }
+    const halfMoved = await halfMovedFiles(w.path, from, move.merged);
+    if (halfMoved === undefined) {
+      say(`  the checkout of ${branch} in ${w.path} has changes of its own where the merge changes files: its files are still those of ${from.slice(0, 12)}; move them along yourself when they are committed or stashed (${carry})`);
+      continue;
+    }
+    const moved = (await setBack(w.path, halfMoved)) && (await git(["read-tree", "-m", "-u", from, move.merged], w.path));
+    if (moved && moved.exitCode === 0) say(`  moved the checkout of ${branch} in ${w.path} to the merged result`);
+    else say(`  could not move the checkout of ${branch} in ${w.path} to the merged result${moved ? `: ${moved.stderr.trim().replace(/^fatal: /, "")}` : ""}; once no git runs there, bring it there with ${carry} (or run the sync again)`);
   }
+}
+
+const indexAt = async (worktree: string, commit: string) => (await git(["diff-index", "--cached", "--quiet", commit, "--"], worktree)).exitCode === 0;
+
+/** The commit whose tree the checkout's index holds: `move.before`, or one of the last commits of the branch's first-parent history. */
+async function oldCommit(worktree: string, move: BranchMove): Promise<string | undefined> {
+  if (await indexAt(worktree, move.before)) return move.before;
+  const history = await git(["rev-list", "--first-parent", "--max-count=32", move.merged], worktree);
+  for (const commit of history.stdout.split("\n").filter(Boolean).slice(1)) if (await indexAt(worktree, commit)) return commit;
+  return undefined;
+}
+
+/**
+ * The files of a checkout (index at `from`) that differ from the index and are exactly as in
+ * `to`, where `from` and `to` differ: what a move from `from` to `to` killed half way left.
+ * Undefined when a file the move changes holds something else (changes of the user's own).
+ */
+async function halfMovedFiles(worktree: string, from: string, to: string): Promise<{ tracked: string[]; untracked: string[] } | undefined> {
+  const changing = new Set(nulFields(await gitOk(["diff-tree", "-r", "--name-only", "-z", "--no-renames", from, to], worktree)));
+  const status = nulFields(await gitOk(["--no-optional-locks", "status", "--porcelain=v2", "-z", "--no-renames", "--untracked-files=all"], worktree));
+  const target = await new CommitFiles(worktree, to).load();
+  const tracked: string[] = [];
+  const untracked: string[] = [];
+  for (const field of status) {
+    // Only the files' side counts: the index side (HEAD, now `to`, against the index, still `from`) is the move itself.
+    const ordinary = field.startsWith("1 ") && field[3] !== ".";
+    const path = field.startsWith("? ") ? field.slice(2) : ordinary ? field.split(" ").slice(8).join(" ") : undefined;
+    if (field.startsWith("u ")) return undefined;
+    if (path === undefined || !changing.has(path)) continue;
+    const asInTarget = (await target.holds(worktree, path)) || (field[3] === "D" && !target.has(path));
+    if (!asInTarget) return undefined;
+    (ordinary ? tracked : untracked).push(path);
+  }
+  return { tracked, untracked };
+}
+
+/** Sets the half-moved files back to the index's (a file the move adds, and is already there, is deleted: it is as committed). */
+async function setBack(worktree: string, files: { tracked: string[]; untracked: string[] }): Promise<boolean> {
+  if (files.tracked.length) {
+    const restored = await git(["checkout-index", "--force", "-z", "--stdin"], worktree, { input: files.tracked.join("\0") + "\0" });
+    if (restored.exitCode !== 0) return false;
+  }
+  const tree = await WorktreeFiles.at(worktree);
+  for (const path of files.untracked) if (!(await tree.remove(path))) return false;
+  return true;
 }
