@@ -1,3 +1,4 @@
+import { crashPoint } from "../crash-point.js";
 import { ExitCode, ProcessError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
@@ -9,6 +10,7 @@ import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
+import { setBackHalfMove } from "../sync/checkouts.js";
 import { assessWorktree, settleWorktree } from "../sync/settle-worktree.js";
 import type { Io } from "../cli.js";
 
@@ -78,6 +80,8 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   }
   const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
   if (checkout) {
+    // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result: set back, to be made again.
+    if ((await setBackHalfMove(checkout.path, base, preview.tree)) && (await commitOf("MERGE_HEAD", checkout.path)) === integration) await git(["merge", "--quit"], checkout.path);
     const dirty = await uncommittedPaths(checkout.path, { untracked: false });
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
@@ -97,7 +101,9 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     }
     say(`Merged ${plan.integrationBranch} into ${plan.base} (${commit.slice(0, 12)}); ${plan.base} is not checked out anywhere, so no checkout changed.`);
   }
+  crashPoint("finish-after-merge");
   await record();
+  crashPoint("finish-after-record");
   await settleLeftovers(where, state, say);
   say(`When you no longer need them: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
   return ExitCode.ok;

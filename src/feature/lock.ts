@@ -1,10 +1,10 @@
 import { randomBytes, createHash } from "node:crypto";
-import { link, mkdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { RefusedError } from "../errors.js";
 import { removeStaleRefLocks } from "../git/stale-ref-locks.js";
-import { gitProcessesInGroup, processAlive, processGroup, processStartTime } from "../process-identity.js";
+import { gitProcessesInGroup, gitProcessesUnder, processAlive, processGroup, processStartTime } from "../process-identity.js";
 import { quote } from "../render/shell.js";
 import { locksDir } from "./paths.js";
 
@@ -102,6 +102,20 @@ async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Hol
   const state = await readState(commonDir, slug).catch(() => undefined);
   const branches = state ? [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] : [];
   await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`], state ? [`refs/heads/${state.integrationBranch}`] : []);
+  // Base is not the feature's: only finish (run finishes too) moves it, and the user's own git may
+  // be committing on it. Its locks (the ref's, and the index and HEAD of a checkout of it, where
+  // finish merges) are leftovers only when no git at all works in the repository's checkouts.
+  if (state && (holder.command === "finish" || holder.command === "run") && (await noGitWorksIn(commonDir))) {
+    const base = `refs/heads/${state.base}`;
+    await removeStaleRefLocks(commonDir, [base], [], [base]);
+  }
+}
+
+/** Whether no git process runs in the repository (its git folder, its main checkout, or a linked worktree); false when nobody can tell. */
+async function noGitWorksIn(commonDir: string): Promise<boolean> {
+  const admin = join(commonDir, "worktrees");
+  const linked = await Promise.all((await readdir(admin).catch(() => [] as string[])).map((n) => readFile(join(admin, n, "gitdir"), "utf8").then((g) => dirname(g.trim()), () => undefined)));
+  return gitProcessesUnder([commonDir, dirname(commonDir), ...linked.filter((p): p is string => p !== undefined)])?.length === 0;
 }
 
 /**

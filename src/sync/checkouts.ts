@@ -91,6 +91,19 @@ async function halfMovedFiles(worktree: string, from: string, to: string): Promi
   return { tracked, untracked };
 }
 
+/**
+ * Undoes what a move of a checkout from `from` to `to` (commits or trees) killed part way left:
+ * its index at `to` with its files (git writes the index last), or its index still at `from` with
+ * some files already as in `to`. Every file it sets back is as `to` holds it: nothing is lost.
+ * Says whether it set anything back (otherwise the checkout is left as it is).
+ */
+export async function setBackHalfMove(worktree: string, from: string, to: string): Promise<boolean> {
+  if (await indexAt(worktree, to)) return (await git(["read-tree", "-m", "-u", to, from], worktree)).exitCode === 0;
+  if (!(await indexAt(worktree, from))) return false;
+  const half = await halfMovedFiles(worktree, from, to);
+  return half !== undefined && half.tracked.length + half.untracked.length > 0 && (await setBack(worktree, half));
+}
+
 /** Sets the half-moved files back to the index's (a file the move adds, and is already there, is deleted: it is as committed). */
 async function setBack(worktree: string, files: { tracked: string[]; untracked: string[] }): Promise<boolean> {
   if (files.tracked.length) {

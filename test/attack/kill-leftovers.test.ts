@@ -164,6 +164,26 @@ describe("finish after a killed sync", () => {
   });
 });
 
+describe("finish killed inside its merge in a checkout of base", () => {
+  for (const [what, leave] of [
+    ["its index and files at the merge's result, the commit not made", (co: string) => git(co, "merge", "-q", "--no-ff", "--no-commit", "feature/demo")],
+    ["some files already merged, its index not yet", (co: string) => writeFileSync(join(co, "c", "x.txt"), "c\n")],
+  ] as const) {
+    it(`${what}: the re-run sets the checkout back and merges, with a real merge commit`, () => {
+      const { repo } = synced();
+      const base = git(repo, "rev-parse", "main");
+      if (what.startsWith("some")) mkdirSync(join(repo, "c"));
+      leave(repo);
+      const r = runHelper(["finish"], { cwd: repo });
+      expect(r.code, describeRun(r)).toBe(0);
+      expect(git(repo, "rev-parse", "main^1")).toBe(base);
+      expect(git(repo, "rev-parse", "main^2")).toBe(git(repo, "rev-parse", "feature/demo"));
+      expect(gitTry(repo, ["status", "--porcelain"]).stdout).toBe("");
+      expect(existsSync(join(repo, ".git/MERGE_HEAD"))).toBe(false);
+    });
+  }
+});
+
 describe("a sync killed while it started the next phase", () => {
   for (const step of ["start-after-record", "start-after-worktree", "start-before-deps"]) {
     it(`at ${step}: a plain re-run of sync finishes that start, as start would`, () => {
