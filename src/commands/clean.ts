@@ -1,9 +1,11 @@
-import { readdir, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
+import { readdir, rename, rm } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { crashPoint } from "../crash-point.js";
 import { ExitCode, RefusedError, StateError, UnfinishedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
-import { featureDir, finishedMarkerPath, locksDir, statePath, stateRef } from "../feature/paths.js";
+import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../feature/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { integrated } from "../git/integrated.js";
@@ -50,6 +52,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
   const { plan, state, slug } = feature;
   if (!state) {
+    if (!options.dryRun) await sweepForgotten(repo.commonDir, slug);
     say(feature.finishedAndCleaned ? `${slug} was finished (${feature.finishedAndCleaned}) and is already cleaned up.` : `${slug} has not started: there is nothing of it to clean.`);
     return ExitCode.ok;
   }
@@ -111,6 +114,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
     else if (course.kind === "not-ours") say(`left ${t.worktree}: ${said}`);
     else remains.push(`worktree ${t.worktree} (task ${t.id}): ${said}`);
   }
+  crashPoint("clean-after-worktrees");
   const now = await listWorktrees(mainRoot);
   for (const { ref, tip, merged } of refs) {
     const checkout = now.find((w) => ref === `refs/heads/${w.branch}`);
@@ -123,6 +127,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
     if ((await git(["update-ref", "-d", stateRef(slug), shared], mainRoot)).exitCode === 0) say(`deleted ${stateRef(slug)} (the feature's shared state; a remote's copy is not touched)`);
     else remains.push(`${stateRef(slug)}: git could not delete it (it moved while cleaning, or a lock file is in the way)`);
   }
+  crashPoint("clean-after-refs");
   // What is on disk decides, not what the steps above reported: each recorded worktree looked at again.
   const listed = await listWorktrees(mainRoot);
   for (const t of recorded) {
@@ -136,6 +141,7 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
     throw new UnfinishedError(`${slug} is not cleaned: ${remains.length} of its ${remains.length === 1 ? "things remains" : "things remain"} (listed above)`, `deal with each as its line says, then run claude-parallel clean ${quote(slug)} again`);
   }
   if (state.finishedAt) await writeFileAtomic(finishedMarkerPath(repo.commonDir, slug), JSON.stringify({ slug, finishedAt: state.finishedAt, cleanedAt: new Date().toISOString() }) + "\n");
+  crashPoint("clean-before-forget");
   await forgetState(repo.commonDir, slug);
   say(`Cleaned ${slug}.`);
   return ExitCode.ok;
@@ -173,12 +179,23 @@ function dryRunLine(t: RecordedWorktree, course: WorktreeCourse): string | undef
 /** Whether this feature created its integration branch (older states did not record it: they always did). */
 const ownsIntegration = (state: FeatureState) => state.createdIntegration ?? Object.keys(state.phases).length > 0;
 
+/**
+ * Forgets the feature's state at once: its folder is renamed aside (a clean killed after that has
+ * forgotten it whole, never left half a state), then deleted.
+ */
 async function forgetState(commonDir: string, slug: string): Promise<void> {
-  // The state file first: a clean killed part way leaves a feature that is not started, never a damaged one.
-  await rm(statePath(commonDir, slug), { force: true });
-  await rm(featureDir(commonDir, slug), { recursive: true, force: true });
+  const aside = join(commonDir, "parallel", `.forgotten.${slug}.${randomBytes(6).toString("hex")}`);
+  if (await rename(featureDir(commonDir, slug), aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+  await sweepForgotten(commonDir, slug);
   const locks = await readdir(locksDir(commonDir)).catch(() => [] as string[]);
   for (const name of locks) if (name.startsWith(`${slug}.`) && name !== `${slug}.lock`) await rm(join(locksDir(commonDir), name), { force: true });
+}
+
+/** Deletes what a clean killed while deleting a forgotten state folder left of it. */
+async function sweepForgotten(commonDir: string, slug: string): Promise<void> {
+  for (const name of await readdir(join(commonDir, "parallel")).catch(() => [] as string[])) {
+    if (name.startsWith(`.forgotten.${slug}.`)) await rm(join(commonDir, "parallel", name), { recursive: true, force: true });
+  }
 }
 
 /**
