@@ -1,3 +1,3 @@
 import { killCleanSuite } from "./kill-clean.js";
 
-killCleanSuite(1, 10);
+killCleanSuite(1, 8);
