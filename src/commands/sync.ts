@@ -84,6 +84,7 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
       say(`Dry run: the start of phase ${phaseNumber} was interrupted; a sync would finish it (worktrees, briefs, dependencies), as start does.`);
       return ExitCode.ok;
     }
+    if (!options.next) throw new RefusedError([{ message: `the start of phase ${phaseNumber} of ${slug} was interrupted (--no-next: not finished here)`, fix: `finish it: claude-parallel start ${quote(slug)}` }]);
     io.stdout(`The start of phase ${phaseNumber} was interrupted: finishing it.\n`);
     return startAgain(feature, phase.index, phaseState, io);
   }

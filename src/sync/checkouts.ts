@@ -43,7 +43,7 @@ export async function moveCheckouts(mainRoot: string, branch: string, move: Bran
     const from = await oldCommit(w.path, move);
     const carry = `git -C ${quote(w.path)} read-tree -m -u ${from ?? "<the commit its files are at>"} ${move.merged}`;
     if (!from) {
-      say(`  the checkout of ${branch} in ${w.path} has staged changes of its own: its files are not those of ${move.merged.slice(0, 12)}, where ${branch} now is; commit or stash them on another branch, then bring it there (${carry})`);
+      say(`  the checkout of ${branch} in ${w.path} has staged changes of its own (its index matches no recent commit of ${branch}): left as it is; once they are dealt with, bring it to ${branch}'s tip (${carry})`);
       continue;
     }
     const halfMoved = await halfMovedFiles(w.path, from, move.merged);
@@ -75,20 +75,22 @@ async function oldCommit(worktree: string, move: BranchMove): Promise<string | u
 async function halfMovedFiles(worktree: string, from: string, to: string): Promise<{ tracked: string[]; untracked: string[] } | undefined> {
   const changing = new Set(nulFields(await gitOk(["diff-tree", "-r", "--name-only", "-z", "--no-renames", from, to], worktree)));
   const status = nulFields(await gitOk(["--no-optional-locks", "status", "--porcelain=v2", "-z", "--no-renames", "--untracked-files=all"], worktree));
-  const target = await new CommitFiles(worktree, to).load();
-  const tracked: string[] = [];
-  const untracked: string[] = [];
+  const candidates: Array<{ path: string; tracked: boolean; deleted: boolean }> = [];
   for (const field of status) {
+    if (field.startsWith("u ")) return undefined;
     // Only the files' side counts: the index side (HEAD, now `to`, against the index, still `from`) is the move itself.
     const ordinary = field.startsWith("1 ") && field[3] !== ".";
     const path = field.startsWith("? ") ? field.slice(2) : ordinary ? field.split(" ").slice(8).join(" ") : undefined;
-    if (field.startsWith("u ")) return undefined;
-    if (path === undefined || !changing.has(path)) continue;
-    const asInTarget = (await target.holds(worktree, path)) || (field[3] === "D" && !target.has(path));
-    if (!asInTarget) return undefined;
-    (ordinary ? tracked : untracked).push(path);
+    if (path !== undefined && changing.has(path)) candidates.push({ path, tracked: ordinary, deleted: ordinary && field[3] === "D" });
   }
-  return { tracked, untracked };
+  const files = { tracked: [] as string[], untracked: [] as string[] };
+  if (candidates.length === 0) return files;
+  const target = await new CommitFiles(worktree, to).load();
+  for (const c of candidates) {
+    if (!((await target.holds(worktree, c.path)) || (c.deleted && !target.has(c.path)))) return undefined;
+    (c.tracked ? files.tracked : files.untracked).push(c.path);
+  }
+  return files;
 }
 
 /**
