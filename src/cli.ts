@@ -287,7 +287,9 @@ const TABLE: CommandSpec[] = [
       "created, its backup refs and its state), never anything else; refuses to drop",
       "uncommitted work or commits base does not hold, unless --force.",
     ],
-    details: ["It never removes a worktree or branch the feature did not create, --force or not."],
+    details: [
+      "It never removes a worktree or branch the feature did not create, --force or not. What killed commands left of a worktree is brought to an end too. While anything of the feature remains (each named, with why), its state is kept and it exits 4: run it again once that is dealt with.",
+    ],
     options: [
       { name: "force", type: "boolean", text: "Remove them even with uncommitted work or commits base does not hold (listing each, so it can be recovered)." },
       { name: "dry-run", type: "boolean", text: "Print what it would remove and change nothing." },

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun, gitTry, worktreeList } from "../helpers/attack.js";
@@ -144,6 +144,32 @@ describe("clean after a killed command", () => {
     expect(git(remote, "for-each-ref", "--format=%(refname)", "refs/parallel/")).toBe("refs/parallel/demo/state");
     // Not adopted again from a ref that is gone: the plan starts afresh.
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("not started");
+  });
+});
+
+describe("start after a killed start", () => {
+  it("forgets git's registration of its own worktree only: a worktree of the user's whose folder is away (a disk not mounted) stays registered", () => {
+    const { repo, wt } = started();
+    const usb = join(repo, "..", "on-usb");
+    git(repo, "worktree", "add", "-q", "-b", "user/usb", usb);
+    renameSync(usb, `${usb}-unmounted`);
+    rmSync(wt("b"), { recursive: true, force: true });
+    const r = runHelper(["start"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(git(wt("b"), "symbolic-ref", "--short", "HEAD")).toBe("feature/demo-b");
+    expect(worktreeList(repo).find((w) => w.path === usb)?.prunable).toBeTruthy();
+  });
+
+  it("a worktree made whole but still locked 'initializing' (git's add killed at its very end) is kept and unlocked", () => {
+    const { repo, wt } = started();
+    writeFileSync(join(adminOf(wt("b")), "locked"), "initializing");
+    const statePath = join(repo, ".git/parallel/demo/state.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8"));
+    state.phases["1"].tasks.b.made = false;
+    writeFileSync(statePath, JSON.stringify(state));
+    const r = runHelper(["start"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(worktreeList(repo).find((w) => w.path === wt("b"))?.locked).toBeUndefined();
   });
 });
 
