@@ -2,6 +2,7 @@ import { crashPoint } from "../crash-point.js";
 import { ExitCode, ProcessError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
+import { checkoutMovePath } from "../feature/paths.js";
 import { writeState } from "../feature/store.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { commitOf, isAncestor, listWorktrees, requireIdentity } from "../git/repo.js";
@@ -10,7 +11,7 @@ import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
-import { setBackHalfMove } from "../sync/checkouts.js";
+import { journaledMove, setBackHalfMove } from "../sync/checkouts.js";
 import { assessWorktree, settleWorktree } from "../sync/settle-worktree.js";
 import type { Io } from "../cli.js";
 
@@ -81,12 +82,13 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
   if (checkout) {
     // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result: set back, to be made again.
-    if ((await setBackHalfMove(checkout.path, base, preview.tree)) && (await commitOf("MERGE_HEAD", checkout.path)) === integration) await git(["merge", "--quit"], checkout.path);
+    const journal = checkoutMovePath(repo.commonDir, slug);
+    if ((await setBackHalfMove(journal, checkout.path, base, preview.tree)) && (await commitOf("MERGE_HEAD", checkout.path)) === integration) await git(["merge", "--quit"], checkout.path);
     const dirty = await uncommittedPaths(checkout.path, { untracked: false });
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
     }
-    await mergeInCheckout(checkout.path, integrationRef, message);
+    await journaledMove(journal, { worktree: checkout.path, from: base, to: preview.tree }, () => mergeInCheckout(checkout.path, integrationRef, message));
     if (!(await isAncestor(integration, (await commitOf(baseRef, mainRoot)) ?? base, mainRoot))) {
       throw new RefusedError([{ message: `after the merge in ${checkout.path}, ${plan.base} still does not contain ${plan.integrationBranch}`, fix: `look at ${checkout.path} (git log), then finish again` }]);
     }

@@ -2,7 +2,7 @@ import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import type { Feature } from "../feature/resolve.js";
-import { verifyWorktreePath } from "../feature/paths.js";
+import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
 import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
@@ -104,7 +104,7 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   if (!journal && phaseState.syncedAt) {
     say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
     // A checkout of the integration branch that a killed sync left behind its branch follows it now.
-    if (!options.dryRun && tip) await moveCheckouts(mainRoot, plan.integrationBranch, { before: phaseState.mergedCommit ?? tip, merged: tip }, say);
+    if (!options.dryRun && tip) await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, { before: phaseState.mergedCommit ?? tip, merged: tip }, say);
     return startNext(feature, phase, options, io);
   }
   let verifiedTree: string | undefined;
@@ -224,6 +224,8 @@ async function mergePhase(
     crashPoint("after-verify");
 
     const worktrees = await listWorktrees(mainRoot);
+    // A checkout an earlier move left behind its branch catches up first; one with changes of its own stops the publish.
+    await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, { before: pre.integrationTip, merged: pre.integrationTip }, say, worktrees);
     await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again", worktrees);
     const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
     await writeJournal(repo.commonDir, slug, journal);
@@ -291,7 +293,7 @@ async function afterPublish(
     await backUpTips(mainRoot, slug, journal.phase, journal.tips);
   }
   crashPoint("after-backup");
-  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say, worktrees);
+  await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, journal, say, worktrees);
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;

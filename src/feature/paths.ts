@@ -15,6 +15,8 @@ export const frozenPlanPath = (commonDir: string, slug: string) => join(featureD
 export const journalPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), `sync-phase-${phase}.json`);
 /** The journal of one task's merge in a rolling run, there only while that merge is under way. */
 export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "merge-task", `${taskId}.json`);
+/** Written while a checkout's index and files are moved to another tree (sync, a rolling merge, finish): a re-run knows whose half-written files it finds there. */
+export const checkoutMovePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "checkout-move.json");
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
 export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
 /** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */

@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
-import { lstat, readdir, readFile, readlink } from "node:fs/promises";
+import { lstat, mkdtemp, open, readdir, readFile, readlink, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runToFiles } from "../proc.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { includedFiles } from "../start/include.js";
 import { SESSION_DIR } from "../start/session-files.js";
@@ -132,6 +134,18 @@ export class CommitFiles {
     return this.blobs.has(path);
   }
 
+  /**
+   * Whether the file at `path` is the start (all of it, part, or nothing) of the commit's file
+   * there: what git leaves of a file it was writing when it was killed (it writes each from its start).
+   */
+  async startOf(root: string, path: string): Promise<boolean> {
+    const blob = this.blobs.get(path);
+    const content = blob && blob.mode !== "120000" ? await regularFile(join(root, path)) : undefined;
+    if (!blob || content === undefined) return false;
+    const committed = await blobBytes(this.cwd, blob.oid);
+    return committed !== undefined && content.length <= committed.length && committed.subarray(0, content.length).equals(content);
+  }
+
   async holds(root: string, path: string): Promise<boolean> {
     const blob = this.blobs.get(path);
     if (!blob) return false;
@@ -142,5 +156,28 @@ export class CommitFiles {
     else if (info?.isFile() && blob.mode !== "120000") content = await readFile(full).catch(() => undefined);
     if (content === undefined) return false;
     return createHash(this.algorithm).update(`blob ${content.length}\0`).update(content).digest("hex") === blob.oid;
+  }
+}
+
+/** A regular file's bytes (not through a link), or undefined. */
+async function regularFile(path: string): Promise<Buffer | undefined> {
+  return (await lstat(path).catch(() => undefined))?.isFile() ? readFile(path).catch(() => undefined) : undefined;
+}
+
+/** A blob's bytes, as they are (git's output to a file: a text pipe would not keep binary content). */
+async function blobBytes(cwd: string, oid: string): Promise<Buffer | undefined> {
+  const dir = await mkdtemp(join(tmpdir(), "claude-parallel-blob-"));
+  try {
+    const file = join(dir, "blob");
+    const handle = await open(file, "w");
+    let code: number | null;
+    try {
+      code = await runToFiles("git", ["cat-file", "blob", oid], cwd, handle.fd, handle.fd, () => undefined);
+    } finally {
+      await handle.close();
+    }
+    return code === 0 ? await readFile(file) : undefined;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }
