@@ -67,11 +67,19 @@ export async function assessWorktree(
   const tip = () => commitOf(`refs/heads/${t.branch}`, where.mainRoot);
   if (!working) {
     if (await runsInside(where.cwd, t.worktree)) return { kind: "keep", why: "this command runs inside it" };
+    // Never a repository (a `.git` folder), nor a folder holding the repository's own checkout or git folder, whatever the state names.
+    const link = await lstat(join(t.worktree, ".git")).catch(() => undefined);
+    if (link?.isDirectory() || (await runsInside(where.mainRoot, t.worktree)) || (await runsInside(where.commonDir, t.worktree))) {
+      return { kind: "keep", why: "it holds a git repository or this repository's checkout, so it is not what is left of a task worktree: left alone" };
+    }
     const dropped = await leftoverLoss(t.worktree, await tip(), where.mainRoot);
-    if (dropped.length && !options.force) {
+    // --force drops files only from a folder git knew as a worktree (its registration, or its .git file, is there).
+    const known = registrations.length > 0 || link?.isFile() === true;
+    if (dropped.length && (!options.force || !known)) {
+      const what = known ? "what is left of it is no longer a git worktree (its removal or its making was interrupted)" : "it is not a git worktree git knows (no registration, no .git file), so even --force leaves it";
       return {
         kind: "keep",
-        why: `what is left of it is no longer a git worktree (its removal or its making was interrupted), and it holds files ${t.branch} does not have (${list(dropped)}): look at them, then delete it with ${sh`rm -rf -- ${t.worktree}`}`,
+        why: `${what}, and it holds files ${t.branch} does not have (${list(dropped)}): look at them, then delete it with ${sh`rm -rf -- ${t.worktree}`}`,
         leftover: { registrations },
       };
     }

@@ -131,6 +131,28 @@ describe("clean after a killed command", () => {
     expect(remainsOf(repo, [wt("a"), wt("b")])).toEqual([`registration ${mine}`]);
   });
 
+  it("never deletes, --force or not, a folder the state names that git never knew as its worktree: the repository's checkout, or a folder of the user's", () => {
+    const { repo, wt } = started();
+    const mine = join(repo, "..", "my-folder");
+    mkdirSync(mine);
+    writeFileSync(join(mine, "thesis.txt"), "years of work\n");
+    // A damaged (or hostile) state: task a's worktree is the main checkout, task b's a folder of the user's.
+    const statePath = join(repo, ".git/parallel/demo/state.json");
+    const state = JSON.parse(readFileSync(statePath, "utf8"));
+    state.phases["1"].tasks.a.worktree = repo;
+    state.phases["1"].tasks.b.worktree = mine;
+    writeFileSync(statePath, JSON.stringify(state));
+    const r = runHelper(["clean", "--force"], { cwd: wt("a") });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(readFileSync(join(mine, "thesis.txt"), "utf8")).toBe("years of work\n");
+    expect(git(repo, "rev-parse", "--verify", "main")).toMatch(/^[0-9a-f]{40}$/);
+    expect(existsSync(join(repo, "README.md"))).toBe(true);
+    // Refused before anything changed: the folder holds a file no commit has, and git never knew it as a worktree.
+    expect(r.stderr).toContain(`the worktree ${mine} (task b): it is not a git worktree git knows (no registration, no .git file), so even --force leaves it`);
+    expect(r.stderr).toContain("(thesis.txt)");
+    expect(r.stderr).toContain("nothing was changed");
+  });
+
   it("cleans a feature that was pushed: its shared state ref is ours, deleted without a merge check (the remote's copy stays)", () => {
     const { repo, wt } = started();
     const remote = join(repo, "..", "remote.git");
@@ -260,6 +282,20 @@ describe("a checkout of the integration branch after a killed sync", () => {
     expect(r.code, describeRun(r)).toBe(0);
     expect(r.stdout).toContain("is already synced");
     expect(gitTry(mine, ["status", "--porcelain"]).stdout).toBe("");
+  });
+
+  it("a checkout left behind by an earlier sync catches up before the next phase is published, instead of stopping it as dirty", () => {
+    const { repo, wt, env } = committed();
+    const mine = join(repo, "..", "integration");
+    git(repo, "worktree", "add", "-q", mine, "feature/demo");
+    const start = git(repo, "rev-parse", "feature/demo");
+    expect(runHelper(["sync"], { cwd: repo, env }).code).toBe(0);
+    git(mine, "read-tree", "--reset", "-u", start);
+    commitIn(wt("c"), { "c/x.txt": "c\n" }, "C");
+    const r = runHelper(["sync"], { cwd: repo, env });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(gitTry(mine, ["status", "--porcelain"]).stdout).toBe("");
+    expect(readFileSync(join(mine, "c/x.txt"), "utf8")).toBe("c\n");
   });
 
   it("a checkout with a change of its own where the merge adds a file is left and named, with a command that works", () => {
