@@ -269,6 +269,29 @@ describe("a checkout of the integration branch after a killed sync", () => {
     expect(readFileSync(join(mine, "b/x.txt"), "utf8")).toBe("b\n");
   });
 
+  it("a file git was writing when the move was killed (empty, or the start of the new one) is set back and written whole", () => {
+    const { repo, env } = committed();
+    const mine = join(repo, "..", "integration");
+    git(repo, "worktree", "add", "-q", mine, "feature/demo");
+    const from = git(repo, "rev-parse", "feature/demo");
+    const killed = runHelper(["sync", "--no-next"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: "after-backup" } });
+    expect(killed.code, describeRun(killed)).toBeNull();
+    // As the killed sync left it: its journal of the move, git's lock, one file whole and one begun.
+    const to = git(repo, "rev-parse", "feature/demo");
+    writeFileSync(join(repo, ".git/parallel/demo/checkout-move.json"), JSON.stringify({ worktree: mine, from, to }));
+    writeFileSync(join(adminOf(mine), "index.lock"), "");
+    mkdirSync(join(mine, "a"));
+    writeFileSync(join(mine, "a/x.txt"), "a\n");
+    mkdirSync(join(mine, "b"));
+    writeFileSync(join(mine, "b/x.txt"), "");
+    const r = runHelper(["sync", "--no-next"], { cwd: repo, env });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toContain(`moved the checkout of feature/demo in ${mine} to the merged result`);
+    expect(gitTry(mine, ["status", "--porcelain"]).stdout).toBe("");
+    expect(readFileSync(join(mine, "b/x.txt"), "utf8")).toBe("b\n");
+    expect(existsSync(join(repo, ".git/parallel/demo/checkout-move.json"))).toBe(false);
+  });
+
   it("a checkout left behind by an earlier sync follows its branch when the sync runs again", () => {
     const { repo, env } = committed();
     const mine = join(repo, "..", "integration");
