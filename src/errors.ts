@@ -87,6 +87,24 @@ export class RefusedError extends CliError {
   }
 }
 
+/**
+ * A command did part of its job, and something in the repository stands in the way of the rest
+ * (what it did and what is left were printed): exit 4, like a refusal, without its "nothing was changed".
+ */
+export class UnfinishedError extends CliError {
+  readonly exitCode = ExitCode.refused;
+  constructor(
+    readonly problem: string,
+    readonly fix: string,
+  ) {
+    super(`${problem}\n  fix: ${fix}`);
+    this.name = "UnfinishedError";
+  }
+  report(): string {
+    return this.message;
+  }
+}
+
 /** A file of the feature's state is missing, unreadable or not of the expected shape. */
 export class StateError extends CliError {
   readonly exitCode = ExitCode.refused;

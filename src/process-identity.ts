@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 
 /** Whether a process with this PID exists (one we may not signal exists too). */
 export function processAlive(pid: number | undefined): boolean {
@@ -66,6 +66,34 @@ export function gitProcessesInGroup(group: number): number[] {
     if (skip.has(pid) || p.group !== group || p.state === "Z" || !p.command.startsWith("git")) continue;
     if (processes.get(p.parent)?.group === group && p.parent !== 1) continue; // its parent runs on
     found.push(pid);
+  }
+  return found;
+}
+
+/**
+ * Live git processes working in one of `folders` (their current folder is one of them or inside
+ * one): any git of the user's in the repository's checkouts. Undefined where /proc is not there
+ * (then nobody can tell).
+ */
+export function gitProcessesUnder(folders: readonly string[]): number[] | undefined {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return undefined;
+  }
+  const found: number[] = [];
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const stat = readStat(name);
+    if (!stat?.command.startsWith("git") || stat.fields[0] === "Z") continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${name}/cwd`);
+    } catch {
+      continue; // gone, or not ours to look at
+    }
+    if (folders.some((f) => cwd === f || cwd.startsWith(f.endsWith("/") ? f : `${f}/`))) found.push(Number(name));
   }
   return found;
 }

@@ -1,13 +1,18 @@
+import { crashPoint } from "../crash-point.js";
 import { ExitCode, ProcessError, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
+import { checkoutMovePath } from "../feature/paths.js";
 import { writeState } from "../feature/store.js";
-import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { commitOf, isAncestor, listWorktrees, requireIdentity } from "../git/repo.js";
 import { previewMerge, strategyArgs, strategyOptions } from "../git/merge-tree.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
+import { journaledMove, setBackHalfMove } from "../sync/checkouts.js";
+import { assessWorktree, settleWorktree } from "../sync/settle-worktree.js";
 import { mergeCommand } from "../render/conflict.js";
 import { requireRefs } from "../sync/backstop.js";
 import type { Io } from "../io.js";
@@ -80,9 +85,11 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     state.finishedAt = new Date().toISOString();
     await writeState(repo.commonDir, state);
   };
+  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd: io.cwd };
   if (await isAncestor(integration, base, mainRoot)) {
     await record();
     say(`${plan.integrationBranch} is already merged into ${plan.base}.`);
+    await settleLeftovers(where, state, say);
     return ExitCode.ok;
   }
   // The plan's `merge` settings, in the preview as in the real merge below.
@@ -97,11 +104,14 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
   }
   const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
   if (checkout) {
+    // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result: set back, to be made again.
+    const journal = checkoutMovePath(repo.commonDir, slug);
+    if ((await setBackHalfMove(journal, checkout.path, base, preview.tree)) && (await commitOf("MERGE_HEAD", checkout.path)) === integration) await git(["merge", "--quit"], checkout.path);
     const dirty = await uncommittedPaths(checkout.path, { untracked: false });
     if (dirty.length) {
       throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
     }
-    await mergeInCheckout(checkout.path, integrationRef, message, strategyArgs(plan.merge));
+    await journaledMove(journal, { worktree: checkout.path, from: base, to: preview.tree }, () => mergeInCheckout(checkout.path, integrationRef, message, strategyArgs(plan.merge)));
     if (!(await isAncestor(integration, (await commitOf(baseRef, mainRoot)) ?? base, mainRoot))) {
       throw new RefusedError([{ message: `after the merge in ${checkout.path}, ${plan.base} still does not contain ${plan.integrationBranch}`, fix: `look at ${checkout.path} (git log), then finish again` }]);
     }
@@ -116,9 +126,31 @@ async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<
     }
     say(`Merged ${plan.integrationBranch} into ${plan.base} (${commit.slice(0, 12)}); ${plan.base} is not checked out anywhere, so no checkout changed.`);
   }
+  crashPoint("finish-after-merge");
   await record();
+  crashPoint("finish-after-record");
+  await settleLeftovers(where, state, say);
   say(`When you no longer need them: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
   return ExitCode.ok;
+}
+
+/**
+ * What killed commands left of the feature's worktrees (a registration without its folder, what a
+ * removal killed half way left, a worktree whose making was killed, still locked by git) is
+ * brought to an end, as the command would have; working worktrees are `clean`'s to remove.
+ */
+async function settleLeftovers(where: { mainRoot: string; commonDir: string; slug: string; cwd: string }, state: FeatureState, say: (line: string) => void): Promise<void> {
+  const options = { removeWorking: false, force: false, measureFirst: false };
+  const listed = await listWorktrees(where.mainRoot);
+  for (const phase of Object.values(state.phases)) {
+    for (const [id, t] of Object.entries(phase.tasks)) {
+      const recorded = { id, branch: t.branch, worktree: t.worktree };
+      const course = await assessWorktree(where, recorded, listed, options);
+      if (course.kind === "gone" || course.kind === "working" || course.kind === "not-ours") continue;
+      const { gone, said } = await settleWorktree(where, recorded, course, options);
+      say(gone ? `The worktree of ${id} (${t.worktree}), left by an interrupted command: ${said}.` : `Kept what is left of the worktree of ${id} (${t.worktree}): ${said}`);
+    }
+  }
 }
 
 /**

@@ -12,6 +12,7 @@ import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor, refsAndCommits } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
+import { forgetRegistrations, registrationsOf } from "../git/worktree-registration.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedTask } from "../plan/build.js";
 import { sessionBrief } from "../render/brief.js";
@@ -270,7 +271,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   // marked is remade by a re-run). One at a time: `git worktree add`s side by side fail on each
   // other's half-written registration ("failed to read .git/worktrees/<name>/commondir").
   const toAdd: TaskStep[] = [];
-  for (const s of steps) if (await clearWorktree(s, mainRoot)) toAdd.push(s);
+  for (const s of steps) if (await clearWorktree(s, mainRoot, repo.commonDir)) toAdd.push(s);
   const added: Array<PromiseSettledResult<unknown>> = [];
   for (const s of toAdd) {
     if (added.some((r) => r.status === "rejected")) break;
@@ -371,12 +372,16 @@ function describeStep(s: TaskStep): string {
  * (ready, or a complete checkout kept). Only paths this feature recorded before making them are
  * ever removed.
  */
-async function clearWorktree(s: TaskStep, mainRoot: string): Promise<boolean> {
+async function clearWorktree(s: TaskStep, mainRoot: string, commonDir: string): Promise<boolean> {
   if (s.kind === "ready") return false;
   if (s.kind === "remake") {
     // Finished but not yet marked made: a complete, clean checkout of the branch is kept as it is.
     const [head, status] = await Promise.all([git(["symbolic-ref", "--quiet", "HEAD"], s.path), git(["status", "--porcelain", "--untracked-files=no"], s.path)]);
-    if (s.registered && head.exitCode === 0 && head.stdout === `refs/heads/${s.task.branch}` && status.exitCode === 0 && status.stdout === "") return false;
+    if (s.registered && head.exitCode === 0 && head.stdout === `refs/heads/${s.task.branch}` && status.exitCode === 0 && status.stdout === "") {
+      // Killed before git took its own lock away: the worktree is done, so is the lock.
+      if ((await registrationsOf(commonDir, s.path)).some((r) => r.locked === "initializing")) await git(["worktree", "unlock", "--", s.path], mainRoot);
+      return false;
+    }
     if (s.registered) await git(["worktree", "remove", "--force", "--force", "--", s.path], mainRoot);
     const info = await lstat(s.path).catch(() => undefined);
     if (info?.isSymbolicLink()) throw new RefusedError([{ task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
@@ -384,9 +389,9 @@ async function clearWorktree(s: TaskStep, mainRoot: string): Promise<boolean> {
   }
   if (s.kind === "remake" || s.kind === "restore") {
     // `git worktree add` locks a worktree while it makes it; a killed one stays locked, and git
-    // never prunes a locked entry. The entry is ours (recorded), so unlock it, then prune.
-    await git(["worktree", "unlock", "--", s.path], mainRoot);
-    await git(["worktree", "prune"], mainRoot);
+    // never prunes a locked entry. The entry is ours (recorded): git's registration of that path,
+    // and only that one, is forgotten (a `git worktree prune` would forget the user's too).
+    await forgetRegistrations(await registrationsOf(commonDir, s.path));
   }
   return true;
 }

@@ -2,7 +2,7 @@ import { ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import type { Feature } from "../feature/resolve.js";
-import { verifyWorktreePath } from "../feature/paths.js";
+import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
 import type { PhaseState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { pathExists } from "../fs/exists.js";
@@ -19,6 +19,7 @@ import type { ConflictReport } from "../git/merge-chain.js";
 import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
+import { phaseStartFinished } from "../start/start-finished.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
@@ -126,6 +127,17 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   // Every ref we moved is where we left it (or where this phase's interrupted publish put it):
   // whatever is decided below from the refs is then decided from our own moves.
   await requireRefs(mainRoot, repo.commonDir, state);
+  // A start of this phase killed part way (a sync's start of its next phase, say) is finished first, as `start` would.
+  const rolling = Object.values(phaseState.tasks).some((t) => t.startCommit !== undefined);
+  if (!phaseState.syncedAt && interrupted === undefined && !rolling && !phaseStartFinished(phase, phaseState)) {
+    if (options.dryRun) {
+      say(`Dry run: the start of phase ${phaseNumber} was interrupted; a sync would finish it (worktrees, briefs, dependencies), as start does.`);
+      return ExitCode.ok;
+    }
+    if (!options.next) throw new RefusedError([{ message: `the start of phase ${phaseNumber} of ${slug} was interrupted (--no-next: not finished here)`, fix: `finish it: claude-parallel start ${quote(slug)}` }]);
+    io.stdout(`The start of phase ${phaseNumber} was interrupted: finishing it.\n`);
+    return startAgain(feature, phase.index, phaseState, io);
+  }
   const tip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
   let journal = await readJournal(repo.commonDir, slug, phaseNumber);
   if (journal === "damaged" || (journal === undefined && !phaseState.syncedAt)) {
@@ -141,6 +153,8 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   if (!options.dryRun && journal === undefined) await removeJournal(repo.commonDir, slug, phaseNumber);
   if (!journal && phaseState.syncedAt) {
     say(`Phase ${phaseNumber} of ${slug} is already synced (${plan.integrationBranch} at ${phaseState.mergedCommit?.slice(0, 12)}).`);
+    // A checkout of the integration branch that a killed sync left behind its branch follows it now.
+    if (!options.dryRun && tip) await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, { before: phaseState.mergedCommit ?? tip, merged: tip }, say);
     return startNext(feature, phase, options, io);
   }
   let verifiedTree: string | undefined;
@@ -286,6 +300,8 @@ async function mergePhase(
     crashPoint("after-verify");
 
     const worktrees = await listWorktrees(mainRoot);
+    // A checkout an earlier move left behind its branch catches up first; one with changes of its own stops the publish.
+    await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, { before: pre.integrationTip, merged: pre.integrationTip }, say, worktrees);
     await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again", worktrees);
     const journal: SyncJournal = { phase: phase.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifiedWith !== undefined && { verifiedWith }) };
     await writeJournal(repo.commonDir, slug, journal);
@@ -348,7 +364,7 @@ async function afterPublish(
     await backUpTips(mainRoot, slug, journal.phase, journal.tips);
   }
   crashPoint("after-backup");
-  await moveCheckouts(mainRoot, plan.integrationBranch, journal, say, worktrees);
+  await moveCheckouts(checkoutMovePath(repo.commonDir, slug), mainRoot, plan.integrationBranch, journal, say, worktrees);
   if (!phaseState.syncedAt) {
     phaseState.syncedAt = new Date().toISOString();
     phaseState.mergedCommit = journal.merged;
@@ -376,14 +392,14 @@ async function startNext(feature: Feature, phase: PlannedPhase, options: SyncOpt
   if (!options.next) return ExitCode.ok;
   // Started already: only a start that was interrupted (a worktree not made, or gone) is finished.
   const recorded = feature.state?.phases[String(next.index)];
-  if (recorded) {
-    const tasks = Object.values(recorded.tasks);
-    const complete =
-      recorded.prepared !== false && tasks.length === next.tasks.length && tasks.every((t) => t.made !== false) && (await Promise.all(tasks.map((t) => pathExists(t.worktree)))).every(Boolean);
-    if (complete) return ExitCode.ok;
-  }
+  if (recorded && phaseStartFinished(next, recorded) && (await Promise.all(Object.values(recorded.tasks).map((t) => pathExists(t.worktree)))).every(Boolean)) return ExitCode.ok;
   io.stdout(`\n${recorded ? "Finishing the start of" : "Starting"} phase ${next.index}:\n`);
+  return startAgain(feature, next.index, feature.state!.phases[String(phase.index)]!, io, dependencySources);
+}
+
+/** Starts phase `index` (or finishes its interrupted start) as `start` does, with the launch settings `like` recorded. */
+async function startAgain(feature: Feature, index: number, like: PhaseState, io: Io, dependencySources: string[] = []): Promise<ExitCode> {
   const { startCommand } = await import("./start.js");
-  const { launch, permissionMode, model } = feature.state!.phases[String(phase.index)]!;
-  return startCommand({ target: feature.slug, phase: next.index, launch, permissionMode, model, deps: "auto", dryRun: false, dependencySources }, io);
+  const { launch, permissionMode, model } = like;
+  return startCommand({ target: feature.slug, phase: index, launch, permissionMode, model, deps: "auto", dryRun: false, dependencySources }, io);
 }

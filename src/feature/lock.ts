@@ -1,10 +1,10 @@
 import { randomBytes, createHash } from "node:crypto";
-import { link, mkdir, rename, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { RefusedError } from "../errors.js";
 import { removeStaleRefLocks } from "../git/stale-ref-locks.js";
-import { gitProcessesInGroup, processAlive, processGroup, processStartTime } from "../process-identity.js";
+import { gitProcessesInGroup, gitProcessesUnder, processAlive, processGroup, processStartTime } from "../process-identity.js";
 import { quote } from "../render/shell.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
 import { MAX_BYTES } from "./bounds.js";
@@ -96,9 +96,10 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
 /**
  * A command of ours died holding the lock (kill -9): a git process it ran may have died while
  * updating one of the feature's refs and left git's own `<ref>.lock`, which makes git refuse that
- * ref until it is removed. Once no git process it started is left running (gitProcessesInGroup),
- * those lock files can only be leftovers, as no other command of ours writes the feature's refs
- * while we hold the lock.
+ * ref until it is removed (and a `git read-tree` moving a checkout of the integration branch
+ * leaves that checkout's `index.lock`). Once no git process it started is left running
+ * (gitProcessesInGroup), those lock files can only be leftovers, as no other command of ours
+ * writes the feature's refs while we hold the lock.
  */
 async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Holder): Promise<void> {
   if (holder.group !== undefined) {
@@ -108,7 +109,21 @@ async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Hol
   const { readState } = await import("./store.js");
   const state = await readState(commonDir, slug).catch(() => undefined);
   const branches = state ? [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] : [];
-  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`]);
+  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`], state ? [`refs/heads/${state.integrationBranch}`] : []);
+  // Base is not the feature's: only finish (run finishes too) moves it, and the user's own git may
+  // be committing on it. Its locks (the ref's, and the index and HEAD of a checkout of it, where
+  // finish merges) are leftovers only when no git at all works in the repository's checkouts.
+  if (state && (holder.command === "finish" || holder.command === "run") && (await noGitWorksIn(commonDir))) {
+    const base = `refs/heads/${state.base}`;
+    await removeStaleRefLocks(commonDir, [base], [], [base]);
+  }
+}
+
+/** Whether no git process runs in the repository (its git folder, its main checkout, or a linked worktree); false when nobody can tell. */
+async function noGitWorksIn(commonDir: string): Promise<boolean> {
+  const admin = join(commonDir, "worktrees");
+  const linked = await Promise.all((await readdir(admin).catch(() => [] as string[])).map((n) => readFile(join(admin, n, "gitdir"), "utf8").then((g) => dirname(g.trim()), () => undefined)));
+  return gitProcessesUnder([commonDir, dirname(commonDir), ...linked.filter((p): p is string => p !== undefined)])?.length === 0;
 }
 
 /**

@@ -16,6 +16,8 @@ export const journalPath = (commonDir: string, slug: string, phase: number) => j
 /** The journals of one task's merge each in a rolling run, each there only while that merge is under way. */
 export const taskMergeJournalDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "merge-task");
 export const taskMergeJournalPath = (commonDir: string, slug: string, taskId: string) => join(taskMergeJournalDir(commonDir, slug), `${taskId}.json`);
+/** Written while a checkout's index and files are moved to another tree (sync, a rolling merge, finish): a re-run knows whose half-written files it finds there. */
+export const checkoutMovePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "checkout-move.json");
 export const sessionsDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "sessions");
 /** The settings that give a task's session Claude Code's Bash sandbox (`claude --settings`), out of the session's reach. */
 export const sandboxSettingsPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "sandbox", `${taskId}.json`);

@@ -100,6 +100,10 @@ export type TaskState = z.infer<typeof TaskStateSchema>;
 export type PhaseState = z.infer<typeof PhaseStateSchema>;
 export type FeatureState = z.infer<typeof FeatureStateSchema>;
 
+/** A checkout being moved from one tree (a commit's, or a tree's) to another, written before git starts writing its files. */
+export const CheckoutMoveSchema = z.object({ worktree: z.string(), from: commitId, to: commitId });
+export type CheckoutMove = z.infer<typeof CheckoutMoveSchema>;
+
 /** Written just before the publish: what the integration branch was, and what it becomes. */
 export const SyncJournalSchema = z.object({
   phase: z.number(),

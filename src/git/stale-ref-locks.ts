@@ -7,17 +7,20 @@ import { dirname, isAbsolute, join, relative } from "node:path";
  * whose HEAD names one of the refs (git locks that HEAD too when it moves the branch, to log it).
  * Only for refs nobody else writes while a command of ours holds the feature's lock, and only once
  * the command that held them is known dead: a git process killed while updating a ref leaves
- * `<ref>.lock`, and git refuses that ref again until someone removes it. Returns the paths removed.
+ * `<ref>.lock`, and git refuses that ref again until someone removes it. So does the `index.lock`
+ * of a checkout whose HEAD names one of `indexOn` (the integration branch, whose checkouts a
+ * sync moves along with `git read-tree`). Returns the paths removed.
  */
-export async function removeStaleRefLocks(commonDir: string, refs: readonly string[], prefixes: readonly string[]): Promise<string[]> {
+export async function removeStaleRefLocks(commonDir: string, refs: readonly string[], prefixes: readonly string[], indexOn: readonly string[] = []): Promise<string[]> {
   const named = refs.filter((ref) => ref.startsWith("refs/"));
   const candidates = named.map((ref) => join(commonDir, `${ref}.lock`));
   for (const prefix of prefixes) candidates.push(...(await lockFilesUnder(join(commonDir, prefix))));
   const inside = (path: string) => within(join(commonDir, "refs"), path);
   const heads = await checkoutHeadsOn(commonDir, new Set(named));
+  const indexes = (await checkoutHeadsOn(commonDir, new Set(indexOn.filter((ref) => named.includes(ref))))).map((head) => join(dirname(head), "index.lock"));
   const removed: string[] = [];
   const realCommon = await realpath(commonDir).catch(() => undefined);
-  for (const path of [...candidates.filter(inside), ...heads.map((head) => `${head}.lock`)]) {
+  for (const path of [...candidates.filter(inside), ...heads.map((head) => `${head}.lock`), ...indexes]) {
     const info = await lstat(path).catch(() => undefined);
     if (!info?.isFile() || realCommon === undefined) continue;
     // A folder that is a symlink leads out of the repository: the lock files there are not git's on our refs.

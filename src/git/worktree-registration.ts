@@ -1,24 +1,38 @@
 import { readdir, readFile, realpath, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 
+/** One of git's registrations of a worktree: its entry under `<common>/worktrees/`. */
+export interface Registration {
+  dir: string;
+  /** What `git worktree lock` (or a `git worktree add` still at work, or killed: "initializing") wrote, if locked. */
+  locked?: string;
+  /** Whether git can use it: its `commondir` is written. */
+  complete: boolean;
+}
+
 /**
- * Forgets git's registration of the worktree at `path` when the folder is no longer one (its
- * `.git` file is gone: a `git worktree remove` killed half way). Only the entries under
- * `<common>/worktrees/` whose `gitdir` names exactly that path are removed: what `git worktree
- * prune` would do for this one worktree, without touching any other (the user's on a removable
- * disk, say). Says whether it removed one.
+ * git's registrations of the worktree at `path`: the entries under `<common>/worktrees/` whose
+ * `gitdir` names exactly that path (as given, or with links resolved). Never another worktree's
+ * (the user's on a removable disk, say): what `git worktree prune` would consider, for this path only.
  */
-export async function forgetHalfRemovedWorktree(commonDir: string, path: string): Promise<boolean> {
+export async function registrationsOf(commonDir: string, path: string): Promise<Registration[]> {
   const admin = join(commonDir, "worktrees");
   const targets = new Set([join(resolve(path), ".git"), join(await realpath(path).catch(() => resolve(path)), ".git")]);
-  let forgot = false;
+  const found: Registration[] = [];
   for (const name of await readdir(admin).catch(() => [] as string[])) {
-    const gitdir = (await readFile(join(admin, name, "gitdir"), "utf8").catch(() => "")).trim();
+    const dir = join(admin, name);
+    const gitdir = (await readFile(join(dir, "gitdir"), "utf8").catch(() => "")).trim();
     if (!targets.has(gitdir)) continue;
-    await rm(join(admin, name), { recursive: true, force: true });
-    forgot = true;
+    const locked = await readFile(join(dir, "locked"), "utf8").then((t) => t.trim(), () => undefined);
+    const complete = (await readFile(join(dir, "commondir"), "utf8").catch(() => "")).trim() !== "";
+    found.push({ dir, ...(locked !== undefined && { locked }), complete });
   }
-  return forgot;
+  return found;
+}
+
+/** Forgets the given registrations (their folders under `<common>/worktrees/`). */
+export async function forgetRegistrations(registrations: readonly Registration[]): Promise<void> {
+  for (const r of registrations) await rm(r.dir, { recursive: true, force: true });
 }
 
 /**

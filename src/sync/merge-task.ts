@@ -1,6 +1,6 @@
 import { RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { verifyWorktreePath } from "../feature/paths.js";
+import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
 import { crashPoint } from "../crash-point.js";
 import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
@@ -177,6 +177,8 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   }
   crashPoint("merge-task-after-verify");
 
+  // A checkout an earlier move left behind its branch catches up first; one with changes of its own stops the publish.
+  await moveCheckouts(checkoutMovePath(commonDir, slug), mainRoot, integrationBranch, { before: integration, merged: integration }, (line = "") => log(line.trim()));
   await refuseDirtyCheckout(mainRoot, integrationBranch, "run again");
   const record: TaskMergeJournal = { task: taskId, before: integration, merged: link.commit, tip, ...(command !== undefined && { verifiedWith: command }) };
   await writeTaskMergeJournal(commonDir, slug, record);
@@ -202,7 +204,7 @@ async function finishPublished(options: MergeTaskOptions, phase: PlannedPhase, j
   const { commonDir, mainRoot, plan } = options;
   await backUpTips(mainRoot, plan.slug, phase.index, { [journal.task]: journal.tip });
   // Only while the branch is still where this merge put it: a later tip is another merge's to follow.
-  if (atTip) await moveCheckouts(mainRoot, plan.integrationBranch, journal, (line = "") => log(line.trim()));
+  if (atTip) await moveCheckouts(checkoutMovePath(commonDir, plan.slug), mainRoot, plan.integrationBranch, journal, (line = "") => log(line.trim()));
   crashPoint("merge-task-after-checkouts");
   await recordMerge(commonDir, plan.slug, phase.index, journal);
   await removeTaskMergeJournal(commonDir, plan.slug, journal.task);

@@ -1,16 +1,13 @@
-import { join } from "node:path";
 import type { TaskState } from "../feature/state-schema.js";
-import { pathExists } from "../fs/exists.js";
-import { git } from "../git/run.js";
-import { forgetHalfRemovedWorktree } from "../git/worktree-registration.js";
-import { sh } from "../render/shell.js";
+import { listWorktrees } from "../git/repo.js";
 import { crashPoint } from "../crash-point.js";
-import { removableWorktree } from "./removable.js";
+import { assessWorktree, settleWorktree } from "./settle-worktree.js";
 
 /**
- * Removes the worktrees of merged tasks that are safe to remove (removableWorktree says which are
+ * Removes the worktrees of merged tasks that are safe to remove (assessWorktree says which are
  * not, and why: those are kept and named). Idempotent: a worktree already gone is passed over, and
- * one whose removal was killed half way is forgotten by git, what is left of it kept for the user.
+ * what a removal killed half way left is finished (or, when it holds files the branch does not
+ * have, kept and named, git's registration of it forgotten).
  */
 export async function removeMergedWorktrees(
   where: { mainRoot: string; commonDir: string; slug: string; cwd: string },
@@ -18,23 +15,15 @@ export async function removeMergedWorktrees(
   merged: string,
   say: (line: string) => void,
 ): Promise<void> {
+  const options = { removeWorking: true, force: false, merged, measureFirst: false };
+  const listed = tasks.length ? await listWorktrees(where.mainRoot) : [];
   for (const [id, t] of tasks) {
-    if (!(await pathExists(t.worktree))) continue;
-    if (!(await pathExists(join(t.worktree, ".git")))) {
-      await forgetHalfRemovedWorktree(where.commonDir, t.worktree);
-      say(`  the worktree of ${id} was half removed (an interrupted removal): what is left of ${t.worktree} is no longer a git worktree; look inside, then delete it with ${sh`rm -rf -- ${t.worktree}`}`);
-      continue;
-    }
-    const verdict = await removableWorktree(where, id, t, merged);
-    if (verdict !== true) {
-      say(`  kept the worktree of ${id} (${t.worktree}): ${verdict}`);
-      continue;
-    }
-    // No --force: git itself refuses a worktree with untracked or modified files. It finds them with
-    // a `git status` that reads the repository's config: status.showUntrackedFiles=no would hide
-    // an untracked file from it, and the removal would delete it (`-c` reaches that child git).
-    const removed = await git(["-c", "status.showUntrackedFiles=normal", "worktree", "remove", "--", t.worktree], where.mainRoot);
-    say(removed.exitCode === 0 ? `  removed the worktree of ${id}` : `  kept the worktree of ${id}: ${removed.stderr.trim().replace(/^fatal: /, "")}`);
+    const recorded = { id, branch: t.branch, worktree: t.worktree };
+    const course = await assessWorktree(where, recorded, listed, options);
+    if (course.kind === "gone") continue;
+    const { gone, said, byGit } = await settleWorktree(where, recorded, course, options);
+    const kept = `  kept the worktree of ${id}${byGit ? "" : ` (${t.worktree})`}: ${said}`;
+    say(gone ? (said === "removed it" ? `  removed the worktree of ${id}` : `  the worktree of ${id}: ${said}`) : kept);
     crashPoint("during-remove");
   }
 }

@@ -5,6 +5,7 @@ import { verifyWorktreePath } from "../feature/paths.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk } from "../git/run.js";
 import { listWorktrees } from "../git/repo.js";
+import { forgetRegistrations, registrationsOf } from "../git/worktree-registration.js";
 import { runShell } from "../proc.js";
 import { prepareDependencies } from "../start/deps.js";
 import { copyIncludedFiles, includedFiles } from "../start/include.js";
@@ -118,5 +119,7 @@ export async function discardVerifyTree(mainRoot: string, commonDir: string, dir
   const entry = (await listWorktrees(mainRoot)).find((w) => w.path === dir);
   if (entry && entry.branch === undefined) await git(["worktree", "remove", "--force", "--force", "--", dir], mainRoot);
   await rm(dir, { recursive: true, force: true });
-  if (entry) await git(["worktree", "prune"], mainRoot);
+  // Only this worktree's registration: a `git worktree prune` would also forget the user's (a
+  // worktree on a disk not mounted) and what a killed removal left of a task worktree's.
+  if (entry) await forgetRegistrations(await registrationsOf(commonDir, dir));
 }

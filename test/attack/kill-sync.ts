@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { ATTACK_SEED, describeRun, prng, runAsync } from "../helpers/attack.js";
+import { ATTACK_SEED, describeRun, gitTry, prng, runAsync } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { git } from "../helpers/git.js";
 import { attackRepo, type AttackRepo, commitPhase1, commitsOn, notesViolations, PHASE1, SLUG, syncedViolations } from "./scenarios.js";
 
 const STEPS = ["after-preflight", "after-verify", "after-journal", "after-publish", "after-record", "after-backup", "during-remove", "after-remove"];
@@ -13,16 +14,31 @@ const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
   { label: "c's worktree folder", path: (r) => r.wt("c") },
   { label: "c's node_modules folder", path: (r) => join(r.wt("c"), "node_modules") },
   { label: "c's node_modules/pkg-3", path: (r) => join(r.wt("c"), "node_modules/pkg-3") },
+  { label: "the index.lock of the user's checkout of the integration branch", path: (r) => join(r.repo, ".git/worktrees", `${basename(r.repo)}-integration`, "index.lock") },
+  { label: "a's work in the user's checkout of the integration branch", path: (r) => join(integrationCheckout(r), "a/x.txt") },
 ];
+
+/** A checkout of the integration branch the user made (clean): the sync moves it along with the branch. */
+const integrationCheckout = (r: AttackRepo) => join(r.repo, "..", `${basename(r.repo)}-integration`);
 const VERIFY = "test -f a/x.txt && test -f node_modules/.package-lock.json";
 
 function ready(name: string, parent: string) {
   const r = attackRepo(name, { verify: VERIFY, packages: 15, files: 6, parent });
   const started = runHelper(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
+  git(r.repo, "worktree", "add", "-q", integrationCheckout(r), `feature/${SLUG}`);
   const tips = commitPhase1(r);
   const everOnTasks = commitsOn(r.repo, PHASE1.map((id) => `feature/${SLUG}-${id}`));
   return { r, tips, everOnTasks, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
+}
+
+/** The user's checkout of the integration branch is clean at the branch's tip: it moved along, nothing staged as deletions. */
+function followedViolations(r: AttackRepo): string[] {
+  const checkout = integrationCheckout(r);
+  const status = gitTry(checkout, ["status", "--porcelain"]);
+  const v = status.stdout ? [`the checkout of the integration branch is not clean: ${status.stdout.split("\n").slice(0, 5).join(" | ")}`] : [];
+  if (gitTry(checkout, ["rev-parse", "HEAD"]).stdout !== gitTry(r.repo, ["rev-parse", `refs/heads/feature/${SLUG}`]).stdout) v.push("the checkout of the integration branch is not at its tip");
+  return v;
 }
 
 /**
@@ -32,7 +48,8 @@ function ready(name: string, parent: string) {
  * `sync` targets phase 2, which has no commits yet (exit 4 by design). One re-run must exit 0 and: no commit ever on a task branch is lost, the
  * integration branch holds every task's tip with exactly one merge each, phase 2's worktree is
  * valid with complete dependencies, no worktree is left prunable, and the user's things (main
- * checkout, a foreign worktree, an ignored file in a task worktree) survive. The started and
+ * checkout, a foreign worktree, an ignored file in a task worktree) survive, and a clean checkout
+ * of the integration branch the user made follows the branch. The started and
  * committed phase 1 is built once per file (a real `start`) and restored by copy for each case
  * (test/helpers/fixture.ts): the kill hits the sync only, as before.
  */
@@ -56,7 +73,7 @@ export function killSyncSuite(file: number, runs: number): void {
       if (!("run" in m)) return;
       const { run, r, tips, everOnTasks, before } = m as Awaited<ReturnType<typeof measure>> & { run: Awaited<ReturnType<typeof runAsync>> } & ReturnType<typeof ready>;
       expect(run.code, describeRun(run)).toBe(0);
-      expect(syncedViolations(r, tips, everOnTasks, before)).toEqual([]);
+      expect([...syncedViolations(r, tips, everOnTasks, before), ...followedViolations(r)]).toEqual([]);
       expect(notesViolations(r, run.stdout + run.stderr)).toEqual([]);
     });
 
@@ -77,7 +94,7 @@ export function killSyncSuite(file: number, runs: number): void {
         const rerun = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, ${how} ${JSON.stringify(kill ?? {})} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nkilled run: ${describeRun(killed)}\nre-run: ${describeRun(rerun)}`;
         expect(rerun.code, context).toBe(0);
-        const violations = syncedViolations(r, tips, everOnTasks, before);
+        const violations = [...syncedViolations(r, tips, everOnTasks, before), ...followedViolations(r)];
         expect(violations, `${context}\nviolations:\n- ${violations.join("\n- ")}`).toEqual([]);
         // Checked last, so a kill-specific failure shows first: the ignored file of a task worktree.
         const lost = notesViolations(r, killed.stdout + killed.stderr + rerun.stdout + rerun.stderr);

@@ -1,5 +1,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { runHelper } from "../helpers/cli.js";
 import { commitIn } from "../helpers/feature.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -27,11 +28,12 @@ import {
 export const SLUG = "demo";
 
 /** Phase 1: a, b, d in parallel; phase 2: c (needs a). */
-export const PLAN = (verify?: string) =>
+export const PLAN = (verify?: string, base?: string) =>
   [
     "version: 1",
     "feature: Attack demo",
     ...(verify ? [`verify: ${JSON.stringify(verify)}`] : []),
+    ...(base ? [`base: ${base}`] : []),
     "tasks:",
     "  - {id: a, title: Part A, owns: [a/]}",
     "  - {id: b, title: Part B, owns: [b/]}",
@@ -75,8 +77,12 @@ export interface AttackRepo {
 
 export const USER_FILES = ["README.md", "scratch.txt", ".env", "me.local", "node_modules/.package-lock.json"];
 
-/** An attack repository named `name`, with its foreign worktree and private TMPDIR beside it: in a temp folder, or all inside `parent`. */
-export function attackRepo(name: string, options: { verify?: string; packages?: number; files?: number; parent?: string } = {}): AttackRepo {
+/**
+ * An attack repository named `name`, with its foreign worktree and private TMPDIR beside it: in a
+ * temp folder, or all inside `parent`. With `base`, the plan merges into that branch, made at the
+ * first commit and checked out nowhere.
+ */
+export function attackRepo(name: string, options: { verify?: string; packages?: number; files?: number; parent?: string; base?: string } = {}): AttackRepo {
   const repo = makeRepo({
     name,
     parent: options.parent,
@@ -87,9 +93,11 @@ export function attackRepo(name: string, options: { verify?: string; packages?: 
       ".worktreeinclude": ".env\n",
       "package.json": PACKAGE_JSON,
       "package-lock.json": LOCK,
-      ".parallel/demo/plan.yaml": PLAN(options.verify),
+      ".parallel/demo/plan.yaml": PLAN(options.verify, options.base),
     },
   });
+  // A base branch checked out nowhere: finish merges into it in memory, and the user's checkout stays as it is.
+  if (options.base) git(repo, "branch", options.base);
   installFakeNodeModules(repo, options.packages ?? 30, options.files ?? 10);
   // The user's own state in the main checkout.
   writeFiles(repo, { "README.md": "# demo\nmy uncommitted edit\n", "scratch.txt": "untracked, mine\n", ".env": "SECRET=main\n", "me.local": "ignored, mine\n" });
@@ -224,3 +232,58 @@ export function notesViolations(r: AttackRepo, outputs: string): string[] {
 }
 
 export { commitsOn };
+
+/** Every ref of the feature: its branches and everything under refs/parallel/demo/. */
+export const featureRefs = (repo: string) =>
+  gitTry(repo, ["for-each-ref", "--format=%(refname)", `refs/heads/feature/${SLUG}`, `refs/heads/feature/${SLUG}-*`, `refs/parallel/${SLUG}/`]).stdout.split("\n").filter(Boolean);
+
+/**
+ * A feature merging into `trunk` (checked out nowhere) with both phases worked on (one commit per
+ * task, no notes of the user's in its worktrees) and synced with `--keep-worktrees`: four task
+ * worktrees with their dependencies remain, for finish and clean to meet. Also what was ever on
+ * the task branches, and the user's things before.
+ */
+export function syncedAttackRepo(name: string, parent: string) {
+  const r = attackRepo(name, { packages: 15, files: 6, parent, base: "trunk" });
+  const helper = (args: string[]) => {
+    const run = runHelper(args, { cwd: r.repo, env: { TMPDIR: r.tmp } });
+    if (run.code !== 0) throw new Error(`${args.join(" ")} failed (${run.code}): ${run.stdout}${run.stderr}`);
+  };
+  helper(["start"]);
+  for (const id of PHASE1) commitIn(r.wt(id), { [`${id}/x.txt`]: `${id}\n` }, `Work of ${id}`);
+  helper(["sync", "--keep-worktrees"]);
+  commitIn(r.wt("c"), { "c/x.txt": "c\n" }, "Work of c");
+  helper(["sync", "--keep-worktrees"]);
+  const everOnTasks = commitsOn(r.repo, [...PHASE1, "c"].map((id) => `feature/${SLUG}-${id}`));
+  return { ...r, everOnTasks, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
+}
+
+/** The user's things (main checkout, its node_modules, the foreign worktree) as they were, and every commit once on a task branch still reachable. */
+export function untouchedViolations(r: AttackRepo, everOnTasks: string[], before: { main: CheckoutSnapshot; foreign: CheckoutSnapshot }): string[] {
+  const all = reachableFromRefs(r.repo);
+  const lost = everOnTasks.filter((c) => !all.has(c));
+  const v = lost.length ? [`commits once on a task branch are reachable from no ref: ${lost.join(", ")}`] : [];
+  v.push(...snapshotViolations("main checkout", before.main, r.mainSnapshot()));
+  v.push(...snapshotViolations("foreign worktree", before.foreign, r.foreignSnapshot()));
+  if (JSON.stringify(fileList(join(r.repo, "node_modules"))) !== JSON.stringify(r.nodeModulesList)) v.push("the main checkout's node_modules changed");
+  const prunable = prunableEntries(r.repo);
+  if (prunable.length) v.push(`prunable worktrees: ${prunable.join("; ")}`);
+  return v;
+}
+
+/** `trunk` holds every task's work, merged once: the integration branch has one merge per task, and trunk one merge of it. */
+export function finishedViolations(r: AttackRepo): string[] {
+  const v: string[] = [];
+  for (const id of [...PHASE1, "c"]) {
+    if (gitTry(r.repo, ["cat-file", "-e", `refs/heads/trunk:${id}/x.txt`]).code !== 0) v.push(`trunk lacks the work of ${id}`);
+  }
+  const merges = (ref: string) => gitTry(r.repo, ["log", "--merges", "--first-parent", "--format=%s", ref]).stdout.split("\n").filter(Boolean);
+  const intoTrunk = merges("refs/heads/trunk").filter((s) => s.startsWith(`Merge feature/${SLUG}:`));
+  if (intoTrunk.length !== 1) v.push(`trunk has ${intoTrunk.length} merges of feature/${SLUG}, not 1`);
+  const last = gitTry(r.repo, ["rev-parse", "refs/heads/trunk^2"]).stdout;
+  if (last) {
+    const tasks = gitTry(r.repo, ["log", "--merges", "--first-parent", "--format=%s", last]).stdout.split("\n").filter((s) => /\[phase \d+\]$/.test(s));
+    if (tasks.length !== PHASE1.length + 1) v.push(`the integration branch merged into trunk has ${tasks.length} task merges, not ${PHASE1.length + 1}: ${tasks.join(" | ")}`);
+  }
+  return v;
+}

@@ -41,6 +41,8 @@ export interface KillPlan {
   afterBytes?: number;
   /** Kill the process group as soon as this path exists (polled every few ms): a state-based moment. */
   whenExists?: string;
+  /** Kill the process group as soon as this path no longer exists (polled every few ms). */
+  whenGone?: string;
 }
 
 /**
@@ -84,8 +86,11 @@ export function runAsync(args: string[], options: { cwd: string; env?: NodeJS.Pr
     });
     if (options.kill?.afterBytes === 0) killGroup();
     const timer = options.kill?.afterMs !== undefined ? setTimeout(killGroup, options.kill.afterMs) : undefined;
-    const watched = options.kill?.whenExists;
-    const poll = watched !== undefined ? setInterval(() => existsSync(watched) && killGroup(), 3) : undefined;
+    const { whenExists, whenGone } = options.kill ?? {};
+    const poll =
+      whenExists !== undefined || whenGone !== undefined
+        ? setInterval(() => ((whenExists !== undefined && existsSync(whenExists)) || (whenGone !== undefined && !existsSync(whenGone))) && killGroup(), 3)
+        : undefined;
     // A safety net, not an assertion: a hung helper is killed so the suite stays bounded.
     const guard = setTimeout(killGroup, 120_000);
     child.once("error", reject);

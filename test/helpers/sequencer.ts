@@ -10,6 +10,10 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 const SLOW_FIRST = [
   "test/attack/concurrency.test.ts",
   "test/attack/kill-sync-",
+  "test/attack/kill-run-",
+  "test/attack/kill-clean-",
+  "test/attack/kill-finish-",
+  "test/attack/kill-leftovers.test.ts",
   "test/integration/prediction-",
   "test/attack/shapes.test.ts",
   "test/attack/kill-start-",

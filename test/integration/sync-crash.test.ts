@@ -59,7 +59,7 @@ describe("a sync killed at any step", () => {
 });
 
 describe("a worktree removal killed half way", () => {
-  it("leaves a folder without its .git: the re-run forgets only that registration, keeps what is left, and ends synced", () => {
+  it("leaves a folder without its .git: the re-run forgets only that registration, deletes what is left (all of it committed), and ends synced", () => {
     const { repo, wt, env } = ready();
     const killed = runHelper(["sync"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: "after-record" } });
     expect(killed.code).toBeNull();
@@ -68,9 +68,8 @@ describe("a worktree removal killed half way", () => {
     const resumed = runHelper(["sync"], { cwd: repo, env });
     expect(resumed.stderr).toBe("");
     expect(resumed.code).toBe(0);
-    expect(resumed.stdout).toContain("the worktree of b was half removed");
-    expect(resumed.stdout).toContain(`rm -rf -- '${wt("b")}'`);
-    expect(existsSync(join(wt("b"), "b/x.txt"))).toBe(true);
+    expect(resumed.stdout).toContain("the worktree of b: deleted what an interrupted removal left of it");
+    expect(existsSync(wt("b"))).toBe(false);
     expect(existsSync(wt("a"))).toBe(false);
     const list = git(repo, "worktree", "list", "--porcelain");
     expect(list).not.toContain("prunable");
@@ -79,8 +78,22 @@ describe("a worktree removal killed half way", () => {
     expect(readdirSync(join(repo, ".git/worktrees")).length).toBeGreaterThan(0);
     expect(existsSync(join(repo, ".git/parallel/demo/sync-phase-1.json"))).toBe(false);
   });
-});
 
+  it("what is left that its branch does not hold is kept and named; git's registration of it is forgotten", () => {
+    const { repo, wt, env } = ready();
+    expect(runHelper(["sync"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: "after-record" } }).code).toBeNull();
+    rmSync(join(wt("b"), ".git"));
+    writeFileSync(join(wt("b"), "b/x.txt"), "changed after the commit\n");
+    const resumed = runHelper(["sync"], { cwd: repo, env });
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/kept the worktree of b \(.*\): what is left of it is no longer a git worktree .* holds files feature\/demo-b does not have \(b\/x.txt\)/);
+    expect(resumed.stdout).toContain(`rm -rf -- '${wt("b")}'`);
+    expect(readFileSync(join(wt("b"), "b/x.txt"), "utf8")).toBe("changed after the commit\n");
+    const list = git(repo, "worktree", "list", "--porcelain");
+    expect(list).not.toContain("prunable");
+    expect(list).not.toContain(wt("b"));
+  });
+});
 
 describe("a git worktree add killed before it wrote commondir", () => {
   it("leaves an entry git cannot list: start forgets it (it is ours, recorded) and makes the worktree again", () => {

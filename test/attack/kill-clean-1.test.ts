@@ -1,0 +1,3 @@
+import { killCleanSuite } from "./kill-clean.js";
+
+killCleanSuite(1, 8);

@@ -1,0 +1,3 @@
+import { killFinishSuite } from "./kill-finish.js";
+
+killFinishSuite(1, 6, false);

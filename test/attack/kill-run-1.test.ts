@@ -1,0 +1,3 @@
+import { killRunSuite } from "./kill-run.js";
+
+killRunSuite(1, 8);
