@@ -19,7 +19,7 @@ import type { ConflictReport } from "../git/merge-chain.js";
 import { removeMergedWorktrees } from "../sync/remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../sync/verify-merged.js";
 import { moveCheckouts, refuseDirtyCheckout } from "../sync/checkouts.js";
-import { phaseStartFinished } from "../start/start-finished.js";
+import { phaseStartFinished, startInterruptedHere } from "../start/start-finished.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "../sync/publish.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
@@ -129,7 +129,8 @@ async function syncPhase(repo: Repo, mainRoot: string, feature: Feature, options
   await requireRefs(mainRoot, repo.commonDir, state);
   // A start of this phase killed part way (a sync's start of its next phase, say) is finished first, as `start` would.
   const rolling = Object.values(phaseState.tasks).some((t) => t.startCommit !== undefined);
-  if (!phaseState.syncedAt && interrupted === undefined && !rolling && !phaseStartFinished(phase, phaseState)) {
+  const here = new Set((await Promise.all(Object.values(phaseState.tasks).map(async (t) => ((await pathExists(t.worktree)) ? [t.worktree] : [])))).flat());
+  if (!phaseState.syncedAt && interrupted === undefined && !rolling && startInterruptedHere(phase, phaseState, here)) {
     if (options.dryRun) {
       say(`Dry run: the start of phase ${phaseNumber} was interrupted; a sync would finish it (worktrees, briefs, dependencies), as start does.`);
       return ExitCode.ok;

@@ -13,11 +13,12 @@ import { git, makeRepo, writeFiles } from "../helpers/git.js";
  * and untracked file. (The user's checkout is on branch `work`; the feature's base is main.)
  */
 
-const plan = (verify?: string) =>
+const plan = (verify?: string, sandbox?: "off") =>
   [
     "version: 1",
     "feature: Ambient",
     "base: main",
+    ...(sandbox ? [`sandbox: ${sandbox}`] : []),
     ...(verify ? [`verify: ${JSON.stringify(verify)}`] : []),
     "tasks:",
     "  - {id: a, title: Part A, owns: [a/]}",
@@ -28,8 +29,8 @@ const plan = (verify?: string) =>
 
 const USER_FILES = ["README.md", "untracked.txt", "a/x.txt", "b/broken"];
 
-function userRepo(name: string, verify?: string) {
-  const repo = makeRepo({ name, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan(verify) } });
+function userRepo(name: string, verify?: string, sandbox?: "off") {
+  const repo = makeRepo({ name, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": plan(verify, sandbox) } });
   git(repo, "switch", "-q", "-c", "work");
   writeFiles(repo, { "README.md": "# demo\nuncommitted edit\n", "untracked.txt": "mine\n" });
   const ambient = { GIT_DIR: join(repo, ".git"), GIT_WORK_TREE: repo, GIT_INDEX_FILE: join(repo, ".git", "index") };
@@ -40,8 +41,8 @@ function userRepo(name: string, verify?: string) {
 }
 
 /** Started and phase 1 committed, without the ambient variables. */
-function readyForSync(name: string, verify?: string, broken = false) {
-  const u = userRepo(name, verify);
+function readyForSync(name: string, verify?: string, broken = false, sandbox?: "off") {
+  const u = userRepo(name, verify, sandbox);
   const s = runHelper(["start"], { cwd: u.repo });
   if (s.code !== 0) throw new Error(describeRun(s));
   const tips = [commitIn(u.wt("a"), { "a/x.txt": "a\n" }), commitIn(u.wt("b"), broken ? { "b/broken": "yes\n" } : { "b/x.txt": "b\n" })];
@@ -80,7 +81,9 @@ describe("ambient GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE pointing at the user'
   });
 
   it("a sync whose verify runs git status and git stash itself: those act on the verify worktree, not the user's checkout", () => {
-    const u = readyForSync("amb-stash", "git status --short && git stash && test -f a/x.txt && test -f b/x.txt");
+    // Unconfined (sandbox: off): a confined verify cannot write its repository at all (git stash);
+    // what is under test here is that the GIT_* variables around us do not redirect it.
+    const u = readyForSync("amb-stash", "git status --short && git stash && test -f a/x.txt && test -f b/x.txt", false, "off");
     const before = u.snapshot();
     const r = runHelper(["sync"], { cwd: u.repo, env: u.ambient });
     expect(r.code, describeRun(r)).toBe(0);

@@ -20,7 +20,7 @@ import { reusableFolder } from "../helpers/fixture.js";
 const fixture = reusableFolder((root) => {
   const origin = join(root, "origin.git");
   git(root, "init", "-q", "--bare", "-b", "main", origin);
-  const seed = makeRepo({ name: "seed", parent: root, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES(`touch ${join(root, "trusted-ran")}`) } });
+  const seed = makeRepo({ name: "seed", parent: root, files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES("echo trusted-verify-ran") } });
   git(seed, "switch", "-q", "-c", "develop");
   git(seed, "commit", "-q", "--allow-empty", "-m", "develop");
   git(seed, "push", "-q", origin, "main", "develop");
@@ -130,19 +130,21 @@ describe("a forged state on the remote", () => {
   });
 
   it("changing verify is shown and not run by the next sync; once allowed, it is taken and runs", () => {
-    const evil = `touch ${join(f.root, "forged-ran")}`;
+    // Each verify says it ran in the sync's output (it runs confined: it can write nothing outside).
+    const evil = "echo forged-verify-ran";
     forge((plan) => {
       plan.verify = evil;
     });
     // The clone that started the feature: its frozen plan is what it trusts.
     const said = refused(runHelper(["pull", "demo"], { cwd: f.one }));
-    expect(said).toContain(`  verify (run on every merged phase):\n    - "touch ${join(f.root, "trusted-ran")}"\n    + "${evil}"`);
+    expect(said).toContain(`  verify (run on every merged phase):\n    - "echo trusted-verify-ran"\n    + "${evil}"`);
     expect(said).toMatch(/git show [0-9a-f]{12}:plan\.yaml/);
     commitIn(join(f.root, "one-demo-a"), { "a/x.txt": "a\n" });
     commitIn(join(f.root, "one-demo-b"), { "b/x.txt": "b\n" });
-    ok(runHelper(["sync", "demo", "--no-next"], { cwd: f.one }));
-    expect(existsSync(join(f.root, "trusted-ran"))).toBe(true);
-    expect(existsSync(join(f.root, "forged-ran"))).toBe(false);
+    const synced = runHelper(["sync", "demo", "--no-next"], { cwd: f.one });
+    ok(synced);
+    expect(synced.stderr).toContain("[verify]   trusted-verify-ran");
+    expect(synced.stdout + synced.stderr).not.toContain("forged-verify-ran");
 
     // A clone new to the feature trusts its own plan file; the user allows exactly what was shown.
     const v = victim("v-verify");
@@ -153,8 +155,9 @@ describe("a forged state on the remote", () => {
     ok(runHelper(["start", "demo", "--deps", "none"], { cwd: v }));
     commitIn(join(f.root, "v-verify-demo-a"), { "a/x.txt": "a\n" });
     commitIn(join(f.root, "v-verify-demo-b"), { "b/x.txt": "b\n" });
-    ok(runHelper(["sync", "demo", "--no-next"], { cwd: v }));
-    expect(existsSync(join(f.root, "forged-ran"))).toBe(true);
+    const allowed = runHelper(["sync", "demo", "--no-next"], { cwd: v });
+    ok(allowed);
+    expect(allowed.stderr).toContain("[verify]   forged-verify-ran");
   });
 
   it("naming another base: unknown here, changed from the user's plan, or from this clone's", () => {
