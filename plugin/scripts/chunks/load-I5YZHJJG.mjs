@@ -1,1 +1,0 @@
-import{fieldPath,parsePlan}from"./chunk-X77TFJZJ.mjs";import"./chunk-54JQWDUA.mjs";import"./chunk-3AGQFA7T.mjs";import"./chunk-ENUNRQ27.mjs";import"./chunk-YRZ7AFFW.mjs";import"./chunk-SYUS63J4.mjs";import"./chunk-BERMOVC2.mjs";import"./chunk-VUL7XS4D.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{fieldPath,parsePlan};

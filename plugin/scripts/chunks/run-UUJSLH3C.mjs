@@ -1,1 +1,0 @@
-import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields}from"./chunk-5XHFMRMQ.mjs";import"./chunk-NFMONXS5.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields};

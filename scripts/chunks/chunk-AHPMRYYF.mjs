@@ -1,0 +1,1 @@
+var VERSION="0.1.0";export{VERSION};

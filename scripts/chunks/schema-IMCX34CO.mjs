@@ -1,1 +1,0 @@
-import{PLAN_KEYS,PlanSchema,TASK_KEYS,TaskSchema,planJsonSchema,splitFix,validatePlan,withFix}from"./chunk-54JQWDUA.mjs";import{LIMITS}from"./chunk-YRZ7AFFW.mjs";import"./chunk-VUL7XS4D.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-YT4JJS4X.mjs";export{LIMITS,PLAN_KEYS,PlanSchema,TASK_KEYS,TaskSchema,planJsonSchema,splitFix,validatePlan,withFix};

@@ -1,1 +1,0 @@
-import{readJsonFile,readState,repairStateFix,startedFeatures,writeState}from"./chunk-RNXBZHDC.mjs";import"./chunk-HLZ32CKP.mjs";import"./chunk-2OINSQIT.mjs";import"./chunk-PJJESPKZ.mjs";import"./chunk-YT4JJS4X.mjs";export{readJsonFile,readState,repairStateFix,startedFeatures,writeState};
