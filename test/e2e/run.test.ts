@@ -402,13 +402,18 @@ describe("claude-parallel run with the real claude", () => {
       `${JSON.stringify(process.execPath)} ${JSON.stringify(HELPER)} accept "$(git rev-parse feature/two)" two > ../accept.out 2>&1; echo "exit $?" >> ../accept.out`,
     ].join(" && ");
     const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [commit("Work on a")], () => [bash(sneak)]]], b: works("b/x.txt", "b\n") });
-    const repo = makeRepo({ name: "sneak", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
+    // Without Claude Code's sandbox (sandbox: off, as on a platform that has none): with it, the
+    // session's update-ref of the integration branch fails (test/e2e/sandbox.test.ts).
+    const repo = makeRepo({ name: "sneak", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO("sandbox: off") } });
     const main = git(repo, "rev-parse", "main");
     const r = await startHelper([...RUN, "two"], { cwd: repo, env }).done;
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stderr).toContain("the integration branch feature/two moved outside claude-parallel's merges");
     expect(r.stderr).toContain("sneak; it changes b/x.txt");
-    const accepted = readFileSync(join(repo, "..", "accept.out"), "utf8");
+    // The run stops on the moved ref as soon as it sees it, while a's session may still be running accept.
+    const out = join(repo, "..", "accept.out");
+    expect(await waitUntil(() => existsSync(out) && readFileSync(out, "utf8").includes("exit "), 60_000), "a's session wrote what accept said").toBe(true);
+    const accepted = readFileSync(out, "utf8");
     expect(accepted).toContain("accept asks you at a terminal");
     expect(accepted).toContain("exit 3");
     expect(JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8")).acceptedMoves).toBeUndefined();
