@@ -24,6 +24,10 @@ const write = (cwd: string, path: string, content: string): Block => ({ type: "t
 const bash = (command: string): Block => ({ type: "tool_use", name: "Bash", input: { command, description: "run it" } });
 const commit = (message: string): Block => bash(`git add -A && git commit -q -m ${JSON.stringify(message)}`);
 
+/** A tool result saying Claude Code's sandbox could not start the command (bubblewrap itself failed: "bwrap: ..."). */
+const sandboxRace = (m: MessagesRequest["messages"][number]) =>
+  m.role === "user" && Array.isArray(m.content) && m.content.some((b) => b.type === "tool_result" && b.is_error === true && JSON.stringify(b.content).includes("bwrap: "));
+
 /** The text of a user message (without tool results). */
 function userText(m: MessagesRequest["messages"][number]): string {
   if (typeof m.content === "string") return m.content;
@@ -40,7 +44,15 @@ function scripted(tasks: Record<string, TaskScript>) {
     const episode = resumes.length;
     const start = resumes.length ? resumes[resumes.length - 1]!.i : 0;
     const prompt = userText(request.messages[start]!);
-    const step = request.messages.slice(start).filter((m) => m.role === "assistant").length;
+    // A Bash command that Claude Code's sandbox could not start (sessions of one repository race on
+    // its placeholder files: docs/sandbox.md) is run again, as a model would: not a step of the script.
+    const since = request.messages.slice(start);
+    const last = since[since.length - 1];
+    const previous = since[since.length - 2];
+    if (last && sandboxRace(last) && previous?.role === "assistant" && Array.isArray(previous.content)) {
+      return previous.content.filter((b) => b.type === "tool_use").map((b): Block => ({ type: "tool_use", name: String(b.name), input: b.input as Record<string, unknown> }));
+    }
+    const step = since.filter((m) => m.role === "assistant").length - since.filter(sandboxRace).length;
     const replies = tasks[id]![Math.min(episode, tasks[id]!.length - 1)]!;
     const reply = replies[step];
     return reply ? reply(cwd, prompt) : [{ type: "text", text: `Task ${id} is done.` }];
