@@ -15,6 +15,7 @@ import { buildPlan, parsePlanText } from "../plan/parse.js";
 import { planFile, planFolder } from "../plan/location.js";
 import { readPlanFile } from "../plan/read.js";
 import { sessionBrief } from "../render/brief.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { decideReplan } from "../replan/decide-replan.js";
 import { describeReplan } from "../replan/render-replan.js";
@@ -76,7 +77,9 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
   const frozenText = freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
   if (frozenText === feature.frozenText) {
-    say(`${shownAs} is the plan ${slug} follows already: nothing to apply.`);
+    const same = `${shownAs} is the plan ${slug} follows already: nothing to apply.`;
+    if (options.dryRun) io.stdout(dryRunText(`replan ${slug}`, [same], (line) => line));
+    else say(same);
     return ExitCode.ok;
   }
   // What start, status and sync will read from now on: the frozen text, built the way they build it.
@@ -94,12 +97,15 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   // Where each session's rules go, checked for every worktree before anything is written.
   const briefs = [];
   for (const b of made) if (await pathExists(b.worktree)) briefs.push({ ...b, gitDir: await taskGitDir(b.worktree, repo.commonDir, b.task.id) });
-  say(`${options.dryRun ? "Dry run: nothing is written. Replanning would change" : "Replanning"} ${slug} from ${shownAs}:`);
-  for (const line of describeReplan(decision, feature.plan, next, state)) say(line);
+  const changes = describeReplan(decision, feature.plan, next, state);
   if (options.dryRun) {
-    say(`It would write the frozen plan ${frozenPath}${briefs.length ? ` and the briefs and task rules of ${briefs.map((b) => b.task.id).join(", ")}` : ""}.`);
+    // What changes, then what is written: the sessions' files first, the frozen plan last (as below).
+    const writes = [...briefs.map((b) => `rewrite the task rules and ${BRIEF_FILE} of ${b.task.id} in ${b.worktree}`), `write the frozen plan ${frozenPath}`];
+    io.stdout(dryRunText(`replan ${slug}`, [`apply ${shownAs}, which changes:`, ...changes, ...writes], (line) => line));
     return ExitCode.ok;
   }
+  say(`Replanning ${slug} from ${shownAs}:`);
+  for (const line of changes) say(line);
 
   // The sessions' rules and briefs first, the frozen plan last: a replan killed half way finds its
   // plan not applied yet and writes everything again (the sync checks against the frozen plan).
