@@ -36,6 +36,7 @@ import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { runOk } from "../proc.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { helperPath } from "../self.js";
 import { ignoreSessionDir } from "../start/session-files.js";
@@ -219,16 +220,21 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   // The workflow by name; the plugin's copy as one folder (its chunks' names change with every build).
   const workflow = actions.find((a) => a.path === WORKFLOW_PATH)!;
   const copies = actions.filter((a) => a !== workflow);
-  const verb = { write: "wrote", replace: "replaced", unchanged: "unchanged" } as const;
-  const dryVerb = { write: "would have written", replace: "would have replaced", unchanged: "unchanged" } as const;
-  const verbOf = (kind: keyof typeof verb) => (options.dryRun ? dryVerb[kind] : verb[kind]);
-  say(`${verbOf(workflow.kind)} ${WORKFLOW_PATH}`);
-  say(writeSetup ? `${verbOf("write")} ${setupPath} (your project's setup: yours to edit, never replaced)` : `kept ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`);
+  // Said once done, or (the dry run) as what it would do: the workflow by name, the plugin's copy as one folder.
+  const verb = options.dryRun ? ({ write: "write", replace: "replace", unchanged: "leave unchanged", keep: "keep" } as const) : ({ write: "wrote", replace: "replaced", unchanged: "unchanged", keep: "kept" } as const);
+  const lines = [
+    `${verb[workflow.kind]} ${WORKFLOW_PATH}`,
+    writeSetup ? `${verb.write} ${setupPath} (your project's setup: yours to edit, never replaced)` : `${verb.keep} ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`,
+  ];
   for (const kind of ["write", "replace", "unchanged"] as const) {
     const n = copies.filter((a) => a.kind === kind).length;
-    if (n) say(`${verbOf(kind)} ${VENDORED_DIR}/ (${n} ${n === 1 ? "file" : "files"} of the plugin)`);
+    if (n) lines.push(`${verb[kind]} ${VENDORED_DIR}/ (${n} ${n === 1 ? "file" : "files"} of the plugin)`);
   }
-  if (options.dryRun) return ExitCode.ok;
+  if (options.dryRun) {
+    io.stdout(dryRunText("ci init", lines, (line) => line));
+    return ExitCode.ok;
+  }
+  for (const line of lines) say(line);
   const changed = actions.filter((a) => a.kind !== "unchanged").length + (writeSetup ? 1 : 0);
   say();
   if (changed === 0) say("Nothing changed: the workflow and the plugin's copy are already what ci init writes.");
