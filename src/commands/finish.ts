@@ -205,7 +205,7 @@ async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | u
       const commit = await gitOk(["commit-tree", a.tree, "-p", a.base, "-p", a.integrationTip], mainRoot, { input: a.message + "\n" });
       const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, baseRef, commit, a.base], mainRoot);
       if (cas.exitCode !== 0) {
-        if ((await commitOf(baseRef, mainRoot)) !== a.base) throw new RefusedError([{ code: "base-moved", message: `${base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
+        if ((await commitOf(baseRef, mainRoot)) !== a.base) throw new RefusedError([{ code: "ref-moved", message: `${base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
         throw new RefusedError([{ code: "ref-update-refused", message: `git refused to move ${base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then finish again" }]);
       }
       crashPoint("finish-after-merge");

@@ -69,7 +69,7 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const { slug } = feature;
   const state = startedState(context);
   const say = (line = "") => io.stdout(line + "\n");
-  if (state.finishedAt) throw new RefusedError([{ message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
+  if (state.finishedAt) throw new RefusedError([{ code: "feature-finished", message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
 
   // Validated exactly as `plan` does, built as if the recorded base were checked out.
   const shownAs = relative(io.cwd, planPath) || planPath;
@@ -122,7 +122,7 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
 
 function startedState({ feature }: FeatureContext): FeatureState {
   if (feature.state) return feature.state;
-  throw new RefusedError([{ message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
+  throw new RefusedError([{ code: "feature-not-started", message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
 }
 
 /** The started feature `target` names (a plan file or a slug, or the only one), and the plan file to apply. */

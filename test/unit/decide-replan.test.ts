@@ -143,7 +143,7 @@ describe("decideReplan", () => {
 
     it("removing a synced task", () => {
       const rs = refused(decideReplan({ current, next: plan([A, C]), state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" }]);
+      expect(rs).toEqual([{ code: "started-task-removed", task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" }]);
     });
 
     it("removing a skipped task: it stays as the record of its branch", () => {
@@ -161,7 +161,7 @@ describe("decideReplan", () => {
     it("changing what a synced task was asked to do or checked against", () => {
       const next = plan([{ ...A, owns: ["a/", "more/"], title: "Part A again" }, B, C]);
       const rs = refused(decideReplan({ current, next, state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ task: "a", message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns", fix: expect.stringContaining("put back its title and owns as they were") }]);
+      expect(rs).toEqual([{ code: "synced-task-changed", task: "a", message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns", fix: expect.stringContaining("put back its title and owns as they were") }]);
     });
 
     it("changing the agent of a task whose session runs", () => {
