@@ -167,7 +167,7 @@ export const placeOf = (context: FeatureContext): FinishPlace => ({
   slug: context.feature.slug,
   base: context.feature.plan.base,
   integrationBranch: context.feature.plan.integrationBranch,
-  state: context.feature.state!,
+  state: context.feature.state,
 });
 
 /**
@@ -212,6 +212,7 @@ async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | u
       return `Merged ${integrationBranch} into ${base} (${commit.slice(0, 12)}); ${base} is not checked out anywhere, so no checkout changed.`;
     }
     case "record-finished":
+      if (!place.state) throw new Error("applyFinish: a finish recorded without the feature's state");
       place.state.finishedAt = a.at;
       await writeState(commonDir, place.state);
       crashPoint("finish-after-record");

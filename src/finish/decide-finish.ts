@@ -76,14 +76,14 @@ export type FinishAction =
   /** gh cannot open it here: the commands that do, with the body in a file. */
   | { kind: "print-pull-request-commands"; remote: string; title: string; body: string; gh: "missing" | "logged-out" };
 
-/** What applying a finish works on: the repository, and the feature's state (recorded as finished). */
+/** What applying a finish works on: the repository, and the feature's state (recorded as finished; none once cleaned). */
 export interface FinishPlace {
   mainRoot: string;
   commonDir: string;
   slug: string;
   base: string;
   integrationBranch: string;
-  state: FeatureState;
+  state: FeatureState | undefined;
 }
 
 const refuse = (refusal: Refusal): Decision<FinishAction> => ({ refusals: [refusal] });
