@@ -18,7 +18,7 @@ import { sessionBrief } from "../render/brief.js";
 import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { decideReplan } from "../replan/decide-replan.js";
-import { describeReplan } from "../replan/render-replan.js";
+import { describeReplan, describeReplanAction, type ReplanAction } from "../replan/render-replan.js";
 import { findRoles, roleMap } from "../roles.js";
 import { BRIEF_FILE } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
@@ -77,9 +77,9 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
   const frozenText = freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
   if (frozenText === feature.frozenText) {
-    const same = `${shownAs} is the plan ${slug} follows already: nothing to apply.`;
-    if (options.dryRun) io.stdout(dryRunText(`replan ${slug}`, [same], (line) => line));
-    else say(same);
+    const same: ReplanAction = { kind: "say", text: `${shownAs} is the plan ${slug} follows already: nothing to apply.` };
+    if (options.dryRun) io.stdout(dryRunText(`replan ${slug}`, [same], (a) => describeReplanAction(a, BRIEF_FILE)));
+    else say(same.text);
     return ExitCode.ok;
   }
   // What start, status and sync will read from now on: the frozen text, built the way they build it.
@@ -97,25 +97,29 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   // Where each session's rules go, checked for every worktree before anything is written.
   const briefs = [];
   for (const b of made) if (await pathExists(b.worktree)) briefs.push({ ...b, gitDir: await taskGitDir(b.worktree, repo.commonDir, b.task.id) });
-  const changes = describeReplan(decision, feature.plan, next, state);
+  const actions: ReplanAction[] = [
+    { kind: "apply", planFile: shownAs },
+    ...describeReplan(decision, feature.plan, next, state).map((text) => ({ kind: "say" as const, text })),
+    ...briefs.map((b) => ({ kind: "write-session-files" as const, task: b.task.id, worktree: b.worktree })),
+    { kind: "write-frozen-plan", path: frozenPath },
+  ];
   if (options.dryRun) {
-    // What changes, then what is written: the sessions' files first, the frozen plan last (as below).
-    const writes = [...briefs.map((b) => `rewrite the task rules and ${BRIEF_FILE} of ${b.task.id} in ${b.worktree}`), `write the frozen plan ${frozenPath}`];
-    io.stdout(dryRunText(`replan ${slug}`, [`apply ${shownAs}, which changes:`, ...changes, ...writes], (line) => line));
+    io.stdout(dryRunText(`replan ${slug}`, actions, (a) => describeReplanAction(a, BRIEF_FILE)));
     return ExitCode.ok;
   }
-  say(`Replanning ${slug} from ${shownAs}:`);
-  for (const line of changes) say(line);
-
-  // The sessions' rules and briefs first, the frozen plan last: a replan killed half way finds its
-  // plan not applied yet and writes everything again (the sync checks against the frozen plan).
-  for (const b of briefs) {
-    await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
-    const files = await WorktreeFiles.at(b.worktree);
-    await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+  for (const a of actions) {
+    if (a.kind === "apply") say(`Replanning ${slug} from ${a.planFile}:`);
+    else if (a.kind === "say") say(a.text);
+    else if (a.kind === "write-session-files") {
+      const b = briefs.find((x) => x.task.id === a.task)!;
+      await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
+      const files = await WorktreeFiles.at(b.worktree);
+      await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+    } else {
+      await writeFileAtomic(a.path, frozenText);
+      say(`Wrote the frozen plan ${a.path}: start, status and sync follow it from now on.`);
+    }
   }
-  await writeFileAtomic(frozenPath, frozenText);
-  say(`Wrote the frozen plan ${frozenPath}: start, status and sync follow it from now on.`);
   if (briefs.length) say(`Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`);
   return ExitCode.ok;
 }

@@ -3,7 +3,7 @@ import type { Refusal } from "../../src/errors.js";
 import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
 import type { PlanInput } from "../../src/plan/schema.js";
 import { decideReplan, type ReplanDecision } from "../../src/replan/decide-replan.js";
-import { describeReplan } from "../../src/replan/render-replan.js";
+import { describeReplan, describeReplanAction } from "../../src/replan/render-replan.js";
 import { executionPlan, phaseIds } from "../helpers/plans.js";
 
 type Tasks = PlanInput["tasks"];
@@ -208,5 +208,22 @@ describe("decideReplan", () => {
       expect(text(rs)).toContain("d: the plan moves it from phase 3 into phase 1, which is synced without it");
       expect(text(rs)).toContain("give it `dependsOn: [c]` (a task of phase 2)");
     });
+  });
+});
+
+describe("describeReplanAction", () => {
+  it("says each action in one line, in the order replan runs them", () => {
+    const lines = [
+      { kind: "apply" as const, planFile: "plan.yaml" },
+      { kind: "say" as const, text: "  a (phase 1, in progress): owns [a/] -> [a/, b/]" },
+      { kind: "write-session-files" as const, task: "a", worktree: "/w/a" },
+      { kind: "write-frozen-plan" as const, path: "/r/.git/parallel/demo/plan.yaml" },
+    ].map((a) => describeReplanAction(a, "BRIEF.md"));
+    expect(lines).toEqual([
+      "apply plan.yaml, which changes:",
+      "  a (phase 1, in progress): owns [a/] -> [a/, b/]",
+      "rewrite the task rules and BRIEF.md of a in /w/a",
+      "write the frozen plan /r/.git/parallel/demo/plan.yaml",
+    ]);
   });
 });
