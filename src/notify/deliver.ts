@@ -69,7 +69,8 @@ function post(url: string, json: string, title: string, timeoutMs: number): Prom
     const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(json), "user-agent": `claude-parallel/${VERSION}`, title: headerText(title) };
     let req: ReturnType<typeof httpRequest>;
     try {
-      req = (url.toLowerCase().startsWith("https:") ? httpsRequest : httpRequest)(url, { method: "POST", headers });
+      // A connection of its own (no pooled keep-alive socket outlives the run).
+      req = (url.toLowerCase().startsWith("https:") ? httpsRequest : httpRequest)(url, { method: "POST", headers, agent: false });
     } catch (error) {
       return done(`the request could not be made (${(error as NodeJS.ErrnoException).code ?? "invalid"})`);
     }
@@ -86,7 +87,9 @@ function post(url: string, json: string, title: string, timeoutMs: number): Prom
         if (read > MAX_ANSWER) res.destroy();
       });
       res.on("error", () => undefined);
-      res.on("close", () => done(status >= 200 && status < 300 ? undefined : `the answer was HTTP ${status}${status >= 300 && status < 400 ? " (redirects are not followed)" : ""}`));
+      const answered = () => done(status >= 200 && status < 300 ? undefined : `the answer was HTTP ${status}${status >= 300 && status < 400 ? " (redirects are not followed)" : ""}`);
+      res.on("end", answered);
+      res.on("close", answered);
     });
     req.end(json);
   });

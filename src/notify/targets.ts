@@ -20,9 +20,13 @@ export type Target =
   /** From the plan: the user's shell line, run by `sh -c` as a verify command is, the JSON on its stdin. */
   | { kind: "shell"; line: string };
 
+/** A target the command line can give. */
+export type CliTarget = Exclude<Target, { kind: "shell" }>;
+
 /**
  * A `--notify` value: `desktop`, an http(s) URL, or a program (a path, made absolute here so a
- * detached run finds the same one, or a name looked up on PATH when it runs). Throws a usage error.
+ * detached run finds the same one; a name, which commandLineTargets finds on PATH). Throws a
+ * usage error.
  */
 export function cliTarget(text: string, cwd: string): CliTarget {
   if (text === NOTIFY_DESKTOP) return { kind: "desktop" };
@@ -85,9 +89,6 @@ export function redactUrl(text: string): string {
   const hidden = url.username !== "" || url.password !== "" || url.pathname !== "/" || url.search !== "" || url.hash !== "";
   return `${url.protocol}//${url.host}${hidden ? "/…" : "/"}`;
 }
-
-/** A target the command line can give. */
-export type CliTarget = Exclude<Target, { kind: "shell" }>;
 
 /** `--notify`'s values as targets, each program found now (a usage error when it is not). */
 export async function commandLineTargets(texts: readonly string[], cwd: string): Promise<CliTarget[]> {
