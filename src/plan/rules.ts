@@ -7,7 +7,7 @@ import { OWNED_PATH_MAX } from "./owns.js";
  * Sizes every later step can carry: titles go into merge commit subjects and Markdown headings,
  * prompts and commands into a single argv string (Linux allows 128 KiB per argument, and the
  * brief wraps the prompt in more text), paths and branch names into file names (255 bytes per
- * component). README, "The plan file", lists them.
+ * component). docs/plan-file.md lists them.
  */
 export const LIMITS = {
   /** Characters. */

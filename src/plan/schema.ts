@@ -1,5 +1,5 @@
 // zod/mini rather than zod: the same validator, but tree-shakable, which keeps the bundle that
-// every `plan` call parses at about a twentieth of the size (see README, design notes).
+// every `plan` call parses at about a twentieth of the size (see ARCHITECTURE.md, Dependencies).
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
