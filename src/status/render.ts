@@ -3,6 +3,21 @@ import { sh } from "../render/shell.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
 
+/** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
+export interface DamagedFeature {
+  slug: string;
+  damaged: { file: string; problem: string; fix: string };
+}
+
+/** One line: the damaged file and the fix. */
+export function renderDamaged(d: DamagedFeature): string {
+  return `**${oneLine(d.slug)}**: ${damagedText(d)}\n`;
+}
+
+export function damagedText(d: DamagedFeature): string {
+  return `its state is damaged, so it is not reported: ${code(d.damaged.file)}: ${oneLine(d.damaged.problem)}; fix: ${oneLine(d.damaged.fix)}.`;
+}
+
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
   if (s.movedRefs?.length) {

@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { repairStateFix } from "../../src/feature/store.js";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
@@ -117,6 +118,20 @@ describe("claude-parallel status", () => {
     expect(conflicts()).toMatchObject([{ files: ["kept.txt"] }]);
     writeFileSync(cache, "{damaged");
     expect(conflicts()).toMatchObject([{ task: "b", with: ["a"], files: ["shared.txt"] }]);
+  });
+
+  it("without a slug, a feature whose state is damaged gets one line naming its file and fix, and the others are still reported", () => {
+    const { repo } = startedFeature("damagedstate");
+    const broken = join(repo, ".git", "parallel", "broken", "state.json");
+    mkdirSync(dirname(broken));
+    writeFileSync(broken, "{damaged");
+    const text = runHelper(["status"], { cwd: repo });
+    expect(text.code, text.stderr).toBe(0);
+    const line = text.stdout.split("\n").find((l) => l.startsWith("**broken**"));
+    expect(line, text.stdout).toBe(`**broken**: its state is damaged, so it is not reported: \`${broken}\`: is not valid JSON (damaged or edited by hand); fix: ${repairStateFix("broken")}.`);
+    expect(text.stdout).toContain("# Status: Sync demo (demo)");
+    const json = runHelper(["status", "--json"], { cwd: repo });
+    expect(JSON.parse(json.stdout).map((r: { slug: string; damaged?: { file: string } }) => [r.slug, r.damaged?.file])).toEqual([["broken", broken], ["demo", undefined]]);
   });
 
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {
