@@ -38,4 +38,11 @@ export const MAX_BYTES = {
   stderrTail: 64 * KiB,
   /** A task worktree's `.claude-parallel/requests.md` (its start is read) and `.claude-parallel/env`. */
   worktreeNote: 64 * KiB,
+  /** A package manager's lockfile, hashed to tell whether an installed `node_modules` fits a worktree; our note in one (src/start/deps.ts). */
+  lockfile: 128 * MiB,
+  depsStamp: 64 * KiB,
+  /** The small files git writes that we read ourselves: `.git`, `HEAD`, `commondir`, `config`, a worktree registration's `gitdir` and `locked`. */
+  gitFile: 1 * MiB,
+  /** The repository's `info/exclude`, to which `start` adds its line. */
+  excludeFile: 4 * MiB,
 } as const;
