@@ -85,6 +85,7 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
   if (t.skipped !== undefined) return list;
+  if (t.brokenRules) list.push(`${t.id}: ${oneLine(t.brokenRules)}. Write its task rules again: ${code(sh`claude-parallel start ${slug} --launch print`)} (it launches nothing).`);
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);

@@ -134,6 +134,34 @@ describe("claude-parallel status", () => {
     expect(JSON.parse(json.stdout).map((r: { slug: string; damaged?: { file: string } }) => [r.slug, r.damaged?.file])).toEqual([["broken", broken], ["demo", undefined]]);
   });
 
+  it("flags a task worktree whose task rules are missing, damaged or another worktree's, with the command that writes them again", () => {
+    const { repo, wt } = startedFeature("brokenrules");
+    const rulesOf = (id: string) => join(repo, ".git", "worktrees", `brokenrules-demo-${id}`, "claude-parallel-task.json");
+    const broken = () => {
+      const r = runHelper(["status", "demo", "--json"], { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      return Object.fromEntries(JSON.parse(r.stdout).phases[0].tasks.map((t: { id: string; brokenRules?: string }) => [t.id, t.brokenRules]));
+    };
+    expect(broken()).toEqual({ a: undefined, b: undefined });
+    const bRules = readFileSync(rulesOf("b"), "utf8");
+    rmSync(rulesOf("a"));
+    writeFileSync(rulesOf("b"), "{damaged");
+    expect(broken()).toEqual({
+      a: `it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session`,
+      b: `its task rules (${rulesOf("b")}) are damaged or from another version of claude-parallel, so the hooks refuse every edit of its session`,
+    });
+    const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(text).toContain(`- a: it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session. Write its task rules again: \`claude-parallel start 'demo' --launch print\` (it launches nothing).`);
+    // The command named writes them again.
+    expect(runHelper(["start", "demo", "--launch", "print"], { cwd: repo }).code).toBe(0);
+    expect(broken()).toEqual({ a: undefined, b: undefined });
+    writeFileSync(rulesOf("a"), bRules);
+    expect(broken().a).toBe(`its task rules (${rulesOf("a")}) belong to another worktree (${wt("b")}), so the hooks refuse every edit of its session`);
+    rmSync(rulesOf("a"));
+    rmSync(join(wt("a"), ".claude-parallel"), { recursive: true });
+    expect(broken().a).toMatch(/^the hooks do not see a task worktree there .*, so they guard none of its session's edits$/);
+  });
+
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {
     expect(runHelper(["status"], { cwd: makeRepo() })).toMatchObject({ code: 0, stdout: expect.stringContaining("No feature has started") });
     expect(runHelper(["status"], { cwd: tempDir() })).toMatchObject({ code: 0, stdout: expect.stringContaining("is not inside a git repository") });
