@@ -7,6 +7,7 @@ import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
+import { unnamedClaudeConfig } from "../plan/claude-config.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -232,7 +233,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
     }
   }
   const owned = [...task.owns, ...task.produces].map(ownedPattern);
-  if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
+  const outside = owned.length ? [...changed].filter((f) => !owned.some((p) => covers(p, f))) : [];
+  // Claude Code configuration its owns do not name: the sync refuses it too.
+  status.outsideOwns = [...new Set([...outside, ...unnamedClaudeConfig(changed, owned).map((f) => f.path)])].sort();
   if (unread.length) status.unread = unread.slice(0, 5);
   return status;
 }
