@@ -9,7 +9,9 @@ import { ProcessError } from "./errors.js";
  * a plan's own commands, which run as `sh -c <command>`), in an explicit folder, with the
  * variables that would redirect git to another repository removed from its environment: inside a
  * git hook or `git rebase -x` they point at the user's checkout, and every git call, verify
- * command or install we run would act there instead.
+ * command or install we run would act there instead. So are those that add configuration to
+ * git or change how it reads our arguments: a helper run from inside a task session inherits the
+ * session's.
  */
 
 /** Variables that make git use another repository, work tree, index or object store. */
@@ -32,10 +34,32 @@ const GIT_REDIRECTS = [
   "GIT_NO_REPLACE_OBJECTS",
 ];
 
-/** This process's environment without GIT_REDIRECTS, plus `extra`. */
+/**
+ * Variables that change what git does with the arguments we give it: configuration added for one
+ * run (what `git -c` hands down to a hook, what a session's settings add: a `core.hooksPath` or
+ * `core.fsmonitor` runs programs of their choosing in our calls), the file `git config` reads,
+ * where git finds its own programs, and how it reads a pathspec. Not the choice of configuration
+ * files (GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM): that is the user's own
+ * setup, as HOME and XDG_CONFIG_HOME are, which choose the same file (and the tests' git sets them).
+ */
+const GIT_OVERRIDES = [
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_CONFIG",
+  "GIT_EXEC_PATH",
+  "GIT_LITERAL_PATHSPECS",
+  "GIT_GLOB_PATHSPECS",
+  "GIT_NOGLOB_PATHSPECS",
+  "GIT_ICASE_PATHSPECS",
+];
+/** GIT_CONFIG_KEY_<n> and GIT_CONFIG_VALUE_<n>, the pairs GIT_CONFIG_COUNT counts. */
+const GIT_CONFIG_PAIR = /^GIT_CONFIG_(KEY|VALUE)_/;
+
+/** This process's environment without GIT_REDIRECTS and GIT_OVERRIDES, plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of GIT_REDIRECTS) delete env[name];
+  for (const name of [...GIT_REDIRECTS, ...GIT_OVERRIDES]) delete env[name];
+  for (const name of Object.keys(env)) if (GIT_CONFIG_PAIR.test(name)) delete env[name];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;
@@ -55,6 +79,11 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Stop collecting output past this many bytes (the tail is kept). */
   maxBuffer?: number;
+  /**
+   * Kill it (and every process it started) after this many milliseconds. It then runs in a
+   * process group of its own, which a Ctrl-C at the terminal does not reach: the bound ends it.
+   */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -63,6 +92,8 @@ export interface RunResult {
   stderr: string;
   /** Set when the program could not be started at all (ENOENT, EACCES, E2BIG...). */
   spawnError?: NodeJS.ErrnoException;
+  /** Killed at its timeoutMs. */
+  timedOut?: boolean;
 }
 
 const DEFAULT_MAX = 256 * 1024 * 1024;
@@ -80,7 +111,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+      child = spawn(file, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"], detached: options.timeoutMs !== undefined });
     } catch (error) {
       resolve({ exitCode: 127, stdout: "", stderr: String((error as Error).message), spawnError: error as NodeJS.ErrnoException });
       return;
@@ -107,7 +138,21 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
     child.once("error", (error) => (spawnError = error as NodeJS.ErrnoException));
     child.stdin!.on("error", () => undefined); // a program that does not read its input
     child.stdin!.end(options.input ?? "");
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              process.kill(-child.pid!, "SIGKILL");
+            } catch {}
+            // A process that left the group may still hold the output open: stop waiting for it.
+            child.stdout!.destroy();
+            child.stderr!.destroy();
+          }, options.timeoutMs);
     child.once("close", (code, signal) => {
+      clearTimeout(timer);
       if (options.onLine && pending) options.onLine(pending);
       // spawn says ENOENT both for a missing program and for a missing folder to run it in.
       if (spawnError?.code === "ENOENT" && !existsSync(options.cwd)) spawnError.code = "ENOCWD";
@@ -118,6 +163,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: spawnError ? stderr || spawnError.message : stderr,
         ...(spawnError && { spawnError }),
+        ...(timedOut && { timedOut }),
       });
     });
   });

@@ -32,12 +32,20 @@ export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".loc
  */
 export const verifyWorktreePath = (commonDir: string, slug: string) =>
   join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
+/** The reviewer gate's rounds per phase, and each review's session log (src/review/). */
+export const reviewRecordPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), "review", `phase-${phase}.json`);
+export const reviewLogPath = (commonDir: string, slug: string, phase: number, round: number) => join(featureDir(commonDir, slug), "review", `phase-${phase}-round-${round}.jsonl`);
+/** The temporary worktree, at the merged result, in which the reviewer reads (named like the verify worktree). */
+export const reviewWorktreePath = (commonDir: string, slug: string) =>
+  join(tmpdir(), `claude-parallel-review-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
 /**
  * Written by `claude-parallel allow <digest>`: the user trusts the shared state whose verify
  * commands, prompts and branches have this digest (src/state-ref/trust.ts), as direnv records an
  * allowed `.envrc`: in the git directory, never in a worktree.
  */
 export const trustedDigestPath = (commonDir: string, digest: string) => join(commonDir, "parallel", ".trusted", digest);
+/** The dashboard serving this repository (its pid, port and token, mode 0600), so a second `dashboard --detach` opens it again. */
+export const dashboardRecordPath = (commonDir: string) => join(commonDir, "parallel", ".dashboard.json");
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
 export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);
 /**
@@ -55,6 +63,8 @@ export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${s
 export const runDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "run");
 export const runStatePath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "state.json");
 export const runEventsPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "events.jsonl");
+/** Which notification went to which target (by digest: a URL may carry a token), so a run run again sends none twice. */
+export const runNotifiedPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "notified.jsonl");
 /** What the commands `run` calls (start, sync, finish) print, and a detached run's own output. */
 export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");
 /** `status`'s last conflict prediction per phase, keyed by the commits it was made from (a cache: safe to delete). */

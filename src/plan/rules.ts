@@ -30,10 +30,20 @@ export const LIMITS = {
   maxTurns: 10_000,
   /** Dollars, per session (`budgetUsd`, Claude Code's --max-budget-usd). */
   budgetUsd: 10_000,
+  /** Where `run`'s notifications go (`notify`): at most this many targets. */
+  notifyTargets: 16,
+  /** Characters, per notification URL. */
+  notifyUrl: 2048,
+  /** Rounds of fixes a phase's review may ask for (`review.rounds`). */
+  reviewRounds: 10,
+  /** UTF-8 bytes: the reviewer's extra instructions (`review.instructions`). */
+  reviewInstructions: 8 * 1024,
+  /** The most phases `review.phases` may name. */
+  reviewPhases: 1000,
 } as const;
 
 /** What an absent key becomes. */
-export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort" } as const;
+export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort", reviewRounds: 2 } as const;
 
 export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
 /** Whether the sessions we launch run their Bash commands in Claude Code's sandbox (docs/sandbox.md); absent: auto. */
@@ -42,6 +52,30 @@ export const MAX_PARALLEL_MAX = 64;
 export const AGENT_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** A branch written as a ref path (`refs/heads/main`, `heads/main`): git would read it as another ref. */
 export const REF_PATH = /^(refs|heads|tags|remotes)\//;
+
+/** The notify target that is the platform's own notifier (docs/notifications.md). */
+export const NOTIFY_DESKTOP = "desktop";
+
+/**
+ * What is wrong with a notify target written as text (`desktop` or an http(s) URL), or undefined.
+ * A URL must parse and name a host; it may carry a token (userinfo, path, query), so it is never
+ * quoted back whole.
+ */
+export function notifyTextProblem(target: string): string | undefined {
+  if (target === NOTIFY_DESKTOP) return undefined;
+  if (!/^https?:\/\//i.test(target)) return "is neither `desktop` nor an http(s) URL";
+  if (target.length > LIMITS.notifyUrl) return `is a URL of more than ${LIMITS.notifyUrl} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f]/.test(target)) return "is a URL with a space or a control character in it";
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return "is not a valid URL";
+  }
+  if (url.hostname === "") return "is a URL without a host";
+  return undefined;
+}
 
 export const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
 export const hasNul = (s: string) => s.includes("\0");

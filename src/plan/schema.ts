@@ -3,7 +3,7 @@
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
-import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, utf8Bytes } from "./rules.js";
+import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, notifyTextProblem, utf8Bytes } from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -151,6 +151,66 @@ const mergeSettings = () =>
     }),
   );
 
+const NOTIFY_TARGET = "a notify target is `desktop`, an http(s) URL, or `command: <shell line>`";
+
+/** Where `run` sends its notifications (src/notify/): the platform's notifier, a URL to POST to, or a shell line. */
+const notifyTargets = () =>
+  z.optional(
+    z
+      .array(
+        z.union(
+          [
+            z.string().check(
+              z.superRefine((target: string, ctx) => {
+                const problem = notifyTextProblem(target);
+                // The value is not quoted: a URL may carry a token.
+                if (problem) ctx.issues.push({ code: "custom", input: target, message: withFix(`the notify target ${problem}`, "write `desktop`, a URL like `https://ntfy.sh/<topic>`, or `command: <shell line>`") });
+              }),
+            ),
+            z.strictObject({ command: command("notify command") }),
+          ],
+          { error: withFix(NOTIFY_TARGET, "write `- desktop`, `- https://ntfy.sh/<topic>`, or `- command: ./notify.sh`") },
+        ),
+      )
+      .check(z.maxLength(LIMITS.notifyTargets, { message: withFix(`notify has at most ${LIMITS.notifyTargets} targets`, "send to fewer targets (one command can fan out to more)") })),
+  );
+
+/** A read-only reviewer of each phase's merged result before it is published (src/review/). */
+const reviewSettings = () =>
+  z.optional(
+    z.strictObject({
+      phases: described(
+        z.optional(
+          z
+            .array(
+              z.number().check(
+                z.int({ message: withFix("a reviewed phase is a whole number", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+                z.minimum(1, { message: withFix("a reviewed phase is at least 1", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+              ),
+            )
+            .check(z.maxLength(LIMITS.reviewPhases, { message: withFix(`review.phases names at most ${LIMITS.reviewPhases} phases`, "leave phases out to review every phase") })),
+        ),
+        "The phases reviewed, by their numbers in the plan's output. Default: every phase.",
+      ),
+      rounds: described(
+        z._default(
+          z.number().check(
+            z.int({ message: withFix("review.rounds is a whole number", "write a number of rounds from 0 to 10, like `2`") }),
+            z.minimum(0, { message: withFix("review.rounds is at least 0", "write a number of rounds from 0 to 10, like `2`") }),
+            z.maximum(LIMITS.reviewRounds, { message: withFix(`review.rounds is at most ${LIMITS.reviewRounds}`, "write a number of rounds from 0 to 10, like `2`") }),
+          ),
+          DEFAULTS.reviewRounds,
+        ),
+        "How many times the reviewer's findings go back to the sessions before you decide. Default: 2.",
+      ),
+      instructions: described(
+        z.optional(text("review instructions").check(maxBytes("review instructions", LIMITS.reviewInstructions, "put long instructions in a file in the repository and point to it"))),
+        `What the reviewer should look for besides the tasks' instructions and contracts. At most ${kib(LIMITS.reviewInstructions)}.`,
+      ),
+      budgetUsd: described(budgetUsd(), "The most dollars each review may spend (Claude Code's --max-budget-usd). Default: no limit."),
+    }),
+  );
+
 export const TaskSchema = described(
   z.strictObject({
     id: described(taskId(), "Unique task id: lowercase letters, digits and '-', at most 32. Names the branch and worktree."),
@@ -246,6 +306,14 @@ export const PlanSchema = described(
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
     budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars each task's session may spend (Claude Code's --max-budget-usd). Default: no limit."),
+    notify: described(
+      notifyTargets(),
+      `Where \`run\` sends a notification when the feature needs you or moves on (docs/notifications.md): \`desktop\` (the platform's notifier, else the terminal), an http(s) URL (a POST of one JSON object per event), or \`command: <shell line>\` (run by \`sh -c\` with the JSON on its stdin). At most ${LIMITS.notifyTargets}. Default: none.`,
+    ),
+    review: described(
+      reviewSettings(),
+      "A read-only review of each phase's merged result after it passes verify and before it is published: findings go to the sessions of the tasks that changed or own the files, and the phase is merged again after their fixes (docs/review.md). Default: no review.",
+    ),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),
   "A claude-parallel plan: one feature split into agent tasks.",

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -47,8 +47,8 @@ describe("push and pull", () => {
     // A dry run says what would come and changes nothing here.
     const refsBefore = git(two, "for-each-ref", "--format=%(refname) %(objectname)");
     const dry = ok(runHelper(["pull", "demo", "--dry-run"], { cwd: two }));
-    expect(dry).toContain("Dry run: would take demo's state from origin");
-    expect(dry).toMatch(/would move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}/);
+    expect(dry).toContain("Dry run of claude-parallel pull demo --remote origin: nothing is changed. It would:\n  take demo's state from origin");
+    expect(dry).toMatch(/\n {2}move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}\n/);
     expect(git(two, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
     expect(existsSync(join(two, ".git", "parallel", "demo", "state.json"))).toBe(false);
 
@@ -132,6 +132,19 @@ describe("push and pull", () => {
     ok(runHelper(["pull", "demo"], { cwd: two }));
     const status = ok(runHelper(["status", "demo"], { cwd: two }));
     expect(status).toMatch(/- a: ended \(print, as pushed\) at 2026-11-26 10:05:00 UTC; 1 attempt; 0 tokens [^;]+; \$0\.75; 12 turns; session s-a/);
+  });
+
+  it("a push after a pull makes no new state commit while only this clone's own facts differ (its worktrees' paths)", () => {
+    const { origin, one, two } = twoClones("nochurn");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    const pushed = remoteRef(origin, "refs/parallel/demo/state");
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    ok(runHelper(["start", "demo", "--deps", "none", "--launch", "print"], { cwd: two }));
+    expect(JSON.parse(readFileSync(join(two, ".git", "parallel", "demo", "state.json"), "utf8")).phases["1"].tasks.a.worktree).toBe(join(two, "..", "two-demo-a"));
+    expect(ok(runHelper(["push", "demo"], { cwd: two }))).toContain("origin already has demo's state and refs");
+    expect(git(two, "rev-parse", "refs/parallel/demo/state")).toBe(pushed);
+    expect(remoteRef(origin, "refs/parallel/demo/state")).toBe(pushed);
   });
 
   it("says so when there is nothing to share, and checks its arguments", () => {
