@@ -6,9 +6,11 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
  * last run, and with no such cache (a fresh clone, as in CI) by file size, which puts short files
  * that run many slow cases (kill-*-N, prediction-N) or one long scenario (ci-simulation) last: the
  * run would end with one worker busy on them while the other idles. Started first, they overlap
- * with the many short files. Order only: no test depends on it.
+ * with the many short files; the two longest (e2e/run, ci-simulation: each about a seventh of the
+ * whole) go first of all. Order only: no test depends on it.
  */
 const SLOW_FIRST = [
+  "test/e2e/run.test.ts",
   "test/integration/ci-simulation.test.ts",
   "test/attack/kill-run-",
   "test/attack/kill-sync-",
@@ -16,7 +18,6 @@ const SLOW_FIRST = [
   "test/attack/kill-start-",
   "test/e2e/commands.test.ts",
   "test/e2e/permissions.test.ts",
-  "test/e2e/run.test.ts",
   "test/attack/kill-leftovers.test.ts",
   "test/attack/moved-refs.test.ts",
   "test/attack/kill-clean-",
