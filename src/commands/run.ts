@@ -20,7 +20,8 @@ import { quote, sh } from "../render/shell.js";
 import { fixSentence } from "../render/conflict.js";
 import { conflictProblem, decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
-import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
+import { LogResults, taskCostUsd } from "../budget/accounting.js";
+import { invocationRunning, lastResult, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
 import { confinementDecision } from "../start/sandbox.js";
@@ -146,7 +147,7 @@ class Runner {
   private syncGeneration = 0;
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
-  private readonly costs = new Map<string, LogCost>();
+  private readonly costs = new Map<string, LogResults>();
   /** An ended invocation's facts never change: read from its log once. */
   private readonly ended = new Map<string, { n: number; facts: SessionFacts }>();
   private syncFailures = 0;
@@ -348,16 +349,19 @@ class Runner {
     return facts;
   }
 
-  /** Dollars spent by every session of the feature, from their logs' result events. */
+  /** Dollars spent by every task of the feature, as status counts them (src/budget/accounting.ts), in plan order. */
   private async spent(): Promise<number> {
     let usd = 0;
-    for (const id of Object.keys(this.state.tasks)) {
-      let reader = this.costs.get(id);
-      if (!reader) this.costs.set(id, (reader = new LogCost(sessionLogPath(this.commonDir, this.slug, id))));
-      const cost = await reader.read();
-      usd += cost.usd;
-      const row = this.progress.rows.get(id);
-      if (row) Object.assign(row, { usd: cost.usd, tokens: cost.tokens });
+    for (const phase of this.ctx.feature.plan.phases) {
+      for (const { id } of phase.tasks) {
+        let reader = this.costs.get(id);
+        if (!reader) this.costs.set(id, (reader = new LogResults(sessionLogPath(this.commonDir, this.slug, id))));
+        const results = await reader.read();
+        const cost = taskCostUsd(results, this.ctx.feature.state?.phases[String(phase.index)]?.tasks[id]?.session);
+        if (cost !== undefined) usd += cost;
+        const row = this.progress.rows.get(id);
+        if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
+      }
     }
     this.spentUsd = usd;
     return usd;

@@ -87,43 +87,6 @@ export function invocationRunning(inv: Pick<Invocation, "pid" | "pidStart">): bo
 }
 
 /**
- * What a task's sessions cost: a resumed session's result reports its total so far, so each
- * session id counts once, at its highest total. Tokens add up over the results.
- */
-export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: number; bySession: Map<string, number> } {
-  const bySession = new Map<string, number>();
-  let tokens = 0;
-  for (const e of events) {
-    const id = e.session_id ?? "";
-    bySession.set(id, Math.max(bySession.get(id) ?? 0, e.total_cost_usd ?? 0));
-    tokens += e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheWrite;
-  }
-  return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens, bySession };
-}
-
-/**
- * A task log's cost, read as it grows: each call parses only what was appended since the last
- * one (up to the last complete line), so watching a long session stays cheap.
- */
-export class LogCost {
-  private offset = 0;
-  private readonly bySession = new Map<string, number>();
-  private tokens = 0;
-
-  constructor(private readonly log: string) {}
-
-  async read(): Promise<{ usd: number; tokens: number }> {
-    // A log that shrank reads nothing new: ours is appended to only.
-    const read = await readResults(this.log, { from: this.offset });
-    this.offset = read.end;
-    const part = costOf(read.events);
-    for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
-    this.tokens += part.tokens;
-    return { usd: [...this.bySession.values()].reduce((a, b) => a + b, 0), tokens: this.tokens };
-  }
-}
-
-/**
  * The last result event of an ended process, in its part of the log (from `from`): looked for in
  * the log's end first, where a run writes its result, and in the whole part only when not there.
  */

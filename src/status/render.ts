@@ -18,7 +18,8 @@ export function renderStatus(s: FeatureStatus): string {
 
 function renderPhase(p: PhaseStatus, slug: string): string[] {
   const roles = p.tasks.map((t) => t.role).join(", ");
-  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
+  // A synced phase's sessions still count: its totals, when it had any.
+  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, "", ...(p.totals.attempts > 0 ? [`Phase totals: ${totalsText(p.totals)}.`, ""] : [])];
   const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
   out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));

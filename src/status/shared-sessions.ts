@@ -2,7 +2,7 @@ import { featureDir } from "../feature/paths.js";
 import type { FeatureState, SessionRecord, TaskSession } from "../feature/state-schema.js";
 import { readHookRecord, type HookRecord } from "../hooks/ledger.js";
 import { readSessionRecord } from "../start/headless.js";
-import { readSessionResults, type SessionResults } from "../start/session-result.js";
+import { readSessionResults, type SessionResults } from "../budget/accounting.js";
 
 /**
  * The ledger every clone shares: each task's session as this clone knows it (the plugin's hooks'

@@ -187,7 +187,7 @@ describe("claude-parallel _hook", () => {
     expect(apiRecord.worktree).toBeUndefined();
   });
 
-  it("a headless session's cost comes from its result events, summed over its runs", () => {
+  it("a headless session's cost comes from its result events: each session once, at its highest running total", () => {
     const { repo } = started();
     const dir = join(repo, ".git/parallel/add-login/sessions");
     const log = join(dir, "api.jsonl");
@@ -197,11 +197,12 @@ describe("claude-parallel _hook", () => {
     writeFileSync(join(dir, "api.json"), JSON.stringify({ pid: 999999, log, sessionId: "h1", exitCode: 0 }) + "\n");
     const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
     const task = status.phases[0].tasks.find((t: { id: string }) => t.id === "api");
-    expect(task).toMatchObject({ attempts: 2, costUsd: 0.75, tokens: { input: 30, output: 2 } });
-    expect(status.totals).toMatchObject({ costUsd: 0.75, costReported: 1, tasks: 2 });
+    // The resume reported the session's running total: $0.50 in all, not $0.75.
+    expect(task).toMatchObject({ attempts: 2, costUsd: 0.5, tokens: { input: 30, output: 2 } });
+    expect(status.totals).toMatchObject({ costUsd: 0.5, costReported: 1, tasks: 2 });
     const text = runHelper(["status", "add-login"], { cwd: repo }).stdout;
-    expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.75");
-    expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.75 (reported for 1 of 2 tasks).");
+    expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.50");
+    expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.50 (reported for 1 of 2 tasks).");
   });
 
   it("a Stop while another task of the phase is at work starts no git process; the phase's last checks every unchecked worktree", () => {
