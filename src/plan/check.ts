@@ -27,7 +27,7 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "featureBudgetUsd", "tasks"] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
 
@@ -95,6 +95,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   merge,
   maxTurns,
   budgetUsd,
+  featureBudgetUsd: budgetUsd,
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;
     const out = new Array<Value>(v.length);

@@ -123,6 +123,7 @@ function generator(seed: number) {
     put(plan, "merge", field(MERGES, VALID_MERGES));
     put(plan, "maxTurns", field(NUMBERS, [1, 200]));
     put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
+    put(plan, "featureBudgetUsd", field(NUMBERS, [0.5, 20]));
     const r = rand() / Math.max(bad * 4, 0.01);
     plan.tasks = r < 0.03 ? undefined : r < 0.06 ? [] : r < 0.08 ? any() : Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rare(0.03) ? any() : task()));
     if (plan.tasks === undefined) delete plan.tasks;
