@@ -89,8 +89,3 @@ export function taskCostUsd(results: Pick<SessionResults, "costUsd"> | undefined
   if (results && results.costUsd > 0) return results.costUsd;
   return shared?.costUsd;
 }
-
-/** Dollars as the reports write them: cents, or four decimals below one cent. */
-export function usd(x: number): string {
-  return `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
-}

@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LogResults, readSessionResults, summarizeResults, taskCostUsd, usd } from "../../src/budget/accounting.js";
+import { LogResults, readSessionResults, summarizeResults, taskCostUsd } from "../../src/budget/accounting.js";
 import { resultOf } from "../../src/start/session-result.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -58,9 +58,5 @@ describe("the one accounting of the sessions' cost", () => {
     expect(taskCostUsd({ costUsd: 0 }, { costUsd: 2 })).toBe(2);
     expect(taskCostUsd(undefined, {})).toBeUndefined();
     expect(taskCostUsd(undefined, undefined)).toBeUndefined();
-  });
-
-  it("writes dollars in cents, or four decimals below a cent", () => {
-    expect([usd(0.25), usd(12), usd(0.0012), usd(0)]).toEqual(["$0.25", "$12.00", "$0.0012", "$0.00"]);
   });
 });
