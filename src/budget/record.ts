@@ -24,6 +24,9 @@ export function budgetRecord(state: BudgetState, at: string): BudgetRecord {
   return { version: 1, at, feature: state.feature, tasks: Object.fromEntries(state.tasks) };
 }
 
+/** The record's file content. */
+export const budgetRecordText = (state: BudgetState, at: string) => JSON.stringify(budgetRecord(state, at)) + "\n";
+
 /** The record is small: a few numbers per task. */
 const MAX_RECORD = 1024 * 1024;
 

@@ -180,8 +180,8 @@ export function nextRecord(
     root?: string;
   },
 ): HookRecord {
-  // A session paused by its budget that then stops or ends stays paused, with its reason, until it works again.
-  const keepPause = previous?.state === "paused: budget" && (event.state === "stopped" || event.state === "ended");
+  // A session paused by its budget that then stops or ends (its Stop, its SessionEnd) stays paused, with its reason, until it works again.
+  const keepPause = previous?.state === "paused: budget" && (event.name === "Stop" || event.name === "SessionEnd");
   const state = keepPause ? previous.state : (event.state ?? previous?.state ?? "working");
   const sessions = { ...(previous?.sessions ?? {}) };
   if (event.sessionId !== undefined) sessions[event.sessionId] = event.tokens ?? sessions[event.sessionId] ?? { ...ZERO_TOKENS };

@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sessionsDir } from "../feature/paths.js";
-import type { RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import type { FeatureState, RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
+import { EnvironmentError } from "../errors.js";
 import { MAX_BYTES } from "../feature/bounds.js";
 import { openOutputLogs } from "../fs/append-regular.js";
 import { readRegularTail, UnsafeFileError } from "../fs/read-regular.js";
@@ -21,8 +23,8 @@ export interface SessionOptions {
   claudeArgs: string[];
   permissionMode?: string;
   model?: string;
-  /** Claude Code's own cap for the session (--max-budget-usd). */
-  taskBudgetUsd?: number;
+  /** Claude Code's own cap for this run of the session (--max-budget-usd): a backstop above the task's budget (src/budget/budget.ts). */
+  maxBudgetUsd?: number;
 }
 
 export const sessionLogPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.jsonl`);
@@ -40,7 +42,7 @@ export function sessionArgs(inv: Invocation, sessionId: string, o: SessionOption
   const args = [...head, "--output-format", "stream-json", "--verbose", ...o.claudeArgs];
   if (o.permissionMode) args.push("--permission-mode", o.permissionMode);
   if (o.model) args.push("--model", o.model);
-  if (o.taskBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.taskBudgetUsd));
+  if (o.maxBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.maxBudgetUsd));
   return args;
 }
 
@@ -64,6 +66,47 @@ export async function spawnSession(commonDir: string, slug: string, taskId: stri
   void started.exited.then((exitCode) => writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n").catch(() => undefined));
   const pidStart = started.pid !== undefined ? processStartTime(started.pid) : undefined;
   return { pid: started.pid, ...(pidStart !== undefined && { pidStart }), exited: started.exited };
+}
+
+/** A recorded invocation of a task's session, ready to start: what `run` (and `approve`) start it with. */
+export interface SessionLaunch {
+  commonDir: string;
+  plan: ExecutionPlan;
+  state: FeatureState;
+  task: PlannedTask;
+  worktree: string;
+  inv: Invocation;
+  sessionId: string;
+  claude: string;
+  permissionMode?: string;
+  model?: string;
+  maxBudgetUsd?: number;
+}
+
+/**
+ * Starts a recorded invocation: with the Bash sandbox's settings where the plan's `sandbox` applies,
+ * the agent of an agent role, and Claude Code's arguments; its PID is set on `inv`, for the caller
+ * to save. `note`: why the session is not confined, when it is not.
+ */
+export async function startInvocation(l: SessionLaunch): Promise<{ exited: Promise<number | null>; note?: string }> {
+  const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
+  const decision = await sandboxDecision(l.plan);
+  const sandbox = decision.use ? await sandboxArgs({ plan: l.plan, state: l.state, commonDir: l.commonDir }, l.task, l.worktree) : [];
+  const args = sessionArgs(l.inv, l.sessionId, {
+    claude: l.claude,
+    claudeArgs: [...sandbox, ...(l.task.roleKind === "agent" ? ["--agent", l.task.agent] : [])],
+    permissionMode: l.permissionMode,
+    model: l.model,
+    maxBudgetUsd: l.maxBudgetUsd,
+  });
+  const started = await spawnSession(l.commonDir, l.plan.slug, l.task.id, l.worktree, args, l.claude, l.sessionId);
+  if (started.pid === undefined) {
+    const code = await started.exited;
+    throw new EnvironmentError(`claude could not be started in ${l.worktree} (exit ${code})`, `check that ${l.claude} runs and that the worktree exists, then run again`);
+  }
+  l.inv.pid = started.pid;
+  if (started.pidStart !== undefined) l.inv.pidStart = started.pidStart;
+  return { exited: started.exited, ...(decision.note && { note: decision.note }) };
 }
 
 /**
@@ -104,7 +147,7 @@ export async function sessionFacts(inv: Invocation | undefined, log: string): Pr
   if (invocationRunning(inv)) return { kind: "running" };
   const { last } = await lastResult(log, inv.logOffset);
   if (!last) return { kind: "ended", result: "missing" };
-  return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error", ...(last.subtype === "error_max_budget_usd" && { budgetExhausted: true }) };
+  return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error" };
 }
 
 /** Stops a session process (SIGTERM to its process group: it runs in its own session). */

@@ -4,7 +4,7 @@ import { sessionArgs, type Invocation } from "../../src/run/sessions.js";
 const inv = (over: Partial<Invocation>): Invocation => ({ n: 1, kind: "launch", prompt: "do it", logOffset: 0, recordedAt: "t", ...over });
 
 describe("sessionArgs", () => {
-  const o = { claude: "claude", claudeArgs: ["--agent", "designer"], permissionMode: "acceptEdits", model: "sonnet", taskBudgetUsd: 2 };
+  const o = { claude: "claude", claudeArgs: ["--agent", "designer"], permissionMode: "acceptEdits", model: "sonnet", maxBudgetUsd: 2 };
   it("a first launch chooses the session id; every option is passed on", () => {
     expect(sessionArgs(inv({}), "id-1", o)).toEqual(["-p", "do it", "--session-id", "id-1", "--output-format", "stream-json", "--verbose", "--agent", "designer", "--permission-mode", "acceptEdits", "--model", "sonnet", "--max-budget-usd", "2"]);
   });
