@@ -123,6 +123,9 @@ describe("the ledger's paused state", () => {
     r = nextRecord(r, { task: "a", name: "UserPromptSubmit", at: "t4", state: "working" });
     expect(r).toMatchObject({ state: "working", since: "t4" });
     expect(r.detail).toBeUndefined();
+    // Approved without a resume: at rest, no longer paused.
+    r = nextRecord(nextRecord(r, { task: "a", name: "PreToolUse", at: "t5", state: "paused: budget" }), { task: "a", name: "approve", at: "t6", state: "stopped", detail: "more approved" });
+    expect(r).toMatchObject({ state: "stopped", detail: "more approved" });
     // A failure is not a pause.
     r = nextRecord(nextRecord(r, { task: "a", name: "PreToolUse", at: "t5", state: "paused: budget" }), { task: "a", name: "StopFailure", at: "t6", state: "failed", detail: "api error" });
     expect(r).toMatchObject({ state: "failed", detail: "api error" });
