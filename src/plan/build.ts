@@ -91,6 +91,8 @@ export interface ExecutionPlan {
   sandbox?: "auto" | "on" | "off";
   /** The most dollars all the feature's sessions may spend (`run` pauses there and asks). */
   featureBudgetUsd?: number;
+  /** Where `run` sends its notifications, besides its --notify targets (src/notify/). */
+  notify?: NonNullable<Plan["notify"]>;
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -260,6 +262,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     ...(plan.merge && { merge: plan.merge }),
     ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
     ...(plan.featureBudgetUsd !== undefined && { featureBudgetUsd: plan.featureBudgetUsd }),
+    ...(plan.notify?.length && { notify: plan.notify }),
     phases,
     decisions,
     length: schedule.length,
