@@ -48,7 +48,7 @@ export const spec: CommandSpec = {
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
     "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
-    "Budgets pause and ask: a task whose sessions reached its budget (--task-budget-usd, else the plan's budgetUsd), or every task once the feature's sessions reached the feature's (--max-budget-usd, else the plan's featureBudgetUsd), gets no new session or resume, and the hooks refuse the tool calls of its running session at once (a clean point: nothing is killed). The rest of the run goes on; `claude-parallel approve <task>` raises the limit and resumes the same session. Costs are what Claude Code reports at the end of each `claude -p` run. See docs/budgets.md.",
+    "Budgets pause and ask: a task whose sessions reached its budget (--task-budget-usd, else the plan's budgetUsd), or every task once the feature's sessions reached the feature's (--max-budget-usd, else the plan's featureBudgetUsd), gets no new session or resume, and the hooks refuse the tool calls of its running session at once (a clean point: nothing is killed). The rest of the run goes on; `claude-parallel approve <task>` raises the limit and resumes the same session. Costs are what Claude Code reports at the end of each `claude -p` run. See docs/run.md (Budgets and approve).",
     "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when nothing is left but tasks paused at a budget, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
   ],
   options: [
@@ -822,7 +822,7 @@ class Runner {
     if (code !== ExitCode.ok) return this.failedStep("the final merge into base", code);
     await this.refresh();
     const { plan } = this.ctx.feature;
-    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
+    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent ${usd(this.spentUsd)}`, spentUsd: this.spentUsd, finished: true });
     if (this.rolling) this.progress.print(await this.timeline());
     return ExitCode.ok;
   }

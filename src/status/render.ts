@@ -2,6 +2,7 @@ import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
+import { usd } from "../budget/budget.js";
 
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
@@ -95,7 +96,6 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
 
 const n = (x: number) => x.toLocaleString("en-US");
 const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
-const usd = (x: number) => `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
 const plural = (k: number, one: string, many = `${one}s`) => `${n(k)} ${k === 1 ? one : many}`;
 
 function tokensText(t: TaskStatus["tokens"]): string {
