@@ -3,7 +3,7 @@ import { readSessionResults, taskCostUsd } from "../budget/accounting.js";
 import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../budget/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../budget/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
-import { EnvironmentError, ExitCode, InputError, RefusedError } from "../errors.js";
+import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { featureDir, sessionsDir } from "../feature/paths.js";
@@ -16,9 +16,8 @@ import { invocationRunning, logSize, sessionLogPath, startInvocation } from "../
 import { readSessionRecord } from "../start/headless.js";
 import { which } from "../start/launch.js";
 import { quote } from "../render/shell.js";
-import { didYouMean } from "../text/suggest.js";
 import type { Io } from "../io.js";
-import { dollars, str, usageError } from "../command-args.js";
+import { dollars, namedTask, str, usageError } from "../command-args.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
@@ -78,12 +77,7 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
   const { repo, feature } = ctx;
   const { plan, state, slug } = feature;
   const commonDir = repo.commonDir;
-  const tasks = plan.phases.flatMap((p) => p.tasks);
-  const task = tasks.find((t) => t.id === options.task);
-  if (!task) {
-    const ids = tasks.map((t) => t.id);
-    throw new InputError({ where: options.task, message: `${slug} has no task \`${options.task}\`${didYouMean(options.task, ids)}`, fix: `name one of: ${ids.join(", ")}` });
-  }
+  const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
   if (!state) throw new RefusedError([{ message: `${slug} has not started: no session has spent anything`, fix: `start it first: claude-parallel run ${quote(slug)}` }]);
   const phase = state.phases[String(task.phase)];
   const recorded = phase?.tasks[task.id];

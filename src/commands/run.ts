@@ -362,7 +362,6 @@ class Runner {
       ...(this.state.baseVerifyFails && { baseVerifyFails: this.state.baseVerifyFails }),
       maxAttempts: this.options.attempts,
       maxParallel: this.options.maxParallel ?? plan.maxParallel,
-      spentUsd: budget.feature.spentUsd,
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
     };

@@ -3,9 +3,8 @@ import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { quote } from "../render/shell.js";
-import { didYouMean } from "../text/suggest.js";
 import type { Io } from "../io.js";
-import { str, usageError } from "../command-args.js";
+import { namedTask, str, usageError } from "../command-args.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
@@ -44,11 +43,7 @@ export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCod
   try {
     const { repo, feature } = await openFeature(first.feature.slug, io.cwd);
     const { state, slug, plan } = feature;
-    const task = plan.phases.flatMap((p) => p.tasks).find((t) => t.id === options.task);
-    if (!task) {
-      const ids = plan.phases.flatMap((p) => p.tasks.map((t) => t.id));
-      throw new InputError({ where: options.task, message: `${slug} has no task \`${options.task}\`${didYouMean(options.task, ids)}`, fix: `name one of: ${ids.join(", ")}` });
-    }
+    const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
     const phaseState = state?.phases[String(task.phase)];
     const recorded = phaseState?.tasks[task.id];
     if (!state || !phaseState || !recorded) throw new RefusedError([{ message: `phase ${task.phase} of ${slug}, which holds ${task.id}, has not started`, fix: `start it first: claude-parallel start ${quote(slug)}` }]);

@@ -97,8 +97,6 @@ export interface RunFacts {
   baseVerifyFails?: { phase: number; tail?: string };
   maxAttempts: number;
   maxParallel: number;
-  /** Dollars spent so far (the sessions' result events). */
-  spentUsd: number;
   interrupted: boolean;
   finishMode: FinishMode;
 }

@@ -9,7 +9,7 @@ const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, sk
 const ended = (result: "success" | "error" | "missing" = "success"): SessionFacts => ({ kind: "ended", result });
 const done = (id: string): TaskFacts => task(id, { session: ended(), resumable: true, problems: [] });
 const phase = (index: number, tasks: TaskFacts[], over: Partial<PhaseFacts> = {}): PhaseFacts => ({ index, started: true, synced: false, tasks, ...over });
-const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, spentUsd: 0, interrupted: false, finishMode: "finish", ...over });
+const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, interrupted: false, finishMode: "finish", ...over });
 const kinds = (f: RunFacts) => decideRun(f).map((a) => a.kind);
 
 describe("decideRun: the phases", () => {
@@ -178,7 +178,6 @@ describe("decideRun: budget and interrupt", () => {
   });
   it("work that is done is merged whatever its cost: a budget stops spending, not merging", () => {
     expect(kinds(facts([phase(1, [{ ...done("a"), budget: own }])]))).toEqual(["sync"]);
-    expect(kinds(facts([phase(1, [done("a")], { synced: true })], { spentUsd: 5 }))).toEqual(["finish"]);
   });
   it("a session recorded before the budget was reached is still started (it was decided then); a task given up on is reported, not paused", () => {
     expect(kinds(facts([phase(1, [task("a", { session: { kind: "pending" }, problems: undefined, budget: own })])]))).toEqual(["spawn-pending", "wait"]);
