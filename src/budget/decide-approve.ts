@@ -1,4 +1,4 @@
-import type { Refusal } from "../errors.js";
+import type { Decision, Refusal } from "../errors.js";
 import { quote, sh } from "../render/shell.js";
 import { usd, type BudgetApproval, type BudgetState } from "./budget.js";
 
@@ -41,29 +41,27 @@ export type ApproveAction =
   | { kind: "resume"; task: string; sessionId: string; worktree: string; prompt: string }
   | { kind: "say"; text: string };
 
-export type ApproveDecision = { actions: ApproveAction[] } | { refusals: Array<Refusal & { code: string }> };
-
 const cents = (x: number) => Math.ceil(x * 100 - 1e-9) / 100;
 
-export function decideApprove(f: ApproveFacts): ApproveDecision {
-  const refuse = (code: string, message: string, fix: string): ApproveDecision => ({ refusals: [{ code, task: f.task, message, fix }] });
+export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
+  const refuse = (r: Refusal & { code: string }): Decision<ApproveAction> => ({ refusals: [{ ...r, task: f.task }] });
   const approve = (add: string) => `claude-parallel approve ${f.task} ${quote(f.slug)} --add ${add}`;
-  if (f.merged || f.skipped) return refuse("task-finished", `${f.task} is ${f.merged ? "merged" : "skipped"}: it has no session to give more budget`, "nothing to do");
+  if (f.merged || f.skipped) return refuse({ code: "task-finished", message: `${f.task} is ${f.merged ? "merged" : "skipped"}: it has no session to give more budget`, fix: "nothing to do" });
   const own = f.budget.tasks.get(f.task) ?? { spentUsd: 0 };
   const feature = f.budget.feature;
   const ownReached = own.limitUsd !== undefined && own.spentUsd >= own.limitUsd;
   const featureReached = feature.reached !== undefined;
   if (!ownReached && !featureReached) {
     const where = [`its sessions spent ${usd(own.spentUsd)}${own.limitUsd !== undefined ? ` of its ${usd(own.limitUsd)} budget` : ", and it has no budget of its own"}`, ...(feature.limitUsd !== undefined ? [`the feature's ${usd(feature.spentUsd)} of ${usd(feature.limitUsd)}`] : [])];
-    return refuse("budget-not-reached", `${f.task} has not reached a budget (${where.join("; ")}): there is nothing to approve`, "to give it more room before it reaches one, raise budgetUsd (or featureBudgetUsd) in the plan and replan, or run with --task-budget-usd / --max-budget-usd");
+    return refuse({ code: "budget-not-reached", message: `${f.task} has not reached a budget (${where.join("; ")}): there is nothing to approve`, fix: "to give it more room before it reaches one, raise budgetUsd (or featureBudgetUsd) in the plan and replan, or run with --task-budget-usd / --max-budget-usd" });
   }
   const add = f.addUsd ?? f.baseTaskUsd;
-  if (add === undefined) return refuse("amount-needed", `${f.task} has no budget of its own to repeat: say how much more its sessions may spend`, approve("<USD>"));
+  if (add === undefined) return refuse({ code: "amount-needed", message: `${f.task} has no budget of its own to repeat: say how much more its sessions may spend`, fix: approve("<USD>") });
   // Each limit reached grows by the amount; it must then be above what was spent against it.
   const short = Math.max(ownReached ? own.spentUsd - own.limitUsd! : 0, featureReached ? feature.spentUsd - feature.limitUsd! : 0);
   if (add <= short) {
     const least = cents(short + 0.01);
-    return refuse("amount-too-small", `adding ${usd(add)} leaves ${f.task} at its budget: ${ownReached ? `it spent ${usd(own.spentUsd)} of its ${usd(own.limitUsd!)}` : `the feature spent ${usd(feature.spentUsd)} of its ${usd(feature.limitUsd!)}`}`, `add at least ${usd(least)}: ${approve(String(least))}`);
+    return refuse({ code: "amount-too-small", message: `adding ${usd(add)} leaves ${f.task} at its budget: ${ownReached ? `it spent ${usd(own.spentUsd)} of its ${usd(own.limitUsd!)}` : `the feature spent ${usd(feature.spentUsd)} of its ${usd(feature.limitUsd!)}`}`, fix: `add at least ${usd(least)}: ${approve(String(least))}` });
   }
   const approval: BudgetApproval = { task: f.task, ...(ownReached && { taskAddUsd: add }), ...(featureReached && { featureAddUsd: add }), at: f.now };
   const raise: ApproveAction = {
@@ -78,7 +76,7 @@ export function decideApprove(f: ApproveFacts): ApproveDecision {
   const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${sh`claude-parallel run ${f.slug}`}` };
   switch (f.session.kind) {
     case "headless": {
-      if (f.worktree === undefined) return refuse("worktree-missing", `${f.task}'s worktree is missing: its session has nowhere to go on`, `make it again with ${sh`claude-parallel start ${f.slug}`}, then approve again`);
+      if (f.worktree === undefined) return refuse({ code: "worktree-missing", message: `${f.task}'s worktree is missing: its session has nowhere to go on`, fix: `make it again with ${sh`claude-parallel start ${f.slug}`}, then approve again` });
       const prompt = `claude-parallel: the user approved more budget for your task (now ${limits}; your task's sessions have spent ${usd(own.spentUsd)}). Go on with your task where you stopped, and commit your work when it is done.`;
       return { actions: [raise, { kind: "resume", task: f.task, sessionId: f.session.sessionId, worktree: f.worktree, prompt }, then] };
     }

@@ -3,7 +3,8 @@ import { readSessionResults, taskCostUsd } from "../budget/accounting.js";
 import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../budget/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../budget/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
-import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { decided, EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { dryRunText } from "../render/dry-run.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { featureDir, sessionsDir } from "../feature/paths.js";
@@ -59,14 +60,12 @@ export async function approveCommand(options: ApproveOptions, io: Io): Promise<E
   try {
     const ctx = await openFeature(first.feature.slug, io.cwd, { repo: first.repo });
     const facts = await gather(ctx, options);
-    const decision = decideApprove(facts);
-    if ("refusals" in decision) throw new RefusedError(decision.refusals);
+    const actions = decided(decideApprove(facts));
     if (options.dryRun) {
-      io.stdout(`Dry run of claude-parallel approve ${options.task} ${ctx.feature.slug}: nothing is changed. It would:\n`);
-      for (const a of decision.actions) io.stdout(`  ${describeApprove(a)}\n`);
+      io.stdout(dryRunText(`approve ${options.task} ${ctx.feature.slug}`, actions, describeApprove));
       return ExitCode.ok;
     }
-    await apply(ctx, facts, decision.actions, io);
+    await apply(ctx, facts, actions, io);
     return ExitCode.ok;
   } finally {
     await release();
@@ -78,7 +77,7 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
   const { plan, state, slug } = feature;
   const commonDir = repo.commonDir;
   const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
-  if (!state) throw new RefusedError([{ message: `${slug} has not started: no session has spent anything`, fix: `start it first: claude-parallel run ${quote(slug)}` }]);
+  if (!state) throw new RefusedError([{ code: "feature-not-started", message: `${slug} has not started: no session has spent anything`, fix: `start it first: claude-parallel run ${quote(slug)}` }]);
   const phase = state.phases[String(task.phase)];
   const recorded = phase?.tasks[task.id];
   const runState = await readRunState(commonDir, slug);

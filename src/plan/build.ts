@@ -93,6 +93,8 @@ export interface ExecutionPlan {
   featureBudgetUsd?: number;
   /** Where `run` sends its notifications, besides its --notify targets (src/notify/). */
   notify?: NonNullable<Plan["notify"]>;
+  /** The reviewer gate between a phase's verify and its publishing (src/review/). */
+  review?: NonNullable<Plan["review"]>;
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -263,6 +265,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
     ...(plan.featureBudgetUsd !== undefined && { featureBudgetUsd: plan.featureBudgetUsd }),
     ...(plan.notify?.length && { notify: plan.notify }),
+    ...(plan.review && { review: plan.review }),
     phases,
     decisions,
     length: schedule.length,
