@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { EnvironmentError, ExitCode, ProcessError, RefusedError } from "../errors.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { commitOf } from "../git/repo.js";
-import { git, gitOk } from "../git/run.js";
+import { pushRemote } from "../git/push.js";
+import { git } from "../git/run.js";
 import type { ExecutionPlan } from "../plan/build.js";
 import { run } from "../proc.js";
 import { code, oneLine } from "../render/markdown-text.js";
@@ -33,7 +34,7 @@ export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<Exi
   const ref = `refs/heads/${branch}`;
   const tip = await commitOf(ref, mainRoot);
   if (!tip) throw new RefusedError([{ message: `branch \`${branch}\` is missing`, fix: "restore it (git reflog, refs/parallel/) and run finish --pr again" }]);
-  const remote = await pushRemote(mainRoot, plan.base, slug);
+  const remote = await pushRemote(mainRoot, plan.base, `${slug}'s integration branch`, sh`claude-parallel finish ${slug} --pr`);
   const refspec = `${ref}:${ref}`;
   const pushArgs = ["push", "--", remote, refspec];
 
@@ -102,21 +103,6 @@ export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<Exi
   say(`  ${sh`gh pr create --base ${plan.base} --head ${branch} --title ${title} --body-file ${bodyFile}`}`);
   say(`When it is merged: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
   return ExitCode.ok;
-}
-
-/** The base branch's upstream remote, else `origin`; refuses when neither exists. */
-async function pushRemote(cwd: string, base: string, slug: string): Promise<string> {
-  const remotes = (await gitOk(["remote"], cwd)).split("\n").filter(Boolean);
-  const upstream = await git(["config", "--get", `branch.${base}.remote`], cwd);
-  // "." is the repository itself (an upstream that is a local branch): not a place to push to.
-  if (upstream.exitCode === 0 && remotes.includes(upstream.stdout)) return upstream.stdout;
-  if (remotes.includes("origin")) return "origin";
-  throw new RefusedError([
-    {
-      message: `there is no remote to push ${slug}'s integration branch to: ${base} has no upstream remote and there is no \`origin\`${remotes.length ? ` (remotes: ${remotes.join(", ")})` : ""}`,
-      fix: `add it: git remote add origin <url> (or give ${quote(base)} an upstream branch on a remote), then run ${sh`claude-parallel finish ${slug} --pr`} again`,
-    },
-  ]);
 }
 
 /** Whether gh can open the pull request here: installed, and logged in. */

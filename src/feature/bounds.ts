@@ -38,4 +38,6 @@ export const MAX_BYTES = {
   stderrTail: 64 * KiB,
   /** A task worktree's `.claude-parallel/requests.md` (its start is read) and `.claude-parallel/env`. */
   worktreeNote: 64 * KiB,
+  /** `watch/state.json`: the pull request feedback handed out (keys only) and the sessions resumed. */
+  watchState: 4 * MiB,
 } as const;
