@@ -295,7 +295,9 @@ class Watcher {
     await this.save();
     crashPoint("watch-after-spawn");
     this.say(`${taskId}: session ${p.fresh ? "started" : "resumed"} (${p.sessionId}) in ${recorded.worktree}.`);
-    return { exited: started.exited };
+    // The session runs in a session of its own and does not keep this process alive: polled as well.
+    const running = { pid: started.pid, ...(started.pidStart !== undefined && { pidStart: started.pidStart }) };
+    return { exited: Promise.race([started.exited, waitForExit(running)]) };
   }
 
   /** The task's worktree was removed after its merge: made again on its branch, as `start` makes one. */
@@ -394,5 +396,5 @@ class Watcher {
 
 /** Resolves once the process is gone (a session a killed watch started: not our child). */
 async function waitForExit(inv: { pid: number; pidStart?: string }): Promise<void> {
-  while (invocationRunning(inv)) await new Promise((r) => setTimeout(r, 1000));
+  while (invocationRunning(inv)) await new Promise((r) => setTimeout(r, 500));
 }

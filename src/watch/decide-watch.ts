@@ -71,6 +71,9 @@ export type WatchAction =
   /** The watch cannot go on by itself (exit 4). */
   | { kind: "stop"; reason: string; fix: string };
 
+const ERROR_LINE = /\b(?:errors?|fail(?:ed|ure|ing|s)?|not ok|panic(?:ked)?|exception|assert(?:ion)?|expected)\b|✗|✖|×/i;
+const NOT_AN_ERROR = /\b(?:0|no) (?:errors?|failures?|failed|failing)\b/i;
+
 export const checkKey = (name: string, head: string) => `check:${head}:${name}`;
 export const commentKey = (id: number) => `comment:${id}`;
 
@@ -94,7 +97,9 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
     if (c.bucket !== "fail") continue;
     const log = c.log ?? "";
     const excerpt = failureExcerpt(log);
-    items.push({ key: checkKey(c.name, pr.headOid), kind: "check", name: c.name, excerpt: excerpt.text, ...(excerpt.where && { where: excerpt.where }), files: filesNamed(log, f.files) });
+    // The files its error lines name; else any it names.
+    const named = filesNamed(log.split("\n").filter((l) => ERROR_LINE.test(l) && !NOT_AN_ERROR.test(l)).join("\n"), f.files);
+    items.push({ key: checkKey(c.name, pr.headOid), kind: "check", name: c.name, excerpt: excerpt.text, ...(excerpt.where && { where: excerpt.where }), files: named.length ? named : filesNamed(log, f.files) });
   }
   for (const c of pr.comments) {
     items.push({ key: commentKey(c.id), kind: "comment", id: c.id, path: c.path, ...(c.line !== undefined && { line: c.line }), body: c.body, author: c.author });

@@ -49,6 +49,12 @@ describe("decideWatch", () => {
     expect(decideWatch(facts({ handed: new Set([checkKey("lint", HEAD)]) }, { checks }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/lint fails/) }]);
   });
 
+  it("a check's files are those its error lines name, when they name any", () => {
+    const log = "ok 1 b/notes.txt exists\nnot ok 2 a/value.txt: expected 2\n0 errors in README.md";
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "fail", log }] }))).toMatchObject([{ kind: "hand-back", task: "a", items: [{ files: ["a/value.txt"] }] }]);
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "fail", log: "built b/notes.txt\nexit 1" }] }))).toMatchObject([{ kind: "hand-back", task: "b" }]);
+  });
+
   it("the same check failing again at a new head is a new item", () => {
     const checks = [{ name: "test", bucket: "fail" as const, log: "a/value.txt" }];
     expect(decideWatch(facts({ handed: new Set([checkKey("test", TIP)]) }, { checks }))[0]).toMatchObject({ kind: "hand-back", task: "a" });
