@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { mkdir } from "node:fs/promises";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { MAX_BYTES } from "../feature/bounds.js";
-import { runStatePath, watchStatePath } from "../feature/paths.js";
+import { runStatePath, sessionsDir, watchStatePath } from "../feature/paths.js";
 import { RunStateSchema, WatchStateSchema, type WatchState } from "../feature/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -288,6 +289,7 @@ class Watcher {
       model: this.options.model,
       taskBudgetUsd: this.options.taskBudgetUsd,
     });
+    await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
     const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, p.sessionId);
     if (started.pid === undefined) throw new EnvironmentError(`claude could not be started in ${recorded.worktree} (exit ${await started.exited})`, `check that ${this.claude} runs, then watch again`);
     p.pid = started.pid;
@@ -326,6 +328,15 @@ class Watcher {
       await done();
       return undefined;
     }
+    // Checked as a sync checks a task: its new files inside its owned paths, its worktree clean, its verify passing.
+    const problems = await this.taskProblems(taskId);
+    if (problems.length) {
+      await done();
+      this.say(`Stopped: ${taskId}'s session answered the feedback, but its branch cannot be merged; nothing was pushed:`);
+      for (const p of problems) this.say(`  - ${terminalSafe(p.message)}${p.fix ? `\n    fix: ${terminalSafe(p.fix)}` : ""}`);
+      this.say(`  then: claude-parallel watch ${quote(this.slug)}`);
+      return ExitCode.refused;
+    }
     const { mergeTask } = await import("../sync/merge-task.js");
     const outcome = await mergeTask({
       commonDir: this.commonDir,
@@ -357,6 +368,26 @@ class Watcher {
         this.say(`  fix it in ${quote(recorded.worktree)}, commit, then: claude-parallel watch ${quote(this.slug)}`);
         return ExitCode.verifyFailed;
     }
+  }
+
+  /** The sync's preflight of one task of its (synced) phase: only its own new commits count, the others are left out. */
+  private async taskProblems(taskId: string): Promise<Array<{ message: string; fix?: string }>> {
+    const { plan, phase, recorded } = this.planned(taskId);
+    const state = this.ctx.feature.state!;
+    const ps = state.phases[String(phase.index)]!;
+    const [{ preflight }, { loadExpectedRefs }, { confinementDecision }] = await Promise.all([import("../sync/preflight.js"), import("../sync/backstop.js"), import("../start/sandbox.js")]);
+    const expected = await loadExpectedRefs(this.commonDir, state);
+    const pre = await preflight(this.ctx.repo, plan, phase, {
+      slug: this.slug,
+      startCommit: ps.startCommit,
+      taskStarts: { [taskId]: recorded.startCommit },
+      worktrees: { [taskId]: (await pathExists(recorded.worktree)) ? recorded.worktree : undefined },
+      allowOutsideOwns: false,
+      runVerify: { confined: (await confinementDecision(plan)).confine, ports: { [taskId]: recorded.port } },
+      skipped: new Set(phase.tasks.filter((t) => t.id !== taskId).map((t) => t.id)),
+      ...(expected && { expected }),
+    });
+    return pre.problems.filter((p) => p.task === taskId);
   }
 
   /** The integration branch over the pull request's head, with a lease on that head. */

@@ -77,7 +77,6 @@ describe("claude-parallel watch with the real claude and a stand-in gh", () => {
 
     const watched = await startHelper(["watch", "two", "--interval", "0", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
     expect(watched.code, watched.stdout + watched.stderr).toBe(0);
-    require("node:fs").writeFileSync("/tmp/w/watch-out.txt", watched.stdout + "\n---\n" + watched.stderr);
     expect(watched.stdout).toMatch(/every check passes and the pull request is approved/);
     expect(watched.stdout).toMatch(/For you: stranger's comment on a\/value.txt:1 \(written by stranger, who does not own/);
     // The fixes are on the pull request's branch, pushed over the failing head.
