@@ -78,6 +78,7 @@ export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<Exi
       }
       const url = /https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim();
       say(`Opened the pull request of ${branch} into ${plan.base}: ${url}`);
+      say(`Hand its failing checks and review comments to the sessions: claude-parallel watch ${quote(slug)}`);
     } finally {
       await rm(folder, { recursive: true, force: true });
     }
