@@ -175,7 +175,7 @@ class Watcher {
   async run(): Promise<ExitCode> {
     await this.load();
     const deadline = Date.now() + this.options.timeoutMinutes * 60_000;
-    for (;;) {
+    round: for (;;) {
       // Sessions a killed watch handed feedback to: waited for, then merged.
       const settled = await this.settlePending();
       if (settled !== undefined) return settled;
@@ -185,8 +185,9 @@ class Watcher {
       for (const a of actions) {
         if (a.kind === "to-user") await this.toUser(a.item, a.reason);
         else if (a.kind === "push") {
-          const exit = await this.push(a.from, a.to);
-          if (exit !== undefined) return exit;
+          const pushed = await this.push(a.from, a.to);
+          if (typeof pushed === "number") return pushed;
+          if (pushed === "pushed") continue round;
         } else if (a.kind === "done") {
           this.say(`${this.slug}: the pull request #${facts.pr.number} (${facts.pr.url}): ${a.reason}.`);
           return ExitCode.ok;
@@ -200,8 +201,8 @@ class Watcher {
         await this.handBack(facts, handBacks);
         continue;
       }
-      if (actions.some((a) => a.kind === "push")) continue;
-      const waiting = actions.find((a) => a.kind === "wait");
+      // Pushed before, and gh does not show it yet: a wait like any other.
+      const waiting = actions.find((a) => a.kind === "wait") ?? (actions.some((a) => a.kind === "push") ? { reason: "the pull request does not show the pushed commit yet" } : undefined);
       if (waiting && Date.now() >= deadline) {
         this.say(`Stopped after ${this.options.timeoutMinutes} minutes: ${waiting.reason}. Watch again with: claude-parallel watch ${quote(this.slug)}`);
         return ExitCode.refused;
@@ -391,13 +392,13 @@ class Watcher {
   }
 
   /** The integration branch over the pull request's head, with a lease on that head. */
-  private async push(from: string, to: string): Promise<ExitCode | undefined> {
+  private async push(from: string, to: string): Promise<ExitCode | "pushed" | "there"> {
     const { plan } = this.ctx.feature;
     const root = this.ctx.mainRoot;
     const ref = `refs/heads/${plan.integrationBranch}`;
     const remote = await pushRemote(root, plan.base, plan.integrationBranch, sh`claude-parallel watch ${this.slug}`);
     // Pushed already, and gh does not show it yet: nothing to do but look again.
-    if ((await remoteTip(root, remote, ref)) === to) return undefined;
+    if ((await remoteTip(root, remote, ref)) === to) return "there";
     const pushed = await pushWithLease(root, remote, ref, from);
     if (!pushed.pushed) {
       this.say(`Stopped: ${remote}'s ${plan.integrationBranch} is no longer at ${from.slice(0, 12)}, so nothing was pushed (someone pushed to it).`);
@@ -406,7 +407,7 @@ class Watcher {
     }
     for (const line of pushed.said) this.say(terminalSafe(line));
     this.say(`Pushed ${plan.integrationBranch} (${to.slice(0, 12)}) to ${remote}: the pull request's checks run again.`);
-    return undefined;
+    return "pushed";
   }
 
   /** The session to resume: the one `run` used last, else a headless `start`'s. */

@@ -43,12 +43,14 @@ function session(): { bin: string; calls: () => Array<{ cwd: string; args: strin
   return { bin, calls: () => readdirSync(log).map((f) => { const [cwd, ...args] = readFileSync(join(log, f), "utf8").split("\0").slice(0, -1); return { cwd: cwd!, args }; }) };
 }
 
-function watch(files: string) {
+function watch(files: string, crashAt?: string) {
   const f = pushed();
   const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", failingHead: f.head, job: 9, log: "all good here", comments: [{ id: 5, path: "b/x.txt", line: 1, body: "b/x.txt should say fixed", user: { login: "rev" }, author_association: "COLLABORATOR" }] });
   const claude = session();
-  const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: files } });
-  return { ...f, r, calls: claude.calls() };
+  const env = { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: files };
+  const killed = crashAt ? runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: crashAt } }) : undefined;
+  const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env });
+  return { ...f, r, killed, calls: claude.calls() };
 }
 
 describe("claude-parallel watch", () => {
@@ -75,5 +77,34 @@ describe("claude-parallel watch", () => {
     expect(r.stdout).toContain("nothing was pushed");
     expect(git(remote, "rev-parse", "refs/heads/feature/demo")).toBe(head);
     expect(git(repo, "rev-parse", "refs/heads/feature/demo")).toBe(head);
+  });
+
+  for (const step of ["watch-after-record", "watch-after-spawn"]) {
+    it(`killed at ${step}, run again: the session is started once, its fix merged and pushed once`, () => {
+      const { repo, remote, head, r, killed, calls } = watch("b/x.txt", step);
+      expect(killed!.code, killed!.stdout + killed!.stderr).not.toBe(0);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(calls).toHaveLength(1);
+      expect(git(remote, "show", "refs/heads/feature/demo:b/x.txt")).toBe("fixed");
+      // One merge of b's answer over the pull request's head.
+      expect(git(repo, "rev-list", "--count", "--merges", `${head}..refs/heads/feature/demo`)).toBe("1");
+      const state = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/watch/state.json"), "utf8")) as { rounds: number; pending: object };
+      expect(state).toMatchObject({ rounds: 1, pending: {} });
+    });
+  }
+
+  it("a commit someone pushed to the pull request's branch stops the watch before anything is handed out", () => {
+    const f = pushed();
+    const other = join(tempDir(), "other");
+    git(f.repo, "clone", "-q", "--branch", "feature/demo", f.remote, other);
+    git(other, "commit", "-q", "--allow-empty", "-m", "a reviewer's suggestion");
+    git(other, "push", "-q", "origin", "feature/demo");
+    const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", job: 9, log: "", comments: [{ id: 5, path: "b/x.txt", body: "fix", user: { login: "rev" }, author_association: "OWNER" }] });
+    const claude = session();
+    const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env } });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toMatch(/commits the integration branch does not .*someone pushed to it/);
+    expect(claude.calls()).toEqual([]);
+    expect(git(f.remote, "log", "-1", "--format=%s", "refs/heads/feature/demo")).toBe("a reviewer's suggestion");
   });
 });
