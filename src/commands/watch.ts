@@ -10,7 +10,7 @@ import { RunStateSchema, WatchStateSchema, type WatchState } from "../feature/st
 import { readJsonFile } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
-import { pushRemote, pushWithLease, remoteTip } from "../git/push.js";
+import { baseRemote, pushWithLease, remoteTip } from "../git/push.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { gitOk, nulFields } from "../git/run.js";
 import { quote, sh } from "../render/shell.js";
@@ -108,7 +108,7 @@ export async function watchCommand(options: WatchOptions, io: Io): Promise<ExitC
   }
   const unsynced = feature.plan.phases.find((p) => feature.state?.phases[String(p.index)]?.syncedAt === undefined);
   if (!feature.state || unsynced) {
-    throw new RefusedError([{ message: `${feature.slug} has no pull request to watch yet: phase ${unsynced?.index ?? 1} is not synced`, fix: `carry it to the pull request first: ${sh`claude-parallel run ${feature.slug} --pr`}, then ${sh`claude-parallel finish ${feature.slug} --pr`}` }]);
+    throw new RefusedError([{ code: "phase-not-synced", message: `${feature.slug} has no pull request to watch yet: phase ${unsynced?.index ?? 1} is not synced`, fix: `carry it to the pull request first: ${sh`claude-parallel run ${feature.slug} --pr`}, then ${sh`claude-parallel finish ${feature.slug} --pr`}` }]);
   }
   if (options.dryRun) {
     const watcher = new Watcher(ctx, options, io);
@@ -157,7 +157,7 @@ class Watcher {
     const root = this.ctx.mainRoot;
     const pr = await pullRequestFacts(root, plan.integrationBranch);
     const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, root);
-    if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and watch again" }]);
+    if (!integrationTip) throw new RefusedError([{ code: "branch-missing", message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and watch again" }]);
     const relation = pr.headOid === integrationTip ? "same" : (await isAncestor(pr.headOid, integrationTip, root)) ? "ahead" : (await isAncestor(integrationTip, pr.headOid, root)) ? "behind" : "diverged";
     const files = new Set(nulFields(await gitOk(["ls-tree", "-r", "-z", "--name-only", integrationTip], root)));
     return {
@@ -310,7 +310,7 @@ class Watcher {
     const options = { target: this.slug, phase: phase.index, task: taskId, reopen: true, launch: "headless" as const, deps: "auto" as const, dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false };
     const code = await startPhase(await openFeature(this.slug, this.io.cwd), options, this.io);
     if (code !== ExitCode.ok || !(await pathExists(recorded.worktree))) {
-      throw new RefusedError([{ task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again`, fix: sh`git worktree add ${recorded.worktree} ${this.planned(taskId).task.branch}` }]);
+      throw new RefusedError([{ code: "worktree-missing", task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again`, fix: sh`git worktree add ${recorded.worktree} ${this.planned(taskId).task.branch}` }]);
     }
     this.ctx = await openFeature(this.slug, this.io.cwd);
   }
@@ -396,7 +396,8 @@ class Watcher {
     const { plan } = this.ctx.feature;
     const root = this.ctx.mainRoot;
     const ref = `refs/heads/${plan.integrationBranch}`;
-    const remote = await pushRemote(root, plan.base, plan.integrationBranch, sh`claude-parallel watch ${this.slug}`);
+    const { remote } = await baseRemote(root, plan.base);
+    if (remote === undefined) throw new RefusedError([{ code: "no-push-remote", message: `there is no remote to push ${plan.integrationBranch} to: ${plan.base} has no upstream remote and there is no \`origin\``, fix: `add the remote the pull request's branch is on (git remote add origin <url>), then ${sh`claude-parallel watch ${this.slug}`}` }]);
     // Pushed already, and gh does not show it yet: nothing to do but look again.
     if ((await remoteTip(root, remote, ref)) === to) return "there";
     const pushed = await pushWithLease(root, remote, ref, from);
