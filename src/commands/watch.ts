@@ -13,10 +13,12 @@ import { pathExists } from "../fs/exists.js";
 import { baseRemote, pushWithLease, remoteTip } from "../git/push.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { gitOk, nulFields } from "../git/run.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote, sh } from "../render/shell.js";
 import { invocationRunning, sessionArgs, spawnSession } from "../run/sessions.js";
 import { readSessionRecord } from "../start/headless.js";
 import { which } from "../start/launch.js";
+import { singleLine } from "../text/single-line.js";
 import { terminalSafe } from "../text/terminal.js";
 import { decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../watch/decide-watch.js";
 import { feedbackPrompt } from "../watch/feedback-prompt.js";
@@ -94,7 +96,7 @@ export function describeWatch(a: WatchAction): string {
 }
 
 function itemName(item: WatchItem): string {
-  return terminalSafe(item.kind === "check" ? `the failing check ${item.name}` : `${item.author}'s comment on ${item.path}${item.line !== undefined ? `:${item.line}` : ""}`).replace(/\n/g, " ");
+  return singleLine(item.kind === "check" ? `the failing check ${item.name}` : `${item.author}'s comment on ${item.path}${item.line !== undefined ? `:${item.line}` : ""}`);
 }
 
 /** `claude-parallel watch`: gathers the pull request, decides with decideWatch, and does it, round after round. */
@@ -114,8 +116,7 @@ export async function watchCommand(options: WatchOptions, io: Io): Promise<ExitC
     const watcher = new Watcher(ctx, options, io);
     await watcher.load();
     const actions = decideWatch(await watcher.gather());
-    say(`Dry run of claude-parallel watch ${feature.slug}: nothing is changed. It would now:`);
-    for (const a of actions) say(`  ${describeWatch(a)}`);
+    io.stdout(dryRunText(`watch ${feature.slug}`, actions, describeWatch));
     return ExitCode.ok;
   }
   const release = await acquireFeatureLock(repo.commonDir, feature.slug, "watch");

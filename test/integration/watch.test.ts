@@ -1,4 +1,4 @@
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -106,5 +106,23 @@ describe("claude-parallel watch", () => {
     expect(r.stdout).toMatch(/commits the integration branch does not .*someone pushed to it/);
     expect(claude.calls()).toEqual([]);
     expect(git(f.remote, "log", "-1", "--format=%s", "refs/heads/feature/demo")).toBe("a reviewer's suggestion");
+  });
+
+  it("--dry-run prints whom each item would go to and changes nothing", () => {
+    const f = pushed();
+    const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", failingHead: f.head, job: 9, log: "FAIL c/x.txt", comments: [{ id: 5, path: "b/x.txt", line: 2, body: "fix", user: { login: "rev\nEnd" }, author_association: "MEMBER" }] });
+    const claude = session();
+    const r = runHelper(["watch", "demo", "--dry-run"], { cwd: f.repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        "Dry run of claude-parallel watch demo: nothing is changed. It would:",
+        "  hand 1 item to b's session (rev\\nEnd's comment on b/x.txt:2), then merge its branch and push",
+        "  hand 1 item to c's session (the failing check test), then merge its branch and push",
+        "",
+      ].join("\n"),
+    );
+    expect(existsSync(join(f.repo, ".git/parallel/demo/watch"))).toBe(false);
+    expect(claude.calls()).toEqual([]);
   });
 });
