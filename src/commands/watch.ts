@@ -226,7 +226,8 @@ class Watcher {
       const known = this.state.sessions[task] ?? (await this.sessionOf(task));
       const sessionId = known ?? randomUUID();
       const { branch } = this.planned(task).task;
-      const tipBefore = (await commitOf(`refs/heads/${branch}`, this.ctx.mainRoot))!;
+      const tipBefore = await commitOf(`refs/heads/${branch}`, this.ctx.mainRoot);
+      if (!tipBefore) throw new RefusedError([{ code: "branch-missing", task, message: `task ${task}'s branch ${branch} is missing`, fix: `restore it (git reflog, refs/parallel/${this.slug}/), then ${sh`claude-parallel watch ${this.slug}`}` }]);
       for (const item of items) this.state.handed[item.key] = { to: task, at };
       this.state.sessions[task] = sessionId;
       const prompt = feedbackPrompt({ number: facts.pr.number, url: facts.pr.url, branch: plan.integrationBranch }, items, known === undefined);
