@@ -22,6 +22,7 @@ const COMMANDS = new Map<string, () => Promise<CommandModule>>([
   ["run", () => import("./commands/run.js")],
   ["skip", () => import("./commands/skip.js")],
   ["accept", () => import("./commands/accept.js")],
+  ["approve", () => import("./commands/approve.js")],
   ["replan", () => import("./commands/replan.js")],
   ["finish", () => import("./commands/finish.js")],
   ["watch", () => import("./commands/watch.js")],

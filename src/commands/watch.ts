@@ -29,7 +29,7 @@ import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
   name: "watch",
-  synopsis: ["[slug] [--rounds N] [--interval S] [--timeout-minutes M]", "[--model M] [--permission-mode M] [--task-budget-usd Y] [--dry-run]"],
+  synopsis: ["[slug] [--rounds N] [--interval S] [--timeout-minutes M]", "[--model M] [--permission-mode M] [--session-budget-usd Y] [--dry-run]"],
   summary: ["After `finish --pr`: follow the pull request's checks and review comments (with gh) and", "hand each to the session that owns the files it concerns, until it is green and approved."],
   details: [
     "Each round reads the pull request of the integration branch with gh: its checks (a failing GitHub Actions job's log too) and its review comments on files. A comment goes to the task whose owned paths cover its file; a failing check to the tasks owning the files its log names. Anything else (no owner, or a comment by someone who does not own, belong to or collaborate on the repository) is listed for you. Each item goes out once, recorded in <state>/watch/state.json.",
@@ -42,7 +42,7 @@ export const spec: CommandSpec = {
     { name: "timeout-minutes", type: "string", value: "M", text: "Stop waiting (exit 4) after M minutes (default 120)." },
     { name: "model", type: "string", value: "M", text: "Passed to the sessions (claude --model)." },
     { name: "permission-mode", type: "string", value: "M", text: "Passed to the sessions (claude --permission-mode)." },
-    { name: "task-budget-usd", type: "string", value: "Y", text: "Passed to every session as Claude Code's --max-budget-usd." },
+    { name: "session-budget-usd", type: "string", value: "Y", text: "Passed to each session it resumes or starts as Claude Code's --max-budget-usd (a cap on that one run of the session)." },
     { name: "dry-run", type: "boolean", text: "Print what the pull request asks for and whom it would go to; change nothing." },
   ],
   positionals: 1,
@@ -60,7 +60,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       timeoutMinutes: values["timeout-minutes"] === undefined ? 120 : count("--timeout-minutes", str(values["timeout-minutes"])!),
       model: str(values.model),
       permissionMode: str(values["permission-mode"]),
-      taskBudgetUsd: dollars("--task-budget-usd", str(values["task-budget-usd"])),
+      sessionBudgetUsd: dollars("--session-budget-usd", str(values["session-budget-usd"])),
       dryRun: values["dry-run"] === true,
     },
     io,
@@ -74,7 +74,7 @@ export interface WatchOptions {
   timeoutMinutes: number;
   model?: string;
   permissionMode?: string;
-  taskBudgetUsd?: number;
+  sessionBudgetUsd?: number;
   dryRun: boolean;
 }
 
@@ -290,7 +290,7 @@ class Watcher {
       claudeArgs: [...sandbox, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
       permissionMode: this.options.permissionMode,
       model: this.options.model,
-      taskBudgetUsd: this.options.taskBudgetUsd,
+      maxBudgetUsd: this.options.sessionBudgetUsd,
     });
     await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
     const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, p.sessionId);

@@ -94,6 +94,8 @@ export const FeatureStateSchema = z.object({
   acceptedMoves: z.optional(z.array(z.object({ from: commitId, to: commitId, at: z.string() }))),
   /** When `finish` merged the integration branch into base. */
   finishedAt: z.optional(z.string()),
+  /** What the user approved beyond a task's budget and the feature's (`claude-parallel approve`), in order: src/budget/. */
+  budgetApprovals: z.optional(z.array(z.object({ task: z.string(), taskAddUsd: z.optional(z.number()), featureAddUsd: z.optional(z.number()), at: z.string() }))),
 });
 
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -189,8 +191,12 @@ export const RunStateSchema = z.object({
       attempts: z.record(z.string(), z.number()),
       /** A problem the last merge attempt handed to the task, until a resume takes it. */
       mergeProblem: z.optional(TaskProblemSchema),
+      /** When the run paused the task at a budget, until a session of it starts again. */
+      paused: z.optional(z.string()),
     }),
   ),
+  /** The budgets given to the last run that named them (`--task-budget-usd`, `--max-budget-usd`): later runs keep them. */
+  budget: z.optional(z.object({ taskUsd: z.optional(z.number()), featureUsd: z.optional(z.number()) })),
   /** The run in progress (its PID and start time), or the last one. */
   pid: z.optional(pid),
   pidStart: z.optional(z.string()),

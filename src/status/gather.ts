@@ -7,6 +7,7 @@ import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
+import { unnamedClaudeConfig } from "../plan/claude-config.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -14,8 +15,9 @@ import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir, featureRefsFolder } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
-import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
-import { readSessionResults } from "../start/session-result.js";
+import { brokenTaskRules } from "./task-rules.js";
+import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type HookRecord, type SessionHookState, type Tokens } from "../hooks/ledger.js";
+import { readSessionResults, taskCostUsd, type SessionResults } from "../budget/accounting.js";
 import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
 import { damageOf } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
@@ -67,6 +69,8 @@ export interface TaskStatus {
   tokens: Tokens;
   /** What Claude Code reported the task's sessions cost (headless results); undefined where it reports none. */
   costUsd?: number;
+  /** What is wrong with the task rules the hooks read in its worktree, while its work goes on there (src/status/task-rules.ts). */
+  brokenRules?: string;
   /** Files of the task's state that were not read, or lines of them skipped, and why (a session can write there). */
   unread?: string[];
   /** The task's session as the shared state records it (a CI leg's, or another clone's pushed), when none ran here. */
@@ -139,21 +143,24 @@ interface BranchFacts {
   ahead: number;
 }
 
-/** Whether a task's worktree is there and what it holds uncommitted. */
+/** Whether a task's worktree is there, what it holds uncommitted, and, while its work goes on (`live`), what is wrong with its task rules. */
 interface WorktreeLook {
   exists: boolean;
   uncommitted: string[];
+  brokenRules?: string;
 }
 
-async function lookAt(worktree: string | undefined): Promise<WorktreeLook> {
+async function lookAt(worktree: string | undefined, live: boolean): Promise<WorktreeLook> {
   const exists = worktree !== undefined && (await pathExists(worktree));
-  return { exists, uncommitted: exists ? await uncommittedPaths(worktree!) : [] };
+  if (!exists) return { exists, uncommitted: [] };
+  const [uncommitted, brokenRules] = await Promise.all([uncommittedPaths(worktree!), live ? brokenTaskRules(worktree!) : undefined]);
+  return { exists, uncommitted, ...(brokenRules !== undefined && { brokenRules }) };
 }
 
 async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, verifyNow: VerifyNow | undefined): Promise<TaskStatus> {
   const tip = branch.tip?.commit;
-  const { exists: worktreeExists, uncommitted } = await look;
-  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
+  const { exists: worktreeExists, uncommitted, brokenRules } = await look;
+  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }), ...(brokenRules !== undefined && { brokenRules }) };
   const unread: string[] = [];
   const note = (problem: string) => void unread.push(problem);
   // The session's files are found where we write them, never where its record says.
@@ -196,10 +203,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
       tokens: totalTokens(ledger),
     };
   }
-  status.attempts = Math.max(ledger?.starts ?? 0, results?.runs ?? 0, status.session.kind === "not-launched" ? 0 : 1);
-  status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
-  if (results && results.costUsd > 0) status.costUsd = results.costUsd;
-  if (results && results.turns > 0) status.turns = results.turns;
+  Object.assign(status, usageOf(ledger, results, status.session.kind !== "not-launched"));
   const sessionId = ledger?.sessionId ?? record?.sessionId;
   if (sessionId !== undefined) status.sessionId = sessionId;
   const changed = new Set<string>();
@@ -226,7 +230,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
     }
   }
   const owned = [...task.owns, ...task.produces].map(ownedPattern);
-  if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
+  const outside = owned.length ? [...changed].filter((f) => !owned.some((p) => covers(p, f))) : [];
+  // Claude Code configuration its owns do not name: the sync refuses it too.
+  status.outsideOwns = [...new Set([...outside, ...unnamedClaudeConfig(changed, owned).map((f) => f.path)])].sort();
   if (unread.length) status.unread = unread.slice(0, 5);
   return status;
 }
@@ -266,13 +272,15 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   for (const phase of plan.phases) {
     const state = stateOf(phase);
     if (state !== "started") {
-      const tasks = phase.tasks.map(initialStatus);
+      // What a synced phase's sessions used still counts in the feature's totals.
+      const recorded = feature.state?.phases[String(phase.index)];
+      const tasks = await Promise.all(phase.tasks.map((t) => pastTaskStatus(repo, feature, t, recorded?.tasks[t.id]?.session)));
       phases.push({ index: phase.index, state, tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks) });
       continue;
     }
     const recorded = feature.state!.phases[String(phase.index)]!;
     // The worktrees' `git status` runs side by side with the log below.
-    const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree));
+    const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree, recorded.tasks[t.id]?.skipped === undefined && recorded.tasks[t.id]?.mergedAt === undefined));
     for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     // Every task's commits and own changes from one `git log` of the phase's branches and the
     // integration branch since the phase's start (the same walk the sync's preflight reads).
@@ -299,15 +307,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     ]);
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
-      const ci = recorded.tasks[t.id]?.session;
-      // A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since.
-      if (ci && t.attempts === 0) {
-        t.sharedSession = ci;
-        t.attempts = 1;
-        if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
-        if (ci.turns !== undefined) t.turns = ci.turns;
-        if (ci.sessionId !== undefined) t.sessionId = ci.sessionId;
-      }
+      withSharedSession(t, recorded.tasks[t.id]?.session);
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }
@@ -315,6 +315,37 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   if (moved.length) for (const p of phases) p.readyToSync = false;
   const movedRefs = await reportRefs(repo.root, moved, { slug: feature.slug, journalDamaged: expected?.journalDamaged === true });
   return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)), movedRefs, ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }) };
+}
+
+/** Attempts, tokens, cost and turns from what the hooks and the headless results recorded of a task's sessions here. Pure. */
+function usageOf(ledger: HookRecord | undefined, results: SessionResults | undefined, launched: boolean): Pick<TaskStatus, "attempts" | "tokens" | "costUsd" | "turns"> {
+  const cost = taskCostUsd(results, undefined);
+  return {
+    attempts: Math.max(ledger?.starts ?? 0, results?.runs ?? 0, launched ? 1 : 0),
+    tokens: ledger ? totalTokens(ledger) : (results?.tokens ?? { ...ZERO_TOKENS }),
+    ...(cost !== undefined && { costUsd: cost }),
+    ...(results && results.turns > 0 && { turns: results.turns }),
+  };
+}
+
+/** A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since. */
+function withSharedSession(t: TaskStatus, shared: TaskSession | undefined): void {
+  if (!shared || t.attempts > 0) return;
+  t.sharedSession = shared;
+  t.attempts = 1;
+  const cost = taskCostUsd(undefined, shared);
+  if (cost !== undefined) t.costUsd = cost;
+  if (shared.turns !== undefined) t.turns = shared.turns;
+  if (shared.sessionId !== undefined) t.sessionId = shared.sessionId;
+}
+
+/** A task of a phase not in progress: only what its sessions used (for the totals), from its ledger and results. */
+async function pastTaskStatus(repo: Repo, feature: Feature, task: PlannedTask, shared: TaskSession | undefined): Promise<TaskStatus> {
+  const status = initialStatus(task);
+  const results = (await readSessionResults(sessionLogPath(repo.commonDir, feature.slug, task.id), true).catch(() => undefined))?.results;
+  Object.assign(status, usageOf(readHookRecord(featureDir(repo.commonDir, feature.slug), task.id), results, false));
+  withSharedSession(status, shared);
+  return status;
 }
 
 /** Attempts, tokens and reported cost summed over `tasks`. Pure. */

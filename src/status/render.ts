@@ -2,6 +2,22 @@ import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
+import { usd } from "../budget/budget.js";
+
+/** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
+export interface DamagedFeature {
+  slug: string;
+  damaged: { file: string; problem: string; fix: string };
+}
+
+/** One line: the damaged file and the fix. */
+export function renderDamaged(d: DamagedFeature): string {
+  return `**${oneLine(d.slug)}**: ${damagedText(d)}\n`;
+}
+
+export function damagedText(d: DamagedFeature): string {
+  return `its state is damaged, so it is not reported: ${code(d.damaged.file)}: ${oneLine(d.damaged.problem)}; fix: ${oneLine(d.damaged.fix)}.`;
+}
 
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
@@ -18,7 +34,8 @@ export function renderStatus(s: FeatureStatus): string {
 
 function renderPhase(p: PhaseStatus, slug: string): string[] {
   const roles = p.tasks.map((t) => t.role).join(", ");
-  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
+  // A synced phase's sessions still count: its totals, when it had any.
+  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, "", ...(p.totals.attempts > 0 ? [`Phase totals: ${totalsText(p.totals)}.`, ""] : [])];
   const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
   out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));
@@ -70,6 +87,7 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
   if (t.skipped !== undefined) return list;
+  if (t.brokenRules) list.push(`${t.id}: ${oneLine(t.brokenRules)}. Write its task rules again: ${code(sh`claude-parallel start ${slug} --launch print`)} (it launches nothing).`);
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
@@ -94,7 +112,6 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
 
 const n = (x: number) => x.toLocaleString("en-US");
 const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
-const usd = (x: number) => `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
 const plural = (k: number, one: string, many = `${one}s`) => `${n(k)} ${k === 1 ? one : many}`;
 
 function tokensText(t: TaskStatus["tokens"]): string {
