@@ -25,6 +25,7 @@ const COMMANDS = new Map<string, () => Promise<CommandModule>>([
   ["approve", () => import("./commands/approve.js")],
   ["replan", () => import("./commands/replan.js")],
   ["finish", () => import("./commands/finish.js")],
+  ["watch", () => import("./commands/watch.js")],
   ["clean", () => import("./commands/clean.js")],
   ["dashboard", () => import("./commands/dashboard.js")],
   ["push", () => import("./commands/push.js")],

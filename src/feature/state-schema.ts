@@ -208,3 +208,33 @@ export const RunStateSchema = z.object({
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 export type RunTaskState = RunState["tasks"][string];
+
+/** `watch/state.json`: the pull request feedback `watch` handed out, and the sessions it resumed. */
+export const WatchStateSchema = z.object({
+  version: z.literal(1),
+  /** Hand-back rounds done (bounded by --rounds). */
+  rounds: z.number().check(z.int(), z.minimum(0)),
+  /** Every item handed out, by key (`check:<head>:<name>`, `comment:<id>`): to a task, or to "user". Each goes out once. */
+  handed: z.record(z.string(), z.object({ to: z.string(), at: z.string() })),
+  /** The session each task was resumed (or started) with last. */
+  sessions: z.record(z.string(), z.string()),
+  /** A task handed feedback whose branch is not merged yet: recorded before its session starts. */
+  pending: z.record(
+    z.string(),
+    z.object({
+      sessionId: z.string(),
+      /** Its branch's tip when the session was handed the feedback: no new commit, nothing to merge. */
+      tipBefore: commitId,
+      items: z.array(z.string()),
+      /** What the session is told (the feedback quoted as data). */
+      prompt: z.string(),
+      /** No session of the task was known: a new one is started, with the brief. */
+      fresh: z.optional(z.boolean()),
+      /** Set just before its process starts, its PID once it has. */
+      spawnedAt: z.optional(z.string()),
+      pid: z.optional(pid),
+      pidStart: z.optional(z.string()),
+    }),
+  ),
+});
+export type WatchState = z.infer<typeof WatchStateSchema>;

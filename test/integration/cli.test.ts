@@ -279,7 +279,7 @@ describe("help", () => {
 
   it("refuses help for an unknown command with exit 2 and a suggestion", () => {
     expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
-    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, clean") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, watch, clean") });
     expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
   });
 
