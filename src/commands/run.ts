@@ -6,10 +6,8 @@ import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { runDir, runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
-import { RunStateSchema, type RunState, type RunTaskState, type TaskState } from "../feature/state-schema.js";
-import { readJsonFile } from "../feature/store.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { featureDir, runDir, runEventsPath, runOutputPath, sessionsDir } from "../feature/paths.js";
+import type { RunState, RunTaskState, TaskState } from "../feature/state-schema.js";
 import { appendRegularSync, openAppend } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
@@ -20,7 +18,12 @@ import { quote, sh } from "../render/shell.js";
 import { fixSentence } from "../render/conflict.js";
 import { conflictProblem, decideRun, describeAction, phasedPolicy, type RunPolicy, type FinishMode, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../run/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../run/events.js";
-import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, spawnSession, stopSession, type Invocation } from "../run/sessions.js";
+import { LogResults, taskCostUsd } from "../budget/accounting.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../budget/budget.js";
+import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
+import { nextRecord, readHookRecord, writeHookRecord } from "../hooks/ledger.js";
+import { readRunState, writeRunState } from "../run/run-state.js";
+import { invocationRunning, lastResult, logSize, sessionStderrPath, stderrTail, sessionFacts, sessionLogPath, startInvocation, stopSession, type Invocation } from "../run/sessions.js";
 import { helperPath } from "../self.js";
 import { which } from "../start/launch.js";
 import { confinementDecision } from "../start/sandbox.js";
@@ -45,12 +48,13 @@ export const spec: CommandSpec = {
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
     "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
-    "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when the spent cost reaches --max-budget-usd, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
+    "Budgets pause and ask: a task whose sessions reached its budget (--task-budget-usd, else the plan's budgetUsd), or every task once the feature's sessions reached the feature's (--max-budget-usd, else the plan's featureBudgetUsd), gets no new session or resume, and the hooks refuse the tool calls of its running session at once (a clean point: nothing is killed). The rest of the run goes on; `claude-parallel approve <task>` raises the limit and resumes the same session. Costs are what Claude Code reports at the end of each `claude -p` run. See docs/run.md (Budgets and approve).",
+    "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when nothing is left but tasks paused at a budget, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
   ],
   options: [
     { name: "attempts", type: "string", value: "N", text: "Resumes per task and problem before giving up (default 3)." },
-    { name: "max-budget-usd", type: "string", value: "X", text: "Start no session or resume once the run's sessions have spent X dollars (from their result events)." },
-    { name: "task-budget-usd", type: "string", value: "Y", text: "Passed to every session as Claude Code's --max-budget-usd." },
+    { name: "max-budget-usd", type: "string", value: "X", text: "The feature's budget: all its sessions together (instead of the plan's featureBudgetUsd; later runs keep it)." },
+    { name: "task-budget-usd", type: "string", value: "Y", text: "Every task's budget: each task's sessions together (instead of the plan's budgetUsd; later runs keep it)." },
     { name: "model", type: "string", value: "M", text: "Passed to the sessions (claude --model)." },
     { name: "permission-mode", type: "string", value: "M", text: "Passed to the sessions (claude --permission-mode)." },
     { name: "max-parallel", type: "string", value: "N", text: "At most N sessions at once (default: the plan's maxParallel)." },
@@ -159,11 +163,14 @@ class Runner {
   private syncGeneration = 0;
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
-  private readonly costs = new Map<string, LogCost>();
+  private readonly costs = new Map<string, LogResults>();
   /** An ended invocation's facts never change: read from its log once. */
   private readonly ended = new Map<string, { n: number; facts: SessionFacts }>();
   private syncFailures = 0;
   private spentUsd = 0;
+  /** The budgets as last gathered, and the record of them the hooks read, as last written. */
+  private budget: BudgetState | undefined;
+  private budgetText = "";
   private readonly sub: Io;
 
   constructor(
@@ -193,17 +200,19 @@ class Runner {
 
   async dryRun(): Promise<ExitCode> {
     this.state = await readRunState(this.commonDir, this.slug);
+    this.keepBudgetOptions();
     const actions = decideRun(await this.gather(), this.policy);
     const say = (line: string) => this.io.stdout(line + "\n");
     say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
     for (const a of actions) say(`  ${describeAction(a)}`);
-    say(`Spent so far: $${this.spentUsd.toFixed(4)}.`);
+    say(`Spent so far: ${usd(this.spentUsd)}.`);
     return ExitCode.ok;
   }
 
   async run(): Promise<ExitCode> {
     await checkLogs(this.commonDir, this.slug);
     this.state = await readRunState(this.commonDir, this.slug);
+    this.keepBudgetOptions();
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -269,7 +278,14 @@ class Runner {
 
   private async save(): Promise<void> {
     if (this.options.dryRun) return;
-    return writeFileAtomic(runStatePath(this.commonDir, this.slug), JSON.stringify(this.state, null, 2) + "\n");
+    return writeRunState(this.commonDir, this.slug, this.state);
+  }
+
+  /** The budgets named on this command line replace the recorded ones; those not named are kept from earlier runs. */
+  private keepBudgetOptions(): void {
+    const { taskBudgetUsd, maxBudgetUsd } = this.options;
+    if (taskBudgetUsd === undefined && maxBudgetUsd === undefined) return;
+    this.state.budget = { ...this.state.budget, ...(taskBudgetUsd !== undefined && { taskUsd: taskBudgetUsd }), ...(maxBudgetUsd !== undefined && { featureUsd: maxBudgetUsd }) };
   }
 
   private taskState(id: string): RunTaskState {
@@ -284,6 +300,7 @@ class Runner {
   private async gather(): Promise<RunFacts> {
     const { feature } = this.ctx;
     const { plan, state } = feature;
+    const budget = await this.budgets();
     const phases: PhaseFacts[] = [];
     let activeSeen = false;
     for (const phase of plan.phases) {
@@ -302,7 +319,8 @@ class Runner {
         const merged = synced || recorded?.mergedAt !== undefined;
         // Rolling: a task's own start is done once its worktree is made and prepared from its start commit.
         const taskStarted = recorded?.startCommit !== undefined && recorded.prepared === true && recorded.made !== false;
-        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }) };
+        const reached = budget.tasks.get(t.id)?.reached;
+        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }), ...(reached && { budget: reached }), ...(ts?.paused !== undefined && { paused: true }) };
         if (this.rolling ? !taskStarted || merged || skipped : !active) {
           tasks.push({ ...base, session: { kind: "none" } });
           if (this.rolling) this.rowOf(t.id, phase.index).state = merged ? "merged" : skipped ? "skipped" : "waiting";
@@ -321,7 +339,7 @@ class Runner {
         if (ts?.current && session.kind === "ended" && ts.current.endedAt === undefined) await this.sessionEnded(t.id, phase.index, ts, session.result);
         const row = this.rowOf(t.id, phase.index);
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
-        row.state = session.kind === "ended" ? "ended" : session.kind === "none" ? "waiting" : session.kind;
+        row.state = session.kind === "ended" ? (ts?.paused !== undefined ? "paused" : "ended") : session.kind === "none" ? "waiting" : session.kind;
         tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
       }
       if (live.size) {
@@ -344,8 +362,6 @@ class Runner {
       ...(this.state.baseVerifyFails && { baseVerifyFails: this.state.baseVerifyFails }),
       maxAttempts: this.options.attempts,
       maxParallel: this.options.maxParallel ?? plan.maxParallel,
-      spentUsd: await this.spent(),
-      ...(this.options.maxBudgetUsd !== undefined && { maxBudgetUsd: this.options.maxBudgetUsd }),
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
     };
@@ -369,19 +385,32 @@ class Runner {
     return facts;
   }
 
-  /** Dollars spent by every session of the feature, from their logs' result events. */
-  private async spent(): Promise<number> {
-    let usd = 0;
-    for (const id of Object.keys(this.state.tasks)) {
-      let reader = this.costs.get(id);
-      if (!reader) this.costs.set(id, (reader = new LogCost(sessionLogPath(this.commonDir, this.slug, id))));
-      const cost = await reader.read();
-      usd += cost.usd;
-      const row = this.progress.rows.get(id);
-      if (row) Object.assign(row, { usd: cost.usd, tokens: cost.tokens });
+  /**
+   * What every task of the feature spent, as status counts it (src/budget/accounting.ts), against
+   * the budgets in force; the record the hooks read is written again when it changed.
+   */
+  private async budgets(): Promise<BudgetState> {
+    const { plan, state } = this.ctx.feature;
+    const costs = new Map<string, number | undefined>();
+    for (const phase of plan.phases) {
+      for (const { id } of phase.tasks) {
+        let reader = this.costs.get(id);
+        if (!reader) this.costs.set(id, (reader = new LogResults(sessionLogPath(this.commonDir, this.slug, id))));
+        const results = await reader.read();
+        const cost = taskCostUsd(results, state?.phases[String(phase.index)]?.tasks[id]?.session);
+        costs.set(id, cost);
+        const row = this.progress.rows.get(id);
+        if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
+      }
     }
-    this.spentUsd = usd;
-    return usd;
+    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []));
+    this.spentUsd = this.budget.feature.spentUsd;
+    const text = budgetRecordText(this.budget, "");
+    if (!this.options.dryRun && text !== this.budgetText) {
+      await writeFileAtomic(budgetRecordPath(featureDir(this.commonDir, this.slug)), budgetRecordText(this.budget, new Date().toISOString()));
+      this.budgetText = text;
+    }
+    return this.budget;
   }
 
   private async sessionEnded(taskId: string, phase: number, ts: RunTaskState, result: string): Promise<void> {
@@ -485,8 +514,10 @@ class Runner {
         return ExitCode.ok;
       case "give-up":
         return this.giveUp(action.failures);
+      case "pause":
+        return this.pause(action.task, action.reached);
       case "budget-stop":
-        return this.budgetStop(action.spentUsd, action.maxBudgetUsd, action.waiting);
+        return this.budgetStop(action.paused);
       case "interrupted":
         return this.stop(action.running);
     }
@@ -655,6 +686,7 @@ class Runner {
   /** Records the invocation before its process starts: a run killed in between starts it on the next run, once. */
   private async record(taskId: string, ts: RunTaskState, inv: Pick<Invocation, "kind" | "prompt"> & { problem?: ProblemKind }): Promise<void> {
     ts.invocations += 1;
+    delete ts.paused;
     await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
     ts.current = { n: ts.invocations, ...inv, logOffset: await logSize(sessionLogPath(this.commonDir, this.slug, taskId)), recordedAt: new Date().toISOString() };
     await this.save();
@@ -693,25 +725,22 @@ class Runner {
     if (when === "again" && inv.kind === "launch") ts.sessionId = randomUUID();
     if (!(await pathExists(this.planned(taskId).recorded.worktree))) await this.restoreWorktree(taskId);
     const { plan, task, recorded } = this.planned(taskId);
-    const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
-    const decision = await sandboxDecision(plan);
-    if (decision.note && !this.sandboxNoted) this.progress.print(`Note: ${decision.note}\n`);
-    this.sandboxNoted = true;
-    const sandbox = decision.use ? await sandboxArgs({ plan, state: this.ctx.feature.state!, commonDir: this.commonDir }, task, recorded.worktree) : [];
-    const args = sessionArgs(inv, ts.sessionId!, {
+    const cap = this.budget && backstopUsd(this.budget, taskId);
+    const started = await startInvocation({
+      commonDir: this.commonDir,
+      plan,
+      state: this.ctx.feature.state!,
+      task,
+      worktree: recorded.worktree,
+      inv,
+      sessionId: ts.sessionId!,
       claude: this.claude,
-      claudeArgs: [...sandbox, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
       permissionMode: this.options.permissionMode,
       model: this.options.model,
-      taskBudgetUsd: this.options.taskBudgetUsd,
+      ...(cap !== undefined && { maxBudgetUsd: cap }),
     });
-    const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, ts.sessionId!);
-    if (started.pid === undefined) {
-      const code = await started.exited;
-      throw new EnvironmentError(`claude could not be started in ${recorded.worktree} (exit ${code})`, `check that ${this.claude} runs and that the worktree exists, then run again`);
-    }
-    inv.pid = started.pid;
-    if (started.pidStart !== undefined) inv.pidStart = started.pidStart;
+    if (started.note && !this.sandboxNoted) this.progress.print(`Note: ${started.note}\n`);
+    this.sandboxNoted = true;
     await this.save();
     void started.exited.then(() => this.wake?.());
     const row = this.progress.rows.get(taskId);
@@ -792,7 +821,7 @@ class Runner {
     if (code !== ExitCode.ok) return this.failedStep("the final merge into base", code);
     await this.refresh();
     const { plan } = this.ctx.feature;
-    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
+    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent ${usd(this.spentUsd)}`, spentUsd: this.spentUsd, finished: true });
     if (this.rolling) this.progress.print(await this.timeline());
     return ExitCode.ok;
   }
@@ -832,16 +861,26 @@ class Runner {
     return ExitCode.refused;
   }
 
-  private async budgetStop(spent: number, max: number, waiting: string[]): Promise<ExitCode> {
-    await this.progress.emit({ event: "budget", spentUsd: spent, maxBudgetUsd: max, waiting, text: `budget reached: spent $${spent.toFixed(4)} of $${max.toFixed(2)}; no new session or resume started` });
-    this.progress.print(
-      [
-        `Stopped: the run spent $${spent.toFixed(4)}, reaching its budget of $${max.toFixed(2)} (--max-budget-usd). No new session or resume was started; ${waiting.join(", ")} still ${waiting.length === 1 ? "needs" : "need"} one.`,
-        "Nothing was lost: every branch, worktree and session is kept.",
-        `  continue with a higher budget: claude-parallel run ${quote(this.slug)} --max-budget-usd <more>`,
-        `  or by hand: claude-parallel status ${quote(this.slug)}, then /parallel-sync`,
-      ].join("\n") + "\n",
-    );
+  /** The task needs a session but reached a budget: it waits for the user, as the ledger and status say; the rest goes on. */
+  private async pause(taskId: string, reached: Reached): Promise<undefined> {
+    const ts = this.taskState(taskId);
+    ts.paused = new Date().toISOString();
+    await this.save();
+    const stateDir = featureDir(this.commonDir, this.slug);
+    // Its session has ended: the ledger is ours to write now.
+    writeHookRecord(stateDir, nextRecord(readHookRecord(stateDir, taskId), { task: taskId, name: "run", at: ts.paused, state: "paused: budget", detail: reachedText(reached) }));
+    const row = this.progress.rows.get(taskId);
+    if (row) row.state = "paused";
+    await this.progress.emit({ event: "budget-reached", task: taskId, phase: this.planned(taskId).phase.index, scope: reached.scope, spentUsd: reached.spentUsd, limitUsd: reached.limitUsd, text: `${taskId}: paused: ${reachedText(reached)}; no session or resume until you approve more` });
+    return undefined;
+  }
+
+  private async budgetStop(paused: Array<{ task: string; reached: Reached }>): Promise<ExitCode> {
+    await this.progress.emit({ event: "budget", spentUsd: this.spentUsd, paused: paused.map((p) => p.task), text: `stopped: ${paused.map((p) => p.task).join(", ")} ${paused.length === 1 ? "waits" : "wait"} for more budget; spent ${usd(this.spentUsd)}` });
+    const lines = [`Paused: ${this.slug} needs your approval to spend more. Nothing was lost: every branch, worktree and session is kept.`];
+    for (const { task, reached } of paused) lines.push(`- ${task}: ${reachedText(reached)}`, `  approve more: claude-parallel approve ${task} ${quote(this.slug)} --add <USD> (raises the limit and resumes its session)`);
+    lines.push(`  then continue: claude-parallel run ${quote(this.slug)}`, `  or run again with higher budgets: --task-budget-usd Y, --max-budget-usd X`);
+    this.progress.print(lines.join("\n") + "\n");
     return ExitCode.refused;
   }
 
@@ -912,13 +951,6 @@ async function detach(ctx: FeatureContext, options: RunOptions, io: Io): Promise
   say(`Follow it: /parallel-status, or claude-parallel status ${quote(slug)}; every event: ${events}`);
   say(`Stop it: kill ${child.pid} (running sessions finish on their own; run again to continue)`);
   return ExitCode.ok;
-}
-
-/** The run's state: what it must remember across an interruption (none yet: a fresh one). */
-async function readRunState(commonDir: string, slug: string): Promise<RunState> {
-  const path = runStatePath(commonDir, slug);
-  const fix = `remove ${quote(path)} to start the run's bookkeeping afresh (the feature's state is kept)`;
-  return (await readJsonFile(path, RunStateSchema, fix, MAX_BYTES.runState)) ?? { version: 1, tasks: {} };
 }
 
 /** Before anything changes: the run's event log and output log can be appended to (something else in their place refuses the run). */

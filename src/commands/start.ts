@@ -86,6 +86,8 @@ export interface StartOptions {
    * branch as it is now, that commit is recorded with the task, and earlier phases need not be synced.
    */
   task?: string;
+  /** With `task`: a task of a synced phase gets its worktree back on its branch (`watch` hands it pull request feedback). */
+  reopen?: boolean;
 }
 
 export async function startCommand(options: StartOptions, io: Io): Promise<ExitCode> {
@@ -128,7 +130,7 @@ export async function startPhase(context: FeatureContext, options: StartOptions,
   }
   const phase = plan.phases[phaseNumber - 1];
   if (!phase) throw new InputError({ where: "--phase", message: `${slug} has phases 1 to ${plan.phases.length}, not ${phaseNumber}`, fix: "pick one of them" });
-  if (synced(phaseNumber)) throw new RefusedError([{ message: `phase ${phaseNumber} of ${slug} is already synced`, fix: "start the next phase" }]);
+  if (synced(phaseNumber) && !(options.reopen && options.task !== undefined)) throw new RefusedError([{ message: `phase ${phaseNumber} of ${slug} is already synced`, fix: "start the next phase" }]);
   const unsynced = plan.phases.slice(0, phaseNumber - 1).find((p) => !synced(p.index));
   if (unsynced && options.task === undefined) {
     throw new RefusedError([{ message: `phase ${unsynced.index} is not synced yet, and phase ${phaseNumber} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }]);

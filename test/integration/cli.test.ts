@@ -56,7 +56,7 @@ describe("claude-parallel plan", () => {
       const next = /^Next: (.*)$/m.exec(runHelper(["plan", file, "--no-write"], { cwd: repo }).stderr)?.[1];
       expect(next).toBe(`claude-parallel start '${file === outside ? outside : file.startsWith(".parallel") ? "add-login" : file}'`);
       // Run it as the user would, through a shell, with the helper standing in for claude-parallel.
-      const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(REPO_ROOT, "bin")}:${process.env.PATH}` } });
+      const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(HELPER, "../../bin")}:${process.env.PATH}` } });
       expect(started.status, started.stderr).toBe(0);
       expect(started.stdout).toContain(file.startsWith(".parallel") ? "feature/add-login" : "feature/add-logout");
     }
@@ -96,10 +96,10 @@ describe("claude-parallel plan", () => {
     expect(r.stdout).toContain("&& claude --agent 'ui' 'You are the UI session");
   });
 
-  it("works from a copy of scripts/ with no node_modules anywhere", () => {
+  it("works from a copy of the plugin's scripts/ with no node_modules anywhere", () => {
     const copy = tempDir();
     const { cpSync } = require("node:fs") as typeof import("node:fs");
-    cpSync(join(REPO_ROOT, "scripts"), join(copy, "scripts"), { recursive: true });
+    cpSync(join(HELPER, ".."), join(copy, "scripts"), { recursive: true });
     const repo = makeRepo();
     const r = runHelper(["plan", EXAMPLE, "--no-write"], { cwd: repo, helper: join(copy, "scripts", "parallel.mjs") });
     expect(r.code).toBe(0);
@@ -113,7 +113,7 @@ describe("claude-parallel plan", () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toContain("json-schema.org");
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "review", "tasks"]);
+    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "featureBudgetUsd", "notify", "review", "tasks"]);
     for (const [key, value] of Object.entries(schema.properties.tasks.items.properties)) {
       expect((value as { description?: string }).description, key).toBeTruthy();
     }
@@ -279,7 +279,7 @@ describe("help", () => {
 
   it("refuses help for an unknown command with exit 2 and a suggestion", () => {
     expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
-    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, replan, finish, clean") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, watch, clean") });
     expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
   });
 
