@@ -471,10 +471,17 @@ class Runner {
     }
   }
 
+  /** The start of a phase (or, rolling, of one task of it) as `start` makes it, for headless sessions the run launches itself. */
+  private async startSteps(phase: number, task?: string): Promise<void> {
+    const { startPhase } = await import("../start/start-phase.js");
+    const write = (line = "") => this.sub.stdout(line + "\n");
+    const { permissionMode, model } = this.options;
+    const choices = { launch: "headless" as const, deps: "auto" as const, launchSessions: false, ...(permissionMode !== undefined && { permissionMode }), ...(model !== undefined && { model }), ...(task !== undefined && { task }) };
+    await startPhase(await openFeature(this.slug, this.io.cwd), phase, choices, { say: write, log: write });
+  }
+
   private async startPhase(phase: number): Promise<ExitCode | undefined> {
-    const { startPhase } = await import("./start.js");
-    const code = await startPhase(await openFeature(this.slug, this.io.cwd), { target: this.slug, phase, launch: "headless", deps: "auto", dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false }, this.sub);
-    if (code !== ExitCode.ok) return this.failedStep(`starting phase ${phase}`, code);
+    await this.startSteps(phase);
     await this.refresh();
     await this.progress.emit({ event: "phase-started", phase, text: `phase ${phase} started: ${this.ctx.feature.plan.phases[phase - 1]!.tasks.map((t) => t.id).join(", ")}` });
     crashPoint("run-after-start-phase");
@@ -483,9 +490,7 @@ class Runner {
 
   /** Rolling: the task's own start (worktree, brief, dependencies) from the integration branch as it is now. */
   private async startTask(taskId: string, phase: number): Promise<ExitCode | undefined> {
-    const { startPhase } = await import("./start.js");
-    const code = await startPhase(await openFeature(this.slug, this.io.cwd), { target: this.slug, phase, task: taskId, launch: "headless", deps: "auto", dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false }, this.sub);
-    if (code !== ExitCode.ok) return this.failedStep(`starting ${taskId}`, code);
+    await this.startSteps(phase, taskId);
     await this.refresh();
     crashPoint("run-after-task-start");
     const { recorded } = this.planned(taskId);
@@ -607,7 +612,7 @@ class Runner {
   }
 
   private async launch(taskId: string, phase: number): Promise<undefined> {
-    const { sessionOf } = await import("./start.js");
+    const { sessionOf } = await import("../start/launch.js");
     const { plan, task, recorded } = this.planned(taskId);
     const session = sessionOf(task, recorded.worktree, sessionBrief(plan, task, recorded.port));
     await this.requireClaude();
@@ -654,10 +659,8 @@ class Runner {
   /** A task worktree removed by hand is made again from its branch, as `start` restores one, before its session runs there. */
   private async restoreWorktree(taskId: string): Promise<void> {
     const { phase, recorded } = this.planned(taskId);
-    const { startPhase } = await import("./start.js");
-    const options = { target: this.slug, phase: phase.index, task: taskId, launch: "headless" as const, deps: "auto" as const, dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false };
-    const code = await startPhase(await openFeature(this.slug, this.io.cwd), options, this.sub);
-    if (code !== ExitCode.ok || !(await pathExists(recorded.worktree))) {
+    await this.startSteps(phase.index, taskId);
+    if (!(await pathExists(recorded.worktree))) {
       throw new RefusedError([{ task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again (see ${runOutputPath(this.commonDir, this.slug)})`, fix: sh`claude-parallel start ${this.slug} --phase ${String(phase.index)}` }]);
     }
     await this.refresh();
