@@ -703,51 +703,56 @@ class Runner {
   }
 
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
-    const { syncCommand } = await import("./sync.js");
+    const { gatherSync } = await import("../sync/gather-sync.js");
+    const { decideSync } = await import("../sync/decide-sync.js");
+    const { applySync, verifyFailedLines } = await import("../sync/apply-sync.js");
     const { plan } = this.ctx.feature;
-    let handed = 0;
+    const say = (line = "") => this.sub.stdout(line + "\n");
     const handOver: Array<() => Promise<void>> = [];
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const code = await syncCommand(
-      {
-        slug: this.slug,
-        dryRun: false,
-        verify: true,
-        keepWorktrees: false,
-        next: false,
-        allowOutsideOwns: false,
-        observe: (seen) => {
-          if (seen.kind === "preflight") {
-            for (const c of seen.conflicts) {
-              handed++;
-              const problem = conflictProblem(c);
-              handOver.push(async () => {
-                this.taskState(c.task).mergeProblem = problem;
-                await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
-              });
-            }
-          } else if (!seen.outcome.passed) {
-            const { culprits, outputTail, exitCode } = seen.outcome;
-            if (culprits === "base") {
-              handed++;
-              handOver.push(async () => {
-                this.state.baseVerifyFails = { phase: phaseIndex, ...(outputTail && { tail: outputTail }) };
-              });
-            } else {
-              for (const link of culprits ?? []) {
-                handed++;
-                const problem: TaskProblem = { kind: "merged-verify", message: `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`, ...(outputTail && { tail: outputTail }) };
-                handOver.push(async () => {
-                  this.taskState(link.task.id).mergeProblem = problem;
-                  await this.progress.emit({ event: "verify-failed", task: link.task.id, phase: phaseIndex, exitCode, text: `${link.task.id}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
-                });
-              }
-            }
+    const facts = await gatherSync(this.ctx, undefined, { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false }, (note) => say(`claude-parallel: ${note}`));
+    const decision = decideSync(facts);
+    let code: ExitCode = ExitCode.ok;
+    if ("refusals" in decision) {
+      const pre = facts.phase?.preflight;
+      // Only the preflight's verdict goes back to the sessions; anything else in the way stops the run.
+      if (!pre || (!pre.problems.length && !pre.conflicts.length)) throw new RefusedError(decision.refusals);
+      say(new RefusedError(decision.refusals).report());
+      code = ExitCode.refused;
+      for (const c of pre.conflicts) {
+        const problem = conflictProblem(c);
+        handOver.push(async () => {
+          this.taskState(c.task).mergeProblem = problem;
+          await this.progress.emit({ event: "conflict", task: c.task, phase: phaseIndex, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
+        });
+      }
+    } else {
+      const outcome = await applySync(this.ctx, decision.actions, {
+        cwd: this.io.cwd,
+        say,
+        log: say,
+        startPhase: () => Promise.reject(new Error("run's sync starts no phase (--no-next)")),
+      });
+      if (outcome.kind === "done") this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state: outcome.state } };
+      else {
+        for (const line of verifyFailedLines(outcome, plan.integrationBranch)) say(line);
+        code = ExitCode.verifyFailed;
+        const { culprits, outputTail, exitCode } = outcome.outcome;
+        if (culprits === "base") {
+          handOver.push(async () => {
+            this.state.baseVerifyFails = { phase: phaseIndex, ...(outputTail && { tail: outputTail }) };
+          });
+        } else {
+          for (const link of culprits ?? []) {
+            const problem: TaskProblem = { kind: "merged-verify", message: `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`, ...(outputTail && { tail: outputTail }) };
+            handOver.push(async () => {
+              this.taskState(link.task.id).mergeProblem = problem;
+              await this.progress.emit({ event: "verify-failed", task: link.task.id, phase: phaseIndex, exitCode, text: `${link.task.id}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
+            });
           }
-        },
-      },
-      this.sub,
-    );
+        }
+      }
+    }
     this.syncGeneration++;
     // A Ctrl-C reaches the verify command too (same process group): its failure then says nothing of the branches.
     if (!this.interrupted) for (const step of handOver) await step();
@@ -755,12 +760,11 @@ class Runner {
     crashPoint("run-after-sync");
     if (code === ExitCode.ok) {
       this.syncFailures = 0;
-      await this.refresh();
       const merged = this.ctx.feature.state?.phases[String(phaseIndex)]?.mergedCommit;
       await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: ${plan.integrationBranch} at ${merged?.slice(0, 12)}` });
       return undefined;
     }
-    if (handed === 0 || this.interrupted) {
+    if (handOver.length === 0 || this.interrupted) {
       // Refused for a reason no session was handed (or stopped by our own interrupt): check again, a bounded number of times.
       if (this.interrupted) return undefined;
       if (++this.syncFailures >= this.options.attempts) return this.failedStep(`the sync of phase ${phaseIndex}`, code);
