@@ -111,13 +111,13 @@ if (eager.size !== 2) throw new Error(`expected the hooks' entry and one handler
 for (const name of eager) {
   for (const i of staticImports(name)) {
     if (i.startsWith("./")) eager.add(i.slice(2));
-    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (README, Task sessions and the plugin's hooks)`);
+    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (docs/sessions.md, Cost on the session)`);
   }
   if (/zod|terminalSafe/.test(bundle.get(`chunks/${name}`) ?? "")) throw new Error(`scripts/chunks/${name}, loaded by every hook event, holds zod or the CLI`);
 }
 
 // plugin/: what a marketplace install copies. Only what runs: no package.json or lockfile, so
-// Claude Code has nothing to npm-install there (README, design notes).
+// Claude Code has nothing to npm-install there (ARCHITECTURE.md, The bundle).
 const pluginFiles = new Map([
   ["plugin/.claude-plugin/plugin.json", readFileSync(`${root}.claude-plugin/plugin.json`, "utf8")],
   ["plugin/.claude-plugin/icon.png", readFileSync(`${root}.claude-plugin/icon.png`)],

@@ -15,7 +15,8 @@ import { benchCalls } from "./calls.js";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const HELPER = join(ROOT, "scripts", "parallel.mjs");
 const STG = process.env.STG_DIR ?? join(ROOT, "..", "shared", "bench", "stg");
-const updateReadme = process.argv.includes("--update-readme");
+/** `--update-readme` (`npm run bench:readme`): also write the tables into docs/benchmarks.md, between its markers. */
+const updateDocs = process.argv.includes("--update-readme");
 /** `--quick` (or BENCH_QUICK=1): fewer rounds, no 32-branch or 100,000-file sync, one start round. */
 const quick = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
 
@@ -67,7 +68,7 @@ try {
   const sizes: Array<[number, number]> = [[12, quick ? 15 : 40], [50, quick ? 7 : 20], [200, quick ? 7 : 15], [1000, quick ? 5 : 9], [5000, quick ? 3 : 5]];
   say("### `plan` (whole process)");
   say();
-  say("`node scripts/parallel.mjs plan <file> --no-write --json`: 12 tasks (the README's example shape), then random plans (maxParallel 8).");
+  say("`node scripts/parallel.mjs plan <file> --no-write --json`: 12 tasks (six roles, the second six each depending on one of the first), then random plans (maxParallel 8).");
   say();
   say("| tasks | median ms | `node -e 0` ms | ratio | phases | length / lower bound |");
   say("| ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -191,16 +192,16 @@ try {
   }
   say(`Measured on ${process.platform}-${process.arch}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}.`);
 
-  if (updateReadme) {
-    const readme = join(ROOT, "README.md");
-    const text = readFileSync(readme, "utf8");
+  if (updateDocs) {
+    const page = join(ROOT, "docs", "benchmarks.md");
+    const text = readFileSync(page, "utf8");
     const start = "<!-- bench:start -->";
     const end = "<!-- bench:end -->";
     const i = text.indexOf(start);
     const j = text.indexOf(end);
-    if (i < 0 || j < i) throw new Error("README.md has no bench markers");
-    writeFileSync(readme, `${text.slice(0, i + start.length)}\n${lines.join("\n")}\n${text.slice(j)}`);
-    console.log("\nUpdated README.md");
+    if (i < 0 || j < i) throw new Error("docs/benchmarks.md has no bench markers");
+    writeFileSync(page, `${text.slice(0, i + start.length)}\n${lines.join("\n")}\n${text.slice(j)}`);
+    console.log("\nUpdated docs/benchmarks.md");
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

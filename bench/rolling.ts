@@ -80,7 +80,7 @@ export function benchRolling(stgDir: string): RollingRow[] {
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const f2 = (n: number) => n.toFixed(2);
 
-/** The README's "Rolling vs phased" table. */
+/** The "Rolling vs phased" table of docs/benchmarks.md. */
 export function rollingTable(rows: RollingRow[]): string[] {
   const all = (pick: (r: RollingRow) => number[]) => rows.flatMap(pick);
   return [

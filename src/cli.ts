@@ -153,7 +153,7 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
 
 function parse(args: string[], spec: CommandSpec): { values: Values; positionals: string[] } {
   const fix = `run \`claude-parallel ${spec.name} --help\` for its usage`;
-  const options = Object.fromEntries(spec.options.map((o) => [o.name, { type: o.type }]));
+  const options = Object.fromEntries(spec.options.map((o) => [o.name, { type: o.type, ...(o.repeatable && { multiple: true }) }]));
   let parsed;
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });

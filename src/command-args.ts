@@ -4,7 +4,9 @@ import type { Values } from "./command-spec.js";
 
 // The checks a command's handler runs on its option values: each bad value is a usage error (exit 2).
 
-export const str = (v: string | boolean | undefined) => (typeof v === "string" ? v : undefined);
+export const str = (v: Values[string]) => (typeof v === "string" ? v : undefined);
+/** A repeatable option's values (none when absent). */
+export const strs = (v: Values[string]): string[] => (Array.isArray(v) ? v : typeof v === "string" ? [v] : []);
 
 export function usageError(message: string, fix = "run `claude-parallel --help` for usage"): InputError {
   return new InputError({ where: "", message, fix });

@@ -11,8 +11,8 @@ export interface CommandModule {
   run: (values: Values, positionals: string[], io: Io) => Promise<ExitCode>;
 }
 
-/** The parsed options, by long name: `true` for a boolean given, the text for a string. */
-export type Values = Record<string, string | boolean | undefined>;
+/** The parsed options, by long name: `true` for a boolean given, the text for a string, every text for a repeatable one. */
+export type Values = Record<string, string | boolean | string[] | undefined>;
 
 export interface OptionSpec {
   /** The long name, without `--`. */
@@ -20,6 +20,8 @@ export interface OptionSpec {
   type: "boolean" | "string";
   /** The value's placeholder in help (`N`, `CMD`), for string options. */
   value?: string;
+  /** A string option that may be given several times: its values, in order. */
+  repeatable?: boolean;
   text: string;
 }
 

@@ -55,6 +55,11 @@ export interface RunOptions {
   onLine?: (line: string) => void;
   /** Stop collecting output past this many bytes (the tail is kept). */
   maxBuffer?: number;
+  /**
+   * Kill it (and every process it started) after this many milliseconds. It then runs in a
+   * process group of its own, which a Ctrl-C at the terminal does not reach: the bound ends it.
+   */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -63,6 +68,8 @@ export interface RunResult {
   stderr: string;
   /** Set when the program could not be started at all (ENOENT, EACCES, E2BIG...). */
   spawnError?: NodeJS.ErrnoException;
+  /** Killed at its timeoutMs. */
+  timedOut?: boolean;
 }
 
 const DEFAULT_MAX = 256 * 1024 * 1024;
@@ -80,7 +87,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
   return new Promise((resolve) => {
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"] });
+      child = spawn(file, args, { cwd: options.cwd, env: cleanEnv(options.env), stdio: ["pipe", "pipe", "pipe"], detached: options.timeoutMs !== undefined });
     } catch (error) {
       resolve({ exitCode: 127, stdout: "", stderr: String((error as Error).message), spawnError: error as NodeJS.ErrnoException });
       return;
@@ -107,7 +114,21 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
     child.once("error", (error) => (spawnError = error as NodeJS.ErrnoException));
     child.stdin!.on("error", () => undefined); // a program that does not read its input
     child.stdin!.end(options.input ?? "");
+    let timedOut = false;
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            try {
+              process.kill(-child.pid!, "SIGKILL");
+            } catch {}
+            // A process that left the group may still hold the output open: stop waiting for it.
+            child.stdout!.destroy();
+            child.stderr!.destroy();
+          }, options.timeoutMs);
     child.once("close", (code, signal) => {
+      clearTimeout(timer);
       if (options.onLine && pending) options.onLine(pending);
       // spawn says ENOENT both for a missing program and for a missing folder to run it in.
       if (spawnError?.code === "ENOENT" && !existsSync(options.cwd)) spawnError.code = "ENOCWD";
@@ -118,6 +139,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: spawnError ? stderr || spawnError.message : stderr,
         ...(spawnError && { spawnError }),
+        ...(timedOut && { timedOut }),
       });
     });
   });

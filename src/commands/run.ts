@@ -33,12 +33,14 @@ import { commitOf } from "../git/repo.js";
 import { loadExpectedRefs, requireRefs } from "../sync/backstop.js";
 import { recordedIntegrationTip } from "../sync/decide-refs.js";
 import type { Io } from "../io.js";
-import { count, dollars, str, usageError } from "../command-args.js";
+import { count, dollars, str, strs, usageError } from "../command-args.js";
+import { notifierFor, type Notifier } from "../notify/notifier.js";
+import { commandLineTargets, targetArg, type CliTarget } from "../notify/targets.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
   name: "run",
-  synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--rolling] [--no-finish | --pr] [--json] [--detach] [--dry-run]"],
+  synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--rolling] [--no-finish | --pr] [--notify TARGET]... [--json]", "[--detach] [--dry-run]"],
   summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong and the failing output's tail. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
@@ -56,6 +58,13 @@ export const spec: CommandSpec = {
     { name: "rolling", type: "boolean", text: "No barriers: start each task once what it waits for is merged, and merge each task alone as soon as it passes." },
     { name: "no-finish", type: "boolean", text: "Stop once the last phase is synced; do not merge into base." },
     { name: "pr", type: "boolean", text: "After the last phase, print the command that opens the pull request instead of merging." },
+    {
+      name: "notify",
+      type: "string",
+      value: "TARGET",
+      repeatable: true,
+      text: "Tell TARGET when the feature needs you or moves on (needs-input, handed-back, verify-failed, budget-reached, phase-synced, gave-up, finished): `desktop`, an http(s) URL (a POST of one JSON object per event), or a program (run without arguments, the event's JSON on its stdin). Give it once per target; the plan's `notify:` targets get them too (docs/notifications.md).",
+    },
     { name: "json", type: "boolean", text: "Print one JSON event per line." },
     { name: "detach", type: "boolean", text: "Run in the background (output in <state>/run/output.log), print the first events and return." },
     { name: "dry-run", type: "boolean", text: "Print what the run would do next, from the feature's state, and change nothing." },
@@ -81,6 +90,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       detach: values.detach === true,
       dryRun: values["dry-run"] === true,
       rolling: values.rolling === true,
+      notify: await commandLineTargets(strs(values.notify), io.cwd),
     },
     io,
   );
@@ -102,6 +112,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** No barriers: each task starts once what it waits for is merged, and merges alone (src/run/rolling-policy.ts). */
   rolling?: boolean;
+  /** Where notifications go besides the plan's `notify:` (src/notify/). */
+  notify?: CliTarget[];
 }
 
 const POLL_MS = 400;
@@ -136,6 +148,7 @@ class Runner {
   private readonly commonDir: string;
   private state!: RunState;
   private readonly progress: Progress;
+  private readonly notifier: Notifier | undefined;
   private interrupted = false;
   private wake: (() => void) | undefined;
   private claude = "";
@@ -164,7 +177,13 @@ class Runner {
     this.commonDir = ctx.repo.commonDir;
     const mode: ProgressMode = options.json ? "json" : process.stdout.isTTY ? "table" : "lines";
     const tty = mode === "table" ? (text: string) => void process.stdout.write(text) : undefined;
-    this.progress = new Progress(runEventsPath(this.commonDir, this.slug), mode, io.stdout, tty);
+    this.notifier = options.dryRun
+      ? undefined
+      : notifierFor(ctx, options.notify ?? [], {
+          ...(process.stdout.isTTY && mode !== "json" && { terminal: (raw: string) => void process.stdout.write(raw) }),
+          report: (text) => void this.progress.emit({ event: "notify-failed", text }).catch(() => undefined),
+        });
+    this.progress = new Progress(runEventsPath(this.commonDir, this.slug), mode, io.stdout, tty, this.notifier?.listen);
     // What start, sync and finish print goes to the run's output log; the events say what happened.
     const output = runOutputPath(this.commonDir, this.slug);
     if (!options.dryRun) mkdirSync(dirname(output), { recursive: true });
@@ -194,6 +213,7 @@ class Runner {
     // The report of a verify failing on the integration branch asked for a fix and a new run: try again.
     delete this.state.baseVerifyFails;
     await this.save();
+    await this.notifier?.start();
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
       this.interrupted = true;
@@ -224,11 +244,12 @@ class Runner {
       this.state.endedAt = new Date().toISOString();
       this.state.outcome = "error";
       await this.save().catch(() => undefined);
-      await this.progress.emit({ event: "stopped", text: `stopped: ${(error as Error).message.split("\n")[0]}` }).catch(() => undefined);
+      await this.progress.emit({ event: "stopped", error: true, text: `stopped: ${(error as Error).message.split("\n")[0]}` }).catch(() => undefined);
       throw error;
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      await this.notifier?.close();
     }
   }
 
@@ -858,6 +879,8 @@ export function runArgv(slug: string, o: RunOptions): string[] {
   if (o.rolling) args.push("--rolling");
   if (o.finishMode === "none") args.push("--no-finish");
   if (o.finishMode === "pr") args.push("--pr");
+  // `=`: a program's name may start with a dash.
+  for (const t of o.notify ?? []) args.push(`--notify=${targetArg(t)}`);
   return [...args, "--json"];
 }
 

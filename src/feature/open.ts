@@ -6,7 +6,8 @@ import { withFeatureLock } from "./lock.js";
 import { stateRef } from "./paths.js";
 import { resolveFeature, type Feature } from "./resolve.js";
 import { readState, startedFeatures } from "./store.js";
-import { forgetHalfAddedWorktrees } from "../git/worktree-registration.js";
+import { forgetHalfAddedWorktrees, halfAddedWorktrees } from "../git/worktree-registration.js";
+import { acquireFeatureLock } from "./lock.js";
 
 export interface CheckoutContext {
   repo: Repo;
@@ -32,13 +33,22 @@ export async function openCheckout(cwd: string, opened?: Repo): Promise<Checkout
     // when it is one of ours (recorded before it was made), then list again.
     const said = `${(error as { details?: { stderr?: string } }).details?.stderr ?? ""} ${(error as Error).message}`;
     if (!/failed to read .*commondir/.test(said)) throw error;
-    const recorded: string[] = [];
+    // The same entry is also what a start of that feature still inside `git worktree add` shows
+    // for a moment: its lock tells them apart (held: refused as busy; free: a killed start's).
+    let forgot = false;
     for (const slug of await startedFeatures(repo.commonDir)) {
       const state = await readState(repo.commonDir, slug).catch(() => undefined);
-      for (const phase of Object.values(state?.phases ?? {})) recorded.push(...Object.values(phase.tasks).map((t) => t.worktree));
+      const recorded = Object.values(state?.phases ?? {}).flatMap((phase) => Object.values(phase.tasks).map((t) => t.worktree));
+      if ((await halfAddedWorktrees(repo.commonDir, recorded)).length === 0) continue;
+      const release = await acquireFeatureLock(repo.commonDir, slug, "repair");
+      try {
+        forgot = (await forgetHalfAddedWorktrees(repo.commonDir, recorded)) || forgot;
+      } finally {
+        await release();
+      }
     }
-    if (!(await forgetHalfAddedWorktrees(repo.commonDir, recorded))) throw error;
-    return listWorktrees(repo.root);
+    // Nothing of ours to forget: a `git worktree add` finished meanwhile, or it is not ours.
+    return forgot ? listWorktrees(repo.root) : listWorktrees(repo.root).catch(() => Promise.reject(error));
   });
   const first = worktrees[0];
   // A bare repository has no main worktree; with --separate-git-dir git lists the git directory as one.

@@ -55,6 +55,8 @@ export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${s
 export const runDir = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "run");
 export const runStatePath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "state.json");
 export const runEventsPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "events.jsonl");
+/** Which notification went to which target (by digest: a URL may carry a token), so a run run again sends none twice. */
+export const runNotifiedPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "notified.jsonl");
 /** What the commands `run` calls (start, sync, finish) print, and a detached run's own output. */
 export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");
 /** `status`'s last conflict prediction per phase, keyed by the commits it was made from (a cache: safe to delete). */

@@ -43,10 +43,17 @@ export async function forgetRegistrations(registrations: readonly Registration[]
  * in their `gitdir` (or, killed before even that, named after its folder). Says whether it removed any.
  */
 export async function forgetHalfAddedWorktrees(commonDir: string, recorded: readonly string[]): Promise<boolean> {
+  const entries = await halfAddedWorktrees(commonDir, recorded);
+  for (const entry of entries) await rm(entry, { recursive: true, force: true });
+  return entries.length > 0;
+}
+
+/** The entries forgetHalfAddedWorktrees would remove (changes nothing). */
+export async function halfAddedWorktrees(commonDir: string, recorded: readonly string[]): Promise<string[]> {
   const admin = join(commonDir, "worktrees");
   const byGitdir = new Set(recorded.map((p) => join(resolve(p), ".git")));
   const byName = new Set(recorded.map((p) => basename(p)));
-  let forgot = false;
+  const found: string[] = [];
   for (const name of await readdir(admin).catch(() => [] as string[])) {
     const entry = join(admin, name);
     // Missing, or empty: killed between creating the file and writing it.
@@ -55,8 +62,7 @@ export async function forgetHalfAddedWorktrees(commonDir: string, recorded: read
     if (locked !== "initializing") continue;
     const gitdir = (await readFile(join(entry, "gitdir"), "utf8").catch(() => "")).trim();
     if (gitdir ? !byGitdir.has(gitdir) : !byName.has(name)) continue;
-    await rm(entry, { recursive: true, force: true });
-    forgot = true;
+    found.push(entry);
   }
-  return forgot;
+  return found;
 }

@@ -89,6 +89,8 @@ export interface ExecutionPlan {
   merge?: MergeSettings;
   /** Whether the sessions we launch run Bash in Claude Code's sandbox (src/start/sandbox.ts); absent: auto. */
   sandbox?: "auto" | "on" | "off";
+  /** Where `run` sends its notifications, besides its --notify targets (src/notify/). */
+  notify?: NonNullable<Plan["notify"]>;
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -257,6 +259,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     enforceOwns: plan.enforceOwns,
     ...(plan.merge && { merge: plan.merge }),
     ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
+    ...(plan.notify?.length && { notify: plan.notify }),
     phases,
     decisions,
     length: schedule.length,

@@ -22,14 +22,16 @@ import {
   isBlank,
   isMultiLine,
   mergeOptionProblem,
+  notifyTextProblem,
   utf8Bytes,
 } from "./rules.js";
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "tasks"] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
+export const CHECKED_NOTIFY_COMMAND_KEYS = ["command"] as const;
 
 type Value = unknown;
 type Fields = Record<string, Value>;
@@ -39,6 +41,7 @@ type Checked = { value: Value } | undefined;
 const PLAN_KEY_SET = new Set<string>(CHECKED_PLAN_KEYS);
 const TASK_KEY_SET = new Set<string>(CHECKED_TASK_KEYS);
 const MERGE_KEY_SET = new Set<string>(CHECKED_MERGE_KEYS);
+const NOTIFY_COMMAND_KEY_SET = new Set<string>(CHECKED_NOTIFY_COMMAND_KEYS);
 
 // zod's tests, as zod applies them: an object is any non-null, non-array object; a number is finite.
 const isObject = (v: Value): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -81,6 +84,22 @@ const merge = (v: Value): Checked => {
   return settings === undefined ? undefined : ok(settings);
 };
 
+const NOTIFY_COMMAND_FIELDS: Record<(typeof CHECKED_NOTIFY_COMMAND_KEYS)[number], (v: Value) => Checked> = {
+  command: (v) => (command(v) ? ok(v) : undefined),
+};
+/** `desktop`, a URL, or `{command}`: at most LIMITS.notifyTargets of them. */
+const notify = (v: Value): Checked => {
+  if (v === undefined) return ok(v);
+  if (!Array.isArray(v) || v.length > LIMITS.notifyTargets) return undefined;
+  const out = new Array<Value>(v.length);
+  for (let i = 0; i < v.length; i++) {
+    const target = v[i];
+    out[i] = isString(target) ? (notifyTextProblem(target) === undefined ? target : undefined) : object(target, NOTIFY_COMMAND_KEY_SET, CHECKED_NOTIFY_COMMAND_KEYS, NOTIFY_COMMAND_FIELDS);
+    if (out[i] === undefined) return undefined;
+  }
+  return ok(out);
+};
+
 const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Checked> = {
   version: (v) => (v === 1 ? ok(v) : undefined),
   feature: (v) => (nonEmptyText(v) && (v as string).length <= LIMITS.feature ? ok(v) : undefined),
@@ -95,6 +114,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   merge,
   maxTurns,
   budgetUsd,
+  notify,
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;
     const out = new Array<Value>(v.length);

@@ -96,6 +96,11 @@ function describeIssue(
   source: PlanSource,
   at: (offset: number | undefined) => string,
 ): Problem {
+  if (issue.code === "invalid_union") {
+    // A value of one alternative's type that fails that alternative's check (a notify target's URL): its own words.
+    const matched = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.code !== "invalid_type" && i.code !== "unrecognized_keys"));
+    if (matched) return describeIssue({ ...matched[0]!, path: [...issue.path, ...matched[0]!.path] } as z.core.$ZodIssue, data, doc, source, at);
+  }
   const path = issue.path;
   const field = fieldPath(path);
   if (issue.code === "unrecognized_keys") {

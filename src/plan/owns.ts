@@ -8,7 +8,7 @@
 import { Heap } from "./heap.js";
 
 /** Why `raw` is not an acceptable owned path, or undefined. */
-/** Longest owned path or contract, in characters (README, "The plan file"). */
+/** Longest owned path or contract, in characters (docs/plan-file.md). */
 export const OWNED_PATH_MAX = 1024;
 
 export function ownedPathProblem(raw: string): string | undefined {

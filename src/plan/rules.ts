@@ -7,7 +7,7 @@ import { OWNED_PATH_MAX } from "./owns.js";
  * Sizes every later step can carry: titles go into merge commit subjects and Markdown headings,
  * prompts and commands into a single argv string (Linux allows 128 KiB per argument, and the
  * brief wraps the prompt in more text), paths and branch names into file names (255 bytes per
- * component). README, "The plan file", lists them.
+ * component). docs/plan-file.md lists them.
  */
 export const LIMITS = {
   /** Characters. */
@@ -30,6 +30,10 @@ export const LIMITS = {
   maxTurns: 10_000,
   /** Dollars, per session (`budgetUsd`, Claude Code's --max-budget-usd). */
   budgetUsd: 10_000,
+  /** Where `run`'s notifications go (`notify`): at most this many targets. */
+  notifyTargets: 16,
+  /** Characters, per notification URL. */
+  notifyUrl: 2048,
 } as const;
 
 /** What an absent key becomes. */
@@ -42,6 +46,30 @@ export const MAX_PARALLEL_MAX = 64;
 export const AGENT_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 /** A branch written as a ref path (`refs/heads/main`, `heads/main`): git would read it as another ref. */
 export const REF_PATH = /^(refs|heads|tags|remotes)\//;
+
+/** The notify target that is the platform's own notifier (docs/notifications.md). */
+export const NOTIFY_DESKTOP = "desktop";
+
+/**
+ * What is wrong with a notify target written as text (`desktop` or an http(s) URL), or undefined.
+ * A URL must parse and name a host; it may carry a token (userinfo, path, query), so it is never
+ * quoted back whole.
+ */
+export function notifyTextProblem(target: string): string | undefined {
+  if (target === NOTIFY_DESKTOP) return undefined;
+  if (!/^https?:\/\//i.test(target)) return "is neither `desktop` nor an http(s) URL";
+  if (target.length > LIMITS.notifyUrl) return `is a URL of more than ${LIMITS.notifyUrl} characters`;
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\x00-\x1f\x7f]/.test(target)) return "is a URL with a space or a control character in it";
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return "is not a valid URL";
+  }
+  if (url.hostname === "") return "is a URL without a host";
+  return undefined;
+}
 
 export const utf8Bytes = (s: string) => Buffer.byteLength(s, "utf8");
 export const hasNul = (s: string) => s.includes("\0");

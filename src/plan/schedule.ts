@@ -167,7 +167,7 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
     chainOf[set] = levels[high]! > chainOf[rest]! ? levels[high]! : chainOf[rest]!;
   }
   // Each set is solved once; a set already solved is looked up rather than called (most
-  // candidates lead to one: about 20 lookups per solve on the README's 12-task plan).
+  // candidates lead to one: about 20 lookups per solve on the benchmark's 12-task plan).
   length[full] = 0;
   const solve = (done: number): void => {
     let ready = 0;

@@ -1,9 +1,9 @@
 // zod/mini rather than zod: the same validator, but tree-shakable, which keeps the bundle that
-// every `plan` call parses at about a twentieth of the size (see README, design notes).
+// every `plan` call parses at about a twentieth of the size (see ARCHITECTURE.md, Dependencies).
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
-import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, utf8Bytes } from "./rules.js";
+import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, notifyTextProblem, utf8Bytes } from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -151,6 +151,30 @@ const mergeSettings = () =>
     }),
   );
 
+const NOTIFY_TARGET = "a notify target is `desktop`, an http(s) URL, or `command: <shell line>`";
+
+/** Where `run` sends its notifications (src/notify/): the platform's notifier, a URL to POST to, or a shell line. */
+const notifyTargets = () =>
+  z.optional(
+    z
+      .array(
+        z.union(
+          [
+            z.string().check(
+              z.superRefine((target: string, ctx) => {
+                const problem = notifyTextProblem(target);
+                // The value is not quoted: a URL may carry a token.
+                if (problem) ctx.issues.push({ code: "custom", input: target, message: withFix(`the notify target ${problem}`, "write `desktop`, a URL like `https://ntfy.sh/<topic>`, or `command: <shell line>`") });
+              }),
+            ),
+            z.strictObject({ command: command("notify command") }),
+          ],
+          { error: withFix(NOTIFY_TARGET, "write `- desktop`, `- https://ntfy.sh/<topic>`, or `- command: ./notify.sh`") },
+        ),
+      )
+      .check(z.maxLength(LIMITS.notifyTargets, { message: withFix(`notify has at most ${LIMITS.notifyTargets} targets`, "send to fewer targets (one command can fan out to more)") })),
+  );
+
 export const TaskSchema = described(
   z.strictObject({
     id: described(taskId(), "Unique task id: lowercase letters, digits and '-', at most 32. Names the branch and worktree."),
@@ -246,6 +270,10 @@ export const PlanSchema = described(
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
     budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars each task's session may spend (Claude Code's --max-budget-usd). Default: no limit."),
+    notify: described(
+      notifyTargets(),
+      `Where \`run\` sends a notification when the feature needs you or moves on (docs/notifications.md): \`desktop\` (the platform's notifier, else the terminal), an http(s) URL (a POST of one JSON object per event), or \`command: <shell line>\` (run by \`sh -c\` with the JSON on its stdin). At most ${LIMITS.notifyTargets}. Default: none.`,
+    ),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),
   "A claude-parallel plan: one feature split into agent tasks.",

