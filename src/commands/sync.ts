@@ -2,7 +2,7 @@ import { decided, ExitCode } from "../errors.js";
 import { withLockedFeature, type FeatureContext } from "../feature/open.js";
 import { dryRunText } from "../render/dry-run.js";
 import { applySync, verifyFailedLines, type PhaseStarter } from "../sync/apply-sync.js";
-import { decideSync, describeSyncAction } from "../sync/decide-sync.js";
+import { decideSync, describeSyncAction, type SyncChoices } from "../sync/decide-sync.js";
 import { gatherSync } from "../sync/gather-sync.js";
 import { startPhase } from "../start/start-phase.js";
 import type { Io } from "../io.js";
@@ -45,20 +45,10 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   );
 }
 
-export interface SyncOptions {
+export interface SyncOptions extends SyncChoices {
   slug?: string;
   phase?: number;
   dryRun: boolean;
-  verify: boolean;
-  verifyCommand?: string;
-  keepWorktrees: boolean;
-  next: boolean;
-  allowOutsideOwns: boolean;
-  /**
-   * The plan's verify already passed on this merged tree in another process (`ci publish`: the
-   * sync job ran it): the merge is checked to be that very tree instead of verified again.
-   */
-  verifiedTree?: string;
 }
 
 /**
@@ -67,16 +57,15 @@ export interface SyncOptions {
  * (exit 4, nothing changed); a merged result failing verify publishes nothing (exit 5).
  */
 export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCode> {
-  const { verify, verifyCommand, keepWorktrees, next, allowOutsideOwns, verifiedTree } = options;
-  const choices = { verify, keepWorktrees, next, allowOutsideOwns, ...(verifyCommand !== undefined && { verifyCommand }), ...(verifiedTree !== undefined && { verifiedTree }) };
+  const { slug, phase, dryRun, ...choices } = options;
   return withLockedFeature(
-    options.slug,
+    slug,
     io.cwd,
     "sync",
     async (context) => {
-      const facts = await gatherSync(context, options.phase, choices, (note) => io.stderr(`claude-parallel: ${note}\n`));
+      const facts = await gatherSync(context, phase, choices, (note) => io.stderr(`claude-parallel: ${note}\n`));
       const actions = decided(decideSync(facts));
-      if (options.dryRun) {
+      if (dryRun) {
         io.stdout(dryRunText("sync", actions, describeSyncAction));
         return ExitCode.ok;
       }
@@ -86,7 +75,7 @@ export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCod
       for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
       return ExitCode.verifyFailed;
     },
-    { dryRun: options.dryRun },
+    { dryRun },
   );
 }
 
