@@ -160,7 +160,7 @@ async function clearWorktree(s: TaskStep, mainRoot: string, commonDir: string): 
     }
     if (s.registered) await git(["worktree", "remove", "--force", "--force", "--", s.path], mainRoot);
     const info = await lstat(s.path).catch(() => undefined);
-    if (info?.isSymbolicLink()) throw new RefusedError([{ code: "path-is-symlink", task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
+    if (info?.isSymbolicLink()) throw new RefusedError([{ code: "path-in-the-way", task: s.task.id, message: `${s.path} is now a symbolic link`, fix: "move it away and run start again" }]);
     await rm(s.path, { recursive: true, force: true });
   }
   if (s.kind === "remake" || s.kind === "restore") {

@@ -148,9 +148,9 @@ async function publish(context: FeatureContext, journal: SyncJournal, out: SyncS
   if (!cas.published) {
     await removeJournal(repo.commonDir, slug, journal.phase);
     if (cas.moved) {
-      throw new RefusedError([{ code: "integration-moved", message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${journal.before.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+      throw new RefusedError([{ code: "ref-moved", message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${journal.before.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
     }
-    throw new RefusedError([{ code: "publish-refused", message: `git refused to move ${plan.integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
+    throw new RefusedError([{ code: "ref-update-refused", message: `git refused to move ${plan.integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
   }
   crashPoint("after-publish");
   const n = Object.keys(journal.tips).length;

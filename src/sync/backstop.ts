@@ -87,15 +87,15 @@ export async function decideFeatureRefs(cwd: string, expected: ExpectedRefs, ref
 export async function findingRefusals(cwd: string, slug: string, findings: readonly RefFinding[], journalDamaged = false): Promise<Refusal[]> {
   if (findings.length === 0) return [];
   const reports = await reportRefs(cwd, findings, { slug, journalDamaged });
-  return reports.map((r) => ({ code: FINDING_CODE[r.finding.kind === "moved" && r.finding.integration ? "integration" : r.finding.kind], message: r.message, fix: r.fix }));
+  return reports.map((r) => ({ ...FINDING_CODE[r.finding.kind === "moved" && r.finding.integration ? "integration" : r.finding.kind], message: r.message, fix: r.fix }));
 }
 
-const FINDING_CODE: Record<RefFinding["kind"] | "integration", string> = {
-  integration: "integration-moved",
-  moved: "backup-moved",
-  stray: "stray-backup",
-  outside: "backup-outside",
-  "off-start": "branch-off-start",
+const FINDING_CODE: Record<RefFinding["kind"] | "integration", { code: string }> = {
+  integration: { code: "integration-moved" },
+  moved: { code: "feature-ref-moved" },
+  stray: { code: "stray-backup" },
+  outside: { code: "backup-outside" },
+  "off-start": { code: "branch-off-start" },
 };
 
 /** A refusal naming every finding (the ref, what it holds, the fix), or nothing when there is none. */

@@ -146,7 +146,7 @@ export function mergeDue(f: Pick<SyncFacts, "journalPending">, p: SyncPhaseFacts
 }
 
 const say = (text: string): SyncAction => ({ kind: "say", text });
-const refuse = (code: string, message: string, fix: string, task?: string): Decision<SyncAction> => ({ refusals: [{ code, ...(task !== undefined && { task }), message, fix }] });
+const refuse = (refusal: Refusal): Decision<SyncAction> => ({ refusals: [refusal] });
 const short = (commit: string | undefined) => commit?.slice(0, 12);
 
 export function decideSync(f: SyncFacts): Decision<SyncAction> {
@@ -154,10 +154,10 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   if (f.finishedAndCleaned) {
     return { actions: [say(`${slug} was finished (${f.finishedAndCleaned}) and cleaned up: its work is in ${f.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`)] };
   }
-  if (!f.started) return refuse("not-started", `feature ${slug} has not started`, `run claude-parallel start ${quote(slug)}`);
+  if (!f.started) return refuse({ code: "feature-not-started", message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` });
   if (f.finishedAt) return { actions: [say(`${slug} is finished: it was merged into ${f.base} (${f.finishedAt}). Nothing to sync.`)] };
   const p = f.phase;
-  if (!p) return refuse("phase-not-started", f.target ? `phase ${f.target} of ${slug} has not started` : `no phase of ${slug} has started`, `run claude-parallel start ${quote(slug)}`);
+  if (!p) return refuse({ code: "phase-not-started", message: f.target ? `phase ${f.target} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` });
   // Every ref we moved is where we left it (or where this phase's interrupted publish put it):
   // whatever is decided below from the refs is then decided from our own moves.
   if (p.movedRefs.length) return { refusals: p.movedRefs };
@@ -165,12 +165,12 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
 
   // A start of this phase killed part way (a sync's start of its next phase, say) is finished first, as `start` would.
   if (finishesStart(f, p)) {
-    if (!f.choices.next) return refuse("start-interrupted", `the start of phase ${p.index} of ${slug} was interrupted (--no-next: not finished here)`, `finish it: claude-parallel start ${quote(slug)}`);
+    if (!f.choices.next) return refuse({ code: "start-interrupted", message: `the start of phase ${p.index} of ${slug} was interrupted (--no-next: not finished here)`, fix: `finish it: claude-parallel start ${quote(slug)}` });
     return { actions: [...actions, { kind: "start-phase", phase: p.index, how: "finish-interrupted", settings: p.launch, fromVerifiedTree: false }] };
   }
   const published = earlierPublish(p);
   if (published === "moved") {
-    return refuse("integration-moved", `the integration branch moved while a sync of phase ${p.index} was interrupted`, "look at what moved it (git reflog), then run sync again");
+    return refuse({ code: "integration-moved", message: `the integration branch moved while a sync of phase ${p.index} was interrupted`, fix: "look at what moved it (git reflog), then run sync again" });
   }
   if (p.journal !== undefined && published === undefined) actions.push({ kind: "discard-journal", phase: p.index });
   if (published === undefined && p.syncedAt !== undefined) {
@@ -193,11 +193,11 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   const keepTree = verifies && f.choices.verifiedTree === undefined && f.choices.next && p.next !== undefined;
   if (verifies && f.choices.verifiedTree !== undefined) {
     if (p.mergedTree !== f.choices.verifiedTree) {
-      return refuse(
-        "merge-not-verified",
-        `the merged result (tree ${short(p.mergedTree)}) is not the one \`${command}\` passed on (tree ${short(f.choices.verifiedTree)}): a branch moved since; nothing was published`,
-        "run the sync job again (it verifies the merge of what the branches hold now), then this one",
-      );
+      return refuse({
+        code: "merge-not-verified",
+        message: `the merged result (tree ${short(p.mergedTree)}) is not the one \`${command}\` passed on (tree ${short(f.choices.verifiedTree)}): a branch moved since; nothing was published`,
+        fix: "run the sync job again (it verifies the merge of what the branches hold now), then this one",
+      });
     }
     actions.push(say(`Verified: \`${command}\` passed on this very tree (${short(p.mergedTree)}) in the sync job.`));
   } else if (verifies) {
@@ -225,18 +225,18 @@ function startNext(f: SyncFacts, p: SyncPhaseFacts, fromVerifiedTree: boolean): 
   return [{ kind: "start-phase", phase: p.next.index, how: p.next.recorded ? "finish" : "start", settings: p.launch, fromVerifiedTree }];
 }
 
-const PROBLEM_CODE: Record<NonNullable<SyncProblem["kind"]>, string> = {
-  missing: "branch-missing",
-  "no-commit": "no-commit",
-  dirty: "worktree-dirty",
-  "outside-owns": "outside-owns",
-  "task-verify": "task-verify-fails",
+const PROBLEM_CODE: Record<NonNullable<SyncProblem["kind"]>, { code: string }> = {
+  missing: { code: "task-branch-missing" },
+  "no-commit": { code: "no-commit" },
+  dirty: { code: "worktree-dirty" },
+  "outside-owns": { code: "outside-owns" },
+  "task-verify": { code: "task-verify-fails" },
 };
 
 /** Each problem and conflict the preflight found, with its fix; one line each, whatever line breaks a file name holds. */
 export function preflightRefusals(pre: Pick<Preflight, "problems" | "conflicts">): Refusal[] {
   return [
-    ...pre.problems.map((p) => ({ code: p.kind ? PROBLEM_CODE[p.kind] : "not-ready", ...(p.task !== undefined && { task: p.task }), message: singleLine(p.message), fix: singleLine(p.fix) })),
+    ...pre.problems.map((p) => ({ ...PROBLEM_CODE[p.kind ?? "missing"], ...(p.task !== undefined && { task: p.task }), message: singleLine(p.message), fix: singleLine(p.fix) })),
     ...pre.conflicts.map((c) => {
       const text = conflictText(c);
       return {

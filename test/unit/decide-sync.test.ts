@@ -87,7 +87,7 @@ describe("decideSync: the feature as a whole", () => {
   });
 
   it("refuses a feature not started, and a phase not started", () => {
-    expect(codes(decideSync(facts({ started: false }, null)))).toEqual(["not-started"]);
+    expect(codes(decideSync(facts({ started: false }, null)))).toEqual(["feature-not-started"]);
     const none = decideSync(facts({ target: 0 }, null));
     expect(codes(none)).toEqual(["phase-not-started"]);
     expect("refusals" in none && none.refusals[0]!.message).toBe("no phase of demo has started");
@@ -298,7 +298,7 @@ describe("the words", () => {
       conflicts: [{ ...conflictReport("b", "a", ["shared.txt"]), branch: "feature/demo-b" }],
     });
     expect(problem).toEqual({ code: "no-commit", task: "a", message: "no\\ncommit", fix: "commit\\nit" });
-    expect(preflightRefusals({ problems: [{ message: "odd", fix: "f" }], conflicts: [] })).toEqual([{ code: "not-ready", message: "odd", fix: "f" }]);
+    expect(preflightRefusals({ problems: [{ message: "odd", fix: "f" }], conflicts: [] })).toEqual([{ code: "task-branch-missing", message: "odd", fix: "f" }]);
     expect(conflict!.code).toBe("merge-conflict");
     expect(conflict!.task).toBe("b");
     expect(conflict!.message).toBe("conflict: b and a both change shared.txt\n    shared.txt: changed by b; changed by a");
