@@ -635,10 +635,8 @@ export class Runner {
   }
 
   private async finish(): Promise<ExitCode> {
-    const { finishCommand } = await import("../commands/finish.js");
-    const code = await finishCommand({ slug: this.slug, pr: false }, this.sub);
-    if (code !== ExitCode.ok) return this.failedStep("the final merge into base", code);
-    await this.refresh();
+    const { finishForRun } = await import("./finish-step.js");
+    this.ctx = await finishForRun(this.ctx, this.io.cwd, (line) => this.sub.stdout(line + "\n"));
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
     if (this.rolling) this.progress.print(await this.timeline());
