@@ -9,7 +9,9 @@ import { ProcessError } from "./errors.js";
  * a plan's own commands, which run as `sh -c <command>`), in an explicit folder, with the
  * variables that would redirect git to another repository removed from its environment: inside a
  * git hook or `git rebase -x` they point at the user's checkout, and every git call, verify
- * command or install we run would act there instead.
+ * command or install we run would act there instead. So are those that add configuration to
+ * git or change how it reads our arguments: a helper run from inside a task session inherits the
+ * session's.
  */
 
 /** Variables that make git use another repository, work tree, index or object store. */
@@ -32,10 +34,32 @@ const GIT_REDIRECTS = [
   "GIT_NO_REPLACE_OBJECTS",
 ];
 
-/** This process's environment without GIT_REDIRECTS, plus `extra`. */
+/**
+ * Variables that change what git does with the arguments we give it: configuration added for one
+ * run (what `git -c` hands down to a hook, what a session's settings add: a `core.hooksPath` or
+ * `core.fsmonitor` runs programs of their choosing in our calls), the file `git config` reads,
+ * where git finds its own programs, and how it reads a pathspec. Not the choice of configuration
+ * files (GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM): that is the user's own
+ * setup, as HOME and XDG_CONFIG_HOME are, which choose the same file (and the tests' git sets them).
+ */
+const GIT_OVERRIDES = [
+  "GIT_CONFIG_PARAMETERS",
+  "GIT_CONFIG_COUNT",
+  "GIT_CONFIG",
+  "GIT_EXEC_PATH",
+  "GIT_LITERAL_PATHSPECS",
+  "GIT_GLOB_PATHSPECS",
+  "GIT_NOGLOB_PATHSPECS",
+  "GIT_ICASE_PATHSPECS",
+];
+/** GIT_CONFIG_KEY_<n> and GIT_CONFIG_VALUE_<n>, the pairs GIT_CONFIG_COUNT counts. */
+const GIT_CONFIG_PAIR = /^GIT_CONFIG_(KEY|VALUE)_/;
+
+/** This process's environment without GIT_REDIRECTS and GIT_OVERRIDES, plus `extra`. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of GIT_REDIRECTS) delete env[name];
+  for (const name of [...GIT_REDIRECTS, ...GIT_OVERRIDES]) delete env[name];
+  for (const name of Object.keys(env)) if (GIT_CONFIG_PAIR.test(name)) delete env[name];
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -10,7 +10,8 @@ import { helperPath } from "../self.js";
 import type { Io } from "../io.js";
 import { LiveSnapshot } from "../dashboard/live.js";
 import { dashboardPage } from "../dashboard/page.js";
-import { newToken, startDashboardServer } from "../dashboard/server.js";
+import { forgetDashboard, recordDashboard, runningDashboard, type DashboardRecord } from "../dashboard/record.js";
+import { dashboardUrl, newToken, startDashboardServer } from "../dashboard/server.js";
 import { str, usageError } from "../command-args.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
@@ -24,7 +25,7 @@ export const spec: CommandSpec = {
   options: [
     { name: "port", type: "string", value: "N", text: "Listen on port N (default: a free port)." },
     { name: "no-open", type: "boolean", text: "Do not open the page in a browser." },
-    { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return." },
+    { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return. While a dashboard of the repository serves, print its address instead of starting another." },
   ],
   positionals: 1,
   exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
@@ -57,16 +58,24 @@ export async function dashboardCommand(options: DashboardOptions, io: Io): Promi
     throw new InputError({ where: options.slug, message: "is not a feature's slug", fix: "give the slug of a feature (its folder under .parallel/), or none for every started feature" });
   }
   const repo = await openRepo(io.cwd);
-  if (options.slug !== undefined && !existsSync(statePath(repo.commonDir, options.slug))) {
+  const started = options.slug === undefined || existsSync(statePath(repo.commonDir, options.slug));
+  if (!started) {
     // Not started: a slug that names no plan either is refused now, with status's own message.
     const { openFeature } = await import("../feature/open.js");
     await openFeature(options.slug, io.cwd, { adopt: false, repo });
   }
-  if (options.detach) return detach(options, io, repo.root);
+  if (options.detach) {
+    const running = await runningDashboard(repo.commonDir);
+    // It lists every started feature; a feature not started yet is shown only by a dashboard started for it.
+    if (running && (options.port === 0 || options.port === running.port) && (started || running.chosen === options.slug)) return reuse(running, options, io);
+    return detach(options, io, repo.root);
+  }
   // The gatherers (git, plans, zod) load with the first look, after the address is out.
   const look = async () => (await import("../dashboard/gather.js")).gatherSnapshot(repo, io.cwd, options.slug);
   const live = new LiveSnapshot(look, repo.commonDir, { debounceMs: DEBOUNCE_MS, rescanMs: RESCAN_MS });
-  const server = await startDashboardServer({ port: options.port, token: newToken(), source: live, page: dashboardPage() });
+  const token = newToken();
+  const server = await startDashboardServer({ port: options.port, token, source: live, page: dashboardPage() });
+  await recordDashboard(repo.commonDir, { pid: process.pid, port: server.port, token, ...(options.slug !== undefined && { chosen: options.slug }) });
   io.stdout(`Dashboard of ${options.slug ?? "every started feature"} (read-only), for this machine only:\n${server.url}\nCtrl-C stops it.\n`);
   const opened = options.open ? openInBrowser(server.url) : undefined;
   await new Promise<void>((resolve) => {
@@ -76,6 +85,7 @@ export async function dashboardCommand(options: DashboardOptions, io: Io): Promi
   });
   live.close();
   await server.close();
+  await forgetDashboard(repo.commonDir, token);
   if (opened) rmSync(opened, { recursive: true, force: true });
   return ExitCode.ok;
 }
@@ -95,6 +105,13 @@ function openInBrowser(url: string): string | undefined {
   writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${url}"><a href="${url}">Open the dashboard</a>\n`, { mode: 0o600 });
   spawnDetached(opener, [file], dir);
   return dir;
+}
+
+/** `dashboard --detach` while a dashboard of the repository serves: its address (the feature asked for after `#`), no second server. */
+function reuse(running: DashboardRecord, options: DashboardOptions, io: Io): ExitCode {
+  const url = dashboardUrl(running.port, running.token) + (options.slug !== undefined ? `#${options.slug}` : "");
+  io.stdout(`The dashboard of this repository already runs in the background (pid ${running.pid}), read-only, for this machine only:\n${url}\nStop it: kill ${running.pid}\n`);
+  return ExitCode.ok;
 }
 
 /**

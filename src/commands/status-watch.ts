@@ -1,8 +1,8 @@
 import { ExitCode } from "../errors.js";
 import { statusChanges } from "../status/changes.js";
-import type { FeatureStatus } from "../status/gather.js";
+import { damagedText } from "../status/render.js";
 import type { Io } from "../io.js";
-import { renderReport, statusReports } from "./status.js";
+import { renderReport, statusReports, type Report } from "./status.js";
 
 /**
  * `claude-parallel status --watch`: reports until interrupted. On a terminal the report is redrawn
@@ -18,11 +18,11 @@ export async function watchStatus(options: { slug?: string; intervalMs: number }
   let interrupted = false;
   void stopped.then(() => (interrupted = true));
 
-  let previous = new Map<string, FeatureStatus>();
+  let previous = new Map<string, Report>();
   let lastError: string | undefined;
   try {
     for (let first = true; !interrupted; first = false) {
-      let reports: FeatureStatus[] | undefined;
+      let reports: Report[] | undefined;
       try {
         reports = await statusReports(options.slug, io.cwd);
         lastError = undefined;
@@ -39,9 +39,7 @@ export async function watchStatus(options: { slug?: string; intervalMs: number }
           io.stdout(reports.length ? reports.map(renderReport).join("\n") : "No feature has started in this repository yet.\n");
         } else {
           for (const report of reports) {
-            const before = previous.get(report.slug);
-            const lines = before ? statusChanges(before, report) : ["started"];
-            for (const line of lines) io.stdout(`${stamp()} ${report.slug}: ${line}\n`);
+            for (const line of changeLines(previous.get(report.slug), report)) io.stdout(`${stamp()} ${report.slug}: ${line}\n`);
           }
           // A feature that leaves the reports (finished and cleaned up, its state removed) says so once.
           for (const slug of previous.keys()) if (!reports.some((r) => r.slug === slug)) io.stdout(`${stamp()} ${slug}: no longer reported (finished and cleaned up, or its state was removed)\n`);
@@ -57,6 +55,14 @@ export async function watchStatus(options: { slug?: string; intervalMs: number }
     process.removeListener("SIGTERM", onSignal);
   }
   return ExitCode.ok;
+}
+
+/** What changed in one feature's report, a damaged state included. */
+function changeLines(before: Report | undefined, now: Report): string[] {
+  if ("damaged" in now) return before && "damaged" in before && damagedText(before) === damagedText(now) ? [] : [damagedText(now)];
+  if (before === undefined) return ["started"];
+  if ("damaged" in before) return ["its state reads again"];
+  return statusChanges(before, now);
 }
 
 function stamp(): string {

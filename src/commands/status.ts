@@ -1,8 +1,8 @@
-import { ExitCode } from "../errors.js";
+import { ExitCode, StateError } from "../errors.js";
 import { openRepo, type Repo } from "../git/repo.js";
 import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
-import { renderStatus } from "../status/render.js";
+import { renderDamaged, renderStatus, type DamagedFeature } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
@@ -19,7 +19,7 @@ export const spec: CommandSpec = {
     "predicted merge conflicts.",
   ],
   details: [
-    "Only reads (except --verify, which runs each live task's verify command and records the result). Without a slug it reports every started feature and always exits 0.",
+    "Only reads (except --verify, which runs each live task's verify command and records the result). Without a slug it reports every started feature (one whose state is damaged in one line naming the file and the fix) and always exits 0.",
     "--watch keeps reporting until interrupted (Ctrl-C): on a terminal it redraws the report in place; otherwise it prints the report once, then one line per change.",
   ],
   options: [
@@ -62,8 +62,7 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
       io.stdout(options.json ? "[]\n" : "No feature has started in this repository yet: plan one with /parallel, then `claude-parallel start`.\n");
       return ExitCode.ok;
     }
-    const reports: Report[] = [];
-    for (const slug of slugs) reports.push(await statusOf(slug, io.cwd, options.verify && io, repo));
+    const reports = await everyFeature(repo, slugs, io.cwd, options.verify && io);
     io.stdout(options.json ? JSON.stringify(reports, null, 2) + "\n" : reports.map(renderReport).join("\n"));
   } catch (error) {
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
@@ -75,15 +74,26 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
 export async function statusReports(slug: string | undefined, cwd: string): Promise<Report[]> {
   if (slug !== undefined) return [await statusOf(slug, cwd, false)];
   const repo = await openRepo(cwd);
+  return everyFeature(repo, await startedFeatures(repo.commonDir), cwd, false);
+}
+
+export type Report = (FeatureStatus & { run?: RunSummary }) | DamagedFeature;
+
+/** Each feature's report; one whose state cannot be read is reported as damaged, and the others still are. */
+async function everyFeature(repo: Repo, slugs: string[], cwd: string, verifyFor: Io | false): Promise<Report[]> {
   const reports: Report[] = [];
-  for (const s of await startedFeatures(repo.commonDir)) reports.push(await statusOf(s, cwd, false, repo));
+  for (const slug of slugs) {
+    const report = await statusOf(slug, cwd, verifyFor, repo).catch((error: unknown) => {
+      if (!(error instanceof StateError)) throw error;
+      return { slug, damaged: { file: error.file, problem: error.problem, fix: error.fix } };
+    });
+    reports.push(report);
+  }
   return reports;
 }
 
-type Report = FeatureStatus & { run?: RunSummary };
-
 /** With `verifyFor`, each live task's verify runs now (confined as the plan says; a note goes to its stderr). */
-async function statusOf(slug: string, cwd: string, verifyFor: Io | false, opened?: Repo): Promise<Report> {
+async function statusOf(slug: string, cwd: string, verifyFor: Io | false, opened?: Repo): Promise<FeatureStatus & { run?: RunSummary }> {
   const { repo, feature } = await openFeature(slug, cwd, { adopt: false, ...(opened && { repo: opened }) });
   const run = await runSummary(repo.commonDir, feature.slug);
   let runVerify: { confined: boolean } | undefined;
@@ -97,5 +107,6 @@ async function statusOf(slug: string, cwd: string, verifyFor: Io | false, opened
 
 /** The status, and `claude-parallel run`'s state in a section of its own. */
 export function renderReport(r: Report): string {
+  if ("damaged" in r) return renderDamaged(r);
   return renderStatus(r) + (r.run ? "\n" + renderRunSummary(r.run) : "");
 }

@@ -97,7 +97,7 @@ export async function startDashboardServer(options: { port: number; token: strin
   hosts = [`127.0.0.1:${port}`, `localhost:${port}`];
   return {
     port,
-    url: `http://127.0.0.1:${port}/?token=${token}`,
+    url: dashboardUrl(port, token),
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of streams) res.end();
@@ -106,6 +106,9 @@ export async function startDashboardServer(options: { port: number; token: strin
       }),
   };
 }
+
+/** The address to open: the token is in it. */
+export const dashboardUrl = (port: number, token: string) => `http://127.0.0.1:${port}/?token=${token}`;
 
 /** On every answer: nothing cached, nothing sniffed, no referrer (the token is in the address), never in a frame. */
 const COMMON_HEADERS = {

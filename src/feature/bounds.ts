@@ -24,7 +24,7 @@ export const MAX_BYTES = {
   verifyRecord: 4 * MiB,
   /** `status-prediction.json`: status's cached conflict predictions. */
   predictionCache: 1 * MiB,
-  /** `.locks/<slug>.lock` and its claims, `.finished/<slug>.json`. */
+  /** `.locks/<slug>.lock` and its claims, `.finished/<slug>.json`, `.dashboard.json`. */
   marker: 64 * KiB,
   /** One line of `run/events.jsonl`. */
   eventLine: 1 * MiB,
@@ -40,4 +40,11 @@ export const MAX_BYTES = {
   reviewRecord: 4 * MiB,
   /** A task worktree's `.claude-parallel/requests.md` (its start is read) and `.claude-parallel/env`. */
   worktreeNote: 64 * KiB,
+  /** A package manager's lockfile, hashed to tell whether an installed `node_modules` fits a worktree; our note in one (src/start/deps.ts). */
+  lockfile: 128 * MiB,
+  depsStamp: 64 * KiB,
+  /** The small files git writes that we read ourselves: `.git`, `HEAD`, `commondir`, `config`, a worktree registration's `gitdir` and `locked`. */
+  gitFile: 1 * MiB,
+  /** The repository's `info/exclude`, to which `start` adds its line. */
+  excludeFile: 4 * MiB,
 } as const;

@@ -44,6 +44,8 @@ export const reviewWorktreePath = (commonDir: string, slug: string) =>
  * allowed `.envrc`: in the git directory, never in a worktree.
  */
 export const trustedDigestPath = (commonDir: string, digest: string) => join(commonDir, "parallel", ".trusted", digest);
+/** The dashboard serving this repository (its pid, port and token, mode 0600), so a second `dashboard --detach` opens it again. */
+export const dashboardRecordPath = (commonDir: string) => join(commonDir, "parallel", ".dashboard.json");
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */
 export const finishedMarkerPath = (commonDir: string, slug: string) => join(commonDir, "parallel", ".finished", `${slug}.json`);
 /**

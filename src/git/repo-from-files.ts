@@ -1,5 +1,7 @@
-import { lstat, readFile, realpath, stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { readRegular } from "../fs/read-regular.js";
 import type { RepoLocation } from "./run.js";
 
 /**
@@ -8,7 +10,9 @@ import type { RepoLocation } from "./run.js";
  * what a small `plan` costs beyond Node itself. Anything unusual is left to git: a `.git` that is
  * neither a folder nor a `gitdir:` file, a config that sets `core.worktree` or `core.bare`, a
  * folder owned by another user (git's safe.directory), a mount point on the way up, a HEAD that
- * is neither a branch nor a commit id, a walk that finds no repository or starts inside `.git`.
+ * is neither a branch nor a commit id, a walk that finds no repository or starts inside `.git`,
+ * and any of those files that is not a regular file within its bound (a session can write in its
+ * worktree's git directory: a FIFO or a link to /dev/zero there must not hang us).
  */
 export async function locateRepoFast(cwd: string): Promise<Pick<RepoLocation, "root" | "branch"> | undefined> {
   const fast = await fromFiles(cwd).catch(() => undefined);
@@ -19,6 +23,9 @@ export async function locateRepoFast(cwd: string): Promise<Pick<RepoLocation, "r
   const asked = await locateRepo(cwd);
   return asked && { root: asked.root, ...(asked.branch !== undefined && { branch: asked.branch }) };
 }
+
+/** A file git reads, as text; undefined when missing; a regular file within its bound, or an error. */
+const gitFile = async (path: string): Promise<string | undefined> => (await readRegular(path, MAX_BYTES.gitFile))?.toString("utf8");
 
 async function fromFiles(cwd: string): Promise<Pick<RepoLocation, "root" | "branch"> | undefined> {
   let dir = await realpath(cwd);
@@ -33,13 +40,14 @@ async function fromFiles(cwd: string): Promise<Pick<RepoLocation, "root" | "bran
       let gitDir: string;
       if (found.isDirectory()) gitDir = dotGit;
       else if (found.isFile()) {
-        const link = /^gitdir: (.+)\n?$/.exec(await readFile(dotGit, "utf8"));
+        const link = /^gitdir: (.+)\n?$/.exec((await gitFile(dotGit)) ?? "");
         if (!link) return undefined;
         gitDir = resolve(dir, link[1]!);
       } else return undefined;
-      const [head, commonDir] = await Promise.all([readFile(join(gitDir, "HEAD"), "utf8"), readFile(join(gitDir, "commondir"), "utf8").catch(() => undefined)]);
+      const [head, commonDir] = await Promise.all([gitFile(join(gitDir, "HEAD")), gitFile(join(gitDir, "commondir"))]);
+      if (head === undefined) return undefined;
       const common = commonDir === undefined ? gitDir : resolve(gitDir, commonDir.trim());
-      const configs = await Promise.all([join(common, "config"), join(gitDir, "config.worktree")].map((f) => readFile(f, "utf8").catch(() => "")));
+      const configs = await Promise.all([join(common, "config"), join(gitDir, "config.worktree")].map(async (f) => (await gitFile(f)) ?? ""));
       if (configs.some((c) => /^\s*(worktree\s*=|bare\s*=\s*true\b)/im.test(c))) return undefined;
       const branch = /^ref: refs\/heads\/(\S+)\n?$/.exec(head);
       if (branch) return { root: dir, branch: branch[1]! };

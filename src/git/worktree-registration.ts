@@ -1,5 +1,7 @@
-import { readdir, readFile, realpath, rm } from "node:fs/promises";
+import { readdir, realpath, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { readRegular } from "../fs/read-regular.js";
 
 /** One of git's registrations of a worktree: its entry under `<common>/worktrees/`. */
 export interface Registration {
@@ -9,6 +11,13 @@ export interface Registration {
   /** Whether git can use it: its `commondir` is written. */
   complete: boolean;
 }
+
+/**
+ * A file of a registration, trimmed: undefined when missing, "" when it is not a regular file
+ * within its bound. A session can write its own registration (its `locked`, say): a FIFO or a
+ * link to /dev/zero there must not hang us.
+ */
+const registrationFile = (path: string): Promise<string | undefined> => readRegular(path, MAX_BYTES.gitFile).then((b) => b?.toString("utf8").trim(), () => "");
 
 /**
  * git's registrations of the worktree at `path`: the entries under `<common>/worktrees/` whose
@@ -21,10 +30,11 @@ export async function registrationsOf(commonDir: string, path: string): Promise<
   const found: Registration[] = [];
   for (const name of await readdir(admin).catch(() => [] as string[])) {
     const dir = join(admin, name);
-    const gitdir = (await readFile(join(dir, "gitdir"), "utf8").catch(() => "")).trim();
+    const gitdir = (await registrationFile(join(dir, "gitdir"))) ?? "";
     if (!targets.has(gitdir)) continue;
-    const locked = await readFile(join(dir, "locked"), "utf8").then((t) => t.trim(), () => undefined);
-    const complete = (await readFile(join(dir, "commondir"), "utf8").catch(() => "")).trim() !== "";
+    // Whatever is there locks it for git: what cannot be read is a lock without a reason.
+    const locked = await registrationFile(join(dir, "locked"));
+    const complete = ((await registrationFile(join(dir, "commondir"))) ?? "") !== "";
     found.push({ dir, ...(locked !== undefined && { locked }), complete });
   }
   return found;
@@ -57,10 +67,9 @@ export async function halfAddedWorktrees(commonDir: string, recorded: readonly s
   for (const name of await readdir(admin).catch(() => [] as string[])) {
     const entry = join(admin, name);
     // Missing, or empty: killed between creating the file and writing it.
-    if (((await readFile(join(entry, "commondir"), "utf8").catch(() => "")).trim()) !== "") continue;
-    const locked = (await readFile(join(entry, "locked"), "utf8").catch(() => "")).trim();
-    if (locked !== "initializing") continue;
-    const gitdir = (await readFile(join(entry, "gitdir"), "utf8").catch(() => "")).trim();
+    if (((await registrationFile(join(entry, "commondir"))) ?? "") !== "") continue;
+    if ((await registrationFile(join(entry, "locked"))) !== "initializing") continue;
+    const gitdir = (await registrationFile(join(entry, "gitdir"))) ?? "";
     if (gitdir ? !byGitdir.has(gitdir) : !byName.has(name)) continue;
     found.push(entry);
   }

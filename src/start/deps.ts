@@ -1,9 +1,11 @@
 import { createHash } from "node:crypto";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { EnvironmentError, ProcessError } from "../errors.js";
+import { MAX_BYTES } from "../feature/bounds.js";
 import { pathExists as exists } from "../fs/exists.js";
+import { readRegular, sizeText } from "../fs/read-regular.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { gitOk, nulFields } from "../git/run.js";
 import { run, runOk, type Confinement } from "../proc.js";
@@ -34,12 +36,14 @@ export async function detectManager(root: string): Promise<PackageManager | unde
   return undefined;
 }
 
+/**
+ * The hash of a checkout's lockfile, undefined when it is not a regular file within its bound: a
+ * branch can commit it as a link (to /dev/zero, say), a session can put a FIFO or a huge file in
+ * its place, and reading through any of those would hang or exhaust us.
+ */
 async function lockHash(root: string, m: PackageManager): Promise<string | undefined> {
-  try {
-    return createHash("sha256").update(await readFile(join(root, m.lockfile))).digest("hex");
-  } catch {
-    return undefined;
-  }
+  const bytes = await readRegular(join(root, m.lockfile), MAX_BYTES.lockfile).catch(() => undefined);
+  return bytes && createHash("sha256").update(bytes).digest("hex");
 }
 
 /** The node_modules folders of a checkout (the root's and, in a monorepo, each package's). */
@@ -60,11 +64,15 @@ async function reusable(source: string, m: PackageManager, hash: string): Promis
   let complete = false;
   for (const marker of m.markers) if (await exists(join(modules, marker))) complete = true;
   if (!complete) return false;
+  // Something there that is not a small regular file is not our note, and not a tree to copy.
+  const note = await readRegular(join(modules, STAMP), MAX_BYTES.depsStamp).catch(() => null);
+  if (note === null) return false;
+  if (note === undefined) return true; // installed by the user, with the Node they use
   try {
-    const stamp = JSON.parse(await readFile(join(modules, STAMP), "utf8")) as Stamp;
+    const stamp = JSON.parse(note.toString("utf8")) as Stamp;
     return stamp.lockHash === hash && stamp.abi === process.versions.modules && stamp.platform === process.platform && stamp.arch === process.arch;
   } catch {
-    return true; // installed by the user, with the Node they use
+    return true; // a torn note: the manager's own marker has decided
   }
 }
 
@@ -120,7 +128,11 @@ export async function prepareDependencies(
     log("node_modules is a symbolic link committed in the branch: dependencies left as they are");
     return { kind: "skipped", why: "node_modules is a committed symbolic link" };
   }
-  const hash = (await lockHash(worktreeRoot, m))!;
+  const hash = await lockHash(worktreeRoot, m);
+  if (hash === undefined) {
+    log(`${m.lockfile} is not a regular file of at most ${sizeText(MAX_BYTES.lockfile)}: dependencies left as they are`);
+    return { kind: "skipped", why: `${m.lockfile} is not a regular file of at most ${sizeText(MAX_BYTES.lockfile)}` };
+  }
   if (await reusable(worktreeRoot, m, hash)) return { kind: "present" };
   for (const source of sources) {
     if (source === worktreeRoot || !(await reusable(source, m, hash))) continue;

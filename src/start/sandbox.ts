@@ -2,12 +2,13 @@ import { lstat, realpath, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { EnvironmentError } from "../errors.js";
-import { sandboxIgnorePath, sandboxSettingsPath } from "../feature/paths.js";
+import { featureRefsFolder, sandboxIgnorePath, sandboxSettingsPath } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readRegularText } from "../fs/read-regular.js";
 import { confinementUnavailable } from "../proc.js";
 import { git } from "../git/run.js";
+import { unpackRefs } from "../git/unpack-refs.js";
 import { RULES_FILE } from "../hooks/manifest.js";
 import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 import { which } from "./launch.js";
@@ -154,6 +155,8 @@ export async function sandboxArgs(feature: { plan: ExecutionPlan; state: Feature
   await writeFile(packed, "", { flag: "wx" }).catch(() => undefined);
   const others = Object.values(state.phases).flatMap((p) => Object.entries(p.tasks).filter(([id]) => id !== task.id).map(([, t]) => t.worktree));
   const branches = [plan.base, plan.integrationBranch, ...plan.phases.flatMap((p) => p.tasks).filter((t) => t.id !== task.id).map((t) => t.branch)];
+  // A ref held only in packed-refs has no file to deny: it gets one first.
+  await unpackRefs(worktree, commonDir, [...[...new Set(branches)].map((b) => `refs/heads/${b}`), featureRefsFolder(plan.slug)]);
   const refFiles = [...new Set(branches)].map((b) => join(commonDir, "refs", "heads", ...b.split("/")));
   const keep = async (paths: string[], kind: "file" | "dir") => (await Promise.all(paths.map((p) => exists(p, kind)))).flatMap((ok, i) => (ok ? [paths[i]!] : []));
   const denies: SandboxDenies = {

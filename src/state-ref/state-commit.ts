@@ -78,9 +78,11 @@ export async function readStateCommit(cwd: string, commit: string, slug: string)
 }
 
 /**
- * The commit that records the local state folder: the state ref's own commit when the files have
- * not changed since, else a new commit on top of it (an object only: no ref moves). Undefined when
- * there is no local state and no state ref.
+ * The commit that records the local state folder: the state ref's own commit when the shared state
+ * has not changed since (`sameSharedState`: adopting a pulled state rewrites only what belongs to
+ * this clone, its worktrees' paths, which a push must not turn into a new commit), else a new
+ * commit on top of it (an object only: no ref moves). Undefined when there is no local state and
+ * no state ref.
  */
 export async function localStateCommit(cwd: string, commonDir: string, slug: string, message: string, state?: string): Promise<{ commit: string; parent?: string } | undefined> {
   const read = await readLocalStateFiles(commonDir, slug);
@@ -88,8 +90,11 @@ export async function localStateCommit(cwd: string, commonDir: string, slug: str
   const files = read && state !== undefined ? { ...read, state } : read;
   const parent = await commitOf(stateRef(slug), cwd);
   if (!files) return parent === undefined ? undefined : { commit: parent, parent };
+  if (parent !== undefined) {
+    const recorded = await stateCommitFiles(cwd, parent);
+    if (typeof recorded !== "string" && sameSharedState(files, recorded)) return { commit: parent, parent };
+  }
   const tree = await treeOf(cwd, files);
-  if (parent !== undefined && (await treeOfCommit(cwd, parent)) === tree) return { commit: parent, parent };
   const commit = await gitOk(["commit-tree", tree, ...(parent ? ["-p", parent] : []), "-m", message], cwd);
   return { commit, ...(parent !== undefined && { parent }) };
 }
@@ -134,8 +139,15 @@ function shared(stateText: string): string {
         delete task.prepared;
       }
     }
-    return JSON.stringify(state);
+    return JSON.stringify(sortedKeys(state));
   } catch {
     return stateText;
   }
+}
+
+/** `value` with every object's keys in order: adopting a state writes its keys in another order. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
 }

@@ -43,6 +43,7 @@ function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
   const newRequests = (now.requests ?? []).filter((r) => !(was?.requests ?? []).includes(r));
   for (const r of newRequests.slice(0, 3)) lines.push(`asks: ${r}`);
   if (now.skipped !== undefined && was?.skipped === undefined) lines.push(`skipped: ${now.skipped}`);
+  if (now.brokenRules !== undefined && now.brokenRules !== was?.brokenRules) lines.push(now.brokenRules);
   return lines;
 }
 

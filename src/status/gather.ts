@@ -7,6 +7,7 @@ import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
+import { unnamedClaudeConfig } from "../plan/claude-config.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { readSessionRecord } from "../start/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -14,6 +15,7 @@ import { processAlive } from "../process-identity.js";
 import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir, featureRefsFolder } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
+import { brokenTaskRules } from "./task-rules.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
 import { readSessionResults } from "../start/session-result.js";
 import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
@@ -67,6 +69,8 @@ export interface TaskStatus {
   tokens: Tokens;
   /** What Claude Code reported the task's sessions cost (headless results); undefined where it reports none. */
   costUsd?: number;
+  /** What is wrong with the task rules the hooks read in its worktree, while its work goes on there (src/status/task-rules.ts). */
+  brokenRules?: string;
   /** Files of the task's state that were not read, or lines of them skipped, and why (a session can write there). */
   unread?: string[];
   /** The task's session as the shared state records it (a CI leg's, or another clone's pushed), when none ran here. */
@@ -139,21 +143,24 @@ interface BranchFacts {
   ahead: number;
 }
 
-/** Whether a task's worktree is there and what it holds uncommitted. */
+/** Whether a task's worktree is there, what it holds uncommitted, and, while its work goes on (`live`), what is wrong with its task rules. */
 interface WorktreeLook {
   exists: boolean;
   uncommitted: string[];
+  brokenRules?: string;
 }
 
-async function lookAt(worktree: string | undefined): Promise<WorktreeLook> {
+async function lookAt(worktree: string | undefined, live: boolean): Promise<WorktreeLook> {
   const exists = worktree !== undefined && (await pathExists(worktree));
-  return { exists, uncommitted: exists ? await uncommittedPaths(worktree!) : [] };
+  if (!exists) return { exists, uncommitted: [] };
+  const [uncommitted, brokenRules] = await Promise.all([uncommittedPaths(worktree!), live ? brokenTaskRules(worktree!) : undefined]);
+  return { exists, uncommitted, ...(brokenRules !== undefined && { brokenRules }) };
 }
 
 async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, verifyNow: VerifyNow | undefined): Promise<TaskStatus> {
   const tip = branch.tip?.commit;
-  const { exists: worktreeExists, uncommitted } = await look;
-  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }) };
+  const { exists: worktreeExists, uncommitted, brokenRules } = await look;
+  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }), ...(brokenRules !== undefined && { brokenRules }) };
   const unread: string[] = [];
   const note = (problem: string) => void unread.push(problem);
   // The session's files are found where we write them, never where its record says.
@@ -226,7 +233,9 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
     }
   }
   const owned = [...task.owns, ...task.produces].map(ownedPattern);
-  if (owned.length) status.outsideOwns = [...changed].filter((f) => !owned.some((p) => covers(p, f))).sort();
+  const outside = owned.length ? [...changed].filter((f) => !owned.some((p) => covers(p, f))) : [];
+  // Claude Code configuration its owns do not name: the sync refuses it too.
+  status.outsideOwns = [...new Set([...outside, ...unnamedClaudeConfig(changed, owned).map((f) => f.path)])].sort();
   if (unread.length) status.unread = unread.slice(0, 5);
   return status;
 }
@@ -272,7 +281,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     }
     const recorded = feature.state!.phases[String(phase.index)]!;
     // The worktrees' `git status` runs side by side with the log below.
-    const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree));
+    const looks = phase.tasks.map((t) => lookAt(recorded.tasks[t.id]?.worktree, recorded.tasks[t.id]?.skipped === undefined && recorded.tasks[t.id]?.mergedAt === undefined));
     for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     // Every task's commits and own changes from one `git log` of the phase's branches and the
     // integration branch since the phase's start (the same walk the sync's preflight reads).

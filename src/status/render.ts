@@ -3,6 +3,21 @@ import { sh } from "../render/shell.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
 
+/** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
+export interface DamagedFeature {
+  slug: string;
+  damaged: { file: string; problem: string; fix: string };
+}
+
+/** One line: the damaged file and the fix. */
+export function renderDamaged(d: DamagedFeature): string {
+  return `**${oneLine(d.slug)}**: ${damagedText(d)}\n`;
+}
+
+export function damagedText(d: DamagedFeature): string {
+  return `its state is damaged, so it is not reported: ${code(d.damaged.file)}: ${oneLine(d.damaged.problem)}; fix: ${oneLine(d.damaged.fix)}.`;
+}
+
 export function renderStatus(s: FeatureStatus): string {
   const out = [`# Status: ${oneLine(s.feature)} (${s.slug})`, "", `Integration branch ${code(s.integrationBranch)}, base ${code(s.base)}.`, ""];
   if (s.movedRefs?.length) {
@@ -70,6 +85,7 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
   if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
   for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
   if (t.skipped !== undefined) return list;
+  if (t.brokenRules) list.push(`${t.id}: ${oneLine(t.brokenRules)}. Write its task rules again: ${code(sh`claude-parallel start ${slug} --launch print`)} (it launches nothing).`);
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
   if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);

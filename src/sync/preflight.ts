@@ -6,6 +6,7 @@ import { branchHistory } from "../git/branch-history.js";
 import { RefusedError } from "../errors.js";
 import { quote } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
+import { claudeConfigRefusal, unnamedClaudeConfig } from "../plan/claude-config.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { runVerify } from "../status/verify.js";
 import { featureRefsFolder } from "../feature/paths.js";
@@ -121,9 +122,9 @@ export async function preflight(
         });
       }
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
+      const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
+      const own = history.ownChanges(tip, others);
       if (owned.length && !options.allowOutsideOwns) {
-        const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
-        const own = history.ownChanges(tip, others);
         const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {
           found.push({
@@ -134,6 +135,9 @@ export async function preflight(
           });
         }
       }
+      // Checked even with --allow-outside-owns, and for a task that owns nothing.
+      const config = unnamedClaudeConfig(own, owned);
+      if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug) });
       // No commit yet: its verify would only test the phase's start, not the task's work.
       if (task.verify && options.runVerify && committed) {
         // Run here, never taken from a record: the session could have written a passing one.

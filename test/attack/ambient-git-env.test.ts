@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun, gitTry, phaseMerges, snapshotCheckout, snapshotViolations, worktreeViolations } from "../helpers/attack.js";
@@ -11,6 +11,7 @@ import { git, makeRepo, writeFiles } from "../helpers/git.js";
  * as inside a git hook or `git rebase -x`. Every command must still work on the right
  * repository and worktrees, and the user's checkout keeps its branch, HEAD, uncommitted edit
  * and untracked file. (The user's checkout is on branch `work`; the feature's base is main.)
+ * And configuration added to git through the environment never reaches the git we run.
  */
 
 const plan = (verify?: string, sandbox?: "off") =>
@@ -108,5 +109,19 @@ describe("ambient GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE pointing at the user'
     expect(existsSync(u.wt("c")), describeRun(c)).toBe(false);
     expect(gitTry(u.repo, ["rev-parse", "--verify", "--quiet", "refs/heads/feature/demo"]).code).not.toBe(0);
     expect(snapshotViolations("user's checkout after clean", before, u.snapshot())).toEqual([]);
+  });
+});
+
+describe("configuration a session's environment adds to git (a helper run inside a session inherits it)", () => {
+  it("a hooks folder given as core.hooksPath through GIT_CONFIG_COUNT never runs in start's git", () => {
+    const u = userRepo("amb-hooks");
+    const hooks = join(u.repo, "..", "amb-hooks-session-hooks");
+    const ran = join(hooks, "ran");
+    writeFiles(hooks, { "post-checkout": `#!/bin/sh\necho post-checkout >> '${ran}'\n` });
+    chmodSync(join(hooks, "post-checkout"), 0o755);
+    const r = runHelper(["start"], { cwd: u.repo, env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.hooksPath", GIT_CONFIG_VALUE_0: hooks } });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(existsSync(u.wt("a")), describeRun(r)).toBe(true);
+    expect(existsSync(ran), "the session's post-checkout hook ran").toBe(false);
   });
 });

@@ -114,6 +114,25 @@ describe.skipIf(!available)("least privilege inside the real Claude Code", () =>
     expect(snapshot(repo)).toBe(before);
   });
 
+  it("/parallel-sync: never accepts a moved integration branch, by any spelling, alone or chained after a sync", async () => {
+    const { repo } = readyToSync("shop");
+    const before = snapshot(repo);
+    const head = git(repo, "rev-parse", "feature/demo");
+    const bin = HELPER.replace(/scripts\/parallel\.mjs$/, "bin/claude-parallel");
+    commands = [
+      `claude-parallel accept ${head} demo`,
+      `"${bin}" accept ${head} demo`,
+      `${bin} accept ${head}`,
+      `node "${HELPER}" accept ${head} demo`,
+      `node '${HELPER}' accept ${head}`,
+      `cd / && node ${HELPER} accept ${head} demo`,
+      `claude-parallel sync demo --dry-run && claude-parallel accept ${head} demo`,
+    ];
+    const { results } = await slash("/parallel-sync", repo);
+    for (const [i, r] of results.entries()) expect(r, commands[i]).toMatch(DENIED);
+    expect(snapshot(repo)).toBe(before);
+  });
+
   it("/parallel-sync: even when the user asks for --no-verify, it is not run from inside the command", async () => {
     const { repo } = readyToSync("shop");
     const before = snapshot(repo);

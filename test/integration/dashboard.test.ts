@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { request, type IncomingMessage } from "node:http";
 import { createServer } from "node:net";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { writeHookRecord } from "../../src/hooks/ledger.js";
@@ -177,6 +178,37 @@ describe("claude-parallel dashboard: live", () => {
       expect((await get(Number(url![1]), `/snapshot.json?token=${url![2]}`)).status).toBe(200);
     } finally {
       process.kill(pid, "SIGTERM");
+    }
+  });
+
+  it("--detach while one serves: the address of the running one, no second server; a record whose server is gone is not believed", async () => {
+    const { repo } = fixture();
+    const detach = (args: string[]) => {
+      const r = runHelper(["dashboard", ...args, "--detach", "--no-open"], { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      return { url: /^http:\/\/127\.0\.0\.1:\d+\/\?token=\S+$/m.exec(r.stdout)?.[0], pid: Number(/\(pid (\d+)\)/.exec(r.stdout)?.[1]) };
+    };
+    const record = join(repo, ".git", "parallel", ".dashboard.json");
+    const first = detach([]);
+    let recorded: string;
+    try {
+      expect(detach([])).toEqual(first);
+      expect(detach(["demo"])).toEqual({ url: `${first.url}#demo`, pid: first.pid });
+      expect(statSync(record).mode & 0o777, "the record holds the token: only its owner may read it").toBe(0o600);
+      recorded = readFileSync(record, "utf8");
+    } finally {
+      process.kill(first.pid, "SIGTERM");
+    }
+    expect(await waitUntil(() => !existsSync(record), 60_000), "a dashboard that stops removes its record").toBe(true);
+    // As a dashboard killed with SIGKILL leaves it: its port no longer answers its token.
+    writeFileSync(record, recorded!, { mode: 0o600 });
+    const second = detach([]);
+    try {
+      expect(second.pid).not.toBe(first.pid);
+      const [, port, token] = /:(\d+)\/\?token=(\S+)$/.exec(second.url!)!;
+      expect((await get(Number(port), `/snapshot.json?token=${token}`)).status).toBe(200);
+    } finally {
+      process.kill(second.pid, "SIGTERM");
     }
   });
 });

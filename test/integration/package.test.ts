@@ -118,6 +118,11 @@ describe("/parallel-status, /parallel-sync and /parallel-dashboard", () => {
       "Bash(claude-parallel sync *--no-verify*)",
       "Bash(claude-parallel sync *--verify*)",
       "Bash(claude-parallel sync *--allow-outside-owns*)",
+      // Accepting a moved integration branch is the user's own act, by every spelling (patterns:
+      // Claude Code does not substitute ${CLAUDE_PLUGIN_ROOT} in disallowed-tools).
+      "Bash(claude-parallel accept*)",
+      "Bash(*/claude-parallel* accept*)",
+      "Bash(node *parallel.mjs* accept*)",
     ]);
     const bangs = content.split("\n").filter((line) => /(^|\s)!`/.test(line));
     expect(bangs).toEqual(['!`"${CLAUDE_PLUGIN_ROOT}/bin/claude-parallel" status`']);

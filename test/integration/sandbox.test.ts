@@ -88,15 +88,19 @@ describe("Claude Code's sandbox for the sessions start launches", () => {
     expect(noted.stdout.match(/Claude Code's sandbox is not available here \(it needs bubblewrap \(bwrap\) and socat\)/g)).toHaveLength(1);
   });
 
-  it.skipIf(!sandboxAvailable())("denies only what exists: a ref held only in packed-refs is not denied as a file (git could not read it)", () => {
+  it.skipIf(!sandboxAvailable())("a ref held only in packed-refs gets a loose file with the same commit, which is denied: a session cannot shadow it", () => {
     const { repo, common } = repoWith(plan());
     git(repo, "branch", "feature/add-login-ui", "main");
     git(repo, "pack-refs", "--all");
+    const main = git(repo, "rev-parse", "refs/heads/main");
     const r = runHelper(["start", "--deps", "none", "--launch", "print"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
     const denied: string[] = JSON.parse(readFileSync(join(common, "parallel/add-login/sandbox/api.json"), "utf8")).sandbox.filesystem.denyWrite;
     expect(denied).toContain(join(common, "packed-refs"));
-    expect(denied).not.toContain(join(common, "refs/heads/main"));
-    expect(denied).not.toContain(join(common, "refs/heads/feature/add-login-ui"));
+    expect(denied).toContain(join(common, "refs/heads/main"));
+    expect(denied).toContain(join(common, "refs/heads/feature/add-login-ui"));
+    expect(readFileSync(join(common, "refs/heads/main"), "utf8")).toBe(`${main}\n`);
+    expect(git(repo, "rev-parse", "refs/heads/main")).toBe(main);
+    expect(git(repo, "status", "--porcelain")).toBe("");
   });
 });

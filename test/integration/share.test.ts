@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -132,6 +132,19 @@ describe("push and pull", () => {
     ok(runHelper(["pull", "demo"], { cwd: two }));
     const status = ok(runHelper(["status", "demo"], { cwd: two }));
     expect(status).toMatch(/- a: ended \(print, as pushed\) at 2026-11-26 10:05:00 UTC; 1 attempt; 0 tokens [^;]+; \$0\.75; 12 turns; session s-a/);
+  });
+
+  it("a push after a pull makes no new state commit while only this clone's own facts differ (its worktrees' paths)", () => {
+    const { origin, one, two } = twoClones("nochurn");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    const pushed = remoteRef(origin, "refs/parallel/demo/state");
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    ok(runHelper(["start", "demo", "--deps", "none", "--launch", "print"], { cwd: two }));
+    expect(JSON.parse(readFileSync(join(two, ".git", "parallel", "demo", "state.json"), "utf8")).phases["1"].tasks.a.worktree).toBe(join(two, "..", "two-demo-a"));
+    expect(ok(runHelper(["push", "demo"], { cwd: two }))).toContain("origin already has demo's state and refs");
+    expect(git(two, "rev-parse", "refs/parallel/demo/state")).toBe(pushed);
+    expect(remoteRef(origin, "refs/parallel/demo/state")).toBe(pushed);
   });
 
   it("says so when there is nothing to share, and checks its arguments", () => {

@@ -1,5 +1,6 @@
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { repairStateFix } from "../../src/feature/store.js";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
@@ -117,6 +118,48 @@ describe("claude-parallel status", () => {
     expect(conflicts()).toMatchObject([{ files: ["kept.txt"] }]);
     writeFileSync(cache, "{damaged");
     expect(conflicts()).toMatchObject([{ task: "b", with: ["a"], files: ["shared.txt"] }]);
+  });
+
+  it("without a slug, a feature whose state is damaged gets one line naming its file and fix, and the others are still reported", () => {
+    const { repo } = startedFeature("damagedstate");
+    const broken = join(repo, ".git", "parallel", "broken", "state.json");
+    mkdirSync(dirname(broken));
+    writeFileSync(broken, "{damaged");
+    const text = runHelper(["status"], { cwd: repo });
+    expect(text.code, text.stderr).toBe(0);
+    const line = text.stdout.split("\n").find((l) => l.startsWith("**broken**"));
+    expect(line, text.stdout).toBe(`**broken**: its state is damaged, so it is not reported: \`${broken}\`: is not valid JSON (damaged or edited by hand); fix: ${repairStateFix("broken")}.`);
+    expect(text.stdout).toContain("# Status: Sync demo (demo)");
+    const json = runHelper(["status", "--json"], { cwd: repo });
+    expect(JSON.parse(json.stdout).map((r: { slug: string; damaged?: { file: string } }) => [r.slug, r.damaged?.file])).toEqual([["broken", broken], ["demo", undefined]]);
+  });
+
+  it("flags a task worktree whose task rules are missing, damaged or another worktree's, with the command that writes them again", () => {
+    const { repo, wt } = startedFeature("brokenrules");
+    const rulesOf = (id: string) => join(repo, ".git", "worktrees", `brokenrules-demo-${id}`, "claude-parallel-task.json");
+    const broken = () => {
+      const r = runHelper(["status", "demo", "--json"], { cwd: repo });
+      expect(r.code, r.stderr).toBe(0);
+      return Object.fromEntries(JSON.parse(r.stdout).phases[0].tasks.map((t: { id: string; brokenRules?: string }) => [t.id, t.brokenRules]));
+    };
+    expect(broken()).toEqual({ a: undefined, b: undefined });
+    const bRules = readFileSync(rulesOf("b"), "utf8");
+    rmSync(rulesOf("a"));
+    writeFileSync(rulesOf("b"), "{damaged");
+    expect(broken()).toEqual({
+      a: `it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session`,
+      b: `its task rules (${rulesOf("b")}) are damaged or from another version of claude-parallel, so the hooks refuse every edit of its session`,
+    });
+    const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(text).toContain(`- a: it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session. Write its task rules again: \`claude-parallel start 'demo' --launch print\` (it launches nothing).`);
+    // The command named writes them again.
+    expect(runHelper(["start", "demo", "--launch", "print"], { cwd: repo }).code).toBe(0);
+    expect(broken()).toEqual({ a: undefined, b: undefined });
+    writeFileSync(rulesOf("a"), bRules);
+    expect(broken().a).toBe(`its task rules (${rulesOf("a")}) belong to another worktree (${wt("b")}), so the hooks refuse every edit of its session`);
+    rmSync(rulesOf("a"));
+    rmSync(join(wt("a"), ".claude-parallel"), { recursive: true });
+    expect(broken().a).toMatch(/^the hooks do not see a task worktree there .*, so they guard none of its session's edits$/);
   });
 
   it("without a slug, explains instead of failing (it feeds a `!` line)", () => {

@@ -97,6 +97,25 @@ describe("claude-parallel sync", () => {
       refused(repo, [], "a: its worktree has uncommitted changes: a/draft.txt", "b: its branch has no commit beyond the phase's start", "a: it changed files it does not own: notes.md");
     });
 
+    it("on Claude Code configuration a task's owns do not name, even with --allow-outside-owns; named, it merges", () => {
+      // b owns .claude/settings.json through a pattern that does not name it.
+      const plan = TWO_PHASES().replace("owns: [a/]}", "owns: [a/, .claude/commands]}").replace("owns: [b/]}", "owns: [b/, '.claude/*.json']}");
+      const { repo, wt } = startedFeature("claude-config", plan);
+      commitIn(wt("a"), { "a/x.txt": "a\n", ".claude/commands/review.md": "Review the diff.\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n", ".claude/settings.json": '{"hooks":{}}\n' });
+      const status = runHelper(["status", "demo"], { cwd: repo }).stdout;
+      expect(status).toContain("b: changed files it does not own: `.claude/settings.json`");
+      expect(status).not.toContain("ready to sync");
+      const r = refused(repo, ["--allow-outside-owns"], "b: it changed Claude Code configuration its owns do not name: .claude/settings.json; merged, it would run code unsandboxed in the next sessions and in your own Claude Code", "name `.claude/settings.json` in its `owns`");
+      expect(r.stdout + r.stderr).not.toMatch(/\ba: it changed/);
+      // Its commits without the file: a commit that removed it again would still show it.
+      git(wt("b"), "reset", "-q", "--hard", "HEAD~1");
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      const ok = runHelper(["sync", "--no-next"], { cwd: repo });
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(git(repo, "ls-tree", "-r", "--name-only", "feature/demo")).toContain(".claude/commands/review.md");
+    });
+
     it("with --dry-run, even when all is well", () => {
       const { repo, wt } = startedFeature("dry");
       commitIn(wt("a"), { "a/x.txt": "a\n" });

@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -97,6 +98,62 @@ describe("proc: processes never see the variables that redirect git", () => {
     expect(git(theirs, "status", "--porcelain")).toBe("");
   });
 
+  it("removes the variables that add configuration or change how git reads its arguments, keeps the choice of configuration files", () => {
+    const injected = {
+      GIT_CONFIG_PARAMETERS: "'core.hookspath'='/x'",
+      GIT_CONFIG_COUNT: "1",
+      GIT_CONFIG_KEY_0: "core.hooksPath",
+      GIT_CONFIG_VALUE_0: "/x",
+      GIT_CONFIG: "/x/config",
+      GIT_EXEC_PATH: "/x",
+      GIT_LITERAL_PATHSPECS: "1",
+      GIT_GLOB_PATHSPECS: "1",
+      GIT_NOGLOB_PATHSPECS: "1",
+      GIT_ICASE_PATHSPECS: "1",
+    };
+    const env = withEnv({ ...injected, GIT_CONFIG_GLOBAL: "/mine", GIT_CONFIG_NOSYSTEM: "1" }, () => cleanEnv({ GIT_CONFIG_COUNT: "0" }));
+    expect(Object.keys(injected).filter((k) => env[k] !== undefined)).toEqual(["GIT_CONFIG_COUNT"]);
+    expect(env.GIT_CONFIG_COUNT).toBe("0");
+    expect([env.GIT_CONFIG_GLOBAL, env.GIT_CONFIG_NOSYSTEM]).toEqual(["/mine", "1"]);
+  });
+
+  it("a hooks folder or an alias given to git through the environment never reaches the git we run", async () => {
+    const repo = makeRepo({ name: "injected" });
+    const hooks = tempDir();
+    const ran = join(tempDir(), "hook-ran");
+    for (const hook of ["pre-commit", "post-commit"]) writeFileSync(join(hooks, hook), `#!/bin/sh\necho ${hook} >> '${ran}'\n`, { mode: 0o755 });
+    const configFile = join(tempDir(), "config");
+    writeFileSync(configFile, `[core]\n\thooksPath = ${hooks}\n[alias]\n\tsneak = !touch '${ran}'\n`);
+    const ways: Record<string, Record<string, string>> = {
+      pairs: { GIT_CONFIG_COUNT: "2", GIT_CONFIG_KEY_0: "core.hooksPath", GIT_CONFIG_VALUE_0: hooks, GIT_CONFIG_KEY_1: "alias.sneak", GIT_CONFIG_VALUE_1: `!touch '${ran}'` },
+      parameters: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${hooks}' 'alias.sneak'='!touch ${ran}'` },
+      "git config's file": { GIT_CONFIG: configFile },
+    };
+    const identity = { GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+    for (const [way, vars] of Object.entries(ways)) {
+      const [commit, alias, hooksPath] = await withEnv(vars, () =>
+        Promise.all([
+          run("git", ["commit", "--allow-empty", "-q", "-m", way], { cwd: repo, env: identity }),
+          run("git", ["sneak"], { cwd: repo, env: identity }),
+          run("git", ["config", "--get", "core.hooksPath"], { cwd: repo, env: identity }),
+        ]),
+      );
+      expect(commit.exitCode, `${way}: ${commit.stderr}`).toBe(0);
+      expect(alias.exitCode, `${way}: the alias ran`).not.toBe(0);
+      expect(hooksPath.stdout, way).toBe("");
+      expect(existsSync(ran), `${way}: a hook or the alias ran`).toBe(false);
+    }
+  });
+
+  it("git finds its own programs, and reads our pathspecs our way, whatever the environment says", async () => {
+    const repo = makeRepo({ name: "exec-path" });
+    const [execPath, listed] = await withEnv({ GIT_EXEC_PATH: tempDir(), GIT_GLOB_PATHSPECS: "1" }, () =>
+      Promise.all([run("git", ["--exec-path"], { cwd: repo }), run("git", ["--literal-pathspecs", "ls-files"], { cwd: repo })]),
+    );
+    expect(execPath.stdout.trim()).toBe(execFileSync("git", ["--exec-path"], { encoding: "utf8", env: cleanEnv() }).trim());
+    expect(listed.exitCode, listed.stderr).toBe(0);
+  });
+
   it("tells a missing program from a missing folder", async () => {
     const missing = await run("no-such-program-claude-parallel", [], { cwd: tempDir() });
     expect(missing.spawnError?.code).toBe("ENOENT");
@@ -104,3 +161,22 @@ describe("proc: processes never see the variables that redirect git", () => {
     expect(gone.spawnError?.code).toBe("ENOCWD");
   });
 });
+
+/** Runs `fn` with `vars` added to this process's environment (what every process we start inherits), then restores it. */
+function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
+  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  const restore = () => {
+    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  };
+  try {
+    const result = fn();
+    if (result instanceof Promise) return result.finally(restore) as T;
+    restore();
+    return result;
+  } catch (error) {
+    restore();
+    throw error;
+  }
+}
