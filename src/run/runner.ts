@@ -15,6 +15,7 @@ import { commitOf } from "../git/repo.js";
 import type { Io } from "../io.js";
 import { notifierFor, type Notifier } from "../notify/notifier.js";
 import { processStartTime } from "../process-identity.js";
+import { dryRunText } from "../render/dry-run.js";
 import { sessionBrief } from "../render/brief.js";
 import { quote, sh } from "../render/shell.js";
 import { which } from "../start/launch.js";
@@ -90,10 +91,8 @@ export class Runner {
   async dryRun(): Promise<ExitCode> {
     this.state = await readRunState(this.commonDir, this.slug);
     const actions = decideRun(await this.gather(), this.policy);
-    const say = (line: string) => this.io.stdout(line + "\n");
-    say(`Dry run of claude-parallel run ${this.slug}: nothing is changed (the tasks' verify commands are not run). It would now:`);
-    for (const a of actions) say(`  ${describeAction(a)}`);
-    say(`Spent so far: $${this.spentUsd.toFixed(4)}.`);
+    this.io.stdout(dryRunText(`run ${this.slug}`, actions, describeAction));
+    this.io.stdout(`(The tasks' verify commands were not run.) Spent so far: $${this.spentUsd.toFixed(4)}.\n`);
     return ExitCode.ok;
   }
 
