@@ -28,6 +28,14 @@ export function dollars(option: string, value: string | undefined): number | und
   return Number(value);
 }
 
+/** The feature's task named on the command line; an unknown name is an input error naming the tasks there are. */
+export function namedTask<T extends { id: string }>(slug: string, tasks: readonly T[], id: string): T {
+  const task = tasks.find((t) => t.id === id);
+  if (task) return task;
+  const ids = tasks.map((t) => t.id);
+  throw new InputError({ where: id, message: `${slug} has no task \`${id}\`${didYouMean(id, ids)}`, fix: `name one of: ${ids.join(", ")}` });
+}
+
 /** `--phase N`, when given. */
 export function phaseOption(values: Values): number | undefined {
   return values.phase === undefined ? undefined : phaseNumber(str(values.phase)!);

@@ -4,11 +4,12 @@ import { join } from "node:path";
 import { EnvironmentError, ProcessError } from "../errors.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { commitOf } from "../git/repo.js";
-import { git, gitOk } from "../git/run.js";
+import { baseRemote } from "../git/push.js";
+import { git } from "../git/run.js";
 import type { ExecutionPlan } from "../plan/build.js";
 import { run } from "../proc.js";
 import { code, oneLine } from "../render/markdown-text.js";
-import { sh } from "../render/shell.js";
+import { quote, sh } from "../render/shell.js";
 import { readVerifyRecord, type VerifyRecord } from "../status/verify.js";
 import type { FinishAction, FinishPlace, PullRequestFacts } from "../finish/decide-finish.js";
 
@@ -31,14 +32,7 @@ export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFact
   const { mainRoot, plan } = ctx;
   const branch = plan.integrationBranch;
   const ref = `refs/heads/${branch}`;
-  const [tip, remotes, upstream, gh] = await Promise.all([
-    commitOf(ref, mainRoot),
-    gitOk(["remote"], mainRoot).then((out) => out.split("\n").filter(Boolean)),
-    git(["config", "--get", `branch.${plan.base}.remote`], mainRoot),
-    ghReady(mainRoot),
-  ]);
-  // "." is the repository itself (an upstream that is a local branch): not a place to push to.
-  const remote = upstream.exitCode === 0 && remotes.includes(upstream.stdout) ? upstream.stdout : remotes.includes("origin") ? "origin" : undefined;
+  const [tip, { remote, remotes }, gh] = await Promise.all([commitOf(ref, mainRoot), baseRemote(mainRoot, plan.base), ghReady(mainRoot)]);
   if (gh !== "ready" && process.env.GITHUB_ACTIONS === "true") {
     throw new EnvironmentError(
       gh === "missing" ? "gh (GitHub CLI) is not installed on this runner, so the pull request cannot be opened" : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request cannot be opened",
@@ -86,7 +80,8 @@ export async function applyPullRequest(a: Extract<FinishAction, { kind: "push" |
               : `run it again; the branch is pushed, so ${sh`gh pr create --base ${base} --head ${branch}`} also opens it`,
           );
         }
-        return `Opened the pull request of ${branch} into ${base}: ${/https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim()}`;
+        const url = /https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim();
+        return `Opened the pull request of ${branch} into ${base}: ${url}\nHand its failing checks and review comments to the sessions: claude-parallel watch ${quote(place.slug)}`;
       } finally {
         await rm(folder, { recursive: true, force: true });
       }

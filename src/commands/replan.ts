@@ -1,4 +1,5 @@
-import { relative, resolve } from "node:path";
+import { realpath } from "node:fs/promises";
+import { dirname, join, relative, resolve } from "node:path";
 import { ExitCode, InputError, RefusedError } from "../errors.js";
 import { isFile, pathExists } from "../fs/exists.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -101,6 +102,7 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
     { kind: "apply", planFile: shownAs },
     ...describeReplan(decision, feature.plan, next, state).map((text) => ({ kind: "say" as const, text })),
     ...briefs.map((b) => ({ kind: "write-session-files" as const, task: b.task.id, worktree: b.worktree })),
+    ...((await samePath(planPath, planFile(mainRoot, slug))) ? [{ kind: "write-plan-md" as const, path: join(dirname(planPath), "PLAN.md") }] : []),
     { kind: "write-frozen-plan", path: frozenPath },
   ];
   if (options.dryRun) {
@@ -115,6 +117,10 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
       await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
       const files = await WorktreeFiles.at(b.worktree);
       await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+    } else if (a.kind === "write-plan-md") {
+      const { renderMarkdown } = await import("../render/markdown.js");
+      await writeFileAtomic(a.path, renderMarkdown(next, {}));
+      say(`Wrote ${relative(io.cwd, a.path) || a.path}`);
     } else {
       await writeFileAtomic(a.path, frozenText);
       say(`Wrote the frozen plan ${a.path}: start, status and sync follow it from now on.`);
@@ -123,6 +129,8 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   if (briefs.length) say(`Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`);
   return ExitCode.ok;
 }
+
+const samePath = async (a: string, b: string) => (await realpath(a).catch(() => resolve(a))) === (await realpath(b).catch(() => resolve(b)));
 
 function startedState({ feature }: FeatureContext): FeatureState {
   if (feature.state) return feature.state;

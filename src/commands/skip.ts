@@ -6,9 +6,8 @@ import type { FeatureState } from "../feature/state-schema.js";
 import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { decideSkip, describeSkipAction, type SkipAction, type SkipFacts } from "../skip/decide-skip.js";
-import { didYouMean } from "../text/suggest.js";
 import type { Io } from "../io.js";
-import { str, usageError } from "../command-args.js";
+import { namedTask, str, usageError } from "../command-args.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
@@ -65,11 +64,7 @@ export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCod
 /** The facts `decideSkip` decides on, once the task and the reason are known to be valid input. */
 function gatherSkip({ feature }: FeatureContext, options: SkipOptions): SkipFacts {
   const { state, slug, plan } = feature;
-  const task = plan.phases.flatMap((p) => p.tasks).find((t) => t.id === options.task);
-  if (!task) {
-    const ids = plan.phases.flatMap((p) => p.tasks.map((t) => t.id));
-    throw new InputError({ where: options.task, message: `${slug} has no task \`${options.task}\`${didYouMean(options.task, ids)}`, fix: `name one of: ${ids.join(", ")}` });
-  }
+  const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
   const reason = options.reason?.trim() ?? "";
   if (!options.undo && !reason) throw new InputError({ where: "--reason", message: "say why the task is skipped", fix: `claude-parallel skip ${quote(task.id)} ${quote(slug)} --reason 'nothing to do: ...'` });
   const phase = state?.phases[String(task.phase)];

@@ -362,6 +362,9 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
     }
   }
   if (!running) {
+    for (const t of cards.filter((c) => statusOf.get(c.id)?.ledger?.state === "paused: budget" && !items.some((i) => i.task === c.id))) {
+      items.push({ title: `${t.id} reached its budget`, detail: `${statusOf.get(t.id)!.ledger!.detail ?? "its sessions spent their budget"}: approve more to let it go on`, task: t.id, command: sh`claude-parallel approve ${t.id} ${slug}` });
+    }
     for (const t of cards.filter((c) => c.state === "paused" && !items.some((i) => i.task === c.id))) items.push({ title: `${t.id} stopped before its work was done`, detail: t.why, task: t.id, command: resume(t) });
     for (const p of phases.filter((x) => x.state === "started")) {
       const waiting = p.tasks.filter((t) => t.state === "not started");

@@ -40,6 +40,8 @@ export const MAX_BYTES = {
   reviewRecord: 4 * MiB,
   /** A task worktree's `.claude-parallel/requests.md` (its start is read) and `.claude-parallel/env`. */
   worktreeNote: 64 * KiB,
+  /** `watch/state.json`: which pull request feedback went to whom, the sessions resumed, the prompts of those not merged yet. */
+  watchState: 4 * MiB,
   /** A package manager's lockfile, hashed to tell whether an installed `node_modules` fits a worktree; our note in one (src/start/deps.ts). */
   lockfile: 128 * MiB,
   depsStamp: 64 * KiB,

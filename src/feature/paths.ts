@@ -69,3 +69,5 @@ export const runNotifiedPath = (commonDir: string, slug: string) => join(runDir(
 export const runOutputPath = (commonDir: string, slug: string) => join(runDir(commonDir, slug), "output.log");
 /** `status`'s last conflict prediction per phase, keyed by the commits it was made from (a cache: safe to delete). */
 export const predictionCachePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "status-prediction.json");
+/** `claude-parallel watch`: which pull request feedback went to whom, the rounds, the sessions it resumed. */
+export const watchStatePath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "watch", "state.json");

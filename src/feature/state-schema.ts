@@ -94,6 +94,8 @@ export const FeatureStateSchema = z.object({
   acceptedMoves: z.optional(z.array(z.object({ from: commitId, to: commitId, at: z.string() }))),
   /** When `finish` merged the integration branch into base. */
   finishedAt: z.optional(z.string()),
+  /** What the user approved beyond a task's budget and the feature's (`claude-parallel approve`), in order: src/budget/. */
+  budgetApprovals: z.optional(z.array(z.object({ task: z.string(), taskAddUsd: z.optional(z.number()), featureAddUsd: z.optional(z.number()), at: z.string() }))),
 });
 
 export type TaskState = z.infer<typeof TaskStateSchema>;
@@ -189,8 +191,12 @@ export const RunStateSchema = z.object({
       attempts: z.record(z.string(), z.number()),
       /** A problem the last merge attempt handed to the task, until a resume takes it. */
       mergeProblem: z.optional(TaskProblemSchema),
+      /** When the run paused the task at a budget, until a session of it starts again. */
+      paused: z.optional(z.string()),
     }),
   ),
+  /** The budgets given to the last run that named them (`--task-budget-usd`, `--max-budget-usd`): later runs keep them. */
+  budget: z.optional(z.object({ taskUsd: z.optional(z.number()), featureUsd: z.optional(z.number()) })),
   /** The run in progress (its PID and start time), or the last one. */
   pid: z.optional(pid),
   pidStart: z.optional(z.string()),
@@ -202,3 +208,33 @@ export const RunStateSchema = z.object({
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 export type RunTaskState = RunState["tasks"][string];
+
+/** `watch/state.json`: the pull request feedback `watch` handed out, and the sessions it resumed. */
+export const WatchStateSchema = z.object({
+  version: z.literal(1),
+  /** Hand-back rounds done (bounded by --rounds). */
+  rounds: z.number().check(z.int(), z.minimum(0)),
+  /** Every item handed out, by key (`check:<head>:<name>`, `comment:<id>`): to a task, or to "user". Each goes out once. */
+  handed: z.record(z.string(), z.object({ to: z.string(), at: z.string() })),
+  /** The session each task was resumed (or started) with last. */
+  sessions: z.record(z.string(), z.string()),
+  /** A task handed feedback whose branch is not merged yet: recorded before its session starts. */
+  pending: z.record(
+    z.string(),
+    z.object({
+      sessionId: z.string(),
+      /** Its branch's tip when the session was handed the feedback: no new commit, nothing to merge. */
+      tipBefore: commitId,
+      items: z.array(z.string()),
+      /** What the session is told (the feedback quoted as data). */
+      prompt: z.string(),
+      /** No session of the task was known: a new one is started, with the brief. */
+      fresh: z.optional(z.boolean()),
+      /** Set just before its process starts, its PID once it has. */
+      spawnedAt: z.optional(z.string()),
+      pid: z.optional(pid),
+      pidStart: z.optional(z.string()),
+    }),
+  ),
+});
+export type WatchState = z.infer<typeof WatchStateSchema>;

@@ -2,7 +2,9 @@ import { appendFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { sessionContext, envExports } from "./context.js";
 import type { FoundTask } from "./find.js";
-import { taskRules } from "./manifest.js";
+import { taskRules, type TaskManifest } from "./manifest.js";
+import { reachedText } from "../budget/budget.js";
+import { budgetRefusal, readBudgetRecord, recordedReach } from "../budget/record.js";
 import { decideEdit, editedFile, resolveTarget, type Protected } from "./guard.js";
 import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
 import { afterStop } from "./phase-done.js";
@@ -28,6 +30,12 @@ export interface HookInput {
   source?: string;
 }
 
+/** The tools that edit a file: the ones the ownership guard decides on (the budget applies to every tool). */
+const EDIT_TOOLS = new Set(["Edit", "Write", "MultiEdit", "NotebookEdit"]);
+
+/** Whether a PreToolUse is for an edit; an input without its tool's name is taken for one (the guard then decides). */
+export const editsFile = (input: HookInput) => typeof input.tool_name !== "string" || EDIT_TOOLS.has(input.tool_name);
+
 /** Notifications that mean the session waits for the user. */
 const WAITING = new Set(["permission_prompt", "idle_prompt", "elicitation_dialog"]);
 
@@ -37,10 +45,13 @@ export async function handleHook(event: string, input: HookInput, found: FoundTa
   const realRoot = realpathSync.native(root);
   const checked = taskRules(found, realRoot);
   // A worktree of ours whose rules are missing, damaged or another's: every edit is refused.
-  if ("problem" in checked) return brokenAnswer(event, checked.problem);
+  if ("problem" in checked) return brokenAnswer(event, checked.problem, input);
   const manifest = checked.rules;
 
   if (event === "PreToolUse") {
+    const paused = budgetAnswer(manifest, input, root, now);
+    if (paused !== undefined) return paused;
+    if (!editsFile(input)) return undefined;
     const file = editedFile(input.tool_input);
     if (file === undefined) return undefined;
     const cwd = input.cwd || root;
@@ -132,6 +143,26 @@ export async function handleHook(event: string, input: HookInput, found: FoundTa
   return output;
 }
 
+/**
+ * Every tool call of a session whose task reached a budget (the record `run` and `approve` keep)
+ * is refused, saying why; the ledger records the pause once.
+ */
+function budgetAnswer(manifest: TaskManifest, input: HookInput, root: string, now: Date): string | undefined {
+  const record = readBudgetRecord(manifest.stateDir);
+  const reached = record && recordedReach(record, manifest.task);
+  if (!reached) return undefined;
+  const previous = readHookRecord(manifest.stateDir, manifest.task);
+  if (previous?.state !== "paused: budget") {
+    const sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : undefined;
+    try {
+      writeHookRecord(manifest.stateDir, nextRecord(previous, { task: manifest.task, name: "PreToolUse", at: now.toISOString(), state: "paused: budget", detail: reachedText(reached), ...(sessionId !== undefined && { sessionId }), root }));
+    } catch {
+      // The refusal matters, not its record.
+    }
+  }
+  return editAnswer("deny", budgetRefusal(reached, manifest.task, manifest.slug));
+}
+
 /** A folder's real path, or the path itself when it cannot be resolved (it may not exist). */
 function real(path: string): string {
   try {
@@ -148,8 +179,8 @@ const editAnswer = (kind: "deny" | "ask", reason: string) =>
 const REPAIR = "ask the user to run `claude-parallel start <feature> --launch print` in the repository's main checkout: it writes the task rules of the phase's worktrees again and launches nothing";
 
 /** The answer in a task worktree whose rules cannot be trusted: edits refused, and the session told why once. */
-function brokenAnswer(event: string, problem: string): string | undefined {
-  if (event === "PreToolUse") return editAnswer("deny", `claude-parallel: this edit is refused: this is a task worktree, but ${problem}, so what the task may change is unknown. ${REPAIR}.`);
+function brokenAnswer(event: string, problem: string, input: HookInput): string | undefined {
+  if (event === "PreToolUse") return editsFile(input) ? editAnswer("deny", `claude-parallel: this edit is refused: this is a task worktree, but ${problem}, so what the task may change is unknown. ${REPAIR}.`) : undefined;
   if (event === "SessionStart") {
     return JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: `# claude-parallel: this session's task is unknown\n\nThis is a task worktree, but ${problem}. Every Edit and Write is refused until the rules are written again: ${REPAIR}.` } });
   }

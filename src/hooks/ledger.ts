@@ -10,7 +10,8 @@ import { boolean, int, literal, object, oneOf, optional, parseAs, record, string
  * against its shape (./shape.ts: not zod, to keep the hooks fast).
  */
 
-export const SESSION_STATES = ["working", "waiting for input", "stopped", "failed", "ended"] as const;
+/** `paused: budget`: its task reached a budget; its tool calls are refused until the user approves more (src/budget/). */
+export const SESSION_STATES = ["working", "waiting for input", "stopped", "failed", "ended", "paused: budget"] as const;
 export type SessionHookState = (typeof SESSION_STATES)[number];
 
 const count = int(0);
@@ -179,13 +180,15 @@ export function nextRecord(
     root?: string;
   },
 ): HookRecord {
-  const state = event.state ?? previous?.state ?? "working";
+  // A session paused by its budget that then stops or ends (its Stop, its SessionEnd) stays paused, with its reason, until it works again.
+  const keepPause = previous?.state === "paused: budget" && (event.name === "Stop" || event.name === "SessionEnd");
+  const state = keepPause ? previous.state : (event.state ?? previous?.state ?? "working");
   const sessions = { ...(previous?.sessions ?? {}) };
   if (event.sessionId !== undefined) sessions[event.sessionId] = event.tokens ?? sessions[event.sessionId] ?? { ...ZERO_TOKENS };
   // Keep the record small: the most recent sessions only.
   const ids = Object.keys(sessions);
   for (const id of ids.slice(0, Math.max(0, ids.length - 50))) delete sessions[id];
-  const detail = event.state === undefined ? previous?.detail : event.detail;
+  const detail = event.state === undefined || keepPause ? previous?.detail : event.detail;
   const lastMessage = event.lastMessage ?? previous?.lastMessage;
   const starts = (previous?.starts ?? 0) + (event.start ? 1 : 0);
   // What the worktree looked like when the session stopped holds until the session works again.

@@ -59,8 +59,10 @@ export async function hookMain(event: string | undefined): Promise<void> {
 /** What `_hook <event>` prints for the input on stdin, if anything. Never throws. */
 export async function hookCommand(event: string | undefined): Promise<string | undefined> {
   let found: FoundTask | undefined;
+  let input: HookInput | null = null;
+  let handler: typeof import("./handle.js") | undefined;
   try {
-    const input = JSON.parse(readStdin()) as HookInput | null;
+    input = JSON.parse(readStdin()) as HookInput | null;
     if (!input || typeof input !== "object") return undefined;
     // The session's task is where it was started (Claude Code's CLAUDE_PROJECT_DIR), not where its
     // shell has moved to: a session that cds into another task's worktree stays its own task, and
@@ -69,10 +71,11 @@ export async function hookCommand(event: string | undefined): Promise<string | u
     const project = process.env.CLAUDE_PROJECT_DIR;
     found = (project ? findTask(project) : undefined) ?? findTask(cwd);
     if (!found) return undefined;
-    const { handleHook } = await import("./handle.js");
-    return await handleHook(event ?? String(input.hook_event_name), input, found, process.env);
+    handler = await import("./handle.js");
+    return await handler.handleHook(event ?? String(input.hook_event_name), input, found, process.env);
   } catch (error) {
-    if (!found || event !== "PreToolUse") return undefined; // Never break a session.
+    // Never break a session: only an edit the guard could not decide on is refused (any tool call, when the handler could not even load).
+    if (!found || event !== "PreToolUse" || !input || handler?.editsFile(input) === false) return undefined;
     const reason = `claude-parallel: this edit is refused: the task worktree's ownership check failed (${error instanceof Error ? error.message : String(error)}), and an edit it cannot decide on is not let through.`;
     return JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: "deny", permissionDecisionReason: reason } });
   }

@@ -38,7 +38,9 @@ const MESSAGE_MAX = 500;
 const FROM_RUN: Readonly<Record<string, NotifyEvent>> = {
   resumed: "handed-back",
   "verify-failed": "verify-failed",
-  budget: "budget-reached",
+  // A task paused at its budget (the run's own decision, whether or not its hook refused a call
+  // first); the run's stop that follows ("budget") adds nothing to it.
+  "budget-reached": "budget-reached",
   "phase-synced": "phase-synced",
   "gave-up": "gave-up",
   finished: "finished",
@@ -56,8 +58,6 @@ export function notificationsFor(happening: Happening, phaseOf: (task: string) =
     const phase = phaseOf(task);
     const at = { task, ...(phase !== undefined && { phase }), at: since };
     if (state === "waiting for input") return [{ key: `needs-input:${task}:${since}`, event: "needs-input", ...at, message: message(`${task} waits for you${detail ? `: ${detail}` : ""}`) }];
-    // The ledger's budget pause ("paused: budget"): the session stopped at a clean point and waits for an approval.
-    if (/^paused\b/.test(state)) return [{ key: `budget-reached:${task}:${since}`, event: "budget-reached", ...at, message: message(`${task}: ${state}${detail ? ` (${detail})` : ""}`) }];
     return [];
   }
   const e = happening.event;

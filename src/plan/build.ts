@@ -45,7 +45,7 @@ export interface PlannedTask {
   consumes: string[];
   verify?: string;
   estimate: number;
-  /** Limits of the task's session on GitHub Actions (the task's own, else the plan's). */
+  /** Limits of the task's sessions (the task's own, else the plan's): turns on GitHub Actions, dollars there and in `run`. */
   maxTurns?: number;
   budgetUsd?: number;
   branch: string;
@@ -89,6 +89,8 @@ export interface ExecutionPlan {
   merge?: MergeSettings;
   /** Whether the sessions we launch run Bash in Claude Code's sandbox (src/start/sandbox.ts); absent: auto. */
   sandbox?: "auto" | "on" | "off";
+  /** The most dollars all the feature's sessions may spend (`run` pauses there and asks). */
+  featureBudgetUsd?: number;
   /** Where `run` sends its notifications, besides its --notify targets (src/notify/). */
   notify?: NonNullable<Plan["notify"]>;
   /** The reviewer gate between a phase's verify and its publishing (src/review/). */
@@ -261,6 +263,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     enforceOwns: plan.enforceOwns,
     ...(plan.merge && { merge: plan.merge }),
     ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
+    ...(plan.featureBudgetUsd !== undefined && { featureBudgetUsd: plan.featureBudgetUsd }),
     ...(plan.notify?.length && { notify: plan.notify }),
     ...(plan.review && { review: plan.review }),
     phases,

@@ -28,7 +28,7 @@ export const LIMITS = {
   estimate: 1_000_000,
   /** A session's turns (`maxTurns`, claude-code-action's --max-turns). */
   maxTurns: 10_000,
-  /** Dollars, per session (`budgetUsd`, Claude Code's --max-budget-usd). */
+  /** Dollars: a task's sessions (`budgetUsd`), or the whole feature's (`featureBudgetUsd`). */
   budgetUsd: 10_000,
   /** Where `run`'s notifications go (`notify`): at most this many targets. */
   notifyTargets: 16,

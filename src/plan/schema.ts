@@ -56,11 +56,11 @@ const maxTurns = (where: string) =>
       z.maximum(LIMITS.maxTurns, { message: withFix(`maxTurns is at most ${LIMITS.maxTurns}`, `split ${where} into smaller tasks`) }),
     ),
   );
-const budgetUsd = () =>
+const budgetUsd = (key = "budgetUsd") =>
   z.optional(
     z.number().check(
-      z.positive({ message: withFix("budgetUsd is a positive number of dollars", "write it like `5` or `2.5`") }),
-      z.maximum(LIMITS.budgetUsd, { message: withFix(`budgetUsd is at most ${LIMITS.budgetUsd}`, "write a smaller budget, or leave budgetUsd out") }),
+      z.positive({ message: withFix(`${key} is a positive number of dollars`, "write it like `5` or `2.5`") }),
+      z.maximum(LIMITS.budgetUsd, { message: withFix(`${key} is at most ${LIMITS.budgetUsd}`, `write a smaller budget, or leave ${key} out`) }),
     ),
   );
 
@@ -250,7 +250,7 @@ export const TaskSchema = described(
     ),
     merge: described(mergeSettings(), "How the task's branch is merged into the integration branch (sync, status's prediction, rolling merges). Default: the plan's `merge`."),
     maxTurns: described(maxTurns("the task"), "On GitHub Actions (ci init): the most turns this task's session may take (claude-code-action's --max-turns). Default: the plan's maxTurns."),
-    budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars this task's session may spend (Claude Code's --max-budget-usd). Default: the plan's budgetUsd."),
+    budgetUsd: described(budgetUsd(), "The most dollars this task's sessions may spend: `run` pauses the task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: the plan's budgetUsd."),
   }),
   "One agent task: one session, one worktree, one branch.",
 );
@@ -305,7 +305,8 @@ export const PlanSchema = described(
     ),
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
-    budgetUsd: described(budgetUsd(), "On GitHub Actions (ci init): the most dollars each task's session may spend (Claude Code's --max-budget-usd). Default: no limit."),
+    budgetUsd: described(budgetUsd(), "The most dollars each task's sessions may spend: `run` pauses a task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: no limit."),
+    featureBudgetUsd: described(budgetUsd("featureBudgetUsd"), "The most dollars all the feature's sessions together may spend: `run` pauses every task that needs a session there and asks (`claude-parallel approve`). Default: no limit."),
     notify: described(
       notifyTargets(),
       `Where \`run\` sends a notification when the feature needs you or moves on (docs/notifications.md): \`desktop\` (the platform's notifier, else the terminal), an http(s) URL (a POST of one JSON object per event), or \`command: <shell line>\` (run by \`sh -c\` with the JSON on its stdin). At most ${LIMITS.notifyTargets}. Default: none.`,

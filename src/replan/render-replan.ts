@@ -52,6 +52,8 @@ export type ReplanAction =
   | { kind: "apply"; planFile: string }
   | { kind: "say"; text: string }
   | { kind: "write-session-files"; task: string; worktree: string }
+  /** The rendered plan beside the plan file, as `plan` writes it (only for a plan at `.parallel/<slug>/plan.yaml`). */
+  | { kind: "write-plan-md"; path: string }
   | { kind: "write-frozen-plan"; path: string };
 
 /** One line saying what an action does (`replan --dry-run`). */
@@ -63,6 +65,8 @@ export function describeReplanAction(a: ReplanAction, briefFile: string): string
       return a.text;
     case "write-session-files":
       return `rewrite the task rules and ${briefFile} of ${a.task} in ${a.worktree}`;
+    case "write-plan-md":
+      return `write the execution plan ${a.path}`;
     case "write-frozen-plan":
       return `write the frozen plan ${a.path}`;
   }

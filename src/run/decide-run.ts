@@ -1,3 +1,4 @@
+import { reachedText, type Reached } from "../budget/budget.js";
 import type { ConflictReport } from "../git/merge-chain.js";
 import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
 
@@ -49,11 +50,8 @@ export type SessionFacts =
   /** A launch or resume was recorded but its process never confirmed (the run was killed in between): start it now. */
   | { kind: "pending" }
   | { kind: "running" }
-  /**
-   * The session's process is gone. `result` is its stream-json result event's verdict ("missing"
-   * when it died without one); `budgetExhausted` when it stopped at its own --max-budget-usd.
-   */
-  | { kind: "ended"; result: "success" | "error" | "missing"; budgetExhausted?: boolean };
+  /** The session's process is gone. `result` is its stream-json result event's verdict ("missing" when it died without one). */
+  | { kind: "ended"; result: "success" | "error" | "missing" };
 
 export interface TaskFacts {
   id: string;
@@ -75,6 +73,10 @@ export interface TaskFacts {
   mergeProblem?: TaskProblem;
   /** Resumes so far, per problem kind. */
   attempts: Partial<Record<ProblemKind, number>>;
+  /** A budget the task reached (its own, or the feature's): no session is launched or resumed for it. */
+  budget?: Reached;
+  /** Its pause for that budget is recorded already. */
+  paused?: boolean;
 }
 
 export interface PhaseFacts {
@@ -95,9 +97,6 @@ export interface RunFacts {
   baseVerifyFails?: { phase: number; tail?: string };
   maxAttempts: number;
   maxParallel: number;
-  /** Dollars spent so far (the sessions' result events). */
-  spentUsd: number;
-  maxBudgetUsd?: number;
   interrupted: boolean;
   finishMode: FinishMode;
 }
@@ -124,7 +123,10 @@ export type RunAction =
   /** Sessions are running (or nothing can happen until one ends): poll again. */
   | { kind: "wait"; running: string[] }
   | { kind: "give-up"; failures: Array<{ task: string; problem: TaskProblem; attempts: number }> }
-  | { kind: "budget-stop"; spentUsd: number; maxBudgetUsd: number; waiting: string[] }
+  /** The task needs a session but reached a budget: record it as paused (the rest of the run goes on). */
+  | { kind: "pause"; task: string; reached: Reached }
+  /** Nothing but paused tasks is left: stop, and ask for approval. */
+  | { kind: "budget-stop"; paused: Array<{ task: string; reached: Reached }> }
   | { kind: "interrupted"; running: string[] };
 
 /** Which tasks may have sessions now, and what merges when. */
@@ -178,8 +180,8 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
     return [{ kind: "give-up", failures: [{ task: "", problem, attempts: 0 }] }];
   }
 
-  // What each live task needs: nothing (ready or running), its pending process, a first launch, a resume, or a person.
-  type Need = { task: TaskFacts; action: RunAction } | { task: TaskFacts; giveUp: TaskProblem };
+  // What each live task needs: nothing (ready or running), its pending process, a first launch, a resume, a person, or more budget.
+  type Need = { task: TaskFacts; action: RunAction } | { task: TaskFacts; giveUp: TaskProblem } | { task: TaskFacts; pause: Reached };
   const needs: Need[] = [];
   for (const t of active.tasks) {
     if (t.skipped || t.merged || t.session.kind === "running") continue;
@@ -190,15 +192,15 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
     const problem = t.mergeProblem ?? t.problems?.[0];
     if (!problem) continue;
     if (t.session.kind === "none" && t.mergeProblem === undefined && problem.kind === "no-commit") {
-      needs.push({ task: t, action: { kind: "launch", task: t.id, phase: phaseOf.get(t.id) ?? phase.index } });
+      needs.push(t.budget ? { task: t, pause: t.budget } : { task: t, action: { kind: "launch", task: t.id, phase: phaseOf.get(t.id) ?? phase.index } });
       continue;
     }
     const used = t.attempts[problem.kind] ?? 0;
-    if (problem.kind === "missing" || !t.resumable || used >= facts.maxAttempts || (t.session.kind === "ended" && t.session.budgetExhausted)) {
+    if (problem.kind === "missing" || !t.resumable || used >= facts.maxAttempts) {
       needs.push({ task: t, giveUp: problem });
       continue;
     }
-    needs.push({ task: t, action: { kind: "resume", task: t.id, problem: problem.kind, message: resumeMessage(problem) } });
+    needs.push(t.budget ? { task: t, pause: t.budget } : { task: t, action: { kind: "resume", task: t.id, problem: problem.kind, message: resumeMessage(problem) } });
   }
 
   const givenUp = needs.filter((n): n is Extract<Need, { giveUp: TaskProblem }> => "giveUp" in n);
@@ -207,18 +209,19 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
     if (running.length) return [{ kind: "wait", running }];
     return [{ kind: "give-up", failures: givenUp.map((n) => ({ task: n.task.id, problem: n.giveUp, attempts: n.task.attempts[n.giveUp.kind] ?? 0 })) }];
   }
-  const wanted = needs.map((n) => (n as { action: RunAction }).action);
+  // A task at its budget is paused, once; the others go on.
+  const paused = needs.filter((n): n is Extract<Need, { pause: Reached }> => "pause" in n).map((n) => ({ task: n.task.id, reached: n.pause }));
+  const pauses: RunAction[] = paused.filter((p) => !active.tasks.find((t) => t.id === p.task)!.paused).map((p) => ({ kind: "pause", ...p }));
+  const wanted = needs.flatMap((n) => ("action" in n ? [n.action] : []));
   // A pending process was recorded (and paid for) before the run stopped: it is not a new session.
   const pending = wanted.filter((a) => a.kind === "spawn-pending");
   const fresh = wanted.filter((a) => a.kind !== "spawn-pending");
-  if (fresh.length && facts.maxBudgetUsd !== undefined && facts.spentUsd >= facts.maxBudgetUsd) {
-    if (running.length || pending.length) return [...pending, { kind: "wait", running }];
-    return [{ kind: "budget-stop", spentUsd: facts.spentUsd, maxBudgetUsd: facts.maxBudgetUsd, waiting: fresh.map((a) => (a as { task: string }).task) }];
-  }
   const slots = Math.max(0, facts.maxParallel - running.length - pending.length);
-  const actions: RunAction[] = [...pending, ...fresh.slice(0, slots)];
-  const nowRunning = [...running, ...actions.map((a) => (a as { task: string }).task)];
+  const actions: RunAction[] = [...pauses, ...pending, ...fresh.slice(0, slots)];
+  const nowRunning = [...running, ...[...pending, ...fresh.slice(0, slots)].map((a) => (a as { task: string }).task)];
   const merge = policy.merge(facts, active);
+  // Nothing runs or can start or merge, and only paused tasks are left: the user must approve more.
+  if (paused.length && !nowRunning.length && !merge) return [...pauses, { kind: "budget-stop", paused }];
   if (merge) actions.push(merge);
   // Sessions run, or a task's check has not been gathered yet: look again soon.
   if (nowRunning.length || !merge) actions.push({ kind: "wait", running: nowRunning });
@@ -292,8 +295,10 @@ export function describeAction(a: RunAction): string {
       return a.running.length ? `wait for ${a.running.join(", ")}` : "look again (a task's check is pending)";
     case "give-up":
       return `stop and report: ${a.failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")} needs you`;
+    case "pause":
+      return `pause ${a.task}: ${reachedText(a.reached)}`;
     case "budget-stop":
-      return `stop: the budget is spent ($${a.spentUsd.toFixed(4)} of $${a.maxBudgetUsd})`;
+      return `stop and ask: ${a.paused.map((p) => p.task).join(", ")} reached a budget (claude-parallel approve)`;
     case "interrupted":
       return "stop: interrupted";
   }

@@ -5,6 +5,7 @@ import { appendRegular } from "../fs/append-regular.js";
 import { forEachLine, lineName, sizeText, type LineReading } from "../fs/read-regular.js";
 import { jsonLine, singleLine } from "../text/single-line.js";
 import { terminalSafe } from "../text/terminal.js";
+import { usd } from "../budget/budget.js";
 
 /** What `run` reports: one JSON object per line in `<state>/run/events.jsonl`, and on `--json`. */
 export type RunEvent = { at: string; event: string; task?: string; phase?: number; text: string } & Record<string, unknown>;
@@ -81,7 +82,7 @@ export class Progress {
       String(r.attempts),
       r.startedAt ? `${Math.round(((r.endedAt ?? now) - r.startedAt) / 1000)}s` : "",
       r.tokens ? String(r.tokens) : "",
-      r.usd ? `$${r.usd.toFixed(2)}` : "",
+      r.usd ? usd(r.usd) : "",
       r.last,
     ]);
     const widths = header.map((h, i) => Math.min(i === 7 ? 60 : 24, Math.max(h.length, ...rows.map((r) => r[i]!.length))));

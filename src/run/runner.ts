@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { runEventsPath, runOutputPath, runStatePath, sessionsDir } from "../feature/paths.js";
+import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../feature/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../feature/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
@@ -25,10 +25,15 @@ import { recordedIntegrationTip } from "../sync/decide-refs.js";
 import { conflictProblem, decideRun, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "./decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "./events.js";
 import type { RunOptions } from "./options.js";
-import { checkLogs, readRunState } from "./run-files.js";
-import { invocationRunning, lastResult, LogCost, logSize, sessionArgs, sessionFacts, sessionLogPath, sessionStderrPath, spawnSession, stderrTail, stopSession, type Invocation } from "./sessions.js";
+import { LogResults, taskCostUsd } from "../budget/accounting.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../budget/budget.js";
+import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
+import { nextRecord, readHookRecord, writeHookRecord } from "../hooks/ledger.js";
+import { checkLogs } from "./run-files.js";
+import { readRunState, writeRunState } from "./run-state.js";
+import { invocationRunning, lastResult, logSize, sessionFacts, sessionLogPath, sessionStderrPath, startInvocation, stderrTail, stopSession, type Invocation } from "./sessions.js";
 import { startForRun } from "./start-step.js";
-import { budgetLines, giveUpLines, timelineText, type GivenUpTask } from "./stop-report.js";
+import { giveUpLines, pausedLines, timelineText, type GivenUpTask } from "./stop-report.js";
 import { syncForRun, type HandBack } from "./sync-step.js";
 import { taskProblems } from "./task-check.js";
 
@@ -56,11 +61,14 @@ export class Runner {
   private syncGeneration = 0;
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
-  private readonly costs = new Map<string, LogCost>();
+  private readonly costs = new Map<string, LogResults>();
   /** An ended invocation's facts never change: read from its log once. */
   private readonly ended = new Map<string, { n: number; facts: SessionFacts }>();
   private syncFailures = 0;
   private spentUsd = 0;
+  /** The budgets as last gathered, and the record of them the hooks read, as last written. */
+  private budget: BudgetState | undefined;
+  private budgetText = "";
   private readonly sub: Io;
 
   constructor(
@@ -90,15 +98,17 @@ export class Runner {
 
   async dryRun(): Promise<ExitCode> {
     this.state = await readRunState(this.commonDir, this.slug);
+    this.keepBudgetOptions();
     const actions = decideRun(await this.gather(), this.policy);
     this.io.stdout(dryRunText(`run ${this.slug}`, actions, describeAction));
-    this.io.stdout(`(The tasks' verify commands were not run.) Spent so far: $${this.spentUsd.toFixed(4)}.\n`);
+    this.io.stdout(`(The tasks' verify commands were not run.) Spent so far: ${usd(this.spentUsd)}.\n`);
     return ExitCode.ok;
   }
 
   async run(): Promise<ExitCode> {
     await checkLogs(this.commonDir, this.slug);
     this.state = await readRunState(this.commonDir, this.slug);
+    this.keepBudgetOptions();
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -164,7 +174,14 @@ export class Runner {
 
   private async save(): Promise<void> {
     if (this.options.dryRun) return;
-    return writeFileAtomic(runStatePath(this.commonDir, this.slug), JSON.stringify(this.state, null, 2) + "\n");
+    return writeRunState(this.commonDir, this.slug, this.state);
+  }
+
+  /** The budgets named on this command line replace the recorded ones; those not named are kept from earlier runs. */
+  private keepBudgetOptions(): void {
+    const { taskBudgetUsd, maxBudgetUsd } = this.options;
+    if (taskBudgetUsd === undefined && maxBudgetUsd === undefined) return;
+    this.state.budget = { ...this.state.budget, ...(taskBudgetUsd !== undefined && { taskUsd: taskBudgetUsd }), ...(maxBudgetUsd !== undefined && { featureUsd: maxBudgetUsd }) };
   }
 
   private taskState(id: string): RunTaskState {
@@ -179,6 +196,7 @@ export class Runner {
   private async gather(): Promise<RunFacts> {
     const { feature } = this.ctx;
     const { plan, state } = feature;
+    const budget = await this.budgets();
     const phases: PhaseFacts[] = [];
     let activeSeen = false;
     for (const phase of plan.phases) {
@@ -197,7 +215,8 @@ export class Runner {
         const merged = synced || recorded?.mergedAt !== undefined;
         // Rolling: a task's own start is done once its worktree is made and prepared from its start commit.
         const taskStarted = recorded?.startCommit !== undefined && recorded.prepared === true && recorded.made !== false;
-        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }) };
+        const reached = budget.tasks.get(t.id)?.reached;
+        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }), ...(reached && { budget: reached }), ...(ts?.paused !== undefined && { paused: true }) };
         if (this.rolling ? !taskStarted || merged || skipped : !active) {
           tasks.push({ ...base, session: { kind: "none" } });
           if (this.rolling) this.rowOf(t.id, phase.index).state = merged ? "merged" : skipped ? "skipped" : "waiting";
@@ -216,7 +235,7 @@ export class Runner {
         if (ts?.current && session.kind === "ended" && ts.current.endedAt === undefined) await this.sessionEnded(t.id, phase.index, ts, session.result);
         const row = this.rowOf(t.id, phase.index);
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
-        row.state = session.kind === "ended" ? "ended" : session.kind === "none" ? "waiting" : session.kind;
+        row.state = session.kind === "ended" ? (ts?.paused !== undefined ? "paused" : "ended") : session.kind === "none" ? "waiting" : session.kind;
         tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
       }
       if (live.size) {
@@ -239,8 +258,6 @@ export class Runner {
       ...(this.state.baseVerifyFails && { baseVerifyFails: this.state.baseVerifyFails }),
       maxAttempts: this.options.attempts,
       maxParallel: this.options.maxParallel ?? plan.maxParallel,
-      spentUsd: await this.spent(),
-      ...(this.options.maxBudgetUsd !== undefined && { maxBudgetUsd: this.options.maxBudgetUsd }),
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
     };
@@ -264,19 +281,32 @@ export class Runner {
     return facts;
   }
 
-  /** Dollars spent by every session of the feature, from their logs' result events. */
-  private async spent(): Promise<number> {
-    let usd = 0;
-    for (const id of Object.keys(this.state.tasks)) {
-      let reader = this.costs.get(id);
-      if (!reader) this.costs.set(id, (reader = new LogCost(sessionLogPath(this.commonDir, this.slug, id))));
-      const cost = await reader.read();
-      usd += cost.usd;
-      const row = this.progress.rows.get(id);
-      if (row) Object.assign(row, { usd: cost.usd, tokens: cost.tokens });
+  /**
+   * What every task of the feature spent, as status counts it (src/budget/accounting.ts), against
+   * the budgets in force; the record the hooks read is written again when it changed.
+   */
+  private async budgets(): Promise<BudgetState> {
+    const { plan, state } = this.ctx.feature;
+    const costs = new Map<string, number | undefined>();
+    for (const phase of plan.phases) {
+      for (const { id } of phase.tasks) {
+        let reader = this.costs.get(id);
+        if (!reader) this.costs.set(id, (reader = new LogResults(sessionLogPath(this.commonDir, this.slug, id))));
+        const results = await reader.read();
+        const cost = taskCostUsd(results, state?.phases[String(phase.index)]?.tasks[id]?.session);
+        costs.set(id, cost);
+        const row = this.progress.rows.get(id);
+        if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
+      }
     }
-    this.spentUsd = usd;
-    return usd;
+    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []));
+    this.spentUsd = this.budget.feature.spentUsd;
+    const text = budgetRecordText(this.budget, "");
+    if (!this.options.dryRun && text !== this.budgetText) {
+      await writeFileAtomic(budgetRecordPath(featureDir(this.commonDir, this.slug)), budgetRecordText(this.budget, new Date().toISOString()));
+      this.budgetText = text;
+    }
+    return this.budget;
   }
 
   private async sessionEnded(taskId: string, phase: number, ts: RunTaskState, result: string): Promise<void> {
@@ -360,8 +390,10 @@ export class Runner {
         return ExitCode.ok;
       case "give-up":
         return this.giveUp(action.failures);
+      case "pause":
+        return this.pause(action.task, action.reached);
       case "budget-stop":
-        return this.budgetStop(action.spentUsd, action.maxBudgetUsd, action.waiting);
+        return this.budgetStop(action.paused);
       case "interrupted":
         return this.stop(action.running);
     }
@@ -525,6 +557,7 @@ export class Runner {
   /** Records the invocation before its process starts: a run killed in between starts it on the next run, once. */
   private async record(taskId: string, ts: RunTaskState, inv: Pick<Invocation, "kind" | "prompt"> & { problem?: ProblemKind }): Promise<void> {
     ts.invocations += 1;
+    delete ts.paused;
     await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
     ts.current = { n: ts.invocations, ...inv, logOffset: await logSize(sessionLogPath(this.commonDir, this.slug, taskId)), recordedAt: new Date().toISOString() };
     await this.save();
@@ -560,25 +593,22 @@ export class Runner {
     if (when === "again" && inv.kind === "launch") ts.sessionId = randomUUID();
     if (!(await pathExists(this.planned(taskId).recorded.worktree))) await this.restoreWorktree(taskId);
     const { plan, task, recorded } = this.planned(taskId);
-    const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
-    const decision = await sandboxDecision(plan);
-    if (decision.note && !this.sandboxNoted) this.progress.print(`Note: ${decision.note}\n`);
-    this.sandboxNoted = true;
-    const sandbox = decision.use ? await sandboxArgs({ plan, state: this.ctx.feature.state!, commonDir: this.commonDir }, task, recorded.worktree) : [];
-    const args = sessionArgs(inv, ts.sessionId!, {
+    const cap = this.budget && backstopUsd(this.budget, taskId);
+    const started = await startInvocation({
+      commonDir: this.commonDir,
+      plan,
+      state: this.ctx.feature.state!,
+      task,
+      worktree: recorded.worktree,
+      inv,
+      sessionId: ts.sessionId!,
       claude: this.claude,
-      claudeArgs: [...sandbox, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
       permissionMode: this.options.permissionMode,
       model: this.options.model,
-      taskBudgetUsd: this.options.taskBudgetUsd,
+      ...(cap !== undefined && { maxBudgetUsd: cap }),
     });
-    const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, ts.sessionId!);
-    if (started.pid === undefined) {
-      const code = await started.exited;
-      throw new EnvironmentError(`claude could not be started in ${recorded.worktree} (exit ${code})`, `check that ${this.claude} runs and that the worktree exists, then run again`);
-    }
-    inv.pid = started.pid;
-    if (started.pidStart !== undefined) inv.pidStart = started.pidStart;
+    if (started.note && !this.sandboxNoted) this.progress.print(`Note: ${started.note}\n`);
+    this.sandboxNoted = true;
     await this.save();
     void started.exited.then(() => this.wake?.());
     const row = this.progress.rows.get(taskId);
@@ -637,7 +667,7 @@ export class Runner {
     const { finishForRun } = await import("./finish-step.js");
     this.ctx = await finishForRun(this.ctx, this.io.cwd, (line) => this.sub.stdout(line + "\n"));
     const { plan } = this.ctx.feature;
-    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent $${this.spentUsd.toFixed(2)}`, spentUsd: this.spentUsd, finished: true });
+    await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent ${usd(this.spentUsd)}`, spentUsd: this.spentUsd, finished: true });
     if (this.rolling) this.progress.print(await this.timeline());
     return ExitCode.ok;
   }
@@ -655,9 +685,23 @@ export class Runner {
     return ExitCode.refused;
   }
 
-  private async budgetStop(spent: number, max: number, waiting: string[]): Promise<ExitCode> {
-    await this.progress.emit({ event: "budget", spentUsd: spent, maxBudgetUsd: max, waiting, text: `budget reached: spent $${spent.toFixed(4)} of $${max.toFixed(2)}; no new session or resume started` });
-    this.progress.print(budgetLines(this.slug, spent, max, waiting).join("\n") + "\n");
+  /** The task needs a session but reached a budget: it waits for the user, as the ledger and status say; the rest goes on. */
+  private async pause(taskId: string, reached: Reached): Promise<undefined> {
+    const ts = this.taskState(taskId);
+    ts.paused = new Date().toISOString();
+    await this.save();
+    const stateDir = featureDir(this.commonDir, this.slug);
+    // Its session has ended: the ledger is ours to write now.
+    writeHookRecord(stateDir, nextRecord(readHookRecord(stateDir, taskId), { task: taskId, name: "run", at: ts.paused, state: "paused: budget", detail: reachedText(reached) }));
+    const row = this.progress.rows.get(taskId);
+    if (row) row.state = "paused";
+    await this.progress.emit({ event: "budget-reached", task: taskId, phase: this.planned(taskId).phase.index, scope: reached.scope, spentUsd: reached.spentUsd, limitUsd: reached.limitUsd, text: `${taskId}: paused: ${reachedText(reached)}; no session or resume until you approve more` });
+    return undefined;
+  }
+
+  private async budgetStop(paused: Array<{ task: string; reached: Reached }>): Promise<ExitCode> {
+    await this.progress.emit({ event: "budget", spentUsd: this.spentUsd, paused: paused.map((p) => p.task), text: `stopped: ${paused.map((p) => p.task).join(", ")} ${paused.length === 1 ? "waits" : "wait"} for more budget; spent ${usd(this.spentUsd)}` });
+    this.progress.print(pausedLines(this.slug, paused.map(({ task, reached }) => ({ task, reached: reachedText(reached) }))).join("\n") + "\n");
     return ExitCode.refused;
   }
 

@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { sessionsDir } from "../feature/paths.js";
-import type { RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import type { FeatureState, RunInvocationSchema, SessionRecord } from "../feature/state-schema.js";
+import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
+import { EnvironmentError } from "../errors.js";
 import { MAX_BYTES } from "../feature/bounds.js";
 import { openOutputLogs } from "../fs/append-regular.js";
 import { readRegularTail, UnsafeFileError } from "../fs/read-regular.js";
@@ -21,8 +23,8 @@ export interface SessionOptions {
   claudeArgs: string[];
   permissionMode?: string;
   model?: string;
-  /** Claude Code's own cap for the session (--max-budget-usd). */
-  taskBudgetUsd?: number;
+  /** Claude Code's own cap for this run of the session (--max-budget-usd): a backstop above the task's budget (src/budget/budget.ts). */
+  maxBudgetUsd?: number;
 }
 
 export const sessionLogPath = (commonDir: string, slug: string, taskId: string) => join(sessionsDir(commonDir, slug), `${taskId}.jsonl`);
@@ -40,7 +42,7 @@ export function sessionArgs(inv: Invocation, sessionId: string, o: SessionOption
   const args = [...head, "--output-format", "stream-json", "--verbose", ...o.claudeArgs];
   if (o.permissionMode) args.push("--permission-mode", o.permissionMode);
   if (o.model) args.push("--model", o.model);
-  if (o.taskBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.taskBudgetUsd));
+  if (o.maxBudgetUsd !== undefined) args.push("--max-budget-usd", String(o.maxBudgetUsd));
   return args;
 }
 
@@ -66,6 +68,47 @@ export async function spawnSession(commonDir: string, slug: string, taskId: stri
   return { pid: started.pid, ...(pidStart !== undefined && { pidStart }), exited: started.exited };
 }
 
+/** A recorded invocation of a task's session, ready to start: what `run` (and `approve`) start it with. */
+export interface SessionLaunch {
+  commonDir: string;
+  plan: ExecutionPlan;
+  state: FeatureState;
+  task: PlannedTask;
+  worktree: string;
+  inv: Invocation;
+  sessionId: string;
+  claude: string;
+  permissionMode?: string;
+  model?: string;
+  maxBudgetUsd?: number;
+}
+
+/**
+ * Starts a recorded invocation: with the Bash sandbox's settings where the plan's `sandbox` applies,
+ * the agent of an agent role, and Claude Code's arguments; its PID is set on `inv`, for the caller
+ * to save. `note`: why the session is not confined, when it is not.
+ */
+export async function startInvocation(l: SessionLaunch): Promise<{ exited: Promise<number | null>; note?: string }> {
+  const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
+  const decision = await sandboxDecision(l.plan);
+  const sandbox = decision.use ? await sandboxArgs({ plan: l.plan, state: l.state, commonDir: l.commonDir }, l.task, l.worktree) : [];
+  const args = sessionArgs(l.inv, l.sessionId, {
+    claude: l.claude,
+    claudeArgs: [...sandbox, ...(l.task.roleKind === "agent" ? ["--agent", l.task.agent] : [])],
+    permissionMode: l.permissionMode,
+    model: l.model,
+    maxBudgetUsd: l.maxBudgetUsd,
+  });
+  const started = await spawnSession(l.commonDir, l.plan.slug, l.task.id, l.worktree, args, l.claude, l.sessionId);
+  if (started.pid === undefined) {
+    const code = await started.exited;
+    throw new EnvironmentError(`claude could not be started in ${l.worktree} (exit ${code})`, `check that ${l.claude} runs and that the worktree exists, then run again`);
+  }
+  l.inv.pid = started.pid;
+  if (started.pidStart !== undefined) l.inv.pidStart = started.pidStart;
+  return { exited: started.exited, ...(decision.note && { note: decision.note }) };
+}
+
 /**
  * The last `count` lines a task's sessions wrote to stderr (claude's own words when it failed),
  * each at most 300 characters; or a line saying why the file was not read.
@@ -87,43 +130,6 @@ export function invocationRunning(inv: Pick<Invocation, "pid" | "pidStart">): bo
 }
 
 /**
- * What a task's sessions cost: a resumed session's result reports its total so far, so each
- * session id counts once, at its highest total. Tokens add up over the results.
- */
-export function costOf(events: readonly ResultEvent[]): { usd: number; tokens: number; bySession: Map<string, number> } {
-  const bySession = new Map<string, number>();
-  let tokens = 0;
-  for (const e of events) {
-    const id = e.session_id ?? "";
-    bySession.set(id, Math.max(bySession.get(id) ?? 0, e.total_cost_usd ?? 0));
-    tokens += e.tokens.input + e.tokens.output + e.tokens.cacheRead + e.tokens.cacheWrite;
-  }
-  return { usd: [...bySession.values()].reduce((a, b) => a + b, 0), tokens, bySession };
-}
-
-/**
- * A task log's cost, read as it grows: each call parses only what was appended since the last
- * one (up to the last complete line), so watching a long session stays cheap.
- */
-export class LogCost {
-  private offset = 0;
-  private readonly bySession = new Map<string, number>();
-  private tokens = 0;
-
-  constructor(private readonly log: string) {}
-
-  async read(): Promise<{ usd: number; tokens: number }> {
-    // A log that shrank reads nothing new: ours is appended to only.
-    const read = await readResults(this.log, { from: this.offset });
-    this.offset = read.end;
-    const part = costOf(read.events);
-    for (const [id, usd] of part.bySession) this.bySession.set(id, Math.max(this.bySession.get(id) ?? 0, usd));
-    this.tokens += part.tokens;
-    return { usd: [...this.bySession.values()].reduce((a, b) => a + b, 0), tokens: this.tokens };
-  }
-}
-
-/**
  * The last result event of an ended process, in its part of the log (from `from`): looked for in
  * the log's end first, where a run writes its result, and in the whole part only when not there.
  */
@@ -141,7 +147,7 @@ export async function sessionFacts(inv: Invocation | undefined, log: string): Pr
   if (invocationRunning(inv)) return { kind: "running" };
   const { last } = await lastResult(log, inv.logOffset);
   if (!last) return { kind: "ended", result: "missing" };
-  return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error", ...(last.subtype === "error_max_budget_usd" && { budgetExhausted: true }) };
+  return { kind: "ended", result: last.subtype === "success" && !last.is_error ? "success" : "error" };
 }
 
 /** Stops a session process (SIGTERM to its process group: it runs in its own session). */

@@ -41,14 +41,12 @@ export function giveUpLines(slug: string, integrationBranch: string, failures: R
   return [...lines, ...continueHints(slug)];
 }
 
-/** The report of a run that reached its budget. */
-export function budgetLines(slug: string, spent: number, max: number, waiting: readonly string[]): string[] {
-  return [
-    `Stopped: the run spent $${spent.toFixed(4)}, reaching its budget of $${max.toFixed(2)} (--max-budget-usd). No new session or resume was started; ${waiting.join(", ")} still ${waiting.length === 1 ? "needs" : "need"} one.`,
-    "Nothing was lost: every branch, worktree and session is kept.",
-    `  continue with a higher budget: claude-parallel run ${quote(slug)} --max-budget-usd <more>`,
-    `  or by hand: claude-parallel status ${quote(slug)}, then /parallel-sync`,
-  ];
+/** The report of a run where nothing is left but tasks paused at a budget (`reached`: what each reached, in words). */
+export function pausedLines(slug: string, paused: ReadonlyArray<{ task: string; reached: string }>): string[] {
+  const lines = [`Paused: ${slug} needs your approval to spend more. Nothing was lost: every branch, worktree and session is kept.`];
+  for (const { task, reached } of paused) lines.push(`- ${task}: ${reached}`, `  approve more: claude-parallel approve ${task} ${quote(slug)} --add <USD> (raises the limit and resumes its session)`);
+  lines.push(`  then continue: claude-parallel run ${quote(slug)}`, `  or run again with higher budgets: --task-budget-usd Y, --max-budget-usd X`);
+  return lines;
 }
 
 /**

@@ -179,6 +179,8 @@ export interface StartChoices extends LaunchSettings {
    * branch as it is now, that commit is recorded with the task, and earlier phases need not be synced.
    */
   task?: string;
+  /** With `task`: a task of a synced phase gets its worktree back on its branch (`watch` hands it pull request feedback). */
+  reopen?: boolean;
 }
 
 /** What is known of the phase to start. */
@@ -255,7 +257,7 @@ export function decideStart(f: StartFacts): Decision<StartAction> {
   const notes = f.planChanged ? [say(`Note: ${f.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`), say(`  apply it with: claude-parallel replan ${slug}`)] : [];
   const p = f.phase;
   if (!p) return { actions: [...notes, say(`Every phase of ${slug} is synced: what is left is the final merge into ${f.base}.`)] };
-  if (p.synced) return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
+  if (p.synced && !(f.choices.reopen && f.choices.task !== undefined)) return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
   if (p.unsyncedBefore !== undefined && f.choices.task === undefined) {
     return { refusals: [{ code: "phase-not-synced", message: `phase ${p.unsyncedBefore} is not synced yet, and phase ${p.index} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }] };
   }

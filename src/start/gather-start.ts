@@ -47,7 +47,7 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
   const unsynced = plan.phases.slice(0, phase.index - 1).find((x) => !synced(x.index));
   if (unsynced) p.unsyncedBefore = unsynced.index;
   facts.phase = p;
-  if (p.synced || (unsynced && choices.task === undefined)) return facts;
+  if ((p.synced && !(choices.reopen && choices.task !== undefined)) || (unsynced && choices.task === undefined)) return facts;
 
   // `run` launches the sessions itself, and looks claude up when the first one is needed.
   if (choices.launchSessions !== false) await checkLaunch(choices.launch);

@@ -1,6 +1,6 @@
 import { MAX_BYTES } from "../feature/bounds.js";
 import { forEachLine, lineName, sizeText, type LineReading } from "../fs/read-regular.js";
-import { addTokens, usageTokens, ZERO_TOKENS, type Tokens } from "../hooks/ledger.js";
+import { usageTokens, ZERO_TOKENS, type Tokens } from "../hooks/ledger.js";
 
 /** A stream-json `result` event: what Claude Code reports at the end of each `claude -p`. Fields of another type are left out. */
 export interface ResultEvent {
@@ -62,50 +62,4 @@ export function resultOf(value: unknown): ResultEvent | undefined {
     tokens: v.usage && typeof v.usage === "object" ? usageTokens(v.usage as Record<string, unknown>) : ZERO_TOKENS,
     ...(typeof v.result === "string" && { result: v.result }),
   };
-}
-
-/**
- * What Claude Code reported at the end of each headless run of a session: its `result` events
- * in the session's stream-json log (one per `claude -p`, so a resumed session's log holds several).
- */
-export interface SessionResults {
-  /** Results seen: launches plus resumes that finished. */
-  runs: number;
-  /** Summed `total_cost_usd`, as Claude Code computed it. */
-  costUsd: number;
-  /** Summed `num_turns`. */
-  turns: number;
-  /** Summed `usage` of the results. */
-  tokens: Tokens;
-  /** Whether the last result is an error (`is_error`, or a subtype other than success). */
-  lastIsError: boolean;
-  /** The last result's text, when it has one. */
-  lastResult?: string;
-}
-
-/**
- * The results in the end of a session's log (result events are single lines at the end of each
- * run): undefined when it holds none. `complete`: the session no longer runs, so an unterminated
- * last line is whole. The lines skipped are named in `skipped`.
- */
-export async function readSessionResults(log: string, complete: boolean): Promise<{ results?: SessionResults; skipped: string[] }> {
-  const read = await readResults(log, { last: MAX_BYTES.sessionLogTail, complete });
-  const results = summarizeResults(read.events);
-  return { ...(results && { results }), skipped: read.skipped };
-}
-
-/** The sums over result events; undefined when there are none. Pure. */
-export function summarizeResults(events: readonly ResultEvent[]): SessionResults | undefined {
-  let summary: SessionResults | undefined;
-  for (const event of events) {
-    summary = {
-      runs: (summary?.runs ?? 0) + 1,
-      costUsd: (summary?.costUsd ?? 0) + (event.total_cost_usd ?? 0),
-      turns: (summary?.turns ?? 0) + (event.num_turns ?? 0),
-      tokens: addTokens(summary?.tokens ?? ZERO_TOKENS, event.tokens),
-      lastIsError: event.is_error === true || (event.subtype !== undefined && event.subtype !== "success"),
-      ...(event.result !== undefined && { lastResult: event.result }),
-    };
-  }
-  return summary;
 }

@@ -16,8 +16,8 @@ import { readVerifyRecord, runVerify } from "./verify.js";
 import { featureDir, featureRefsFolder } from "../feature/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { brokenTaskRules } from "./task-rules.js";
-import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type SessionHookState, type Tokens } from "../hooks/ledger.js";
-import { readSessionResults } from "../start/session-result.js";
+import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type HookRecord, type SessionHookState, type Tokens } from "../hooks/ledger.js";
+import { readSessionResults, taskCostUsd, type SessionResults } from "../budget/accounting.js";
 import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
 import { damageOf } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
@@ -203,10 +203,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
       tokens: totalTokens(ledger),
     };
   }
-  status.attempts = Math.max(ledger?.starts ?? 0, results?.runs ?? 0, status.session.kind === "not-launched" ? 0 : 1);
-  status.tokens = status.ledger?.tokens ?? results?.tokens ?? { ...ZERO_TOKENS };
-  if (results && results.costUsd > 0) status.costUsd = results.costUsd;
-  if (results && results.turns > 0) status.turns = results.turns;
+  Object.assign(status, usageOf(ledger, results, status.session.kind !== "not-launched"));
   const sessionId = ledger?.sessionId ?? record?.sessionId;
   if (sessionId !== undefined) status.sessionId = sessionId;
   const changed = new Set<string>();
@@ -275,7 +272,9 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   for (const phase of plan.phases) {
     const state = stateOf(phase);
     if (state !== "started") {
-      const tasks = phase.tasks.map(initialStatus);
+      // What a synced phase's sessions used still counts in the feature's totals.
+      const recorded = feature.state?.phases[String(phase.index)];
+      const tasks = await Promise.all(phase.tasks.map((t) => pastTaskStatus(repo, feature, t, recorded?.tasks[t.id]?.session)));
       phases.push({ index: phase.index, state, tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks) });
       continue;
     }
@@ -308,15 +307,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     ]);
     tasks.forEach((t, i) => {
       if (skipped[i] !== undefined) t.skipped = skipped[i];
-      const ci = recorded.tasks[t.id]?.session;
-      // A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since.
-      if (ci && t.attempts === 0) {
-        t.sharedSession = ci;
-        t.attempts = 1;
-        if (ci.costUsd !== undefined) t.costUsd = ci.costUsd;
-        if (ci.turns !== undefined) t.turns = ci.turns;
-        if (ci.sessionId !== undefined) t.sessionId = ci.sessionId;
-      }
+      withSharedSession(t, recorded.tasks[t.id]?.session);
     });
     phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
   }
@@ -324,6 +315,37 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   if (moved.length) for (const p of phases) p.readyToSync = false;
   const movedRefs = await reportRefs(repo.root, moved, { slug: feature.slug, journalDamaged: expected?.journalDamaged === true });
   return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)), movedRefs, ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }) };
+}
+
+/** Attempts, tokens, cost and turns from what the hooks and the headless results recorded of a task's sessions here. Pure. */
+function usageOf(ledger: HookRecord | undefined, results: SessionResults | undefined, launched: boolean): Pick<TaskStatus, "attempts" | "tokens" | "costUsd" | "turns"> {
+  const cost = taskCostUsd(results, undefined);
+  return {
+    attempts: Math.max(ledger?.starts ?? 0, results?.runs ?? 0, launched ? 1 : 0),
+    tokens: ledger ? totalTokens(ledger) : (results?.tokens ?? { ...ZERO_TOKENS }),
+    ...(cost !== undefined && { costUsd: cost }),
+    ...(results && results.turns > 0 && { turns: results.turns }),
+  };
+}
+
+/** A session that ran elsewhere (a CI leg, another clone) counts like one here, unless one ran here since. */
+function withSharedSession(t: TaskStatus, shared: TaskSession | undefined): void {
+  if (!shared || t.attempts > 0) return;
+  t.sharedSession = shared;
+  t.attempts = 1;
+  const cost = taskCostUsd(undefined, shared);
+  if (cost !== undefined) t.costUsd = cost;
+  if (shared.turns !== undefined) t.turns = shared.turns;
+  if (shared.sessionId !== undefined) t.sessionId = shared.sessionId;
+}
+
+/** A task of a phase not in progress: only what its sessions used (for the totals), from its ledger and results. */
+async function pastTaskStatus(repo: Repo, feature: Feature, task: PlannedTask, shared: TaskSession | undefined): Promise<TaskStatus> {
+  const status = initialStatus(task);
+  const results = (await readSessionResults(sessionLogPath(repo.commonDir, feature.slug, task.id), true).catch(() => undefined))?.results;
+  Object.assign(status, usageOf(readHookRecord(featureDir(repo.commonDir, feature.slug), task.id), results, false));
+  withSharedSession(status, shared);
+  return status;
 }
 
 /** Attempts, tokens and reported cost summed over `tasks`. Pure. */

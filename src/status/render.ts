@@ -2,6 +2,7 @@ import { code, oneLine } from "../render/markdown-text.js";
 import { sh } from "../render/shell.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
+import { usd } from "../budget/budget.js";
 
 /** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
 export interface DamagedFeature {
@@ -33,7 +34,8 @@ export function renderStatus(s: FeatureStatus): string {
 
 function renderPhase(p: PhaseStatus, slug: string): string[] {
   const roles = p.tasks.map((t) => t.role).join(", ");
-  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, ""];
+  // A synced phase's sessions still count: its totals, when it had any.
+  if (p.state !== "started") return [`## Phase ${p.index}: ${p.state} (${roles})`, "", ...(p.totals.attempts > 0 ? [`Phase totals: ${totalsText(p.totals)}.`, ""] : [])];
   const out = [`## Phase ${p.index}: in progress (${roles})`, ""];
   out.push("| Task | Branch | Commits | Uncommitted | Last commit | Outside owns | Verify | Headless |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
   for (const t of p.tasks) out.push(row(t));
@@ -110,7 +112,6 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
 
 const n = (x: number) => x.toLocaleString("en-US");
 const when = (iso: string) => iso.replace("T", " ").replace(/\.\d+Z$/, " UTC");
-const usd = (x: number) => `$${x < 0.01 && x > 0 ? x.toFixed(4) : x.toFixed(2)}`;
 const plural = (k: number, one: string, many = `${one}s`) => `${n(k)} ${k === 1 ? one : many}`;
 
 function tokensText(t: TaskStatus["tokens"]): string {

@@ -2,7 +2,7 @@ import { featureDir } from "../feature/paths.js";
 import type { FeatureState, SessionRecord, TaskSession } from "../feature/state-schema.js";
 import { readHookRecord, type HookRecord } from "../hooks/ledger.js";
 import { readSessionRecord } from "../start/headless.js";
-import { readSessionResults, type SessionResults } from "../start/session-result.js";
+import { readSessionResults, type SessionResults } from "../budget/accounting.js";
 
 /**
  * The ledger every clone shares: each task's session as this clone knows it (the plugin's hooks'
@@ -15,11 +15,13 @@ import { readSessionResults, type SessionResults } from "../start/session-result
 export function localSession(via: "print" | "tmux" | "headless", hook: HookRecord | undefined, record: SessionRecord | undefined, results: SessionResults | undefined): TaskSession | undefined {
   if (!hook && record?.pid === undefined) return undefined;
   const exited = record?.exitCode !== undefined;
-  const state = hook?.state ?? (exited ? (record!.exitCode === 0 ? "ended" : "failed") : "working");
+  // The shared state's states are older than budgets: a session paused by its budget is shared as stopped, and says why.
+  const paused = hook?.state === "paused: budget";
+  const state = hook ? (hook.state === "paused: budget" ? "stopped" : hook.state) : exited ? (record!.exitCode === 0 ? "ended" : "failed") : "working";
   const at = hook?.at ?? record?.endedAt ?? record?.startedAt;
   if (at === undefined) return undefined;
   const sessionId = hook?.sessionId ?? record?.sessionId;
-  const detail = hook ? hook.detail : exited && record!.exitCode !== 0 ? `exit ${record!.exitCode}` : undefined;
+  const detail = hook ? (paused ? `paused: budget${hook.detail ? ` (${hook.detail})` : ""}` : hook.detail) : exited && record!.exitCode !== 0 ? `exit ${record!.exitCode}` : undefined;
   return {
     via,
     state,

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claudeAvailable } from "../helpers/claude.js";
@@ -65,6 +65,23 @@ describe.skipIf(!available)("the plugin's hooks inside the real Claude Code", ()
     // The other task never ran a session.
     expect(status.phases[0].tasks.find((t: { id: string }) => t.id === "ui").ledger).toBeUndefined();
     expect(runHelper(["status", "add-login"], { cwd: repo }).stdout).toMatch(/- api: ended \(other\) since [^\n]*tokens \(input \d+, output \d+[^\n]*last message: The api task is done\./);
+  });
+
+  it("a task at its budget: Claude Code is refused every tool call with the reason (nothing written), and the ledger and status say paused: budget", async () => {
+    const repo = makeRepo({ name: "spent", files: { "README.md": "# spent\n", ".parallel/add-login/plan.yaml": PLAN } });
+    expect(runHelper(["start", "--deps", "none"], { cwd: repo }).code).toBe(0);
+    const api = realpathSync(join(repo, "..", "spent-add-login-api"));
+    // The record run writes after counting the task's reported cost (src/budget/record.ts).
+    const reached = { scope: "task", spentUsd: 0.84, limitUsd: 0.5 };
+    writeFileSync(join(repo, ".git/parallel/add-login/budget.json"), JSON.stringify({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd: 0.84 }, tasks: { api: { spentUsd: 0.84, limitUsd: 0.5, reached } } }));
+    const { result, results } = await session(api);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+    expect(existsSync(join(api, "src/api/login.ts"))).toBe(false);
+    expect(results).toHaveLength(2);
+    for (const r of results) expect(r).toContain("the budget is reached (spent $0.84 of its $0.50 budget)");
+    const task = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout).phases[0].tasks.find((t: { id: string }) => t.id === "api");
+    // It stopped and ended because of the pause: still paused.
+    expect(task.ledger).toMatchObject({ state: "paused: budget", detail: "spent $0.84 of its $0.50 budget" });
   });
 
   it("in a plain repository (no task manifest) the same session is not restricted and gets no task context", async () => {

@@ -77,7 +77,7 @@ const events = (repo: string, slug: string) =>
   readFileSync(join(repo, ".git/parallel", slug, "run/events.jsonl"), "utf8")
     .split("\n")
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as { event: string; task?: string; problem?: string; text: string });
+    .map((l) => JSON.parse(l) as { event: string; task?: string; problem?: string; spentUsd?: number; text: string });
 const mergesInto = (repo: string, branch: string) => git(repo, "log", "--merges", "--format=%s", `refs/heads/${branch}`).split("\n").filter(Boolean);
 
 const FIVE_ROLES = [
@@ -170,23 +170,50 @@ describe("claude-parallel run with the real claude", () => {
     expect(git(repo, "ls-tree", "-r", "--name-only", "main")).not.toContain("b/broken");
   }, 180_000);
 
-  it.skipIf(!claudeAvailable())("the budget cap reached: exit 4 with a clear message, nothing lost; a run with more budget continues", async () => {
-    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [commit("Commit a")]]], b: works("b/x.txt", "b\n") });
+  it.skipIf(!claudeAvailable())("a task at its budget is paused (ledger and status say so), the rest goes on; approve raises it and resumes the same session; status and run show one cost", async () => {
+    // a writes its file and ends its turn without committing; after the approval, the same session commits.
+    const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [{ type: "text", text: "Wrote a/x.txt." }], () => [commit("Commit a")]]], b: works("b/x.txt", "b\n") });
     const repo = makeRepo({ name: "budget", files: { "README.md": "# r\n", ".parallel/two/plan.yaml": TWO() } });
-    const r = await startHelper([...RUN, "two", "--max-budget-usd", "0.0001"], { cwd: repo, env }).done;
+    const r = await startHelper([...RUN, "two", "--task-budget-usd", "0.0001"], { cwd: repo, env }).done;
     expect(r.code, r.stdout + r.stderr).toBe(4);
-    expect(r.stdout).toMatch(/Stopped: the run spent \$0\.\d+, reaching its budget of \$0\.00 \(--max-budget-usd\)/);
-    expect(r.stdout).toContain("a still needs one");
-    expect(events(repo, "two").map((e) => e.event)).toContain("budget");
-    // Nothing lost: a's uncommitted work is in its worktree, b's commit on its branch.
+    expect(r.stdout).toMatch(/- a: spent \$0\.\d+ of its \$0\.0001 budget/);
+    expect(r.stdout).toContain("claude-parallel approve a 'two' --add <USD>");
+    const seen = events(repo, "two");
+    // b's finished work is not paused (a budget stops spending, not merging); a is, once.
+    expect(seen.filter((e) => e.event === "budget-reached").map((e) => e.task)).toEqual(["a"]);
+    const stopped = seen.find((e) => e.event === "budget")!;
+    // One cost: what the run counted is what status counts, and more than nothing.
+    const status = JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo, env }).stdout);
+    expect(stopped.spentUsd).toBeGreaterThan(0);
+    expect(status.totals.costUsd).toBe(stopped.spentUsd);
+    expect(status.phases[0].totals.costUsd).toBe(stopped.spentUsd);
+    const a = status.phases[0].tasks.find((t: { id: string }) => t.id === "a");
+    expect(a.ledger).toMatchObject({ state: "paused: budget" });
+    expect(runHelper(["status", "two"], { cwd: repo, env }).stdout).toContain("paused: budget");
+    // Nothing lost: a's uncommitted work is in its worktree.
     const wt = join(repo, "..", "budget-two-a");
     expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
-    const state = JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8"));
-    expect(git(repo, "show", `refs/heads/${state.phases["1"].tasks.b.branch}:b/x.txt`)).toBe("b");
-    const again = await startHelper([...RUN, "two", "--max-budget-usd", "5"], { cwd: repo, env }).done;
+
+    expect(runHelper(["approve", "a", "two", "--add", "0.00001"], { cwd: repo, env })).toMatchObject({ code: 4 });
+    const dry = runHelper(["approve", "a", "two", "--add", "1", "--dry-run"], { cwd: repo, env });
+    expect(dry.stdout, dry.stderr).toMatch(/It would:\n  raise a's budget from \$0\.0001 to \$1\.00 .*\n  resume a's session /);
+    expect(JSON.parse(readFileSync(join(repo, ".git/parallel/two/state.json"), "utf8")).budgetApprovals).toBeUndefined();
+    const approved = runHelper(["approve", "a", "two", "--add", "1"], { cwd: repo, env });
+    expect(approved.code, approved.stdout + approved.stderr).toBe(0);
+    expect(approved.stdout).toMatch(/Raised a's budget from \$0\.0001 to \$1\.00/);
+    const sessionId = JSON.parse(readFileSync(join(repo, ".git/parallel/two/run/state.json"), "utf8")).tasks.a.sessionId;
+    expect(approved.stdout).toContain(`Resumed a's session ${sessionId}`);
+    // The run adopts the resumed session, checks its commit, syncs and finishes; the limits it was given are kept.
+    const again = await startHelper([...RUN, "two"], { cwd: repo, env }).done;
     expect(again.code, again.stdout + again.stderr).toBe(0);
     expect(git(repo, "show", "main:a/x.txt")).toBe("a");
-  }, 180_000);
+    // The same session went on: the model saw the approval after its own earlier turn.
+    expect(server!.requests.some((q) => { const t = JSON.stringify(q.messages); return t.includes("approved more budget") && t.includes("Wrote a/x.txt."); })).toBe(true);
+    const finished = events(repo, "two").find((e) => e.event === "finished")!;
+    const after = JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo, env }).stdout);
+    expect(after.totals.costUsd).toBe(finished.spentUsd);
+    expect(finished.spentUsd).toBeGreaterThan(stopped.spentUsd!);
+  }, 240_000);
 
   const THREE = ["version: 1", "feature: Three parts", "base: main", 'verify: "true"', "tasks:", "  - {id: a, title: Part A, owns: [a/]}", "  - {id: b, title: Part B, owns: [b/]}", "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}", ""].join("\n");
   const threeWorks = () => ({ a: works("a/x.txt", "a\n"), b: works("b/x.txt", "b\n"), c: works("c/x.txt", "c\n") });

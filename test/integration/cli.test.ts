@@ -113,7 +113,7 @@ describe("claude-parallel plan", () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toContain("json-schema.org");
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "review", "tasks"]);
+    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "featureBudgetUsd", "notify", "review", "tasks"]);
     for (const [key, value] of Object.entries(schema.properties.tasks.items.properties)) {
       expect((value as { description?: string }).description, key).toBeTruthy();
     }
@@ -279,7 +279,7 @@ describe("help", () => {
 
   it("refuses help for an unknown command with exit 2 and a suggestion", () => {
     expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
-    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, replan, finish, clean") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, watch, clean") });
     expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
   });
 

@@ -61,6 +61,8 @@ describe("the task rules", () => {
 
     writeFileSync(rulesOf("api"), "{damaged");
     expect(refused("this is a task worktree, but its task rules")).toContain("are damaged");
+    // Only edits: the session's other tools are not the guard's.
+    for (const tool of ["Bash", "Read"]) expect(hook("PreToolUse", api, { tool_name: tool, tool_input: { command: "ls", file_path: join(api, "x") } }), tool).toBe("");
     const context = JSON.parse(hook("SessionStart", api, { source: "startup" })).hookSpecificOutput.additionalContext;
     expect(context).toContain("Every Edit and Write is refused until the rules are written again");
 
@@ -96,6 +98,8 @@ describe("the task rules", () => {
     // A folder that is not a string: the guard's own work fails on it.
     const out = hook("PreToolUse", api, { cwd: 42, tool_name: "Write", tool_input: { file_path: "src/api/a.ts" } });
     expect(JSON.parse(out).hookSpecificOutput).toMatchObject({ permissionDecision: "deny", permissionDecisionReason: expect.stringContaining("the task worktree's ownership check failed") });
+    // Another tool is never refused for a failure of ours.
+    expect(hook("PreToolUse", api, { cwd: 42, tool_name: "Bash", tool_input: { command: "ls" } })).toBe("");
     const plain = makeRepo();
     expect(hook("PreToolUse", plain, { cwd: 42, tool_name: "Write", tool_input: { file_path: "a.ts" } })).toBe("");
   });

@@ -187,7 +187,7 @@ describe("claude-parallel _hook", () => {
     expect(apiRecord.worktree).toBeUndefined();
   });
 
-  it("a headless session's cost comes from its result events, summed over its runs", () => {
+  it("a headless session's cost comes from its result events: each session once, at its highest running total", () => {
     const { repo } = started();
     const dir = join(repo, ".git/parallel/add-login/sessions");
     const log = join(dir, "api.jsonl");
@@ -197,11 +197,34 @@ describe("claude-parallel _hook", () => {
     writeFileSync(join(dir, "api.json"), JSON.stringify({ pid: 999999, log, sessionId: "h1", exitCode: 0 }) + "\n");
     const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
     const task = status.phases[0].tasks.find((t: { id: string }) => t.id === "api");
-    expect(task).toMatchObject({ attempts: 2, costUsd: 0.75, tokens: { input: 30, output: 2 } });
-    expect(status.totals).toMatchObject({ costUsd: 0.75, costReported: 1, tasks: 2 });
+    // The resume reported the session's running total: $0.50 in all, not $0.75.
+    expect(task).toMatchObject({ attempts: 2, costUsd: 0.5, tokens: { input: 30, output: 2 } });
+    expect(status.totals).toMatchObject({ costUsd: 0.5, costReported: 1, tasks: 2 });
     const text = runHelper(["status", "add-login"], { cwd: repo }).stdout;
-    expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.75");
-    expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.75 (reported for 1 of 2 tasks).");
+    expect(text).toContain("- api: headless session exited (0); 2 attempts; 32 tokens (input 30, output 2, cache read 0, cache write 0); $0.50");
+    expect(text).toContain("Phase totals: 2 attempts, 32 tokens, $0.50 (reported for 1 of 2 tasks).");
+  });
+
+  it("PreToolUse: once the task reached a budget (the record run keeps), every tool call is refused with the reason and the ledger says paused: budget, until more is approved", () => {
+    const { repo, api, record } = started();
+    const budget = join(repo, ".git/parallel/add-login/budget.json");
+    const spend = (spentUsd: number) => ({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd }, tasks: { api: { spentUsd, limitUsd: 0.5, ...(spentUsd >= 0.5 && { reached: { scope: "task", spentUsd, limitUsd: 0.5 } }) } } });
+    const answer = (tool: string, input: Record<string, unknown>) => hook("PreToolUse", { cwd: api, session_id: "s1", hook_event_name: "PreToolUse", tool_name: tool, tool_input: input }).stdout;
+    writeFileSync(budget, JSON.stringify(spend(0.84)));
+    for (const [tool, input] of [["Bash", { command: "ls" }], ["Read", { file_path: join(api, "README.md") }], ["Write", { file_path: join(api, "src/api/a.ts"), content: "x" }]] as const) {
+      const out = JSON.parse(answer(tool, input)).hookSpecificOutput;
+      expect(out, tool).toMatchObject({ permissionDecision: "deny", permissionDecisionReason: expect.stringContaining("the budget is reached (spent $0.84 of its $0.50 budget)") });
+    }
+    expect(record()).toMatchObject({ state: "paused: budget", detail: "spent $0.84 of its $0.50 budget", sessionId: "s1" });
+    // It stops because of the pause: it stays paused, and status says so.
+    hook("Stop", { cwd: api, session_id: "s1" });
+    expect(record().state).toBe("paused: budget");
+    expect(runHelper(["status", "add-login"], { cwd: repo }).stdout).toContain("- api: paused: budget (spent $0.84 of its $0.50 budget) since");
+    // More approved: the record is under the limit again; only edits are guarded, as before.
+    writeFileSync(budget, JSON.stringify(spend(0.3)));
+    expect(answer("Bash", { command: "ls" })).toBe("");
+    expect(answer("Read", { file_path: join(api, "../shop-add-login-ui/src/ui/form.ts") })).toBe("");
+    expect(JSON.parse(answer("Write", { file_path: join(api, "src/ui/form.ts"), content: "x" })).hookSpecificOutput.permissionDecisionReason).toContain("is not yours to change");
   });
 
   it("a Stop while another task of the phase is at work starts no git process; the phase's last checks every unchecked worktree", () => {

@@ -79,7 +79,8 @@ describe("the plugin", () => {
     expect(output).toMatch(/✔ Validation passed\s*$/);
     expect(output).not.toMatch(/warning|✘|⚠/i);
     // The hooks are found and read (an unknown event or a bad hook would be a warning above).
-    expect(output).toContain('hooks: PreToolUse Edit|Write|MultiEdit|NotebookEdit command "node \\"${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs\\" _hook PreToolUse || true"');
+    // Every tool call: the budget applies to all of them, the ownership guard to edits.
+    expect(output).toContain('hooks: PreToolUse * command "node \\"${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs\\" _hook PreToolUse || true"');
     for (const event of ["SessionStart", "UserPromptSubmit", "Stop", "StopFailure", "Notification", "SessionEnd"]) expect(output).toContain(`hooks: ${event} command`);
   });
 });

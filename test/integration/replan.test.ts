@@ -73,6 +73,9 @@ describe("claude-parallel replan", () => {
     expect(r.stdout).toContain("d: added, in phase 2");
     expect(r.stdout).toContain("2 (not started): c, d");
     expect(existsSync(wt("d"))).toBe(false);
+    // The execution plan beside the plan file tells the same as the frozen plan.
+    expect(r.stdout).toContain("Wrote .parallel/demo/PLAN.md");
+    expect(readFileSync(join(repo, ".parallel/demo/PLAN.md"), "utf8")).toMatch(/Part D/);
 
     commitIn(wt("a"), { "a/x.txt": "a\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n" });

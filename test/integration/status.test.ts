@@ -120,6 +120,26 @@ describe("claude-parallel status", () => {
     expect(conflicts()).toMatchObject([{ task: "b", with: ["a"], files: ["shared.txt"] }]);
   });
 
+  it("counts the cost of a synced phase's sessions too, each session once at its highest running total", () => {
+    const { repo, wt } = startedFeature("cost");
+    const sessions = join(repo, ".git/parallel/demo/sessions");
+    mkdirSync(sessions, { recursive: true });
+    const result = (id: string, cost: number) => JSON.stringify({ type: "result", subtype: "success", session_id: id, total_cost_usd: cost, usage: { input_tokens: 1, output_tokens: 1 } });
+    // a was resumed once: its session reported $0.15, then its running total $0.25.
+    writeFileSync(join(sessions, "a.jsonl"), `${result("sa", 0.15)}\n${result("sa", 0.25)}\n`);
+    writeFileSync(join(sessions, "b.jsonl"), `${result("sb", 0.05)}\n`);
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
+    writeFileSync(join(sessions, "c.jsonl"), `${result("sc", 0.1)}\n`);
+    const status = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout);
+    expect(status.phases.map((p: { state: string; totals: { costUsd: number } }) => [p.state, p.totals.costUsd])).toEqual([["synced", 0.3], ["started", 0.1]]);
+    expect(status.totals).toMatchObject({ costUsd: 0.4, costReported: 3, tasks: 3 });
+    const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(text).toContain("## Phase 1: synced (A, B)\n\nPhase totals: 3 attempts, 6 tokens, $0.30.");
+    expect(text).toContain("Feature totals: 4 attempts, 8 tokens, $0.40.");
+  });
+
   it("without a slug, a feature whose state is damaged gets one line naming its file and fix, and the others are still reported", () => {
     const { repo } = startedFeature("damagedstate");
     const broken = join(repo, ".git", "parallel", "broken", "state.json");

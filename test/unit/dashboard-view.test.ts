@@ -164,6 +164,12 @@ describe("who needs you, with the next command", () => {
     expect(needs(p, { ...tasks, a: done("a", { uncommitted: ["x"], ledger: ledger("stopped") }) }, { notStarted: [2] })[0]!.command).toBe("cd -- '/w/a' && claude --continue");
   });
 
+  it("a task paused at its budget: approve more, once the run has stopped", () => {
+    const tasks = { a: done("a", { uncommitted: ["x"], ledger: ledger("paused: budget", { detail: "spent $0.84 of its $0.50 budget" }) }), b: done("b") };
+    expect(needs(p, tasks, { notStarted: [2] })).toEqual([{ title: "a reached its budget", detail: "spent $0.84 of its $0.50 budget: approve more to let it go on", task: "a", command: "claude-parallel approve 'a' 'demo'" }]);
+    expect(needs(p, tasks, { notStarted: [2], run: runSummary({ running: true, pid: 9 }) })).toEqual([]);
+  });
+
   it("sessions never opened (printed commands): start prints them again", () => {
     expect(needs(p, {}, { notStarted: [2], launch: "print" })).toEqual([{ title: "start the sessions of a, b", detail: "start prints each session's command again", command: "claude-parallel start 'demo'" }]);
     expect(needs(p, {}, { notStarted: [2], launch: "headless" })).toEqual([]);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
+import type { Reached } from "../../src/budget/budget.js";
+import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
 import { conflictText } from "../../src/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";
 
@@ -8,7 +9,7 @@ const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, sk
 const ended = (result: "success" | "error" | "missing" = "success"): SessionFacts => ({ kind: "ended", result });
 const done = (id: string): TaskFacts => task(id, { session: ended(), resumable: true, problems: [] });
 const phase = (index: number, tasks: TaskFacts[], over: Partial<PhaseFacts> = {}): PhaseFacts => ({ index, started: true, synced: false, tasks, ...over });
-const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, spentUsd: 0, interrupted: false, finishMode: "finish", ...over });
+const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, interrupted: false, finishMode: "finish", ...over });
 const kinds = (f: RunFacts) => decideRun(f).map((a) => a.kind);
 
 describe("decideRun: the phases", () => {
@@ -111,10 +112,6 @@ describe("decideRun: problems go back to the session", () => {
     expect(kinds(facts([phase(1, [task("a", { session: ended("error"), resumable: true })])]))).toEqual(["resume", "wait"]);
     expect(kinds(facts([phase(1, [task("a", { session: ended("missing"), resumable: true })])]))).toEqual(["resume", "wait"]);
   });
-  it("a session stopped by its own budget is not resumed: the run gives up on it", () => {
-    const t = task("a", { session: { kind: "ended", result: "error", budgetExhausted: true }, resumable: true });
-    expect(kinds(facts([phase(1, [t])]))).toEqual(["give-up"]);
-  });
   it("a problem of a task with no resumable session (work done by hand): gives up", () => {
     const dirty: TaskProblem = { kind: "dirty", message: "uncommitted changes" };
     expect(decideRun(facts([phase(1, [task("a", { problems: [dirty] })])]))).toEqual([{ kind: "give-up", failures: [{ task: "a", problem: dirty, attempts: 0 }] }]);
@@ -155,21 +152,40 @@ describe("decideRun: problems go back to the session", () => {
 });
 
 describe("decideRun: budget and interrupt", () => {
-  it("no new session or resume once the spent cost reaches the cap: stops once nothing runs", () => {
-    expect(decideRun(facts([phase(1, [task("a")])], { spentUsd: 1, maxBudgetUsd: 1 }))).toEqual([{ kind: "budget-stop", spentUsd: 1, maxBudgetUsd: 1, waiting: ["a"] }]);
-    const resumeNeeded = task("a", { session: ended(), resumable: true });
-    expect(kinds(facts([phase(1, [resumeNeeded])], { spentUsd: 2, maxBudgetUsd: 1 }))).toEqual(["budget-stop"]);
+  const own: Reached = { scope: "task", spentUsd: 0.84, limitUsd: 0.5 };
+  const feature: Reached = { scope: "feature", spentUsd: 2, limitUsd: 2 };
+  it("a task at its budget is paused instead of resumed, or launched; once nothing else can happen, the run stops and asks", () => {
+    const resumeNeeded = task("a", { session: ended(), resumable: true, budget: own });
+    expect(decideRun(facts([phase(1, [resumeNeeded])]))).toEqual([{ kind: "pause", task: "a", reached: own }, { kind: "budget-stop", paused: [{ task: "a", reached: own }] }]);
+    expect(decideRun(facts([phase(1, [task("a", { budget: feature })])]))).toEqual([{ kind: "pause", task: "a", reached: feature }, { kind: "budget-stop", paused: [{ task: "a", reached: feature }] }]);
   });
-  it("under the cap: launches", () => {
-    expect(kinds(facts([phase(1, [task("a")])], { spentUsd: 0.5, maxBudgetUsd: 1 }))).toEqual(["launch", "wait"]);
+  it("the pause is recorded once: a paused task is only waited for", () => {
+    const paused = task("a", { session: ended(), resumable: true, budget: own, paused: true });
+    expect(decideRun(facts([phase(1, [paused])]))).toEqual([{ kind: "budget-stop", paused: [{ task: "a", reached: own }] }]);
   });
-  it("at the cap with sessions running: waits for them (their work may finish the phase)", () => {
-    const f = facts([phase(1, [task("a"), task("b", { session: { kind: "running" }, problems: undefined })])], { spentUsd: 1, maxBudgetUsd: 1 });
-    expect(decideRun(f)).toEqual([{ kind: "wait", running: ["b"] }]);
+  it("the rest of the run goes on: other tasks launch, running sessions are waited for, and only then does it stop", () => {
+    const a = task("a", { session: ended(), resumable: true, budget: own });
+    expect(decideRun(facts([phase(1, [a, task("b")])]))).toEqual([{ kind: "pause", task: "a", reached: own }, { kind: "launch", task: "b", phase: 1 }, { kind: "wait", running: ["b"] }]);
+    const busy = task("b", { session: { kind: "running" }, problems: undefined });
+    expect(decideRun(facts([phase(1, [{ ...a, paused: true }, busy])]))).toEqual([{ kind: "wait", running: ["b"] }]);
+    // The phase cannot sync without the paused task: ask.
+    expect(kinds(facts([phase(1, [{ ...a, paused: true }, done("b")])]))).toEqual(["budget-stop"]);
   });
-  it("at the cap, a phase whose work is done still syncs and the run still finishes", () => {
-    expect(kinds(facts([phase(1, [done("a")])], { spentUsd: 5, maxBudgetUsd: 1 }))).toEqual(["sync"]);
-    expect(kinds(facts([phase(1, [done("a")], { synced: true })], { spentUsd: 5, maxBudgetUsd: 1 }))).toEqual(["finish"]);
+  it("a policy that can still merge another task (rolling) merges it rather than stop", () => {
+    const a = task("a", { session: ended(), resumable: true, budget: own, paused: true });
+    const merging: RunPolicy = { ...phasedPolicy, merge: () => ({ kind: "merge-task", task: "b", phase: 1 }) };
+    expect(decideRun(facts([phase(1, [a, done("b")])]), merging)).toEqual([{ kind: "merge-task", task: "b", phase: 1 }]);
+  });
+  it("work that is done is merged whatever its cost: a budget stops spending, not merging", () => {
+    expect(kinds(facts([phase(1, [{ ...done("a"), budget: own }])]))).toEqual(["sync"]);
+  });
+  it("a session recorded before the budget was reached is still started (it was decided then); a task given up on is reported, not paused", () => {
+    expect(kinds(facts([phase(1, [task("a", { session: { kind: "pending" }, problems: undefined, budget: own })])]))).toEqual(["spawn-pending", "wait"]);
+    expect(kinds(facts([phase(1, [task("a", { session: ended(), resumable: true, attempts: { "no-commit": 3 }, budget: own })])]))).toEqual(["give-up"]);
+  });
+  it("says what a pause and a budget stop do", () => {
+    expect(describeAction({ kind: "pause", task: "a", reached: own })).toBe("pause a: spent $0.84 of its $0.50 budget");
+    expect(describeAction({ kind: "budget-stop", paused: [{ task: "a", reached: own }, { task: "b", reached: feature }] })).toBe("stop and ask: a, b reached a budget (claude-parallel approve)");
   });
   it("interrupted: stops, naming the sessions still running", () => {
     const f = facts([phase(1, [task("a", { session: { kind: "running" }, problems: undefined }), task("b")])], { interrupted: true });

@@ -133,6 +133,12 @@ describe("decideStart", () => {
     expect(kinds(decideStart(start({ choices: { launch: "headless", deps: "auto", task: "a", launchSessions: false } }, { index: 2, unsyncedBefore: 1 })))).toContain("record");
   });
 
+  it("reopens a task of a synced phase (watch), and only a task: a whole synced phase stays refused", () => {
+    expect(kinds(decideStart(start({ choices: { launch: "headless", deps: "auto", task: "a", reopen: true, launchSessions: false } }, { synced: true })))).toContain("worktree");
+    expect(codes(decideStart(start({ choices: { launch: "headless", deps: "auto", reopen: true, launchSessions: false } }, { synced: true })))).toEqual(["phase-synced"]);
+    expect(codes(decideStart(start({ choices: { launch: "headless", deps: "auto", task: "a", launchSessions: false } }, { synced: true })))).toEqual(["phase-synced"]);
+  });
+
   it("refuses a moved integration branch, and what decideBranches refuses", () => {
     const moved = [{ code: "integration-moved", message: "m", fix: "f" }];
     expect(decideStart(start({}, { branches: { ...branches(), movedRefs: moved } }))).toEqual({ refusals: moved });

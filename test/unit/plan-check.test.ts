@@ -131,6 +131,7 @@ function generator(seed: number) {
     put(plan, "merge", field(MERGES, VALID_MERGES));
     put(plan, "maxTurns", field(NUMBERS, [1, 200]));
     put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
+    put(plan, "featureBudgetUsd", field(NUMBERS, [0.5, 20]));
     put(plan, "notify", rand() < 0.1 ? pick(NOTIFY_LISTS) : listOf(NOTIFY_TARGETS, VALID_NOTIFY));
     put(plan, "review", field(REVIEWS, VALID_REVIEWS));
     const r = rand() / Math.max(bad * 4, 0.01);

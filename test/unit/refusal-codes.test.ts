@@ -10,6 +10,8 @@ import { REPO_ROOT } from "../helpers/paths.js";
  * A new code is added here with its meaning; two meanings never share a code, nor one meaning two.
  */
 const CODES: Record<string, string> = {
+  "amount-needed": "approve was given no amount, and the task has no budget of its own to repeat",
+  "amount-too-small": "the amount approved would leave the task at a budget it reached",
   "base-conflict": "merging the integration branch into base conflicts (base moved on since the feature started)",
   "branch-checked-out-elsewhere": "a task's branch is checked out in a worktree other than the task's",
   "branch-missing": "a branch the command needs (base or the integration branch) does not exist",
@@ -17,6 +19,7 @@ const CODES: Record<string, string> = {
   "branch-not-merged": "a branch or backup of the feature holds commits base does not have (clean without --force)",
   "branch-not-ours": "a branch named like one of the feature's exists and is not the feature's",
   "branch-of-other-feature": "a branch the feature would use is another started feature's",
+  "budget-not-reached": "the task has reached no budget: there is nothing to approve",
   "checkout-dirty": "the checkout the command must move has uncommitted changes",
   "feature-cleaned": "the feature was finished and cleaned up: nothing of it is left to act on",
   "feature-finished": "the feature is finished (merged into base): it cannot change",
@@ -47,6 +50,7 @@ const CODES: Record<string, string> = {
   "state-started-twice": "the feature was started here and on the remote separately",
   "synced-task-changed": "an edited plan changes what a synced task was asked to do",
   "tag-like-branch": "a tag is named like one of the feature's branches",
+  "task-finished": "the task is merged or skipped: it has no session to act on",
   "task-joins-started-phase": "an edited plan puts a task into a phase that has started without it",
   "task-not-in-phase": "the task named is not a task of that phase",
   "task-not-started": "the task named has not started in this clone",

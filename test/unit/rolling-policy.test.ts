@@ -24,7 +24,6 @@ const facts = (one: TaskFacts[], two: TaskFacts[], over: Partial<RunFacts> = {},
   phases: [phase(1, one, synced[0]), phase(2, two, synced[1])],
   maxAttempts: 3,
   maxParallel: 4,
-  spentUsd: 0,
   interrupted: false,
   finishMode: "finish",
   ...over,
@@ -88,9 +87,9 @@ describe("rollingPolicy", () => {
     expect(decide(facts([running("long"), merged("a")], [waiting("b")], base))).toEqual([{ kind: "wait", running: ["long"] }]);
     expect(decide(facts([ready("long"), merged("a")], [waiting("b")], base)).map((x) => x.kind)).toEqual(["give-up"]);
   });
-  it("at the budget: a started task gets no session; the run stops once nothing runs", () => {
-    const spent = { spentUsd: 2, maxBudgetUsd: 1 };
-    expect(decide(facts([merged("long"), merged("a")], [fresh("b")], spent, [true, false])).map((x) => x.kind)).toEqual(["budget-stop"]);
+  it("at its budget: a started task gets no session but a pause; the run stops and asks once nothing runs", () => {
+    const reached = { scope: "feature" as const, spentUsd: 2, limitUsd: 1 };
+    expect(decide(facts([merged("long"), merged("a")], [{ ...fresh("b"), budget: reached }], {}, [true, false])).map((x) => x.kind)).toEqual(["pause", "budget-stop"]);
   });
   it("interrupted: stops before starting anything", () => {
     expect(decide(facts([waiting("long"), waiting("a")], [waiting("b")], { interrupted: true }))).toEqual([{ kind: "interrupted", running: [] }]);

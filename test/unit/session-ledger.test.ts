@@ -1,14 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
 import { worktreesToCheck } from "../../src/hooks/phase-done.js";
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { readSessionResults } from "../../src/start/session-result.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { localSession } from "../../src/status/shared-sessions.js";
 import { totalsOf, type FeatureStatus, type TaskStatus } from "../../src/status/gather.js";
 import { conflictReport, taskStatus } from "../helpers/status.js";
-import { tempDir } from "../helpers/tmp.js";
 
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, s)).toISOString();
 
@@ -89,28 +85,6 @@ describe("the session ledger", () => {
   });
 });
 
-describe("headless results", () => {
-  it("sums cost and usage over every result event; a damaged result line is named and skipped, a negative cost counts nothing", async () => {
-    const text = [
-      JSON.stringify({ type: "assistant", message: { content: "result" } }),
-      JSON.stringify({ type: "result", subtype: "success", is_error: false, total_cost_usd: 0.1, usage: { input_tokens: 5, output_tokens: 2, cache_read_input_tokens: 7 } }),
-      '{"type":"result", damaged',
-      JSON.stringify({ type: "result", subtype: "success", total_cost_usd: -5 }),
-      JSON.stringify({ type: "result", subtype: "error_max_budget_usd", is_error: true, total_cost_usd: 0.2, usage: { input_tokens: -3, output_tokens: "x" } }),
-    ].join("\n");
-    const log = join(tempDir(), "a.jsonl");
-    writeFileSync(log, text);
-    const { results, skipped } = await readSessionResults(log, true);
-    expect(results!.runs).toBe(3);
-    expect(results!.costUsd).toBeCloseTo(0.3);
-    expect(results!.tokens).toEqual({ input: 5, output: 2, cacheRead: 7, cacheWrite: 0 });
-    expect(results!.lastIsError).toBe(true);
-    expect(skipped).toEqual([`${log}:3: not JSON`]);
-    writeFileSync(log, "no results here\n");
-    expect(await readSessionResults(log, true)).toEqual({ skipped: [] });
-  });
-});
-
 const task = taskStatus;
 
 function feature(tasks: TaskStatus[], extra: Partial<FeatureStatus["phases"][number]> = {}): FeatureStatus {
@@ -179,7 +153,7 @@ describe("status --watch change lines", () => {
 describe("a task's session as push shares it", () => {
   const hook = { version: 1, task: "a", state: "stopped", since: "2026-11-26T10:00:00.000Z", event: "Stop", at: "2026-11-26T10:00:05.000Z", sessionId: "s-1", sessions: {} } as const;
   it("takes the hooks' state and session id, the headless results' turns and cost; nothing without a record", () => {
-    const results = { runs: 2, costUsd: 0.5, turns: 14, tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, lastIsError: false };
+    const results = { runs: 2, costUsd: 0.5, bySession: { "s-1": 0.5 }, turns: 14, tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, lastIsError: false };
     expect(localSession("headless", hook, { log: "/l", pid: 7, exitCode: 0, sessionId: "s-1" }, results)).toEqual({ via: "headless", state: "stopped", at: hook.at, sessionId: "s-1", turns: 14, costUsd: 0.5 });
     expect(localSession("headless", undefined, { log: "/l", pid: 7, startedAt: "t0", endedAt: "t1", exitCode: 2, sessionId: "s-2" }, undefined)).toEqual({ via: "headless", state: "failed", detail: "exit 2", at: "t1", sessionId: "s-2" });
     expect(localSession("tmux", undefined, undefined, undefined)).toBeUndefined();

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, repositoryPath, type PrComment, type WatchFacts } from "../../src/watch/decide-watch.js";
+
+const HEAD = "a".repeat(40);
+const TIP = "b".repeat(40);
+const comment = (over: Partial<PrComment> = {}): PrComment => ({ id: 7, path: "b/notes.txt", line: 2, body: "please fix", author: "rev", collaborator: true, ...over });
+
+function facts(over: Partial<WatchFacts> = {}, pr: Partial<WatchFacts["pr"]> = {}): WatchFacts {
+  return {
+    pr: { number: 3, url: "https://example.test/pr/3", state: "OPEN", headOid: HEAD, reviewDecision: "REVIEW_REQUIRED", checks: [], comments: [], ...pr },
+    tasks: [
+      { id: "a", owns: ["a/"] },
+      { id: "b", owns: ["b/"] },
+      { id: "c", owns: ["b/late.txt"] },
+    ],
+    files: new Set(["a/value.txt", "b/notes.txt", "b/late.txt", "README.md"]),
+    handed: new Set(),
+    relation: "same",
+    integrationTip: HEAD,
+    rounds: 0,
+    maxRounds: 3,
+    ...over,
+  };
+}
+
+describe("decideWatch", () => {
+  it("a merged pull request is done; a closed one stops", () => {
+    expect(decideWatch(facts({}, { state: "MERGED" }))).toMatchObject([{ kind: "done" }]);
+    expect(decideWatch(facts({}, { state: "CLOSED" }))).toMatchObject([{ kind: "stop" }]);
+  });
+
+  it("an integration branch ahead of the pull request's head is pushed first; one behind or apart stops", () => {
+    expect(decideWatch(facts({ relation: "ahead", integrationTip: TIP }))).toEqual([{ kind: "push", from: HEAD, to: TIP }]);
+    for (const relation of ["behind", "diverged"] as const) expect(decideWatch(facts({ relation }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/someone pushed/) }]);
+  });
+
+  it("a failing check goes to the owners of the files its log names, with an excerpt of the log", () => {
+    const log = "step 1 ok\nError: /home/runner/work/r/r/a/value.txt:3:1 expected 2, got 1\n";
+    const [action, ...rest] = decideWatch(facts({}, { checks: [{ name: "test", bucket: "fail", log }] }));
+    expect(rest).toEqual([]);
+    expect(action).toMatchObject({ kind: "hand-back", task: "a", items: [{ key: checkKey("test", HEAD), kind: "check", files: ["a/value.txt"] }] });
+    expect(action!.kind === "hand-back" && action!.items[0]!.kind === "check" && action!.items[0]!.excerpt).toContain("expected 2, got 1");
+  });
+
+  it("a failing check whose log names no owned file is the user's, and once it was handed out the watch stops", () => {
+    const checks = [{ name: "lint", bucket: "fail" as const, log: "something broke in README.md" }];
+    expect(decideWatch(facts({}, { checks }))).toMatchObject([{ kind: "to-user", reason: expect.stringMatching(/no task owns the files its log names \(README.md\)/) }, { kind: "stop" }]);
+    expect(decideWatch(facts({}, { checks: [{ name: "x", bucket: "fail" }] }))[0]).toMatchObject({ kind: "to-user", reason: "its log names no file of the repository" });
+    expect(decideWatch(facts({ handed: new Set([checkKey("lint", HEAD)]) }, { checks }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/lint fails/) }]);
+  });
+
+  it("a check's files are those its error lines name, when they name any", () => {
+    const log = "ok 1 b/notes.txt exists\nnot ok 2 a/value.txt: expected 2\n0 errors in README.md";
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "fail", log }] }))).toMatchObject([{ kind: "hand-back", task: "a", items: [{ files: ["a/value.txt"] }] }]);
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "fail", log: "built b/notes.txt\nexit 1" }] }))).toMatchObject([{ kind: "hand-back", task: "b" }]);
+  });
+
+  it("the same check failing again at a new head is a new item", () => {
+    const checks = [{ name: "test", bucket: "fail" as const, log: "a/value.txt" }];
+    expect(decideWatch(facts({ handed: new Set([checkKey("test", TIP)]) }, { checks }))[0]).toMatchObject({ kind: "hand-back", task: "a" });
+  });
+
+  it("a comment goes to the last task in plan order whose owned paths cover its file", () => {
+    expect(decideWatch(facts({}, { comments: [comment()] }))[0]).toMatchObject({ kind: "hand-back", task: "b", items: [{ key: commentKey(7), path: "b/notes.txt", body: "please fix" }] });
+    expect(decideWatch(facts({}, { comments: [comment({ path: "b/late.txt" })] }))[0]).toMatchObject({ kind: "hand-back", task: "c" });
+  });
+
+  it("a comment by someone outside the repository, on an unowned file, or naming no repository path is the user's", () => {
+    expect(decideWatch(facts({}, { comments: [comment({ collaborator: false })] }))[0]).toMatchObject({ kind: "to-user", reason: expect.stringMatching(/does not own, belong to or collaborate/) });
+    expect(decideWatch(facts({}, { comments: [comment({ path: "README.md" })] }))[0]).toMatchObject({ kind: "to-user", reason: "no task owns README.md" });
+    for (const path of ["../b/notes.txt", "/b/notes.txt", "b//x", "b/./x", "b/x\n"]) expect(decideWatch(facts({}, { comments: [comment({ path })] }))[0], path).toMatchObject({ kind: "to-user", reason: "it names no file of the repository" });
+  });
+
+  it("items go out once, all of a task's together, tasks in plan order", () => {
+    const checks = [{ name: "test", bucket: "fail" as const, log: "b/notes.txt a/value.txt" }];
+    const actions = decideWatch(facts({}, { checks, comments: [comment(), comment({ id: 8 })] }));
+    expect(actions.map((a) => a.kind === "hand-back" && [a.task, a.items.map((i) => i.key)])).toEqual([
+      ["a", [checkKey("test", HEAD)]],
+      ["b", [checkKey("test", HEAD), commentKey(7), commentKey(8)]],
+    ]);
+    const handed = new Set([checkKey("test", HEAD), commentKey(7), commentKey(8)]);
+    expect(decideWatch(facts({ handed }, { checks }))).toMatchObject([{ kind: "stop" }]);
+    expect(decideWatch(facts({ handed }, { comments: [comment()], reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
+  });
+
+  it("new items after the last round stop the watch instead", () => {
+    expect(decideWatch(facts({ rounds: 3 }, { comments: [comment()] }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/1 more item of feedback after 3 rounds/) }]);
+  });
+
+  it("without new items: pending checks wait, green and approved (or no review asked) is done, a review awaited waits", () => {
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "pending" }] }))).toMatchObject([{ kind: "wait", reason: "checks are still running" }]);
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "pass" }, { name: "s", bucket: "skipping" }], reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
+    expect(decideWatch(facts({}, { reviewDecision: "" }))).toMatchObject([{ kind: "done", reason: "every check passes" }]);
+    expect(decideWatch(facts({}, { reviewDecision: "CHANGES_REQUESTED" }))).toMatchObject([{ kind: "wait", reason: expect.stringMatching(/changes requested/) }]);
+    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "cancel" }] }))).toMatchObject([{ kind: "stop" }]);
+  });
+});
+
+describe("routing helpers", () => {
+  it("filesNamed finds repository files by a word or its endings, without line numbers", () => {
+    const files = new Set(["src/x.ts", "a/value.txt", "x.ts"]);
+    expect(filesNamed("at ./src/x.ts:3:4, see '/home/runner/work/r/r/a/value.txt'.", files)).toEqual(["src/x.ts", "a/value.txt"]);
+    expect(filesNamed("nothing/here.md x.tsx", files)).toEqual([]);
+  });
+  it("lastOwner and repositoryPath", () => {
+    expect(lastOwner("b/late.txt", facts().tasks)).toBe("c");
+    expect(lastOwner("z", facts().tasks)).toBeUndefined();
+    expect(repositoryPath("a/b.txt")).toBe(true);
+    expect(repositoryPath("")).toBe(false);
+  });
+});
