@@ -1,6 +1,8 @@
-// Bundles src/ into scripts/ (dependency-free: what users run) and assembles plugin/, the folder a
-// marketplace install copies. `node build.mjs --check` rebuilds in memory and fails if either
-// committed folder differs; `node build.mjs --out DIR` writes both folders under DIR instead (the
+// Assembles plugin/, the one committed copy of what users run: the bundle of src/ in
+// plugin/scripts/ (dependency-free), with the manifest, commands, hooks, launcher and LICENSE from
+// their sources at the root. The marketplace (.claude-plugin/marketplace.json), `claude
+// --plugin-dir`, the npm package and `ci init` all use it. `node build.mjs --check` rebuilds in
+// memory and fails if plugin/ differs; `node build.mjs --out DIR` writes DIR/plugin instead (the
 // tests run such a fresh build, test/helpers/global-setup.ts).
 import { build } from "esbuild";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -9,7 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
 const root = fileURLToPath(new URL(".", import.meta.url));
-const scripts = `${root}scripts`;
+const scripts = `${root}plugin/scripts`;
 const check = process.argv.includes("--check");
 const outIndex = process.argv.indexOf("--out");
 const out = outIndex === -1 ? root : `${resolve(process.argv[outIndex + 1])}/`;
@@ -94,15 +96,15 @@ const hooks = await build({
 });
 const entry = result.outputFiles.find((f) => f.path === `${scripts}/parallel.mjs`);
 if (/\bimport\b/.test(entry.text.replace(/\bimport\(/g, "")) || /\brequire\b/.test(entry.text)) {
-  throw new Error(`scripts/parallel.mjs must only use import(): src/main.ts is the Node guard and runs before anything else loads:\n${entry.text}`);
+  throw new Error(`plugin/scripts/parallel.mjs must only use import(): src/main.ts is the Node guard and runs before anything else loads:\n${entry.text}`);
 }
-if (!entry.text.includes(`import("${HOOK_ENTRY}")`)) throw new Error(`scripts/parallel.mjs does not load the hooks' bundle (${HOOK_ENTRY}):\n${entry.text}`);
+if (!entry.text.includes(`import("${HOOK_ENTRY}")`)) throw new Error(`plugin/scripts/parallel.mjs does not load the hooks' bundle (${HOOK_ENTRY}):\n${entry.text}`);
 // Only a chunk that calls require() (bundled CommonJS) gets the shim: each import costs the hooks' start.
 const withShim = (text) => (/\brequire\b/.test(text) ? `${requireShim}\n${text}` : text);
 const bundle = new Map(
   [...result.outputFiles, ...hooks.outputFiles].map((f) => [f.path.slice(scripts.length + 1), f === entry ? `${header}\n${f.text}` : withShim(f.text)]),
 );
-if (!bundle.has(HOOK_ENTRY.slice(2))) throw new Error(`the hooks' bundle is not at scripts/${HOOK_ENTRY.slice(2)}`);
+if (!bundle.has(HOOK_ENTRY.slice(2))) throw new Error(`the hooks' bundle is not at plugin/scripts/${HOOK_ENTRY.slice(2)}`);
 // What every hook event loads (the entry, the handler's chunk, and what they import statically)
 // stays small: Node's fs and path, nothing of the CLI, zod or child_process.
 const staticImports = (name) => [...(bundle.get(`chunks/${name}`) ?? "").matchAll(/\bimport\s*(?:[^"'()]*?from\s*)?["']([^"']+)["']/g)].map((m) => m[1]);
@@ -111,16 +113,17 @@ if (eager.size !== 2) throw new Error(`expected the hooks' entry and one handler
 for (const name of eager) {
   for (const i of staticImports(name)) {
     if (i.startsWith("./")) eager.add(i.slice(2));
-    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (docs/sessions.md, Cost on the session)`);
+    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`plugin/scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (docs/sessions.md, Cost on the session)`);
   }
-  if (/zod|terminalSafe/.test(bundle.get(`chunks/${name}`) ?? "")) throw new Error(`scripts/chunks/${name}, loaded by every hook event, holds zod or the CLI`);
+  if (/zod|terminalSafe/.test(bundle.get(`chunks/${name}`) ?? "")) throw new Error(`plugin/scripts/chunks/${name}, loaded by every hook event, holds zod or the CLI`);
 }
 
 // plugin/: what a marketplace install copies. Only what runs: no package.json or lockfile, so
-// Claude Code has nothing to npm-install there (ARCHITECTURE.md, The bundle).
+// Claude Code has nothing to npm-install there (ARCHITECTURE.md, The bundle). The manifest's source
+// is in plugin-manifest/, not the root's .claude-plugin/: the root is the marketplace, not a plugin.
 const pluginFiles = new Map([
-  ["plugin/.claude-plugin/plugin.json", readFileSync(`${root}.claude-plugin/plugin.json`, "utf8")],
-  ["plugin/.claude-plugin/icon.png", readFileSync(`${root}.claude-plugin/icon.png`)],
+  ["plugin/.claude-plugin/plugin.json", readFileSync(`${root}plugin-manifest/plugin.json`, "utf8")],
+  ["plugin/.claude-plugin/icon.png", readFileSync(`${root}plugin-manifest/icon.png`)],
   ["plugin/LICENSE", readFileSync(`${root}LICENSE`, "utf8")],
   // Claude Code puts a plugin's bin/ on the PATH of its Bash tool and `!` lines: `claude-parallel`.
   ["plugin/bin/claude-parallel", readFileSync(`${root}bin/claude-parallel`, "utf8")],
@@ -129,11 +132,9 @@ const pluginFiles = new Map([
   ["plugin/hooks/hooks.json", readFileSync(`${root}hooks/hooks.json`, "utf8")],
   ...[...bundle].map(([name, text]) => [`plugin/scripts/${name}`, text]),
 ]);
-const files = new Map(
-  [...[...bundle].map(([name, text]) => [`scripts/${name}`, text]), ...pluginFiles].map(([name, content]) => [name, Buffer.from(content)]),
-);
+const files = new Map([...pluginFiles].map(([name, content]) => [name, Buffer.from(content)]));
 
-const EXECUTABLES = ["scripts/parallel.mjs", "plugin/scripts/parallel.mjs", "plugin/bin/claude-parallel"];
+const EXECUTABLES = ["plugin/scripts/parallel.mjs", "plugin/bin/claude-parallel"];
 
 const committedFiles = () => {
   const found = new Map();
@@ -148,7 +149,6 @@ const committedFiles = () => {
       else found.set(rel, readFileSync(`${root}${rel}`));
     }
   };
-  walk("scripts");
   walk("plugin");
   return found;
 };
@@ -159,12 +159,11 @@ if (check) {
   const notExecutable = (f) => EXECUTABLES.includes(f) && committed.has(f) && (statSync(`${root}${f}`).mode & 0o111) === 0;
   const stale = [...new Set([...files.keys(), ...committed.keys()])].filter((f) => !same(files.get(f), committed.get(f)) || notExecutable(f));
   if (stale.length) {
-    console.error(`scripts/ or plugin/ is out of date with the sources (${stale.join(", ")}): run \`npm run build\` and commit them.`);
+    console.error(`plugin/ is out of date with the sources (${stale.join(", ")}): run \`npm run build\` and commit it.`);
     process.exit(1);
   }
-  console.log("scripts/ and plugin/ are up to date.");
+  console.log("plugin/ is up to date.");
 } else {
-  rmSync(`${out}scripts/chunks`, { recursive: true, force: true });
   rmSync(`${out}plugin`, { recursive: true, force: true });
   for (const [name, text] of files) {
     mkdirSync(`${out}${name}`.replace(/\/[^/]*$/, ""), { recursive: true });
@@ -172,5 +171,5 @@ if (check) {
   }
   for (const entry of EXECUTABLES) chmodSync(`${out}${entry}`, 0o755);
   const sizes = [...bundle].map(([n, t]) => `${n} ${(t.length / 1024).toFixed(0)} KiB`);
-  console.log(`Wrote ${out === root ? "" : out}scripts/ (${sizes.join(", ")}) and plugin/ (${pluginFiles.size} files).`);
+  console.log(`Wrote ${out === root ? "" : out}plugin/ (${pluginFiles.size} files; scripts/: ${sizes.join(", ")}).`);
 }

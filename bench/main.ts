@@ -13,7 +13,7 @@ import { benchRolling, rollingTable } from "./rolling.js";
 import { benchCalls } from "./calls.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const HELPER = join(ROOT, "scripts", "parallel.mjs");
+const HELPER = join(ROOT, "plugin", "scripts", "parallel.mjs");
 const STG = process.env.STG_DIR ?? join(ROOT, "..", "shared", "bench", "stg");
 /** `--update-readme` (`npm run bench:readme`): also write the tables into docs/benchmarks.md, between its markers. */
 const updateDocs = process.argv.includes("--update-readme");
@@ -68,7 +68,7 @@ try {
   const sizes: Array<[number, number]> = [[12, quick ? 15 : 40], [50, quick ? 7 : 20], [200, quick ? 7 : 15], [1000, quick ? 5 : 9], [5000, quick ? 3 : 5]];
   say("### `plan` (whole process)");
   say();
-  say("`node scripts/parallel.mjs plan <file> --no-write --json`: 12 tasks (six roles, the second six each depending on one of the first), then random plans (maxParallel 8).");
+  say("`node plugin/scripts/parallel.mjs plan <file> --no-write --json`: 12 tasks (six roles, the second six each depending on one of the first), then random plans (maxParallel 8).");
   say();
   say("| tasks | median ms | `node -e 0` ms | ratio | phases | length / lower bound |");
   say("| ---: | ---: | ---: | ---: | ---: | ---: |");
@@ -94,7 +94,7 @@ try {
   const hooks = benchHooks(HELPER, work, quick ? 10 : 30);
   say("### The plugin's hooks (whole process)");
   say();
-  say(`\`node scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
+  say(`\`node plugin/scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
   say();
   say("| hook | where | median ms | ratio to bare Node | git processes |");
   say("| --- | --- | ---: | ---: | ---: |");

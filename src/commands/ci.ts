@@ -259,13 +259,11 @@ function parseSource(text: string): { repository: string; ref: string } {
   return { repository: m[1]!, ref: m[2]! };
 }
 
-/** The running plugin's folder: the installed plugin itself, or `plugin/` beside a development build's `scripts/`. */
+/** The running plugin's folder: the helper runs from its `scripts/` (an installed plugin, a clone's `plugin/`, a build's). */
 async function runningPlugin(): Promise<string> {
   const root = dirname(dirname(helperPath()));
-  for (const candidate of [join(root, "plugin"), root]) {
-    if ((await stat(join(candidate, ".claude-plugin/plugin.json")).catch(() => undefined)) && (await stat(join(candidate, "scripts/parallel.mjs")).catch(() => undefined))) return candidate;
-  }
-  throw new EnvironmentError(`there is no plugin folder beside the running helper (${helperPath()})`, "run ci init with the plugin's helper (claude-parallel from the installed plugin, or a built clone: npm run build)");
+  if ((await stat(join(root, ".claude-plugin/plugin.json")).catch(() => undefined)) && (await stat(join(root, "scripts/parallel.mjs")).catch(() => undefined))) return root;
+  throw new EnvironmentError(`the running helper (${helperPath()}) is not in a plugin's scripts/ folder`, "run ci init with the plugin's helper (claude-parallel from the installed plugin, or node plugin/scripts/parallel.mjs in a clone)");
 }
 
 /** The plugin's text files, relative to its folder (its icon stays behind: the sessions do not need it). */

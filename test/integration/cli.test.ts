@@ -56,7 +56,7 @@ describe("claude-parallel plan", () => {
       const next = /^Next: (.*)$/m.exec(runHelper(["plan", file, "--no-write"], { cwd: repo }).stderr)?.[1];
       expect(next).toBe(`claude-parallel start '${file === outside ? outside : file.startsWith(".parallel") ? "add-login" : file}'`);
       // Run it as the user would, through a shell, with the helper standing in for claude-parallel.
-      const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(REPO_ROOT, "bin")}:${process.env.PATH}` } });
+      const started = spawnSync("sh", ["-c", `${next} --dry-run`], { cwd: repo, encoding: "utf8", env: { ...gitEnv, PATH: `${join(HELPER, "../../bin")}:${process.env.PATH}` } });
       expect(started.status, started.stderr).toBe(0);
       expect(started.stdout).toContain(file.startsWith(".parallel") ? "feature/add-login" : "feature/add-logout");
     }
@@ -96,10 +96,10 @@ describe("claude-parallel plan", () => {
     expect(r.stdout).toContain("&& claude --agent 'ui' 'You are the UI session");
   });
 
-  it("works from a copy of scripts/ with no node_modules anywhere", () => {
+  it("works from a copy of the plugin's scripts/ with no node_modules anywhere", () => {
     const copy = tempDir();
     const { cpSync } = require("node:fs") as typeof import("node:fs");
-    cpSync(join(REPO_ROOT, "scripts"), join(copy, "scripts"), { recursive: true });
+    cpSync(join(HELPER, ".."), join(copy, "scripts"), { recursive: true });
     const repo = makeRepo();
     const r = runHelper(["plan", EXAMPLE, "--no-write"], { cwd: repo, helper: join(copy, "scripts", "parallel.mjs") });
     expect(r.code).toBe(0);

@@ -5,21 +5,23 @@ import { join } from "node:path";
 import matter from "gray-matter";
 import { describe, expect, it } from "vitest";
 import { claudeAvailable, claudeBinary } from "../helpers/claude.js";
-import { REPO_ROOT } from "../helpers/paths.js";
+import { PLUGIN_DIR, REPO_ROOT } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("what users get", () => {
-  it("npm pack holds the bin launcher, commands, scripts, the plugin manifests, README and LICENSE, and nothing else", () => {
+  it("npm pack holds the plugin folder, README and LICENSE, and nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["bin/claude-parallel", "commands/parallel.md", "hooks/hooks.json", "scripts/parallel.mjs", ".claude-plugin/plugin.json", ".claude-plugin/marketplace.json", "README.md", "LICENSE", "package.json"]));
-    for (const f of files) expect(f).toMatch(/^(bin\/claude-parallel$|commands\/|hooks\/hooks\.json$|scripts\/|\.claude-plugin\/|README\.md$|LICENSE$|package\.json$)/);
+    expect(files).toEqual(expect.arrayContaining(["plugin/bin/claude-parallel", "plugin/commands/parallel.md", "plugin/hooks/hooks.json", "plugin/scripts/parallel.mjs", "plugin/.claude-plugin/plugin.json", "README.md", "LICENSE", "package.json"]));
+    for (const f of files) expect(f).toMatch(/^(plugin\/|README\.md$|LICENSE$|package\.json$)/);
     expect(files).not.toContain("package-lock.json");
+    expect(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).bin).toEqual({ "claude-parallel": "plugin/scripts/parallel.mjs" });
   });
 
+  // The committed bundle itself (the other tests run a fresh build of src/).
   it("ships a bundle whose every file loads from a folder with no node_modules anywhere", () => {
     const copy = tempDir();
-    cpSync(join(REPO_ROOT, "scripts"), join(copy, "scripts"), { recursive: true });
+    cpSync(join(REPO_ROOT, "plugin", "scripts"), join(copy, "scripts"), { recursive: true });
     const files = ["parallel.mjs", ...readdirSync(join(copy, "scripts", "chunks")).map((f) => `chunks/${f}`)];
     expect(files.length).toBeGreaterThan(3);
     const urls = files.filter((f) => f !== "parallel.mjs").map((f) => pathToFileURL(join(copy, "scripts", f)).href);
@@ -67,7 +69,7 @@ describe("the /parallel command", () => {
 });
 
 describe("the plugin", () => {
-  it.skipIf(!claudeAvailable()).each([".", ".claude-plugin/plugin.json", "plugin"])("claude plugin validate %s: no errors, no warnings", (target) => {
+  const validate = (target: string) => {
     const r = spawnSync(claudeBinary(), ["plugin", "validate", target], {
       cwd: REPO_ROOT,
       env: { ...process.env, HOME: tempDir(), CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
@@ -78,6 +80,18 @@ describe("the plugin", () => {
     expect(r.status, output).toBe(0);
     expect(output).toMatch(/✔ Validation passed\s*$/);
     expect(output).not.toMatch(/warning|✘|⚠/i);
+    return output;
+  };
+
+  // The root is the marketplace and nothing else: the plugin it lists is plugin/, the one committed copy.
+  it.skipIf(!claudeAvailable())("claude plugin validate . checks the marketplace, whose one plugin is ./plugin", () => {
+    expect(validate(".")).toContain("Validating marketplace manifest");
+    expect(JSON.parse(readFileSync(join(REPO_ROOT, ".claude-plugin", "marketplace.json"), "utf8")).plugins.map((p: { source: string }) => p.source)).toEqual(["./plugin"]);
+    expect(readdirSync(join(REPO_ROOT, ".claude-plugin"))).toEqual(["marketplace.json"]);
+  });
+
+  it.skipIf(!claudeAvailable())("claude plugin validate of plugin/ (built from the sources): no errors, no warnings", () => {
+    const output = validate(PLUGIN_DIR);
     // The hooks are found and read (an unknown event or a bad hook would be a warning above).
     // Every tool call: the budget applies to all of them, the ownership guard to edits.
     expect(output).toContain('hooks: PreToolUse * command "node \\"${CLAUDE_PLUGIN_ROOT}/scripts/parallel.mjs\\" _hook PreToolUse || true"');

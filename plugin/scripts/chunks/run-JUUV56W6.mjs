@@ -1,1 +1,0 @@
-import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields}from"./chunk-IYNOZ6MS.mjs";import"./chunk-YM6MB6UJ.mjs";import"./chunk-DNWB5SC6.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields};

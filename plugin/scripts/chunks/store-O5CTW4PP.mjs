@@ -1,1 +1,0 @@
-import{damageOf,readJsonFile,readState,repairStateFix,startedFeatures,writeState}from"./chunk-4OWIWIYC.mjs";import"./chunk-HMU3DF45.mjs";import"./chunk-MRM5FQPA.mjs";import"./chunk-RWM4UG4K.mjs";import"./chunk-DOOWYP5X.mjs";import"./chunk-DNWB5SC6.mjs";import"./chunk-YT4JJS4X.mjs";export{damageOf,readJsonFile,readState,repairStateFix,startedFeatures,writeState};

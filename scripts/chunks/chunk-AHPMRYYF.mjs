@@ -1,1 +1,0 @@
-var VERSION="0.1.0";export{VERSION};

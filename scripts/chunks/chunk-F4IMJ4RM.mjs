@@ -1,1 +1,0 @@
-function singleLine(text){return text.replace(/[\r\n\v\f\u0085\u2028\u2029]/g,c=>LINE_BREAKS[c])}var LINE_BREAKS={"\r":"\\r","\n":"\\n","\v":"\\u000b","\f":"\\f","\x85":"\\u0085","\u2028":"\\u2028","\u2029":"\\u2029"};function jsonLine(value){return JSON.stringify(value).replace(/[\u2028\u2029]/g,c=>`\\u${c.charCodeAt(0).toString(16)}`)}export{singleLine,jsonLine};
