@@ -1,5 +1,6 @@
 import { homedir } from "node:os";
 import { basename, join } from "node:path";
+import { currentPhase } from "./feature/current-phase.js";
 import { readState } from "./feature/store.js";
 import type { FeatureState } from "./feature/state-schema.js";
 import { EXAMPLE_PLAN, SCHEMA_SUMMARY } from "./plan/example.js";
@@ -7,6 +8,7 @@ import { PLANS_DIR, plansIn } from "./plan/location.js";
 import { git, gitIsRecentEnough, gitVersion, locateRepo, MIN_GIT } from "./git/run.js";
 import { findRoles, type Role } from "./roles.js";
 import { buildPlan } from "./plan/parse.js";
+import type { ExecutionPlan } from "./plan/build.js";
 import { readPlanFile } from "./plan/read.js";
 
 export interface ContextInput {
@@ -108,12 +110,13 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
 }
 
 /** Where a feature stands, in a few words. */
-function progress(state: FeatureState | undefined, phases: number): string {
+function progress(state: FeatureState | undefined, plan: ExecutionPlan): string {
   if (!state) return "not started";
   if (state.finishedAt) return "finished (merged into its base)";
+  const phases = plan.phases.length;
   const synced = Object.values(state.phases).filter((p) => p.syncedAt).length;
-  const current = Object.keys(state.phases).map(Number).find((n) => !state.phases[String(n)]!.syncedAt);
-  if (current !== undefined) return `phase ${current} of ${phases} in progress (${synced} synced)`;
+  const current = currentPhase(state, plan);
+  if (current && state.phases[String(current.index)]) return `phase ${current.index} of ${phases} in progress (${synced} synced)`;
   return synced === phases ? "every phase synced; ready to finish" : `${synced} of ${phases} phases synced`;
 }
 
@@ -143,7 +146,7 @@ async function listPlans(root: string, branch: string | undefined, commonDir: st
       const loaded = await readPlanFile(join(root, file), file);
       const plan = await buildPlan(loaded, { repoName: basename(root), currentBranch: branch, roles: new Map(), planFolder: slug, root, gitCommonDir: commonDir, home: homedir() });
       const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
-      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan.phases.length)}`);
+      lines.push(`- ${file}: valid, "${plan.feature}", ${tasks} tasks in ${plan.phases.length} phases; ${progress(await readState(commonDir, plan.slug).catch(() => undefined), plan)}`);
     } catch (error) {
       lines.push(`- ${file}: invalid: ${(error as Error).message.split("\n")[0]}`);
     }

@@ -1,3 +1,4 @@
+import { currentPhase } from "../feature/current-phase.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 
@@ -14,11 +15,6 @@ export interface PhaseMatrix {
   matrix: { include: MatrixLeg[] };
 }
 
-/** The phase in progress: started and not synced. */
-export function phaseInProgress(plan: ExecutionPlan, state: FeatureState | undefined): PlannedPhase | undefined {
-  return plan.phases.find((p) => state?.phases[String(p.index)] !== undefined && state.phases[String(p.index)]!.syncedAt === undefined);
-}
-
 /**
  * The phase a workflow run works on: the one it started before (a re-run of any of its jobs stays
  * on it, synced or not), else the phase asked for, else the first phase not synced. Pure.
@@ -27,7 +23,7 @@ export function runPhase(plan: ExecutionPlan, state: FeatureState | undefined, r
   const bound = plan.phases.find((p) => state?.phases[String(p.index)]?.ciRuns?.includes(run));
   if (bound) return { phase: bound, bound: true };
   if (asked !== undefined) return { phase: plan.phases[asked - 1], bound: false };
-  return { phase: plan.phases.find((p) => !state?.phases[String(p.index)]?.syncedAt), bound: false };
+  return { phase: currentPhase(state, plan), bound: false };
 }
 
 /** The matrix of a started phase not synced: one leg per task not skipped, in the plan's order. */

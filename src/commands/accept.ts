@@ -1,7 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
-import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature } from "../feature/open.js";
+import { withLockedFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
 import { quote, sh } from "../render/shell.js";
@@ -55,10 +54,7 @@ export async function acceptCommand(options: { commit: string; slug?: string }, 
 }
 
 async function accept(options: { commit: string; slug?: string }, terminal: number, io: Io): Promise<ExitCode> {
-  const first = await openFeature(options.slug, io.cwd);
-  const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "accept");
-  try {
-    const { repo, mainRoot, feature } = await openFeature(first.feature.slug, io.cwd, { repo: first.repo });
+  return withLockedFeature(options.slug, io.cwd, "accept", async ({ repo, mainRoot, feature }) => {
     const { state, slug, plan } = feature;
     if (!state) throw new RefusedError([{ code: "feature-not-started", message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
     const expected = await loadExpectedRefs(repo.commonDir, state);
@@ -94,9 +90,7 @@ async function accept(options: { commit: string; slug?: string }, terminal: numb
     await writeState(repo.commonDir, state);
     io.stdout(`Accepted: ${plan.integrationBranch} at ${actual.slice(0, 12)} is the feature's from now on (recorded in its state; status lists it).\n`);
     return ExitCode.ok;
-  } finally {
-    await release();
-  }
+  });
 }
 
 /** The controlling terminal, read and written (not standard input: a pipe can feed that), or undefined without one. */

@@ -25,7 +25,7 @@ import {
   type OnLast,
 } from "../ci/workflow.js";
 import { EnvironmentError, ExitCode, InputError, RefusedError, type Refusal } from "../errors.js";
-import { acquireFeatureLock } from "../feature/lock.js";
+import { withFeatureLock } from "../feature/lock.js";
 import { openCheckout, openFeature, type FeatureContext } from "../feature/open.js";
 import { sessionDoneRef, stateRef, verifyRecordPath } from "../feature/paths.js";
 import { writeState } from "../feature/store.js";
@@ -343,18 +343,15 @@ export async function ciPlanCommand(options: { slug: string; run: string; phase?
   const { startCommand } = await import("./start.js");
   const started = await startCommand({ target: plan.slug, phase: phase.index, launch: "print", deps: "none", dryRun: false, launchSessions: false }, io);
   if (started !== ExitCode.ok) return started;
-  const release = await acquireFeatureLock(first.repo.commonDir, plan.slug, "ci plan");
-  let context: FeatureContext;
-  try {
-    context = await openFeature(plan.slug, io.cwd, { repo: first.repo });
+  const context = await withFeatureLock(first.repo.commonDir, plan.slug, "ci plan", async () => {
+    const context = await openFeature(plan.slug, io.cwd, { repo: first.repo });
     const recorded = context.feature.state!.phases[String(phase.index)]!;
     if (!recorded.ciRuns?.includes(options.run)) {
       recorded.ciRuns = [...(recorded.ciRuns ?? []), options.run].slice(-20);
       await writeState(first.repo.commonDir, context.feature.state!);
     }
-  } finally {
-    await release();
-  }
+    return context;
+  });
   const { pushCommand } = await import("./push.js");
   const pushed = await pushCommand({ slug: plan.slug, remote: REMOTE }, io);
   if (pushed !== ExitCode.ok) return pushed;
@@ -575,8 +572,7 @@ export async function ciLandCommand(options: { slug: string; dir: string; phase:
 /** Writes each leg's session into the shared state and publishes the state ref alone, with a lease. */
 async function recordSessions(context: FeatureContext, phase: PlannedPhase, legs: ReadonlyMap<string, LegResult>, say: (l?: string) => void): Promise<void> {
   const { repo, mainRoot, feature } = context;
-  const release = await acquireFeatureLock(repo.commonDir, feature.slug, "ci land");
-  try {
+  await withFeatureLock(repo.commonDir, feature.slug, "ci land", async () => {
     const { feature: fresh } = await openFeature(feature.slug, mainRoot, { repo });
     const tasks = fresh.state!.phases[String(phase.index)]!.tasks;
     const at = new Date().toISOString();
@@ -591,9 +587,7 @@ async function recordSessions(context: FeatureContext, phase: PlannedPhase, legs
     await pushAtomic(mainRoot, REMOTE, [{ ref, ...(remote !== undefined && { expect: remote }), to: next.commit }]);
     await recordStateCommit(mainRoot, feature.slug, next, message);
     say(`Recorded ${legs.size} ${legs.size === 1 ? "session" : "sessions"} in ${ref}.`);
-  } finally {
-    await release();
-  }
+  });
 }
 
 /**
@@ -613,11 +607,10 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
   }
   const results = await legResults(options.dir, feature.slug, phase.index, io);
   const marks = await remoteRefs(mainRoot, REMOTE, feature.slug, []);
-  const release = await acquireFeatureLock(repo.commonDir, feature.slug, "ci record");
   const refusals: Refusal[] = [];
   const rows: string[] = [];
   let cost = 0;
-  try {
+  await withFeatureLock(repo.commonDir, feature.slug, "ci record", async () => {
     for (const task of phase.tasks.filter((t) => !recorded.tasks[t.id]?.skipped)) {
       const r = results.get(task.id)?.result;
       const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
@@ -640,9 +633,7 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
         refusals.push({ code: "verify-not-recorded", task: task.id, message: `no result of its verify \`${task.verify}\` at its branch's tip ${tip?.slice(0, 12) ?? "(missing)"}`, fix: "re-run the task's leg (it runs the verify after the session), or run the sync where its worktree is" });
       }
     }
-  } finally {
-    await release();
-  }
+  });
   const table = [`### ${feature.slug}: phase ${phase.index} of ${feature.plan.phases.length}`, "", "| task | session | cost | branch tip | verify | uncommitted |", "| --- | --- | ---: | --- | --- | ---: |", ...rows, "", `Cost of the phase's sessions: $${cost.toFixed(2)}`, ""].join("\n");
   io.stdout(table + "\n");
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, table + "\n");

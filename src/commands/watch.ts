@@ -308,10 +308,12 @@ class Watcher {
   /** The task's worktree was removed after its merge: made again on its branch, as `start` makes one. */
   private async reopen(taskId: string): Promise<void> {
     const { phase, recorded } = this.planned(taskId);
-    const { startPhase } = await import("./start.js");
-    const options = { target: this.slug, phase: phase.index, task: taskId, reopen: true, launch: "headless" as const, deps: "auto" as const, dryRun: false, permissionMode: this.options.permissionMode, model: this.options.model, launchSessions: false };
-    const code = await startPhase(await openFeature(this.slug, this.io.cwd), options, this.io);
-    if (code !== ExitCode.ok || !(await pathExists(recorded.worktree))) {
+    const { startPhase } = await import("../start/start-phase.js");
+    const { permissionMode, model } = this.options;
+    const choices = { task: taskId, reopen: true, launch: "headless" as const, deps: "auto" as const, launchSessions: false, ...(permissionMode !== undefined && { permissionMode }), ...(model !== undefined && { model }) };
+    const out = { say: (line = "") => this.io.stdout(line + "\n"), log: (line: string) => this.io.stderr(line + "\n") };
+    await startPhase(await openFeature(this.slug, this.io.cwd), phase.index, choices, out);
+    if (!(await pathExists(recorded.worktree))) {
       throw new RefusedError([{ code: "worktree-missing", task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again`, fix: sh`git worktree add ${recorded.worktree} ${this.planned(taskId).task.branch}` }]);
     }
     this.ctx = await openFeature(this.slug, this.io.cwd);

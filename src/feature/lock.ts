@@ -26,6 +26,19 @@ interface Holder {
 const held = new Map<string, number>();
 
 /**
+ * Runs `body` holding the feature's lock: one writing command per feature at a time. Reentrant: a
+ * command this process runs while it holds the lock (sync starting the next phase) keeps it.
+ */
+export async function withFeatureLock<T>(commonDir: string, slug: string, command: string, body: () => Promise<T>): Promise<T> {
+  const release = await acquireFeatureLock(commonDir, slug, command);
+  try {
+    return await body();
+  } finally {
+    await release();
+  }
+}
+
+/**
  * One writing command per feature at a time. The lock file appears atomically with its content
  * (written to a temporary file, then linked into place, which fails if a lock exists). A lock whose
  * holder is gone is retired by rename, by the one process that first claims that very lock (the

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import { RefusedError } from "../errors.js";
 import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
 import { SLUG_PATTERN } from "../plan/names.js";
+import { withFeatureLock } from "./lock.js";
 import { stateRef } from "./paths.js";
 import { resolveFeature, type Feature } from "./resolve.js";
 import { readState, startedFeatures } from "./store.js";
@@ -79,4 +80,15 @@ export async function openFeature(target: string | undefined, cwd: string, optio
   }
   const feature = await resolveFeature(target, repo, { mainRoot, repoName }, cwd);
   return { ...checkout, feature };
+}
+
+/**
+ * Runs `body` on the feature `target` names, under its lock: opened, locked, then read again
+ * (another command may have changed it meanwhile; where the repository is does not change). A dry
+ * run reads it once, without the lock: it changes nothing.
+ */
+export async function withLockedFeature<T>(target: string | undefined, cwd: string, command: string, body: (context: FeatureContext) => Promise<T>, options: { dryRun?: boolean } = {}): Promise<T> {
+  const first = await openFeature(target, cwd);
+  if (options.dryRun) return body(first);
+  return withFeatureLock(first.repo.commonDir, first.feature.slug, command, async () => body(await openFeature(first.feature.slug, cwd, { repo: first.repo })));
 }

@@ -1,8 +1,10 @@
-import type { Refusal } from "../errors.js";
+import type { Decision, Refusal } from "../errors.js";
 import type { WorktreeEntry } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
 import { quote } from "../render/shell.js";
 import type { TaskState } from "../feature/state-schema.js";
+import type { DepsMode } from "./deps.js";
+import type { LaunchMode } from "./launch.js";
 
 /** What exists, as far as one task's branch and worktree are concerned. */
 export interface TaskFacts {
@@ -19,7 +21,8 @@ export interface TaskFacts {
   recorded?: TaskState;
 }
 
-export interface StartFacts {
+/** What the start of a phase's branches and worktrees depends on. */
+export interface BranchFacts {
   phase: PlannedPhase;
   integrationBranch: string;
   base: string;
@@ -51,7 +54,7 @@ export type TaskStep =
   /** Our worktree's folder is gone (removed by hand): drop git's stale entry, then create on the branch. */
   | { kind: "restore"; task: PlannedTask; path: string };
 
-export interface StartDecision {
+export interface BranchDecision {
   startCommit: string;
   createIntegration: boolean;
   steps: TaskStep[];
@@ -60,10 +63,10 @@ export interface StartDecision {
 const heads = (name: string) => `refs/heads/${name}`;
 
 /**
- * Decides what `start` does for a phase, or why it must not touch anything. Pure: every fact
- * about the repository arrives in `facts`, and a refusal list means nothing may change.
+ * Decides the phase's start commit, whether the integration branch is created, and what is done
+ * for each task's branch and worktree, or why nothing may be touched. Pure.
  */
-export function decideStart(f: StartFacts): StartDecision | Refusal[] {
+export function decideBranches(f: BranchFacts): BranchDecision | Refusal[] {
   const refusals: Refusal[] = [];
   let startCommit = f.recordedStart;
   let createIntegration = false;
@@ -162,4 +165,166 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
     };
   }
   return { kind: "create", task, path, newBranch };
+}
+
+/** What the command line asked for (or sync, or run). */
+export interface StartChoices extends LaunchSettings {
+  deps: DepsMode;
+  /** Checkouts whose installed dependencies may be copied (the tree a sync just verified). */
+  dependencySources?: string[];
+  /** False: make the phase ready but start no session (`run` starts and watches them itself). */
+  launchSessions?: boolean;
+  /**
+   * Start only this task of the phase (`run --rolling`): its branch starts from the integration
+   * branch as it is now, that commit is recorded with the task, and earlier phases need not be synced.
+   */
+  task?: string;
+  /** With `task`: a task of a synced phase gets its worktree back on its branch (`watch` hands it pull request feedback). */
+  reopen?: boolean;
+}
+
+/** What is known of the phase to start. */
+export interface StartPhaseFacts {
+  index: number;
+  /** Its roles, in the plan's order (of the one task, with `choices.task`). */
+  roles: string[];
+  synced: boolean;
+  /** The first earlier phase not synced yet, if any. */
+  unsyncedBefore?: number;
+  /** Gathered when the phase may start (not synced, and what it builds on is). */
+  branches?: BranchFacts & {
+    /** The integration branch, when a session moved it from where our last move left it. */
+    movedRefs: Refusal[];
+    /** What the main checkout holds uncommitted, at the first start (the sessions will not see it). */
+    unseen: string[];
+    /** Whether the sessions get Claude Code's sandbox for Bash, and why not when they cannot. */
+    sandbox: { use: boolean; note?: string };
+  };
+}
+
+export interface StartFacts {
+  slug: string;
+  planSource: string;
+  phases: number;
+  base: string;
+  integrationBranch: string;
+  finishedAndCleaned?: string;
+  finishedAt?: string;
+  /** The plan file changed after the feature started (the frozen plan is used). */
+  planChanged: boolean;
+  /** No state yet: this start freezes the plan into `frozenPlanPath` and records the feature. */
+  firstStart: boolean;
+  frozenPlanPath: string;
+  choices: StartChoices;
+  /** The phase asked for, else the first one not synced; undefined when every phase is synced. */
+  phase?: StartPhaseFacts;
+}
+
+export type StartAction =
+  | { kind: "say"; text: string }
+  | { kind: "freeze-plan"; path: string }
+  /** Record the feature (at a first start), the phase and each task (its ports) before anything is made. */
+  | { kind: "record"; phase: number; startCommit: string; createIntegration: boolean; steps: TaskStep[]; settings: LaunchSettings; task?: string }
+  | { kind: "create-integration"; branch: string; at: string }
+  /** Clear what an interrupted start left of the task's worktree, make it, and mark it made. */
+  | { kind: "worktree"; step: TaskStep; startCommit: string }
+  /** Each session's brief and task rules, and the .worktreeinclude files. */
+  | { kind: "session-files"; steps: TaskStep[]; sandbox: boolean }
+  | { kind: "dependencies"; steps: TaskStep[]; sources: string[] }
+  /** The worktrees are ready (for a rolling task: its own). */
+  | { kind: "mark-prepared"; phase: number; task?: string }
+  | { kind: "launch"; phase: number; settings: LaunchSettings; sandbox: { use: boolean; note?: string } };
+
+/** How the phase's sessions are launched: recorded with the phase, and what the next phase's start takes over. */
+export interface LaunchSettings {
+  launch: LaunchMode;
+  permissionMode?: string;
+  model?: string;
+}
+
+const say = (text: string): StartAction => ({ kind: "say", text });
+
+/**
+ * Decides what `start` does: the phase, what each task's branch and worktree needs, and every step
+ * after (record first, then make, then prepare and launch), or why nothing may change. Pure.
+ */
+export function decideStart(f: StartFacts): Decision<StartAction> {
+  const { slug } = f;
+  if (f.finishedAndCleaned) {
+    return { actions: [say(`${slug} was finished (${f.finishedAndCleaned}) and cleaned up: its work is in ${f.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`)] };
+  }
+  if (f.finishedAt) return { actions: [say(`${slug} is finished: it was merged into ${f.base} (${f.finishedAt}). Nothing to start.`)] };
+  const notes = f.planChanged ? [say(`Note: ${f.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`), say(`  apply it with: claude-parallel replan ${slug}`)] : [];
+  const p = f.phase;
+  if (!p) return { actions: [...notes, say(`Every phase of ${slug} is synced: what is left is the final merge into ${f.base}.`)] };
+  if (p.synced && !(f.choices.reopen && f.choices.task !== undefined)) return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
+  if (p.unsyncedBefore !== undefined && f.choices.task === undefined) {
+    return { refusals: [{ code: "phase-not-synced", message: `phase ${p.unsyncedBefore} is not synced yet, and phase ${p.index} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }] };
+  }
+  const b = p.branches;
+  if (!b) throw new Error("decideStart: the branches were not gathered");
+  if (b.movedRefs.length) return { refusals: b.movedRefs };
+  const decided = decideBranches(b);
+  if (Array.isArray(decided)) return { refusals: decided };
+  const { startCommit, createIntegration, steps } = decided;
+  const tasks = b.phase.tasks;
+  const actions: StartAction[] = [
+    ...notes,
+    say(`Feature ${slug}, phase ${p.index} of ${f.phases} (${p.roles.join(", ")}): ${tasks.length} ${tasks.length === 1 ? "session" : "sessions"} from ${f.integrationBranch} at ${startCommit.slice(0, 12)}.`),
+  ];
+  if (f.firstStart) {
+    const n = b.unseen.length;
+    if (n) actions.push(say(`Note: your checkout has ${n} uncommitted ${n === 1 ? "change" : "changes"} (${b.unseen.slice(0, 3).join(", ")}${n > 3 ? ", ..." : ""}): the sessions start from ${f.integrationBranch}'s commits and will not see them.`));
+    if (!createIntegration) actions.push(say(`Note: the branch ${f.integrationBranch} already existed (it contains ${f.base}); the feature builds on it, and clean will never delete it.`));
+    actions.push({ kind: "freeze-plan", path: f.frozenPlanPath });
+  }
+  // Record first, then act: a re-run finds the record and finishes (or redoes) what is not marked made.
+  const { launch, permissionMode, model, task } = f.choices;
+  const settings: LaunchSettings = { launch, ...(permissionMode !== undefined && { permissionMode }), ...(model !== undefined && { model }) };
+  actions.push({ kind: "record", phase: p.index, startCommit, createIntegration, steps, settings, ...(task !== undefined && { task }) });
+  if (createIntegration) actions.push({ kind: "create-integration", branch: f.integrationBranch, at: startCommit });
+  actions.push(...steps.map((step): StartAction => ({ kind: "worktree", step, startCommit })));
+  const launching = f.choices.launchSessions !== false;
+  actions.push({ kind: "session-files", steps, sandbox: launching && b.sandbox.use });
+  if (f.choices.deps === "auto" && steps.length > 0) actions.push({ kind: "dependencies", steps, sources: f.choices.dependencySources ?? [] });
+  actions.push({ kind: "mark-prepared", phase: p.index, ...(task !== undefined && { task }) });
+  if (launching) actions.push({ kind: "launch", phase: p.index, settings, sandbox: b.sandbox });
+  return { actions };
+}
+
+function describeStep(s: TaskStep): string {
+  switch (s.kind) {
+    case "create":
+      return s.newBranch ? `create branch ${s.task.branch} and its worktree` : `re-attach branch ${s.task.branch} to a worktree`;
+    case "remake":
+      return `finish making the worktree of ${s.task.branch} (a start was interrupted)`;
+    case "restore":
+      return `restore the removed worktree of ${s.task.branch}`;
+    case "ready":
+      return `keep the worktree of ${s.task.branch}`;
+  }
+}
+
+/** One line saying what an action does (`start --dry-run`). */
+export function describeStartAction(a: StartAction): string {
+  switch (a.kind) {
+    case "say":
+      return a.text;
+    case "freeze-plan":
+      return `freeze the plan into ${a.path}`;
+    case "record":
+      return `record phase ${a.phase} and its ${a.steps.length === 1 ? "task" : `${a.steps.length} tasks`} (each a block of ports) before making anything`;
+    case "create-integration":
+      return `create branch ${a.branch} at ${a.at.slice(0, 12)}`;
+    case "worktree":
+      return `${describeStep(a.step)} at ${a.step.path}`;
+    case "session-files":
+      return `write each session's brief and task rules, and copy .worktreeinclude files${a.sandbox ? " (the sessions get Claude Code's sandbox for Bash)" : ""}`;
+    case "dependencies":
+      return "prepare dependencies (a copy of an installed tree, or an install)";
+    case "mark-prepared":
+      return a.task === undefined ? `record phase ${a.phase}'s worktrees as prepared` : `record ${a.task}'s worktree as prepared`;
+    case "launch":
+      return `launch the sessions (${a.settings.launch})${a.sandbox.note ? `; note: ${a.sandbox.note}` : ""}`;
+  }
 }

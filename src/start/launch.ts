@@ -1,6 +1,7 @@
 import { delimiter, join } from "node:path";
 import { access, constants, stat } from "node:fs/promises";
 import { EnvironmentError } from "../errors.js";
+import type { PlannedTask } from "../plan/build.js";
 import { run, runOk } from "../proc.js";
 import { sh } from "../render/shell.js";
 import { BRIEF_FILE } from "./session-files.js";
@@ -35,6 +36,21 @@ export async function which(program: string, path = process.env.PATH ?? ""): Pro
     } catch {}
   }
   return undefined;
+}
+
+/** A task's session; `settings`: the arguments that give it our settings (the sandbox's), if any. */
+export function sessionOf(task: PlannedTask, worktree: string, brief: string, settings: string[] = []): Session {
+  const isCommand = task.roleKind === "command";
+  return {
+    taskId: task.id,
+    role: task.role,
+    label: task.session,
+    branch: task.branch,
+    worktree,
+    brief,
+    claudeArgs: [...settings, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
+    firstPrompt: isCommand ? `/${task.agent} ${task.prompt}` : brief,
+  };
 }
 
 /** What to run for each session, by hand: `cd` into the worktree, start claude with the brief. */

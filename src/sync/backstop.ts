@@ -1,4 +1,4 @@
-import { RefusedError } from "../errors.js";
+import { RefusedError, type Refusal } from "../errors.js";
 import { featureRefsFolder } from "../feature/paths.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { refTips } from "../git/repo.js";
@@ -83,21 +83,41 @@ export async function decideFeatureRefs(cwd: string, expected: ExpectedRefs, ref
   return decideRefs(expected, refs, outside);
 }
 
+/** A refusal for every finding (the ref, what it holds, the fix): none when there is none. */
+export async function findingRefusals(cwd: string, slug: string, findings: readonly RefFinding[], journalDamaged = false): Promise<Refusal[]> {
+  if (findings.length === 0) return [];
+  const reports = await reportRefs(cwd, findings, { slug, journalDamaged });
+  return reports.map((r) => ({ ...FINDING_CODE[r.finding.kind === "moved" && r.finding.integration ? "integration" : r.finding.kind], message: r.message, fix: r.fix }));
+}
+
+const FINDING_CODE: Record<RefFinding["kind"] | "integration", { code: string }> = {
+  integration: { code: "integration-moved" },
+  moved: { code: "feature-ref-moved" },
+  stray: { code: "stray-backup" },
+  outside: { code: "backup-outside" },
+  "off-start": { code: "branch-off-start" },
+};
+
 /** A refusal naming every finding (the ref, what it holds, the fix), or nothing when there is none. */
 export async function refuseFindings(cwd: string, slug: string, findings: readonly RefFinding[], journalDamaged = false): Promise<void> {
-  if (findings.length === 0) return;
-  const reports = await reportRefs(cwd, findings, { slug, journalDamaged });
-  throw new RefusedError(reports.map((r) => ({ message: r.message, fix: r.fix })));
+  const refusals = await findingRefusals(cwd, slug, findings, journalDamaged);
+  if (refusals.length) throw new RefusedError(refusals);
 }
 
 /**
- * Refuses (exit 4, nothing changed) when the integration branch or a backup ref is not where we
- * left it: one `for-each-ref` of the integration branch and the feature's refs.
+ * What stands in the way when the integration branch or a backup ref is not where we left it
+ * (none when they are): one `for-each-ref` of the integration branch and the feature's refs.
  */
-export async function requireRefs(cwd: string, commonDir: string, state: FeatureState, extra: readonly RefFinding[] = []): Promise<void> {
+export async function movedRefs(cwd: string, commonDir: string, state: FeatureState, extra: readonly RefFinding[] = []): Promise<Refusal[]> {
   const expected = await loadExpectedRefs(commonDir, state);
-  if (!expected) return refuseFindings(cwd, state.slug, extra);
+  if (!expected) return findingRefusals(cwd, state.slug, extra);
   const { tips, under } = await refTips(cwd, [state.integrationBranch], [featureRefsFolder(state.slug)]);
   const findings = await decideFeatureRefs(cwd, expected, refCommits(expected, tips.get(state.integrationBranch)?.commit, under));
-  await refuseFindings(cwd, state.slug, [...findings, ...extra], expected.journalDamaged);
+  return findingRefusals(cwd, state.slug, [...findings, ...extra], expected.journalDamaged);
+}
+
+/** Refuses (exit 4, nothing changed) when the integration branch or a backup ref is not where we left it. */
+export async function requireRefs(cwd: string, commonDir: string, state: FeatureState, extra: readonly RefFinding[] = []): Promise<void> {
+  const refusals = await movedRefs(cwd, commonDir, state, extra);
+  if (refusals.length) throw new RefusedError(refusals);
 }

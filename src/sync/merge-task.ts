@@ -1,5 +1,5 @@
 import { RefusedError } from "../errors.js";
-import { acquireFeatureLock } from "../feature/lock.js";
+import { withFeatureLock } from "../feature/lock.js";
 import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
 import { crashPoint } from "../crash-point.js";
 import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
@@ -92,12 +92,7 @@ export interface MergeTaskOptions {
  * (reentrant: a caller holding it keeps it).
  */
 export async function mergeTask(options: MergeTaskOptions): Promise<MergeTaskOutcome> {
-  const release = await acquireFeatureLock(options.commonDir, options.plan.slug, "run");
-  try {
-    return await mergeLocked(options);
-  } finally {
-    await release();
-  }
+  return withFeatureLock(options.commonDir, options.plan.slug, "run", () => mergeLocked(options));
 }
 
 async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome> {

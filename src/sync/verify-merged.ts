@@ -111,11 +111,15 @@ export async function verifyMerged(opts: {
   }
 }
 
+/** Whether our verify worktree is there: its folder, or a registration git named after the folder (usually neither). */
+export async function verifyTreeLeft(commonDir: string, dir: string): Promise<boolean> {
+  const registrations = await readdir(join(commonDir, "worktrees")).catch(() => [] as string[]);
+  return (await pathExists(dir)) || registrations.some((name) => name.startsWith(basename(dir)));
+}
+
 /** Our verify worktree (exactly this path: detached, holding no commits of anyone's), if one is there. */
 export async function discardVerifyTree(mainRoot: string, commonDir: string, dir: string): Promise<void> {
-  // Usually there is none: no folder, and no registration git would name after the folder.
-  const registrations = await readdir(join(commonDir, "worktrees")).catch(() => [] as string[]);
-  if (!(await pathExists(dir)) && !registrations.some((name) => name.startsWith(basename(dir)))) return;
+  if (!(await verifyTreeLeft(commonDir, dir))) return;
   const entry = (await listWorktrees(mainRoot)).find((w) => w.path === dir);
   if (entry && entry.branch === undefined) await git(["worktree", "remove", "--force", "--force", "--", dir], mainRoot);
   await rm(dir, { recursive: true, force: true });

@@ -24,8 +24,8 @@ describe("hostile file names in status and the sync preflight", () => {
     expect([...task.outsideOwns].sort()).toEqual([" lead.txt", "out\nside.txt"]);
     const sync = runHelper(["sync", "--dry-run"], { cwd: repo });
     expect(sync.code, describeRun(sync)).toBe(4);
-    const line = sync.stdout.split("\n").find((l) => l.includes("does not own"));
-    expect(line).toBe("  - a: it changed files it does not own:  lead.txt, out\\nside.txt");
-    expect(sync.stdout.split("\n").some((l) => l.startsWith("side.txt"))).toBe(false);
+    const line = sync.stderr.split("\n").find((l) => l.includes("does not own"));
+    expect(line).toMatch(/task a: it changed files it does not own: {2}lead\.txt, out\\nside\.txt$/);
+    expect(sync.stderr.split("\n").some((l) => l.startsWith("side.txt"))).toBe(false);
   });
 });

@@ -116,7 +116,7 @@ describe("hostile files in the feature's state folder", () => {
     const run = ran(["run", "demo", "--dry-run"], repo);
     expect(run.status, run.stderr).toBe(0);
     expect(run.stdout).toContain("sync phase 1");
-    expect(run.stdout).toContain("Spent so far: $0.5000.");
+    expect(run.stdout).toContain("Spent so far: $0.50.");
     expect(ran(["sync", "demo", "--dry-run"], repo).status).toBe(0);
   });
 
@@ -161,7 +161,7 @@ describe("hostile files in the feature's state folder", () => {
     } else {
       expect(run.status, run.stderr).toBe(0);
       expect(run.stdout).toContain("sync phase 1");
-      expect(run.stdout).toContain("Spent so far: $0.5000.");
+      expect(run.stdout).toContain("Spent so far: $0.50.");
     }
     // The sync runs b's verify again (its record says nothing) and records it: over a folder, it cannot.
     const sync = ran(["sync", "demo", "--dry-run"], repo);

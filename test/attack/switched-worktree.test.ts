@@ -17,8 +17,8 @@ describe("a task worktree switched to another branch", () => {
     const before = refsOf(repo);
     const r = runHelper(["sync", "--dry-run"], { cwd: repo });
     expect(r.code, r.stderr).toBe(4);
-    expect(r.stdout).toContain("a: its branch has no commit beyond the phase's start (its worktree has my-own-branch checked out, not feature/demo-a)");
-    expect(r.stdout).toContain("git switch 'feature/demo-a', then bring the work over (git merge or cherry-pick from 'my-own-branch')");
+    expect(r.stderr).toContain("a: its branch has no commit beyond the phase's start (its worktree has my-own-branch checked out, not feature/demo-a)");
+    expect(r.stderr).toContain("git switch 'feature/demo-a', then bring the work over (git merge or cherry-pick from 'my-own-branch')");
     expect(refsOf(repo)).toBe(before);
   });
 });

@@ -106,8 +106,9 @@ describe.skipIf(!available)("least privilege inside the real Claude Code", () =>
     for (const r of results.slice(6)) {
       expect(r).not.toMatch(REFUSED);
       expect(r).not.toMatch(DENIED);
-      expect(r).toContain("Preflight of phase 1 (a, b)");
-      expect(r).toContain("Dry run: the merge would take feature/demo");
+      expect(r).toContain("preflight of phase 1 (a, b)");
+      expect(r).toContain("Dry run of claude-parallel sync: nothing is changed");
+      expect(r).toContain("publish: move the integration branch from");
     }
     expect(existsSync(canary)).toBe(false);
     expect(snapshot(repo)).toBe(before);
@@ -153,8 +154,8 @@ describe.skipIf(!available)("least privilege inside the real Claude Code", () =>
     expect(git(repo, "ls-tree", "-r", "--name-only", "feature/demo")).toContain("a/one.txt");
     expect(git(repo, "branch", "--list", "feature/demo-c")).toContain("feature/demo-c");
     // The second call ran the helper (phase 2 has no commit yet, so it refuses by itself).
-    expect(results[1]).toContain("Preflight of phase 2 (c)");
-    expect(results[1]).toContain("Nothing was changed");
+    expect(results[1]).toContain("task c: its branch has no commit beyond the phase's start");
+    expect(results[1]).toContain("nothing was changed");
   });
 
   it("/parallel-status: runs status (the named feature, through bin/), refuses --verify and anything else", async () => {

@@ -223,7 +223,7 @@ describe("sync, status and the session run hands a conflict to", () => {
     const { repo, wt } = startedFeature("agree");
     commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nTWO from b\nthree\n" });
-    const sync = runHelper(["sync", "--dry-run", "--allow-outside-owns"], { cwd: repo }).stdout;
+    const sync = runHelper(["sync", "--dry-run", "--allow-outside-owns"], { cwd: repo }).stderr;
     const status = runHelper(["status", "demo"], { cwd: repo }).stdout;
     const report = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout).phases[0].conflicts[0] as ConflictReport;
     const session = resumeMessage(conflictProblem(report));

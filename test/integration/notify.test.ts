@@ -10,7 +10,7 @@ import { Notifier } from "../../src/notify/notifier.js";
 import type { NotifyPayload } from "../../src/notify/notifications.js";
 import type { Target } from "../../src/notify/targets.js";
 import type { RunEvent } from "../../src/run/events.js";
-import { runArgv } from "../../src/commands/run.js";
+import { runArgv } from "../../src/run/detach.js";
 import { runHelper } from "../helpers/cli.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";

@@ -26,7 +26,7 @@ describe("claude-parallel replan", () => {
     commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n" });
     const blocked = runHelper(["sync"], { cwd: repo });
-    expect(blocked.stdout).toContain("a: it changed files it does not own: shared.txt");
+    expect(blocked.stderr).toContain("a: it changed files it does not own: shared.txt");
     expect(blocked.code).toBe(4);
 
     editPlan(repo, (t) => t.replace("owns: [a/]}", "owns: [a/, shared.txt]}"));

@@ -10,7 +10,7 @@ describe("claude-parallel skip", () => {
     commitIn(wt("a"), { "a/x.txt": "a\n" });
     const blocked = runHelper(["sync", "--no-next"], { cwd: repo });
     expect(blocked.code).toBe(4);
-    expect(blocked.stdout).toContain("claude-parallel skip 'b' 'demo' --reason");
+    expect(blocked.stderr).toContain("claude-parallel skip 'b' 'demo' --reason");
 
     expect(runHelper(["skip", "b", "--reason", ""], { cwd: repo }).code).toBe(2);
     expect(runHelper(["skip", "zz", "--reason", "x"], { cwd: repo }).code).toBe(2);

@@ -105,7 +105,7 @@ describe("claude-parallel start", () => {
     const before = refs(repo);
     const r = runHelper(["start", "--dry-run"], { cwd: repo });
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain("Dry run: nothing is changed");
+    expect(r.stdout).toContain("Dry run of claude-parallel start: nothing is changed");
     expect(r.stdout).toContain("create branch feature/auth-data and its worktree");
     expect(refs(repo)).toBe(before);
     expect(worktreePaths(repo)).toEqual([repo]);

@@ -60,6 +60,19 @@ const CODES: Record<string, string> = {
   "worktree-holds-work": "a worktree of the feature holds work that removing it would lose (clean without --force)",
   "worktree-link-broken": "a task worktree's .git link does not lead to its entry in the repository",
   "worktree-missing": "a started task has no worktree in this clone",
+  "start-interrupted": "the start of the phase was interrupted, and this command does not finish it (sync --no-next)",
+  "integration-moved": "the integration branch is not where claude-parallel's last move left it (moved by someone else, or while a sync was interrupted)",
+  "merge-not-verified": "the merged result is not the tree the sync job verified: a branch moved since",
+  "task-branch-missing": "a task's branch is missing",
+  "no-commit": "a task's branch has no commit beyond the phase's start",
+  "worktree-dirty": "a task's worktree has uncommitted changes",
+  "outside-owns": "a task's branch changed files outside its owned paths",
+  "task-verify-fails": "a task's verify command fails on its branch",
+  "merge-conflict": "a task's branch conflicts, merged in order, with the integration branch or an earlier task's",
+  "feature-ref-moved": "a ref of the feature (a backup, a merged task's branch) is not where claude-parallel left it",
+  "stray-backup": "a ref under the feature's backup folder that claude-parallel never wrote",
+  "backup-outside": "a backup ref recorded without its tip holds a commit the integration branch does not",
+  "branch-off-start": "a live task's branch no longer holds the commit it started from (rebased, or reset to another history)",
 };
 
 /** The source files that build refusals, and the codes each gives them (`code: "..."`). */

@@ -1,0 +1,23 @@
+import type { CliTarget } from "../notify/targets.js";
+import type { FinishMode } from "./decide-run.js";
+
+/** What `run` was asked for (src/commands/run.ts reads it from the command line). */
+export interface RunOptions {
+  target?: string;
+  attempts: number;
+  maxBudgetUsd?: number;
+  taskBudgetUsd?: number;
+  model?: string;
+  permissionMode?: string;
+  stopSessions: boolean;
+  finishMode: FinishMode;
+  json: boolean;
+  maxParallel?: number;
+  detach: boolean;
+  /** Print the next round's actions; change nothing (no lock, no record, no event, no verify run). */
+  dryRun?: boolean;
+  /** No barriers: each task starts once what it waits for is merged, and merges alone (src/run/rolling-policy.ts). */
+  rolling?: boolean;
+  /** Where notifications go besides the plan's `notify:` (src/notify/). */
+  notify?: CliTarget[];
+}

@@ -1,0 +1,53 @@
+import { ExitCode, RefusedError } from "../errors.js";
+import type { FeatureContext } from "../feature/open.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import type { ConflictReport } from "../git/merge-chain.js";
+import { applySync, verifyFailedLines } from "../sync/apply-sync.js";
+import { decideSync } from "../sync/decide-sync.js";
+import { gatherSync } from "../sync/gather-sync.js";
+
+/** What a sync found that goes back to the sessions (src/run/runner.ts hands it over). */
+export type HandBack =
+  | { kind: "conflict"; report: ConflictReport }
+  /** The merged result fails verify once this task's branch is merged. */
+  | { kind: "verify-culprit"; task: string; exitCode: number | undefined; tail?: string }
+  /** The verify already fails on the integration branch before the phase's merges. */
+  | { kind: "base-fails"; tail?: string };
+
+export interface RunSyncOutcome {
+  code: ExitCode;
+  /** The feature's state as the sync left it, when it synced the phase. */
+  state?: FeatureState;
+  handBack: HandBack[];
+}
+
+/**
+ * The phase's sync as `run` does it: gatherSync, decideSync, applySync, with the verify and
+ * without starting the next phase (the run starts it itself). The preflight's problems and
+ * conflicts, and a failing verify of the merged result, come back as an outcome (what the
+ * sessions are handed); any other refusal is thrown (nothing changed). `cwd`: the run's folder (a
+ * worktree it runs in is not removed); `say` gets what the sync says (the run's output log).
+ */
+export async function syncForRun(context: FeatureContext, cwd: string, say: (line?: string) => void): Promise<RunSyncOutcome> {
+  const facts = await gatherSync(context, undefined, { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false }, (note) => say(`claude-parallel: ${note}`));
+  const decision = decideSync(facts);
+  if ("refusals" in decision) {
+    const pre = facts.phase?.preflight;
+    // Only the preflight's verdict goes back to the sessions; anything else in the way stops the run.
+    if (!pre || (!pre.problems.length && !pre.conflicts.length)) throw new RefusedError(decision.refusals);
+    say(new RefusedError(decision.refusals).report());
+    return { code: ExitCode.refused, handBack: pre.conflicts.map((report) => ({ kind: "conflict", report })) };
+  }
+  const outcome = await applySync(context, decision.actions, {
+    cwd,
+    say,
+    log: say,
+    startPhase: () => Promise.reject(new Error("run's sync starts no phase (next: false)")),
+  });
+  if (outcome.kind === "done") return { code: ExitCode.ok, state: outcome.state, handBack: [] };
+  for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
+  const { culprits, outputTail, exitCode } = outcome.outcome;
+  const tail = outputTail ? { tail: outputTail } : {};
+  const handBack: HandBack[] = culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail }));
+  return { code: ExitCode.verifyFailed, handBack };
+}

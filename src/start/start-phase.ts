@@ -1,0 +1,16 @@
+import { decided } from "../errors.js";
+import type { FeatureContext } from "../feature/open.js";
+import type { FeatureState } from "../feature/state-schema.js";
+import { applyStart, type StartOutput } from "./apply-start.js";
+import { decideStart, type StartChoices } from "./decide-start.js";
+import { gatherStart } from "./gather-start.js";
+
+/**
+ * Starts phase `phase` (default: the first not synced), or finishes its interrupted start: gather,
+ * decide (a refusal is thrown: nothing changed), apply. The caller holds the feature's lock.
+ * Returns the feature's state as the start left it.
+ */
+export async function startPhase(context: FeatureContext, phase: number | undefined, choices: StartChoices, out: StartOutput): Promise<FeatureState | undefined> {
+  const actions = decided(decideStart(await gatherStart(context, phase, choices)));
+  return applyStart(context, actions, out);
+}
