@@ -1,8 +1,8 @@
-import { decided, ExitCode } from "../errors.js";
+import { decided, ExitCode, RefusedError } from "../errors.js";
 import { withLockedFeature, type FeatureContext } from "../feature/open.js";
 import { dryRunText } from "../render/dry-run.js";
 import { applySync, verifyFailedLines, type PhaseStarter } from "../sync/apply-sync.js";
-import { decideSync, describeSyncAction, type SyncChoices } from "../sync/decide-sync.js";
+import { decideSync, describeSyncAction, reviewRefusals, type SyncChoices } from "../sync/decide-sync.js";
 import { gatherSync } from "../sync/gather-sync.js";
 import { startPhase } from "../start/start-phase.js";
 import type { Io } from "../io.js";
@@ -11,7 +11,7 @@ import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
   name: "sync",
-  synopsis: ["[slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]", "[--keep-worktrees] [--no-next] [--allow-outside-owns]"],
+  synopsis: ["[slug] [--phase N] [--dry-run] [--no-verify] [--verify CMD]", "[--keep-worktrees] [--no-next] [--allow-outside-owns] [--no-review]"],
   summary: ["Check the phase's branches, predict conflicts, merge them in order into the", "integration branch, verify the result, publish it, and start the next phase."],
   details: [
     "The preflight changes nothing: clean worktrees, a commit on every branch, only owned files changed, each task's verify passing, and the merges done in memory to find conflicts. Then the plan's verify runs on the merged result (exit 5 and nothing published if it fails), the result is published with a compare-and-swap, the branches are backed up under refs/parallel/, and the phase's worktrees are removed when clean and merged. Safe to run again after an interruption.",
@@ -24,6 +24,7 @@ export const spec: CommandSpec = {
     { name: "keep-worktrees", type: "boolean", text: "Keep the phase's worktrees after the merge." },
     { name: "no-next", type: "boolean", text: "Do not start the next phase." },
     { name: "allow-outside-owns", type: "boolean", text: "Merge branches that changed files outside their task's owned paths." },
+    { name: "no-review", type: "boolean", text: "Publish without the reviewer the plan's `review:` asks for (docs/review.md)." },
   ],
   positionals: 1,
   exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused, ExitCode.verifyFailed],
@@ -40,6 +41,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       keepWorktrees: values["keep-worktrees"] === true,
       next: values["no-next"] !== true,
       allowOutsideOwns: values["allow-outside-owns"] === true,
+      noReview: values["no-review"] === true,
     },
     io,
   );
@@ -72,6 +74,7 @@ export async function syncCommand(options: SyncOptions, io: Io): Promise<ExitCod
       const say = (line = "") => io.stdout(line + "\n");
       const outcome = await applySync(context, actions, { cwd: io.cwd, say, log: (line) => io.stderr(line + "\n"), startPhase: phaseStarter(context, io) });
       if (outcome.kind === "done") return ExitCode.ok;
+      if (outcome.kind === "not-approved") throw new RefusedError(reviewRefusals(outcome.decision, context.feature.slug));
       for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
       return ExitCode.verifyFailed;
     },

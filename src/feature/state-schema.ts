@@ -155,7 +155,7 @@ export const VerifyRecordSchema = z.object({
 });
 export type VerifyRecord = z.infer<typeof VerifyRecordSchema>;
 
-const problemKind = z.enum(["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "missing"]);
+const problemKind = z.enum(["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "review", "missing"]);
 const TaskProblemSchema = z.object({
   kind: problemKind,
   message: z.string(),

@@ -8,6 +8,8 @@ export interface ReviewSettings {
   /** How many verdicts asking for changes a phase gets before the user decides. */
   rounds: number;
   instructions?: string;
+  /** The most each review may spend (Claude Code's --max-budget-usd). */
+  budgetUsd?: number;
 }
 
 /** One review of a phase's merged result, as recorded in the feature's state. */

@@ -26,10 +26,12 @@ export type ProblemKind =
   | "conflict"
   /** The merged result fails the plan's verify, and this branch is the one that breaks it. */
   | "merged-verify"
+  /** The reviewer of the phase's merged result asks for changes in the task's files (its findings in `tail`). */
+  | "review"
   /** The branch or worktree is missing: nothing a session can fix. */
   | "missing";
 
-export const PROBLEM_KINDS: readonly ProblemKind[] = ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "missing"];
+export const PROBLEM_KINDS: readonly ProblemKind[] = ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "review", "missing"];
 
 export interface TaskProblem {
   kind: ProblemKind;
@@ -259,6 +261,8 @@ export function resumeMessage(problem: TaskProblem): string {
     }
     case "merged-verify":
       return `${head}${output}\n\nWithout your branch the merged result passes (the integration branch and any other branches merged with it): fix your branch so that the merged result passes (run the verify command in your worktree), then commit.`;
+    case "review":
+      return problem.tail ?? head;
     case "missing":
       return head;
   }

@@ -660,6 +660,10 @@ export class Runner {
       case "base-fails":
         this.state.baseVerifyFails = { phase, ...(back.tail && { tail: back.tail }) };
         return;
+      case "review":
+        this.taskState(back.task).mergeProblem = { kind: "review", message: `the reviewer of phase ${phase} asks for changes in your files (round ${back.round})`, tail: back.message };
+        await this.progress.emit({ event: "review-changes", task: back.task, phase, text: `${back.task}: the reviewer asks for changes (round ${back.round}): handed to its session` });
+        return;
     }
   }
 

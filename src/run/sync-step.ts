@@ -3,7 +3,9 @@ import type { FeatureContext } from "../feature/open.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import type { ConflictReport } from "../git/merge-chain.js";
 import { applySync, verifyFailedLines } from "../sync/apply-sync.js";
-import { decideSync } from "../sync/decide-sync.js";
+import { decideSync, reviewDecision, reviewRefusals } from "../sync/decide-sync.js";
+import type { ReviewDecision } from "../review/decide-review.js";
+import { findingsMessage } from "../review/prompt.js";
 import { gatherSync } from "../sync/gather-sync.js";
 
 /** What a sync found that goes back to the sessions (src/run/runner.ts hands it over). */
@@ -12,7 +14,9 @@ export type HandBack =
   /** The merged result fails verify once this task's branch is merged. */
   | { kind: "verify-culprit"; task: string; exitCode: number | undefined; tail?: string }
   /** The verify already fails on the integration branch before the phase's merges. */
-  | { kind: "base-fails"; tail?: string };
+  | { kind: "base-fails"; tail?: string }
+  /** The reviewer asks this task's session for changes (src/review/). */
+  | { kind: "review"; task: string; round: number; message: string };
 
 export interface RunSyncOutcome {
   code: ExitCode;
@@ -32,6 +36,10 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
   const facts = await gatherSync(context, undefined, { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false }, (note) => say(`claude-parallel: ${note}`));
   const decision = decideSync(facts);
   if ("refusals" in decision) {
+    // A merged result the reviewer already asked changes of: its findings go back again.
+    const review = reviewDecision(facts);
+    if (review?.kind === "hand-back") return reviewHandBack(review, facts.phase!.index, say);
+    if (review?.kind === "ask-user") throw new RefusedError(reviewRefusals(review, context.feature.slug));
     const pre = facts.phase?.preflight;
     // Only the preflight's verdict goes back to the sessions; anything else in the way stops the run.
     if (!pre || (!pre.problems.length && !pre.conflicts.length)) throw new RefusedError(decision.refusals);
@@ -45,9 +53,19 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
     startPhase: () => Promise.reject(new Error("run's sync starts no phase (next: false)")),
   });
   if (outcome.kind === "done") return { code: ExitCode.ok, state: outcome.state, handBack: [] };
+  if (outcome.kind === "not-approved") {
+    if (outcome.decision.kind === "ask-user") throw new RefusedError(reviewRefusals(outcome.decision, context.feature.slug));
+    return reviewHandBack(outcome.decision, facts.phase!.index, say);
+  }
   for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
   const { culprits, outputTail, exitCode } = outcome.outcome;
   const tail = outputTail ? { tail: outputTail } : {};
   const handBack: HandBack[] = culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail }));
   return { code: ExitCode.verifyFailed, handBack };
+}
+
+/** The reviewer's findings, each task's to its session (quoted as review comments: src/review/prompt.ts). */
+function reviewHandBack(d: Extract<ReviewDecision, { kind: "hand-back" }>, phase: number, say: (line?: string) => void): RunSyncOutcome {
+  say(`The reviewer asks for changes (round ${d.round}): ${[...d.routed.byTask.keys()].join(", ")}.`);
+  return { code: ExitCode.refused, handBack: [...d.routed.byTask].map(([task, findings]) => ({ kind: "review", task, round: d.round, message: findingsMessage(phase, findings, d.summary) })) };
 }

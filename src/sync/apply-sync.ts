@@ -1,5 +1,11 @@
 import { crashPoint } from "../crash-point.js";
-import { RefusedError } from "../errors.js";
+import { EnvironmentError, RefusedError } from "../errors.js";
+import { quote } from "../render/shell.js";
+import { decideReview, type ReviewDecision } from "../review/decide-review.js";
+import { reviewerPrompt } from "../review/prompt.js";
+import { phaseDiff, recordRound, review } from "../review/reviewer.js";
+import { which } from "../start/launch.js";
+import { singleLine } from "../text/single-line.js";
 import type { FeatureContext } from "../feature/open.js";
 import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
 import type { FeatureState, SyncJournal } from "../feature/state-schema.js";
@@ -33,8 +39,11 @@ export interface SyncSteps {
  */
 export type PhaseStarter = (action: StartPhaseAction, state: FeatureState, dependencySources: string[]) => Promise<FeatureState>;
 
-/** What applying the sync's actions came to: all done, or stopped by a verify that failed (nothing was published). */
-export type SyncOutcome = { kind: "done"; state: FeatureState } | { kind: "verify-failed"; command: string; base: string; outcome: VerifyOutcome };
+/** What applying the sync's actions came to: all done, or stopped by a verify that failed or a review that did not approve (nothing was published). */
+export type SyncOutcome =
+  | { kind: "done"; state: FeatureState }
+  | { kind: "verify-failed"; command: string; base: string; outcome: VerifyOutcome }
+  | { kind: "not-approved"; decision: Extract<ReviewDecision, { kind: "hand-back" | "ask-user" }> };
 
 /**
  * Applies decideSync's actions in order. Each prints what it did; a verify that fails stops here,
@@ -98,6 +107,16 @@ export async function applySync(context: FeatureContext, actions: readonly SyncA
           out.say(`Verified (${outcome.runs} ${outcome.runs === 1 ? "run" : "runs"}).`);
           break;
         }
+        case "review": {
+          out.say(`Reviewing the merged result (round ${a.round}): a read-only Claude Code session reads the phase's diff (docs/review.md).`);
+          const decision = await reviewMerged(context, a);
+          if (decision.kind === "approved") {
+            out.say(`Reviewed: approved${decision.summary ? `: ${singleLine(decision.summary)}` : "."}`);
+            break;
+          }
+          if (decision.kind === "hand-back" || decision.kind === "ask-user") return { kind: "not-approved", decision };
+          break;
+        }
         case "publish":
           listed = await publish(context, a.journal, out);
           break;
@@ -127,6 +146,19 @@ export async function applySync(context: FeatureContext, actions: readonly SyncA
   } finally {
     if (verifiedTree) await discardVerifyTree(mainRoot, commonDir, verifiedTree);
   }
+}
+
+/** Runs the reviewer on the merged result, records its round, and decides with it (src/review/). */
+async function reviewMerged(context: FeatureContext, a: Extract<SyncAction, { kind: "review" }>): Promise<ReviewDecision> {
+  const { repo, mainRoot, feature } = context;
+  const { plan, slug } = feature;
+  const claude = await which("claude");
+  if (!claude) throw new EnvironmentError("the plan asks for a review of each phase, and the `claude` command is not on PATH", `install Claude Code, or publish without the review: claude-parallel sync ${quote(slug)} --no-review`);
+  const { diff, cut } = await phaseDiff(mainRoot, a.base, a.review.commit);
+  const prompt = reviewerPrompt({ feature: plan.feature, phase: a.phase, tasks: a.review.tasks, diff, diffCut: cut, ...(a.review.settings.instructions !== undefined && { instructions: a.review.settings.instructions }) });
+  const round = await review({ claude, mainRoot, commonDir: repo.commonDir, slug, phase: a.phase, round: a.round, commit: a.review.commit, tree: a.review.tree, prompt, ...(a.review.settings.budgetUsd !== undefined && { budgetUsd: a.review.settings.budgetUsd }), now: () => new Date() });
+  const rounds = await recordRound(repo.commonDir, slug, a.phase, round);
+  return decideReview({ settings: a.review.settings, phase: a.phase, tree: a.review.tree, rounds, skip: false, tasks: a.review.tasks });
 }
 
 /**

@@ -6,6 +6,9 @@ import { conflictText, fixSentence } from "../render/conflict.js";
 import { quote } from "../render/shell.js";
 import { singleLine } from "../text/single-line.js";
 import type { Preflight, SyncProblem } from "./preflight.js";
+import { decideReview, type ReviewDecision, type ReviewRound, type ReviewSettings } from "../review/decide-review.js";
+import type { ReviewedTask } from "../review/route.js";
+import { findingLine } from "../review/prompt.js";
 
 /**
  * What `sync` does, decided from facts alone: which phase, whether an interrupted start or publish
@@ -26,6 +29,19 @@ export interface SyncChoices {
   allowOutsideOwns: boolean;
   /** The plan's verify already passed on this tree in another process (`ci publish`): the merge must be this very tree. */
   verifiedTree?: string;
+  /** Publish without the reviewer the plan asks for (`--no-review`). */
+  noReview?: boolean;
+}
+
+/** What the reviewer gate knows of the phase's merged result (src/review/), gathered when the plan asks for a review. */
+export interface SyncReviewFacts {
+  settings: ReviewSettings;
+  /** The merged result's tree, and its commit. */
+  tree: string;
+  commit: string;
+  rounds: ReviewRound[];
+  /** Each merged task: what it was asked (for the reviewer's prompt) and the files it changed (for routing the findings). */
+  tasks: Array<ReviewedTask & { title: string; prompt: string; produces: string[] }>;
 }
 
 /** How a phase's sessions were launched: the next phase's start takes it over. */
@@ -62,6 +78,8 @@ export interface SyncPhaseFacts {
   dependencySources: string[];
   /** Run the verify commands confined to their worktree (src/start/sandbox.ts). */
   confined: boolean;
+  /** Gathered with the preflight when the plan asks for a review and something merges. */
+  review?: SyncReviewFacts;
   /** The plan's next phase: whether it is recorded, and whether its start is complete here (every worktree made). */
   next?: { index: number; recorded: boolean; ready: boolean };
 }
@@ -97,6 +115,8 @@ export type SyncAction =
   | { kind: "start-phase"; phase: number; how: "finish-interrupted" | "finish" | "start"; settings: LaunchSettings; fromVerifiedTree: boolean }
   /** The preflight passed: its report. */
   | { kind: "checked"; phase: number; tasks: string[]; branches: number; allowOutsideOwns: boolean; skipped: Array<{ id: string; reason: string }> }
+  /** Ask the reviewer about the merged result; anything but an approval stops the sync (nothing is published). */
+  | { kind: "review"; phase: number; round: number; base: string; review: SyncReviewFacts }
   /** Run the verify command on the merged result; a failure stops the sync (nothing is published). */
   | { kind: "verify"; phase: number; command: string; base: string; chain: ChainLink[]; baseKnownGood: boolean; keepTree: boolean; dependencySources: string[]; confined: boolean }
   /** Write the journal, then move the integration branch with a compare-and-swap, the backups in the same transaction. */
@@ -187,6 +207,9 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   actions.push({ kind: "checked", phase: p.index, tasks: p.tasks, branches: pre.chain.length, allowOutsideOwns: f.choices.allowOutsideOwns, skipped: p.skipped });
   // Every task skipped: the phase merges nothing, and the integration branch stays where it is.
   const merged = pre.chain[pre.chain.length - 1]?.commit ?? pre.integrationTip;
+  // A merged result the reviewer already judged is not verified again only to be refused.
+  const review = reviewDecision(f);
+  if (review && (review.kind === "hand-back" || review.kind === "ask-user")) return { refusals: reviewRefusals(review, slug) };
   const command = f.choices.verifyCommand ?? f.planVerify;
   const verifies = command !== undefined && f.choices.verify && pre.chain.length > 0;
   // The verified tree is the next phase's start commit, dependencies installed: the start copies from it.
@@ -203,8 +226,36 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   } else if (verifies) {
     actions.push({ kind: "verify", phase: p.index, command, base: pre.integrationTip, chain: pre.chain, baseKnownGood: p.baseKnownGood, keepTree, dependencySources: p.dependencySources, confined: p.confined });
   }
+  if (review?.kind === "review") actions.push({ kind: "review", phase: p.index, round: review.round, base: pre.integrationTip, review: p.review! });
+  else if (review?.kind === "approved") actions.push(say(`Reviewed: the reviewer approved this merged result (round ${review.round})${review.summary ? `: ${singleLine(review.summary)}` : "."}`));
+  else if (review?.kind === "not-reviewed" && review.reason === "--no-review") actions.push(say("Not reviewed: --no-review (the plan asks for a review)."));
   const journal: SyncJournal = { phase: p.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifies && { verifiedWith: command }) };
   return { actions: [...actions, { kind: "publish", journal }, ...afterPublish(f, p, journal), ...startNext(f, p, keepTree)] };
+}
+
+/** What the reviewer gate makes of the phase's merged result, when the plan asks for a review (pure). */
+export function reviewDecision(f: Pick<SyncFacts, "choices" | "phase">): ReviewDecision | undefined {
+  const p = f.phase;
+  if (!p?.review) return undefined;
+  const { settings, tree, rounds, tasks } = p.review;
+  return decideReview({ settings, phase: p.index, tree, rounds, skip: f.choices.noReview === true, tasks });
+}
+
+/** A review that did not approve, as the sync refuses: one refusal per task with its findings, or one for you. */
+export function reviewRefusals(d: Extract<ReviewDecision, { kind: "hand-back" | "ask-user" }>, slug: string): Refusal[] {
+  const again = `claude-parallel sync ${quote(slug)}`;
+  const perTask = [...(d.routed?.byTask ?? [])].map(([task, findings]) => ({
+    ...(d.kind === "hand-back" ? { code: "review-changes" } : { code: "review-needs-you" }),
+    task,
+    message: [`the reviewer asks for changes in ${task}'s files:`, ...findings.map((f) => singleLine(findingLine(f)))].join("\n"),
+    fix: `have ${task}'s session make these changes and commit, then run ${again}`,
+  }));
+  if (d.kind === "hand-back") return perTask;
+  const unrouted = d.routed?.unrouted.map((f) => singleLine(findingLine(f))) ?? [];
+  return [
+    { code: "review-needs-you", message: [singleLine(`the review of round ${d.round} needs you: ${d.why}`), ...unrouted].join("\n"), fix: `fix what it asks yourself and commit on the tasks' branches, or publish without the review: ${again} --no-review` },
+    ...perTask,
+  ];
 }
 
 /** Once the phase is published: checkouts follow, the phase is recorded, its worktrees go, its journal goes. */
@@ -274,6 +325,8 @@ export function describeSyncAction(a: SyncAction): string {
       const skipped = a.skipped.map((s) => ` ${s.id} is skipped (${s.reason}): nothing of it is merged.`).join("");
       return `preflight of phase ${a.phase} (${a.tasks.join(", ")}): ${checkedText(a)}${skipped}`;
     }
+    case "review":
+      return `ask the reviewer about the merged result (round ${a.round}; read-only; anything but an approval publishes nothing)`;
     case "verify":
       return `verify the merged result with \`${a.command}\` (in a temporary worktree; a failure publishes nothing)`;
     case "publish":

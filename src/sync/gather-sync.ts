@@ -9,9 +9,12 @@ import { confinementDecision } from "../start/sandbox.js";
 import { phaseStartFinished, startInterruptedHere } from "../start/start-finished.js";
 import { treeOfCommit } from "../state-ref/state-commit.js";
 import { loadExpectedRefs, movedRefs } from "./backstop.js";
-import { mergeDue, syncTarget, type SyncChoices, type SyncFacts, type SyncPhaseFacts } from "./decide-sync.js";
+import { mergeDue, syncTarget, type SyncChoices, type SyncFacts, type SyncPhaseFacts, type SyncReviewFacts } from "./decide-sync.js";
 import { pendingJournals, readJournal } from "./journal.js";
-import { preflight } from "./preflight.js";
+import { preflight, type Preflight } from "./preflight.js";
+import { gitOk } from "../git/run.js";
+import type { ExecutionPlan } from "../plan/build.js";
+import { readRounds } from "../review/reviewer.js";
 import { verifyTreeLeft } from "./verify-merged.js";
 
 /**
@@ -95,7 +98,20 @@ export async function gatherSync(context: FeatureContext, asked: number | undefi
   const command = choices.verifyCommand ?? plan.verify;
   p.baseKnownGood = Object.values(state.phases).some((x) => x.mergedCommit === base && x.verifiedWith === command);
   if (choices.verifiedTree !== undefined && chain.length > 0) p.mergedTree = await treeOfCommit(mainRoot, chain[chain.length - 1]!.commit);
+  if (plan.review && chain.length > 0 && !p.preflight.problems.length && !p.preflight.conflicts.length) p.review = await gatherReview(repo.commonDir, mainRoot, slug, phase.index, plan.review, p.preflight);
   return facts;
+}
+
+/** The reviewer gate's facts: the merged tree, the phase's earlier rounds, and what each merged task changed. */
+async function gatherReview(commonDir: string, mainRoot: string, slug: string, phase: number, settings: NonNullable<ExecutionPlan["review"]>, pre: Preflight): Promise<SyncReviewFacts> {
+  const commit = pre.chain[pre.chain.length - 1]!.commit;
+  const tasks = await Promise.all(
+    pre.chain.map(async ({ task, tip }) => {
+      const changed = (await gitOk(["diff", "--name-only", "-z", "--no-renames", `${pre.integrationTip}...${tip}`, "--"], mainRoot)).split("\0").filter(Boolean);
+      return { id: task.id, owns: [...task.owns, ...task.produces], changed, title: task.title, prompt: task.prompt, produces: task.produces };
+    }),
+  );
+  return { settings, tree: await treeOfCommit(mainRoot, commit), commit, rounds: await readRounds(commonDir, slug, phase), tasks };
 }
 
 const allThere = async (recorded: PhaseState) => (await Promise.all(Object.values(recorded.tasks).map((t) => pathExists(t.worktree)))).every(Boolean);

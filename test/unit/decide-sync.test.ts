@@ -14,6 +14,7 @@ import {
   type SyncAction,
   type SyncFacts,
   type SyncPhaseFacts,
+  type SyncReviewFacts,
 } from "../../src/sync/decide-sync.js";
 import type { Decision } from "../../src/errors.js";
 import { conflictReport } from "../helpers/status.js";
@@ -336,5 +337,49 @@ describe("the words", () => {
     expect(new Set(lines).size).toBe(all.length);
     expect(lines[5]).toBe("preflight of phase 1 (a, b): the branch is clean, committed, inside its owned paths and merges without conflicts. b is skipped (not needed): nothing of it is merged.");
     expect(lines[7]).toBe(`publish: move the integration branch from ${START.slice(0, 12)} to ${MERGED.slice(0, 12)} (a merge of 2 branches), with a backup ref of each merged tip, in one transaction`);
+  });
+});
+
+describe("decideSync with the reviewer gate", () => {
+  const TREE = "f".repeat(40);
+  const tasks = [
+    { id: "a", owns: ["a/"], changed: ["a/x"], title: "A", prompt: "A", produces: [] },
+    { id: "b", owns: ["b/"], changed: ["b/x"], title: "B", prompt: "B", produces: [] },
+  ];
+  const review = (rounds: SyncReviewFacts["rounds"] = [], settings: SyncReviewFacts["settings"] = { rounds: 1 }): Partial<SyncPhaseFacts> => ({ review: { settings, tree: TREE, commit: MERGED, rounds, tasks } });
+  const changes = (file: string) => ({ tree: TREE, at: "now", verdict: { verdict: "changes" as const, summary: "s", findings: [{ file, message: "fix it" }] } });
+
+  it("asks the reviewer after the verify and before the publish", () => {
+    const d = decideSync(facts({}, review()));
+    expect(kinds(d).slice(0, 4)).toEqual(["checked", "verify", "review", "publish"]);
+    expect(actions(d)[2]).toMatchObject({ kind: "review", phase: 1, round: 1, base: START });
+  });
+
+  it("publishes a tree the reviewer approved without asking again, saying so", () => {
+    const d = decideSync(facts({}, review([{ tree: TREE, at: "now", verdict: { verdict: "approve", summary: "good" } }])));
+    expect(kinds(d)).not.toContain("review");
+    expect(actions(d)).toContainEqual({ kind: "say", text: "Reviewed: the reviewer approved this merged result (round 1): good" });
+  });
+
+  it("refuses a tree the reviewer asked changes of before verifying it again: per task, or for you", () => {
+    const handBack = decideSync(facts({}, review([changes("b/x")])));
+    expect(codes(handBack)).toEqual(["review-changes"]);
+    expect("refusals" in handBack && handBack.refusals[0]).toMatchObject({ task: "b", message: "the reviewer asks for changes in b's files:\n- b/x: fix it" });
+    const unowned = decideSync(facts({}, review([changes("README.md")])));
+    expect(codes(unowned)).toEqual(["review-needs-you"]);
+    expect("refusals" in unowned && unowned.refusals[0]!.fix).toContain("--no-review");
+  });
+
+  it("with --no-review: no review, and the sync says so; a phase the plan leaves out: nothing said", () => {
+    const skipped = decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: true, allowOutsideOwns: false, noReview: true } }, review([changes("b/x")])));
+    expect(kinds(skipped)).not.toContain("review");
+    expect(actions(skipped)).toContainEqual({ kind: "say", text: "Not reviewed: --no-review (the plan asks for a review)." });
+    const outside = decideSync(facts({}, review([], { rounds: 1, phases: [2] })));
+    expect(kinds(outside)).not.toContain("review");
+    expect(actions(outside).some((a) => a.kind === "say" && a.text.includes("review"))).toBe(false);
+  });
+
+  it("describes the review action", () => {
+    expect(describeSyncAction({ kind: "review", phase: 1, round: 2, base: START, review: review().review! })).toBe("ask the reviewer about the merged result (round 2; read-only; anything but an approval publishes nothing)");
   });
 });

@@ -27,6 +27,7 @@ const RUN_EVENTS: Record<string, string | undefined> = {
   "session-ended": undefined,
   "check-failed": undefined,
   conflict: undefined,
+  "review-changes": undefined,
   "sync-started": undefined,
   "task-merged": undefined,
   "merge-raced": undefined,

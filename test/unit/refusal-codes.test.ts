@@ -68,6 +68,8 @@ const CODES: Record<string, string> = {
   "worktree-dirty": "a task's worktree has uncommitted changes",
   "outside-owns": "a task's branch changed files outside its owned paths",
   "task-verify-fails": "a task's verify command fails on its branch",
+  "review-changes": "the reviewer of a phase's merged result asks a task for changes: nothing is published until its session makes them",
+  "review-needs-you": "the reviewer gate needs the user: a finding no task owns, no usable verdict, or changes still asked after the plan's review.rounds",
   "merge-conflict": "a task's branch conflicts, merged in order, with the integration branch or an earlier task's",
   "feature-ref-moved": "a ref of the feature (a backup, a merged task's branch) is not where claude-parallel left it",
   "stray-backup": "a ref under the feature's backup folder that claude-parallel never wrote",
