@@ -8,7 +8,7 @@ import { git, nulFields } from "../git/run.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
-import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
+import { pendingTaskMerges, readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
 import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { readState, writeState } from "../feature/store.js";
@@ -119,6 +119,14 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
     const start = recorded?.startCommit ?? state.phases[String(phase.index)]?.startCommit;
     const offStart: RefFinding[] = start !== undefined && !(await isAncestor(start, tip, mainRoot)) ? [{ kind: "off-start", ref: `refs/heads/${task.branch}`, task: taskId, expected: start, actual: tip, ...(recorded && { worktree: recorded.worktree }) }] : [];
     await requireRefs(mainRoot, commonDir, state, offStart);
+  }
+
+  // Another task's merge published before an interruption is finished first: its record moves
+  // the recorded integration tip, which this merge's record then moves on from.
+  for (const other of (await pendingTaskMerges(commonDir, slug)).journals) {
+    if (other.task === taskId || !(other.merged === integration || (await isAncestor(other.merged, integration, mainRoot)))) continue;
+    const otherPhase = plan.phases.find((p) => p.tasks.some((t) => t.id === other.task));
+    if (otherPhase) await finishPublished(options, otherPhase, other, integration === other.merged, log);
   }
 
   const journal = await readTaskMergeJournal(commonDir, slug, taskId);

@@ -229,6 +229,20 @@ describe("no false positive", () => {
     expect(sync.code, describeRun(sync)).toBe(0);
     expect(git(f.repo, "log", "--merges", "--format=%s", INT).split("\n")).toHaveLength(2);
   });
+
+  it("a task's merge published and killed before its record: the next merge of another task finishes it first, and both records hold", () => {
+    const f = phase1();
+    const killed = runMergeTask({ cwd: f.repo, taskId: "b" }, { CLAUDE_PARALLEL_CRASH_AT: "merge-task-after-publish" });
+    expect(killed.signal).toBe("SIGKILL");
+    const a = runMergeTask({ cwd: f.repo, taskId: "a" });
+    expect(a.outcome, a.error).toMatchObject({ kind: "merged", how: "merged" });
+    const b = runMergeTask({ cwd: f.repo, taskId: "b" });
+    expect(b.outcome, b.error).toMatchObject({ kind: "merged", how: "already" });
+    const state = JSON.parse(readFileSync(join(f.repo, ".git/parallel/demo/state.json"), "utf8"));
+    expect(state.integrationTip).toBe(tip(f.repo));
+    expect(state.phases["1"].tasks.b.mergedTip).toBe(tip(f.repo, "refs/heads/feature/demo-b"));
+    expect(JSON.parse(runHelper(["status", "demo", "--json"], { cwd: f.repo }).stdout).movedRefs).toEqual([]);
+  });
 });
 
 describe("accepting a move made on purpose", () => {
