@@ -51,8 +51,10 @@ export type MergeTaskOutcome =
       kind: "verifyFailed";
       command: string;
       exitCode?: number;
-      /** The end of the failing output. */
+      /** The part of the failing output that says why (src/text/failure-excerpt.ts). */
       tail: string;
+      /** The file holding the whole output. */
+      log?: string;
       /** The integration tip the merge was made on (left where it was). */
       integrationTip: string;
       /** The command already failed on the integration tip itself, without this task. */
@@ -175,7 +177,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
       log: (line) => log(`[verify] ${line}`),
     });
     if (!outcome.passed) {
-      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", integrationTip: integration, failedBefore: outcome.culprits === "base" };
+      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", ...(outcome.log !== undefined && { log: outcome.log }), integrationTip: integration, failedBefore: outcome.culprits === "base" };
     }
   }
   crashPoint("merge-task-after-verify");
