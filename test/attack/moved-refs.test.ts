@@ -119,6 +119,15 @@ describe(`a session moves a ref outside claude-parallel's merges (seed ${seed}; 
     });
   }
 
+  it("run --detach of a run that stops at once (the integration branch moved) says it ended, with its exit status, and exits with it", () => {
+    const f = phase1();
+    git(f.repo, "update-ref", INT, commitOn(f.repo, tip(f.repo), { "x.txt": "sneaked\n" }, "sneaked"));
+    const r = runHelper(["run", "demo", "--detach"], { cwd: f.repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stdout).toContain("claude-parallel run demo ended at once (exit 4).");
+    expect(r.stdout).not.toContain("in the background");
+  });
+
   it("a rolling merge of a task refuses too when the integration branch moved (4, nothing changed)", () => {
     const f = phase1();
     attacks[0]!.move(f);
