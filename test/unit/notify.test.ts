@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SESSION_STATES } from "../../src/hooks/ledger.js";
 import { desktopWay, terminalNotice } from "../../src/notify/deliver.js";
@@ -45,7 +45,8 @@ const RUN_EVENTS: Record<string, string | undefined> = {
 
 describe("notificationsFor", () => {
   it("decides every event run emits", () => {
-    const source = ["src/commands/run.ts", "src/run/events.ts"].map((f) => readFileSync(f, "utf8")).join("\n");
+    const files = ["src/commands/run.ts", ...readdirSync("src/run").map((f) => `src/run/${f}`)];
+    const source = files.map((f) => readFileSync(f, "utf8")).join("\n");
     const emitted = new Set([...source.matchAll(/\bevent: "([a-z-]+)"/g)].map((m) => m[1]!));
     expect(emitted.size).toBeGreaterThan(10);
     for (const e of emitted) expect(Object.keys(RUN_EVENTS), `run emits "${e}": decide what it notifies`).toContain(e);
