@@ -24,6 +24,10 @@ export const sandboxSettingsPath = (commonDir: string, slug: string, taskId: str
 /** The ignore file the sandboxed sessions' git reads (core.excludesFile): the sandbox's placeholders, then the user's own patterns. */
 export const sandboxIgnorePath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "sandbox", `${taskId}.gitignore`);
 export const verifyRecordPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.json`);
+/** The whole output of the last failing run of a task's verify (the record and the hand-back hold only the part that failed). */
+export const verifyLogPath = (commonDir: string, slug: string, taskId: string) => join(featureDir(commonDir, slug), "verify", `${taskId}.log`);
+/** The whole output of the last failing verify of a merged result (a sync's, or a rolling merge's). */
+export const mergedVerifyLogPath = (commonDir: string, slug: string) => join(featureDir(commonDir, slug), "verify-merged.log");
 /** Locks sit beside the features (a slug never starts with '.'), so taking one creates no feature folder. */
 export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".locks");
 /**

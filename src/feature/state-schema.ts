@@ -150,7 +150,7 @@ export const VerifyRecordSchema = z.object({
   commit: z.string(),
   exitCode: z.number(),
   ranAt: z.string(),
-  /** The end of its output, to show why it failed. */
+  /** When it failed, the part of its output that says why (src/text/failure-excerpt.ts; the whole output: verifyLogPath); else its end. */
   outputTail: z.string(),
 });
 export type VerifyRecord = z.infer<typeof VerifyRecordSchema>;
@@ -160,6 +160,8 @@ const TaskProblemSchema = z.object({
   kind: problemKind,
   message: z.string(),
   tail: z.optional(z.string()),
+  log: z.optional(z.string()),
+  reproduce: z.optional(z.string()),
   files: z.optional(z.array(z.string())),
   conflict: z.optional(z.object({ summary: z.string(), files: z.array(z.string()), commands: z.array(z.string()), decide: z.optional(z.string()), note: z.optional(z.string()) })),
 });

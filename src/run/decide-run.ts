@@ -1,6 +1,7 @@
 import { reachedText, type Reached } from "../budget/budget.js";
 import type { ConflictReport } from "../git/merge-chain.js";
 import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
+import { quote, sh } from "../render/shell.js";
 
 /**
  * What `claude-parallel run` does next, decided from facts alone (no processes, no files): start a
@@ -37,8 +38,12 @@ export interface TaskProblem {
   kind: ProblemKind;
   /** One line: what is wrong. */
   message: string;
-  /** The end of the failing output (verify), when there is one. */
+  /** The part of the failing output (verify) that says why (src/text/failure-excerpt.ts), when there is one. */
   tail?: string;
+  /** The file holding the whole failing output. */
+  log?: string;
+  /** The command line that reproduces the failure in the task's worktree. */
+  reproduce?: string;
   /** What a person can do about it (the check's own fix), for the report when the run gives up. */
   fix?: string;
   /** For a conflict: the files that conflict, and the conflict in words (src/render/conflict.ts). */
@@ -230,7 +235,8 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
   return actions;
 }
 
-const TAIL_LINES = 20;
+/** Bounds a failing output's part that an older record kept whole. */
+const OUTPUT_LINES = 40;
 
 /** A conflict handed to the task's session, in the words sync and status use. Pure. */
 export function conflictProblem(c: ConflictReport): TaskProblem {
@@ -238,10 +244,25 @@ export function conflictProblem(c: ConflictReport): TaskProblem {
   return { kind: "conflict", message: `your branch conflicts: ${text.summary}`, files: c.files, conflict: text };
 }
 
-/** The prompt that resumes a session: what is wrong, the failing output's tail, and what to do. */
+/** A failing verify of the merged result handed to a task: the part of its output that failed, the whole output's file, and how to see it in the task's worktree. Pure. */
+export function mergedVerifyProblem(message: string, failure: { tail?: string; log?: string }, command: string, worktree: string, integrationBranch: string): TaskProblem {
+  return {
+    kind: "merged-verify",
+    message,
+    ...(failure.tail && { tail: failure.tail }),
+    ...(failure.log !== undefined && { log: failure.log }),
+    // Merged without a commit and aborted after: the branch stays as it is.
+    reproduce: `${sh`cd ${worktree} && git merge --no-commit --no-ff ${integrationBranch}`} && ${command}; git merge --abort`,
+  };
+}
+
+/** The prompt that resumes a session: what is wrong, the part of the failing output that says why, and what to do. */
 export function resumeMessage(problem: TaskProblem): string {
-  const tail = problem.tail?.split("\n").filter((l) => l.trim() !== "").slice(-TAIL_LINES).join("\n");
-  const output = tail ? `\n\nThe end of its output:\n\`\`\`\n${tail}\n\`\`\`` : "";
+  const part = problem.tail?.split("\n").filter((l) => l.trim() !== "").slice(0, OUTPUT_LINES).join("\n");
+  const output =
+    (part ? `\n\nThe part of its output that failed:\n\`\`\`\n${part}\n\`\`\`` : "") +
+    (problem.log !== undefined ? `\nThe whole output is in ${quote(problem.log)}.` : "") +
+    (problem.reproduce !== undefined ? `\nTo reproduce it: ${problem.reproduce}` : "");
   const head = `claude-parallel run checked your task's work: ${problem.message}.`;
   switch (problem.kind) {
     case "no-commit":

@@ -56,10 +56,19 @@ export async function detach(ctx: FeatureContext, options: RunOptions, io: Io): 
   }
   const first = await readEvents(events, { from: before });
   const say = (line = "") => io.stdout(line + "\n");
+  const showEvents = () => {
+    for (const e of first.events) say(`  [${e.at.slice(11, 19)}] ${e.text}`);
+    for (const line of skippedLines(first.skipped)) say(line);
+  };
+  if (ended !== undefined) {
+    // It ended before it could run in the background: say so, and exit with its status.
+    say(`claude-parallel run ${slug} ended at once (exit ${ended ?? "by a signal"}).`);
+    showEvents();
+    say(`Its output: ${output}`);
+    return ended === null ? ExitCode.internal : (ended as ExitCode);
+  }
   say(`claude-parallel run ${slug} runs in the background (pid ${child.pid}).`);
-  for (const e of first.events) say(`  [${e.at.slice(11, 19)}] ${e.text}`);
-  for (const line of skippedLines(first.skipped)) say(line);
-  if (ended !== undefined) say(`It already ended (exit ${ended}); its output: ${output}`);
+  showEvents();
   say("");
   say(`Follow it: /parallel-status, or claude-parallel status ${quote(slug)}; every event: ${events}`);
   say(`Stop it: kill ${child.pid} (running sessions finish on their own; run again to continue)`);

@@ -22,7 +22,7 @@ import { which } from "../start/launch.js";
 import { readSessionRecord } from "../start/headless.js";
 import { requireRefs } from "../sync/backstop.js";
 import { recordedIntegrationTip } from "../sync/decide-refs.js";
-import { conflictProblem, decideRun, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "./decide-run.js";
+import { conflictProblem, decideRun, mergedVerifyProblem, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "./decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "./events.js";
 import type { RunOptions } from "./options.js";
 import { LogResults, taskCostUsd } from "../budget/accounting.js";
@@ -471,7 +471,7 @@ export class Runner {
           await this.save();
           return undefined;
         }
-        ts.mergeProblem = { kind: "merged-verify", message: `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`, ...(outcome.tail && { tail: outcome.tail }) };
+        ts.mergeProblem = mergedVerifyProblem(`the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`, outcome, outcome.command, recorded.worktree, plan.integrationBranch);
         await this.save();
         await this.progress.emit({ event: "verify-failed", task: taskId, phase, exitCode: outcome.exitCode, text: `${taskId}: the merged result fails verify (exit ${outcome.exitCode}): handed to its session` });
         return undefined;
@@ -652,8 +652,9 @@ export class Runner {
         return;
       }
       case "verify-culprit": {
-        const { task, exitCode, tail } = back;
-        this.taskState(task).mergeProblem = { kind: "merged-verify", message: `the merged result fails \`${this.ctx.feature.plan.verify}\` (exit ${exitCode}) once your branch is merged`, ...(tail && { tail }) };
+        const { task, exitCode } = back;
+        const { plan } = this.ctx.feature;
+        this.taskState(task).mergeProblem = mergedVerifyProblem(`the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`, back, plan.verify!, this.planned(task).recorded.worktree, plan.integrationBranch);
         await this.progress.emit({ event: "verify-failed", task, phase, exitCode, text: `${task}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
         return;
       }

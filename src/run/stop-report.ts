@@ -23,7 +23,7 @@ export interface GivenUpTask {
 /** The report of a run that gives up: each failure, where it is, and how to go on. */
 export function giveUpLines(slug: string, integrationBranch: string, failures: ReadonlyArray<{ task: string; problem: TaskProblem; attempts: number; about?: GivenUpTask }>): string[] {
   const lines = [`Stopped: ${slug} needs you. Nothing was lost: every branch, worktree and session is kept.`];
-  const tail = (problem: TaskProblem) => (problem.tail ? problem.tail.split("\n").filter(Boolean).slice(-8).map((l) => `    ${l}`) : []);
+  const tail = (problem: TaskProblem) => [...(problem.tail ? problem.tail.split("\n").filter(Boolean).slice(0, 12).map((l) => `    ${l}`) : []), ...(problem.log !== undefined ? [`    (its whole output: ${problem.log})`] : [])];
   for (const f of failures) {
     if (!f.about) {
       lines.push(`- ${f.problem.message}.`, ...tail(f.problem));

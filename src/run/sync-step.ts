@@ -12,7 +12,7 @@ import { gatherSync } from "../sync/gather-sync.js";
 export type HandBack =
   | { kind: "conflict"; report: ConflictReport }
   /** The merged result fails verify once this task's branch is merged. */
-  | { kind: "verify-culprit"; task: string; exitCode: number | undefined; tail?: string }
+  | { kind: "verify-culprit"; task: string; exitCode: number | undefined; tail?: string; log?: string }
   /** The verify already fails on the integration branch before the phase's merges. */
   | { kind: "base-fails"; tail?: string }
   /** The reviewer asks this task's session for changes (src/review/). */
@@ -58,9 +58,9 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
     return reviewHandBack(outcome.decision, facts.phase!.index, say);
   }
   for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
-  const { culprits, outputTail, exitCode } = outcome.outcome;
+  const { culprits, outputTail, exitCode, log } = outcome.outcome;
   const tail = outputTail ? { tail: outputTail } : {};
-  const handBack: HandBack[] = culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail }));
+  const handBack: HandBack[] = culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail, ...(log !== undefined && { log }) }));
   return { code: ExitCode.verifyFailed, handBack };
 }
 

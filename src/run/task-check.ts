@@ -29,7 +29,7 @@ export async function taskProblems(context: FeatureContext, phaseIndex: number, 
   for (const p of pre.problems) {
     if (!p.task) continue;
     const list = problems.get(p.task) ?? [];
-    list.push({ kind: p.kind ?? "missing", message: p.message, ...(p.tail && { tail: p.tail }), ...(p.fix && { fix: p.fix }) });
+    list.push({ kind: p.kind ?? "missing", message: p.message, ...(p.tail && { tail: p.tail }), ...(p.log !== undefined && { log: p.log, reproduce: p.reproduce }), ...(p.fix && { fix: p.fix }) });
     problems.set(p.task, list);
   }
   return problems;

@@ -256,7 +256,7 @@ export function decideStart(f: StartFacts): Decision<StartAction> {
   if (f.finishedAt) return { actions: [say(`${slug} is finished: it was merged into ${f.base} (${f.finishedAt}). Nothing to start.`)] };
   const notes = f.planChanged ? [say(`Note: ${f.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`), say(`  apply it with: claude-parallel replan ${slug}`)] : [];
   const p = f.phase;
-  if (!p) return { actions: [...notes, say(`Every phase of ${slug} is synced: what is left is the final merge into ${f.base}.`)] };
+  if (!p) return { actions: [...notes, say(`Every phase of ${slug} is synced: what is left is the final merge into ${f.base}: claude-parallel finish ${quote(slug)}`)] };
   if (p.synced && !(f.choices.reopen && f.choices.task !== undefined)) return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
   if (p.unsyncedBefore !== undefined && f.choices.task === undefined) {
     return { refusals: [{ code: "phase-not-synced", message: `phase ${p.unsyncedBefore} is not synced yet, and phase ${p.index} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }] };

@@ -1,5 +1,6 @@
 import { writeFileAtomic } from "../fs/atomic.js";
-import { verifyRecordPath } from "../feature/paths.js";
+import { verifyLogPath, verifyRecordPath } from "../feature/paths.js";
+import { failureExcerpt } from "../text/failure-excerpt.js";
 import { damageOf, readJsonFile } from "../feature/store.js";
 import { MAX_BYTES } from "../feature/bounds.js";
 import { VerifyRecordSchema, type VerifyRecord } from "../feature/state-schema.js";
@@ -27,8 +28,9 @@ export async function runVerify(commonDir: string, slug: string, taskId: string,
     commit,
     exitCode: result.exitCode,
     ranAt: new Date().toISOString(),
-    outputTail: output.split("\n").slice(-20).join("\n"),
+    outputTail: result.exitCode === 0 ? output.split("\n").slice(-20).join("\n") : failureExcerpt(output).text,
   };
+  if (result.exitCode !== 0) await writeFileAtomic(verifyLogPath(commonDir, slug, taskId), output);
   await writeFileAtomic(verifyRecordPath(commonDir, slug, taskId), JSON.stringify(record, null, 2) + "\n");
   return record;
 }

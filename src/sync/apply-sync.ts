@@ -206,7 +206,7 @@ function record(state: FeatureState, journal: SyncJournal): FeatureState {
 export function verifyFailedLines(failed: Extract<SyncOutcome, { kind: "verify-failed" }>, integrationBranch: string): string[] {
   const { outcome, command, base } = failed;
   const lines: string[] = [];
-  const tail = outcome.outputTail?.split("\n").filter(Boolean).slice(-8).join("\n    ");
+  const part = outcome.outputTail?.split("\n").filter(Boolean).join("\n    ");
   if (outcome.culprits === "base") lines.push(`\`${command}\` already fails on ${integrationBranch} before this phase's merges.`);
   else {
     const named = outcome.culprits!.map((c) => `${c.task.branch} (${c.task.id})`);
@@ -217,7 +217,8 @@ export function verifyFailedLines(failed: Extract<SyncOutcome, { kind: "verify-f
     );
     if (outcome.searchStopped) lines.push(`  (the search for more stopped: ${outcome.searchStopped})`);
   }
-  if (tail) lines.push(`  Output:\n    ${tail}`);
+  if (part) lines.push(`  The part of its output that failed:\n    ${part}`);
+  if (outcome.log !== undefined) lines.push(`  Its whole output: ${outcome.log}`);
   lines.push(`Nothing was published: ${integrationBranch} is still at ${base.slice(0, 12)}.`);
   return lines;
 }

@@ -223,6 +223,8 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
       });
     }
     actions.push(say(`Verified: \`${command}\` passed on this very tree (${short(p.mergedTree)}) in the sync job.`));
+  } else if (!verifies && pre.chain.length > 0) {
+    actions.push(say(command === undefined ? "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests)." : `The merged result is not tested (--no-verify): \`${command}\` was not run.`));
   } else if (verifies) {
     actions.push({ kind: "verify", phase: p.index, command, base: pre.integrationTip, chain: pre.chain, baseKnownGood: p.baseKnownGood, keepTree, dependencySources: p.dependencySources, confined: p.confined });
   }
@@ -270,7 +272,7 @@ function afterPublish(f: SyncFacts, p: SyncPhaseFacts, journal: SyncJournal): Sy
 
 /** The next phase is started, or its interrupted start finished; after the last phase, what comes next is said. */
 function startNext(f: SyncFacts, p: SyncPhaseFacts, fromVerifiedTree: boolean): SyncAction[] {
-  if (!p.next) return [say(`Every phase is merged into ${f.integrationBranch}: next, the final merge into ${f.base}.`)];
+  if (!p.next) return [say(`Every phase is merged into ${f.integrationBranch}: next, the final merge into ${f.base}: claude-parallel finish ${quote(f.slug)}`)];
   // Started already: only a start that was interrupted (a worktree not made, or gone) is finished.
   if (!f.choices.next || p.next.ready) return [];
   return [{ kind: "start-phase", phase: p.next.index, how: p.next.recorded ? "finish" : "start", settings: p.launch, fromVerifiedTree }];

@@ -8,7 +8,7 @@ import { git, nulFields } from "../git/run.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
 import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
-import { readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
+import { pendingTaskMerges, readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
 import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
 import { confinementDecision } from "../start/sandbox.js";
 import { readState, writeState } from "../feature/store.js";
@@ -51,8 +51,10 @@ export type MergeTaskOutcome =
       kind: "verifyFailed";
       command: string;
       exitCode?: number;
-      /** The end of the failing output. */
+      /** The part of the failing output that says why (src/text/failure-excerpt.ts). */
       tail: string;
+      /** The file holding the whole output. */
+      log?: string;
       /** The integration tip the merge was made on (left where it was). */
       integrationTip: string;
       /** The command already failed on the integration tip itself, without this task. */
@@ -121,6 +123,14 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
     await requireRefs(mainRoot, commonDir, state, offStart);
   }
 
+  // Another task's merge published before an interruption is finished first: its record moves
+  // the recorded integration tip, which this merge's record then moves on from.
+  for (const other of (await pendingTaskMerges(commonDir, slug)).journals) {
+    if (other.task === taskId || !(other.merged === integration || (await isAncestor(other.merged, integration, mainRoot)))) continue;
+    const otherPhase = plan.phases.find((p) => p.tasks.some((t) => t.id === other.task));
+    if (otherPhase) await finishPublished(options, otherPhase, other, integration === other.merged, log);
+  }
+
   const journal = await readTaskMergeJournal(commonDir, slug, taskId);
   if (journal !== undefined && journal !== "damaged" && (journal.merged === integration || (await isAncestor(journal.merged, integration, mainRoot)))) {
     // Published before an interruption: finish what follows the publish.
@@ -167,7 +177,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
       log: (line) => log(`[verify] ${line}`),
     });
     if (!outcome.passed) {
-      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", integrationTip: integration, failedBefore: outcome.culprits === "base" };
+      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", ...(outcome.log !== undefined && { log: outcome.log }), integrationTip: integration, failedBefore: outcome.culprits === "base" };
     }
   }
   crashPoint("merge-task-after-verify");

@@ -4,12 +4,12 @@ import { refTips, type Repo } from "../git/repo.js";
 import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
 import { branchHistory } from "../git/branch-history.js";
 import { RefusedError } from "../errors.js";
-import { quote } from "../render/shell.js";
+import { quote, sh } from "../render/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { claudeConfigRefusal, unnamedClaudeConfig } from "../plan/claude-config.js";
 import { covers, ownedPattern } from "../plan/owns.js";
 import { runVerify } from "../status/verify.js";
-import { featureRefsFolder } from "../feature/paths.js";
+import { featureRefsFolder, verifyLogPath } from "../feature/paths.js";
 import { decideFeatureRefs, refCommits, refuseFindings } from "./backstop.js";
 import type { ExpectedRefs, RefFinding } from "./decide-refs.js";
 
@@ -25,8 +25,10 @@ export interface SyncProblem {
   kind?: "missing" | "no-commit" | "dirty" | "outside-owns" | "task-verify";
   message: string;
   fix: string;
-  /** The end of the failing output (a task's verify). */
+  /** The part of the failing output that says why (a task's verify), the file with all of it, and the command line that reproduces it. */
   tail?: string;
+  log?: string;
+  reproduce?: string;
 }
 
 export interface Preflight {
@@ -144,7 +146,8 @@ export async function preflight(
         const fresh = worktree ? await runVerify(repo.commonDir, options.slug, task.id, worktree, task.verify, tip, options.runVerify.ports[task.id], options.runVerify.confined) : undefined;
         if (fresh && fresh.exitCode !== 0) {
           const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
-          found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+          const log = verifyLogPath(repo.commonDir, options.slug, task.id);
+          found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, log, reproduce: `${sh`cd ${worktree!}`} && ${task.verify}`, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}; its whole output: ${log}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
         }
       }
       return { found, check: { task, tip, worktree } satisfies TaskCheck };

@@ -1,7 +1,9 @@
 import { readdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { pathExists } from "../fs/exists.js";
-import { verifyWorktreePath } from "../feature/paths.js";
+import { mergedVerifyLogPath, verifyWorktreePath } from "../feature/paths.js";
+import { writeFileAtomic } from "../fs/atomic.js";
+import { failureExcerpt } from "../text/failure-excerpt.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk } from "../git/run.js";
 import { listWorktrees } from "../git/repo.js";
@@ -18,11 +20,17 @@ export interface VerifyOutcome {
   /** Set when the search for more culprits stopped early (the rest no longer merge cleanly without them). */
   searchStopped?: string;
   exitCode?: number;
+  /** When it failed: the part of the output that says why (src/text/failure-excerpt.ts). */
   outputTail?: string;
+  /** When it failed: the file holding its whole output. */
+  log?: string;
   runs: number;
   /** With `keepOnPass`: the verified worktree (its installed dependencies can serve the next phase); discard it with discardVerifyTree. */
   kept?: string;
 }
+
+/** The output of one verify run kept for its log and excerpt (the rest is cut). */
+const MAX_OUTPUT = 4 * 1024 * 1024;
 
 /**
  * Runs `command` on the merged result in a temporary worktree prepared like a session's
@@ -56,17 +64,18 @@ export async function verifyMerged(opts: {
   const runIn = async () => {
     runs++;
     const lines: string[] = [];
+    let size = 0;
     const r = await runShell(opts.command, {
       cwd: dir,
       ...(opts.confined && { confine: { writable: [dir] } }),
       maxBuffer: 1024 * 1024,
       onLine: (line) => {
-        lines.push(line);
-        if (lines.length > 20) lines.shift();
+        if (size <= MAX_OUTPUT) lines.push(size + line.length > MAX_OUTPUT ? "(the rest of the output is cut)" : line);
+        size += line.length + 1;
         opts.log(`  ${line}`);
       },
     });
-    return { exitCode: r.exitCode, tail: lines.join("\n") };
+    return { exitCode: r.exitCode, output: lines.join("\n") };
   };
   const at = async (commit: string) => {
     await gitOk(["checkout", "--quiet", "--force", "--detach", commit], dir);
@@ -83,8 +92,11 @@ export async function verifyMerged(opts: {
       keep = opts.keepOnPass === true;
       return { passed: true, runs, ...(keep && { kept: dir }) };
     }
-    opts.log(`verify failed on the merged result (exit ${final.exitCode}); finding the branches that break it`);
-    if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { passed: false, culprits: "base", exitCode: final.exitCode, outputTail: final.tail, runs };
+    const log = mergedVerifyLogPath(opts.commonDir, opts.slug);
+    await writeFileAtomic(log, final.output + "\n");
+    const failed = { passed: false, exitCode: final.exitCode, outputTail: failureExcerpt(final.output).text, log };
+    opts.log(`verify failed on the merged result (exit ${final.exitCode}; its whole output: ${log}); finding the branches that break it`);
+    if (!opts.baseKnownGood && (await at(opts.base)).exitCode !== 0) return { ...failed, culprits: "base", runs };
     // Each round: bisect to the first culprit, then merge again without every culprit found and
     // verify that; until it passes, or the rest no longer merges without them.
     const culprits: ChainLink[] = [];
@@ -101,11 +113,11 @@ export async function verifyMerged(opts: {
       culprits.push(chain[hi]!);
       if (hi === chain.length - 1) break; // the last one: everything before it passes
       const rest = await opts.rechain(new Set(culprits.map((c) => c.task.id)));
-      if (rest === undefined) return { passed: false, culprits, searchStopped: "the other branches do not merge cleanly without it", exitCode: final.exitCode, outputTail: final.tail, runs };
+      if (rest === undefined) return { ...failed, culprits, searchStopped: "the other branches do not merge cleanly without it", runs };
       if (rest.length === 0 || (await at(rest[rest.length - 1]!.commit)).exitCode === 0) break;
       chain = rest;
     }
-    return { passed: false, culprits, exitCode: final.exitCode, outputTail: final.tail, runs };
+    return { ...failed, culprits, runs };
   } finally {
     if (!keep) await discardVerifyTree(opts.mainRoot, opts.commonDir, dir);
   }

@@ -119,6 +119,15 @@ describe(`a session moves a ref outside claude-parallel's merges (seed ${seed}; 
     });
   }
 
+  it("run --detach of a run that stops at once (the integration branch moved) says it ended, with its exit status, and exits with it", () => {
+    const f = phase1();
+    git(f.repo, "update-ref", INT, commitOn(f.repo, tip(f.repo), { "x.txt": "sneaked\n" }, "sneaked"));
+    const r = runHelper(["run", "demo", "--detach"], { cwd: f.repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stdout).toContain("claude-parallel run demo ended at once (exit 4).");
+    expect(r.stdout).not.toContain("in the background");
+  });
+
   it("a rolling merge of a task refuses too when the integration branch moved (4, nothing changed)", () => {
     const f = phase1();
     attacks[0]!.move(f);
@@ -228,6 +237,20 @@ describe("no false positive", () => {
     const sync = runHelper(["sync", "--no-next"], { cwd: f.repo });
     expect(sync.code, describeRun(sync)).toBe(0);
     expect(git(f.repo, "log", "--merges", "--format=%s", INT).split("\n")).toHaveLength(2);
+  });
+
+  it("a task's merge published and killed before its record: the next merge of another task finishes it first, and both records hold", () => {
+    const f = phase1();
+    const killed = runMergeTask({ cwd: f.repo, taskId: "b" }, { CLAUDE_PARALLEL_CRASH_AT: "merge-task-after-publish" });
+    expect(killed.signal).toBe("SIGKILL");
+    const a = runMergeTask({ cwd: f.repo, taskId: "a" });
+    expect(a.outcome, a.error).toMatchObject({ kind: "merged", how: "merged" });
+    const b = runMergeTask({ cwd: f.repo, taskId: "b" });
+    expect(b.outcome, b.error).toMatchObject({ kind: "merged", how: "already" });
+    const state = JSON.parse(readFileSync(join(f.repo, ".git/parallel/demo/state.json"), "utf8"));
+    expect(state.integrationTip).toBe(tip(f.repo));
+    expect(state.phases["1"].tasks.b.mergedTip).toBe(tip(f.repo, "refs/heads/feature/demo-b"));
+    expect(JSON.parse(runHelper(["status", "demo", "--json"], { cwd: f.repo }).stdout).movedRefs).toEqual([]);
   });
 });
 

@@ -6,6 +6,9 @@ import { conflictText } from "../../src/render/conflict.js";
 import { commitIn, refsOf, TWO_PHASES } from "../helpers/feature.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { runMergeTask } from "../helpers/merge-task.js";
+import { mergedVerifyProblem, resumeMessage } from "../../src/run/decide-run.js";
+import { quote } from "../../src/render/shell.js";
+import type { MergeTaskOutcome } from "../../src/sync/merge-task.js";
 
 /**
  * A feature as a rolling run leaves it before a merge: the integration branch feature/demo made
@@ -121,6 +124,31 @@ describe("mergeTask: one task branch into the integration branch", () => {
     expect(refsOf(f.repo)).toBe(refs);
     expect(existsSync(journal(f.repo, "b"))).toBe(false);
     expect(verifyTreeLeft(f.repo)).toBe(false);
+  });
+
+  it("a failing verify hands back the part of its output that failed (npm workspaces: the failing one first, a passing one last), with the whole output's file", () => {
+    // What `npm test --workspaces` prints when b's workspace fails and c's passes after it.
+    const script = [
+      "test -f b/x.txt || exit 0",
+      "printf '> b@1.0.0 test\\n> tsc -p .\\n\\nsrc/x.ts(3,7): error TS2322: Type string is not assignable to type number.\\n'",
+      "printf 'npm error Lifecycle script failed\\nnpm error code 2\\nnpm error workspace b@1.0.0\\nnpm error command failed\\n' >&2",
+      "printf '\\n> c@1.0.0 test\\n> vitest run\\n\\n'",
+      "for i in $(seq 1 30); do echo \"c: test $i passed\"; done",
+      "exit 2",
+    ].join("\n");
+    const f = rollingFeature("verify-excerpt", TWO_PHASES(), { "ws-test.sh": `${script}\n` });
+    f.fork("b");
+    commitIn(f.wt("b"), { "b/x.txt": "b\n" });
+    const r = runMergeTask({ cwd: f.repo, taskId: "b", verify: "sh ws-test.sh" });
+    expect(r.outcome).toMatchObject({ kind: "verifyFailed", exitCode: 2 });
+    const failed = r.outcome as Extract<MergeTaskOutcome, { kind: "verifyFailed" }>;
+    expect(failed.tail).toContain("error TS2322");
+    expect(failed.tail).not.toContain("c: test 30 passed");
+    expect(readFileSync(failed.log!, "utf8")).toContain("c: test 30 passed");
+    const prompt = resumeMessage(mergedVerifyProblem("the merged result fails", failed, failed.command, f.wt("b"), "feature/demo"));
+    expect(prompt).toContain("src/x.ts(3,7): error TS2322");
+    expect(prompt).toContain(failed.log!);
+    expect(prompt).toContain(`cd ${quote(f.wt("b"))} && git merge --no-commit --no-ff 'feature/demo' && sh ws-test.sh; git merge --abort`);
   });
 
   it("says when verify already failed before the task's merge", () => {

@@ -194,12 +194,14 @@ describe("decideRun: budget and interrupt", () => {
 });
 
 describe("resumeMessage", () => {
-  it("keeps the last 20 non-empty lines of the output", () => {
-    const tail = Array.from({ length: 30 }, (_, i) => `line ${i}`).join("\n\n");
-    const text = resumeMessage({ kind: "task-verify", message: "its verify fails", tail });
-    expect(text).toContain("line 29");
-    expect(text).toContain("line 10");
-    expect(text).not.toContain("line 9\n");
+  it("keeps the first 40 non-empty lines of the part of the output that failed, and names its whole output and how to reproduce it", () => {
+    const tail = Array.from({ length: 50 }, (_, i) => `line ${i}`).join("\n\n");
+    const text = resumeMessage({ kind: "task-verify", message: "its verify fails", tail, log: "/state/verify/a.log", reproduce: "cd '/wt/a' && npm test" });
+    expect(text).toContain("line 0\n");
+    expect(text).toContain("line 39");
+    expect(text).not.toContain("line 40");
+    expect(text).toContain("The whole output is in '/state/verify/a.log'.");
+    expect(text).toContain("To reproduce it: cd '/wt/a' && npm test");
   });
   it("says what to do for every kind", () => {
     for (const kind of ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify"] as const) {

@@ -118,7 +118,7 @@ describe("decideStart", () => {
   it("says a finished feature, or one whose every phase is synced, has nothing to start", () => {
     expect(actions(decideStart(start({ finishedAndCleaned: "t" }, null)))).toEqual([{ kind: "say", text: "demo was finished (t) and cleaned up: its work is in main. Nothing to do. To run this plan again as a new feature, give it another slug." }]);
     expect(actions(decideStart(start({ finishedAt: "t" }, null)))).toEqual([{ kind: "say", text: "demo is finished: it was merged into main (t). Nothing to start." }]);
-    expect(actions(decideStart(start({}, null)))).toEqual([{ kind: "say", text: "Every phase of demo is synced: what is left is the final merge into main." }]);
+    expect(actions(decideStart(start({}, null)))).toEqual([{ kind: "say", text: "Every phase of demo is synced: what is left is the final merge into main: claude-parallel finish 'demo'" }]);
   });
 
   it("notes a plan changed since the first start", () => {

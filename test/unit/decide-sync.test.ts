@@ -199,7 +199,7 @@ describe("decideSync: the next phase", () => {
   it("after the last phase: the final merge is said to come next, --no-next or not", () => {
     for (const next of [true, false]) {
       const d = actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next, allowOutsideOwns: false } }, { ...synced, next: undefined })));
-      expect(d[d.length - 1]).toEqual({ kind: "say", text: "Every phase is merged into feature/demo: next, the final merge into main." });
+      expect(d[d.length - 1]).toEqual({ kind: "say", text: "Every phase is merged into feature/demo: next, the final merge into main: claude-parallel finish 'demo'" });
     }
   });
 });
@@ -233,6 +233,8 @@ describe("decideSync: the merge", () => {
     expect(noVerify.find((a) => a.kind === "publish")).toEqual({ kind: "publish", journal });
     expect(startOf(decideSync(facts({ choices: { verify: false, keepWorktrees: false, next: true, allowOutsideOwns: false } })))?.fromVerifiedTree).toBe(false);
     expect(kinds(decideSync(facts({ planVerify: undefined })))).not.toContain("verify");
+    expect(actions(decideSync(facts({ planVerify: undefined })))).toContainEqual({ kind: "say", text: "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests)." });
+    expect(noVerify).toContainEqual({ kind: "say", text: "The merged result is not tested (--no-verify): `npm test` was not run." });
     const none = actions(decideSync(facts({}, { preflight: { ...clean, chain: [] }, skipped: [{ id: "a", reason: "r" }, { id: "b", reason: "s" }] })));
     expect(none.map((a) => a.kind)).not.toContain("verify");
     expect(none.find((a) => a.kind === "publish")).toEqual({ kind: "publish", journal: { phase: 1, before: START, merged: START, tips: {} } });
