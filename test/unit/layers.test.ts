@@ -17,6 +17,7 @@ const AREAS: Record<string, readonly string[]> = {
   replan: ["src/replan/"],
   status: ["src/status/", "src/dashboard/"],
   ci: ["src/ci/"],
+  review: ["src/review/"],
   notify: ["src/notify/"],
   hooks: ["src/hooks/"],
   context: ["src/context/"],
