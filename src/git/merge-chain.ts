@@ -1,15 +1,12 @@
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
 import { oneLine } from "../render/markdown-text.js";
-import { explainConflict, type ConflictExplanation } from "./conflict-sources.js";
+import { explainConflict } from "./conflict-sources.js";
+import type { ConflictReport } from "../render/conflict-report.js";
 import { previewMerge, strategyOptions } from "./merge-tree.js";
 import { gitOk } from "./run.js";
 
-/** A task whose merge conflicts: the files, where each side's version came from, and the fix. */
-export interface ConflictReport extends ConflictExplanation {
-  task: string;
-  branch: string;
-  files: string[];
-}
+// Defined beside its renderer (the pure core names it); the merge chain is where it comes from.
+export type { ConflictReport };
 
 /** One merge of the chain: `base` + task's branch = `commit`. */
 export interface ChainLink {

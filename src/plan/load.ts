@@ -2,7 +2,7 @@ import { LineCounter, parseDocument, isMap, isPair, isScalar, type Document, typ
 import type * as z from "zod/mini";
 import { InputError, type Problem } from "../errors.js";
 import { didYouMean } from "../text/suggest.js";
-import { MAX_PLAN_BYTES, planTooLarge } from "./parse.js";
+import { MAX_PLAN_BYTES, planTooLarge } from "./size-limit.js";
 import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, splitFix, validatePlan, type Plan } from "./schema.js";
 
 const MAX_ALIAS_COUNT = 100;

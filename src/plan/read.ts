@@ -3,7 +3,8 @@ import { open, stat } from "node:fs/promises";
 import { InputError } from "../errors.js";
 import { kindOf } from "../fs/read-regular.js";
 import type { LoadedPlan } from "./load.js";
-import { MAX_PLAN_BYTES, parsePlanText, planTooLarge } from "./parse.js";
+import { parsePlanText } from "./parse.js";
+import { MAX_PLAN_BYTES, planTooLarge } from "./size-limit.js";
 
 const PLAN_FIX = "give the path of a plan.yaml file";
 

@@ -1,5 +1,4 @@
-import type { ConflictSource, SideChange } from "../git/conflict-sources.js";
-import type { ConflictReport } from "../git/merge-chain.js";
+import type { ConflictReport, ConflictSource, SideChange } from "./conflict-report.js";
 import { oneLine } from "./markdown-text.js";
 import { quote } from "./shell.js";
 

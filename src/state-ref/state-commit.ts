@@ -6,7 +6,7 @@ import { repairStateFix } from "../feature/store.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
 import { commitOf } from "../git/repo.js";
 import { git, gitOk, nulFields } from "../git/run.js";
-import { MAX_PLAN_BYTES } from "../plan/parse.js";
+import { MAX_PLAN_BYTES } from "../plan/size-limit.js";
 
 /** The files a state commit holds, by their names in its tree. */
 export interface StateFiles {

@@ -5,7 +5,7 @@ import { MAX_BYTES } from "../feature/bounds.js";
 import { readRegular } from "../fs/read-regular.js";
 import { writeFile } from "node:fs/promises";
 import { replaceFile } from "../fs/atomic.js";
-import type { Conflict } from "./gather.js";
+import type { ConflictReport as Conflict } from "../render/conflict-report.js";
 
 const SourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.enum(["task", "merged", "integration"]), tasks: z.array(z.string()) }),
