@@ -54,13 +54,13 @@ const result = await build({
   outdir: scripts,
   entryNames: "[name]",
   chunkNames: "chunks/[name]-[hash]",
-  // gray-matter's js-yaml 3 (with esprima) is replaced by a shim over `yaml`; src/plan/fast-yaml.ts
+  // gray-matter's js-yaml 3 (with esprima) is replaced by a shim over `yaml`; src/core/plan/fast-yaml.ts
   // imports js-yaml 4 itself.
   plugins: [
     {
       // js-yaml's ESM build reads `dumper.dump` at its top level, a property read esbuild must keep
       // (it could run a getter), and with it the whole dumper, which `plan` parses on every call but
-      // never runs (src/plan/fast-yaml.ts only loads). Marked pure, it goes unless something dumps.
+      // never runs (src/core/plan/fast-yaml.ts only loads). Marked pure, it goes unless something dumps.
       name: "js-yaml-without-dumper",
       setup(build) {
         build.onLoad({ filter: /\/node_modules\/js-yaml\/dist\/js-yaml\.mjs$/ }, (args) => {

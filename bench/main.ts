@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { depthThenChunk, lowerBound, schedulePhases } from "../src/plan/schedule.js";
+import { depthThenChunk, lowerBound, schedulePhases } from "../src/core/plan/schedule.js";
 import { parseStg, stgCases } from "./stg.js";
 import { benchStart } from "./start.js";
 import { benchSyncCase } from "./sync.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bottomLevels, type TaskGraph } from "../src/plan/graph.js";
-import { schedulePhases } from "../src/plan/schedule.js";
+import { bottomLevels, type TaskGraph } from "../src/core/plan/graph.js";
+import { schedulePhases } from "../src/core/plan/schedule.js";
 import { mergeOrder, rollingDone, rollingGraph, tasksToStart, type RollingPlan, type RollingPriority } from "../src/run/ready-tasks.js";
 import { parseStg, stgCases } from "./stg.js";
 

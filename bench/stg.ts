@@ -1,6 +1,6 @@
 import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { graphFromEdges, type Edge, type TaskGraph } from "../src/plan/graph.js";
+import { graphFromEdges, type Edge, type TaskGraph } from "../src/core/plan/graph.js";
 
 /** Reads a Standard Task Graph file into a TaskGraph, dropping the two zero-cost dummy nodes. */
 export function parseStg(text: string): TaskGraph {

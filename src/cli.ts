@@ -1,17 +1,17 @@
 import { parseArgs } from "node:util";
-import type { CommandModule, CommandSpec, Values } from "./command-spec.js";
-import { usageError } from "./command-args.js";
-import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
+import type { CommandModule, CommandSpec, Values } from "./core/command-spec.js";
+import { usageError } from "./core/command-args.js";
+import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./core/errors.js";
 import { UnsafeFileError } from "./fs/read-regular.js";
-import type { Io } from "./io.js";
-import { commandHelp, usage } from "./render/help.js";
-import { didYouMean } from "./text/suggest.js";
-import { terminalSafe } from "./text/terminal.js";
-import { VERSION } from "./version.js";
+import type { Io } from "./core/io.js";
+import { commandHelp, usage } from "./core/render/help.js";
+import { didYouMean } from "./core/text/suggest.js";
+import { terminalSafe } from "./core/text/terminal.js";
+import { VERSION } from "./core/version.js";
 
 /**
  * Every command, in the order the usage lists them, by the name that runs it. Each command module
- * (src/commands/) owns its interface, `spec`, and its handler, `run` (src/command-spec.ts); it is
+ * (src/commands/) owns its interface, `spec`, and its handler, `run` (src/core/command-spec.ts); it is
  * loaded only when its command runs, so a start parses only what that command uses.
  */
 const COMMANDS = new Map<string, () => Promise<CommandModule>>([
@@ -137,7 +137,7 @@ async function dispatch(argv: string[], io: Io): Promise<ExitCode> {
   // `_hook <event>` (what the plugin's hooks run) never reaches here: src/main.ts sends it to src/hooks/run.ts.
   if (name === "_supervise") {
     // Internal: the detached process behind `start --launch headless`.
-    const { supervise } = await import("./start/headless.js");
+    const { supervise } = await import("./session/headless.js");
     await supervise(rest[0]!, rest[1]);
     return ExitCode.ok;
   }
@@ -184,7 +184,7 @@ export async function main(): Promise<void> {
     throw error;
   });
   // The one way out for everything the helper prints: control and bidi characters from plans,
-  // commits and file names are shown as escapes, never acted on by the terminal (src/text/terminal.ts).
+  // commits and file names are shown as escapes, never acted on by the terminal (src/core/text/terminal.ts).
   const code = await run(process.argv.slice(2), {
     cwd: process.cwd(),
     stdout: (t) => process.stdout.write(terminalSafe(t)),

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ProcessError } from "./errors.js";
+import { ProcessError } from "./core/errors.js";
 
 /**
  * The one place that starts processes. Everything runs from an argv (never a shell string, except

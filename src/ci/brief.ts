@@ -1,6 +1,6 @@
-import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
-import { sessionBrief } from "../render/brief.js";
-import { quote } from "../render/shell.js";
+import type { ExecutionPlan, PlannedTask } from "../core/plan/build.js";
+import { sessionBrief } from "../core/render/brief.js";
+import { quote } from "../core/text/shell.js";
 
 /** A task leg's prompt: the session's brief (a leg has the runner to itself: no port block), and how a session ends in CI. */
 export function ciBrief(plan: ExecutionPlan, task: PlannedTask): string {

@@ -1,6 +1,6 @@
 import { currentPhase } from "../feature/current-phase.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import type { ExecutionPlan, PlannedPhase } from "../core/plan/build.js";
 
 /** One leg of the task job: what the workflow reads as `matrix.task` and `matrix.branch`. */
 export interface MatrixLeg {

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import type { TaskSession } from "../feature/state-schema.js";
+import type { TaskSession } from "../core/state/state-schema.js";
 
 const commitId = z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/));
 

@@ -1,18 +1,18 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
-import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { withLockedFeature } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
-import { quote, sh } from "../render/shell.js";
-import { loadExpectedRefs } from "../sync/backstop.js";
-import { integrationFinding } from "../sync/decide-refs.js";
-import { pendingJournals } from "../sync/journal.js";
-import { reportRefs } from "../sync/ref-report.js";
-import { pendingTaskMerges } from "../sync/task-merge-journal.js";
-import { terminalSafe } from "../text/terminal.js";
-import type { Io } from "../io.js";
-import { usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { quote, sh } from "../core/text/shell.js";
+import { loadExpectedRefs } from "../feature/backstop.js";
+import { integrationFinding } from "../core/decide/decide-refs.js";
+import { pendingJournals } from "../feature/journal.js";
+import { reportRefs } from "../feature/ref-report.js";
+import { pendingTaskMerges } from "../feature/task-merge-journal.js";
+import { terminalSafe } from "../core/text/terminal.js";
+import type { Io } from "../core/io.js";
+import { usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "accept",

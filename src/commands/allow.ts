@@ -1,11 +1,11 @@
-import { ExitCode, InputError } from "../errors.js";
-import { trustedDigestPath } from "../feature/paths.js";
+import { ExitCode, InputError } from "../core/errors.js";
+import { trustedDigestPath } from "../core/state/paths.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { openRepo } from "../git/repo.js";
 import { DIGEST_PATTERN } from "../state-ref/trust.js";
-import type { Io } from "../io.js";
-import { usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "allow",

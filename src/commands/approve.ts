@@ -1,25 +1,25 @@
 import { mkdir } from "node:fs/promises";
-import { readSessionResults, taskCostUsd } from "../budget/accounting.js";
-import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../budget/budget.js";
-import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../budget/decide-approve.js";
-import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
-import { decided, EnvironmentError, ExitCode, RefusedError } from "../errors.js";
-import { dryRunText } from "../render/dry-run.js";
+import { readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
+import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../session/budget.js";
+import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
+import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
+import { decided, EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
+import { dryRunText } from "../core/render/dry-run.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { featureDir, sessionsDir } from "../feature/paths.js";
+import { featureDir, sessionsDir } from "../core/state/paths.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
-import { nextRecord, readHookRecord, writeHookRecord } from "../hooks/ledger.js";
+import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
 import { readRunState, writeRunState } from "../run/run-state.js";
-import { invocationRunning, logSize, sessionLogPath, startInvocation } from "../run/sessions.js";
-import { readSessionRecord } from "../start/headless.js";
-import { which } from "../start/launch.js";
-import { quote } from "../render/shell.js";
-import type { Io } from "../io.js";
-import { dollars, namedTask, str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { invocationRunning, logSize, sessionLogPath, startInvocation } from "../session/sessions.js";
+import { readSessionRecord } from "../session/headless.js";
+import { which } from "../session/launch.js";
+import { quote } from "../core/text/shell.js";
+import type { Io } from "../core/io.js";
+import { dollars, namedTask, str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "approve",
@@ -50,7 +50,7 @@ export interface ApproveOptions {
 
 /**
  * `claude-parallel approve <task> [slug] [--add USD]`: under the feature's lock, gathers what the
- * task spent against its limits (src/budget/), decides (src/budget/decide-approve.ts), and applies:
+ * task spent against its limits (src/budget/), decides (src/core/decide/decide-approve.ts), and applies:
  * the approval into the feature's state and the budget record the hooks read, then the resume of
  * the same session, recorded in `run`'s state before it starts (a later run adopts it).
  */

@@ -4,7 +4,7 @@ import { homedir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import * as z from "zod/mini";
 import { ciBrief, claudeArgs, RULE_FIX, unexpressibleVerifies } from "../ci/brief.js";
-import { decideInit, type InitFile } from "../ci/decide-init.js";
+import { decideInit, type InitFile } from "../core/decide/decide-init.js";
 import { decideDispatch, runTitle, type ListedRun } from "../ci/dispatch.js";
 import { githubOutputs } from "../ci/github-output.js";
 import { phaseMatrix, runPhase } from "../ci/matrix.js";
@@ -24,32 +24,32 @@ import {
   type HelperSource,
   type OnLast,
 } from "../ci/workflow.js";
-import { EnvironmentError, ExitCode, InputError, RefusedError, type Refusal } from "../errors.js";
+import { EnvironmentError, ExitCode, InputError, RefusedError, type Refusal } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
 import { openCheckout, openFeature, type FeatureContext } from "../feature/open.js";
-import { sessionDoneRef, stateRef, verifyRecordPath } from "../feature/paths.js";
+import { sessionDoneRef, stateRef, verifyRecordPath } from "../core/state/paths.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import type { PlannedPhase } from "../plan/build.js";
+import type { PlannedPhase } from "../core/plan/build.js";
 import { runOk } from "../proc.js";
-import { dryRunText } from "../render/dry-run.js";
-import { quote } from "../render/shell.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { quote } from "../core/text/shell.js";
 import { helperPath } from "../self.js";
-import { ignoreSessionDir } from "../start/session-files.js";
-import { writeTaskSessionFiles } from "../start/task-rules.js";
-import type { RemoteUpdate } from "../state-ref/decide-share.js";
+import { ignoreSessionDir } from "../session/session-files.js";
+import { writeTaskSessionFiles } from "../session/task-rules.js";
+import type { RemoteUpdate } from "../core/decide/decide-share.js";
 import { pushAtomic, remoteRefs } from "../state-ref/remote.js";
 import { localStateCommit, recordStateCommit, treeOfCommit } from "../state-ref/state-commit.js";
-import { runVerify } from "../status/verify.js";
-import type { Io } from "../io.js";import { confinementDecision } from "../start/sandbox.js";
-import { oneOf, phaseNumber, phaseOption, str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
-import { didYouMean } from "../text/suggest.js";
-import { VERSION } from "../version.js";
+import { runVerify } from "../session/verify.js";
+import type { Io } from "../core/io.js";import { confinementDecision } from "../session/sandbox.js";
+import { oneOf, phaseNumber, phaseOption, str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
+import { didYouMean } from "../core/text/suggest.js";
+import { VERSION } from "../core/version.js";
 
 export const spec: CommandSpec = {
   name: "ci",
@@ -394,7 +394,7 @@ export async function ciPrepareCommand(options: { slug: string; task: string; ph
   const prompt = ciBrief(feature.plan, task);
   const files = await WorktreeFiles.at(repo.root);
   await ignoreSessionDir(repo.commonDir);
-  // The leg's checkout is a clone of its own: the rules go into its git directory, where the hooks look (src/hooks/find.ts).
+  // The leg's checkout is a clone of its own: the rules go into its git directory, where the hooks look (src/session/find.ts).
   await writeTaskSessionFiles(files, feature.plan, task, { port: recorded.tasks[task.id]?.port ?? 40000, brief: prompt, gitDir: repo.commonDir, worktree: repo.root, commonDir: repo.commonDir });
   const args = claudeArgs(task);
   say(`${prompt}\n\nclaude_args: ${args}`);

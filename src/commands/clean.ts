@@ -1,24 +1,24 @@
 import { randomBytes } from "node:crypto";
 import { readdir, rename, rm } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { decideClean, describeCleanAction, refNote, type CleanAction, type CleanFacts } from "../clean/decide-clean.js";
+import { decideClean, describeCleanAction, refNote, type CleanAction, type CleanFacts } from "../core/decide/decide-clean.js";
 import { crashPoint } from "../crash-point.js";
-import { decided, ExitCode, StateError, UnfinishedError } from "../errors.js";
+import { decided, ExitCode, StateError, UnfinishedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../feature/paths.js";
+import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../core/state/paths.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import { integrated } from "../git/integrated.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import { integrated } from "../merge/integrated.js";
 import { commitOf, listWorktrees, openRepo, type WorktreeEntry } from "../git/repo.js";
 import { git } from "../git/run.js";
-import { dryRunText } from "../render/dry-run.js";
-import { quote } from "../render/shell.js";
-import { closeTmuxSession, hasTmuxSession, tmuxSessionName } from "../start/launch.js";
-import { assessWorktree, settleWorktree, type SettleOptions } from "../sync/settle-worktree.js";
-import type { Io } from "../io.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { quote } from "../core/text/shell.js";
+import { closeTmuxSession, hasTmuxSession, tmuxSessionName } from "../session/launch.js";
+import { assessWorktree, settleWorktree, type SettleOptions } from "../worktree/settle-worktree.js";
+import type { Io } from "../core/io.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "clean",
@@ -57,7 +57,7 @@ export interface CleanOptions {
  * or a rebase). What a killed command left of a worktree is brought to an end too
  * (settle-worktree.ts). While anything of the feature remains, its state is kept, and clean says
  * what and why and exits 4: it never forgets a feature whose worktrees or branches still exist.
- * Gathered, decided (src/clean/decide-clean.ts), then applied.
+ * Gathered, decided (src/core/decide/decide-clean.ts), then applied.
  */
 export async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
   let context;

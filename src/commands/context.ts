@@ -1,7 +1,7 @@
-import type { CommandSpec, Values } from "../command-spec.js";
-import { renderContext } from "../context.js";
-import { ExitCode } from "../errors.js";
-import type { Io } from "../io.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
+import { renderContext } from "../context/context.js";
+import { ExitCode } from "../core/errors.js";
+import type { Io } from "../core/io.js";
 import { helperPath } from "../self.js";
 
 export const spec: CommandSpec = {

@@ -1,19 +1,19 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ExitCode, InputError } from "../errors.js";
-import { statePath } from "../feature/paths.js";
+import { ExitCode, InputError } from "../core/errors.js";
+import { statePath } from "../core/state/paths.js";
 import { openRepo } from "../git/repo.js";
-import { SLUG_PATTERN } from "../plan/names.js";
+import { SLUG_PATTERN } from "../core/plan/names.js";
 import { spawnDetached, spawnDetachedToFiles } from "../proc.js";
 import { helperPath } from "../self.js";
-import type { Io } from "../io.js";
+import type { Io } from "../core/io.js";
 import { LiveSnapshot } from "../dashboard/live.js";
 import { dashboardPage } from "../dashboard/page.js";
 import { forgetDashboard, recordDashboard, runningDashboard, type DashboardRecord } from "../dashboard/record.js";
 import { dashboardUrl, newToken, startDashboardServer } from "../dashboard/server.js";
-import { str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "dashboard",

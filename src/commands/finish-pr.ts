@@ -1,17 +1,17 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EnvironmentError, ProcessError } from "../errors.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import { EnvironmentError, ProcessError } from "../core/errors.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { commitOf } from "../git/repo.js";
 import { baseRemote } from "../git/push.js";
 import { git } from "../git/run.js";
-import type { ExecutionPlan } from "../plan/build.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
 import { run } from "../proc.js";
-import { code, oneLine } from "../render/markdown-text.js";
-import { quote, sh } from "../render/shell.js";
-import { readVerifyRecord, type VerifyRecord } from "../status/verify.js";
-import type { FinishAction, FinishPlace, PullRequestFacts } from "../finish/decide-finish.js";
+import { code, oneLine } from "../core/render/markdown-text.js";
+import { quote, sh } from "../core/text/shell.js";
+import { readVerifyRecord, type VerifyRecord } from "../session/verify.js";
+import type { FinishAction, FinishPlace, PullRequestFacts } from "../core/decide/decide-finish.js";
 
 export interface PrContext {
   commonDir: string;

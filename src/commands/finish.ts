@@ -1,26 +1,26 @@
 import { crashPoint } from "../crash-point.js";
-import { decided, ExitCode, ProcessError, RefusedError, type Refusal } from "../errors.js";
+import { decided, ExitCode, ProcessError, RefusedError, type Refusal } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { checkoutMovePath } from "../feature/paths.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { checkoutMovePath } from "../core/state/paths.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { readJsonFile, writeState } from "../feature/store.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
-import { CheckoutMoveSchema, type FeatureState } from "../feature/state-schema.js";
-import { decideFinish, describeFinishAction, type FinishAction, type FinishFacts, type FinishPlace, type MergeFacts } from "../finish/decide-finish.js";
+import { CheckoutMoveSchema, type FeatureState } from "../core/state/state-schema.js";
+import { decideFinish, describeFinishAction, type FinishAction, type FinishFacts, type FinishPlace, type MergeFacts } from "../core/decide/decide-finish.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
-import { previewMerge, strategyArgs, strategyOptions } from "../git/merge-tree.js";
+import { previewMerge, strategyArgs, strategyOptions } from "../merge/merge-tree.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
-import { dryRunText } from "../render/dry-run.js";
-import { oneLine } from "../render/markdown-text.js";
-import { quote } from "../render/shell.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { oneLine } from "../core/render/markdown-text.js";
+import { quote } from "../core/text/shell.js";
 import { journaledMove, setBackHalfMove } from "../sync/checkouts.js";
-import { assessWorktree, settleWorktree } from "../sync/settle-worktree.js";
-import { mergeCommand } from "../render/conflict.js";
-import { requireRefs } from "../sync/backstop.js";
-import type { Io } from "../io.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { assessWorktree, settleWorktree } from "../worktree/settle-worktree.js";
+import { mergeCommand } from "../core/render/conflict.js";
+import { requireRefs } from "../feature/backstop.js";
+import type { Io } from "../core/io.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "finish",
@@ -54,7 +54,7 @@ export interface FinishOptions {
  * (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is
  * not checked out, and never into a dirty checkout. Conflicts are found before anything is
  * touched. With --pr it pushes the integration branch and opens a pull request instead
- * (finish-pr.ts). Gathered, decided (src/finish/decide-finish.ts), then applied.
+ * (finish-pr.ts). Gathered, decided (src/core/decide/decide-finish.ts), then applied.
  */
 export async function finishCommand(options: FinishOptions, io: Io): Promise<ExitCode> {
   const say = (line: string) => io.stdout(line + "\n");
@@ -110,7 +110,7 @@ export async function gatherFinish(context: FeatureContext, options: { pr: boole
   return facts;
 }
 
-/** The backstop's refusals (src/sync/backstop.ts), as facts for the decider. */
+/** The backstop's refusals (src/feature/backstop.ts), as facts for the decider. */
 async function movedRefs(mainRoot: string, commonDir: string, state: FeatureState): Promise<Refusal[]> {
   try {
     await requireRefs(mainRoot, commonDir, state);

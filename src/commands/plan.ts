@@ -1,16 +1,16 @@
 import { realpath } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
-import { ExitCode, InputError } from "../errors.js";
+import { ExitCode, InputError } from "../core/errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { locateRepoFast } from "../git/repo-from-files.js";
-import { planFile, planFolder } from "../plan/location.js";
-import { buildPlan } from "../plan/parse.js";
-import { readPlanFile } from "../plan/read.js";
-import { renderJson } from "../render/json.js";
-import { sh } from "../render/shell.js";
-import { findRoles, roleMap } from "../roles.js";
-import type { Io } from "../io.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { planFile, planFolder } from "../feature/plan-location.js";
+import { buildPlan } from "../core/plan/parse.js";
+import { readPlanFile } from "../feature/plan-read.js";
+import { renderJson } from "../core/render/json.js";
+import { sh } from "../core/text/shell.js";
+import { findRoles, roleMap } from "../feature/roles.js";
+import type { Io } from "../core/io.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "plan",
@@ -60,7 +60,7 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   const fromRoot = relative(root, path);
   const startTarget = fromRoot && !fromRoot.startsWith("..") && !isAbsolute(fromRoot) ? fromRoot : path;
   // The Markdown renderer is loaded only when the Markdown is wanted: `--json --no-write` skips it.
-  const markdown = options.write || !options.json ? (await import("../render/markdown.js")).renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
+  const markdown = options.write || !options.json ? (await import("../core/render/markdown.js")).renderMarkdown(plan, atHome ? {} : { startTarget }) : "";
   if (options.write) {
     const target = join(dirname(home), "PLAN.md");
     if (atHome) {

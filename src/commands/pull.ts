@@ -1,19 +1,19 @@
-import { ExitCode, RefusedError } from "../errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
-import { backupRefPrefix, stateRef } from "../feature/paths.js";
+import { backupRefPrefix, stateRef } from "../core/state/paths.js";
 import { readState } from "../feature/store.js";
 import { commitOf, isAncestor } from "../git/repo.js";
-import { quote } from "../render/shell.js";
+import { quote } from "../core/text/shell.js";
 import { adoptState, checkStateCommit, decideStateTrust, refusedStateFix, untrusted } from "../state-ref/adopt-state.js";
-import { decidePullRefs, decidePullState, describePullAction, pullActions } from "../state-ref/decide-share.js";
-import { dryRunText } from "../render/dry-run.js";
+import { decidePullRefs, decidePullState, describePullAction, pullActions } from "../core/decide/decide-share.js";
+import { dryRunText } from "../core/render/dry-run.js";
 import { featureRefNames, fetchObjects, refFacts, remoteRefs, updateLocalRefs } from "../state-ref/remote.js";
 import { readLocalStateFiles, readStateCommit, sameSharedState } from "../state-ref/state-commit.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
-import type { Io } from "../io.js";
-import { str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "pull",

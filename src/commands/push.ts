@@ -1,18 +1,18 @@
-import { decided, ExitCode, RefusedError } from "../errors.js";
+import { decided, ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
-import { stateRef } from "../feature/paths.js";
+import { stateRef } from "../core/state/paths.js";
 import { readState, writeState } from "../feature/store.js";
 import { withLocalSessions } from "../status/shared-sessions.js";
-import { quote } from "../render/shell.js";
-import { decidePush, describePushAction } from "../state-ref/decide-share.js";
-import { dryRunText } from "../render/dry-run.js";
+import { quote } from "../core/text/shell.js";
+import { decidePush, describePushAction } from "../core/decide/decide-share.js";
+import { dryRunText } from "../core/render/dry-run.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import { localStateCommit, recordStateCommit } from "../state-ref/state-commit.js";
-import type { Io } from "../io.js";
-import { str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "push",

@@ -1,30 +1,30 @@
 import { realpath } from "node:fs/promises";
 import { dirname, join, relative, resolve } from "node:path";
-import { ExitCode, InputError, RefusedError } from "../errors.js";
+import { ExitCode, InputError, RefusedError } from "../core/errors.js";
 import { isFile, pathExists } from "../fs/exists.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { frozenPlanPath } from "../feature/paths.js";
+import { frozenPlanPath } from "../core/state/paths.js";
 import { freeze } from "../feature/resolve.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { startedFeatures } from "../feature/store.js";
 import { openRepo } from "../git/repo.js";
-import { buildExecutionPlan } from "../plan/build.js";
-import { buildPlan, parsePlanText } from "../plan/parse.js";
-import { planFile, planFolder } from "../plan/location.js";
-import { readPlanFile } from "../plan/read.js";
-import { sessionBrief } from "../render/brief.js";
-import { dryRunText } from "../render/dry-run.js";
-import { quote } from "../render/shell.js";
-import { decideReplan } from "../replan/decide-replan.js";
+import { buildExecutionPlan } from "../core/plan/build.js";
+import { buildPlan, parsePlanText } from "../core/plan/parse.js";
+import { planFile, planFolder } from "../feature/plan-location.js";
+import { readPlanFile } from "../feature/plan-read.js";
+import { sessionBrief } from "../core/render/brief.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { quote } from "../core/text/shell.js";
+import { decideReplan } from "../core/decide/decide-replan.js";
 import { describeReplan, describeReplanAction, type ReplanAction } from "../replan/render-replan.js";
-import { findRoles, roleMap } from "../roles.js";
-import { BRIEF_FILE } from "../start/session-files.js";
-import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
-import type { Io } from "../io.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import { findRoles, roleMap } from "../feature/roles.js";
+import { BRIEF_FILE } from "../session/session-files.js";
+import { taskGitDir, writeTaskRules } from "../session/task-rules.js";
+import type { Io } from "../core/io.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "replan",
@@ -118,7 +118,7 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
       const files = await WorktreeFiles.at(b.worktree);
       await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
     } else if (a.kind === "write-plan-md") {
-      const { renderMarkdown } = await import("../render/markdown.js");
+      const { renderMarkdown } = await import("../core/render/markdown.js");
       await writeFileAtomic(a.path, renderMarkdown(next, {}));
       say(`Wrote ${relative(io.cwd, a.path) || a.path}`);
     } else {

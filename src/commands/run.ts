@@ -1,16 +1,16 @@
-import { ExitCode } from "../errors.js";
+import { ExitCode } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../feature/open.js";
-import type { Io } from "../io.js";
-import { count, dollars, str, strs, usageError } from "../command-args.js";
+import type { Io } from "../core/io.js";
+import { count, dollars, str, strs, usageError } from "../core/command-args.js";
 import { commandLineTargets } from "../notify/targets.js";
-import { phasedPolicy } from "../run/decide-run.js";
+import { phasedPolicy } from "../core/decide/decide-run.js";
 import { detach } from "../run/detach.js";
 import type { RunOptions } from "../run/options.js";
 import { rollingGraph } from "../run/ready-tasks.js";
 import { rollingPolicy } from "../run/rolling-policy.js";
 import { Runner } from "../run/runner.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "run",

@@ -1,7 +1,7 @@
-import type { CommandSpec, Values } from "../command-spec.js";
-import { ExitCode } from "../errors.js";
-import type { Io } from "../io.js";
-import { planJsonSchema } from "../plan/schema.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
+import { ExitCode } from "../core/errors.js";
+import type { Io } from "../core/io.js";
+import { planJsonSchema } from "../core/plan/schema.js";
 
 export const spec: CommandSpec = {
   name: "schema",

@@ -1,14 +1,14 @@
-import { decided, ExitCode, InputError } from "../errors.js";
+import { decided, ExitCode, InputError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
 import { writeState } from "../feature/store.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import { dryRunText } from "../render/dry-run.js";
-import { quote } from "../render/shell.js";
-import { decideSkip, describeSkipAction, type SkipAction, type SkipFacts } from "../skip/decide-skip.js";
-import type { Io } from "../io.js";
-import { namedTask, str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { quote } from "../core/text/shell.js";
+import { decideSkip, describeSkipAction, type SkipAction, type SkipFacts } from "../core/decide/decide-skip.js";
+import type { Io } from "../core/io.js";
+import { namedTask, str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "skip",
@@ -40,7 +40,7 @@ export interface SkipOptions {
 /**
  * `claude-parallel skip <task> [slug] --reason TEXT`: a task of the phase in progress that has
  * nothing to do (or whose work is not wanted) is left out of the phase's sync; its branch and any
- * commits on it stay. `--undo` takes it back. Decided by src/skip/decide-skip.ts.
+ * commits on it stay. `--undo` takes it back. Decided by src/core/decide/decide-skip.ts.
  */
 export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);

@@ -1,12 +1,12 @@
-import { decided, ExitCode } from "../errors.js";
+import { decided, ExitCode } from "../core/errors.js";
 import { withLockedFeature } from "../feature/open.js";
-import { dryRunText } from "../render/dry-run.js";
+import { dryRunText } from "../core/render/dry-run.js";
 import { applyStart } from "../start/apply-start.js";
-import { decideStart, describeStartAction, type StartChoices } from "../start/decide-start.js";
+import { decideStart, describeStartAction, type StartChoices } from "../core/decide/decide-start.js";
 import { gatherStart } from "../start/gather-start.js";
-import type { Io } from "../io.js";
-import { oneOf, phaseOption, str } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { oneOf, phaseOption, str } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "start",

@@ -1,7 +1,7 @@
-import { ExitCode } from "../errors.js";
+import { ExitCode } from "../core/errors.js";
 import { statusChanges } from "../status/changes.js";
 import { damagedText } from "../status/render.js";
-import type { Io } from "../io.js";
+import type { Io } from "../core/io.js";
 import { renderReport, statusReports, type Report } from "./status.js";
 
 /**

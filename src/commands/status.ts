@@ -1,14 +1,14 @@
-import { ExitCode, StateError } from "../errors.js";
+import { ExitCode, StateError } from "../core/errors.js";
 import { openRepo, type Repo } from "../git/repo.js";
 import { startedFeatures } from "../feature/store.js";
 import { gatherStatus, type FeatureStatus } from "../status/gather.js";
 import { renderDamaged, renderStatus, type DamagedFeature } from "../status/render.js";
 import { openFeature } from "../feature/open.js";
-import { confinementDecision } from "../start/sandbox.js";
+import { confinementDecision } from "../session/sandbox.js";
 import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
-import type { Io } from "../io.js";
-import { usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "status",

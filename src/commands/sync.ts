@@ -1,13 +1,13 @@
-import { decided, ExitCode, RefusedError } from "../errors.js";
+import { decided, ExitCode, RefusedError } from "../core/errors.js";
 import { withLockedFeature, type FeatureContext } from "../feature/open.js";
-import { dryRunText } from "../render/dry-run.js";
+import { dryRunText } from "../core/render/dry-run.js";
 import { applySync, verifyFailedLines, type PhaseStarter } from "../sync/apply-sync.js";
-import { decideSync, describeSyncAction, reviewRefusals, type SyncChoices } from "../sync/decide-sync.js";
+import { decideSync, describeSyncAction, reviewRefusals, type SyncChoices } from "../core/decide/decide-sync.js";
 import { gatherSync } from "../sync/gather-sync.js";
 import { startPhase } from "../start/start-phase.js";
-import type { Io } from "../io.js";
-import { phaseOption, str } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { phaseOption, str } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "sync",

@@ -1,31 +1,31 @@
 import { randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { MAX_BYTES } from "../feature/bounds.js";
-import { runStatePath, sessionsDir, watchStatePath } from "../feature/paths.js";
-import { RunStateSchema, WatchStateSchema, type WatchState } from "../feature/state-schema.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { runStatePath, sessionsDir, watchStatePath } from "../core/state/paths.js";
+import { RunStateSchema, WatchStateSchema, type WatchState } from "../core/state/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
 import { baseRemote, pushWithLease, remoteTip } from "../git/push.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { gitOk, nulFields } from "../git/run.js";
-import { dryRunText } from "../render/dry-run.js";
-import { quote, sh } from "../render/shell.js";
-import { invocationRunning, sessionArgs, spawnSession } from "../run/sessions.js";
-import { readSessionRecord } from "../start/headless.js";
-import { which } from "../start/launch.js";
-import { singleLine } from "../text/single-line.js";
-import { terminalSafe } from "../text/terminal.js";
-import { decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../watch/decide-watch.js";
-import { feedbackPrompt } from "../watch/feedback-prompt.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { quote, sh } from "../core/text/shell.js";
+import { invocationRunning, sessionArgs, spawnSession } from "../session/sessions.js";
+import { readSessionRecord } from "../session/headless.js";
+import { which } from "../session/launch.js";
+import { singleLine } from "../core/text/single-line.js";
+import { terminalSafe } from "../core/text/terminal.js";
+import { decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../core/decide/decide-watch.js";
+import { feedbackPrompt } from "../core/render/feedback-prompt.js";
 import { pullRequestFacts } from "../watch/gh.js";
-import type { Io } from "../io.js";
-import { count, dollars, str, usageError } from "../command-args.js";
-import type { CommandSpec, Values } from "../command-spec.js";
+import type { Io } from "../core/io.js";
+import { count, dollars, str, usageError } from "../core/command-args.js";
+import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "watch",
@@ -276,7 +276,7 @@ class Watcher {
       this.claude = claude;
     }
     if (!(await pathExists(recorded.worktree))) await this.reopen(taskId);
-    const { sandboxArgs, sandboxDecision } = await import("../start/sandbox.js");
+    const { sandboxArgs, sandboxDecision } = await import("../session/sandbox.js");
     const decision = await sandboxDecision(plan);
     if (decision.note) this.say(`Note: ${decision.note}`);
     const sandbox = decision.use ? await sandboxArgs({ plan, state: this.ctx.feature.state!, commonDir: this.commonDir }, task, recorded.worktree) : [];
@@ -380,7 +380,7 @@ class Watcher {
     const { plan, phase, recorded } = this.planned(taskId);
     const state = this.ctx.feature.state!;
     const ps = state.phases[String(phase.index)]!;
-    const [{ preflight }, { loadExpectedRefs }, { confinementDecision }] = await Promise.all([import("../sync/preflight.js"), import("../sync/backstop.js"), import("../start/sandbox.js")]);
+    const [{ preflight }, { loadExpectedRefs }, { confinementDecision }] = await Promise.all([import("../sync/preflight.js"), import("../feature/backstop.js"), import("../session/sandbox.js")]);
     const expected = await loadExpectedRefs(this.commonDir, state);
     const pre = await preflight(this.ctx.repo, plan, phase, {
       slug: this.slug,

@@ -1,10 +1,10 @@
 import { basename } from "node:path";
 import { openFeature } from "../feature/open.js";
-import { MAX_BYTES } from "../feature/bounds.js";
-import { runEventsPath } from "../feature/paths.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { runEventsPath } from "../core/state/paths.js";
 import { startedFeatures } from "../feature/store.js";
 import type { Repo } from "../git/repo.js";
-import { readEvents } from "../run/events.js";
+import { readEvents } from "../feature/run-events.js";
 import { gatherStatus } from "../status/gather.js";
 import { runSummary } from "../status/run.js";
 import { dashboardFeature, EVENT_LIMIT, type DashboardFeature, type FeatureError, type Snapshot } from "./view.js";

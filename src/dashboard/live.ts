@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from "node:fs";
 import { dirname, join } from "node:path";
-import { featureDir, runDir, sessionsDir } from "../feature/paths.js";
-import { SESSION_DIR } from "../start/session-files.js";
+import { featureDir, runDir, sessionsDir } from "../core/state/paths.js";
+import { SESSION_DIR } from "../session/session-files.js";
 import type { Snapshot } from "./view.js";
 
 /** A folder to watch, and which of its entries count (all but `ignore`, or only `only`). */

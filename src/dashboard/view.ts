@@ -1,11 +1,11 @@
-import { bottomLevels, graphFromEdges } from "../plan/graph.js";
-import type { ExecutionPlan } from "../plan/build.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import type { ConflictReport } from "../git/merge-chain.js";
-import { conflictText } from "../render/conflict.js";
-import { sh } from "../render/shell.js";
-import type { RunEvent } from "../run/events.js";
-import { tmuxSessionName } from "../start/launch.js";
+import { bottomLevels, graphFromEdges } from "../core/plan/graph.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import type { ConflictReport } from "../merge/merge-chain.js";
+import { conflictText } from "../core/render/conflict.js";
+import { sh } from "../core/text/shell.js";
+import type { RunEvent } from "../feature/run-events.js";
+import { tmuxSessionName } from "../session/launch.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "../status/gather.js";
 import { runStateText, type RunSummary } from "../status/run.js";
 
@@ -64,7 +64,7 @@ export interface PhaseView {
  * A predicted conflict as the page shows it: `task` resolves it (the later one in merge order);
  * `with`, the other side: task ids, or "elsewhere" for what is not a task of the phase (the
  * integration branch, the phase's start, an outside commit). The words are status's and sync's
- * (src/render/conflict.ts).
+ * (src/core/render/conflict.ts).
  */
 export interface ConflictView {
   task: string;

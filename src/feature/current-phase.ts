@@ -1,5 +1,5 @@
-import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
-import type { FeatureState } from "./state-schema.js";
+import type { ExecutionPlan, PlannedPhase } from "../core/plan/build.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 
 /**
  * The phase the feature is at: the first phase of the plan not synced yet, whether it is in

@@ -2,13 +2,13 @@ import { randomBytes, createHash } from "node:crypto";
 import { link, mkdir, readdir, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { RefusedError } from "../errors.js";
+import { RefusedError } from "../core/errors.js";
 import { removeStaleRefLocks } from "../git/stale-ref-locks.js";
 import { gitProcessesInGroup, gitProcessesUnder, processAlive, processGroup, processStartTime } from "../process-identity.js";
-import { quote } from "../render/shell.js";
+import { quote } from "../core/text/shell.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
-import { MAX_BYTES } from "./bounds.js";
-import { locksDir } from "./paths.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { locksDir } from "../core/state/paths.js";
 
 interface Holder {
   pid: number;

@@ -1,9 +1,9 @@
 import { basename } from "node:path";
-import { RefusedError } from "../errors.js";
+import { RefusedError } from "../core/errors.js";
 import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
-import { SLUG_PATTERN } from "../plan/names.js";
+import { SLUG_PATTERN } from "../core/plan/names.js";
 import { withFeatureLock } from "./lock.js";
-import { stateRef } from "./paths.js";
+import { stateRef } from "../core/state/paths.js";
 import { resolveFeature, type Feature } from "./resolve.js";
 import { readState, startedFeatures } from "./store.js";
 import { forgetHalfAddedWorktrees, halfAddedWorktrees } from "../git/worktree-registration.js";

@@ -1,4 +1,4 @@
-import type { FeatureState } from "./state-schema.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 
 /** The task worktrees the feature recorded (before making them), once each. Pure. */
 export function recordedWorktrees(state: FeatureState): Array<{ id: string; branch: string; worktree: string }> {

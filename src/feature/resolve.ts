@@ -1,20 +1,20 @@
 import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
 import { stringify } from "yaml";
-import { InputError, RefusedError, StateError } from "../errors.js";
-import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../plan/build.js";
-import type { LoadedPlan } from "../plan/load.js";
-import { buildPlan, parsePlanText } from "../plan/parse.js";
-import { MAX_PLAN_BYTES } from "../plan/size-limit.js";
-import { SLUG_PATTERN } from "../plan/names.js";
-import { planFile, planFolder, plansIn } from "../plan/location.js";
+import { InputError, RefusedError, StateError } from "../core/errors.js";
+import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../core/plan/build.js";
+import type { LoadedPlan } from "../core/plan/load.js";
+import { buildPlan, parsePlanText } from "../core/plan/parse.js";
+import { MAX_PLAN_BYTES } from "../core/plan/size-limit.js";
+import { SLUG_PATTERN } from "../core/plan/names.js";
+import { planFile, planFolder, plansIn } from "./plan-location.js";
 import { isFile } from "../fs/exists.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
-import { MAX_BYTES } from "./bounds.js";
-import { readPlanFile } from "../plan/read.js";
-import { findRoles, roleMap } from "../roles.js";
-import { finishedMarkerPath, frozenPlanPath } from "./paths.js";
-import { type FeatureState } from "./state-schema.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { readPlanFile } from "./plan-read.js";
+import { findRoles, roleMap } from "./roles.js";
+import { finishedMarkerPath, frozenPlanPath } from "../core/state/paths.js";
+import { type FeatureState } from "../core/state/state-schema.js";
 import { readState, repairStateFix, startedFeatures } from "./store.js";
 import type { Repo } from "../git/repo.js";
 
@@ -143,7 +143,7 @@ async function startedFeature(
 }
 
 /** The plan with every default that depends on the moment (slug, base, branch) written out. */
-export function freeze(plan: import("../plan/schema.js").Plan, execution: ExecutionPlan): string {
+export function freeze(plan: import("../core/plan/schema.js").Plan, execution: ExecutionPlan): string {
   const frozen = { ...plan, slug: execution.slug, base: execution.base, integrationBranch: execution.integrationBranch };
   return `# Frozen by claude-parallel when the feature started; the phases follow this copy.\n${stringify(frozen)}`;
 }

@@ -1,13 +1,13 @@
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import * as z from "zod/mini";
-import { StateError } from "../errors.js";
+import { StateError } from "../core/errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
-import { MAX_BYTES } from "./bounds.js";
-import { quote } from "../render/shell.js";
-import { FeatureStateSchema, type FeatureState } from "./state-schema.js";
-import { statePath } from "./paths.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { quote } from "../core/text/shell.js";
+import { FeatureStateSchema, type FeatureState } from "../core/state/state-schema.js";
+import { statePath } from "../core/state/paths.js";
 
 /**
  * A JSON file of the state folder, checked against its shape: undefined when missing; a StateError

@@ -2,8 +2,8 @@ import { constants } from "node:fs";
 import { copyFile, lstat, mkdir, realpath, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { replaceFile } from "./atomic.js";
-import { CliError, ExitCode } from "../errors.js";
-import { quote } from "../render/shell.js";
+import { CliError, ExitCode } from "../core/errors.js";
+import { quote } from "../core/text/shell.js";
 
 /** A path we were about to write, copy or delete leads outside the worktree through a symbolic link. */
 export class PathEscapeError extends CliError {

@@ -1,4 +1,4 @@
-import { ProcessError } from "../errors.js";
+import { ProcessError } from "../core/errors.js";
 import { git, gitOk } from "./run.js";
 
 /**

@@ -1,6 +1,6 @@
 import { lstat, realpath, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { readRegular } from "../fs/read-regular.js";
 import type { RepoLocation } from "./run.js";
 

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError } from "../core/errors.js";
 import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
 
 /** A repository we may work in: it exists, has a commit, and its git is recent enough. */

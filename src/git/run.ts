@@ -1,5 +1,5 @@
 import { isAbsolute } from "node:path";
-import { ProcessError } from "../errors.js";
+import { ProcessError } from "../core/errors.js";
 import { run } from "../proc.js";
 
 export interface GitResult {

@@ -1,6 +1,6 @@
 import { readdir, realpath, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { readRegular } from "../fs/read-regular.js";
 
 /** One of git's registrations of a worktree: its entry under `<common>/worktrees/`. */

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { TaskManifest } from "./manifest.js";
+import type { TaskManifest } from "../session/manifest.js";
 
 /** Hands-off lines shown at most; the rest is counted. */
 const MAX_OTHERS = 12;

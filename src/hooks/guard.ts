@@ -1,7 +1,7 @@
 import { lstatSync, realpathSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
-import { covers, ownedPattern } from "../plan/owns.js";
-import type { TaskManifest } from "./manifest.js";
+import { covers, ownedPattern } from "../core/plan/owns.js";
+import type { TaskManifest } from "../session/manifest.js";
 
 /**
  * The PreToolUse guard: may this task's session edit this file? First, whatever the task owns and

@@ -1,12 +1,12 @@
 import { appendFileSync, realpathSync } from "node:fs";
 import { isAbsolute, join, resolve } from "node:path";
 import { sessionContext, envExports } from "./context.js";
-import type { FoundTask } from "./find.js";
-import { taskRules, type TaskManifest } from "./manifest.js";
-import { reachedText } from "../budget/budget.js";
-import { budgetRefusal, readBudgetRecord, recordedReach } from "../budget/record.js";
+import type { FoundTask } from "../session/find.js";
+import { taskRules, type TaskManifest } from "../session/manifest.js";
+import { reachedText } from "../session/budget.js";
+import { budgetRefusal, readBudgetRecord, recordedReach } from "../session/budget-record.js";
 import { decideEdit, editedFile, resolveTarget, type Protected } from "./guard.js";
-import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "./ledger.js";
+import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "../session/ledger.js";
 import { afterStop } from "./phase-done.js";
 
 /**

@@ -1,7 +1,7 @@
 import { closeSync, openSync, writeSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { atRest, phaseDone, readHookRecord, writeHookRecord, type HookRecord, type WorktreeFacts } from "./ledger.js";
-import type { TaskManifest } from "./manifest.js";
+import { atRest, phaseDone, readHookRecord, writeHookRecord, type HookRecord, type WorktreeFacts } from "../session/ledger.js";
+import type { TaskManifest } from "../session/manifest.js";
 
 /**
  * The phase-done notice. Most Stops happen while another task of the phase is still at work: they

@@ -1,5 +1,5 @@
 import { fstatSync, readSync, writeSync } from "node:fs";
-import { findTask, type FoundTask } from "./find.js";
+import { findTask, type FoundTask } from "../session/find.js";
 import type { HookInput } from "./handle.js";
 
 /**

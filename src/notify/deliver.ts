@@ -1,9 +1,9 @@
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { run, runShell, type RunResult } from "../proc.js";
-import { singleLine } from "../text/single-line.js";
-import { terminalSafe } from "../text/terminal.js";
-import { VERSION } from "../version.js";
+import { singleLine } from "../core/text/single-line.js";
+import { terminalSafe } from "../core/text/terminal.js";
+import { VERSION } from "../core/version.js";
 import type { NotifyPayload } from "./notifications.js";
 import type { Target } from "./targets.js";
 

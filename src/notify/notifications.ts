@@ -1,6 +1,6 @@
-import type { RunEvent } from "../run/events.js";
-import { singleLine } from "../text/single-line.js";
-import { terminalSafe } from "../text/terminal.js";
+import type { RunEvent } from "../feature/run-events.js";
+import { singleLine } from "../core/text/single-line.js";
+import { terminalSafe } from "../core/text/terminal.js";
 
 /** What a notification says happened (docs/notifications.md). */
 export const NOTIFY_EVENTS = ["needs-input", "handed-back", "verify-failed", "budget-reached", "phase-synced", "gave-up", "finished"] as const;

@@ -1,13 +1,13 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { FeatureContext } from "../feature/open.js";
-import { featureDir, runNotifiedPath } from "../feature/paths.js";
+import { featureDir, runNotifiedPath } from "../core/state/paths.js";
 import { appendRegular } from "../fs/append-regular.js";
 import { forEachLine } from "../fs/read-regular.js";
-import { readHookRecord } from "../hooks/ledger.js";
-import type { RunEvent } from "../run/events.js";
-import { which } from "../start/launch.js";
-import { jsonLine } from "../text/single-line.js";
+import { readHookRecord } from "../session/ledger.js";
+import type { RunEvent } from "../feature/run-events.js";
+import { which } from "../session/launch.js";
+import { jsonLine } from "../core/text/single-line.js";
 import { DELIVERY_TIMEOUT_MS, deliver, desktopWay, type DeliveryContext } from "./deliver.js";
 import { notificationsFor, payload, type Happening, type Notification } from "./notifications.js";
 import { allTargets, targetKey, targetLabel, type CliTarget, type Target } from "./targets.js";

@@ -2,10 +2,10 @@ import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { usageError } from "../command-args.js";
-import type { ExecutionPlan } from "../plan/build.js";
-import { NOTIFY_DESKTOP, hasNul, notifyTextProblem } from "../plan/rules.js";
-import { which } from "../start/launch.js";
+import { usageError } from "../core/command-args.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import { NOTIFY_DESKTOP, hasNul, notifyTextProblem } from "../core/plan/rules.js";
+import { which } from "../session/launch.js";
 
 /**
  * Where a notification goes: only ever what the user wrote, on run's command line (`--notify`) or

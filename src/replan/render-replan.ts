@@ -1,7 +1,7 @@
-import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
-import { oneLine } from "../render/markdown-text.js";
-import { phaseStatus, type ReplanDecision, type TaskField } from "./decide-replan.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import type { ExecutionPlan, PlannedTask } from "../core/plan/build.js";
+import { oneLine } from "../core/render/markdown-text.js";
+import { phaseStatus, type ReplanDecision, type TaskField } from "../core/decide/decide-replan.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 
 /** The lines `replan` prints: what the new plan changes, task by task, then the phases it leads to. */
 export function describeReplan(d: ReplanDecision, current: ExecutionPlan, next: ExecutionPlan, state: FeatureState): string[] {

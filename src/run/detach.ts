@@ -1,17 +1,17 @@
 import { withFeatureLock } from "../feature/lock.js";
 import type { FeatureContext } from "../feature/open.js";
-import { runEventsPath, runOutputPath } from "../feature/paths.js";
+import { runEventsPath, runOutputPath } from "../core/state/paths.js";
 import { openAppend } from "../fs/append-regular.js";
 import { spawnDetachedToFiles } from "../proc.js";
-import { quote } from "../render/shell.js";
+import { quote } from "../core/text/shell.js";
 import { helperPath } from "../self.js";
-import { ExitCode } from "../errors.js";
-import type { Io } from "../io.js";
+import { ExitCode } from "../core/errors.js";
+import type { Io } from "../core/io.js";
 import { targetArg } from "../notify/targets.js";
-import { readEvents } from "./events.js";
+import { readEvents } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
 import { checkLogs, skippedLines } from "./run-files.js";
-import { logSize } from "./sessions.js";
+import { logSize } from "../session/sessions.js";
 
 /** The command line that runs the same `run` again, in the foreground of a detached process. */
 export function runArgv(slug: string, o: RunOptions): string[] {

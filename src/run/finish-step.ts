@@ -1,7 +1,7 @@
 import { applyFinish, gatherFinish, placeOf } from "../commands/finish.js";
-import { decided } from "../errors.js";
+import { decided } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { decideFinish } from "../finish/decide-finish.js";
+import { decideFinish } from "../core/decide/decide-finish.js";
 
 /**
  * The final merge into base as `finish` makes it: gatherFinish, decideFinish (a refusal is thrown:

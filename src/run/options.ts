@@ -1,5 +1,5 @@
 import type { CliTarget } from "../notify/targets.js";
-import type { FinishMode } from "./decide-run.js";
+import type { FinishMode } from "../core/decide/decide-run.js";
 
 /** What `run` was asked for (src/commands/run.ts reads it from the command line). */
 export interface RunOptions {

@@ -1,5 +1,5 @@
-import type { PlannedTask } from "../plan/build.js";
-import { findOverlaps, normalizeOwnedPath } from "../plan/owns.js";
+import type { PlannedTask } from "../core/plan/build.js";
+import { findOverlaps, normalizeOwnedPath } from "../core/plan/owns.js";
 
 /**
  * `run --rolling`: no barriers between phases. A task starts as soon as every task it waits for is

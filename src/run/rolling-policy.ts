@@ -1,4 +1,4 @@
-import { isReady, type RunAction, type RunFacts, type RunPolicy, type TaskFacts } from "./decide-run.js";
+import { isReady, type RunAction, type RunFacts, type RunPolicy, type TaskFacts } from "../core/decide/decide-run.js";
 import { nextMerge, tasksToStart, type RollingGraph, type RollingState } from "./ready-tasks.js";
 
 /**

@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { runDir, runEventsPath, runOutputPath } from "../feature/paths.js";
+import { runDir, runEventsPath, runOutputPath } from "../core/state/paths.js";
 import { openAppend } from "../fs/append-regular.js";
 
 /** Before anything changes: the run's event log and output log can be appended to (something else in their place refuses the run). */

@@ -1,9 +1,9 @@
-import { runStatePath } from "../feature/paths.js";
-import { RunStateSchema, type RunState } from "../feature/state-schema.js";
+import { runStatePath } from "../core/state/paths.js";
+import { RunStateSchema, type RunState } from "../core/state/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { quote } from "../render/shell.js";
+import { quote } from "../core/text/shell.js";
 
 /** `run`'s state: what it must remember across an interruption (none yet: a fresh one). `approve` records a resume there too. */
 export async function readRunState(commonDir: string, slug: string): Promise<RunState> {

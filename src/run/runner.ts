@@ -3,35 +3,35 @@ import { mkdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, ExitCode, RefusedError } from "../errors.js";
+import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../feature/open.js";
-import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../feature/paths.js";
-import type { RunState, RunTaskState, TaskState } from "../feature/state-schema.js";
+import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../core/state/paths.js";
+import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { pathExists } from "../fs/exists.js";
 import { commitOf } from "../git/repo.js";
-import type { Io } from "../io.js";
+import type { Io } from "../core/io.js";
 import { notifierFor, type Notifier } from "../notify/notifier.js";
 import { processStartTime } from "../process-identity.js";
-import { dryRunText } from "../render/dry-run.js";
-import { sessionBrief } from "../render/brief.js";
-import { quote, sh } from "../render/shell.js";
-import { which } from "../start/launch.js";
-import { readSessionRecord } from "../start/headless.js";
-import { requireRefs } from "../sync/backstop.js";
-import { recordedIntegrationTip } from "../sync/decide-refs.js";
-import { conflictProblem, decideRun, mergedVerifyProblem, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "./decide-run.js";
-import { Progress, readEvents, type ProgressMode } from "./events.js";
+import { dryRunText } from "../core/render/dry-run.js";
+import { sessionBrief } from "../core/render/brief.js";
+import { quote, sh } from "../core/text/shell.js";
+import { which } from "../session/launch.js";
+import { readSessionRecord } from "../session/headless.js";
+import { requireRefs } from "../feature/backstop.js";
+import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
+import { conflictProblem, decideRun, mergedVerifyProblem, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../core/decide/decide-run.js";
+import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
-import { LogResults, taskCostUsd } from "../budget/accounting.js";
-import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../budget/budget.js";
-import { budgetRecordPath, budgetRecordText } from "../budget/record.js";
-import { nextRecord, readHookRecord, writeHookRecord } from "../hooks/ledger.js";
+import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../session/budget.js";
+import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
+import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
 import { checkLogs } from "./run-files.js";
 import { readRunState, writeRunState } from "./run-state.js";
-import { invocationRunning, lastResult, logSize, sessionFacts, sessionLogPath, sessionStderrPath, startInvocation, stderrTail, stopSession, type Invocation } from "./sessions.js";
+import { invocationRunning, lastResult, logSize, sessionFacts, sessionLogPath, sessionStderrPath, startInvocation, stderrTail, stopSession, type Invocation } from "../session/sessions.js";
 import { startForRun } from "./start-step.js";
 import { giveUpLines, pausedLines, timelineText, type GivenUpTask } from "./stop-report.js";
 import { syncForRun, type HandBack } from "./sync-step.js";
@@ -282,7 +282,7 @@ export class Runner {
   }
 
   /**
-   * What every task of the feature spent, as status counts it (src/budget/accounting.ts), against
+   * What every task of the feature spent, as status counts it (src/session/cost-accounting.ts), against
    * the budgets in force; the record the hooks read is written again when it changed.
    */
   private async budgets(): Promise<BudgetState> {
@@ -530,7 +530,7 @@ export class Runner {
   }
 
   private async launch(taskId: string, phase: number): Promise<undefined> {
-    const { sessionOf } = await import("../start/launch.js");
+    const { sessionOf } = await import("../session/launch.js");
     const { plan, task, recorded } = this.planned(taskId);
     const session = sessionOf(task, recorded.worktree, sessionBrief(plan, task, recorded.port));
     await this.requireClaude();

@@ -1,5 +1,5 @@
 import type { FeatureContext } from "../feature/open.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { startPhase } from "../start/start-phase.js";
 
 /**

@@ -1,9 +1,9 @@
-import type { FeatureState } from "../feature/state-schema.js";
-import type { ExecutionPlan } from "../plan/build.js";
-import { fixSentence } from "../render/conflict.js";
-import { quote } from "../render/shell.js";
-import type { TaskProblem } from "./decide-run.js";
-import type { RunEvent } from "./events.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import { fixSentence } from "../core/render/conflict.js";
+import { quote } from "../core/text/shell.js";
+import type { TaskProblem } from "../core/decide/decide-run.js";
+import type { RunEvent } from "../feature/run-events.js";
 import { skippedLines } from "./run-files.js";
 
 /** How to go on after the run stopped: unattended, or by hand. */

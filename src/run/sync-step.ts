@@ -1,11 +1,11 @@
-import { ExitCode, RefusedError } from "../errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import type { FeatureContext } from "../feature/open.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import type { ConflictReport } from "../git/merge-chain.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import type { ConflictReport } from "../merge/merge-chain.js";
 import { applySync, verifyFailedLines } from "../sync/apply-sync.js";
-import { decideSync, reviewDecision, reviewRefusals } from "../sync/decide-sync.js";
-import type { ReviewDecision } from "../review/decide-review.js";
-import { findingsMessage } from "../review/prompt.js";
+import { decideSync, reviewDecision, reviewRefusals } from "../core/decide/decide-sync.js";
+import type { ReviewDecision } from "../core/decide/decide-review.js";
+import { findingsMessage } from "../core/review/prompt.js";
 import { gatherSync } from "../sync/gather-sync.js";
 
 /** What a sync found that goes back to the sessions (src/run/runner.ts hands it over). */
@@ -64,7 +64,7 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
   return { code: ExitCode.verifyFailed, handBack };
 }
 
-/** The reviewer's findings, each task's to its session (quoted as review comments: src/review/prompt.ts). */
+/** The reviewer's findings, each task's to its session (quoted as review comments: src/core/review/prompt.ts). */
 function reviewHandBack(d: Extract<ReviewDecision, { kind: "hand-back" }>, phase: number, say: (line?: string) => void): RunSyncOutcome {
   say(`The reviewer asks for changes (round ${d.round}): ${[...d.routed.byTask.keys()].join(", ")}.`);
   return { code: ExitCode.refused, handBack: [...d.routed.byTask].map(([task, findings]) => ({ kind: "review", task, round: d.round, message: findingsMessage(phase, findings, d.summary) })) };

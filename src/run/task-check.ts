@@ -1,9 +1,9 @@
 import type { FeatureContext } from "../feature/open.js";
 import { pathExists } from "../fs/exists.js";
-import { confinementDecision } from "../start/sandbox.js";
-import { loadExpectedRefs } from "../sync/backstop.js";
+import { confinementDecision } from "../session/sandbox.js";
+import { loadExpectedRefs } from "../feature/backstop.js";
 import { preflight } from "../sync/preflight.js";
-import type { TaskProblem } from "./decide-run.js";
+import type { TaskProblem } from "../core/decide/decide-run.js";
 
 /**
  * The task check of a phase's tasks, `busy` ones left out: the sync's preflight without the merge

@@ -1,22 +1,22 @@
 import { lstat, rm } from "node:fs/promises";
 import { crashPoint } from "../crash-point.js";
-import { RefusedError } from "../errors.js";
+import { RefusedError } from "../core/errors.js";
 import type { FeatureContext } from "../feature/open.js";
-import type { FeatureState, PhaseState } from "../feature/state-schema.js";
+import type { FeatureState, PhaseState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk } from "../git/run.js";
 import { forgetRegistrations, registrationsOf } from "../git/worktree-registration.js";
-import { sessionBrief } from "../render/brief.js";
-import type { StartAction, TaskStep } from "./decide-start.js";
-import { fitsInstalledTree, prepareDependencies, type DepsResult } from "./deps.js";
-import { copyIncludedFiles, includedFiles } from "./include.js";
-import { launchTmux, printInstructions, sessionOf, type Session } from "./launch.js";
-import { allocatePortBlock } from "./ports.js";
-import { confinementDecision, sandboxArgs } from "./sandbox.js";
-import { ignoreSessionDir } from "./session-files.js";
-import { taskGitDir, writeTaskSessionFiles } from "./task-rules.js";
+import { sessionBrief } from "../core/render/brief.js";
+import type { StartAction, TaskStep } from "../core/decide/decide-start.js";
+import { fitsInstalledTree, prepareDependencies, type DepsResult } from "../worktree/deps.js";
+import { copyIncludedFiles, includedFiles } from "../worktree/include.js";
+import { launchTmux, printInstructions, sessionOf, type Session } from "../session/launch.js";
+import { allocatePortBlock } from "../worktree/ports.js";
+import { confinementDecision, sandboxArgs } from "../session/sandbox.js";
+import { ignoreSessionDir } from "../session/session-files.js";
+import { taskGitDir, writeTaskSessionFiles } from "../session/task-rules.js";
 
 export interface StartOutput {
   /** What the start did, line by line (stdout). */
@@ -99,7 +99,7 @@ export async function applyStart(context: FeatureContext, actions: readonly Star
         } else if (launch === "tmux") {
           await launchTmux(slug, sessions, out.say);
         } else {
-          const { launchHeadless } = await import("./headless.js");
+          const { launchHeadless } = await import("../session/headless.js");
           await launchHeadless({ repo, slug, phase: a.phase, maxParallel: plan.maxParallel, sessions, permissionMode, model }, out.say);
         }
         break;

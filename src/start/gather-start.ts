@@ -1,18 +1,18 @@
 import { lstat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { EnvironmentError, InputError } from "../errors.js";
+import { EnvironmentError, InputError } from "../core/errors.js";
 import { currentPhase } from "../feature/current-phase.js";
 import type { FeatureContext } from "../feature/open.js";
-import { frozenPlanPath } from "../feature/paths.js";
+import { frozenPlanPath } from "../core/state/paths.js";
 import { readState, startedFeatures } from "../feature/store.js";
-import { requireMergeSettings } from "../git/merge-tree.js";
+import { requireMergeSettings } from "../merge/merge-tree.js";
 import { commitOf, isAncestor, listWorktrees, refsAndCommits } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
-import { findingRefusals, loadExpectedRefs } from "../sync/backstop.js";
-import { integrationFinding } from "../sync/decide-refs.js";
-import type { StartChoices, StartFacts, StartPhaseFacts } from "./decide-start.js";
-import { which, type LaunchMode } from "./launch.js";
-import { sandboxDecision } from "./sandbox.js";
+import { findingRefusals, loadExpectedRefs } from "../feature/backstop.js";
+import { integrationFinding } from "../core/decide/decide-refs.js";
+import type { StartChoices, StartFacts, StartPhaseFacts } from "../core/decide/decide-start.js";
+import { which, type LaunchMode } from "../session/launch.js";
+import { sandboxDecision } from "../session/sandbox.js";
 
 /**
  * Everything decideStart needs, read and changed nothing: the feature's state, the phase, every

@@ -1,5 +1,5 @@
-import type { PhaseState } from "../feature/state-schema.js";
-import type { PlannedPhase } from "../plan/build.js";
+import type { PhaseState } from "../core/state/state-schema.js";
+import type { PlannedPhase } from "../core/plan/build.js";
 
 /**
  * Whether the start of a phase got to its end, by its record: every task recorded, its worktree

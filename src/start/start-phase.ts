@@ -1,8 +1,8 @@
-import { decided } from "../errors.js";
+import { decided } from "../core/errors.js";
 import type { FeatureContext } from "../feature/open.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { applyStart, type StartOutput } from "./apply-start.js";
-import { decideStart, type StartChoices } from "./decide-start.js";
+import { decideStart, type StartChoices } from "../core/decide/decide-start.js";
 import { gatherStart } from "./gather-start.js";
 
 /**

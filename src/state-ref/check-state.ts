@@ -1,11 +1,11 @@
 import { posix } from "node:path";
 import * as z from "zod/mini";
-import { InputError, type Refusal } from "../errors.js";
-import { PLANS_DIR } from "../plan/location.js";
-import type { ExecutionPlan, RepoFacts } from "../plan/build.js";
-import { buildPlan, parsePlanText } from "../plan/parse.js";
-import { FeatureStateSchema, type FeatureState, type PhaseState, type TaskState } from "../feature/state-schema.js";
-import { singleLine } from "../text/single-line.js";
+import { InputError, type Refusal } from "../core/errors.js";
+import { PLANS_DIR } from "../feature/plan-location.js";
+import type { ExecutionPlan, RepoFacts } from "../core/plan/build.js";
+import { buildPlan, parsePlanText } from "../core/plan/parse.js";
+import { FeatureStateSchema, type FeatureState, type PhaseState, type TaskState } from "../core/state/state-schema.js";
+import { singleLine } from "../core/text/single-line.js";
 import type { StateFiles } from "./state-commit.js";
 
 /**

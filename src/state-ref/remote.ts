@@ -1,9 +1,9 @@
-import { EnvironmentError, RefusedError } from "../errors.js";
-import { backupRefPrefix, stateRef } from "../feature/paths.js";
-import type { FeatureState } from "../feature/state-schema.js";
+import { EnvironmentError, RefusedError } from "../core/errors.js";
+import { backupRefPrefix, stateRef } from "../core/state/paths.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { commitOf, isAncestor, listWorktrees } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
-import type { LocalUpdate, RefFacts, RemoteUpdate } from "./decide-share.js";
+import type { LocalUpdate, RefFacts, RemoteUpdate } from "../core/decide/decide-share.js";
 
 /** A remote's name as `git remote` knows it (never an option, never a URL with a shell in it). */
 export const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;

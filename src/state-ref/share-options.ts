@@ -1,5 +1,5 @@
-import { InputError } from "../errors.js";
-import { SLUG_PATTERN } from "../plan/names.js";
+import { InputError } from "../core/errors.js";
+import { SLUG_PATTERN } from "../core/plan/names.js";
 import { REMOTE_NAME } from "./remote.js";
 
 /** What `push` and `pull` take: the feature and the remote. */

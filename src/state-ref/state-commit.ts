@@ -1,12 +1,12 @@
-import { RefusedError, StateError } from "../errors.js";
-import { MAX_BYTES } from "../feature/bounds.js";
-import { stateRef, statePath } from "../feature/paths.js";
+import { RefusedError, StateError } from "../core/errors.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { stateRef, statePath } from "../core/state/paths.js";
 import { readFrozenPlan } from "../feature/resolve.js";
 import { repairStateFix } from "../feature/store.js";
 import { readRegular, UnsafeFileError } from "../fs/read-regular.js";
 import { commitOf } from "../git/repo.js";
 import { git, gitOk, nulFields } from "../git/run.js";
-import { MAX_PLAN_BYTES } from "../plan/size-limit.js";
+import { MAX_PLAN_BYTES } from "../core/plan/size-limit.js";
 
 /** The files a state commit holds, by their names in its tree. */
 export interface StateFiles {

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { ExecutionPlan } from "../plan/build.js";
-import { singleLine } from "../text/single-line.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import { singleLine } from "../core/text/single-line.js";
 
 /**
  * What of a shared state runs or instructs: the commands sync runs (the plan's and the tasks'

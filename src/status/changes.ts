@@ -1,5 +1,5 @@
-import { conflictText } from "../render/conflict.js";
-import { singleLine } from "../text/single-line.js";
+import { conflictText } from "../core/render/conflict.js";
+import { singleLine } from "../core/text/single-line.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus } from "./gather.js";
 
 /**

@@ -1,30 +1,30 @@
 import { join } from "node:path";
-import { SESSION_DIR } from "../start/session-files.js";
+import { SESSION_DIR } from "../session/session-files.js";
 import { pathExists } from "../fs/exists.js";
 import { readRegularText } from "../fs/read-regular.js";
-import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
+import { mergeChain, type ConflictReport } from "../merge/merge-chain.js";
 import { branchHistory, type BranchHistory } from "../git/branch-history.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
-import type { PlannedPhase, PlannedTask } from "../plan/build.js";
-import { unnamedClaudeConfig } from "../plan/claude-config.js";
-import { covers, ownedPattern } from "../plan/owns.js";
-import { readSessionRecord } from "../start/headless.js";
+import type { PlannedPhase, PlannedTask } from "../core/plan/build.js";
+import { unnamedClaudeConfig } from "../core/plan/claude-config.js";
+import { covers, ownedPattern } from "../core/plan/owns.js";
+import { readSessionRecord } from "../session/headless.js";
 import type { Feature } from "../feature/resolve.js";
 import { processAlive } from "../process-identity.js";
-import { readVerifyRecord, runVerify } from "./verify.js";
-import { featureDir, featureRefsFolder } from "../feature/paths.js";
+import { readVerifyRecord, runVerify } from "../session/verify.js";
+import { featureDir, featureRefsFolder } from "../core/state/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { brokenTaskRules } from "./task-rules.js";
-import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type HookRecord, type SessionHookState, type Tokens } from "../hooks/ledger.js";
-import { readSessionResults, taskCostUsd, type SessionResults } from "../budget/accounting.js";
-import { sessionLogPath, sessionStderrPath, stderrTail } from "../run/sessions.js";
+import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type HookRecord, type SessionHookState, type Tokens } from "../session/ledger.js";
+import { readSessionResults, taskCostUsd, type SessionResults } from "../session/cost-accounting.js";
+import { sessionLogPath, sessionStderrPath, stderrTail } from "../session/sessions.js";
 import { damageOf } from "../feature/store.js";
-import { MAX_BYTES } from "../feature/bounds.js";
-import { decideFeatureRefs, loadExpectedRefs, refCommits, reloadExpectedRefs } from "../sync/backstop.js";
-import type { RefFinding } from "../sync/decide-refs.js";
-import { reportRefs, type RefReport } from "../sync/ref-report.js";
-import type { TaskSession } from "../feature/state-schema.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
+import { decideFeatureRefs, loadExpectedRefs, refCommits, reloadExpectedRefs } from "../feature/backstop.js";
+import type { RefFinding } from "../core/decide/decide-refs.js";
+import { reportRefs, type RefReport } from "../feature/ref-report.js";
+import type { TaskSession } from "../core/state/state-schema.js";
 
 export type VerifyState =
   | { kind: "none" }
@@ -242,7 +242,7 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
  * branch tip is resolved once, in one `for-each-ref`; the queries that do not wait for each other
  * (each task's commits, own changes and worktree; the phase's merge chain) run side by side.
  */
-/** `status --verify`: run each live task's verify now, with its port, confined or not (src/start/sandbox.ts). */
+/** `status --verify`: run each live task's verify now, with its port, confined or not (src/session/sandbox.ts). */
 interface VerifyNow {
   port?: number;
   confined: boolean;

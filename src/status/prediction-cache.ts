@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
 import * as z from "zod/mini";
-import { predictionCachePath } from "../feature/paths.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { predictionCachePath } from "../core/state/paths.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { readRegular } from "../fs/read-regular.js";
 import { writeFile } from "node:fs/promises";
 import { replaceFile } from "../fs/atomic.js";
-import type { ConflictReport as Conflict } from "../render/conflict-report.js";
+import type { ConflictReport as Conflict } from "../core/render/conflict-report.js";
 
 const SourceSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.enum(["task", "merged", "integration"]), tasks: z.array(z.string()) }),

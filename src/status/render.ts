@@ -1,8 +1,8 @@
-import { code, oneLine } from "../render/markdown-text.js";
-import { sh } from "../render/shell.js";
-import { conflictText, fixSentence } from "../render/conflict.js";
+import { code, oneLine } from "../core/render/markdown-text.js";
+import { sh } from "../core/text/shell.js";
+import { conflictText, fixSentence } from "../core/render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
-import { usd } from "../budget/budget.js";
+import { usd } from "../session/budget.js";
 
 /** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
 export interface DamagedFeature {

@@ -1,9 +1,9 @@
-import { runEventsPath, runStatePath } from "../feature/paths.js";
-import { RunStateSchema } from "../feature/state-schema.js";
+import { runEventsPath, runStatePath } from "../core/state/paths.js";
+import { RunStateSchema } from "../core/state/state-schema.js";
 import { damageOf, readJsonFile } from "../feature/store.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { processAlive, processStartTime } from "../process-identity.js";
-import { readEvents } from "../run/events.js";
+import { readEvents } from "../feature/run-events.js";
 
 /** What `status` says of `claude-parallel run`: whether one runs, how the last one ended, its last event. */
 export interface RunSummary {

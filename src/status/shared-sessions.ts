@@ -1,8 +1,8 @@
-import { featureDir } from "../feature/paths.js";
-import type { FeatureState, SessionRecord, TaskSession } from "../feature/state-schema.js";
-import { readHookRecord, type HookRecord } from "../hooks/ledger.js";
-import { readSessionRecord } from "../start/headless.js";
-import { readSessionResults, type SessionResults } from "../budget/accounting.js";
+import { featureDir } from "../core/state/paths.js";
+import type { FeatureState, SessionRecord, TaskSession } from "../core/state/state-schema.js";
+import { readHookRecord, type HookRecord } from "../session/ledger.js";
+import { readSessionRecord } from "../session/headless.js";
+import { readSessionResults, type SessionResults } from "../session/cost-accounting.js";
 
 /**
  * The ledger every clone shares: each task's session as this clone knows it (the plugin's hooks'

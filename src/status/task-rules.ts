@@ -1,10 +1,10 @@
 import { realpath } from "node:fs/promises";
-import { findTask } from "../hooks/find.js";
-import { taskRules } from "../hooks/manifest.js";
+import { findTask } from "../session/find.js";
+import { taskRules } from "../session/manifest.js";
 
 /**
  * What is wrong with the task rules of the task worktree `worktree`, as the plugin's hooks find
- * them (src/hooks/find.ts, manifest.ts `taskRules`): missing, damaged, or another worktree's;
+ * them (src/session/find.ts, manifest.ts `taskRules`): missing, damaged, or another worktree's;
  * undefined when they hold. With such rules the hooks refuse every edit of the worktree's session;
  * where they do not see a task worktree at all, they guard nothing.
  */

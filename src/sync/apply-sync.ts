@@ -1,23 +1,23 @@
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, RefusedError } from "../errors.js";
-import { quote } from "../render/shell.js";
-import { decideReview, type ReviewDecision } from "../review/decide-review.js";
-import { reviewerPrompt } from "../review/prompt.js";
-import { phaseDiff, recordRound, review } from "../review/reviewer.js";
-import { which } from "../start/launch.js";
-import { singleLine } from "../text/single-line.js";
+import { EnvironmentError, RefusedError } from "../core/errors.js";
+import { quote } from "../core/text/shell.js";
+import { decideReview, type ReviewDecision } from "../core/decide/decide-review.js";
+import { reviewerPrompt } from "../core/review/prompt.js";
+import { phaseDiff, recordRound, review } from "../session/reviewer.js";
+import { which } from "../session/launch.js";
+import { singleLine } from "../core/text/single-line.js";
 import type { FeatureContext } from "../feature/open.js";
-import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
-import type { FeatureState, SyncJournal } from "../feature/state-schema.js";
+import { checkoutMovePath, verifyWorktreePath } from "../core/state/paths.js";
+import type { FeatureState, SyncJournal } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
-import { mergeChain } from "../git/merge-chain.js";
+import { mergeChain } from "../merge/merge-chain.js";
 import { listWorktrees, type WorktreeEntry } from "../git/repo.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
-import { checkedText, type SyncAction } from "./decide-sync.js";
-import { removeJournal, writeJournal } from "./journal.js";
-import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
+import { checkedText, type SyncAction } from "../core/decide/decide-sync.js";
+import { removeJournal, writeJournal } from "../feature/journal.js";
+import { backUpTips, backupUpdates, publishWithBackups } from "../merge/publish.js";
 import { removeMergedWorktrees } from "./remove-merged-worktrees.js";
-import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "./verify-merged.js";
+import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../merge/verify-merged.js";
 
 export type StartPhaseAction = Extract<SyncAction, { kind: "start-phase" }>;
 
@@ -191,7 +191,7 @@ async function publish(context: FeatureContext, journal: SyncJournal, out: SyncS
   return worktrees;
 }
 
-/** The phase recorded as synced, and where the integration branch and each backup ref must be from now on (src/sync/backstop.ts). */
+/** The phase recorded as synced, and where the integration branch and each backup ref must be from now on (src/feature/backstop.ts). */
 function record(state: FeatureState, journal: SyncJournal): FeatureState {
   const phase = state.phases[String(journal.phase)]!;
   phase.syncedAt = new Date().toISOString();

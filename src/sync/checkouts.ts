@@ -1,15 +1,15 @@
 import { rm } from "node:fs/promises";
-import { RefusedError } from "../errors.js";
-import { CheckoutMoveSchema, type CheckoutMove } from "../feature/state-schema.js";
+import { RefusedError } from "../core/errors.js";
+import { CheckoutMoveSchema, type CheckoutMove } from "../core/state/state-schema.js";
 import { readJsonFile } from "../feature/store.js";
-import { MAX_BYTES } from "../feature/bounds.js";
+import { MAX_BYTES } from "../core/state/bounds.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { listWorktrees, type WorktreeEntry } from "../git/repo.js";
 import { uncommittedPaths } from "../git/status.js";
-import { quote } from "../render/shell.js";
-import { CommitFiles } from "./removal-loss.js";
+import { quote } from "../core/text/shell.js";
+import { CommitFiles } from "../worktree/removal-loss.js";
 
 /** A publish that moved `branch` from `before` to `merged`. */
 export interface BranchMove {

@@ -1,21 +1,21 @@
 import type { FeatureContext } from "../feature/open.js";
-import { verifyWorktreePath } from "../feature/paths.js";
-import type { PhaseState, SyncJournal } from "../feature/state-schema.js";
+import { verifyWorktreePath } from "../core/state/paths.js";
+import type { PhaseState, SyncJournal } from "../core/state/state-schema.js";
 import { pathExists } from "../fs/exists.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
-import type { PlannedPhase } from "../plan/build.js";
-import { oneLine } from "../render/markdown-text.js";
-import { confinementDecision } from "../start/sandbox.js";
+import type { PlannedPhase } from "../core/plan/build.js";
+import { oneLine } from "../core/render/markdown-text.js";
+import { confinementDecision } from "../session/sandbox.js";
 import { phaseStartFinished, startInterruptedHere } from "../start/start-finished.js";
 import { treeOfCommit } from "../state-ref/state-commit.js";
-import { loadExpectedRefs, movedRefs } from "./backstop.js";
-import { mergeDue, syncTarget, type SyncChoices, type SyncFacts, type SyncPhaseFacts, type SyncReviewFacts } from "./decide-sync.js";
-import { pendingJournals, readJournal } from "./journal.js";
+import { loadExpectedRefs, movedRefs } from "../feature/backstop.js";
+import { mergeDue, syncTarget, type SyncChoices, type SyncFacts, type SyncPhaseFacts, type SyncReviewFacts } from "../core/decide/decide-sync.js";
+import { pendingJournals, readJournal } from "../feature/journal.js";
 import { preflight, type Preflight } from "./preflight.js";
 import { gitOk } from "../git/run.js";
-import type { ExecutionPlan } from "../plan/build.js";
-import { readRounds } from "../review/reviewer.js";
-import { verifyTreeLeft } from "./verify-merged.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import { readRounds } from "../session/reviewer.js";
+import { verifyTreeLeft } from "../merge/verify-merged.js";
 
 /**
  * Everything decideSync needs, read and changed nothing: the feature's state, the phase's journal,

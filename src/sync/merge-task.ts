@@ -1,19 +1,19 @@
-import { RefusedError } from "../errors.js";
+import { RefusedError } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
-import { checkoutMovePath, verifyWorktreePath } from "../feature/paths.js";
+import { checkoutMovePath, verifyWorktreePath } from "../core/state/paths.js";
 import { crashPoint } from "../crash-point.js";
-import { mergeChain, type ConflictReport } from "../git/merge-chain.js";
+import { mergeChain, type ConflictReport } from "../merge/merge-chain.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { git, nulFields } from "../git/run.js";
-import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
+import type { ExecutionPlan, PlannedPhase } from "../core/plan/build.js";
 import { moveCheckouts, refuseDirtyCheckout } from "./checkouts.js";
-import { backUpTips, backupUpdates, publishWithBackups } from "./publish.js";
-import { pendingTaskMerges, readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "./task-merge-journal.js";
-import { discardVerifyTree, verifyMerged } from "./verify-merged.js";
-import { confinementDecision } from "../start/sandbox.js";
+import { backUpTips, backupUpdates, publishWithBackups } from "../merge/publish.js";
+import { pendingTaskMerges, readTaskMergeJournal, removeTaskMergeJournal, writeTaskMergeJournal, type TaskMergeJournal } from "../feature/task-merge-journal.js";
+import { discardVerifyTree, verifyMerged } from "../merge/verify-merged.js";
+import { confinementDecision } from "../session/sandbox.js";
 import { readState, writeState } from "../feature/store.js";
-import { requireRefs } from "./backstop.js";
-import { recordedIntegrationTip, type RefFinding } from "./decide-refs.js";
+import { requireRefs } from "../feature/backstop.js";
+import { recordedIntegrationTip, type RefFinding } from "../core/decide/decide-refs.js";
 
 /** What merging one task branch into the integration branch came to. */
 export type MergeTaskOutcome =
@@ -44,14 +44,14 @@ export type MergeTaskOutcome =
        * "the integration branch" for other commits there, "the phase's start", an outside commit).
        */
       with: string[];
-      /** Where each side's version came from, and the fix (src/git/conflict-sources.ts). */
+      /** Where each side's version came from, and the fix (src/merge/conflict-sources.ts). */
       report: ConflictReport;
     }
   | {
       kind: "verifyFailed";
       command: string;
       exitCode?: number;
-      /** The part of the failing output that says why (src/text/failure-excerpt.ts). */
+      /** The part of the failing output that says why (src/core/text/failure-excerpt.ts). */
       tail: string;
       /** The file holding the whole output. */
       log?: string;

@@ -1,17 +1,17 @@
 import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type Repo } from "../git/repo.js";
-import { mergeChain, once, type ChainLink, type ConflictReport } from "../git/merge-chain.js";
+import { mergeChain, once, type ChainLink, type ConflictReport } from "../merge/merge-chain.js";
 import { branchHistory } from "../git/branch-history.js";
-import { RefusedError } from "../errors.js";
-import { quote, sh } from "../render/shell.js";
-import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../plan/build.js";
-import { claudeConfigRefusal, unnamedClaudeConfig } from "../plan/claude-config.js";
-import { covers, ownedPattern } from "../plan/owns.js";
-import { runVerify } from "../status/verify.js";
-import { featureRefsFolder, verifyLogPath } from "../feature/paths.js";
-import { decideFeatureRefs, refCommits, refuseFindings } from "./backstop.js";
-import type { ExpectedRefs, RefFinding } from "./decide-refs.js";
+import { RefusedError } from "../core/errors.js";
+import { quote, sh } from "../core/text/shell.js";
+import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../core/plan/build.js";
+import { claudeConfigRefusal, unnamedClaudeConfig } from "../core/plan/claude-config.js";
+import { covers, ownedPattern } from "../core/plan/owns.js";
+import { runVerify } from "../session/verify.js";
+import { featureRefsFolder, verifyLogPath } from "../core/state/paths.js";
+import { decideFeatureRefs, refCommits, refuseFindings } from "../feature/backstop.js";
+import type { ExpectedRefs, RefFinding } from "../core/decide/decide-refs.js";
 
 export interface TaskCheck {
   task: PlannedTask;
@@ -63,7 +63,7 @@ export async function preflight(
      */
     runVerify?: { confined: boolean; ports: Readonly<Record<string, number | undefined>> };
     skipped?: ReadonlySet<string>;
-    /** Where the integration branch and the backup refs must be: any other place refuses (src/sync/backstop.ts). */
+    /** Where the integration branch and the backup refs must be: any other place refuses (src/feature/backstop.ts). */
     expected?: ExpectedRefs;
   },
 ): Promise<Preflight> {

@@ -1,7 +1,7 @@
-import type { TaskState } from "../feature/state-schema.js";
+import type { TaskState } from "../core/state/state-schema.js";
 import { listWorktrees } from "../git/repo.js";
 import { crashPoint } from "../crash-point.js";
-import { assessWorktree, settleWorktree } from "./settle-worktree.js";
+import { assessWorktree, settleWorktree } from "../worktree/settle-worktree.js";
 
 /**
  * Removes the worktrees of merged tasks that are safe to remove (assessWorktree says which are

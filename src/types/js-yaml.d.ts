@@ -1,4 +1,4 @@
-// The part of js-yaml 4's API that src/plan/fast-yaml.ts uses (the package ships no types).
+// The part of js-yaml 4's API that src/core/plan/fast-yaml.ts uses (the package ships no types).
 declare module "js-yaml" {
   export class Type {
     constructor(tag: string, options: { kind: "scalar"; resolve: (data: string | null) => boolean; construct: (data: string | null) => unknown; predicate?: (value: unknown) => boolean });

@@ -1,7 +1,7 @@
 import * as z from "zod/mini";
-import { EnvironmentError } from "../errors.js";
+import { EnvironmentError } from "../core/errors.js";
 import { run } from "../proc.js";
-import type { PrCheck, PrComment, PrFacts } from "./decide-watch.js";
+import type { PrCheck, PrComment, PrFacts } from "../core/decide/decide-watch.js";
 
 /**
  * The pull request of a branch as gh reports it: its state and head (`gh pr view`), its checks

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decideConfinement } from "../../src/start/sandbox.js";
-import { packageCaches } from "../../src/start/deps.js";
+import { decideConfinement } from "../../src/session/sandbox.js";
+import { packageCaches } from "../../src/worktree/deps.js";
 import { bwrapAvailable } from "../helpers/bwrap.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";

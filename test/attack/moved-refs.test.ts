@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { openFeature } from "../../src/feature/open.js";
-import { quote } from "../../src/render/shell.js";
+import { quote } from "../../src/core/text/shell.js";
 import { gatherStatus } from "../../src/status/gather.js";
 import { ATTACK_SEED, describeRun, gitTry, prng } from "../helpers/attack.js";
 import { HELPER, runHelper, type CliResult } from "../helpers/cli.js";

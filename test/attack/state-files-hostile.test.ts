@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { appendFileSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { nextRecord } from "../../src/hooks/ledger.js";
+import { nextRecord } from "../../src/session/ledger.js";
 import { ATTACK_SEED, prng } from "../helpers/attack.js";
 import { HELPER } from "../helpers/cli.js";
 import { commitIn } from "../helpers/feature.js";

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeHookRecord, type HookRecord } from "../../src/hooks/ledger.js";
+import { writeHookRecord, type HookRecord } from "../../src/session/ledger.js";
 import { Browser, chromiumAvailable, type Page } from "../helpers/browser.js";
 import { HELPER } from "../helpers/cli.js";
 import { commitIn, startedFeature } from "../helpers/feature.js";

@@ -71,7 +71,7 @@ describe.skipIf(!available)("the plugin's hooks inside the real Claude Code", ()
     const repo = makeRepo({ name: "spent", files: { "README.md": "# spent\n", ".parallel/add-login/plan.yaml": PLAN } });
     expect(runHelper(["start", "--deps", "none"], { cwd: repo }).code).toBe(0);
     const api = realpathSync(join(repo, "..", "spent-add-login-api"));
-    // The record run writes after counting the task's reported cost (src/budget/record.ts).
+    // The record run writes after counting the task's reported cost (src/session/budget-record.ts).
     const reached = { scope: "task", spentUsd: 0.84, limitUsd: 0.5 };
     writeFileSync(join(repo, ".git/parallel/add-login/budget.json"), JSON.stringify({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd: 0.84 }, tasks: { api: { spentUsd: 0.84, limitUsd: 0.5, reached } } }));
     const { result, results } = await session(api);

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { terminalSafe } from "../../src/text/terminal.js";
+import { terminalSafe } from "../../src/core/text/terminal.js";
 import { gitEnv } from "./git.js";
 import { HELPER } from "./paths.js";
 

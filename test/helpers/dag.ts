@@ -1,5 +1,5 @@
 import fc from "fast-check";
-import { graphFromEdges, type Edge } from "../../src/plan/graph.js";
+import { graphFromEdges, type Edge } from "../../src/core/plan/graph.js";
 
 /** Random DAGs of 1 to `maxTasks` tasks (edges only from lower to higher index), with k from 1 to 5. */
 export function randomDag(maxTasks: number) {

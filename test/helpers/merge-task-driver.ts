@@ -2,7 +2,7 @@
 // the whole process). Bundled by test/helpers/merge-task.ts; argv[2] is the request as JSON.
 import { openFeature } from "../../src/feature/open.js";
 import { mergeTask } from "../../src/sync/merge-task.js";
-import { CliError } from "../../src/errors.js";
+import { CliError } from "../../src/core/errors.js";
 
 const request = JSON.parse(process.argv[2]!) as { cwd: string; slug: string; taskId: string; verify?: string | false; baseKnownGood?: boolean };
 try {

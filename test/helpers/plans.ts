@@ -1,7 +1,7 @@
 import { stringify } from "yaml";
-import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../../src/plan/build.js";
-import { parsePlan } from "../../src/plan/load.js";
-import type { PlanInput } from "../../src/plan/schema.js";
+import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../../src/core/plan/build.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import type { PlanInput } from "../../src/core/plan/schema.js";
 
 export const facts: RepoFacts = { repoName: "app", currentBranch: "main", roles: new Map() };
 

@@ -1,8 +1,8 @@
-// The phase scheduler as it was before the speed work of issue 12 (src/plan/schedule.ts at
+// The phase scheduler as it was before the speed work of issue 12 (src/core/plan/schedule.ts at
 // d0ffbc0), kept verbatim as the reference: a faster scheduler must make exactly these phases
 // (test/unit/schedule-reference.test.ts). Do not change it to follow src/.
-import { bottomLevels, topologicalOrder, type TaskGraph } from "../../src/plan/graph.js";
-import { Heap } from "../../src/plan/heap.js";
+import { bottomLevels, topologicalOrder, type TaskGraph } from "../../src/core/plan/graph.js";
+import { Heap } from "../../src/core/plan/heap.js";
 
 /**
  * Phases of parallel work: every task's predecessors lie in strictly earlier phases, and no phase

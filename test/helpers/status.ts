@@ -1,5 +1,5 @@
 import type { TaskStatus } from "../../src/status/gather.js";
-import type { ConflictReport } from "../../src/git/merge-chain.js";
+import type { ConflictReport } from "../../src/merge/merge-chain.js";
 
 /** A task's status for pure tests: nothing committed, clean, nothing launched, unless `change` says otherwise. */
 export function taskStatus(id: string, change: Partial<TaskStatus> = {}): TaskStatus {

@@ -1,9 +1,9 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ConflictReport } from "../../src/git/merge-chain.js";
-import { conflictText, fixSentence } from "../../src/render/conflict.js";
-import { conflictProblem, resumeMessage } from "../../src/run/decide-run.js";
+import type { ConflictReport } from "../../src/merge/merge-chain.js";
+import { conflictText, fixSentence } from "../../src/core/render/conflict.js";
+import { conflictProblem, resumeMessage } from "../../src/core/decide/decide-run.js";
 import { preflight } from "../../src/sync/preflight.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";

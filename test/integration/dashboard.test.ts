@@ -4,7 +4,7 @@ import { createServer } from "node:net";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { writeHookRecord } from "../../src/hooks/ledger.js";
+import { writeHookRecord } from "../../src/session/ledger.js";
 import { HELPER, runHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";

@@ -7,7 +7,7 @@ import { sandboxAvailable } from "../helpers/claude.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
-import { supervise } from "../../src/start/headless.js";
+import { supervise } from "../../src/session/headless.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";

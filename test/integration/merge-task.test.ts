@@ -2,12 +2,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { conflictText } from "../../src/render/conflict.js";
+import { conflictText } from "../../src/core/render/conflict.js";
 import { commitIn, refsOf, TWO_PHASES } from "../helpers/feature.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { runMergeTask } from "../helpers/merge-task.js";
-import { mergedVerifyProblem, resumeMessage } from "../../src/run/decide-run.js";
-import { quote } from "../../src/render/shell.js";
+import { mergedVerifyProblem, resumeMessage } from "../../src/core/decide/decide-run.js";
+import { quote } from "../../src/core/text/shell.js";
 import type { MergeTaskOutcome } from "../../src/sync/merge-task.js";
 
 /**

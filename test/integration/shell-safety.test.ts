@@ -4,11 +4,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { stringify } from "yaml";
-import { buildExecutionPlan } from "../../src/plan/build.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { renderMarkdown, sessionCommand } from "../../src/render/markdown.js";
-import { sessionBrief } from "../../src/render/brief.js";
-import { EXAMPLE_PLAN } from "../../src/plan/example.js";
+import { buildExecutionPlan } from "../../src/core/plan/build.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { renderMarkdown, sessionCommand } from "../../src/core/render/markdown.js";
+import { sessionBrief } from "../../src/core/render/brief.js";
+import { EXAMPLE_PLAN } from "../../src/core/plan/example.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseTaskManifest } from "../../src/hooks/manifest.js";
+import { parseTaskManifest } from "../../src/session/manifest.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
 

@@ -1,8 +1,8 @@
 import { appendFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LogResults, readSessionResults, summarizeResults, taskCostUsd } from "../../src/budget/accounting.js";
-import { resultOf } from "../../src/start/session-result.js";
+import { LogResults, readSessionResults, summarizeResults, taskCostUsd } from "../../src/session/cost-accounting.js";
+import { resultOf } from "../../src/session/session-result.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const result = (session: string, cost: number, extra: Record<string, unknown> = {}) =>

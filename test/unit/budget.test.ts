@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type PlanBudgets } from "../../src/budget/budget.js";
-import { budgetRecord, budgetRecordPath, budgetRefusal, readBudgetRecord, recordedReach } from "../../src/budget/record.js";
-import { nextRecord } from "../../src/hooks/ledger.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type PlanBudgets } from "../../src/session/budget.js";
+import { budgetRecord, budgetRecordPath, budgetRefusal, readBudgetRecord, recordedReach } from "../../src/session/budget-record.js";
+import { nextRecord } from "../../src/session/ledger.js";
 import { tempDir } from "../helpers/tmp.js";
 
 const plan = (featureBudgetUsd?: number, budgets: Record<string, number | undefined> = { a: 1, b: undefined, c: 2 }): PlanBudgets => ({

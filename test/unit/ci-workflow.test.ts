@@ -9,12 +9,12 @@ import { legSession, sessionFacts, type LegResult } from "../../src/ci/result.js
 import { claudeArgs, ruleProblem, SESSION_TOOLS } from "../../src/ci/brief.js";
 import { decideDispatch, runTitle } from "../../src/ci/dispatch.js";
 import { actionToolRules } from "../helpers/claude-code-action-standin.js";
-import { decideInit } from "../../src/ci/decide-init.js";
+import { decideInit } from "../../src/core/decide/decide-init.js";
 import { readOutputs, type Workflow } from "../helpers/actions-sim.js";
 import { phaseMatrix, runPhase } from "../../src/ci/matrix.js";
-import type { FeatureState } from "../../src/feature/state-schema.js";
-import { buildExecutionPlan } from "../../src/plan/build.js";
-import { parsePlan } from "../../src/plan/load.js";
+import type { FeatureState } from "../../src/core/state/state-schema.js";
+import { buildExecutionPlan } from "../../src/core/plan/build.js";
+import { parsePlan } from "../../src/core/plan/load.js";
 
 /**
  * The input names of each pinned action's action.yml, copied from the action's repository at the

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { claudeConfigOf, unnamedClaudeConfig } from "../../src/plan/claude-config.js";
-import { ownedPattern } from "../../src/plan/owns.js";
+import { claudeConfigOf, unnamedClaudeConfig } from "../../src/core/plan/claude-config.js";
+import { ownedPattern } from "../../src/core/plan/owns.js";
 
-/** Claude Code configuration a task commits is merged only when its owns name it (src/plan/claude-config.ts). */
+/** Claude Code configuration a task commits is merged only when its owns name it (src/core/plan/claude-config.ts). */
 describe("claudeConfigOf", () => {
   it("finds the configuration that runs code, at any depth and in any case, and nothing else", () => {
     expect(claudeConfigOf(".claude/settings.json")).toBe(".claude/settings.json");

@@ -2,11 +2,11 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { commandModules, run } from "../../src/cli.js";
-import type { CommandSpec } from "../../src/command-spec.js";
-import { commandReference } from "../../src/render/command-reference.js";
+import type { CommandSpec } from "../../src/core/command-spec.js";
+import { commandReference } from "../../src/core/render/command-reference.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 
-// Each command module owns its interface (src/command-spec.ts): the CLI parses, and prints usage
+// Each command module owns its interface (src/core/command-spec.ts): the CLI parses, and prints usage
 // and help, from those specs, and docs/commands.md is written from them. These tests hold the
 // three to each other, running the CLI's dispatch in process (no bundle, no process).
 

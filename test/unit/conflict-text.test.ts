@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { attributePath, type Known } from "../../src/git/conflict-sources.js";
-import type { ConflictReport } from "../../src/git/merge-chain.js";
-import { strategyArgs, strategyOptions } from "../../src/git/merge-tree.js";
-import { mergeOptionProblem } from "../../src/plan/rules.js";
-import { conflictText, fixSentence } from "../../src/render/conflict.js";
+import { attributePath, type Known } from "../../src/merge/conflict-sources.js";
+import type { ConflictReport } from "../../src/merge/merge-chain.js";
+import { strategyArgs, strategyOptions } from "../../src/merge/merge-tree.js";
+import { mergeOptionProblem } from "../../src/core/plan/rules.js";
+import { conflictText, fixSentence } from "../../src/core/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";
 
 const v = (oid: string) => ({ mode: "100644", oid });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { currentPhase } from "../../src/feature/current-phase.js";
-import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
+import type { FeatureState, PhaseState } from "../../src/core/state/state-schema.js";
 import { executionPlan } from "../helpers/plans.js";
 
 const plan = executionPlan({ tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"], dependsOn: ["a"] }] });

@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { conflictView, criticalChain, dashboardFeature, taskState, TASK_STATES, type DashboardFeature } from "../../src/dashboard/view.js";
 import { watchedFolders } from "../../src/dashboard/live.js";
-import type { ExecutionPlan, PlannedTask } from "../../src/plan/build.js";
-import type { FeatureState } from "../../src/feature/state-schema.js";
-import type { RunEvent } from "../../src/run/events.js";
+import type { ExecutionPlan, PlannedTask } from "../../src/core/plan/build.js";
+import type { FeatureState } from "../../src/core/state/state-schema.js";
+import type { RunEvent } from "../../src/feature/run-events.js";
 import { totalsOf, type FeatureStatus, type PhaseStatus, type SessionLedger, type TaskStatus } from "../../src/status/gather.js";
 import type { RunSummary } from "../../src/status/run.js";
 import { conflictReport, taskStatus } from "../helpers/status.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { budgetLimits, budgetState } from "../../src/budget/budget.js";
-import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts } from "../../src/budget/decide-approve.js";
+import { budgetLimits, budgetState } from "../../src/session/budget.js";
+import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts } from "../../src/core/decide/decide-approve.js";
 
 /** Task a (own budget $0.50) and b (none), with what each spent; the feature's budget when given. */
 function facts(spent: { a: number; b?: number }, over: Partial<ApproveFacts> = {}, featureUsd?: number): ApproveFacts {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideFinish, describeFinishAction, type FinishAction, type FinishFacts, type MergeFacts, type PullRequestFacts } from "../../src/finish/decide-finish.js";
-import type { Decision } from "../../src/errors.js";
+import { decideFinish, describeFinishAction, type FinishAction, type FinishFacts, type MergeFacts, type PullRequestFacts } from "../../src/core/decide/decide-finish.js";
+import type { Decision } from "../../src/core/errors.js";
 
 const INTEGRATION = "1".repeat(40);
 const BASE = "2".repeat(40);

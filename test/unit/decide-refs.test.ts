@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { FeatureState, PhaseState, TaskState } from "../../src/feature/state-schema.js";
+import type { FeatureState, PhaseState, TaskState } from "../../src/core/state/state-schema.js";
 import { historyOf } from "../../src/git/branch-history.js";
-import { decideRefs, expectedRefs, integrationFinding, recordedIntegrationTip, type ExpectedRefs, type PendingPublish, type RefFinding } from "../../src/sync/decide-refs.js";
-import { describeRef, type RefDetails } from "../../src/sync/ref-report.js";
+import { decideRefs, expectedRefs, integrationFinding, recordedIntegrationTip, type ExpectedRefs, type PendingPublish, type RefFinding } from "../../src/core/decide/decide-refs.js";
+import { describeRef, type RefDetails } from "../../src/feature/ref-report.js";
 
 const c = (n: number) => n.toString(16).padStart(40, "0");
 const INT = "refs/heads/feature/demo";

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import type { Refusal } from "../../src/errors.js";
-import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
-import type { PlanInput } from "../../src/plan/schema.js";
-import { decideReplan, type ReplanDecision } from "../../src/replan/decide-replan.js";
+import type { Refusal } from "../../src/core/errors.js";
+import type { FeatureState, PhaseState } from "../../src/core/state/state-schema.js";
+import type { PlanInput } from "../../src/core/plan/schema.js";
+import { decideReplan, type ReplanDecision } from "../../src/core/decide/decide-replan.js";
 import { describeReplan, describeReplanAction } from "../../src/replan/render-replan.js";
 import { executionPlan, phaseIds } from "../helpers/plans.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { Reached } from "../../src/budget/budget.js";
-import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
-import { conflictText } from "../../src/render/conflict.js";
+import type { Reached } from "../../src/session/budget.js";
+import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/core/decide/decide-run.js";
+import { conflictText } from "../../src/core/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";
 
 const noCommit: TaskProblem = { kind: "no-commit", message: "its branch has no commit beyond the phase's start" };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decidePullRefs, decidePullState, decidePush, describePushAction, type RefFacts, type StateFacts } from "../../src/state-ref/decide-share.js";
+import { decidePullRefs, decidePullState, decidePush, describePushAction, type RefFacts, type StateFacts } from "../../src/core/decide/decide-share.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);

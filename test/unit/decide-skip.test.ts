@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideSkip, describeSkipAction, type SkipFacts } from "../../src/skip/decide-skip.js";
+import { decideSkip, describeSkipAction, type SkipFacts } from "../../src/core/decide/decide-skip.js";
 
 const NOW = "2030-01-02T03:04:05.000Z";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { decideBranches, decideStart, describeStartAction, type BranchFacts, type StartAction, type StartFacts, type StartPhaseFacts, type TaskFacts } from "../../src/start/decide-start.js";
-import type { Decision } from "../../src/errors.js";
+import { decideBranches, decideStart, describeStartAction, type BranchFacts, type StartAction, type StartFacts, type StartPhaseFacts, type TaskFacts } from "../../src/core/decide/decide-start.js";
+import type { Decision } from "../../src/core/errors.js";
 import type { WorktreeEntry } from "../../src/git/repo.js";
 import { executionPlan } from "../helpers/plans.js";
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { SyncJournal } from "../../src/feature/state-schema.js";
-import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
-import type { ChainLink } from "../../src/git/merge-chain.js";
+import type { SyncJournal } from "../../src/core/state/state-schema.js";
+import type { FeatureState, PhaseState } from "../../src/core/state/state-schema.js";
+import type { ChainLink } from "../../src/merge/merge-chain.js";
 import type { Preflight } from "../../src/sync/preflight.js";
 import {
   checkedText,
@@ -15,8 +15,8 @@ import {
   type SyncFacts,
   type SyncPhaseFacts,
   type SyncReviewFacts,
-} from "../../src/sync/decide-sync.js";
-import type { Decision } from "../../src/errors.js";
+} from "../../src/core/decide/decide-sync.js";
+import type { Decision } from "../../src/core/errors.js";
 import { conflictReport } from "../helpers/status.js";
 import { executionPlan } from "../helpers/plans.js";
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, repositoryPath, type PrComment, type WatchFacts } from "../../src/watch/decide-watch.js";
+import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, repositoryPath, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
 
 const HEAD = "a".repeat(40);
 const TIP = "b".repeat(40);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { failureExcerpt } from "../../src/text/failure-excerpt.js";
+import { failureExcerpt } from "../../src/core/text/failure-excerpt.js";
 
 // What npm 11 printed for `npm test --workspaces` with three workspaces, the second failing.
 const NPM_WORKSPACES = `

@@ -3,11 +3,11 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse, parseDocument, stringify } from "yaml";
-import { InputError } from "../../src/errors.js";
-import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { loadYamlFast } from "../../src/plan/fast-yaml.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { buildPlan, parsePlanText } from "../../src/plan/parse.js";
+import { InputError } from "../../src/core/errors.js";
+import { EXAMPLE_PLAN } from "../../src/core/plan/example.js";
+import { loadYamlFast } from "../../src/core/plan/fast-yaml.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { buildPlan, parsePlanText } from "../../src/core/plan/parse.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 import { facts } from "../helpers/plans.js";
 

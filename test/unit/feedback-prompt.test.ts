@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { feedbackPrompt, quoted } from "../../src/watch/feedback-prompt.js";
+import { feedbackPrompt, quoted } from "../../src/core/render/feedback-prompt.js";
 
 const PR = { number: 3, url: "https://example.test/pr/3", branch: "feature/x" };
 

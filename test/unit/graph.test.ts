@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { InputError } from "../../src/errors.js";
+import { InputError } from "../../src/core/errors.js";
 import { executionPlan, phaseIds } from "../helpers/plans.js";
 
 function problemOf(fn: () => unknown): string {

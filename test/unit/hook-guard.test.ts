@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decideEdit, editedFile, protectedPath, resolveTarget, type Protected, type Target } from "../../src/hooks/guard.js";
-import type { TaskManifest } from "../../src/hooks/manifest.js";
+import type { TaskManifest } from "../../src/session/manifest.js";
 
 const manifest = (extra: Partial<TaskManifest> = {}): TaskManifest => ({
   version: 2,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildTaskManifest, manifestText, parseTaskManifest, taskRules } from "../../src/hooks/manifest.js";
+import { buildTaskManifest, manifestText, parseTaskManifest, taskRules } from "../../src/session/manifest.js";
 import { executionPlan } from "../helpers/plans.js";
 
 const place = { port: 41000, stateDir: "/repo/.git/parallel/demo", brief: ".claude-parallel/brief.md", worktree: "/work/demo-api", commonDir: "/repo/.git" };

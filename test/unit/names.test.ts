@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { dirname } from "node:path";
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { branchNameProblem, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree, SLUG_PATTERN, TASK_ID_PATTERN } from "../../src/plan/names.js";
+import { branchNameProblem, roleTitle, sessionLabel, slugify, taskBranch, taskWorktree, SLUG_PATTERN, TASK_ID_PATTERN } from "../../src/core/plan/names.js";
 
 function gitAccepts(name: string): string | undefined {
   try {

@@ -1,12 +1,12 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { SESSION_STATES } from "../../src/hooks/ledger.js";
+import { SESSION_STATES } from "../../src/session/ledger.js";
 import { desktopWay, terminalNotice } from "../../src/notify/deliver.js";
 import { NOTIFY_EVENTS, notificationsFor, payload, type Happening } from "../../src/notify/notifications.js";
 import { allTargets, cliTarget, planTargets, redactUrl, targetKey, targetLabel } from "../../src/notify/targets.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { InputError } from "../../src/errors.js";
-import type { RunEvent } from "../../src/run/events.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { InputError } from "../../src/core/errors.js";
+import type { RunEvent } from "../../src/feature/run-events.js";
 
 /** The mapping from what run sees to the notifications it sends (src/notify/notifications.ts), the targets, and the desktop's way. Pure. */
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { braceAlternatives, covers, findOverlaps, ownedPathProblem, ownedPattern, overlapWitness } from "../../src/plan/owns.js";
+import { braceAlternatives, covers, findOverlaps, ownedPathProblem, ownedPattern, overlapWitness } from "../../src/core/plan/owns.js";
 
 const overlap = (a: string, b: string) => overlapWitness(ownedPattern(a), ownedPattern(b));
 

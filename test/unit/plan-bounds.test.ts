@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { InputError, type Problem } from "../../src/errors.js";
-import { buildExecutionPlan, type RepoFacts } from "../../src/plan/build.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { LIMITS } from "../../src/plan/schema.js";
-import { mermaidFlowchart } from "../../src/render/mermaid.js";
+import { InputError, type Problem } from "../../src/core/errors.js";
+import { buildExecutionPlan, type RepoFacts } from "../../src/core/plan/build.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { LIMITS } from "../../src/core/plan/schema.js";
+import { mermaidFlowchart } from "../../src/core/render/mermaid.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 import { executionPlan, facts } from "../helpers/plans.js";
 

@@ -1,12 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
-import { InputError } from "../../src/errors.js";
-import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { CHECKED_MERGE_KEYS, CHECKED_NOTIFY_COMMAND_KEYS, CHECKED_REVIEW_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { parsePlanText } from "../../src/plan/parse.js";
-import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
+import { InputError } from "../../src/core/errors.js";
+import { EXAMPLE_PLAN } from "../../src/core/plan/example.js";
+import { CHECKED_MERGE_KEYS, CHECKED_NOTIFY_COMMAND_KEYS, CHECKED_REVIEW_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/core/plan/check.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { parsePlanText } from "../../src/core/plan/parse.js";
+import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/core/plan/schema.js";
 
 /**
  * A value with everything that tells two results apart made visible: key order, keys present with
@@ -142,7 +142,7 @@ function generator(seed: number) {
   };
 }
 
-describe("the plan check without zod (src/plan/check.ts) agrees with the plan's schema", () => {
+describe("the plan check without zod (src/core/plan/check.ts) agrees with the plan's schema", () => {
   it("has the schema's keys, in the schema's order", () => {
     expect([...CHECKED_PLAN_KEYS]).toEqual(PLAN_KEYS);
     expect([...CHECKED_TASK_KEYS]).toEqual(TASK_KEYS);

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
-import { RefusedError } from "../../src/errors.js";
+import { RefusedError } from "../../src/core/errors.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 
 /**

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { renderJson } from "../../src/render/json.js";
-import { renderMarkdown, sessionCommand } from "../../src/render/markdown.js";
-import { code, fence } from "../../src/render/markdown-text.js";
-import { mermaidFlowchart } from "../../src/render/mermaid.js";
-import { quote } from "../../src/render/shell.js";
-import { parsePlan } from "../../src/plan/load.js";
-import { buildExecutionPlan } from "../../src/plan/build.js";
-import { EXAMPLE_PLAN } from "../../src/plan/example.js";
+import { renderJson } from "../../src/core/render/json.js";
+import { renderMarkdown, sessionCommand } from "../../src/core/render/markdown.js";
+import { code, fence } from "../../src/core/render/markdown-text.js";
+import { mermaidFlowchart } from "../../src/core/render/mermaid.js";
+import { quote } from "../../src/core/text/shell.js";
+import { parsePlan } from "../../src/core/plan/load.js";
+import { buildExecutionPlan } from "../../src/core/plan/build.js";
+import { EXAMPLE_PLAN } from "../../src/core/plan/example.js";
 import { executionPlan, facts } from "../helpers/plans.js";
 
 const example = () => buildExecutionPlan(parsePlan(EXAMPLE_PLAN, "plan.yaml"), facts);

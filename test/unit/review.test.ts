@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { decideReview, type ReviewFacts, type ReviewRound } from "../../src/review/decide-review.js";
-import { findingsMessage, reviewerPrompt } from "../../src/review/prompt.js";
-import { routeFindings } from "../../src/review/route.js";
-import { parseVerdict, plainRelativePath, VERDICT_LIMITS } from "../../src/review/verdict.js";
+import { decideReview, type ReviewFacts, type ReviewRound } from "../../src/core/decide/decide-review.js";
+import { findingsMessage, reviewerPrompt } from "../../src/core/review/prompt.js";
+import { routeFindings } from "../../src/core/review/route.js";
+import { parseVerdict, plainRelativePath, VERDICT_LIMITS } from "../../src/core/review/verdict.js";
 
 const fence = (json: unknown) => "Looked at it.\n```json\n" + JSON.stringify(json) + "\n```\n";
 

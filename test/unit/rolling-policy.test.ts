@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { decideRun, describeAction, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/run/decide-run.js";
+import { decideRun, describeAction, type PhaseFacts, type RunFacts, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/core/decide/decide-run.js";
 import { rollingGraph } from "../../src/run/ready-tasks.js";
-import { conflictText } from "../../src/render/conflict.js";
+import { conflictText } from "../../src/core/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";
 import { rollingPolicy, rollingState } from "../../src/run/rolling-policy.js";
 

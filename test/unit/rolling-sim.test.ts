@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { randomDag } from "../helpers/dag.js";
 import fc from "fast-check";
-import { graphFromEdges } from "../../src/plan/graph.js";
-import { lowerBound } from "../../src/plan/schedule.js";
+import { graphFromEdges } from "../../src/core/plan/graph.js";
+import { lowerBound } from "../../src/core/plan/schedule.js";
 import { planOf, simulateRolling } from "../../bench/rolling.js";
 
 /** Random DAGs: edges only from lower to higher index. */

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Progress, readEvents } from "../../src/run/events.js";
-import { singleLine } from "../../src/text/single-line.js";
+import { Progress, readEvents } from "../../src/feature/run-events.js";
+import { singleLine } from "../../src/core/text/single-line.js";
 import { tempDir } from "../helpers/tmp.js";
 
 describe("run progress", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { sessionArgs, type Invocation } from "../../src/run/sessions.js";
+import { sessionArgs, type Invocation } from "../../src/session/sessions.js";
 
 const inv = (over: Partial<Invocation>): Invocation => ({ n: 1, kind: "launch", prompt: "do it", logOffset: 0, recordedAt: "t", ...over });
 

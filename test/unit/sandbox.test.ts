@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decideSandbox, SANDBOX_PLACEHOLDERS, sandboxIgnoreText, sandboxSettings } from "../../src/start/sandbox.js";
+import { decideSandbox, SANDBOX_PLACEHOLDERS, sandboxIgnoreText, sandboxSettings } from "../../src/session/sandbox.js";
 
 describe("decideSandbox: whether the sessions we launch get Claude Code's Bash sandbox", () => {
   const linux = { platform: "linux" as const, missing: [] };

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { graphFromEdges, type Edge } from "../../src/plan/graph.js";
-import { EXACT_LIMIT, schedulePhases } from "../../src/plan/schedule.js";
+import { graphFromEdges, type Edge } from "../../src/core/plan/graph.js";
+import { EXACT_LIMIT, schedulePhases } from "../../src/core/plan/schedule.js";
 import { schedulePhases as referencePhases } from "../helpers/schedule-reference.js";
 
 /** A random DAG (edges from lower to higher index) with estimates drawn from `estimates`. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { randomDag } from "../helpers/dag.js";
 import fc from "fast-check";
-import { graphFromEdges, type Edge, type TaskGraph } from "../../src/plan/graph.js";
-import { criticalPath, depthThenChunk, EXACT_LIMIT, lowerBound, scheduleLength, schedulePhases } from "../../src/plan/schedule.js";
+import { graphFromEdges, type Edge, type TaskGraph } from "../../src/core/plan/graph.js";
+import { criticalPath, depthThenChunk, EXACT_LIMIT, lowerBound, scheduleLength, schedulePhases } from "../../src/core/plan/schedule.js";
 
 /** Random DAGs: edges only from lower to higher index. */
 const dag = randomDag(14);

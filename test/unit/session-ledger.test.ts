@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/hooks/ledger.js";
+import { nextRecord, parseHookRecord, phaseDone, type HookRecord } from "../../src/session/ledger.js";
 import { worktreesToCheck } from "../../src/hooks/phase-done.js";
 import { statusChanges } from "../../src/status/changes.js";
 import { localSession } from "../../src/status/shared-sessions.js";

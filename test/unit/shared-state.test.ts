@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Refusal } from "../../src/errors.js";
-import type { FeatureState } from "../../src/feature/state-schema.js";
+import type { Refusal } from "../../src/core/errors.js";
+import type { FeatureState } from "../../src/core/state/state-schema.js";
 import { localizeState, readSharedState, type HereFacts } from "../../src/state-ref/check-state.js";
 import { sameSharedState } from "../../src/state-ref/state-commit.js";
 import { planText } from "../helpers/plans.js";

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { terminalSafe } from "../../src/text/terminal.js";
+import { terminalSafe } from "../../src/core/text/terminal.js";
 
 /** What a terminal acts on: C0 but tab and line feed, DEL, C1, and the bidi controls. Written out here, not imported. */
 // eslint-disable-next-line no-control-regex

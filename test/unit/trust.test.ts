@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decideTrust, trustChanges, trustDigest, trustedContent } from "../../src/state-ref/trust.js";
-import type { PlanInput } from "../../src/plan/schema.js";
+import type { PlanInput } from "../../src/core/plan/schema.js";
 import { executionPlan } from "../helpers/plans.js";
 
 /**

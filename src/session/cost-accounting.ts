@@ -1,0 +1,91 @@
+import { addTokens, ZERO_TOKENS, type Tokens } from "./ledger.js";
+import { readResults, type ResultEvent } from "./session-result.js";
+
+/**
+ * The one accounting of what the sessions cost, from Claude Code's own reports: the `result`
+ * event each headless `claude -p` run writes to its task's log (src/session/session-result.ts).
+ * Its `total_cost_usd` is the session's running total, across the resumes of the same session
+ * id: each session counts once, at its highest total; a task costs the sum over its sessions;
+ * a phase and the feature the sum over their tasks, added in plan order, so that every reader
+ * adds the same numbers in the same order. `status` (and the dashboard, through it), `run`,
+ * `approve` and the budget record the hooks read all take their figures from here. An
+ * interactive session writes no result: its cost is not reported (its transcript has tokens only).
+ */
+
+/** What Claude Code reported at the end of each headless run of a task's sessions. */
+export interface SessionResults {
+  /** Results seen: launches plus resumes that finished. */
+  runs: number;
+  /** Each session once, at its highest running total, summed. */
+  costUsd: number;
+  /** The highest running total reported per session id. */
+  bySession: Record<string, number>;
+  /** Summed `num_turns` (each result counts its own run's turns). */
+  turns: number;
+  /** Summed `usage` (each result reports its own run's usage). */
+  tokens: Tokens;
+  /** Whether the last result is an error (`is_error`, or a subtype other than success). */
+  lastIsError: boolean;
+  /** The last result's text, when it has one. */
+  lastResult?: string;
+}
+
+/** The results of `events`, after what `before` holds (an earlier part of the same log); undefined when there are none. Pure. */
+export function summarizeResults(events: readonly ResultEvent[], before?: SessionResults): SessionResults | undefined {
+  let summary = before;
+  for (const event of events) {
+    const bySession = { ...(summary?.bySession ?? {}) };
+    const id = event.session_id ?? "";
+    bySession[id] = Math.max(bySession[id] ?? 0, event.total_cost_usd ?? 0);
+    summary = {
+      runs: (summary?.runs ?? 0) + 1,
+      costUsd: Object.values(bySession).reduce((a, b) => a + b, 0),
+      bySession,
+      turns: (summary?.turns ?? 0) + (event.num_turns ?? 0),
+      tokens: addTokens(summary?.tokens ?? ZERO_TOKENS, event.tokens),
+      lastIsError: event.is_error === true || (event.subtype !== undefined && event.subtype !== "success"),
+      ...(event.result !== undefined ? { lastResult: event.result } : summary?.lastResult !== undefined && { lastResult: summary.lastResult }),
+    };
+  }
+  return summary;
+}
+
+/**
+ * The results in a task's whole log, line by line with bounded memory (only lines that may be a
+ * result are parsed); undefined when it holds none. `complete`: the session no longer runs, so
+ * an unterminated last line is whole. The lines skipped are named in `skipped`.
+ */
+export async function readSessionResults(log: string, complete: boolean): Promise<{ results?: SessionResults; skipped: string[] }> {
+  const read = await readResults(log, { complete });
+  const results = summarizeResults(read.events);
+  return { ...(results && { results }), skipped: read.skipped };
+}
+
+/**
+ * A task log's results, read as it grows: each call parses only what was appended since the last
+ * one (up to the last complete line), so watching a long session stays cheap. A log that shrank
+ * reads nothing new: ours is appended to only.
+ */
+export class LogResults {
+  private offset = 0;
+  private results: SessionResults | undefined;
+
+  constructor(private readonly log: string) {}
+
+  async read(): Promise<SessionResults | undefined> {
+    const read = await readResults(this.log, { from: this.offset });
+    this.offset = read.end;
+    this.results = summarizeResults(read.events, this.results);
+    return this.results;
+  }
+}
+
+/**
+ * What a task's sessions cost: what its headless results here report, else what the shared state
+ * says its session elsewhere (a CI leg, another clone) cost; undefined when neither reports one.
+ * A reported cost of 0 counts as none. Pure.
+ */
+export function taskCostUsd(results: Pick<SessionResults, "costUsd"> | undefined, shared: { costUsd?: number } | undefined): number | undefined {
+  if (results && results.costUsd > 0) return results.costUsd;
+  return shared?.costUsd;
+}
