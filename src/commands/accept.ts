@@ -1,6 +1,6 @@
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
-import { withLockedFeature } from "../feature/open.js";
+import { withLockedFeature } from "../state-ref/open-feature.js";
 import { writeState } from "../feature/store.js";
 import { commitOf } from "../git/repo.js";
 import { quote, sh } from "../core/text/shell.js";

@@ -1,12 +1,12 @@
 import { mkdir } from "node:fs/promises";
 import { readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
-import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../session/budget.js";
+import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { decided, EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, sessionsDir } from "../core/state/paths.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";

@@ -26,7 +26,7 @@ import {
 } from "../ci/workflow.js";
 import { EnvironmentError, ExitCode, InputError, RefusedError, type Refusal } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
-import { openCheckout, openFeature, type FeatureContext } from "../feature/open.js";
+import { openCheckout, openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { sessionDoneRef, stateRef, verifyRecordPath } from "../core/state/paths.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";

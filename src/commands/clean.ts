@@ -5,7 +5,7 @@ import { decideClean, describeCleanAction, refNote, type CleanAction, type Clean
 import { crashPoint } from "../crash-point.js";
 import { decided, ExitCode, StateError, UnfinishedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../core/state/paths.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { writeFileAtomic } from "../fs/atomic.js";

@@ -61,7 +61,7 @@ export async function dashboardCommand(options: DashboardOptions, io: Io): Promi
   const started = options.slug === undefined || existsSync(statePath(repo.commonDir, options.slug));
   if (!started) {
     // Not started: a slug that names no plan either is refused now, with status's own message.
-    const { openFeature } = await import("../feature/open.js");
+    const { openFeature } = await import("../state-ref/open-feature.js");
     await openFeature(options.slug, io.cwd, { adopt: false, repo });
   }
   if (options.detach) {

@@ -1,6 +1,6 @@
 import { ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openCheckout } from "../feature/open.js";
+import { openCheckout } from "../state-ref/open-feature.js";
 import { backupRefPrefix, stateRef } from "../core/state/paths.js";
 import { readState } from "../feature/store.js";
 import { commitOf, isAncestor } from "../git/repo.js";

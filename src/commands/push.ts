@@ -1,6 +1,6 @@
 import { decided, ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openCheckout } from "../feature/open.js";
+import { openCheckout } from "../state-ref/open-feature.js";
 import { stateRef } from "../core/state/paths.js";
 import { readState, writeState } from "../feature/store.js";
 import { withLocalSessions } from "../status/shared-sessions.js";

@@ -5,7 +5,7 @@ import { isFile, pathExists } from "../fs/exists.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { WorktreeFiles } from "../fs/worktree-files.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { frozenPlanPath } from "../core/state/paths.js";
 import { freeze } from "../feature/resolve.js";
 import type { FeatureState } from "../core/state/state-schema.js";

@@ -1,6 +1,6 @@
 import { ExitCode } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
-import { openFeature } from "../feature/open.js";
+import { openFeature } from "../state-ref/open-feature.js";
 import type { Io } from "../core/io.js";
 import { count, dollars, str, strs, usageError } from "../core/command-args.js";
 import { commandLineTargets } from "../notify/targets.js";

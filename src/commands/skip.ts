@@ -1,6 +1,6 @@
 import { decided, ExitCode, InputError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { writeState } from "../feature/store.js";
 import type { FeatureState } from "../core/state/state-schema.js";
 import { dryRunText } from "../core/render/dry-run.js";

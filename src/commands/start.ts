@@ -1,5 +1,5 @@
 import { decided, ExitCode } from "../core/errors.js";
-import { withLockedFeature } from "../feature/open.js";
+import { withLockedFeature } from "../state-ref/open-feature.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { applyStart } from "../start/apply-start.js";
 import { decideStart, describeStartAction, type StartChoices } from "../core/decide/decide-start.js";

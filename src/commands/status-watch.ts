@@ -2,7 +2,7 @@ import { ExitCode } from "../core/errors.js";
 import { statusChanges } from "../status/changes.js";
 import { damagedText } from "../status/render.js";
 import type { Io } from "../core/io.js";
-import { renderReport, statusReports, type Report } from "./status.js";
+import { renderReport, statusReports, type Report } from "../status/report.js";
 
 /**
  * `claude-parallel status --watch`: reports until interrupted. On a terminal the report is redrawn

@@ -1,14 +1,10 @@
-import { ExitCode, StateError } from "../core/errors.js";
-import { openRepo, type Repo } from "../git/repo.js";
+import { ExitCode } from "../core/errors.js";
+import { openRepo } from "../git/repo.js";
 import { startedFeatures } from "../feature/store.js";
-import { gatherStatus, type FeatureStatus } from "../status/gather.js";
-import { renderDamaged, renderStatus, type DamagedFeature } from "../status/render.js";
-import { openFeature } from "../feature/open.js";
-import { confinementDecision } from "../session/sandbox.js";
-import { renderRunSummary, runSummary, type RunSummary } from "../status/run.js";
 import type { Io } from "../core/io.js";
 import { usageError } from "../core/command-args.js";
 import type { CommandSpec, Values } from "../core/command-spec.js";
+import { everyFeature, renderReport, statusOf } from "../status/report.js";
 
 export const spec: CommandSpec = {
   name: "status",
@@ -68,45 +64,4 @@ export async function statusCommand(options: { slug?: string; json: boolean; ver
     io.stdout(`claude-parallel status: ${(error as Error).message}\n`);
   }
   return ExitCode.ok;
-}
-
-/** The reports of `slug`, or of every started feature. */
-export async function statusReports(slug: string | undefined, cwd: string): Promise<Report[]> {
-  if (slug !== undefined) return [await statusOf(slug, cwd, false)];
-  const repo = await openRepo(cwd);
-  return everyFeature(repo, await startedFeatures(repo.commonDir), cwd, false);
-}
-
-export type Report = (FeatureStatus & { run?: RunSummary }) | DamagedFeature;
-
-/** Each feature's report; one whose state cannot be read is reported as damaged, and the others still are. */
-async function everyFeature(repo: Repo, slugs: string[], cwd: string, verifyFor: Io | false): Promise<Report[]> {
-  const reports: Report[] = [];
-  for (const slug of slugs) {
-    const report = await statusOf(slug, cwd, verifyFor, repo).catch((error: unknown) => {
-      if (!(error instanceof StateError)) throw error;
-      return { slug, damaged: { file: error.file, problem: error.problem, fix: error.fix } };
-    });
-    reports.push(report);
-  }
-  return reports;
-}
-
-/** With `verifyFor`, each live task's verify runs now (confined as the plan says; a note goes to its stderr). */
-async function statusOf(slug: string, cwd: string, verifyFor: Io | false, opened?: Repo): Promise<FeatureStatus & { run?: RunSummary }> {
-  const { repo, feature } = await openFeature(slug, cwd, { adopt: false, ...(opened && { repo: opened }) });
-  const run = await runSummary(repo.commonDir, feature.slug);
-  let runVerify: { confined: boolean } | undefined;
-  if (verifyFor) {
-    const decision = await confinementDecision(feature.plan);
-    if (decision.note) verifyFor.stderr(`claude-parallel: ${decision.note}\n`);
-    runVerify = { confined: decision.confine };
-  }
-  return { ...(await gatherStatus(repo, feature, { ...(runVerify && { runVerify }) })), ...(run && { run }) };
-}
-
-/** The status, and `claude-parallel run`'s state in a section of its own. */
-export function renderReport(r: Report): string {
-  if ("damaged" in r) return renderDamaged(r);
-  return renderStatus(r) + (r.run ? "\n" + renderRunSummary(r.run) : "");
 }

@@ -1,5 +1,5 @@
 import { decided, ExitCode, RefusedError } from "../core/errors.js";
-import { withLockedFeature, type FeatureContext } from "../feature/open.js";
+import { withLockedFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { applySync, verifyFailedLines, type PhaseStarter } from "../sync/apply-sync.js";
 import { decideSync, describeSyncAction, reviewRefusals, type SyncChoices } from "../core/decide/decide-sync.js";

@@ -3,7 +3,7 @@ import { mkdir } from "node:fs/promises";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { MAX_BYTES } from "../core/state/bounds.js";
 import { runStatePath, sessionsDir, watchStatePath } from "../core/state/paths.js";
 import { RunStateSchema, WatchStateSchema, type WatchState } from "../core/state/state-schema.js";

@@ -1,5 +1,15 @@
-import { UnsafeFileError } from "../fs/read-regular.js";
 import { quote } from "./text/shell.js";
+
+/** Why a file was not read: it is not a regular file, it is over its bound, or it cannot be opened. */
+export class UnsafeFileError extends Error {
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+  ) {
+    super(`${path} ${problem}`);
+    this.name = "UnsafeFileError";
+  }
+}
 
 /** Exit codes of the helper. Each failure class has its own code so scripts can tell them apart. */
 export const ExitCode = {

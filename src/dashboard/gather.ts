@@ -1,5 +1,5 @@
 import { basename } from "node:path";
-import { openFeature } from "../feature/open.js";
+import { openFeature } from "../state-ref/open-feature.js";
 import { MAX_BYTES } from "../core/state/bounds.js";
 import { runEventsPath } from "../core/state/paths.js";
 import { startedFeatures } from "../feature/store.js";

@@ -5,7 +5,7 @@ import { appendRegular } from "../fs/append-regular.js";
 import { forEachLine, lineName, sizeText, type LineReading } from "../fs/read-regular.js";
 import { jsonLine, singleLine } from "../core/text/single-line.js";
 import { terminalSafe } from "../core/text/terminal.js";
-import { usd } from "../session/budget.js";
+import { usd } from "../core/budget.js";
 
 /** What `run` reports: one JSON object per line in `<state>/run/events.jsonl`, and on `--json`. */
 export type RunEvent = { at: string; event: string; task?: string; phase?: number; text: string } & Record<string, unknown>;

@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, type Stats } from "node:fs";
+import { UnsafeFileError } from "../core/errors.js";
 
 /**
  * The one way we read a file that a process we do not control may have written or replaced: the
@@ -10,16 +11,7 @@ import { closeSync, constants, fstatSync, openSync, promises as fsp, readSync, t
  * UnsafeFileError naming the problem. Loads nothing but node:fs: the hooks use it.
  */
 
-/** Why a file was not read: it is not a regular file, it is over its bound, or it cannot be opened. */
-export class UnsafeFileError extends Error {
-  constructor(
-    readonly path: string,
-    readonly problem: string,
-  ) {
-    super(`${path} ${problem}`);
-    this.name = "UnsafeFileError";
-  }
-}
+export { UnsafeFileError };
 
 /** What a path is, for a message: "a named pipe (FIFO)", ... */
 export function kindOf(s: Stats): string {

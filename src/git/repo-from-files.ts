@@ -1,8 +1,10 @@
 import { lstat, realpath, stat } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
-import { MAX_BYTES } from "../core/state/bounds.js";
 import { readRegular } from "../fs/read-regular.js";
 import type { RepoLocation } from "./run.js";
+
+/** The small files git writes that we read ourselves: `.git`, `HEAD`, `commondir`, `config`, a worktree registration's `gitdir` and `locked`. */
+export const GIT_FILE_MAX = 1024 * 1024;
 
 /**
  * Where the repository around `cwd` is and its branch, as `locateRepo` says, but read from the
@@ -25,7 +27,7 @@ export async function locateRepoFast(cwd: string): Promise<Pick<RepoLocation, "r
 }
 
 /** A file git reads, as text; undefined when missing; a regular file within its bound, or an error. */
-const gitFile = async (path: string): Promise<string | undefined> => (await readRegular(path, MAX_BYTES.gitFile))?.toString("utf8");
+const gitFile = async (path: string): Promise<string | undefined> => (await readRegular(path, GIT_FILE_MAX))?.toString("utf8");
 
 async function fromFiles(cwd: string): Promise<Pick<RepoLocation, "root" | "branch"> | undefined> {
   let dir = await realpath(cwd);

@@ -1,6 +1,6 @@
 import { readdir, realpath, rm } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
-import { MAX_BYTES } from "../core/state/bounds.js";
+import { GIT_FILE_MAX } from "./repo-from-files.js";
 import { readRegular } from "../fs/read-regular.js";
 
 /** One of git's registrations of a worktree: its entry under `<common>/worktrees/`. */
@@ -17,7 +17,7 @@ export interface Registration {
  * within its bound. A session can write its own registration (its `locked`, say): a FIFO or a
  * link to /dev/zero there must not hang us.
  */
-const registrationFile = (path: string): Promise<string | undefined> => readRegular(path, MAX_BYTES.gitFile).then((b) => b?.toString("utf8").trim(), () => "");
+const registrationFile = (path: string): Promise<string | undefined> => readRegular(path, GIT_FILE_MAX).then((b) => b?.toString("utf8").trim(), () => "");
 
 /**
  * git's registrations of the worktree at `path`: the entries under `<common>/worktrees/` whose

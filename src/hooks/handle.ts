@@ -3,7 +3,7 @@ import { isAbsolute, join, resolve } from "node:path";
 import { sessionContext, envExports } from "./context.js";
 import type { FoundTask } from "../session/find.js";
 import { taskRules, type TaskManifest } from "../session/manifest.js";
-import { reachedText } from "../session/budget.js";
+import { reachedText } from "../core/budget.js";
 import { budgetRefusal, readBudgetRecord, recordedReach } from "../session/budget-record.js";
 import { decideEdit, editedFile, resolveTarget, type Protected } from "./guard.js";
 import { firstLine, nextRecord, readHookRecord, readTranscript, writeHookRecord, type SessionHookState } from "../session/ledger.js";

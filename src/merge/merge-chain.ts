@@ -4,17 +4,14 @@ import { explainConflict } from "./conflict-sources.js";
 import type { ConflictReport } from "../core/render/conflict-report.js";
 import { previewMerge, strategyOptions } from "./merge-tree.js";
 import { gitOk } from "../git/run.js";
+import type { ChainLink } from "../core/decide/merge-facts.js";
+
+export type { ChainLink };
 
 // Defined beside its renderer (the pure core names it); the merge chain is where it comes from.
 export type { ConflictReport };
 
 /** One merge of the chain: `base` + task's branch = `commit`. */
-export interface ChainLink {
-  task: PlannedTask;
-  tip: string;
-  base: string;
-  commit: string;
-}
 
 export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
   return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;

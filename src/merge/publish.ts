@@ -1,8 +1,7 @@
 import { git } from "../git/run.js";
 import { commitOf } from "../git/repo.js";
 
-/** Where a merged task's branch tip is kept: `refs/parallel/<slug>/phase-<n>/<task>` (clean removes them). */
-export const backupRef = (slug: string, phase: number, taskId: string) => `refs/parallel/${slug}/phase-${phase}/${taskId}`;
+import { backupRef } from "../core/state/paths.js";
 
 /** A ref set to `to`; with `from`, only if it is at `from` now (a compare-and-swap). */
 export interface RefUpdate {

@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runNotifiedPath } from "../core/state/paths.js";
 import { appendRegular } from "../fs/append-regular.js";
 import { forEachLine } from "../fs/read-regular.js";

@@ -1,5 +1,5 @@
 import { withFeatureLock } from "../feature/lock.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { runEventsPath, runOutputPath } from "../core/state/paths.js";
 import { openAppend } from "../fs/append-regular.js";
 import { spawnDetachedToFiles } from "../proc.js";

@@ -1,6 +1,6 @@
-import { applyFinish, gatherFinish, placeOf } from "../commands/finish.js";
+import { applyFinish, gatherFinish, placeOf } from "../finish/finish-steps.js";
 import { decided } from "../core/errors.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { decideFinish } from "../core/decide/decide-finish.js";
 
 /**

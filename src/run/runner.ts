@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
-import { openFeature, type FeatureContext } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../core/state/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
@@ -26,7 +26,7 @@ import { conflictProblem, decideRun, mergedVerifyProblem, describeAction, phased
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
 import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
-import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../session/budget.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
 import { checkLogs } from "./run-files.js";

@@ -1,4 +1,4 @@
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import type { FeatureState } from "../core/state/state-schema.js";
 import { startPhase } from "../start/start-phase.js";
 

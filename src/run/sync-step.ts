@@ -1,5 +1,5 @@
 import { ExitCode, RefusedError } from "../core/errors.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import type { FeatureState } from "../core/state/state-schema.js";
 import type { ConflictReport } from "../merge/merge-chain.js";
 import { applySync, verifyFailedLines } from "../sync/apply-sync.js";

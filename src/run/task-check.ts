@@ -1,4 +1,4 @@
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { pathExists } from "../fs/exists.js";
 import { confinementDecision } from "../session/sandbox.js";
 import { loadExpectedRefs } from "../feature/backstop.js";

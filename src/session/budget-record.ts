@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import { readRegularSync } from "../fs/read-regular.js";
 import { literal, number, object, oneOf, optional, parseAs, record, string, type Infer } from "./shape.js";
-import { reachedText, type BudgetState, type Reached } from "./budget.js";
+import { reachedText, type BudgetState, type Reached } from "../core/budget.js";
 
 /**
  * The budget record, `<state folder>/budget.json`: each task's spend against its limits as the

@@ -6,7 +6,9 @@ import { run, runOk } from "../proc.js";
 import { sh } from "../core/text/shell.js";
 import { BRIEF_FILE } from "./session-files.js";
 
-export type LaunchMode = "print" | "tmux" | "headless";
+import type { LaunchMode } from "../core/decide/decide-start.js";
+
+export type { LaunchMode };
 export const LAUNCH_MODES: readonly LaunchMode[] = ["print", "tmux", "headless"];
 
 export interface Session {

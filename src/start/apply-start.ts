@@ -1,7 +1,7 @@
 import { lstat, rm } from "node:fs/promises";
 import { crashPoint } from "../crash-point.js";
 import { RefusedError } from "../core/errors.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import type { FeatureState, PhaseState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { writeFileAtomic } from "../fs/atomic.js";

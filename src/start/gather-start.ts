@@ -2,7 +2,7 @@ import { lstat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { EnvironmentError, InputError } from "../core/errors.js";
 import { currentPhase } from "../feature/current-phase.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { frozenPlanPath } from "../core/state/paths.js";
 import { readState, startedFeatures } from "../feature/store.js";
 import { requireMergeSettings } from "../merge/merge-tree.js";

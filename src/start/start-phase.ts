@@ -1,5 +1,5 @@
 import { decided } from "../core/errors.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import type { FeatureState } from "../core/state/state-schema.js";
 import { applyStart, type StartOutput } from "./apply-start.js";
 import { decideStart, type StartChoices } from "../core/decide/decide-start.js";

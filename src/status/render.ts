@@ -2,7 +2,7 @@ import { code, oneLine } from "../core/render/markdown-text.js";
 import { sh } from "../core/text/shell.js";
 import { conflictText, fixSentence } from "../core/render/conflict.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "./gather.js";
-import { usd } from "../session/budget.js";
+import { usd } from "../core/budget.js";
 
 /** A started feature whose state cannot be read (a StateError): what `status` says of it instead of its report. */
 export interface DamagedFeature {

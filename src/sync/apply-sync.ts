@@ -6,7 +6,7 @@ import { reviewerPrompt } from "../core/review/prompt.js";
 import { phaseDiff, recordRound, review } from "../session/reviewer.js";
 import { which } from "../session/launch.js";
 import { singleLine } from "../core/text/single-line.js";
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { checkoutMovePath, verifyWorktreePath } from "../core/state/paths.js";
 import type { FeatureState, SyncJournal } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";

@@ -1,4 +1,4 @@
-import type { FeatureContext } from "../feature/open.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { verifyWorktreePath } from "../core/state/paths.js";
 import type { PhaseState, SyncJournal } from "../core/state/state-schema.js";
 import { pathExists } from "../fs/exists.js";

@@ -1,7 +1,7 @@
 import { git } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type Repo } from "../git/repo.js";
-import { mergeChain, once, type ChainLink, type ConflictReport } from "../merge/merge-chain.js";
+import { mergeChain, once } from "../merge/merge-chain.js";
 import { branchHistory } from "../git/branch-history.js";
 import { RefusedError } from "../core/errors.js";
 import { quote, sh } from "../core/text/shell.js";
@@ -12,6 +12,9 @@ import { runVerify } from "../session/verify.js";
 import { featureRefsFolder, verifyLogPath } from "../core/state/paths.js";
 import { decideFeatureRefs, refCommits, refuseFindings } from "../feature/backstop.js";
 import type { ExpectedRefs, RefFinding } from "../core/decide/decide-refs.js";
+import type { Preflight, SyncProblem } from "../core/decide/merge-facts.js";
+
+export type { Preflight, SyncProblem };
 
 export interface TaskCheck {
   task: PlannedTask;
@@ -19,24 +22,7 @@ export interface TaskCheck {
   worktree?: string;
 }
 
-export interface SyncProblem {
-  task?: string;
-  /** What kind of problem (`run` counts its resumes per kind). */
-  kind?: "missing" | "no-commit" | "dirty" | "outside-owns" | "task-verify";
-  message: string;
-  fix: string;
-  /** The part of the failing output that says why (a task's verify), the file with all of it, and the command line that reproduces it. */
-  tail?: string;
-  log?: string;
-  reproduce?: string;
-}
 
-export interface Preflight {
-  integrationTip: string;
-  problems: SyncProblem[];
-  conflicts: ConflictReport[];
-  chain: ChainLink[];
-}
 
 
 /**

@@ -10,7 +10,9 @@ import { WorktreeFiles } from "../fs/worktree-files.js";
 import { gitOk, nulFields } from "../git/run.js";
 import { run, runOk, type Confinement } from "../proc.js";
 
-export type DepsMode = "auto" | "none";
+import type { DepsMode } from "../core/decide/decide-start.js";
+
+export type { DepsMode };
 
 interface PackageManager {
   name: "npm" | "pnpm" | "yarn";

@@ -5,24 +5,11 @@ import { join } from "node:path";
 import { runToFiles } from "../proc.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { includedFiles } from "./include.js";
-import { SESSION_DIR } from "../session/session-files.js";import { openRegular, readRegular } from "../fs/read-regular.js";
+import { SESSION_DIR } from "../session/session-files.js";
+import { openRegular, readRegular } from "../fs/read-regular.js";
+import type { RemovalLoss } from "../core/state/worktree-course.js";
 
-
-/**
- * What deleting a task's worktree would lose. A file whose content its branch's tip holds at the
- * same path loses nothing, nor does a deleted one: so a worktree whose removal or checkout was
- * killed half way (files missing, or checked out with no index yet) holds nothing to lose.
- */
-export interface RemovalLoss {
-  /** Modified, staged, renamed or untracked files that the branch does not hold. */
-  uncommitted: string[];
-  /** Ignored files and folders that are not ours (ours: the session folder, dependency trees, unchanged `.worktreeinclude` copies). */
-  ignored: string[];
-  /** git's own check (`git worktree remove` without --force) sees changes, all of which lose nothing. */
-  lossless: boolean;
-  /** Whether the uncommitted changes were measured (else only the ignored files were: git's own check is left to judge the rest). */
-  measured: boolean;
-}
+export type { RemovalLoss };
 
 /**
  * What removing a working worktree (git can run in it) would lose, measured against `tip`, its

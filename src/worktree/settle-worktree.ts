@@ -3,17 +3,13 @@ import { join } from "node:path";
 import { pathExists } from "../fs/exists.js";
 import { commitOf, type WorktreeEntry } from "../git/repo.js";
 import { git } from "../git/run.js";
-import { forgetRegistrations, registrationsOf, type Registration } from "../git/worktree-registration.js";
+import { forgetRegistrations, registrationsOf } from "../git/worktree-registration.js";
 import { sh } from "../core/text/shell.js";
-import { leftoverLoss, removalLoss, type RemovalLoss } from "./removal-loss.js";
-import { removableWorktree, runsInside } from "./removable.js";
+import { leftoverLoss, removalLoss } from "./removal-loss.js";
+import type { RecordedWorktree, RemovalLoss, WorktreeCourse } from "../core/state/worktree-course.js";
 
-/** A task worktree as the feature recorded it, before making it. */
-export interface RecordedWorktree {
-  id: string;
-  branch: string;
-  worktree: string;
-}
+export type { RecordedWorktree, WorktreeCourse };
+import { removableWorktree, runsInside } from "./removable.js";
 
 export interface SettleOptions {
   /** Remove a working worktree too (sync, clean); without it, only what an interrupted command left goes (finish). */
@@ -29,25 +25,6 @@ export interface SettleOptions {
    */
   measureFirst: boolean;
 }
-
-/**
- * Where one recorded worktree stands, and what settling it does. Every state a killed command can
- * leave is one of these: nothing left; git's registration without its folder; a folder that is
- * no longer a worktree git can use (its removal or its making was killed: no `.git`, or no
- * complete registration); a working worktree, possibly still locked "initializing" by the
- * `git worktree add` that made it (git's own lock, never removed by git if the add was killed).
- */
-export type WorktreeCourse =
-  | { kind: "gone" }
-  /** It is now a worktree of another branch (or a detached HEAD): no longer the feature's, left alone. */
-  | { kind: "not-ours"; why: string }
-  /** The feature's, and it stays: why. */
-  | { kind: "keep"; why: string; loss?: RemovalLoss; leftover?: { registrations: Registration[] } }
-  /** Not a leftover (a working worktree, or a link someone put there), and this call removes only leftovers: left as it is. */
-  | { kind: "working" }
-  | { kind: "forget"; registrations: Registration[] }
-  | { kind: "delete-leftover"; registrations: Registration[]; dropped: string[] }
-  | { kind: "remove"; unlock: boolean; loss?: RemovalLoss };
 
 /** Decides what settling `t` does (changes nothing). `listed`: `git worktree list` now. */
 export async function assessWorktree(

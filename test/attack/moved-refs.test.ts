@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { openFeature } from "../../src/feature/open.js";
+import { openFeature } from "../../src/state-ref/open-feature.js";
 import { quote } from "../../src/core/text/shell.js";
 import { gatherStatus } from "../../src/status/gather.js";
 import { ATTACK_SEED, describeRun, gitTry, prng } from "../helpers/attack.js";

@@ -1,6 +1,6 @@
 // Runs mergeTask in a process of its own, so a test can kill it at a crash point (SIGKILL kills
 // the whole process). Bundled by test/helpers/merge-task.ts; argv[2] is the request as JSON.
-import { openFeature } from "../../src/feature/open.js";
+import { openFeature } from "../../src/state-ref/open-feature.js";
 import { mergeTask } from "../../src/sync/merge-task.js";
 import { CliError } from "../../src/core/errors.js";
 

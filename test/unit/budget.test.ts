@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type PlanBudgets } from "../../src/session/budget.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type PlanBudgets } from "../../src/core/budget.js";
 import { budgetRecord, budgetRecordPath, budgetRefusal, readBudgetRecord, recordedReach } from "../../src/session/budget-record.js";
 import { nextRecord } from "../../src/session/ledger.js";
 import { tempDir } from "../helpers/tmp.js";

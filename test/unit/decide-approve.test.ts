@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetLimits, budgetState } from "../../src/session/budget.js";
+import { budgetLimits, budgetState } from "../../src/core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts } from "../../src/core/decide/decide-approve.js";
 
 /** Task a (own budget $0.50) and b (none), with what each spent; the feature's budget when given. */

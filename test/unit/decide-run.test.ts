@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Reached } from "../../src/session/budget.js";
+import type { Reached } from "../../src/core/budget.js";
 import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/core/decide/decide-run.js";
 import { conflictText } from "../../src/core/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";

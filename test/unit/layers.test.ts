@@ -7,18 +7,11 @@ import { describe, expect, it } from "vitest";
 // Command areas: what one command (or the hooks, or the live page) does above the services. No
 // area imports another: what two share moves down into a service.
 const AREAS: Record<string, readonly string[]> = {
-  start: ["src/start/"],
-  sync: ["src/sync/"],
   run: ["src/run/"],
-  finish: ["src/finish/"],
-  clean: ["src/clean/"],
-  skip: ["src/skip/"],
-  budget: ["src/budget/"],
   replan: ["src/replan/"],
   status: ["src/status/", "src/dashboard/"],
   ci: ["src/ci/"],
-  review: ["src/review/"],
-  notify: ["src/notify/"],
+  watch: ["src/watch/"],
   hooks: ["src/hooks/"],
   context: ["src/context/"],
 };
@@ -32,7 +25,7 @@ const LAYERS: ReadonlyArray<{ layer: string; paths: readonly string[]; imports: 
   { layer: "core", paths: ["src/core/", "src/shims/", "src/types/"], imports: ["base", "core"] },
   { layer: "infra", paths: ["src/git/", "src/fs/", "src/proc.ts", "src/process-identity.ts", "src/crash-point.ts", "src/self.ts"], imports: ["base", "infra"] },
   { layer: "state", paths: ["src/feature/"], imports: ["base", "core", "infra", "state"] },
-  { layer: "services", paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/"], imports: ["base", "core", "infra", "state", "services"] },
+  { layer: "services", paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/", "src/start/", "src/sync/", "src/finish/", "src/notify/"], imports: ["base", "core", "infra", "state", "services"] },
   { layer: "areas", paths: Object.values(AREAS).flat(), imports: ["base", "core", "infra", "state", "services", "areas"] },
   { layer: "commands", paths: ["src/commands/"], imports: ["base", "core", "infra", "state", "services", "areas", "commands"] },
   { layer: "entry", paths: ["src/main.ts", "src/cli.ts"], imports: ["base", "core", "infra", "state", "services", "areas", "commands", "entry"] },

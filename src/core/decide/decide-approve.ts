@@ -1,6 +1,6 @@
 import type { Decision, Refusal } from "../errors.js";
 import { quote, sh } from "../text/shell.js";
-import { usd, type BudgetApproval, type BudgetState } from "../../session/budget.js";
+import { usd, type BudgetApproval, type BudgetState } from "../budget.js";
 
 /**
  * What `claude-parallel approve <task> [--add USD]` does, decided from facts alone: raise the

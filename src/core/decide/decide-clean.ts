@@ -1,7 +1,7 @@
 import type { Decision, Refusal } from "../errors.js";
 import { quote } from "../text/shell.js";
 import { describeCourse } from "../render/worktree-course.js";
-import type { RecordedWorktree, WorktreeCourse } from "../../worktree/settle-worktree.js";
+import type { RecordedWorktree, WorktreeCourse } from "../state/worktree-course.js";
 
 /** What `clean` knows before it decides: the feature's state, its recorded worktrees and the refs it made. */
 export type CleanFacts = FeatureFacts | DamagedFacts;

@@ -2,7 +2,7 @@ import type { Decision, Refusal } from "../errors.js";
 import type { FeatureState } from "../state/state-schema.js";
 import { quote, sh } from "../text/shell.js";
 import { describeCourse } from "../render/worktree-course.js";
-import type { RecordedWorktree, WorktreeCourse } from "../../worktree/settle-worktree.js";
+import type { RecordedWorktree, WorktreeCourse } from "../state/worktree-course.js";
 
 /** What `finish` knows before it decides: read from the state, git, and with --pr the remote and gh. */
 export interface FinishFacts {

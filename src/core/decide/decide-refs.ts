@@ -1,6 +1,6 @@
 import type { FeatureState } from "../state/state-schema.js";
 import { backupRefPrefix } from "../state/paths.js";
-import { backupRef } from "../../merge/publish.js";
+import { backupRef } from "../state/paths.js";
 
 /**
  * Where the feature's refs must be, and what is wrong with them: pure functions of the state, the

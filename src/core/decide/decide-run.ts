@@ -1,5 +1,5 @@
-import { reachedText, type Reached } from "../../session/budget.js";
-import type { ConflictReport } from "../../merge/merge-chain.js";
+import { reachedText, type Reached } from "../budget.js";
+import type { ConflictReport } from "../render/conflict-report.js";
 import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
 import { quote, sh } from "../text/shell.js";
 

@@ -1,10 +1,17 @@
 import type { Decision, Refusal } from "../errors.js";
-import type { WorktreeEntry } from "../../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../plan/build.js";
 import { quote } from "../text/shell.js";
 import type { TaskState } from "../state/state-schema.js";
-import type { DepsMode } from "../../worktree/deps.js";
-import type { LaunchMode } from "../../session/launch.js";
+
+/** How a phase's sessions are launched (src/session/launch.ts), and whether worktrees get dependencies installed (src/worktree/deps.ts). */
+export type LaunchMode = "print" | "tmux" | "headless";
+export type DepsMode = "auto" | "none";
+/** A worktree as `git worktree list` names it (src/git/repo.ts). */
+interface ListedWorktree {
+  path: string;
+  branch?: string;
+  prunable: boolean;
+}
 
 /** What exists, as far as one task's branch and worktree are concerned. */
 export interface TaskFacts {
@@ -38,7 +45,7 @@ export interface BranchFacts {
   anyPhaseSynced: boolean;
   /** Every branch and tag of the repository, by full name. */
   refs: readonly string[];
-  worktrees: readonly WorktreeEntry[];
+  worktrees: readonly ListedWorktree[];
   tasks: TaskFacts[];
   /** The branches (integration and tasks) other started features of the repository recorded. */
   otherFeatures: ReadonlyArray<{ slug: string; branches: readonly string[] }>;
@@ -116,7 +123,7 @@ export function decideBranches(f: BranchFacts): BranchDecision | Refusal[] {
   return refusals.length ? refusals : { startCommit: startCommit!, createIntegration, steps };
 }
 
-function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly WorktreeEntry[]): TaskStep | Refusal {
+function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly ListedWorktree[]): TaskStep | Refusal {
   const { task, path, recorded } = f;
   const atPath = worktrees.find((w) => w.path === path);
   const elsewhere = worktrees.find((w) => w.branch === task.branch && w.path !== path);

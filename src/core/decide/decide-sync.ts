@@ -1,11 +1,10 @@
 import type { Decision, Refusal } from "../errors.js";
 import type { ExecutionPlan } from "../plan/build.js";
 import type { FeatureState, PhaseState, SyncJournal } from "../state/state-schema.js";
-import type { ChainLink } from "../../merge/merge-chain.js";
+import type { ChainLink, Preflight, SyncProblem } from "./merge-facts.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
 import { quote } from "../text/shell.js";
 import { singleLine } from "../text/single-line.js";
-import type { Preflight, SyncProblem } from "../../sync/preflight.js";
 import { decideReview, type ReviewDecision, type ReviewRound, type ReviewSettings } from "./decide-review.js";
 import type { ReviewedTask } from "../review/route.js";
 import { findingLine } from "../review/prompt.js";

@@ -1,4 +1,4 @@
-import type { RecordedWorktree, WorktreeCourse } from "../../worktree/settle-worktree.js";
+import type { RecordedWorktree, WorktreeCourse } from "../state/worktree-course.js";
 
 /** What settling a recorded worktree does, in one line (a dry run's), or nothing when it is left as it is. Pure. */
 export function describeCourse(t: RecordedWorktree, course: WorktreeCourse): string | undefined {

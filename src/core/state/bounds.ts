@@ -45,8 +45,6 @@ export const MAX_BYTES = {
   /** A package manager's lockfile, hashed to tell whether an installed `node_modules` fits a worktree; our note in one (src/worktree/deps.ts). */
   lockfile: 128 * MiB,
   depsStamp: 64 * KiB,
-  /** The small files git writes that we read ourselves: `.git`, `HEAD`, `commondir`, `config`, a worktree registration's `gitdir` and `locked`. */
-  gitFile: 1 * MiB,
   /** The repository's `info/exclude`, to which `start` adds its line. */
   excludeFile: 4 * MiB,
 } as const;

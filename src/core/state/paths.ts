@@ -61,6 +61,8 @@ export const stateRef = (slug: string) => `refs/parallel/${slug}/state`;
 export const featureRefsFolder = (slug: string) => `refs/parallel/${slug}/`;
 /** Where `sync` backs up each merged task branch: `<prefix><phase>/<task>`. */
 export const backupRefPrefix = (slug: string) => `refs/parallel/${slug}/phase-`;
+/** Where a merged task's branch tip is kept: `refs/parallel/<slug>/phase-<n>/<task>` (clean removes them). */
+export const backupRef = (slug: string, phase: number, taskId: string) => `${backupRefPrefix(slug)}${phase}/${taskId}`;
 /** Set on the remote by a CI task leg whose session succeeded, at the commit it left: a re-run of the phase skips that session. */
 export const sessionDoneRef = (slug: string, task: string) => `refs/parallel/${slug}/done/${task}`;
 /** `claude-parallel run`: its state (attempts, sessions' invocations), its event log and its output. */

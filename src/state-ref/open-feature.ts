@@ -2,12 +2,12 @@ import { basename } from "node:path";
 import { RefusedError } from "../core/errors.js";
 import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
 import { SLUG_PATTERN } from "../core/plan/names.js";
-import { withFeatureLock } from "./lock.js";
+import { withFeatureLock } from "../feature/lock.js";
 import { stateRef } from "../core/state/paths.js";
-import { resolveFeature, type Feature } from "./resolve.js";
-import { readState, startedFeatures } from "./store.js";
+import { resolveFeature, type Feature } from "../feature/resolve.js";
+import { readState, startedFeatures } from "../feature/store.js";
 import { forgetHalfAddedWorktrees, halfAddedWorktrees } from "../git/worktree-registration.js";
-import { acquireFeatureLock } from "./lock.js";
+import { acquireFeatureLock } from "../feature/lock.js";
 
 export interface CheckoutContext {
   repo: Repo;
@@ -70,7 +70,7 @@ export async function openFeature(target: string | undefined, cwd: string, optio
   if (options.adopt !== false && target !== undefined && SLUG_PATTERN.test(target) && (await readState(repo.commonDir, target)) === undefined) {
     const shared = await commitOf(stateRef(target), mainRoot);
     if (shared !== undefined) {
-      const { adoptState, checkStateCommit, decideStateTrust, refusedStateFix, untrusted } = await import("../state-ref/adopt-state.js");
+      const { adoptState, checkStateCommit, decideStateTrust, refusedStateFix, untrusted } = await import("./adopt-state.js");
       const here = { mainRoot, commonDir: repo.commonDir, repoName, branch: repo.branch };
       const checked = await checkStateCommit(here, target, shared, { source: `${stateRef(target)} (${shared.slice(0, 12)})`, fix: refusedStateFix(target) });
       const trust = await decideStateTrust(here, target, checked);
