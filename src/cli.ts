@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { CommandModule, CommandSpec, Values } from "./command-spec.js";
 import { usageError } from "./command-args.js";
-import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./errors.js";
+import { CliError, ExitCode, type InputError, systemError, unsafeFileError } from "./errors.js";
 import { UnsafeFileError } from "./fs/read-regular.js";
 import type { Io } from "./io.js";
 import { commandHelp, usage } from "./render/help.js";

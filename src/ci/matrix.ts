@@ -2,21 +2,16 @@ import type { FeatureState } from "../feature/state-schema.js";
 import type { ExecutionPlan, PlannedPhase } from "../plan/build.js";
 
 /** One leg of the task job: what the workflow reads as `matrix.task` and `matrix.branch`. */
-export interface MatrixLeg {
+interface MatrixLeg {
   task: string;
   branch: string;
 }
 
-export interface PhaseMatrix {
+interface PhaseMatrix {
   /** The run's phase (0: none to run). */
   phase: number;
   last: boolean;
   matrix: { include: MatrixLeg[] };
-}
-
-/** The phase in progress: started and not synced. */
-export function phaseInProgress(plan: ExecutionPlan, state: FeatureState | undefined): PlannedPhase | undefined {
-  return plan.phases.find((p) => state?.phases[String(p.index)] !== undefined && state.phases[String(p.index)]!.syncedAt === undefined);
 }
 
 /**

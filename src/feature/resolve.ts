@@ -13,7 +13,7 @@ import { MAX_BYTES } from "./bounds.js";
 import { readPlanFile } from "../plan/read.js";
 import { findRoles, roleMap } from "../roles.js";
 import { finishedMarkerPath, frozenPlanPath } from "./paths.js";
-import { type FeatureState } from "./state-schema.js";
+import type { FeatureState } from "./state-schema.js";
 import { readState, repairStateFix, startedFeatures } from "./store.js";
 import type { Repo } from "../git/repo.js";
 

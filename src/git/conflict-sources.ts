@@ -26,7 +26,7 @@ export interface SideChange {
   via?: string[];
 }
 
-export interface PathConflict {
+interface PathConflict {
   path: string;
   /** The side merged onto: the integration branch and the tasks merged before. */
   ours: SideChange;
@@ -39,7 +39,7 @@ export interface PathConflict {
  * swapped), or only a decision. `held`: the branches that carry the other side's version, which
  * the task's branch holds already (then `branches` are the other side's that hold other versions).
  */
-export type ConflictFix = { kind: "merge"; branches: string[]; options: string[]; held: string[] } | { kind: "decide" };
+type ConflictFix = { kind: "merge"; branches: string[]; options: string[]; held: string[] } | { kind: "decide" };
 
 export interface ConflictExplanation {
   paths: PathConflict[];
@@ -116,7 +116,7 @@ export function attributePath(s: ConflictStages, k: Known): { conflict: PathConf
 }
 
 /** The other side in words, once each. Pure. */
-export function sourceNames(paths: readonly PathConflict[]): string[] {
+function sourceNames(paths: readonly PathConflict[]): string[] {
   const names: string[] = [];
   const add = (n: string) => void (names.includes(n) || names.push(n));
   for (const p of paths) {

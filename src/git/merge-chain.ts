@@ -19,7 +19,7 @@ export interface ChainLink {
   commit: string;
 }
 
-export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
+function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
   return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
 }
 
@@ -33,7 +33,7 @@ export function once<T>(f: (key: string) => T): (key: string) => T {
 }
 
 /** What explains a conflict: each task's start commit, and (a rolling run) who merged into the integration branch since it started. */
-export interface ChainContext {
+interface ChainContext {
   startOf?: (taskId: string) => string;
   integrationTasks?: (check: { task: PlannedTask; tip: string }, files: readonly string[]) => Promise<string[]>;
 }
