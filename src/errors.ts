@@ -69,17 +69,35 @@ export function formatProblem(p: Problem): string {
   return p.fix ? `${head}\n  fix: ${p.fix}` : head;
 }
 
+/** Why a writing command does nothing: one obstacle in the repository or the feature's state, and its fix. */
 export interface Refusal {
+  /**
+   * What kind of obstacle, as a stable kebab-case identifier (`phase-not-synced`): one code per
+   * meaning, whatever the wording of the message (test/unit/refusal-codes.test.ts lists them).
+   */
+  code?: string;
   task?: string;
   message: string;
   fix: string;
+}
+
+/**
+ * What a writing command's pure decider returns: the actions to apply in order (none: nothing to
+ * do, said by an action), or why nothing may change.
+ */
+export type Decision<Action> = { actions: Action[] } | { refusals: Refusal[] };
+
+/** The actions of a decision; a refusal is thrown (exit 4, nothing changed). */
+export function decided<Action>(decision: Decision<Action>): Action[] {
+  if ("refusals" in decision) throw new RefusedError(decision.refusals);
+  return decision.actions;
 }
 
 /** Something in the repository stands in the way; names each obstacle and its fix. Nothing was changed. */
 export class RefusedError extends CliError {
   readonly exitCode = ExitCode.refused;
   constructor(readonly refusals: Refusal[]) {
-    super(refusals.map((r) => `${r.task ? `task ${r.task}: ` : ""}${r.message}\n  fix: ${r.fix}`).join("\n"));
+    super(refusals.map((r) => `${r.code ? `[${r.code}] ` : ""}${r.task ? `task ${r.task}: ` : ""}${r.message}\n  fix: ${r.fix}`).join("\n"));
     this.name = "RefusedError";
   }
   report(): string {

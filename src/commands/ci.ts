@@ -36,6 +36,7 @@ import { git, gitOk } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import type { PlannedPhase } from "../plan/build.js";
 import { runOk } from "../proc.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { helperPath } from "../self.js";
 import { ignoreSessionDir } from "../start/session-files.js";
@@ -219,16 +220,21 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   // The workflow by name; the plugin's copy as one folder (its chunks' names change with every build).
   const workflow = actions.find((a) => a.path === WORKFLOW_PATH)!;
   const copies = actions.filter((a) => a !== workflow);
-  const verb = { write: "wrote", replace: "replaced", unchanged: "unchanged" } as const;
-  const dryVerb = { write: "would have written", replace: "would have replaced", unchanged: "unchanged" } as const;
-  const verbOf = (kind: keyof typeof verb) => (options.dryRun ? dryVerb[kind] : verb[kind]);
-  say(`${verbOf(workflow.kind)} ${WORKFLOW_PATH}`);
-  say(writeSetup ? `${verbOf("write")} ${setupPath} (your project's setup: yours to edit, never replaced)` : `kept ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`);
+  // Said once done, or (the dry run) as what it would do: the workflow by name, the plugin's copy as one folder.
+  const verb = options.dryRun ? ({ write: "write", replace: "replace", unchanged: "leave unchanged", keep: "keep" } as const) : ({ write: "wrote", replace: "replaced", unchanged: "unchanged", keep: "kept" } as const);
+  const lines = [
+    `${verb[workflow.kind]} ${WORKFLOW_PATH}`,
+    writeSetup ? `${verb.write} ${setupPath} (your project's setup: yours to edit, never replaced)` : `${verb.keep} ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`,
+  ];
   for (const kind of ["write", "replace", "unchanged"] as const) {
     const n = copies.filter((a) => a.kind === kind).length;
-    if (n) say(`${verbOf(kind)} ${VENDORED_DIR}/ (${n} ${n === 1 ? "file" : "files"} of the plugin)`);
+    if (n) lines.push(`${verb[kind]} ${VENDORED_DIR}/ (${n} ${n === 1 ? "file" : "files"} of the plugin)`);
   }
-  if (options.dryRun) return ExitCode.ok;
+  if (options.dryRun) {
+    io.stdout(dryRunText("ci init", lines, (line) => line));
+    return ExitCode.ok;
+  }
+  for (const line of lines) say(line);
   const changed = actions.filter((a) => a.kind !== "unchanged").length + (writeSetup ? 1 : 0);
   say();
   if (changed === 0) say("Nothing changed: the workflow and the plugin's copy are already what ci init writes.");
@@ -291,7 +297,7 @@ async function existing(tree: WorktreeFiles, rel: string): Promise<{ existing?: 
   if (kind === undefined) return {};
   if (kind !== "file") {
     const what = kind === "dir" ? "a folder" : kind === "link" ? "a symbolic link" : "not a regular file";
-    throw new RefusedError([{ message: `${rel} is ${what}, where ci init writes a file: nothing was written`, fix: `move it out of the way (in ${quote(tree.root)}: git mv or rm ${quote(rel)}), then run ci init again` }]);
+    throw new RefusedError([{ code: "path-in-the-way", message: `${rel} is ${what}, where ci init writes a file: nothing was written`, fix: `move it out of the way (in ${quote(tree.root)}: git mv or rm ${quote(rel)}), then run ci init again` }]);
   }
   return { existing: await readFile(await tree.pathFor(rel), "utf8") };
 }
@@ -307,7 +313,7 @@ function startedPhase(context: FeatureContext, index: number) {
   const { feature } = context;
   const phase = feature.plan.phases[index - 1];
   const recorded = feature.state?.phases[String(index)];
-  if (!phase || !recorded) throw new RefusedError([{ message: `phase ${index} of ${feature.slug} has not started`, fix: "run the workflow's plan job first (it starts the phase)" }]);
+  if (!phase || !recorded) throw new RefusedError([{ code: "phase-not-started", message: `phase ${index} of ${feature.slug} has not started`, fix: "run the workflow's plan job first (it starts the phase)" }]);
   return { phase, recorded };
 }
 
@@ -372,7 +378,7 @@ export async function ciPrepareCommand(options: { slug: string; task: string; ph
   const { feature, repo, mainRoot } = context;
   const { phase, recorded } = startedPhase(context, options.phase);
   const task = phase.tasks.find((t) => t.id === options.task);
-  if (!task) throw new RefusedError([{ message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
+  if (!task) throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
   const say = (line: string) => io.stdout(line + "\n");
   const outputs = async (values: Record<string, string>) => (options.githubOutput ? writeOutputs(values) : undefined);
   if (recorded.syncedAt) {
@@ -414,7 +420,7 @@ export async function ciResultCommand(options: { slug: string; task: string; pha
   const { feature, repo } = context;
   const { phase } = startedPhase(context, options.phase);
   const task = phase.tasks.find((t) => t.id === options.task);
-  if (!task) throw new RefusedError([{ message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
+  if (!task) throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
   await mkdir(options.out, { recursive: true });
   const commit = await gitOk(["rev-parse", "--verify", "HEAD^{commit}"], repo.root);
   const bundle = commit !== options.start;
@@ -537,13 +543,13 @@ export async function ciLandCommand(options: { slug: string; dir: string; phase:
     const tip = there.get(ref);
     const brought = r.bundle ? await fetchBundle(mainRoot, join(leg.dir, BUNDLE_FILE), r) : r.commit === r.start ? r.commit : undefined;
     if (brought === undefined) {
-      kept.push({ task: task.id, message: `its bundle does not hold the commit its result names (${r.commit.slice(0, 12)}): nothing of it was pushed`, fix: "re-run the task's leg" });
+      kept.push({ code: "leg-bundle-invalid", task: task.id, message: `its bundle does not hold the commit its result names (${r.commit.slice(0, 12)}): nothing of it was pushed`, fix: "re-run the task's leg" });
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | bundle refused |`);
       continue;
     }
     const updates: RemoteUpdate[] = [];
     if (tip === undefined || (tip !== brought && !(await isAncestor(tip, brought, mainRoot)))) {
-      kept.push({ task: task.id, message: `${task.branch} on ${REMOTE} (${tip?.slice(0, 12) ?? "missing"}) does not lead to the leg's commit ${brought.slice(0, 12)}: it moved meanwhile, and the leg's commits were not pushed over it`, fix: `look at what moved it; the leg's commits are in its artifact (${legArtifactPrefix}${phase.index}-${task.id}); re-run the leg to work on the new tip` });
+      kept.push({ code: "remote-ahead", task: task.id, message: `${task.branch} on ${REMOTE} (${tip?.slice(0, 12) ?? "missing"}) does not lead to the leg's commit ${brought.slice(0, 12)}: it moved meanwhile, and the leg's commits were not pushed over it`, fix: `look at what moved it; the leg's commits are in its artifact (${legArtifactPrefix}${phase.index}-${task.id}); re-run the leg to work on the new tip` });
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | kept: the branch moved |`);
       continue;
     }
@@ -554,7 +560,7 @@ export async function ciLandCommand(options: { slug: string; dir: string; phase:
       await pushAtomic(mainRoot, REMOTE, updates);
     } catch (error) {
       if (!(error instanceof RefusedError)) throw error;
-      kept.push({ task: task.id, message: error.refusals.map((x) => x.message).join("; "), fix: "re-run the land job" });
+      kept.push({ code: "remote-ahead", task: task.id, message: error.refusals.map((x) => x.message).join("; "), fix: "re-run the land job" });
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | refused by ${REMOTE} |`);
       continue;
     }
@@ -583,7 +589,7 @@ async function recordSessions(context: FeatureContext, phase: PlannedPhase, legs
     const ref = stateRef(feature.slug);
     const remote = (await remoteRefs(mainRoot, REMOTE, feature.slug, [ref])).get(ref);
     if (!next || next.commit === remote) return;
-    if (next.parent !== remote) throw new RefusedError([{ message: `${ref} moved on ${REMOTE} meanwhile: the legs' sessions were not recorded in the shared state (their commits are pushed)`, fix: "re-run the land job" }]);
+    if (next.parent !== remote) throw new RefusedError([{ code: "remote-ahead", message: `${ref} moved on ${REMOTE} meanwhile: the legs' sessions were not recorded in the shared state (their commits are pushed)`, fix: "re-run the land job" }]);
     await pushAtomic(mainRoot, REMOTE, [{ ref, ...(remote !== undefined && { expect: remote }), to: next.commit }]);
     await recordStateCommit(mainRoot, feature.slug, next, message);
     say(`Recorded ${legs.size} ${legs.size === 1 ? "session" : "sessions"} in ${ref}.`);
@@ -622,6 +628,7 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
       rows.push(`| ${task.id} | ${r ? `${r.outcome || "not run"}${r.session.error ? ` (${r.session.error})` : ""}` : "no result"} | ${r?.session.costUsd !== undefined ? `$${r.session.costUsd.toFixed(2)}` : "-"} | ${tip?.slice(0, 12) ?? "missing"}${done ? " (done)" : ""} | ${r?.verify ? `exit ${r.verify.exitCode}` : task.verify ? "not run" : "-"} | ${r?.uncommitted.length ?? 0} |`);
       if (!done) {
         refusals.push({
+          code: "leg-not-done",
           task: task.id,
           message: `no session that succeeded left ${task.branch}'s tip ${tip?.slice(0, 12) ?? "(missing)"}${r ? ` (its leg's session: ${r.outcome || "not run"}${r.session.error ? `, ${r.session.error}` : ""})` : ""}: its commits stay on its branch and are not merged`,
           fix: `re-run its leg (Re-run failed jobs), skip it (claude-parallel skip ${task.id} ${feature.slug} --reason ..., then push), or finish it locally (claude-parallel pull ${feature.slug}, then start, sync and push)`,
@@ -632,7 +639,7 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
       if (r?.verify && tip !== undefined && r.verify.commit === tip && r.verify.command === task.verify) {
         await writeFileAtomic(verifyRecordPath(repo.commonDir, feature.slug, task.id), JSON.stringify(r.verify, null, 2) + "\n");
       } else {
-        refusals.push({ task: task.id, message: `no result of its verify \`${task.verify}\` at its branch's tip ${tip?.slice(0, 12) ?? "(missing)"}`, fix: "re-run the task's leg (it runs the verify after the session), or run the sync where its worktree is" });
+        refusals.push({ code: "verify-not-recorded", task: task.id, message: `no result of its verify \`${task.verify}\` at its branch's tip ${tip?.slice(0, 12) ?? "(missing)"}`, fix: "re-run the task's leg (it runs the verify after the session), or run the sync where its worktree is" });
       }
     }
   } finally {
@@ -654,7 +661,7 @@ const VERDICT_FILE = "verdict.json";
 export async function ciVerdictCommand(options: { slug: string; phase: number; out: string }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { phase, recorded } = startedPhase(context, options.phase);
-  if (!recorded.syncedAt || !recorded.mergedCommit) throw new RefusedError([{ message: `phase ${phase.index} is not merged here`, fix: "run the sync step first" }]);
+  if (!recorded.syncedAt || !recorded.mergedCommit) throw new RefusedError([{ code: "phase-not-synced", message: `phase ${phase.index} is not merged here`, fix: "run the sync step first" }]);
   const verdict: Verdict = { version: 1, slug: context.feature.slug, phase: phase.index, tree: await treeOfCommit(context.mainRoot, recorded.mergedCommit), ...(recorded.verifiedWith !== undefined && { command: recorded.verifiedWith }) };
   await mkdir(options.out, { recursive: true });
   await writeFile(join(options.out, VERDICT_FILE), JSON.stringify(verdict, null, 2) + "\n");
@@ -678,7 +685,7 @@ export async function ciPublishCommand(options: { slug: string; phase: number; v
   const data = await readFile(join(options.verdict, VERDICT_FILE), "utf8").then(JSON.parse).catch(() => undefined);
   const parsed = z.safeParse(VerdictSchema, data);
   if (!parsed.success || parsed.data.slug !== feature.slug || parsed.data.phase !== options.phase) {
-    throw new RefusedError([{ message: `${join(options.verdict, VERDICT_FILE)} is not the sync job's verdict on ${feature.slug} phase ${options.phase}`, fix: "re-run the sync job, then this one" }]);
+    throw new RefusedError([{ code: "verdict-invalid", message: `${join(options.verdict, VERDICT_FILE)} is not the sync job's verdict on ${feature.slug} phase ${options.phase}`, fix: "re-run the sync job, then this one" }]);
   }
   const verdict = parsed.data;
   // A verdict on another command proves nothing of this one: no tree can match it.
@@ -731,9 +738,9 @@ export function transcriptPath(configDir: string, cwd: string, sessionId: string
 export async function ciResumeCommand(options: { slug: string; task: string; dir: string }, io: Io): Promise<ExitCode> {
   const { feature } = await openFeature(options.slug, io.cwd);
   const recorded = Object.values(feature.state?.phases ?? {}).find((p) => p.tasks[options.task])?.tasks[options.task];
-  if (!recorded) throw new RefusedError([{ message: `${options.task} is not a started task of ${feature.slug}`, fix: `pull it first (claude-parallel pull ${quote(feature.slug)})` }]);
+  if (!recorded) throw new RefusedError([{ code: "task-not-started", message: `${options.task} is not a started task of ${feature.slug}`, fix: `pull it first (claude-parallel pull ${quote(feature.slug)})` }]);
   if (!(await stat(recorded.worktree).catch(() => undefined))?.isDirectory()) {
-    throw new RefusedError([{ message: `${options.task} has no worktree here (${recorded.worktree})`, fix: `make it: claude-parallel start ${quote(feature.slug)}` }]);
+    throw new RefusedError([{ code: "worktree-missing", message: `${options.task} has no worktree here (${recorded.worktree})`, fix: `make it: claude-parallel start ${quote(feature.slug)}` }]);
   }
   const result = z.safeParse(LegResultSchema, await readFile(join(options.dir, RESULT_FILE), "utf8").then(JSON.parse).catch(() => undefined));
   if (!result.success || result.data.slug !== feature.slug || result.data.task !== options.task) {

@@ -1,19 +1,22 @@
 import { randomBytes } from "node:crypto";
 import { readdir, rename, rm } from "node:fs/promises";
 import { join, sep } from "node:path";
+import { decideClean, describeCleanAction, refNote, type CleanAction, type CleanFacts } from "../clean/decide-clean.js";
 import { crashPoint } from "../crash-point.js";
-import { ExitCode, RefusedError, StateError, UnfinishedError } from "../errors.js";
+import { decided, ExitCode, StateError, UnfinishedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../feature/open.js";
 import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../feature/paths.js";
+import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { integrated } from "../git/integrated.js";
-import { commitOf, listWorktrees, openRepo } from "../git/repo.js";
+import { commitOf, listWorktrees, openRepo, type WorktreeEntry } from "../git/repo.js";
 import { git } from "../git/run.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
-import { closeTmuxSession, tmuxSessionName } from "../start/launch.js";
-import { assessWorktree, settleWorktree, type RecordedWorktree, type SettleOptions, type WorktreeCourse } from "../sync/settle-worktree.js";
+import { closeTmuxSession, hasTmuxSession, tmuxSessionName } from "../start/launch.js";
+import { assessWorktree, settleWorktree, type SettleOptions } from "../sync/settle-worktree.js";
 import type { Io } from "../io.js";
 import type { CommandSpec, Values } from "../command-spec.js";
 
@@ -54,49 +57,82 @@ export interface CleanOptions {
  * or a rebase). What a killed command left of a worktree is brought to an end too
  * (settle-worktree.ts). While anything of the feature remains, its state is kept, and clean says
  * what and why and exits 4: it never forgets a feature whose worktrees or branches still exist.
+ * Gathered, decided (src/clean/decide-clean.ts), then applied.
  */
 export async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
   let context;
   try {
     context = await openFeature(options.slug, io.cwd);
   } catch (error) {
-    if (error instanceof StateError) return forgetDamaged(error, options, io);
+    if (error instanceof StateError && options.force) return clean(await gatherDamaged(error, io.cwd), options, io);
     throw error;
   }
-  const release = options.dryRun ? async () => {} : await acquireFeatureLock(context.repo.commonDir, context.feature.slug, "clean");
+  if (options.dryRun) return clean(await gatherClean(context, options, io.cwd), options, io);
+  const release = await acquireFeatureLock(context.repo.commonDir, context.feature.slug, "clean");
   try {
-    return await clean(options, io);
+    return await clean(await gatherClean(await openFeature(context.feature.slug, io.cwd, { repo: context.repo }), options, io.cwd), options, io);
   } finally {
     await release();
   }
 }
 
-async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
-  const say = (line = "") => io.stdout(line + "\n");
-  const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
-  const { plan, state, slug } = feature;
-  if (!state) {
-    if (!options.dryRun) await sweepForgotten(repo.commonDir, slug);
-    say(feature.finishedAndCleaned ? `${slug} was finished (${feature.finishedAndCleaned}) and is already cleaned up.` : `${slug} has not started: there is nothing of it to clean.`);
+interface Gathered {
+  facts: CleanFacts;
+  place: CleanPlace;
+}
+
+async function clean({ facts, place }: Gathered, options: CleanOptions, io: Io): Promise<ExitCode> {
+  const say = (line: string) => io.stdout(line + "\n");
+  const actions = decided(decideClean(facts));
+  if (options.dryRun) {
+    io.stdout(dryRunText(`clean ${facts.slug}${options.force ? " --force" : ""}`, actions, (a) => describeCleanAction(a, facts.slug)));
     return ExitCode.ok;
   }
-  const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
-  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd: io.cwd };
-  const settle: SettleOptions = { removeWorking: true, force: options.force, measureFirst: true };
-  const problems: Array<{ message: string; fix: string }> = [];
-
-  // Worktrees: only the paths this feature recorded, each brought to an end whatever a killed command left there.
-  const recorded = recordedWorktrees(state);
-  const courses = await Promise.all(recorded.map((t) => assessWorktree(where, t, worktrees, settle)));
-  recorded.forEach((t, i) => {
-    const course = courses[i]!;
-    if (course.kind === "keep" && (course.loss || course.leftover)) {
-      problems.push({ message: `the worktree ${t.worktree} (task ${t.id}): ${course.why}`, fix: "commit, move or discard them, or run clean --force to drop them" });
+  const remains: string[] = [];
+  const release = facts.kind === "damaged" ? await acquireFeatureLock(place.commonDir, facts.slug, "clean") : async () => {};
+  try {
+    for await (const done of applyClean(actions, place)) {
+      if (done.said) say(done.said);
+      remains.push(...(done.remains ?? []));
     }
-  });
+  } finally {
+    await release();
+  }
+  if (remains.length) {
+    say(`Not cleaned: what is left of ${facts.slug} (its state is kept, so that clean can finish the job):`);
+    for (const line of remains) say(`  ${line}`);
+    throw new UnfinishedError(`${facts.slug} is not cleaned: ${remains.length} of its ${remains.length === 1 ? "things remains" : "things remain"} (listed above)`, `deal with each as its line says, then run claude-parallel clean ${quote(facts.slug)} again`);
+  }
+  return ExitCode.ok;
+}
 
+const settleOptions = (force: boolean): SettleOptions => ({ removeWorking: true, force, measureFirst: true });
+
+/** The facts `decideClean` decides on: the recorded worktrees assessed, the feature's refs merge-checked. Changes nothing. */
+async function gatherClean(context: FeatureContext, options: CleanOptions, cwd: string): Promise<Gathered> {
+  const { repo, worktrees, mainRoot, feature } = context;
+  const { plan, state, slug } = feature;
+  const place: CleanPlace = { mainRoot, commonDir: repo.commonDir, slug, cwd, force: options.force };
+  const facts: CleanFacts = {
+    kind: "feature",
+    slug,
+    base: plan.base,
+    force: options.force,
+    now: new Date().toISOString(),
+    ...(feature.finishedAndCleaned !== undefined && { finishedAndCleaned: feature.finishedAndCleaned }),
+    started: state !== undefined,
+    ...(state?.finishedAt !== undefined && { finishedAt: state.finishedAt }),
+    forgottenLeftovers: false,
+    tmux: false,
+    worktrees: [],
+    refs: [],
+  };
+  if (!state) return { facts: { ...facts, forgottenLeftovers: (await forgottenFolders(repo.commonDir, slug)).length > 0 }, place };
+  const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
+  // Worktrees: only the paths this feature recorded, each brought to an end whatever a killed command left there.
+  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd };
+  facts.worktrees = await Promise.all(recordedWorktrees(state).map(async (worktree) => ({ worktree, course: await assessWorktree(where, worktree, worktrees, settleOptions(options.force)) })));
   // Refs: the branches this feature created and its backup refs, merge-checked; its shared state (`push`) is only ours.
-  const refs: Array<{ ref: string; tip: string; merged: boolean }> = [];
   const created = [
     ...(ownsIntegration(state) ? [plan.integrationBranch] : []),
     ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).filter((t) => t.createdBranch !== false).map((t) => t.branch)),
@@ -105,97 +141,114 @@ async function clean(options: CleanOptions, io: Io): Promise<ExitCode> {
   for (const ref of [...new Set(created.map((b) => `refs/heads/${b}`)), ...underSlug.filter((r) => r !== stateRef(slug))]) {
     const tip = await commitOf(ref, mainRoot);
     if (!tip) continue;
-    const merged = base !== undefined && (await integrated(tip, base, mainRoot));
-    if (!merged && !options.force) {
-      problems.push({ message: `${ref.replace(/^refs\/heads\//, "")} holds commits that ${plan.base} does not have`, fix: `finish the feature first (claude-parallel finish ${quote(slug)}), or run clean --force to drop them` });
-    }
-    refs.push({ ref, tip, merged });
+    const checkedOutIn = worktrees.find((w) => ref === `refs/heads/${w.branch}`)?.path;
+    facts.refs.push({ ref, tip, merged: base !== undefined && (await integrated(tip, base, mainRoot)), ...(checkedOutIn !== undefined && { checkedOutIn }) });
   }
   const shared = underSlug.includes(stateRef(slug)) ? await commitOf(stateRef(slug), mainRoot) : undefined;
-  if (problems.length) throw new RefusedError(problems);
+  if (shared !== undefined) facts.sharedState = { ref: stateRef(slug), commit: shared };
+  facts.tmux = await hasTmuxSession(slug, mainRoot);
+  return { facts, place };
+}
 
-  if (options.dryRun) {
-    recorded.forEach((t, i) => {
-      const line = dryRunLine(t, courses[i]!);
-      if (line) say(line);
-    });
-    for (const { ref, tip, merged } of refs) {
-      const checkout = worktrees.find((w) => ref === `refs/heads/${w.branch}` && !recorded.some((t, i) => t.worktree === w.path && removes(courses[i]!)));
-      say(checkout ? `would keep ${ref}: it is checked out in ${checkout.path}` : `would delete ${ref} (at ${tip.slice(0, 12)}${merged ? "" : `, not merged: recover with git branch <name> ${tip}`})`);
-    }
-    if (shared) say(`would delete ${stateRef(slug)} (the feature's shared state, from push or pull; a remote's copy is not touched)`);
-    say(`Dry run: nothing was changed. Without --dry-run, clean also forgets ${slug}'s state once nothing of it remains.`);
-    return ExitCode.ok;
-  }
+/**
+ * The feature's state cannot be read, so nothing it made can be vouched for: with --force, only
+ * the state folder is forgotten, and what may remain is listed for the user to remove by hand.
+ */
+async function gatherDamaged(error: StateError, cwd: string): Promise<Gathered> {
+  const repo = await openRepo(cwd);
+  const slug = error.file.slice(join(repo.commonDir, "parallel").length + 1).split(sep)[0];
+  if (!slug) throw error;
+  const suspects = (await listWorktrees(repo.root)).filter((w) => w.path.includes(`-${slug}-`)).map((w) => w.path);
+  return { facts: { kind: "damaged", slug, folder: featureDir(repo.commonDir, slug), suspects }, place: { mainRoot: repo.root, commonDir: repo.commonDir, slug, cwd, force: true } };
+}
 
-  if (await closeTmuxSession(slug, mainRoot)) say(`closed the tmux session ${tmuxSessionName(slug)}`);
+/** What applying a clean works on. */
+interface CleanPlace {
+  mainRoot: string;
+  commonDir: string;
+  slug: string;
+  cwd: string;
+  force: boolean;
+}
+
+/** Where each action's kind stands in a clean: the crash points sit between the stages. */
+const STAGE: Record<CleanAction["kind"], number> = {
+  "forget-damaged-state": 0,
+  "sweep-forgotten": 0,
+  say: 0,
+  "close-tmux": 0,
+  "settle-worktree": 0,
+  "delete-ref": 1,
+  "keep-ref": 1,
+  "delete-shared-state": 1,
+  "forget-state": 2,
+};
+const CRASH_AFTER = ["clean-after-worktrees", "clean-after-refs"];
+
+/**
+ * Does what `decideClean` decided, in order, yielding each action once done with what it did and
+ * what of the feature remains after it (a removal git refuses, a branch still checked out). What
+ * is on disk decides whether anything remains, not what the steps reported: the recorded
+ * worktrees are looked at again before the state is forgotten, and it is not forgotten while
+ * anything remains.
+ */
+async function* applyClean(actions: readonly CleanAction[], place: CleanPlace): AsyncGenerator<{ action: CleanAction; said?: string; remains?: string[] }> {
+  const { mainRoot, commonDir, slug } = place;
   const remains: string[] = [];
-  for (const [i, t] of recorded.entries()) {
-    const course = courses[i]!;
-    if (course.kind === "gone") continue;
-    const { gone, said } = await settleWorktree(where, t, course, settle);
-    if (gone) say(said === "removed it" ? `removed worktree ${t.worktree}` : `removed worktree ${t.worktree}: ${said}`);
-    else if (course.kind === "not-ours") say(`left ${t.worktree}: ${said}`);
-    else remains.push(`worktree ${t.worktree} (task ${t.id}): ${said}`);
+  let stage = 0;
+  let listed: WorktreeEntry[] | undefined;
+  for (const action of actions) {
+    for (; stage < STAGE[action.kind]; stage++) crashPoint(CRASH_AFTER[stage]!);
+    const done = await applyOne(action);
+    remains.push(...(done.remains ?? []));
+    yield { action, ...done };
   }
-  crashPoint("clean-after-worktrees");
-  const now = await listWorktrees(mainRoot);
-  for (const { ref, tip, merged } of refs) {
-    const checkout = now.find((w) => ref === `refs/heads/${w.branch}`);
-    const note = merged ? "" : `, not merged: recover with git branch <name> ${tip}`;
-    if (checkout) remains.push(`${ref}: it is checked out in ${checkout.path}`);
-    else if ((await git(["update-ref", "-d", ref, tip], mainRoot)).exitCode === 0) say(`deleted ${ref} (was ${tip.slice(0, 12)}${note})`);
-    else remains.push(`${ref}: git could not delete it (it moved while cleaning, or a lock file is in the way)`);
-  }
-  if (shared) {
-    if ((await git(["update-ref", "-d", stateRef(slug), shared], mainRoot)).exitCode === 0) say(`deleted ${stateRef(slug)} (the feature's shared state; a remote's copy is not touched)`);
-    else remains.push(`${stateRef(slug)}: git could not delete it (it moved while cleaning, or a lock file is in the way)`);
-  }
-  crashPoint("clean-after-refs");
-  // What is on disk decides, not what the steps above reported: each recorded worktree looked at again.
-  const listed = await listWorktrees(mainRoot);
-  for (const t of recorded) {
-    const course = await assessWorktree(where, t, listed, settle);
-    const known = remains.some((r) => r.startsWith(`worktree ${t.worktree} `));
-    if (course.kind !== "gone" && course.kind !== "not-ours" && !known) remains.push(`worktree ${t.worktree} (task ${t.id}): ${course.kind === "keep" ? course.why : "it is still there"}`);
-  }
-  if (remains.length) {
-    say(`Not cleaned: what is left of ${slug} (its state is kept, so that clean can finish the job):`);
-    for (const line of remains) say(`  ${line}`);
-    throw new UnfinishedError(`${slug} is not cleaned: ${remains.length} of its ${remains.length === 1 ? "things remains" : "things remain"} (listed above)`, `deal with each as its line says, then run claude-parallel clean ${quote(slug)} again`);
-  }
-  if (state.finishedAt) await writeFileAtomic(finishedMarkerPath(repo.commonDir, slug), JSON.stringify({ slug, finishedAt: state.finishedAt, cleanedAt: new Date().toISOString() }) + "\n");
-  crashPoint("clean-before-forget");
-  await forgetState(repo.commonDir, slug);
-  say(`Cleaned ${slug}.`);
-  return ExitCode.ok;
-}
 
-/** The task worktrees the feature recorded, once each. */
-function recordedWorktrees(state: FeatureState): RecordedWorktree[] {
-  const seen = new Map<string, RecordedWorktree>();
-  for (const phase of Object.values(state.phases)) for (const [id, t] of Object.entries(phase.tasks)) if (!seen.has(t.worktree)) seen.set(t.worktree, { id, branch: t.branch, worktree: t.worktree });
-  return [...seen.values()];
-}
-
-const removes = (course: WorktreeCourse) => course.kind === "remove" || course.kind === "delete-leftover" || course.kind === "forget";
-
-function dryRunLine(t: RecordedWorktree, course: WorktreeCourse): string | undefined {
-  switch (course.kind) {
-    case "gone":
-    case "working":
-      return undefined;
-    case "not-ours":
-      return `would leave ${t.worktree}: ${course.why}`;
-    case "keep":
-      return `would keep worktree ${t.worktree}: ${course.why}`;
-    case "forget":
-      return `would forget git's registration of ${t.worktree} (its folder is gone)`;
-    case "delete-leftover":
-      return `would delete what an interrupted removal left of ${t.worktree}${course.dropped.length ? `, dropping ${course.dropped.join(", ")}` : ""}`;
-    case "remove": {
-      const dropped = [...(course.loss?.uncommitted ?? []), ...(course.loss?.ignored ?? [])];
-      return `would remove worktree ${t.worktree}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}`;
+  async function applyOne(a: CleanAction): Promise<{ said?: string; remains?: string[] }> {
+    switch (a.kind) {
+      case "say":
+        return { said: a.text };
+      case "close-tmux":
+        return (await closeTmuxSession(slug, mainRoot)) ? { said: `closed the tmux session ${tmuxSessionName(slug)}` } : {};
+      case "settle-worktree": {
+        const { gone, said } = await settleWorktree({ mainRoot, commonDir }, a.worktree, a.course, { force: place.force });
+        const { worktree, id } = a.worktree;
+        if (gone) return { said: said === "removed it" ? `removed worktree ${worktree}` : `removed worktree ${worktree}: ${said}` };
+        if (a.course.kind === "not-ours") return { said: `left ${worktree}: ${said}` };
+        return { remains: [`worktree ${worktree} (task ${id}): ${said}`] };
+      }
+      case "keep-ref":
+        return { remains: [`${a.ref}: it is checked out in ${a.checkedOutIn}`] };
+      case "delete-ref": {
+        // Checked out in a worktree whose removal failed: it stays.
+        const checkout = (listed ??= await listWorktrees(mainRoot)).find((w) => a.ref === `refs/heads/${w.branch}`);
+        if (checkout) return { remains: [`${a.ref}: it is checked out in ${checkout.path}`] };
+        if ((await git(["update-ref", "-d", a.ref, a.tip], mainRoot)).exitCode === 0) return { said: `deleted ${a.ref} (was ${refNote(a.tip, a.merged)})` };
+        return { remains: [`${a.ref}: git could not delete it (it moved while cleaning, or a lock file is in the way)`] };
+      }
+      case "delete-shared-state":
+        if ((await git(["update-ref", "-d", a.ref, a.commit], mainRoot)).exitCode === 0) return { said: `deleted ${a.ref} (the feature's shared state; a remote's copy is not touched)` };
+        return { remains: [`${a.ref}: git could not delete it (it moved while cleaning, or a lock file is in the way)`] };
+      case "forget-state": {
+        const now = await listWorktrees(mainRoot);
+        const found: string[] = [];
+        for (const t of a.worktrees) {
+          const course = await assessWorktree({ ...place }, t, now, settleOptions(place.force));
+          const known = remains.some((r) => r.startsWith(`worktree ${t.worktree} `));
+          if (course.kind !== "gone" && course.kind !== "not-ours" && !known) found.push(`worktree ${t.worktree} (task ${t.id}): ${course.kind === "keep" ? course.why : "it is still there"}`);
+        }
+        if (remains.length || found.length) return { remains: found };
+        if (a.finished) await writeFileAtomic(finishedMarkerPath(commonDir, slug), JSON.stringify({ slug, ...a.finished }) + "\n");
+        crashPoint("clean-before-forget");
+        await forgetState(commonDir, slug);
+        return { said: `Cleaned ${slug}.` };
+      }
+      case "sweep-forgotten":
+        await sweepForgotten(commonDir, slug);
+        return {};
+      case "forget-damaged-state":
+        await forgetState(commonDir, slug);
+        return { said: `Forgot the damaged state of ${slug} (${a.folder}).` };
     }
   }
 }
@@ -215,32 +268,12 @@ async function forgetState(commonDir: string, slug: string): Promise<void> {
   for (const name of locks) if (name.startsWith(`${slug}.`) && name !== `${slug}.lock`) await rm(join(locksDir(commonDir), name), { force: true });
 }
 
-/** Deletes what a clean killed while deleting a forgotten state folder left of it. */
-async function sweepForgotten(commonDir: string, slug: string): Promise<void> {
-  for (const name of await readdir(join(commonDir, "parallel")).catch(() => [] as string[])) {
-    if (name.startsWith(`.forgotten.${slug}.`)) await rm(join(commonDir, "parallel", name), { recursive: true, force: true });
-  }
+/** What a clean killed while deleting a forgotten state folder left of it. */
+async function forgottenFolders(commonDir: string, slug: string): Promise<string[]> {
+  return (await readdir(join(commonDir, "parallel")).catch(() => [] as string[])).filter((name) => name.startsWith(`.forgotten.${slug}.`));
 }
 
-/**
- * The feature's state cannot be read, so nothing it made can be vouched for: with --force, only
- * the state folder is forgotten, and what may remain is listed for the user to remove by hand.
- */
-async function forgetDamaged(error: StateError, options: CleanOptions, io: Io): Promise<ExitCode> {
-  const repo = await openRepo(io.cwd);
-  const slug = error.file.slice(join(repo.commonDir, "parallel").length + 1).split(sep)[0];
-  if (!slug || !options.force) throw error;
-  const worktrees = await listWorktrees(repo.root);
-  const release = await acquireFeatureLock(repo.commonDir, slug, "clean");
-  try {
-    if (!options.dryRun) await forgetState(repo.commonDir, slug);
-  } finally {
-    await release();
-  }
-  io.stdout(`${options.dryRun ? "Would forget" : "Forgot"} the damaged state of ${slug} (${featureDir(repo.commonDir, slug)}). Nothing else was removed.\n`);
-  const suspects = worktrees.filter((w) => w.path.includes(`-${slug}-`));
-  if (suspects.length) {
-    io.stdout(`Worktrees that may be the feature's; remove those you no longer need yourself:\n${suspects.map((w) => `  git worktree remove ${quote(w.path)}`).join("\n")}\n`);
-  }
-  return ExitCode.ok;
+/** Deletes what a clean killed while deleting a forgotten state folder left of it. */
+async function sweepForgotten(commonDir: string, slug: string): Promise<void> {
+  for (const name of await forgottenFolders(commonDir, slug)) await rm(join(commonDir, "parallel", name), { recursive: true, force: true });
 }

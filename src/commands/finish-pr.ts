@@ -1,16 +1,16 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EnvironmentError, ExitCode, ProcessError, RefusedError } from "../errors.js";
+import { EnvironmentError, ProcessError } from "../errors.js";
 import type { FeatureState } from "../feature/state-schema.js";
 import { commitOf } from "../git/repo.js";
 import { git, gitOk } from "../git/run.js";
 import type { ExecutionPlan } from "../plan/build.js";
 import { run } from "../proc.js";
 import { code, oneLine } from "../render/markdown-text.js";
-import { quote, sh } from "../render/shell.js";
+import { sh } from "../render/shell.js";
 import { readVerifyRecord, type VerifyRecord } from "../status/verify.js";
-import type { Io } from "../io.js";
+import type { FinishAction, FinishPlace, PullRequestFacts } from "../finish/decide-finish.js";
 
 export interface PrContext {
   commonDir: string;
@@ -22,106 +22,102 @@ export interface PrContext {
 }
 
 /**
- * `finish --pr`: pushes the integration branch to the base branch's remote and opens a pull
- * request of it into base with gh, or prints the commands when gh cannot do it here. Nothing is
- * merged locally and the feature is not recorded as finished (that happens when base holds it).
+ * `finish --pr`'s facts: where the integration branch would be pushed (the base branch's remote)
+ * and what that remote has, whether gh can open the pull request here and whether one is open,
+ * and its title and description. Changes nothing. In CI, where nobody reads printed commands, gh
+ * that cannot open it is an environment error before anything is pushed.
  */
-export async function finishWithPullRequest(ctx: PrContext, io: Io): Promise<ExitCode> {
-  const say = (line = "") => io.stdout(line + "\n");
-  const { mainRoot, plan, slug } = ctx;
+export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFacts> {
+  const { mainRoot, plan } = ctx;
   const branch = plan.integrationBranch;
   const ref = `refs/heads/${branch}`;
-  const tip = await commitOf(ref, mainRoot);
-  if (!tip) throw new RefusedError([{ message: `branch \`${branch}\` is missing`, fix: "restore it (git reflog, refs/parallel/) and run finish --pr again" }]);
-  const remote = await pushRemote(mainRoot, plan.base, slug);
-  const refspec = `${ref}:${ref}`;
-  const pushArgs = ["push", "--", remote, refspec];
-
-  // Already there (the CI job that published it, or an earlier finish --pr): nothing to push, and
-  // no write access needed for it.
-  const there = await git(["ls-remote", "--refs", "--", remote, ref], mainRoot);
-  if (there.exitCode === 0 && there.stdout.split("\t")[0] === tip) say(`${remote} has ${branch} at ${tip.slice(0, 12)} already.`);
-  else {
-    say(`Pushing ${branch} (${tip.slice(0, 12)}) to the remote ${remote}, as ${ref} there.`);
-    const pushed = await git(pushArgs, mainRoot);
-    if (pushed.exitCode !== 0) throw new ProcessError({ file: "git", args: pushArgs, cwd: mainRoot, exitCode: pushed.exitCode, stderr: pushed.stderr || pushed.stdout });
-    // What the remote says (a hosting service's link to open a pull request, a warning) is for the user.
-    for (const line of pushed.stderr.split("\n")) if (line.startsWith("remote:") && line.slice(7).trim()) say(line);
-    say(`Pushed ${branch} to ${remote}.`);
-  }
-
-  const title = oneLine(plan.feature);
-  const body = await prBody(ctx);
-  const folder = await mkdtemp(join(tmpdir(), "claude-parallel-pr-"));
-  const bodyFile = join(folder, "body.md");
-  await writeFile(bodyFile, body);
-  const ghArgs = ["pr", "create", "--base", plan.base, "--head", branch, "--title", title, "--body-file", bodyFile];
-  const gh = await ghReady(mainRoot);
-  const ghEnv = { cwd: mainRoot, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } };
-  if (gh === "ready") {
-    try {
-      const open = await run("gh", ["pr", "list", "--head", branch, "--base", plan.base, "--state", "open", "--json", "url", "--jq", ".[0].url"], ghEnv);
-      if (open.exitCode === 0 && /^https?:\/\/\S+$/.test(open.stdout.trim())) {
-        say(`The pull request of ${branch} into ${plan.base} is open already: ${open.stdout.trim()}`);
-        return ExitCode.ok;
-      }
-      const created = await run("gh", ghArgs, ghEnv);
-      if (created.exitCode !== 0 || created.spawnError) {
-        const said = `${created.stderr}${created.stdout}`.trim();
-        throw new EnvironmentError(
-          `gh could not open the pull request of ${branch} into ${plan.base}${said ? `: ${said.split("\n").slice(-3).join(" / ")}` : ""}`,
-          /not permitted to create or approve pull requests/i.test(said)
-            ? "allow it in the repository's Settings > Actions > General (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of yours (the secret CLAUDE_PARALLEL_PR_TOKEN), then run finish --pr again"
-            : `run it again; the branch is pushed, so ${sh`gh pr create --base ${plan.base} --head ${branch}`} also opens it`,
-        );
-      }
-      const url = /https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim();
-      say(`Opened the pull request of ${branch} into ${plan.base}: ${url}`);
-    } finally {
-      await rm(folder, { recursive: true, force: true });
-    }
-    say(`When it is merged: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
-    return ExitCode.ok;
-  }
-  // In CI nobody reads the printed commands: a pull request that was not opened is a failure.
-  if (process.env.GITHUB_ACTIONS === "true") {
-    await rm(folder, { recursive: true, force: true });
+  const [tip, remotes, upstream, gh] = await Promise.all([
+    commitOf(ref, mainRoot),
+    gitOk(["remote"], mainRoot).then((out) => out.split("\n").filter(Boolean)),
+    git(["config", "--get", `branch.${plan.base}.remote`], mainRoot),
+    ghReady(mainRoot),
+  ]);
+  // "." is the repository itself (an upstream that is a local branch): not a place to push to.
+  const remote = upstream.exitCode === 0 && remotes.includes(upstream.stdout) ? upstream.stdout : remotes.includes("origin") ? "origin" : undefined;
+  if (gh !== "ready" && process.env.GITHUB_ACTIONS === "true") {
     throw new EnvironmentError(
-      gh === "missing" ? "gh (GitHub CLI) is not installed on this runner, so the pull request was not opened" : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request was not opened",
+      gh === "missing" ? "gh (GitHub CLI) is not installed on this runner, so the pull request cannot be opened" : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request cannot be opened",
       gh === "missing" ? "install gh on the runner (GitHub's hosted runners have it)" : "give the step GH_TOKEN (the workflow ci init writes does), then re-run the job",
     );
   }
-  // The body file stays for the printed command.
-  say(
-    gh === "missing"
-      ? "gh (GitHub CLI) is not installed, so the pull request was not opened."
-      : "gh (GitHub CLI) is not logged in (`gh auth status` failed), so the pull request was not opened: run `gh auth login` first.",
-  );
-  say("Open it with these commands, in the repository (the first pushes again, after new commits):");
-  say(`  ${sh`git push ${remote} ${refspec}`}`);
-  say(`  ${sh`gh pr create --base ${plan.base} --head ${branch} --title ${title} --body-file ${bodyFile}`}`);
-  say(`When it is merged: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
-  return ExitCode.ok;
+  const facts: PullRequestFacts = { kind: "pr", ...(tip !== undefined && { tip }), ...(remote !== undefined && { remote }), remotes, gh, title: oneLine(plan.feature), body: await prBody(ctx) };
+  if (tip === undefined || remote === undefined) return facts;
+  const there = await git(["ls-remote", "--refs", "--", remote, ref], mainRoot);
+  if (there.exitCode === 0 && there.stdout) facts.remoteTip = there.stdout.split("\t")[0];
+  if (gh === "ready") {
+    const open = await run("gh", ["pr", "list", "--head", branch, "--base", plan.base, "--state", "open", "--json", "url", "--jq", ".[0].url"], ghEnv(mainRoot));
+    if (open.exitCode === 0 && /^https?:\/\/\S+$/.test(open.stdout.trim())) facts.open = open.stdout.trim();
+  }
+  return facts;
 }
 
-/** The base branch's upstream remote, else `origin`; refuses when neither exists. */
-async function pushRemote(cwd: string, base: string, slug: string): Promise<string> {
-  const remotes = (await gitOk(["remote"], cwd)).split("\n").filter(Boolean);
-  const upstream = await git(["config", "--get", `branch.${base}.remote`], cwd);
-  // "." is the repository itself (an upstream that is a local branch): not a place to push to.
-  if (upstream.exitCode === 0 && remotes.includes(upstream.stdout)) return upstream.stdout;
-  if (remotes.includes("origin")) return "origin";
-  throw new RefusedError([
-    {
-      message: `there is no remote to push ${slug}'s integration branch to: ${base} has no upstream remote and there is no \`origin\`${remotes.length ? ` (remotes: ${remotes.join(", ")})` : ""}`,
-      fix: `add it: git remote add origin <url> (or give ${quote(base)} an upstream branch on a remote), then run ${sh`claude-parallel finish ${slug} --pr`} again`,
-    },
-  ]);
+/**
+ * Pushes the integration branch, opens the pull request with gh, or prints the commands that do.
+ * Nothing is merged locally and the feature is not recorded as finished (that happens when base holds it).
+ */
+export async function applyPullRequest(a: Extract<FinishAction, { kind: "push" | "open-pull-request" | "print-pull-request-commands" }>, place: FinishPlace): Promise<string> {
+  const { mainRoot, base, integrationBranch: branch } = place;
+  const ref = `refs/heads/${branch}`;
+  const refspec = `${ref}:${ref}`;
+  switch (a.kind) {
+    case "push": {
+      const pushArgs = ["push", "--", a.remote, refspec];
+      const pushed = await git(pushArgs, mainRoot);
+      if (pushed.exitCode !== 0) throw new ProcessError({ file: "git", args: pushArgs, cwd: mainRoot, exitCode: pushed.exitCode, stderr: pushed.stderr || pushed.stdout });
+      // What the remote says (a hosting service's link to open a pull request, a warning) is for the user.
+      const remoteSaid = pushed.stderr.split("\n").filter((line) => line.startsWith("remote:") && line.slice(7).trim());
+      return [`Pushing ${branch} (${a.tip.slice(0, 12)}) to the remote ${a.remote}, as ${ref} there.`, ...remoteSaid, `Pushed ${branch} to ${a.remote}.`].join("\n");
+    }
+    case "open-pull-request": {
+      const { folder, bodyFile } = await writeBody(a.body);
+      try {
+        const created = await run("gh", ["pr", "create", "--base", base, "--head", branch, "--title", a.title, "--body-file", bodyFile], ghEnv(mainRoot));
+        if (created.exitCode !== 0 || created.spawnError) {
+          const said = `${created.stderr}${created.stdout}`.trim();
+          throw new EnvironmentError(
+            `gh could not open the pull request of ${branch} into ${base}${said ? `: ${said.split("\n").slice(-3).join(" / ")}` : ""}`,
+            /not permitted to create or approve pull requests/i.test(said)
+              ? "allow it in the repository's Settings > Actions > General (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of yours (the secret CLAUDE_PARALLEL_PR_TOKEN), then run finish --pr again"
+              : `run it again; the branch is pushed, so ${sh`gh pr create --base ${base} --head ${branch}`} also opens it`,
+          );
+        }
+        return `Opened the pull request of ${branch} into ${base}: ${/https?:\/\/\S+/.exec(created.stdout)?.[0] ?? created.stdout.trim()}`;
+      } finally {
+        await rm(folder, { recursive: true, force: true });
+      }
+    }
+    case "print-pull-request-commands": {
+      // The body file stays for the printed command.
+      const { bodyFile } = await writeBody(a.body);
+      return [
+        a.gh === "missing"
+          ? "gh (GitHub CLI) is not installed, so the pull request was not opened."
+          : "gh (GitHub CLI) is not logged in (`gh auth status` failed), so the pull request was not opened: run `gh auth login` first.",
+        "Open it with these commands, in the repository (the first pushes again, after new commits):",
+        `  ${sh`git push ${a.remote} ${refspec}`}`,
+        `  ${sh`gh pr create --base ${base} --head ${branch} --title ${a.title} --body-file ${bodyFile}`}`,
+      ].join("\n");
+    }
+  }
 }
+
+async function writeBody(body: string): Promise<{ folder: string; bodyFile: string }> {
+  const folder = await mkdtemp(join(tmpdir(), "claude-parallel-pr-"));
+  const bodyFile = join(folder, "body.md");
+  await writeFile(bodyFile, body);
+  return { folder, bodyFile };
+}
+
+const ghEnv = (cwd: string) => ({ cwd, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } });
 
 /** Whether gh can open the pull request here: installed, and logged in. */
 async function ghReady(cwd: string): Promise<"ready" | "missing" | "logged-out"> {
-  const r = await run("gh", ["auth", "status"], { cwd, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } });
+  const r = await run("gh", ["auth", "status"], ghEnv(cwd));
   if (r.spawnError) return "missing";
   return r.exitCode === 0 ? "ready" : "logged-out";
 }

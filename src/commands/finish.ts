@@ -1,14 +1,18 @@
 import { crashPoint } from "../crash-point.js";
-import { ExitCode, ProcessError, RefusedError } from "../errors.js";
+import { decided, ExitCode, ProcessError, RefusedError, type Refusal } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
-import { openFeature } from "../feature/open.js";
+import { openFeature, type FeatureContext } from "../feature/open.js";
 import { checkoutMovePath } from "../feature/paths.js";
-import { writeState } from "../feature/store.js";
-import type { FeatureState } from "../feature/state-schema.js";
-import { commitOf, isAncestor, listWorktrees, requireIdentity } from "../git/repo.js";
+import { MAX_BYTES } from "../feature/bounds.js";
+import { readJsonFile, writeState } from "../feature/store.js";
+import { recordedWorktrees } from "../feature/recorded-worktrees.js";
+import { CheckoutMoveSchema, type FeatureState } from "../feature/state-schema.js";
+import { decideFinish, describeFinishAction, type FinishAction, type FinishFacts, type FinishPlace, type MergeFacts } from "../finish/decide-finish.js";
+import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { previewMerge, strategyArgs, strategyOptions } from "../git/merge-tree.js";
-import { git, gitOk } from "../git/run.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
+import { dryRunText } from "../render/dry-run.js";
 import { oneLine } from "../render/markdown-text.js";
 import { quote } from "../render/shell.js";
 import { journaledMove, setBackHalfMove } from "../sync/checkouts.js";
@@ -20,135 +24,209 @@ import type { CommandSpec, Values } from "../command-spec.js";
 
 export const spec: CommandSpec = {
   name: "finish",
-  synopsis: ["[slug] [--pr]"],
+  synopsis: ["[slug] [--pr] [--dry-run]"],
   summary: ["After the last phase: merge the integration branch into base (or, with --pr, push it", "and open a pull request into base with gh)."],
   details: [
     "Refuses until every phase is synced. The merge is a real `git merge --no-ff` where base is checked out in a clean worktree (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is not checked out, never into a dirty checkout; conflicts are found before anything is touched.",
     "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run.",
   ],
-  options: [{ name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." }],
+  options: [
+    { name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." },
+    { name: "dry-run", type: "boolean", text: "Print what it would do and change nothing." },
+  ],
   positionals: 1,
   exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
 };
 
 export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
-  return finishCommand({ slug: positionals[0], pr: values.pr === true }, io);
+  return finishCommand({ slug: positionals[0], pr: values.pr === true, dryRun: values["dry-run"] === true }, io);
+}
+
+export interface FinishOptions {
+  slug?: string;
+  pr: boolean;
+  dryRun?: boolean;
 }
 
 /**
- * `claude-parallel finish [slug] [--pr]`: merges the integration branch into base once every
- * phase is synced. A real `git merge --no-ff` where base is checked out in a clean worktree (undone
- * exactly if git fails), an in-memory merge published with a compare-and-swap where it is not
- * checked out, and never into a dirty checkout. Conflicts are found before anything is touched.
- * With --pr it pushes the integration branch and opens a pull request instead (finish-pr.ts).
+ * `claude-parallel finish [slug] [--pr] [--dry-run]`: merges the integration branch into base once
+ * every phase is synced. A real `git merge --no-ff` where base is checked out in a clean worktree
+ * (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is
+ * not checked out, and never into a dirty checkout. Conflicts are found before anything is
+ * touched. With --pr it pushes the integration branch and opens a pull request instead
+ * (finish-pr.ts). Gathered, decided (src/finish/decide-finish.ts), then applied.
  */
-export async function finishCommand(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
+export async function finishCommand(options: FinishOptions, io: Io): Promise<ExitCode> {
+  const say = (line: string) => io.stdout(line + "\n");
   const first = await openFeature(options.slug, io.cwd);
+  if (options.dryRun) {
+    const facts = await gatherFinish(first, { pr: options.pr, repaired: false, now: new Date().toISOString(), cwd: io.cwd });
+    io.stdout(dryRunText(`finish ${first.feature.slug}${options.pr ? " --pr" : ""}`, decided(decideFinish(facts)), (a) => describeFinishAction(a, facts)));
+    return ExitCode.ok;
+  }
   const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "finish");
   try {
-    return await finish(options, io);
+    // Read again under the lock; and once more after base's checkout was set back (the decider said so).
+    for (let repaired = false; ; repaired = true) {
+      const context = await openFeature(first.feature.slug, io.cwd, { repo: first.repo });
+      const actions = decided(decideFinish(await gatherFinish(context, { pr: options.pr, repaired, now: new Date().toISOString(), cwd: io.cwd })));
+      for await (const { said } of applyFinish(actions, placeOf(context))) if (said) say(said);
+      if (actions.some((a) => a.kind === "set-back-checkout")) continue;
+      const slug = quote(context.feature.slug);
+      if (actions.some((a) => a.kind === "merge-in-checkout" || a.kind === "merge-in-memory")) say(`When you no longer need them: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
+      if (actions.some((a) => a.kind === "open-pull-request" || a.kind === "print-pull-request-commands")) say(`When it is merged: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
+      return ExitCode.ok;
+    }
   } finally {
     await release();
   }
 }
 
-async function finish(options: { slug?: string; pr: boolean }, io: Io): Promise<ExitCode> {
-  const say = (line = "") => io.stdout(line + "\n");
-  const { repo, worktrees, mainRoot, feature } = await openFeature(options.slug, io.cwd);
+/**
+ * The facts `decideFinish` decides on. Changes nothing; reads only as far as needed: what a
+ * refusal of the feature's state makes moot (the merge's facts) is not read.
+ */
+export async function gatherFinish(context: FeatureContext, options: { pr: boolean; repaired: boolean; now: string; cwd: string }): Promise<FinishFacts> {
+  const { repo, mainRoot, feature } = context;
   const { plan, state, slug } = feature;
-  if (feature.finishedAndCleaned) {
-    say(`${slug} was finished (${feature.finishedAndCleaned}) and cleaned up: its work is in ${plan.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`);
-    return ExitCode.ok;
-  }
-  if (!state) throw new RefusedError([{ message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` }]);
-  const unsynced = plan.phases.filter((p) => !state.phases[String(p.index)]?.syncedAt);
-  if (unsynced.length) {
-    throw new RefusedError([{ message: `phase ${unsynced[0]!.index} of ${slug} is not synced yet`, fix: "sync every phase first (/parallel-sync)" }]);
-  }
-  // Only what came through our merges reaches base: an integration branch moved otherwise is refused.
-  await requireRefs(mainRoot, repo.commonDir, state);
-  if (options.pr) {
-    const { finishWithPullRequest } = await import("./finish-pr.js");
-    return finishWithPullRequest({ commonDir: repo.commonDir, mainRoot, slug, plan, state }, io);
-  }
-  await requireIdentity(mainRoot);
-  const message = `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`;
-  const integrationRef = `refs/heads/${plan.integrationBranch}`;
-  const baseRef = `refs/heads/${plan.base}`;
-  const integration = await commitOf(integrationRef, mainRoot);
-  const base = await commitOf(baseRef, mainRoot);
-  if (!integration || !base) {
-    throw new RefusedError([{ message: `branch \`${!integration ? plan.integrationBranch : plan.base}\` is missing`, fix: "restore it (git reflog, refs/parallel/) and finish again" }]);
-  }
-  const record = async () => {
-    if (state.finishedAt) return;
-    state.finishedAt = new Date().toISOString();
-    await writeState(repo.commonDir, state);
+  const facts: FinishFacts = {
+    slug,
+    base: plan.base,
+    integrationBranch: plan.integrationBranch,
+    now: options.now,
+    ...(feature.finishedAndCleaned !== undefined && { finishedAndCleaned: feature.finishedAndCleaned }),
+    started: state !== undefined,
+    ...(state?.finishedAt !== undefined && { finishedAt: state.finishedAt }),
+    unsynced: plan.phases.filter((p) => !state?.phases[String(p.index)]?.syncedAt).map((p) => p.index),
+    movedRefs: [],
   };
-  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd: io.cwd };
-  if (await isAncestor(integration, base, mainRoot)) {
-    await record();
-    say(`${plan.integrationBranch} is already merged into ${plan.base}.`);
-    await settleLeftovers(where, state, say);
-    return ExitCode.ok;
-  }
-  // The plan's `merge` settings, in the preview as in the real merge below.
-  const preview = await previewMerge(mainRoot, base, integration, { resolved: true, settings: plan.merge });
-  if (preview.conflicts.length) {
-    throw new RefusedError([
-      {
-        message: `${plan.base} changed since the feature started, and merging ${plan.integrationBranch} into it conflicts in ${preview.conflicts.join(", ")}`,
-        fix: `in a checkout of ${plan.integrationBranch}, run \`${mergeCommand(plan.base, strategyOptions(plan.merge, true))}\`, resolve, commit, accept that merge at a terminal (claude-parallel accept <its commit> ${quote(slug)}), and finish again`,
-      },
-    ]);
-  }
-  const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
-  if (checkout) {
-    // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result: set back, to be made again.
-    const journal = checkoutMovePath(repo.commonDir, slug);
-    if ((await setBackHalfMove(journal, checkout.path, base, preview.tree)) && (await commitOf("MERGE_HEAD", checkout.path)) === integration) await git(["merge", "--quit"], checkout.path);
-    const dirty = await uncommittedPaths(checkout.path, { untracked: false });
-    if (dirty.length) {
-      throw new RefusedError([{ message: `${plan.base} is checked out in ${checkout.path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" }]);
-    }
-    await journaledMove(journal, { worktree: checkout.path, from: base, to: preview.tree }, () => mergeInCheckout(checkout.path, integrationRef, message, strategyArgs(plan.merge)));
-    if (!(await isAncestor(integration, (await commitOf(baseRef, mainRoot)) ?? base, mainRoot))) {
-      throw new RefusedError([{ message: `after the merge in ${checkout.path}, ${plan.base} still does not contain ${plan.integrationBranch}`, fix: `look at ${checkout.path} (git log), then finish again` }]);
-    }
-    say(`Merged ${plan.integrationBranch} into ${plan.base} in ${checkout.path}.`);
-  } else {
-    const commit = await gitOk(["commit-tree", preview.tree, "-p", base, "-p", integration], mainRoot, { input: message + "\n" });
-    const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, baseRef, commit, base], mainRoot);
-    if (cas.exitCode !== 0) {
-      const now = await commitOf(baseRef, mainRoot);
-      if (now !== base) throw new RefusedError([{ message: `${plan.base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
-      throw new RefusedError([{ message: `git refused to move ${plan.base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then finish again" }]);
-    }
-    say(`Merged ${plan.integrationBranch} into ${plan.base} (${commit.slice(0, 12)}); ${plan.base} is not checked out anywhere, so no checkout changed.`);
-  }
-  crashPoint("finish-after-merge");
-  await record();
-  crashPoint("finish-after-record");
-  await settleLeftovers(where, state, say);
-  say(`When you no longer need them: claude-parallel clean ${quote(slug)} removes the feature's worktrees, branches and state.`);
-  return ExitCode.ok;
+  if (feature.finishedAndCleaned !== undefined || !state || facts.unsynced.length) return facts;
+  facts.movedRefs = await movedRefs(mainRoot, repo.commonDir, state);
+  if (facts.movedRefs.length) return facts;
+  if (options.pr) {
+    const { gatherPullRequest } = await import("./finish-pr.js");
+    facts.target = await gatherPullRequest({ commonDir: repo.commonDir, mainRoot, slug, plan, state });
+  } else facts.target = await gatherMerge(context, state, options);
+  return facts;
 }
 
-/**
- * What killed commands left of the feature's worktrees (a registration without its folder, what a
- * removal killed half way left, a worktree whose making was killed, still locked by git) is
- * brought to an end, as the command would have; working worktrees are `clean`'s to remove.
- */
-async function settleLeftovers(where: { mainRoot: string; commonDir: string; slug: string; cwd: string }, state: FeatureState, say: (line: string) => void): Promise<void> {
+/** The backstop's refusals (src/sync/backstop.ts), as facts for the decider. */
+async function movedRefs(mainRoot: string, commonDir: string, state: FeatureState): Promise<Refusal[]> {
+  try {
+    await requireRefs(mainRoot, commonDir, state);
+    return [];
+  } catch (error) {
+    if (error instanceof RefusedError) return error.refusals;
+    throw error;
+  }
+}
+
+async function gatherMerge(context: FeatureContext, state: FeatureState, { repaired, cwd }: { repaired: boolean; cwd: string }): Promise<MergeFacts> {
+  const { repo, worktrees, mainRoot, feature } = context;
+  const { plan, slug } = feature;
+  await requireIdentity(mainRoot);
+  const [integrationTip, baseTip] = await Promise.all([commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot), commitOf(`refs/heads/${plan.base}`, mainRoot)]);
+  const where = { mainRoot, commonDir: repo.commonDir, slug, cwd };
   const options = { removeWorking: false, force: false, measureFirst: false };
-  const listed = await listWorktrees(where.mainRoot);
-  for (const phase of Object.values(state.phases)) {
-    for (const [id, t] of Object.entries(phase.tasks)) {
-      const recorded = { id, branch: t.branch, worktree: t.worktree };
-      const course = await assessWorktree(where, recorded, listed, options);
-      if (course.kind === "gone" || course.kind === "working" || course.kind === "not-ours") continue;
-      const { gone, said } = await settleWorktree(where, recorded, course, options);
-      say(gone ? `The worktree of ${id} (${t.worktree}), left by an interrupted command: ${said}.` : `Kept what is left of the worktree of ${id} (${t.worktree}): ${said}`);
+  const leftovers = await Promise.all(recordedWorktrees(state).map(async (worktree) => ({ worktree, course: await assessWorktree(where, worktree, worktrees, options) })));
+  const facts: MergeFacts = {
+    kind: "merge",
+    ...(integrationTip !== undefined && { integrationTip }),
+    ...(baseTip !== undefined && { baseTip }),
+    merged: false,
+    // The plan's `merge` settings, in the preview, the hand merge and the real merge alike.
+    mergeByHand: mergeCommand(plan.base, strategyOptions(plan.merge, true)),
+    message: `Merge ${plan.integrationBranch}: ${oneLine(plan.feature)}`,
+    strategy: strategyArgs(plan.merge),
+    repaired,
+    leftovers,
+  };
+  if (integrationTip === undefined || baseTip === undefined) return facts;
+  if (await isAncestor(integrationTip, baseTip, mainRoot)) return { ...facts, merged: true };
+  const preview = await previewMerge(mainRoot, baseTip, integrationTip, { resolved: true, settings: plan.merge });
+  facts.preview = { tree: preview.tree, conflicts: preview.conflicts };
+  const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
+  if (checkout && preview.conflicts.length === 0) {
+    const [dirty, changed, changing, journal, mergeHead] = await Promise.all([
+      uncommittedPaths(checkout.path, { untracked: false }),
+      uncommittedPaths(checkout.path),
+      gitOk(["diff-tree", "-r", "--name-only", "-z", "--no-renames", baseTip, preview.tree], mainRoot).then((out) => new Set(nulFields(out))),
+      readJsonFile(checkoutMovePath(repo.commonDir, slug), CheckoutMoveSchema, "", MAX_BYTES.journal).catch(() => undefined),
+      commitOf("MERGE_HEAD", checkout.path),
+    ]);
+    // A merge of ours may be half way there: its journal says so, git's MERGE_HEAD is ours, or a file the merge changes is changed there.
+    const interrupted = journal?.worktree === checkout.path || mergeHead === integrationTip || changed.some((p) => changing.has(p));
+    facts.checkout = { path: checkout.path, dirty, interrupted };
+  }
+  return facts;
+}
+
+export const placeOf = (context: FeatureContext): FinishPlace => ({
+  mainRoot: context.mainRoot,
+  commonDir: context.repo.commonDir,
+  slug: context.feature.slug,
+  base: context.feature.plan.base,
+  integrationBranch: context.feature.plan.integrationBranch,
+  state: context.feature.state,
+});
+
+/**
+ * Does what `decideFinish` decided, in order, yielding each action once done with what it did (in
+ * words, when there is something to say). A ref that moved since the facts were read is refused:
+ * nothing of it is overwritten.
+ */
+export async function* applyFinish(actions: readonly FinishAction[], place: FinishPlace): AsyncGenerator<{ action: FinishAction; said?: string }> {
+  for (const action of actions) {
+    const said = await applyOne(action, place);
+    yield { action, ...(said !== undefined && { said }) };
+  }
+}
+
+async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | undefined> {
+  const { mainRoot, commonDir, slug, base, integrationBranch } = place;
+  const baseRef = `refs/heads/${base}`;
+  switch (a.kind) {
+    case "say":
+      return a.text;
+    case "set-back-checkout": {
+      const setBack = await setBackHalfMove(checkoutMovePath(commonDir, slug), a.path, a.from, a.to);
+      if (setBack && (await commitOf("MERGE_HEAD", a.path)) === a.integrationTip) await git(["merge", "--quit"], a.path);
+      return setBack ? `Set back what an interrupted finish left in ${a.path}.` : undefined;
+    }
+    case "merge-in-checkout": {
+      await journaledMove(checkoutMovePath(commonDir, slug), { worktree: a.path, from: a.from, to: a.to }, () => mergeInCheckout(a.path, `refs/heads/${integrationBranch}`, a.message, a.strategy));
+      if (!(await isAncestor(a.integrationTip, (await commitOf(baseRef, mainRoot)) ?? a.from, mainRoot))) {
+        throw new RefusedError([{ code: "merge-incomplete", message: `after the merge in ${a.path}, ${base} still does not contain ${integrationBranch}`, fix: `look at ${a.path} (git log), then finish again` }]);
+      }
+      crashPoint("finish-after-merge");
+      return `Merged ${integrationBranch} into ${base} in ${a.path}.`;
+    }
+    case "merge-in-memory": {
+      const commit = await gitOk(["commit-tree", a.tree, "-p", a.base, "-p", a.integrationTip], mainRoot, { input: a.message + "\n" });
+      const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, baseRef, commit, a.base], mainRoot);
+      if (cas.exitCode !== 0) {
+        if ((await commitOf(baseRef, mainRoot)) !== a.base) throw new RefusedError([{ code: "ref-moved", message: `${base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
+        throw new RefusedError([{ code: "ref-update-refused", message: `git refused to move ${base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then finish again" }]);
+      }
+      crashPoint("finish-after-merge");
+      return `Merged ${integrationBranch} into ${base} (${commit.slice(0, 12)}); ${base} is not checked out anywhere, so no checkout changed.`;
+    }
+    case "record-finished":
+      if (!place.state) throw new Error("applyFinish: a finish recorded without the feature's state");
+      place.state.finishedAt = a.at;
+      await writeState(commonDir, place.state);
+      crashPoint("finish-after-record");
+      return undefined;
+    case "settle-leftover": {
+      const { gone, said } = await settleWorktree({ mainRoot, commonDir }, a.worktree, a.course, { force: false });
+      const { id, worktree } = a.worktree;
+      return gone ? `The worktree of ${id} (${worktree}), left by an interrupted command: ${said}.` : `Kept what is left of the worktree of ${id} (${worktree}): ${said}`;
+    }
+    case "push":
+    case "open-pull-request":
+    case "print-pull-request-commands": {
+      const { applyPullRequest } = await import("./finish-pr.js");
+      return applyPullRequest(a, place);
     }
   }
 }

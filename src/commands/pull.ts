@@ -6,7 +6,8 @@ import { readState } from "../feature/store.js";
 import { commitOf, isAncestor } from "../git/repo.js";
 import { quote } from "../render/shell.js";
 import { adoptState, checkStateCommit, decideStateTrust, refusedStateFix, untrusted } from "../state-ref/adopt-state.js";
-import { decidePullRefs, decidePullState } from "../state-ref/decide-share.js";
+import { decidePullRefs, decidePullState, describePullAction, pullActions } from "../state-ref/decide-share.js";
+import { dryRunText } from "../render/dry-run.js";
 import { featureRefNames, fetchObjects, refFacts, remoteRefs, updateLocalRefs } from "../state-ref/remote.js";
 import { readLocalStateFiles, readStateCommit, sameSharedState } from "../state-ref/state-commit.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
@@ -85,24 +86,22 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const wanted = [...new Set([...names, ...backupsOf(there, slug)])].filter((n) => n !== ref && there.has(n));
     // Objects only (no ref moves), so the ancestry of what would come over can be judged.
     await fetchObjects(mainRoot, remote, wanted);
-    const { updates, kept } = decidePullRefs(await refFacts(mainRoot, wanted, there), remote);
-    const taken = adopt ? `${slug}'s state from ${remote} (${ref} at ${adopt.commit.slice(0, 12)})` : undefined;
-    const keeping = decision.kind === "keep" ? `this clone's state of ${slug}: ${decision.why}` : undefined;
-    const allowed = trust?.kind === "trusted" && trust.why === "allowed" ? ", which you allowed (claude-parallel allow)" : "";
+    const allowed = trust?.kind === "trusted" && trust.why === "allowed";
+    const actions = pullActions(adopt ? { kind: "take-state", commit: adopt.commit, allowed } : { kind: "keep-state", why: decision.kind === "keep" ? decision.why : "" }, decidePullRefs(await refFacts(mainRoot, wanted, there), remote));
     if (options.dryRun) {
-      say(taken ? `Dry run: would take ${taken}${allowed}.` : `Dry run: would keep ${keeping}.`);
-      for (const u of updates) say(`  would move ${u.ref}: ${u.from ? `${u.from.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);
-      for (const k of kept) say(`  would keep ${k}`);
+      io.stdout(dryRunText(`pull ${slug} --remote ${remote}`, actions, (a) => describePullAction(a, slug, remote)));
       return ExitCode.ok;
     }
-    if (adopt) {
-      await adoptState(repo.commonDir, adopt);
-      if (last !== adopt.commit) await updateLocalRefs(mainRoot, [{ ref, ...(last !== undefined && { from: last }), to: adopt.commit }], `claude-parallel: pull ${slug}`);
-      say(`Took ${taken}${allowed}.`);
-    } else say(`Kept ${keeping}.`);
-    await updateLocalRefs(mainRoot, updates, `claude-parallel: pull ${slug}`);
-    for (const u of updates) say(`  ${u.ref}: ${u.from ? `${u.from.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);
-    for (const k of kept) say(`  kept ${k}`);
+    for (const a of actions) {
+      if (a.kind === "take-state") {
+        await adoptState(repo.commonDir, adopt!);
+        if (last !== a.commit) await updateLocalRefs(mainRoot, [{ ref, ...(last !== undefined && { from: last }), to: a.commit }], `claude-parallel: pull ${slug}`);
+      }
+      if (a.kind === "take-state" || a.kind === "keep-state") say(`${describePullAction(a, slug, remote, true)}.`);
+    }
+    // The branches and backups in one go: each created or fast-forwarded with a compare-and-swap.
+    await updateLocalRefs(mainRoot, actions.flatMap((a) => (a.kind === "move-ref" ? [a.update] : [])), `claude-parallel: pull ${slug}`);
+    for (const a of actions) if (a.kind === "move-ref" || a.kind === "keep-ref") say(`  ${describePullAction(a, slug, remote, true)}`);
     if (!state) say(`${slug} has not started anywhere ${remote} knows of: start it with claude-parallel start ${slug}.`);
     return ExitCode.ok;
   } finally {

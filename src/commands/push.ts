@@ -1,11 +1,12 @@
-import { ExitCode, RefusedError } from "../errors.js";
+import { decided, ExitCode, RefusedError } from "../errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openCheckout } from "../feature/open.js";
 import { stateRef } from "../feature/paths.js";
 import { readState, writeState } from "../feature/store.js";
 import { withLocalSessions } from "../status/shared-sessions.js";
 import { quote } from "../render/shell.js";
-import { decidePush } from "../state-ref/decide-share.js";
+import { decidePush, describePushAction } from "../state-ref/decide-share.js";
+import { dryRunText } from "../render/dry-run.js";
 import { featureRefNames, pushAtomic, refFacts, remoteRefs } from "../state-ref/remote.js";
 import { checkShareOptions, type ShareOptions } from "../state-ref/share-options.js";
 import { localStateCommit, recordStateCommit } from "../state-ref/state-commit.js";
@@ -54,27 +55,23 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const message = `claude-parallel: state of ${slug}`;
     const next = await localStateCommit(mainRoot, repo.commonDir, slug, message, withSessions ? JSON.stringify(withSessions, null, 2) + "\n" : undefined);
     if (next === undefined) {
-      throw new RefusedError([{ message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
+      throw new RefusedError([{ code: "feature-not-started", message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
     }
     const names = await featureRefNames(mainRoot, slug, state);
     const there = await remoteRefs(mainRoot, remote, slug, names);
-    const decision = decidePush(await refFacts(mainRoot, names, there, new Map([[stateRef(slug), next.commit]])), remote, slug);
-    if ("refusals" in decision) throw new RefusedError(decision.refusals);
-    if (!options.dryRun) {
-      if (withSessions) await writeState(repo.commonDir, withSessions);
-      await recordStateCommit(mainRoot, slug, next, message);
-    }
-    const { updates } = decision;
-    if (updates.length === 0) {
-      say(`${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${next.commit.slice(0, 12)}).`);
-      return ExitCode.ok;
-    }
-    for (const u of updates) say(`  ${u.ref}: ${u.expect ? `${u.expect.slice(0, 12)} -> ` : "new at "}${u.to.slice(0, 12)}`);
+    const actions = decided(decidePush(await refFacts(mainRoot, names, there, new Map([[stateRef(slug), next.commit]])), remote, slug, next.commit));
     if (options.dryRun) {
-      say(`Dry run: would push ${updates.length} ${updates.length === 1 ? "ref" : "refs"} to ${remote} atomically; nothing was pushed.`);
+      io.stdout(dryRunText(`push ${slug} --remote ${remote}`, actions, (a) => describePushAction(a)));
       return ExitCode.ok;
     }
+    if (withSessions) await writeState(repo.commonDir, withSessions);
+    await recordStateCommit(mainRoot, slug, next, message);
+    for (const a of actions) if (a.kind === "say") say(a.text);
+    // One atomic push: every ref moves, each over exactly the commit seen there, or none does.
+    const updates = actions.flatMap((a) => (a.kind === "push" ? [a.update] : []));
+    if (updates.length === 0) return ExitCode.ok;
     await pushAtomic(mainRoot, remote, updates);
+    for (const a of actions) if (a.kind === "push") say(`  ${describePushAction(a, true)}`);
     say(`Pushed ${updates.length} ${updates.length === 1 ? "ref" : "refs"} of ${slug} to ${remote} (atomic, each with a lease).`);
     return ExitCode.ok;
   } finally {

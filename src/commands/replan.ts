@@ -15,9 +15,10 @@ import { buildPlan, parsePlanText } from "../plan/parse.js";
 import { planFile, planFolder } from "../plan/location.js";
 import { readPlanFile } from "../plan/read.js";
 import { sessionBrief } from "../render/brief.js";
+import { dryRunText } from "../render/dry-run.js";
 import { quote } from "../render/shell.js";
 import { decideReplan } from "../replan/decide-replan.js";
-import { describeReplan } from "../replan/render-replan.js";
+import { describeReplan, describeReplanAction, type ReplanAction } from "../replan/render-replan.js";
 import { findRoles, roleMap } from "../roles.js";
 import { BRIEF_FILE } from "../start/session-files.js";
 import { taskGitDir, writeTaskRules } from "../start/task-rules.js";
@@ -68,7 +69,7 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const { slug } = feature;
   const state = startedState(context);
   const say = (line = "") => io.stdout(line + "\n");
-  if (state.finishedAt) throw new RefusedError([{ message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
+  if (state.finishedAt) throw new RefusedError([{ code: "feature-finished", message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
 
   // Validated exactly as `plan` does, built as if the recorded base were checked out.
   const shownAs = relative(io.cwd, planPath) || planPath;
@@ -76,7 +77,9 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
   const frozenText = freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
   if (frozenText === feature.frozenText) {
-    say(`${shownAs} is the plan ${slug} follows already: nothing to apply.`);
+    const same: ReplanAction = { kind: "say", text: `${shownAs} is the plan ${slug} follows already: nothing to apply.` };
+    if (options.dryRun) io.stdout(dryRunText(`replan ${slug}`, [same], (a) => describeReplanAction(a, BRIEF_FILE)));
+    else say(same.text);
     return ExitCode.ok;
   }
   // What start, status and sync will read from now on: the frozen text, built the way they build it.
@@ -94,29 +97,36 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   // Where each session's rules go, checked for every worktree before anything is written.
   const briefs = [];
   for (const b of made) if (await pathExists(b.worktree)) briefs.push({ ...b, gitDir: await taskGitDir(b.worktree, repo.commonDir, b.task.id) });
-  say(`${options.dryRun ? "Dry run: nothing is written. Replanning would change" : "Replanning"} ${slug} from ${shownAs}:`);
-  for (const line of describeReplan(decision, feature.plan, next, state)) say(line);
+  const actions: ReplanAction[] = [
+    { kind: "apply", planFile: shownAs },
+    ...describeReplan(decision, feature.plan, next, state).map((text) => ({ kind: "say" as const, text })),
+    ...briefs.map((b) => ({ kind: "write-session-files" as const, task: b.task.id, worktree: b.worktree })),
+    { kind: "write-frozen-plan", path: frozenPath },
+  ];
   if (options.dryRun) {
-    say(`It would write the frozen plan ${frozenPath}${briefs.length ? ` and the briefs and task rules of ${briefs.map((b) => b.task.id).join(", ")}` : ""}.`);
+    io.stdout(dryRunText(`replan ${slug}`, actions, (a) => describeReplanAction(a, BRIEF_FILE)));
     return ExitCode.ok;
   }
-
-  // The sessions' rules and briefs first, the frozen plan last: a replan killed half way finds its
-  // plan not applied yet and writes everything again (the sync checks against the frozen plan).
-  for (const b of briefs) {
-    await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
-    const files = await WorktreeFiles.at(b.worktree);
-    await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+  for (const a of actions) {
+    if (a.kind === "apply") say(`Replanning ${slug} from ${a.planFile}:`);
+    else if (a.kind === "say") say(a.text);
+    else if (a.kind === "write-session-files") {
+      const b = briefs.find((x) => x.task.id === a.task)!;
+      await writeTaskRules(b.gitDir, next, b.task, { port: b.port, worktree: b.worktree, commonDir: repo.commonDir });
+      const files = await WorktreeFiles.at(b.worktree);
+      await files.writeFile(BRIEF_FILE, b.brief.endsWith("\n") ? b.brief : b.brief + "\n");
+    } else {
+      await writeFileAtomic(a.path, frozenText);
+      say(`Wrote the frozen plan ${a.path}: start, status and sync follow it from now on.`);
+    }
   }
-  await writeFileAtomic(frozenPath, frozenText);
-  say(`Wrote the frozen plan ${frozenPath}: start, status and sync follow it from now on.`);
   if (briefs.length) say(`Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`);
   return ExitCode.ok;
 }
 
 function startedState({ feature }: FeatureContext): FeatureState {
   if (feature.state) return feature.state;
-  throw new RefusedError([{ message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
+  throw new RefusedError([{ code: "feature-not-started", message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
 }
 
 /** The started feature `target` names (a plan file or a slug, or the only one), and the plan file to apply. */

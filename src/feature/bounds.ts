@@ -36,6 +36,8 @@ export const MAX_BYTES = {
   sessionLogTail: 16 * MiB,
   /** How much of the end of a session's stderr, `sessions/<task>.stderr`, is read for its last words. */
   stderrTail: 64 * KiB,
+  /** `review/phase-<n>.json`: the reviewer's verdicts of a phase (findings are bounded: src/review/verdict.ts). */
+  reviewRecord: 4 * MiB,
   /** A task worktree's `.claude-parallel/requests.md` (its start is read) and `.claude-parallel/env`. */
   worktreeNote: 64 * KiB,
 } as const;

@@ -76,7 +76,7 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
   }
   if (state !== undefined) return startedFeature(repo, slug!, state, facts, loaded, planPath, mainRoot);
   const finished = await finishedMarker(repo.commonDir, slug!);
-  if (finished) throw new RefusedError([{ message: `${slug} was finished (${finished}) and cleaned up; its plan file is gone too`, fix: "nothing to do: its work is in its base branch" }]);
+  if (finished) throw new RefusedError([{ code: "feature-cleaned", message: `${slug} was finished (${finished}) and cleaned up; its plan file is gone too`, fix: "nothing to do: its work is in its base branch" }]);
   throw new InputError({ where: slug!, message: "no such feature: it has no .parallel/<slug>/plan.yaml and was never started", fix: "give the plan file's path" });
 }
 

@@ -91,6 +91,8 @@ export interface ExecutionPlan {
   sandbox?: "auto" | "on" | "off";
   /** Where `run` sends its notifications, besides its --notify targets (src/notify/). */
   notify?: NonNullable<Plan["notify"]>;
+  /** The reviewer gate between a phase's verify and its publishing (src/review/). */
+  review?: NonNullable<Plan["review"]>;
   phases: PlannedPhase[];
   decisions: Decision[];
   length: number;
@@ -260,6 +262,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
     ...(plan.merge && { merge: plan.merge }),
     ...(plan.sandbox !== undefined && { sandbox: plan.sandbox }),
     ...(plan.notify?.length && { notify: plan.notify }),
+    ...(plan.review && { review: plan.review }),
     phases,
     decisions,
     length: schedule.length,

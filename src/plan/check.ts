@@ -28,10 +28,11 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "review", "tasks"] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
 export const CHECKED_NOTIFY_COMMAND_KEYS = ["command"] as const;
+export const CHECKED_REVIEW_KEYS = ["phases", "rounds", "instructions", "budgetUsd"] as const;
 
 type Value = unknown;
 type Fields = Record<string, Value>;
@@ -42,6 +43,7 @@ const PLAN_KEY_SET = new Set<string>(CHECKED_PLAN_KEYS);
 const TASK_KEY_SET = new Set<string>(CHECKED_TASK_KEYS);
 const MERGE_KEY_SET = new Set<string>(CHECKED_MERGE_KEYS);
 const NOTIFY_COMMAND_KEY_SET = new Set<string>(CHECKED_NOTIFY_COMMAND_KEYS);
+const REVIEW_KEY_SET = new Set<string>(CHECKED_REVIEW_KEYS);
 
 // zod's tests, as zod applies them: an object is any non-null, non-array object; a number is finite.
 const isObject = (v: Value): v is Fields => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -100,6 +102,18 @@ const notify = (v: Value): Checked => {
   return ok(out);
 };
 
+const REVIEW_FIELDS: Record<(typeof CHECKED_REVIEW_KEYS)[number], (v: Value) => Checked> = {
+  phases: (v) => (v === undefined ? ok(v) : Array.isArray(v) && v.length <= LIMITS.reviewPhases ? list(v, (n) => isNumber(n) && Number.isInteger(n) && n >= 1) : undefined),
+  rounds: (v) => defaulted(v, DEFAULTS.reviewRounds, (n) => isNumber(n) && Number.isInteger(n) && n >= 0 && n <= LIMITS.reviewRounds),
+  instructions: (v) => optional(v, (s) => text(s) && fitsBytes(s as string, LIMITS.reviewInstructions)),
+  budgetUsd,
+};
+const review = (v: Value): Checked => {
+  if (v === undefined) return ok(v);
+  const settings = object(v, REVIEW_KEY_SET, CHECKED_REVIEW_KEYS, REVIEW_FIELDS);
+  return settings === undefined ? undefined : ok(settings);
+};
+
 const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Checked> = {
   version: (v) => (v === 1 ? ok(v) : undefined),
   feature: (v) => (nonEmptyText(v) && (v as string).length <= LIMITS.feature ? ok(v) : undefined),
@@ -115,6 +129,7 @@ const PLAN_FIELDS: Record<(typeof CHECKED_PLAN_KEYS)[number], (v: Value) => Chec
   maxTurns,
   budgetUsd,
   notify,
+  review,
   tasks: (v) => {
     if (!Array.isArray(v) || v.length < 1) return undefined;
     const out = new Array<Value>(v.length);

@@ -34,10 +34,16 @@ export const LIMITS = {
   notifyTargets: 16,
   /** Characters, per notification URL. */
   notifyUrl: 2048,
+  /** Rounds of fixes a phase's review may ask for (`review.rounds`). */
+  reviewRounds: 10,
+  /** UTF-8 bytes: the reviewer's extra instructions (`review.instructions`). */
+  reviewInstructions: 8 * 1024,
+  /** The most phases `review.phases` may name. */
+  reviewPhases: 1000,
 } as const;
 
 /** What an absent key becomes. */
-export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort" } as const;
+export const DEFAULTS = { worktreeRoot: "..", maxParallel: 4, enforceOwns: "deny", estimate: 1, mergeStrategy: "ort", reviewRounds: 2 } as const;
 
 export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
 /** Whether the sessions we launch run their Bash commands in Claude Code's sandbox (docs/sandbox.md); absent: auto. */

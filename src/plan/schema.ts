@@ -175,6 +175,42 @@ const notifyTargets = () =>
       .check(z.maxLength(LIMITS.notifyTargets, { message: withFix(`notify has at most ${LIMITS.notifyTargets} targets`, "send to fewer targets (one command can fan out to more)") })),
   );
 
+/** A read-only reviewer of each phase's merged result before it is published (src/review/). */
+const reviewSettings = () =>
+  z.optional(
+    z.strictObject({
+      phases: described(
+        z.optional(
+          z
+            .array(
+              z.number().check(
+                z.int({ message: withFix("a reviewed phase is a whole number", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+                z.minimum(1, { message: withFix("a reviewed phase is at least 1", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+              ),
+            )
+            .check(z.maxLength(LIMITS.reviewPhases, { message: withFix(`review.phases names at most ${LIMITS.reviewPhases} phases`, "leave phases out to review every phase") })),
+        ),
+        "The phases reviewed, by their numbers in the plan's output. Default: every phase.",
+      ),
+      rounds: described(
+        z._default(
+          z.number().check(
+            z.int({ message: withFix("review.rounds is a whole number", "write a number of rounds from 0 to 10, like `2`") }),
+            z.minimum(0, { message: withFix("review.rounds is at least 0", "write a number of rounds from 0 to 10, like `2`") }),
+            z.maximum(LIMITS.reviewRounds, { message: withFix(`review.rounds is at most ${LIMITS.reviewRounds}`, "write a number of rounds from 0 to 10, like `2`") }),
+          ),
+          DEFAULTS.reviewRounds,
+        ),
+        "How many times the reviewer's findings go back to the sessions before you decide. Default: 2.",
+      ),
+      instructions: described(
+        z.optional(text("review instructions").check(maxBytes("review instructions", LIMITS.reviewInstructions, "put long instructions in a file in the repository and point to it"))),
+        `What the reviewer should look for besides the tasks' instructions and contracts. At most ${kib(LIMITS.reviewInstructions)}.`,
+      ),
+      budgetUsd: described(budgetUsd(), "The most dollars each review may spend (Claude Code's --max-budget-usd). Default: no limit."),
+    }),
+  );
+
 const TaskSchema = described(
   z.strictObject({
     id: described(taskId(), "Unique task id: lowercase letters, digits and '-', at most 32. Names the branch and worktree."),
@@ -273,6 +309,10 @@ const PlanSchema = described(
     notify: described(
       notifyTargets(),
       `Where \`run\` sends a notification when the feature needs you or moves on (docs/notifications.md): \`desktop\` (the platform's notifier, else the terminal), an http(s) URL (a POST of one JSON object per event), or \`command: <shell line>\` (run by \`sh -c\` with the JSON on its stdin). At most ${LIMITS.notifyTargets}. Default: none.`,
+    ),
+    review: described(
+      reviewSettings(),
+      "A read-only review of each phase's merged result after it passes verify and before it is published: findings go to the sessions of the tasks that changed or own the files, and the phase is merged again after their fixes (docs/review.md). Default: no review.",
     ),
     tasks: described(z.array(TaskSchema).check(z.minLength(1, { message: withFix("a plan needs at least one task", "add a task: `- id: ...` with its `title: ...`") })), "The agent tasks."),
   }),

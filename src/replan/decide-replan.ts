@@ -70,6 +70,7 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
   for (const [key, why] of fixed) {
     if (current[key] === next[key]) continue;
     refusals.push({
+      code: "plan-field-fixed",
       message: `\`${key}\` was \`${current[key]}\` when ${slug} started, and the plan now makes it \`${next[key]}\`; it cannot change once the feature has started`,
       fix: `write \`${key}: ${current[key]}\` in the plan (${why})`,
     });
@@ -96,6 +97,7 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
       const before = oldById.get(id);
       if (after === undefined) {
         refusals.push({
+          code: "started-task-removed",
           task: id,
           message: `it ${ran}, and the plan no longer has it`,
           fix: synced
@@ -107,11 +109,11 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
         continue;
       }
       if (after.phase !== n) {
-        refusals.push({ task: id, ...moved(after, n, ran, next, newById, synced, slug) });
+        refusals.push({ code: "started-task-moved", task: id, ...moved(after, n, ran, next, newById, synced, slug) });
         continue;
       }
       if (recorded !== undefined && recorded.branch !== after.branch) {
-        refusals.push({ task: id, message: `it ${ran} on branch \`${recorded.branch}\`, and the plan now names its branch \`${after.branch}\``, fix: "keep the task's id and the plan's integrationBranch as they were" });
+        refusals.push({ code: "started-task-branch-changed", task: id, message: `it ${ran} on branch \`${recorded.branch}\`, and the plan now names its branch \`${after.branch}\``, fix: "keep the task's id and the plan's integrationBranch as they were" });
       }
       if (before === undefined) continue;
       const fields = changedFields(before, after);
@@ -119,6 +121,7 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
         const rewritten = fields.filter((f) => SYNCED_FIXED.includes(f));
         if (rewritten.length) {
           refusals.push({
+            code: "synced-task-changed",
             task: id,
             message: `it ${ran} (merged into ${current.integrationBranch}), and the plan changes its ${list(rewritten)}`,
             fix: `put back its ${list(rewritten)} as they were: a synced task is the record of what merged; put new work in a new task`,
@@ -126,6 +129,7 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
         }
       } else if (fields.includes("agent")) {
         refusals.push({
+          code: "started-agent-changed",
           task: id,
           message: `its session started as \`${before.agent}\` in phase ${n}, and the plan changes its agent to \`${after.agent}\``,
           fix: `write \`agent: ${before.agent}\` back; work for another role goes in a new task in a later phase`,
@@ -136,6 +140,7 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
       if (ids.includes(t.id)) continue;
       const from = oldById.get(t.id);
       refusals.push({
+        code: "task-joins-started-phase",
         task: t.id,
         message: `the plan ${from ? `moves it from phase ${from.phase} into` : "puts this new task in"} phase ${n}, which ${synced ? "is synced" : "has started"} without it`,
         fix: `give it ${anchor}, so it runs after the started phases`,

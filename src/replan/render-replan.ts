@@ -42,3 +42,28 @@ function show(v: unknown): string {
   }
   return String(v);
 }
+
+/**
+ * What `replan` does, in order: say which plan file it applies and what changes, then write the sessions' task rules and briefs,
+ * and the frozen plan last (a replan killed half way finds its plan not applied yet, and writes
+ * everything again).
+ */
+export type ReplanAction =
+  | { kind: "apply"; planFile: string }
+  | { kind: "say"; text: string }
+  | { kind: "write-session-files"; task: string; worktree: string }
+  | { kind: "write-frozen-plan"; path: string };
+
+/** One line saying what an action does (`replan --dry-run`). */
+export function describeReplanAction(a: ReplanAction, briefFile: string): string {
+  switch (a.kind) {
+    case "apply":
+      return `apply ${a.planFile}, which changes:`;
+    case "say":
+      return a.text;
+    case "write-session-files":
+      return `rewrite the task rules and ${briefFile} of ${a.task} in ${a.worktree}`;
+    case "write-frozen-plan":
+      return `write the frozen plan ${a.path}`;
+  }
+}

@@ -70,14 +70,15 @@ export function decideStart(f: StartFacts): StartDecision | Refusal[] {
 
   if (f.integrationTip === undefined) {
     if (f.anyPhaseSynced) {
-      return [{ message: `the integration branch \`${f.integrationBranch}\` is gone, and it held synced phases`, fix: `restore it from its backups: git branch ${quote(f.integrationBranch)} <commit> (see git reflog and refs/parallel/)` }];
+      return [{ code: "integration-lost", message: `the integration branch \`${f.integrationBranch}\` is gone, and it held synced phases`, fix: `restore it from its backups: git branch ${quote(f.integrationBranch)} <commit> (see git reflog and refs/parallel/)` }];
     }
     startCommit ??= f.baseTip;
-    if (startCommit === undefined) return [{ message: `the base branch \`${f.base}\` does not exist`, fix: "create it, or set `base:` in the plan to an existing branch" }];
+    if (startCommit === undefined) return [{ code: "branch-missing", message: `the base branch \`${f.base}\` does not exist`, fix: "create it, or set `base:` in the plan to an existing branch" }];
     createIntegration = true;
   } else {
     if (!f.integrationIsOurs && !f.integrationContainsBase) {
       refusals.push({
+        code: "branch-not-ours",
         message: `a branch \`${f.integrationBranch}\` already exists and does not contain \`${f.base}\`: it is not this feature's`,
         fix: `rename it if it holds work you want (git branch -m ${quote(f.integrationBranch)} <new-name>), or set integrationBranch in the plan to another name`,
       });
@@ -92,14 +93,14 @@ export function decideStart(f: StartFacts): StartDecision | Refusal[] {
     // two features would move each other's branch and clear each other's ref locks.
     const other = f.otherFeatures.find((o) => o.branches.includes(name));
     if (other) {
-      refusals.push({ message: `branch \`${name}\` is already a branch of the feature \`${other.slug}\``, fix: "set integrationBranch in the plan to a name no other feature's branches use (task branches are <integrationBranch>-<task id>)" });
+      refusals.push({ code: "branch-of-other-feature", message: `branch \`${name}\` is already a branch of the feature \`${other.slug}\``, fix: "set integrationBranch in the plan to a name no other feature's branches use (task branches are <integrationBranch>-<task id>)" });
     }
     if (f.refs.includes(`refs/tags/${name}`)) {
-      refusals.push({ message: `a tag is named \`${name}\` like one of the feature's branches, so \`${name}\` is ambiguous to git`, fix: `rename the tag (git tag ${quote(`${name}-tag`)} ${quote(`refs/tags/${name}`)} && git tag -d ${quote(name)}), or choose another integrationBranch in the plan` });
+      refusals.push({ code: "tag-like-branch", message: `a tag is named \`${name}\` like one of the feature's branches, so \`${name}\` is ambiguous to git`, fix: `rename the tag (git tag ${quote(`${name}-tag`)} ${quote(`refs/tags/${name}`)} && git tag -d ${quote(name)}), or choose another integrationBranch in the plan` });
     }
     const clash = f.refs.find((r) => r.startsWith("refs/heads/") && r !== heads(name) && (r.startsWith(`${heads(name)}/`) || heads(name).startsWith(`${r}/`)));
     if (clash) {
-      refusals.push({ message: `branch \`${name}\` cannot exist beside the branch \`${clash.slice(11)}\` (one would be a folder of the other)`, fix: "choose another integrationBranch in the plan" });
+      refusals.push({ code: "branch-name-clash", message: `branch \`${name}\` cannot exist beside the branch \`${clash.slice(11)}\` (one would be a folder of the other)`, fix: "choose another integrationBranch in the plan" });
     }
   }
 
@@ -122,6 +123,7 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
 
   if (elsewhere) {
     return {
+      code: "branch-checked-out-elsewhere",
       task: task.id,
       message: `branch \`${task.branch}\` is checked out in another worktree, ${elsewhere.path}`,
       fix: `switch that worktree to another branch, or move it: git worktree move ${quote(elsewhere.path)} ${quote(path)}`,
@@ -129,6 +131,7 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
   }
   if (f.branchTip !== undefined && !branchIsOurs) {
     return {
+      code: "branch-not-ours",
       task: task.id,
       message: `branch \`${task.branch}\` already exists and points at ${f.branchTip.slice(0, 12)}, not at the phase's start ${startCommit.slice(0, 12)}`,
       fix: `rename it if it holds work you want (git branch -m ${quote(task.branch)} <new-name>), or pick another integrationBranch in the plan`,
@@ -144,6 +147,7 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
     // Our worktree's folder is gone (git may list it as prunable, or still locked): restore it.
     if (ours && !f.pathExists) return newBranch ? { kind: "remake", task, path, newBranch, registered: true } : { kind: "restore", task, path };
     return {
+      code: "path-in-the-way",
       task: task.id,
       message: `${path} is already a worktree, of ${atPath.branch ? `branch \`${atPath.branch}\`` : "a detached HEAD"}, not of \`${task.branch}\``,
       fix: `remove that worktree once its work is safe (git worktree remove ${quote(path)}), or set worktreeRoot in the plan`,
@@ -151,6 +155,7 @@ function decideTask(f: TaskFacts, startCommit: string, worktrees: readonly Workt
   }
   if (f.pathExists) {
     return {
+      code: "path-in-the-way",
       task: task.id,
       message: `${path} already exists and is not the worktree of task \`${task.id}\``,
       fix: "move it away, or set worktreeRoot in the plan to a folder with room for the task worktrees",

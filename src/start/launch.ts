@@ -108,7 +108,11 @@ export async function tmuxWindowOpen(slug: string, taskId: string, cwd: string):
 
 /** Closes the feature's tmux session, if one is open; says whether it did. */
 export async function closeTmuxSession(slug: string, cwd: string): Promise<boolean> {
-  const name = tmuxSessionName(slug);
-  if ((await run("tmux", ["has-session", "-t", `=${name}`], { cwd })).exitCode !== 0) return false;
-  return (await run("tmux", ["kill-session", "-t", `=${name}`], { cwd })).exitCode === 0;
+  if (!(await hasTmuxSession(slug, cwd))) return false;
+  return (await run("tmux", ["kill-session", "-t", `=${tmuxSessionName(slug)}`], { cwd })).exitCode === 0;
+}
+
+/** Whether the feature's tmux session is open (false where tmux is not installed). */
+export async function hasTmuxSession(slug: string, cwd: string): Promise<boolean> {
+  return (await run("tmux", ["has-session", "-t", `=${tmuxSessionName(slug)}`], { cwd })).exitCode === 0;
 }

@@ -48,7 +48,7 @@ export async function checkStateCommit(here: Here, slug: string, commit: string,
   const { source, fix } = options;
   const refuse = (refusals: Refusal[]) => new RefusedError(refusals.map((r) => ({ ...r, message: `${source}: ${r.message}` })));
   const files = await stateCommitFiles(here.mainRoot, commit);
-  if (typeof files === "string") throw refuse([{ message: files, fix }]);
+  if (typeof files === "string") throw refuse([{ code: "shared-state-invalid", message: files, fix }]);
   const shared = await readSharedState(files, slug, await planFacts(here), fix);
   if (Array.isArray(shared)) throw refuse(shared);
   const local = await readState(here.commonDir, slug);
@@ -89,6 +89,7 @@ export async function decideStateTrust(here: Here, slug: string, checked: Checke
 /** The refusal of a state whose trusted part changed: the difference, and how to trust exactly that. */
 export function untrusted(checked: CheckedState, decision: Extract<TrustDecision, { kind: "ask" }>, rerun: string): Refusal {
   return {
+    code: "untrusted-change",
     message: [
       `${checked.source} changes what runs or what the sessions are told; none of it is taken or run until you trust it:`,
       ...decision.changes,

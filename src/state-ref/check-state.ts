@@ -31,42 +31,42 @@ export async function readSharedState(files: StateFiles, slug: string, facts: Om
   try {
     data = JSON.parse(files.state);
   } catch {
-    return [{ message: "its state.json is not JSON", fix }];
+    return [{ code: "shared-state-invalid", message: "its state.json is not JSON", fix }];
   }
   const parsed = z.safeParse(FeatureStateSchema, data);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return [{ message: `its state.json does not have the expected shape (${shown(issue.path.join(".") || "top level")}: ${issue.message})`, fix }];
+    return [{ code: "shared-state-invalid", message: `its state.json does not have the expected shape (${shown(issue.path.join(".") || "top level")}: ${issue.message})`, fix }];
   }
   const state = parsed.data;
   let plan: ExecutionPlan;
   try {
     const loaded = await parsePlanText(files.plan, "plan.yaml");
     // A frozen plan names its base; without one the base would be state.json's, which no plan rule checked.
-    if (loaded.plan.base === undefined) return [{ message: "its plan.yaml names no base (a frozen plan always does)", fix }];
+    if (loaded.plan.base === undefined) return [{ code: "shared-state-invalid", message: "its plan.yaml names no base (a frozen plan always does)", fix }];
     plan = await buildPlan(loaded, facts);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    const listed = error.problems.slice(0, LISTED).map((p) => ({ message: `its plan.yaml is not a valid plan: ${p.where}: ${p.message}`, fix }));
-    if (error.problems.length > LISTED) listed.push({ message: `and ${error.problems.length - LISTED} more problems in its plan.yaml`, fix });
+    const listed = error.problems.slice(0, LISTED).map((p) => ({ code: "shared-state-invalid", message: `its plan.yaml is not a valid plan: ${p.where}: ${p.message}`, fix }));
+    if (error.problems.length > LISTED) listed.push({ code: "shared-state-invalid", message: `and ${error.problems.length - LISTED} more problems in its plan.yaml`, fix });
     return listed;
   }
   const refusals: Refusal[] = [];
-  const differ = (what: string, inState: string, inPlan: string) => refusals.push({ message: `${what}: ${shown(inState)} in state.json, ${shown(inPlan)} in plan.yaml`, fix });
-  if (state.slug !== slug) refusals.push({ message: `its state.json is the state of ${shown(state.slug)}, not of ${shown(slug)}`, fix });
-  if (plan.slug !== slug) refusals.push({ message: `its plan.yaml is the plan of ${shown(plan.slug)}, not of ${shown(slug)}`, fix });
+  const differ = (what: string, inState: string, inPlan: string) => refusals.push({ code: "shared-state-invalid", message: `${what}: ${shown(inState)} in state.json, ${shown(inPlan)} in plan.yaml`, fix });
+  if (state.slug !== slug) refusals.push({ code: "shared-state-invalid", message: `its state.json is the state of ${shown(state.slug)}, not of ${shown(slug)}`, fix });
+  if (plan.slug !== slug) refusals.push({ code: "shared-state-invalid", message: `its plan.yaml is the plan of ${shown(plan.slug)}, not of ${shown(slug)}`, fix });
   if (state.base !== plan.base) differ("its base differs", state.base, plan.base);
   if (state.integrationBranch !== plan.integrationBranch) differ("its integration branch differs", state.integrationBranch, plan.integrationBranch);
   const planned = new Map(plan.phases.flatMap((p) => p.tasks.map((t) => [t.id, t] as const)));
   for (const [key, phase] of Object.entries(state.phases)) {
     if (!/^[1-9][0-9]{0,5}$/.test(key) || Number(key) > plan.phases.length) {
-      refusals.push({ message: `its state.json records a phase ${shown(key)}; the plan has phases 1 to ${plan.phases.length}`, fix });
+      refusals.push({ code: "shared-state-invalid", message: `its state.json records a phase ${shown(key)}; the plan has phases 1 to ${plan.phases.length}`, fix });
       continue;
     }
     for (const [id, task] of Object.entries(phase.tasks)) {
       const t = planned.get(id);
-      if (!t) refusals.push({ message: `its state.json records a task ${shown(id)} that the plan does not have`, fix });
-      else if (task.branch !== t.branch) refusals.push({ message: `its state.json names ${shown(task.branch)} as the branch of task ${id}; the plan's branch for it is ${shown(t.branch)}`, fix });
+      if (!t) refusals.push({ code: "shared-state-invalid", message: `its state.json records a task ${shown(id)} that the plan does not have`, fix });
+      else if (task.branch !== t.branch) refusals.push({ code: "shared-state-invalid", message: `its state.json names ${shown(task.branch)} as the branch of task ${id}; the plan's branch for it is ${shown(t.branch)}`, fix });
     }
   }
   return refusals.length ? refusals : { plan, state };
@@ -103,11 +103,11 @@ export function localizeState(shared: { plan: ExecutionPlan; state: FeatureState
   const { plan, state } = shared;
   const { local } = here;
   const refusals: Refusal[] = [];
-  if (local && local.base !== state.base) refusals.push({ message: `its base is \`${state.base}\`; this clone's is \`${local.base}\``, fix });
+  if (local && local.base !== state.base) refusals.push({ code: "shared-state-mismatch", message: `its base is \`${state.base}\`; this clone's is \`${local.base}\``, fix });
   if (local && local.integrationBranch !== state.integrationBranch) {
-    refusals.push({ message: `its integration branch is \`${state.integrationBranch}\`; this clone's is \`${local.integrationBranch}\``, fix });
+    refusals.push({ code: "shared-state-mismatch", message: `its integration branch is \`${state.integrationBranch}\`; this clone's is \`${local.integrationBranch}\``, fix });
   }
-  if (!local && !here.baseKnown) refusals.push({ message: `its base \`${state.base}\` is not a branch here, local or remote-tracking`, fix: `fetch that branch first, or ${fix}` });
+  if (!local && !here.baseKnown) refusals.push({ code: "shared-state-mismatch", message: `its base \`${state.base}\` is not a branch here, local or remote-tracking`, fix: `fetch that branch first, or ${fix}` });
   const paths = plannedPaths(plan, here.mainRoot);
   const phases: Record<string, PhaseState> = {};
   for (const [key, phase] of Object.entries(state.phases)) {
@@ -125,6 +125,7 @@ export function localizeState(shared: { plan: ExecutionPlan; state: FeatureState
       const there = here.occupied.get(path);
       if (there && there.worktreeOf !== task.branch) {
         refusals.push({
+          code: "shared-state-mismatch",
           task: id,
           message: `its worktree here would be ${path}, and ${there.worktreeOf !== undefined ? `that is a worktree of \`${there.worktreeOf}\`` : "something else is there"}`,
           fix: "move that away, then run the command again",

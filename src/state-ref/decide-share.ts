@@ -1,4 +1,5 @@
-import type { Refusal } from "../errors.js";
+import type { Decision, Refusal } from "../errors.js";
+import { stateRef } from "../feature/paths.js";
 import { quote } from "../render/shell.js";
 
 /**
@@ -28,20 +29,35 @@ export interface RemoteUpdate {
   to: string;
 }
 
-export function decidePush(facts: readonly RefFacts[], remote: string, slug: string): { updates: RemoteUpdate[] } | { refusals: Refusal[] } {
-  const updates: RemoteUpdate[] = [];
+export type PushAction = { kind: "push"; update: RemoteUpdate } | { kind: "say"; text: string };
+
+/**
+ * Each ref the remote lacks or holds an older commit of is pushed (all of them in one atomic push,
+ * each with a lease on the remote's commit); a ref the remote moved past this clone's is refused.
+ * `state`: the commit recording the feature's state (its state ref's, once recorded).
+ */
+export function decidePush(facts: readonly RefFacts[], remote: string, slug: string, state: string): Decision<PushAction> {
+  const actions: PushAction[] = [];
   const refusals: Refusal[] = [];
   for (const f of facts) {
     if (f.local === undefined || f.local === f.remote) continue;
-    if (f.remote === undefined || f.remoteInLocal) updates.push({ ref: f.ref, ...(f.remote !== undefined && { expect: f.remote }), to: f.local });
+    if (f.remote === undefined || f.remoteInLocal) actions.push({ kind: "push", update: { ref: f.ref, ...(f.remote !== undefined && { expect: f.remote }), to: f.local } });
     else {
       refusals.push({
+        code: "remote-ahead",
         message: `${f.ref} on ${remote} (${f.remote.slice(0, 12)}) holds commits this clone does not have`,
         fix: `bring them here first: claude-parallel pull ${quote(slug)} --remote ${quote(remote)}, then push again`,
       });
     }
   }
-  return refusals.length ? { refusals } : { updates };
+  if (refusals.length) return { refusals };
+  if (actions.length === 0) actions.push({ kind: "say", text: `${remote} already has ${slug}'s state and refs (${stateRef(slug)} at ${state.slice(0, 12)}).` });
+  return { actions };
+}
+
+/** One line saying what a push action does (`push --dry-run`); `push` says the same once done (`done`). */
+export function describePushAction(a: PushAction, done = false): string {
+  return a.kind === "say" ? a.text : `${done ? "" : "push "}${refChange(a.update.ref, a.update.expect, a.update.to)}`;
 }
 
 /** One local ref change of a pull: create (`from` undefined) or fast-forward. */
@@ -75,6 +91,35 @@ export function decidePullRefs(facts: readonly RefFacts[], remote: string): Pull
   return { updates, kept };
 }
 
+/** What a pull does: the shared state taken or kept, then each of the feature's refs moved or kept. */
+export type PullAction =
+  | { kind: "take-state"; commit: string; allowed: boolean }
+  | { kind: "keep-state"; why: string }
+  | { kind: "move-ref"; update: LocalUpdate }
+  | { kind: "keep-ref"; why: string };
+
+/** The pull's actions, in order, from its two decisions. */
+export function pullActions(state: PullAction & { kind: "take-state" | "keep-state" }, refs: PullRefsDecision): PullAction[] {
+  return [state, ...refs.updates.map((update) => ({ kind: "move-ref" as const, update })), ...refs.kept.map((why) => ({ kind: "keep-ref" as const, why }))];
+}
+
+/** One line saying what a pull action does (`pull --dry-run`); `pull` says the same once done (`done`). */
+export function describePullAction(a: PullAction, slug: string, remote: string, done = false): string {
+  switch (a.kind) {
+    case "take-state":
+      return `${done ? "Took" : "take"} ${slug}'s state from ${remote} (${stateRef(slug)} at ${a.commit.slice(0, 12)})${a.allowed ? ", which you allowed (claude-parallel allow)" : ""}`;
+    case "keep-state":
+      return `${done ? "Kept" : "keep"} this clone's state of ${slug}: ${a.why}`;
+    case "move-ref":
+      return `${done ? "" : "move "}${refChange(a.update.ref, a.update.from, a.update.to)}`;
+    case "keep-ref":
+      return `${done ? "kept" : "keep"} ${a.why}`;
+  }
+}
+
+/** `ref: old -> new`, or `ref: new at <commit>`. */
+const refChange = (ref: string, from: string | undefined, to: string) => `${ref}: ${from ? `${from.slice(0, 12)} -> ` : "new at "}${to.slice(0, 12)}`;
+
 /** What a pull does with the shared state, from the state ref's three versions. */
 export interface StateFacts {
   /** The state ref here: the last state this clone pushed or pulled. */
@@ -102,10 +147,10 @@ export function decidePullState(f: StateFacts, remote: string, slug: string): St
   if (f.last !== undefined && f.lastInRemote && f.localMatchesLast) return { kind: "adopt" };
   const fix = `if ${remote}'s state is the one to keep, forget this clone's (claude-parallel clean ${quote(slug)}) and pull again; to keep this clone's, run the feature here and do not push it over ${remote}'s`;
   if (f.last === undefined) {
-    return { kind: "refuse", refusal: { message: `${slug} was started here and on ${remote} separately: both have a state, and they differ`, fix } };
+    return { kind: "refuse", refusal: { code: "state-started-twice", message: `${slug} was started here and on ${remote} separately: both have a state, and they differ`, fix } };
   }
   return {
     kind: "refuse",
-    refusal: { message: `${slug} moved on ${remote} while this clone changed its own state (both changed since they last matched)`, fix },
+    refusal: { code: "state-diverged", message: `${slug} moved on ${remote} while this clone changed its own state (both changed since they last matched)`, fix },
   };
 }

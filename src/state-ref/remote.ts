@@ -75,6 +75,7 @@ export async function pushAtomic(cwd: string, remote: string, updates: readonly 
   if (rejected.length) {
     throw new RefusedError([
       {
+        code: "remote-ahead",
         message: `${remote} refused the push: a ref moved there meanwhile (${rejected.map((l) => l.replace(/^!\t/, "").trim()).join("; ")}); the push is atomic, so nothing was pushed`,
         fix: `bring the new commits here (claude-parallel pull), then run the command again`,
       },
@@ -89,6 +90,6 @@ export async function updateLocalRefs(cwd: string, updates: readonly LocalUpdate
   const input = ["start", ...updates.map((u) => (u.from === undefined ? `create ${u.ref} ${u.to}` : `update ${u.ref} ${u.to} ${u.from}`)), "prepare", "commit", ""].join("\n");
   const r = await git(["update-ref", "-m", reason, "--stdin"], cwd, { input });
   if (r.exitCode !== 0) {
-    throw new RefusedError([{ message: `a ref of the feature moved here while the pull ran (${r.stderr.trim()}); nothing was changed`, fix: "run the pull again" }]);
+    throw new RefusedError([{ code: "ref-moved", message: `a ref of the feature moved here while the pull ran (${r.stderr.trim()}); nothing was changed`, fix: "run the pull again" }]);
   }
 }

@@ -99,7 +99,7 @@ export async function recordStateCommit(cwd: string, slug: string, next: { commi
   if (next.commit === next.parent) return;
   const cas = await git(["update-ref", "-m", `claude-parallel: ${message}`, stateRef(slug), next.commit, next.parent ?? ""], cwd);
   if (cas.exitCode !== 0) {
-    throw new RefusedError([{ message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
+    throw new RefusedError([{ code: "ref-moved", message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
   }
 }
 

@@ -45,7 +45,7 @@ describe("ci init over hostile .github shapes", () => {
     const r = runHelper(["ci", "init", "--dry-run"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
     // Observed: "would have wrote .github/workflows/claude-parallel.yml".
-    expect(r.stdout).toContain("would have written .github/workflows/claude-parallel.yml");
+    expect(r.stdout).toContain("It would:\n  write .github/workflows/claude-parallel.yml\n");
     expect(existsSync(join(repo, ".github"))).toBe(false);
   });
 });

@@ -40,7 +40,7 @@ describe("ci init", () => {
     expect(readFileSync(join(repo, WORKFLOW), "utf8")).toBe(text);
 
     const dry = runHelper(["ci", "init", "--force", "--dry-run"], { cwd: repo });
-    expect(dry.stdout).toContain(`would have replaced ${WORKFLOW}`);
+    expect(dry.stdout).toContain(`Dry run of claude-parallel ci init: nothing is changed. It would:\n  replace ${WORKFLOW}\n`);
     expect(readFileSync(join(repo, WORKFLOW), "utf8")).toBe(text);
 
     const forced = runHelper(["ci", "init", "--force", "--on-last", "none", "--setup", "make"], { cwd: repo });

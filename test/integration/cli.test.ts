@@ -113,7 +113,7 @@ describe("claude-parallel plan", () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toContain("json-schema.org");
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "tasks"]);
+    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "notify", "review", "tasks"]);
     for (const [key, value] of Object.entries(schema.properties.tasks.items.properties)) {
       expect((value as { description?: string }).description, key).toBeTruthy();
     }

@@ -21,7 +21,8 @@ describe("a new user's first feature", () => {
     expect(runHelper(["finish"], { cwd: repo }).code).toBe(0);
     const dry = runHelper(["clean", "--dry-run"], { cwd: repo });
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("would delete refs/heads/feature/demo");
+    expect(dry.stdout).toContain("Dry run of claude-parallel clean demo: nothing is changed. It would:\n");
+    expect(dry.stdout).toContain("  delete refs/heads/feature/demo (at ");
     expect(git(repo, "rev-parse", "--verify", "refs/heads/feature/demo")).toMatch(/^[0-9a-f]{40}$/);
     expect(runHelper(["clean"], { cwd: repo }).code).toBe(0);
     const before = refsOf(repo);

@@ -39,7 +39,8 @@ describe("claude-parallel replan", () => {
     const dry = runHelper(["replan", "--dry-run"], { cwd: repo });
     expect(dry.stderr).toBe("");
     expect(dry.code).toBe(0);
-    expect(dry.stdout).toContain("Dry run: nothing is written.");
+    expect(dry.stdout).toContain("Dry run of claude-parallel replan demo: nothing is changed. It would:\n");
+    expect(dry.stdout).toContain(`  write the frozen plan ${join(repo, ".git/parallel/demo/plan.yaml")}\n`);
     expect(dry.stdout).toContain("a (phase 1, in progress): owns [a/] -> [a/, shared.txt]");
     expect(frozen(repo)).toBe(before);
     expect(runHelper(["sync", "--dry-run"], { cwd: repo }).code).toBe(4);

@@ -47,8 +47,8 @@ describe("push and pull", () => {
     // A dry run says what would come and changes nothing here.
     const refsBefore = git(two, "for-each-ref", "--format=%(refname) %(objectname)");
     const dry = ok(runHelper(["pull", "demo", "--dry-run"], { cwd: two }));
-    expect(dry).toContain("Dry run: would take demo's state from origin");
-    expect(dry).toMatch(/would move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}/);
+    expect(dry).toContain("Dry run of claude-parallel pull demo --remote origin: nothing is changed. It would:\n  take demo's state from origin");
+    expect(dry).toMatch(/\n {2}move refs\/heads\/feature\/demo-a: new at [0-9a-f]{12}\n/);
     expect(git(two, "for-each-ref", "--format=%(refname) %(objectname)")).toBe(refsBefore);
     expect(existsSync(join(two, ".git", "parallel", "demo", "state.json"))).toBe(false);
 

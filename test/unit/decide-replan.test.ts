@@ -3,7 +3,7 @@ import type { Refusal } from "../../src/errors.js";
 import type { FeatureState, PhaseState } from "../../src/feature/state-schema.js";
 import type { PlanInput } from "../../src/plan/schema.js";
 import { decideReplan, type ReplanDecision } from "../../src/replan/decide-replan.js";
-import { describeReplan } from "../../src/replan/render-replan.js";
+import { describeReplan, describeReplanAction } from "../../src/replan/render-replan.js";
 import { executionPlan, phaseIds } from "../helpers/plans.js";
 
 type Tasks = PlanInput["tasks"];
@@ -143,7 +143,7 @@ describe("decideReplan", () => {
 
     it("removing a synced task", () => {
       const rs = refused(decideReplan({ current, next: plan([A, C]), state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" }]);
+      expect(rs).toEqual([{ code: "started-task-removed", task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" }]);
     });
 
     it("removing a skipped task: it stays as the record of its branch", () => {
@@ -161,7 +161,7 @@ describe("decideReplan", () => {
     it("changing what a synced task was asked to do or checked against", () => {
       const next = plan([{ ...A, owns: ["a/", "more/"], title: "Part A again" }, B, C]);
       const rs = refused(decideReplan({ current, next, state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ task: "a", message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns", fix: expect.stringContaining("put back its title and owns as they were") }]);
+      expect(rs).toEqual([{ code: "synced-task-changed", task: "a", message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns", fix: expect.stringContaining("put back its title and owns as they were") }]);
     });
 
     it("changing the agent of a task whose session runs", () => {
@@ -208,5 +208,22 @@ describe("decideReplan", () => {
       expect(text(rs)).toContain("d: the plan moves it from phase 3 into phase 1, which is synced without it");
       expect(text(rs)).toContain("give it `dependsOn: [c]` (a task of phase 2)");
     });
+  });
+});
+
+describe("describeReplanAction", () => {
+  it("says each action in one line, in the order replan runs them", () => {
+    const lines = [
+      { kind: "apply" as const, planFile: "plan.yaml" },
+      { kind: "say" as const, text: "  a (phase 1, in progress): owns [a/] -> [a/, b/]" },
+      { kind: "write-session-files" as const, task: "a", worktree: "/w/a" },
+      { kind: "write-frozen-plan" as const, path: "/r/.git/parallel/demo/plan.yaml" },
+    ].map((a) => describeReplanAction(a, "BRIEF.md"));
+    expect(lines).toEqual([
+      "apply plan.yaml, which changes:",
+      "  a (phase 1, in progress): owns [a/] -> [a/, b/]",
+      "rewrite the task rules and BRIEF.md of a in /w/a",
+      "write the frozen plan /r/.git/parallel/demo/plan.yaml",
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decidePullRefs, decidePullState, decidePush, type RefFacts, type StateFacts } from "../../src/state-ref/decide-share.js";
+import { decidePullRefs, decidePullState, decidePush, describePushAction, type RefFacts, type StateFacts } from "../../src/state-ref/decide-share.js";
 
 const A = "a".repeat(40);
 const B = "b".repeat(40);
@@ -8,18 +8,23 @@ const fact = (f: Partial<RefFacts>): RefFacts => ({ ref, remoteInLocal: false, l
 
 describe("decidePush", () => {
   it("skips a ref that is the same there, or missing here (never deletes on the remote)", () => {
-    expect(decidePush([fact({ local: A, remote: A }), fact({ remote: A })], "origin", "x")).toEqual({ updates: [] });
+    const d = decidePush([fact({ local: A, remote: A }), fact({ remote: A })], "origin", "x", A);
+    expect(d).toEqual({ actions: [{ kind: "say", text: `origin already has x's state and refs (refs/parallel/x/state at ${A.slice(0, 12)}).` }] });
   });
   it("creates a ref the remote lacks, with a lease that it must not exist", () => {
-    expect(decidePush([fact({ local: A })], "origin", "x")).toEqual({ updates: [{ ref, to: A }] });
+    const d = decidePush([fact({ local: A })], "origin", "x", A);
+    expect(d).toEqual({ actions: [{ kind: "push", update: { ref, to: A } }] });
+    expect(describePushAction((d as { actions: [never] }).actions[0])).toBe(`push ${ref}: new at ${A.slice(0, 12)}`);
   });
   it("moves a ref forward with a lease on exactly the remote's commit", () => {
-    expect(decidePush([fact({ local: B, remote: A, remoteInLocal: true })], "origin", "x")).toEqual({ updates: [{ ref, expect: A, to: B }] });
+    const d = decidePush([fact({ local: B, remote: A, remoteInLocal: true })], "origin", "x", A);
+    expect(d).toEqual({ actions: [{ kind: "push", update: { ref, expect: A, to: B } }] });
+    expect(describePushAction((d as { actions: [never] }).actions[0])).toBe(`push ${ref}: ${A.slice(0, 12)} -> ${B.slice(0, 12)}`);
   });
   it("refuses, pushing nothing, when the remote holds commits this clone does not (moved, or diverged)", () => {
-    const d = decidePush([fact({ ref: "refs/heads/other", local: A }), fact({ local: B, remote: A }), fact({ local: A, remote: B, localInRemote: true })], "origin", "x");
-    expect(d).toMatchObject({ refusals: [{ message: expect.stringContaining(`${ref} on origin`) }, { message: expect.stringContaining("holds commits") }] });
-    expect("updates" in d).toBe(false);
+    const d = decidePush([fact({ ref: "refs/heads/other", local: A }), fact({ local: B, remote: A }), fact({ local: A, remote: B, localInRemote: true })], "origin", "x", A);
+    expect(d).toMatchObject({ refusals: [{ code: "remote-ahead", message: expect.stringContaining(`${ref} on origin`) }, { code: "remote-ahead", message: expect.stringContaining("holds commits") }] });
+    expect("actions" in d).toBe(false);
   });
 });
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { InputError } from "../../src/errors.js";
 import { EXAMPLE_PLAN } from "../../src/plan/example.js";
-import { CHECKED_MERGE_KEYS, CHECKED_NOTIFY_COMMAND_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
+import { CHECKED_MERGE_KEYS, CHECKED_NOTIFY_COMMAND_KEYS, CHECKED_REVIEW_KEYS, CHECKED_PLAN_KEYS, CHECKED_TASK_KEYS, checkPlan } from "../../src/plan/check.js";
 import { parsePlan } from "../../src/plan/load.js";
 import { parsePlanText } from "../../src/plan/parse.js";
 import { LIMITS, MERGE_KEYS, PLAN_KEYS, TASK_KEYS, planJsonSchema, validatePlan } from "../../src/plan/schema.js";
@@ -70,6 +70,9 @@ const VALID_NOTIFY: unknown[] = ["desktop", "https://ntfy.sh/topic", "http://127
 const NOTIFY_TARGETS: unknown[] = [...VALID_NOTIFY, "Desktop", "desktop ", "", "ftp://x", "http://", "https://", "https://a b", "https://a\nb", "http://[::1", "mailto:x@y", `${URL_MAX}a`, "notify-me", { command: "" }, { command: "a\nb" }, { command: bounded("a", LIMITS.verify + 1) }, { command: 1 }, { cmd: "x" }, { command: "x", extra: 1 }, {}, null, 1];
 const NOTIFY_LISTS: unknown[] = [[], ...NOTIFY_TARGETS.map((t) => [t]), Array(LIMITS.notifyTargets).fill("desktop"), Array(LIMITS.notifyTargets + 1).fill("desktop"), "desktop", { command: "x" }];
 
+const VALID_REVIEWS: unknown[] = [{}, { rounds: 0 }, { rounds: 10, phases: [1, 3] }, { phases: [] }, { instructions: "check errors", budgetUsd: 2 }, { instructions: bounded("é", LIMITS.reviewInstructions / 2) }];
+const REVIEWS: unknown[] = [...VALID_REVIEWS, { rounds: 11 }, { rounds: -1 }, { rounds: 1.5 }, { rounds: "2" }, { phases: [0] }, { phases: [1.5] }, { phases: 1 }, { phases: ["1"] }, { instructions: "a\0b" }, { instructions: bounded("a", LIMITS.reviewInstructions + 1) }, { budgetUsd: 0 }, { extra: 1 }, true, "yes", []];
+
 function generator(seed: number) {
   let s = seed >>> 0;
   const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
@@ -129,6 +132,7 @@ function generator(seed: number) {
     put(plan, "maxTurns", field(NUMBERS, [1, 200]));
     put(plan, "budgetUsd", field(NUMBERS, [1, 4.5]));
     put(plan, "notify", rand() < 0.1 ? pick(NOTIFY_LISTS) : listOf(NOTIFY_TARGETS, VALID_NOTIFY));
+    put(plan, "review", field(REVIEWS, VALID_REVIEWS));
     const r = rand() / Math.max(bad * 4, 0.01);
     plan.tasks = r < 0.03 ? undefined : r < 0.06 ? [] : r < 0.08 ? any() : Array.from({ length: 1 + Math.floor(rand() * 3) }, () => (rare(0.03) ? any() : task()));
     if (plan.tasks === undefined) delete plan.tasks;
@@ -144,6 +148,7 @@ describe("the plan check without zod (src/plan/check.ts) agrees with the plan's 
     expect([...CHECKED_MERGE_KEYS]).toEqual(MERGE_KEYS);
     expect(Object.keys((JSON_SCHEMA.properties!.merge as JsonSchema).properties!)).toEqual(MERGE_KEYS);
     expect(Object.keys(JSON_SCHEMA.properties!.notify!.items!.anyOf![1]!.properties!)).toEqual([...CHECKED_NOTIFY_COMMAND_KEYS]);
+    expect(Object.keys((JSON_SCHEMA.properties!.review as JsonSchema).properties!)).toEqual([...CHECKED_REVIEW_KEYS]);
   });
 
   it("gives an absent key the JSON Schema's default, as a fresh value", () => {
