@@ -1,7 +1,7 @@
 import { parseArgs } from "node:util";
 import type { CommandModule, CommandSpec, Values } from "./core/command-spec.js";
 import { usageError } from "./core/command-args.js";
-import { CliError, ExitCode, InputError, systemError, unsafeFileError } from "./core/errors.js";
+import { CliError, ExitCode, type InputError, systemError, unsafeFileError } from "./core/errors.js";
 import { UnsafeFileError } from "./fs/read-regular.js";
 import type { Io } from "./core/io.js";
 import { commandHelp, usage } from "./core/render/help.js";

@@ -15,7 +15,7 @@ export function ciBrief(plan: ExecutionPlan, task: PlannedTask): string {
 export const SESSION_TOOLS = ["Edit", "MultiEdit", "Write", "Read", "Glob", "Grep", "Bash(git add:*)", "Bash(git commit:*)", "Bash(git status:*)", "Bash(git diff:*)", "Bash(git log:*)"];
 
 /** A leg's turns when the plan sets none: enough for a real task, a stop for a session that goes round in circles. */
-export const DEFAULT_MAX_TURNS = 200;
+const DEFAULT_MAX_TURNS = 200;
 
 /**
  * Why `command` cannot be one rule of a session's `--allowedTools`, or undefined. claude-code-action

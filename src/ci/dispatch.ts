@@ -14,7 +14,7 @@ export interface ListedRun {
 /** The title the workflow's `run-name` gives a dispatched phase's run. */
 export const runTitle = (slug: string, phase: number) => `claude-parallel ${slug} phase ${phase}`;
 
-export type DispatchDecision = { kind: "dispatch" } | { kind: "none"; why: string };
+type DispatchDecision = { kind: "dispatch" } | { kind: "none"; why: string };
 
 export function decideDispatch(f: { phases: number; next: number; started: boolean; runs: readonly ListedRun[]; title: string }): DispatchDecision {
   if (f.next > f.phases) return { kind: "none", why: `Phase ${f.next - 1} was the last: there is no next phase to dispatch.` };

@@ -3,12 +3,12 @@ import type { FeatureState } from "../core/state/state-schema.js";
 import type { ExecutionPlan, PlannedPhase } from "../core/plan/build.js";
 
 /** One leg of the task job: what the workflow reads as `matrix.task` and `matrix.branch`. */
-export interface MatrixLeg {
+interface MatrixLeg {
   task: string;
   branch: string;
 }
 
-export interface PhaseMatrix {
+interface PhaseMatrix {
   /** The run's phase (0: none to run). */
   phase: number;
   last: boolean;

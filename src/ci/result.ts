@@ -44,7 +44,7 @@ export const RESULT_FILE = "result.json";
 export const BUNDLE_FILE = "leg.bundle";
 export const TRANSCRIPT_FILE = "transcript.jsonl";
 
-export type SessionFacts = LegResult["session"];
+type SessionFacts = LegResult["session"];
 
 /**
  * What claude-code-action's execution file tells of a session: a JSON array of the SDK's messages,

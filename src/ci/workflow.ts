@@ -62,15 +62,15 @@ export const VENDORED_DIR = ".github/claude-parallel";
 export const MARKETPLACE_NAME = "claude-parallel";
 export const PLUGIN_NAME = "parallel";
 /** The job bot that `gh workflow run` with GITHUB_TOKEN makes the actor of the next phase's run. */
-export const DISPATCH_BOT = "github-actions";
+const DISPATCH_BOT = "github-actions";
 
 /** Artifact names: each leg's, unique within the run; the sync job's verdict. */
 export const legArtifactPrefix = "claude-parallel-phase-";
-export const verdictArtifactPrefix = "claude-parallel-verdict-";
+const verdictArtifactPrefix = "claude-parallel-verdict-";
 
 /** Minutes: a hosted job's limit, and the session's share of it (the rest is setup, the leg's result and verify). */
-export const JOB_MINUTES = 360;
-export const SESSION_MINUTES = 300;
+const JOB_MINUTES = 360;
+const SESSION_MINUTES = 300;
 
 /** Where each job puts the helper's checkout: outside the workspace, so no session's checkout holds it. */
 const HELPER_HOME = "$RUNNER_TEMP/claude-parallel";

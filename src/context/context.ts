@@ -11,7 +11,7 @@ import { buildPlan } from "../core/plan/parse.js";
 import type { ExecutionPlan } from "../core/plan/build.js";
 import { readPlanFile } from "../feature/plan-read.js";
 
-export interface ContextInput {
+interface ContextInput {
   cwd: string;
   /** Absolute path of the helper script, for Claude to call. */
   helperPath: string;
@@ -129,7 +129,7 @@ function describeRole(role: Role): string {
   return `- ${role.name}: ${how} (${role.file})${role.description ? `: ${role.description}` : ""}`;
 }
 
-export function parseWorktrees(porcelain: string): Array<{ path: string; branch?: string }> {
+function parseWorktrees(porcelain: string): Array<{ path: string; branch?: string }> {
   const list: Array<{ path: string; branch?: string }> = [];
   for (const line of porcelain.split("\n")) {
     if (line.startsWith("worktree ")) list.push({ path: line.slice("worktree ".length) });

@@ -14,7 +14,7 @@ export interface CommandModule {
 /** The parsed options, by long name: `true` for a boolean given, the text for a string, every text for a repeatable one. */
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
-export interface OptionSpec {
+interface OptionSpec {
   /** The long name, without `--`. */
   name: string;
   type: "boolean" | "string";

@@ -14,7 +14,7 @@ import { MAX_BYTES } from "../core/state/bounds.js";
 import { readPlanFile } from "./plan-read.js";
 import { findRoles, roleMap } from "./roles.js";
 import { finishedMarkerPath, frozenPlanPath } from "../core/state/paths.js";
-import { type FeatureState } from "../core/state/state-schema.js";
+import type { FeatureState } from "../core/state/state-schema.js";
 import { readState, repairStateFix, startedFeatures } from "./store.js";
 import type { Repo } from "../git/repo.js";
 

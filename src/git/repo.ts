@@ -70,11 +70,6 @@ export async function requireIdentity(cwd: string): Promise<void> {
   }
 }
 
-/** Every branch and tag, by full name: for the checks that keep our branch names unambiguous. */
-export async function branchesAndTags(cwd: string): Promise<string[]> {
-  return (await refsAndCommits(cwd)).refs;
-}
-
 /**
  * Every branch and tag by full name, and the commit each one that points at a commit points at,
  * in one `for-each-ref` (not one `rev-parse` per ref).

@@ -2,7 +2,7 @@ import { isAbsolute } from "node:path";
 import { ProcessError } from "../core/errors.js";
 import { run } from "../proc.js";
 
-export interface GitResult {
+interface GitResult {
   exitCode: number;
   stdout: string;
   stderr: string;

@@ -53,7 +53,7 @@ export function resolveTarget(root: string, cwd: string, file: string): Target {
   return { outside: full };
 }
 
-export type Decision = { kind: "allow" } | { kind: "deny" | "ask"; reason: string };
+type Decision = { kind: "allow" } | { kind: "deny" | "ask"; reason: string };
 
 const list = (paths: string[]) => paths.join(", ");
 

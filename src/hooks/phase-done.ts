@@ -38,7 +38,7 @@ export function worktreesToCheck(self: Worktree, others: ReadonlyArray<{ task: s
  * `rev-list <heads> --not <integration>`. git's code loads only here, so a Stop that checks
  * nothing loads no process code. Unknown counts as no.
  */
-export async function worktreesFacts(roots: readonly string[], integrationBranch: string | undefined): Promise<WorktreeFacts[]> {
+async function worktreesFacts(roots: readonly string[], integrationBranch: string | undefined): Promise<WorktreeFacts[]> {
   const { git } = await import("../git/run.js");
   const statuses = await Promise.all(
     roots.map(async (root) => {
@@ -85,7 +85,7 @@ export async function afterStop(manifest: TaskManifest, root: string, record: Ho
  * its own terminal (when it has one) and a line Claude Code shows (the hook's `systemMessage`).
  * "Once" is a marker file created exclusively, so two sessions stopping together say it once.
  */
-export function phaseDoneNotice(manifest: TaskManifest): string | undefined {
+function phaseDoneNotice(manifest: TaskManifest): string | undefined {
   try {
     writeFileSync(join(manifest.stateDir, "sessions", `phase-${manifest.phase}.done`), new Date().toISOString() + "\n", { flag: "wx" });
   } catch {

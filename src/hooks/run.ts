@@ -57,7 +57,7 @@ export async function hookMain(event: string | undefined): Promise<void> {
 }
 
 /** What `_hook <event>` prints for the input on stdin, if anything. Never throws. */
-export async function hookCommand(event: string | undefined): Promise<string | undefined> {
+async function hookCommand(event: string | undefined): Promise<string | undefined> {
   let found: FoundTask | undefined;
   let input: HookInput | null = null;
   let handler: typeof import("./handle.js") | undefined;

@@ -13,7 +13,7 @@ export type { ConflictReport };
 
 /** One merge of the chain: `base` + task's branch = `commit`. */
 
-export function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
+function mergeMessage(plan: ExecutionPlan, phase: PlannedPhase, task: PlannedTask): string {
   return `Merge ${task.branch} (${oneLine(task.title)}) into ${plan.integrationBranch} [phase ${phase.index}]`;
 }
 
@@ -27,7 +27,7 @@ export function once<T>(f: (key: string) => T): (key: string) => T {
 }
 
 /** What explains a conflict: each task's start commit, and (a rolling run) who merged into the integration branch since it started. */
-export interface ChainContext {
+interface ChainContext {
   startOf?: (taskId: string) => string;
   integrationTasks?: (check: { task: PlannedTask; tip: string }, files: readonly string[]) => Promise<string[]>;
 }

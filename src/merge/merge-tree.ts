@@ -17,7 +17,7 @@ export interface ConflictStages {
   theirs?: Entry;
 }
 
-export interface MergePreview {
+interface MergePreview {
   /** The merged tree, written to the object store only (no checkout or ref changes). */
   tree: string;
   /** Files with conflicts; empty when the merge is clean. */

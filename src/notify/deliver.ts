@@ -13,7 +13,7 @@ export const DELIVERY_TIMEOUT_MS = 10_000;
 const MAX_ANSWER = 64 * 1024;
 
 /** How `desktop` reaches the user here (desktopWay). */
-export type DesktopWay = { kind: "notify-send"; file: string } | { kind: "osascript"; file: string } | { kind: "terminal"; osc: "9" | "777" | "bell" } | { kind: "none" };
+type DesktopWay = { kind: "notify-send"; file: string } | { kind: "osascript"; file: string } | { kind: "terminal"; osc: "9" | "777" | "bell" } | { kind: "none" };
 
 /** What a delivery needs beyond the target and the notification. */
 export interface DeliveryContext {

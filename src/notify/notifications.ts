@@ -4,7 +4,7 @@ import { terminalSafe } from "../core/text/terminal.js";
 
 /** What a notification says happened (docs/notifications.md). */
 export const NOTIFY_EVENTS = ["needs-input", "handed-back", "verify-failed", "budget-reached", "phase-synced", "gave-up", "finished"] as const;
-export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
+type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 
 export interface Notification {
   /**

@@ -30,7 +30,7 @@ export function notifierFor(ctx: FeatureContext, cli: readonly CliTarget[], outp
   return new Notifier({ commonDir: ctx.repo.commonDir, slug: ctx.feature.slug, targets, tasks, cwd: ctx.mainRoot, ...output });
 }
 
-export interface NotifierOptions {
+interface NotifierOptions {
   commonDir: string;
   slug: string;
   targets: Target[];

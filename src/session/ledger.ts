@@ -15,10 +15,10 @@ export const SESSION_STATES = ["working", "waiting for input", "stopped", "faile
 export type SessionHookState = (typeof SESSION_STATES)[number];
 
 const count = int(0);
-export const TokensShape = object({ input: count, output: count, cacheRead: count, cacheWrite: count });
+const TokensShape = object({ input: count, output: count, cacheRead: count, cacheWrite: count });
 export type Tokens = Infer<typeof TokensShape>;
 
-export const HookRecordShape = object({
+const HookRecordShape = object({
   version: literal(1),
   task: string(),
   state: oneOf(SESSION_STATES),
@@ -47,7 +47,7 @@ export const HookRecordShape = object({
 export type HookRecord = Infer<typeof HookRecordShape>;
 export type WorktreeFacts = NonNullable<HookRecord["worktree"]>;
 
-export const hookRecordPath = (stateDir: string, task: string) => join(stateDir, "sessions", `${task}.hook.json`);
+const hookRecordPath = (stateDir: string, task: string) => join(stateDir, "sessions", `${task}.hook.json`);
 
 export const ZERO_TOKENS: Tokens = { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
 
@@ -106,7 +106,7 @@ export function writeHookRecord(stateDir: string, record: HookRecord): void {
 }
 
 /** What a transcript tells: its token usage and the last assistant message's text. */
-export interface TranscriptSummary {
+interface TranscriptSummary {
   tokens: Tokens;
   lastMessage?: string;
 }

@@ -13,14 +13,13 @@ import type { ExecutionPlan, PlannedTask } from "../core/plan/build.js";
  */
 
 export const RULES_FILE = "claude-parallel-task.json";
-export const MANIFEST_VERSION = 2;
+const MANIFEST_VERSION = 2;
 
-export const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
-export type EnforceOwns = (typeof ENFORCE_OWNS)[number];
+const ENFORCE_OWNS = ["deny", "ask", "off"] as const;
 
 const paths = array(string());
 
-export const TaskManifestShape = object({
+const TaskManifestShape = object({
   version: literal(MANIFEST_VERSION),
   /** The feature's slug and title. */
   slug: string((s) => s.length > 0),
@@ -55,7 +54,7 @@ export const TaskManifestShape = object({
 export type TaskManifest = Infer<typeof TaskManifestShape>;
 
 /** Where a task's rules are written, and what they point to. */
-export interface RulesPlace {
+interface RulesPlace {
   port: number;
   /** The feature's state folder. */
   stateDir: string;

@@ -5,7 +5,7 @@
  * from the shapes. A check only tells whether a value has the shape; it changes nothing.
  */
 
-export interface Check<T> {
+interface Check<T> {
   (value: unknown): boolean;
   /** Carries T for Infer; never set. */
   readonly _type?: T;
@@ -18,7 +18,7 @@ export type Infer<C> = C extends Check<infer T> ? T : never;
 type Shape = Record<string, Check<unknown>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends OptionalCheck<unknown> ? K : never }[keyof S];
 type Flat<T> = { [K in keyof T]: T[K] };
-export type ObjectOf<S extends Shape> = Flat<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
+type ObjectOf<S extends Shape> = Flat<{ [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Infer<S[K]> }>;
 
 const check = <T>(test: (value: unknown) => boolean): Check<T> => test as Check<T>;
 
@@ -41,7 +41,7 @@ export function optional<T>(inner: Check<T>): OptionalCheck<T> {
 /** An object with these fields (other fields are let be). */
 export function object<S extends Shape>(shape: S): Check<ObjectOf<S>> {
   const fields = Object.entries(shape);
-  return check((v) => isObject(v) && fields.every(([key, field]) => field(Object.prototype.hasOwnProperty.call(v, key) ? v[key] : undefined)));
+  return check((v) => isObject(v) && fields.every(([key, field]) => field(Object.hasOwn(v, key) ? v[key] : undefined)));
 }
 
 /** The JSON in `text` when it has `shape`, else undefined. */

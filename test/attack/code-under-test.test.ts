@@ -33,7 +33,7 @@ describe("decideConfinement", () => {
 });
 
 // What a prompt-injected session commits as its "test": it tries to reach out of the worktree.
-const escape = (victim: string) =>
+const escapingCheck = (victim: string) =>
   [
     "#!/bin/sh",
     `echo pwned > ${JSON.stringify(join(victim, "README.md"))} 2>/dev/null`,
@@ -48,7 +48,7 @@ describe.skipIf(!bwrapAvailable())("code under test, run by sync and start", () 
   it("a task's verify and the plan's verify (the session's tests) write nothing outside their worktree", () => {
     const plan = ["version: 1", "feature: Escape", "verify: sh a/check.sh", "tasks:", "  - {id: a, title: A, owns: [a/], verify: sh a/check.sh}", "  - {id: b, title: B, owns: [b/], dependsOn: [a]}", ""].join("\n");
     const { repo, wt } = startedFeature("cut", plan);
-    commitIn(wt("a"), { "a/check.sh": escape(repo) });
+    commitIn(wt("a"), { "a/check.sh": escapingCheck(repo) });
     const refs = refsOf(repo);
     const r = runHelper(["sync"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);

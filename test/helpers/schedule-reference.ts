@@ -145,7 +145,7 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
     if (set === 1 << (high + 1)) high++;
     const rest = set & ~(1 << high);
     count[set] = count[rest]! + 1;
-    longestOf[set] = est[high]! > longestOf[rest]! ? est[high]! : longestOf[rest]!;
+    longestOf[set] = Math.max(est[high]!, longestOf[rest]!);
     workOf[set] = workOf[rest]! + est[high]!;
   }
   const solve = (done: number): void => {

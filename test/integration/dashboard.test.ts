@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import type { DashboardFeature } from "../../src/dashboard/view.js";
 import { writeHookRecord } from "../../src/session/ledger.js";
 import { HELPER, runHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature } from "../helpers/feature.js";
@@ -57,7 +58,7 @@ function get(port: number, path: string, options: { host?: string; method?: stri
 
 /** The snapshots of `/events`, as they arrive. */
 function listen(port: number, token: string) {
-  const snapshots: Array<{ features: Array<Record<string, any>> }> = [];
+  const snapshots: Array<{ features: DashboardFeature[] }> = [];
   let buffer = "";
   const req = request({ host: "127.0.0.1", port, path: `/events?token=${token}` }, (res) => {
     res.setEncoding("utf8");
@@ -77,7 +78,7 @@ function listen(port: number, token: string) {
   return { snapshots, close: () => req.destroy() };
 }
 
-const taskIn = (snapshot: { features: Array<Record<string, any>> }, id: string) => snapshot.features[0]!.phases.flatMap((p: { tasks: unknown[] }) => p.tasks).find((t: { id: string }) => t.id === id);
+const taskIn = (snapshot: { features: DashboardFeature[] }, id: string) => snapshot.features[0]!.phases.flatMap((p) => p.tasks).find((t) => t.id === id);
 
 describe("claude-parallel dashboard: who may read it", () => {
   it("127.0.0.1 only; every request needs the token and this address as its Host; GET and HEAD only; the page is small, self-contained and locked down", async () => {

@@ -10,7 +10,6 @@ import { makeRepo } from "../helpers/git.js";
  * what a terminal acts on may come out raw: C0 controls but tab and line feed, DEL, C1 controls,
  * and the bidi controls. Written out here, independently of src/core/text/terminal.ts.
  */
-// eslint-disable-next-line no-control-regex
 const ACTED_ON = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 const CSI = "\x1b[2J\x1b[31m";

@@ -41,7 +41,10 @@ async function webhook(answer: { status?: number; location?: string; hang?: bool
 }
 const servers: Server[] = [];
 afterAll(() => {
-  for (const s of servers) s.closeAllConnections?.(), s.close();
+  for (const s of servers) {
+    s.closeAllConnections?.();
+    s.close();
+  }
 });
 
 /** A port nothing listens on: bound, then closed. */

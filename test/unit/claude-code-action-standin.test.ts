@@ -22,7 +22,10 @@ describe("the stand-in claude-code-action", () => {
 
   it("refuses a bot actor not in allowed_bots before any session (a dispatched run's github-actions[bot]), and lets a listed bot or a person run", () => {
     let sessions = 0;
-    const counting: Session = (c) => (sessions++, succeed(c));
+    const counting: Session = (c) => {
+      sessions++;
+      return succeed(c);
+    };
     const refused = runStandin(call("github-actions[bot]", {}), counting);
     expect(refused).toMatchObject({ outcome: "failure", refused: expect.stringContaining("non-human actor: github-actions") });
     expect(sessions).toBe(0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { conflictView, criticalChain, dashboardFeature, taskState, TASK_STATES, type DashboardFeature } from "../../src/dashboard/view.js";
+import { conflictView, criticalChain, dashboardFeature, taskState, type TASK_STATES, type DashboardFeature } from "../../src/dashboard/view.js";
 import { watchedFolders } from "../../src/dashboard/live.js";
 import type { ExecutionPlan, PlannedTask } from "../../src/core/plan/build.js";
 import type { FeatureState } from "../../src/core/state/state-schema.js";
@@ -114,7 +114,7 @@ describe("a task's state on the dashboard", () => {
   it("a phase synced, or a task merged alone by a rolling run, shows merged, with the time it ran", () => {
     const p = plan([[["a"], ["b"]]]);
     const f = facts(p, { a: done("a", { session: { kind: "exited", exitCode: 0, log: "/l", startedAt: "2026-11-26T09:05:00.000Z" } }), b: done("b") });
-    f.state.phases["1"]!.tasks["a"]!.mergedAt = "2026-11-26T09:30:00.000Z";
+    f.state.phases["1"]!.tasks.a!.mergedAt = "2026-11-26T09:30:00.000Z";
     const v = dashboardFeature(f);
     expect(v.phases[0]!.tasks[0]).toMatchObject({ state: "merged", startedAt: "2026-11-26T09:05:00.000Z", endedAt: "2026-11-26T09:30:00.000Z" });
     expect(stateOf(v, "b")).toBe("done");

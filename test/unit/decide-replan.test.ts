@@ -148,7 +148,7 @@ describe("decideReplan", () => {
 
     it("removing a skipped task: it stays as the record of its branch", () => {
       const s = state({ "1": phase(["a", "b"], false) });
-      s.phases["1"]!.tasks["b"]!.skipped = { reason: "nothing to do", at: "now" };
+      s.phases["1"]!.tasks.b!.skipped = { reason: "nothing to do", at: "now" };
       const rs = refused(decideReplan({ current, next: plan([A, C]), state: s }));
       expect(rs[0]!.fix).toContain("it is skipped already");
     });

@@ -82,7 +82,7 @@ describe("readSharedState", () => {
     const state = remoteState();
     state.phases["1"]!.tasks.x = { ...state.phases["1"]!.tasks.a!, branch: "feature/demo-x" };
     state.phases["7"] = state.phases["1"]!;
-    state.phases["__proto__x"] = state.phases["1"]!;
+    state.phases.__proto__x = state.phases["1"]!;
     const said = messages(await read(state));
     expect(said).toContain('a task "x" that the plan does not have');
     expect(said).toContain('a phase "7"; the plan has phases 1 to 1');

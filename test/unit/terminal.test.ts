@@ -3,7 +3,6 @@ import { describe, expect, it } from "vitest";
 import { terminalSafe } from "../../src/core/text/terminal.js";
 
 /** What a terminal acts on: C0 but tab and line feed, DEL, C1, and the bidi controls. Written out here, not imported. */
-// eslint-disable-next-line no-control-regex
 const ACTED_ON = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 const HOSTILE = [...Array(0x20).keys(), ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i), 0x61c, 0x200e, 0x200f, 0x202a, 0x202b, 0x202c, 0x202d, 0x202e, 0x2066, 0x2067, 0x2068, 0x2069]
   .map((c) => String.fromCharCode(c));

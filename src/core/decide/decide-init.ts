@@ -9,7 +9,7 @@ export interface InitFile {
   existing?: string;
 }
 
-export type InitAction = { kind: "write" | "replace" | "unchanged"; path: string; content: string };
+type InitAction = { kind: "write" | "replace" | "unchanged"; path: string; content: string };
 
 /** Writes what is missing, leaves what is the same, and replaces a different file only with --force. */
 export function decideInit(files: readonly InitFile[], force: boolean): { actions: InitAction[] } | { refusals: Refusal[] } {

@@ -4,26 +4,26 @@ import type { ExecutionPlan, PlannedTask } from "../plan/build.js";
 import { quote } from "../text/shell.js";
 
 /** What `replan` compares: the frozen plan, the edited one (built as if the recorded base were checked out), and what ran. */
-export interface ReplanFacts {
+interface ReplanFacts {
   current: ExecutionPlan;
   next: ExecutionPlan;
   state: FeatureState;
 }
 
 /** The fields of a task a plan edit can change, in the order they are reported. */
-export const TASK_FIELDS = ["agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge"] as const;
+const TASK_FIELDS = ["agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge"] as const;
 export type TaskField = (typeof TASK_FIELDS)[number];
 
 /** What a synced task was asked to do and checked against: changing it would rewrite the record of what merged. */
 const SYNCED_FIXED: readonly TaskField[] = ["agent", "title", "prompt", "owns", "produces", "consumes", "verify"];
 
 /** The plan-wide fields that may change (slug, base, integrationBranch and worktreeRoot may not). */
-export const PLAN_FIELDS = ["feature", "maxParallel", "verify", "merge"] as const;
-export type PlanField = (typeof PLAN_FIELDS)[number];
+const PLAN_FIELDS = ["feature", "maxParallel", "verify", "merge"] as const;
+type PlanField = (typeof PLAN_FIELDS)[number];
 
-export type PhaseStatus = "synced" | "in progress" | "not started";
+type PhaseStatus = "synced" | "in progress" | "not started";
 
-export type TaskChange =
+type TaskChange =
   | { kind: "added"; id: string; phase: number }
   | { kind: "removed"; id: string; phase: number }
   /** `fields` may be empty when only the phase changed (`from` differs from `phase`). */
@@ -40,7 +40,7 @@ export interface ReplanDecision {
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-export function changedFields(before: PlannedTask, after: PlannedTask): TaskField[] {
+function changedFields(before: PlannedTask, after: PlannedTask): TaskField[] {
   // A prompt that defaults to the title changes with it: that is the title's change.
   const defaulted = before.prompt === before.title && after.prompt === after.title;
   return TASK_FIELDS.filter((f) => !same(before[f], after[f]) && !(f === "prompt" && defaulted));

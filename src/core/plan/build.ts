@@ -68,7 +68,7 @@ export interface PlannedPhase {
   length: number;
 }
 
-export type Decision =
+type Decision =
   | { kind: "ownership-order"; tasks: [string, string]; paths: [string, string]; example: string; message: string }
   | { kind: "contract-dependency"; tasks: [string, string]; paths: [string]; message: string }
   | { kind: "deferred"; tasks: [string]; message: string }
@@ -280,7 +280,7 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
  * another (`main` and `main/integration`: refs are files, so `refs/heads/main` cannot be both a
  * file and a folder). Linear in the total length of the names.
  */
-export function branchClashes(branches: ReadonlyArray<{ name: string; what: string; where: string | (() => string) }>): Problem[] {
+function branchClashes(branches: ReadonlyArray<{ name: string; what: string; where: string | (() => string) }>): Problem[] {
   const byName = new Map<string, { name: string; what: string; where: string | (() => string) }>();
   const whereOf = (b: { where: string | (() => string) }) => (typeof b.where === "string" ? b.where : b.where());
   const problems: Problem[] = [];
@@ -315,7 +315,7 @@ export function branchClashes(branches: ReadonlyArray<{ name: string; what: stri
  * the repository, or inside git's own data) and not to be the filesystem root. Pure: the paths
  * come from `facts`, and a check whose path is absent is skipped.
  */
-export function resolveWorktreeRoot(written: string, facts: RepoFacts, where: string): string {
+function resolveWorktreeRoot(written: string, facts: RepoFacts, where: string): string {
   let root = written;
   if (written === "~" || written.startsWith("~/")) {
     if (facts.home === undefined || !posix.isAbsolute(facts.home)) {

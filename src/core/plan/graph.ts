@@ -5,7 +5,7 @@ import type { PlanSource } from "./load.js";
 import type { Plan } from "./schema.js";
 
 /** Why one task waits for another. */
-export type DependencyReason =
+type DependencyReason =
   | { kind: "explicit" }
   | { kind: "contract"; path: string }
   | { kind: "ownership"; example: string };
@@ -136,7 +136,7 @@ export function dependencyGraph(plan: Plan, source: PlanSource): TaskGraph {
 }
 
 /** A cycle as indices [a, b, ..., a] following edges, or undefined if the graph is acyclic. */
-export function findCycle(graph: Pick<TaskGraph, "successors">): number[] | undefined {
+function findCycle(graph: Pick<TaskGraph, "successors">): number[] | undefined {
   const n = graph.successors.length;
   const state = new Uint8Array(n); // 0 new, 1 on the stack, 2 done
   const parent = new Int32Array(n).fill(-1);

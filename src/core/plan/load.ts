@@ -21,7 +21,7 @@ export interface LoadedPlan {
   withPositions?: () => Promise<LoadedPlan>;
 }
 
-export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   let out = "";
   for (const part of path) {
     if (typeof part === "number") out += `[${part}]`;

@@ -41,7 +41,6 @@ export function branchNameProblem(name: string): string | undefined {
   if (name.includes("..")) return "contains '..'";
   if (name.includes("@{")) return "contains '@{'";
   if (name.includes("//")) return "contains '//'";
-  // eslint-disable-next-line no-control-regex
   const bad = /[\x00-\x20\x7f~^:?*[\\]/.exec(name);
   if (bad) return `contains ${JSON.stringify(bad[0])}`;
   for (const component of name.split("/")) {

@@ -290,7 +290,7 @@ function hasOddName(path: string): boolean {
 }
 
 /** Where a path being built stands: at the start of a name, just after a '.', or elsewhere. */
-const enum Prev { nameStart, dot, other }
+enum Prev { nameStart, dot, other }
 
 /**
  * A path covered by both NFAs that reads like a real one: the fewest names starting or ending
@@ -411,7 +411,7 @@ function accepts(nfa: Nfa, text: string): boolean {
   return states.some((s) => nfa.accepting.has(s));
 }
 
-export interface Overlap<T> {
+interface Overlap<T> {
   a: T;
   b: T;
   aPattern: string;

@@ -65,7 +65,6 @@ export function notifyTextProblem(target: string): string | undefined {
   if (target === NOTIFY_DESKTOP) return undefined;
   if (!/^https?:\/\//i.test(target)) return "is neither `desktop` nor an http(s) URL";
   if (target.length > LIMITS.notifyUrl) return `is a URL of more than ${LIMITS.notifyUrl} characters`;
-  // eslint-disable-next-line no-control-regex
   if (/[\s\x00-\x1f\x7f]/.test(target)) return "is a URL with a space or a control character in it";
   let url: URL;
   try {
@@ -92,7 +91,7 @@ export const fitsBytes = (s: string, max: number) => s.length <= max && utf8Byte
  */
 export const MERGE_STRATEGIES = ["ort", "subtree"] as const;
 const MERGE_OPTION = /^(ours|theirs|ignore-space-change|ignore-all-space|ignore-space-at-eol|ignore-cr-at-eol|renormalize|no-renormalize|no-renames|find-renames|find-renames=\d{1,3}%?|diff-algorithm=(myers|minimal|patience|histogram)|subtree|subtree=.+)$/s;
-export const MERGE_OPTION_MAX = 1024;
+const MERGE_OPTION_MAX = 1024;
 
 /** What is wrong with a merge option, or undefined when merge-tree can take it. */
 export function mergeOptionProblem(option: string): string | undefined {

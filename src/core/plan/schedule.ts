@@ -6,7 +6,7 @@ import { ReadyHeap } from "./heap.js";
  * holds more than `maxParallel` tasks. A phase lasts as long as its longest task (sessions wait
  * for each other at the sync point), so the schedule's length is the sum of those maxima.
  */
-export interface Schedule {
+interface Schedule {
   phases: number[][];
   length: number;
 }
@@ -162,9 +162,9 @@ function exactPhases(graph: TaskGraph, maxParallel: number): number[][] {
     if (set === 1 << (high + 1)) high++;
     const rest = set & ~(1 << high);
     count[set] = count[rest]! + 1;
-    longestOf[set] = est[high]! > longestOf[rest]! ? est[high]! : longestOf[rest]!;
+    longestOf[set] = Math.max(est[high]!, longestOf[rest]!);
     workOf[set] = workOf[rest]! + est[high]!;
-    chainOf[set] = levels[high]! > chainOf[rest]! ? levels[high]! : chainOf[rest]!;
+    chainOf[set] = Math.max(levels[high]!, chainOf[rest]!);
   }
   // Each set is solved once; a set already solved is looked up rather than called (most
   // candidates lead to one: about 20 lookups per solve on the benchmark's 12-task plan).

@@ -20,7 +20,7 @@ export { LIMITS };
  * load.ts splits it off (splitFix). User text inside messages is JSON-quoted, so it holds no NUL.
  */
 const FIX_MARK = "\u0000fix:";
-export const withFix = (message: string, fix: string) => `${message}${FIX_MARK}${fix}`;
+const withFix = (message: string, fix: string) => `${message}${FIX_MARK}${fix}`;
 export function splitFix(message: string): { message: string; fix?: string } {
   const at = message.indexOf(FIX_MARK);
   return at < 0 ? { message } : { message: message.slice(0, at), fix: message.slice(at + FIX_MARK.length) };
@@ -211,7 +211,7 @@ const reviewSettings = () =>
     }),
   );
 
-export const TaskSchema = described(
+const TaskSchema = described(
   z.strictObject({
     id: described(taskId(), "Unique task id: lowercase letters, digits and '-', at most 32. Names the branch and worktree."),
     agent: described(
@@ -255,7 +255,7 @@ export const TaskSchema = described(
   "One agent task: one session, one worktree, one branch.",
 );
 
-export const PlanSchema = described(
+const PlanSchema = described(
   z.strictObject({
     version: described(z.literal(1), "Plan format version: 1."),
     feature: described(
@@ -322,7 +322,6 @@ export const PlanSchema = described(
 
 export type PlanInput = z.input<typeof PlanSchema>;
 export type Plan = z.output<typeof PlanSchema>;
-export type Task = z.output<typeof TaskSchema>;
 
 export const PLAN_KEYS = Object.keys(PlanSchema.def.shape);
 export const TASK_KEYS = Object.keys(TaskSchema.def.shape);

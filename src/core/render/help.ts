@@ -3,7 +3,7 @@ import { ExitCode } from "../errors.js";
 
 // The general usage and each command's `--help`, written from the commands' specs.
 
-export const EXIT_MEANINGS: Record<ExitCode, string> = {
+const EXIT_MEANINGS: Record<ExitCode, string> = {
   0: "done",
   1: "internal error",
   2: "invalid plan or usage",

@@ -4,7 +4,7 @@ import { code, fence, list, oneLine } from "./markdown-text.js";
 import { mermaidFlowchart } from "./mermaid.js";
 import { quote, sh } from "../text/shell.js";
 
-export interface MarkdownOptions {
+interface MarkdownOptions {
   /**
    * What `claude-parallel start` takes the first time: the slug (the default) finds the plan at
    * `.parallel/<slug>/plan.yaml`; a plan kept anywhere else is named by its path.

@@ -12,7 +12,7 @@ const nodeId = (taskId: string) => `t_${taskId.replace(/-/g, "_")}`;
 function label(text: string): string {
   const flat = [...text.replace(/\s+/g, " ").trim()];
   const short = flat.length > 60 ? [...flat.slice(0, 57), ".", ".", "."] : flat;
-  return short.map((ch) => (/^[\p{L}\p{N}\p{M}\p{Sc}\p{So} .,:_\/()\-'!?+*=%@$]$/u.test(ch) ? ch : `#${ch.codePointAt(0)};`)).join("");
+  return short.map((ch) => (/^[\p{L}\p{N}\p{M}\p{Sc}\p{So} .,:_/()\-'!?+*=%@$]$/u.test(ch) ? ch : `#${ch.codePointAt(0)};`)).join("");
 }
 
 export function mermaidFlowchart(plan: ExecutionPlan): string {

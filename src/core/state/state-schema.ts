@@ -7,7 +7,7 @@ const launch = z.enum(["print", "tmux", "headless"]);
 /** A process id we may signal or wait for: never 0, 1 or negative (kill(-1) would reach every process of the user). */
 const pid = z.number().check(z.int(), z.minimum(2));
 
-export const TaskStateSchema = z.object({
+const TaskStateSchema = z.object({
   branch: z.string().check(z.minLength(1)),
   /** Absolute path. Recorded before the worktree is made: the path is ours from then on. */
   worktree: z.string().check(z.regex(/^\//, { message: "an absolute path" })),
@@ -53,7 +53,7 @@ export const TaskStateSchema = z.object({
 });
 export type TaskSession = NonNullable<z.infer<typeof TaskStateSchema>["session"]>;
 
-export const PhaseStateSchema = z.object({
+const PhaseStateSchema = z.object({
   startedAt: z.string(),
   launch,
   /** Passed to headless sessions; the next phase started by sync uses the same. */

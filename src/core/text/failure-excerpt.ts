@@ -5,7 +5,7 @@
  * sections of the workspaces npm names as failed, else the first error line with the lines around
  * it (and the last lines, where a summary usually stands), else the tail. Bounded. Pure.
  */
-export interface FailureExcerpt {
+interface FailureExcerpt {
   text: string;
   /** What failed, when the output says: `workspace b@1.0.0`. */
   where?: string;

@@ -14,10 +14,9 @@
  *   the original text.
  */
 
-// eslint-disable-next-line no-control-regex
 const UNSAFE = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-function escape(ch: string): string {
+function escapeChar(ch: string): string {
   const code = ch.charCodeAt(0);
   if (code === 0x0d) return "\\r";
   if (code < 0x20) return `\\x${code.toString(16).padStart(2, "0")}`;
@@ -26,5 +25,5 @@ function escape(ch: string): string {
 
 /** `text` with every terminal control and bidi character made visible as an escape; `\n` and `\t` kept. */
 export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE, escape);
+  return text.replace(UNSAFE, escapeChar);
 }
