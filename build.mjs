@@ -101,9 +101,7 @@ if (/\bimport\b/.test(entry.text.replace(/\bimport\(/g, "")) || /\brequire\b/.te
 if (!entry.text.includes(`import("${HOOK_ENTRY}")`)) throw new Error(`plugin/scripts/parallel.mjs does not load the hooks' bundle (${HOOK_ENTRY}):\n${entry.text}`);
 // Only a chunk that calls require() (bundled CommonJS) gets the shim: each import costs the hooks' start.
 const withShim = (text) => (/\brequire\b/.test(text) ? `${requireShim}\n${text}` : text);
-const bundle = new Map(
-  [...result.outputFiles, ...hooks.outputFiles].map((f) => [f.path.slice(scripts.length + 1), f === entry ? `${header}\n${f.text}` : withShim(f.text)]),
-);
+const bundle = new Map([...result.outputFiles, ...hooks.outputFiles].map((f) => [f.path.slice(scripts.length + 1), f === entry ? `${header}\n${f.text}` : withShim(f.text)]));
 if (!bundle.has(HOOK_ENTRY.slice(2))) throw new Error(`the hooks' bundle is not at plugin/scripts/${HOOK_ENTRY.slice(2)}`);
 // What every hook event loads (the entry, the handler's chunk, and what they import statically)
 // stays small: Node's fs and path, nothing of the CLI, zod or child_process.
@@ -113,7 +111,8 @@ if (eager.size !== 2) throw new Error(`expected the hooks' entry and one handler
 for (const name of eager) {
   for (const i of staticImports(name)) {
     if (i.startsWith("./")) eager.add(i.slice(2));
-    else if (!["fs", "path", "node:fs", "node:path"].includes(i)) throw new Error(`plugin/scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (docs/sessions.md, Cost on the session)`);
+    else if (!["fs", "path", "node:fs", "node:path"].includes(i))
+      throw new Error(`plugin/scripts/chunks/${name}, loaded by every hook event, imports ${i}: keep what src/hooks/ loads up front light (docs/sessions.md, Cost on the session)`);
   }
   if (/zod|terminalSafe/.test(bundle.get(`chunks/${name}`) ?? "")) throw new Error(`plugin/scripts/chunks/${name}, loaded by every hook event, holds zod or the CLI`);
 }
@@ -127,7 +126,10 @@ const pluginFiles = new Map([
   ["plugin/LICENSE", readFileSync(`${root}LICENSE`, "utf8")],
   // Claude Code puts a plugin's bin/ on the PATH of its Bash tool and `!` lines: `claude-parallel`.
   ["plugin/bin/claude-parallel", readFileSync(`${root}bin/claude-parallel`, "utf8")],
-  ...readdirSync(`${root}commands`).filter((f) => f.endsWith(".md")).sort().map((f) => [`plugin/commands/${f}`, readFileSync(`${root}commands/${f}`, "utf8")]),
+  ...readdirSync(`${root}commands`)
+    .filter((f) => f.endsWith(".md"))
+    .sort()
+    .map((f) => [`plugin/commands/${f}`, readFileSync(`${root}commands/${f}`, "utf8")]),
   // The hooks that give task sessions their task, owned paths and session ledger (src/hooks/).
   ["plugin/hooks/hooks.json", readFileSync(`${root}hooks/hooks.json`, "utf8")],
   ...[...bundle].map(([name, text]) => [`plugin/scripts/${name}`, text]),

@@ -43,7 +43,10 @@ export function benchHooks(helper: string, work: string, runs = 30): HookBench {
   writeFileSync(
     transcript,
     Array.from({ length: 200 }, (_, i) =>
-      JSON.stringify({ type: "assistant", message: { id: `m${i}`, role: "assistant", content: [{ type: "text", text: `step ${i}` }], usage: { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 2000 } } }),
+      JSON.stringify({
+        type: "assistant",
+        message: { id: `m${i}`, role: "assistant", content: [{ type: "text", text: `step ${i}` }], usage: { input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 2000 } },
+      }),
     ).join("\n") + "\n",
   );
   const plain = join(work, "hooks-plain");

@@ -34,7 +34,7 @@ const f2 = (n: number) => n.toFixed(2);
 
 function randomPlan(tasks: number, seed: number): string {
   let s = seed;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const list = Array.from({ length: tasks }, (_, i) => {
     const deps = new Set<string>();
     for (let k = 0; k < 3 && i > 0; k++) if (rand() < 0.6) deps.add(`t${Math.floor(rand() * i)}`);
@@ -52,7 +52,9 @@ const say = (line = "") => {
 
 try {
   spawnSync("git", ["init", "-q", "-b", "main", work]);
-  say(`Whole-process times are medians, each beside a bare Node start (\`node -e 0\`) measured in the same rounds; on a loaded machine read the ratios.${quick ? " Quick run (`--quick`): fewer rounds and sizes." : ""}`);
+  say(
+    `Whole-process times are medians, each beside a bare Node start (\`node -e 0\`) measured in the same rounds; on a loaded machine read the ratios.${quick ? " Quick run (`--quick`): fewer rounds and sizes." : ""}`,
+  );
   say();
 
   // 1. Whole-process latency of `plan`, 12 to 5,000 tasks, beside a bare Node start.
@@ -65,7 +67,13 @@ try {
     estimate: 1 + (i % 3),
   }));
   writeFileSync(join(work, "plan12.yaml"), stringify({ version: 1, feature: "Twelve tasks", base: "main", tasks: twelve }));
-  const sizes: Array<[number, number]> = [[12, quick ? 15 : 40], [50, quick ? 7 : 20], [200, quick ? 7 : 15], [1000, quick ? 5 : 9], [5000, quick ? 3 : 5]];
+  const sizes: Array<[number, number]> = [
+    [12, quick ? 15 : 40],
+    [50, quick ? 7 : 20],
+    [200, quick ? 7 : 15],
+    [1000, quick ? 5 : 9],
+    [5000, quick ? 3 : 5],
+  ];
   say("### `plan` (whole process)");
   say();
   say("`node plugin/scripts/parallel.mjs plan <file> --no-write --json`: 12 tasks (six roles, the second six each depending on one of the first), then random plans (maxParallel 8).");
@@ -94,7 +102,9 @@ try {
   const hooks = benchHooks(HELPER, work, quick ? 10 : 30);
   say("### The plugin's hooks (whole process)");
   say();
-  say(`\`node plugin/scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`);
+  say(
+    `\`node plugin/scripts/parallel.mjs _hook <event>\` with a sample input on stdin; one phase of 8 tasks; Stop and SessionEnd sum a 200-message transcript. Median of ${quick ? 10 : 30}. Only a Stop that may be its phase's last starts git (is each unchecked worktree clean, has it commits: a \`git status\` per worktree, side by side, then one \`git rev-list\`), for the phase-done notice; git processes counted by a logging \`git\` on the PATH.`,
+  );
   say();
   say("| hook | where | median ms | ratio to bare Node | git processes |");
   say("| --- | --- | ---: | ---: | ---: |");
@@ -123,7 +133,9 @@ try {
   const start = benchStart(ROOT, HELPER, work, startRounds);
   say("### Time to a ready 4-task phase");
   say();
-  say(`A repository with ${start.packages} installed packages (this project's own lockfile); each worktree needs working dependencies. Median of ${startRounds} ${startRounds === 1 ? "run" : "runs"} each.`);
+  say(
+    `A repository with ${start.packages} installed packages (this project's own lockfile); each worktree needs working dependencies. Median of ${startRounds} ${startRounds === 1 ? "run" : "runs"} each.`,
+  );
   say();
   say("| method | seconds | ratio to ours |");
   say("| --- | ---: | ---: |");
@@ -136,11 +148,23 @@ try {
 
   // 4. Syncing 2 to 32 branches in repositories of 2,000 to 100,000 files.
   const cases: Array<[number, number, number]> = quick
-    ? [[2, 2_000, 1], [8, 2_000, 1], [8, 20_000, 1]]
-    : [[2, 2_000, 3], [8, 2_000, 3], [32, 2_000, 1], [8, 20_000, 3], [8, 100_000, 1]];
+    ? [
+        [2, 2_000, 1],
+        [8, 2_000, 1],
+        [8, 20_000, 1],
+      ]
+    : [
+        [2, 2_000, 3],
+        [8, 2_000, 3],
+        [32, 2_000, 1],
+        [8, 20_000, 3],
+        [8, 100_000, 1],
+      ];
   say("### `sync` (no verify)");
   say();
-  say(`Each branch changes 5 files of its own folder. The raw script is the least a sync does: \`git merge-tree --write-tree\` + \`git commit-tree\` per branch, one \`git update-ref\`. Median of ${quick ? "1 run" : "3 runs (1 for 32 branches and for 100,000 files)"}.`);
+  say(
+    `Each branch changes 5 files of its own folder. The raw script is the least a sync does: \`git merge-tree --write-tree\` + \`git commit-tree\` per branch, one \`git update-ref\`. Median of ${quick ? "1 run" : "3 runs (1 for 32 branches and for 100,000 files)"}.`,
+  );
   say();
   say("| branches | files | raw script s | `claude-parallel sync` s | ratio to raw | worktree + `git merge` per branch s |");
   say("| ---: | ---: | ---: | ---: | ---: | ---: |");

@@ -40,8 +40,15 @@ export function simulateRolling(plan: RollingPlan, k: number, priority: RollingP
     if (rollingDone(graph, state())) return now;
     if (running.size === 0) throw new Error("rolling simulation stuck: nothing runs and work is left");
     now = Math.min(...running.values());
-    for (const [id, end] of running) if (end === now) { running.delete(id); finished.add(id); }
-    for (const id of mergeOrder(graph, state())) { finished.delete(id); merged.add(id); }
+    for (const [id, end] of running)
+      if (end === now) {
+        running.delete(id);
+        finished.add(id);
+      }
+    for (const id of mergeOrder(graph, state())) {
+      finished.delete(id);
+      merged.add(id);
+    }
   }
 }
 

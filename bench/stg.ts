@@ -4,7 +4,10 @@ import { graphFromEdges, type Edge, type TaskGraph } from "../src/core/plan/grap
 
 /** Reads a Standard Task Graph file into a TaskGraph, dropping the two zero-cost dummy nodes. */
 export function parseStg(text: string): TaskGraph {
-  const lines = text.split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+  const lines = text
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#"));
   const n = Number(lines[0]);
   const ids: string[] = [];
   const estimates: number[] = [];
@@ -19,7 +22,12 @@ export function parseStg(text: string): TaskGraph {
   return graphFromEdges(ids, estimates, edges);
 }
 
-export interface StgCase { file: string; size: number; k: number; optimum: number }
+export interface StgCase {
+  file: string;
+  size: number;
+  k: number;
+  optimum: number;
+}
 
 export function stgCases(root: string): StgCase[] {
   const cases: StgCase[] = [];

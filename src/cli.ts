@@ -168,7 +168,8 @@ function parse(args: string[], spec: CommandSpec): { values: Values; positionals
     // Node's "argument is ambiguous": the option's value starts with a dash (`--attempts -1`), or
     // the value is missing and the next option was taken for it (`--model --dry-run`).
     const ambiguous = /Option '(--[^' ]+)[^']*' argument is ambiguous/.exec(message)?.[1];
-    if (ambiguous) throw usageError(`${ambiguous} needs a value, and the word after it starts with a dash`, `give the value right after it (a value that starts with a dash is written ${ambiguous}=-VALUE)`);
+    if (ambiguous)
+      throw usageError(`${ambiguous} needs a value, and the word after it starts with a dash`, `give the value right after it (a value that starts with a dash is written ${ambiguous}=-VALUE)`);
     throw usageError(message.split(".")[0]!, fix);
   }
   if (parsed.positionals.length > spec.positionals) {

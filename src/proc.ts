@@ -42,16 +42,7 @@ const GIT_REDIRECTS = [
  * files (GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM): that is the user's own
  * setup, as HOME and XDG_CONFIG_HOME are, which choose the same file (and the tests' git sets them).
  */
-const GIT_OVERRIDES = [
-  "GIT_CONFIG_PARAMETERS",
-  "GIT_CONFIG_COUNT",
-  "GIT_CONFIG",
-  "GIT_EXEC_PATH",
-  "GIT_LITERAL_PATHSPECS",
-  "GIT_GLOB_PATHSPECS",
-  "GIT_NOGLOB_PATHSPECS",
-  "GIT_ICASE_PATHSPECS",
-];
+const GIT_OVERRIDES = ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG", "GIT_EXEC_PATH", "GIT_LITERAL_PATHSPECS", "GIT_GLOB_PATHSPECS", "GIT_NOGLOB_PATHSPECS", "GIT_ICASE_PATHSPECS"];
 /** GIT_CONFIG_KEY_<n> and GIT_CONFIG_VALUE_<n>, the pairs GIT_CONFIG_COUNT counts. */
 const GIT_CONFIG_PAIR = /^GIT_CONFIG_(KEY|VALUE)_/;
 
@@ -159,7 +150,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
       sizes = [0, 0];
       const stderr = Buffer.concat(err).toString("utf8");
       resolve({
-        exitCode: spawnError ? 127 : code ?? (signal ? 128 + signalNumber(signal) : 1),
+        exitCode: spawnError ? 127 : (code ?? (signal ? 128 + signalNumber(signal) : 1)),
         stdout: Buffer.concat(out).toString("utf8"),
         stderr: spawnError ? stderr || spawnError.message : stderr,
         ...(spawnError && { spawnError }),
@@ -236,10 +227,7 @@ export interface Confinement {
 /** The argv that runs `file args` in `cwd` confined. Pure. */
 export function confinedArgv(file: string, args: readonly string[], cwd: string, confine: Confinement): [string, string[]] {
   const binds = confine.writable.flatMap((w) => ["--bind", w, w]);
-  return [
-    "bwrap",
-    ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", ...binds, "--unshare-pid", "--die-with-parent", "--new-session", "--chdir", cwd, "--", file, ...args],
-  ];
+  return ["bwrap", ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", ...binds, "--unshare-pid", "--die-with-parent", "--new-session", "--chdir", cwd, "--", file, ...args]];
 }
 
 let confinable: Promise<string | undefined> | undefined;

@@ -52,9 +52,5 @@ export function claudeArgs(task: PlannedTask): string {
   const verify = task.verify?.trim();
   if (verify !== undefined && ruleProblem(verify)) throw new Error(`unexpressible verify reached claudeArgs: ${task.id}`);
   const tools = [...SESSION_TOOLS, ...(verify ? [`Bash(${verify})`] : [])];
-  return [
-    `--allowedTools ${quote(tools.join(","))}`,
-    `--max-turns ${task.maxTurns ?? DEFAULT_MAX_TURNS}`,
-    ...(task.budgetUsd !== undefined ? [`--max-budget-usd ${task.budgetUsd}`] : []),
-  ].join(" ");
+  return [`--allowedTools ${quote(tools.join(","))}`, `--max-turns ${task.maxTurns ?? DEFAULT_MAX_TURNS}`, ...(task.budgetUsd !== undefined ? [`--max-budget-usd ${task.budgetUsd}`] : [])].join(" ");
 }

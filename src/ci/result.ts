@@ -34,9 +34,7 @@ export const LegResultSchema = z.object({
   artifact: z.optional(z.string()),
   /** Files the session left uncommitted (not merged). */
   uncommitted: z.array(z.string()),
-  verify: z.optional(
-    z.object({ command: z.string(), commit: z.string(), exitCode: z.number(), ranAt: z.string(), outputTail: z.string() }),
-  ),
+  verify: z.optional(z.object({ command: z.string(), commit: z.string(), exitCode: z.number(), ranAt: z.string(), outputTail: z.string() })),
 });
 export type LegResult = z.infer<typeof LegResultSchema>;
 
@@ -86,7 +84,10 @@ export function sessionFacts(executionFileText: string | undefined): SessionFact
 /** The task's session as the shared state records it, from its leg's result. Pure. */
 export function legSession(r: LegResult, at: string): TaskSession {
   const ok = r.outcome === "success";
-  const detail = ok ? undefined : r.session.error ?? (r.outcome === "cancelled" ? "cancelled (or over its time)" : r.outcome === "" || r.outcome === "skipped" ? "not run" : "the session step failed (an error, or over its time)");
+  const detail = ok
+    ? undefined
+    : (r.session.error ??
+      (r.outcome === "cancelled" ? "cancelled (or over its time)" : r.outcome === "" || r.outcome === "skipped" ? "not run" : "the session step failed (an error, or over its time)"));
   return {
     via: "claude-code-action",
     state: ok ? "ended" : "failed",

@@ -118,12 +118,7 @@ export function workflowYaml(o: WorkflowOptions): string {
       : [`        run: mv .claude-parallel-helper "${HELPER_HOME}"`]),
   ];
   /** The project's checkout. A job that writes keeps checkout's credential for its pushes; it runs no project code. */
-  const project = (extra: string[] = []) => [
-    `      - uses: ${checkout.uses} # ${checkout.tag}`,
-    "        with:",
-    ...extra,
-    "          fetch-depth: 0",
-  ];
+  const project = (extra: string[] = []) => [`      - uses: ${checkout.uses} # ${checkout.tag}`, "        with:", ...extra, "          fetch-depth: 0"];
   const pull = ["      - name: Fetch the feature's shared state and branches", `        run: ${run('pull "$SLUG"')}`];
   const setup = ["      - name: Your project's setup (yours to edit; ci init never replaces it)", `        uses: ./${SETUP_ACTION_DIR}`];
   const downloadLegs = [

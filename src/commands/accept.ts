@@ -61,13 +61,32 @@ async function accept(options: { commit: string; slug?: string }, terminal: numb
     if (!expected) throw new RefusedError([{ code: "feature-finished", message: `${slug} is finished (or has no start recorded): there is nothing to accept`, fix: "nothing to do" }]);
     // A publish under way ends by running its command again, which knows where it left the branch.
     if ((await pendingJournals(repo.commonDir, slug)).length || (await pendingTaskMerges(repo.commonDir, slug)).journals.length) {
-      throw new RefusedError([{ code: "publish-interrupted", message: `a sync or merge of ${slug} was interrupted and is not finished`, fix: `finish it first (${sh`claude-parallel sync ${slug}`}, or run again), then accept` }]);
+      throw new RefusedError([
+        {
+          code: "publish-interrupted",
+          message: `a sync or merge of ${slug} was interrupted and is not finished`,
+          fix: `finish it first (${sh`claude-parallel sync ${slug}`}, or run again), then accept`,
+        },
+      ]);
     }
     const actual = await commitOf(expected.integration.ref, mainRoot);
     const named = await commitOf(options.commit, mainRoot);
-    if (actual === undefined) throw new RefusedError([{ code: "branch-missing", message: `the integration branch ${plan.integrationBranch} is missing`, fix: `restore it where our last merge left it: ${sh`git update-ref ${expected.integration.ref} ${expected.integration.tip} ''`}` }]);
+    if (actual === undefined)
+      throw new RefusedError([
+        {
+          code: "branch-missing",
+          message: `the integration branch ${plan.integrationBranch} is missing`,
+          fix: `restore it where our last merge left it: ${sh`git update-ref ${expected.integration.ref} ${expected.integration.tip} ''`}`,
+        },
+      ]);
     if (named !== actual) {
-      throw new RefusedError([{ code: "not-the-tip", message: `the integration branch ${plan.integrationBranch} is at ${actual.slice(0, 12)}, not at ${options.commit}`, fix: `look at what it holds now (${sh`claude-parallel status ${slug}`}), then accept that commit` }]);
+      throw new RefusedError([
+        {
+          code: "not-the-tip",
+          message: `the integration branch ${plan.integrationBranch} is at ${actual.slice(0, 12)}, not at ${options.commit}`,
+          fix: `look at what it holds now (${sh`claude-parallel status ${slug}`}), then accept that commit`,
+        },
+      ]);
     }
     const finding = integrationFinding(expected, actual);
     if (!finding) {

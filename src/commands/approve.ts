@@ -76,7 +76,11 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
   const { repo, feature } = ctx;
   const { plan, state, slug } = feature;
   const commonDir = repo.commonDir;
-  const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
+  const task = namedTask(
+    slug,
+    plan.phases.flatMap((p) => p.tasks),
+    options.task,
+  );
   if (!state) throw new RefusedError([{ code: "feature-not-started", message: `${slug} has not started: no session has spent anything`, fix: `start it first: claude-parallel run ${quote(slug)}` }]);
   const phase = state.phases[String(task.phase)];
   const recorded = phase?.tasks[task.id];
@@ -88,7 +92,7 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
     skipped: recorded?.skipped !== undefined,
     ...(recorded && (await pathExists(recorded.worktree)) && { worktree: recorded.worktree }),
     budget: await budgetNow(ctx, runState.budget ?? {}),
-    ...(((runState.budget?.taskUsd ?? task.budgetUsd) !== undefined) && { baseTaskUsd: runState.budget?.taskUsd ?? task.budgetUsd }),
+    ...((runState.budget?.taskUsd ?? task.budgetUsd) !== undefined && { baseTaskUsd: runState.budget?.taskUsd ?? task.budgetUsd }),
     ...(options.addUsd !== undefined && { addUsd: options.addUsd }),
     session: await sessionOf(ctx, task.id, runState),
     now: new Date().toISOString(),
@@ -128,7 +132,8 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
   const stateDir = featureDir(commonDir, slug);
   // Found before anything is written: a missing claude leaves no resume half-recorded.
   const claude = actions.some((a) => a.kind === "resume") ? await which("claude") : undefined;
-  if (actions.some((a) => a.kind === "resume") && !claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), then approve again");
+  if (actions.some((a) => a.kind === "resume") && !claude)
+    throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), then approve again");
   let budget = facts.budget;
   for (const action of actions) {
     switch (action.kind) {
@@ -141,7 +146,8 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
         await writeFileAtomic(budgetRecordPath(stateDir), budgetRecordText(budget, facts.now));
         if (facts.session.kind !== "running") {
           const previous = readHookRecord(stateDir, action.task);
-          if (previous?.state === "paused: budget") writeHookRecord(stateDir, nextRecord(previous, { task: action.task, name: "approve", at: facts.now, state: "stopped", detail: "more budget approved" }));
+          if (previous?.state === "paused: budget")
+            writeHookRecord(stateDir, nextRecord(previous, { task: action.task, name: "approve", at: facts.now, state: "stopped", detail: "more budget approved" }));
         }
         io.stdout(`${describeApprove(action).replace(/^raise/, "Raised")}.\n`);
         break;

@@ -45,7 +45,8 @@ import type { RemoteUpdate } from "../core/decide/decide-share.js";
 import { pushAtomic, remoteRefs } from "../state-ref/remote.js";
 import { localStateCommit, recordStateCommit, treeOfCommit } from "../state-ref/state-commit.js";
 import { runVerify } from "../session/verify.js";
-import type { Io } from "../core/io.js";import { confinementDecision } from "../session/sandbox.js";
+import type { Io } from "../core/io.js";
+import { confinementDecision } from "../session/sandbox.js";
 import { oneOf, phaseNumber, phaseOption, str, usageError } from "../core/command-args.js";
 import type { CommandSpec, Values } from "../core/command-spec.js";
 import { didYouMean } from "../core/text/suggest.js";
@@ -101,7 +102,17 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       const onLast = oneOf("--on-last", str(values["on-last"]) ?? "pr", ["pr", "none"] as const);
       if (slug !== undefined) throw usageError(`unexpected argument \`${slug}\``);
       return ciInitCommand(
-        { engine: "github", runner: str(values.runner) ?? "ubuntu-latest", maxParallel: Number(max), onLast, force: values.force === true, dryRun: values["dry-run"] === true, version: VERSION, setup: str(values.setup), source: str(values.source) },
+        {
+          engine: "github",
+          runner: str(values.runner) ?? "ubuntu-latest",
+          maxParallel: Number(max),
+          onLast,
+          force: values.force === true,
+          dryRun: values["dry-run"] === true,
+          version: VERSION,
+          setup: str(values.setup),
+          source: str(values.source),
+        },
         io,
       );
     }
@@ -116,7 +127,15 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
     case "result": {
       const usage = "result <slug> <task> --phase N --start C --outcome O --out DIR";
       return ciResultCommand(
-        { slug: need(slug, usage), task: need(arg, usage), phase: phase(usage), start: need(str(values.start), usage), outcome: str(values.outcome) ?? "", executionFile: str(values["execution-file"]) || undefined, out: need(str(values.out), usage) },
+        {
+          slug: need(slug, usage),
+          task: need(arg, usage),
+          phase: phase(usage),
+          start: need(str(values.start), usage),
+          outcome: str(values.outcome) ?? "",
+          executionFile: str(values["execution-file"]) || undefined,
+          out: need(str(values.out), usage),
+        },
         io,
       );
     }
@@ -144,7 +163,9 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
     }
     default:
       throw usageError(
-        sub === undefined ? "`ci` needs a subcommand" : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
+        sub === undefined
+          ? "`ci` needs a subcommand"
+          : `unknown ci subcommand \`${sub}\`${didYouMean(sub, ["init", "plan", "prepare", "result", "land", "record", "verdict", "publish", "dispatch", "resume"])}`,
         "run `claude-parallel ci init` (the others are the workflow's steps: claude-parallel ci --help)",
       );
   }
@@ -178,7 +199,12 @@ export interface CiInitOptions {
 export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<ExitCode> {
   const labels = options.runner.split(",").map((l) => l.trim());
   const bad = labels.find((l) => !RUNNER_LABEL.test(l));
-  if (bad !== undefined) throw new InputError({ where: "--runner", message: `\`${bad}\` is not a runner label`, fix: "give labels of letters, digits, '.', '_' and '-', separated by commas (ubuntu-latest, or self-hosted,linux)" });
+  if (bad !== undefined)
+    throw new InputError({
+      where: "--runner",
+      message: `\`${bad}\` is not a runner label`,
+      fix: "give labels of letters, digits, '.', '_' and '-', separated by commas (ubuntu-latest, or self-hosted,linux)",
+    });
   if (!Number.isInteger(options.maxParallel) || options.maxParallel < 1 || options.maxParallel > MAX_MATRIX) {
     throw new InputError({ where: "--max-parallel", message: `must be a whole number from 1 to ${MAX_MATRIX}`, fix: "give the number of task legs that may run at once" });
   }
@@ -189,7 +215,9 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   const { mainRoot } = await openCheckout(io.cwd);
   const say = (line = "") => io.stdout(line + "\n");
   const plugin = await runningPlugin();
-  const committed = (await Promise.all(["plugin/scripts/parallel.mjs", ".claude-plugin/marketplace.json"].map(async (f) => (await git(["ls-files", "--error-unmatch", "--", f], mainRoot)).exitCode === 0))).every(Boolean);
+  const committed = (
+    await Promise.all(["plugin/scripts/parallel.mjs", ".claude-plugin/marketplace.json"].map(async (f) => (await git(["ls-files", "--error-unmatch", "--", f], mainRoot)).exitCode === 0))
+  ).every(Boolean);
   const vendored = { pluginDir: `${VENDORED_DIR}/plugin`, marketplaceDir: VENDORED_DIR };
   const source: HelperSource = pinned
     ? { pluginDir: "plugin", marketplaceDir: ".", pinned: { ...pinned, digest: await helperDigest(join(plugin, "scripts")) } }
@@ -197,7 +225,10 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
       ? COMMITTED_PLUGIN
       : vendored;
   const wanted: Omit<InitFile, "existing">[] = [
-    { path: WORKFLOW_PATH, content: workflowYaml({ runner: labels, maxParallel: options.maxParallel, onLast: options.onLast, helper: source, fileName: WORKFLOW_PATH.split("/").pop()!, version: options.version }) },
+    {
+      path: WORKFLOW_PATH,
+      content: workflowYaml({ runner: labels, maxParallel: options.maxParallel, onLast: options.onLast, helper: source, fileName: WORKFLOW_PATH.split("/").pop()!, version: options.version }),
+    },
   ];
   if (source === vendored) {
     wanted.push({ path: `${VENDORED_DIR}/.claude-plugin/marketplace.json`, content: marketplaceJson() });
@@ -221,10 +252,14 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
   const workflow = actions.find((a) => a.path === WORKFLOW_PATH)!;
   const copies = actions.filter((a) => a !== workflow);
   // Said once done, or (the dry run) as what it would do: the workflow by name, the plugin's copy as one folder.
-  const verb = options.dryRun ? ({ write: "write", replace: "replace", unchanged: "leave unchanged", keep: "keep" } as const) : ({ write: "wrote", replace: "replaced", unchanged: "unchanged", keep: "kept" } as const);
+  const verb = options.dryRun
+    ? ({ write: "write", replace: "replace", unchanged: "leave unchanged", keep: "keep" } as const)
+    : ({ write: "wrote", replace: "replaced", unchanged: "unchanged", keep: "kept" } as const);
   const lines = [
     `${verb[workflow.kind]} ${WORKFLOW_PATH}`,
-    writeSetup ? `${verb.write} ${setupPath} (your project's setup: yours to edit, never replaced)` : `${verb.keep} ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`,
+    writeSetup
+      ? `${verb.write} ${setupPath} (your project's setup: yours to edit, never replaced)`
+      : `${verb.keep} ${setupPath} (yours: ci init never replaces it${options.setup !== undefined ? "; --setup applies only when it is missing, so edit it there" : ""})`,
   ];
   for (const kind of ["write", "replace", "unchanged"] as const) {
     const n = copies.filter((a) => a.kind === kind).length;
@@ -244,7 +279,10 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
       : `The workflow runs the helper at ${helperEntry(source)}${committed ? " (the plugin this repository commits)" : " (a copy of this plugin: commit it with the workflow; --source OWNER/REPO@REF takes it from a pinned repository instead)"}.`,
   );
   say("Next (docs/ci.md has the whole setup):");
-  if (changed) say(`  git add ${[WORKFLOW_PATH, SETUP_ACTION_DIR, ...(copies.length ? [VENDORED_DIR] : [])].map(quote).join(" ")} && git commit -m 'claude-parallel workflow' && git push  (on the default branch: a dispatched workflow must be there)`);
+  if (changed)
+    say(
+      `  git add ${[WORKFLOW_PATH, SETUP_ACTION_DIR, ...(copies.length ? [VENDORED_DIR] : [])].map(quote).join(" ")} && git commit -m 'claude-parallel workflow' && git push  (on the default branch: a dispatched workflow must be there)`,
+    );
   say("  add the secret ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN): gh secret set ANTHROPIC_API_KEY");
   if (options.onLast === "pr") say("  allow Actions to open pull requests (Settings > Actions > General), or set the secret CLAUDE_PARALLEL_PR_TOKEN");
   say("  commit the feature's plan (.parallel/<slug>/plan.yaml), then: gh workflow run claude-parallel.yml -f slug=<slug>");
@@ -254,7 +292,11 @@ export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<Exi
 function parseSource(text: string): { repository: string; ref: string } {
   const m = /^([A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100})@([A-Za-z0-9][A-Za-z0-9._/-]{0,199})$/.exec(text);
   if (!m || m[2]!.includes("..") || m[2]!.endsWith(".lock") || m[2]!.endsWith("/")) {
-    throw new InputError({ where: "--source", message: `\`${text}\` is not OWNER/REPO@REF`, fix: "give the public repository holding claude-parallel and a commit id or tag, like --source claude-parallel/claude-parallel@<commit>" });
+    throw new InputError({
+      where: "--source",
+      message: `\`${text}\` is not OWNER/REPO@REF`,
+      fix: "give the public repository holding claude-parallel and a commit id or tag, like --source claude-parallel/claude-parallel@<commit>",
+    });
   }
   return { repository: m[1]!, ref: m[2]! };
 }
@@ -263,7 +305,10 @@ function parseSource(text: string): { repository: string; ref: string } {
 async function runningPlugin(): Promise<string> {
   const root = dirname(dirname(helperPath()));
   if ((await stat(join(root, ".claude-plugin/plugin.json")).catch(() => undefined)) && (await stat(join(root, "scripts/parallel.mjs")).catch(() => undefined))) return root;
-  throw new EnvironmentError(`the running helper (${helperPath()}) is not in a plugin's scripts/ folder`, "run ci init with the plugin's helper (claude-parallel from the installed plugin, or node plugin/scripts/parallel.mjs in a clone)");
+  throw new EnvironmentError(
+    `the running helper (${helperPath()}) is not in a plugin's scripts/ folder`,
+    "run ci init with the plugin's helper (claude-parallel from the installed plugin, or node plugin/scripts/parallel.mjs in a clone)",
+  );
 }
 
 /** The plugin's text files, relative to its folder (its icon stays behind: the sessions do not need it). */
@@ -277,15 +322,23 @@ async function pluginFiles(dir: string): Promise<string[]> {
 
 /** A one-plugin marketplace around the copy, so claude-code-action can install it for the sessions. */
 function marketplaceJson(): string {
-  return JSON.stringify({ name: MARKETPLACE_NAME, owner: { name: "claude-parallel" }, plugins: [{ name: PLUGIN_NAME, source: "./plugin", description: "claude-parallel's task-session hooks" }] }, null, 2) + "\n";
+  return (
+    JSON.stringify({ name: MARKETPLACE_NAME, owner: { name: "claude-parallel" }, plugins: [{ name: PLUGIN_NAME, source: "./plugin", description: "claude-parallel's task-session hooks" }] }, null, 2) +
+    "\n"
+  );
 }
 
 /** The digest the workflow checks a pinned helper against: `sha256sum` of the sorted `sha256sum` lines of the scripts folder. */
 export async function helperDigest(dir: string): Promise<string> {
-  const files = (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => `./${relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))}`);
+  const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
+    .filter((e) => e.isFile())
+    .map((e) => `./${relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))}`);
   const sorted = files.sort((a, b) => (Buffer.from(a) < Buffer.from(b) ? -1 : Buffer.from(a) > Buffer.from(b) ? 1 : 0));
   let lines = "";
-  for (const f of sorted) lines += `${createHash("sha256").update(await readFile(join(dir, f))).digest("hex")}  ${f}\n`;
+  for (const f of sorted)
+    lines += `${createHash("sha256")
+      .update(await readFile(join(dir, f)))
+      .digest("hex")}  ${f}\n`;
   return createHash("sha256").update(lines).digest("hex");
 }
 
@@ -295,7 +348,13 @@ async function existing(tree: WorktreeFiles, rel: string): Promise<{ existing?: 
   if (kind === undefined) return {};
   if (kind !== "file") {
     const what = kind === "dir" ? "a folder" : kind === "link" ? "a symbolic link" : "not a regular file";
-    throw new RefusedError([{ code: "path-in-the-way", message: `${rel} is ${what}, where ci init writes a file: nothing was written`, fix: `move it out of the way (in ${quote(tree.root)}: git mv or rm ${quote(rel)}), then run ci init again` }]);
+    throw new RefusedError([
+      {
+        code: "path-in-the-way",
+        message: `${rel} is ${what}, where ci init writes a file: nothing was written`,
+        fix: `move it out of the way (in ${quote(tree.root)}: git mv or rm ${quote(rel)}), then run ci init again`,
+      },
+    ]);
   }
   return { existing: await readFile(await tree.pathFor(rel), "utf8") };
 }
@@ -311,7 +370,8 @@ function startedPhase(context: FeatureContext, index: number) {
   const { feature } = context;
   const phase = feature.plan.phases[index - 1];
   const recorded = feature.state?.phases[String(index)];
-  if (!phase || !recorded) throw new RefusedError([{ code: "phase-not-started", message: `phase ${index} of ${feature.slug} has not started`, fix: "run the workflow's plan job first (it starts the phase)" }]);
+  if (!phase || !recorded)
+    throw new RefusedError([{ code: "phase-not-started", message: `phase ${index} of ${feature.slug} has not started`, fix: "run the workflow's plan job first (it starts the phase)" }]);
   return { phase, recorded };
 }
 
@@ -339,7 +399,10 @@ export async function ciPlanCommand(options: { slug: string; run: string; phase?
   }
   // Every task's, not only this phase's: a plan that cannot run to its end stops before it starts.
   const problems = unexpressibleVerifies(plan.phases.flatMap((p) => p.tasks));
-  if (problems.length) throw new InputError(problems.map((p) => ({ where: `task ${p.task}`, message: `its verify \`${p.command}\` ${p.problem}, so its session could not be allowed to run it (nothing was started)`, fix: RULE_FIX })));
+  if (problems.length)
+    throw new InputError(
+      problems.map((p) => ({ where: `task ${p.task}`, message: `its verify \`${p.command}\` ${p.problem}, so its session could not be allowed to run it (nothing was started)`, fix: RULE_FIX })),
+    );
   const { startCommand } = await import("./start.js");
   const started = await startCommand({ target: plan.slug, phase: phase.index, launch: "print", deps: "none", dryRun: false, launchSessions: false }, io);
   if (started !== ExitCode.ok) return started;
@@ -373,7 +436,8 @@ export async function ciPrepareCommand(options: { slug: string; task: string; ph
   const { feature, repo, mainRoot } = context;
   const { phase, recorded } = startedPhase(context, options.phase);
   const task = phase.tasks.find((t) => t.id === options.task);
-  if (!task) throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
+  if (!task)
+    throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
   const say = (line: string) => io.stdout(line + "\n");
   const outputs = async (values: Record<string, string>) => (options.githubOutput ? writeOutputs(values) : undefined);
   if (recorded.syncedAt) {
@@ -415,7 +479,8 @@ export async function ciResultCommand(options: { slug: string; task: string; pha
   const { feature, repo } = context;
   const { phase } = startedPhase(context, options.phase);
   const task = phase.tasks.find((t) => t.id === options.task);
-  if (!task) throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
+  if (!task)
+    throw new RefusedError([{ code: "task-not-in-phase", message: `${options.task} is not a task of phase ${phase.index} of ${feature.slug}`, fix: "run the leg from the plan job's matrix" }]);
   await mkdir(options.out, { recursive: true });
   const commit = await gitOk(["rev-parse", "--verify", "HEAD^{commit}"], repo.root);
   const bundle = commit !== options.start;
@@ -470,7 +535,12 @@ async function legResults(dir: string, slug: string, phase: number, io: Io): Pro
   const found = new Map<string, { result: LegResult; dir: string }>();
   const twice = new Set<string>();
   for (const file of await resultFiles(dir)) {
-    const parsed = z.safeParse(LegResultSchema, await readFile(file, "utf8").then(JSON.parse).catch(() => undefined));
+    const parsed = z.safeParse(
+      LegResultSchema,
+      await readFile(file, "utf8")
+        .then(JSON.parse)
+        .catch(() => undefined),
+    );
     if (!parsed.success || parsed.data.slug !== slug || parsed.data.phase !== phase) {
       io.stderr(`ignored ${relative(dir, file)}: not a result of ${slug} phase ${phase}\n`);
       continue;
@@ -497,7 +567,10 @@ async function fetchBundle(cwd: string, file: string, r: LegResult): Promise<str
   // The bundle comes from the session's job: git reads it as data, and only its HEAD is taken.
   if ((await git(["bundle", "verify", "--quiet", file], cwd)).exitCode !== 0) return undefined;
   const heads = await git(["bundle", "list-heads", file], cwd);
-  const head = heads.stdout.split("\n").map((l) => l.split(" ")).find((f) => f[1] === "HEAD")?.[0];
+  const head = heads.stdout
+    .split("\n")
+    .map((l) => l.split(" "))
+    .find((f) => f[1] === "HEAD")?.[0];
   if (head !== r.commit) return undefined;
   const fetched = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", file, "HEAD"], cwd);
   if (fetched.exitCode !== 0) return undefined;
@@ -538,13 +611,23 @@ export async function ciLandCommand(options: { slug: string; dir: string; phase:
     const tip = there.get(ref);
     const brought = r.bundle ? await fetchBundle(mainRoot, join(leg.dir, BUNDLE_FILE), r) : r.commit === r.start ? r.commit : undefined;
     if (brought === undefined) {
-      kept.push({ code: "leg-bundle-invalid", task: task.id, message: `its bundle does not hold the commit its result names (${r.commit.slice(0, 12)}): nothing of it was pushed`, fix: "re-run the task's leg" });
+      kept.push({
+        code: "leg-bundle-invalid",
+        task: task.id,
+        message: `its bundle does not hold the commit its result names (${r.commit.slice(0, 12)}): nothing of it was pushed`,
+        fix: "re-run the task's leg",
+      });
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | bundle refused |`);
       continue;
     }
     const updates: RemoteUpdate[] = [];
     if (tip === undefined || (tip !== brought && !(await isAncestor(tip, brought, mainRoot)))) {
-      kept.push({ code: "remote-ahead", task: task.id, message: `${task.branch} on ${REMOTE} (${tip?.slice(0, 12) ?? "missing"}) does not lead to the leg's commit ${brought.slice(0, 12)}: it moved meanwhile, and the leg's commits were not pushed over it`, fix: `look at what moved it; the leg's commits are in its artifact (${legArtifactPrefix}${phase.index}-${task.id}); re-run the leg to work on the new tip` });
+      kept.push({
+        code: "remote-ahead",
+        task: task.id,
+        message: `${task.branch} on ${REMOTE} (${tip?.slice(0, 12) ?? "missing"}) does not lead to the leg's commit ${brought.slice(0, 12)}: it moved meanwhile, and the leg's commits were not pushed over it`,
+        fix: `look at what moved it; the leg's commits are in its artifact (${legArtifactPrefix}${phase.index}-${task.id}); re-run the leg to work on the new tip`,
+      });
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | kept: the branch moved |`);
       continue;
     }
@@ -559,7 +642,9 @@ export async function ciLandCommand(options: { slug: string; dir: string; phase:
       rows.push(`| ${task.id} | ${r.outcome || "not run"} | refused by ${REMOTE} |`);
       continue;
     }
-    rows.push(`| ${task.id} | ${r.outcome || "not run"}${r.session.error ? ` (${r.session.error})` : ""} | ${tip === brought ? "already there" : `${tip.slice(0, 12)} -> ${brought.slice(0, 12)}`}${r.outcome === "success" ? ", done" : ""} |`);
+    rows.push(
+      `| ${task.id} | ${r.outcome || "not run"}${r.session.error ? ` (${r.session.error})` : ""} | ${tip === brought ? "already there" : `${tip.slice(0, 12)} -> ${brought.slice(0, 12)}`}${r.outcome === "success" ? ", done" : ""} |`,
+    );
   }
   if (sessions.size) await recordSessions(context, phase, sessions, say);
   const table = [`### ${feature.slug}: phase ${phase.index}, the legs' commits`, "", "| task | session | pushed |", "| --- | --- | --- |", ...rows, ""].join("\n");
@@ -583,7 +668,10 @@ async function recordSessions(context: FeatureContext, phase: PlannedPhase, legs
     const ref = stateRef(feature.slug);
     const remote = (await remoteRefs(mainRoot, REMOTE, feature.slug, [ref])).get(ref);
     if (!next || next.commit === remote) return;
-    if (next.parent !== remote) throw new RefusedError([{ code: "remote-ahead", message: `${ref} moved on ${REMOTE} meanwhile: the legs' sessions were not recorded in the shared state (their commits are pushed)`, fix: "re-run the land job" }]);
+    if (next.parent !== remote)
+      throw new RefusedError([
+        { code: "remote-ahead", message: `${ref} moved on ${REMOTE} meanwhile: the legs' sessions were not recorded in the shared state (their commits are pushed)`, fix: "re-run the land job" },
+      ]);
     await pushAtomic(mainRoot, REMOTE, [{ ref, ...(remote !== undefined && { expect: remote }), to: next.commit }]);
     await recordStateCommit(mainRoot, feature.slug, next, message);
     say(`Recorded ${legs.size} ${legs.size === 1 ? "session" : "sessions"} in ${ref}.`);
@@ -616,7 +704,9 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
       const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
       const done = tip !== undefined && marks.get(sessionDoneRef(feature.slug, task.id)) === tip;
       cost += r?.session.costUsd ?? 0;
-      rows.push(`| ${task.id} | ${r ? `${r.outcome || "not run"}${r.session.error ? ` (${r.session.error})` : ""}` : "no result"} | ${r?.session.costUsd !== undefined ? `$${r.session.costUsd.toFixed(2)}` : "-"} | ${tip?.slice(0, 12) ?? "missing"}${done ? " (done)" : ""} | ${r?.verify ? `exit ${r.verify.exitCode}` : task.verify ? "not run" : "-"} | ${r?.uncommitted.length ?? 0} |`);
+      rows.push(
+        `| ${task.id} | ${r ? `${r.outcome || "not run"}${r.session.error ? ` (${r.session.error})` : ""}` : "no result"} | ${r?.session.costUsd !== undefined ? `$${r.session.costUsd.toFixed(2)}` : "-"} | ${tip?.slice(0, 12) ?? "missing"}${done ? " (done)" : ""} | ${r?.verify ? `exit ${r.verify.exitCode}` : task.verify ? "not run" : "-"} | ${r?.uncommitted.length ?? 0} |`,
+      );
       if (!done) {
         refusals.push({
           code: "leg-not-done",
@@ -630,11 +720,25 @@ export async function ciRecordCommand(options: { slug: string; dir: string; phas
       if (r?.verify && tip !== undefined && r.verify.commit === tip && r.verify.command === task.verify) {
         await writeFileAtomic(verifyRecordPath(repo.commonDir, feature.slug, task.id), JSON.stringify(r.verify, null, 2) + "\n");
       } else {
-        refusals.push({ code: "verify-not-recorded", task: task.id, message: `no result of its verify \`${task.verify}\` at its branch's tip ${tip?.slice(0, 12) ?? "(missing)"}`, fix: "re-run the task's leg (it runs the verify after the session), or run the sync where its worktree is" });
+        refusals.push({
+          code: "verify-not-recorded",
+          task: task.id,
+          message: `no result of its verify \`${task.verify}\` at its branch's tip ${tip?.slice(0, 12) ?? "(missing)"}`,
+          fix: "re-run the task's leg (it runs the verify after the session), or run the sync where its worktree is",
+        });
       }
     }
   });
-  const table = [`### ${feature.slug}: phase ${phase.index} of ${feature.plan.phases.length}`, "", "| task | session | cost | branch tip | verify | uncommitted |", "| --- | --- | ---: | --- | --- | ---: |", ...rows, "", `Cost of the phase's sessions: $${cost.toFixed(2)}`, ""].join("\n");
+  const table = [
+    `### ${feature.slug}: phase ${phase.index} of ${feature.plan.phases.length}`,
+    "",
+    "| task | session | cost | branch tip | verify | uncommitted |",
+    "| --- | --- | ---: | --- | --- | ---: |",
+    ...rows,
+    "",
+    `Cost of the phase's sessions: $${cost.toFixed(2)}`,
+    "",
+  ].join("\n");
   io.stdout(table + "\n");
   if (process.env.GITHUB_STEP_SUMMARY) await appendFile(process.env.GITHUB_STEP_SUMMARY, table + "\n");
   if (refusals.length) throw new RefusedError(refusals);
@@ -651,7 +755,13 @@ export async function ciVerdictCommand(options: { slug: string; phase: number; o
   const context = await openFeature(options.slug, io.cwd);
   const { phase, recorded } = startedPhase(context, options.phase);
   if (!recorded.syncedAt || !recorded.mergedCommit) throw new RefusedError([{ code: "phase-not-synced", message: `phase ${phase.index} is not merged here`, fix: "run the sync step first" }]);
-  const verdict: Verdict = { version: 1, slug: context.feature.slug, phase: phase.index, tree: await treeOfCommit(context.mainRoot, recorded.mergedCommit), ...(recorded.verifiedWith !== undefined && { command: recorded.verifiedWith }) };
+  const verdict: Verdict = {
+    version: 1,
+    slug: context.feature.slug,
+    phase: phase.index,
+    tree: await treeOfCommit(context.mainRoot, recorded.mergedCommit),
+    ...(recorded.verifiedWith !== undefined && { command: recorded.verifiedWith }),
+  };
   await mkdir(options.out, { recursive: true });
   await writeFile(join(options.out, VERDICT_FILE), JSON.stringify(verdict, null, 2) + "\n");
   io.stdout(`The merged tree ${verdict.tree.slice(0, 12)}${verdict.command ? ` passed \`${verdict.command}\`` : " (no verify command)"}.\n`);
@@ -671,10 +781,14 @@ export async function ciPublishCommand(options: { slug: string; phase: number; v
     io.stdout(`Phase ${options.phase} of ${feature.slug} is already synced and published: nothing to do (a re-run of a finished run).\n`);
     return ExitCode.ok;
   }
-  const data = await readFile(join(options.verdict, VERDICT_FILE), "utf8").then(JSON.parse).catch(() => undefined);
+  const data = await readFile(join(options.verdict, VERDICT_FILE), "utf8")
+    .then(JSON.parse)
+    .catch(() => undefined);
   const parsed = z.safeParse(VerdictSchema, data);
   if (!parsed.success || parsed.data.slug !== feature.slug || parsed.data.phase !== options.phase) {
-    throw new RefusedError([{ code: "verdict-invalid", message: `${join(options.verdict, VERDICT_FILE)} is not the sync job's verdict on ${feature.slug} phase ${options.phase}`, fix: "re-run the sync job, then this one" }]);
+    throw new RefusedError([
+      { code: "verdict-invalid", message: `${join(options.verdict, VERDICT_FILE)} is not the sync job's verdict on ${feature.slug} phase ${options.phase}`, fix: "re-run the sync job, then this one" },
+    ]);
   }
   const verdict = parsed.data;
   // A verdict on another command proves nothing of this one: no tree can match it.
@@ -691,12 +805,16 @@ export async function ciPublishCommand(options: { slug: string; phase: number; v
  * phase N+1 once: not when that phase has started, nor while a run of it waits or works.
  */
 export async function ciDispatchCommand(options: { slug: string; after: number; workflow: string; ref: string }, io: Io): Promise<ExitCode> {
-  if (!/^[A-Za-z0-9._-]{1,100}\.ya?ml$/.test(options.workflow)) throw new InputError({ where: "--workflow", message: `\`${options.workflow}\` is not a workflow file name`, fix: "give the workflow's file name, like claude-parallel.yml" });
+  if (!/^[A-Za-z0-9._-]{1,100}\.ya?ml$/.test(options.workflow))
+    throw new InputError({ where: "--workflow", message: `\`${options.workflow}\` is not a workflow file name`, fix: "give the workflow's file name, like claude-parallel.yml" });
   const { feature, mainRoot } = await openFeature(options.slug, io.cwd);
   const next = options.after + 1;
   const title = runTitle(feature.slug, next);
   const gh = { cwd: mainRoot, env: { GH_PROMPT_DISABLED: "1", NO_COLOR: "1" } };
-  const listing = next <= feature.plan.phases.length && !feature.state?.phases[String(next)] ? await runOk("gh", ["run", "list", "--workflow", options.workflow, "--json", "displayTitle,status,url", "--limit", "100"], gh) : "[]";
+  const listing =
+    next <= feature.plan.phases.length && !feature.state?.phases[String(next)]
+      ? await runOk("gh", ["run", "list", "--workflow", options.workflow, "--json", "displayTitle,status,url", "--limit", "100"], gh)
+      : "[]";
   let runs: ListedRun[] = [];
   try {
     runs = JSON.parse(listing) as ListedRun[];
@@ -713,7 +831,6 @@ export async function ciDispatchCommand(options: { slug: string; after: number; 
   return ExitCode.ok;
 }
 
-
 /** Where Claude Code keeps a session's transcript for a folder: every character not a letter or digit becomes `-`. */
 export function transcriptPath(configDir: string, cwd: string, sessionId: string): string {
   return join(configDir, "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"), `${sessionId}.jsonl`);
@@ -727,19 +844,33 @@ export function transcriptPath(configDir: string, cwd: string, sessionId: string
 export async function ciResumeCommand(options: { slug: string; task: string; dir: string }, io: Io): Promise<ExitCode> {
   const { feature } = await openFeature(options.slug, io.cwd);
   const recorded = Object.values(feature.state?.phases ?? {}).find((p) => p.tasks[options.task])?.tasks[options.task];
-  if (!recorded) throw new RefusedError([{ code: "task-not-started", message: `${options.task} is not a started task of ${feature.slug}`, fix: `pull it first (claude-parallel pull ${quote(feature.slug)})` }]);
+  if (!recorded)
+    throw new RefusedError([{ code: "task-not-started", message: `${options.task} is not a started task of ${feature.slug}`, fix: `pull it first (claude-parallel pull ${quote(feature.slug)})` }]);
   if (!(await stat(recorded.worktree).catch(() => undefined))?.isDirectory()) {
     throw new RefusedError([{ code: "worktree-missing", message: `${options.task} has no worktree here (${recorded.worktree})`, fix: `make it: claude-parallel start ${quote(feature.slug)}` }]);
   }
-  const result = z.safeParse(LegResultSchema, await readFile(join(options.dir, RESULT_FILE), "utf8").then(JSON.parse).catch(() => undefined));
+  const result = z.safeParse(
+    LegResultSchema,
+    await readFile(join(options.dir, RESULT_FILE), "utf8")
+      .then(JSON.parse)
+      .catch(() => undefined),
+  );
   if (!result.success || result.data.slug !== feature.slug || result.data.task !== options.task) {
-    throw new InputError({ where: join(options.dir, RESULT_FILE), message: `is not the result of a leg of ${options.task} of ${feature.slug}`, fix: "download the leg's artifact: gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>" });
+    throw new InputError({
+      where: join(options.dir, RESULT_FILE),
+      message: `is not the result of a leg of ${options.task} of ${feature.slug}`,
+      fix: "download the leg's artifact: gh run download <run id> -n claude-parallel-phase-<N>-<task> -D <dir>",
+    });
   }
   const id = result.data.session.id;
   const source = join(options.dir, TRANSCRIPT_FILE);
   const info = await stat(source).catch(() => undefined);
   if (id === undefined || !/^[A-Za-z0-9-]{1,100}$/.test(id) || !info?.isFile() || info.size > 64 * 1024 * 1024) {
-    throw new InputError({ where: options.dir, message: "holds no session id and transcript of the leg (its session did not start, or the artifact is another's)", fix: "start the task's session anew in its worktree" });
+    throw new InputError({
+      where: options.dir,
+      message: "holds no session id and transcript of the leg (its session did not start, or the artifact is another's)",
+      fix: "start the task's session anew in its worktree",
+    });
   }
   const target = transcriptPath(process.env.CLAUDE_CONFIG_DIR || join(homedir(), ".claude"), recorded.worktree, id);
   await mkdir(dirname(target), { recursive: true });

@@ -101,7 +101,10 @@ async function clean({ facts, place }: Gathered, options: CleanOptions, io: Io):
   if (remains.length) {
     say(`Not cleaned: what is left of ${facts.slug} (its state is kept, so that clean can finish the job):`);
     for (const line of remains) say(`  ${line}`);
-    throw new UnfinishedError(`${facts.slug} is not cleaned: ${remains.length} of its ${remains.length === 1 ? "things remains" : "things remain"} (listed above)`, `deal with each as its line says, then run claude-parallel clean ${quote(facts.slug)} again`);
+    throw new UnfinishedError(
+      `${facts.slug} is not cleaned: ${remains.length} of its ${remains.length === 1 ? "things remains" : "things remain"} (listed above)`,
+      `deal with each as its line says, then run claude-parallel clean ${quote(facts.slug)} again`,
+    );
   }
   return ExitCode.ok;
 }
@@ -135,7 +138,11 @@ async function gatherClean(context: FeatureContext, options: CleanOptions, cwd: 
   // Refs: the branches this feature created and its backup refs, merge-checked; its shared state (`push`) is only ours.
   const created = [
     ...(ownsIntegration(state) ? [plan.integrationBranch] : []),
-    ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).filter((t) => t.createdBranch !== false).map((t) => t.branch)),
+    ...Object.values(state.phases).flatMap((p) =>
+      Object.values(p.tasks)
+        .filter((t) => t.createdBranch !== false)
+        .map((t) => t.branch),
+    ),
   ];
   const underSlug = (await git(["for-each-ref", "--format=%(refname)", `refs/parallel/${slug}/`], mainRoot)).stdout.split("\n").filter(Boolean);
   for (const ref of [...new Set(created.map((b) => `refs/heads/${b}`)), ...underSlug.filter((r) => r !== stateRef(slug))]) {
@@ -262,7 +269,13 @@ const ownsIntegration = (state: FeatureState) => state.createdIntegration ?? Obj
  */
 async function forgetState(commonDir: string, slug: string): Promise<void> {
   const aside = join(commonDir, "parallel", `.forgotten.${slug}.${randomBytes(6).toString("hex")}`);
-  if (await rename(featureDir(commonDir, slug), aside).then(() => true, () => false)) await rm(aside, { recursive: true, force: true });
+  if (
+    await rename(featureDir(commonDir, slug), aside).then(
+      () => true,
+      () => false,
+    )
+  )
+    await rm(aside, { recursive: true, force: true });
   await sweepForgotten(commonDir, slug);
   const locks = await readdir(locksDir(commonDir)).catch(() => [] as string[]);
   for (const name of locks) if (name.startsWith(`${slug}.`) && name !== `${slug}.lock`) await rm(join(locksDir(commonDir), name), { force: true });

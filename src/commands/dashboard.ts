@@ -18,14 +18,21 @@ import type { CommandSpec, Values } from "../core/command-spec.js";
 export const spec: CommandSpec = {
   name: "dashboard",
   synopsis: ["[slug] [--port N] [--no-open] [--detach]"],
-  summary: ["A live web page of every started feature on 127.0.0.1: the plan as a graph by phase, each", "session's state and cost, who needs you (with the command to run), conflicts, syncs, the run."],
+  summary: [
+    "A live web page of every started feature on 127.0.0.1: the plan as a graph by phase, each",
+    "session's state and cost, who needs you (with the command to run), conflicts, syncs, the run.",
+  ],
   details: [
     "Only reads: it shows what `status` reads (the feature's state, the sessions' ledger, the run's events, the branches) and updates the page as those files change. It listens on 127.0.0.1 only; the address it prints holds a random token that every request needs. Ctrl-C stops it.",
   ],
   options: [
     { name: "port", type: "string", value: "N", text: "Listen on port N (default: a free port)." },
     { name: "no-open", type: "boolean", text: "Do not open the page in a browser." },
-    { name: "detach", type: "boolean", text: "Run in the background: print the address and the pid to stop it, and return. While a dashboard of the repository serves, print its address instead of starting another." },
+    {
+      name: "detach",
+      type: "boolean",
+      text: "Run in the background: print the address and the pid to stop it, and return. While a dashboard of the repository serves, print its address instead of starting another.",
+    },
   ],
   positionals: 1,
   exits: [ExitCode.ok, ExitCode.invalidInput, ExitCode.environment, ExitCode.refused],
@@ -102,7 +109,9 @@ function openInBrowser(url: string): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), "claude-parallel-dashboard-"));
   const file = join(dir, "open.html");
   // The address is ours: digits, letters, `-_` and `:/?=.`; nothing in it needs escaping in an attribute.
-  writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${url}"><a href="${url}">Open the dashboard</a>\n`, { mode: 0o600 });
+  writeFileSync(file, `<!doctype html><meta charset="utf-8"><meta name="referrer" content="no-referrer"><meta http-equiv="refresh" content="0;url=${url}"><a href="${url}">Open the dashboard</a>\n`, {
+    mode: 0o600,
+  });
   spawnDetached(opener, [file], dir);
   return dir;
 }

@@ -59,8 +59,10 @@ export async function finishCommand(options: FinishOptions, io: Io): Promise<Exi
       for await (const { said } of applyFinish(actions, placeOf(context))) if (said) say(said);
       if (actions.some((a) => a.kind === "set-back-checkout")) continue;
       const slug = quote(context.feature.slug);
-      if (actions.some((a) => a.kind === "merge-in-checkout" || a.kind === "merge-in-memory")) say(`When you no longer need them: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
-      if (actions.some((a) => a.kind === "open-pull-request" || a.kind === "print-pull-request-commands")) say(`When it is merged: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
+      if (actions.some((a) => a.kind === "merge-in-checkout" || a.kind === "merge-in-memory"))
+        say(`When you no longer need them: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
+      if (actions.some((a) => a.kind === "open-pull-request" || a.kind === "print-pull-request-commands"))
+        say(`When it is merged: claude-parallel clean ${slug} removes the feature's worktrees, branches and state.`);
       return ExitCode.ok;
     }
   } finally {

@@ -57,7 +57,9 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     if (remoteState !== undefined) await fetchObjects(mainRoot, remote, [ref]);
     // Checked whether it is taken or not: a pull that names anything wrong changes nothing.
     const checked =
-      remoteState !== undefined ? await checkStateCommit(here, slug, remoteState, { source: `${remote}'s ${ref} (${remoteState.slice(0, 12)})`, fix: refusedStateFix(slug, remote), remote }) : undefined;
+      remoteState !== undefined
+        ? await checkStateCommit(here, slug, remoteState, { source: `${remote}'s ${ref} (${remoteState.slice(0, 12)})`, fix: refusedStateFix(slug, remote), remote })
+        : undefined;
     const last = await commitOf(ref, mainRoot);
     const local = await readLocalStateFiles(repo.commonDir, slug);
     const lastFiles = last !== undefined ? await readStateCommit(mainRoot, last, slug) : undefined;
@@ -87,7 +89,10 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
     // Objects only (no ref moves), so the ancestry of what would come over can be judged.
     await fetchObjects(mainRoot, remote, wanted);
     const allowed = trust?.kind === "trusted" && trust.why === "allowed";
-    const actions = pullActions(adopt ? { kind: "take-state", commit: adopt.commit, allowed } : { kind: "keep-state", why: decision.kind === "keep" ? decision.why : "" }, decidePullRefs(await refFacts(mainRoot, wanted, there), remote));
+    const actions = pullActions(
+      adopt ? { kind: "take-state", commit: adopt.commit, allowed } : { kind: "keep-state", why: decision.kind === "keep" ? decision.why : "" },
+      decidePullRefs(await refFacts(mainRoot, wanted, there), remote),
+    );
     if (options.dryRun) {
       io.stdout(dryRunText(`pull ${slug} --remote ${remote}`, actions, (a) => describePullAction(a, slug, remote)));
       return ExitCode.ok;
@@ -100,7 +105,11 @@ export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCo
       if (a.kind === "take-state" || a.kind === "keep-state") say(`${describePullAction(a, slug, remote, true)}.`);
     }
     // The branches and backups in one go: each created or fast-forwarded with a compare-and-swap.
-    await updateLocalRefs(mainRoot, actions.flatMap((a) => (a.kind === "move-ref" ? [a.update] : [])), `claude-parallel: pull ${slug}`);
+    await updateLocalRefs(
+      mainRoot,
+      actions.flatMap((a) => (a.kind === "move-ref" ? [a.update] : [])),
+      `claude-parallel: pull ${slug}`,
+    );
     for (const a of actions) if (a.kind === "move-ref" || a.kind === "keep-ref") say(`  ${describePullAction(a, slug, remote, true)}`);
     if (!state) say(`${slug} has not started anywhere ${remote} knows of: start it with claude-parallel start ${slug}.`);
     return ExitCode.ok;

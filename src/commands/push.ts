@@ -55,7 +55,13 @@ export async function pushCommand(options: ShareOptions, io: Io): Promise<ExitCo
     const message = `claude-parallel: state of ${slug}`;
     const next = await localStateCommit(mainRoot, repo.commonDir, slug, message, withSessions ? JSON.stringify(withSessions, null, 2) + "\n" : undefined);
     if (next === undefined) {
-      throw new RefusedError([{ code: "feature-not-started", message: `${slug} has not started in this clone: there is no state to push`, fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started` }]);
+      throw new RefusedError([
+        {
+          code: "feature-not-started",
+          message: `${slug} has not started in this clone: there is no state to push`,
+          fix: `start it (claude-parallel start ${quote(slug)}) or pull it from where it started`,
+        },
+      ]);
     }
     const names = await featureRefNames(mainRoot, slug, state);
     const there = await remoteRefs(mainRoot, remote, slug, names);

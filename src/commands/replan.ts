@@ -70,7 +70,10 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const { slug } = feature;
   const state = startedState(context);
   const say = (line = "") => io.stdout(line + "\n");
-  if (state.finishedAt) throw new RefusedError([{ code: "feature-finished", message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" }]);
+  if (state.finishedAt)
+    throw new RefusedError([
+      { code: "feature-finished", message: `${slug} is finished: it was merged into ${state.base} (${state.finishedAt})`, fix: "a finished feature cannot change; plan further work as a new feature" },
+    ]);
 
   // Validated exactly as `plan` does, built as if the recorded base were checked out.
   const shownAs = relative(io.cwd, planPath) || planPath;
@@ -126,7 +129,10 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
       say(`Wrote the frozen plan ${a.path}: start, status and sync follow it from now on.`);
     }
   }
-  if (briefs.length) say(`Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`);
+  if (briefs.length)
+    say(
+      `Rewrote the task rules (what each session's hooks let it edit) and ${BRIEF_FILE} in the worktrees of ${briefs.map((b) => b.task.id).join(", ")}; tell running sessions to read the brief again.`,
+    );
   return ExitCode.ok;
 }
 
@@ -134,7 +140,9 @@ const samePath = async (a: string, b: string) => (await realpath(a).catch(() => 
 
 function startedState({ feature }: FeatureContext): FeatureState {
   if (feature.state) return feature.state;
-  throw new RefusedError([{ code: "feature-not-started", message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` }]);
+  throw new RefusedError([
+    { code: "feature-not-started", message: `${feature.slug} has not started, so no plan is frozen yet`, fix: `start takes the plan file as it is: claude-parallel start ${quote(feature.slug)}` },
+  ]);
 }
 
 /** The started feature `target` names (a plan file or a slug, or the only one), and the plan file to apply. */
@@ -156,5 +164,9 @@ async function locate(target: string | undefined, cwd: string): Promise<{ contex
   const { mainRoot, feature } = context;
   const candidates = [planFile(mainRoot, feature.slug), ...(feature.state ? [resolve(mainRoot, feature.state.planSource)] : [])];
   for (const path of candidates) if (await isFile(path)) return { context, planPath: path };
-  throw new InputError({ where: feature.slug, message: `there is no plan file to apply: neither ${candidates.map((c) => relative(cwd, c) || c).join(" nor ")} exists`, fix: "give the edited plan's path: claude-parallel replan <plan.yaml>" });
+  throw new InputError({
+    where: feature.slug,
+    message: `there is no plan file to apply: neither ${candidates.map((c) => relative(cwd, c) || c).join(" nor ")} exists`,
+    fix: "give the edited plan's path: claude-parallel replan <plan.yaml>",
+  });
 }

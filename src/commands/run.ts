@@ -14,7 +14,12 @@ import type { CommandSpec, Values } from "../core/command-spec.js";
 
 export const spec: CommandSpec = {
   name: "run",
-  synopsis: ["[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]", "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]", "[--rolling] [--no-finish | --pr] [--notify TARGET]... [--json]", "[--detach] [--dry-run]"],
+  synopsis: [
+    "[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]",
+    "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]",
+    "[--rolling] [--no-finish | --pr] [--notify TARGET]... [--json]",
+    "[--detach] [--dry-run]",
+  ],
   summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong, the part of the failing output that says why, the file holding all of it, and the command that reproduces it. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
@@ -70,7 +75,6 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
     io,
   );
 }
-
 
 /**
  * `claude-parallel run`: carries a feature to its end with headless sessions (src/run/runner.ts),

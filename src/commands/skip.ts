@@ -64,9 +64,14 @@ export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCod
 /** The facts `decideSkip` decides on, once the task and the reason are known to be valid input. */
 function gatherSkip({ feature }: FeatureContext, options: SkipOptions): SkipFacts {
   const { state, slug, plan } = feature;
-  const task = namedTask(slug, plan.phases.flatMap((p) => p.tasks), options.task);
+  const task = namedTask(
+    slug,
+    plan.phases.flatMap((p) => p.tasks),
+    options.task,
+  );
   const reason = options.reason?.trim() ?? "";
-  if (!options.undo && !reason) throw new InputError({ where: "--reason", message: "say why the task is skipped", fix: `claude-parallel skip ${quote(task.id)} ${quote(slug)} --reason 'nothing to do: ...'` });
+  if (!options.undo && !reason)
+    throw new InputError({ where: "--reason", message: "say why the task is skipped", fix: `claude-parallel skip ${quote(task.id)} ${quote(slug)} --reason 'nothing to do: ...'` });
   const phase = state?.phases[String(task.phase)];
   const recorded = phase?.tasks[task.id];
   return {

@@ -11,10 +11,7 @@ import type { CommandSpec, Values } from "../core/command-spec.js";
 export const spec: CommandSpec = {
   name: "start",
   synopsis: ["[plan-or-slug] [--phase N] [--launch print|tmux|headless]", "[--deps auto|none] [--dry-run] [--permission-mode M] [--model M]"],
-  summary: [
-    "Create the phase's branches and worktrees from the integration branch, write each",
-    "session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions.",
-  ],
+  summary: ["Create the phase's branches and worktrees from the integration branch, write each", "session's brief, copy .worktreeinclude files, prepare dependencies, start the sessions."],
   details: [
     "Without an argument it takes the feature that has started, or the only plan under .parallel/; the phase defaults to the first one not synced yet. The first start freezes the plan and creates the integration branch from base. Running it again finishes what is missing; it refuses (exit 4, nothing changed) when a path or branch stands in the way.",
   ],

@@ -33,7 +33,8 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   if (!watch && values.interval !== undefined) throw usageError("--interval goes with --watch", "add --watch, or leave --interval out");
   if (watch && (values.json === true || values.verify === true)) throw usageError("--watch does not go with --json or --verify", "watch the report, or print it once with --json / --verify");
   const interval = values.interval === undefined ? 2 : Number(values.interval);
-  if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600) throw usageError(`--interval must be a number of seconds from 0.2 to 3600, not \`${String(values.interval)}\``, "for example --interval 5");
+  if (!Number.isFinite(interval) || interval < 0.2 || interval > 3600)
+    throw usageError(`--interval must be a number of seconds from 0.2 to 3600, not \`${String(values.interval)}\``, "for example --interval 5");
   if (watch) {
     const { watchStatus } = await import("./status-watch.js");
     return watchStatus({ slug: positionals[0], intervalMs: Math.round(interval * 1000) }, io);

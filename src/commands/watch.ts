@@ -110,7 +110,13 @@ export async function watchCommand(options: WatchOptions, io: Io): Promise<ExitC
   }
   const unsynced = feature.plan.phases.find((p) => feature.state?.phases[String(p.index)]?.syncedAt === undefined);
   if (!feature.state || unsynced) {
-    throw new RefusedError([{ code: "phase-not-synced", message: `${feature.slug} has no pull request to watch yet: phase ${unsynced?.index ?? 1} is not synced`, fix: `carry it to the pull request first: ${sh`claude-parallel run ${feature.slug} --pr`}, then ${sh`claude-parallel finish ${feature.slug} --pr`}` }]);
+    throw new RefusedError([
+      {
+        code: "phase-not-synced",
+        message: `${feature.slug} has no pull request to watch yet: phase ${unsynced?.index ?? 1} is not synced`,
+        fix: `carry it to the pull request first: ${sh`claude-parallel run ${feature.slug} --pr`}, then ${sh`claude-parallel finish ${feature.slug} --pr`}`,
+      },
+    ]);
   }
   if (options.dryRun) {
     const watcher = new Watcher(ctx, options, io);
@@ -146,7 +152,8 @@ class Watcher {
 
   async load(): Promise<void> {
     const path = watchStatePath(this.commonDir, this.slug);
-    this.state = (await readJsonFile(path, WatchStateSchema, `remove ${quote(path)} to start watching afresh (feedback handed out before may then be handed out again)`, MAX_BYTES.watchState)) ?? this.state;
+    this.state =
+      (await readJsonFile(path, WatchStateSchema, `remove ${quote(path)} to start watching afresh (feedback handed out before may then be handed out again)`, MAX_BYTES.watchState)) ?? this.state;
   }
 
   private save(): Promise<void> {
@@ -158,8 +165,12 @@ class Watcher {
     const root = this.ctx.mainRoot;
     const pr = await pullRequestFacts(root, plan.integrationBranch);
     const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, root);
-    if (!integrationTip) throw new RefusedError([{ code: "branch-missing", message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and watch again" }]);
-    const relation = pr.headOid === integrationTip ? "same" : (await isAncestor(pr.headOid, integrationTip, root)) ? "ahead" : (await isAncestor(integrationTip, pr.headOid, root)) ? "behind" : "diverged";
+    if (!integrationTip)
+      throw new RefusedError([
+        { code: "branch-missing", message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and watch again" },
+      ]);
+    const relation =
+      pr.headOid === integrationTip ? "same" : (await isAncestor(pr.headOid, integrationTip, root)) ? "ahead" : (await isAncestor(integrationTip, pr.headOid, root)) ? "behind" : "diverged";
     const files = new Set(nulFields(await gitOk(["ls-tree", "-r", "-z", "--name-only", integrationTip], root)));
     return {
       pr,
@@ -227,7 +238,15 @@ class Watcher {
       const sessionId = known ?? randomUUID();
       const { branch } = this.planned(task).task;
       const tipBefore = await commitOf(`refs/heads/${branch}`, this.ctx.mainRoot);
-      if (!tipBefore) throw new RefusedError([{ code: "branch-missing", task, message: `task ${task}'s branch ${branch} is missing`, fix: `restore it (git reflog, refs/parallel/${this.slug}/), then ${sh`claude-parallel watch ${this.slug}`}` }]);
+      if (!tipBefore)
+        throw new RefusedError([
+          {
+            code: "branch-missing",
+            task,
+            message: `task ${task}'s branch ${branch} is missing`,
+            fix: `restore it (git reflog, refs/parallel/${this.slug}/), then ${sh`claude-parallel watch ${this.slug}`}`,
+          },
+        ]);
       for (const item of items) this.state.handed[item.key] = { to: task, at };
       this.state.sessions[task] = sessionId;
       const prompt = feedbackPrompt({ number: facts.pr.number, url: facts.pr.url, branch: plan.integrationBranch }, items, known === undefined);
@@ -310,11 +329,26 @@ class Watcher {
     const { phase, recorded } = this.planned(taskId);
     const { startPhase } = await import("../start/start-phase.js");
     const { permissionMode, model } = this.options;
-    const choices = { task: taskId, reopen: true, launch: "headless" as const, deps: "auto" as const, launchSessions: false, ...(permissionMode !== undefined && { permissionMode }), ...(model !== undefined && { model }) };
+    const choices = {
+      task: taskId,
+      reopen: true,
+      launch: "headless" as const,
+      deps: "auto" as const,
+      launchSessions: false,
+      ...(permissionMode !== undefined && { permissionMode }),
+      ...(model !== undefined && { model }),
+    };
     const out = { say: (line = "") => this.io.stdout(line + "\n"), log: (line: string) => this.io.stderr(line + "\n") };
     await startPhase(await openFeature(this.slug, this.io.cwd), phase.index, choices, out);
     if (!(await pathExists(recorded.worktree))) {
-      throw new RefusedError([{ code: "worktree-missing", task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again`, fix: sh`git worktree add ${recorded.worktree} ${this.planned(taskId).task.branch}` }]);
+      throw new RefusedError([
+        {
+          code: "worktree-missing",
+          task: taskId,
+          message: `the worktree ${recorded.worktree} is missing and could not be made again`,
+          fix: sh`git worktree add ${recorded.worktree} ${this.planned(taskId).task.branch}`,
+        },
+      ]);
     }
     this.ctx = await openFeature(this.slug, this.io.cwd);
   }
@@ -368,7 +402,9 @@ class Watcher {
         return ExitCode.refused;
       case "verifyFailed":
         await done();
-        this.say(`Stopped: ${plan.integrationBranch} with ${taskId}'s fix merged fails \`${outcome.command}\`${outcome.exitCode !== undefined ? ` (exit ${outcome.exitCode})` : ""}; nothing was pushed.`);
+        this.say(
+          `Stopped: ${plan.integrationBranch} with ${taskId}'s fix merged fails \`${outcome.command}\`${outcome.exitCode !== undefined ? ` (exit ${outcome.exitCode})` : ""}; nothing was pushed.`,
+        );
         for (const line of outcome.tail.split("\n").filter(Boolean).slice(-8)) this.say(`    ${terminalSafe(line)}`);
         this.say(`  fix it in ${quote(recorded.worktree)}, commit, then: claude-parallel watch ${quote(this.slug)}`);
         return ExitCode.verifyFailed;
@@ -401,7 +437,14 @@ class Watcher {
     const root = this.ctx.mainRoot;
     const ref = `refs/heads/${plan.integrationBranch}`;
     const { remote } = await baseRemote(root, plan.base);
-    if (remote === undefined) throw new RefusedError([{ code: "no-push-remote", message: `there is no remote to push ${plan.integrationBranch} to: ${plan.base} has no upstream remote and there is no \`origin\``, fix: `add the remote the pull request's branch is on (git remote add origin <url>), then ${sh`claude-parallel watch ${this.slug}`}` }]);
+    if (remote === undefined)
+      throw new RefusedError([
+        {
+          code: "no-push-remote",
+          message: `there is no remote to push ${plan.integrationBranch} to: ${plan.base} has no upstream remote and there is no \`origin\``,
+          fix: `add the remote the pull request's branch is on (git remote add origin <url>), then ${sh`claude-parallel watch ${this.slug}`}`,
+        },
+      ]);
     // Pushed already, and gh does not show it yet: nothing to do but look again.
     if ((await remoteTip(root, remote, ref)) === to) return "there";
     const pushed = await pushWithLease(root, remote, ref, from);

@@ -55,10 +55,7 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
   const out = ["## Repository", ""];
   // All four git processes at once: status and the worktree list work from any folder of the
   // repository, and are not used when there is none.
-  const looking = Promise.all([
-    git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], input.cwd),
-    git(["worktree", "list", "--porcelain"], input.cwd),
-  ]);
+  const looking = Promise.all([git(["--no-optional-locks", "status", "--porcelain", "--untracked-files=normal"], input.cwd), git(["worktree", "list", "--porcelain"], input.cwd)]);
   looking.catch(() => undefined); // not awaited outside a repository
   const [version, repo] = await Promise.all([gitVersion(input.cwd), locateRepo(input.cwd)]);
   const problems: string[] = [];
@@ -76,11 +73,7 @@ async function repositorySection(input: ContextInput): Promise<string[]> {
     return [...out, ...problemLines(problems)];
   }
 
-  const [[status, worktrees], roles, plans] = await Promise.all([
-    looking,
-    findRoles(repo.root),
-    listPlans(repo.root, repo.branch, repo.commonDir),
-  ]);
+  const [[status, worktrees], roles, plans] = await Promise.all([looking, findRoles(repo.root), listPlans(repo.root, repo.branch, repo.commonDir)]);
   if (!repo.hasCommit) {
     problems.push("The repository has no commit yet: worktrees start from a commit. Make a first commit (for example `git add -A && git commit -m 'Initial commit'`), then plan.");
   }

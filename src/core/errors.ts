@@ -182,10 +182,10 @@ export class ProcessError extends CliError {
       this.details.spawnError?.code === "ENOCWD"
         ? "run the command again from a folder that exists (for example the repository's main checkout)"
         : this.details.spawnError?.code === "ENOENT"
-        ? `install ${this.details.file}, then run the command again`
-        : this.details.spawnError?.code === "E2BIG"
-          ? "the command line was too long for this system: shorten the plan's text fields"
-          : "fix what the message above says, then run the same claude-parallel command again: it continues where it stopped";
+          ? `install ${this.details.file}, then run the command again`
+          : this.details.spawnError?.code === "E2BIG"
+            ? "the command line was too long for this system: shorten the plan's text fields"
+            : "fix what the message above says, then run the same claude-parallel command again: it continues where it stopped";
     return `${this.message}${said ? `:\n  ${said}` : ""}\n  fix: ${fix}`;
   }
 }

@@ -91,7 +91,19 @@ export function dashboardClient(): void {
       { id: "needs-you", class: `needs-you${items.length ? " has-items" : ""}`, "aria-labelledby": "needs-you-title" },
       h("h2", { id: "needs-you-title" }, items.length ? `Needs you (${items.length})` : "Needs you: nothing"),
       items.length
-        ? h("ol", { class: "needs" }, ...items.map((item: NeedsYou, i: number) => h("li", {}, h("p", { class: "need-title" }, item.title), item.detail ? h("p", { class: "need-detail" }, item.detail) : false, commandLine(item.command, `${f.slug}:${i}:${item.command}`))))
+        ? h(
+            "ol",
+            { class: "needs" },
+            ...items.map((item: NeedsYou, i: number) =>
+              h(
+                "li",
+                {},
+                h("p", { class: "need-title" }, item.title),
+                item.detail ? h("p", { class: "need-detail" }, item.detail) : false,
+                commandLine(item.command, `${f.slug}:${i}:${item.command}`),
+              ),
+            ),
+          )
         : h("p", { class: "quiet" }, f.run?.running ? "The run is carrying the feature: nothing waits for you." : "Nothing waits for you."),
     );
   }
@@ -167,7 +179,12 @@ export function dashboardClient(): void {
       svg.append(g);
     }
     const summary = f.phases.map((p) => `phase ${p.index} (${p.state}): ${p.tasks.map((t) => `${t.id} ${t.state}`).join(", ")}`).join("; ");
-    return h("figure", { class: "graph" }, h("div", { class: "scroll", role: "img", "aria-label": `The plan by phase: ${summary}` }, svg), h("figcaption", {}, `Critical path: ${f.criticalPath.join(" → ") || "none"} (plan length ${f.length})`));
+    return h(
+      "figure",
+      { class: "graph" },
+      h("div", { class: "scroll", role: "img", "aria-label": `The plan by phase: ${summary}` }, svg),
+      h("figcaption", {}, `Critical path: ${f.criticalPath.join(" → ") || "none"} (plan length ${f.length})`),
+    );
   }
 
   function conflictMatrix(p: PhaseView): HTMLElement {
@@ -199,7 +216,13 @@ export function dashboardClient(): void {
     return h(
       "div",
       { class: "scroll", tabindex: "0", role: "region", "aria-label": caption },
-      h("table", {}, h("caption", {}, caption), h("thead", {}, h("tr", {}, ...head.map((x) => h("th", { scope: "col" }, x)))), h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c)))))),
+      h(
+        "table",
+        {},
+        h("caption", {}, caption),
+        h("thead", {}, h("tr", {}, ...head.map((x) => h("th", { scope: "col" }, x)))),
+        h("tbody", {}, ...rows.map((r) => h("tr", {}, ...r.map((c) => h("td", {}, c))))),
+      ),
     );
   }
 
@@ -236,7 +259,11 @@ export function dashboardClient(): void {
       h("h2", { id: "run-title" }, f.run ? `Run: ${f.run.state}` : "Run: never ran"),
       f.run ? h("p", { class: "quiet" }, "Every event: ", h("code", {}, f.run.events)) : h("p", { class: "quiet" }, "claude-parallel run was not used for this feature."),
       events.length
-        ? h("ol", { class: "events log", reversed: true, tabindex: "0", "aria-label": "Run events, newest first" }, ...events.map((e) => h("li", {}, h("time", {}, clock(e.at)), " ", h("span", { class: "event-kind" }, e.event), " ", e.text)))
+        ? h(
+            "ol",
+            { class: "events log", reversed: true, tabindex: "0", "aria-label": "Run events, newest first" },
+            ...events.map((e) => h("li", {}, h("time", {}, clock(e.at)), " ", h("span", { class: "event-kind" }, e.event), " ", e.text)),
+          )
         : false,
     );
   }
@@ -253,7 +280,11 @@ export function dashboardClient(): void {
       "div",
       { class: "feature" },
       h("h1", {}, f.feature, h("span", { class: "slug" }, ` (${f.slug})`)),
-      h("p", { class: "quiet" }, `Integration branch ${f.integrationBranch}, base ${f.base}. ${f.finishedAt ? `Finished ${clock(f.finishedAt)}. ` : ""}${num(totals.attempts)} attempts, ${num(tokens)} tokens, ${cost}.`),
+      h(
+        "p",
+        { class: "quiet" },
+        `Integration branch ${f.integrationBranch}, base ${f.base}. ${f.finishedAt ? `Finished ${clock(f.finishedAt)}. ` : ""}${num(totals.attempts)} attempts, ${num(tokens)} tokens, ${cost}.`,
+      ),
       needsYouSection(f),
       h("section", { "aria-labelledby": "plan-title" }, h("h2", { id: "plan-title" }, "Plan"), graph(f)),
       ...f.phases.map((p) =>
@@ -264,7 +295,12 @@ export function dashboardClient(): void {
           h("div", { class: "tasks" }, ...p.tasks.map(taskCard)),
         ),
       ),
-      h("section", { "aria-labelledby": "conflicts-title" }, h("h2", { id: "conflicts-title" }, "Conflict forecast"), ...(f.phases.some((p) => p.state === "started") ? f.phases.filter((p) => p.state === "started").map(conflictMatrix) : [h("p", { class: "quiet" }, "No phase in progress.")])),
+      h(
+        "section",
+        { "aria-labelledby": "conflicts-title" },
+        h("h2", { id: "conflicts-title" }, "Conflict forecast"),
+        ...(f.phases.some((p) => p.state === "started") ? f.phases.filter((p) => p.state === "started").map(conflictMatrix) : [h("p", { class: "quiet" }, "No phase in progress.")]),
+      ),
       syncsSection(f),
       runSection(f),
     );
@@ -280,7 +316,22 @@ export function dashboardClient(): void {
     const nav = h(
       "nav",
       { "aria-label": "Features" },
-      h("ul", {}, ...features.map((f) => h("li", {}, h("a", { href: `#${encodeURIComponent(f.slug)}`, "data-key": `feature:${f.slug}`, ...(f === current && { "aria-current": "page" }) }, f.slug, !isError(f) && f.needsYou.length ? h("span", { class: "count" }, ` ${f.needsYou.length} need you`) : false)))),
+      h(
+        "ul",
+        {},
+        ...features.map((f) =>
+          h(
+            "li",
+            {},
+            h(
+              "a",
+              { href: `#${encodeURIComponent(f.slug)}`, "data-key": `feature:${f.slug}`, ...(f === current && { "aria-current": "page" }) },
+              f.slug,
+              !isError(f) && f.needsYou.length ? h("span", { class: "count" }, ` ${f.needsYou.length} need you`) : false,
+            ),
+          ),
+        ),
+      ),
     );
     const body = !current
       ? h("p", {}, "No feature has started in this repository yet: plan one with /parallel, then claude-parallel start.")

@@ -25,7 +25,11 @@ export async function gatherSnapshot(repo: Repo, cwd: string, chosen?: string): 
 async function featureView(repo: Repo, cwd: string, slug: string): Promise<DashboardFeature | FeatureError> {
   try {
     const { feature } = await openFeature(slug, cwd, { adopt: false, repo });
-    const [status, run, events] = await Promise.all([gatherStatus(repo, feature), runSummary(repo.commonDir, feature.slug), readEvents(runEventsPath(repo.commonDir, feature.slug), { last: MAX_BYTES.eventsTail })]);
+    const [status, run, events] = await Promise.all([
+      gatherStatus(repo, feature),
+      runSummary(repo.commonDir, feature.slug),
+      readEvents(runEventsPath(repo.commonDir, feature.slug), { last: MAX_BYTES.eventsTail }),
+    ]);
     return dashboardFeature({ status, plan: feature.plan, ...(feature.state && { state: feature.state }), ...(run && { run }), events: events.events.slice(-EVENT_LIMIT) });
   } catch (error) {
     return { slug, error: (error as Error).message };

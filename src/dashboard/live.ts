@@ -25,7 +25,12 @@ export function watchedFolders(commonDir: string, snapshot: Snapshot): Watched[]
   for (const f of snapshot.features) {
     // Our own look writes the conflict prediction's cache there: it must not make the next look.
     list.push({ dir: featureDir(commonDir, f.slug), ignore: /status-prediction\.json/ });
-    list.push({ dir: sessionsDir(commonDir, f.slug) }, { dir: runDir(commonDir, f.slug) }, { dir: join(featureDir(commonDir, f.slug), "verify") }, { dir: join(featureDir(commonDir, f.slug), "merge-task") });
+    list.push(
+      { dir: sessionsDir(commonDir, f.slug) },
+      { dir: runDir(commonDir, f.slug) },
+      { dir: join(featureDir(commonDir, f.slug), "verify") },
+      { dir: join(featureDir(commonDir, f.slug), "merge-task") },
+    );
     if ("error" in f) continue;
     for (const branch of [f.base, f.integrationBranch, ...f.phases.flatMap((p) => p.tasks.map((t) => t.branch))]) refDirs.add(dirname(join(commonDir, "refs", "heads", branch)));
     for (const t of f.phases.flatMap((p) => p.tasks)) if (t.worktree !== undefined && t.state !== "merged") list.push({ dir: join(t.worktree, SESSION_DIR) });

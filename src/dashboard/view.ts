@@ -167,7 +167,10 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
       const merged = phase.state === "synced" || taskRecord?.mergedAt !== undefined;
       const decided = taskState(t, { phase: phase.state, merged, recorded: taskRecord !== undefined, running, lastEvent: lastOf.get(t.id) });
       // An interactive session records no start: the phase's (or, rolling, the task's) start stands for it.
-      const startedAt = (t.session.kind === "running" || t.session.kind === "exited" ? t.session.startedAt : undefined) ?? firstStart(facts.events, t.id) ?? (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
+      const startedAt =
+        (t.session.kind === "running" || t.session.kind === "exited" ? t.session.startedAt : undefined) ??
+        firstStart(facts.events, t.id) ??
+        (decided.state !== "not started" && decided.state !== "skipped" ? recorded?.startedAt : undefined);
       const endedAt = merged
         ? (taskRecord?.mergedAt ?? recorded?.syncedAt)
         : decided.state === "working" || decided.state === "handed back" || decided.state === "needs input"
@@ -256,10 +259,7 @@ function firstStart(events: readonly RunEvent[], task: string): string | undefin
  * session with a problem to fix, and it works on it); working; done (committed, clean, inside its
  * owned paths, verify not failing); paused (its session is at rest with the work not done).
  */
-export function taskState(
-  t: TaskStatus,
-  ctx: { phase: PhaseStatus["state"]; merged: boolean; recorded: boolean; running: boolean; lastEvent?: string },
-): { state: TaskState; why?: string } {
+export function taskState(t: TaskStatus, ctx: { phase: PhaseStatus["state"]; merged: boolean; recorded: boolean; running: boolean; lastEvent?: string }): { state: TaskState; why?: string } {
   if (t.skipped !== undefined) return { state: "skipped", why: t.skipped };
   if (ctx.merged) return { state: "merged" };
   if (ctx.phase !== "started" || !ctx.recorded) return { state: "not started" };
@@ -270,7 +270,10 @@ export function taskState(
   const working = l?.state === "working" || (t.session.kind === "running" && l?.state !== "stopped" && l?.state !== "ended");
   if (working) return ctx.lastEvent === "resumed" ? { state: "handed back", why: "the run resumed its session with a problem to fix" } : { state: "working" };
   if (t.session.kind === "exited" && t.session.exitCode !== 0 && !ctx.running && !workDone(t)) {
-    return { state: "needs input", why: `its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${t.session.reason}` : ""}` };
+    return {
+      state: "needs input",
+      why: `its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${t.session.reason}` : ""}`,
+    };
   }
   if (workDone(t)) return { state: "done" };
   if (l === undefined && t.session.kind === "not-launched" && t.ahead === 0 && t.uncommitted.length === 0) return { state: "not started" };
@@ -358,27 +361,49 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
     const failures = Array.isArray(gaveUp.failures) ? (gaveUp.failures as Array<{ task?: unknown; problem?: unknown }>) : [];
     for (const f of failures) {
       const t = cards.find((c) => c.id === f.task);
-      if (t && t.state !== "needs input") items.push({ title: `the run gave up on ${t.id} (${String(f.problem)})`, detail: "fix it in its session, then run the feature again", task: t.id, command: resume(t) });
+      if (t && t.state !== "needs input")
+        items.push({ title: `the run gave up on ${t.id} (${String(f.problem)})`, detail: "fix it in its session, then run the feature again", task: t.id, command: resume(t) });
     }
   }
   if (!running) {
     for (const t of cards.filter((c) => statusOf.get(c.id)?.ledger?.state === "paused: budget" && !items.some((i) => i.task === c.id))) {
-      items.push({ title: `${t.id} reached its budget`, detail: `${statusOf.get(t.id)!.ledger!.detail ?? "its sessions spent their budget"}: approve more to let it go on`, task: t.id, command: sh`claude-parallel approve ${t.id} ${slug}` });
+      items.push({
+        title: `${t.id} reached its budget`,
+        detail: `${statusOf.get(t.id)!.ledger!.detail ?? "its sessions spent their budget"}: approve more to let it go on`,
+        task: t.id,
+        command: sh`claude-parallel approve ${t.id} ${slug}`,
+      });
     }
-    for (const t of cards.filter((c) => c.state === "paused" && !items.some((i) => i.task === c.id))) items.push({ title: `${t.id} stopped before its work was done`, detail: t.why, task: t.id, command: resume(t) });
+    for (const t of cards.filter((c) => c.state === "paused" && !items.some((i) => i.task === c.id)))
+      items.push({ title: `${t.id} stopped before its work was done`, detail: t.why, task: t.id, command: resume(t) });
     for (const p of phases.filter((x) => x.state === "started")) {
       const waiting = p.tasks.filter((t) => t.state === "not started");
-      if (waiting.length && launchOf(p.index) === "print") items.push({ title: `start the session${waiting.length === 1 ? "" : "s"} of ${waiting.map((t) => t.id).join(", ")}`, detail: "start prints each session's command again", command: sh`claude-parallel start ${slug}` });
+      if (waiting.length && launchOf(p.index) === "print")
+        items.push({
+          title: `start the session${waiting.length === 1 ? "" : "s"} of ${waiting.map((t) => t.id).join(", ")}`,
+          detail: "start prints each session's command again",
+          command: sh`claude-parallel start ${slug}`,
+        });
       const skipped = new Set(p.tasks.filter((t) => t.state === "skipped").map((t) => t.id));
       for (const c of p.conflicts.filter((x) => !skipped.has(x.task) && !x.with.some((w) => skipped.has(w)))) {
         const resolver = p.tasks.find((t) => t.id === c.task);
         if (!resolver?.worktree || !c.commands.length) continue;
-        items.push({ title: c.summary, detail: `a conflict: merge and resolve in ${c.task}'s worktree, keeping both sides' intent`, task: c.task, command: [sh`cd -- ${resolver.worktree}`, ...c.commands].join(" && ") });
+        items.push({
+          title: c.summary,
+          detail: `a conflict: merge and resolve in ${c.task}'s worktree, keeping both sides' intent`,
+          task: c.task,
+          command: [sh`cd -- ${resolver.worktree}`, ...c.commands].join(" && "),
+        });
       }
     }
   }
   for (const t of cards.filter((c) => c.outsideOwns.length && c.state !== "merged" && c.state !== "skipped")) {
-    items.push({ title: `${t.id} changed files it does not own`, detail: `${t.outsideOwns.join(", ")}: widen its owns in the plan and replan, or undo those changes`, task: t.id, command: sh`claude-parallel replan ${slug}` });
+    items.push({
+      title: `${t.id} changed files it does not own`,
+      detail: `${t.outsideOwns.join(", ")}: widen its owns in the plan and replan, or undo those changes`,
+      task: t.id,
+      command: sh`claude-parallel replan ${slug}`,
+    });
   }
   for (const t of cards.filter((c) => c.requests.length && c.worktree && c.state !== "merged" && c.state !== "skipped")) {
     items.push({ title: `${t.id} asks other tasks`, detail: t.requests.slice(0, 3).join(" / "), task: t.id, command: sh`cat -- ${`${t.worktree}/.claude-parallel/requests.md`}` });
@@ -386,8 +411,14 @@ export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], st
   if (!running) {
     for (const p of phases.filter((x) => x.readyToSync)) items.push({ title: `phase ${p.index} is ready to sync`, command: sh`claude-parallel sync ${slug}` });
     const ended = run?.outcome !== undefined && ["finish", "done", "print-pr", "stop-synced"].includes(run.outcome);
-    if (run && !ended) items.push({ title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runStateText(run)}: continue it`, detail: run.lastEvent?.text, command: sh`claude-parallel run ${slug}` });
-    if (phases.length && phases.every((p) => p.state === "synced") && !state?.finishedAt) items.push({ title: "every phase is synced: finish the feature", detail: `merge ${status.integrationBranch} into ${status.base}`, command: sh`claude-parallel finish ${slug}` });
+    if (run && !ended)
+      items.push({
+        title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runStateText(run)}: continue it`,
+        detail: run.lastEvent?.text,
+        command: sh`claude-parallel run ${slug}`,
+      });
+    if (phases.length && phases.every((p) => p.state === "synced") && !state?.finishedAt)
+      items.push({ title: "every phase is synced: finish the feature", detail: `merge ${status.integrationBranch} into ${status.base}`, command: sh`claude-parallel finish ${slug}` });
   }
   return items;
 }

@@ -23,7 +23,11 @@ export async function readJournal(commonDir: string, slug: string, phase: number
 /** Phases whose sync was interrupted after its journal was written. */
 export async function pendingJournals(commonDir: string, slug: string): Promise<number[]> {
   const names = await readdir(featureDir(commonDir, slug)).catch(() => [] as string[]);
-  return names.map((n) => /^sync-phase-(\d+)\.json$/.exec(n)?.[1]).filter((n): n is string => n !== undefined).map(Number).sort((a, b) => a - b);
+  return names
+    .map((n) => /^sync-phase-(\d+)\.json$/.exec(n)?.[1])
+    .filter((n): n is string => n !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
 }
 
 export async function writeJournal(commonDir: string, slug: string, journal: SyncJournal): Promise<void> {

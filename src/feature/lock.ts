@@ -54,7 +54,15 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
     return async () => void held.set(path, held.get(path)! - 1);
   }
   await mkdir(dir, { recursive: true });
-  const mine: Holder = { pid: process.pid, started: processStartTime(process.pid) ?? "", group: processGroup(process.pid), host: hostname(), command, since: new Date().toISOString(), nonce: randomBytes(8).toString("hex") };
+  const mine: Holder = {
+    pid: process.pid,
+    started: processStartTime(process.pid) ?? "",
+    group: processGroup(process.pid),
+    host: hostname(),
+    command,
+    since: new Date().toISOString(),
+    nonce: randomBytes(8).toString("hex"),
+  };
   const content = JSON.stringify(mine) + "\n";
   let dead: Holder | undefined;
   for (let attempt = 0; attempt < 200; attempt++) {
@@ -80,7 +88,9 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
       text = await lockText(path);
     } catch (error) {
       if (!(error instanceof UnsafeFileError)) throw error;
-      throw new RefusedError([{ message: `the lock of ${slug} ${error.problem}: no claude-parallel command made it`, fix: `if no claude-parallel command of ${slug} is running, remove ${quote(path)}` }]);
+      throw new RefusedError([
+        { message: `the lock of ${slug} ${error.problem}: no claude-parallel command made it`, fix: `if no claude-parallel command of ${slug} is running, remove ${quote(path)}` },
+      ]);
     }
     if (text === undefined) continue; // released meanwhile
     const holder = parseHolder(text);
@@ -103,7 +113,9 @@ export async function acquireFeatureLock(commonDir: string, slug: string, comman
       await new Promise((r) => setTimeout(r, 10)); // another process is retiring it
     }
   }
-  throw new RefusedError([{ message: `could not take the lock of ${slug} (${path})`, fix: "run the command again; if it keeps failing, make sure no other claude-parallel runs and remove that file" }]);
+  throw new RefusedError([
+    { message: `could not take the lock of ${slug} (${path})`, fix: "run the command again; if it keeps failing, make sure no other claude-parallel runs and remove that file" },
+  ]);
 }
 
 /**
@@ -122,7 +134,12 @@ async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Hol
   const { readState } = await import("./store.js");
   const state = await readState(commonDir, slug).catch(() => undefined);
   const branches = state ? [state.integrationBranch, ...Object.values(state.phases).flatMap((p) => Object.values(p.tasks).map((t) => t.branch))] : [];
-  await removeStaleRefLocks(commonDir, branches.map((b) => `refs/heads/${b}`), [`refs/parallel/${slug}/`], state ? [`refs/heads/${state.integrationBranch}`] : []);
+  await removeStaleRefLocks(
+    commonDir,
+    branches.map((b) => `refs/heads/${b}`),
+    [`refs/parallel/${slug}/`],
+    state ? [`refs/heads/${state.integrationBranch}`] : [],
+  );
   // Base is not the feature's: only finish (run finishes too) moves it, and the user's own git may
   // be committing on it. Its locks (the ref's, and the index and HEAD of a checkout of it, where
   // finish merges) are leftovers only when no git at all works in the repository's checkouts.
@@ -135,7 +152,14 @@ async function clearWhatTheDeadLeft(commonDir: string, slug: string, holder: Hol
 /** Whether no git process runs in the repository (its git folder, its main checkout, or a linked worktree); false when nobody can tell. */
 async function noGitWorksIn(commonDir: string): Promise<boolean> {
   const admin = join(commonDir, "worktrees");
-  const linked = await Promise.all((await readdir(admin).catch(() => [] as string[])).map((n) => readFile(join(admin, n, "gitdir"), "utf8").then((g) => dirname(g.trim()), () => undefined)));
+  const linked = await Promise.all(
+    (await readdir(admin).catch(() => [] as string[])).map((n) =>
+      readFile(join(admin, n, "gitdir"), "utf8").then(
+        (g) => dirname(g.trim()),
+        () => undefined,
+      ),
+    ),
+  );
   return gitProcessesUnder([commonDir, dirname(commonDir), ...linked.filter((p): p is string => p !== undefined)])?.length === 0;
 }
 

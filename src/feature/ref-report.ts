@@ -64,7 +64,9 @@ function held(d: RefDetails | undefined, what: string): string {
   if (!d || d.count === 0) return "";
   const list = d.commits.map((c) => `${c.short} ${singleLine(c.subject)}`).join(", ");
   const more = d.count > d.commits.length ? `, and ${d.atLeast ? "more than " : ""}${d.count - d.commits.length} more` : "";
-  const files = d.fileCount ? `; ${d.count === 1 ? "it changes" : "they change"} ${d.files.map(singleLine).join(", ")}${d.fileCount > d.files.length ? `, and ${d.fileCount - d.files.length} more files` : ""}` : "";
+  const files = d.fileCount
+    ? `; ${d.count === 1 ? "it changes" : "they change"} ${d.files.map(singleLine).join(", ")}${d.fileCount > d.files.length ? `, and ${d.fileCount - d.files.length} more files` : ""}`
+    : "";
   return `; ${d.atLeast ? "more than " : ""}${plural(d.count, "commit")} ${what}: ${list}${more}${files}`;
 }
 
@@ -100,7 +102,10 @@ export function describeRef(finding: RefFinding, details: RefDetails | undefined
     }
     case "stray":
     case "outside": {
-      const why = f.kind === "stray" ? "is not a backup claude-parallel wrote" : `was written by an older claude-parallel without its tip, and holds a commit the integration branch (at ${short(f.integrationTip)}) does not`;
+      const why =
+        f.kind === "stray"
+          ? "is not a backup claude-parallel wrote"
+          : `was written by an older claude-parallel without its tip, and holds a commit the integration branch (at ${short(f.integrationTip)}) does not`;
       return {
         finding,
         details,

@@ -77,7 +77,10 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
   }
   if (state !== undefined) return startedFeature(repo, slug!, state, facts, loaded, planPath, mainRoot);
   const finished = await finishedMarker(repo.commonDir, slug!);
-  if (finished) throw new RefusedError([{ code: "feature-cleaned", message: `${slug} was finished (${finished}) and cleaned up; its plan file is gone too`, fix: "nothing to do: its work is in its base branch" }]);
+  if (finished)
+    throw new RefusedError([
+      { code: "feature-cleaned", message: `${slug} was finished (${finished}) and cleaned up; its plan file is gone too`, fix: "nothing to do: its work is in its base branch" },
+    ]);
   throw new InputError({ where: slug!, message: "no such feature: it has no .parallel/<slug>/plan.yaml and was never started", fix: "give the plan file's path" });
 }
 
@@ -109,15 +112,7 @@ export async function readFrozenPlan(commonDir: string, slug: string): Promise<s
  * compared with it (built as if the recorded base were checked out), never re-validated against
  * whatever branch is checked out now.
  */
-async function startedFeature(
-  repo: Repo,
-  slug: string,
-  state: FeatureState,
-  facts: RepoFacts,
-  loaded: LoadedPlan | undefined,
-  planPath: string | undefined,
-  mainRoot: string,
-): Promise<Feature> {
+async function startedFeature(repo: Repo, slug: string, state: FeatureState, facts: RepoFacts, loaded: LoadedPlan | undefined, planPath: string | undefined, mainRoot: string): Promise<Feature> {
   const frozenPath = frozenPlanPath(repo.commonDir, slug);
   const frozenText = await readFrozenPlan(repo.commonDir, slug);
   const asStarted = { ...facts, currentBranch: state.base };

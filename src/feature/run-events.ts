@@ -86,7 +86,11 @@ export class Progress {
       r.last,
     ]);
     const widths = header.map((h, i) => Math.min(i === 7 ? 60 : 24, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
-    const line = (cells: string[]) => cells.map((c, i) => terminalSafe(c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + "…" : c).padEnd(widths[i]!)).join("  ").trimEnd();
+    const line = (cells: string[]) =>
+      cells
+        .map((c, i) => terminalSafe(c.length > widths[i]! ? c.slice(0, widths[i]! - 1) + "…" : c).padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd();
     const lines = [line(header), ...rows.map(line), "", ...this.recent.map((l) => terminalSafe(l.slice(0, 120)))];
     // Up to the table's first line, clear to the end of the screen, draw again.
     this.tty((this.drawn ? `\x1b[${this.drawn}A\r\x1b[J` : "") + lines.join("\n") + "\n");
@@ -130,5 +134,11 @@ export async function readEvents(path: string, reading: Pick<LineReading, "from"
 function isEvent(v: unknown): v is RunEvent {
   if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
   const e = v as Record<string, unknown>;
-  return typeof e.at === "string" && typeof e.event === "string" && typeof e.text === "string" && (e.task === undefined || typeof e.task === "string") && (e.phase === undefined || typeof e.phase === "number");
+  return (
+    typeof e.at === "string" &&
+    typeof e.event === "string" &&
+    typeof e.text === "string" &&
+    (e.task === undefined || typeof e.task === "string") &&
+    (e.phase === undefined || typeof e.phase === "number")
+  );
 }

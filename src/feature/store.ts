@@ -61,7 +61,13 @@ export async function startedFeatures(commonDir: string): Promise<string[]> {
   const slugs: string[] = [];
   for (const d of names) {
     if (!d.isDirectory() || d.name.startsWith(".")) continue;
-    if (await lstat(statePath(commonDir, d.name)).then(() => true, (e: NodeJS.ErrnoException) => e.code !== "ENOENT")) slugs.push(d.name);
+    if (
+      await lstat(statePath(commonDir, d.name)).then(
+        () => true,
+        (e: NodeJS.ErrnoException) => e.code !== "ENOENT",
+      )
+    )
+      slugs.push(d.name);
   }
   return slugs.sort();
 }

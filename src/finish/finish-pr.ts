@@ -35,7 +35,9 @@ export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFact
   const [tip, { remote, remotes }, gh] = await Promise.all([commitOf(ref, mainRoot), baseRemote(mainRoot, plan.base), ghReady(mainRoot)]);
   if (gh !== "ready" && process.env.GITHUB_ACTIONS === "true") {
     throw new EnvironmentError(
-      gh === "missing" ? "gh (GitHub CLI) is not installed on this runner, so the pull request cannot be opened" : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request cannot be opened",
+      gh === "missing"
+        ? "gh (GitHub CLI) is not installed on this runner, so the pull request cannot be opened"
+        : "gh (GitHub CLI) is not logged in (`gh auth status` failed: no GH_TOKEN?), so the pull request cannot be opened",
       gh === "missing" ? "install gh on the runner (GitHub's hosted runners have it)" : "give the step GH_TOKEN (the workflow ci init writes does), then re-run the job",
     );
   }
@@ -76,7 +78,7 @@ export async function applyPullRequest(a: Extract<FinishAction, { kind: "push" |
           throw new EnvironmentError(
             `gh could not open the pull request of ${branch} into ${base}${said ? `: ${said.split("\n").slice(-3).join(" / ")}` : ""}`,
             /not permitted to create or approve pull requests/i.test(said)
-              ? "allow it in the repository's Settings > Actions > General (\"Allow GitHub Actions to create and approve pull requests\"), or give the job a token of yours (the secret CLAUDE_PARALLEL_PR_TOKEN), then run finish --pr again"
+              ? 'allow it in the repository\'s Settings > Actions > General ("Allow GitHub Actions to create and approve pull requests"), or give the job a token of yours (the secret CLAUDE_PARALLEL_PR_TOKEN), then run finish --pr again'
               : `run it again; the branch is pushed, so ${sh`gh pr create --base ${base} --head ${branch}`} also opens it`,
           );
         }

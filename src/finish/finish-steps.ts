@@ -2,13 +2,13 @@
 // `finish` command and by `run`'s final step.
 import { crashPoint } from "../crash-point.js";
 import { ProcessError, RefusedError, type Refusal } from "../core/errors.js";
-import { type FeatureContext } from "../state-ref/open-feature.js";
+import type { FeatureContext } from "../state-ref/open-feature.js";
 import { checkoutMovePath } from "../core/state/paths.js";
 import { MAX_BYTES } from "../core/state/bounds.js";
 import { readJsonFile, writeState } from "../feature/store.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { CheckoutMoveSchema, type FeatureState } from "../core/state/state-schema.js";
-import { type FinishAction, type FinishFacts, type FinishPlace, type MergeFacts } from "../core/decide/decide-finish.js";
+import type { FinishAction, FinishFacts, FinishPlace, MergeFacts } from "../core/decide/decide-finish.js";
 import { commitOf, isAncestor, requireIdentity } from "../git/repo.js";
 import { previewMerge, strategyArgs, strategyOptions } from "../merge/merge-tree.js";
 import { git, gitOk, nulFields } from "../git/run.js";
@@ -133,7 +133,9 @@ async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | u
     case "merge-in-checkout": {
       await journaledMove(checkoutMovePath(commonDir, slug), { worktree: a.path, from: a.from, to: a.to }, () => mergeInCheckout(a.path, `refs/heads/${integrationBranch}`, a.message, a.strategy));
       if (!(await isAncestor(a.integrationTip, (await commitOf(baseRef, mainRoot)) ?? a.from, mainRoot))) {
-        throw new RefusedError([{ code: "merge-incomplete", message: `after the merge in ${a.path}, ${base} still does not contain ${integrationBranch}`, fix: `look at ${a.path} (git log), then finish again` }]);
+        throw new RefusedError([
+          { code: "merge-incomplete", message: `after the merge in ${a.path}, ${base} still does not contain ${integrationBranch}`, fix: `look at ${a.path} (git log), then finish again` },
+        ]);
       }
       crashPoint("finish-after-merge");
       return `Merged ${integrationBranch} into ${base} in ${a.path}.`;
@@ -143,7 +145,13 @@ async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | u
       const cas = await git(["update-ref", "-m", `claude-parallel: finish ${slug}`, baseRef, commit, a.base], mainRoot);
       if (cas.exitCode !== 0) {
         if ((await commitOf(baseRef, mainRoot)) !== a.base) throw new RefusedError([{ code: "ref-moved", message: `${base} moved while finishing; nothing was overwritten`, fix: "finish again" }]);
-        throw new RefusedError([{ code: "ref-update-refused", message: `git refused to move ${base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`, fix: "fix what git (or the repository's hook) says above, then finish again" }]);
+        throw new RefusedError([
+          {
+            code: "ref-update-refused",
+            message: `git refused to move ${base}: ${cas.stderr.trim() || `exit ${cas.exitCode}`}`,
+            fix: "fix what git (or the repository's hook) says above, then finish again",
+          },
+        ]);
       }
       crashPoint("finish-after-merge");
       return `Merged ${integrationBranch} into ${base} (${commit.slice(0, 12)}); ${base} is not checked out anywhere, so no checkout changed.`;

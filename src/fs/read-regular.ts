@@ -27,8 +27,7 @@ const READ_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOL
 export const APPEND_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK | constants.O_NOFOLLOW;
 
 /** `1.5 MiB`, for a bound in a message. */
-export const sizeText = (bytes: number): string =>
-  bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`;
+export const sizeText = (bytes: number): string => (bytes >= 1 << 20 ? `${+(bytes / (1 << 20)).toFixed(1)} MiB` : bytes >= 1024 ? `${+(bytes / 1024).toFixed(1)} KiB` : `${bytes} bytes`);
 
 /** The error for a failed open: undefined when nothing is there (ENOENT). */
 export function openError(path: string, error: unknown): UnsafeFileError | undefined {

@@ -107,7 +107,10 @@ export async function refTips(cwd: string, branches: readonly string[], under: r
   if (branches.length === 0 && under.length === 0) return { tips, under: found };
   const wanted = new Set(branches.map((b) => `refs/heads/${b}`));
   // A pattern also matches the refs below it as a folder: only exact names are kept.
-  const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(objectname:short)%00%(contents:subject)%00%(committerdate:relative)", "--", ...wanted, ...under], cwd);
+  const out = await gitOk(
+    ["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(objectname:short)%00%(contents:subject)%00%(committerdate:relative)", "--", ...wanted, ...under],
+    cwd,
+  );
   for (const line of out.split("\n")) {
     const [ref, type, commit, short, subject, when] = line.split("\0");
     if (ref === undefined || commit === undefined) continue;

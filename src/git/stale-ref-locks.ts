@@ -26,7 +26,13 @@ export async function removeStaleRefLocks(commonDir: string, refs: readonly stri
     // A folder that is a symlink leads out of the repository: the lock files there are not git's on our refs.
     const folder = await realpath(dirname(path)).catch(() => undefined);
     if (folder !== join(realCommon, relative(commonDir, dirname(path)))) continue;
-    if (await unlink(path).then(() => true, () => false)) removed.push(path);
+    if (
+      await unlink(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      removed.push(path);
   }
   return removed;
 }

@@ -14,7 +14,13 @@ export async function unpackRefs(cwd: string, commonDir: string, patterns: reado
   if (patterns.length === 0 || (await exists(join(commonDir, "reftable")))) return;
   const out = await gitOk(["for-each-ref", "--format=%(refname)%00%(objectname)", "--", ...patterns], cwd);
   const refsDir = join(commonDir, "refs");
-  if (!(await lstat(refsDir).then((s) => s.isDirectory(), () => false))) return;
+  if (
+    !(await lstat(refsDir).then(
+      (s) => s.isDirectory(),
+      () => false,
+    ))
+  )
+    return;
   for (const line of out.split("\n")) {
     const [ref, oid] = line.split("\0");
     if (ref === undefined || oid === undefined || !/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(oid) || !ref.startsWith("refs/")) continue;
@@ -33,9 +39,19 @@ async function realFolders(dir: string, rel: string): Promise<boolean> {
   for (const name of rel === "." ? [] : rel.split(sep)) {
     dir = join(dir, name);
     await mkdir(dir).catch(() => undefined);
-    if (!(await lstat(dir).then((s) => s.isDirectory(), () => false))) return false;
+    if (
+      !(await lstat(dir).then(
+        (s) => s.isDirectory(),
+        () => false,
+      ))
+    )
+      return false;
   }
   return true;
 }
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );

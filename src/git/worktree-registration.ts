@@ -17,7 +17,11 @@ export interface Registration {
  * within its bound. A session can write its own registration (its `locked`, say): a FIFO or a
  * link to /dev/zero there must not hang us.
  */
-const registrationFile = (path: string): Promise<string | undefined> => readRegular(path, GIT_FILE_MAX).then((b) => b?.toString("utf8").trim(), () => "");
+const registrationFile = (path: string): Promise<string | undefined> =>
+  readRegular(path, GIT_FILE_MAX).then(
+    (b) => b?.toString("utf8").trim(),
+    () => "",
+  );
 
 /**
  * git's registrations of the worktree at `path`: the entries under `<common>/worktrees/` whose

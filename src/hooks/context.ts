@@ -38,11 +38,5 @@ export function sessionContext(m: TaskManifest, worktree: string): string {
 export function envExports(m: TaskManifest): string {
   // Slugs and task ids are [a-z0-9-] (the plan schema checks them); quoted all the same.
   const safe = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
-  return [
-    `export PARALLEL_FEATURE=${safe(m.slug)}`,
-    `export PARALLEL_TASK=${safe(m.task)}`,
-    `export PARALLEL_PORT=${m.port}`,
-    `export PARALLEL_PORT_LAST=${m.port + 9}`,
-    "",
-  ].join("\n");
+  return [`export PARALLEL_FEATURE=${safe(m.slug)}`, `export PARALLEL_TASK=${safe(m.task)}`, `export PARALLEL_PORT=${m.port}`, `export PARALLEL_PORT_LAST=${m.port + 9}`, ""].join("\n");
 }

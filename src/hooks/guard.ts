@@ -119,9 +119,7 @@ export function decideEdit(manifest: TaskManifest, target: Target, edit: { named
   if (path === REQUESTS) return { kind: "allow" };
   if (own.some((p) => covers(ownedPattern(p), path))) return { kind: "allow" };
   const owners = manifest.others.filter((o) => o.paths.some((p) => covers(ownedPattern(p), path)));
-  const whose = owners.length
-    ? `it belongs to ${owners.map((o) => `task \`${o.task}\` (the ${o.role} session, phase ${o.phase})`).join(" and ")}`
-    : "no task of the plan owns it";
+  const whose = owners.length ? `it belongs to ${owners.map((o) => `task \`${o.task}\` (the ${o.role} session, phase ${o.phase})`).join(" and ")}` : "no task of the plan owns it";
   return { kind: answer, reason: `claude-parallel: ${path} is not yours to change: ${whose}, and ${mine}. ${instead}` };
 }
 

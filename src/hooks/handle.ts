@@ -155,7 +155,18 @@ function budgetAnswer(manifest: TaskManifest, input: HookInput, root: string, no
   if (previous?.state !== "paused: budget") {
     const sessionId = typeof input.session_id === "string" && input.session_id !== "" ? input.session_id : undefined;
     try {
-      writeHookRecord(manifest.stateDir, nextRecord(previous, { task: manifest.task, name: "PreToolUse", at: now.toISOString(), state: "paused: budget", detail: reachedText(reached), ...(sessionId !== undefined && { sessionId }), root }));
+      writeHookRecord(
+        manifest.stateDir,
+        nextRecord(previous, {
+          task: manifest.task,
+          name: "PreToolUse",
+          at: now.toISOString(),
+          state: "paused: budget",
+          detail: reachedText(reached),
+          ...(sessionId !== undefined && { sessionId }),
+          root,
+        }),
+      );
     } catch {
       // The refusal matters, not its record.
     }
@@ -172,17 +183,22 @@ function real(path: string): string {
   }
 }
 
-const editAnswer = (kind: "deny" | "ask", reason: string) =>
-  JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: kind, permissionDecisionReason: reason } });
+const editAnswer = (kind: "deny" | "ask", reason: string) => JSON.stringify({ hookSpecificOutput: { hookEventName: "PreToolUse", permissionDecision: kind, permissionDecisionReason: reason } });
 
 /** What `start` re-run says to repair a task worktree's rules. */
 const REPAIR = "ask the user to run `claude-parallel start <feature> --launch print` in the repository's main checkout: it writes the task rules of the phase's worktrees again and launches nothing";
 
 /** The answer in a task worktree whose rules cannot be trusted: edits refused, and the session told why once. */
 function brokenAnswer(event: string, problem: string, input: HookInput): string | undefined {
-  if (event === "PreToolUse") return editsFile(input) ? editAnswer("deny", `claude-parallel: this edit is refused: this is a task worktree, but ${problem}, so what the task may change is unknown. ${REPAIR}.`) : undefined;
+  if (event === "PreToolUse")
+    return editsFile(input) ? editAnswer("deny", `claude-parallel: this edit is refused: this is a task worktree, but ${problem}, so what the task may change is unknown. ${REPAIR}.`) : undefined;
   if (event === "SessionStart") {
-    return JSON.stringify({ hookSpecificOutput: { hookEventName: "SessionStart", additionalContext: `# claude-parallel: this session's task is unknown\n\nThis is a task worktree, but ${problem}. Every Edit and Write is refused until the rules are written again: ${REPAIR}.` } });
+    return JSON.stringify({
+      hookSpecificOutput: {
+        hookEventName: "SessionStart",
+        additionalContext: `# claude-parallel: this session's task is unknown\n\nThis is a task worktree, but ${problem}. Every Edit and Write is refused until the rules are written again: ${REPAIR}.`,
+      },
+    });
   }
   return undefined;
 }

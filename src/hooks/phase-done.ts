@@ -68,7 +68,10 @@ export async function afterStop(manifest: TaskManifest, root: string, record: Ho
   const others = tasks.filter((t) => t !== manifest.task).map((task) => ({ task, record: readHookRecord(manifest.stateDir, task) }));
   const check = worktreesToCheck({ task: manifest.task, root }, others);
   if (check === undefined) return undefined;
-  const checked = await worktreesFacts(check.map((w) => w.root), manifest.integrationBranch);
+  const checked = await worktreesFacts(
+    check.map((w) => w.root),
+    manifest.integrationBranch,
+  );
   const facts = new Map(check.map((w, i) => [w.task, checked[i]!] as const));
   const mine: HookRecord = { ...record, worktree: facts.get(manifest.task)! };
   try {

@@ -92,7 +92,9 @@ const PATHS_PER_CALL = 200;
 async function versionsAt(cwd: string, commits: readonly string[], paths: readonly string[]): Promise<Map<string, Map<string, Entry>>> {
   const unique = [...new Set(commits)];
   const chunks = Array.from({ length: Math.ceil(paths.length / PATHS_PER_CALL) }, (_, i) => paths.slice(i * PATHS_PER_CALL, (i + 1) * PATHS_PER_CALL));
-  const listed = await Promise.all(unique.map(async (c) => (await Promise.all(chunks.map((chunk) => gitOk(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", ...chunk], cwd)))).join("\0")));
+  const listed = await Promise.all(
+    unique.map(async (c) => (await Promise.all(chunks.map((chunk) => gitOk(["--literal-pathspecs", "ls-tree", "-z", "--full-tree", c, "--", ...chunk], cwd)))).join("\0")),
+  );
   const wanted = new Set(paths);
   const out = new Map<string, Map<string, Entry>>();
   unique.forEach((commit, i) => {
@@ -138,7 +140,12 @@ export async function explainConflict(
     versionsAt(cwd, [input.start, input.integration.tip, ...bases, ...input.earlier.map((e) => e.tip)], paths),
     bases.length ? gitOk(["log", "--no-walk=unsorted", "--format=%H %s", ...bases], cwd) : Promise.resolve(""),
   ]);
-  const subjectOf = new Map(subjects.split("\n").filter(Boolean).map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]));
+  const subjectOf = new Map(
+    subjects
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf(" ")), l.slice(l.indexOf(" ") + 1)]),
+  );
   const known: Known = {
     task: input.task,
     start: input.start,

@@ -133,10 +133,22 @@ async function desktop(ctx: DeliveryContext, title: string, body: string): Promi
   switch (way.kind) {
     case "notify-send":
       // notify-send's body may hold markup: the text's own <, > and & are shown as they are.
-      return processProblem(await run(way.file, ["--app-name=claude-parallel", "--", text(title), text(body).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")], { cwd: ctx.cwd, timeoutMs: ctx.timeoutMs }), ctx.timeoutMs);
+      return processProblem(
+        await run(way.file, ["--app-name=claude-parallel", "--", text(title), text(body).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")], {
+          cwd: ctx.cwd,
+          timeoutMs: ctx.timeoutMs,
+        }),
+        ctx.timeoutMs,
+      );
     case "osascript":
       // The texts travel as arguments, never inside the script.
-      return processProblem(await run(way.file, ["-e", "on run argv", "-e", "display notification (item 2 of argv) with title (item 1 of argv)", "-e", "end run", text(title), text(body)], { cwd: ctx.cwd, timeoutMs: ctx.timeoutMs }), ctx.timeoutMs);
+      return processProblem(
+        await run(way.file, ["-e", "on run argv", "-e", "display notification (item 2 of argv) with title (item 1 of argv)", "-e", "end run", text(title), text(body)], {
+          cwd: ctx.cwd,
+          timeoutMs: ctx.timeoutMs,
+        }),
+        ctx.timeoutMs,
+      );
     case "terminal":
       ctx.terminal?.(terminalNotice(way.osc, title, body));
       return undefined;

@@ -65,7 +65,8 @@ export function notificationsFor(happening: Happening, phaseOf: (task: string) =
   const event = e.event === "stopped" && e.error === true ? "gave-up" : FROM_RUN[e.event];
   if (!event) return [];
   const phase = e.phase ?? (e.task !== undefined ? phaseOf(e.task) : undefined);
-  const key = event === "phase-synced" ? `phase-synced:${phase}` : event === "finished" ? `finished:${e.pr === true ? "pr" : e.finished === false ? "synced" : "merged"}` : `${event}:${e.task ?? ""}:${e.at}`;
+  const key =
+    event === "phase-synced" ? `phase-synced:${phase}` : event === "finished" ? `finished:${e.pr === true ? "pr" : e.finished === false ? "synced" : "merged"}` : `${event}:${e.task ?? ""}:${e.at}`;
   return [{ key, event, ...(e.task !== undefined && { task: e.task }), ...(phase !== undefined && { phase }), message: message(e.text), at: e.at }];
 }
 

@@ -124,13 +124,15 @@ export class Notifier {
     const previous = this.queues.get(key) ?? Promise.resolve();
     this.queues.set(
       key,
-      previous.then(async () => {
-        const problem = await deliver(target, payload(n, this.o.slug), this.context).catch((error: Error) => `it failed (${error.message})`);
-        if (problem === undefined) return this.record(n, key);
-        if (this.failed.has(key)) return;
-        this.failed.add(key);
-        this.o.report(`the ${n.event} notification to ${targetLabel(target)} was not delivered: ${problem}; the run goes on (this target's later failures are not reported)`);
-      }).catch(() => undefined),
+      previous
+        .then(async () => {
+          const problem = await deliver(target, payload(n, this.o.slug), this.context).catch((error: Error) => `it failed (${error.message})`);
+          if (problem === undefined) return this.record(n, key);
+          if (this.failed.has(key)) return;
+          this.failed.add(key);
+          this.o.report(`the ${n.event} notification to ${targetLabel(target)} was not delivered: ${problem}; the run goes on (this target's later failures are not reported)`);
+        })
+        .catch(() => undefined),
     );
   }
 

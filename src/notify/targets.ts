@@ -97,7 +97,11 @@ export async function commandLineTargets(texts: readonly string[], cwd: string):
     const target = cliTarget(text, cwd);
     if (target.kind === "program") {
       const found = target.file.includes("/") ? ((await isExecutable(target.file)) ? target.file : undefined) : await which(target.file);
-      if (found === undefined) throw usageError(`--notify ${JSON.stringify(text)}: ${target.file.includes("/") ? `${target.file} is not an executable file` : "no program of that name on PATH"}`, "give `desktop`, an http(s) URL, or a program that reads the event's JSON on its stdin");
+      if (found === undefined)
+        throw usageError(
+          `--notify ${JSON.stringify(text)}: ${target.file.includes("/") ? `${target.file} is not an executable file` : "no program of that name on PATH"}`,
+          "give `desktop`, an http(s) URL, or a program that reads the event's JSON on its stdin",
+        );
       target.file = found;
     }
     targets.push(target);

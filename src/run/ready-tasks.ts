@@ -81,7 +81,10 @@ export function rollingGraph(plan: RollingPlan, options: { priority?: RollingPri
   const reasons = new Map<string, WaitReason>();
   tasks.forEach((task, i) => {
     const preds = [...before[i]!.keys()].sort((a, b) => a - b);
-    waitsFor.set(task.id, preds.map((p) => order[p]!));
+    waitsFor.set(
+      task.id,
+      preds.map((p) => order[p]!),
+    );
     for (const p of preds) reasons.set(`${order[p]}>${task.id}`, before[i]!.get(p)!);
   });
 
@@ -123,9 +126,7 @@ export function waitingOn(graph: RollingGraph, state: RollingState, id: string):
 /** Every task that may start now, highest priority first (ties in plan order). */
 export function readyTasks(graph: RollingGraph, state: RollingState): string[] {
   const index = new Map(graph.order.map((id, i) => [id, i]));
-  return graph.order
-    .filter((id) => !placed(state, id) && waitingOn(graph, state, id).length === 0)
-    .sort((a, b) => graph.priority.get(b)! - graph.priority.get(a)! || index.get(a)! - index.get(b)!);
+  return graph.order.filter((id) => !placed(state, id) && waitingOn(graph, state, id).length === 0).sort((a, b) => graph.priority.get(b)! - graph.priority.get(a)! || index.get(a)! - index.get(b)!);
 }
 
 /**

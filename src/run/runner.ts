@@ -22,7 +22,21 @@ import { which } from "../session/launch.js";
 import { readSessionRecord } from "../session/headless.js";
 import { requireRefs } from "../feature/backstop.js";
 import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
-import { conflictProblem, decideRun, mergedVerifyProblem, describeAction, phasedPolicy, type PhaseFacts, type ProblemKind, type RunAction, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../core/decide/decide-run.js";
+import {
+  conflictProblem,
+  decideRun,
+  mergedVerifyProblem,
+  describeAction,
+  phasedPolicy,
+  type PhaseFacts,
+  type ProblemKind,
+  type RunAction,
+  type RunFacts,
+  type RunPolicy,
+  type SessionFacts,
+  type TaskFacts,
+  type TaskProblem,
+} from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
 import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
@@ -216,7 +230,16 @@ export class Runner {
         // Rolling: a task's own start is done once its worktree is made and prepared from its start commit.
         const taskStarted = recorded?.startCommit !== undefined && recorded.prepared === true && recorded.made !== false;
         const reached = budget.tasks.get(t.id)?.reached;
-        const base = { id: t.id, skipped, merged, attempts, resumable: ts?.sessionId !== undefined, ...(this.rolling && { started: taskStarted }), ...(reached && { budget: reached }), ...(ts?.paused !== undefined && { paused: true }) };
+        const base = {
+          id: t.id,
+          skipped,
+          merged,
+          attempts,
+          resumable: ts?.sessionId !== undefined,
+          ...(this.rolling && { started: taskStarted }),
+          ...(reached && { budget: reached }),
+          ...(ts?.paused !== undefined && { paused: true }),
+        };
         if (this.rolling ? !taskStarted || merged || skipped : !active) {
           tasks.push({ ...base, session: { kind: "none" } });
           if (this.rolling) this.rowOf(t.id, phase.index).state = merged ? "merged" : skipped ? "skipped" : "waiting";
@@ -239,7 +262,10 @@ export class Runner {
         tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
       }
       if (live.size) {
-        const problems = await this.check(phase.index, tasks.filter((t) => live.has(t.id)));
+        const problems = await this.check(
+          phase.index,
+          tasks.filter((t) => live.has(t.id)),
+        );
         for (const t of tasks) {
           if (!live.has(t.id) || t.session.kind === "running" || t.session.kind === "pending" || t.skipped) continue;
           t.problems = problems.get(t.id) ?? [];
@@ -378,7 +404,9 @@ export class Runner {
       case "finish":
         return this.finish();
       case "print-pr":
-        this.progress.print(`Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\n`);
+        this.progress.print(
+          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\n`,
+        );
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
         return ExitCode.ok;
       case "stop-synced":
@@ -418,7 +446,13 @@ export class Runner {
     await this.startSteps(phase, taskId);
     crashPoint("run-after-task-start");
     const { recorded } = this.planned(taskId);
-    await this.progress.emit({ event: "task-branched", task: taskId, phase, startCommit: recorded.startCommit, text: `${taskId}: branched from ${this.ctx.feature.plan.integrationBranch} at ${recorded.startCommit?.slice(0, 12)} (phase ${phase})` });
+    await this.progress.emit({
+      event: "task-branched",
+      task: taskId,
+      phase,
+      startCommit: recorded.startCommit,
+      text: `${taskId}: branched from ${this.ctx.feature.plan.integrationBranch} at ${recorded.startCommit?.slice(0, 12)} (phase ${phase})`,
+    });
     return undefined;
   }
 
@@ -434,7 +468,8 @@ export class Runner {
       taskId,
       ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
-      log: (line) => this.sub.stdout(`[${taskId}] ${line}
+      log: (line) =>
+        this.sub.stdout(`[${taskId}] ${line}
 `),
     });
     // The integration branch may have moved: every check is looked at again.
@@ -454,7 +489,13 @@ export class Runner {
         }
         crashPoint("run-after-task-merged");
         await this.refresh();
-        await this.progress.emit({ event: "task-merged", task: taskId, phase, mergedCommit: outcome.commit, text: `${taskId}: merged into ${plan.integrationBranch} at ${outcome.commit.slice(0, 12)}` });
+        await this.progress.emit({
+          event: "task-merged",
+          task: taskId,
+          phase,
+          mergedCommit: outcome.commit,
+          text: `${taskId}: merged into ${plan.integrationBranch} at ${outcome.commit.slice(0, 12)}`,
+        });
         // Its work is merged and its session over: its worktree goes now, as a sync's would.
         await this.removeMergedWorktrees([[taskId, rec]], outcome.commit);
         return undefined;
@@ -471,9 +512,21 @@ export class Runner {
           await this.save();
           return undefined;
         }
-        ts.mergeProblem = mergedVerifyProblem(`the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`, outcome, outcome.command, recorded.worktree, plan.integrationBranch);
+        ts.mergeProblem = mergedVerifyProblem(
+          `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`,
+          outcome,
+          outcome.command,
+          recorded.worktree,
+          plan.integrationBranch,
+        );
         await this.save();
-        await this.progress.emit({ event: "verify-failed", task: taskId, phase, exitCode: outcome.exitCode, text: `${taskId}: the merged result fails verify (exit ${outcome.exitCode}): handed to its session` });
+        await this.progress.emit({
+          event: "verify-failed",
+          task: taskId,
+          phase,
+          exitCode: outcome.exitCode,
+          text: `${taskId}: the merged result fails verify (exit ${outcome.exitCode}): handed to its session`,
+        });
         return undefined;
       }
       case "raced":
@@ -503,9 +556,17 @@ export class Runner {
     await writeState(this.commonDir, state);
     crashPoint("run-after-mark-synced");
     // Any worktree of the phase a run killed after its merge did not remove.
-    await this.removeMergedWorktrees(Object.entries(ps.tasks).filter(([, t]) => t.mergedAt !== undefined), merged);
+    await this.removeMergedWorktrees(
+      Object.entries(ps.tasks).filter(([, t]) => t.mergedAt !== undefined),
+      merged,
+    );
     await this.refresh();
-    await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: every task of it is merged (${plan.integrationBranch} at ${merged.slice(0, 12)})` });
+    await this.progress.emit({
+      event: "phase-synced",
+      phase: phaseIndex,
+      mergedCommit: merged,
+      text: `phase ${phaseIndex} synced: every task of it is merged (${plan.integrationBranch} at ${merged.slice(0, 12)})`,
+    });
     return undefined;
   }
 
@@ -550,7 +611,14 @@ export class Runner {
     await this.record(taskId, ts, { kind: "resume", problem, prompt: message });
     await this.spawn(taskId, "first");
     const reason = message.split("\n")[0]!.replace(/^claude-parallel run checked your task's work: /, "");
-    await this.progress.emit({ event: "resumed", task: taskId, problem, attempt: ts.attempts[problem], sessionId: ts.sessionId, text: `${taskId}: session resumed (${problem}, attempt ${ts.attempts[problem]} of ${this.options.attempts}): ${reason}` });
+    await this.progress.emit({
+      event: "resumed",
+      task: taskId,
+      problem,
+      attempt: ts.attempts[problem],
+      sessionId: ts.sessionId,
+      text: `${taskId}: session resumed (${problem}, attempt ${ts.attempts[problem]} of ${this.options.attempts}): ${reason}`,
+    });
     return undefined;
   }
 
@@ -580,7 +648,13 @@ export class Runner {
     const { phase, recorded } = this.planned(taskId);
     await this.startSteps(phase.index, taskId);
     if (!(await pathExists(recorded.worktree))) {
-      throw new RefusedError([{ task: taskId, message: `the worktree ${recorded.worktree} is missing and could not be made again (see ${runOutputPath(this.commonDir, this.slug)})`, fix: sh`claude-parallel start ${this.slug} --phase ${String(phase.index)}` }]);
+      throw new RefusedError([
+        {
+          task: taskId,
+          message: `the worktree ${recorded.worktree} is missing and could not be made again (see ${runOutputPath(this.commonDir, this.slug)})`,
+          fix: sh`claude-parallel start ${this.slug} --phase ${String(phase.index)}`,
+        },
+      ]);
     }
     await this.progress.emit({ event: "worktree-restored", task: taskId, phase: phase.index, text: `${taskId}: its worktree was missing; made again from ${this.planned(taskId).task.branch}` });
   }
@@ -654,7 +728,13 @@ export class Runner {
       case "verify-culprit": {
         const { task, exitCode } = back;
         const { plan } = this.ctx.feature;
-        this.taskState(task).mergeProblem = mergedVerifyProblem(`the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`, back, plan.verify!, this.planned(task).recorded.worktree, plan.integrationBranch);
+        this.taskState(task).mergeProblem = mergedVerifyProblem(
+          `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`,
+          back,
+          plan.verify!,
+          this.planned(task).recorded.worktree,
+          plan.integrationBranch,
+        );
         await this.progress.emit({ event: "verify-failed", task, phase, exitCode, text: `${task}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
         return;
       }
@@ -682,10 +762,19 @@ export class Runner {
       const { recorded } = this.planned(task);
       const ts = this.state.tasks[task];
       const path = sessionStderrPath(this.commonDir, this.slug, task);
-      return { branch: recorded.branch, worktree: recorded.worktree, ...(ts?.sessionId !== undefined && { sessionId: ts.sessionId }), stderr: { path, tail: ts?.current ? await stderrTail(path, 5) : [] } };
+      return {
+        branch: recorded.branch,
+        worktree: recorded.worktree,
+        ...(ts?.sessionId !== undefined && { sessionId: ts.sessionId }),
+        stderr: { path, tail: ts?.current ? await stderrTail(path, 5) : [] },
+      };
     };
     const described = await Promise.all(failures.map(async (f) => ({ ...f, ...(f.task && { about: await about(f.task) }) })));
-    await this.progress.emit({ event: "gave-up", failures: failures.map((f) => ({ task: f.task, problem: f.problem.kind, attempts: f.attempts })), text: `gave up: ${failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")}` });
+    await this.progress.emit({
+      event: "gave-up",
+      failures: failures.map((f) => ({ task: f.task, problem: f.problem.kind, attempts: f.attempts })),
+      text: `gave up: ${failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")}`,
+    });
     this.progress.print(giveUpLines(this.slug, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
     return ExitCode.refused;
   }
@@ -700,13 +789,31 @@ export class Runner {
     writeHookRecord(stateDir, nextRecord(readHookRecord(stateDir, taskId), { task: taskId, name: "run", at: ts.paused, state: "paused: budget", detail: reachedText(reached) }));
     const row = this.progress.rows.get(taskId);
     if (row) row.state = "paused";
-    await this.progress.emit({ event: "budget-reached", task: taskId, phase: this.planned(taskId).phase.index, scope: reached.scope, spentUsd: reached.spentUsd, limitUsd: reached.limitUsd, text: `${taskId}: paused: ${reachedText(reached)}; no session or resume until you approve more` });
+    await this.progress.emit({
+      event: "budget-reached",
+      task: taskId,
+      phase: this.planned(taskId).phase.index,
+      scope: reached.scope,
+      spentUsd: reached.spentUsd,
+      limitUsd: reached.limitUsd,
+      text: `${taskId}: paused: ${reachedText(reached)}; no session or resume until you approve more`,
+    });
     return undefined;
   }
 
   private async budgetStop(paused: Array<{ task: string; reached: Reached }>): Promise<ExitCode> {
-    await this.progress.emit({ event: "budget", spentUsd: this.spentUsd, paused: paused.map((p) => p.task), text: `stopped: ${paused.map((p) => p.task).join(", ")} ${paused.length === 1 ? "waits" : "wait"} for more budget; spent ${usd(this.spentUsd)}` });
-    this.progress.print(pausedLines(this.slug, paused.map(({ task, reached }) => ({ task, reached: reachedText(reached) }))).join("\n") + "\n");
+    await this.progress.emit({
+      event: "budget",
+      spentUsd: this.spentUsd,
+      paused: paused.map((p) => p.task),
+      text: `stopped: ${paused.map((p) => p.task).join(", ")} ${paused.length === 1 ? "waits" : "wait"} for more budget; spent ${usd(this.spentUsd)}`,
+    });
+    this.progress.print(
+      pausedLines(
+        this.slug,
+        paused.map(({ task, reached }) => ({ task, reached: reachedText(reached) })),
+      ).join("\n") + "\n",
+    );
     return ExitCode.refused;
   }
 
@@ -716,7 +823,16 @@ export class Runner {
         const inv = this.state.tasks[id]?.current;
         if (inv) stopSession(inv);
       }
-      for (let i = 0; i < 100 && running.some((id) => { const inv = this.state.tasks[id]?.current; return inv !== undefined && invocationRunning(inv); }); i++) await new Promise((r) => setTimeout(r, 100));
+      for (
+        let i = 0;
+        i < 100 &&
+        running.some((id) => {
+          const inv = this.state.tasks[id]?.current;
+          return inv !== undefined && invocationRunning(inv);
+        });
+        i++
+      )
+        await new Promise((r) => setTimeout(r, 100));
     }
     const still = this.options.stopSessions ? [] : running;
     await this.progress.emit({ event: "stopped", running: still, text: `run stopped${still.length ? `; still running: ${still.join(", ")} (a new run adopts them)` : ""}` });

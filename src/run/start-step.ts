@@ -14,6 +14,13 @@ export async function startForRun(
   write: (line?: string) => void,
 ): Promise<FeatureState | undefined> {
   const { permissionMode, model, task } = settings;
-  const choices = { launch: "headless" as const, deps: "auto" as const, launchSessions: false, ...(permissionMode !== undefined && { permissionMode }), ...(model !== undefined && { model }), ...(task !== undefined && { task }) };
+  const choices = {
+    launch: "headless" as const,
+    deps: "auto" as const,
+    launchSessions: false,
+    ...(permissionMode !== undefined && { permissionMode }),
+    ...(model !== undefined && { model }),
+    ...(task !== undefined && { task }),
+  };
   return startPhase(context, phase, choices, { say: write, log: write });
 }

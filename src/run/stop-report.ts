@@ -23,11 +23,22 @@ export interface GivenUpTask {
 /** The report of a run that gives up: each failure, where it is, and how to go on. */
 export function giveUpLines(slug: string, integrationBranch: string, failures: ReadonlyArray<{ task: string; problem: TaskProblem; attempts: number; about?: GivenUpTask }>): string[] {
   const lines = [`Stopped: ${slug} needs you. Nothing was lost: every branch, worktree and session is kept.`];
-  const tail = (problem: TaskProblem) => [...(problem.tail ? problem.tail.split("\n").filter(Boolean).slice(0, 12).map((l) => `    ${l}`) : []), ...(problem.log !== undefined ? [`    (its whole output: ${problem.log})`] : [])];
+  const tail = (problem: TaskProblem) => [
+    ...(problem.tail
+      ? problem.tail
+          .split("\n")
+          .filter(Boolean)
+          .slice(0, 12)
+          .map((l) => `    ${l}`)
+      : []),
+    ...(problem.log !== undefined ? [`    (its whole output: ${problem.log})`] : []),
+  ];
   for (const f of failures) {
     if (!f.about) {
       lines.push(`- ${f.problem.message}.`, ...tail(f.problem));
-      lines.push(`  fix the integration branch ${integrationBranch} (commit the fix there, then accept it at a terminal: claude-parallel accept <the fix's commit> ${quote(slug)}) or the plan's verify command, then run again`);
+      lines.push(
+        `  fix the integration branch ${integrationBranch} (commit the fix there, then accept it at a terminal: claude-parallel accept <the fix's commit> ${quote(slug)}) or the plan's verify command, then run again`,
+      );
       continue;
     }
     const { branch, worktree, sessionId, stderr } = f.about;
@@ -59,5 +70,15 @@ export function timelineText(plan: ExecutionPlan, state: FeatureState | undefine
   const mergedAt = (phase: number, task: string) => state?.phases[String(phase)]?.tasks[task]?.mergedAt?.slice(11, 19) ?? "-";
   for (const phase of plan.phases) for (const t of phase.tasks) rows.push([t.id, String(phase.index), first("task-started", t.id), mergedAt(phase.index, t.id)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return [...rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()), ...skippedLines(skipped)].join("\n") + "\n";
+  return (
+    [
+      ...rows.map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join("  ")
+          .trimEnd(),
+      ),
+      ...skippedLines(skipped),
+    ].join("\n") + "\n"
+  );
 }

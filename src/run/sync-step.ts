@@ -60,7 +60,8 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
   for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
   const { culprits, outputTail, exitCode, log } = outcome.outcome;
   const tail = outputTail ? { tail: outputTail } : {};
-  const handBack: HandBack[] = culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail, ...(log !== undefined && { log }) }));
+  const handBack: HandBack[] =
+    culprits === "base" ? [{ kind: "base-fails", ...tail }] : (culprits ?? []).map((link) => ({ kind: "verify-culprit", task: link.task.id, exitCode, ...tail, ...(log !== undefined && { log }) }));
   return { code: ExitCode.verifyFailed, handBack };
 }
 

@@ -25,7 +25,16 @@ export async function taskProblems(context: FeatureContext, phaseIndex: number, 
   const confined = (await confinementDecision(plan)).confine;
   const ports = Object.fromEntries(Object.entries(ps.tasks).map(([id, t]) => [id, t.port]));
   const expected = await loadExpectedRefs(context.repo.commonDir, state!);
-  const pre = await preflight(context.repo, plan, phase, { slug, startCommit: ps.startCommit, taskStarts, worktrees, allowOutsideOwns: false, ...(runVerify && { runVerify: { confined, ports } }), skipped: new Set(busy), ...(expected && { expected }) });
+  const pre = await preflight(context.repo, plan, phase, {
+    slug,
+    startCommit: ps.startCommit,
+    taskStarts,
+    worktrees,
+    allowOutsideOwns: false,
+    ...(runVerify && { runVerify: { confined, ports } }),
+    skipped: new Set(busy),
+    ...(expected && { expected }),
+  });
   for (const p of pre.problems) {
     if (!p.task) continue;
     const list = problems.get(p.task) ?? [];

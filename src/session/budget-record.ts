@@ -42,7 +42,7 @@ export function readBudgetRecord(stateDir: string): BudgetRecord | undefined {
 
 /** The limit the task has reached, as the record says: its own, else the feature's. Pure. */
 export function recordedReach(r: BudgetRecord, task: string): Reached | undefined {
-  const own = Object.prototype.hasOwnProperty.call(r.tasks, task) ? r.tasks[task] : undefined;
+  const own = Object.hasOwn(r.tasks, task) ? r.tasks[task] : undefined;
   return own?.reached ?? r.feature.reached;
 }
 

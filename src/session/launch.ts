@@ -108,9 +108,7 @@ export async function launchTmux(slug: string, sessions: Session[], log: (line: 
     const command = [claude, ...s.claudeArgs, s.firstPrompt];
     // -s, -n and -c are format-expanded by tmux; the command's own arguments are not.
     const [session, window, dir] = [name, s.taskId, s.worktree].map(tmuxLiteral);
-    const args = created
-      ? ["new-window", "-d", "-t", `=${name}:`, "-n", window!, "-c", dir!, "--", ...command]
-      : ["new-session", "-d", "-s", session!, "-n", window!, "-c", dir!, "--", ...command];
+    const args = created ? ["new-window", "-d", "-t", `=${name}:`, "-n", window!, "-c", dir!, "--", ...command] : ["new-session", "-d", "-s", session!, "-n", window!, "-c", dir!, "--", ...command];
     await runOk("tmux", args, { cwd: s.worktree });
     created = true;
     log(`tmux window ${name}:${s.taskId} runs claude in ${s.worktree}`);

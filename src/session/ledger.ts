@@ -155,7 +155,10 @@ export function readTranscript(path: string): TranscriptSummary | undefined {
 
 /** The first non-empty line of a message, at most 200 characters. */
 export function firstLine(text: string | undefined): string | undefined {
-  const line = text?.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  const line = text
+    ?.split("\n")
+    .map((l) => l.trim())
+    .find((l) => l !== "");
   if (line === undefined) return undefined;
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

@@ -25,7 +25,21 @@ const MAX_OUTPUT = 64 * 1024 * 1024;
  * `--strict-mcp-config` every MCP server not given here (none).
  */
 export function reviewerArgs(prompt: string, o: { budgetUsd?: number; model?: string }): string[] {
-  const args = ["-p", prompt, "--output-format", "stream-json", "--verbose", "--restricted", "--strict-mcp-config", "--tools", "Read,Grep,Glob", "--allowedTools", "Read,Grep,Glob", "--permission-prompts", "none"];
+  const args = [
+    "-p",
+    prompt,
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--restricted",
+    "--strict-mcp-config",
+    "--tools",
+    "Read,Grep,Glob",
+    "--allowedTools",
+    "Read,Grep,Glob",
+    "--permission-prompts",
+    "none",
+  ];
   if (o.model) args.push("--model", o.model);
   if (o.budgetUsd !== undefined) args.push("--max-budget-usd", String(o.budgetUsd));
   return args;
@@ -42,7 +56,20 @@ export async function phaseDiff(mainRoot: string, from: string, to: string): Pro
  * returns the round to record: a verdict, or why there is none. Never throws for the reviewer's
  * failure: the gate then asks the user.
  */
-export async function review(o: { claude: string; mainRoot: string; commonDir: string; slug: string; phase: number; round: number; commit: string; tree: string; prompt: string; budgetUsd?: number; model?: string; now: () => Date }): Promise<ReviewRound> {
+export async function review(o: {
+  claude: string;
+  mainRoot: string;
+  commonDir: string;
+  slug: string;
+  phase: number;
+  round: number;
+  commit: string;
+  tree: string;
+  prompt: string;
+  budgetUsd?: number;
+  model?: string;
+  now: () => Date;
+}): Promise<ReviewRound> {
   const dir = reviewWorktreePath(o.commonDir, o.slug);
   await discardVerifyTree(o.mainRoot, o.commonDir, dir);
   await gitOk(["worktree", "add", "--quiet", "--detach", "--", dir, o.commit], o.mainRoot);
@@ -77,7 +104,9 @@ const ReviewRecordSchema = z.object({
     z.object({
       tree: z.string(),
       at: z.string(),
-      verdict: z.optional(z.union([z.object({ verdict: z.literal("approve"), summary: z.string() }), z.object({ verdict: z.literal("changes"), summary: z.string(), findings: z.array(FindingSchema) })])),
+      verdict: z.optional(
+        z.union([z.object({ verdict: z.literal("approve"), summary: z.string() }), z.object({ verdict: z.literal("changes"), summary: z.string(), findings: z.array(FindingSchema) })]),
+      ),
       problem: z.optional(z.string()),
       costUsd: z.optional(z.number()),
     }),

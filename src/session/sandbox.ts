@@ -51,13 +51,23 @@ export function decideSandbox(mode: SandboxMode | undefined, host: SandboxHost):
     if (host.missing.length === 0) return { use: true };
     const missing = host.missing.map((p) => (p === "bwrap" ? "bubblewrap (bwrap)" : p)).join(" and ");
     const install = "install bubblewrap and socat (apt-get install bubblewrap socat)";
-    if (mode === "on") return { refuse: `the plan asks for Claude Code's sandbox (sandbox: on), which needs ${missing}, not installed here`, fix: `${install}, or write \`sandbox: auto\` or \`sandbox: off\` in the plan` };
-    return { use: false, note: `Claude Code's sandbox is not available here (it needs ${missing}): the sessions' Bash commands can write outside their worktrees. To confine them, ${install} (docs/sandbox.md).` };
+    if (mode === "on")
+      return {
+        refuse: `the plan asks for Claude Code's sandbox (sandbox: on), which needs ${missing}, not installed here`,
+        fix: `${install}, or write \`sandbox: auto\` or \`sandbox: off\` in the plan`,
+      };
+    return {
+      use: false,
+      note: `Claude Code's sandbox is not available here (it needs ${missing}): the sessions' Bash commands can write outside their worktrees. To confine them, ${install} (docs/sandbox.md).`,
+    };
   }
   // Checked on Linux only: elsewhere it is the plan's explicit choice, and Claude Code refuses to
   // start a session whose sandbox cannot run.
   if (mode === "on") return { use: true };
-  return { use: false, note: `Claude Code's sandbox is used on Linux only unless the plan says \`sandbox: on\` (it is not checked on ${host.platform}): the sessions' Bash commands can write outside their worktrees (docs/sandbox.md).` };
+  return {
+    use: false,
+    note: `Claude Code's sandbox is used on Linux only unless the plan says \`sandbox: on\` (it is not checked on ${host.platform}): the sessions' Bash commands can write outside their worktrees (docs/sandbox.md).`,
+  };
 }
 
 /** The decision for the plan on this machine; a refusal is thrown. */
@@ -76,8 +86,15 @@ export async function sandboxDecision(plan: ExecutionPlan): Promise<{ use: boole
 export function decideConfinement(mode: SandboxMode | undefined, unavailable: string | undefined): { confine: boolean; note?: string } | { refuse: string; fix: string } {
   if (mode === "off") return { confine: false };
   if (unavailable === undefined) return { confine: true };
-  if (mode === "on") return { refuse: `the plan asks for confinement (sandbox: on), and ${unavailable}`, fix: "install bubblewrap (apt-get install bubblewrap), or write `sandbox: auto` or `sandbox: off` in the plan" };
-  return { confine: false, note: `the code under test runs unconfined (${unavailable}): verify commands and installs can write anywhere you can. To confine them, install bubblewrap (docs/sandbox.md).` };
+  if (mode === "on")
+    return {
+      refuse: `the plan asks for confinement (sandbox: on), and ${unavailable}`,
+      fix: "install bubblewrap (apt-get install bubblewrap), or write `sandbox: auto` or `sandbox: off` in the plan",
+    };
+  return {
+    confine: false,
+    note: `the code under test runs unconfined (${unavailable}): verify commands and installs can write anywhere you can. To confine them, install bubblewrap (docs/sandbox.md).`,
+  };
 }
 
 /** The confinement decision for the plan on this machine; a refusal is thrown. */
@@ -113,7 +130,9 @@ export interface SandboxDenies {
  */
 export const SANDBOX_PLACEHOLDERS = [
   ...[".bash_profile", ".bashrc", ".gitconfig", ".gitmodules", ".idea", ".mcp.json", ".profile", ".ripgreprc", ".vscode", ".zprofile", ".zshrc"],
-  ...["agents", "commands", "hooks", "launch.json", "loop.md", "output-styles", "routines", "scheduled_tasks.json", "settings.json", "settings.local.json", "skills", "workflows"].map((f) => `.claude/${f}`),
+  ...["agents", "commands", "hooks", "launch.json", "loop.md", "output-styles", "routines", "scheduled_tasks.json", "settings.json", "settings.local.json", "skills", "workflows"].map(
+    (f) => `.claude/${f}`,
+  ),
 ];
 
 /**
@@ -150,11 +169,26 @@ export function sandboxSettings(d: SandboxDenies, ignoreFile: string): Record<st
  */
 export async function sandboxArgs(feature: { plan: ExecutionPlan; state: FeatureState; commonDir: string }, task: PlannedTask, worktree: string): Promise<string[]> {
   const { plan, state, commonDir } = feature;
-  const exists = (path: string, kind: "file" | "dir") => lstat(path).then((s) => (kind === "file" ? s.isFile() : s.isDirectory()), () => false);
+  const exists = (path: string, kind: "file" | "dir") =>
+    lstat(path).then(
+      (s) => (kind === "file" ? s.isFile() : s.isDirectory()),
+      () => false,
+    );
   const packed = join(commonDir, "packed-refs");
   await writeFile(packed, "", { flag: "wx" }).catch(() => undefined);
-  const others = Object.values(state.phases).flatMap((p) => Object.entries(p.tasks).filter(([id]) => id !== task.id).map(([, t]) => t.worktree));
-  const branches = [plan.base, plan.integrationBranch, ...plan.phases.flatMap((p) => p.tasks).filter((t) => t.id !== task.id).map((t) => t.branch)];
+  const others = Object.values(state.phases).flatMap((p) =>
+    Object.entries(p.tasks)
+      .filter(([id]) => id !== task.id)
+      .map(([, t]) => t.worktree),
+  );
+  const branches = [
+    plan.base,
+    plan.integrationBranch,
+    ...plan.phases
+      .flatMap((p) => p.tasks)
+      .filter((t) => t.id !== task.id)
+      .map((t) => t.branch),
+  ];
   // A ref held only in packed-refs has no file to deny: it gets one first.
   await unpackRefs(worktree, commonDir, [...[...new Set(branches)].map((b) => `refs/heads/${b}`), featureRefsFolder(plan.slug)]);
   const refFiles = [...new Set(branches)].map((b) => join(commonDir, "refs", "heads", ...b.split("/")));

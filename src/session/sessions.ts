@@ -33,7 +33,10 @@ const recordPath = (commonDir: string, slug: string, taskId: string) => join(ses
 
 /** The log's size: where the next process's output will start. */
 export async function logSize(path: string): Promise<number> {
-  return stat(path).then((s) => s.size, () => 0);
+  return stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 /** Claude Code's arguments for an invocation: a first launch with its chosen session id, or a resume of it. */
@@ -50,7 +53,15 @@ export function sessionArgs(inv: Invocation, sessionId: string, o: SessionOption
  * Starts the session process in its own session (it outlives a killed run), its stream-json
  * output appended to the task's log, and writes the session record `status` reads.
  */
-export async function spawnSession(commonDir: string, slug: string, taskId: string, worktree: string, args: string[], claude: string, sessionId: string): Promise<{ pid: number | undefined; pidStart?: string; exited: Promise<number | null> }> {
+export async function spawnSession(
+  commonDir: string,
+  slug: string,
+  taskId: string,
+  worktree: string,
+  args: string[],
+  claude: string,
+  sessionId: string,
+): Promise<{ pid: number | undefined; pidStart?: string; exited: Promise<number | null> }> {
   const log = sessionLogPath(commonDir, slug, taskId);
   const [out, err] = await openOutputLogs(log, sessionStderrPath(commonDir, slug, taskId));
   let started;
@@ -63,7 +74,9 @@ export async function spawnSession(commonDir: string, slug: string, taskId: stri
   const record: SessionRecord = { ...(started.pid !== undefined && { pid: started.pid }), startedAt, log, sessionId };
   await writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify(record) + "\n");
   // Recorded when it exits while we watch: `status` then shows the exit code.
-  void started.exited.then((exitCode) => writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n").catch(() => undefined));
+  void started.exited.then((exitCode) =>
+    writeFileAtomic(recordPath(commonDir, slug, taskId), JSON.stringify({ ...record, endedAt: new Date().toISOString(), exitCode }) + "\n").catch(() => undefined),
+  );
   const pidStart = started.pid !== undefined ? processStartTime(started.pid) : undefined;
   return { pid: started.pid, ...(pidStart !== undefined && { pidStart }), exited: started.exited };
 }
@@ -118,7 +131,12 @@ export async function stderrTail(path: string, count: number): Promise<string[]>
     if (error instanceof UnsafeFileError) return `(${error.message}: not read)`;
     throw error;
   });
-  return (text ?? "").split("\n").map((l) => l.trim()).filter(Boolean).slice(-count).map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
+  return (text ?? "")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .slice(-count)
+    .map((l) => (l.length > 300 ? `${l.slice(0, 299)}…` : l));
 }
 
 /** Whether the recorded process still runs: its PID alive with the same start time. */

@@ -24,12 +24,27 @@ import { BRIEF_FILE, envFileText, writeSessionFiles } from "./session-files.js";
  */
 export async function taskGitDir(worktree: string, commonDir: string, task: string): Promise<string> {
   const refuse = (why: string) =>
-    new RefusedError([{ code: "worktree-link-broken", task, message: `the task rules cannot be written: ${why}`, fix: `repair the link in the main checkout: git worktree repair ${quote(worktree)}; then run the command again` }]);
+    new RefusedError([
+      {
+        code: "worktree-link-broken",
+        task,
+        message: `the task rules cannot be written: ${why}`,
+        fix: `repair the link in the main checkout: git worktree repair ${quote(worktree)}; then run the command again`,
+      },
+    ]);
   const named = gitDirOf(worktree);
   if (named === undefined) throw refuse(`${join(worktree, ".git")} is not a git link to a worktree entry`);
-  const [gitDir, entries, dotGit] = await Promise.all([realpath(named).catch(() => undefined), realpath(join(commonDir, "worktrees")).catch(() => undefined), realpath(join(worktree, ".git")).catch(() => undefined)]);
-  if (gitDir === undefined || entries === undefined || dirname(gitDir) !== entries) throw refuse(`${join(worktree, ".git")} leads to ${named}, which is not one of the repository's worktree entries (${join(commonDir, "worktrees")}/<name>)`);
-  const back = await readFile(join(gitDir, "gitdir"), "utf8").then((t) => realpath(resolve(gitDir, t.trim())), () => undefined);
+  const [gitDir, entries, dotGit] = await Promise.all([
+    realpath(named).catch(() => undefined),
+    realpath(join(commonDir, "worktrees")).catch(() => undefined),
+    realpath(join(worktree, ".git")).catch(() => undefined),
+  ]);
+  if (gitDir === undefined || entries === undefined || dirname(gitDir) !== entries)
+    throw refuse(`${join(worktree, ".git")} leads to ${named}, which is not one of the repository's worktree entries (${join(commonDir, "worktrees")}/<name>)`);
+  const back = await readFile(join(gitDir, "gitdir"), "utf8").then(
+    (t) => realpath(resolve(gitDir, t.trim())),
+    () => undefined,
+  );
   if (back === undefined || back !== dotGit) throw refuse(`the worktree entry ${gitDir} belongs to ${back ?? "no worktree"}, not to ${worktree}`);
   return gitDir;
 }

@@ -19,7 +19,16 @@ export async function readVerifyRecord(commonDir: string, slug: string, taskId: 
  * what `.claude-parallel/env` holds, taken from the state, not from that file, which the session
  * may have rewritten), confined to the worktree when `confined`; records and returns the result.
  */
-export async function runVerify(commonDir: string, slug: string, taskId: string, worktree: string, command: string, commit: string, port: number | undefined, confined: boolean): Promise<VerifyRecord> {
+export async function runVerify(
+  commonDir: string,
+  slug: string,
+  taskId: string,
+  worktree: string,
+  command: string,
+  commit: string,
+  port: number | undefined,
+  confined: boolean,
+): Promise<VerifyRecord> {
   const env = port === undefined ? {} : taskEnv(slug, taskId, port);
   const result = await runShell(command, { cwd: worktree, env, maxBuffer: 1024 * 1024, ...(confined && { confine: { writable: [worktree] } }) });
   const output = `${result.stdout}${result.stderr}`;

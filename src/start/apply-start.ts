@@ -88,7 +88,8 @@ export async function applyStart(context: FeatureContext, actions: readonly Star
       }
       case "launch": {
         if (a.sandbox.note) out.say(`Note: ${a.sandbox.note}`);
-        else if (a.sandbox.use) out.say("Each session runs its Bash commands in Claude Code's sandbox: they can write only inside its own worktree, and reach only the network domains you allow (docs/sandbox.md).");
+        else if (a.sandbox.use)
+          out.say("Each session runs its Bash commands in Claude Code's sandbox: they can write only inside its own worktree, and reach only the network domains you allow (docs/sandbox.md).");
         const { launch, permissionMode, model } = a.settings;
         if (launch === "print") {
           out.say("Start each session in its own terminal:");
@@ -218,7 +219,8 @@ async function prepareAll(context: FeatureContext, steps: readonly TaskStep[], s
   // A clean install runs the branch's install scripts (code written during the feature): confined.
   const confinement = await confinementDecision(feature.plan);
   if (confinement.note) out.log(`claude-parallel: ${confinement.note}`);
-  const prepare = async (s: TaskStep, from: string[]) => describeDeps(s.task.id, await prepareDependencies(s.path, from, (line) => out.log(`[${s.task.id}] ${line}`), folderLists, confinement.confine));
+  const prepare = async (s: TaskStep, from: string[]) =>
+    describeDeps(s.task.id, await prepareDependencies(s.path, from, (line) => out.log(`[${s.task.id}] ${line}`), folderLists, confinement.confine));
   const [first, ...rest] = steps;
   const lines = (await fitsInstalledTree(mainRoot, first!.path))
     ? await Promise.all(steps.map((s) => prepare(s, [mainRoot])))

@@ -69,7 +69,8 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
     sandboxDecision(plan),
   ]);
   // A branch that points at something other than a commit is asked about on its own, peeled as before.
-  const tipOf = (branch: string) => (commits.has(`refs/heads/${branch}`) ? commits.get(`refs/heads/${branch}`) : refs.includes(`refs/heads/${branch}`) ? commitOf(`refs/heads/${branch}`, mainRoot) : undefined);
+  const tipOf = (branch: string) =>
+    commits.has(`refs/heads/${branch}`) ? commits.get(`refs/heads/${branch}`) : refs.includes(`refs/heads/${branch}`) ? commitOf(`refs/heads/${branch}`, mainRoot) : undefined;
   const [integrationTip, baseTip] = await Promise.all([tipOf(plan.integrationBranch), tipOf(plan.base)]);
   // A phase or task starts from the integration branch only where our last move left it: one a
   // session moved would make its commits the new work's start, and pass them off as merged.
@@ -85,7 +86,10 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
         path,
         ...(branchTip !== undefined && { branchTip }),
         branchDescendsFromStart: branchTip !== undefined && expectedStart !== undefined && (await isAncestor(expectedStart, branchTip, mainRoot)),
-        pathExists: await lstat(path).then(() => true, () => false),
+        pathExists: await lstat(path).then(
+          () => true,
+          () => false,
+        ),
         ...(previous?.tasks[task.id] && { recorded: previous.tasks[task.id] }),
       };
     }),

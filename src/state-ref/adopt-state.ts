@@ -60,7 +60,13 @@ export async function checkStateCommit(here: Here, slug: string, commit: string,
   for (const id of fresh) {
     const path = paths.get(id)!;
     if (worktrees.has(path)) occupied.set(path, { worktreeOf: worktrees.get(path)! });
-    else if (await lstat(path).then(() => true, () => false)) occupied.set(path, {});
+    else if (
+      await lstat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      occupied.set(path, {});
   }
   const state = localizeState(shared, { mainRoot: here.mainRoot, local, baseKnown: local !== undefined || (await branchKnown(here.mainRoot, shared.state.base, options.remote)), occupied }, fix);
   if (Array.isArray(state)) throw refuse(state);

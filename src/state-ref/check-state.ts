@@ -26,7 +26,12 @@ const shown = (s: string) => singleLine(JSON.stringify(s.length > 100 ? `${s.sli
  * The plan is read as every later command reads a frozen plan (parsePlanText), so what is checked
  * and trusted here is what runs.
  */
-export async function readSharedState(files: StateFiles, slug: string, facts: Omit<RepoFacts, "currentBranch" | "planFolder">, fix: string): Promise<{ plan: ExecutionPlan; state: FeatureState } | Refusal[]> {
+export async function readSharedState(
+  files: StateFiles,
+  slug: string,
+  facts: Omit<RepoFacts, "currentBranch" | "planFolder">,
+  fix: string,
+): Promise<{ plan: ExecutionPlan; state: FeatureState } | Refusal[]> {
   let data: unknown;
   try {
     data = JSON.parse(files.state);
@@ -52,7 +57,8 @@ export async function readSharedState(files: StateFiles, slug: string, facts: Om
     return listed;
   }
   const refusals: Refusal[] = [];
-  const differ = (what: string, inState: string, inPlan: string) => refusals.push({ code: "shared-state-invalid", message: `${what}: ${shown(inState)} in state.json, ${shown(inPlan)} in plan.yaml`, fix });
+  const differ = (what: string, inState: string, inPlan: string) =>
+    refusals.push({ code: "shared-state-invalid", message: `${what}: ${shown(inState)} in state.json, ${shown(inPlan)} in plan.yaml`, fix });
   if (state.slug !== slug) refusals.push({ code: "shared-state-invalid", message: `its state.json is the state of ${shown(state.slug)}, not of ${shown(slug)}`, fix });
   if (plan.slug !== slug) refusals.push({ code: "shared-state-invalid", message: `its plan.yaml is the plan of ${shown(plan.slug)}, not of ${shown(slug)}`, fix });
   if (state.base !== plan.base) differ("its base differs", state.base, plan.base);
@@ -66,7 +72,8 @@ export async function readSharedState(files: StateFiles, slug: string, facts: Om
     for (const [id, task] of Object.entries(phase.tasks)) {
       const t = planned.get(id);
       if (!t) refusals.push({ code: "shared-state-invalid", message: `its state.json records a task ${shown(id)} that the plan does not have`, fix });
-      else if (task.branch !== t.branch) refusals.push({ code: "shared-state-invalid", message: `its state.json names ${shown(task.branch)} as the branch of task ${id}; the plan's branch for it is ${shown(t.branch)}`, fix });
+      else if (task.branch !== t.branch)
+        refusals.push({ code: "shared-state-invalid", message: `its state.json names ${shown(task.branch)} as the branch of task ${id}; the plan's branch for it is ${shown(t.branch)}`, fix });
     }
   }
   return refusals.length ? refusals : { plan, state };
@@ -107,7 +114,8 @@ export function localizeState(shared: { plan: ExecutionPlan; state: FeatureState
   if (local && local.integrationBranch !== state.integrationBranch) {
     refusals.push({ code: "shared-state-mismatch", message: `its integration branch is \`${state.integrationBranch}\`; this clone's is \`${local.integrationBranch}\``, fix });
   }
-  if (!local && !here.baseKnown) refusals.push({ code: "shared-state-mismatch", message: `its base \`${state.base}\` is not a branch here, local or remote-tracking`, fix: `fetch that branch first, or ${fix}` });
+  if (!local && !here.baseKnown)
+    refusals.push({ code: "shared-state-mismatch", message: `its base \`${state.base}\` is not a branch here, local or remote-tracking`, fix: `fetch that branch first, or ${fix}` });
   const paths = plannedPaths(plan, here.mainRoot);
   const phases: Record<string, PhaseState> = {};
   for (const [key, phase] of Object.entries(state.phases)) {

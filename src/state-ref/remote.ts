@@ -11,7 +11,8 @@ export const REMOTE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 /** The refs of `remote` named in `refs`, plus every ref under the feature's `refs/parallel/<slug>/`. */
 export async function remoteRefs(cwd: string, remote: string, slug: string, refs: readonly string[]): Promise<Map<string, string>> {
   const r = await git(["ls-remote", "--refs", "--", remote, `refs/parallel/${slug}/*`, ...refs], cwd);
-  if (r.exitCode !== 0) throw new EnvironmentError(`cannot read the refs of the remote ${remote}: ${r.stderr.trim() || `git ls-remote exited ${r.exitCode}`}`, `check the remote (git remote -v) and your access to it`);
+  if (r.exitCode !== 0)
+    throw new EnvironmentError(`cannot read the refs of the remote ${remote}: ${r.stderr.trim() || `git ls-remote exited ${r.exitCode}`}`, `check the remote (git remote -v) and your access to it`);
   const wanted = new Set(refs);
   const found = new Map<string, string>();
   for (const line of r.stdout.split("\n").filter(Boolean)) {
@@ -26,7 +27,8 @@ export async function fetchObjects(cwd: string, remote: string, refs: readonly s
   if (refs.length === 0) return;
   // An empty --refmap: not even the remote-tracking branches move.
   const r = await git(["fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "--refmap=", "--", remote, ...refs], cwd);
-  if (r.exitCode !== 0) throw new EnvironmentError(`cannot fetch from ${remote}: ${r.stderr.trim() || `git fetch exited ${r.exitCode}`}`, "check the remote and your access to it, then run the command again");
+  if (r.exitCode !== 0)
+    throw new EnvironmentError(`cannot fetch from ${remote}: ${r.stderr.trim() || `git fetch exited ${r.exitCode}`}`, "check the remote and your access to it, then run the command again");
 }
 
 /** The feature's refs this clone knows: state, integration branch, every started task's branch, backups. */

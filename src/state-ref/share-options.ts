@@ -12,5 +12,6 @@ export interface ShareOptions {
 /** The slug and the remote's name are checked before either reaches git (a remote is never an option or a URL). */
 export function checkShareOptions(options: ShareOptions, command: string): void {
   if (!SLUG_PATTERN.test(options.slug)) throw new InputError({ where: options.slug, message: "is not a feature slug", fix: `run claude-parallel ${command} <slug>` });
-  if (!REMOTE_NAME.test(options.remote)) throw new InputError({ where: "--remote", message: `\`${options.remote}\` is not a remote's name`, fix: "give the name of a remote (git remote -v), such as origin" });
+  if (!REMOTE_NAME.test(options.remote))
+    throw new InputError({ where: "--remote", message: `\`${options.remote}\` is not a remote's name`, fix: "give the name of a remote (git remote -v), such as origin" });
 }

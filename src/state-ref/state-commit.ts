@@ -29,10 +29,7 @@ export async function readLocalStateFiles(commonDir: string, slug: string): Prom
 
 /** Writes the two blobs and their tree (objects only: no ref moves). */
 export async function treeOf(cwd: string, files: StateFiles): Promise<string> {
-  const [plan, state] = await Promise.all([
-    gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.plan }),
-    gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.state }),
-  ]);
+  const [plan, state] = await Promise.all([gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.plan }), gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.state })]);
   return gitOk(["mktree"], cwd, { input: `100644 blob ${plan}\t${PLAN}\n100644 blob ${state}\t${STATE}\n` });
 }
 
@@ -59,7 +56,11 @@ export async function stateCommitFiles(cwd: string, commit: string): Promise<Sta
   }
   const bounds: Record<string, number> = { [PLAN]: MAX_PLAN_BYTES, [STATE]: MAX_STATE_BYTES };
   const extra = [...entries.keys()].filter((name) => !(name in bounds));
-  if (extra.length) return `commit ${commit.slice(0, 12)} holds more than ${PLAN} and ${STATE} (${extra.slice(0, 3).map((n) => JSON.stringify(n)).join(", ")}${extra.length > 3 ? ", ..." : ""})`;
+  if (extra.length)
+    return `commit ${commit.slice(0, 12)} holds more than ${PLAN} and ${STATE} (${extra
+      .slice(0, 3)
+      .map((n) => JSON.stringify(n))
+      .join(", ")}${extra.length > 3 ? ", ..." : ""})`;
   for (const [name, max] of Object.entries(bounds)) {
     const e = entries.get(name);
     if (!e || e.type !== "blob" || (e.mode !== "100644" && e.mode !== "100755")) return `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE} as files`;
@@ -149,5 +150,9 @@ function shared(stateText: string): string {
 function sortedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortedKeys);
   if (value === null || typeof value !== "object") return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, sortedKeys((value as Record<string, unknown>)[k])]),
+  );
 }

@@ -67,7 +67,9 @@ export function trustedContent(plan: ExecutionPlan): TrustedContent {
 
 /** The digest `claude-parallel allow` records: sha256 over the trusted content (the slug included). */
 export function trustDigest(content: TrustedContent): string {
-  return createHash("sha256").update(`claude-parallel trust 1\n${JSON.stringify(content)}`).digest("hex");
+  return createHash("sha256")
+    .update(`claude-parallel trust 1\n${JSON.stringify(content)}`)
+    .digest("hex");
 }
 
 export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;

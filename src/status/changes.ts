@@ -27,7 +27,15 @@ export function statusChanges(before: FeatureStatus, after: FeatureStatus): stri
 function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
   const lines: string[] = [];
   const session = (t: TaskStatus | undefined) =>
-    t?.ledger ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "") : t?.session.kind === "running" ? "running" : t?.session.kind === "exited" ? `exited (${t.session.exitCode ?? "unknown"})` : t?.session.kind === "unknown" ? "unknown (its record is damaged)" : undefined;
+    t?.ledger
+      ? t.ledger.state + (t.ledger.detail ? ` (${t.ledger.detail})` : "")
+      : t?.session.kind === "running"
+        ? "running"
+        : t?.session.kind === "exited"
+          ? `exited (${t.session.exitCode ?? "unknown"})`
+          : t?.session.kind === "unknown"
+            ? "unknown (its record is damaged)"
+            : undefined;
   const s = session(now);
   if (s !== undefined && s !== session(was)) lines.push(`session ${s}`);
   if (now.attempts > (was?.attempts ?? 0) && now.attempts > 1) lines.push(`attempt ${now.attempts}`);
@@ -35,7 +43,8 @@ function taskChanges(was: TaskStatus | undefined, now: TaskStatus): string[] {
     if (now.branchMissing) lines.push("branch missing");
     else if (now.ahead > 0) lines.push(`${now.ahead} ${now.ahead === 1 ? "commit" : "commits"} ahead${now.lastCommit ? `, last: ${now.lastCommit.subject}` : ""}`);
   }
-  if (now.uncommitted.length !== (was?.uncommitted.length ?? 0)) lines.push(now.uncommitted.length ? `${now.uncommitted.length} uncommitted ${now.uncommitted.length === 1 ? "file" : "files"}` : "worktree clean");
+  if (now.uncommitted.length !== (was?.uncommitted.length ?? 0))
+    lines.push(now.uncommitted.length ? `${now.uncommitted.length} uncommitted ${now.uncommitted.length === 1 ? "file" : "files"}` : "worktree clean");
   if (now.outsideOwns.join("\0") !== (was?.outsideOwns ?? []).join("\0") && now.outsideOwns.length) lines.push(`changed files it does not own: ${now.outsideOwns.join(", ")}`);
   const verify = (t: TaskStatus | undefined) => (t && (t.verify.kind === "passed" || t.verify.kind === "failed") ? `${t.verify.kind} at ${t.verify.commit.slice(0, 7)}` : undefined);
   const v = verify(now);

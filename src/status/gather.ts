@@ -135,7 +135,6 @@ export interface FeatureStatus {
   acceptedMoves?: Array<{ from: string; to: string; at: string }>;
 }
 
-
 /** What git says of a task's branch, gathered for the whole phase at once (see `gatherStatus`). */
 interface BranchFacts {
   tip?: BranchTip;
@@ -157,10 +156,27 @@ async function lookAt(worktree: string | undefined, live: boolean): Promise<Work
   return { exists, uncommitted, ...(brokenRules !== undefined && { brokenRules }) };
 }
 
-async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branch: BranchFacts, history: BranchHistory, others: string[], worktree: string | undefined, look: Promise<WorktreeLook>, verifyNow: VerifyNow | undefined): Promise<TaskStatus> {
+async function taskStatus(
+  repo: Repo,
+  feature: Feature,
+  task: PlannedTask,
+  branch: BranchFacts,
+  history: BranchHistory,
+  others: string[],
+  worktree: string | undefined,
+  look: Promise<WorktreeLook>,
+  verifyNow: VerifyNow | undefined,
+): Promise<TaskStatus> {
   const tip = branch.tip?.commit;
   const { exists: worktreeExists, uncommitted, brokenRules } = await look;
-  const status: TaskStatus = { ...initialStatus(task), worktree, worktreeMissing: !worktreeExists, branchMissing: tip === undefined, ...(tip !== undefined && { tip }), ...(brokenRules !== undefined && { brokenRules }) };
+  const status: TaskStatus = {
+    ...initialStatus(task),
+    worktree,
+    worktreeMissing: !worktreeExists,
+    branchMissing: tip === undefined,
+    ...(tip !== undefined && { tip }),
+    ...(brokenRules !== undefined && { brokenRules }),
+  };
   const unread: string[] = [];
   const note = (problem: string) => void unread.push(problem);
   // The session's files are found where we write them, never where its record says.
@@ -217,7 +233,10 @@ async function taskStatus(repo: Repo, feature: Feature, task: PlannedTask, branc
   if (worktreeExists) {
     status.uncommitted = uncommitted;
     for (const path of status.uncommitted) changed.add(path);
-    const requests = ((await readRegularText(join(worktree!, SESSION_DIR, "requests.md"), MAX_BYTES.worktreeNote)) ?? "").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#"));
+    const requests = ((await readRegularText(join(worktree!, SESSION_DIR, "requests.md"), MAX_BYTES.worktreeNote)) ?? "")
+      .split("\n")
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith("#"));
     if (requests.length) status.requests = requests.slice(0, 20);
   }
   if (task.verify && tip !== undefined) {
@@ -302,7 +321,21 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       });
     }
     const [tasks, conflicts] = await Promise.all([
-      Promise.all(phase.tasks.map((t, i) => taskStatus(repo, feature, t, branches[i]!, history, others(i), recorded.tasks[t.id]?.worktree, looks[i]!, options.runVerify && { port: recorded.tasks[t.id]?.port, confined: options.runVerify.confined }))),
+      Promise.all(
+        phase.tasks.map((t, i) =>
+          taskStatus(
+            repo,
+            feature,
+            t,
+            branches[i]!,
+            history,
+            others(i),
+            recorded.tasks[t.id]?.worktree,
+            looks[i]!,
+            options.runVerify && { port: recorded.tasks[t.id]?.port, confined: options.runVerify.confined },
+          ),
+        ),
+      ),
       predictConflicts(repo, feature, phase, integrationTip, branches, skipped),
     ]);
     tasks.forEach((t, i) => {
@@ -314,7 +347,16 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
   // A moved ref stops every sync until it is fixed.
   if (moved.length) for (const p of phases) p.readyToSync = false;
   const movedRefs = await reportRefs(repo.root, moved, { slug: feature.slug, journalDamaged: expected?.journalDamaged === true });
-  return { slug: feature.slug, feature: plan.feature, base: plan.base, integrationBranch: plan.integrationBranch, phases, totals: totalsOf(phases.flatMap((p) => p.tasks)), movedRefs, ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }) };
+  return {
+    slug: feature.slug,
+    feature: plan.feature,
+    base: plan.base,
+    integrationBranch: plan.integrationBranch,
+    phases,
+    totals: totalsOf(phases.flatMap((p) => p.tasks)),
+    movedRefs,
+    ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }),
+  };
 }
 
 /** Attempts, tokens, cost and turns from what the hooks and the headless results recorded of a task's sessions here. Pure. */

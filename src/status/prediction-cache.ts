@@ -19,7 +19,10 @@ const ConflictSchema = z.object({
   branch: z.string(),
   files: z.array(z.string()),
   paths: z.array(z.object({ path: z.string(), ours: SideSchema, theirs: SideSchema })),
-  fix: z.discriminatedUnion("kind", [z.object({ kind: z.literal("merge"), branches: z.array(z.string()), options: z.array(z.string()), held: z.array(z.string()) }), z.object({ kind: z.literal("decide") })]),
+  fix: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("merge"), branches: z.array(z.string()), options: z.array(z.string()), held: z.array(z.string()) }),
+    z.object({ kind: z.literal("decide") }),
+  ]),
   with: z.array(z.string()),
 });
 const CacheSchema = z.record(z.string(), z.object({ key: z.string(), conflicts: z.array(ConflictSchema) }));

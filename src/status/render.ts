@@ -26,7 +26,11 @@ export function renderStatus(s: FeatureStatus): string {
     for (const r of s.movedRefs) out.push(`- ${oneLine(r.message)}`, `  fix: ${oneLine(r.fix)}`);
     out.push("");
   }
-  for (const m of s.acceptedMoves ?? []) out.push(`Accepted by hand (\`claude-parallel accept\`, ${when(m.at)}): ${code(s.integrationBranch)} moved from ${m.from.slice(0, 12)} to ${m.to.slice(0, 12)} outside claude-parallel's merges.`, "");
+  for (const m of s.acceptedMoves ?? [])
+    out.push(
+      `Accepted by hand (\`claude-parallel accept\`, ${when(m.at)}): ${code(s.integrationBranch)} moved from ${m.from.slice(0, 12)} to ${m.to.slice(0, 12)} outside claude-parallel's merges.`,
+      "",
+    );
   for (const phase of s.phases) out.push(...renderPhase(phase, s.slug));
   if (s.totals.attempts > 0) out.push(`Feature totals: ${totalsText(s.totals)}.`, "");
   return out.join("\n");
@@ -84,18 +88,29 @@ function verifyCell(t: TaskStatus): string {
 
 function problemsOf(t: TaskStatus, slug: string): string[] {
   const list: string[] = [];
-  if (t.requests?.length) list.push(`${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests.slice(0, 3).map((r) => oneLine(r)).join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`);
+  if (t.requests?.length)
+    list.push(
+      `${t.id} asks other tasks (${code(".claude-parallel/requests.md")}): ${t.requests
+        .slice(0, 3)
+        .map((r) => oneLine(r))
+        .join(" / ")}${t.requests.length > 3 ? " / ..." : ""}`,
+    );
   for (const u of t.unread ?? []) list.push(`${t.id}: not read (damaged, or not ours): ${oneLine(u)}.`);
   if (t.skipped !== undefined) return list;
   if (t.brokenRules) list.push(`${t.id}: ${oneLine(t.brokenRules)}. Write its task rules again: ${code(sh`claude-parallel start ${slug} --launch print`)} (it launches nothing).`);
   if (t.branchMissing) list.push(`${t.id}: its branch ${code(t.branch)} is missing.`);
   if (!t.branchMissing && t.ahead === 0) list.push(`${t.id}: no commit yet.`);
-  if (t.uncommitted.length) list.push(`${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`);
+  if (t.uncommitted.length)
+    list.push(
+      `${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`,
+    );
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
   if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
   if (t.session.kind === "unknown") list.push(`${t.id}: whether its headless session still runs is not known: ${oneLine(t.session.problem)}.`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {
-    list.push(`${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`);
+    list.push(
+      `${t.id}: its headless session ${t.session.exitCode === null ? "ended without an exit code" : `exited with ${t.session.exitCode}`}${t.session.reason ? `: ${oneLine(t.session.reason)}` : ""} (log: ${code(t.session.log)}${t.session.sessionId ? `; resume it in ${code(t.worktree ?? "its worktree")} with ${code(`claude --resume ${t.session.sessionId}`)}` : ""}).`,
+    );
   }
   const ci = t.sharedSession;
   if (ci?.state === "failed" && ci.via === "claude-code-action") {
@@ -135,13 +150,13 @@ function sessionLine(t: TaskStatus): string {
     ? `${l.state}${l.detail ? ` (${oneLine(l.detail)})` : ""} since ${when(l.since)}`
     : ci
       ? `${ci.state}${ci.detail ? ` (${oneLine(ci.detail)})` : ""} ${ci.via === "claude-code-action" ? "on GitHub Actions" : `(${ci.via}, as pushed)`} at ${when(ci.at)}`
-    : t.session.kind === "running"
-      ? "running (headless)"
-      : t.session.kind === "exited"
-        ? `headless session exited (${t.session.exitCode ?? "unknown"})`
-        : t.session.kind === "unknown"
-          ? "headless session unknown (its record is damaged)"
-          : "launched";
+      : t.session.kind === "running"
+        ? "running (headless)"
+        : t.session.kind === "exited"
+          ? `headless session exited (${t.session.exitCode ?? "unknown"})`
+          : t.session.kind === "unknown"
+            ? "headless session unknown (its record is damaged)"
+            : "launched";
   const parts = [`- ${t.id}: ${state}`, plural(t.attempts, "attempt"), tokensText(t.tokens)];
   if (t.costUsd !== undefined) parts.push(usd(t.costUsd));
   if (t.turns !== undefined) parts.push(plural(t.turns, "turn"));

@@ -12,7 +12,8 @@ export async function brokenTaskRules(worktree: string): Promise<string | undefi
   const root = await realpath(worktree).catch(() => undefined);
   if (root === undefined) return undefined; // gone since it was looked at: reported as missing next time
   const found = findTask(root);
-  if (found?.root !== root) return "the hooks do not see a task worktree there (its .git file leads to no task rules, and its .claude-parallel/ folder is gone), so they guard none of its session's edits";
+  if (found?.root !== root)
+    return "the hooks do not see a task worktree there (its .git file leads to no task rules, and its .claude-parallel/ folder is gone), so they guard none of its session's edits";
   const checked = taskRules(found, root);
   return "problem" in checked ? `${checked.problem}, so the hooks refuse every edit of its session` : undefined;
 }

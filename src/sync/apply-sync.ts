@@ -72,7 +72,9 @@ export async function applySync(context: FeatureContext, actions: readonly SyncA
           await removeJournal(commonDir, slug, a.phase);
           break;
         case "start-phase":
-          out.say(a.how === "finish-interrupted" ? `The start of phase ${a.phase} was interrupted: finishing it.` : `\n${a.how === "finish" ? "Finishing the start of" : "Starting"} phase ${a.phase}:`);
+          out.say(
+            a.how === "finish-interrupted" ? `The start of phase ${a.phase} was interrupted: finishing it.` : `\n${a.how === "finish" ? "Finishing the start of" : "Starting"} phase ${a.phase}:`,
+          );
           state = await out.startPhase(a, state, a.fromVerifiedTree && verifiedTree ? [verifiedTree] : []);
           break;
         case "checked": {
@@ -95,7 +97,13 @@ export async function applySync(context: FeatureContext, actions: readonly SyncA
             dependencySources: a.dependencySources,
             baseKnownGood: a.baseKnownGood,
             rechain: async (without) => {
-              const again = await mergeChain(mainRoot, plan, phase, a.base, a.chain.filter((l) => !without.has(l.task.id)));
+              const again = await mergeChain(
+                mainRoot,
+                plan,
+                phase,
+                a.base,
+                a.chain.filter((l) => !without.has(l.task.id)),
+              );
               return again.conflicts.length ? undefined : again.chain;
             },
             keepOnPass: a.keepTree,
@@ -153,10 +161,33 @@ async function reviewMerged(context: FeatureContext, a: Extract<SyncAction, { ki
   const { repo, mainRoot, feature } = context;
   const { plan, slug } = feature;
   const claude = await which("claude");
-  if (!claude) throw new EnvironmentError("the plan asks for a review of each phase, and the `claude` command is not on PATH", `install Claude Code, or publish without the review: claude-parallel sync ${quote(slug)} --no-review`);
+  if (!claude)
+    throw new EnvironmentError(
+      "the plan asks for a review of each phase, and the `claude` command is not on PATH",
+      `install Claude Code, or publish without the review: claude-parallel sync ${quote(slug)} --no-review`,
+    );
   const { diff, cut } = await phaseDiff(mainRoot, a.base, a.review.commit);
-  const prompt = reviewerPrompt({ feature: plan.feature, phase: a.phase, tasks: a.review.tasks, diff, diffCut: cut, ...(a.review.settings.instructions !== undefined && { instructions: a.review.settings.instructions }) });
-  const round = await review({ claude, mainRoot, commonDir: repo.commonDir, slug, phase: a.phase, round: a.round, commit: a.review.commit, tree: a.review.tree, prompt, ...(a.review.settings.budgetUsd !== undefined && { budgetUsd: a.review.settings.budgetUsd }), now: () => new Date() });
+  const prompt = reviewerPrompt({
+    feature: plan.feature,
+    phase: a.phase,
+    tasks: a.review.tasks,
+    diff,
+    diffCut: cut,
+    ...(a.review.settings.instructions !== undefined && { instructions: a.review.settings.instructions }),
+  });
+  const round = await review({
+    claude,
+    mainRoot,
+    commonDir: repo.commonDir,
+    slug,
+    phase: a.phase,
+    round: a.round,
+    commit: a.review.commit,
+    tree: a.review.tree,
+    prompt,
+    ...(a.review.settings.budgetUsd !== undefined && { budgetUsd: a.review.settings.budgetUsd }),
+    now: () => new Date(),
+  });
   const rounds = await recordRound(repo.commonDir, slug, a.phase, round);
   return decideReview({ settings: a.review.settings, phase: a.phase, tree: a.review.tree, rounds, skip: false, tasks: a.review.tasks });
 }
@@ -176,13 +207,28 @@ async function publish(context: FeatureContext, journal: SyncJournal, out: SyncS
   await refuseDirtyCheckout(mainRoot, plan.integrationBranch, "sync again", worktrees);
   await writeJournal(repo.commonDir, slug, journal);
   crashPoint("after-journal");
-  const cas = await publishWithBackups(mainRoot, plan.integrationBranch, journal.merged, journal.before, `claude-parallel: sync ${slug} phase ${journal.phase}`, backupUpdates(slug, journal.phase, journal.tips));
+  const cas = await publishWithBackups(
+    mainRoot,
+    plan.integrationBranch,
+    journal.merged,
+    journal.before,
+    `claude-parallel: sync ${slug} phase ${journal.phase}`,
+    backupUpdates(slug, journal.phase, journal.tips),
+  );
   if (!cas.published) {
     await removeJournal(repo.commonDir, slug, journal.phase);
     if (cas.moved) {
-      throw new RefusedError([{ code: "ref-moved", message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${journal.before.slice(0, 12)}); nothing was overwritten`, fix: "run sync again: it merges onto the new tip" }]);
+      throw new RefusedError([
+        {
+          code: "ref-moved",
+          message: `${plan.integrationBranch} moved while the sync ran (it is no longer at ${journal.before.slice(0, 12)}); nothing was overwritten`,
+          fix: "run sync again: it merges onto the new tip",
+        },
+      ]);
     }
-    throw new RefusedError([{ code: "ref-update-refused", message: `git refused to move ${plan.integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run sync again" }]);
+    throw new RefusedError([
+      { code: "ref-update-refused", message: `git refused to move ${plan.integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run sync again" },
+    ]);
   }
   crashPoint("after-publish");
   const n = Object.keys(journal.tips).length;

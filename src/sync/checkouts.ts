@@ -48,18 +48,25 @@ export async function moveCheckouts(journal: string, mainRoot: string, branch: s
     const from = await oldCommit(w.path, move);
     const carry = `git -C ${quote(w.path)} read-tree -m -u ${from ?? "<the commit its files are at>"} ${move.merged}`;
     if (!from) {
-      say(`  the checkout of ${branch} in ${w.path} has staged changes of its own (its index matches no recent commit of ${branch}): left as it is; once they are dealt with, bring it to ${branch}'s tip (${carry})`);
+      say(
+        `  the checkout of ${branch} in ${w.path} has staged changes of its own (its index matches no recent commit of ${branch}): left as it is; once they are dealt with, bring it to ${branch}'s tip (${carry})`,
+      );
       continue;
     }
     const step = { worktree: w.path, from, to: move.merged };
     const halfMoved = await halfMovedFiles(w.path, from, move.merged, await underWay(journal, step));
     if (halfMoved === undefined) {
-      say(`  the checkout of ${branch} in ${w.path} has changes of its own where the merge changes files: its files are still those of ${from.slice(0, 12)}; move them along yourself when they are committed or stashed (${carry})`);
+      say(
+        `  the checkout of ${branch} in ${w.path} has changes of its own where the merge changes files: its files are still those of ${from.slice(0, 12)}; move them along yourself when they are committed or stashed (${carry})`,
+      );
       continue;
     }
     const moved = await journaledMove(journal, step, async () => (await setBack(w.path, halfMoved)) && (await git(["read-tree", "-m", "-u", from, move.merged], w.path)));
     if (moved && moved.exitCode === 0) say(`  moved the checkout of ${branch} in ${w.path} to the merged result`);
-    else say(`  could not move the checkout of ${branch} in ${w.path} to the merged result${moved ? `: ${moved.stderr.trim().replace(/^fatal: /, "")}` : ""}; once no git runs there, bring it there with ${carry} (or run the sync again)`);
+    else
+      say(
+        `  could not move the checkout of ${branch} in ${w.path} to the merged result${moved ? `: ${moved.stderr.trim().replace(/^fatal: /, "")}` : ""}; once no git runs there, bring it there with ${carry} (or run the sync again)`,
+      );
   }
 }
 

@@ -51,7 +51,9 @@ export async function gatherSync(context: FeatureContext, asked: number | undefi
   const here = new Set((await Promise.all(Object.values(recorded.tasks).map(async (t) => ((await pathExists(t.worktree)) ? [t.worktree] : [])))).flat());
   const integrationTip = await commitOf(`refs/heads/${plan.integrationBranch}`, mainRoot);
   const journal = await readJournal(repo.commonDir, slug, phase.index);
-  const skipped = Object.entries(recorded.tasks).filter(([, t]) => t.skipped).map(([id, t]) => ({ id, reason: oneLine(t.skipped!.reason) }));
+  const skipped = Object.entries(recorded.tasks)
+    .filter(([, t]) => t.skipped)
+    .map(([id, t]) => ({ id, reason: oneLine(t.skipped!.reason) }));
   const next = plan.phases[phase.index];
   const nextRecorded = next && state.phases[String(next.index)];
   const p: SyncPhaseFacts = {
@@ -98,7 +100,8 @@ export async function gatherSync(context: FeatureContext, asked: number | undefi
   const command = choices.verifyCommand ?? plan.verify;
   p.baseKnownGood = Object.values(state.phases).some((x) => x.mergedCommit === base && x.verifiedWith === command);
   if (choices.verifiedTree !== undefined && chain.length > 0) p.mergedTree = await treeOfCommit(mainRoot, chain[chain.length - 1]!.commit);
-  if (plan.review && chain.length > 0 && !p.preflight.problems.length && !p.preflight.conflicts.length) p.review = await gatherReview(repo.commonDir, mainRoot, slug, phase.index, plan.review, p.preflight);
+  if (plan.review && chain.length > 0 && !p.preflight.problems.length && !p.preflight.conflicts.length)
+    p.review = await gatherReview(repo.commonDir, mainRoot, slug, phase.index, plan.review, p.preflight);
   return facts;
 }
 

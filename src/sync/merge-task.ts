@@ -109,7 +109,8 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   await discardVerifyTree(mainRoot, commonDir, verifyWorktreePath(commonDir, slug));
 
   const integration = await commitOf(`refs/heads/${integrationBranch}`, mainRoot);
-  if (!integration) throw new RefusedError([{ message: `the integration branch ${integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and run again" }]);
+  if (!integration)
+    throw new RefusedError([{ message: `the integration branch ${integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and run again" }]);
   const tip = await commitOf(`refs/heads/${task.branch}`, mainRoot);
   if (!tip) throw new RefusedError([{ message: `task ${taskId}'s branch ${task.branch} is missing`, fix: `restore it (git reflog, refs/parallel/${slug}/) and run again` }]);
 
@@ -119,7 +120,10 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   if (state) {
     const recorded = state.phases[String(phase.index)]?.tasks[taskId];
     const start = recorded?.startCommit ?? state.phases[String(phase.index)]?.startCommit;
-    const offStart: RefFinding[] = start !== undefined && !(await isAncestor(start, tip, mainRoot)) ? [{ kind: "off-start", ref: `refs/heads/${task.branch}`, task: taskId, expected: start, actual: tip, ...(recorded && { worktree: recorded.worktree }) }] : [];
+    const offStart: RefFinding[] =
+      start !== undefined && !(await isAncestor(start, tip, mainRoot))
+        ? [{ kind: "off-start", ref: `refs/heads/${task.branch}`, task: taskId, expected: start, actual: tip, ...(recorded && { worktree: recorded.worktree }) }]
+        : [];
     await requireRefs(mainRoot, commonDir, state, offStart);
   }
 
@@ -177,7 +181,15 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
       log: (line) => log(`[verify] ${line}`),
     });
     if (!outcome.passed) {
-      return { kind: "verifyFailed", command, exitCode: outcome.exitCode, tail: outcome.outputTail ?? "", ...(outcome.log !== undefined && { log: outcome.log }), integrationTip: integration, failedBefore: outcome.culprits === "base" };
+      return {
+        kind: "verifyFailed",
+        command,
+        exitCode: outcome.exitCode,
+        tail: outcome.outputTail ?? "",
+        ...(outcome.log !== undefined && { log: outcome.log }),
+        integrationTip: integration,
+        failedBefore: outcome.culprits === "base",
+      };
     }
   }
   crashPoint("merge-task-after-verify");
@@ -189,7 +201,14 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   await writeTaskMergeJournal(commonDir, slug, record);
   crashPoint("merge-task-after-journal");
   // The backup of the task's tip lands with the publish, in one transaction (as in sync).
-  const cas = await publishWithBackups(mainRoot, integrationBranch, link.commit, integration, `claude-parallel: merge ${task.branch} into ${integrationBranch}`, backupUpdates(slug, phase.index, { [taskId]: tip }));
+  const cas = await publishWithBackups(
+    mainRoot,
+    integrationBranch,
+    link.commit,
+    integration,
+    `claude-parallel: merge ${task.branch} into ${integrationBranch}`,
+    backupUpdates(slug, phase.index, { [taskId]: tip }),
+  );
   if (!cas.published) {
     await removeTaskMergeJournal(commonDir, slug, taskId);
     if (cas.moved) return { kind: "raced", expected: integration, actual: cas.now };

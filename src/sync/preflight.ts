@@ -22,9 +22,6 @@ export interface TaskCheck {
   worktree?: string;
 }
 
-
-
-
 /**
  * Everything the sync checks before it changes anything: each task's worktree is clean, its
  * branch has commits, it stayed inside its owned paths, its verify passes; then the phase's
@@ -62,7 +59,8 @@ export async function preflight(
   // A moved integration branch or backup refuses before any task is checked (or its verify run);
   // with a recorded tip, a missing integration branch is named with where it was.
   if (options.expected) await refuseFindings(cwd, options.slug, await decideFeatureRefs(cwd, options.expected, refCommits(options.expected, integrationTip, under)), options.expected.journalDamaged);
-  if (!integrationTip) throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
+  if (!integrationTip)
+    throw new RefusedError([{ message: `the integration branch ${plan.integrationBranch} is missing`, fix: "restore it (git reflog, or the backup refs under refs/parallel/) and sync again" }]);
   const checks: TaskCheck[] = [];
   const tips = tasks.map((task) => found.get(task.branch)?.commit);
   // Each task's commits and own changes: one `git log` of every branch per start commit (one in a
@@ -133,7 +131,15 @@ export async function preflight(
         if (fresh && fresh.exitCode !== 0) {
           const tail = fresh.outputTail.split("\n").filter(Boolean).slice(-3).join(" / ");
           const log = verifyLogPath(repo.commonDir, options.slug, task.id);
-          found.push({ task: task.id, kind: "task-verify", tail: fresh.outputTail, log, reproduce: `${sh`cd ${worktree!}`} && ${task.verify}`, message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}; its whole output: ${log}`, fix: `fix it in ${worktree ?? task.branch}, commit, and sync again` });
+          found.push({
+            task: task.id,
+            kind: "task-verify",
+            tail: fresh.outputTail,
+            log,
+            reproduce: `${sh`cd ${worktree!}`} && ${task.verify}`,
+            message: `its verify \`${task.verify}\` fails (exit ${fresh.exitCode})${tail ? `: ${tail}` : ""}; its whole output: ${log}`,
+            fix: `fix it in ${worktree ?? task.branch}, commit, and sync again`,
+          });
         }
       }
       return { found, check: { task, tip, worktree } satisfies TaskCheck };
@@ -151,5 +157,3 @@ export async function preflight(
   const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });
   return { integrationTip, problems, conflicts, chain };
 }
-
-

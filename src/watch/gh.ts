@@ -46,7 +46,10 @@ async function gh(args: string[], cwd: string, ok: readonly number[] = [0], maxB
   if (r.spawnError) throw new EnvironmentError("gh (GitHub CLI) is not installed, so the pull request cannot be watched", "install gh (https://cli.github.com) and log in with `gh auth login`");
   if (!ok.includes(r.exitCode)) {
     const said = `${r.stderr}${r.stdout}`.trim().split("\n").slice(-3).join(" / ");
-    throw new EnvironmentError(`\`gh ${args.slice(0, 2).join(" ")}\` failed (exit ${r.exitCode})${said ? `: ${said}` : ""}`, "check `gh auth status` and that the pull request exists, then watch again");
+    throw new EnvironmentError(
+      `\`gh ${args.slice(0, 2).join(" ")}\` failed (exit ${r.exitCode})${said ? `: ${said}` : ""}`,
+      "check `gh auth status` and that the pull request exists, then watch again",
+    );
   }
   return r.stdout;
 }
@@ -59,7 +62,11 @@ function parsed<T>(text: string, schema: z.ZodMiniType<T>, what: string): T {
     throw new EnvironmentError(`gh's answer to ${what} is not JSON`, "update gh (https://cli.github.com), then watch again");
   }
   const result = z.safeParse(schema, data);
-  if (!result.success) throw new EnvironmentError(`gh's answer to ${what} does not have the expected shape (${result.error.issues[0]!.path.join(".")}: ${result.error.issues[0]!.message})`, "update gh (https://cli.github.com), then watch again");
+  if (!result.success)
+    throw new EnvironmentError(
+      `gh's answer to ${what} does not have the expected shape (${result.error.issues[0]!.path.join(".")}: ${result.error.issues[0]!.message})`,
+      "update gh (https://cli.github.com), then watch again",
+    );
   return result.data;
 }
 

@@ -30,8 +30,12 @@ const MANAGERS: PackageManager[] = [
 
 /** Our note in a node_modules we installed or copied: what it was installed for. */
 const STAMP = ".claude-parallel.json";
-interface Stamp { lockHash: string; abi: string; platform: string; arch: string }
-
+interface Stamp {
+  lockHash: string;
+  abi: string;
+  platform: string;
+  arch: string;
+}
 
 export async function detectManager(root: string): Promise<PackageManager | undefined> {
   for (const m of MANAGERS) if (await exists(join(root, m.lockfile))) return m;
@@ -103,12 +107,7 @@ async function stamp(worktree: WorktreeFiles, hash: string, folder = "node_modul
 /** Where a folder is copied before it is renamed into place: a killed copy is never mistaken for a complete one. */
 const partialCopy = (folder: string) => join(dirname(folder), ".node_modules.claude-parallel-partial");
 
-export type DepsResult =
-  | { kind: "none" }
-  | { kind: "present" }
-  | { kind: "copied"; from: string; folders: number }
-  | { kind: "installed"; manager: string }
-  | { kind: "skipped"; why: string };
+export type DepsResult = { kind: "none" } | { kind: "present" } | { kind: "copied"; from: string; folders: number } | { kind: "installed"; manager: string } | { kind: "skipped"; why: string };
 
 /**
  * Gives a fresh worktree working dependencies: a copy of an installed tree that fits (from the

@@ -12,7 +12,13 @@ export const INCLUDE_FILE = ".worktreeinclude";
  */
 export async function includedFiles(mainRoot: string): Promise<string[]> {
   const patterns = join(mainRoot, INCLUDE_FILE);
-  if (!(await lstat(patterns).then((s) => s.isFile(), () => false))) return [];
+  if (
+    !(await lstat(patterns).then(
+      (s) => s.isFile(),
+      () => false,
+    ))
+  )
+    return [];
   const candidates = nulFields(await gitOk(["ls-files", "-z", "--others", "--ignored", `--exclude-from=${patterns}`], mainRoot));
   if (candidates.length === 0) return [];
   // Exit 1 means "none of them is ignored".

@@ -53,7 +53,9 @@ export async function assessWorktree(
     // --force drops files only from a folder git knew as a worktree (its registration, or its .git file, is there).
     const known = registrations.length > 0 || link?.isFile() === true;
     if (dropped.length && (!options.force || !known)) {
-      const what = known ? "what is left of it is no longer a git worktree (its removal or its making was interrupted)" : "it is not a git worktree git knows (no registration, no .git file), so even --force leaves it";
+      const what = known
+        ? "what is left of it is no longer a git worktree (its removal or its making was interrupted)"
+        : "it is not a git worktree git knows (no registration, no .git file), so even --force leaves it";
       return {
         kind: "keep",
         why: `${what}, and it holds files ${t.branch} does not have (${list(dropped)}): look at them, then delete it with ${sh`rm -rf -- ${t.worktree}`}`,
@@ -102,7 +104,10 @@ export async function settleWorktree(where: { mainRoot: string; commonDir: strin
     case "delete-leftover":
       await forgetRegistrations(course.registrations);
       await rm(t.worktree, { recursive: true, force: true });
-      return { gone: !(await pathExists(t.worktree)), said: `deleted what an interrupted removal left of it${course.dropped.length ? `, dropping ${course.dropped.join(", ")}` : " (all of it committed, or ours)"}` };
+      return {
+        gone: !(await pathExists(t.worktree)),
+        said: `deleted what an interrupted removal left of it${course.dropped.length ? `, dropping ${course.dropped.join(", ")}` : " (all of it committed, or ours)"}`,
+      };
     case "remove":
       return remove(where, t, course, options.force);
   }

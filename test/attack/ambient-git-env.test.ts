@@ -66,7 +66,10 @@ describe("ambient GIT_DIR / GIT_WORK_TREE / GIT_INDEX_FILE pointing at the user'
     const r = runHelper(["status", "demo", "--json"], { cwd: u.repo, env: u.ambient });
     expect(r.code, describeRun(r)).toBe(0);
     const report = JSON.parse(r.stdout) as { phases: Array<{ index: number; tasks: Array<{ id: string; ahead: number; uncommitted: string[] }> }> };
-    expect(report.phases[0]!.tasks.map((t) => [t.id, t.ahead, t.uncommitted.length])).toEqual([["a", 1, 0], ["b", 1, 0]]);
+    expect(report.phases[0]!.tasks.map((t) => [t.id, t.ahead, t.uncommitted.length])).toEqual([
+      ["a", 1, 0],
+      ["b", 1, 0],
+    ]);
     expect(snapshotViolations("user's checkout", before, u.snapshot())).toEqual([]);
   });
 

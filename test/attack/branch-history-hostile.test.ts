@@ -11,7 +11,20 @@ import { tempDir } from "../helpers/tmp.js";
  * branch, whatever the file names and whatever the repository's config asks git log to print.
  */
 
-const HOSTILE = ["a\nb.txt", 'say "hi".txt', "back\\slash.txt", "\x01start.txt", "  leading spaces.txt", "trailing space ", "0123456789abcdef0123456789abcdef01234567", "tab\there.txt", "café.txt", '"quoted"', "\\", "\u{1F600}\"smile\n.txt"];
+const HOSTILE = [
+  "a\nb.txt",
+  'say "hi".txt',
+  "back\\slash.txt",
+  "\x01start.txt",
+  "  leading spaces.txt",
+  "trailing space ",
+  "0123456789abcdef0123456789abcdef01234567",
+  "tab\there.txt",
+  "café.txt",
+  '"quoted"',
+  "\\",
+  '\u{1F600}"smile\n.txt',
+];
 
 function commitFiles(repo: string, names: readonly string[], message: string): string {
   for (const name of names) writeFileSync(join(repo, name), `${name}\n`);
@@ -23,7 +36,14 @@ function commitFiles(repo: string, names: readonly string[], message: string): s
 /** What git says with -z: the files of head's non-merge commits that neither base nor the others have. */
 function ownByGit(repo: string, base: string, head: string, others: string[]): string[] {
   const out = execFileSync("git", ["log", "-z", "--format=", "--no-merges", "--name-only", "--no-renames", head, "--not", base, ...others, "--"], { cwd: repo, encoding: "utf8" });
-  return [...new Set(out.split("\0").map((f) => f.replace(/^\n/, "")).filter(Boolean))].sort();
+  return [
+    ...new Set(
+      out
+        .split("\0")
+        .map((f) => f.replace(/^\n/, ""))
+        .filter(Boolean),
+    ),
+  ].sort();
 }
 
 const aheadByGit = (repo: string, base: string, head: string) => Number(git(repo, "rev-list", "--count", head, "--not", base));

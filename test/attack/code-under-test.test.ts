@@ -21,7 +21,10 @@ describe("decideConfinement", () => {
     expect(decideConfinement("off", undefined)).toEqual({ confine: false });
     expect(decideConfinement("off", "bubblewrap (bwrap) is not installed")).toEqual({ confine: false });
     expect(decideConfinement("auto", "bubblewrap (bwrap) is not installed")).toMatchObject({ confine: false, note: expect.stringContaining("runs unconfined (bubblewrap (bwrap) is not installed)") });
-    expect(decideConfinement("on", "bubblewrap (bwrap) is not installed")).toMatchObject({ refuse: expect.stringContaining("sandbox: on"), fix: expect.stringContaining("apt-get install bubblewrap") });
+    expect(decideConfinement("on", "bubblewrap (bwrap) is not installed")).toMatchObject({
+      refuse: expect.stringContaining("sandbox: on"),
+      fix: expect.stringContaining("apt-get install bubblewrap"),
+    });
   });
 
   it("names each package manager's cache, as its defaults place it", () => {
@@ -46,7 +49,15 @@ const escapingCheck = (victim: string) =>
 
 describe.skipIf(!bwrapAvailable())("code under test, run by sync and start", () => {
   it("a task's verify and the plan's verify (the session's tests) write nothing outside their worktree", () => {
-    const plan = ["version: 1", "feature: Escape", "verify: sh a/check.sh", "tasks:", "  - {id: a, title: A, owns: [a/], verify: sh a/check.sh}", "  - {id: b, title: B, owns: [b/], dependsOn: [a]}", ""].join("\n");
+    const plan = [
+      "version: 1",
+      "feature: Escape",
+      "verify: sh a/check.sh",
+      "tasks:",
+      "  - {id: a, title: A, owns: [a/], verify: sh a/check.sh}",
+      "  - {id: b, title: B, owns: [b/], dependsOn: [a]}",
+      "",
+    ].join("\n");
     const { repo, wt } = startedFeature("cut", plan);
     commitIn(wt("a"), { "a/check.sh": escapingCheck(repo) });
     const refs = refsOf(repo);

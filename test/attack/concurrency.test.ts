@@ -113,7 +113,10 @@ describe(`three syncs at once after a stale lock (seed ${SEED + 200})`, () => {
       expect(readFileSync(join(repo, ".git/parallel/.locks/demo.lock"), "utf8")).toContain("pid");
       const runs = await Promise.all(staggers.map((ms) => sleep(ms).then(() => runAsync(["sync", "--no-next"], { cwd: repo }))));
       const context = `seed ${SEED + 200 + round}\n${runs.map((r, i) => `sync ${i}: ${describeRun(r)}`).join("\n")}`;
-      expect(runs.map((r) => r.code), context).not.toContain(1);
+      expect(
+        runs.map((r) => r.code),
+        context,
+      ).not.toContain(1);
       for (const r of runs) expect(okOrBusy(r) || /already synced/.test(r.stdout), context).toBe(true);
       expect(phaseMerges(repo, "feature/demo", 1), context).toHaveLength(2);
       for (const tip of tips) expect(git(repo, "merge-base", "--is-ancestor", tip, "feature/demo") === "", context).toBe(true);
@@ -141,10 +144,19 @@ describe("syncs of features `a` and `a-b` in one repository at once", () => {
     // at most 1,200 polls), so a's whole sync, its clean-up included, runs beside it.
     const released = join(tmp, "a-sync-ended");
     const holdUntilReleased = `i=0; while [ ! -e ${released} ] && [ $i -lt 1200 ]; do sleep 0.1; i=$((i+1)); done; true`;
-    const repo = makeRepo({ name: "pair", files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], "sleep 1"), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], holdUntilReleased) } });
+    const repo = makeRepo({
+      name: "pair",
+      files: { "README.md": "# pair\n", ".parallel/a/plan.yaml": plan("a", ["p", "q"], "sleep 1"), ".parallel/a-b/plan.yaml": plan("a-b", ["r", "s"], holdUntilReleased) },
+    });
     for (const slug of ["a", "a-b"]) expect(runHelper(["start", slug], { cwd: repo }).stderr).toBe("");
     const wt = (slug: string, id: string) => join(repo, "..", `pair-${slug}-${id}`);
-    for (const [slug, id] of [["a", "p"], ["a", "q"], ["a-b", "r"], ["a-b", "s"]] as const) commitIn(wt(slug, id), { [`${id}/x.txt`]: `${id}\n` });
+    for (const [slug, id] of [
+      ["a", "p"],
+      ["a", "q"],
+      ["a-b", "r"],
+      ["a-b", "s"],
+    ] as const)
+      commitIn(wt(slug, id), { [`${id}/x.txt`]: `${id}\n` });
     // a-b's verify runs first; a's sync starts once a-b's verify worktree exists (or a-b ended: a failure).
     let abEnded = false;
     const ab = runAsync(["sync", "a-b"], { cwd: repo, env: { TMPDIR: tmp } }).finally(() => (abEnded = true));

@@ -13,7 +13,10 @@ import { makeRepo } from "../helpers/git.js";
 const plan = (feature: string, ids: string[]) => ["version: 1", `feature: ${feature}`, "tasks:", ...ids.map((id) => `  - {id: ${id}, title: Part ${id}, owns: [${id}/]}`), ""].join("\n");
 
 describe("two features whose branches would be the same", () => {
-  for (const [first, second] of [["demo", "demo-a"], ["demo-a", "demo"]] as const) {
+  for (const [first, second] of [
+    ["demo", "demo-a"],
+    ["demo-a", "demo"],
+  ] as const) {
     it(`start ${second} after start ${first} is refused and changes nothing`, () => {
       const repo = makeRepo({ name: `clash-${first}`, files: { "README.md": "# r\n", ".parallel/demo/plan.yaml": plan("Demo", ["a", "b"]), ".parallel/demo-a/plan.yaml": plan("Demo A", ["x"]) } });
       const started = runHelper(["start", first], { cwd: repo });

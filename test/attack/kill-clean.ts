@@ -11,7 +11,9 @@ const TASKS = [...PHASE1, "c"];
 function leftOfFeature(r: AttackRepo): string[] {
   const v: string[] = [];
   for (const id of TASKS) if (existsSync(r.wt(id))) v.push(`the worktree folder of ${id} is still there`);
-  const registered = worktreeList(r.repo).map((w) => w.path).filter((p) => p !== r.repo && p !== r.foreign);
+  const registered = worktreeList(r.repo)
+    .map((w) => w.path)
+    .filter((p) => p !== r.repo && p !== r.foreign);
   if (registered.length) v.push(`worktrees still registered: ${registered.join(", ")}`);
   const refs = featureRefs(r.repo);
   if (refs.length) v.push(`refs of the feature still there: ${refs.join(", ")}`);

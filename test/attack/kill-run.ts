@@ -40,7 +40,19 @@ export function killRunSuite(file: number, runs: number): void {
         return { ...r, bin, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
       },
       env: (r) => ({ PATH: `${r.bin}:${process.env.PATH ?? ""}` }),
-      steps: ["run-after-begin", "run-after-start-phase", "run-after-intent", "run-after-spawn", "run-after-sync", "after-journal", "after-publish", "after-record", "during-remove", "start-after-worktree", "finish-after-merge"],
+      steps: [
+        "run-after-begin",
+        "run-after-start-phase",
+        "run-after-intent",
+        "run-after-spawn",
+        "run-after-sync",
+        "after-journal",
+        "after-publish",
+        "after-record",
+        "during-remove",
+        "start-after-worktree",
+        "finish-after-merge",
+      ],
       milestones: [
         { label: "the run's state", path: (r) => join(r.repo, ".git/parallel/demo/run/state.json") },
         { label: "b's worktree", path: (r) => r.wt("b") },
@@ -56,11 +68,15 @@ export function killRunSuite(file: number, runs: number): void {
         const state = JSON.parse(readFileSync(join(r.repo, `.git/parallel/${SLUG}/state.json`), "utf8")) as { finishedAt?: string };
         if (!state.finishedAt) v.push("the feature is not recorded as finished");
         for (const id of TASKS) {
-          const commits = gitTry(r.repo, ["log", "--format=%s", "refs/heads/trunk"]).stdout.split("\n").filter((s) => s === `Work of ${id}`);
+          const commits = gitTry(r.repo, ["log", "--format=%s", "refs/heads/trunk"])
+            .stdout.split("\n")
+            .filter((s) => s === `Work of ${id}`);
           if (commits.length !== 1) v.push(`trunk holds ${commits.length} commits of ${id}'s session, not 1`);
           if (existsSync(r.wt(id))) v.push(`the worktree of ${id} is still there`);
         }
-        const left = worktreeList(r.repo).map((w) => w.path).filter((p) => p !== r.repo && p !== r.foreign);
+        const left = worktreeList(r.repo)
+          .map((w) => w.path)
+          .filter((p) => p !== r.repo && p !== r.foreign);
         if (left.length) v.push(`worktrees left registered: ${left.join(", ")}`);
         return v;
       },

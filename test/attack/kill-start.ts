@@ -55,7 +55,12 @@ export function killStartSuite(file: number, runs: number): void {
       // A state-based moment: the first sign of one of start's steps on disk.
       const milestone = MILESTONES[Math.floor(fraction * MILESTONES.length)]!;
       const mode = pick < 0.25 ? "bytes" : pick < 0.6 ? "milestone" : "delay";
-      const how = mode === "bytes" ? `after a share of its output (${fraction.toFixed(3)})` : mode === "milestone" ? `as soon as ${milestone.label} appears` : `after a share of its run time (${fraction.toFixed(3)})`;
+      const how =
+        mode === "bytes"
+          ? `after a share of its output (${fraction.toFixed(3)})`
+          : mode === "milestone"
+            ? `as soon as ${milestone.label} appears`
+            : `after a share of its run time (${fraction.toFixed(3)})`;
       it(`seed ${seed + i} (case ${i}): killed ${how}, then re-run`, async () => {
         const ref = await measure();
         const { r, before } = fresh();

@@ -28,7 +28,10 @@ function ready(name: string, parent: string) {
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
   git(r.repo, "worktree", "add", "-q", integrationCheckout(r), `feature/${SLUG}`);
   const tips = commitPhase1(r);
-  const everOnTasks = commitsOn(r.repo, PHASE1.map((id) => `feature/${SLUG}-${id}`));
+  const everOnTasks = commitsOn(
+    r.repo,
+    PHASE1.map((id) => `feature/${SLUG}-${id}`),
+  );
   return { r, tips, everOnTasks, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
 }
 
@@ -84,12 +87,26 @@ export function killSyncSuite(file: number, runs: number): void {
       const mode = pick < 0.25 ? "step" : pick < 0.45 ? "bytes" : pick < 0.7 ? "milestone" : "delay";
       const step = STEPS[Math.floor(fraction * STEPS.length)]!;
       const milestone = MILESTONES[Math.floor(fraction * MILESTONES.length)]!;
-      const how = mode === "step" ? `at its crash point ${step}` : mode === "milestone" ? `as soon as ${milestone.label} appears` : mode === "bytes" ? `after a share of its output (${fraction.toFixed(3)})` : `after a share of its run time (${fraction.toFixed(3)})`;
+      const how =
+        mode === "step"
+          ? `at its crash point ${step}`
+          : mode === "milestone"
+            ? `as soon as ${milestone.label} appears`
+            : mode === "bytes"
+              ? `after a share of its output (${fraction.toFixed(3)})`
+              : `after a share of its run time (${fraction.toFixed(3)})`;
       it(`seed ${seed + i} (case ${i}): killed ${how}, then re-run`, async () => {
         const ref = await measure();
         const { r, tips, everOnTasks, before } = fresh();
         const env: NodeJS.ProcessEnv = { TMPDIR: r.tmp, ...(mode === "step" && { CLAUDE_PARALLEL_CRASH_AT: step }) };
-        const kill = mode === "milestone" ? { whenExists: milestone.path(r) } : mode === "bytes" ? { afterBytes: Math.floor(fraction * ref.bytes) } : mode === "delay" ? { afterMs: Math.floor(fraction * ref.ms * 1.1) } : undefined;
+        const kill =
+          mode === "milestone"
+            ? { whenExists: milestone.path(r) }
+            : mode === "bytes"
+              ? { afterBytes: Math.floor(fraction * ref.bytes) }
+              : mode === "delay"
+                ? { afterMs: Math.floor(fraction * ref.ms * 1.1) }
+                : undefined;
         const killed = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env, kill });
         const rerun = await runAsync(["sync", "--phase", "1"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
         const context = `seed ${seed + i} case ${i}, ${how} ${JSON.stringify(kill ?? {})} (${killed.killed ? "killed" : "finished first"}: exit ${killed.code})\nkilled run: ${describeRun(killed)}\nre-run: ${describeRun(rerun)}`;

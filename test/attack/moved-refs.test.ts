@@ -141,7 +141,10 @@ describe(`a session moves a ref outside claude-parallel's merges (seed ${seed}; 
   it("moves a backup ref, and moves the integration branch, of a synced feature: sync, finish and run refuse, status reports, base is untouched", () => {
     const moves: Array<{ names: string; move: (repo: string) => void }> = [
       { names: "the backup ref refs/parallel/demo/phase-1/a moved", move: (repo) => git(repo, "update-ref", "refs/parallel/demo/phase-1/a", git(repo, "rev-parse", "main")) },
-      { names: "the integration branch feature/demo moved", move: (repo) => git(repo, "update-ref", INT, commitOn(repo, tip(repo), { "a/x.txt": "not from a's branch\n" }, "sneaked onto the integration branch")) },
+      {
+        names: "the integration branch feature/demo moved",
+        move: (repo) => git(repo, "update-ref", INT, commitOn(repo, tip(repo), { "a/x.txt": "not from a's branch\n" }, "sneaked onto the integration branch")),
+      },
     ];
     for (const { names, move } of moves) {
       const { repo } = synced();

@@ -10,7 +10,11 @@ import { git, makeRepo } from "../helpers/git.js";
 describe("option values that start with a dash", () => {
   it("say which option needs a value and how to write it; exit 2, nothing changed", () => {
     const repo = makeRepo({ name: "optdash" });
-    for (const args of [["run", "--attempts", "-1"], ["run", "--model", "--dry-run"], ["status", "--watch", "--interval", "-1"]]) {
+    for (const args of [
+      ["run", "--attempts", "-1"],
+      ["run", "--model", "--dry-run"],
+      ["status", "--watch", "--interval", "-1"],
+    ]) {
       const r = runHelper(args, { cwd: repo });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).not.toContain("ambiguous");

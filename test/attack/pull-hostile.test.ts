@@ -190,9 +190,21 @@ describe("a forged state on the remote", () => {
     const state = git(f.one, "rev-parse", `${f.legit}:state.json`);
     const forgeries: Array<[string, () => void, string]> = [
       ["state.json is random bytes", () => pushTree([`100644 blob ${plan}\tplan.yaml`, `100644 blob ${hashObject(bytes(1 + Math.floor(random() * 4096)))}\tstate.json`]), "its state.json is not JSON"],
-      ["plan.yaml is random bytes", () => pushTree([`100644 blob ${hashObject(bytes(1 + Math.floor(random() * 4096)))}\tplan.yaml`, `100644 blob ${state}\tstate.json`]), "its plan.yaml is not a valid plan"],
-      ["plan.yaml is over 4 MiB", () => pushTree([`100644 blob ${hashObject(Buffer.alloc(4 * 1024 * 1024 + 1 + Math.floor(random() * 1024), 0x23))}\tplan.yaml`, `100644 blob ${state}\tstate.json`]), "its plan.yaml is 419"],
-      ["an extra file", () => pushTree([`100644 blob ${plan}\tplan.yaml`, `100644 blob ${state}\tstate.json`, `100755 blob ${state}\tpost-checkout`]), 'holds more than plan.yaml and state.json ("post-checkout")'],
+      [
+        "plan.yaml is random bytes",
+        () => pushTree([`100644 blob ${hashObject(bytes(1 + Math.floor(random() * 4096)))}\tplan.yaml`, `100644 blob ${state}\tstate.json`]),
+        "its plan.yaml is not a valid plan",
+      ],
+      [
+        "plan.yaml is over 4 MiB",
+        () => pushTree([`100644 blob ${hashObject(Buffer.alloc(4 * 1024 * 1024 + 1 + Math.floor(random() * 1024), 0x23))}\tplan.yaml`, `100644 blob ${state}\tstate.json`]),
+        "its plan.yaml is 419",
+      ],
+      [
+        "an extra file",
+        () => pushTree([`100644 blob ${plan}\tplan.yaml`, `100644 blob ${state}\tstate.json`, `100755 blob ${state}\tpost-checkout`]),
+        'holds more than plan.yaml and state.json ("post-checkout")',
+      ],
       ["plan.yaml is a symbolic link", () => pushTree([`120000 blob ${hashObject("/etc/passwd")}\tplan.yaml`, `100644 blob ${state}\tstate.json`]), "does not hold plan.yaml and state.json as files"],
       ["the ref names a blob", () => git(f.one, "push", "-q", "--force", "origin", `${state}:refs/parallel/demo/state`), "is not a commit"],
     ];
@@ -217,7 +229,16 @@ describe("a forged state on the remote", () => {
       state.phases["1"]!.tasks.a!.worktree = f.root;
     });
     const v = victim("v-start");
-    git(v, "fetch", "-q", "origin", "refs/parallel/demo/state:refs/parallel/demo/state", "refs/heads/feature/demo-a:refs/heads/feature/demo-a", "refs/heads/feature/demo-b:refs/heads/feature/demo-b", "refs/heads/feature/demo:refs/heads/feature/demo");
+    git(
+      v,
+      "fetch",
+      "-q",
+      "origin",
+      "refs/parallel/demo/state:refs/parallel/demo/state",
+      "refs/heads/feature/demo-a:refs/heads/feature/demo-a",
+      "refs/heads/feature/demo-b:refs/heads/feature/demo-b",
+      "refs/heads/feature/demo:refs/heads/feature/demo",
+    );
     const before = refsOf(v);
     const said = refused(runHelper(["start", "demo", "--deps", "none"], { cwd: v }));
     expect(said).toContain("refs/parallel/demo/state (");

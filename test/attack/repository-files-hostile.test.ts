@@ -94,7 +94,10 @@ describe("hostile files we read outside the feature's state", () => {
     expect(readFileSync(exclude, "utf8")).toBe("*.log\n# claude-parallel: session briefs and environment\n/.claude-parallel/\n");
     plant(exclude, form);
     const before = lstatSync(exclude);
-    const refused = await ignoreSessionDir(common).then(() => undefined, (error: unknown) => error);
+    const refused = await ignoreSessionDir(common).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
     expect(refused, `${form} (seed ${seed})`).toBeInstanceOf(UnfinishedError);
     expect((refused as UnfinishedError).problem).toContain(exclude);
     expect((refused as UnfinishedError).fix).toContain(`move '${exclude}' away`);

@@ -20,7 +20,7 @@ function committingClaude(): string {
     join(bin, "claude"),
     [
       "#!/bin/sh",
-      'id=${PWD##*-}',
+      "id=${PWD##*-}",
       'mkdir -p "$id" && echo "work" > "$id/x.txt" && git add -A >/dev/null 2>&1 && git commit -qm "work $id" >/dev/null 2>&1',
       `echo '{"type":"result","subtype":"success","is_error":false,"session_id":"s","total_cost_usd":0.01}'`,
       "",

@@ -174,12 +174,7 @@ export function commitPhase1(r: AttackRepo): Record<string, string> {
 }
 
 /** Invariants after a sync of phase 1 that exited 0. */
-export function syncedViolations(
-  r: AttackRepo,
-  tips: Record<string, string>,
-  everOnTasks: string[],
-  before: { main: CheckoutSnapshot; foreign: CheckoutSnapshot },
-): string[] {
+export function syncedViolations(r: AttackRepo, tips: Record<string, string>, everOnTasks: string[], before: { main: CheckoutSnapshot; foreign: CheckoutSnapshot }): string[] {
   const v: string[] = [];
   const all = reachableFromRefs(r.repo);
   const lost = everOnTasks.filter((c) => !all.has(c));
@@ -206,7 +201,9 @@ export function syncedViolations(
   if (verifyTrees.length) v.push(`verify worktrees left registered: ${verifyTrees.map((w) => w.path).join(", ")}`);
   v.push(...snapshotViolations("main checkout", before.main, r.mainSnapshot()));
   v.push(...snapshotViolations("foreign worktree", before.foreign, r.foreignSnapshot()));
-  const status = gitTry(r.repo, ["for-each-ref", "--format=%(refname)", `refs/parallel/${SLUG}/phase-1/`]).stdout.split("\n").filter(Boolean);
+  const status = gitTry(r.repo, ["for-each-ref", "--format=%(refname)", `refs/parallel/${SLUG}/phase-1/`])
+    .stdout.split("\n")
+    .filter(Boolean);
   if (status.length !== PHASE1.length) v.push(`backup refs of phase 1: ${status.length}, not ${PHASE1.length}`);
   return v;
 }
@@ -235,7 +232,9 @@ export { commitsOn };
 
 /** Every ref of the feature: its branches and everything under refs/parallel/demo/. */
 export const featureRefs = (repo: string) =>
-  gitTry(repo, ["for-each-ref", "--format=%(refname)", `refs/heads/feature/${SLUG}`, `refs/heads/feature/${SLUG}-*`, `refs/parallel/${SLUG}/`]).stdout.split("\n").filter(Boolean);
+  gitTry(repo, ["for-each-ref", "--format=%(refname)", `refs/heads/feature/${SLUG}`, `refs/heads/feature/${SLUG}-*`, `refs/parallel/${SLUG}/`])
+    .stdout.split("\n")
+    .filter(Boolean);
 
 /**
  * A feature merging into `trunk` (checked out nowhere) with both phases worked on (one commit per
@@ -254,7 +253,10 @@ export function syncedAttackRepo(name: string, parent: string) {
   helper(["sync", "--keep-worktrees"]);
   commitIn(r.wt("c"), { "c/x.txt": "c\n" }, "Work of c");
   helper(["sync", "--keep-worktrees"]);
-  const everOnTasks = commitsOn(r.repo, [...PHASE1, "c"].map((id) => `feature/${SLUG}-${id}`));
+  const everOnTasks = commitsOn(
+    r.repo,
+    [...PHASE1, "c"].map((id) => `feature/${SLUG}-${id}`),
+  );
   return { ...r, everOnTasks, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
 }
 
@@ -282,7 +284,9 @@ export function finishedViolations(r: AttackRepo): string[] {
   if (intoTrunk.length !== 1) v.push(`trunk has ${intoTrunk.length} merges of feature/${SLUG}, not 1`);
   const last = gitTry(r.repo, ["rev-parse", "refs/heads/trunk^2"]).stdout;
   if (last) {
-    const tasks = gitTry(r.repo, ["log", "--merges", "--first-parent", "--format=%s", last]).stdout.split("\n").filter((s) => /\[phase \d+\]$/.test(s));
+    const tasks = gitTry(r.repo, ["log", "--merges", "--first-parent", "--format=%s", last])
+      .stdout.split("\n")
+      .filter((s) => /\[phase \d+\]$/.test(s));
     if (tasks.length !== PHASE1.length + 1) v.push(`the integration branch merged into trunk has ${tasks.length} task merges, not ${PHASE1.length + 1}: ${tasks.join(" | ")}`);
   }
   return v;

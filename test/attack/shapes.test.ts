@@ -100,7 +100,7 @@ describe("repository shapes", () => {
 });
 
 describe("a bare repository's linked worktree, plan discovery", () => {
-  it("start without arguments finds the plan the checkout holds (or a clear 3/4), not \"there is no plan\"", () => {
+  it('start without arguments finds the plan the checkout holds (or a clear 3/4), not "there is no plan"', () => {
     const src = makeRepo({ name: "src", files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": EXAMPLE_PLAN_TEXT } });
     const bare = join(tempDir(), "bare.git");
     git(src, "clone", "-q", "--bare", src, bare);

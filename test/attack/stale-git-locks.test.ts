@@ -102,14 +102,18 @@ describe("gitProcessesInGroup", () => {
     const bin = tempDir();
     copyFileSync(execFileSync("sh", ["-c", "command -v sleep"], { encoding: "utf8" }).trim(), join(bin, "git"));
     const shell = spawn("sh", ["-c", `"${join(bin, "git")}" 120; exit 0`], { detached: true, stdio: "ignore" });
-    const gitChild = () => readdirSync("/proc").filter((p) => /^\d+$/.test(p)).map(Number).find((pid) => {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        return stat.includes("(git") && stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(shell.pid);
-      } catch {
-        return false;
-      }
-    });
+    const gitChild = () =>
+      readdirSync("/proc")
+        .filter((p) => /^\d+$/.test(p))
+        .map(Number)
+        .find((pid) => {
+          try {
+            const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+            return stat.includes("(git") && stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1] === String(shell.pid);
+          } catch {
+            return false;
+          }
+        });
     let child: number | undefined;
     try {
       expect(await waitUntil(() => (child = gitChild()) !== undefined, 60_000)).toBe(true);

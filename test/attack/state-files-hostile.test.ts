@@ -21,7 +21,15 @@ const seed = ATTACK_SEED;
 const random = prng(seed);
 console.log(`state-files-hostile: ATTACK_SEED=${seed}`);
 
-const PLAN = ["version: 1", "feature: Hostile state", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", '  - {id: b, title: Part B, owns: [b/], verify: "true"}', "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}", ""].join("\n");
+const PLAN = [
+  "version: 1",
+  "feature: Hostile state",
+  "tasks:",
+  "  - {id: a, title: Part A, owns: [a/]}",
+  '  - {id: b, title: Part B, owns: [b/], verify: "true"}',
+  "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}",
+  "",
+].join("\n");
 const HUGE = 512 * 1024 * 1024;
 
 const fixture = reusableFolder((folder) => {
@@ -41,7 +49,10 @@ const fixture = reusableFolder((folder) => {
     "sessions/b.hook.json": JSON.stringify(nextRecord(undefined, { task: "b", name: "Stop", at, state: "stopped", sessionId: "sid-b", tokens: { input: 7, output: 1, cacheRead: 0, cacheWrite: 0 } })),
     "verify/b.json": JSON.stringify({ command: "true", commit: bTip, exitCode: 0, ranAt: at, outputTail: "" }),
     "run/events.jsonl": GOOD_EVENTS,
-    "run/state.json": JSON.stringify({ version: 1, tasks: { a: { sessionId: "sid-a", invocations: 1, current: { n: 1, kind: "launch", prompt: "p", logOffset: 0, recordedAt: at, pid: dead, pidStart: "1", endedAt: at }, attempts: {} } } }),
+    "run/state.json": JSON.stringify({
+      version: 1,
+      tasks: { a: { sessionId: "sid-a", invocations: 1, current: { n: 1, kind: "launch", prompt: "p", logOffset: 0, recordedAt: at, pid: dead, pidStart: "1", endedAt: at }, attempts: {} } },
+    }),
   };
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(state, name)), { recursive: true });
@@ -50,8 +61,16 @@ const fixture = reusableFolder((folder) => {
   return { folder, repo, state, wt };
 });
 
-const GOOD_LOG = [JSON.stringify({ type: "system", subtype: "init" }), JSON.stringify({ type: "result", subtype: "success", is_error: false, session_id: "sid-a", total_cost_usd: 0.5, usage: { input_tokens: 100, output_tokens: 20 } })].join("\n") + "\n";
-const GOOD_EVENTS = [JSON.stringify({ at: "2026-01-01T00:00:01.000Z", event: "run-started", text: "run started" }), JSON.stringify({ at: "2026-01-01T00:00:02.000Z", event: "session-ended", task: "a", phase: 1, text: "a: session ended (done)" })].join("\n") + "\n";
+const GOOD_LOG =
+  [
+    JSON.stringify({ type: "system", subtype: "init" }),
+    JSON.stringify({ type: "result", subtype: "success", is_error: false, session_id: "sid-a", total_cost_usd: 0.5, usage: { input_tokens: 100, output_tokens: 20 } }),
+  ].join("\n") + "\n";
+const GOOD_EVENTS =
+  [
+    JSON.stringify({ at: "2026-01-01T00:00:01.000Z", event: "run-started", text: "run started" }),
+    JSON.stringify({ at: "2026-01-01T00:00:02.000Z", event: "session-ended", task: "a", phase: 1, text: "a: session ended (done)" }),
+  ].join("\n") + "\n";
 
 function helper(args: string[], cwd: string, input?: string) {
   // The timeout only turns a hang into a failure; what is asserted is the output.
@@ -89,7 +108,10 @@ function plant(state: string, name: string, form: Form, lines: boolean): void {
   } else if (!lines) writeFileSync(path, junk());
   else {
     const bad = [junk(), Buffer.from('{"type":"result", broken\n'), Buffer.from("[1]\n"), Buffer.from('{"at":1}\n')];
-    const parts = good.split("\n").filter(Boolean).map((l) => Buffer.from(l + "\n"));
+    const parts = good
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => Buffer.from(l + "\n"));
     // Bad lines before, between and after the good ones; the good lines keep their order.
     writeFileSync(path, Buffer.concat([bad[0]!, Buffer.from("\n"), parts[0]!, bad[1]!, bad[2]!, ...parts.slice(1), bad[3]!]));
   }
@@ -180,7 +202,11 @@ describe("hostile files in the feature's state folder", () => {
   const twoForms = (others: Form[] = ["zero", "folder", "huge", "garbage"]): Form[] => ["fifo", others[Math.floor(random() * others.length)]!];
 
   it.each(twoForms())("%s as the feature's state.json or frozen plan: every command refuses, naming it", (form) => {
-    const commands = [["status", "demo", "--json"], ["run", "demo", "--dry-run"], ["sync", "demo", "--dry-run"]];
+    const commands = [
+      ["status", "demo", "--json"],
+      ["run", "demo", "--dry-run"],
+      ["sync", "demo", "--dry-run"],
+    ];
     for (const name of ["state.json", "plan.yaml"]) {
       const { repo, state } = fixture();
       plant(state, name, form, false);
@@ -233,7 +259,10 @@ describe("hostile files in the feature's state folder", () => {
     const { folder, state, wt } = fixture();
     const form = FORMS[Math.floor(random() * FORMS.length)]!;
     const transcript = join(folder, "transcript.jsonl");
-    writeFileSync(transcript, JSON.stringify({ type: "assistant", message: { id: "m1", role: "assistant", content: [{ type: "text", text: "all done" }], usage: { input_tokens: 11, output_tokens: 3 } } }) + "\n");
+    writeFileSync(
+      transcript,
+      JSON.stringify({ type: "assistant", message: { id: "m1", role: "assistant", content: [{ type: "text", text: "all done" }], usage: { input_tokens: 11, output_tokens: 3 } } }) + "\n",
+    );
     plant(folder, "transcript.jsonl", form, true);
     plant(state, "sessions/b.hook.json", "fifo", false);
     // Its own record is replaced by the new one (a folder there could not be).

@@ -28,7 +28,14 @@ function outsideFolder(): string {
 function setup(name: string, files: Record<string, string> = {}) {
   const repo = makeRepo({
     name,
-    files: { "README.md": "# demo\n", ".gitignore": "node_modules/\n.env\n", "package.json": '{"name":"app","version":"1.0.0"}\n', "package-lock.json": LOCK, ".parallel/demo/plan.yaml": TWO_PHASES("true"), ...files },
+    files: {
+      "README.md": "# demo\n",
+      ".gitignore": "node_modules/\n.env\n",
+      "package.json": '{"name":"app","version":"1.0.0"}\n',
+      "package-lock.json": LOCK,
+      ".parallel/demo/plan.yaml": TWO_PHASES("true"),
+      ...files,
+    },
   });
   installFakeNodeModules(repo, 3, 2);
   const tmp = tempDir("attack-tmp-");

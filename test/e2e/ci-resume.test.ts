@@ -39,7 +39,19 @@ describe.skipIf(!claudeAvailable())("a CI leg's session, resumed on another mach
     const start = git(repo, "rev-parse", "feature/demo-a");
     writeFileSync(
       join(artifact, "result.json"),
-      JSON.stringify({ version: 2, slug: "demo", phase: 1, task: "a", branch: "feature/demo-a", start, commit: start, bundle: false, outcome: "failure", session: { id, turns: 1, error: "error_max_turns" }, uncommitted: [] }),
+      JSON.stringify({
+        version: 2,
+        slug: "demo",
+        phase: 1,
+        task: "a",
+        branch: "feature/demo-a",
+        start,
+        commit: start,
+        bundle: false,
+        outcome: "failure",
+        session: { id, turns: 1, error: "error_max_turns" },
+        uncommitted: [],
+      }),
     );
 
     // Here: the artifact downloaded, then ci resume, then claude --resume in the worktree.

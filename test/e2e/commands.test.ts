@@ -107,7 +107,10 @@ describe.skipIf(!available)("inside the real Claude Code", () => {
       return [{ type: "text", text: "done" }];
     };
     const { requests } = await slash("/parallel add login", repo);
-    const results = requests.map(toolResults).filter((r) => r.length).map((r) => r.join(" "));
+    const results = requests
+      .map(toolResults)
+      .filter((r) => r.length)
+      .map((r) => r.join(" "));
     expect(results).toHaveLength(3);
     for (const r of results) expect(r).toMatch(/requires approval|haven't granted/);
     expect(existsSync(outside)).toBe(false);

@@ -59,10 +59,22 @@ async function dashboard(repo: string): Promise<string> {
 /** What the plugin's hooks write for a task's session. */
 function ledger(repo: string, task: string, change: Partial<HookRecord>): void {
   const now = new Date().toISOString();
-  writeHookRecord(join(repo, ".git", "parallel", "demo"), { version: 1, task, state: "working", since: now, event: "UserPromptSubmit", at: now, sessionId: `s-${task}`, sessions: { [`s-${task}`]: { input: 1000, output: 250, cacheRead: 0, cacheWrite: 0 } }, starts: 1, ...change });
+  writeHookRecord(join(repo, ".git", "parallel", "demo"), {
+    version: 1,
+    task,
+    state: "working",
+    since: now,
+    event: "UserPromptSubmit",
+    at: now,
+    sessionId: `s-${task}`,
+    sessions: { [`s-${task}`]: { input: 1000, output: 250, cacheRead: 0, cacheWrite: 0 } },
+    starts: 1,
+    ...change,
+  });
 }
 
-const cardState = (page: Page, id: string) => page.eval<string | null>(`(() => { const h = document.getElementById("task-${id}"); return h && h.closest("article").querySelector(".badge").textContent.trim(); })()`);
+const cardState = (page: Page, id: string) =>
+  page.eval<string | null>(`(() => { const h = document.getElementById("task-${id}"); return h && h.closest("article").querySelector(".badge").textContent.trim(); })()`);
 
 describe.skipIf(!available)("the dashboard in Chromium", () => {
   it("shows the feature move as its sessions change state, without a reload; who needs you, with the command; hostile text stays text", async () => {
@@ -131,7 +143,8 @@ describe.skipIf(!available)("the dashboard in Chromium", () => {
       return { text: b.textContent.trim(), lum: 0.2126 * r + 0.7152 * g + 0.0722 * bl, border: s.borderTopStyle };
     })`);
     expect(badges.map((b) => b.text)).toEqual(["○ not started", "● working", "? needs input", "↩ handed back", "‖ paused", "✓ done", "⇥ merged", "– skipped"]);
-    for (const [i, x] of badges.entries()) for (const y of badges.slice(i + 1)) expect(x.border !== y.border || Math.abs(x.lum - y.lum) >= 0.15, `${x.text} and ${y.text} look the same in grey`).toBe(true);
+    for (const [i, x] of badges.entries())
+      for (const y of badges.slice(i + 1)) expect(x.border !== y.border || Math.abs(x.lum - y.lum) >= 0.15, `${x.text} and ${y.text} look the same in grey`).toBe(true);
 
     // Half a laptop screen: no sideways scrolling.
     expect(await page.eval("document.documentElement.scrollWidth <= innerWidth")).toBe(true);

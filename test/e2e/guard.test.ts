@@ -57,7 +57,10 @@ describe.skipIf(!claudeAvailable())("a task session cannot widen its own rules",
     const from = server.requests.length;
     const result = await runClaude("Do your task.", api, server.url, { args: ["--permission-mode", "bypassPermissions"], env: { ...claudeEnv(server.url), IS_SANDBOX: "1" } });
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    const results = server.requests.slice(from).filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0).flatMap(toolResults);
+    const results = server.requests
+      .slice(from)
+      .filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0)
+      .flatMap(toolResults);
     expect(results).toHaveLength(steps.length);
 
     for (const i of [0, 1, 2, 3]) expect(results[i], steps[i]!.write[0]).toContain("is protected");
@@ -75,7 +78,13 @@ describe.skipIf(!claudeAvailable())("a task session cannot widen its own rules",
     expect(results[7]).toContain("are damaged");
     expect(results[7]).toContain("claude-parallel start <feature> --launch print");
 
-    for (const file of [join(api, ".claude/settings.local.json"), join(repo, ".claude/settings.local.json"), join(api, ".claude-parallel/task.json"), join(api, "src/ui/form.ts"), join(api, "src/api/login.ts")]) {
+    for (const file of [
+      join(api, ".claude/settings.local.json"),
+      join(repo, ".claude/settings.local.json"),
+      join(api, ".claude-parallel/task.json"),
+      join(api, "src/ui/form.ts"),
+      join(api, "src/api/login.ts"),
+    ]) {
       expect(existsSync(file), file).toBe(false);
     }
   });

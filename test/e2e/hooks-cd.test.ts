@@ -34,7 +34,10 @@ describe.skipIf(!claudeAvailable())("a task session whose shell moves into anoth
     // --add-dir: Claude Code keeps a shell's cd only inside the folders the session may use.
     const result = await runClaude("Do your task.", api, server.url, { args: ["--permission-mode", "acceptEdits", "--allowedTools", "Bash", "--add-dir", ui], env: claudeEnv(server.url) });
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    const results = server.requests.slice(from).filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0).flatMap(toolResults);
+    const results = server.requests
+      .slice(from)
+      .filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0)
+      .flatMap(toolResults);
     expect(results[0]).toContain(ui); // the cd took effect
     expect(existsSync(join(ui, "src/ui/form.ts"))).toBe(false);
     expect(results[1]).toContain("claude-parallel");

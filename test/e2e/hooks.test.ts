@@ -73,7 +73,10 @@ describe.skipIf(!available)("the plugin's hooks inside the real Claude Code", ()
     const api = realpathSync(join(repo, "..", "spent-add-login-api"));
     // The record run writes after counting the task's reported cost (src/session/budget-record.ts).
     const reached = { scope: "task", spentUsd: 0.84, limitUsd: 0.5 };
-    writeFileSync(join(repo, ".git/parallel/add-login/budget.json"), JSON.stringify({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd: 0.84 }, tasks: { api: { spentUsd: 0.84, limitUsd: 0.5, reached } } }));
+    writeFileSync(
+      join(repo, ".git/parallel/add-login/budget.json"),
+      JSON.stringify({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd: 0.84 }, tasks: { api: { spentUsd: 0.84, limitUsd: 0.5, reached } } }),
+    );
     const { result, results } = await session(api);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     expect(existsSync(join(api, "src/api/login.ts"))).toBe(false);

@@ -27,7 +27,14 @@ describe.skipIf(!claudeAvailable())("installing as a plugin", () => {
   it("from this repository as a marketplace, offline, with no node_modules; /parallel then works from the installed copy", async () => {
     server = await startModelServer((request, { turn, cwd }) => {
       if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
-      if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, ".parallel/login/plan.yaml"), content: "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n" } }];
+      if (turn === 0)
+        return [
+          {
+            type: "tool_use",
+            name: "Write",
+            input: { file_path: join(cwd, ".parallel/login/plan.yaml"), content: "version: 1\nfeature: Add login\ntasks:\n  - {id: api, title: Login API, owns: [src/api/]}\n" },
+          },
+        ];
       // Through the installed plugin's bin/ on the Bash tool's PATH (nothing else provides claude-parallel here).
       if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: "claude-parallel plan .parallel/login/plan.yaml", description: "Validate" } }];
       return [{ type: "text", text: "done" }];

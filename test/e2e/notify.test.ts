@@ -49,97 +49,107 @@ afterAll(async () => {
 const PAYLOAD_KEYS = ["event", "feature", "task", "phase", "message", "at"];
 
 describe("run's notifications with the real claude", () => {
-  it.skipIf(!claudeAvailable())("a webhook (the plan's) and a program (--notify) receive a three-phase run's events, each once; a dead target is reported once and the run goes on", async () => {
-    const received: Array<Record<string, unknown>> = [];
-    hook = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c) => (body += c));
-      req.on("end", () => {
-        received.push(JSON.parse(body));
-        res.end();
+  it.skipIf(!claudeAvailable())(
+    "a webhook (the plan's) and a program (--notify) receive a three-phase run's events, each once; a dead target is reported once and the run goes on",
+    async () => {
+      const received: Array<Record<string, unknown>> = [];
+      hook = createServer((req, res) => {
+        let body = "";
+        req.on("data", (c) => (body += c));
+        req.on("end", () => {
+          received.push(JSON.parse(body));
+          res.end();
+        });
       });
-    });
-    await new Promise<void>((r) => hook!.listen(0, "127.0.0.1", r));
-    const webhook = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/topic?token=plan-secret`;
+      await new Promise<void>((r) => hook!.listen(0, "127.0.0.1", r));
+      const webhook = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/topic?token=plan-secret`;
 
-    const release = join(tempDir(), "release");
-    model = await startModelServer(
-      scripted({
-        // a writes its file, then (its Bash running) waits until the test saw it asking for input.
-        a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash(`until [ -e ${JSON.stringify(release)} ]; do sleep 0.2; done`)], () => [commit("Work on a")]]],
-        // b breaks the merged verify, and fixes it when handed back.
-        b: [[(cwd) => [write(cwd, "b/broken", "oops\n")], (cwd) => [write(cwd, "b/x.txt", "b\n")], () => [commit("Work on b")]], [() => [bash("git rm -q b/broken && git commit -q -m 'Remove b/broken'")]]],
-        c: [[(cwd) => [write(cwd, "c/x.txt", "c\n")], () => [commit("Work on c")]]],
-      }),
-    );
-    const env = { ...claudeEnv(model.url), IS_SANDBOX: "1" };
-    const plan = [
-      "version: 1",
-      "feature: Three steps",
-      `verify: "test ! -e b/broken || { echo 'b/broken must not exist'; exit 1; }"`,
-      `notify: [${JSON.stringify(webhook)}]`,
-      "tasks:",
-      "  - {id: a, title: Part A, owns: [a/]}",
-      "  - {id: b, title: Part B, owns: [b/], dependsOn: [a]}",
-      "  - {id: c, title: Part C, owns: [c/], dependsOn: [b]}",
-      "",
-    ].join("\n");
-    const repo = makeRepo({ name: "notify", files: { "README.md": "# r\n", ".parallel/steps/plan.yaml": plan } });
-    const out = join(tempDir(), "program.jsonl");
-    const program = join(tempDir(), "notify-program");
-    writeFileSync(program, `#!/bin/sh\ncat >> ${JSON.stringify(out)}\necho >> ${JSON.stringify(out)}\n`);
-    chmodSync(program, 0o755);
-    // Nothing listens there (a port bound, then closed): its failure is reported once, and nothing else changes.
-    const closed = createServer();
-    await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
-    const deadPort = (closed.address() as AddressInfo).port;
-    await new Promise((r) => closed.close(r));
-    const dead = `http://127.0.0.1:${deadPort}/dead?token=cli-secret`;
-    const args = ["run", "steps", "--permission-mode", "bypassPermissions", "--notify", program, "--notify", dead];
-    const first = startHelper(args, { cwd: repo, env });
+      const release = join(tempDir(), "release");
+      model = await startModelServer(
+        scripted({
+          // a writes its file, then (its Bash running) waits until the test saw it asking for input.
+          a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")], () => [bash(`until [ -e ${JSON.stringify(release)} ]; do sleep 0.2; done`)], () => [commit("Work on a")]]],
+          // b breaks the merged verify, and fixes it when handed back.
+          b: [
+            [(cwd) => [write(cwd, "b/broken", "oops\n")], (cwd) => [write(cwd, "b/x.txt", "b\n")], () => [commit("Work on b")]],
+            [() => [bash("git rm -q b/broken && git commit -q -m 'Remove b/broken'")]],
+          ],
+          c: [[(cwd) => [write(cwd, "c/x.txt", "c\n")], () => [commit("Work on c")]]],
+        }),
+      );
+      const env = { ...claudeEnv(model.url), IS_SANDBOX: "1" };
+      const plan = [
+        "version: 1",
+        "feature: Three steps",
+        `verify: "test ! -e b/broken || { echo 'b/broken must not exist'; exit 1; }"`,
+        `notify: [${JSON.stringify(webhook)}]`,
+        "tasks:",
+        "  - {id: a, title: Part A, owns: [a/]}",
+        "  - {id: b, title: Part B, owns: [b/], dependsOn: [a]}",
+        "  - {id: c, title: Part C, owns: [c/], dependsOn: [b]}",
+        "",
+      ].join("\n");
+      const repo = makeRepo({ name: "notify", files: { "README.md": "# r\n", ".parallel/steps/plan.yaml": plan } });
+      const out = join(tempDir(), "program.jsonl");
+      const program = join(tempDir(), "notify-program");
+      writeFileSync(program, `#!/bin/sh\ncat >> ${JSON.stringify(out)}\necho >> ${JSON.stringify(out)}\n`);
+      chmodSync(program, 0o755);
+      // Nothing listens there (a port bound, then closed): its failure is reported once, and nothing else changes.
+      const closed = createServer();
+      await new Promise<void>((r) => closed.listen(0, "127.0.0.1", r));
+      const deadPort = (closed.address() as AddressInfo).port;
+      await new Promise((r) => closed.close(r));
+      const dead = `http://127.0.0.1:${deadPort}/dead?token=cli-secret`;
+      const args = ["run", "steps", "--permission-mode", "bypassPermissions", "--notify", program, "--notify", dead];
+      const first = startHelper(args, { cwd: repo, env });
 
-    // a's session runs its Bash; Claude Code would now run the Notification hook: it does, as Claude Code runs it.
-    const wt = join(repo, "..", "notify-steps-a");
-    expect(await waitUntil(() => existsSync(join(wt, "a/x.txt")), 120_000)).toBe(true);
-    const asked = spawnSync(process.execPath, [HELPER, "_hook", "Notification"], {
-      input: JSON.stringify({ hook_event_name: "Notification", cwd: wt, session_id: "s-a", notification_type: "permission_prompt", message: "Claude needs your permission to use Bash" }),
-      env: gitEnv,
-      encoding: "utf8",
-    });
-    expect(asked.status, asked.stderr).toBe(0);
-    expect(await waitUntil(() => received.some((p) => p.event === "needs-input"), 60_000)).toBe(true);
-    writeFileSync(release, "");
-    const r = await first.done;
-    expect(r.code, r.stdout + r.stderr).toBe(0);
+      // a's session runs its Bash; Claude Code would now run the Notification hook: it does, as Claude Code runs it.
+      const wt = join(repo, "..", "notify-steps-a");
+      expect(await waitUntil(() => existsSync(join(wt, "a/x.txt")), 120_000)).toBe(true);
+      const asked = spawnSync(process.execPath, [HELPER, "_hook", "Notification"], {
+        input: JSON.stringify({ hook_event_name: "Notification", cwd: wt, session_id: "s-a", notification_type: "permission_prompt", message: "Claude needs your permission to use Bash" }),
+        env: gitEnv,
+        encoding: "utf8",
+      });
+      expect(asked.status, asked.stderr).toBe(0);
+      expect(await waitUntil(() => received.some((p) => p.event === "needs-input"), 60_000)).toBe(true);
+      writeFileSync(release, "");
+      const r = await first.done;
+      expect(r.code, r.stdout + r.stderr).toBe(0);
 
-    const expected = [
-      ["needs-input", "a", 1],
-      ["phase-synced", null, 1],
-      ["verify-failed", "b", 2],
-      ["handed-back", "b", 2],
-      ["phase-synced", null, 2],
-      ["phase-synced", null, 3],
-      ["finished", null, null],
-    ];
-    expect(received.map((p) => [p.event, p.task, p.phase])).toEqual(expected);
-    for (const p of received) {
-      expect(Object.keys(p)).toEqual(PAYLOAD_KEYS);
-      expect(p.feature).toBe("steps");
-    }
-    expect(received[0]!.message).toBe("a waits for you: Claude needs your permission to use Bash");
-    const fromProgram = readFileSync(out, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(fromProgram).toEqual(received);
+      const expected = [
+        ["needs-input", "a", 1],
+        ["phase-synced", null, 1],
+        ["verify-failed", "b", 2],
+        ["handed-back", "b", 2],
+        ["phase-synced", null, 2],
+        ["phase-synced", null, 3],
+        ["finished", null, null],
+      ];
+      expect(received.map((p) => [p.event, p.task, p.phase])).toEqual(expected);
+      for (const p of received) {
+        expect(Object.keys(p)).toEqual(PAYLOAD_KEYS);
+        expect(p.feature).toBe("steps");
+      }
+      expect(received[0]!.message).toBe("a waits for you: Claude needs your permission to use Bash");
+      const fromProgram = readFileSync(out, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(fromProgram).toEqual(received);
 
-    const log = readFileSync(join(repo, ".git/parallel/steps/run/events.jsonl"), "utf8");
-    const failures = log.split("\n").filter((l) => l.includes('"event":"notify-failed"'));
-    expect(failures, log).toHaveLength(1);
-    expect(failures[0]).toContain(`the needs-input notification to http://127.0.0.1:${deadPort}/… was not delivered: the request failed (ECONNREFUSED)`);
-    expect(log + r.stdout + r.stderr).not.toMatch(/plan-secret|cli-secret/);
+      const log = readFileSync(join(repo, ".git/parallel/steps/run/events.jsonl"), "utf8");
+      const failures = log.split("\n").filter((l) => l.includes('"event":"notify-failed"'));
+      expect(failures, log).toHaveLength(1);
+      expect(failures[0]).toContain(`the needs-input notification to http://127.0.0.1:${deadPort}/… was not delivered: the request failed (ECONNREFUSED)`);
+      expect(log + r.stdout + r.stderr).not.toMatch(/plan-secret|cli-secret/);
 
-    // Run again: the feature is finished; nothing is sent twice.
-    const again = await startHelper(args, { cwd: repo, env }).done;
-    expect(again.code, again.stdout + again.stderr).toBe(0);
-    expect(received).toHaveLength(expected.length);
-    expect(readFileSync(out, "utf8").split("\n").filter(Boolean)).toHaveLength(expected.length);
-  }, 300_000);
+      // Run again: the feature is finished; nothing is sent twice.
+      const again = await startHelper(args, { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expect(received).toHaveLength(expected.length);
+      expect(readFileSync(out, "utf8").split("\n").filter(Boolean)).toHaveLength(expected.length);
+    },
+    300_000,
+  );
 });

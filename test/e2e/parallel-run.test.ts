@@ -43,21 +43,25 @@ describe("/parallel-run", () => {
     expect(readFileSync(join(REPO_ROOT, "commands", "parallel.md"), "utf8")).toContain("/parallel-run");
   });
 
-  it.skipIf(!available)("inside the real Claude Code: run --detach runs (through the plugin's bin/); a foreground run and bypassPermissions are refused", async () => {
-    const { repo } = syncedFeature("runcmd");
-    expect(runHelper(["finish", "demo"], { cwd: repo }).code).toBe(0);
-    commands = ["claude-parallel run demo", "claude-parallel run demo --permission-mode bypassPermissions --detach", "claude-parallel run demo --detach"];
-    const from = server.requests.length;
-    const result = await runClaude("/parallel-run demo", repo, server.url, { env: { ...gitEnv, ...claudeEnv(server.url) } });
-    expect(result.code, result.stderr).toBe(0);
-    const requests: MessagesRequest[] = server.requests.slice(from).filter((q) => Array.isArray(q.tools) && q.tools.length > 0);
-    const results = requests.slice(1).map((q) => toolResults(q).join("\n"));
-    expect(results).toHaveLength(3);
-    expect(results[0]).toMatch(/requires approval|haven't granted/);
-    expect(results[1]).toMatch(/denied|requires approval|haven't granted/);
-    expect(results[2]).toContain("claude-parallel run demo runs in the background (pid");
-    expect(results[2]).toContain("Follow it: /parallel-status");
-    const events = join(repo, ".git/parallel/demo/run/events.jsonl");
-    expect(await waitUntil(() => readFileSync(events, "utf8").includes('"event":"finished"'), 30_000)).toBe(true);
-  }, 180_000);
+  it.skipIf(!available)(
+    "inside the real Claude Code: run --detach runs (through the plugin's bin/); a foreground run and bypassPermissions are refused",
+    async () => {
+      const { repo } = syncedFeature("runcmd");
+      expect(runHelper(["finish", "demo"], { cwd: repo }).code).toBe(0);
+      commands = ["claude-parallel run demo", "claude-parallel run demo --permission-mode bypassPermissions --detach", "claude-parallel run demo --detach"];
+      const from = server.requests.length;
+      const result = await runClaude("/parallel-run demo", repo, server.url, { env: { ...gitEnv, ...claudeEnv(server.url) } });
+      expect(result.code, result.stderr).toBe(0);
+      const requests: MessagesRequest[] = server.requests.slice(from).filter((q) => Array.isArray(q.tools) && q.tools.length > 0);
+      const results = requests.slice(1).map((q) => toolResults(q).join("\n"));
+      expect(results).toHaveLength(3);
+      expect(results[0]).toMatch(/requires approval|haven't granted/);
+      expect(results[1]).toMatch(/denied|requires approval|haven't granted/);
+      expect(results[2]).toContain("claude-parallel run demo runs in the background (pid");
+      expect(results[2]).toContain("Follow it: /parallel-status");
+      const events = join(repo, ".git/parallel/demo/run/events.jsonl");
+      expect(await waitUntil(() => readFileSync(events, "utf8").includes('"event":"finished"'), 30_000)).toBe(true);
+    },
+    180_000,
+  );
 });

@@ -182,7 +182,12 @@ describe.skipIf(!available)("least privilege inside the real Claude Code", () =>
     const { repo } = readyToSync("shop");
     const before = snapshot(repo);
     const canary = join(repo, "PWNED");
-    commands = ["claude-parallel dashboard demo --no-open --detach", "claude-parallel dashboard demo --no-open", `claude-parallel dashboard --no-open --detach; touch ${canary}`, "claude-parallel sync"];
+    commands = [
+      "claude-parallel dashboard demo --no-open --detach",
+      "claude-parallel dashboard demo --no-open",
+      `claude-parallel dashboard --no-open --detach; touch ${canary}`,
+      "claude-parallel sync",
+    ];
     const { first, results } = await slash("/parallel-dashboard demo", repo);
     const pid = Number(/\(pid (\d+)\)/.exec(results[0]!)?.[1]);
     try {

@@ -49,13 +49,26 @@ describe.skipIf(!available)("the reviewer's session, with the real Claude Code",
     writeFileSync(join(tree, "src/a.js"), "export const one = () => 2;\n");
     // What a session could have committed: a hook and an MCP server, each of which would leave the marker.
     const touch = `touch '${marker}'`;
-    writeFileSync(join(tree, ".claude/settings.json"), JSON.stringify({ hooks: { SessionStart: [{ hooks: [{ type: "command", command: touch }] }], PreToolUse: [{ matcher: ".*", hooks: [{ type: "command", command: touch }] }] } }));
+    writeFileSync(
+      join(tree, ".claude/settings.json"),
+      JSON.stringify({ hooks: { SessionStart: [{ hooks: [{ type: "command", command: touch }] }], PreToolUse: [{ matcher: ".*", hooks: [{ type: "command", command: touch }] }] } }),
+    );
     writeFileSync(join(tree, ".mcp.json"), JSON.stringify({ mcpServers: { evil: { command: "sh", args: ["-c", touch] } } }));
-    calls.splice(0, calls.length, { name: "Read", input: { file_path: join(tree, "src/a.js") } }, { name: "Write", input: { file_path: join(tree, "src/a.js"), content: "changed\n" } }, { name: "Bash", input: { command: touch, description: "x" } });
+    calls.splice(
+      0,
+      calls.length,
+      { name: "Read", input: { file_path: join(tree, "src/a.js") } },
+      { name: "Write", input: { file_path: join(tree, "src/a.js"), content: "changed\n" } },
+      { name: "Bash", input: { command: touch, description: "x" } },
+    );
     const r = await runReviewer(tree, "Review this.");
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(marker), "a hook or MCP server of the tree ran").toBe(false);
-    const result = r.stdout.split("\n").filter((l) => l.includes('"type":"result"')).map((l) => resultOf(JSON.parse(l))).at(-1);
+    const result = r.stdout
+      .split("\n")
+      .filter((l) => l.includes('"type":"result"'))
+      .map((l) => resultOf(JSON.parse(l)))
+      .at(-1);
     expect(parseVerdict(result?.result ?? "")).toEqual({ verdict: { verdict: "changes", summary: "one bug", findings: [{ file: "src/a.js", line: 1, message: "returns 2" }] } });
     expect(results[0]).toContain("export const one = () => 2;");
     expect(results.slice(1).join("\n")).toMatch(/No such tool available|not available|error/i);

@@ -48,7 +48,10 @@ describe.skipIf(!claudeAvailable() || !sandboxAvailable())("a task session in Cl
     const env = { ...claudeEnv(server.url), IS_SANDBOX: "1", ...Object.fromEntries(Object.entries(gitEnv).filter(([k]) => k.startsWith("GIT_"))) };
     const result = await runClaude("Do your task.", api, server.url, { args: ["--settings", settings, "--permission-mode", "bypassPermissions"], env });
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    const results = server.requests.slice(from).filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0).flatMap(toolResults);
+    const results = server.requests
+      .slice(from)
+      .filter((q: MessagesRequest) => Array.isArray(q.tools) && q.tools.length > 0)
+      .flatMap(toolResults);
     expect(results).toHaveLength(commands.length);
     expect(results[0]).toContain("Read-only file system");
     expect(results[1]).toContain("Read-only file system");

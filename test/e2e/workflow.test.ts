@@ -53,7 +53,10 @@ describe.skipIf(!claudeAvailable())("the whole workflow inside the real Claude C
     const env = { ...gitEnv, ...claudeEnv(server.url, { permissions: { allow: ["Bash(git add:*)", "Bash(git commit:*)"] } }) };
     const repo = makeRepo({ name: "hello" });
     const session = (id: string) => join(repo, ".git/parallel/greeting/sessions", `${id}.json`);
-    const finished = (...ids: string[]) => () => ids.every((id) => existsSync(session(id)) && JSON.parse(readFileSync(session(id), "utf8")).exitCode === 0);
+    const finished =
+      (...ids: string[]) =>
+      () =>
+        ids.every((id) => existsSync(session(id)) && JSON.parse(readFileSync(session(id), "utf8")).exitCode === 0);
 
     const planned = await runClaude("/parallel add a greeting", repo, server.url, { env });
     expect(planned.code, planned.stderr).toBe(0);

@@ -191,7 +191,10 @@ function runJob(o: SimOptions, run: { id: string; attempt: number; actor: string
       // The job's token: without contents: write, a push is refused.
       if (!withs.path && permissions.contents !== "write") git(dir, "config", "remote.origin.pushurl", join(home, "the-token-of-this-job-cannot-push"));
     } else if (step.uses?.startsWith("anthropics/claude-code-action@")) {
-      const result = runStandin({ actor: run.actor, with: withs, cwd, runnerTemp: temp, home, env: { ...baseEnv(), ...envOf(o.workflow.env, ctx), ...envOf(job.env, ctx) }, task: leg ?? "" }, o.session);
+      const result = runStandin(
+        { actor: run.actor, with: withs, cwd, runnerTemp: temp, home, env: { ...baseEnv(), ...envOf(o.workflow.env, ctx), ...envOf(job.env, ctx) }, task: leg ?? "" },
+        o.session,
+      );
       log.push({ job: name, ...(leg && { leg }), step: label, code: result.outcome === "success" ? 0 : 1, stdout: JSON.stringify({ tools: result.tools }), stderr: result.refused ?? "" });
       outputs = result.outputs;
       code = result.outcome === "success" ? 0 : 1;
@@ -259,12 +262,21 @@ function interpolate(text: string, ctx: Context): unknown {
 }
 
 function evaluate(expression: string, ctx: Context): unknown {
-  const e = expression.trim().replace(/^\$\{\{(.*)\}\}$/s, "$1").trim();
+  const e = expression
+    .trim()
+    .replace(/^\$\{\{(.*)\}\}$/s, "$1")
+    .trim();
   const call = /^fromJSON\((.*)\)$/.exec(e);
   if (call) return JSON.parse(String(evaluate(call[1]!, ctx)));
   if (/^'[^']*'$/.test(e)) return e.slice(1, -1);
   // `a || b`: the first value that is not empty (a secret of yours, else the job's token).
-  if (e.includes("||")) return e.split("||").map((p) => evaluate(p, ctx)).find((v) => v !== "" && v !== undefined) ?? "";
+  if (e.includes("||"))
+    return (
+      e
+        .split("||")
+        .map((p) => evaluate(p, ctx))
+        .find((v) => v !== "" && v !== undefined) ?? ""
+    );
   if (!/^[a-z_][\w-]*(\.[\w-]+)*$/i.test(e)) throw new Error(`the simulation cannot evaluate \`${e}\``);
   let value: unknown = ctx;
   for (const key of e.split(".")) value = value === undefined || value === null ? undefined : (value as Record<string, unknown>)[key];
@@ -273,7 +285,10 @@ function evaluate(expression: string, ctx: Context): unknown {
 
 /** `if:` conditions: `&&` of `always()`, `!cancelled()`, and `<expr> == '<text>'` / `!=`. */
 function condition(text: string, ctx: Context, success: boolean): boolean {
-  const body = text.trim().replace(/^\$\{\{(.*)\}\}$/s, "$1").trim();
+  const body = text
+    .trim()
+    .replace(/^\$\{\{(.*)\}\}$/s, "$1")
+    .trim();
   let statusFunction = false;
   const ok = body.split("&&").every((raw) => {
     const term = raw.trim();
@@ -341,7 +356,13 @@ if (args[0] === "workflow" && args[1] === "run") {
   );
   return {
     path: dir,
-    calls: () => (existsSync(record) ? readFileSync(record, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(record)
+        ? readFileSync(record, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [],
     dispatches: () => JSON.parse(readFileSync(runs, "utf8")) as Dispatch[],
     markRun: (d) => {
       const list = JSON.parse(readFileSync(runs, "utf8")) as Dispatch[];

@@ -51,7 +51,17 @@ export function parseClaudeArgs(text: string): Record<string, string | null> {
 export function actionToolRules(claudeArgs: string): string[] {
   const extra = parseClaudeArgs(claudeArgs);
   const values = [extra.allowedTools, extra["allowed-tools"]].filter(Boolean).join("\0");
-  return values ? [...new Set(values.split("\0").flatMap((v) => v.split(",")).map((t) => t.trim()).filter(Boolean))] : [];
+  return values
+    ? [
+        ...new Set(
+          values
+            .split("\0")
+            .flatMap((v) => v.split(","))
+            .map((t) => t.trim())
+            .filter(Boolean),
+        ),
+      ]
+    : [];
 }
 
 /** `src/github/validation/actor.ts:11-28`. */
@@ -59,7 +69,15 @@ export function isAllowedBot(actor: string, allowedBots: string): boolean {
   const trimmed = allowedBots.trim();
   if (trimmed === "*") return true;
   if (!trimmed) return false;
-  const list = trimmed.split(",").map((b) => b.trim().toLowerCase().replace(/\[bot\]$/, "")).filter(Boolean);
+  const list = trimmed
+    .split(",")
+    .map((b) =>
+      b
+        .trim()
+        .toLowerCase()
+        .replace(/\[bot\]$/, ""),
+    )
+    .filter(Boolean);
   return list.includes(actor.toLowerCase().replace(/\[bot\]$/, ""));
 }
 
@@ -112,7 +130,11 @@ export function runStandin(call: StandinCall, session: Session): StandinOutcome 
   // Agent mode checks the actor first (src/modes/agent/index.ts:30).
   const bot = /\[bot\]$/i.test(call.actor);
   if (bot && !isAllowedBot(call.actor, call.with.allowed_bots ?? "")) {
-    return { outcome: "failure", outputs: {}, refused: `Workflow initiated by non-human actor: ${call.actor.toLowerCase().replace(/\[bot\]$/, "")} (type: Bot). Add bot to allowed_bots list or use '*' to allow all bots.` };
+    return {
+      outcome: "failure",
+      outputs: {},
+      refused: `Workflow initiated by non-human actor: ${call.actor.toLowerCase().replace(/\[bot\]$/, "")} (type: Bot). Add bot to allowed_bots list or use '*' to allow all bots.`,
+    };
   }
   // git: the bot's identity, and origin rewritten with the token (git-config.ts:22-136).
   const token = call.with.github_token ?? "";
@@ -129,7 +151,14 @@ export function runStandin(call: StandinCall, session: Session): StandinOutcome 
   const env = { ...call.env, GITHUB_TOKEN: token, GH_TOKEN: token, CLAUDE_PROJECT_DIR: call.cwd };
   const sessionId = `00000000-0000-4000-8000-${String(++sessions).padStart(12, "0")}`;
   const hook = (event: string, input: Record<string, unknown>) =>
-    plugin === undefined ? "" : spawnSync(process.execPath, [join(plugin, "scripts/parallel.mjs"), "_hook", event], { cwd: call.cwd, input: JSON.stringify({ hook_event_name: event, session_id: sessionId, cwd: call.cwd, ...input }), env: { ...env, HOME: call.home }, encoding: "utf8" }).stdout;
+    plugin === undefined
+      ? ""
+      : spawnSync(process.execPath, [join(plugin, "scripts/parallel.mjs"), "_hook", event], {
+          cwd: call.cwd,
+          input: JSON.stringify({ hook_event_name: event, session_id: sessionId, cwd: call.cwd, ...input }),
+          env: { ...env, HOME: call.home },
+          encoding: "utf8",
+        }).stdout;
   hook("SessionStart", { source: "startup" });
   const allowed = (command: string) => tools.some((t) => t === `Bash(${command})` || (t.startsWith("Bash(") && t.endsWith(":*)") && command.startsWith(t.slice(5, -3))));
   const end = session({

@@ -13,9 +13,16 @@ export function randomDag(maxTasks: number) {
     })
     .map(({ n, density, seed, estimates, k }) => {
       let s = seed >>> 0;
-      const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
       const edges: Edge[] = [];
       for (let to = 1; to < n; to++) for (let from = 0; from < to; from++) if (rand() < density) edges.push({ from, to, reason: { kind: "explicit" } });
-      return { graph: graphFromEdges(Array.from({ length: n }, (_, i) => `t${i}`), estimates.slice(0, n), edges), k };
+      return {
+        graph: graphFromEdges(
+          Array.from({ length: n }, (_, i) => `t${i}`),
+          estimates.slice(0, n),
+          edges,
+        ),
+        k,
+      };
     });
 }

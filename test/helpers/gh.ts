@@ -35,6 +35,12 @@ export function standInGh(fixture: Omit<GhFixture, "calls">): { bin: string; env
     bin,
     env: { GH_STANDIN: path },
     write,
-    calls: () => (existsSync(calls) ? readFileSync(calls, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as string[]) : []),
+    calls: () =>
+      existsSync(calls)
+        ? readFileSync(calls, "utf8")
+            .split("\n")
+            .filter(Boolean)
+            .map((l) => JSON.parse(l) as string[])
+        : [],
   };
 }

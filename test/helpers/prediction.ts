@@ -25,7 +25,7 @@ const lines = (name: string) => Array.from({ length: 12 }, (_, i) => `${name} li
 /** A small deterministic PRNG, so a failing scenario can be replayed. */
 function prng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32);
+  return () => (s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32;
 }
 
 /** One task branch of a scenario: the files it writes (whole content) and deletes, from the base. */
@@ -97,10 +97,7 @@ export function predictionScenarios(part: number): void {
       const ids = scenarioBranches(scenario).map((b) => b.id);
 
       // What we predict.
-      const plan = executionPlan(
-        { integrationBranch: `feature/s${scenario}`, maxParallel: 6, tasks: ids.map((id) => ({ id, title: id })) },
-        { repoName: "predict" },
-      );
+      const plan = executionPlan({ integrationBranch: `feature/s${scenario}`, maxParallel: 6, tasks: ids.map((id) => ({ id, title: id })) }, { repoName: "predict" });
       const phase = plan.phases[0]!;
       expect(phase.tasks.map((t) => t.id)).toEqual(ids);
       expect(phase.tasks.map((t) => t.branch)).toEqual(ids.map((id) => taskBranch(scenario, id)));
@@ -122,7 +119,10 @@ export function predictionScenarios(part: number): void {
         }
       }
       const label = `scenario ${scenario} (${ids.length} branches)`;
-      expect(predicted.conflicts.map((c) => ({ task: c.task, files: [...c.files].sort() })), label).toEqual(real);
+      expect(
+        predicted.conflicts.map((c) => ({ task: c.task, files: [...c.files].sort() })),
+        label,
+      ).toEqual(real);
       expect(predicted.problems, label).toEqual([]);
       const predictedTip = predicted.chain.length ? predicted.chain[predicted.chain.length - 1]!.commit : base;
       const [predictedTree, realTree] = git(repo, "rev-parse", `${predictedTip}^{tree}`, "HEAD^{tree}").split("\n");

@@ -31,12 +31,7 @@ export function claudeCli(args: string[], cwd: string, env: NodeJS.ProcessEnv): 
 }
 
 /** Runs one prompt in print mode, with the freshly built plugin loaded unless `pluginDir: false`. */
-export function runClaude(
-  prompt: string,
-  cwd: string,
-  serverUrl: string,
-  options: { args?: string[]; env?: NodeJS.ProcessEnv; pluginDir?: boolean } = {},
-): Promise<ClaudeRun> {
+export function runClaude(prompt: string, cwd: string, serverUrl: string, options: { args?: string[]; env?: NodeJS.ProcessEnv; pluginDir?: boolean } = {}): Promise<ClaudeRun> {
   const plugin = options.pluginDir === false ? [] : ["--plugin-dir", PLUGIN_DIR];
   return claudeCli(["-p", prompt, ...plugin, ...(options.args ?? [])], cwd, options.env ?? claudeEnv(serverUrl));
 }

@@ -27,7 +27,11 @@ export function conflictReport(task: string, other: string, files: string[]): Co
     task,
     branch: `feature/x-${task}`,
     files,
-    paths: files.map((path) => ({ path, ours: { change: "changed", source: integration ? { kind: "integration", tasks: [] } : { kind: "task", tasks: [other] } }, theirs: { change: "changed", source: { kind: "self", task } } })),
+    paths: files.map((path) => ({
+      path,
+      ours: { change: "changed", source: integration ? { kind: "integration", tasks: [] } : { kind: "task", tasks: [other] } },
+      theirs: { change: "changed", source: { kind: "self", task } },
+    })),
     fix: { kind: "merge", branches: [integration ? "feature/x" : `feature/x-${other}`], options: [], held: [] },
     with: [other],
   };

@@ -23,7 +23,10 @@ describe("ci init", () => {
     expect(readFileSync(copy, "utf8")).toBe(readFileSync(HELPER, "utf8"));
     expect(runHelper(["--version"], { cwd: repo, helper: copy }).code).toBe(0);
     expect(existsSync(join(repo, ".github/claude-parallel/plugin/hooks/hooks.json"))).toBe(true);
-    expect(JSON.parse(readFileSync(join(repo, ".github/claude-parallel/.claude-plugin/marketplace.json"), "utf8"))).toMatchObject({ name: "claude-parallel", plugins: [{ name: "parallel", source: "./plugin" }] });
+    expect(JSON.parse(readFileSync(join(repo, ".github/claude-parallel/.claude-plugin/marketplace.json"), "utf8"))).toMatchObject({
+      name: "claude-parallel",
+      plugins: [{ name: "parallel", source: "./plugin" }],
+    });
     const setup = join(repo, ".github/actions/claude-parallel-setup/action.yml");
     expect(readFileSync(setup, "utf8")).toContain('- run: "npm ci"');
     // The setup is the user's from now on: kept by every later ci init, --force included.

@@ -34,7 +34,9 @@ describe("claude-parallel plan", () => {
       const r = runHelper(["plan", "plans/it's login.yaml", ...args], { cwd: repo });
       expect(r.code).toBe(0);
       expect(existsSync(join(repo, ".parallel"))).toBe(false);
-      expect(r.stderr).toContain("Nothing written: PLAN.md is kept only beside a plan at .parallel/add-login/plan.yaml, and this plan is plans/it's login.yaml (PLAN.md would have gone to .parallel/add-login/PLAN.md)");
+      expect(r.stderr).toContain(
+        "Nothing written: PLAN.md is kept only beside a plan at .parallel/add-login/plan.yaml, and this plan is plans/it's login.yaml (PLAN.md would have gone to .parallel/add-login/PLAN.md)",
+      );
       expect(r.stderr).not.toContain("Wrote");
       // `start <slug>` would not find this plan: the next step names its path, quoted (not for --json, read by programs).
       if (args.length) expect(r.stderr).not.toContain("Next:");
@@ -113,7 +115,25 @@ describe("claude-parallel plan", () => {
     const schema = JSON.parse(r.stdout);
     expect(schema.$schema).toContain("json-schema.org");
     expect(schema.additionalProperties).toBe(false);
-    expect(Object.keys(schema.properties)).toEqual(["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "featureBudgetUsd", "notify", "review", "tasks"]);
+    expect(Object.keys(schema.properties)).toEqual([
+      "version",
+      "feature",
+      "slug",
+      "base",
+      "integrationBranch",
+      "worktreeRoot",
+      "maxParallel",
+      "verify",
+      "enforceOwns",
+      "sandbox",
+      "merge",
+      "maxTurns",
+      "budgetUsd",
+      "featureBudgetUsd",
+      "notify",
+      "review",
+      "tasks",
+    ]);
     for (const [key, value] of Object.entries(schema.properties.tasks.items.properties)) {
       expect((value as { description?: string }).description, key).toBeTruthy();
     }
@@ -279,7 +299,10 @@ describe("help", () => {
 
   it("refuses help for an unknown command with exit 2 and a suggestion", () => {
     expect(runHelper(["help", "strat"], { cwd: tempDir() })).toMatchObject({ code: 2, stdout: "", stderr: expect.stringContaining("unknown command `strat` (did you mean `start`?)") });
-    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({ code: 2, stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, watch, clean") });
+    expect(runHelper(["help", "zzzzzz"], { cwd: tempDir() })).toMatchObject({
+      code: 2,
+      stderr: expect.stringContaining("use one of: plan, start, status, sync, run, skip, accept, approve, replan, finish, watch, clean"),
+    });
     expect(runHelper(["help", "start", "sync"], { cwd: tempDir() }).code).toBe(2);
   });
 

@@ -85,7 +85,12 @@ describe("a conflict is named by its true source, and its fix changes the outcom
     });
     const pre = await f.check();
     expect(pre.conflicts).toMatchObject([
-      { task: "b", files: ["f.txt"], with: ["a"], paths: [{ path: "f.txt", ours: { change: "changed", source: { kind: "task", tasks: ["a"] } }, theirs: { change: "changed", source: { kind: "self", task: "b" } } }] },
+      {
+        task: "b",
+        files: ["f.txt"],
+        with: ["a"],
+        paths: [{ path: "f.txt", ours: { change: "changed", source: { kind: "task", tasks: ["a"] } }, theirs: { change: "changed", source: { kind: "self", task: "b" } } }],
+      },
     ]);
     expect(conflictText(pre.conflicts[0]!)).toMatchObject({ summary: "b and a both change f.txt", files: ["f.txt: changed by b; changed by a"], commands: ["git merge 'feature/x-a'"] });
     expect(pre.conflicts[0]!.fix).toEqual({ kind: "merge", branches: ["feature/x-a"], options: [], held: [] });
@@ -236,7 +241,10 @@ describe("sync, status and the session run hands a conflict to", () => {
 });
 
 describe("a plan's merge settings", () => {
-  const [major, minor] = git(process.cwd(), "--version").match(/(\d+)\.(\d+)/)!.slice(1).map(Number) as [number, number];
+  const [major, minor] = git(process.cwd(), "--version")
+    .match(/(\d+)\.(\d+)/)!
+    .slice(1)
+    .map(Number) as [number, number];
   const mergeTreeTakesOptions = major > 2 || (major === 2 && minor >= 43);
 
   it(`reach the sync's merge (git ${major}.${minor}: ${mergeTreeTakesOptions ? "merge-tree -X" : "refused at the start, merge-tree has no -X before 2.43"})`, () => {

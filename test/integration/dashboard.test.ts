@@ -94,7 +94,8 @@ describe("claude-parallel dashboard: who may read it", () => {
       expect((await get(d.port, p)).status, p).toBe(403);
     }
     // DNS rebinding: a name that resolves to 127.0.0.1 still names another host.
-    for (const host of ["evil.example", `evil.example:${d.port}`, `127.0.0.1:${d.port + 1}`, `127.0.0.1.evil.example:${d.port}`]) expect((await get(d.port, path("/"), { host })).status, host).toBe(403);
+    for (const host of ["evil.example", `evil.example:${d.port}`, `127.0.0.1:${d.port + 1}`, `127.0.0.1.evil.example:${d.port}`])
+      expect((await get(d.port, path("/"), { host })).status, host).toBe(403);
     // No Host at all: Node's HTTP/1.1 server refuses it before us.
     expect((await get(d.port, path("/"), { host: "" })).status).toBe(400);
     expect((await get(d.port, path("/"), { host: `localhost:${d.port}` })).status).toBe(200);

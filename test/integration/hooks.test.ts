@@ -192,7 +192,8 @@ describe("claude-parallel _hook", () => {
     const dir = join(repo, ".git/parallel/add-login/sessions");
     const log = join(dir, "api.jsonl");
     mkdirSync(dir, { recursive: true });
-    const result = (cost: number, input: number) => JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "done", session_id: "h1", total_cost_usd: cost, usage: { input_tokens: input, output_tokens: 1 } });
+    const result = (cost: number, input: number) =>
+      JSON.stringify({ type: "result", subtype: "success", is_error: false, result: "done", session_id: "h1", total_cost_usd: cost, usage: { input_tokens: input, output_tokens: 1 } });
     writeFileSync(log, [JSON.stringify({ type: "system", subtype: "init" }), result(0.25, 10), "{damaged", result(0.5, 20)].join("\n") + "\n");
     writeFileSync(join(dir, "api.json"), JSON.stringify({ pid: 999999, log, sessionId: "h1", exitCode: 0 }) + "\n");
     const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
@@ -208,10 +209,19 @@ describe("claude-parallel _hook", () => {
   it("PreToolUse: once the task reached a budget (the record run keeps), every tool call is refused with the reason and the ledger says paused: budget, until more is approved", () => {
     const { repo, api, record } = started();
     const budget = join(repo, ".git/parallel/add-login/budget.json");
-    const spend = (spentUsd: number) => ({ version: 1, at: "2026-11-26T10:00:00.000Z", feature: { spentUsd }, tasks: { api: { spentUsd, limitUsd: 0.5, ...(spentUsd >= 0.5 && { reached: { scope: "task", spentUsd, limitUsd: 0.5 } }) } } });
+    const spend = (spentUsd: number) => ({
+      version: 1,
+      at: "2026-11-26T10:00:00.000Z",
+      feature: { spentUsd },
+      tasks: { api: { spentUsd, limitUsd: 0.5, ...(spentUsd >= 0.5 && { reached: { scope: "task", spentUsd, limitUsd: 0.5 } }) } },
+    });
     const answer = (tool: string, input: Record<string, unknown>) => hook("PreToolUse", { cwd: api, session_id: "s1", hook_event_name: "PreToolUse", tool_name: tool, tool_input: input }).stdout;
     writeFileSync(budget, JSON.stringify(spend(0.84)));
-    for (const [tool, input] of [["Bash", { command: "ls" }], ["Read", { file_path: join(api, "README.md") }], ["Write", { file_path: join(api, "src/api/a.ts"), content: "x" }]] as const) {
+    for (const [tool, input] of [
+      ["Bash", { command: "ls" }],
+      ["Read", { file_path: join(api, "README.md") }],
+      ["Write", { file_path: join(api, "src/api/a.ts"), content: "x" }],
+    ] as const) {
       const out = JSON.parse(answer(tool, input)).hookSpecificOutput;
       expect(out, tool).toMatchObject({ permissionDecision: "deny", permissionDecisionReason: expect.stringContaining("the budget is reached (spent $0.84 of its $0.50 budget)") });
     }
@@ -261,7 +271,10 @@ describe("claude-parallel _hook", () => {
   it("two sessions stopping at the same moment, both clean and committed: exactly one notice", async () => {
     const { repo, api } = started();
     const ui = realpathSync(join(repo, "..", "shop-add-login-ui"));
-    for (const [dir, file] of [[api, "src/api/a.ts"], [ui, "src/ui/f.ts"]] as const) {
+    for (const [dir, file] of [
+      [api, "src/api/a.ts"],
+      [ui, "src/ui/f.ts"],
+    ] as const) {
       mkdirSync(join(dir, file, ".."), { recursive: true });
       writeFileSync(join(dir, file), "x\n");
       spawnSync("git", ["-C", dir, "add", "-A"], { env: gitEnv });
@@ -291,4 +304,3 @@ describe("claude-parallel _hook", () => {
     expect(record().worktree).toBeUndefined();
   });
 });
-

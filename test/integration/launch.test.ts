@@ -76,7 +76,12 @@ describe("--launch tmux", () => {
     const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{pane_start_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
     expect(windows).toEqual(expected);
     await waitUntil(() => claude.calls().length >= 2, 120_000);
-    expect(claude.calls().map((c) => c.cwd).sort()).toEqual(expected);
+    expect(
+      claude
+        .calls()
+        .map((c) => c.cwd)
+        .sort(),
+    ).toEqual(expected);
     // Where a format job would have run: the client's and server's folders, and HOME.
     for (const dir of [top, join(top, "x#(touch PWNED)"), parent, repo, home, ...expected]) expect(readdirSync(dir)).not.toContain("PWNED");
     expect(existsSync(join(top, "PWNED"))).toBe(false);
@@ -85,7 +90,7 @@ describe("--launch tmux", () => {
   it("says clearly when tmux is missing", () => {
     const repo = exampleRepo("notmux");
     const claude = fakeClaude();
-    const gitDir = spawnSync("sh", ["-c", "dirname \"$(command -v git)\""], { encoding: "utf8" }).stdout.trim();
+    const gitDir = spawnSync("sh", ["-c", 'dirname "$(command -v git)"'], { encoding: "utf8" }).stdout.trim();
     const bin = tempDir();
     require("node:fs").symlinkSync(join(gitDir, "git"), join(bin, "git"));
     const r = runHelper(["start", "--launch", "tmux"], { cwd: repo, env: { PATH: `${bin}:${claude.bin}` } });
@@ -113,7 +118,10 @@ describe("--launch headless", () => {
     expect(call.args[6]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(call.args.slice(7)).toEqual([...sandboxSettings(repo, "data"), "--permission-mode", "acceptEdits", "--model", "test-model"]);
     const status = JSON.parse(runHelper(["status", "auth", "--json"], { cwd: repo }).stdout);
-    expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([expect.objectContaining({ kind: "exited", exitCode: 0 }), expect.objectContaining({ kind: "exited", exitCode: 0 })]);
+    expect(status.phases[0].tasks.map((t: { session: unknown }) => t.session)).toEqual([
+      expect.objectContaining({ kind: "exited", exitCode: 0 }),
+      expect.objectContaining({ kind: "exited", exitCode: 0 }),
+    ]);
     expect(status.phases[0].tasks[0].session.log).toMatch(/\.jsonl$/);
     // The id it was started with is recorded, to resume it.
     expect(status.phases[0].tasks.map((t: { session: { sessionId?: string } }) => t.session.sessionId)).toContain(call.args[6]);
@@ -128,7 +136,9 @@ describe("--launch headless", () => {
     const calls = claude.calls().length;
     const damaged = runHelper(["start", "--launch", "headless"], { cwd: repo, env });
     expect(damaged.code, damaged.stderr).toBe(0);
-    expect(damaged.stdout).toContain(`designer: not launched: ${join(sessions, "designer.json")} is not valid JSON (damaged or edited by hand), so whether its session still runs is unknown; once no claude session runs in the task's worktree, remove '${join(sessions, "designer.json")}', then run this again`);
+    expect(damaged.stdout).toContain(
+      `designer: not launched: ${join(sessions, "designer.json")} is not valid JSON (damaged or edited by hand), so whether its session still runs is unknown; once no claude session runs in the task's worktree, remove '${join(sessions, "designer.json")}', then run this again`,
+    );
     expect(damaged.stdout).toContain(`data: not launched: ${join(sessions, "data.json")} is a named pipe (FIFO), not a regular file`);
     expect(claude.calls()).toHaveLength(calls);
   });
@@ -145,7 +155,7 @@ describe("--launch headless", () => {
 
   it("says clearly when claude is missing", () => {
     const repo = exampleRepo("noclaude");
-    const gitDir = spawnSync("sh", ["-c", "dirname \"$(command -v git)\""], { encoding: "utf8" }).stdout.trim();
+    const gitDir = spawnSync("sh", ["-c", 'dirname "$(command -v git)"'], { encoding: "utf8" }).stdout.trim();
     const bin = tempDir();
     require("node:fs").symlinkSync(join(gitDir, "git"), join(bin, "git"));
     const r = runHelper(["start", "--launch", "headless"], { cwd: repo, env: { PATH: bin } });

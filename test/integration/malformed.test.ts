@@ -6,7 +6,9 @@ import { makeRepo } from "../helpers/git.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 
 const corpus = join(REPO_ROOT, "test", "fixtures", "malformed");
-const files = readdirSync(corpus).filter((f) => f.endsWith(".yaml")).sort();
+const files = readdirSync(corpus)
+  .filter((f) => f.endsWith(".yaml"))
+  .sort();
 
 function expectation(file: string): string {
   const text = readFileSync(join(corpus, file), "utf8");
@@ -74,7 +76,12 @@ describe("malformed plans", () => {
   it("refuses a YAML alias bomb", () => {
     const path = join(repo, "..", "bomb.yaml");
     const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
-    for (let i = 1; i < 9; i++) levels.push(`l${i}: &l${i} [${Array(10).fill(i === 1 ? "*a" : `*l${i - 1}`).join(", ")}]`);
+    for (let i = 1; i < 9; i++)
+      levels.push(
+        `l${i}: &l${i} [${Array(10)
+          .fill(i === 1 ? "*a" : `*l${i - 1}`)
+          .join(", ")}]`,
+      );
     writeFileSync(path, `version: 1\nfeature: Demo\n${levels.join("\n")}\ntasks: []\n`);
     return expectRefusal(repo, path, "aliases too heavily");
   });

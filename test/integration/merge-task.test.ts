@@ -22,7 +22,10 @@ function rollingFeature(name: string, plan = TWO_PHASES(), files: Record<string,
   return { repo, wt, fork, tip: () => git(repo, "rev-parse", "feature/demo") };
 }
 
-const merges = (repo: string, branch = "feature/demo") => git(repo, "log", "--format=%s", "--first-parent", branch).split("\n").filter((s) => s.startsWith("Merge"));
+const merges = (repo: string, branch = "feature/demo") =>
+  git(repo, "log", "--format=%s", "--first-parent", branch)
+    .split("\n")
+    .filter((s) => s.startsWith("Merge"));
 const journal = (repo: string, id: string) => join(repo, ".git/parallel/demo/merge-task", `${id}.json`);
 const verifyTreeLeft = (repo: string) => git(repo, "worktree", "list", "--porcelain").includes("claude-parallel-verify");
 
@@ -82,7 +85,10 @@ describe("mergeTask: one task branch into the integration branch", () => {
     const r = runMergeTask({ cwd: f.repo, taskId: "b" });
     expect(r.outcome).toMatchObject({ kind: "conflict", files: ["shared.txt"], integrationTip: tip, with: ["a"] });
     // The integration branch changed it: through a's merge there, which the fix brings into b's branch.
-    expect(r.outcome?.kind === "conflict" && r.outcome.report).toMatchObject({ paths: [{ ours: { source: { kind: "integration", tasks: ["a"] } } }], fix: { kind: "merge", branches: ["feature/demo"] } });
+    expect(r.outcome?.kind === "conflict" && r.outcome.report).toMatchObject({
+      paths: [{ ours: { source: { kind: "integration", tasks: ["a"] } } }],
+      fix: { kind: "merge", branches: ["feature/demo"] },
+    });
     expect(refsOf(f.repo)).toBe(refs);
     expect(existsSync(journal(f.repo, "b"))).toBe(false);
 
@@ -133,7 +139,7 @@ describe("mergeTask: one task branch into the integration branch", () => {
       "printf '> b@1.0.0 test\\n> tsc -p .\\n\\nsrc/x.ts(3,7): error TS2322: Type string is not assignable to type number.\\n'",
       "printf 'npm error Lifecycle script failed\\nnpm error code 2\\nnpm error workspace b@1.0.0\\nnpm error command failed\\n' >&2",
       "printf '\\n> c@1.0.0 test\\n> vitest run\\n\\n'",
-      "for i in $(seq 1 30); do echo \"c: test $i passed\"; done",
+      'for i in $(seq 1 30); do echo "c: test $i passed"; done',
       "exit 2",
     ].join("\n");
     const f = rollingFeature("verify-excerpt", TWO_PHASES(), { "ws-test.sh": `${script}\n` });

@@ -56,7 +56,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const BODY: NotifyPayload = { event: "phase-synced", feature: "auth", task: null, phase: 1, message: "phase 1 synced: \"quoted\" \\ and ünïcode", at: "2026-01-02T03:04:05.678Z" };
+const BODY: NotifyPayload = { event: "phase-synced", feature: "auth", task: null, phase: 1, message: 'phase 1 synced: "quoted" \\ and ünïcode', at: "2026-01-02T03:04:05.678Z" };
 
 function context(over: Partial<DeliveryContext> = {}): DeliveryContext {
   return { cwd: tempDir(), desktop: { kind: "none" }, timeoutMs: 10_000, ...over };
@@ -118,7 +118,17 @@ describe("Notifier", () => {
   const event = (e: Partial<RunEvent> & { event: string }): RunEvent => ({ at: "2026-01-02T03:04:05.678Z", text: `${e.event} text`, ...e }) as RunEvent;
 
   function notifier(commonDir: string, targets: Target[], reports: string[]) {
-    return new Notifier({ commonDir, slug: "auth", targets, tasks: [{ id: "a", phase: 1 }, { id: "b", phase: 2 }], cwd: commonDir, report: (t) => reports.push(t) });
+    return new Notifier({
+      commonDir,
+      slug: "auth",
+      targets,
+      tasks: [
+        { id: "a", phase: 1 },
+        { id: "b", phase: 2 },
+      ],
+      cwd: commonDir,
+      report: (t) => reports.push(t),
+    });
   }
 
   it("sends each notification once per target, in order, the ledger's waiting state too; a run run again sends none of them again", async () => {
@@ -132,7 +142,10 @@ describe("Notifier", () => {
     first.listen(event({ event: "resumed", task: "b" }));
     first.listen(event({ event: "phase-synced", phase: 1 }));
     first.listen(event({ event: "phase-synced", phase: 1, at: "2026-01-02T03:04:06.000Z" }));
-    writeHookRecord(featureDir(commonDir, "auth"), nextRecord(undefined, { task: "a", name: "Notification", at: "2026-01-02T03:05:00.000Z", state: "waiting for input", detail: "Claude needs your permission to use Bash" }));
+    writeHookRecord(
+      featureDir(commonDir, "auth"),
+      nextRecord(undefined, { task: "a", name: "Notification", at: "2026-01-02T03:05:00.000Z", state: "waiting for input", detail: "Claude needs your permission to use Bash" }),
+    );
     await first.close();
     expect(reports).toEqual([]);
     const got = hook.received.map((r) => JSON.parse(r.body) as NotifyPayload);
@@ -161,7 +174,14 @@ describe("Notifier", () => {
     const commonDir = tempDir();
     const reports: string[] = [];
     const dead = `http://user:pw@127.0.0.1:${await closedPort()}/secret-topic?token=t0k`;
-    const n = notifier(commonDir, [{ kind: "url", url: dead }, { kind: "url", url: hook.url }], reports);
+    const n = notifier(
+      commonDir,
+      [
+        { kind: "url", url: dead },
+        { kind: "url", url: hook.url },
+      ],
+      reports,
+    );
     await n.start();
     n.listen(event({ event: "phase-synced", phase: 1 }));
     n.listen(event({ event: "gave-up" }));

@@ -12,7 +12,18 @@ describe("what users get", () => {
   it("npm pack holds the plugin folder, README and LICENSE, and nothing else", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files: string[] = JSON.parse(out)[0].files.map((f: { path: string }) => f.path);
-    expect(files).toEqual(expect.arrayContaining(["plugin/bin/claude-parallel", "plugin/commands/parallel.md", "plugin/hooks/hooks.json", "plugin/scripts/parallel.mjs", "plugin/.claude-plugin/plugin.json", "README.md", "LICENSE", "package.json"]));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        "plugin/bin/claude-parallel",
+        "plugin/commands/parallel.md",
+        "plugin/hooks/hooks.json",
+        "plugin/scripts/parallel.mjs",
+        "plugin/.claude-plugin/plugin.json",
+        "README.md",
+        "LICENSE",
+        "package.json",
+      ]),
+    );
     for (const f of files) expect(f).toMatch(/^(plugin\/|README\.md$|LICENSE$|package\.json$)/);
     expect(files).not.toContain("package-lock.json");
     expect(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).bin).toEqual({ "claude-parallel": "plugin/scripts/parallel.mjs" });

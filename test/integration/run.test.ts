@@ -24,7 +24,10 @@ describe("claude-parallel run without sessions", () => {
 
     const done = runHelper(["run", "demo", "--json"], { cwd: repo });
     expect(done.code, done.stderr).toBe(0);
-    const events = done.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const events = done.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(events.map((e) => e.event)).toEqual(["run-started", "finished"]);
     expect(git(repo, "log", "-1", "--format=%s", "main")).toBe("Merge feature/demo: Sync demo");
     expect(runHelper(["run", "demo"], { cwd: repo }).stdout).toContain("demo is finished: its work is in main");
@@ -36,7 +39,14 @@ describe("claude-parallel run without sessions", () => {
 
   it("refuses bad options with exit 2 and changes nothing", () => {
     const repo = makeRepo({ name: "runopts" });
-    for (const args of [["--attempts", "0"], ["--attempts", "x"], ["--max-budget-usd", "-1"], ["--task-budget-usd", "abc"], ["--no-finish", "--pr"], ["--max-parallel", "0"]]) {
+    for (const args of [
+      ["--attempts", "0"],
+      ["--attempts", "x"],
+      ["--max-budget-usd", "-1"],
+      ["--task-budget-usd", "abc"],
+      ["--no-finish", "--pr"],
+      ["--max-parallel", "0"],
+    ]) {
       const r = runHelper(["run", ...args], { cwd: repo });
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr).toMatch(/^claude-parallel: /);
@@ -63,12 +73,18 @@ describe("claude-parallel run without sessions", () => {
     commitIn(wt("a"), { "a/x.txt": "a\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n" });
     // No claude on PATH: the run merges the work done by hand and stops (exit 3) where c needs a session.
-    const path = (process.env.PATH ?? "").split(delimiter).filter((d) => !existsSync(join(d, "claude")) || !statSync(join(d, "claude")).isFile()).join(delimiter);
+    const path = (process.env.PATH ?? "")
+      .split(delimiter)
+      .filter((d) => !existsSync(join(d, "claude")) || !statSync(join(d, "claude")).isFile())
+      .join(delimiter);
     const env = { PATH: path };
     const first = runHelper(["run", "--rolling", "--json"], { cwd: repo, env });
     expect(first.code, first.stdout + first.stderr).toBe(3);
     expect(first.stderr).toContain("the `claude` command is not on PATH");
-    const seen = first.stdout.trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
+    const seen = first.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
     // a merged first (c waits for it), then c started at once; c's launch stopped the run before b's turn in the queue.
     expect(seen.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a"]);
     expect(seen.filter((e) => e.event === "phase-synced")).toEqual([]);
@@ -96,7 +112,10 @@ describe("claude-parallel run without sessions", () => {
     expect(again.stdout).toContain(`Skipped 1 damaged line:\n  ${eventsPath}:${damaged}: not an event`);
     for (const id of ["a", "b", "c"]) expect(git(repo, "show", `main:${id}/x.txt`)).toBe(id);
     for (const id of ["a", "b", "c"]) expect(existsSync(wt(id)), id).toBe(false);
-    const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
+    const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; task?: string; phase?: number });
     expect(events.filter((e) => e.event === "task-merged").map((e) => e.task)).toEqual(["a", "b", "c"]);
     expect(events.filter((e) => e.event === "phase-synced").map((e) => e.phase)).toEqual([1, 2]);
     expect(again.stdout).toMatch(/^task\s+phase\s+started\s+merged$/m);

@@ -75,7 +75,16 @@ describe("push and pull", () => {
     const { one, two } = twoClones("byhand");
     ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
     ok(runHelper(["push", "demo"], { cwd: one }));
-    git(two, "fetch", "-q", "origin", "refs/parallel/demo/state:refs/parallel/demo/state", "refs/heads/feature/demo-a:refs/heads/feature/demo-a", "refs/heads/feature/demo-b:refs/heads/feature/demo-b", "refs/heads/feature/demo:refs/heads/feature/demo");
+    git(
+      two,
+      "fetch",
+      "-q",
+      "origin",
+      "refs/parallel/demo/state:refs/parallel/demo/state",
+      "refs/heads/feature/demo-a:refs/heads/feature/demo-a",
+      "refs/heads/feature/demo-b:refs/heads/feature/demo-b",
+      "refs/heads/feature/demo:refs/heads/feature/demo",
+    );
     const out = ok(runHelper(["start", "demo", "--deps", "none"], { cwd: two }));
     expect(out).toContain("phase 1 of 2");
     expect(existsSync(join(two, "..", "two-demo-a", ".claude-parallel", "brief.md"))).toBe(true);
@@ -125,7 +134,10 @@ describe("push and pull", () => {
     const log = join(sessions, "a.jsonl");
     writeFileSync(log, JSON.stringify({ type: "result", subtype: "success", is_error: false, num_turns: 12, total_cost_usd: 0.75, session_id: "s-a" }) + "\n");
     writeFileSync(join(sessions, "a.json"), JSON.stringify({ pid: 4242, startedAt: "2026-11-26T10:00:00.000Z", endedAt: "2026-11-26T10:05:00.000Z", exitCode: 0, log, sessionId: "s-a" }));
-    writeFileSync(join(sessions, "a.hook.json"), JSON.stringify({ version: 1, task: "a", state: "ended", since: "2026-11-26T10:05:00.000Z", event: "SessionEnd", at: "2026-11-26T10:05:00.000Z", sessionId: "s-a", sessions: {} }));
+    writeFileSync(
+      join(sessions, "a.hook.json"),
+      JSON.stringify({ version: 1, task: "a", state: "ended", since: "2026-11-26T10:05:00.000Z", event: "SessionEnd", at: "2026-11-26T10:05:00.000Z", sessionId: "s-a", sessions: {} }),
+    );
     ok(runHelper(["push", "demo"], { cwd: one }));
     // Pushed once more with nothing new: the same state commit (the sessions do not churn it).
     expect(ok(runHelper(["push", "demo"], { cwd: one }))).toContain("already has demo's state and refs");

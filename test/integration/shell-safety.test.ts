@@ -18,9 +18,43 @@ function shellBlocks(markdown: string): string[] {
 }
 
 const payloads = [
-  "'", '"', "`", "$", "\\", ";", "&", "|", "<", ">", "(", ")", "{", "}", "*", "?", "~", "!", "#", "\n", "\r", "\t", " ",
-  "$(touch \"$CANARY\")", "`touch \"$CANARY\"`", "'; touch \"$CANARY\"; '", "\"; touch \"$CANARY\"; \"", "'\\''touch \"$CANARY\"'\\''",
-  "$((1+1))", "${CANARY}", "```", "\n```\ntouch \"$CANARY\"\n```\n", "-rf", "--", "é", "日本", "\u202e",
+  "'",
+  '"',
+  "`",
+  "$",
+  "\\",
+  ";",
+  "&",
+  "|",
+  "<",
+  ">",
+  "(",
+  ")",
+  "{",
+  "}",
+  "*",
+  "?",
+  "~",
+  "!",
+  "#",
+  "\n",
+  "\r",
+  "\t",
+  " ",
+  '$(touch "$CANARY")',
+  '`touch "$CANARY"`',
+  "'; touch \"$CANARY\"; '",
+  '"; touch "$CANARY"; "',
+  "'\\''touch \"$CANARY\"'\\''",
+  "$((1+1))",
+  "${CANARY}",
+  "```",
+  '\n```\ntouch "$CANARY"\n```\n',
+  "-rf",
+  "--",
+  "é",
+  "日本",
+  "\u202e",
 ];
 const hostile = fc.array(fc.oneof(fc.constantFrom(...payloads), fc.string({ maxLength: 4 })), { minLength: 1, maxLength: 8 }).map((parts) => parts.join(""));
 const nonBlank = hostile.filter((s) => s.trim() !== "" && !s.includes("\0"));
@@ -64,7 +98,10 @@ describe("generated shell", () => {
         }
         expect(existsSync(canary)).toBe(false);
         // Each session's claude got its brief intact, as one argument.
-        const calls = readFileSync(log, "utf8").split("\n\0").filter(Boolean).map((c) => c.split("\0").slice(0, -1));
+        const calls = readFileSync(log, "utf8")
+          .split("\n\0")
+          .filter(Boolean)
+          .map((c) => c.split("\0").slice(0, -1));
         const tasks = plan.phases.flatMap((p) => p.tasks);
         expect(calls).toEqual(tasks.map((t) => [sessionBrief(plan, t)]));
         // Clean up the worktrees and branches for the next run.
@@ -85,11 +122,27 @@ describe("generated shell", () => {
         expect(r.status, `${block}\n${r.stdout}`).toBe(0);
       }
     };
-    const facts = { repoName: "app", currentBranch: "main", roles: new Map<string, "command" | "agent">([["designer", "command"], ["data", "agent"]]) };
+    const facts = {
+      repoName: "app",
+      currentBranch: "main",
+      roles: new Map<string, "command" | "agent">([
+        ["designer", "command"],
+        ["data", "agent"],
+      ]),
+    };
     check(renderMarkdown(buildExecutionPlan(parsePlan(EXAMPLE_PLAN, "plan.yaml"), facts)));
     fc.assert(
       fc.property(nonBlank, nonBlank, hostile, (feature, title, prompt) => {
-        const text = stringify({ version: 1, feature, verify: "npm test", tasks: [{ id: "designer", title, prompt }, { id: "data", title: prompt.trim() || "x", prompt: title }, { id: "qa", title, prompt, dependsOn: ["data"] }] });
+        const text = stringify({
+          version: 1,
+          feature,
+          verify: "npm test",
+          tasks: [
+            { id: "designer", title, prompt },
+            { id: "data", title: prompt.trim() || "x", prompt: title },
+            { id: "qa", title, prompt, dependsOn: ["data"] },
+          ],
+        });
         check(renderMarkdown(buildExecutionPlan(parsePlan(text, "plan.yaml"), facts)));
       }),
       { numRuns: 15, seed: SHELL_SEED + 10 },

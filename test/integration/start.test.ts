@@ -6,7 +6,6 @@ import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { EXAMPLE_PLAN_TEXT } from "../helpers/feature.js";
 
-
 /** A repository holding the seed's example plan at .parallel/auth/plan.yaml. */
 function exampleRepo(files: Record<string, string> = {}): string {
   return makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/auth/plan.yaml": EXAMPLE_PLAN_TEXT, ...files } });
@@ -16,7 +15,11 @@ function exampleRepo(files: Record<string, string> = {}): string {
 const settings = (repo: string, task: string) => (sandboxAvailable() ? `'--settings' '${join(repo, ".git/parallel/auth/sandbox", `${task}.json`)}' ` : "");
 
 const refs = (repo: string) => git(repo, "for-each-ref", "--format=%(refname) %(objectname)");
-const worktreePaths = (repo: string) => git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree ")).map((l) => l.slice(9));
+const worktreePaths = (repo: string) =>
+  git(repo, "worktree", "list", "--porcelain")
+    .split("\n")
+    .filter((l) => l.startsWith("worktree "))
+    .map((l) => l.slice(9));
 
 describe("claude-parallel start", () => {
   it("starts a phase of 32 tasks (git worktree add is not safe side by side: one at a time)", () => {
@@ -24,7 +27,9 @@ describe("claude-parallel start", () => {
     const repo = makeRepo({ name: "wide", files: { "README.md": "# wide\n", ".parallel/wide/plan.yaml": `version: 1\nfeature: Wide\nmaxParallel: 32\ntasks:\n${tasks}\n` } });
     const r = runHelper(["start", "--deps", "none"], { cwd: repo });
     expect(r.code, r.stderr).toBe(0);
-    const listed = git(repo, "worktree", "list", "--porcelain").split("\n").filter((l) => l.startsWith("worktree "));
+    const listed = git(repo, "worktree", "list", "--porcelain")
+      .split("\n")
+      .filter((l) => l.startsWith("worktree "));
     expect(listed).toHaveLength(33);
   });
 

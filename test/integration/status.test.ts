@@ -7,7 +7,6 @@ import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { EXAMPLE_PLAN_TEXT, TWO_PHASES, commitIn, startedFeature } from "../helpers/feature.js";
 import { tempDir } from "../helpers/tmp.js";
 
-
 function commit(wt: string, files: Record<string, string>, message: string) {
   writeFiles(wt, files);
   git(wt, "add", "-A");
@@ -133,7 +132,10 @@ describe("claude-parallel status", () => {
     expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
     writeFileSync(join(sessions, "c.jsonl"), `${result("sc", 0.1)}\n`);
     const status = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout);
-    expect(status.phases.map((p: { state: string; totals: { costUsd: number } }) => [p.state, p.totals.costUsd])).toEqual([["synced", 0.3], ["started", 0.1]]);
+    expect(status.phases.map((p: { state: string; totals: { costUsd: number } }) => [p.state, p.totals.costUsd])).toEqual([
+      ["synced", 0.3],
+      ["started", 0.1],
+    ]);
     expect(status.totals).toMatchObject({ costUsd: 0.4, costReported: 3, tasks: 3 });
     const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
     expect(text).toContain("## Phase 1: synced (A, B)\n\nPhase totals: 3 attempts, 6 tokens, $0.30.");
@@ -151,7 +153,10 @@ describe("claude-parallel status", () => {
     expect(line, text.stdout).toBe(`**broken**: its state is damaged, so it is not reported: \`${broken}\`: is not valid JSON (damaged or edited by hand); fix: ${repairStateFix("broken")}.`);
     expect(text.stdout).toContain("# Status: Sync demo (demo)");
     const json = runHelper(["status", "--json"], { cwd: repo });
-    expect(JSON.parse(json.stdout).map((r: { slug: string; damaged?: { file: string } }) => [r.slug, r.damaged?.file])).toEqual([["broken", broken], ["demo", undefined]]);
+    expect(JSON.parse(json.stdout).map((r: { slug: string; damaged?: { file: string } }) => [r.slug, r.damaged?.file])).toEqual([
+      ["broken", broken],
+      ["demo", undefined],
+    ]);
   });
 
   it("flags a task worktree whose task rules are missing, damaged or another worktree's, with the command that writes them again", () => {
@@ -171,7 +176,9 @@ describe("claude-parallel status", () => {
       b: `its task rules (${rulesOf("b")}) are damaged or from another version of claude-parallel, so the hooks refuse every edit of its session`,
     });
     const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
-    expect(text).toContain(`- a: it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session. Write its task rules again: \`claude-parallel start 'demo' --launch print\` (it launches nothing).`);
+    expect(text).toContain(
+      `- a: it has claude-parallel's session folder (.claude-parallel/) but no task rules at ${rulesOf("a")}, so the hooks refuse every edit of its session. Write its task rules again: \`claude-parallel start 'demo' --launch print\` (it launches nothing).`,
+    );
     // The command named writes them again.
     expect(runHelper(["start", "demo", "--launch", "print"], { cwd: repo }).code).toBe(0);
     expect(broken()).toEqual({ a: undefined, b: undefined });

@@ -25,7 +25,9 @@ const ready = reusableFolder((folder) => {
 
 /** Whether `commit` is reachable from one of the refs under `prefixes`. */
 function reachable(repo: string, commit: string, prefixes: string[]): boolean {
-  const refs = git(repo, "for-each-ref", "--format=%(refname)", ...prefixes).split("\n").filter(Boolean);
+  const refs = git(repo, "for-each-ref", "--format=%(refname)", ...prefixes)
+    .split("\n")
+    .filter(Boolean);
   return refs.some((ref) => spawnSync("git", ["merge-base", "--is-ancestor", commit, ref], { cwd: repo }).status === 0);
 }
 /** Mid-sync, work may still be only on its task branch; at the end, on the integration branch or a backup ref. */
@@ -47,7 +49,11 @@ describe("a sync killed at any step", () => {
     expect(resumed.stderr).toBe("");
     expect(resumed.code).toBe(0);
     expect(git(repo, "rev-parse", "feature/demo^{tree}")).toBe(expectedTree);
-    expect(git(repo, "log", "--format=%s", "feature/demo").split("\n").filter((s) => s.startsWith("Merge"))).toHaveLength(2);
+    expect(
+      git(repo, "log", "--format=%s", "feature/demo")
+        .split("\n")
+        .filter((s) => s.startsWith("Merge")),
+    ).toHaveLength(2);
     for (const tip of tips) expect(safeAtEnd(repo, tip)).toBe(true);
     expect(git(repo, "rev-parse", "refs/parallel/demo/phase-1/a")).toBe(tips[0]);
     expect(existsSync(wt("a"))).toBe(false);

@@ -106,7 +106,12 @@ describe("claude-parallel sync", () => {
       const status = runHelper(["status", "demo"], { cwd: repo }).stdout;
       expect(status).toContain("b: changed files it does not own: `.claude/settings.json`");
       expect(status).not.toContain("ready to sync");
-      const r = refused(repo, ["--allow-outside-owns"], "b: it changed Claude Code configuration its owns do not name: .claude/settings.json; merged, it would run code unsandboxed in the next sessions and in your own Claude Code", "name `.claude/settings.json` in its `owns`");
+      const r = refused(
+        repo,
+        ["--allow-outside-owns"],
+        "b: it changed Claude Code configuration its owns do not name: .claude/settings.json; merged, it would run code unsandboxed in the next sessions and in your own Claude Code",
+        "name `.claude/settings.json` in its `owns`",
+      );
       expect(r.stdout + r.stderr).not.toMatch(/\ba: it changed/);
       // Its commits without the file: a commit that removed it again would still show it.
       git(wt("b"), "reset", "-q", "--hard", "HEAD~1");

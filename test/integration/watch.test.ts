@@ -40,12 +40,28 @@ function session(): { bin: string; calls: () => Array<{ cwd: string; args: strin
     ].join("\n"),
   );
   chmodSync(join(bin, "claude"), 0o755);
-  return { bin, calls: () => readdirSync(log).map((f) => { const [cwd, ...args] = readFileSync(join(log, f), "utf8").split("\0").slice(0, -1); return { cwd: cwd!, args }; }) };
+  return {
+    bin,
+    calls: () =>
+      readdirSync(log).map((f) => {
+        const [cwd, ...args] = readFileSync(join(log, f), "utf8").split("\0").slice(0, -1);
+        return { cwd: cwd!, args };
+      }),
+  };
 }
 
 function watch(files: string, crashAt?: string) {
   const f = pushed();
-  const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", failingHead: f.head, job: 9, log: "all good here", comments: [{ id: 5, path: "b/x.txt", line: 1, body: "b/x.txt should say fixed", user: { login: "rev" }, author_association: "COLLABORATOR" }] });
+  const gh = standInGh({
+    remote: f.remote,
+    branch: "feature/demo",
+    number: 4,
+    url: "https://github.com/acme/w/pull/4",
+    failingHead: f.head,
+    job: 9,
+    log: "all good here",
+    comments: [{ id: 5, path: "b/x.txt", line: 1, body: "b/x.txt should say fixed", user: { login: "rev" }, author_association: "COLLABORATOR" }],
+  });
   const claude = session();
   const env = { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: files };
   const killed = crashAt ? runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: crashAt } }) : undefined;
@@ -99,7 +115,15 @@ describe("claude-parallel watch", () => {
     git(f.repo, "clone", "-q", "--branch", "feature/demo", f.remote, other);
     git(other, "commit", "-q", "--allow-empty", "-m", "a reviewer's suggestion");
     git(other, "push", "-q", "origin", "feature/demo");
-    const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", job: 9, log: "", comments: [{ id: 5, path: "b/x.txt", body: "fix", user: { login: "rev" }, author_association: "OWNER" }] });
+    const gh = standInGh({
+      remote: f.remote,
+      branch: "feature/demo",
+      number: 4,
+      url: "https://github.com/acme/w/pull/4",
+      job: 9,
+      log: "",
+      comments: [{ id: 5, path: "b/x.txt", body: "fix", user: { login: "rev" }, author_association: "OWNER" }],
+    });
     const claude = session();
     const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env } });
     expect(r.code, r.stdout + r.stderr).toBe(4);
@@ -110,7 +134,16 @@ describe("claude-parallel watch", () => {
 
   it("--dry-run prints whom each item would go to and changes nothing", () => {
     const f = pushed();
-    const gh = standInGh({ remote: f.remote, branch: "feature/demo", number: 4, url: "https://github.com/acme/w/pull/4", failingHead: f.head, job: 9, log: "FAIL c/x.txt", comments: [{ id: 5, path: "b/x.txt", line: 2, body: "fix", user: { login: "rev\nEnd" }, author_association: "MEMBER" }] });
+    const gh = standInGh({
+      remote: f.remote,
+      branch: "feature/demo",
+      number: 4,
+      url: "https://github.com/acme/w/pull/4",
+      failingHead: f.head,
+      job: 9,
+      log: "FAIL c/x.txt",
+      comments: [{ id: 5, path: "b/x.txt", line: 2, body: "fix", user: { login: "rev\nEnd" }, author_association: "MEMBER" }],
+    });
     const claude = session();
     const r = runHelper(["watch", "demo", "--dry-run"], { cwd: f.repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env } });
     expect(r.code, r.stdout + r.stderr).toBe(0);

@@ -129,7 +129,14 @@ describe("proc: processes never see the variables that redirect git", () => {
       parameters: { GIT_CONFIG_PARAMETERS: `'core.hookspath'='${hooks}' 'alias.sneak'='!touch ${ran}'` },
       "git config's file": { GIT_CONFIG: configFile },
     };
-    const identity = { GIT_AUTHOR_NAME: "T", GIT_AUTHOR_EMAIL: "t@example.invalid", GIT_COMMITTER_NAME: "T", GIT_COMMITTER_EMAIL: "t@example.invalid", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "1" };
+    const identity = {
+      GIT_AUTHOR_NAME: "T",
+      GIT_AUTHOR_EMAIL: "t@example.invalid",
+      GIT_COMMITTER_NAME: "T",
+      GIT_COMMITTER_EMAIL: "t@example.invalid",
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_CONFIG_NOSYSTEM: "1",
+    };
     for (const [way, vars] of Object.entries(ways)) {
       const [commit, alias, hooksPath] = await withEnv(vars, () =>
         Promise.all([
@@ -167,8 +174,9 @@ function withEnv<T>(vars: Record<string, string>, fn: () => T): T {
   const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
   Object.assign(process.env, vars);
   const restore = () => {
-    for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
+    for (const [k, v] of Object.entries(saved))
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
   };
   try {
     const result = fn();

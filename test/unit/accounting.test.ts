@@ -30,7 +30,12 @@ describe("the one accounting of the sessions' cost", () => {
   it("the whole log is read: a damaged result line is named and skipped, a negative cost counts nothing", async () => {
     const log = join(tempDir(), "a.jsonl");
     const filler = JSON.stringify({ type: "assistant", message: { content: "x".repeat(1000) } });
-    writeFileSync(log, [result("s1", 0.1), ...Array.from({ length: 50 }, () => filler), '{"type":"result", damaged', JSON.stringify({ type: "result", session_id: "s2", total_cost_usd: -5 }), result("s1", 0.2)].join("\n") + "\n");
+    writeFileSync(
+      log,
+      [result("s1", 0.1), ...Array.from({ length: 50 }, () => filler), '{"type":"result", damaged', JSON.stringify({ type: "result", session_id: "s2", total_cost_usd: -5 }), result("s1", 0.2)].join(
+        "\n",
+      ) + "\n",
+    );
     const { results, skipped } = await readSessionResults(log, true);
     expect(results).toMatchObject({ runs: 3, costUsd: 0.2, bySession: { s1: 0.2, s2: 0 } });
     expect(skipped).toEqual([`${log}:52: not JSON`]);

@@ -14,12 +14,30 @@ const costs = (entries: Record<string, number | undefined>) => new Map(Object.en
 describe("budget limits", () => {
   it("each task's own budgetUsd (resolved by the plan), the feature's featureBudgetUsd; a task without one has none", () => {
     const limits = budgetLimits(plan(10), {}, []);
-    expect(limits).toEqual({ featureUsd: 10, tasks: new Map([["a", 1], ["c", 2]]) });
-    expect(budgetLimits(plan(), {}, [])).toEqual({ tasks: new Map([["a", 1], ["c", 2]]) });
+    expect(limits).toEqual({
+      featureUsd: 10,
+      tasks: new Map([
+        ["a", 1],
+        ["c", 2],
+      ]),
+    });
+    expect(budgetLimits(plan(), {}, [])).toEqual({
+      tasks: new Map([
+        ["a", 1],
+        ["c", 2],
+      ]),
+    });
   });
 
   it("run's options replace the plan's, for every task and for the feature", () => {
-    expect(budgetLimits(plan(10), { taskUsd: 0.5, featureUsd: 3 }, [])).toEqual({ featureUsd: 3, tasks: new Map([["a", 0.5], ["b", 0.5], ["c", 0.5]]) });
+    expect(budgetLimits(plan(10), { taskUsd: 0.5, featureUsd: 3 }, [])).toEqual({
+      featureUsd: 3,
+      tasks: new Map([
+        ["a", 0.5],
+        ["b", 0.5],
+        ["c", 0.5],
+      ]),
+    });
     expect(budgetLimits(plan(), { featureUsd: 3 }, []).featureUsd).toBe(3);
   });
 
@@ -30,7 +48,13 @@ describe("budget limits", () => {
       { task: "b", taskAddUsd: 4, at: "t3" },
       { task: "gone", taskAddUsd: 4, featureAddUsd: 1, at: "t4" },
     ];
-    expect(budgetLimits(plan(10), {}, approvals)).toEqual({ featureUsd: 13, tasks: new Map([["a", 2.5], ["c", 2]]) });
+    expect(budgetLimits(plan(10), {}, approvals)).toEqual({
+      featureUsd: 13,
+      tasks: new Map([
+        ["a", 2.5],
+        ["c", 2],
+      ]),
+    });
     expect(budgetLimits(plan(), {}, approvals).featureUsd).toBeUndefined();
   });
 });

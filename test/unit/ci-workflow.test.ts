@@ -22,19 +22,82 @@ import { parsePlan } from "../../src/core/plan/load.js";
  */
 const ACTION_INPUTS: Record<string, string[]> = {
   "anthropics/claude-code-action@24dcd50c0568f0fc9e9211213a4fd2d9eb15c4e0": [
-    "trigger_phrase", "assignee_trigger", "label_trigger", "base_branch", "branch_prefix", "branch_name_template", "allowed_bots", "allowed_non_write_users",
-    "include_comments_by_actor", "exclude_comments_by_actor", "prompt", "settings", "anthropic_api_key", "claude_code_oauth_token", "anthropic_federation_rule_id",
-    "anthropic_organization_id", "anthropic_service_account_id", "anthropic_workspace_id", "anthropic_oidc_audience", "github_token", "use_bedrock", "use_vertex",
-    "use_foundry", "claude_args", "additional_permissions", "use_sticky_comment", "classify_inline_comments", "use_commit_signing", "ssh_signing_key", "bot_id",
-    "bot_name", "track_progress", "include_fix_links", "path_to_claude_code_executable", "path_to_bun_executable", "display_report", "show_full_output", "plugins",
+    "trigger_phrase",
+    "assignee_trigger",
+    "label_trigger",
+    "base_branch",
+    "branch_prefix",
+    "branch_name_template",
+    "allowed_bots",
+    "allowed_non_write_users",
+    "include_comments_by_actor",
+    "exclude_comments_by_actor",
+    "prompt",
+    "settings",
+    "anthropic_api_key",
+    "claude_code_oauth_token",
+    "anthropic_federation_rule_id",
+    "anthropic_organization_id",
+    "anthropic_service_account_id",
+    "anthropic_workspace_id",
+    "anthropic_oidc_audience",
+    "github_token",
+    "use_bedrock",
+    "use_vertex",
+    "use_foundry",
+    "claude_args",
+    "additional_permissions",
+    "use_sticky_comment",
+    "classify_inline_comments",
+    "use_commit_signing",
+    "ssh_signing_key",
+    "bot_id",
+    "bot_name",
+    "track_progress",
+    "include_fix_links",
+    "path_to_claude_code_executable",
+    "path_to_bun_executable",
+    "display_report",
+    "show_full_output",
+    "plugins",
     "plugin_marketplaces",
   ],
   "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1": [
-    "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user", "persist-credentials", "path", "clean", "filter", "sparse-checkout",
-    "sparse-checkout-cone-mode", "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory", "github-server-url", "allow-unsafe-pr-checkout",
+    "repository",
+    "ref",
+    "token",
+    "ssh-key",
+    "ssh-known-hosts",
+    "ssh-strict",
+    "ssh-user",
+    "persist-credentials",
+    "path",
+    "clean",
+    "filter",
+    "sparse-checkout",
+    "sparse-checkout-cone-mode",
+    "fetch-depth",
+    "fetch-tags",
+    "show-progress",
+    "lfs",
+    "submodules",
+    "set-safe-directory",
+    "github-server-url",
+    "allow-unsafe-pr-checkout",
   ],
   "actions/upload-artifact@bbbca2ddaa5d8feaa63e36b76fdaad77386f024f": ["name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite", "include-hidden-files", "archive"],
-  "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": ["name", "artifact-ids", "path", "pattern", "merge-multiple", "github-token", "repository", "run-id", "skip-decompress", "digest-mismatch"],
+  "actions/download-artifact@3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c": [
+    "name",
+    "artifact-ids",
+    "path",
+    "pattern",
+    "merge-multiple",
+    "github-token",
+    "repository",
+    "run-id",
+    "skip-decompress",
+    "digest-mismatch",
+  ],
 };
 
 const VENDORED = { pluginDir: ".github/claude-parallel/plugin", marketplaceDir: ".github/claude-parallel" };
@@ -200,9 +263,15 @@ describe("step outputs ($GITHUB_OUTPUT)", () => {
 
 describe("a leg's session from claude-code-action's execution file", () => {
   it("takes the session id from the init message, and the last result message's cost, turns and error", () => {
-    const ok = [{ type: "system", subtype: "init", session_id: "s-1" }, { type: "result", subtype: "success", is_error: false, total_cost_usd: 1.5, num_turns: 7, session_id: "s-1" }];
+    const ok = [
+      { type: "system", subtype: "init", session_id: "s-1" },
+      { type: "result", subtype: "success", is_error: false, total_cost_usd: 1.5, num_turns: 7, session_id: "s-1" },
+    ];
     expect(sessionFacts(JSON.stringify(ok))).toEqual({ id: "s-1", costUsd: 1.5, turns: 7 });
-    const failed = [{ type: "system", subtype: "init", session_id: "s-2" }, { type: "result", subtype: "error_max_turns", is_error: true, total_cost_usd: 0.4, num_turns: 31 }];
+    const failed = [
+      { type: "system", subtype: "init", session_id: "s-2" },
+      { type: "result", subtype: "error_max_turns", is_error: true, total_cost_usd: 0.4, num_turns: 31 },
+    ];
     expect(sessionFacts(JSON.stringify(failed))).toEqual({ id: "s-2", costUsd: 0.4, turns: 31, error: "error_max_turns" });
     expect(sessionFacts(JSON.stringify([{ type: "system", subtype: "init", session_id: "s-3" }]))).toEqual({ id: "s-3" });
   });
@@ -211,7 +280,16 @@ describe("a leg's session from claude-code-action's execution file", () => {
   });
   it("records a failed leg as failed, with why, for status after pull", () => {
     const r = { outcome: "failure", session: { id: "s", turns: 3, costUsd: 0.1, error: "error_max_turns" }, run: "https://github.invalid/o/r/actions/runs/1" } as LegResult;
-    expect(legSession(r, "t")).toEqual({ via: "claude-code-action", state: "failed", detail: "error_max_turns", at: "t", sessionId: "s", turns: 3, costUsd: 0.1, run: "https://github.invalid/o/r/actions/runs/1" });
+    expect(legSession(r, "t")).toEqual({
+      via: "claude-code-action",
+      state: "failed",
+      detail: "error_max_turns",
+      at: "t",
+      sessionId: "s",
+      turns: 3,
+      costUsd: 0.1,
+      run: "https://github.invalid/o/r/actions/runs/1",
+    });
     expect(legSession({ ...r, outcome: "failure", session: {} }, "t").detail).toMatch(/over its time/);
     expect(legSession({ ...r, outcome: "success", session: {} }, "t")).toMatchObject({ state: "ended" });
   });
@@ -248,7 +326,15 @@ describe("dispatching the next phase once", () => {
   const base = { phases: 3, next: 2, started: false, runs: [], title };
   it("dispatches when the next phase has neither started nor a run waiting or working", () => {
     expect(decideDispatch(base)).toEqual({ kind: "dispatch" });
-    expect(decideDispatch({ ...base, runs: [{ displayTitle: title, status: "completed" }, { displayTitle: runTitle("demo", 3), status: "queued" }] })).toEqual({ kind: "dispatch" });
+    expect(
+      decideDispatch({
+        ...base,
+        runs: [
+          { displayTitle: title, status: "completed" },
+          { displayTitle: runTitle("demo", 3), status: "queued" },
+        ],
+      }),
+    ).toEqual({ kind: "dispatch" });
   });
   it("does not dispatch a second time, nor after the last phase", () => {
     expect(decideDispatch({ ...base, started: true })).toMatchObject({ kind: "none", why: expect.stringContaining("started already") });

@@ -31,7 +31,16 @@ describe("attributePath (pure)", () => {
   });
 
   it("names the start for a version the start holds, with the tasks that brought it; an outside base for the other side", () => {
-    const k = known({ S: undefined, O: "o", A: undefined }, { bases: [{ commit: "S", subject: "start" }, { commit: "O", subject: "outside" }], earlier: [{ id: "a", branch: "feature/x-a", tip: "A" }] });
+    const k = known(
+      { S: undefined, O: "o", A: undefined },
+      {
+        bases: [
+          { commit: "S", subject: "start" },
+          { commit: "O", subject: "outside" },
+        ],
+        earlier: [{ id: "a", branch: "feature/x-a", tip: "A" }],
+      },
+    );
     const deleted = attributePath({ path: "f", base: v("virtual"), theirs: v("o") }, k).conflict;
     expect(deleted.ours).toEqual({ change: "deleted", source: { kind: "start", commit: "S" }, via: ["a"] });
     expect(deleted.theirs).toEqual({ change: "changed", source: { kind: "shared", commit: "O", subject: "outside" } });
@@ -66,7 +75,9 @@ describe("conflictText and fixSentence (pure)", () => {
     const c: ConflictReport = { ...conflictReport("b", "a", ["f.txt"]), fix: { kind: "merge", branches: ["feature/x-a", "it's"], options: ["subtree=gitk git"], held: [] } };
     const text = conflictText(c);
     expect(text.commands).toEqual(["git merge -X 'subtree=gitk git' 'feature/x-a'", "git merge -X 'subtree=gitk git' 'it'\\''s'"]);
-    expect(fixSentence(text, "in b's worktree", ", commit, and sync again")).toContain("run `git merge -X 'subtree=gitk git' 'feature/x-a'`, then `git merge -X 'subtree=gitk git' 'it'\\''s'`, one at a time, resolve");
+    expect(fixSentence(text, "in b's worktree", ", commit, and sync again")).toContain(
+      "run `git merge -X 'subtree=gitk git' 'feature/x-a'`, then `git merge -X 'subtree=gitk git' 'it'\\''s'`, one at a time, resolve",
+    );
   });
 });
 
@@ -81,6 +92,7 @@ describe("merge settings", () => {
 
   it("accept only ort's options that merge-tree passes on, and a subtree inside the repository", () => {
     for (const ok of ["ours", "theirs", "subtree", "subtree=gitk-git", "find-renames=50%", "diff-algorithm=histogram", "no-renames"]) expect(mergeOptionProblem(ok), ok).toBeUndefined();
-    for (const bad of ["recursive", "-Xours", "subtree=", "subtree=/abs", "subtree=a/../b", "subtree=a\nb", "diff-algorithm=fast", "find-renames=x"]) expect(mergeOptionProblem(bad), bad).toBeDefined();
+    for (const bad of ["recursive", "-Xours", "subtree=", "subtree=/abs", "subtree=a/../b", "subtree=a\nb", "diff-algorithm=fast", "find-renames=x"])
+      expect(mergeOptionProblem(bad), bad).toBeDefined();
   });
 });

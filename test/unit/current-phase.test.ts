@@ -3,7 +3,12 @@ import { currentPhase } from "../../src/feature/current-phase.js";
 import type { FeatureState, PhaseState } from "../../src/core/state/state-schema.js";
 import { executionPlan } from "../helpers/plans.js";
 
-const plan = executionPlan({ tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"], dependsOn: ["a"] }] });
+const plan = executionPlan({
+  tasks: [
+    { id: "a", title: "A", owns: ["a/"] },
+    { id: "b", title: "B", owns: ["b/"], dependsOn: ["a"] },
+  ],
+});
 const C = "1".repeat(40);
 const started: PhaseState = { startedAt: "t", launch: "print", startCommit: C, tasks: {} };
 const synced: PhaseState = { ...started, syncedAt: "t", mergedCommit: C };

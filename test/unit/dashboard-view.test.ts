@@ -20,7 +20,9 @@ function plan(phases: Array<Array<[string, string[]?, number?]>>): ExecutionPlan
     phases: phases.map((tasks, i) => ({
       index: i + 1,
       length: 1,
-      tasks: tasks.map(([id, dependsOn = [], estimate = 1]) => ({ id, title: `Task ${id}`, dependsOn, estimate, branch: `feature/demo-${id}`, owns: [], produces: [], consumes: [] }) as unknown as PlannedTask),
+      tasks: tasks.map(
+        ([id, dependsOn = [], estimate = 1]) => ({ id, title: `Task ${id}`, dependsOn, estimate, branch: `feature/demo-${id}`, owns: [], produces: [], consumes: [] }) as unknown as PlannedTask,
+      ),
     })),
     length: phases.length,
   } as unknown as ExecutionPlan;
@@ -39,11 +41,22 @@ const ledger = (state: SessionLedger["state"], extra: Partial<SessionLedger> = {
 const done = (id: string, change: Partial<TaskStatus> = {}) => taskStatus(id, { ahead: 1, worktree: `/w/${id}`, ledger: ledger("stopped", { sessionId: `s-${id}` }), ...change });
 
 /** A feature whose phases have the given tasks' statuses; phases listed in `synced` are synced, the rest started. */
-function facts(p: ExecutionPlan, tasks: Record<string, TaskStatus>, options: { synced?: number[]; notStarted?: number[]; conflicts?: PhaseStatus["conflicts"]; run?: RunSummary; events?: RunEvent[]; launch?: "print" | "tmux" | "headless"; ready?: boolean } = {}) {
+function facts(
+  p: ExecutionPlan,
+  tasks: Record<string, TaskStatus>,
+  options: { synced?: number[]; notStarted?: number[]; conflicts?: PhaseStatus["conflicts"]; run?: RunSummary; events?: RunEvent[]; launch?: "print" | "tmux" | "headless"; ready?: boolean } = {},
+) {
   const stateOf = (i: number): PhaseStatus["state"] => (options.synced?.includes(i) ? "synced" : options.notStarted?.includes(i) ? "not started" : "started");
   const phases: PhaseStatus[] = p.phases.map((ph) => {
     const ts = ph.tasks.map((t) => tasks[t.id] ?? taskStatus(t.id));
-    return { index: ph.index, state: stateOf(ph.index), tasks: ts, conflicts: stateOf(ph.index) === "started" ? (options.conflicts ?? []) : [], readyToSync: options.ready === true && stateOf(ph.index) === "started", totals: totalsOf(ts) };
+    return {
+      index: ph.index,
+      state: stateOf(ph.index),
+      tasks: ts,
+      conflicts: stateOf(ph.index) === "started" ? (options.conflicts ?? []) : [],
+      readyToSync: options.ready === true && stateOf(ph.index) === "started",
+      totals: totalsOf(ts),
+    };
   });
   const status: FeatureStatus = { slug: "demo", feature: "Demo", base: "main", integrationBranch: "feature/demo", phases, totals: totalsOf(phases.flatMap((x) => x.tasks)) };
   const state = {
@@ -123,7 +136,11 @@ describe("a task's state on the dashboard", () => {
 
   it("the time a task has run: from its session's start (or the run's task-started, or its phase's start), open while it works", () => {
     const p = plan([[["a"], ["b"], ["c"]]]);
-    const v = view(p, { a: taskStatus("a", { ledger: ledger("working") }), b: done("b", { ledger: ledger("stopped", { since: "2026-11-26T09:40:00.000Z" }) }), c: taskStatus("c") }, { events: [event({ event: "task-started", task: "b", at: "2026-11-26T09:10:00.000Z" })] });
+    const v = view(
+      p,
+      { a: taskStatus("a", { ledger: ledger("working") }), b: done("b", { ledger: ledger("stopped", { since: "2026-11-26T09:40:00.000Z" }) }), c: taskStatus("c") },
+      { events: [event({ event: "task-started", task: "b", at: "2026-11-26T09:10:00.000Z" })] },
+    );
     const [a, b, c] = v.phases[0]!.tasks;
     expect(a).toMatchObject({ startedAt: "2026-11-26T09:00:00.000Z" });
     expect(a!.endedAt).toBeUndefined();
@@ -134,16 +151,58 @@ describe("a task's state on the dashboard", () => {
 
 describe("the critical path", () => {
   it("follows the longest chain of estimates, ties in plan order", () => {
-    expect(criticalChain(plan([[["a", [], 1], ["b", [], 3]], [["c", ["a"], 1], ["d", ["b"], 1]]]))).toEqual(["b", "d"]);
-    expect(criticalChain(plan([[["a", [], 2], ["b", [], 1]], [["c", ["a", "b"], 1]], [["d", ["c"], 5], ["e", ["c"], 5]]]))).toEqual(["a", "c", "d"]);
+    expect(
+      criticalChain(
+        plan([
+          [
+            ["a", [], 1],
+            ["b", [], 3],
+          ],
+          [
+            ["c", ["a"], 1],
+            ["d", ["b"], 1],
+          ],
+        ]),
+      ),
+    ).toEqual(["b", "d"]);
+    expect(
+      criticalChain(
+        plan([
+          [
+            ["a", [], 2],
+            ["b", [], 1],
+          ],
+          [["c", ["a", "b"], 1]],
+          [
+            ["d", ["c"], 5],
+            ["e", ["c"], 5],
+          ],
+        ]),
+      ),
+    ).toEqual(["a", "c", "d"]);
     expect(criticalChain(plan([[["a"]]]))).toEqual(["a"]);
     expect(criticalChain(plan([]))).toEqual([]);
   });
 
   it("marks its tasks", () => {
-    const v = view(plan([[["a", [], 1], ["b", [], 3]], [["c", ["b"], 1]]]), {}, { notStarted: [2] });
+    const v = view(
+      plan([
+        [
+          ["a", [], 1],
+          ["b", [], 3],
+        ],
+        [["c", ["b"], 1]],
+      ]),
+      {},
+      { notStarted: [2] },
+    );
     expect(v.criticalPath).toEqual(["b", "c"]);
-    expect(v.phases.flatMap((p) => p.tasks).filter((t) => t.critical).map((t) => t.id)).toEqual(["b", "c"]);
+    expect(
+      v.phases
+        .flatMap((p) => p.tasks)
+        .filter((t) => t.critical)
+        .map((t) => t.id),
+    ).toEqual(["b", "c"]);
   });
 });
 
@@ -153,7 +212,9 @@ describe("who needs you, with the next command", () => {
 
   it("a session waiting for input: resume it in its worktree, its values quoted", () => {
     const hostile = done("a", { worktree: "/w/it's here", ledger: ledger("waiting for input", { detail: "permission", sessionId: "s-1;rm -rf ~" }) });
-    expect(needs(p, { a: hostile, b: done("b") }, { notStarted: [2] })).toEqual([{ title: "a needs your input", detail: "permission", task: "a", command: "cd -- '/w/it'\\''s here' && claude --resume 's-1;rm -rf ~'" }]);
+    expect(needs(p, { a: hostile, b: done("b") }, { notStarted: [2] })).toEqual([
+      { title: "a needs your input", detail: "permission", task: "a", command: "cd -- '/w/it'\\''s here' && claude --resume 's-1;rm -rf ~'" },
+    ]);
   });
 
   it("a stopped session with its work not done: resume it, unless a run is carrying the feature", () => {
@@ -166,19 +227,28 @@ describe("who needs you, with the next command", () => {
 
   it("a task paused at its budget: approve more, once the run has stopped", () => {
     const tasks = { a: done("a", { uncommitted: ["x"], ledger: ledger("paused: budget", { detail: "spent $0.84 of its $0.50 budget" }) }), b: done("b") };
-    expect(needs(p, tasks, { notStarted: [2] })).toEqual([{ title: "a reached its budget", detail: "spent $0.84 of its $0.50 budget: approve more to let it go on", task: "a", command: "claude-parallel approve 'a' 'demo'" }]);
+    expect(needs(p, tasks, { notStarted: [2] })).toEqual([
+      { title: "a reached its budget", detail: "spent $0.84 of its $0.50 budget: approve more to let it go on", task: "a", command: "claude-parallel approve 'a' 'demo'" },
+    ]);
     expect(needs(p, tasks, { notStarted: [2], run: runSummary({ running: true, pid: 9 }) })).toEqual([]);
   });
 
   it("sessions never opened (printed commands): start prints them again", () => {
-    expect(needs(p, {}, { notStarted: [2], launch: "print" })).toEqual([{ title: "start the sessions of a, b", detail: "start prints each session's command again", command: "claude-parallel start 'demo'" }]);
+    expect(needs(p, {}, { notStarted: [2], launch: "print" })).toEqual([
+      { title: "start the sessions of a, b", detail: "start prints each session's command again", command: "claude-parallel start 'demo'" },
+    ]);
     expect(needs(p, {}, { notStarted: [2], launch: "headless" })).toEqual([]);
   });
 
   it("a predicted conflict: the task that resolves it runs the merges status and sync print, in its worktree", () => {
     const tasks = { a: done("a"), b: done("b") };
     const withTask = { ...conflictReport("b", "a", ["shared.txt"]), branch: "feature/demo-b", fix: { kind: "merge" as const, branches: ["feature/demo-a"], options: [], held: [] } };
-    expect(needs(p, tasks, { notStarted: [2], conflicts: [withTask] })).toContainEqual({ title: "b and a both change shared.txt", detail: "a conflict: merge and resolve in b's worktree, keeping both sides' intent", task: "b", command: "cd -- '/w/b' && git merge 'feature/demo-a'" });
+    expect(needs(p, tasks, { notStarted: [2], conflicts: [withTask] })).toContainEqual({
+      title: "b and a both change shared.txt",
+      detail: "a conflict: merge and resolve in b's worktree, keeping both sides' intent",
+      task: "b",
+      command: "cd -- '/w/b' && git merge 'feature/demo-a'",
+    });
     const withIntegration = { ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge" as const, branches: ["feature/demo"], options: [], held: [] } };
     expect(needs(p, tasks, { notStarted: [2], conflicts: [withIntegration] })).toContainEqual(expect.objectContaining({ task: "a", command: "cd -- '/w/a' && git merge 'feature/demo'" }));
     // Where no merge can help, the page names no command: the user decides (status says what).
@@ -195,7 +265,12 @@ describe("who needs you, with the next command", () => {
 
   it("files changed outside owned paths, and requests to other tasks", () => {
     const items = needs(p, { a: done("a", { outsideOwns: ["b/x"] }), b: done("b", { requests: ["please export User"] }) }, { notStarted: [2] });
-    expect(items).toContainEqual({ title: "a changed files it does not own", detail: "b/x: widen its owns in the plan and replan, or undo those changes", task: "a", command: "claude-parallel replan 'demo'" });
+    expect(items).toContainEqual({
+      title: "a changed files it does not own",
+      detail: "b/x: widen its owns in the plan and replan, or undo those changes",
+      task: "a",
+      command: "claude-parallel replan 'demo'",
+    });
     expect(items).toContainEqual({ title: "b asks other tasks", detail: "please export User", task: "b", command: "cat -- '/w/b/.claude-parallel/requests.md'" });
   });
 
@@ -203,12 +278,22 @@ describe("who needs you, with the next command", () => {
     expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], ready: true })).toEqual([{ title: "phase 1 is ready to sync", command: "claude-parallel sync 'demo'" }]);
     expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], ready: true, run: runSummary({ running: true, pid: 3 }) })).toEqual([]);
     expect(needs(p, {}, { synced: [1, 2] })).toEqual([{ title: "every phase is synced: finish the feature", detail: "merge feature/demo into main", command: "claude-parallel finish 'demo'" }]);
-    const gaveUp = needs(p, { a: done("a", { uncommitted: ["x"] }), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3, outcome: "give-up", lastEvent: { at: "t", event: "gave-up", text: "gave up: a (dirty)" } }), events: [event({ event: "gave-up", failures: [{ task: "a", problem: "dirty", attempts: 3 }] })] });
+    const gaveUp = needs(
+      p,
+      { a: done("a", { uncommitted: ["x"] }), b: done("b") },
+      {
+        notStarted: [2],
+        run: runSummary({ pid: 3, outcome: "give-up", lastEvent: { at: "t", event: "gave-up", text: "gave up: a (dirty)" } }),
+        events: [event({ event: "gave-up", failures: [{ task: "a", problem: "dirty", attempts: 3 }] })],
+      },
+    );
     expect(gaveUp).toEqual([
       { title: "the run gave up on a (dirty)", detail: "fix it in its session, then run the feature again", task: "a", command: "cd -- '/w/a' && claude --resume 's-a'" },
       { title: "the run stopped: a task needs you: continue it", detail: "gave up: a (dirty)", command: "claude-parallel run 'demo'" },
     ]);
-    expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3 }) })).toEqual([{ title: "the run was stopped before it ended: continue it", command: "claude-parallel run 'demo'" }]);
+    expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3 }) })).toEqual([
+      { title: "the run was stopped before it ended: continue it", command: "claude-parallel run 'demo'" },
+    ]);
     expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3, outcome: "stop-synced" }) })).toEqual([]);
   });
 });
@@ -218,7 +303,21 @@ describe("what the dashboard watches", () => {
     const v = view(plan([[["a"], ["b"]]]), { a: done("a"), b: done("b") });
     const folders = watchedFolders("/r/.git", { version: 1, generatedAt: "", repository: "r", features: [v, { slug: "broken", error: "damaged" }] });
     const dirs = folders.map((w) => w.dir);
-    expect(dirs).toEqual(expect.arrayContaining(["/r/.git", "/r/.git/parallel", "/r/.git/parallel/demo", "/r/.git/parallel/demo/sessions", "/r/.git/parallel/demo/run", "/r/.git/parallel/demo/verify", "/r/.git/refs/heads", "/r/.git/refs/heads/feature", "/w/a/.claude-parallel", "/w/b/.claude-parallel", "/r/.git/parallel/broken"]));
+    expect(dirs).toEqual(
+      expect.arrayContaining([
+        "/r/.git",
+        "/r/.git/parallel",
+        "/r/.git/parallel/demo",
+        "/r/.git/parallel/demo/sessions",
+        "/r/.git/parallel/demo/run",
+        "/r/.git/parallel/demo/verify",
+        "/r/.git/refs/heads",
+        "/r/.git/refs/heads/feature",
+        "/w/a/.claude-parallel",
+        "/w/b/.claude-parallel",
+        "/r/.git/parallel/broken",
+      ]),
+    );
     expect(folders.find((w) => w.dir === "/r/.git")!.only).toEqual(["packed-refs", "parallel"]);
     expect(folders.find((w) => w.dir === "/r/.git/parallel/demo")!.ignore!.test(".status-prediction.json.claude-parallel-12.tmp")).toBe(true);
   });

@@ -11,7 +11,13 @@ function facts(spent: { a: number; b?: number }, over: Partial<ApproveFacts> = {
     merged: false,
     skipped: false,
     worktree: "/w/a",
-    budget: budgetState(new Map([["a", spent.a], ["b", spent.b ?? 0]]), budgetLimits(plan, {}, [])),
+    budget: budgetState(
+      new Map([
+        ["a", spent.a],
+        ["b", spent.b ?? 0],
+      ]),
+      budgetLimits(plan, {}, []),
+    ),
     baseTaskUsd: 0.5,
     session: { kind: "headless", sessionId: "s-1" },
     now: "t",

@@ -40,7 +40,15 @@ describe("decideClean", () => {
     const keep: WorktreeCourse = { kind: "keep", why: "it has uncommitted changes (notes.txt)", loss };
     const leftover: WorktreeCourse = { kind: "keep", why: "it holds files", leftover: { registrations: [] } };
     const kept: WorktreeCourse = { kind: "keep", why: "this command runs inside it" };
-    const d = decideClean(facts({ worktrees: [{ worktree: wt("a"), course: keep }, { worktree: wt("b"), course: leftover }, { worktree: wt("c"), course: kept }] }));
+    const d = decideClean(
+      facts({
+        worktrees: [
+          { worktree: wt("a"), course: keep },
+          { worktree: wt("b"), course: leftover },
+          { worktree: wt("c"), course: kept },
+        ],
+      }),
+    );
     expect(refusals(d).map((r) => [r.code, r.message])).toEqual([
       ["worktree-holds-work", "the worktree /w/app-demo-a (task a): it has uncommitted changes (notes.txt)"],
       ["worktree-holds-work", "the worktree /w/app-demo-b (task b): it holds files"],
@@ -63,7 +71,11 @@ describe("decideClean", () => {
       facts({
         tmux: true,
         finishedAt: "2030-01-01",
-        worktrees: [{ worktree: wt("a"), course: remove }, { worktree: wt("b"), course: { kind: "gone" } }, { worktree: wt("c"), course: { kind: "not-ours", why: "it is now a worktree of branch x" } }],
+        worktrees: [
+          { worktree: wt("a"), course: remove },
+          { worktree: wt("b"), course: { kind: "gone" } },
+          { worktree: wt("c"), course: { kind: "not-ours", why: "it is now a worktree of branch x" } },
+        ],
         refs: [
           { ref: "refs/heads/feature/demo-a", tip: TIP, merged: true, checkedOutIn: "/w/app-demo-a" },
           { ref: "refs/heads/feature/demo", tip: TIP, merged: true, checkedOutIn: "/elsewhere" },

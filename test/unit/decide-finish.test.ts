@@ -11,7 +11,19 @@ const leftover = { worktree: { id: "a", branch: "feature/demo-a", worktree: "/w/
 const working = { worktree: { id: "b", branch: "feature/demo-b", worktree: "/w/app-demo-b" }, course: { kind: "working" as const } };
 
 function merge(over: Partial<MergeFacts> = {}): MergeFacts {
-  return { kind: "merge", integrationTip: INTEGRATION, baseTip: BASE, merged: false, preview: { tree: TREE, conflicts: [] }, mergeByHand: "git merge 'main'", message: "Merge feature/demo: Demo", strategy: [], repaired: false, leftovers: [], ...over };
+  return {
+    kind: "merge",
+    integrationTip: INTEGRATION,
+    baseTip: BASE,
+    merged: false,
+    preview: { tree: TREE, conflicts: [] },
+    mergeByHand: "git merge 'main'",
+    message: "Merge feature/demo: Demo",
+    strategy: [],
+    repaired: false,
+    leftovers: [],
+    ...over,
+  };
 }
 
 function pr(over: Partial<PullRequestFacts> = {}): PullRequestFacts {
@@ -67,7 +79,11 @@ describe("decideFinish: the merge", () => {
 
   it("already merged: said, recorded, and what killed commands left is settled (working worktrees stay)", () => {
     const d = decideFinish(facts({ target: merge({ merged: true, leftovers: [leftover, working] }) }));
-    expect(actions(d)).toEqual([{ kind: "say", text: "feature/demo is already merged into main." }, { kind: "record-finished", at: NOW }, { kind: "settle-leftover", ...leftover }]);
+    expect(actions(d)).toEqual([
+      { kind: "say", text: "feature/demo is already merged into main." },
+      { kind: "record-finished", at: NOW },
+      { kind: "settle-leftover", ...leftover },
+    ]);
     expect(kinds(decideFinish(facts({ finishedAt: NOW, target: merge({ merged: true }) })))).toEqual(["say"]);
   });
 

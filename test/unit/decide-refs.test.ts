@@ -9,8 +9,23 @@ const INT = "refs/heads/feature/demo";
 const backup = (phase: number, task: string) => `refs/parallel/demo/phase-${phase}/${task}`;
 
 const task = (id: string, extra: Partial<TaskState> = {}): TaskState => ({ branch: `feature/demo-${id}`, worktree: `/w/${id}`, port: 1, made: true, ...extra });
-const phase = (start: number, tasks: Record<string, TaskState>, extra: Partial<PhaseState> = {}): PhaseState => ({ startedAt: `2026-01-0${start}T00:00:00.000Z`, launch: "print", startCommit: c(start), tasks, ...extra });
-const state = (phases: Record<string, PhaseState>, extra: Partial<FeatureState> = {}): FeatureState => ({ version: 1, slug: "demo", planSource: "p", frozenAt: "t", base: "main", integrationBranch: "feature/demo", phases, ...extra });
+const phase = (start: number, tasks: Record<string, TaskState>, extra: Partial<PhaseState> = {}): PhaseState => ({
+  startedAt: `2026-01-0${start}T00:00:00.000Z`,
+  launch: "print",
+  startCommit: c(start),
+  tasks,
+  ...extra,
+});
+const state = (phases: Record<string, PhaseState>, extra: Partial<FeatureState> = {}): FeatureState => ({
+  version: 1,
+  slug: "demo",
+  planSource: "p",
+  frozenAt: "t",
+  base: "main",
+  integrationBranch: "feature/demo",
+  phases,
+  ...extra,
+});
 
 describe("recordedIntegrationTip", () => {
   it("is the recorded tip when there is one, whatever the phases say", () => {
@@ -76,7 +91,12 @@ describe("expectedRefs", () => {
 });
 
 describe("decideRefs", () => {
-  const expected = (backups: ExpectedRefs["backups"] = new Map()): ExpectedRefs => ({ integration: { ref: INT, tip: c(1), also: [c(2)] }, backups, backupPrefix: "refs/parallel/demo/phase-", journalDamaged: false });
+  const expected = (backups: ExpectedRefs["backups"] = new Map()): ExpectedRefs => ({
+    integration: { ref: INT, tip: c(1), also: [c(2)] },
+    backups,
+    backupPrefix: "refs/parallel/demo/phase-",
+    journalDamaged: false,
+  });
 
   it("the integration branch: at its recorded tip or where a pending publish put it, else moved (or gone)", () => {
     for (const [actual, found] of [
@@ -174,7 +194,9 @@ describe("describeRef", () => {
   });
 
   it("a backup gone, a stray ref, a task branch off its start: each with its own fix", () => {
-    expect(describeRef({ kind: "moved", ref: backup(1, "a"), integration: false, expected: c(10), actual: undefined }, undefined, { slug: "demo" }).fix).toBe(`create it again there: git update-ref '${backup(1, "a")}' '${c(10)}' ''`);
+    expect(describeRef({ kind: "moved", ref: backup(1, "a"), integration: false, expected: c(10), actual: undefined }, undefined, { slug: "demo" }).fix).toBe(
+      `create it again there: git update-ref '${backup(1, "a")}' '${c(10)}' ''`,
+    );
     const stray = describeRef({ kind: "stray", ref: backup(1, "zz"), actual: c(12), integrationTip: c(1) }, undefined, { slug: "demo" });
     expect(stray.message).toContain("is not a backup claude-parallel wrote");
     expect(stray.fix).toContain(`git update-ref -d '${backup(1, "zz")}' '${c(12)}'`);

@@ -82,7 +82,14 @@ describe("decideReplan", () => {
 
     it("a task of a later phase moving between later phases, and new phases after the last", () => {
       const base = plan([A, B, C, { id: "d", title: "D", owns: ["d/"], dependsOn: ["c"] }]);
-      const next = plan([A, B, C, { id: "d", title: "D", owns: ["d/"], dependsOn: ["a"] }, { id: "f", title: "F", dependsOn: ["c"], owns: ["f/"] }, { id: "g", title: "G", dependsOn: ["f"], owns: ["g/"] }]);
+      const next = plan([
+        A,
+        B,
+        C,
+        { id: "d", title: "D", owns: ["d/"], dependsOn: ["a"] },
+        { id: "f", title: "F", dependsOn: ["c"], owns: ["f/"] },
+        { id: "g", title: "G", dependsOn: ["f"], owns: ["g/"] },
+      ]);
       const d = applied(decideReplan({ current: base, next, state: PHASE_1_RUNNING }));
       expect(d.tasks.find((t) => t.id === "d")).toMatchObject({ kind: "changed", phase: 2, from: 3 });
       expect([d.phasesBefore, d.phasesAfter]).toEqual([3, 4]);
@@ -96,7 +103,11 @@ describe("decideReplan", () => {
     it("the merge settings of any task, synced ones too (the plan's are every task's default, and finish's)", () => {
       const next = plan([A, B, C], { merge: { strategy: "subtree" } });
       const d = applied(decideReplan({ current, next, state: PHASE_1_SYNCED }));
-      expect(d.tasks.map((t) => t.kind === "changed" && [t.id, t.fields])).toEqual([["a", ["merge"]], ["b", ["merge"]], ["c", ["merge"]]]);
+      expect(d.tasks.map((t) => t.kind === "changed" && [t.id, t.fields])).toEqual([
+        ["a", ["merge"]],
+        ["b", ["merge"]],
+        ["c", ["merge"]],
+      ]);
       expect(describeReplan(d, current, next, PHASE_1_SYNCED)).toContain('  a (phase 1, synced): merge (none) -> {"strategy":"subtree","options":[]}');
     });
 
@@ -110,7 +121,11 @@ describe("decideReplan", () => {
     it("anything, when no phase has started", () => {
       const next = plan([B, { id: "z", title: "Z", owns: ["z/"] }]);
       const d = applied(decideReplan({ current, next, state: state({}) }));
-      expect(d.tasks.map((t) => [t.kind, t.id])).toEqual([["added", "z"], ["removed", "a"], ["removed", "c"]]);
+      expect(d.tasks.map((t) => [t.kind, t.id])).toEqual([
+        ["added", "z"],
+        ["removed", "a"],
+        ["removed", "c"],
+      ]);
     });
 
     it("a plan whose only difference is its text: no changes", () => {
@@ -143,7 +158,9 @@ describe("decideReplan", () => {
 
     it("removing a synced task", () => {
       const rs = refused(decideReplan({ current, next: plan([A, C]), state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ code: "started-task-removed", task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" }]);
+      expect(rs).toEqual([
+        { code: "started-task-removed", task: "b", message: "it was synced in phase 1, and the plan no longer has it", fix: "put it back in the plan: its work is merged into feature/demo" },
+      ]);
     });
 
     it("removing a skipped task: it stays as the record of its branch", () => {
@@ -161,7 +178,14 @@ describe("decideReplan", () => {
     it("changing what a synced task was asked to do or checked against", () => {
       const next = plan([{ ...A, owns: ["a/", "more/"], title: "Part A again" }, B, C]);
       const rs = refused(decideReplan({ current, next, state: PHASE_1_SYNCED }));
-      expect(rs).toEqual([{ code: "synced-task-changed", task: "a", message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns", fix: expect.stringContaining("put back its title and owns as they were") }]);
+      expect(rs).toEqual([
+        {
+          code: "synced-task-changed",
+          task: "a",
+          message: "it was synced in phase 1 (merged into feature/demo), and the plan changes its title and owns",
+          fix: expect.stringContaining("put back its title and owns as they were"),
+        },
+      ]);
     });
 
     it("changing the agent of a task whose session runs", () => {

@@ -1,15 +1,44 @@
 import { describe, expect, it } from "vitest";
 import type { Reached } from "../../src/core/budget.js";
-import { decideRun, describeAction, phasedPolicy, resumeMessage, type PhaseFacts, type RunFacts, type RunPolicy, type SessionFacts, type TaskFacts, type TaskProblem } from "../../src/core/decide/decide-run.js";
+import {
+  decideRun,
+  describeAction,
+  phasedPolicy,
+  resumeMessage,
+  type PhaseFacts,
+  type RunFacts,
+  type RunPolicy,
+  type SessionFacts,
+  type TaskFacts,
+  type TaskProblem,
+} from "../../src/core/decide/decide-run.js";
 import { conflictText } from "../../src/core/render/conflict.js";
 import { conflictReport } from "../helpers/status.js";
 
 const noCommit: TaskProblem = { kind: "no-commit", message: "its branch has no commit beyond the phase's start" };
-const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({ id, skipped: false, merged: false, session: { kind: "none" }, resumable: false, problems: [noCommit], attempts: {}, ...over });
+const task = (id: string, over: Partial<TaskFacts> = {}): TaskFacts => ({
+  id,
+  skipped: false,
+  merged: false,
+  session: { kind: "none" },
+  resumable: false,
+  problems: [noCommit],
+  attempts: {},
+  ...over,
+});
 const ended = (result: "success" | "error" | "missing" = "success"): SessionFacts => ({ kind: "ended", result });
 const done = (id: string): TaskFacts => task(id, { session: ended(), resumable: true, problems: [] });
 const phase = (index: number, tasks: TaskFacts[], over: Partial<PhaseFacts> = {}): PhaseFacts => ({ index, started: true, synced: false, tasks, ...over });
-const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({ slug: "demo", finished: false, phases, maxAttempts: 3, maxParallel: 4, interrupted: false, finishMode: "finish", ...over });
+const facts = (phases: PhaseFacts[], over: Partial<RunFacts> = {}): RunFacts => ({
+  slug: "demo",
+  finished: false,
+  phases,
+  maxAttempts: 3,
+  maxParallel: 4,
+  interrupted: false,
+  finishMode: "finish",
+  ...over,
+});
 const kinds = (f: RunFacts) => decideRun(f).map((a) => a.kind);
 
 describe("decideRun: the phases", () => {
@@ -130,7 +159,12 @@ describe("decideRun: problems go back to the session", () => {
     expect(out[0]).toMatchObject({ kind: "give-up", failures: [{ task: "a" }, { task: "b" }] });
   });
   it("a conflict handed to the later task resumes it with the branch to merge and the files", () => {
-    const conflict: TaskProblem = { kind: "conflict", message: "its branch conflicts with feature/x-a in shared.txt", files: ["shared.txt"], conflict: conflictText(conflictReport("b", "a", ["shared.txt"])) };
+    const conflict: TaskProblem = {
+      kind: "conflict",
+      message: "its branch conflicts with feature/x-a in shared.txt",
+      files: ["shared.txt"],
+      conflict: conflictText(conflictReport("b", "a", ["shared.txt"])),
+    };
     const actions = decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), resumable: true, problems: [], mergeProblem: conflict })])]));
     expect(actions[0]).toMatchObject({ kind: "resume", task: "b", problem: "conflict" });
     const message = (actions[0] as { message: string }).message;
@@ -156,8 +190,14 @@ describe("decideRun: budget and interrupt", () => {
   const feature: Reached = { scope: "feature", spentUsd: 2, limitUsd: 2 };
   it("a task at its budget is paused instead of resumed, or launched; once nothing else can happen, the run stops and asks", () => {
     const resumeNeeded = task("a", { session: ended(), resumable: true, budget: own });
-    expect(decideRun(facts([phase(1, [resumeNeeded])]))).toEqual([{ kind: "pause", task: "a", reached: own }, { kind: "budget-stop", paused: [{ task: "a", reached: own }] }]);
-    expect(decideRun(facts([phase(1, [task("a", { budget: feature })])]))).toEqual([{ kind: "pause", task: "a", reached: feature }, { kind: "budget-stop", paused: [{ task: "a", reached: feature }] }]);
+    expect(decideRun(facts([phase(1, [resumeNeeded])]))).toEqual([
+      { kind: "pause", task: "a", reached: own },
+      { kind: "budget-stop", paused: [{ task: "a", reached: own }] },
+    ]);
+    expect(decideRun(facts([phase(1, [task("a", { budget: feature })])]))).toEqual([
+      { kind: "pause", task: "a", reached: feature },
+      { kind: "budget-stop", paused: [{ task: "a", reached: feature }] },
+    ]);
   });
   it("the pause is recorded once: a paused task is only waited for", () => {
     const paused = task("a", { session: ended(), resumable: true, budget: own, paused: true });
@@ -165,7 +205,11 @@ describe("decideRun: budget and interrupt", () => {
   });
   it("the rest of the run goes on: other tasks launch, running sessions are waited for, and only then does it stop", () => {
     const a = task("a", { session: ended(), resumable: true, budget: own });
-    expect(decideRun(facts([phase(1, [a, task("b")])]))).toEqual([{ kind: "pause", task: "a", reached: own }, { kind: "launch", task: "b", phase: 1 }, { kind: "wait", running: ["b"] }]);
+    expect(decideRun(facts([phase(1, [a, task("b")])]))).toEqual([
+      { kind: "pause", task: "a", reached: own },
+      { kind: "launch", task: "b", phase: 1 },
+      { kind: "wait", running: ["b"] },
+    ]);
     const busy = task("b", { session: { kind: "running" }, problems: undefined });
     expect(decideRun(facts([phase(1, [{ ...a, paused: true }, busy])]))).toEqual([{ kind: "wait", running: ["b"] }]);
     // The phase cannot sync without the paused task: ask.
@@ -185,7 +229,15 @@ describe("decideRun: budget and interrupt", () => {
   });
   it("says what a pause and a budget stop do", () => {
     expect(describeAction({ kind: "pause", task: "a", reached: own })).toBe("pause a: spent $0.84 of its $0.50 budget");
-    expect(describeAction({ kind: "budget-stop", paused: [{ task: "a", reached: own }, { task: "b", reached: feature }] })).toBe("stop and ask: a, b reached a budget (claude-parallel approve)");
+    expect(
+      describeAction({
+        kind: "budget-stop",
+        paused: [
+          { task: "a", reached: own },
+          { task: "b", reached: feature },
+        ],
+      }),
+    ).toBe("stop and ask: a, b reached a budget (claude-parallel approve)");
   });
   it("interrupted: stops, naming the sessions still running", () => {
     const f = facts([phase(1, [task("a", { session: { kind: "running" }, problems: undefined }), task("b")])], { interrupted: true });

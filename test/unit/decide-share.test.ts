@@ -23,7 +23,12 @@ describe("decidePush", () => {
   });
   it("refuses, pushing nothing, when the remote holds commits this clone does not (moved, or diverged)", () => {
     const d = decidePush([fact({ ref: "refs/heads/other", local: A }), fact({ local: B, remote: A }), fact({ local: A, remote: B, localInRemote: true })], "origin", "x", A);
-    expect(d).toMatchObject({ refusals: [{ code: "remote-ahead", message: expect.stringContaining(`${ref} on origin`) }, { code: "remote-ahead", message: expect.stringContaining("holds commits") }] });
+    expect(d).toMatchObject({
+      refusals: [
+        { code: "remote-ahead", message: expect.stringContaining(`${ref} on origin`) },
+        { code: "remote-ahead", message: expect.stringContaining("holds commits") },
+      ],
+    });
     expect("actions" in d).toBe(false);
   });
 });
@@ -31,15 +36,15 @@ describe("decidePush", () => {
 describe("decidePullRefs", () => {
   it("creates what is missing here and fast-forwards what is behind", () => {
     expect(decidePullRefs([fact({ remote: A }), fact({ ref: "refs/heads/y", local: A, remote: B, localInRemote: true })], "origin")).toEqual({
-      updates: [{ ref, to: A }, { ref: "refs/heads/y", from: A, to: B }],
+      updates: [
+        { ref, to: A },
+        { ref: "refs/heads/y", from: A, to: B },
+      ],
       kept: [],
     });
   });
   it("leaves alone (and says) a ref that is ahead, diverged, or checked out", () => {
-    const d = decidePullRefs(
-      [fact({ local: B, remote: A, remoteInLocal: true }), fact({ local: B, remote: A }), fact({ local: A, remote: B, localInRemote: true, checkedOutIn: "/w" })],
-      "origin",
-    );
+    const d = decidePullRefs([fact({ local: B, remote: A, remoteInLocal: true }), fact({ local: B, remote: A }), fact({ local: A, remote: B, localInRemote: true, checkedOutIn: "/w" })], "origin");
     expect(d.updates).toEqual([]);
     expect(d.kept).toEqual([expect.stringContaining("ahead"), expect.stringContaining("kept yours"), expect.stringContaining("checked out in /w")]);
   });

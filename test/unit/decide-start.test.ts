@@ -4,9 +4,14 @@ import type { Decision } from "../../src/core/errors.js";
 import type { WorktreeEntry } from "../../src/git/repo.js";
 import { executionPlan } from "../helpers/plans.js";
 
-const plan = executionPlan({ tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"] }] });
+const plan = executionPlan({
+  tasks: [
+    { id: "a", title: "A", owns: ["a/"] },
+    { id: "b", title: "B", owns: ["b/"] },
+  ],
+});
 const phase = plan.phases[0]!;
-const [ta, tb] = phase.tasks as [typeof phase.tasks[0], typeof phase.tasks[0]];
+const [ta, tb] = phase.tasks as [(typeof phase.tasks)[0], (typeof phase.tasks)[0]];
 const START = "1".repeat(40);
 const OTHER = "2".repeat(40);
 const path = (id: string) => `/w/app-demo-${id}`;
@@ -35,10 +40,14 @@ const refusalText = (d: ReturnType<typeof decideBranches>) => (Array.isArray(d) 
 describe("decideBranches", () => {
   it("creates the integration branch at base, then every task's branch and worktree", () => {
     const d = decideBranches(facts({ integrationTip: undefined, integrationContainsBase: false }));
-    expect(d).toEqual({ startCommit: START, createIntegration: true, steps: [
-      { kind: "create", task: ta, path: path("a"), newBranch: true },
-      { kind: "create", task: tb, path: path("b"), newBranch: true },
-    ] });
+    expect(d).toEqual({
+      startCommit: START,
+      createIntegration: true,
+      steps: [
+        { kind: "create", task: ta, path: path("a"), newBranch: true },
+        { kind: "create", task: tb, path: path("b"), newBranch: true },
+      ],
+    });
   });
 
   it("refuses a foreign integration branch that does not contain base, and accepts ours", () => {
@@ -53,7 +62,9 @@ describe("decideBranches", () => {
   it("refuses a branch another started feature recorded (feature demo-a's integration branch is demo's task a)", () => {
     const others = [{ slug: "other", branches: ["feature/other", `${plan.integrationBranch}-x`] }];
     expect(Array.isArray(decideBranches(facts({ otherFeatures: others })))).toBe(false);
-    expect(refusalText(decideBranches(facts({ otherFeatures: [{ slug: "other", branches: ["feature/other", plan.integrationBranch] }] })))).toContain(`branch \`${plan.integrationBranch}\` is already a branch of the feature \`other\``);
+    expect(refusalText(decideBranches(facts({ otherFeatures: [{ slug: "other", branches: ["feature/other", plan.integrationBranch] }] })))).toContain(
+      `branch \`${plan.integrationBranch}\` is already a branch of the feature \`other\``,
+    );
     expect(refusalText(decideBranches(facts({ otherFeatures: [{ slug: "x", branches: [tb.branch] }] })))).toContain(`branch \`${tb.branch}\` is already a branch of the feature \`x\``);
   });
 
@@ -79,7 +90,9 @@ describe("decideBranches", () => {
 
   it("restores a made worktree whose folder was removed by hand, keeping its branch's commits", () => {
     const recorded = { branch: ta.branch, worktree: path("a"), port: 20000, made: true };
-    const d = decideBranches(facts({ recordedStart: START, worktrees: [entry("/repo", "main"), entry(path("a"), ta.branch, true)] }, [{ recorded, branchTip: OTHER, branchDescendsFromStart: true }, {}]));
+    const d = decideBranches(
+      facts({ recordedStart: START, worktrees: [entry("/repo", "main"), entry(path("a"), ta.branch, true)] }, [{ recorded, branchTip: OTHER, branchDescendsFromStart: true }, {}]),
+    );
     expect(d).toMatchObject({ steps: [{ kind: "restore" }, { kind: "create" }] });
   });
 
@@ -116,13 +129,17 @@ describe("decideStart", () => {
   const codes = (d: Decision<StartAction>) => ("refusals" in d ? d.refusals.map((r) => r.code) : []);
 
   it("says a finished feature, or one whose every phase is synced, has nothing to start", () => {
-    expect(actions(decideStart(start({ finishedAndCleaned: "t" }, null)))).toEqual([{ kind: "say", text: "demo was finished (t) and cleaned up: its work is in main. Nothing to do. To run this plan again as a new feature, give it another slug." }]);
+    expect(actions(decideStart(start({ finishedAndCleaned: "t" }, null)))).toEqual([
+      { kind: "say", text: "demo was finished (t) and cleaned up: its work is in main. Nothing to do. To run this plan again as a new feature, give it another slug." },
+    ]);
     expect(actions(decideStart(start({ finishedAt: "t" }, null)))).toEqual([{ kind: "say", text: "demo is finished: it was merged into main (t). Nothing to start." }]);
     expect(actions(decideStart(start({}, null)))).toEqual([{ kind: "say", text: "Every phase of demo is synced: what is left is the final merge into main: claude-parallel finish 'demo'" }]);
   });
 
   it("notes a plan changed since the first start", () => {
-    const said = actions(decideStart(start({ planChanged: true }))).filter((a) => a.kind === "say").map((a) => (a as { text: string }).text);
+    const said = actions(decideStart(start({ planChanged: true })))
+      .filter((a) => a.kind === "say")
+      .map((a) => (a as { text: string }).text);
     expect(said[0]).toBe("Note: .parallel/demo/plan.yaml changed after the feature started; the phases follow the plan frozen at the first start.");
     expect(said[1]).toBe("  apply it with: claude-parallel replan demo");
   });
@@ -163,7 +180,12 @@ describe("decideStart", () => {
     expect(first[1]).toEqual({ kind: "say", text: `Note: your checkout has 4 uncommitted changes (x, y, z, ...): the sessions start from ${plan.integrationBranch}'s commits and will not see them.` });
     expect(first[4]).toEqual({ kind: "create-integration", branch: plan.integrationBranch, at: START });
     const existing = actions(decideStart(start({ firstStart: true }, { branches: { ...branches(), unseen: ["x"] } })));
-    expect(existing.filter((a) => a.kind === "say").map((a) => (a as { text: string }).text).slice(1)).toEqual([
+    expect(
+      existing
+        .filter((a) => a.kind === "say")
+        .map((a) => (a as { text: string }).text)
+        .slice(1),
+    ).toEqual([
       `Note: your checkout has 1 uncommitted change (x): the sessions start from ${plan.integrationBranch}'s commits and will not see them.`,
       `Note: the branch ${plan.integrationBranch} already existed (it contains main); the feature builds on it, and clean will never delete it.`,
     ]);

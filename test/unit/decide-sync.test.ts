@@ -20,7 +20,13 @@ import type { Decision } from "../../src/core/errors.js";
 import { conflictReport } from "../helpers/status.js";
 import { executionPlan } from "../helpers/plans.js";
 
-const plan = executionPlan({ tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"] }, { id: "c", title: "C", owns: ["c/"], dependsOn: ["a"] }] });
+const plan = executionPlan({
+  tasks: [
+    { id: "a", title: "A", owns: ["a/"] },
+    { id: "b", title: "B", owns: ["b/"] },
+    { id: "c", title: "C", owns: ["c/"], dependsOn: ["a"] },
+  ],
+});
 const [ta, tb] = plan.phases[0]!.tasks as [(typeof plan.phases)[0]["tasks"][0], (typeof plan.phases)[0]["tasks"][0]];
 const START = "1".repeat(40);
 const TIP_A = "a".repeat(40);
@@ -119,7 +125,11 @@ describe("decideSync: an interrupted start of the phase", () => {
   });
 
   it("is not this sync's business once the phase is synced, a sync's journal is there, or run --rolling started its tasks", () => {
-    for (const f of [facts({}, { startInterruptedHere: true, syncedAt: "t", mergedCommit: START }), facts({ journalPending: true }, { startInterruptedHere: true }), facts({}, { startInterruptedHere: true, rolling: true })]) {
+    for (const f of [
+      facts({}, { startInterruptedHere: true, syncedAt: "t", mergedCommit: START }),
+      facts({ journalPending: true }, { startInterruptedHere: true }),
+      facts({}, { startInterruptedHere: true, rolling: true }),
+    ]) {
       expect(startOf(decideSync(f))?.how).not.toBe("finish-interrupted");
     }
   });
@@ -149,7 +159,17 @@ describe("decideSync: an earlier attempt", () => {
   });
 
   it("forgets a journal that did not publish, then merges from the checks", () => {
-    expect(kinds(decideSync(facts({}, { journal, integrationTip: START })))).toEqual(["discard-journal", "checked", "verify", "publish", "move-checkouts", "record", "remove-worktrees", "close", "start-phase"]);
+    expect(kinds(decideSync(facts({}, { journal, integrationTip: START })))).toEqual([
+      "discard-journal",
+      "checked",
+      "verify",
+      "publish",
+      "move-checkouts",
+      "record",
+      "remove-worktrees",
+      "close",
+      "start-phase",
+    ]);
     expect(kinds(decideSync(facts({}, { journal: "damaged" })))[0]).toBe("discard-journal");
   });
 
@@ -164,7 +184,14 @@ describe("decideSync: an earlier attempt", () => {
       { kind: "start-phase", phase: 2, how: "start", settings: { launch: "headless", model: "m" }, fromVerifiedTree: false },
     ]);
     // A damaged journal: the publish the refs show.
-    expect(kinds(decideSync(facts({}, { journal: "damaged", fromRefs: journal, integrationTip: MERGED, preflight: undefined })))).toEqual(["back-up", "move-checkouts", "record", "remove-worktrees", "close", "start-phase"]);
+    expect(kinds(decideSync(facts({}, { journal: "damaged", fromRefs: journal, integrationTip: MERGED, preflight: undefined })))).toEqual([
+      "back-up",
+      "move-checkouts",
+      "record",
+      "remove-worktrees",
+      "close",
+      "start-phase",
+    ]);
   });
 
   it("records the phase only once, and keeps the worktrees with --keep-worktrees", () => {
@@ -233,9 +260,25 @@ describe("decideSync: the merge", () => {
     expect(noVerify.find((a) => a.kind === "publish")).toEqual({ kind: "publish", journal });
     expect(startOf(decideSync(facts({ choices: { verify: false, keepWorktrees: false, next: true, allowOutsideOwns: false } })))?.fromVerifiedTree).toBe(false);
     expect(kinds(decideSync(facts({ planVerify: undefined })))).not.toContain("verify");
-    expect(actions(decideSync(facts({ planVerify: undefined })))).toContainEqual({ kind: "say", text: "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests)." });
+    expect(actions(decideSync(facts({ planVerify: undefined })))).toContainEqual({
+      kind: "say",
+      text: "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests).",
+    });
     expect(noVerify).toContainEqual({ kind: "say", text: "The merged result is not tested (--no-verify): `npm test` was not run." });
-    const none = actions(decideSync(facts({}, { preflight: { ...clean, chain: [] }, skipped: [{ id: "a", reason: "r" }, { id: "b", reason: "s" }] })));
+    const none = actions(
+      decideSync(
+        facts(
+          {},
+          {
+            preflight: { ...clean, chain: [] },
+            skipped: [
+              { id: "a", reason: "r" },
+              { id: "b", reason: "s" },
+            ],
+          },
+        ),
+      ),
+    );
     expect(none.map((a) => a.kind)).not.toContain("verify");
     expect(none.find((a) => a.kind === "publish")).toEqual({ kind: "publish", journal: { phase: 1, before: START, merged: START, tips: {} } });
   });
@@ -306,7 +349,9 @@ describe("the words", () => {
     expect(conflict!.task).toBe("b");
     expect(conflict!.message).toBe("conflict: b and a both change shared.txt\n    shared.txt: changed by b; changed by a");
     expect(conflict!.fix).toBe("in b's worktree, run `git merge 'feature/x-a'`, resolve keeping both sides' intent, commit, and sync again");
-    const codes = preflightRefusals({ problems: (["missing", "no-commit", "dirty", "outside-owns", "task-verify"] as const).map((kind) => ({ kind, message: "m", fix: "f" })), conflicts: [] }).map((r) => r.code);
+    const codes = preflightRefusals({ problems: (["missing", "no-commit", "dirty", "outside-owns", "task-verify"] as const).map((kind) => ({ kind, message: "m", fix: "f" })), conflicts: [] }).map(
+      (r) => r.code,
+    );
     expect(new Set(codes).size).toBe(5);
   });
 
@@ -338,7 +383,9 @@ describe("the words", () => {
     for (const line of lines) expect(line).not.toContain("\n");
     expect(new Set(lines).size).toBe(all.length);
     expect(lines[5]).toBe("preflight of phase 1 (a, b): the branch is clean, committed, inside its owned paths and merges without conflicts. b is skipped (not needed): nothing of it is merged.");
-    expect(lines[7]).toBe(`publish: move the integration branch from ${START.slice(0, 12)} to ${MERGED.slice(0, 12)} (a merge of 2 branches), with a backup ref of each merged tip, in one transaction`);
+    expect(lines[7]).toBe(
+      `publish: move the integration branch from ${START.slice(0, 12)} to ${MERGED.slice(0, 12)} (a merge of 2 branches), with a backup ref of each merged tip, in one transaction`,
+    );
   });
 });
 
@@ -348,7 +395,9 @@ describe("decideSync with the reviewer gate", () => {
     { id: "a", owns: ["a/"], changed: ["a/x"], title: "A", prompt: "A", produces: [] },
     { id: "b", owns: ["b/"], changed: ["b/x"], title: "B", prompt: "B", produces: [] },
   ];
-  const review = (rounds: SyncReviewFacts["rounds"] = [], settings: SyncReviewFacts["settings"] = { rounds: 1 }): Partial<SyncPhaseFacts> => ({ review: { settings, tree: TREE, commit: MERGED, rounds, tasks } });
+  const review = (rounds: SyncReviewFacts["rounds"] = [], settings: SyncReviewFacts["settings"] = { rounds: 1 }): Partial<SyncPhaseFacts> => ({
+    review: { settings, tree: TREE, commit: MERGED, rounds, tasks },
+  });
   const changes = (file: string) => ({ tree: TREE, at: "now", verdict: { verdict: "changes" as const, summary: "s", findings: [{ file, message: "fix it" }] } });
 
   it("asks the reviewer after the verify and before the publish", () => {
@@ -382,6 +431,8 @@ describe("decideSync with the reviewer gate", () => {
   });
 
   it("describes the review action", () => {
-    expect(describeSyncAction({ kind: "review", phase: 1, round: 2, base: START, review: review().review! })).toBe("ask the reviewer about the merged result (round 2; read-only; anything but an approval publishes nothing)");
+    expect(describeSyncAction({ kind: "review", phase: 1, round: 2, base: START, review: review().review! })).toBe(
+      "ask the reviewer about the merged result (round 2; read-only; anything but an approval publishes nothing)",
+    );
   });
 });

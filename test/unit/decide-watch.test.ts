@@ -68,7 +68,8 @@ describe("decideWatch", () => {
   it("a comment by someone outside the repository, on an unowned file, or naming no repository path is the user's", () => {
     expect(decideWatch(facts({}, { comments: [comment({ collaborator: false })] }))[0]).toMatchObject({ kind: "to-user", reason: expect.stringMatching(/does not own, belong to or collaborate/) });
     expect(decideWatch(facts({}, { comments: [comment({ path: "README.md" })] }))[0]).toMatchObject({ kind: "to-user", reason: "no task owns README.md" });
-    for (const path of ["../b/notes.txt", "/b/notes.txt", "b//x", "b/./x", "b/x\n"]) expect(decideWatch(facts({}, { comments: [comment({ path })] }))[0], path).toMatchObject({ kind: "to-user", reason: "it names no file of the repository" });
+    for (const path of ["../b/notes.txt", "/b/notes.txt", "b//x", "b/./x", "b/x\n"])
+      expect(decideWatch(facts({}, { comments: [comment({ path })] }))[0], path).toMatchObject({ kind: "to-user", reason: "it names no file of the repository" });
   });
 
   it("items go out once, all of a task's together, tasks in plan order", () => {
@@ -89,7 +90,20 @@ describe("decideWatch", () => {
 
   it("without new items: pending checks wait, green and approved (or no review asked) is done, a review awaited waits", () => {
     expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "pending" }] }))).toMatchObject([{ kind: "wait", reason: "checks are still running" }]);
-    expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "pass" }, { name: "s", bucket: "skipping" }], reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
+    expect(
+      decideWatch(
+        facts(
+          {},
+          {
+            checks: [
+              { name: "t", bucket: "pass" },
+              { name: "s", bucket: "skipping" },
+            ],
+            reviewDecision: "APPROVED",
+          },
+        ),
+      ),
+    ).toMatchObject([{ kind: "done" }]);
     expect(decideWatch(facts({}, { reviewDecision: "" }))).toMatchObject([{ kind: "done", reason: "every check passes" }]);
     expect(decideWatch(facts({}, { reviewDecision: "CHANGES_REQUESTED" }))).toMatchObject([{ kind: "wait", reason: expect.stringMatching(/changes requested/) }]);
     expect(decideWatch(facts({}, { checks: [{ name: "t", bucket: "cancel" }] }))).toMatchObject([{ kind: "stop" }]);

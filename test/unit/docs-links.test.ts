@@ -7,7 +7,13 @@ import { REPO_ROOT } from "../helpers/paths.js";
 // leave a link that leads nowhere. Anchors are GitHub's: the heading in lowercase, punctuation
 // dropped, spaces as dashes, a repeated heading numbered.
 
-const pages = ["README.md", "ARCHITECTURE.md", ...readdirSync(join(REPO_ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+const pages = [
+  "README.md",
+  "ARCHITECTURE.md",
+  ...readdirSync(join(REPO_ROOT, "docs"))
+    .filter((f) => f.endsWith(".md"))
+    .map((f) => `docs/${f}`),
+];
 
 /** The text outside code blocks and code spans: where Markdown sees headings and links. */
 const prose = (text: string) => text.replace(/^```[\s\S]*?^```/gm, "").replace(/`[^`\n]*`/g, (span) => span.replace(/[[\]()]/g, " "));

@@ -42,7 +42,10 @@ describe("failureExcerpt", () => {
   });
 
   it("reads npm's older `npm ERR!` block and names every failed workspace", () => {
-    const old = NPM_WORKSPACES.replace(/^npm error /gm, "npm ERR! ").replace("> c@1.0.0 test\n> vitest run\n\nc: 12 tests passed", "> c@1.0.0 test\n> vitest run\n\nFAIL c.test.ts\nnpm ERR! workspace c@1.0.0");
+    const old = NPM_WORKSPACES.replace(/^npm error /gm, "npm ERR! ").replace(
+      "> c@1.0.0 test\n> vitest run\n\nc: 12 tests passed",
+      "> c@1.0.0 test\n> vitest run\n\nFAIL c.test.ts\nnpm ERR! workspace c@1.0.0",
+    );
     const e = failureExcerpt(old);
     expect(e.where).toBe("workspace b@1.0.0, c@1.0.0");
     expect(e.text).toContain("error TS2322");

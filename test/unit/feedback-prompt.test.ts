@@ -30,7 +30,9 @@ describe("feedbackPrompt", () => {
 
   it("quoted: any text comes out as lines that all start with '> ', with no line break or control character left", () => {
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom("a", " ", ">", "\n", "\r", "\t", "\v", "\f", "\u0000", "\u001b", "\u0085", "\u009b", "\u2028", "\u2029", "\u202e", "é"), maxLength: 60 }), (text) => quoted(text).every((line) => line.startsWith("> ") && !/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/.test(line))),
+      fc.property(fc.string({ unit: fc.constantFrom("a", " ", ">", "\n", "\r", "\t", "\v", "\f", "\u0000", "\u001b", "\u0085", "\u009b", "\u2028", "\u2029", "\u202e", "é"), maxLength: 60 }), (text) =>
+        quoted(text).every((line) => line.startsWith("> ") && !/[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/.test(line)),
+      ),
     );
   });
 

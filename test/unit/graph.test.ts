@@ -43,7 +43,12 @@ describe("dependencies", () => {
 
   it("names the task, the unknown id and the closest real id", () => {
     const message = problemOf(() =>
-      executionPlan({ tasks: [{ id: "backend", title: "B" }, { id: "qa", title: "Q", dependsOn: ["backedn"] }] }),
+      executionPlan({
+        tasks: [
+          { id: "backend", title: "B" },
+          { id: "qa", title: "Q", dependsOn: ["backedn"] },
+        ],
+      }),
     );
     expect(message).toContain("plan.yaml:");
     expect(message).toContain("task `qa` depends on `backedn`, which is not a task of this plan");
@@ -109,9 +114,7 @@ describe("dependencies", () => {
       tasks: ["a", "b", "c"].map((id, i) => ({ id, title: id.toUpperCase(), owns: [`${id}/`], estimate: 3 - i })),
     });
     expect(phaseIds(plan)).toEqual([["a", "b"], ["c"]]);
-    expect(plan.decisions).toEqual([
-      expect.objectContaining({ kind: "deferred", tasks: ["c"], message: expect.stringContaining("phase 1 already has 2 sessions (maxParallel)") }),
-    ]);
+    expect(plan.decisions).toEqual([expect.objectContaining({ kind: "deferred", tasks: ["c"], message: expect.stringContaining("phase 1 already has 2 sessions (maxParallel)") })]);
   });
 
   it("says which tasks own nothing", () => {

@@ -131,7 +131,13 @@ describe("decideEdit: the answer", () => {
   });
 
   it("refuses protected paths whatever owns and enforceOwns say, saying why", () => {
-    const loose = [manifest(), manifest({ enforceOwns: "off" }), manifest({ enforceOwns: "ask" }), manifest({ owns: [], produces: [] }), manifest({ owns: [".claude/", ".claude-parallel/", ".git/", "**"] })];
+    const loose = [
+      manifest(),
+      manifest({ enforceOwns: "off" }),
+      manifest({ enforceOwns: "ask" }),
+      manifest({ owns: [], produces: [] }),
+      manifest({ owns: [".claude/", ".claude-parallel/", ".git/", "**"] }),
+    ];
     const cases: Array<[Target, string]> = [
       [inside(".claude-parallel/brief.md"), "claude-parallel wrote it for this session"],
       [inside(".claude-parallel/task.json"), "the one file there that is the session's is .claude-parallel/requests.md"],

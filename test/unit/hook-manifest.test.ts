@@ -86,8 +86,12 @@ describe("the task rules", () => {
     const text = manifestText(buildTaskManifest(p, p.phases[0]!.tasks[0]!, place));
     const at = { root: "/work/demo-api", gitDir: "/repo/.git/worktrees/demo-api", rulesPath: "/repo/.git/worktrees/demo-api/claude-parallel-task.json" };
     expect(taskRules({ ...at, text }, "/work/demo-api")).toEqual({ rules: JSON.parse(text) });
-    expect(taskRules(at, "/work/demo-api")).toEqual({ problem: "it has claude-parallel's session folder (.claude-parallel/) but no task rules at /repo/.git/worktrees/demo-api/claude-parallel-task.json" });
-    expect(taskRules({ root: "/work/demo-api" }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("no task rules at the git directory its .git file should lead to (/work/demo-api/.git)") });
+    expect(taskRules(at, "/work/demo-api")).toEqual({
+      problem: "it has claude-parallel's session folder (.claude-parallel/) but no task rules at /repo/.git/worktrees/demo-api/claude-parallel-task.json",
+    });
+    expect(taskRules({ root: "/work/demo-api" }, "/work/demo-api")).toMatchObject({
+      problem: expect.stringContaining("no task rules at the git directory its .git file should lead to (/work/demo-api/.git)"),
+    });
     expect(taskRules({ ...at, text: "{" }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("are damaged") });
     expect(taskRules({ ...at, text: text.replace('"version": 2', '"version": 1') }, "/work/demo-api")).toMatchObject({ problem: expect.stringContaining("are damaged or from another version") });
     // Rules copied from (or a .git link pointed at) another task's entry name that task's worktree.

@@ -25,7 +25,11 @@ const LAYERS: ReadonlyArray<{ layer: string; paths: readonly string[]; imports: 
   { layer: "core", paths: ["src/core/", "src/shims/", "src/types/"], imports: ["base", "core"] },
   { layer: "infra", paths: ["src/git/", "src/fs/", "src/proc.ts", "src/process-identity.ts", "src/crash-point.ts", "src/self.ts"], imports: ["base", "infra"] },
   { layer: "state", paths: ["src/feature/"], imports: ["base", "core", "infra", "state"] },
-  { layer: "services", paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/", "src/start/", "src/sync/", "src/finish/", "src/notify/"], imports: ["base", "core", "infra", "state", "services"] },
+  {
+    layer: "services",
+    paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/", "src/start/", "src/sync/", "src/finish/", "src/notify/"],
+    imports: ["base", "core", "infra", "state", "services"],
+  },
   { layer: "areas", paths: Object.values(AREAS).flat(), imports: ["base", "core", "infra", "state", "services", "areas"] },
   { layer: "commands", paths: ["src/commands/"], imports: ["base", "core", "infra", "state", "services", "areas", "commands"] },
   { layer: "entry", paths: ["src/main.ts", "src/cli.ts"], imports: ["base", "core", "infra", "state", "services", "areas", "commands", "entry"] },
@@ -117,7 +121,8 @@ function violations(): { rules: string[]; cycles: string[] } {
       const to = layerOf(imp.target);
       if (layer === undefined || to === undefined) continue;
       if (!allowed.get(layer)!.has(to)) rules.push(`${where}: ${layer} imports nothing from ${to} (${imp.target})`);
-      else if (layer === "areas" && to === "areas" && areaOf(file) !== areaOf(imp.target)) rules.push(`${where}: the ${areaOf(file)} area imports nothing from the ${areaOf(imp.target)} area (${imp.target}): move what both need into a service`);
+      else if (layer === "areas" && to === "areas" && areaOf(file) !== areaOf(imp.target))
+        rules.push(`${where}: the ${areaOf(file)} area imports nothing from the ${areaOf(imp.target)} area (${imp.target}): move what both need into a service`);
     }
     graph.set(file, [...new Set(edges)]);
   }
@@ -200,7 +205,23 @@ describe("the layer rule (ARCHITECTURE.md, Layers)", () => {
     expect(allowed.get("core")!.has("services")).toBe(false);
     expect(allowed.get("infra")!.has("core")).toBe(false);
     expect(areaOf("src/dashboard/x.ts")).toBe("status");
-    expect(cyclesOf(new Map([["a", ["b"]], ["b", ["c"]], ["c", ["a"]], ["d", ["a"]]]))).toEqual(["a -> b -> c -> a"]);
-    expect(cyclesOf(new Map([["a", ["b"]], ["b", []]]))).toEqual([]);
+    expect(
+      cyclesOf(
+        new Map([
+          ["a", ["b"]],
+          ["b", ["c"]],
+          ["c", ["a"]],
+          ["d", ["a"]],
+        ]),
+      ),
+    ).toEqual(["a -> b -> c -> a"]);
+    expect(
+      cyclesOf(
+        new Map([
+          ["a", ["b"]],
+          ["b", []],
+        ]),
+      ),
+    ).toEqual([]);
   });
 });

@@ -46,12 +46,15 @@ describe("names", () => {
   it("accepts only names git accepts unchanged (and refuses '@', which means HEAD)", () => {
     const unit = fc.constantFrom("a", "b", "/", ".", "-", "@", "{", "~", "^", ":", " ", "*", "[", "\\", "lock", "x.lock", "..", "HEAD", "\t");
     fc.assert(
-      fc.property(fc.array(unit, { minLength: 1, maxLength: 6 }).map((parts) => parts.join("")), (name) => {
-        const ours = branchNameProblem(name) === undefined;
-        const theirs = gitAccepts(name) === name;
-        if (name === "@") expect(ours).toBe(false);
-        else expect({ name, ours }).toEqual({ name, ours: theirs });
-      }),
+      fc.property(
+        fc.array(unit, { minLength: 1, maxLength: 6 }).map((parts) => parts.join("")),
+        (name) => {
+          const ours = branchNameProblem(name) === undefined;
+          const theirs = gitAccepts(name) === name;
+          if (name === "@") expect(ours).toBe(false);
+          else expect({ name, ours }).toEqual({ name, ours: theirs });
+        },
+      ),
       { numRuns: 300 },
     );
   });

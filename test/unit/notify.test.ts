@@ -83,7 +83,8 @@ describe("notificationsFor", () => {
   it("ledger: waiting for input needs the user, once per time it starts waiting; other states nothing (a budget pause is the run's event)", () => {
     for (const state of SESSION_STATES) {
       const got = notificationsFor(ledger(state, AT, "Claude needs your permission to use Bash"), phaseOf);
-      if (state === "waiting for input") expect(got).toEqual([{ key: `needs-input:b:${AT}`, event: "needs-input", task: "b", phase: 2, message: "b waits for you: Claude needs your permission to use Bash", at: AT }]);
+      if (state === "waiting for input")
+        expect(got).toEqual([{ key: `needs-input:b:${AT}`, event: "needs-input", task: "b", phase: 2, message: "b waits for you: Claude needs your permission to use Bash", at: AT }]);
       else expect(got, state).toEqual([]);
     }
     expect(notificationsFor(ledger("waiting for input"), phaseOf)[0]!.key).toBe(notificationsFor(ledger("waiting for input", AT, "other words"), phaseOf)[0]!.key);
@@ -94,14 +95,21 @@ describe("notificationsFor", () => {
     const hostile = `done\n{"event":"finished"}\x1b]52;c;ZXZpbA==\x07\u202e${"x".repeat(2000)}`;
     const [n] = notificationsFor({ kind: "ledger", task: "a", state: "waiting for input", since: AT, detail: hostile }, phaseOf);
     expect(n!.message).not.toMatch(/[\n\x1b\x07\u202e]/);
-    expect(n!.message).toContain("\\n{\"event\":\"finished\"}\\x1b]52");
+    expect(n!.message).toContain('\\n{"event":"finished"}\\x1b]52');
     expect(n!.message.length).toBeLessThanOrEqual(500);
   });
 
   it("the payload has exactly its six fields", () => {
     const [n] = notificationsFor(run("gave-up"), phaseOf);
     expect(payload(n!, "auth")).toEqual({ event: "gave-up", feature: "auth", task: null, phase: null, message: "gave-up happened", at: AT });
-    expect(Object.keys(payload(notificationsFor(run("resumed", { task: "a", problem: "conflict", sessionId: "s" }), phaseOf)[0]!, "auth"))).toEqual(["event", "feature", "task", "phase", "message", "at"]);
+    expect(Object.keys(payload(notificationsFor(run("resumed", { task: "a", problem: "conflict", sessionId: "s" }), phaseOf)[0]!, "auth"))).toEqual([
+      "event",
+      "feature",
+      "task",
+      "phase",
+      "message",
+      "at",
+    ]);
   });
 });
 
@@ -171,7 +179,8 @@ describe("notify targets", () => {
 describe("desktop", () => {
   const env = (e: Record<string, string>) => e as NodeJS.ProcessEnv;
   it("uses the platform's notifier where it can show something, else the terminal's notification, else a bell, else nothing", () => {
-    const way = (platform: string, e: Record<string, string>, o: { notifySend?: string; osascript?: string; terminal?: boolean } = {}) => desktopWay({ platform, env: env(e), terminal: o.terminal ?? true, ...o });
+    const way = (platform: string, e: Record<string, string>, o: { notifySend?: string; osascript?: string; terminal?: boolean } = {}) =>
+      desktopWay({ platform, env: env(e), terminal: o.terminal ?? true, ...o });
     expect(way("darwin", {}, { osascript: "/usr/bin/osascript" })).toEqual({ kind: "osascript", file: "/usr/bin/osascript" });
     expect(way("linux", { DISPLAY: ":0" }, { notifySend: "/usr/bin/notify-send" })).toEqual({ kind: "notify-send", file: "/usr/bin/notify-send" });
     expect(way("linux", { WAYLAND_DISPLAY: "w" }, { notifySend: "/n" }).kind).toBe("notify-send");

@@ -86,11 +86,16 @@ describe("every problem names its fix", () => {
     yaml(["feature: Demo", "slug: this-slug-is-much-longer-than-forty-eight-characters-for-sure", "tasks:", "  - {id: a, title: A}"]),
     yaml(["feature: Demo", "maxParallel: 2.5", "tasks:", "  - {id: a, title: A}"]),
     yaml(["feature: Demo", "maxParallel: 65", "tasks:", "  - {id: a, title: A}"]),
-    yaml(["feature: Demo", "worktreeRoot: \"a\\nb\"", "tasks:", "  - {id: a, title: A}"]),
+    yaml(["feature: Demo", 'worktreeRoot: "a\\nb"', "tasks:", "  - {id: a, title: A}"]),
     yaml(["feature: [1]", "tasks: [3]"]),
-    yaml(["feature: Demo", "tasks:", "  - {id: a, title: A, prompt: \"x\\0y\"}"]),
+    yaml(["feature: Demo", "tasks:", '  - {id: a, title: A, prompt: "x\\0y"}']),
   ];
-  const texts = [...readdirSync(corpus).filter((f) => f.endsWith(".yaml")).map((f) => readFileSync(join(corpus, f), "utf8")), ...extra];
+  const texts = [
+    ...readdirSync(corpus)
+      .filter((f) => f.endsWith(".yaml"))
+      .map((f) => readFileSync(join(corpus, f), "utf8")),
+    ...extra,
+  ];
   it.each(texts.map((t, i) => [i, t]))("case %i", (_, text) => {
     const problems = problemsOf(text as string);
     expect(problems.length).toBeGreaterThan(0);
@@ -145,7 +150,15 @@ describe("worktreeRoot lies outside the repository and its git directory", () =>
 
 describe("branch names", () => {
   const branches = (base: string, integration?: string, ids = ["a"]) =>
-    problemsOf(yaml(["feature: Demo", `base: ${JSON.stringify(base)}`, ...(integration ? [`integrationBranch: ${JSON.stringify(integration)}`] : []), "tasks:", ...ids.map((id) => `  - {id: ${id}, title: T}`)]));
+    problemsOf(
+      yaml([
+        "feature: Demo",
+        `base: ${JSON.stringify(base)}`,
+        ...(integration ? [`integrationBranch: ${JSON.stringify(integration)}`] : []),
+        "tasks:",
+        ...ids.map((id) => `  - {id: ${id}, title: T}`),
+      ]),
+    );
 
   it.each([
     ["refs/heads/main", undefined, "`main`"],
@@ -203,7 +216,12 @@ describe("small wording", () => {
   });
 
   it("draws Mermaid labels that read well in a terminal", () => {
-    const plan = executionPlan({ tasks: [{ id: "a", title: `Update the readme and the café menu ${"x".repeat(60)}` }, { id: "b", title: "Add 日本語 docs, 100% done (v2)!" }] });
+    const plan = executionPlan({
+      tasks: [
+        { id: "a", title: `Update the readme and the café menu ${"x".repeat(60)}` },
+        { id: "b", title: "Add 日本語 docs, 100% done (v2)!" },
+      ],
+    });
     const chart = mermaidFlowchart(plan);
     expect(chart).toContain("Update the readme and the café menu xxxxxxxxxxxxxxxxxxxxx...");
     expect(chart).toContain("Add 日本語 docs, 100% done (v2)!");

@@ -35,7 +35,17 @@ function agree(data: unknown): boolean {
 }
 
 // Boundaries read from the schema's own JSON Schema, so a limit changed in the schema only is tried here.
-type JsonSchema = { properties?: Record<string, JsonSchema>; items?: JsonSchema; anyOf?: JsonSchema[]; maxLength?: number; minimum?: number; maximum?: number; exclusiveMinimum?: number; enum?: unknown[]; default?: unknown };
+type JsonSchema = {
+  properties?: Record<string, JsonSchema>;
+  items?: JsonSchema;
+  anyOf?: JsonSchema[];
+  maxLength?: number;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  enum?: unknown[];
+  default?: unknown;
+};
 const JSON_SCHEMA = planJsonSchema() as JsonSchema;
 const lengths = new Set<number>();
 const numbers = new Set<number>();
@@ -57,25 +67,174 @@ const TEXT = ["", " ", "\t", "a", "Add the login page", "x\0y", "one\ntwo", "one
 const IDS = ["a", "t1", "backend", "qa-e2e", "a-", "A", "1a", "-a", "a_b", "a b", "é", bounded("a", 32), bounded("a", 33)];
 const AGENTS = ["designer", "Backend", "qa_e2e", "a-b", "1a", "_a", "a b", bounded("A", 32), bounded("A", 33)];
 const SLUGS = ["user-auth", "a", "a1", "a--b", "-a", "a-", "A", "a_b", bounded("a", 48), bounded("a", 49)];
-const BRANCHES = ["main", "feature/login", "release-1.2", "refs/heads/main", "heads/main", "tags/v1", "remotes/origin/x", "refs/x", "-x", "@", "HEAD", "/x", "x/", "x.", "a..b", "a@{b", "a//b", "a b", "a~b", "a^b", "a:b", "a?b", "a*b", "a[b", "a\\b", ".x", "x/.y", "x.lock", "x/y.lock", "é", bounded("é", 100), bounded("é", 101), bounded("a", 200), bounded("a", 201)];
-const PATHS = ["src/", "src/auth/**", "src/**/*.ts", "docs/api.md", ".", "./src", "a//b", "", " ", "/abs", "C:/x", "c:\\x", "../x", "a/../b", ".git", ".git/hooks", "a\\b", "a\\*b", "{a,b}/c", "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}", "x\ny", "x\0y", bounded("a", 1024), bounded("a", 1025)];
+const BRANCHES = [
+  "main",
+  "feature/login",
+  "release-1.2",
+  "refs/heads/main",
+  "heads/main",
+  "tags/v1",
+  "remotes/origin/x",
+  "refs/x",
+  "-x",
+  "@",
+  "HEAD",
+  "/x",
+  "x/",
+  "x.",
+  "a..b",
+  "a@{b",
+  "a//b",
+  "a b",
+  "a~b",
+  "a^b",
+  "a:b",
+  "a?b",
+  "a*b",
+  "a[b",
+  "a\\b",
+  ".x",
+  "x/.y",
+  "x.lock",
+  "x/y.lock",
+  "é",
+  bounded("é", 100),
+  bounded("é", 101),
+  bounded("a", 200),
+  bounded("a", 201),
+];
+const PATHS = [
+  "src/",
+  "src/auth/**",
+  "src/**/*.ts",
+  "docs/api.md",
+  ".",
+  "./src",
+  "a//b",
+  "",
+  " ",
+  "/abs",
+  "C:/x",
+  "c:\\x",
+  "../x",
+  "a/../b",
+  ".git",
+  ".git/hooks",
+  "a\\b",
+  "a\\*b",
+  "{a,b}/c",
+  "{a,b}{c,d}{e,f}{g,h}{i,j}{k,l}{m,n}",
+  "x\ny",
+  "x\0y",
+  bounded("a", 1024),
+  bounded("a", 1025),
+];
 const COMMANDS = ["npm test", "npm run build && npm test", "  npm test  ", "npm test\n", "one\ntwo", "", " ", "a\0b", bounded("a", 4096), bounded("a", 4097), bounded("é", 2048), bounded("é", 2049)];
 const NUMBERS = [0, -0, 1, 2, 2.5, 4, 8, 64, 65, -1, 0.001, 1e6, 1e6 + 1, 1.5, 2 ** 53, NaN, Infinity, -Infinity, ...numbers];
 const OTHER: unknown[] = [null, true, false, [], {}, ["a"], { a: 1 }, "1", 1];
-const MERGE_OPTIONS = ["ours", "theirs", "subtree", "subtree=gitk-git", "subtree=a/b c", "find-renames", "find-renames=50%", "find-renames=1000", "diff-algorithm=patience", "diff-algorithm=x", "ignore-space-change", "renormalize", "subtree=", "subtree=/abs", "subtree=../x", "subtree=a/./b", "subtree=x\ny", "subtree=x\0y", "recursive", "-s", "", `subtree=${bounded("a", 1015)}`, `subtree=${bounded("a", 1016)}`];
+const MERGE_OPTIONS = [
+  "ours",
+  "theirs",
+  "subtree",
+  "subtree=gitk-git",
+  "subtree=a/b c",
+  "find-renames",
+  "find-renames=50%",
+  "find-renames=1000",
+  "diff-algorithm=patience",
+  "diff-algorithm=x",
+  "ignore-space-change",
+  "renormalize",
+  "subtree=",
+  "subtree=/abs",
+  "subtree=../x",
+  "subtree=a/./b",
+  "subtree=x\ny",
+  "subtree=x\0y",
+  "recursive",
+  "-s",
+  "",
+  `subtree=${bounded("a", 1015)}`,
+  `subtree=${bounded("a", 1016)}`,
+];
 const VALID_MERGES = [{}, { strategy: "subtree" }, { options: ["theirs"] }, { strategy: "ort", options: ["subtree=gitk-git", "ignore-all-space"] }];
-const MERGES: unknown[] = [...VALID_MERGES, { strategy: "recursive" }, { strategy: "ours" }, { strategy: 1 }, { options: "theirs" }, { options: [1] }, { extra: 1 }, ...MERGE_OPTIONS.map((o) => ({ options: [o] })), ...MERGE_OPTIONS];
+const MERGES: unknown[] = [
+  ...VALID_MERGES,
+  { strategy: "recursive" },
+  { strategy: "ours" },
+  { strategy: 1 },
+  { options: "theirs" },
+  { options: [1] },
+  { extra: 1 },
+  ...MERGE_OPTIONS.map((o) => ({ options: [o] })),
+  ...MERGE_OPTIONS,
+];
 const URL_MAX = `https://ntfy.sh/${bounded("a", LIMITS.notifyUrl - "https://ntfy.sh/".length)}`;
-const VALID_NOTIFY: unknown[] = ["desktop", "https://ntfy.sh/topic", "http://127.0.0.1:8080/hook?token=a&b=c", "HTTPS://user:pw@example.com", URL_MAX, { command: "notify-me" }, { command: "  ./n.sh  " }];
-const NOTIFY_TARGETS: unknown[] = [...VALID_NOTIFY, "Desktop", "desktop ", "", "ftp://x", "http://", "https://", "https://a b", "https://a\nb", "http://[::1", "mailto:x@y", `${URL_MAX}a`, "notify-me", { command: "" }, { command: "a\nb" }, { command: bounded("a", LIMITS.verify + 1) }, { command: 1 }, { cmd: "x" }, { command: "x", extra: 1 }, {}, null, 1];
+const VALID_NOTIFY: unknown[] = [
+  "desktop",
+  "https://ntfy.sh/topic",
+  "http://127.0.0.1:8080/hook?token=a&b=c",
+  "HTTPS://user:pw@example.com",
+  URL_MAX,
+  { command: "notify-me" },
+  { command: "  ./n.sh  " },
+];
+const NOTIFY_TARGETS: unknown[] = [
+  ...VALID_NOTIFY,
+  "Desktop",
+  "desktop ",
+  "",
+  "ftp://x",
+  "http://",
+  "https://",
+  "https://a b",
+  "https://a\nb",
+  "http://[::1",
+  "mailto:x@y",
+  `${URL_MAX}a`,
+  "notify-me",
+  { command: "" },
+  { command: "a\nb" },
+  { command: bounded("a", LIMITS.verify + 1) },
+  { command: 1 },
+  { cmd: "x" },
+  { command: "x", extra: 1 },
+  {},
+  null,
+  1,
+];
 const NOTIFY_LISTS: unknown[] = [[], ...NOTIFY_TARGETS.map((t) => [t]), Array(LIMITS.notifyTargets).fill("desktop"), Array(LIMITS.notifyTargets + 1).fill("desktop"), "desktop", { command: "x" }];
 
-const VALID_REVIEWS: unknown[] = [{}, { rounds: 0 }, { rounds: 10, phases: [1, 3] }, { phases: [] }, { instructions: "check errors", budgetUsd: 2 }, { instructions: bounded("é", LIMITS.reviewInstructions / 2) }];
-const REVIEWS: unknown[] = [...VALID_REVIEWS, { rounds: 11 }, { rounds: -1 }, { rounds: 1.5 }, { rounds: "2" }, { phases: [0] }, { phases: [1.5] }, { phases: 1 }, { phases: ["1"] }, { instructions: "a\0b" }, { instructions: bounded("a", LIMITS.reviewInstructions + 1) }, { budgetUsd: 0 }, { extra: 1 }, true, "yes", []];
+const VALID_REVIEWS: unknown[] = [
+  {},
+  { rounds: 0 },
+  { rounds: 10, phases: [1, 3] },
+  { phases: [] },
+  { instructions: "check errors", budgetUsd: 2 },
+  { instructions: bounded("é", LIMITS.reviewInstructions / 2) },
+];
+const REVIEWS: unknown[] = [
+  ...VALID_REVIEWS,
+  { rounds: 11 },
+  { rounds: -1 },
+  { rounds: 1.5 },
+  { rounds: "2" },
+  { phases: [0] },
+  { phases: [1.5] },
+  { phases: 1 },
+  { phases: ["1"] },
+  { instructions: "a\0b" },
+  { instructions: bounded("a", LIMITS.reviewInstructions + 1) },
+  { budgetUsd: 0 },
+  { extra: 1 },
+  true,
+  "yes",
+  [],
+];
 
 function generator(seed: number) {
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const any = () => pick([...TEXT, ...NUMBERS, ...OTHER, ...enums]);
   // How often a value comes from the whole pool (boundaries, wrong types) instead of its valid part: per plan.
@@ -153,7 +312,14 @@ describe("the plan check without zod (src/core/plan/check.ts) agrees with the pl
   });
 
   it("gives an absent key the JSON Schema's default, as a fresh value", () => {
-    const minimal = { version: 1, feature: "F", tasks: [{ id: "a", title: "A" }, { id: "b", title: "B" }] };
+    const minimal = {
+      version: 1,
+      feature: "F",
+      tasks: [
+        { id: "a", title: "A" },
+        { id: "b", title: "B" },
+      ],
+    };
     const plan = checkPlan(minimal) as unknown as Record<string, unknown> & { tasks: Array<Record<string, unknown>> };
     for (const [key, s] of Object.entries(JSON_SCHEMA.properties!)) if ("default" in s) expect(plan[key], key).toEqual(s.default);
     for (const [key, s] of Object.entries(JSON_SCHEMA.properties!.tasks!.items!.properties!)) if ("default" in s) expect(plan.tasks[0]![key], key).toEqual(s.default);

@@ -87,19 +87,34 @@ describe("reading a file line by line", () => {
     const long = "x".repeat(1_500_000);
     writeFileSync(path, `one\n${long}\ntwo\n${"y".repeat(900_000)}\nthree`);
     const whole = await lines(path, { maxLine: 2_000_000 });
-    expect(whole.lines.map(([t, n]) => [t?.length, n])).toEqual([[3, 1], [1_500_000, 2], [3, 3], [900_000, 4]]);
+    expect(whole.lines.map(([t, n]) => [t?.length, n])).toEqual([
+      [3, 1],
+      [1_500_000, 2],
+      [3, 3],
+      [900_000, 4],
+    ]);
     expect(whole.lines[1]![0]).toBe(long);
     // The unterminated last line waits for its newline, unless the file is complete.
     expect(whole.end).toBe(4 + long.length + 1 + 4 + 900_001);
     const bounded = await lines(path, { maxLine: 1_000_000, complete: true });
-    expect(bounded.lines).toEqual([["one", 1], [null, 2], ["two", 3], ["y".repeat(900_000), 4], ["three", 5]]);
+    expect(bounded.lines).toEqual([
+      ["one", 1],
+      [null, 2],
+      ["two", 3],
+      ["y".repeat(900_000), 4],
+      ["three", 5],
+    ]);
     expect(bounded.end).toBe(readFileSync(path).length);
   });
 
   it("reads from a recorded offset, or the tail from its first whole line, naming lines by where they start", async () => {
     const path = join(tempDir(), "log");
     writeFileSync(path, "alpha\nbeta\ngamma\ndelta\n");
-    expect((await lines(path, { maxLine: 100, from: 6 })).lines).toEqual([["beta", "@6"], ["gamma", "@11"], ["delta", "@17"]]);
+    expect((await lines(path, { maxLine: 100, from: 6 })).lines).toEqual([
+      ["beta", "@6"],
+      ["gamma", "@11"],
+      ["delta", "@17"],
+    ]);
     // The last 8 bytes start inside "gamma": it is left out.
     expect((await lines(path, { maxLine: 100, last: 8 })).lines).toEqual([["delta", "@17"]]);
     // The last 6 bytes start exactly at "delta": it is whole.
@@ -116,7 +131,13 @@ describe("reading a file line by line", () => {
     const first = await lines(path, { maxLine: 100 });
     expect(first).toEqual({ lines: [["a", 1]], end: 2 });
     appendFileSync(path, "c\nd\n");
-    expect(await lines(path, { maxLine: 100, from: first.end })).toEqual({ lines: [["bc", "@2"], ["d", "@5"]], end: 7 });
+    expect(await lines(path, { maxLine: 100, from: first.end })).toEqual({
+      lines: [
+        ["bc", "@2"],
+        ["d", "@5"],
+      ],
+      end: 7,
+    });
   });
 
   it("only: lines without the given bytes are passed over, and still counted, even where the bytes straddle two chunks", async () => {
@@ -126,7 +147,11 @@ describe("reading a file line by line", () => {
     writeFileSync(path, `x\n${straddling}\nMARK three\nnothing\nlast MARK`);
     const seen: Array<[string | undefined, number | undefined]> = [];
     const done = await forEachLine(path, { maxLine: 2 << 20, only: Buffer.from("MARK"), complete: true }, (l) => void seen.push([l.bytes?.toString().slice(-10), l.n]));
-    expect(seen).toEqual([["yyyyyyMARKz".slice(-10), 2], ["MARK three", 3], ["last MARK", 5]]);
+    expect(seen).toEqual([
+      ["yyyyyyMARKz".slice(-10), 2],
+      ["MARK three", 3],
+      ["last MARK", 5],
+    ]);
     expect(done!.end).toBe(readFileSync(path).length);
     const sync: typeof seen = [];
     forEachLineSync(path, { maxLine: 2 << 20, maxBytes: 4 << 20, only: Buffer.from("MARK"), complete: true }, (l) => void sync.push([l.bytes?.toString().slice(-10), l.n]));
@@ -136,6 +161,9 @@ describe("reading a file line by line", () => {
   it("invalid UTF-8 and NUL bytes are text like any other (what the line means is the caller's to check)", async () => {
     const path = join(tempDir(), "log");
     writeFileSync(path, Buffer.concat([Buffer.from([0xff, 0xfe, 0x00, 0x41, 0x0a]), Buffer.from("ok\n")]));
-    expect((await lines(path, { maxLine: 100 })).lines).toEqual([["\ufffd\ufffd\u0000A", 1], ["ok", 2]]);
+    expect((await lines(path, { maxLine: 100 })).lines).toEqual([
+      ["\ufffd\ufffd\u0000A", 1],
+      ["ok", 2],
+    ]);
   });
 });

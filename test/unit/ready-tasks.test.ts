@@ -1,18 +1,6 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import {
-  mayMerge,
-  mergeOrder,
-  nextMerge,
-  readyTasks,
-  rollingDone,
-  rollingGraph,
-  rollingStep,
-  tasksToStart,
-  waitingOn,
-  type RollingPlan,
-  type RollingState,
-} from "../../src/run/ready-tasks.js";
+import { mayMerge, mergeOrder, nextMerge, readyTasks, rollingDone, rollingGraph, rollingStep, tasksToStart, waitingOn, type RollingPlan, type RollingState } from "../../src/run/ready-tasks.js";
 import { executionPlan } from "../helpers/plans.js";
 
 type T = RollingPlan["phases"][number]["tasks"][number];
@@ -27,7 +15,15 @@ const state = (s: { merged?: string[]; running?: string[]; finished?: string[]; 
 
 describe("rollingGraph", () => {
   it("waits for explicit dependencies only once they are merged, not when they finish", () => {
-    const g = rollingGraph(executionPlan({ tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"] }, { id: "c", title: "C", owns: ["c/"], dependsOn: ["a"] }] }));
+    const g = rollingGraph(
+      executionPlan({
+        tasks: [
+          { id: "a", title: "A", owns: ["a/"] },
+          { id: "b", title: "B", owns: ["b/"] },
+          { id: "c", title: "C", owns: ["c/"], dependsOn: ["a"] },
+        ],
+      }),
+    );
     expect(g.waitsFor.get("c")).toEqual(["a"]);
     expect(g.reasons.get("a>c")).toBe("depends");
     expect(readyTasks(g, state())).toEqual(["a", "b"]);
@@ -153,7 +149,7 @@ const generatedPlan = fc
   })
   .map(({ n, seed, density, ownsRate, cuts }): Generated => {
     let s = seed >>> 0;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const tasks: T[] = [];
     const contracts: string[] = [];
     for (let i = 0; i < n; i++) {
@@ -216,14 +212,21 @@ function play(g: Generated, k: number, choices: number[]) {
         for (const other of [...running, ...finished]) {
           const a = g.tasks[index.get(other)!]!;
           const b = g.tasks[index.get(id)!]!;
-          expect(a.owns.some((x) => b.owns.some((y) => overlap(x, y))), `${id} started beside ${other}, which owns the same files`).toBe(false);
+          expect(
+            a.owns.some((x) => b.owns.some((y) => overlap(x, y))),
+            `${id} started beside ${other}, which owns the same files`,
+          ).toBe(false);
         }
         running.add(id);
         started.push(id);
         expect(running.size).toBeLessThanOrEqual(k + conflicts);
       });
     }
-    for (const id of running) actions.push(() => { running.delete(id); finished.add(id); });
+    for (const id of running)
+      actions.push(() => {
+        running.delete(id);
+        finished.add(id);
+      });
     const next = nextMerge(graph, st());
     if (next !== undefined) {
       actions.push(() => {
@@ -232,7 +235,12 @@ function play(g: Generated, k: number, choices: number[]) {
         merged.add(next);
         mergedOrder.push(next);
       });
-      if (conflicts < g.tasks.length) actions.push(() => { conflicts++; finished.delete(next); running.add(next); });
+      if (conflicts < g.tasks.length)
+        actions.push(() => {
+          conflicts++;
+          finished.delete(next);
+          running.add(next);
+        });
     }
     const waiting = graph.order.find((id) => !merged.has(id) && !running.has(id) && !finished.has(id) && !skipped.has(id));
     if (waiting !== undefined && skipped.size < 2) actions.push(() => void skipped.add(waiting));
@@ -278,7 +286,7 @@ describe("properties (seeded)", () => {
       })
       .map(({ n, seed, maxParallel }) => {
         let s = seed >>> 0;
-        const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
         const tasks = Array.from({ length: n }, (_, i) => ({
           id: `t${i}`,
           title: `T${i}`,

@@ -93,7 +93,10 @@ describe("refusal codes", () => {
   const found = codesInSource();
 
   it("every code a refusal is given is listed here with its meaning", () => {
-    expect([...found.keys()].filter((c) => !(c in CODES)), "codes in src/ not listed in this test (add each with its meaning)").toEqual([]);
+    expect(
+      [...found.keys()].filter((c) => !(c in CODES)),
+      "codes in src/ not listed in this test (add each with its meaning)",
+    ).toEqual([]);
   });
 
   it("every listed code is given somewhere (a code no refusal has any more is taken out)", () => {
@@ -107,7 +110,10 @@ describe("refusal codes", () => {
   });
 
   it("a refusal's code is reported with it, before its task and message", () => {
-    const e = new RefusedError([{ code: "phase-synced", task: "a", message: "phase 1 of demo is already synced", fix: "a synced phase cannot change" }, { message: "m", fix: "f" }]);
+    const e = new RefusedError([
+      { code: "phase-synced", task: "a", message: "phase 1 of demo is already synced", fix: "a synced phase cannot change" },
+      { message: "m", fix: "f" },
+    ]);
     expect(e.report()).toBe("nothing was changed:\n[phase-synced] task a: phase 1 of demo is already synced\n  fix: a synced phase cannot change\nm\n  fix: f");
   });
 });

@@ -22,7 +22,9 @@ describe("the execution plan in the seed's format", () => {
     expect(md).toContain("## Phase 4: Sequential Finalization");
     expect(md).toContain("Run simultaneously in separate sessions:");
     expect(md).toContain("Run simultaneously in separate sessions after Phase 1 merges:");
-    expect(md).toMatch(/### Session A: Designer\n\n- Worktree: `\.\.\/app-add-user-authentication-designer`\n- Branch: `feature\/add-user-authentication-designer`\n- Task: Design the login and signup screens\n- Output: `design\/auth-tokens.yaml`/);
+    expect(md).toMatch(
+      /### Session A: Designer\n\n- Worktree: `\.\.\/app-add-user-authentication-designer`\n- Branch: `feature\/add-user-authentication-designer`\n- Task: Design the login and signup screens\n- Output: `design\/auth-tokens.yaml`/,
+    );
     expect(md).toContain("**Sync Point:** Merge both branches into `feature/add-user-authentication` before Phase 2. ");
     expect(md).toContain("- Integration testing: `npm test` on `feature/add-user-authentication`");
     expect(md).toContain("- QA validation:");
@@ -33,14 +35,18 @@ describe("the execution plan in the seed's format", () => {
   it("gives the commands: worktrees from the integration branch, sessions, merges", () => {
     expect(md).toContain("git worktree add -b 'feature/add-user-authentication-data' -- '../app-add-user-authentication-data' 'feature/add-user-authentication'");
     expect(md).toContain("cd -- '../app-add-user-authentication-data' && claude 'You are the Data session");
-    expect(md).toContain("git merge --no-ff -m 'Merge feature/add-user-authentication-data (Users table and sessions schema) into feature/add-user-authentication [phase 1]' -- 'feature/add-user-authentication-data'");
+    expect(md).toContain(
+      "git merge --no-ff -m 'Merge feature/add-user-authentication-data (Users table and sessions schema) into feature/add-user-authentication [phase 1]' -- 'feature/add-user-authentication-data'",
+    );
   });
 
   it("leads every step with claude-parallel's command, values shell-quoted", () => {
     expect(md).toContain("1. `claude-parallel start 'add-user-authentication'` starts Phase 1");
     expect(md).toContain("**Start:** `claude-parallel start 'add-user-authentication'` creates the worktrees");
     expect(md).toContain("**Start:** the sync of Phase 1 starts it; after a sync with `--no-next` (or an interrupted one), `claude-parallel start 'add-user-authentication'` does.");
-    expect(md).toMatch(/\*\*Sync Point:\*\* Merge both branches into `feature\/add-user-authentication` before Phase 2\. When every session has committed, run `\/parallel-sync` \(or `claude-parallel sync 'add-user-authentication'`\): it checks the branches, merges, runs `npm test` on the result and starts Phase 2\./);
+    expect(md).toMatch(
+      /\*\*Sync Point:\*\* Merge both branches into `feature\/add-user-authentication` before Phase 2\. When every session has committed, run `\/parallel-sync` \(or `claude-parallel sync 'add-user-authentication'`\): it checks the branches, merges, runs `npm test` on the result and starts Phase 2\./,
+    );
     expect(md).toContain("- Final merge to `main`: `claude-parallel finish 'add-user-authentication'`");
     // Each phase: start, then sessions, then the sync point; the first git command comes after ours.
     for (const phase of md.split(/^## Phase \d+: (?!Sequential)/m).slice(1)) {
@@ -73,8 +79,18 @@ describe("the execution plan in the seed's format", () => {
 
   it("calls a repository's own command or agent for a role", () => {
     const plan = executionPlan(
-      { tasks: [{ id: "designer", title: "Tokens", prompt: "make tokens" }, { id: "data", title: "Schema" }] },
-      { roles: new Map([["designer", "command"], ["data", "agent"]]) },
+      {
+        tasks: [
+          { id: "designer", title: "Tokens", prompt: "make tokens" },
+          { id: "data", title: "Schema" },
+        ],
+      },
+      {
+        roles: new Map([
+          ["designer", "command"],
+          ["data", "agent"],
+        ]),
+      },
     );
     const [designer, data] = ["designer", "data"].map((id) => plan.phases[0]!.tasks.find((t) => t.id === id)!);
     expect(sessionCommand(plan, designer!)).toBe("claude '/designer make tokens'");
@@ -84,11 +100,19 @@ describe("the execution plan in the seed's format", () => {
   it("prints the JSON shape", () => {
     const json = JSON.parse(renderJson(example()));
     expect(Object.keys(json)).toEqual(expect.arrayContaining(["feature", "slug", "base", "integrationBranch", "length", "lowerBound", "phases", "decisions"]));
-    expect(json.phases[1]).toMatchObject({ index: 2, tasks: [{ id: "backend", agent: "backend", branch: "feature/add-user-authentication-backend", worktree: "../app-add-user-authentication-backend", dependsOn: ["data"] }, { id: "frontend" }] });
+    expect(json.phases[1]).toMatchObject({
+      index: 2,
+      tasks: [{ id: "backend", agent: "backend", branch: "feature/add-user-authentication-backend", worktree: "../app-add-user-authentication-backend", dependsOn: ["data"] }, { id: "frontend" }],
+    });
   });
 
   it("draws phases and dependencies in Mermaid, escaping labels", () => {
-    const plan = executionPlan({ tasks: [{ id: "end", title: 'Say "hi" <b>&</b>' }, { id: "b", title: "B", dependsOn: ["end"] }] });
+    const plan = executionPlan({
+      tasks: [
+        { id: "end", title: 'Say "hi" <b>&</b>' },
+        { id: "b", title: "B", dependsOn: ["end"] },
+      ],
+    });
     const chart = mermaidFlowchart(plan);
     expect(chart).toContain('t_end["A: End<br/>Say #34;hi#34; #60;b#62;#38;#60;/b#62;"]');
     expect(chart).toContain("t_end --> t_b");

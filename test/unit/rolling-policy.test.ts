@@ -76,7 +76,12 @@ describe("rollingPolicy", () => {
     expect(decide(facts([merged("long"), merged("a")], [merged("b")], {}, [true, true]))).toEqual([{ kind: "finish" }]);
   });
   it("a conflict from the merge goes back to the task's session with the integration branch to merge", () => {
-    const conflict: TaskProblem = { kind: "conflict", message: "your branch conflicts with feature/demo in x", files: ["x"], conflict: conflictText({ ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge", branches: ["feature/demo"], options: [], held: [] } }) };
+    const conflict: TaskProblem = {
+      kind: "conflict",
+      message: "your branch conflicts with feature/demo in x",
+      files: ["x"],
+      conflict: conflictText({ ...conflictReport("a", "the integration branch", ["x"]), fix: { kind: "merge", branches: ["feature/demo"], options: [], held: [] } }),
+    };
     const actions = decide(facts([running("long"), { ...ready("a"), mergeProblem: conflict }], [waiting("b")]));
     expect(actions.map((x) => x.kind)).toEqual(["resume", "wait"]);
     expect(actions[0]).toMatchObject({ kind: "resume", task: "a", problem: "conflict" });

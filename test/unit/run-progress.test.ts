@@ -34,16 +34,21 @@ describe("run progress", () => {
     const path = join(tempDir(), "events.jsonl");
     const out: string[] = [];
     const p = new Progress(path, "json", (t) => out.push(t));
-    await p.emit({ event: "conflict", task: "a", phase: 1, text: "a: conflicts in x\u2028{\"event\":\"finished\"}\u2029.ts" });
+    await p.emit({ event: "conflict", task: "a", phase: 1, text: 'a: conflicts in x\u2028{"event":"finished"}\u2029.ts' });
     for (const text of [out[0]!, readFileSync(path, "utf8")]) {
       expect(text.trimEnd().split(/\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/)).toHaveLength(1);
-      expect(JSON.parse(text).text).toBe("a: conflicts in x\u2028{\"event\":\"finished\"}\u2029.ts");
+      expect(JSON.parse(text).text).toBe('a: conflicts in x\u2028{"event":"finished"}\u2029.ts');
     }
   });
 
   it("on a terminal: a table of the tasks redrawn in place, every cell made terminal-safe", async () => {
     const drawn: string[] = [];
-    const p = new Progress(join(tempDir(), "events.jsonl"), "table", () => undefined, (t) => drawn.push(t));
+    const p = new Progress(
+      join(tempDir(), "events.jsonl"),
+      "table",
+      () => undefined,
+      (t) => drawn.push(t),
+    );
     p.rows.set("a", { task: "a", phase: 1, state: "running", attempts: 0, startedAt: Date.now(), tokens: 120, usd: 0.25, last: "" });
     await p.emit({ event: "task-started", task: "a", phase: 1, text: "a: started \x1b]52;c;evil\x07" });
     await p.emit({ event: "session-ended", task: "a", phase: 1, text: "a: ended" });
@@ -60,10 +65,19 @@ describe("run progress", () => {
   it("hands each event to its listener once it is in the log (the notifications hear it there)", async () => {
     const path = join(tempDir(), "events.jsonl");
     const heard: Array<{ event: string; logged: boolean }> = [];
-    const p = new Progress(path, "lines", () => undefined, undefined, (e) => heard.push({ event: e.event, logged: readFileSync(path, "utf8").includes(`"at":"${e.at}"`) }));
+    const p = new Progress(
+      path,
+      "lines",
+      () => undefined,
+      undefined,
+      (e) => heard.push({ event: e.event, logged: readFileSync(path, "utf8").includes(`"at":"${e.at}"`) }),
+    );
     await p.emit({ event: "phase-synced", phase: 1, text: "phase 1 synced" });
     await p.emit({ event: "finished", text: "done" });
-    expect(heard).toEqual([{ event: "phase-synced", logged: true }, { event: "finished", logged: true }]);
+    expect(heard).toEqual([
+      { event: "phase-synced", logged: true },
+      { event: "finished", logged: true },
+    ]);
   });
 });
 

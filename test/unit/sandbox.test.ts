@@ -29,7 +29,10 @@ describe("decideSandbox: whether the sessions we launch get Claude Code's Bash s
 
 describe("sandboxSettings", () => {
   it("enables the sandbox, requires it, forbids commands outside it, and denies what it is given; it grants nothing", () => {
-    const s = sandboxSettings({ stateFolder: "/r/.git/parallel", rules: "/r/.git/worktrees/a/rules.json", worktrees: ["/w/b"], refs: ["/r/.git/refs/heads/main"], repositoryFiles: ["/r/.git/packed-refs"] }, "/r/.git/parallel/x/sandbox/gitignore");
+    const s = sandboxSettings(
+      { stateFolder: "/r/.git/parallel", rules: "/r/.git/worktrees/a/rules.json", worktrees: ["/w/b"], refs: ["/r/.git/refs/heads/main"], repositoryFiles: ["/r/.git/packed-refs"] },
+      "/r/.git/parallel/x/sandbox/gitignore",
+    );
     expect(s).toEqual({
       env: { GIT_CONFIG_COUNT: "1", GIT_CONFIG_KEY_0: "core.excludesFile", GIT_CONFIG_VALUE_0: "/r/.git/parallel/x/sandbox/gitignore" },
       sandbox: {

@@ -7,11 +7,15 @@ import { schedulePhases as referencePhases } from "../helpers/schedule-reference
 /** A random DAG (edges from lower to higher index) with estimates drawn from `estimates`. */
 function graphOf(n: number, density: number, seed: number, estimates: readonly number[]) {
   let s = seed >>> 0;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const edges: Edge[] = [];
   for (let to = 1; to < n; to++) for (let from = 0; from < to; from++) if (rand() < density) edges.push({ from, to, reason: { kind: "explicit" } });
   const est = Array.from({ length: n }, () => estimates[Math.floor(rand() * estimates.length)]!);
-  return graphFromEdges(Array.from({ length: n }, (_, i) => `t${i}`), est, edges);
+  return graphFromEdges(
+    Array.from({ length: n }, (_, i) => `t${i}`),
+    est,
+    edges,
+  );
 }
 
 // Whole numbers, and fractions whose sums round (0.1 + 0.2), tie within 1e-9, or differ by a hair.
@@ -21,17 +25,10 @@ const FRACTIONS = [0.1, 0.2, 0.3, 0.7, 1, 1.5, 2.5, 1e-3, 3 + 1e-10, 3, 1e6, 999
 describe("the scheduler makes exactly the phases it made before the speed work (issue 12)", () => {
   it("on graphs small enough to solve exactly", () => {
     fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: EXACT_LIMIT }),
-        fc.double({ min: 0, max: 0.6, noNaN: true }),
-        fc.integer(),
-        fc.boolean(),
-        fc.integer({ min: 1, max: 13 }),
-        (n, density, seed, whole, k) => {
-          const graph = graphOf(n, density, seed, whole ? WHOLE : FRACTIONS);
-          expect(schedulePhases(graph, k)).toEqual(referencePhases(graph, k));
-        },
-      ),
+      fc.property(fc.integer({ min: 1, max: EXACT_LIMIT }), fc.double({ min: 0, max: 0.6, noNaN: true }), fc.integer(), fc.boolean(), fc.integer({ min: 1, max: 13 }), (n, density, seed, whole, k) => {
+        const graph = graphOf(n, density, seed, whole ? WHOLE : FRACTIONS);
+        expect(schedulePhases(graph, k)).toEqual(referencePhases(graph, k));
+      }),
       { seed: 12, numRuns: 600 },
     );
   });
@@ -56,7 +53,7 @@ describe("the scheduler makes exactly the phases it made before the speed work (
   it("on a 3,000-task plan like the benchmark's", () => {
     // bench/main.ts randomPlan: up to three dependencies on earlier tasks, estimates 1 to 5.
     let s = 7;
-    const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
     const edges: Edge[] = [];
     const estimates: number[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -65,7 +62,11 @@ describe("the scheduler makes exactly the phases it made before the speed work (
       for (const d of deps) edges.push({ from: d, to: i, reason: { kind: "explicit" } });
       estimates.push(1 + Math.floor(rand() * 5));
     }
-    const graph = graphFromEdges(Array.from({ length: 3000 }, (_, i) => `t${i}`), estimates, edges);
+    const graph = graphFromEdges(
+      Array.from({ length: 3000 }, (_, i) => `t${i}`),
+      estimates,
+      edges,
+    );
     expect(schedulePhases(graph, 8)).toEqual(referencePhases(graph, 8));
   });
 });

@@ -24,7 +24,10 @@ function optimum(graph: TaskGraph, k: number): number {
   const done = new Array<boolean>(n).fill(false);
   const search = (length: number, left: number) => {
     if (length >= best) return;
-    if (left === 0) { best = length; return; }
+    if (left === 0) {
+      best = length;
+      return;
+    }
     const ready = graph.ids.map((_, i) => i).filter((i) => !done[i] && graph.predecessors[i]!.every((p) => done[p]));
     const subsets = (1 << ready.length) - 1;
     for (let mask = 1; mask <= subsets; mask++) {
@@ -84,10 +87,17 @@ describe("phase scheduling", () => {
   it("keeps the invariants on graphs too large to solve exactly", () => {
     const large = fc.record({ n: fc.integer({ min: EXACT_LIMIT + 1, max: 60 }), seed: fc.integer(), k: fc.integer({ min: 1, max: 6 }) }).map(({ n, seed, k }) => {
       let s = seed >>> 0;
-      const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+      const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
       const edges: Edge[] = [];
       for (let to = 1; to < n; to++) for (let from = 0; from < to; from++) if (rand() < 0.08) edges.push({ from, to, reason: { kind: "explicit" } });
-      return { graph: graphFromEdges(Array.from({ length: n }, (_, i) => `t${i}`), Array.from({ length: n }, () => 1 + Math.floor(rand() * 9)), edges), k };
+      return {
+        graph: graphFromEdges(
+          Array.from({ length: n }, (_, i) => `t${i}`),
+          Array.from({ length: n }, () => 1 + Math.floor(rand() * 9)),
+          edges,
+        ),
+        k,
+      };
     });
     fc.assert(
       fc.property(large, ({ graph, k }) => {
@@ -104,7 +114,11 @@ describe("phase scheduling", () => {
     // A long chain beside many independent tasks: depth grouping fills phase 1 with the wrong ones.
     const ids = ["c0", "c1", "c2", "c3", "x0", "x1", "x2", "x3", "x4", "x5"];
     const edges: Edge[] = [0, 1, 2].map((i) => ({ from: i, to: i + 1, reason: { kind: "explicit" as const } }));
-    const graph = graphFromEdges(ids, ids.map(() => 1), edges);
+    const graph = graphFromEdges(
+      ids,
+      ids.map(() => 1),
+      edges,
+    );
     expect(criticalPath(graph)).toBe(4);
     expect(schedulePhases(graph, 2).length).toBe(5);
     expect(depthThenChunk(graph, 2).length).toBe(7);

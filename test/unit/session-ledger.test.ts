@@ -48,7 +48,13 @@ describe("the session ledger", () => {
     const self = { task: "a", root: "/w/a" };
     expect(worktreesToCheck(self, [])).toEqual([self]);
     for (const state of ["working", "waiting for input", "failed"] as const) {
-      expect(worktreesToCheck(self, [{ task: "b", record: rec("stopped", { root: "/w/b" }) }, { task: "c", record: rec(state, { root: "/w/c" }) }]), state).toBeUndefined();
+      expect(
+        worktreesToCheck(self, [
+          { task: "b", record: rec("stopped", { root: "/w/b" }) },
+          { task: "c", record: rec(state, { root: "/w/c" }) },
+        ]),
+        state,
+      ).toBeUndefined();
     }
     // Never started: not at rest.
     expect(worktreesToCheck(self, [{ task: "b", record: undefined }])).toBeUndefined();
@@ -134,9 +140,24 @@ describe("status --watch change lines", () => {
 
   it("keeps each change on its own line whatever a file name or an error holds", () => {
     const before = feature([task("a")]);
-    const after = feature([task("a", { ledger: { state: "failed", detail: "api error\n[10:00:00] b: merged", since: at(1), event: "StopFailure", at: at(1), sessions: 1, tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 } } })], {
-      conflicts: [conflictReport("a", "the integration branch", ["x\ny.ts"])],
-    });
+    const after = feature(
+      [
+        task("a", {
+          ledger: {
+            state: "failed",
+            detail: "api error\n[10:00:00] b: merged",
+            since: at(1),
+            event: "StopFailure",
+            at: at(1),
+            sessions: 1,
+            tokens: { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 },
+          },
+        }),
+      ],
+      {
+        conflicts: [conflictReport("a", "the integration branch", ["x\ny.ts"])],
+      },
+    );
     const lines = statusChanges(before, after);
     expect(lines).toEqual(["a: session failed (api error\\n[10:00:00] b: merged)", "conflict predicted: a and the integration branch both change x\\ny.ts"]);
     for (const line of lines) expect(line).not.toMatch(/[\r\n]/);
@@ -154,8 +175,21 @@ describe("a task's session as push shares it", () => {
   const hook = { version: 1, task: "a", state: "stopped", since: "2026-11-26T10:00:00.000Z", event: "Stop", at: "2026-11-26T10:00:05.000Z", sessionId: "s-1", sessions: {} } as const;
   it("takes the hooks' state and session id, the headless results' turns and cost; nothing without a record", () => {
     const results = { runs: 2, costUsd: 0.5, bySession: { "s-1": 0.5 }, turns: 14, tokens: { input: 1, output: 1, cacheRead: 0, cacheWrite: 0 }, lastIsError: false };
-    expect(localSession("headless", hook, { log: "/l", pid: 7, exitCode: 0, sessionId: "s-1" }, results)).toEqual({ via: "headless", state: "stopped", at: hook.at, sessionId: "s-1", turns: 14, costUsd: 0.5 });
-    expect(localSession("headless", undefined, { log: "/l", pid: 7, startedAt: "t0", endedAt: "t1", exitCode: 2, sessionId: "s-2" }, undefined)).toEqual({ via: "headless", state: "failed", detail: "exit 2", at: "t1", sessionId: "s-2" });
+    expect(localSession("headless", hook, { log: "/l", pid: 7, exitCode: 0, sessionId: "s-1" }, results)).toEqual({
+      via: "headless",
+      state: "stopped",
+      at: hook.at,
+      sessionId: "s-1",
+      turns: 14,
+      costUsd: 0.5,
+    });
+    expect(localSession("headless", undefined, { log: "/l", pid: 7, startedAt: "t0", endedAt: "t1", exitCode: 2, sessionId: "s-2" }, undefined)).toEqual({
+      via: "headless",
+      state: "failed",
+      detail: "exit 2",
+      at: "t1",
+      sessionId: "s-2",
+    });
     expect(localSession("tmux", undefined, undefined, undefined)).toBeUndefined();
   });
 });

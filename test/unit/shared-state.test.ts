@@ -13,7 +13,16 @@ import { planText } from "../helpers/plans.js";
 
 const facts = { repoName: "proj", roles: new Map(), root: "/w/proj", gitCommonDir: "/w/proj/.git", home: "/home/u" };
 const C = "c".repeat(40);
-const PLAN = planText({ slug: "demo", base: "main", integrationBranch: "feature/demo", verify: "npm test", tasks: [{ id: "a", title: "A", owns: ["a/"] }, { id: "b", title: "B", owns: ["b/"] }] });
+const PLAN = planText({
+  slug: "demo",
+  base: "main",
+  integrationBranch: "feature/demo",
+  verify: "npm test",
+  tasks: [
+    { id: "a", title: "A", owns: ["a/"] },
+    { id: "b", title: "B", owns: ["b/"] },
+  ],
+});
 
 function remoteState(over: Partial<FeatureState> = {}): FeatureState {
   return {
@@ -124,7 +133,14 @@ describe("localizeState", () => {
   it("keeps this clone's own records of the tasks and phases it has", async () => {
     const mine = remoteState();
     mine.planSource = "plans/demo.yaml";
-    mine.phases["1"] = { ...mine.phases["1"]!, launch: "tmux", permissionMode: "plan", model: undefined, prepared: true, tasks: { a: { branch: "feature/demo-a", worktree: "/mine/a", port: 4100, made: true, prepared: true } } };
+    mine.phases["1"] = {
+      ...mine.phases["1"]!,
+      launch: "tmux",
+      permissionMode: "plan",
+      model: undefined,
+      prepared: true,
+      tasks: { a: { branch: "feature/demo-a", worktree: "/mine/a", port: 4100, made: true, prepared: true } },
+    };
     const s = await localize({ local: mine });
     if (Array.isArray(s)) throw new Error(messages(s));
     expect(s.planSource).toBe("plans/demo.yaml");
@@ -144,7 +160,9 @@ describe("localizeState", () => {
   });
 
   it("refuses a new task whose planned path holds another checkout or anything else; its own worktree is fine", async () => {
-    expect(messages(await localize({ occupied: new Map([["/w/proj-demo-a", { worktreeOf: "develop" }]]) }))).toContain("its worktree here would be /w/proj-demo-a, and that is a worktree of `develop`");
+    expect(messages(await localize({ occupied: new Map([["/w/proj-demo-a", { worktreeOf: "develop" }]]) }))).toContain(
+      "its worktree here would be /w/proj-demo-a, and that is a worktree of `develop`",
+    );
     expect(messages(await localize({ occupied: new Map([["/w/proj-demo-b", {}]]) }))).toContain("something else is there");
     expect(Array.isArray(await localize({ occupied: new Map([["/w/proj-demo-a", { worktreeOf: "feature/demo-a" }]]) }))).toBe(false);
   });

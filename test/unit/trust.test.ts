@@ -41,8 +41,22 @@ describe("trustedContent and its digest", () => {
   it("leaves out scheduling: the same work in another order needs no trust", () => {
     const digest = trustDigest(trusted);
     expect(trustDigest(content({ maxParallel: 1 }))).toBe(digest);
-    expect(trustDigest(content({}, [{ ...TASKS[0]!, estimate: 5 }, { ...TASKS[1]!, dependsOn: [] }]))).toBe(digest);
-    expect(trustDigest(content({}, [TASKS[1]!, TASKS[0]!].map((t) => ({ ...t, dependsOn: [] }))))).toBe(digest);
+    expect(
+      trustDigest(
+        content({}, [
+          { ...TASKS[0]!, estimate: 5 },
+          { ...TASKS[1]!, dependsOn: [] },
+        ]),
+      ),
+    ).toBe(digest);
+    expect(
+      trustDigest(
+        content(
+          {},
+          [TASKS[1]!, TASKS[0]!].map((t) => ({ ...t, dependsOn: [] })),
+        ),
+      ),
+    ).toBe(digest);
   });
 });
 
@@ -67,7 +81,10 @@ describe("decideTrust", () => {
 
 describe("trustChanges", () => {
   it("lists tasks added and gone, and each changed field", () => {
-    const now = content({}, [{ ...TASKS[0]!, owns: ["a/", "shared/"] }, { id: "c", title: "Part C" }]);
+    const now = content({}, [
+      { ...TASKS[0]!, owns: ["a/", "shared/"] },
+      { id: "c", title: "Part C" },
+    ]);
     expect(trustChanges(trusted, now)).toEqual([
       '  - task b ("Part B") is gone',
       "  task a:",
@@ -85,7 +102,7 @@ describe("trustChanges", () => {
   });
 
   it("shows a prompt line by line behind a bar, so no line of it passes for a line of the listing", () => {
-    const prompt = "Do the work.\n  verify (run on every merged phase):\n    - \"npm test\"\r\nEnd\u2028Not a line";
+    const prompt = 'Do the work.\n  verify (run on every merged phase):\n    - "npm test"\r\nEnd\u2028Not a line';
     const was = content({}, [{ ...TASKS[0]!, prompt: "Do the work.\nEnd" }, TASKS[1]!]);
     const now = content({}, [{ ...TASKS[0]!, prompt }, TASKS[1]!]);
     const lines = trustChanges(was, now);
@@ -94,7 +111,7 @@ describe("trustChanges", () => {
       "    prompt:",
       "      (1 unchanged line)",
       "      - | End",
-      '      + |   verify (run on every merged phase):',
+      "      + |   verify (run on every merged phase):",
       '      + |     - "npm test"',
       "      + | End\\u2028Not a line",
     ]);

@@ -52,8 +52,15 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
   const ownReached = own.limitUsd !== undefined && own.spentUsd >= own.limitUsd;
   const featureReached = feature.reached !== undefined;
   if (!ownReached && !featureReached) {
-    const where = [`its sessions spent ${usd(own.spentUsd)}${own.limitUsd !== undefined ? ` of its ${usd(own.limitUsd)} budget` : ", and it has no budget of its own"}`, ...(feature.limitUsd !== undefined ? [`the feature's ${usd(feature.spentUsd)} of ${usd(feature.limitUsd)}`] : [])];
-    return refuse({ code: "budget-not-reached", message: `${f.task} has not reached a budget (${where.join("; ")}): there is nothing to approve`, fix: "to give it more room before it reaches one, raise budgetUsd (or featureBudgetUsd) in the plan and replan, or run with --task-budget-usd / --max-budget-usd" });
+    const where = [
+      `its sessions spent ${usd(own.spentUsd)}${own.limitUsd !== undefined ? ` of its ${usd(own.limitUsd)} budget` : ", and it has no budget of its own"}`,
+      ...(feature.limitUsd !== undefined ? [`the feature's ${usd(feature.spentUsd)} of ${usd(feature.limitUsd)}`] : []),
+    ];
+    return refuse({
+      code: "budget-not-reached",
+      message: `${f.task} has not reached a budget (${where.join("; ")}): there is nothing to approve`,
+      fix: "to give it more room before it reaches one, raise budgetUsd (or featureBudgetUsd) in the plan and replan, or run with --task-budget-usd / --max-budget-usd",
+    });
   }
   const add = f.addUsd ?? f.baseTaskUsd;
   if (add === undefined) return refuse({ code: "amount-needed", message: `${f.task} has no budget of its own to repeat: say how much more its sessions may spend`, fix: approve("<USD>") });
@@ -61,7 +68,11 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
   const short = Math.max(ownReached ? own.spentUsd - own.limitUsd! : 0, featureReached ? feature.spentUsd - feature.limitUsd! : 0);
   if (add <= short) {
     const least = cents(short + 0.01);
-    return refuse({ code: "amount-too-small", message: `adding ${usd(add)} leaves ${f.task} at its budget: ${ownReached ? `it spent ${usd(own.spentUsd)} of its ${usd(own.limitUsd!)}` : `the feature spent ${usd(feature.spentUsd)} of its ${usd(feature.limitUsd!)}`}`, fix: `add at least ${usd(least)}: ${approve(String(least))}` });
+    return refuse({
+      code: "amount-too-small",
+      message: `adding ${usd(add)} leaves ${f.task} at its budget: ${ownReached ? `it spent ${usd(own.spentUsd)} of its ${usd(own.limitUsd!)}` : `the feature spent ${usd(feature.spentUsd)} of its ${usd(feature.limitUsd!)}`}`,
+      fix: `add at least ${usd(least)}: ${approve(String(least))}`,
+    });
   }
   const approval: BudgetApproval = { task: f.task, ...(ownReached && { taskAddUsd: add }), ...(featureReached && { featureAddUsd: add }), at: f.now };
   const raise: ApproveAction = {
@@ -76,14 +87,20 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
   const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${sh`claude-parallel run ${f.slug}`}` };
   switch (f.session.kind) {
     case "headless": {
-      if (f.worktree === undefined) return refuse({ code: "worktree-missing", message: `${f.task}'s worktree is missing: its session has nowhere to go on`, fix: `make it again with ${sh`claude-parallel start ${f.slug}`}, then approve again` });
+      if (f.worktree === undefined)
+        return refuse({
+          code: "worktree-missing",
+          message: `${f.task}'s worktree is missing: its session has nowhere to go on`,
+          fix: `make it again with ${sh`claude-parallel start ${f.slug}`}, then approve again`,
+        });
       const prompt = `claude-parallel: the user approved more budget for your task (now ${limits}; your task's sessions have spent ${usd(own.spentUsd)}). Go on with your task where you stopped, and commit your work when it is done.`;
       return { actions: [raise, { kind: "resume", task: f.task, sessionId: f.session.sessionId, worktree: f.worktree, prompt }, then] };
     }
     case "running":
       return { actions: [raise, { kind: "say", text: `${f.task}'s session still runs: its tool calls go through again.` }, then] };
     case "interactive": {
-      const where = f.worktree === undefined ? sh`claude-parallel status ${f.slug}` : `${sh`cd -- ${f.worktree}`} && ${f.session.sessionId ? sh`claude --resume ${f.session.sessionId}` : "claude --continue"}`;
+      const where =
+        f.worktree === undefined ? sh`claude-parallel status ${f.slug}` : `${sh`cd -- ${f.worktree}`} && ${f.session.sessionId ? sh`claude --resume ${f.session.sessionId}` : "claude --continue"}`;
       return { actions: [raise, { kind: "say", text: `${f.task}'s session runs in a terminal of yours: continue it there (${where}).` }] };
     }
     case "none":
@@ -95,7 +112,12 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
 export function describeApprove(a: ApproveAction): string {
   switch (a.kind) {
     case "raise": {
-      const raised = [a.taskLimit && `${a.task}'s budget from ${usd(a.taskLimit.from)} to ${usd(a.taskLimit.to)}`, a.featureLimit && `the feature's from ${usd(a.featureLimit.from)} to ${usd(a.featureLimit.to)}`].filter(Boolean).join(" and ");
+      const raised = [
+        a.taskLimit && `${a.task}'s budget from ${usd(a.taskLimit.from)} to ${usd(a.taskLimit.to)}`,
+        a.featureLimit && `the feature's from ${usd(a.featureLimit.from)} to ${usd(a.featureLimit.to)}`,
+      ]
+        .filter(Boolean)
+        .join(" and ");
       return `raise ${raised} (its sessions have spent ${usd(a.spentUsd)})`;
     }
     case "resume":

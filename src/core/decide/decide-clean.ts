@@ -61,7 +61,9 @@ const REMOVES: ReadonlyArray<WorktreeCourse["kind"]> = ["remove", "delete-leftov
  */
 export function decideClean(f: CleanFacts): Decision<CleanAction> {
   if (f.kind === "damaged") {
-    const suspects = f.suspects.length ? [say("Worktrees that may be the feature's; remove those you no longer need yourself:"), ...f.suspects.map((path) => say(`  git worktree remove ${quote(path)}`))] : [];
+    const suspects = f.suspects.length
+      ? [say("Worktrees that may be the feature's; remove those you no longer need yourself:"), ...f.suspects.map((path) => say(`  git worktree remove ${quote(path)}`))]
+      : [];
     return { actions: [{ kind: "forget-damaged-state", folder: f.folder }, say("Nothing else is removed."), ...suspects] };
   }
   if (!f.started) {
@@ -90,8 +92,9 @@ export function decideClean(f: CleanFacts): Decision<CleanAction> {
     actions: [
       ...(f.tmux ? [{ kind: "close-tmux" } as const] : []),
       ...f.worktrees.filter((w) => w.course.kind !== "gone").map((w): CleanAction => ({ kind: "settle-worktree", ...w })),
-      ...f.refs.map(({ ref, tip, merged, checkedOutIn }): CleanAction =>
-        checkedOutIn !== undefined && !removed.has(checkedOutIn) ? { kind: "keep-ref", ref, checkedOutIn } : { kind: "delete-ref", ref, tip, merged },
+      ...f.refs.map(
+        ({ ref, tip, merged, checkedOutIn }): CleanAction =>
+          checkedOutIn !== undefined && !removed.has(checkedOutIn) ? { kind: "keep-ref", ref, checkedOutIn } : { kind: "delete-ref", ref, tip, merged },
       ),
       ...(f.sharedState !== undefined ? [{ kind: "delete-shared-state", ...f.sharedState } as const] : []),
       { kind: "forget-state", worktrees: f.worktrees.map((w) => w.worktree), ...(f.finishedAt !== undefined && { finished: { finishedAt: f.finishedAt, cleanedAt: f.now } }) },

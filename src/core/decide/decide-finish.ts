@@ -96,7 +96,9 @@ const refuse = (refusal: Refusal): Decision<FinishAction> => ({ refusals: [refus
  */
 export function decideFinish(f: FinishFacts): Decision<FinishAction> {
   if (f.finishedAndCleaned !== undefined) {
-    return { actions: [say(`${f.slug} was finished (${f.finishedAndCleaned}) and cleaned up: its work is in ${f.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`)] };
+    return {
+      actions: [say(`${f.slug} was finished (${f.finishedAndCleaned}) and cleaned up: its work is in ${f.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`)],
+    };
   }
   if (!f.started) return refuse({ code: "feature-not-started", message: `feature ${f.slug} has not started`, fix: `run claude-parallel start ${quote(f.slug)}` });
   if (f.unsynced.length) return refuse({ code: "phase-not-synced", message: `phase ${f.unsynced[0]} of ${f.slug} is not synced yet`, fix: "sync every phase first (/parallel-sync)" });
@@ -109,7 +111,11 @@ export function decideFinish(f: FinishFacts): Decision<FinishAction> {
 function decideMerge(f: FinishFacts, m: MergeFacts): Decision<FinishAction> {
   const { integrationTip, baseTip } = m;
   if (integrationTip === undefined || baseTip === undefined) {
-    return refuse({ code: "branch-missing", message: `branch \`${integrationTip === undefined ? f.integrationBranch : f.base}\` is missing`, fix: "restore it (git reflog, refs/parallel/) and finish again" });
+    return refuse({
+      code: "branch-missing",
+      message: `branch \`${integrationTip === undefined ? f.integrationBranch : f.base}\` is missing`,
+      fix: "restore it (git reflog, refs/parallel/) and finish again",
+    });
   }
   const record: FinishAction[] = f.finishedAt === undefined ? [{ kind: "record-finished", at: f.now }] : [];
   // What killed commands left of the task worktrees is brought to an end; working worktrees are clean's to remove.
@@ -129,7 +135,11 @@ function decideMerge(f: FinishFacts, m: MergeFacts): Decision<FinishAction> {
   // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result.
   if (interrupted && !m.repaired) return { actions: [{ kind: "set-back-checkout", path, from: baseTip, to: tree, integrationTip }] };
   if (dirty.length) {
-    return refuse({ code: "checkout-dirty", message: `${f.base} is checked out in ${path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`, fix: "commit or stash them, then finish again" });
+    return refuse({
+      code: "checkout-dirty",
+      message: `${f.base} is checked out in ${path}, which has uncommitted changes (${dirty.slice(0, 3).join(", ")})`,
+      fix: "commit or stash them, then finish again",
+    });
   }
   return { actions: [{ kind: "merge-in-checkout", path, from: baseTip, to: tree, integrationTip, message: m.message, strategy: m.strategy }, ...record, ...settle] };
 }

@@ -19,7 +19,12 @@ export function decideInit(files: readonly InitFile[], force: boolean): { action
     if (f.existing === undefined) actions.push({ kind: "write", path: f.path, content: f.content });
     else if (f.existing === f.content) actions.push({ kind: "unchanged", path: f.path, content: f.content });
     else if (force) actions.push({ kind: "replace", path: f.path, content: f.content });
-    else refusals.push({ code: "file-differs", message: `${f.path} exists and differs from what ci init writes`, fix: "run ci init --force to replace it (your changes to it are lost; commit them first to keep a copy)" });
+    else
+      refusals.push({
+        code: "file-differs",
+        message: `${f.path} exists and differs from what ci init writes`,
+        fix: "run ci init --force to replace it (your changes to it are lost; commit them first to keep a copy)",
+      });
   }
   return refusals.length ? { refusals } : { actions };
 }

@@ -81,7 +81,9 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
 
   const oldById = new Map(current.phases.flatMap((p) => p.tasks).map((t) => [t.id, t] as const));
   const newById = new Map(next.phases.flatMap((p) => p.tasks).map((t) => [t.id, t] as const));
-  const started = Object.keys(state.phases).map(Number).sort((a, b) => a - b);
+  const started = Object.keys(state.phases)
+    .map(Number)
+    .sort((a, b) => a - b);
   const last = started[started.length - 1];
   const lastIds = last === undefined ? [] : startedIds(current, state, last);
   const anchor = lastIds.length ? `\`dependsOn: [${lastIds[0]}]\` (a task of phase ${last})` : "a `dependsOn` on a task of the last started phase";
@@ -113,7 +115,12 @@ export function decideReplan({ current, next, state }: ReplanFacts): ReplanDecis
         continue;
       }
       if (recorded !== undefined && recorded.branch !== after.branch) {
-        refusals.push({ code: "started-task-branch-changed", task: id, message: `it ${ran} on branch \`${recorded.branch}\`, and the plan now names its branch \`${after.branch}\``, fix: "keep the task's id and the plan's integrationBranch as they were" });
+        refusals.push({
+          code: "started-task-branch-changed",
+          task: id,
+          message: `it ${ran} on branch \`${recorded.branch}\`, and the plan now names its branch \`${after.branch}\``,
+          fix: "keep the task's id and the plan's integrationBranch as they were",
+        });
       }
       if (before === undefined) continue;
       const fields = changedFields(before, after);
@@ -193,7 +200,10 @@ function moved(after: PlannedTask, n: number, ran: string, next: ExecutionPlan, 
       };
     }
     if ((next.phases[n - 1]?.tasks.length ?? 0) >= next.maxParallel) {
-      return { message: `${head}: phase ${n} is full at maxParallel ${next.maxParallel}`, fix: `raise maxParallel back to at least the size of phase ${n}, or give the tasks that took its place a \`dependsOn\` on a task of phase ${n}${orSkip}` };
+      return {
+        message: `${head}: phase ${n} is full at maxParallel ${next.maxParallel}`,
+        fix: `raise maxParallel back to at least the size of phase ${n}, or give the tasks that took its place a \`dependsOn\` on a task of phase ${n}${orSkip}`,
+      };
     }
     return { message: `${head} (the phases were computed afresh)`, fix: `give the new or changed tasks a \`dependsOn\` on a task of phase ${n}, so they stay out of it${orSkip}` };
   }

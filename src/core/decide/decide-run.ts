@@ -162,7 +162,8 @@ export const phasedPolicy: RunPolicy = {
 };
 
 /** Nothing left to do for the task before a merge: skipped, merged, or its session ended with its check clean. */
-export const isReady = (t: TaskFacts) => t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
+export const isReady = (t: TaskFacts) =>
+  t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
 
 export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
   if (facts.finished) return [{ kind: "done" }];
@@ -183,7 +184,11 @@ export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): Ru
 
   if (facts.baseVerifyFails) {
     if (running.length) return [{ kind: "wait", running }];
-    const problem: TaskProblem = { kind: "merged-verify", message: `the plan's verify already fails on the integration branch before phase ${facts.baseVerifyFails.phase}'s merges`, ...(facts.baseVerifyFails.tail && { tail: facts.baseVerifyFails.tail }) };
+    const problem: TaskProblem = {
+      kind: "merged-verify",
+      message: `the plan's verify already fails on the integration branch before phase ${facts.baseVerifyFails.phase}'s merges`,
+      ...(facts.baseVerifyFails.tail && { tail: facts.baseVerifyFails.tail }),
+    };
     return [{ kind: "give-up", failures: [{ task: "", problem, attempts: 0 }] }];
   }
 
@@ -258,7 +263,11 @@ export function mergedVerifyProblem(message: string, failure: { tail?: string; l
 
 /** The prompt that resumes a session: what is wrong, the part of the failing output that says why, and what to do. */
 export function resumeMessage(problem: TaskProblem): string {
-  const part = problem.tail?.split("\n").filter((l) => l.trim() !== "").slice(0, OUTPUT_LINES).join("\n");
+  const part = problem.tail
+    ?.split("\n")
+    .filter((l) => l.trim() !== "")
+    .slice(0, OUTPUT_LINES)
+    .join("\n");
   const output =
     (part ? `\n\nThe part of its output that failed:\n\`\`\`\n${part}\n\`\`\`` : "") +
     (problem.log !== undefined ? `\nThe whole output is in ${quote(problem.log)}.` : "") +

@@ -92,11 +92,7 @@ export function decidePullRefs(facts: readonly RefFacts[], remote: string): Pull
 }
 
 /** What a pull does: the shared state taken or kept, then each of the feature's refs moved or kept. */
-export type PullAction =
-  | { kind: "take-state"; commit: string; allowed: boolean }
-  | { kind: "keep-state"; why: string }
-  | { kind: "move-ref"; update: LocalUpdate }
-  | { kind: "keep-ref"; why: string };
+export type PullAction = { kind: "take-state"; commit: string; allowed: boolean } | { kind: "keep-state"; why: string } | { kind: "move-ref"; update: LocalUpdate } | { kind: "keep-ref"; why: string };
 
 /** The pull's actions, in order, from its two decisions. */
 export function pullActions(state: PullAction & { kind: "take-state" | "keep-state" }, refs: PullRefsDecision): PullAction[] {

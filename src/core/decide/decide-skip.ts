@@ -13,10 +13,7 @@ export interface SkipFacts {
   phase?: { synced: boolean; skipped?: { reason: string; at: string } };
 }
 
-export type SkipAction =
-  | { kind: "say"; text: string }
-  | { kind: "skip"; task: string; reason: string; at: string }
-  | { kind: "unskip"; task: string };
+export type SkipAction = { kind: "say"; text: string } | { kind: "skip"; task: string; reason: string; at: string } | { kind: "unskip"; task: string };
 
 /**
  * Whether a task of the phase in progress is left out of its sync (or taken back in), or why not.

@@ -80,7 +80,13 @@ export function decideBranches(f: BranchFacts): BranchDecision | Refusal[] {
 
   if (f.integrationTip === undefined) {
     if (f.anyPhaseSynced) {
-      return [{ code: "integration-lost", message: `the integration branch \`${f.integrationBranch}\` is gone, and it held synced phases`, fix: `restore it from its backups: git branch ${quote(f.integrationBranch)} <commit> (see git reflog and refs/parallel/)` }];
+      return [
+        {
+          code: "integration-lost",
+          message: `the integration branch \`${f.integrationBranch}\` is gone, and it held synced phases`,
+          fix: `restore it from its backups: git branch ${quote(f.integrationBranch)} <commit> (see git reflog and refs/parallel/)`,
+        },
+      ];
     }
     startCommit ??= f.baseTip;
     if (startCommit === undefined) return [{ code: "branch-missing", message: `the base branch \`${f.base}\` does not exist`, fix: "create it, or set `base:` in the plan to an existing branch" }];
@@ -103,14 +109,26 @@ export function decideBranches(f: BranchFacts): BranchDecision | Refusal[] {
     // two features would move each other's branch and clear each other's ref locks.
     const other = f.otherFeatures.find((o) => o.branches.includes(name));
     if (other) {
-      refusals.push({ code: "branch-of-other-feature", message: `branch \`${name}\` is already a branch of the feature \`${other.slug}\``, fix: "set integrationBranch in the plan to a name no other feature's branches use (task branches are <integrationBranch>-<task id>)" });
+      refusals.push({
+        code: "branch-of-other-feature",
+        message: `branch \`${name}\` is already a branch of the feature \`${other.slug}\``,
+        fix: "set integrationBranch in the plan to a name no other feature's branches use (task branches are <integrationBranch>-<task id>)",
+      });
     }
     if (f.refs.includes(`refs/tags/${name}`)) {
-      refusals.push({ code: "tag-like-branch", message: `a tag is named \`${name}\` like one of the feature's branches, so \`${name}\` is ambiguous to git`, fix: `rename the tag (git tag ${quote(`${name}-tag`)} ${quote(`refs/tags/${name}`)} && git tag -d ${quote(name)}), or choose another integrationBranch in the plan` });
+      refusals.push({
+        code: "tag-like-branch",
+        message: `a tag is named \`${name}\` like one of the feature's branches, so \`${name}\` is ambiguous to git`,
+        fix: `rename the tag (git tag ${quote(`${name}-tag`)} ${quote(`refs/tags/${name}`)} && git tag -d ${quote(name)}), or choose another integrationBranch in the plan`,
+      });
     }
     const clash = f.refs.find((r) => r.startsWith("refs/heads/") && r !== heads(name) && (r.startsWith(`${heads(name)}/`) || heads(name).startsWith(`${r}/`)));
     if (clash) {
-      refusals.push({ code: "branch-name-clash", message: `branch \`${name}\` cannot exist beside the branch \`${clash.slice(11)}\` (one would be a folder of the other)`, fix: "choose another integrationBranch in the plan" });
+      refusals.push({
+        code: "branch-name-clash",
+        message: `branch \`${name}\` cannot exist beside the branch \`${clash.slice(11)}\` (one would be a folder of the other)`,
+        fix: "choose another integrationBranch in the plan",
+      });
     }
   }
 
@@ -261,12 +279,17 @@ export function decideStart(f: StartFacts): Decision<StartAction> {
     return { actions: [say(`${slug} was finished (${f.finishedAndCleaned}) and cleaned up: its work is in ${f.base}. Nothing to do. To run this plan again as a new feature, give it another slug.`)] };
   }
   if (f.finishedAt) return { actions: [say(`${slug} is finished: it was merged into ${f.base} (${f.finishedAt}). Nothing to start.`)] };
-  const notes = f.planChanged ? [say(`Note: ${f.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`), say(`  apply it with: claude-parallel replan ${slug}`)] : [];
+  const notes = f.planChanged
+    ? [say(`Note: ${f.planSource} changed after the feature started; the phases follow the plan frozen at the first start.`), say(`  apply it with: claude-parallel replan ${slug}`)]
+    : [];
   const p = f.phase;
   if (!p) return { actions: [...notes, say(`Every phase of ${slug} is synced: what is left is the final merge into ${f.base}: claude-parallel finish ${quote(slug)}`)] };
-  if (p.synced && !(f.choices.reopen && f.choices.task !== undefined)) return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
+  if (p.synced && !(f.choices.reopen && f.choices.task !== undefined))
+    return { refusals: [{ code: "phase-synced", message: `phase ${p.index} of ${slug} is already synced`, fix: "start the next phase" }] };
   if (p.unsyncedBefore !== undefined && f.choices.task === undefined) {
-    return { refusals: [{ code: "phase-not-synced", message: `phase ${p.unsyncedBefore} is not synced yet, and phase ${p.index} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }] };
+    return {
+      refusals: [{ code: "phase-not-synced", message: `phase ${p.unsyncedBefore} is not synced yet, and phase ${p.index} builds on it`, fix: "finish and sync that phase first (/parallel-sync)" }],
+    };
   }
   const b = p.branches;
   if (!b) throw new Error("decideStart: the branches were not gathered");
@@ -277,11 +300,18 @@ export function decideStart(f: StartFacts): Decision<StartAction> {
   const tasks = b.phase.tasks;
   const actions: StartAction[] = [
     ...notes,
-    say(`Feature ${slug}, phase ${p.index} of ${f.phases} (${p.roles.join(", ")}): ${tasks.length} ${tasks.length === 1 ? "session" : "sessions"} from ${f.integrationBranch} at ${startCommit.slice(0, 12)}.`),
+    say(
+      `Feature ${slug}, phase ${p.index} of ${f.phases} (${p.roles.join(", ")}): ${tasks.length} ${tasks.length === 1 ? "session" : "sessions"} from ${f.integrationBranch} at ${startCommit.slice(0, 12)}.`,
+    ),
   ];
   if (f.firstStart) {
     const n = b.unseen.length;
-    if (n) actions.push(say(`Note: your checkout has ${n} uncommitted ${n === 1 ? "change" : "changes"} (${b.unseen.slice(0, 3).join(", ")}${n > 3 ? ", ..." : ""}): the sessions start from ${f.integrationBranch}'s commits and will not see them.`));
+    if (n)
+      actions.push(
+        say(
+          `Note: your checkout has ${n} uncommitted ${n === 1 ? "change" : "changes"} (${b.unseen.slice(0, 3).join(", ")}${n > 3 ? ", ..." : ""}): the sessions start from ${f.integrationBranch}'s commits and will not see them.`,
+        ),
+      );
     if (!createIntegration) actions.push(say(`Note: the branch ${f.integrationBranch} already existed (it contains ${f.base}); the feature builds on it, and clean will never delete it.`));
     actions.push({ kind: "freeze-plan", path: f.frozenPlanPath });
   }

@@ -176,7 +176,12 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   if (!f.started) return refuse({ code: "feature-not-started", message: `feature ${slug} has not started`, fix: `run claude-parallel start ${quote(slug)}` });
   if (f.finishedAt) return { actions: [say(`${slug} is finished: it was merged into ${f.base} (${f.finishedAt}). Nothing to sync.`)] };
   const p = f.phase;
-  if (!p) return refuse({ code: "phase-not-started", message: f.target ? `phase ${f.target} of ${slug} has not started` : `no phase of ${slug} has started`, fix: `run claude-parallel start ${quote(slug)}` });
+  if (!p)
+    return refuse({
+      code: "phase-not-started",
+      message: f.target ? `phase ${f.target} of ${slug} has not started` : `no phase of ${slug} has started`,
+      fix: `run claude-parallel start ${quote(slug)}`,
+    });
   // Every ref we moved is where we left it (or where this phase's interrupted publish put it):
   // whatever is decided below from the refs is then decided from our own moves.
   if (p.movedRefs.length) return { refusals: p.movedRefs };
@@ -184,12 +189,21 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
 
   // A start of this phase killed part way (a sync's start of its next phase, say) is finished first, as `start` would.
   if (finishesStart(f, p)) {
-    if (!f.choices.next) return refuse({ code: "start-interrupted", message: `the start of phase ${p.index} of ${slug} was interrupted (--no-next: not finished here)`, fix: `finish it: claude-parallel start ${quote(slug)}` });
+    if (!f.choices.next)
+      return refuse({
+        code: "start-interrupted",
+        message: `the start of phase ${p.index} of ${slug} was interrupted (--no-next: not finished here)`,
+        fix: `finish it: claude-parallel start ${quote(slug)}`,
+      });
     return { actions: [...actions, { kind: "start-phase", phase: p.index, how: "finish-interrupted", settings: p.launch, fromVerifiedTree: false }] };
   }
   const published = earlierPublish(p);
   if (published === "moved") {
-    return refuse({ code: "integration-moved", message: `the integration branch moved while a sync of phase ${p.index} was interrupted`, fix: "look at what moved it (git reflog), then run sync again" });
+    return refuse({
+      code: "integration-moved",
+      message: `the integration branch moved while a sync of phase ${p.index} was interrupted`,
+      fix: "look at what moved it (git reflog), then run sync again",
+    });
   }
   if (p.journal !== undefined && published === undefined) actions.push({ kind: "discard-journal", phase: p.index });
   if (published === undefined && p.syncedAt !== undefined) {
@@ -223,9 +237,25 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
     }
     actions.push(say(`Verified: \`${command}\` passed on this very tree (${short(p.mergedTree)}) in the sync job.`));
   } else if (!verifies && pre.chain.length > 0) {
-    actions.push(say(command === undefined ? "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests)." : `The merged result is not tested (--no-verify): \`${command}\` was not run.`));
+    actions.push(
+      say(
+        command === undefined
+          ? "Nothing tests the merged result: the plan has no `verify` (give it one, the command that runs the project's tests)."
+          : `The merged result is not tested (--no-verify): \`${command}\` was not run.`,
+      ),
+    );
   } else if (verifies) {
-    actions.push({ kind: "verify", phase: p.index, command, base: pre.integrationTip, chain: pre.chain, baseKnownGood: p.baseKnownGood, keepTree, dependencySources: p.dependencySources, confined: p.confined });
+    actions.push({
+      kind: "verify",
+      phase: p.index,
+      command,
+      base: pre.integrationTip,
+      chain: pre.chain,
+      baseKnownGood: p.baseKnownGood,
+      keepTree,
+      dependencySources: p.dependencySources,
+      confined: p.confined,
+    });
   }
   if (review?.kind === "review") actions.push({ kind: "review", phase: p.index, round: review.round, base: pre.integrationTip, review: p.review! });
   else if (review?.kind === "approved") actions.push(say(`Reviewed: the reviewer approved this merged result (round ${review.round})${review.summary ? `: ${singleLine(review.summary)}` : "."}`));
@@ -254,7 +284,11 @@ export function reviewRefusals(d: Extract<ReviewDecision, { kind: "hand-back" | 
   if (d.kind === "hand-back") return perTask;
   const unrouted = d.routed?.unrouted.map((f) => singleLine(findingLine(f))) ?? [];
   return [
-    { code: "review-needs-you", message: [singleLine(`the review of round ${d.round} needs you: ${d.why}`), ...unrouted].join("\n"), fix: `fix what it asks yourself and commit on the tasks' branches, or publish without the review: ${again} --no-review` },
+    {
+      code: "review-needs-you",
+      message: [singleLine(`the review of round ${d.round} needs you: ${d.why}`), ...unrouted].join("\n"),
+      fix: `fix what it asks yourself and commit on the tasks' branches, or publish without the review: ${again} --no-review`,
+    },
     ...perTask,
   ];
 }

@@ -98,8 +98,21 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
     const log = c.log ?? "";
     const excerpt = failureExcerpt(log);
     // The files its error lines name; else any it names.
-    const named = filesNamed(log.split("\n").filter((l) => ERROR_LINE.test(l) && !NOT_AN_ERROR.test(l)).join("\n"), f.files);
-    items.push({ key: checkKey(c.name, pr.headOid), kind: "check", name: c.name, excerpt: excerpt.text, ...(excerpt.where && { where: excerpt.where }), files: named.length ? named : filesNamed(log, f.files) });
+    const named = filesNamed(
+      log
+        .split("\n")
+        .filter((l) => ERROR_LINE.test(l) && !NOT_AN_ERROR.test(l))
+        .join("\n"),
+      f.files,
+    );
+    items.push({
+      key: checkKey(c.name, pr.headOid),
+      kind: "check",
+      name: c.name,
+      excerpt: excerpt.text,
+      ...(excerpt.where && { where: excerpt.where }),
+      files: named.length ? named : filesNamed(log, f.files),
+    });
   }
   for (const c of pr.comments) {
     items.push({ key: commentKey(c.id), kind: "comment", id: c.id, path: c.path, ...(c.line !== undefined && { line: c.line }), body: c.body, author: c.author });
@@ -115,7 +128,14 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
   }
   if (byTask.size && f.rounds >= f.maxRounds) {
     const pending = [...new Set([...byTask.values()].flat())];
-    return [...actions, { kind: "stop", reason: `${pending.length} more ${pending.length === 1 ? "item" : "items"} of feedback after ${f.rounds} ${f.rounds === 1 ? "round" : "rounds"} of hand-backs (--rounds ${f.maxRounds})`, fix: "look at the pull request yourself, or watch again with a higher --rounds" }];
+    return [
+      ...actions,
+      {
+        kind: "stop",
+        reason: `${pending.length} more ${pending.length === 1 ? "item" : "items"} of feedback after ${f.rounds} ${f.rounds === 1 ? "round" : "rounds"} of hand-backs (--rounds ${f.maxRounds})`,
+        fix: "look at the pull request yourself, or watch again with a higher --rounds",
+      },
+    ];
   }
   for (const task of f.tasks) {
     const given = byTask.get(task.id);
@@ -125,7 +145,14 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
 
   const failing = pr.checks.filter((c) => c.bucket === "fail" || c.bucket === "cancel");
   if (failing.length) {
-    return [...actions, { kind: "stop", reason: `${failing.map((c) => c.name).join(", ")} ${failing.length === 1 ? "fails" : "fail"} at ${pr.headOid.slice(0, 12)}, and no session has a fix to push`, fix: "fix it on the integration branch (or in a task's worktree, then sync), push, and watch again" }];
+    return [
+      ...actions,
+      {
+        kind: "stop",
+        reason: `${failing.map((c) => c.name).join(", ")} ${failing.length === 1 ? "fails" : "fail"} at ${pr.headOid.slice(0, 12)}, and no session has a fix to push`,
+        fix: "fix it on the integration branch (or in a task's worktree, then sync), push, and watch again",
+      },
+    ];
   }
   if (pr.checks.some((c) => c.bucket === "pending")) return [...actions, { kind: "wait", reason: "checks are still running" }];
   if (pr.reviewDecision === "APPROVED" || pr.reviewDecision === "") return [...actions, { kind: "done", reason: `every check passes${pr.reviewDecision ? " and the pull request is approved" : ""}` }];
@@ -170,7 +197,10 @@ export function repositoryPath(path: string): boolean {
 export function filesNamed(log: string, files: ReadonlySet<string>, max = 20): string[] {
   const found: string[] = [];
   for (const raw of log.split(/[\s"'`()[\]{}<>,;=|]+/)) {
-    const word = raw.replace(/^(?:\.\/)+/, "").replace(/(?::\d+)+:?$/, "").replace(/[.:]+$/, "");
+    const word = raw
+      .replace(/^(?:\.\/)+/, "")
+      .replace(/(?::\d+)+:?$/, "")
+      .replace(/[.:]+$/, "");
     if (!word.includes(".") && !word.includes("/")) continue;
     for (let at = -1; ; at = word.indexOf("/", at + 1)) {
       const candidate = word.slice(at + 1);

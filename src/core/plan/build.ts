@@ -135,13 +135,11 @@ export function buildExecutionPlan({ plan, source }: LoadedPlan, facts: RepoFact
       fix: "the feature collects its work on its own branch: remove integrationBranch to get `feature/<slug>`",
     });
   }
-  const branchProblems = branchClashes(
-    [
-      { name: base, what: "the plan's base", where: `${source.locate(["base"])} (base)` },
-      { name: integrationBranch, what: "the plan's integrationBranch", where: `${source.locate(["integrationBranch"])} (integrationBranch)` },
-      ...plan.tasks.map((task, i) => ({ name: branchOf(task.id), what: `task \`${task.id}\`'s branch`, where: () => `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)` })),
-    ],
-  );
+  const branchProblems = branchClashes([
+    { name: base, what: "the plan's base", where: `${source.locate(["base"])} (base)` },
+    { name: integrationBranch, what: "the plan's integrationBranch", where: `${source.locate(["integrationBranch"])} (integrationBranch)` },
+    ...plan.tasks.map((task, i) => ({ name: branchOf(task.id), what: `task \`${task.id}\`'s branch`, where: () => `${source.locate(["tasks", i, "id"])} (tasks[${i}].id)` })),
+  ]);
   if (branchProblems.length) throw new InputError(branchProblems);
   const worktreeRoot = resolveWorktreeRoot(plan.worktreeRoot, facts, `${source.locate(["worktreeRoot"])} (worktreeRoot)`);
 
@@ -323,7 +321,11 @@ function resolveWorktreeRoot(written: string, facts: RepoFacts, where: string): 
     }
     root = posix.join(facts.home, written.slice(1));
   } else if (written.startsWith("~")) {
-    throw new InputError({ where, message: `worktreeRoot ${JSON.stringify(written)} names another user's home folder, which is not expanded`, fix: "write the folder's full path, or `~/...` for your own home folder" });
+    throw new InputError({
+      where,
+      message: `worktreeRoot ${JSON.stringify(written)} names another user's home folder, which is not expanded`,
+      fix: "write the folder's full path, or `~/...` for your own home folder",
+    });
   }
   const besides = "use a folder beside the repository: `..` (the default) or something like `../worktrees`";
   const absolute = facts.root !== undefined ? posix.resolve(facts.root, root) : posix.isAbsolute(root) ? posix.normalize(root) : undefined;

@@ -28,7 +28,25 @@ import {
 import type { Plan } from "./schema.js";
 
 /** The schema's keys, in its order (the order of the value it returns). */
-export const CHECKED_PLAN_KEYS = ["version", "feature", "slug", "base", "integrationBranch", "worktreeRoot", "maxParallel", "verify", "enforceOwns", "sandbox", "merge", "maxTurns", "budgetUsd", "featureBudgetUsd", "notify", "review", "tasks"] as const;
+export const CHECKED_PLAN_KEYS = [
+  "version",
+  "feature",
+  "slug",
+  "base",
+  "integrationBranch",
+  "worktreeRoot",
+  "maxParallel",
+  "verify",
+  "enforceOwns",
+  "sandbox",
+  "merge",
+  "maxTurns",
+  "budgetUsd",
+  "featureBudgetUsd",
+  "notify",
+  "review",
+  "tasks",
+] as const;
 export const CHECKED_TASK_KEYS = ["id", "agent", "title", "prompt", "dependsOn", "owns", "produces", "consumes", "verify", "estimate", "merge", "maxTurns", "budgetUsd"] as const;
 export const CHECKED_MERGE_KEYS = ["strategy", "options"] as const;
 export const CHECKED_NOTIFY_COMMAND_KEYS = ["command"] as const;

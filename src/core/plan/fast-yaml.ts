@@ -20,9 +20,21 @@ const scalar = (tag: string, test: (s: string) => boolean, construct: (s: string
 
 const CORE_1_2 = FAILSAFE_SCHEMA.extend({
   implicit: [
-    scalar("null", (s) => NULL.test(s), () => null),
-    scalar("bool", (s) => BOOL.test(s), (s) => s[0] === "t" || s[0] === "T"),
-    scalar("int", (s) => INT_OCT.test(s) || INT.test(s) || INT_HEX.test(s), (s) => (INT_OCT.test(s) ? parseInt(s.slice(2), 8) : INT_HEX.test(s) ? parseInt(s.slice(2), 16) : parseInt(s, 10))),
+    scalar(
+      "null",
+      (s) => NULL.test(s),
+      () => null,
+    ),
+    scalar(
+      "bool",
+      (s) => BOOL.test(s),
+      (s) => s[0] === "t" || s[0] === "T",
+    ),
+    scalar(
+      "int",
+      (s) => INT_OCT.test(s) || INT.test(s) || INT_HEX.test(s),
+      (s) => (INT_OCT.test(s) ? parseInt(s.slice(2), 8) : INT_HEX.test(s) ? parseInt(s.slice(2), 16) : parseInt(s, 10)),
+    ),
     scalar(
       "float",
       (s) => FLOAT_NAN.test(s) || FLOAT_EXP.test(s) || FLOAT.test(s),

@@ -5,10 +5,7 @@ import type { PlanSource } from "./load.js";
 import type { Plan } from "./schema.js";
 
 /** Why one task waits for another. */
-type DependencyReason =
-  | { kind: "explicit" }
-  | { kind: "contract"; path: string }
-  | { kind: "ownership"; example: string };
+type DependencyReason = { kind: "explicit" } | { kind: "contract"; path: string } | { kind: "ownership"; example: string };
 
 export interface Edge {
   from: number;
@@ -112,19 +109,19 @@ export function dependencyGraph(plan: Plan, source: PlanSource): TaskGraph {
 
   if (problems.length) throw new InputError(problems);
 
-  const graph = graphFromEdges(ids, plan.tasks.map((t) => t.estimate), edges);
+  const graph = graphFromEdges(
+    ids,
+    plan.tasks.map((t) => t.estimate),
+    edges,
+  );
   const cycle = findCycle(graph);
   if (cycle) {
     const names = cycle.map((i) => ids[i]!);
-    const because = cycle
-      .slice(0, -1)
-      .map((from, k) => {
-        const to = cycle[k + 1]!;
-        const edge = graph.edges.find((e) => e.from === from && e.to === to)!;
-        return edge.reason.kind === "contract"
-          ? `\`${ids[to]}\` consumes \`${edge.reason.path}\`, which \`${ids[from]}\` produces`
-          : `\`${ids[to]}\` depends on \`${ids[from]}\``;
-      });
+    const because = cycle.slice(0, -1).map((from, k) => {
+      const to = cycle[k + 1]!;
+      const edge = graph.edges.find((e) => e.from === from && e.to === to)!;
+      return edge.reason.kind === "contract" ? `\`${ids[to]}\` consumes \`${edge.reason.path}\`, which \`${ids[from]}\` produces` : `\`${ids[to]}\` depends on \`${ids[from]}\``;
+    });
     const first = cycle[1]!;
     throw new InputError({
       where: `${source.locate(["tasks", first, "dependsOn"])} (tasks[${first}])`,
@@ -203,7 +200,11 @@ export function reaches(graph: Pick<TaskGraph, "successors">, from: number, to: 
   while (stack.length) {
     const v = stack.pop()!;
     if (v === to) return true;
-    for (const s of graph.successors[v]!) if (!seen.has(s)) { seen.add(s); stack.push(s); }
+    for (const s of graph.successors[v]!)
+      if (!seen.has(s)) {
+        seen.add(s);
+        stack.push(s);
+      }
   }
   return false;
 }

@@ -35,8 +35,14 @@ export class Heap {
         const r = l + 1;
         let m = -1;
         let smallest = last;
-        if (l < n && this.before(items[l]!, smallest) < 0) { m = l; smallest = items[l]!; }
-        if (r < n && this.before(items[r]!, smallest) < 0) { m = r; smallest = items[r]!; }
+        if (l < n && this.before(items[l]!, smallest) < 0) {
+          m = l;
+          smallest = items[l]!;
+        }
+        if (r < n && this.before(items[r]!, smallest) < 0) {
+          m = r;
+          smallest = items[r]!;
+        }
         if (m < 0) break;
         items[i] = smallest;
         i = m;
@@ -55,7 +61,11 @@ export class Heap {
 export class ReadyHeap {
   private readonly items: Int32Array;
   private count = 0;
-  constructor(capacity: number, private readonly first: Float64Array, private readonly second: Float64Array) {
+  constructor(
+    capacity: number,
+    private readonly first: Float64Array,
+    private readonly second: Float64Array,
+  ) {
     this.items = new Int32Array(capacity);
   }
 

@@ -89,13 +89,7 @@ export function parsePlan(text: string, file: string): LoadedPlan {
   return { plan: result.data, source };
 }
 
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  data: unknown,
-  doc: Document,
-  source: PlanSource,
-  at: (offset: number | undefined) => string,
-): Problem {
+function describeIssue(issue: z.core.$ZodIssue, data: unknown, doc: Document, source: PlanSource, at: (offset: number | undefined) => string): Problem {
   if (issue.code === "invalid_union") {
     // A value of one alternative's type that fails that alternative's check (a notify target's URL): its own words.
     const matched = issue.errors.find((branch) => branch.length > 0 && branch.every((i) => i.code !== "invalid_type" && i.code !== "unrecognized_keys"));
@@ -107,7 +101,13 @@ function describeIssue(
     const known = path[path.length - 1] === "merge" ? MERGE_KEYS : path.length === 0 ? PLAN_KEYS : TASK_KEYS;
     const key = issue.keys[0]!;
     const keyNode = findKeyNode(doc, path, key);
-    const more = issue.keys.length > 1 ? ` (and ${issue.keys.slice(1).map((k) => `\`${k}\``).join(", ")})` : "";
+    const more =
+      issue.keys.length > 1
+        ? ` (and ${issue.keys
+            .slice(1)
+            .map((k) => `\`${k}\``)
+            .join(", ")})`
+        : "";
     return {
       where: `${keyNode === undefined ? source.locate(path) : at(keyNode)} (${field})`,
       message: `unknown key \`${key}\`${didYouMean(key, known)}${more}`,
@@ -145,7 +145,8 @@ function typeFix(expected: string, key: string): string {
   if (key === "estimate") return `write the task's relative size as a number greater than 0 and at most ${LIMITS.estimate}, like \`2\``;
   if (key === "maxParallel") return "write a whole number of sessions from 1 to 64, like `4`";
   if (expected === "array") return `write a list, like \`${key}: [a, b]\``;
-  if (expected === "object") return key === "" || /^\d+$/.test(key) ? "write each task as a mapping: `- id: ...` with `title: ...` on the next line" : `write \`${key}:\` as a mapping of keys to values`;
+  if (expected === "object")
+    return key === "" || /^\d+$/.test(key) ? "write each task as a mapping: `- id: ...` with `title: ...` on the next line" : `write \`${key}:\` as a mapping of keys to values`;
   if (expected === "string") return "write text; put it in quotes when YAML would read it as a number, true/false or null";
   if (expected === "number") return `write a number after \`${key}:\``;
   return "see `claude-parallel schema` for what this key takes";

@@ -26,7 +26,10 @@ export function ownedPathProblem(raw: string): string | undefined {
 }
 
 export function normalizeOwnedPath(raw: string): string {
-  const parts = raw.trim().split("/").filter((s) => s !== "" && s !== ".");
+  const parts = raw
+    .trim()
+    .split("/")
+    .filter((s) => s !== "" && s !== ".");
   return parts.join("/") || ".";
 }
 
@@ -41,10 +44,18 @@ export function braceAlternatives(pattern: string): string[] {
   let close = -1;
   for (let i = open; i < pattern.length; i++) {
     const c = pattern[i];
-    if (c === "\\") { i++; continue; }
+    if (c === "\\") {
+      i++;
+      continue;
+    }
     if (c === "{") depth++;
-    else if (c === "}") { depth--; if (depth === 0) { close = i; break; } }
-    else if (c === "," && depth === 1) commas.push(i);
+    else if (c === "}") {
+      depth--;
+      if (depth === 0) {
+        close = i;
+        break;
+      }
+    } else if (c === "," && depth === 1) commas.push(i);
   }
   if (close < 0 || commas.length === 0) {
     // Not a brace set: treat `{` literally by escaping it and continue after it.
@@ -67,7 +78,10 @@ export function braceAlternatives(pattern: string): string[] {
 
 function findUnescaped(s: string, ch: string, from: number): number {
   for (let i = from; i < s.length; i++) {
-    if (s[i] === "\\") { i++; continue; }
+    if (s[i] === "\\") {
+      i++;
+      continue;
+    }
     if (s[i] === ch) return i;
   }
   return -1;
@@ -77,7 +91,10 @@ function findUnescaped(s: string, ch: string, from: number): number {
 // Automata
 
 /** A set of characters: the union of `ranges` (code points, inclusive), complemented if `negated`. */
-interface CharSet { ranges: Array<[number, number]>; negated: boolean }
+interface CharSet {
+  ranges: Array<[number, number]>;
+  negated: boolean;
+}
 
 const SLASH = 0x2f;
 const DOT = 0x2e;
@@ -128,21 +145,31 @@ class NfaBuilder {
     this.epsilon.push([]);
     return this.edges.length - 1;
   }
-  edge(from: number, on: CharSet, to: number) { this.edges[from]!.push({ on, to }); }
-  skip(from: number, to: number) { this.epsilon[from]!.push(to); }
+  edge(from: number, on: CharSet, to: number) {
+    this.edges[from]!.push({ on, to });
+  }
+  skip(from: number, to: number) {
+    this.epsilon[from]!.push(to);
+  }
 }
 
 /** Parses `[...]` starting at `i` (the `[`); returns the set and the index after `]`, or undefined. */
 function parseClass(p: string, i: number): { set: CharSet; end: number } | undefined {
   let j = i + 1;
   let negated = false;
-  if (p[j] === "!" || p[j] === "^") { negated = true; j++; }
+  if (p[j] === "!" || p[j] === "^") {
+    negated = true;
+    j++;
+  }
   const ranges: Array<[number, number]> = [];
   let first = true;
   while (j < p.length && (p[j] !== "]" || first)) {
     first = false;
     let lo = p.codePointAt(j)!;
-    if (p[j] === "\\" && j + 1 < p.length) { j++; lo = p.codePointAt(j)!; }
+    if (p[j] === "\\" && j + 1 < p.length) {
+      j++;
+      lo = p.codePointAt(j)!;
+    }
     j += lo > 0xffff ? 2 : 1;
     let hi = lo;
     if (p[j] === "-" && j + 1 < p.length && p[j + 1] !== "]") {
@@ -200,29 +227,37 @@ function compile(pattern: string): Nfa {
       b.edge(current, NOT_SLASH, next);
       b.edge(next, NOT_SLASH, next);
       current = next;
-    } else for (let i = 0; i < segment.length; ) {
-      const ch = segment[i]!;
-      if (ch === "*") {
-        while (segment[i] === "*") i++;
-        b.edge(current, NOT_SLASH, current);
-        continue;
+    } else
+      for (let i = 0; i < segment.length; ) {
+        const ch = segment[i]!;
+        if (ch === "*") {
+          while (segment[i] === "*") i++;
+          b.edge(current, NOT_SLASH, current);
+          continue;
+        }
+        let set: CharSet;
+        if (ch === "?") {
+          set = NOT_SLASH;
+          i++;
+        } else if (ch === "[") {
+          const parsed = parseClass(segment, i);
+          if (parsed) {
+            set = parsed.set;
+            i = parsed.end;
+          } else {
+            set = literal(0x5b);
+            i++;
+          }
+        } else {
+          if (ch === "\\" && i + 1 < segment.length) i++;
+          const code = segment.codePointAt(i)!;
+          set = literal(code);
+          i += code > 0xffff ? 2 : 1;
+        }
+        const next = b.state();
+        b.edge(current, set, next);
+        current = next;
       }
-      let set: CharSet;
-      if (ch === "?") { set = NOT_SLASH; i++; }
-      else if (ch === "[") {
-        const parsed = parseClass(segment, i);
-        if (parsed) { set = parsed.set; i = parsed.end; }
-        else { set = literal(0x5b); i++; }
-      } else {
-        if (ch === "\\" && i + 1 < segment.length) i++;
-        const code = segment.codePointAt(i)!;
-        set = literal(code);
-        i += code > 0xffff ? 2 : 1;
-      }
-      const next = b.state();
-      b.edge(current, set, next);
-      current = next;
-    }
     if (!last) {
       const next = b.state();
       b.edge(current, literal(SLASH), next);
@@ -245,7 +280,11 @@ function closure(nfa: Nfa, states: number[]): number[] {
   const seen = new Set(states);
   const stack = [...states];
   while (stack.length) {
-    for (const to of nfa.epsilon[stack.pop()!]!) if (!seen.has(to)) { seen.add(to); stack.push(to); }
+    for (const to of nfa.epsilon[stack.pop()!]!)
+      if (!seen.has(to)) {
+        seen.add(to);
+        stack.push(to);
+      }
   }
   return [...seen];
 }
@@ -255,9 +294,13 @@ function intersect(a: Nfa, b: Nfa): string | undefined {
   const key = (x: number, y: number) => x * 65536 + y;
   const parent = new Map<number, { from: number; char: number } | null>();
   const queue: Array<[number, number]> = [];
-  for (const x of closure(a, [a.start])) for (const y of closure(b, [b.start])) {
-    if (!parent.has(key(x, y))) { parent.set(key(x, y), null); queue.push([x, y]); }
-  }
+  for (const x of closure(a, [a.start]))
+    for (const y of closure(b, [b.start])) {
+      if (!parent.has(key(x, y))) {
+        parent.set(key(x, y), null);
+        queue.push([x, y]);
+      }
+    }
   for (let head = 0; head < queue.length; head++) {
     const [x, y] = queue[head]!;
     if (a.accepting.has(x) && b.accepting.has(y)) {
@@ -272,14 +315,19 @@ function intersect(a: Nfa, b: Nfa): string | undefined {
       // The empty path is the repository root itself: only `.`/`**` can own it; show a file.
       return chars.length ? String.fromCodePoint(...chars) : ".";
     }
-    for (const ea of a.edges[x]!) for (const eb of b.edges[y]!) {
-      const char = commonChar(ea.on, eb.on);
-      if (char === undefined) continue;
-      for (const nx of closure(a, [ea.to])) for (const ny of closure(b, [eb.to])) {
-        const k = key(nx, ny);
-        if (!parent.has(k)) { parent.set(k, { from: key(x, y), char }); queue.push([nx, ny]); }
+    for (const ea of a.edges[x]!)
+      for (const eb of b.edges[y]!) {
+        const char = commonChar(ea.on, eb.on);
+        if (char === undefined) continue;
+        for (const nx of closure(a, [ea.to]))
+          for (const ny of closure(b, [eb.to])) {
+            const k = key(nx, ny);
+            if (!parent.has(k)) {
+              parent.set(k, { from: key(x, y), char });
+              queue.push([nx, ny]);
+            }
+          }
       }
-    }
   }
   return undefined;
 }
@@ -290,7 +338,11 @@ function hasOddName(path: string): boolean {
 }
 
 /** Where a path being built stands: at the start of a name, just after a '.', or elsewhere. */
-enum Prev { nameStart, dot, other }
+enum Prev {
+  nameStart,
+  dot,
+  other,
+}
 
 /**
  * A path covered by both NFAs that reads like a real one: the fewest names starting or ending
@@ -299,7 +351,16 @@ enum Prev { nameStart, dot, other }
  * before. Only called once `intersect` found that the languages meet.
  */
 function readableIntersect(a: Nfa, b: Nfa): string | undefined {
-  interface Entry { x: number; y: number; prev: Prev; odd: number; length: number; from: number; char: number; final: boolean }
+  interface Entry {
+    x: number;
+    y: number;
+    prev: Prev;
+    odd: number;
+    length: number;
+    from: number;
+    char: number;
+    final: boolean;
+  }
   const key = (x: number, y: number, prev: Prev) => (x * 65536 + y) * 3 + prev;
   const entries: Entry[] = [];
   const queue = new Heap((i, j) => entries[i]!.odd - entries[j]!.odd || entries[i]!.length - entries[j]!.length || i - j);
@@ -314,9 +375,10 @@ function readableIntersect(a: Nfa, b: Nfa): string | undefined {
     for (let step = settled.get(k)!; step.from !== -1; step = settled.get(step.from)!) chars.push(step.char);
     return chars.length ? String.fromCodePoint(...chars.reverse()) : ".";
   };
-  for (const x of closure(a, [a.start])) for (const y of closure(b, [b.start])) {
-    push({ x, y, prev: Prev.nameStart, odd: 0, length: 0, from: -1, char: 0, final: false });
-  }
+  for (const x of closure(a, [a.start]))
+    for (const y of closure(b, [b.start])) {
+      push({ x, y, prev: Prev.nameStart, odd: 0, length: 0, from: -1, char: 0, final: false });
+    }
   for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
     const e = entries[next]!;
     if (e.final) return pathTo(e.from);
@@ -327,15 +389,17 @@ function readableIntersect(a: Nfa, b: Nfa): string | undefined {
       // Ending here ends the last name: after a '.', that costs like any odd name.
       push({ ...e, odd: e.odd + (e.prev === Prev.dot ? 1 : 0), from: k, final: true });
     }
-    for (const ea of a.edges[e.x]!) for (const eb of b.edges[e.y]!) {
-      const char = commonChar(ea.on, eb.on);
-      if (char === undefined) continue;
-      const oddName = (char === DOT && e.prev === Prev.nameStart) || (char === SLASH && e.prev === Prev.dot);
-      const prev = char === SLASH ? Prev.nameStart : char === DOT ? Prev.dot : Prev.other;
-      for (const nx of closure(a, [ea.to])) for (const ny of closure(b, [eb.to])) {
-        push({ x: nx, y: ny, prev, odd: e.odd + (oddName ? 1 : 0), length: e.length + 1, from: k, char, final: false });
+    for (const ea of a.edges[e.x]!)
+      for (const eb of b.edges[e.y]!) {
+        const char = commonChar(ea.on, eb.on);
+        if (char === undefined) continue;
+        const oddName = (char === DOT && e.prev === Prev.nameStart) || (char === SLASH && e.prev === Prev.dot);
+        const prev = char === SLASH ? Prev.nameStart : char === DOT ? Prev.dot : Prev.other;
+        for (const nx of closure(a, [ea.to]))
+          for (const ny of closure(b, [eb.to])) {
+            push({ x: nx, y: ny, prev, odd: e.odd + (oddName ? 1 : 0), length: e.length + 1, from: k, char, final: false });
+          }
       }
-    }
   }
   return undefined;
 }
@@ -371,7 +435,10 @@ export function ownedPattern(raw: string): OwnedPattern {
 const compiled = new Map<string, Nfa>();
 function nfaOf(alternative: string): Nfa {
   let nfa = compiled.get(alternative);
-  if (!nfa) { nfa = compile(alternative); compiled.set(alternative, nfa); }
+  if (!nfa) {
+    nfa = compile(alternative);
+    compiled.set(alternative, nfa);
+  }
   return nfa;
 }
 
@@ -385,11 +452,12 @@ export function overlapWitness(a: OwnedPattern, b: OwnedPattern): string | undef
   }
   // Every path a pattern covers starts with its fixed prefix: prefixes that diverge cannot meet.
   if (!a.fixedPrefix.startsWith(b.fixedPrefix) && !b.fixedPrefix.startsWith(a.fixedPrefix)) return undefined;
-  for (const x of a.alternatives) for (const y of b.alternatives) {
-    const witness = intersect(nfaOf(x), nfaOf(y));
-    // The shortest path may come from a `*` that matched nothing; show one that reads like a file.
-    if (witness !== undefined) return hasOddName(witness) ? (readableIntersect(nfaOf(x), nfaOf(y)) ?? witness) : witness;
-  }
+  for (const x of a.alternatives)
+    for (const y of b.alternatives) {
+      const witness = intersect(nfaOf(x), nfaOf(y));
+      // The shortest path may come from a `*` that matched nothing; show one that reads like a file.
+      if (witness !== undefined) return hasOddName(witness) ? (readableIntersect(nfaOf(x), nfaOf(y)) ?? witness) : witness;
+    }
   return undefined;
 }
 
@@ -432,7 +500,8 @@ export function findOverlaps<T>(owners: Array<{ owner: T; patterns: string[] }>)
   const byPrefix = new Map<string, number[]>();
   entries.forEach((e, i) => {
     const list = byPrefix.get(e.pattern.fixedPrefix);
-    if (list) list.push(i); else byPrefix.set(e.pattern.fixedPrefix, [i]);
+    if (list) list.push(i);
+    else byPrefix.set(e.pattern.fixedPrefix, [i]);
   });
   const found = new Map<string, Overlap<T>>();
   entries.forEach((e, i) => {

@@ -90,7 +90,8 @@ export const fitsBytes = (s: string, max: number) => s.length <= max && utf8Byte
  * and the options are ort's `-X` options that merge-tree passes on (git 2.43 and newer).
  */
 export const MERGE_STRATEGIES = ["ort", "subtree"] as const;
-const MERGE_OPTION = /^(ours|theirs|ignore-space-change|ignore-all-space|ignore-space-at-eol|ignore-cr-at-eol|renormalize|no-renormalize|no-renames|find-renames|find-renames=\d{1,3}%?|diff-algorithm=(myers|minimal|patience|histogram)|subtree|subtree=.+)$/s;
+const MERGE_OPTION =
+  /^(ours|theirs|ignore-space-change|ignore-all-space|ignore-space-at-eol|ignore-cr-at-eol|renormalize|no-renormalize|no-renames|find-renames|find-renames=\d{1,3}%?|diff-algorithm=(myers|minimal|patience|histogram)|subtree|subtree=.+)$/s;
 const MERGE_OPTION_MAX = 1024;
 
 /** What is wrong with a merge option, or undefined when merge-tree can take it. */

@@ -118,7 +118,10 @@ function improve(graph: TaskGraph, phases: number[][], maxParallel: number, orde
       for (let to = lo; to <= hi; to++) {
         if (to === from || phases[to]!.length >= maxParallel) continue;
         const gain = saved - Math.max(0, est[t]! - longest[to]!);
-        if (gain > bestGain) { bestGain = gain; bestTo = to; }
+        if (gain > bestGain) {
+          bestGain = gain;
+          bestTo = to;
+        }
       }
       if (bestTo < 0) continue;
       phases[from] = phases[from]!.filter((i) => i !== t);

@@ -3,7 +3,24 @@
 import * as z from "zod/mini";
 import { SLUG_MAX, SLUG_PATTERN, TASK_ID_MAX, TASK_ID_PATTERN, branchNameProblem } from "./names.js";
 import { ownedPathProblem } from "./owns.js";
-import { AGENT_PATTERN, DEFAULTS, ENFORCE_OWNS, LIMITS, MAX_PARALLEL_MAX, MERGE_STRATEGIES, REF_PATH, SANDBOX_MODES, fitsBytes, hasLineBreak, hasNul, isBlank, isMultiLine, mergeOptionProblem, notifyTextProblem, utf8Bytes } from "./rules.js";
+import {
+  AGENT_PATTERN,
+  DEFAULTS,
+  ENFORCE_OWNS,
+  LIMITS,
+  MAX_PARALLEL_MAX,
+  MERGE_STRATEGIES,
+  REF_PATH,
+  SANDBOX_MODES,
+  fitsBytes,
+  hasLineBreak,
+  hasNul,
+  isBlank,
+  isMultiLine,
+  mergeOptionProblem,
+  notifyTextProblem,
+  utf8Bytes,
+} from "./rules.js";
 
 // Descriptions are for the JSON Schema only: registered when it is made, not on every import
 // (registering them took about a third of this module's load time, which every `plan` pays).
@@ -29,13 +46,10 @@ export function splitFix(message: string): { message: string; fix?: string } {
 const bytes = utf8Bytes;
 const kib = (n: number) => (n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`);
 
-const noNul = (what: string) =>
-  z.refine<string>((s: string) => !hasNul(s), { message: withFix(`${what} must not contain a NUL character`, "remove the NUL character (\\0)") });
+const noNul = (what: string) => z.refine<string>((s: string) => !hasNul(s), { message: withFix(`${what} must not contain a NUL character`, "remove the NUL character (\\0)") });
 const notBlank = (what: string) => z.refine<string>((s: string) => !isBlank(s), { message: withFix(`${what} must not be empty`, `write the ${what}`) });
-const oneLine = (what: string) =>
-  z.refine<string>((s: string) => !isMultiLine(s), { message: withFix(`${what} is one line`, "join several commands with &&, or put them in a script and run that") });
-const maxChars = (what: string, max: number, fix: string) =>
-  z.maxLength(max, { message: withFix(`${what} has at most ${max} characters`, fix) });
+const oneLine = (what: string) => z.refine<string>((s: string) => !isMultiLine(s), { message: withFix(`${what} is one line`, "join several commands with &&, or put them in a script and run that") });
+const maxChars = (what: string, max: number, fix: string) => z.maxLength(max, { message: withFix(`${what} has at most ${max} characters`, fix) });
 const maxBytes = (what: string, max: number, fix: string) =>
   z.superRefine((s: string, ctx) => {
     if (fitsBytes(s, max)) return;
@@ -45,33 +59,33 @@ const maxBytes = (what: string, max: number, fix: string) =>
 /** Text that may reach a command line or a file name: no NUL, which no argv can carry. */
 const text = (what: string) => z.string().check(noNul(what));
 const nonEmptyText = (what: string) => z.string().check(noNul(what), notBlank(what));
-const command = (what: string) =>
-  z.string().check(noNul(what), notBlank(what), oneLine(what), maxBytes(what, LIMITS.verify, "put the commands in a script in the repository and run that script"));
+const command = (what: string) => z.string().check(noNul(what), notBlank(what), oneLine(what), maxBytes(what, LIMITS.verify, "put the commands in a script in the repository and run that script"));
 
 const maxTurns = (where: string) =>
   z.optional(
-    z.number().check(
-      z.int({ message: withFix("maxTurns is a whole number", "write a number of turns, like `200`") }),
-      z.minimum(1, { message: withFix("maxTurns is at least 1", "write a number of turns, like `200`") }),
-      z.maximum(LIMITS.maxTurns, { message: withFix(`maxTurns is at most ${LIMITS.maxTurns}`, `split ${where} into smaller tasks`) }),
-    ),
+    z
+      .number()
+      .check(
+        z.int({ message: withFix("maxTurns is a whole number", "write a number of turns, like `200`") }),
+        z.minimum(1, { message: withFix("maxTurns is at least 1", "write a number of turns, like `200`") }),
+        z.maximum(LIMITS.maxTurns, { message: withFix(`maxTurns is at most ${LIMITS.maxTurns}`, `split ${where} into smaller tasks`) }),
+      ),
   );
 const budgetUsd = (key = "budgetUsd") =>
   z.optional(
-    z.number().check(
-      z.positive({ message: withFix(`${key} is a positive number of dollars`, "write it like `5` or `2.5`") }),
-      z.maximum(LIMITS.budgetUsd, { message: withFix(`${key} is at most ${LIMITS.budgetUsd}`, `write a smaller budget, or leave ${key} out`) }),
-    ),
+    z
+      .number()
+      .check(
+        z.positive({ message: withFix(`${key} is a positive number of dollars`, "write it like `5` or `2.5`") }),
+        z.maximum(LIMITS.budgetUsd, { message: withFix(`${key} is at most ${LIMITS.budgetUsd}`, `write a smaller budget, or leave ${key} out`) }),
+      ),
   );
 
 const taskId = () =>
   z.string().check(
     z.maxLength(TASK_ID_MAX, { message: withFix(`a task id has at most ${TASK_ID_MAX} characters`, "use a shorter id, like `backend` or `qa-e2e`") }),
     z.regex(TASK_ID_PATTERN, {
-      message: withFix(
-        "a task id is a lowercase letter followed by lowercase letters, digits and '-'",
-        "rename it like `backend` or `qa-e2e` (and every dependsOn that names it)",
-      ),
+      message: withFix("a task id is a lowercase letter followed by lowercase letters, digits and '-'", "rename it like `backend` or `qa-e2e` (and every dependsOn that names it)"),
     }),
   );
 
@@ -131,7 +145,12 @@ const mergeSettings = () =>
   z.optional(
     z.strictObject({
       strategy: described(
-        z._default(z.enum(MERGE_STRATEGIES, { message: withFix("a merge strategy is `ort` or `subtree`", "`git merge-tree` merges with ort only; `subtree` is ort shifting one side's tree (git's `-s subtree`)") }), DEFAULTS.mergeStrategy),
+        z._default(
+          z.enum(MERGE_STRATEGIES, {
+            message: withFix("a merge strategy is `ort` or `subtree`", "`git merge-tree` merges with ort only; `subtree` is ort shifting one side's tree (git's `-s subtree`)"),
+          }),
+          DEFAULTS.mergeStrategy,
+        ),
         "`ort` (git's default) or `subtree` (ort shifting one side's tree to match the other, as `git merge -s subtree`). Default: ort.",
       ),
       options: described(
@@ -140,7 +159,12 @@ const mergeSettings = () =>
             z.string().check(
               z.superRefine((option: string, ctx) => {
                 const problem = mergeOptionProblem(option);
-                if (problem) ctx.issues.push({ code: "custom", input: option, message: withFix(`merge option ${JSON.stringify(option)} ${problem}`, "write an option as `git merge -X` takes it, like `ignore-space-change`, `theirs` or `subtree=gitk-git`") });
+                if (problem)
+                  ctx.issues.push({
+                    code: "custom",
+                    input: option,
+                    message: withFix(`merge option ${JSON.stringify(option)} ${problem}`, "write an option as `git merge -X` takes it, like `ignore-space-change`, `theirs` or `subtree=gitk-git`"),
+                  });
               }),
             ),
           ),
@@ -164,7 +188,12 @@ const notifyTargets = () =>
               z.superRefine((target: string, ctx) => {
                 const problem = notifyTextProblem(target);
                 // The value is not quoted: a URL may carry a token.
-                if (problem) ctx.issues.push({ code: "custom", input: target, message: withFix(`the notify target ${problem}`, "write `desktop`, a URL like `https://ntfy.sh/<topic>`, or `command: <shell line>`") });
+                if (problem)
+                  ctx.issues.push({
+                    code: "custom",
+                    input: target,
+                    message: withFix(`the notify target ${problem}`, "write `desktop`, a URL like `https://ntfy.sh/<topic>`, or `command: <shell line>`"),
+                  });
               }),
             ),
             z.strictObject({ command: command("notify command") }),
@@ -183,10 +212,12 @@ const reviewSettings = () =>
         z.optional(
           z
             .array(
-              z.number().check(
-                z.int({ message: withFix("a reviewed phase is a whole number", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
-                z.minimum(1, { message: withFix("a reviewed phase is at least 1", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
-              ),
+              z
+                .number()
+                .check(
+                  z.int({ message: withFix("a reviewed phase is a whole number", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+                  z.minimum(1, { message: withFix("a reviewed phase is at least 1", "write the phases' numbers as the plan prints them, like `[2, 3]`") }),
+                ),
             )
             .check(z.maxLength(LIMITS.reviewPhases, { message: withFix(`review.phases names at most ${LIMITS.reviewPhases} phases`, "leave phases out to review every phase") })),
         ),
@@ -194,11 +225,13 @@ const reviewSettings = () =>
       ),
       rounds: described(
         z._default(
-          z.number().check(
-            z.int({ message: withFix("review.rounds is a whole number", "write a number of rounds from 0 to 10, like `2`") }),
-            z.minimum(0, { message: withFix("review.rounds is at least 0", "write a number of rounds from 0 to 10, like `2`") }),
-            z.maximum(LIMITS.reviewRounds, { message: withFix(`review.rounds is at most ${LIMITS.reviewRounds}`, "write a number of rounds from 0 to 10, like `2`") }),
-          ),
+          z
+            .number()
+            .check(
+              z.int({ message: withFix("review.rounds is a whole number", "write a number of rounds from 0 to 10, like `2`") }),
+              z.minimum(0, { message: withFix("review.rounds is at least 0", "write a number of rounds from 0 to 10, like `2`") }),
+              z.maximum(LIMITS.reviewRounds, { message: withFix(`review.rounds is at most ${LIMITS.reviewRounds}`, "write a number of rounds from 0 to 10, like `2`") }),
+            ),
           DEFAULTS.reviewRounds,
         ),
         "How many times the reviewer's findings go back to the sessions before you decide. Default: 2.",
@@ -240,17 +273,22 @@ const TaskSchema = described(
     verify: described(z.optional(command("verify")), `Command that must pass in the task's worktree before its branch may merge. At most ${kib(LIMITS.verify)}.`),
     estimate: described(
       z._default(
-        z.number().check(
-          z.positive({ message: withFix("an estimate is a positive number", "write the task's relative size, like `1` or `2.5`") }),
-          z.maximum(LIMITS.estimate, { message: withFix(`an estimate is at most ${LIMITS.estimate}`, "estimates are relative: scale them all down") }),
-        ),
+        z
+          .number()
+          .check(
+            z.positive({ message: withFix("an estimate is a positive number", "write the task's relative size, like `1` or `2.5`") }),
+            z.maximum(LIMITS.estimate, { message: withFix(`an estimate is at most ${LIMITS.estimate}`, "estimates are relative: scale them all down") }),
+          ),
         DEFAULTS.estimate,
       ),
       `Relative size of the task (positive number, at most ${LIMITS.estimate}). Default: 1.`,
     ),
     merge: described(mergeSettings(), "How the task's branch is merged into the integration branch (sync, status's prediction, rolling merges). Default: the plan's `merge`."),
     maxTurns: described(maxTurns("the task"), "On GitHub Actions (ci init): the most turns this task's session may take (claude-code-action's --max-turns). Default: the plan's maxTurns."),
-    budgetUsd: described(budgetUsd(), "The most dollars this task's sessions may spend: `run` pauses the task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: the plan's budgetUsd."),
+    budgetUsd: described(
+      budgetUsd(),
+      "The most dollars this task's sessions may spend: `run` pauses the task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: the plan's budgetUsd.",
+    ),
   }),
   "One agent task: one session, one worktree, one branch.",
 );
@@ -264,10 +302,12 @@ const PlanSchema = described(
     ),
     slug: described(
       z.optional(
-        z.string().check(
-          z.maxLength(SLUG_MAX, { message: withFix(`a slug has at most ${SLUG_MAX} characters`, "use a shorter slug, or remove it to derive one from the feature") }),
-          z.regex(SLUG_PATTERN, { message: withFix("a slug is lowercase letters and digits separated by single '-'", "write it like `user-auth`, or remove it to derive one from the feature") }),
-        ),
+        z
+          .string()
+          .check(
+            z.maxLength(SLUG_MAX, { message: withFix(`a slug has at most ${SLUG_MAX} characters`, "use a shorter slug, or remove it to derive one from the feature") }),
+            z.regex(SLUG_PATTERN, { message: withFix("a slug is lowercase letters and digits separated by single '-'", "write it like `user-auth`, or remove it to derive one from the feature") }),
+          ),
       ),
       "Short name of the feature. Default: the plan's folder name in .parallel/<slug>/plan.yaml, else derived from feature.",
     ),
@@ -285,11 +325,13 @@ const PlanSchema = described(
     ),
     maxParallel: described(
       z._default(
-        z.number().check(
-          z.int({ message: withFix("maxParallel is a whole number", "write a whole number of sessions from 1 to 64, like `4`") }),
-          z.minimum(1, { message: withFix("maxParallel is at least 1", "write a whole number of sessions from 1 to 64, like `4`") }),
-          z.maximum(MAX_PARALLEL_MAX, { message: withFix(`maxParallel is at most ${MAX_PARALLEL_MAX}`, "write a whole number of sessions from 1 to 64, like `4`") }),
-        ),
+        z
+          .number()
+          .check(
+            z.int({ message: withFix("maxParallel is a whole number", "write a whole number of sessions from 1 to 64, like `4`") }),
+            z.minimum(1, { message: withFix("maxParallel is at least 1", "write a whole number of sessions from 1 to 64, like `4`") }),
+            z.maximum(MAX_PARALLEL_MAX, { message: withFix(`maxParallel is at most ${MAX_PARALLEL_MAX}`, "write a whole number of sessions from 1 to 64, like `4`") }),
+          ),
         DEFAULTS.maxParallel,
       ),
       "At most this many sessions run at once. Default: 4.",
@@ -305,8 +347,14 @@ const PlanSchema = described(
     ),
     merge: described(mergeSettings(), "How every task's branch is merged (unless the task has its own `merge`), and how finish merges the integration branch into base. Default: ort, no options."),
     maxTurns: described(maxTurns("the feature"), "On GitHub Actions (ci init): the most turns each task's session may take (claude-code-action's --max-turns). Default: 200."),
-    budgetUsd: described(budgetUsd(), "The most dollars each task's sessions may spend: `run` pauses a task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: no limit."),
-    featureBudgetUsd: described(budgetUsd("featureBudgetUsd"), "The most dollars all the feature's sessions together may spend: `run` pauses every task that needs a session there and asks (`claude-parallel approve`). Default: no limit."),
+    budgetUsd: described(
+      budgetUsd(),
+      "The most dollars each task's sessions may spend: `run` pauses a task there and asks (`claude-parallel approve`); on GitHub Actions (ci init), Claude Code's --max-budget-usd. Default: no limit.",
+    ),
+    featureBudgetUsd: described(
+      budgetUsd("featureBudgetUsd"),
+      "The most dollars all the feature's sessions together may spend: `run` pauses every task that needs a session there and asks (`claude-parallel approve`). Default: no limit.",
+    ),
     notify: described(
       notifyTargets(),
       `Where \`run\` sends a notification when the feature needs you or moves on (docs/notifications.md): \`desktop\` (the platform's notifier, else the terminal), an http(s) URL (a POST of one JSON object per event), or \`command: <shell line>\` (run by \`sh -c\` with the JSON on its stdin). At most ${LIMITS.notifyTargets}. Default: none.`,

@@ -21,8 +21,6 @@ export function sessionBrief(plan: ExecutionPlan, task: PlannedTask, port?: numb
   if (port !== undefined) {
     lines.push(`Ports: use ${port}-${port + 9} for anything you serve (PARALLEL_PORT=${port} in .claude-parallel/env), so sessions never collide.`);
   }
-  lines.push(
-    `When done: ${task.verify ? `make \`${task.verify}\` pass, ` : ""}commit everything on branch ${task.branch}, then say that the task is done so the sync can merge it.`,
-  );
+  lines.push(`When done: ${task.verify ? `make \`${task.verify}\` pass, ` : ""}commit everything on branch ${task.branch}, then say that the task is done so the sync can merge it.`);
   return lines.join("\n");
 }

@@ -33,7 +33,10 @@ function section(spec: CommandSpec): string[] {
 
 /** GitHub's anchor for a heading: lowercase, punctuation but `-` dropped. */
 function anchor(heading: string): string {
-  return heading.toLowerCase().replace(/[^a-z0-9 -]/g, "").replace(/ /g, "-");
+  return heading
+    .toLowerCase()
+    .replace(/[^a-z0-9 -]/g, "")
+    .replace(/ /g, "-");
 }
 
 /** Help text as Markdown: its code spans kept, and outside them what Markdown would act on (`<slug>`, `*`) escaped. */

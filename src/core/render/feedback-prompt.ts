@@ -21,7 +21,9 @@ export function feedbackPrompt(pr: { number: number; url: string; branch: string
   items.forEach((item, i) => {
     lines.push("", `Item ${i + 1} of ${items.length}: ${item.kind === "check" ? "a failing check" : "a review comment"}. Quoted, every line starting with "> ":`);
     if (item.kind === "check") {
-      lines.push(...quoted(`check: ${item.name}${item.where ? `\nfailed in: ${item.where}` : ""}${item.files.length ? `\nfiles its log names: ${item.files.join(", ")}` : ""}\nlog excerpt:\n${item.excerpt}`));
+      lines.push(
+        ...quoted(`check: ${item.name}${item.where ? `\nfailed in: ${item.where}` : ""}${item.files.length ? `\nfiles its log names: ${item.files.join(", ")}` : ""}\nlog excerpt:\n${item.excerpt}`),
+      );
     } else {
       lines.push(...quoted(`file: ${item.path}${item.line !== undefined ? `, line ${item.line}` : ""}\nauthor: ${item.author}\ncomment:\n${item.body}`));
     }

@@ -88,9 +88,7 @@ function renderPhase(plan: ExecutionPlan, phase: PlannedPhase, options: Markdown
   );
   const setup: string[] = [];
   if (phase.index === 1) {
-    setup.push(
-      sh`git rev-parse --verify --quiet ${`refs/heads/${plan.integrationBranch}`} >/dev/null || git branch -- ${plan.integrationBranch} ${plan.base}`,
-    );
+    setup.push(sh`git rev-parse --verify --quiet ${`refs/heads/${plan.integrationBranch}`} >/dev/null || git branch -- ${plan.integrationBranch} ${plan.base}`);
   }
   for (const task of phase.tasks) setup.push(sh`git worktree add -b ${task.branch} -- ${task.worktree} ${plan.integrationBranch}`);
   out.push(`${WITHOUT} create the worktrees from ${code(plan.integrationBranch)}:`, "", fence("bash", setup.join("\n")), "");

@@ -34,14 +34,12 @@ export const locksDir = (commonDir: string) => join(commonDir, "parallel", ".loc
  * The temporary worktree in which a sync verifies a phase: one per repository and feature, named
  * exactly (the feature lock makes sure only one sync uses it), so no other feature's is ever matched.
  */
-export const verifyWorktreePath = (commonDir: string, slug: string) =>
-  join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
+export const verifyWorktreePath = (commonDir: string, slug: string) => join(tmpdir(), `claude-parallel-verify-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
 /** The reviewer gate's rounds per phase, and each review's session log (src/review/). */
 export const reviewRecordPath = (commonDir: string, slug: string, phase: number) => join(featureDir(commonDir, slug), "review", `phase-${phase}.json`);
 export const reviewLogPath = (commonDir: string, slug: string, phase: number, round: number) => join(featureDir(commonDir, slug), "review", `phase-${phase}-round-${round}.jsonl`);
 /** The temporary worktree, at the merged result, in which the reviewer reads (named like the verify worktree). */
-export const reviewWorktreePath = (commonDir: string, slug: string) =>
-  join(tmpdir(), `claude-parallel-review-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
+export const reviewWorktreePath = (commonDir: string, slug: string) => join(tmpdir(), `claude-parallel-review-${createHash("sha256").update(commonDir).digest("hex").slice(0, 12)}-${slug}`);
 /**
  * Written by `claude-parallel allow <digest>`: the user trusts the shared state whose verify
  * commands, prompts and branches have this digest (src/state-ref/trust.ts), as direnv records an

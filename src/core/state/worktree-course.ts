@@ -49,4 +49,3 @@ export type WorktreeCourse =
   | { kind: "forget"; registrations: Registration[] }
   | { kind: "delete-leftover"; registrations: Registration[]; dropped: string[] }
   | { kind: "remove"; unlock: boolean; loss?: RemovalLoss };
-
