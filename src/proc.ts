@@ -58,7 +58,7 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
   return env;
 }
 
-export interface RunOptions {
+interface RunOptions {
   /** The folder it runs in: for git, the work tree (and so the repository) it acts on. */
   cwd: string;
   /** Run it confined (code written during the feature: see Confinement). */

@@ -38,7 +38,7 @@ export async function run(_values: Values, positionals: string[], io: Io): Promi
  * commit is where the integration branch must be; the move is recorded in the state, and `status`
  * lists it. A process without a terminal (a headless session, a script, CI) cannot accept.
  */
-export async function acceptCommand(options: { commit: string; slug?: string }, io: Io): Promise<ExitCode> {
+async function acceptCommand(options: { commit: string; slug?: string }, io: Io): Promise<ExitCode> {
   const terminal = openTerminal();
   if (terminal === undefined) {
     throw new EnvironmentError(

@@ -30,7 +30,7 @@ export async function run(_values: Values, positionals: string[], io: Io): Promi
  * shown (the digest is over them, src/state-ref/trust.ts). Recorded in the git directory, like
  * direnv's allowed `.envrc`s, never in a worktree. It adopts nothing itself.
  */
-export async function allowCommand(digest: string, io: Io): Promise<ExitCode> {
+async function allowCommand(digest: string, io: Io): Promise<ExitCode> {
   if (!DIGEST_PATTERN.test(digest)) {
     throw new InputError({ where: digest, message: "is not a digest (64 lowercase hex characters)", fix: "copy the digest from the message of the pull (or start, or sync) that asked for it" });
   }

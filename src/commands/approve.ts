@@ -41,7 +41,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return approveCommand({ task: positionals[0], slug: positionals[1], addUsd: dollars("--add", str(values.add)), dryRun: values["dry-run"] === true }, io);
 }
 
-export interface ApproveOptions {
+interface ApproveOptions {
   task: string;
   slug?: string;
   addUsd?: number;
@@ -54,7 +54,7 @@ export interface ApproveOptions {
  * the approval into the feature's state and the budget record the hooks read, then the resume of
  * the same session, recorded in `run`'s state before it starts (a later run adopts it).
  */
-export async function approveCommand(options: ApproveOptions, io: Io): Promise<ExitCode> {
+async function approveCommand(options: ApproveOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);
   const release = await acquireFeatureLock(first.repo.commonDir, first.feature.slug, "approve");
   try {

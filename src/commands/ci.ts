@@ -176,7 +176,7 @@ const COMMITTED_PLUGIN = { pluginDir: "plugin", marketplaceDir: "." };
 const COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const REMOTE = "origin";
 
-export interface CiInitOptions {
+interface CiInitOptions {
   engine: "github";
   runner: string;
   maxParallel: number;
@@ -196,7 +196,7 @@ export interface CiInitOptions {
  * plugin or --source pins another repository, a copy of the plugin for the workflow to run, so
  * CI runs exactly the version that wrote the workflow.
  */
-export async function ciInitCommand(options: CiInitOptions, io: Io): Promise<ExitCode> {
+async function ciInitCommand(options: CiInitOptions, io: Io): Promise<ExitCode> {
   const labels = options.runner.split(",").map((l) => l.trim());
   const bad = labels.find((l) => !RUNNER_LABEL.test(l));
   if (bad !== undefined)
@@ -329,7 +329,7 @@ function marketplaceJson(): string {
 }
 
 /** The digest the workflow checks a pinned helper against: `sha256sum` of the sorted `sha256sum` lines of the scripts folder. */
-export async function helperDigest(dir: string): Promise<string> {
+async function helperDigest(dir: string): Promise<string> {
   const files = (await readdir(dir, { recursive: true, withFileTypes: true }))
     .filter((e) => e.isFile())
     .map((e) => `./${relative(dir, join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))}`);
@@ -381,7 +381,7 @@ function startedPhase(context: FeatureContext, index: number) {
  * (task branches from the integration branch's tip; no session, no install), records the run with
  * the phase, publishes branches and state, and prints the task job's matrix.
  */
-export async function ciPlanCommand(options: { slug: string; run: string; phase?: number; githubOutput: boolean }, io: Io): Promise<ExitCode> {
+async function ciPlanCommand(options: { slug: string; run: string; phase?: number; githubOutput: boolean }, io: Io): Promise<ExitCode> {
   if (!/^[0-9]{1,20}$/.test(options.run)) throw new InputError({ where: "--run", message: `\`${options.run}\` is not a run id`, fix: "give the workflow run's id (github.run_id)" });
   const say = (line = "") => io.stdout(line + "\n");
   const first = await openFeature(options.slug, io.cwd);
@@ -431,7 +431,7 @@ export async function ciPlanCommand(options: { slug: string; run: string; phase?
  * tip (the remote's done mark is there). Otherwise writes the session's files into the checkout
  * (brief, environment, the manifest the plugin's hooks read) and gives the prompt and arguments.
  */
-export async function ciPrepareCommand(options: { slug: string; task: string; phase: number; githubOutput: boolean }, io: Io): Promise<ExitCode> {
+async function ciPrepareCommand(options: { slug: string; task: string; phase: number; githubOutput: boolean }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { feature, repo, mainRoot } = context;
   const { phase, recorded } = startedPhase(context, options.phase);
@@ -473,7 +473,7 @@ export async function ciPrepareCommand(options: { slug: string; task: string; ph
  * id, turns and cost (from claude-code-action's execution file, also when it failed), its
  * transcript, the files it left uncommitted, and the task's verify run at HEAD.
  */
-export async function ciResultCommand(options: { slug: string; task: string; phase: number; start: string; outcome: string; executionFile?: string; out: string }, io: Io): Promise<ExitCode> {
+async function ciResultCommand(options: { slug: string; task: string; phase: number; start: string; outcome: string; executionFile?: string; out: string }, io: Io): Promise<ExitCode> {
   if (!COMMIT.test(options.start)) throw new InputError({ where: "--start", message: `\`${options.start}\` is not a commit id`, fix: "pass the prepare step's start output" });
   const context = await openFeature(options.slug, io.cwd);
   const { feature, repo } = context;
@@ -584,7 +584,7 @@ async function fetchBundle(cwd: string, file: string, r: LegResult): Promise<str
  * per leg; a branch that moved meanwhile is left as it is and said. Then each leg's session (state,
  * id, turns, cost, where its transcript is) goes into the feature's shared state.
  */
-export async function ciLandCommand(options: { slug: string; dir: string; phase: number }, io: Io): Promise<ExitCode> {
+async function ciLandCommand(options: { slug: string; dir: string; phase: number }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { feature, mainRoot } = context;
   const { phase, recorded } = startedPhase(context, options.phase);
@@ -685,7 +685,7 @@ async function recordSessions(context: FeatureContext, phase: PlannedPhase, legs
  * commit it ran at, so the sync's preflight checks it as it checks a local `status --verify`; the
  * legs and the phase's cost go to the job summary.
  */
-export async function ciRecordCommand(options: { slug: string; dir: string; phase: number }, io: Io): Promise<ExitCode> {
+async function ciRecordCommand(options: { slug: string; dir: string; phase: number }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { feature, repo, mainRoot } = context;
   const { phase, recorded } = startedPhase(context, options.phase);
@@ -751,7 +751,7 @@ type Verdict = z.infer<typeof VerdictSchema>;
 const VERDICT_FILE = "verdict.json";
 
 /** `ci verdict <slug> --phase N --out DIR`: after the sync job's sync, the merged tree and the command that verified it. */
-export async function ciVerdictCommand(options: { slug: string; phase: number; out: string }, io: Io): Promise<ExitCode> {
+async function ciVerdictCommand(options: { slug: string; phase: number; out: string }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { phase, recorded } = startedPhase(context, options.phase);
   if (!recorded.syncedAt || !recorded.mergedCommit) throw new RefusedError([{ code: "phase-not-synced", message: `phase ${phase.index} is not merged here`, fix: "run the sync step first" }]);
@@ -773,7 +773,7 @@ export async function ciVerdictCommand(options: { slug: string; phase: number; o
  * syncs again (the same preflight and in-memory merges, from the remote's branches), takes from
  * the sync job only that the plan's verify passed on the very tree it merged, and publishes.
  */
-export async function ciPublishCommand(options: { slug: string; phase: number; verdict: string }, io: Io): Promise<ExitCode> {
+async function ciPublishCommand(options: { slug: string; phase: number; verdict: string }, io: Io): Promise<ExitCode> {
   const context = await openFeature(options.slug, io.cwd);
   const { feature } = context;
   // Published already (the remote's state, just pulled, says so): a re-run pushes nothing.
@@ -804,7 +804,7 @@ export async function ciPublishCommand(options: { slug: string; phase: number; v
  * `ci dispatch <slug> --after N --workflow FILE --ref REF`: the next job. Dispatches the run of
  * phase N+1 once: not when that phase has started, nor while a run of it waits or works.
  */
-export async function ciDispatchCommand(options: { slug: string; after: number; workflow: string; ref: string }, io: Io): Promise<ExitCode> {
+async function ciDispatchCommand(options: { slug: string; after: number; workflow: string; ref: string }, io: Io): Promise<ExitCode> {
   if (!/^[A-Za-z0-9._-]{1,100}\.ya?ml$/.test(options.workflow))
     throw new InputError({ where: "--workflow", message: `\`${options.workflow}\` is not a workflow file name`, fix: "give the workflow's file name, like claude-parallel.yml" });
   const { feature, mainRoot } = await openFeature(options.slug, io.cwd);
@@ -832,7 +832,7 @@ export async function ciDispatchCommand(options: { slug: string; after: number; 
 }
 
 /** Where Claude Code keeps a session's transcript for a folder: every character not a letter or digit becomes `-`. */
-export function transcriptPath(configDir: string, cwd: string, sessionId: string): string {
+function transcriptPath(configDir: string, cwd: string, sessionId: string): string {
   return join(configDir, "projects", cwd.replace(/[^A-Za-z0-9]/g, "-"), `${sessionId}.jsonl`);
 }
 
@@ -841,7 +841,7 @@ export function transcriptPath(configDir: string, cwd: string, sessionId: string
  * where Claude Code looks for the task worktree's sessions here, so `claude --resume <id>` in that
  * worktree goes on with the leg's conversation.
  */
-export async function ciResumeCommand(options: { slug: string; task: string; dir: string }, io: Io): Promise<ExitCode> {
+async function ciResumeCommand(options: { slug: string; task: string; dir: string }, io: Io): Promise<ExitCode> {
   const { feature } = await openFeature(options.slug, io.cwd);
   const recorded = Object.values(feature.state?.phases ?? {}).find((p) => p.tasks[options.task])?.tasks[options.task];
   if (!recorded)

@@ -43,7 +43,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return cleanCommand({ slug: positionals[0], force: values.force === true, dryRun: values["dry-run"] === true }, io);
 }
 
-export interface CleanOptions {
+interface CleanOptions {
   slug?: string;
   force: boolean;
   dryRun: boolean;
@@ -59,7 +59,7 @@ export interface CleanOptions {
  * what and why and exits 4: it never forgets a feature whose worktrees or branches still exist.
  * Gathered, decided (src/core/decide/decide-clean.ts), then applied.
  */
-export async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
+async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
   let context;
   try {
     context = await openFeature(options.slug, io.cwd);

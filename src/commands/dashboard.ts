@@ -44,7 +44,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return dashboardCommand({ slug: positionals[0], port: Number(port), open: values["no-open"] !== true, detach: values.detach === true }, io);
 }
 
-export interface DashboardOptions {
+interface DashboardOptions {
   slug?: string;
   /** 0: a free port. */
   port: number;
@@ -60,7 +60,7 @@ const RESCAN_MS = 30_000;
  * `claude-parallel dashboard`: serves the live dashboard on 127.0.0.1 until interrupted. Only
  * reads. The address it prints holds the token every request needs.
  */
-export async function dashboardCommand(options: DashboardOptions, io: Io): Promise<ExitCode> {
+async function dashboardCommand(options: DashboardOptions, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined && !SLUG_PATTERN.test(options.slug)) {
     throw new InputError({ where: options.slug, message: "is not a feature's slug", fix: "give the slug of a feature (its folder under .parallel/), or none for every started feature" });
   }

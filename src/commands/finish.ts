@@ -28,7 +28,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return finishCommand({ slug: positionals[0], pr: values.pr === true, dryRun: values["dry-run"] === true }, io);
 }
 
-export interface FinishOptions {
+interface FinishOptions {
   slug?: string;
   pr: boolean;
   dryRun?: boolean;
@@ -42,7 +42,7 @@ export interface FinishOptions {
  * touched. With --pr it pushes the integration branch and opens a pull request instead
  * (finish-pr.ts). Gathered, decided (src/core/decide/decide-finish.ts), then applied.
  */
-export async function finishCommand(options: FinishOptions, io: Io): Promise<ExitCode> {
+async function finishCommand(options: FinishOptions, io: Io): Promise<ExitCode> {
   const say = (line: string) => io.stdout(line + "\n");
   const first = await openFeature(options.slug, io.cwd);
   if (options.dryRun) {

@@ -32,7 +32,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return planCommand({ file: positionals[0], json: values.json === true, write: values["no-write"] !== true }, io);
 }
 
-export interface PlanOptions {
+interface PlanOptions {
   file: string;
   json: boolean;
   write: boolean;
@@ -43,7 +43,7 @@ export interface PlanOptions {
  * `.parallel/<slug>/plan.yaml` only once all of that worked. The plan goes to stdout, the rest
  * (what was written, the next step) to stderr.
  */
-export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
+async function planCommand(options: PlanOptions, io: Io): Promise<ExitCode> {
   const path = resolve(io.cwd, options.file);
   const loaded = await readPlanFile(path, options.file);
   // The plan's own repository; for a plan kept elsewhere, the one we are working in.
@@ -79,6 +79,6 @@ export async function planCommand(options: PlanOptions, io: Io): Promise<ExitCod
   return ExitCode.ok;
 }
 
-export function planUsageError(): InputError {
+function planUsageError(): InputError {
   return new InputError({ where: "", message: "`plan` needs the plan file", fix: "run `claude-parallel plan .parallel/<slug>/plan.yaml`" });
 }

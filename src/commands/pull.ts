@@ -43,7 +43,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
  * data: checked whole before anything here changes (src/state-ref/check-state.ts), and taken only
  * when what it runs and tells the sessions is what this clone trusts, or the user allowed it.
  */
-export async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCode> {
+async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCode> {
   checkShareOptions(options, "pull");
   const { slug, remote } = options;
   const { repo, mainRoot, repoName } = await openCheckout(io.cwd);

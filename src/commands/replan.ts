@@ -42,7 +42,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return replanCommand({ target: positionals[0], dryRun: values["dry-run"] === true }, io);
 }
 
-export interface ReplanOptions {
+interface ReplanOptions {
   target?: string;
   dryRun: boolean;
 }
@@ -52,7 +52,7 @@ export interface ReplanOptions {
  * feature, whose phases otherwise follow the plan frozen at the first start. Phases not started
  * may change freely; what already ran may not be contradicted (see decideReplan).
  */
-export async function replanCommand(options: ReplanOptions, io: Io): Promise<ExitCode> {
+async function replanCommand(options: ReplanOptions, io: Io): Promise<ExitCode> {
   const first = await locate(options.target, io.cwd);
   startedState(first.context);
   if (options.dryRun) return replan(first.context, first.planPath, options, io);

@@ -81,7 +81,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
  * holding the feature's lock; `--detach` runs it in a process of its own, `--dry-run` prints the
  * next round's actions.
  */
-export async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
+async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.target, io.cwd);
   const { repo, feature } = first;
   // Finished and cleaned up: nothing to do, and nothing to write into a state folder that is gone.

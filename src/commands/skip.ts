@@ -29,7 +29,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   return skipCommand({ task: positionals[0], slug: positionals[1], reason: str(values.reason), undo: values.undo === true, dryRun: values["dry-run"] === true }, io);
 }
 
-export interface SkipOptions {
+interface SkipOptions {
   task: string;
   slug?: string;
   reason?: string;
@@ -42,7 +42,7 @@ export interface SkipOptions {
  * nothing to do (or whose work is not wanted) is left out of the phase's sync; its branch and any
  * commits on it stay. `--undo` takes it back. Decided by src/core/decide/decide-skip.ts.
  */
-export async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCode> {
+async function skipCommand(options: SkipOptions, io: Io): Promise<ExitCode> {
   const first = await openFeature(options.slug, io.cwd);
   if (options.dryRun) {
     const facts = gatherSkip(first, options);
@@ -85,7 +85,7 @@ function gatherSkip({ feature }: FeatureContext, options: SkipOptions): SkipFact
 }
 
 /** Records what `decideSkip` decided in the feature's state, and says what it did. */
-export async function applySkip(a: SkipAction, { repo, feature }: FeatureContext): Promise<string> {
+async function applySkip(a: SkipAction, { repo, feature }: FeatureContext): Promise<string> {
   if (a.kind === "say") return a.text;
   const { slug, plan } = feature;
   const state: FeatureState = feature.state!;

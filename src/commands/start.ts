@@ -44,7 +44,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   );
 }
 
-export interface StartOptions extends StartChoices {
+interface StartOptions extends StartChoices {
   target?: string;
   phase?: number;
   dryRun: boolean;

@@ -46,7 +46,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
  * `claude-parallel status [slug] [--json]`. Without a slug it reports every started feature and
  * never fails: /parallel-status calls it from a `!` line, where a failure would abort the command.
  */
-export async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
+async function statusCommand(options: { slug?: string; json: boolean; verify: boolean }, io: Io): Promise<ExitCode> {
   if (options.slug !== undefined) {
     const report = await statusOf(options.slug, io.cwd, options.verify && io);
     io.stdout(options.json ? JSON.stringify(report, null, 2) + "\n" : renderReport(report));

@@ -47,7 +47,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   );
 }
 
-export interface SyncOptions extends SyncChoices {
+interface SyncOptions extends SyncChoices {
   slug?: string;
   phase?: number;
   dryRun: boolean;

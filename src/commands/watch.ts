@@ -67,7 +67,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
   );
 }
 
-export interface WatchOptions {
+interface WatchOptions {
   target?: string;
   rounds: number;
   intervalMs: number;
@@ -78,7 +78,7 @@ export interface WatchOptions {
   dryRun: boolean;
 }
 
-export function describeWatch(a: WatchAction): string {
+function describeWatch(a: WatchAction): string {
   switch (a.kind) {
     case "hand-back":
       return `hand ${a.items.length} ${a.items.length === 1 ? "item" : "items"} to ${a.task}'s session (${a.items.map(itemName).join("; ")}), then merge its branch and push`;
@@ -100,7 +100,7 @@ function itemName(item: WatchItem): string {
 }
 
 /** `claude-parallel watch`: gathers the pull request, decides with decideWatch, and does it, round after round. */
-export async function watchCommand(options: WatchOptions, io: Io): Promise<ExitCode> {
+async function watchCommand(options: WatchOptions, io: Io): Promise<ExitCode> {
   const ctx = await openFeature(options.target, io.cwd);
   const { feature, repo } = ctx;
   const say = (line = "") => io.stdout(line + "\n");

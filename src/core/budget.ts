@@ -6,7 +6,7 @@
  */
 
 /** Where the limits start from: `run`'s options when given (kept for the next runs), else the plan's. */
-export interface BudgetBase {
+interface BudgetBase {
   /** Every task's limit (`run --task-budget-usd`), instead of the plan's `budgetUsd`. */
   taskUsd?: number;
   /** The feature's (`run --max-budget-usd`), instead of the plan's `featureBudgetUsd`. */
@@ -21,7 +21,7 @@ export interface BudgetApproval {
   at: string;
 }
 
-export interface BudgetLimits {
+interface BudgetLimits {
   featureUsd?: number;
   /** Each task's limit; a task with none is not in the map. */
   tasks: Map<string, number>;
@@ -34,7 +34,7 @@ export interface Reached {
   limitUsd: number;
 }
 
-export interface TaskBudget {
+interface TaskBudget {
   spentUsd: number;
   limitUsd?: number;
   /** Its own limit reached (first), or the feature's. */

@@ -74,7 +74,7 @@ export class EnvironmentError extends CliError {
   }
 }
 
-export function formatProblem(p: Problem): string {
+function formatProblem(p: Problem): string {
   const head = p.where ? `${p.where}: ${p.message}` : p.message;
   return p.fix ? `${head}\n  fix: ${p.fix}` : head;
 }
@@ -212,6 +212,3 @@ export function systemError(error: unknown): EnvironmentError | undefined {
   const fix = fixes[e.code] ?? "fix the file system problem above, then run the command again";
   return new EnvironmentError(`${e.syscall}${where} failed: ${e.code}${e.message ? ` (${e.message.replace(/^[A-Z]+: /, "")})` : ""}`, fix);
 }
-
-/** A value for a suggested command line, quoted for POSIX shells. */
-export const q = quote;

@@ -5,7 +5,7 @@ import { SESSION_DIR } from "../session/session-files.js";
 import type { Snapshot } from "./view.js";
 
 /** A folder to watch, and which of its entries count (all but `ignore`, or only `only`). */
-export interface Watched {
+interface Watched {
   dir: string;
   only?: string[];
   ignore?: RegExp;

@@ -4,12 +4,12 @@ import { EnvironmentError } from "../core/errors.js";
 import type { DashboardPage } from "./page.js";
 
 /** Where the snapshots come from (./live.ts), as the server needs it. */
-export interface SnapshotSource {
+interface SnapshotSource {
   current(): Promise<string>;
   subscribe(listener: (json: string) => void): () => void;
 }
 
-export interface DashboardServer {
+interface DashboardServer {
   port: number;
   /** The address to open, token included. */
   url: string;
@@ -64,7 +64,10 @@ export async function startDashboardServer(options: { port: number; token: strin
   }
 
   function stream(req: IncomingMessage, res: ServerResponse, head: boolean): void {
-    if (streams.size >= MAX_STREAMS) return send(res, 503, "text/plain", `at most ${MAX_STREAMS} pages at once\n`);
+    if (streams.size >= MAX_STREAMS) {
+      send(res, 503, "text/plain", `at most ${MAX_STREAMS} pages at once\n`);
+      return;
+    }
     res.writeHead(200, { ...COMMON_HEADERS, "Content-Type": "text/event-stream; charset=utf-8", "X-Accel-Buffering": "no" });
     if (head) return void res.end();
     streams.add(res);

@@ -16,7 +16,7 @@ import { runStateText, type RunSummary } from "../status/run.js";
  */
 
 export const TASK_STATES = ["not started", "working", "needs input", "handed back", "paused", "done", "merged", "skipped"] as const;
-export type TaskState = (typeof TASK_STATES)[number];
+type TaskState = (typeof TASK_STATES)[number];
 
 export interface TaskCard {
   id: string;
@@ -66,7 +66,7 @@ export interface PhaseView {
  * integration branch, the phase's start, an outside commit). The words are status's and sync's
  * (src/core/render/conflict.ts).
  */
-export interface ConflictView {
+interface ConflictView {
   task: string;
   with: string[];
   files: string[];
@@ -85,7 +85,7 @@ export interface NeedsYou {
   command: string;
 }
 
-export interface VerifyRun {
+interface VerifyRun {
   task: string;
   command: string;
   result: "passed" | "failed" | "not run";
@@ -116,7 +116,7 @@ export interface DashboardFeature {
   totals: Totals;
 }
 
-export interface DashboardEvent {
+interface DashboardEvent {
   at: string;
   event: string;
   task?: string;
@@ -143,7 +143,7 @@ export const EVENT_LIMIT = 200;
 
 const SYNC_EVENTS = new Set(["sync-started", "phase-synced", "conflict", "verify-failed", "task-merged", "merge-raced", "gave-up", "finished"]);
 
-export interface FeatureFacts {
+interface FeatureFacts {
   status: FeatureStatus;
   plan: ExecutionPlan;
   state?: FeatureState;
@@ -341,7 +341,7 @@ export function conflictView(c: ConflictReport, taskIds: ReadonlySet<string>): C
  * While `run` runs, what it handles itself (resuming stopped sessions, conflicts, syncs) is not
  * the user's to do.
  */
-export function needsYou(status: FeatureStatus, phases: readonly PhaseView[], state: FeatureState | undefined, run: RunSummary | undefined, events: readonly RunEvent[]): NeedsYou[] {
+function needsYou(status: FeatureStatus, phases: readonly PhaseView[], state: FeatureState | undefined, run: RunSummary | undefined, events: readonly RunEvent[]): NeedsYou[] {
   const slug = status.slug;
   const running = run?.running === true;
   const items: NeedsYou[] = [];

@@ -37,5 +37,3 @@ export async function writeJournal(commonDir: string, slug: string, journal: Syn
 export async function removeJournal(commonDir: string, slug: string, phase: number): Promise<void> {
   await rm(journalPath(commonDir, slug, phase), { force: true });
 }
-
-export { crashPoint } from "../crash-point.js";

@@ -32,7 +32,7 @@ const READ_COMMITS = 200;
 const HEADER = "\x01";
 
 /** The commits `head` holds and `base` does not, and the files they change: one `git log` (and a count of what it dropped). */
-export async function refDetails(cwd: string, base: string, head: string, withDropped: boolean): Promise<RefDetails> {
+async function refDetails(cwd: string, base: string, head: string, withDropped: boolean): Promise<RefDetails> {
   const [log, dropped] = await Promise.all([
     git(["log", "--no-show-signature", `--format=${HEADER}%h%x00%s`, "--name-only", "--no-renames", "--diff-merges=first-parent", `--max-count=${READ_COMMITS + 1}`, head, "--not", base, "--"], cwd),
     withDropped ? git(["rev-list", "--count", base, "--not", head, "--"], cwd) : undefined,
@@ -70,7 +70,7 @@ function held(d: RefDetails | undefined, what: string): string {
   return `; ${d.atLeast ? "more than " : ""}${plural(d.count, "commit")} ${what}: ${list}${more}${files}`;
 }
 
-const dropped = (d: RefDetails | undefined, of: string) => (d && d.dropped ? `; it no longer holds ${plural(d.dropped, "commit")} of ${of}` : "");
+const dropped = (d: RefDetails | undefined, of: string) => (d?.dropped ? `; it no longer holds ${plural(d.dropped, "commit")} of ${of}` : "");
 
 /** The branch name a fix proposes for keeping what a moved ref holds (any name will do). */
 const keep = (commit: string) => `kept-${short(commit)}`;

@@ -10,10 +10,10 @@ import { usd } from "../core/budget.js";
 /** What `run` reports: one JSON object per line in `<state>/run/events.jsonl`, and on `--json`. */
 export type RunEvent = { at: string; event: string; task?: string; phase?: number; text: string } & Record<string, unknown>;
 
-export type RunEventInput = { event: string; task?: string; phase?: number; text: string } & Record<string, unknown>;
+type RunEventInput = { event: string; task?: string; phase?: number; text: string } & Record<string, unknown>;
 
 /** One row of the live table. */
-export interface TaskRow {
+interface TaskRow {
   task: string;
   phase: number;
   state: string;
@@ -99,7 +99,7 @@ export class Progress {
 }
 
 /** Events read from the log, oldest first; each line that is not one is named (`file:line: why`) and skipped. */
-export interface EventsRead {
+interface EventsRead {
   events: RunEvent[];
   skipped: string[];
   /** Where the last complete line ends: the `from` of a later reading. */

@@ -13,7 +13,7 @@ import { quote, sh } from "../core/text/shell.js";
 import { readVerifyRecord, type VerifyRecord } from "../session/verify.js";
 import type { FinishAction, FinishPlace, PullRequestFacts } from "../core/decide/decide-finish.js";
 
-export interface PrContext {
+interface PrContext {
   commonDir: string;
   /** Where git and gh run: the repository's main checkout. */
   mainRoot: string;
@@ -120,7 +120,7 @@ async function ghReady(cwd: string): Promise<"ready" | "missing" | "logged-out">
 }
 
 /** The pull request's description: the phases, their tasks, and what the state knows of each sync and verify run. */
-export async function prBody({ commonDir, slug, plan, state }: PrContext): Promise<string> {
+async function prBody({ commonDir, slug, plan, state }: PrContext): Promise<string> {
   const tasks = plan.phases.reduce((n, p) => n + p.tasks.length, 0);
   const lines: string[] = [
     `${oneLine(plan.feature)}: ${plan.phases.length} ${plan.phases.length === 1 ? "phase" : "phases"}, ${tasks} ${tasks === 1 ? "task" : "tasks"}, planned and merged phase by phase into ${code(plan.integrationBranch)} with claude-parallel (feature ${code(slug)}, base ${code(plan.base)}).`,

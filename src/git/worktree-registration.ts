@@ -4,7 +4,7 @@ import { GIT_FILE_MAX } from "./repo-from-files.js";
 import { readRegular } from "../fs/read-regular.js";
 
 /** One of git's registrations of a worktree: its entry under `<common>/worktrees/`. */
-export interface Registration {
+interface Registration {
   dir: string;
   /** What `git worktree lock` (or a `git worktree add` still at work, or killed: "initializing") wrote, if locked. */
   locked?: string;

@@ -71,7 +71,7 @@ export function attributePath(s: ConflictStages, k: Known): { conflict: PathConf
 }
 
 /** The other side in words, once each. Pure. */
-export function sourceNames(paths: readonly PathConflict[]): string[] {
+function sourceNames(paths: readonly PathConflict[]): string[] {
   const names: string[] = [];
   const add = (n: string) => void (names.includes(n) || names.push(n));
   for (const p of paths) {

@@ -4,7 +4,7 @@ import { commitOf } from "../git/repo.js";
 import { backupRef } from "../core/state/paths.js";
 
 /** A ref set to `to`; with `from`, only if it is at `from` now (a compare-and-swap). */
-export interface RefUpdate {
+interface RefUpdate {
   ref: string;
   to: string;
   from?: string;
@@ -16,7 +16,7 @@ export function backupUpdates(slug: string, phase: number, tips: Readonly<Record
 }
 
 /** Several ref updates in one `git update-ref --stdin` transaction: all of them, or none. */
-export async function updateRefs(cwd: string, message: string, updates: readonly RefUpdate[]): Promise<{ exitCode: number; stderr: string }> {
+async function updateRefs(cwd: string, message: string, updates: readonly RefUpdate[]): Promise<{ exitCode: number; stderr: string }> {
   if (updates.length === 0) return { exitCode: 0, stderr: "" };
   const input = updates.map((u) => `update ${u.ref}\0${u.to}\0${u.from ?? ""}\0`).join("");
   return git(["update-ref", "-m", message, "--stdin", "-z"], cwd, { input });
@@ -28,7 +28,7 @@ export async function backUpTips(cwd: string, slug: string, phase: number, tips:
   if (written.exitCode !== 0) throw new Error(`git update-ref failed writing the backup refs: ${written.stderr.trim()}`);
 }
 
-export type PublishResult =
+type PublishResult =
   | { published: true }
   /** The branch is no longer at `expected`: someone else moved it. Nothing was overwritten. */
   | { published: false; moved: true; now: string | undefined }

@@ -13,7 +13,7 @@ export interface RollingPlan {
 }
 
 /** Why one task waits for another. */
-export type WaitReason = "depends" | "contract" | "ownership";
+type WaitReason = "depends" | "contract" | "ownership";
 
 export interface RollingGraph {
   /** Task ids phase by phase, each phase in its session order: every choice's tie-break. */
@@ -162,7 +162,7 @@ export function rollingDone(graph: RollingGraph, state: RollingState): boolean {
 }
 
 /** What a rolling run does next, decided from where its tasks stand. */
-export interface RollingStep {
+interface RollingStep {
   /** Start these sessions now (each branching from the integration branch as it is then). */
   start: string[];
   /** Merge this finished task now (nothing else merges meanwhile). */

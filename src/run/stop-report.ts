@@ -7,7 +7,7 @@ import type { RunEvent } from "../feature/run-events.js";
 import { skippedLines } from "./run-files.js";
 
 /** How to go on after the run stopped: unattended, or by hand. */
-export function continueHints(slug: string): string[] {
+function continueHints(slug: string): string[] {
   return [`  continue unattended: claude-parallel run ${quote(slug)}`, `  or by hand: claude-parallel status ${quote(slug)}, then /parallel-sync (claude-parallel sync ${quote(slug)})`];
 }
 

@@ -18,7 +18,7 @@ export type HandBack =
   /** The reviewer asks this task's session for changes (src/review/). */
   | { kind: "review"; task: string; round: number; message: string };
 
-export interface RunSyncOutcome {
+interface RunSyncOutcome {
   code: ExitCode;
   /** The feature's state as the sync left it, when it synced the phase. */
   state?: FeatureState;

@@ -14,8 +14,8 @@ import { reachedText, type BudgetState, type Reached } from "../core/budget.js";
 
 const reachedShape = object({ scope: oneOf(["task", "feature"] as const), spentUsd: number(), limitUsd: number() });
 const spend = object({ spentUsd: number(), limitUsd: optional(number()), reached: optional(reachedShape) });
-export const BudgetRecordShape = object({ version: literal(1), at: string(), feature: spend, tasks: record(spend) });
-export type BudgetRecord = Infer<typeof BudgetRecordShape>;
+const BudgetRecordShape = object({ version: literal(1), at: string(), feature: spend, tasks: record(spend) });
+type BudgetRecord = Infer<typeof BudgetRecordShape>;
 
 export const budgetRecordPath = (stateDir: string) => join(stateDir, "budget.json");
 

@@ -23,8 +23,6 @@ interface HeadlessJob {
   sessions: Array<{ taskId: string; worktree: string; args: string[]; sessionId: string }>;
 }
 
-export { sessionsDir, type SessionRecord };
-
 /**
  * A headless session's record: undefined when there is none. A damaged one (a session can write
  * there) is a StateError: then nothing is known of the session, which may still be running, so
@@ -35,7 +33,7 @@ export async function readSessionRecord(commonDir: string, slug: string, taskId:
   return readJsonFile(path, SessionRecordSchema, `once no claude session runs in the task's worktree, remove ${quote(path)}`, MAX_BYTES.sessionRecord);
 }
 
-export interface HeadlessLaunch {
+interface HeadlessLaunch {
   repo: Repo;
   slug: string;
   phase: number;

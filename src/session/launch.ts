@@ -9,7 +9,6 @@ import { BRIEF_FILE } from "./session-files.js";
 import type { LaunchMode } from "../core/decide/decide-start.js";
 
 export type { LaunchMode };
-export const LAUNCH_MODES: readonly LaunchMode[] = ["print", "tmux", "headless"];
 
 export interface Session {
   taskId: string;
@@ -77,7 +76,7 @@ export function tmuxSessionName(slug: string): string {
  * `x#(touch PWNED)` would run that command and `#{pane_id}` would change the path. `##` is
  * tmux's escape for one `#`, and every expansion starts with `#`.
  */
-export function tmuxLiteral(text: string): string {
+function tmuxLiteral(text: string): string {
   return text.replace(/#/g, "##");
 }
 

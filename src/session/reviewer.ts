@@ -90,7 +90,7 @@ export async function review(o: {
     const costUsd = last?.total_cost_usd;
     const base = { tree: o.tree, at: o.now().toISOString(), ...(costUsd !== undefined && { costUsd }) };
     if (r.spawnError) return { ...base, problem: `claude could not start: ${r.spawnError.message}` };
-    if (!last || last.subtype !== "success" || last.is_error) return { ...base, problem: `the review session ended without an answer (exit ${r.exitCode}; its log: ${log})` };
+    if (last?.subtype !== "success" || last.is_error) return { ...base, problem: `the review session ended without an answer (exit ${r.exitCode}; its log: ${log})` };
     const parsed = parseVerdict(last.result ?? "");
     return "verdict" in parsed ? { ...base, verdict: parsed.verdict } : { ...base, problem: `${parsed.problem} (its log: ${log})` };
   } finally {

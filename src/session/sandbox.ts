@@ -24,16 +24,16 @@ import { taskGitDir } from "./task-rules.js";
  * one other setting makes the sessions' git ignore the placeholders the sandbox mounts.
  */
 
-export type SandboxMode = "auto" | "on" | "off";
+type SandboxMode = "auto" | "on" | "off";
 
 /** What the sandbox needs on this machine, and what is missing. */
-export interface SandboxHost {
+interface SandboxHost {
   platform: NodeJS.Platform;
   /** Programs Claude Code's sandbox needs here that are not on the PATH. */
   missing: string[];
 }
 
-export type SandboxDecision = { use: boolean; note?: string } | { refuse: string; fix: string };
+type SandboxDecision = { use: boolean; note?: string } | { refuse: string; fix: string };
 
 /** Where Claude Code's sandbox runs as checked (docs/sandbox.md): Linux, with these programs. */
 const LINUX_NEEDS = ["bwrap", "socat"];
@@ -105,7 +105,7 @@ export async function confinementDecision(plan: Pick<ExecutionPlan, "sandbox">):
 }
 
 /** What a task session must not write although the sandbox would let it (all absolute). */
-export interface SandboxDenies {
+interface SandboxDenies {
   /** The feature's state and the locks, beside the other features' (`<common>/parallel`). */
   stateFolder: string;
   /** The task's rules, in its worktree's own git directory. */

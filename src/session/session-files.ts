@@ -11,7 +11,7 @@ import { PORTS_PER_TASK } from "../worktree/ports.js";
 /** Folder in each task worktree for what claude-parallel writes there; git ignores it. */
 export const SESSION_DIR = ".claude-parallel";
 export const BRIEF_FILE = `${SESSION_DIR}/brief.md`;
-export const ENV_FILE = `${SESSION_DIR}/env`;
+const ENV_FILE = `${SESSION_DIR}/env`;
 
 /**
  * Makes git ignore SESSION_DIR in every worktree of the repository, through the shared

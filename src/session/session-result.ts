@@ -17,7 +17,7 @@ export interface ResultEvent {
 }
 
 /** The result events found in (part of) a session's log; each line that may be one but is not readable, named. */
-export interface ResultsRead {
+interface ResultsRead {
   events: ResultEvent[];
   skipped: string[];
   /** Where the last complete line ends: the `from` of a later reading. */

@@ -17,7 +17,7 @@ import type { SessionFacts } from "../core/decide/decide-run.js";
 export type Invocation = z.infer<typeof RunInvocationSchema>;
 
 /** What every session process of a run gets beyond its prompt. */
-export interface SessionOptions {
+interface SessionOptions {
   claude: string;
   /** `--agent <name>` for an agent role, or nothing. */
   claudeArgs: string[];
@@ -82,7 +82,7 @@ export async function spawnSession(
 }
 
 /** A recorded invocation of a task's session, ready to start: what `run` (and `approve`) start it with. */
-export interface SessionLaunch {
+interface SessionLaunch {
   commonDir: string;
   plan: ExecutionPlan;
   state: FeatureState;

@@ -19,7 +19,7 @@ import { stateCommitFiles, type StateFiles } from "./state-commit.js";
 import { decideTrust, trustDigest, trustedContent, type TrustDecision, type TrustedContent } from "./trust.js";
 
 /** The clone a shared state is taken into. */
-export interface Here {
+interface Here {
   mainRoot: string;
   commonDir: string;
   repoName: string;
@@ -28,7 +28,7 @@ export interface Here {
 }
 
 /** A state commit from elsewhere, checked here and made this clone's: ready to adopt. */
-export interface CheckedState {
+interface CheckedState {
   commit: string;
   files: StateFiles;
   plan: ExecutionPlan;

@@ -91,7 +91,7 @@ export interface HereFacts {
 }
 
 /** Where a feature's plan file is, relative to the repository root. */
-export const planFileSource = (slug: string) => `${PLANS_DIR}/${slug}/plan.yaml`;
+const planFileSource = (slug: string) => `${PLANS_DIR}/${slug}/plan.yaml`;
 
 /** Each task's worktree here, as planned (absolute). */
 export const plannedPaths = (plan: ExecutionPlan, mainRoot: string) => new Map(plan.phases.flatMap((p) => p.tasks.map((t) => [t.id, posix.resolve(mainRoot, t.worktree)] as const)));

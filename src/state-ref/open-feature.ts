@@ -9,7 +9,7 @@ import { readState, startedFeatures } from "../feature/store.js";
 import { forgetHalfAddedWorktrees, halfAddedWorktrees } from "../git/worktree-registration.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 
-export interface CheckoutContext {
+interface CheckoutContext {
   repo: Repo;
   worktrees: WorktreeEntry[];
   /**

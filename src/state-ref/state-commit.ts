@@ -28,7 +28,7 @@ export async function readLocalStateFiles(commonDir: string, slug: string): Prom
 }
 
 /** Writes the two blobs and their tree (objects only: no ref moves). */
-export async function treeOf(cwd: string, files: StateFiles): Promise<string> {
+async function treeOf(cwd: string, files: StateFiles): Promise<string> {
   const [plan, state] = await Promise.all([gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.plan }), gitOk(["hash-object", "-w", "--stdin"], cwd, { input: files.state })]);
   return gitOk(["mktree"], cwd, { input: `100644 blob ${plan}\t${PLAN}\n100644 blob ${state}\t${STATE}\n` });
 }
@@ -37,7 +37,7 @@ export async function treeOf(cwd: string, files: StateFiles): Promise<string> {
 export const treeOfCommit = (cwd: string, commit: string) => gitOk(["rev-parse", "--verify", "--end-of-options", `${commit}^{tree}`], cwd);
 
 /** A state.json larger than this is not one (a plan is bounded by MAX_PLAN_BYTES). */
-export const MAX_STATE_BYTES = 16 * 1024 * 1024;
+const MAX_STATE_BYTES = 16 * 1024 * 1024;
 
 /**
  * The files of a state commit, read only once its tree is seen to hold exactly `plan.yaml` and
@@ -63,7 +63,7 @@ export async function stateCommitFiles(cwd: string, commit: string): Promise<Sta
       .join(", ")}${extra.length > 3 ? ", ..." : ""})`;
   for (const [name, max] of Object.entries(bounds)) {
     const e = entries.get(name);
-    if (!e || e.type !== "blob" || (e.mode !== "100644" && e.mode !== "100755")) return `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE} as files`;
+    if (e?.type !== "blob" || (e.mode !== "100644" && e.mode !== "100755")) return `commit ${commit.slice(0, 12)} does not hold ${PLAN} and ${STATE} as files`;
     if (!(e.size <= max)) return `its ${name} is ${e.size} bytes; at most ${max} are read`;
   }
   const [plan, state] = await Promise.all([gitOk(["cat-file", "blob", entries.get(PLAN)!.oid], cwd), gitOk(["cat-file", "blob", entries.get(STATE)!.oid], cwd)]);
@@ -107,16 +107,6 @@ export async function recordStateCommit(cwd: string, slug: string, next: { commi
   if (cas.exitCode !== 0) {
     throw new RefusedError([{ code: "ref-moved", message: `${stateRef(slug)} moved while the state was being recorded`, fix: "run the command again" }]);
   }
-}
-
-/**
- * Records the local state folder in the state ref: a new commit on top of the ref when the files
- * changed since, moved with a compare-and-swap. Returns the ref's commit (undefined: no local state).
- */
-export async function commitLocalState(cwd: string, commonDir: string, slug: string, message: string): Promise<string | undefined> {
-  const next = await localStateCommit(cwd, commonDir, slug, message);
-  if (next) await recordStateCommit(cwd, slug, next, message);
-  return next?.commit;
 }
 
 /**

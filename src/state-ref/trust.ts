@@ -23,7 +23,7 @@ export interface TrustedContent {
   tasks: TrustedTask[];
 }
 
-export interface TrustedTask {
+interface TrustedTask {
   id: string;
   agent: string;
   title: string;

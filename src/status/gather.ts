@@ -26,12 +26,9 @@ import type { RefFinding } from "../core/decide/decide-refs.js";
 import { reportRefs, type RefReport } from "../feature/ref-report.js";
 import type { TaskSession } from "../core/state/state-schema.js";
 
-export type VerifyState =
-  | { kind: "none" }
-  | { kind: "not-run"; command: string }
-  | { kind: "passed" | "failed"; command: string; exitCode: number; commit: string; current: boolean; outputTail: string };
+type VerifyState = { kind: "none" } | { kind: "not-run"; command: string } | { kind: "passed" | "failed"; command: string; exitCode: number; commit: string; current: boolean; outputTail: string };
 
-export type SessionState =
+type SessionState =
   | { kind: "not-launched" }
   | { kind: "running"; pid: number; startedAt?: string }
   /** Its record is damaged: whether it still runs is not known. */

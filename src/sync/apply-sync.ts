@@ -19,9 +19,9 @@ import { backUpTips, backupUpdates, publishWithBackups } from "../merge/publish.
 import { removeMergedWorktrees } from "./remove-merged-worktrees.js";
 import { discardVerifyTree, verifyMerged, type VerifyOutcome } from "../merge/verify-merged.js";
 
-export type StartPhaseAction = Extract<SyncAction, { kind: "start-phase" }>;
+type StartPhaseAction = Extract<SyncAction, { kind: "start-phase" }>;
 
-export interface SyncSteps {
+interface SyncSteps {
   /** The command's folder (a worktree it runs in is not removed). */
   cwd: string;
   /** What the sync did, line by line (stdout). */
@@ -40,7 +40,7 @@ export interface SyncSteps {
 export type PhaseStarter = (action: StartPhaseAction, state: FeatureState, dependencySources: string[]) => Promise<FeatureState>;
 
 /** What applying the sync's actions came to: all done, or stopped by a verify that failed or a review that did not approve (nothing was published). */
-export type SyncOutcome =
+type SyncOutcome =
   | { kind: "done"; state: FeatureState }
   | { kind: "verify-failed"; command: string; base: string; outcome: VerifyOutcome }
   | { kind: "not-approved"; decision: Extract<ReviewDecision, { kind: "hand-back" | "ask-user" }> };

@@ -12,7 +12,7 @@ import { quote } from "../core/text/shell.js";
 import { CommitFiles } from "../worktree/removal-loss.js";
 
 /** A publish that moved `branch` from `before` to `merged`. */
-export interface BranchMove {
+interface BranchMove {
   before: string;
   merged: string;
 }

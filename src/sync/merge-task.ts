@@ -67,7 +67,7 @@ export type MergeTaskOutcome =
       actual: string | undefined;
     };
 
-export interface MergeTaskOptions {
+interface MergeTaskOptions {
   commonDir: string;
   /** The checkout `.worktreeinclude` files and dependencies come from (see openFeature). */
   mainRoot: string;

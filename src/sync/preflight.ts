@@ -14,9 +14,7 @@ import { decideFeatureRefs, refCommits, refuseFindings } from "../feature/backst
 import type { ExpectedRefs, RefFinding } from "../core/decide/decide-refs.js";
 import type { Preflight, SyncProblem } from "../core/decide/merge-facts.js";
 
-export type { Preflight, SyncProblem };
-
-export interface TaskCheck {
+interface TaskCheck {
   task: PlannedTask;
   tip: string;
   worktree?: string;

@@ -10,10 +10,6 @@ import { WorktreeFiles } from "../fs/worktree-files.js";
 import { gitOk, nulFields } from "../git/run.js";
 import { run, runOk, type Confinement } from "../proc.js";
 
-import type { DepsMode } from "../core/decide/decide-start.js";
-
-export type { DepsMode };
-
 interface PackageManager {
   name: "npm" | "pnpm" | "yarn";
   lockfile: string;
@@ -37,7 +33,7 @@ interface Stamp {
   arch: string;
 }
 
-export async function detectManager(root: string): Promise<PackageManager | undefined> {
+async function detectManager(root: string): Promise<PackageManager | undefined> {
   for (const m of MANAGERS) if (await exists(join(root, m.lockfile))) return m;
   return undefined;
 }

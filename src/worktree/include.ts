@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { WorktreeFiles } from "../fs/worktree-files.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 
-export const INCLUDE_FILE = ".worktreeinclude";
+const INCLUDE_FILE = ".worktreeinclude";
 
 /**
  * The files `.worktreeinclude` names in the main worktree, as Claude Code reads it: gitignore

@@ -6,11 +6,11 @@ const FIRST_PORT = 20000;
 const BLOCKS = 4000; // ports 20000-59999
 
 /** The preferred block of a task: the same for the same feature and task on every machine. */
-export function preferredBlock(slug: string, taskId: string): number {
+function preferredBlock(slug: string, taskId: string): number {
   return createHash("sha256").update(`${slug}\0${taskId}`).digest().readUInt32BE(0) % BLOCKS;
 }
 
-export function blockPort(block: number): number {
+function blockPort(block: number): number {
   return FIRST_PORT + (block % BLOCKS) * PORTS_PER_TASK;
 }
 

@@ -9,8 +9,6 @@ import { SESSION_DIR } from "../session/session-files.js";
 import { openRegular, readRegular } from "../fs/read-regular.js";
 import type { RemovalLoss } from "../core/state/worktree-course.js";
 
-export type { RemovalLoss };
-
 /**
  * What removing a working worktree (git can run in it) would lose, measured against `tip`, its
  * branch's commit; its uncommitted changes only when `options.uncommitted`.

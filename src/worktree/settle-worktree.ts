@@ -8,7 +8,6 @@ import { sh } from "../core/text/shell.js";
 import { leftoverLoss, removalLoss } from "./removal-loss.js";
 import type { RecordedWorktree, RemovalLoss, WorktreeCourse } from "../core/state/worktree-course.js";
 
-export type { RecordedWorktree, WorktreeCourse };
 import { removableWorktree, runsInside } from "./removable.js";
 
 export interface SettleOptions {
@@ -80,7 +79,7 @@ export async function assessWorktree(
 }
 
 /** What settling a worktree came to: whether nothing of it is left, and what happened (a phrase; `byGit`: git's own refusal, which names the path). */
-export interface Settled {
+interface Settled {
   gone: boolean;
   said: string;
   byGit?: boolean;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { decideClean, describeCleanAction, type CleanAction, type FeatureFacts } from "../../src/core/decide/decide-clean.js";
 import type { Decision } from "../../src/core/errors.js";
-import type { WorktreeCourse } from "../../src/worktree/settle-worktree.js";
+import type { WorktreeCourse } from "../../src/core/state/worktree-course.js";
 
 const TIP = "1".repeat(40);
 const NOW = "2030-01-02T03:04:05.000Z";

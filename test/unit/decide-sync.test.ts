@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SyncJournal } from "../../src/core/state/state-schema.js";
 import type { FeatureState, PhaseState } from "../../src/core/state/state-schema.js";
 import type { ChainLink } from "../../src/merge/merge-chain.js";
-import type { Preflight } from "../../src/sync/preflight.js";
+import type { Preflight } from "../../src/core/decide/merge-facts.js";
 import {
   checkedText,
   decideSync,

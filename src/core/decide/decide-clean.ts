@@ -7,7 +7,7 @@ import type { RecordedWorktree, WorktreeCourse } from "../state/worktree-course.
 export type CleanFacts = FeatureFacts | DamagedFacts;
 
 /** The state cannot be read (clean --force only): its folder, and the worktrees whose names suggest they were the feature's. */
-export interface DamagedFacts {
+interface DamagedFacts {
   kind: "damaged";
   slug: string;
   folder: string;

@@ -40,7 +40,7 @@ export interface ExpectedRefs {
   journalDamaged: boolean;
 }
 
-export type BackupExpectation = { tips: string[]; mayBeMissing: boolean } | "in-integration";
+type BackupExpectation = { tips: string[]; mayBeMissing: boolean } | "in-integration";
 
 export type RefFinding =
   /** The integration branch or a backup ref is not where we left it (`actual` undefined: deleted). */

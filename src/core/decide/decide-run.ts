@@ -32,8 +32,6 @@ export type ProblemKind =
   /** The branch or worktree is missing: nothing a session can fix. */
   | "missing";
 
-export const PROBLEM_KINDS: readonly ProblemKind[] = ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify", "review", "missing"];
-
 export interface TaskProblem {
   kind: ProblemKind;
   /** One line: what is wrong. */

@@ -29,7 +29,7 @@ export interface RemoteUpdate {
   to: string;
 }
 
-export type PushAction = { kind: "push"; update: RemoteUpdate } | { kind: "say"; text: string };
+type PushAction = { kind: "push"; update: RemoteUpdate } | { kind: "say"; text: string };
 
 /**
  * Each ref the remote lacks or holds an older commit of is pushed (all of them in one atomic push,
@@ -67,7 +67,7 @@ export interface LocalUpdate {
   to: string;
 }
 
-export interface PullRefsDecision {
+interface PullRefsDecision {
   updates: LocalUpdate[];
   /** Refs left as they are, and why. */
   kept: string[];
@@ -92,7 +92,7 @@ export function decidePullRefs(facts: readonly RefFacts[], remote: string): Pull
 }
 
 /** What a pull does: the shared state taken or kept, then each of the feature's refs moved or kept. */
-export type PullAction = { kind: "take-state"; commit: string; allowed: boolean } | { kind: "keep-state"; why: string } | { kind: "move-ref"; update: LocalUpdate } | { kind: "keep-ref"; why: string };
+type PullAction = { kind: "take-state"; commit: string; allowed: boolean } | { kind: "keep-state"; why: string } | { kind: "move-ref"; update: LocalUpdate } | { kind: "keep-ref"; why: string };
 
 /** The pull's actions, in order, from its two decisions. */
 export function pullActions(state: PullAction & { kind: "take-state" | "keep-state" }, refs: PullRefsDecision): PullAction[] {
@@ -132,7 +132,7 @@ export interface StateFacts {
   remoteInLast: boolean;
 }
 
-export type StateDecision = { kind: "adopt" } | { kind: "keep"; why: string } | { kind: "refuse"; refusal: Refusal };
+type StateDecision = { kind: "adopt" } | { kind: "keep"; why: string } | { kind: "refuse"; refusal: Refusal };
 
 export function decidePullState(f: StateFacts, remote: string, slug: string): StateDecision {
   if (f.remote === undefined) return { kind: "keep", why: `${remote} has no shared state of ${slug}` };

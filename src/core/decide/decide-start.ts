@@ -5,7 +5,7 @@ import type { TaskState } from "../state/state-schema.js";
 
 /** How a phase's sessions are launched (src/session/launch.ts), and whether worktrees get dependencies installed (src/worktree/deps.ts). */
 export type LaunchMode = "print" | "tmux" | "headless";
-export type DepsMode = "auto" | "none";
+type DepsMode = "auto" | "none";
 /** A worktree as `git worktree list` names it (src/git/repo.ts). */
 interface ListedWorktree {
   path: string;
@@ -61,7 +61,7 @@ export type TaskStep =
   /** Our worktree's folder is gone (removed by hand): drop git's stale entry, then create on the branch. */
   | { kind: "restore"; task: PlannedTask; path: string };
 
-export interface BranchDecision {
+interface BranchDecision {
   startCommit: string;
   createIntegration: boolean;
   steps: TaskStep[];
@@ -261,7 +261,7 @@ export type StartAction =
   | { kind: "launch"; phase: number; settings: LaunchSettings; sandbox: { use: boolean; note?: string } };
 
 /** How the phase's sessions are launched: recorded with the phase, and what the next phase's start takes over. */
-export interface LaunchSettings {
+interface LaunchSettings {
   launch: LaunchMode;
   permissionMode?: string;
   model?: string;

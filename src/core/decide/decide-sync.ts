@@ -44,7 +44,7 @@ export interface SyncReviewFacts {
 }
 
 /** How a phase's sessions were launched: the next phase's start takes it over. */
-export type LaunchSettings = Pick<PhaseState, "launch" | "permissionMode" | "model">;
+type LaunchSettings = Pick<PhaseState, "launch" | "permissionMode" | "model">;
 
 /** What is known of the phase a sync is about. */
 export interface SyncPhaseFacts {
@@ -142,7 +142,7 @@ export function syncTarget(state: FeatureState, plan: ExecutionPlan, asked: numb
 }
 
 /** Whether the start of the phase is to be finished before anything else (nothing of its sync under way). */
-export function finishesStart(f: Pick<SyncFacts, "journalPending">, p: SyncPhaseFacts): boolean {
+function finishesStart(f: Pick<SyncFacts, "journalPending">, p: SyncPhaseFacts): boolean {
   return p.syncedAt === undefined && !f.journalPending && !p.rolling && p.startInterruptedHere;
 }
 

@@ -38,7 +38,7 @@ export interface PathConflict {
  * swapped), or only a decision. `held`: the branches that carry the other side's version, which
  * the task's branch holds already (then `branches` are the other side's that hold other versions).
  */
-export type ConflictFix = { kind: "merge"; branches: string[]; options: string[]; held: string[] } | { kind: "decide" };
+type ConflictFix = { kind: "merge"; branches: string[]; options: string[]; held: string[] } | { kind: "decide" };
 
 export interface ConflictExplanation {
   paths: PathConflict[];

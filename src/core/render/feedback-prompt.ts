@@ -8,7 +8,7 @@ import type { WatchItem } from "../decide/decide-watch.js";
  * nothing in it can end the block or pass for a line of ours. Pure.
  */
 
-export const FEEDBACK_MARK = "claude-parallel watch: the pull request";
+const FEEDBACK_MARK = "claude-parallel watch: the pull request";
 const MAX_QUOTED = 6000;
 
 export function feedbackPrompt(pr: { number: number; url: string; branch: string }, items: readonly WatchItem[], freshSession: boolean): string {

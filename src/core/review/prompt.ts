@@ -1,6 +1,6 @@
 import { VERDICT_FORMAT, type Finding } from "./verdict.js";
 
-export interface ReviewSubject {
+interface ReviewSubject {
   feature: string;
   phase: number;
   tasks: ReadonlyArray<{ id: string; title: string; prompt: string; produces: readonly string[]; changed: readonly string[] }>;

@@ -2,7 +2,7 @@
 // finish and clean and their rendering see it.
 
 /** One of git's registrations of a worktree (src/git/worktree-registration.ts has the same shape). */
-export interface Registration {
+interface Registration {
   dir: string;
   locked?: string;
   complete: boolean;
