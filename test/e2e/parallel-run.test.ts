@@ -57,8 +57,8 @@ describe("/parallel-run", () => {
       expect(results).toHaveLength(3);
       expect(results[0]).toMatch(/requires approval|haven't granted/);
       expect(results[1]).toMatch(/denied|requires approval|haven't granted/);
-      expect(results[2]).toContain("claude-parallel run demo runs in the background (pid");
-      expect(results[2]).toContain("Follow it: /parallel-status");
+      // The feature only has its final merge left: the run may end before --detach stops watching it.
+      expect(results[2]).toMatch(/claude-parallel run demo (runs in the background \(pid \d+\)[\s\S]*Follow it: \/parallel-status|ended at once \(exit 0\))/);
       const events = join(repo, ".git/parallel/demo/run/events.jsonl");
       expect(await waitUntil(() => readFileSync(events, "utf8").includes('"event":"finished"'), 30_000)).toBe(true);
     },

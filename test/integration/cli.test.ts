@@ -290,7 +290,7 @@ describe("help", () => {
       for (const option of options) expect(r.stdout, `${command} --help lacks ${option}`).toMatch(new RegExp(`\\n {2}${option}\\b`));
       expect(runHelper(["help", command], { cwd: tempDir() }).stdout).toBe(r.stdout);
     }
-    expect(usageOptions("sync")).toEqual(["--phase", "--dry-run", "--no-verify", "--verify", "--keep-worktrees", "--no-next", "--allow-outside-owns"]);
+    expect(usageOptions("sync")).toEqual(["--phase", "--dry-run", "--no-verify", "--verify", "--keep-worktrees", "--no-next", "--allow-outside-owns", "--no-review"]);
     expect(runHelper(["sync", "--help"], { cwd: tempDir() }).stdout).toContain("5 the merged result fails verification");
     expect(runHelper(["plan", "--help"], { cwd: tempDir() }).stdout).not.toContain("5 the merged result");
     expect(runHelper(["skip", "--help"], { cwd: tempDir() }).stdout).toMatch(/\n {2}--reason TEXT +Why the task is skipped/);

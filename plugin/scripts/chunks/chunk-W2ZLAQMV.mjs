@@ -1,3 +1,0 @@
-import{singleLine}from"./chunk-F4IMJ4RM.mjs";function dryRunText(command,actions,describe){return[`Dry run of claude-parallel ${singleLine(command)}: nothing is changed. It would:`,...actions.map(a=>`  ${singleLine(describe(a))}`)].join(`
-`)+`
-`}export{dryRunText};

@@ -1,1 +1,0 @@
-import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields}from"./chunk-CWOJE6FI.mjs";import"./chunk-2YLNTPIR.mjs";import"./chunk-ENZUM6XO.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields};
