@@ -468,9 +468,7 @@ export class Runner {
       taskId,
       ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
-      log: (line) =>
-        this.sub.stdout(`[${taskId}] ${line}
-`),
+      log: (line) => this.sub.stdout(`[${taskId}] ${line}\n`),
     });
     // The integration branch may have moved: every check is looked at again.
     this.syncGeneration++;
