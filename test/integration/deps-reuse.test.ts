@@ -49,4 +49,28 @@ describe("dependencies across a sync", () => {
     expect(readFileSync(join(wt("c"), "node_modules/pkg/index.js"), "utf8")).toContain("module.exports");
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
   });
+
+  it("installs a lockfile the phase changed once: in the tree the sync verifies, which the next phase copies", () => {
+    const npm = fakeNpm();
+    const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
+    const repo = makeRepo({
+      name: "relock",
+      files: {
+        "README.md": "# demo\n",
+        "package.json": '{"name":"app","version":"1.0.0"}\n',
+        "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
+        ".gitignore": "node_modules/\n",
+        ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js").replace("owns: [a/]}", "owns: [a/, package-lock.json]}"),
+      },
+    });
+    expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
+    expect(npm.calls()).toHaveLength(1);
+    const wt = (id: string) => join(repo, "..", `relock-demo-${id}`);
+    commitIn(wt("a"), { "a/x.txt": "a\n", "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{"":{}}}\n' });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const synced = runHelper(["sync"], { cwd: repo, env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(npm.calls()).toHaveLength(2); // the verify tree's: no tree had the new lockfile installed
+    expect(synced.stdout).toContain("Dependencies of c: copied from");
+  });
 });
