@@ -23,20 +23,26 @@ function fakeNpm(): { bin: string; cache: string; calls: () => string[] } {
   return { bin, cache, calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
 
+/** A repository with an npm lockfile and the two-phase plan (verify: the installed package is there), with the stand-in npm. */
+function npmFeature(name: string, aOwns = "owns: [a/]}") {
+  const npm = fakeNpm();
+  const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
+  const repo = makeRepo({
+    name,
+    files: {
+      "README.md": "# demo\n",
+      "package.json": '{"name":"app","version":"1.0.0"}\n',
+      "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
+      ".gitignore": "node_modules/\n",
+      ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js").replace("owns: [a/]}", aOwns),
+    },
+  });
+  return { npm, env, repo };
+}
+
 describe("dependencies across a sync", () => {
   it("installs a lockfile once: the tree the sync verified serves the next phase", () => {
-    const npm = fakeNpm();
-    const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
-    const repo = makeRepo({
-      name: "reuse",
-      files: {
-        "README.md": "# demo\n",
-        "package.json": '{"name":"app","version":"1.0.0"}\n',
-        "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
-        ".gitignore": "node_modules/\n",
-        ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js"),
-      },
-    });
+    const { npm, env, repo } = npmFeature("reuse");
     expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
     expect(npm.calls()).toHaveLength(1); // into a's worktree; b copies it
     const wt = (id: string) => join(repo, "..", `reuse-demo-${id}`);
@@ -51,18 +57,7 @@ describe("dependencies across a sync", () => {
   });
 
   it("installs a lockfile the phase changed once: in the tree the sync verifies, which the next phase copies", () => {
-    const npm = fakeNpm();
-    const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
-    const repo = makeRepo({
-      name: "relock",
-      files: {
-        "README.md": "# demo\n",
-        "package.json": '{"name":"app","version":"1.0.0"}\n',
-        "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
-        ".gitignore": "node_modules/\n",
-        ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js").replace("owns: [a/]}", "owns: [a/, package-lock.json]}"),
-      },
-    });
+    const { npm, env, repo } = npmFeature("relock", "owns: [a/, package-lock.json]}");
     expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
     expect(npm.calls()).toHaveLength(1);
     const wt = (id: string) => join(repo, "..", `relock-demo-${id}`);
