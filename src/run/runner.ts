@@ -23,6 +23,7 @@ import { readSessionRecord } from "../session/headless.js";
 import { requireRefs } from "../feature/backstop.js";
 import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
 import {
+  beginRun,
   conflictProblem,
   decideRun,
   mergedVerifyProblem,
@@ -111,7 +112,7 @@ export class Runner {
   }
 
   async dryRun(): Promise<ExitCode> {
-    this.state = await readRunState(this.commonDir, this.slug);
+    this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
     const actions = decideRun(await this.gather(), this.policy);
     this.io.stdout(dryRunText(`run ${this.slug}`, actions, describeAction));
@@ -121,7 +122,7 @@ export class Runner {
 
   async run(): Promise<ExitCode> {
     await checkLogs(this.commonDir, this.slug);
-    this.state = await readRunState(this.commonDir, this.slug);
+    this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
@@ -259,7 +260,9 @@ export class Runner {
         const row = this.rowOf(t.id, phase.index);
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
         row.state = session.kind === "ended" ? (ts?.paused !== undefined ? "paused" : "ended") : session.kind === "none" ? "waiting" : session.kind;
-        tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
+        // The branch's tip, to tell whether a recorded merge problem still stands.
+        const tip = ts?.mergeProblem ? await commitOf(`refs/heads/${t.branch}`, this.ctx.mainRoot) : undefined;
+        tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }), ...(tip !== undefined && { tip }) });
       }
       if (live.size) {
         const problems = await this.check(
@@ -499,7 +502,7 @@ export class Runner {
         return undefined;
       }
       case "conflict": {
-        ts.mergeProblem = conflictProblem(outcome.report);
+        ts.mergeProblem = await this.atTip(taskId, conflictProblem(outcome.report));
         await this.save();
         await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: ${ts.mergeProblem.conflict!.summary}: handed to its session` });
         return undefined;
@@ -510,12 +513,15 @@ export class Runner {
           await this.save();
           return undefined;
         }
-        ts.mergeProblem = mergedVerifyProblem(
-          `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`,
-          outcome,
-          outcome.command,
-          recorded.worktree,
-          plan.integrationBranch,
+        ts.mergeProblem = await this.atTip(
+          taskId,
+          mergedVerifyProblem(
+            `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`,
+            outcome,
+            outcome.command,
+            recorded.worktree,
+            plan.integrationBranch,
+          ),
         );
         await this.save();
         await this.progress.emit({
@@ -718,7 +724,7 @@ export class Runner {
     switch (back.kind) {
       case "conflict": {
         const c = back.report;
-        const problem = conflictProblem(c);
+        const problem = await this.atTip(c.task, conflictProblem(c));
         this.taskState(c.task).mergeProblem = problem;
         await this.progress.emit({ event: "conflict", task: c.task, phase, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
         return;
@@ -726,12 +732,15 @@ export class Runner {
       case "verify-culprit": {
         const { task, exitCode } = back;
         const { plan } = this.ctx.feature;
-        this.taskState(task).mergeProblem = mergedVerifyProblem(
-          `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`,
-          back,
-          plan.verify!,
-          this.planned(task).recorded.worktree,
-          plan.integrationBranch,
+        this.taskState(task).mergeProblem = await this.atTip(
+          task,
+          mergedVerifyProblem(
+            `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`,
+            back,
+            plan.verify!,
+            this.planned(task).recorded.worktree,
+            plan.integrationBranch,
+          ),
         );
         await this.progress.emit({ event: "verify-failed", task, phase, exitCode, text: `${task}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
         return;
@@ -740,7 +749,11 @@ export class Runner {
         this.state.baseVerifyFails = { phase, ...(back.tail && { tail: back.tail }) };
         return;
       case "review":
-        this.taskState(back.task).mergeProblem = { kind: "review", message: `the reviewer of phase ${phase} asks for changes in your files (round ${back.round})`, tail: back.message };
+        this.taskState(back.task).mergeProblem = await this.atTip(back.task, {
+          kind: "review",
+          message: `the reviewer of phase ${phase} asks for changes in your files (round ${back.round})`,
+          tail: back.message,
+        });
         await this.progress.emit({ event: "review-changes", task: back.task, phase, text: `${back.task}: the reviewer asks for changes (round ${back.round}): handed to its session` });
         return;
     }
@@ -775,6 +788,12 @@ export class Runner {
     });
     this.progress.print(giveUpLines(this.slug, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
     return ExitCode.refused;
+  }
+
+  /** A merge problem with the commit of the task's branch it was found on: a newer commit is checked again. */
+  private async atTip(taskId: string, problem: TaskProblem): Promise<TaskProblem> {
+    const tip = await commitOf(`refs/heads/${this.planned(taskId).task.branch}`, this.ctx.mainRoot);
+    return { ...problem, ...(tip !== undefined && { tip }) };
   }
 
   /** The task needs a session but reached a budget: it waits for the user, as the ledger and status say; the rest goes on. */
