@@ -74,6 +74,11 @@ export class Runner {
   /** The task checks, by what they depend on: recomputed only when a session or a merge attempt changed something. */
   private readonly checks = new Map<number, { key: string; problems: Map<string, TaskProblem[]> }>();
   private syncGeneration = 0;
+  /**
+   * The task-verify failures this run found, each with the commit it ran on: a resume that made no
+   * new commit is not verified again. Kept in memory only: a new run checks again.
+   */
+  private readonly failedVerify = new Map<string, TaskProblem>();
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
   private readonly costs = new Map<string, LogResults>();
@@ -261,7 +266,7 @@ export class Runner {
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
         row.state = session.kind === "ended" ? (ts?.paused !== undefined ? "paused" : "ended") : session.kind === "none" ? "waiting" : session.kind;
         // The branch's tip, to tell whether a recorded merge problem still stands.
-        const tip = ts?.mergeProblem ? await commitOf(`refs/heads/${t.branch}`, this.ctx.mainRoot) : undefined;
+        const tip = ts?.mergeProblem && session.kind !== "running" && session.kind !== "pending" ? await commitOf(`refs/heads/${t.branch}`, this.ctx.mainRoot) : undefined;
         tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }), ...(tip !== undefined && { tip }) });
       }
       if (live.size) {
@@ -369,10 +374,13 @@ export class Runner {
     const key = JSON.stringify([this.syncGeneration, busy, tasks.map((t) => this.state.tasks[t.id]?.invocations ?? 0)]);
     const cached = this.checks.get(phaseIndex);
     if (cached?.key === key) return cached.problems;
-    const problems = await taskProblems(this.ctx, phaseIndex, busy, !this.options.dryRun);
+    const problems = await taskProblems(this.ctx, phaseIndex, busy, !this.options.dryRun, this.failedVerify);
     for (const t of tasks) {
       if (busy.includes(t.id)) continue;
       const found = problems.get(t.id);
+      const failed = found?.find((p) => p.kind === "task-verify");
+      if (failed) this.failedVerify.set(t.id, failed);
+      else this.failedVerify.delete(t.id);
       const ts = this.state.tasks[t.id];
       // Reported once per session end: what the check found.
       if (!this.options.dryRun && ts?.current && found?.length && this.reported.get(t.id) !== ts.current.n) {
@@ -478,6 +486,8 @@ export class Runner {
     const ts = this.taskState(taskId);
     switch (outcome.kind) {
       case "merged": {
+        delete ts.mergeProblem;
+        await this.save();
         crashPoint("run-after-merge-task");
         // A merge it published is recorded by mergeTask itself; one it found done already is recorded here.
         await this.refresh();
@@ -611,7 +621,8 @@ export class Runner {
     await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.attempts[problem] = (ts.attempts[problem] ?? 0) + 1;
-    if (ts.mergeProblem?.kind === problem) delete ts.mergeProblem;
+    // A merge problem stays until the branch moves past the commit it was found on (decideRun drops it then):
+    // a resume that made no new commit is handed it again, not merged and verified again.
     await this.record(taskId, ts, { kind: "resume", problem, prompt: message });
     await this.spawn(taskId, "first");
     const reason = message.split("\n")[0]!.replace(/^claude-parallel run checked your task's work: /, "");
@@ -707,6 +718,8 @@ export class Runner {
     crashPoint("run-after-sync");
     if (code === ExitCode.ok) {
       this.syncFailures = 0;
+      for (const { id } of plan.phases[phaseIndex - 1]!.tasks) if (this.state.tasks[id]) delete this.state.tasks[id].mergeProblem;
+      await this.save();
       const merged = this.ctx.feature.state?.phases[String(phaseIndex)]?.mergedCommit;
       await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: ${plan.integrationBranch} at ${merged?.slice(0, 12)}` });
       return undefined;
