@@ -415,10 +415,11 @@ export class Runner {
       case "finish":
         return this.finish();
       case "print-pr":
-        this.progress.print(
-          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\n`,
-        );
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
+        // The last line is the step after the pull request: watch hands its checks and reviews back to the sessions.
+        this.progress.print(
+          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\nthen hand its checks and reviews back to the sessions with:\n  claude-parallel watch ${quote(this.slug)}\n`,
+        );
         return ExitCode.ok;
       case "stop-synced":
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced into ${this.ctx.feature.plan.integrationBranch} (--no-finish: base is left as it is)`, finished: false });

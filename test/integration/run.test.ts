@@ -20,7 +20,9 @@ describe("claude-parallel run without sessions", () => {
     expect(none.stdout).toContain("Merge it into main with: claude-parallel finish 'demo'");
     const pr = runHelper(["run", "demo", "--pr"], { cwd: repo });
     expect(pr.code, pr.stderr).toBe(0);
-    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr");
+    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr\n");
+    // The last line names the step after the pull request: watch.
+    expect(pr.stdout.trimEnd().split("\n").at(-1)).toBe("  claude-parallel watch 'demo'");
     expect(refsOf(repo)).toBe(before);
 
     const done = runHelper(["run", "demo", "--json"], { cwd: repo });
