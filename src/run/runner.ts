@@ -135,8 +135,6 @@ export class Runner {
     this.state.startedAt = new Date().toISOString();
     delete this.state.endedAt;
     delete this.state.outcome;
-    // The report of a verify failing on the integration branch asked for a fix and a new run: try again.
-    delete this.state.baseVerifyFails;
     await this.save();
     await this.notifier?.start();
     const onSignal = (signal: NodeJS.Signals) => {

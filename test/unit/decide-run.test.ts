@@ -205,9 +205,11 @@ describe("decideRun: a re-run re-checks before it gives up again", () => {
       version: 1,
       tasks: { b: { sessionId: "s", invocations: 4, attempts: { "merged-verify": 3 }, mergeProblem: failing } },
       outcome: "give-up",
+      baseVerifyFails: { phase: 1, tail: "boom" },
     };
     const now = beginRun(earlier);
     expect(now.tasks.b).toEqual({ sessionId: "s", invocations: 4, attempts: {} });
+    expect(now.baseVerifyFails).toBeUndefined();
     expect(earlier.tasks.b!.mergeProblem).toBe(failing);
     // The re-run of a run that gave up, with a higher --attempts: it syncs (verifies the merge again) before any resume.
     const again = task("b", { session: ended(), resumable: true, problems: [], attempts: now.tasks.b!.attempts });

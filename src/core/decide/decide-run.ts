@@ -185,9 +185,10 @@ function standingProblems(facts: RunFacts): RunFacts {
 }
 
 /**
- * A new run starts from the branches as they are now: the failures an earlier run handed out are
- * found again (or not) by this run's own checks and merges, and `--attempts` counts this run's
- * resumes only. Pure: returns the state to continue with.
+ * A new run starts from the branches as they are now: the failures an earlier run handed out (to
+ * a task, or a verify failing on the integration branch, whose report asked for a fix and a new
+ * run) are found again, or not, by this run's own checks and merges, and `--attempts` counts this
+ * run's resumes only. Pure: returns the state to continue with.
  */
 export function beginRun(state: RunState): RunState {
   const tasks = Object.fromEntries(
@@ -196,7 +197,8 @@ export function beginRun(state: RunState): RunState {
       return [id, { ...rest, attempts: {} }];
     }),
   );
-  return { ...state, tasks };
+  const { baseVerifyFails: _failed, ...rest } = state;
+  return { ...rest, tasks };
 }
 
 export function decideRun(given: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
