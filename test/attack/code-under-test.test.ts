@@ -76,7 +76,7 @@ describe.skipIf(!bwrapAvailable())("code under test, run by sync and start", () 
     const { repo, wt } = startedFeature("cuti", plan);
     const pkg = { name: "x", version: "1.0.0", scripts: { postinstall: "sh escape.sh" } };
     const lock = { name: "x", version: "1.0.0", lockfileVersion: 3, requires: true, packages: { "": { name: "x", version: "1.0.0" } } };
-    commitIn(wt("a"), { "escape.sh": escape(repo), "package.json": JSON.stringify(pkg), "package-lock.json": JSON.stringify(lock) });
+    commitIn(wt("a"), { "escape.sh": escapingCheck(repo), "package.json": JSON.stringify(pkg), "package-lock.json": JSON.stringify(lock) });
     const r = runHelper(["sync"], { cwd: repo });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     // Phase 2 started, and b's worktree got its install (npm ci ran the postinstall, confined).
