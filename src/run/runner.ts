@@ -23,6 +23,7 @@ import { readSessionRecord } from "../session/headless.js";
 import { requireRefs } from "../feature/backstop.js";
 import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
 import {
+  beginRun,
   conflictProblem,
   decideRun,
   mergedVerifyProblem,
@@ -73,6 +74,11 @@ export class Runner {
   /** The task checks, by what they depend on: recomputed only when a session or a merge attempt changed something. */
   private readonly checks = new Map<number, { key: string; problems: Map<string, TaskProblem[]> }>();
   private syncGeneration = 0;
+  /**
+   * The task-verify failures this run found, each with the commit it ran on: a resume that made no
+   * new commit is not verified again. Kept in memory only: a new run checks again.
+   */
+  private readonly failedVerify = new Map<string, TaskProblem>();
   /** The invocation whose failed check was last reported, per task: once per session end. */
   private readonly reported = new Map<string, number>();
   private readonly costs = new Map<string, LogResults>();
@@ -111,7 +117,7 @@ export class Runner {
   }
 
   async dryRun(): Promise<ExitCode> {
-    this.state = await readRunState(this.commonDir, this.slug);
+    this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
     const actions = decideRun(await this.gather(), this.policy);
     this.io.stdout(dryRunText(`run ${this.slug}`, actions, describeAction));
@@ -121,7 +127,7 @@ export class Runner {
 
   async run(): Promise<ExitCode> {
     await checkLogs(this.commonDir, this.slug);
-    this.state = await readRunState(this.commonDir, this.slug);
+    this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
@@ -129,8 +135,6 @@ export class Runner {
     this.state.startedAt = new Date().toISOString();
     delete this.state.endedAt;
     delete this.state.outcome;
-    // The report of a verify failing on the integration branch asked for a fix and a new run: try again.
-    delete this.state.baseVerifyFails;
     await this.save();
     await this.notifier?.start();
     const onSignal = (signal: NodeJS.Signals) => {
@@ -259,7 +263,9 @@ export class Runner {
         const row = this.rowOf(t.id, phase.index);
         row.attempts = Object.values(attempts).reduce((a, b) => a + (b ?? 0), 0);
         row.state = session.kind === "ended" ? (ts?.paused !== undefined ? "paused" : "ended") : session.kind === "none" ? "waiting" : session.kind;
-        tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }) });
+        // The branch's tip, to tell whether a recorded merge problem still stands.
+        const tip = ts?.mergeProblem && session.kind !== "running" && session.kind !== "pending" ? await commitOf(`refs/heads/${t.branch}`, this.ctx.mainRoot) : undefined;
+        tasks.push({ ...base, resumable, session, ...(ts?.mergeProblem && { mergeProblem: ts.mergeProblem as TaskProblem }), ...(tip !== undefined && { tip }) });
       }
       if (live.size) {
         const problems = await this.check(
@@ -366,10 +372,13 @@ export class Runner {
     const key = JSON.stringify([this.syncGeneration, busy, tasks.map((t) => this.state.tasks[t.id]?.invocations ?? 0)]);
     const cached = this.checks.get(phaseIndex);
     if (cached?.key === key) return cached.problems;
-    const problems = await taskProblems(this.ctx, phaseIndex, busy, !this.options.dryRun);
+    const problems = await taskProblems(this.ctx, phaseIndex, busy, !this.options.dryRun, this.failedVerify);
     for (const t of tasks) {
       if (busy.includes(t.id)) continue;
       const found = problems.get(t.id);
+      const failed = found?.find((p) => p.kind === "task-verify");
+      if (failed) this.failedVerify.set(t.id, failed);
+      else this.failedVerify.delete(t.id);
       const ts = this.state.tasks[t.id];
       // Reported once per session end: what the check found.
       if (!this.options.dryRun && ts?.current && found?.length && this.reported.get(t.id) !== ts.current.n) {
@@ -404,10 +413,11 @@ export class Runner {
       case "finish":
         return this.finish();
       case "print-pr":
-        this.progress.print(
-          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\n`,
-        );
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
+        // The last line is the step after the pull request: watch hands its checks and reviews back to the sessions.
+        this.progress.print(
+          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\nthen hand its checks and reviews back to the sessions with:\n  claude-parallel watch ${quote(this.slug)}\n`,
+        );
         return ExitCode.ok;
       case "stop-synced":
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced into ${this.ctx.feature.plan.integrationBranch} (--no-finish: base is left as it is)`, finished: false });
@@ -475,6 +485,8 @@ export class Runner {
     const ts = this.taskState(taskId);
     switch (outcome.kind) {
       case "merged": {
+        delete ts.mergeProblem;
+        await this.save();
         crashPoint("run-after-merge-task");
         // A merge it published is recorded by mergeTask itself; one it found done already is recorded here.
         await this.refresh();
@@ -499,7 +511,7 @@ export class Runner {
         return undefined;
       }
       case "conflict": {
-        ts.mergeProblem = conflictProblem(outcome.report);
+        ts.mergeProblem = await this.atTip(taskId, conflictProblem(outcome.report));
         await this.save();
         await this.progress.emit({ event: "conflict", task: taskId, phase, with: outcome.with, files: outcome.files, text: `${taskId}: ${ts.mergeProblem.conflict!.summary}: handed to its session` });
         return undefined;
@@ -510,12 +522,15 @@ export class Runner {
           await this.save();
           return undefined;
         }
-        ts.mergeProblem = mergedVerifyProblem(
-          `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`,
-          outcome,
-          outcome.command,
-          recorded.worktree,
-          plan.integrationBranch,
+        ts.mergeProblem = await this.atTip(
+          taskId,
+          mergedVerifyProblem(
+            `the integration branch with your branch merged fails \`${outcome.command}\` (exit ${outcome.exitCode})`,
+            outcome,
+            outcome.command,
+            recorded.worktree,
+            plan.integrationBranch,
+          ),
         );
         await this.save();
         await this.progress.emit({
@@ -605,7 +620,8 @@ export class Runner {
     await this.requireClaude();
     const ts = this.taskState(taskId);
     ts.attempts[problem] = (ts.attempts[problem] ?? 0) + 1;
-    if (ts.mergeProblem?.kind === problem) delete ts.mergeProblem;
+    // A merge problem stays until the branch moves past the commit it was found on (decideRun drops it then):
+    // a resume that made no new commit is handed it again, not merged and verified again.
     await this.record(taskId, ts, { kind: "resume", problem, prompt: message });
     await this.spawn(taskId, "first");
     const reason = message.split("\n")[0]!.replace(/^claude-parallel run checked your task's work: /, "");
@@ -701,6 +717,8 @@ export class Runner {
     crashPoint("run-after-sync");
     if (code === ExitCode.ok) {
       this.syncFailures = 0;
+      for (const { id } of plan.phases[phaseIndex - 1]!.tasks) if (this.state.tasks[id]) delete this.state.tasks[id].mergeProblem;
+      await this.save();
       const merged = this.ctx.feature.state?.phases[String(phaseIndex)]?.mergedCommit;
       await this.progress.emit({ event: "phase-synced", phase: phaseIndex, mergedCommit: merged, text: `phase ${phaseIndex} synced: ${plan.integrationBranch} at ${merged?.slice(0, 12)}` });
       return undefined;
@@ -718,7 +736,7 @@ export class Runner {
     switch (back.kind) {
       case "conflict": {
         const c = back.report;
-        const problem = conflictProblem(c);
+        const problem = await this.atTip(c.task, conflictProblem(c));
         this.taskState(c.task).mergeProblem = problem;
         await this.progress.emit({ event: "conflict", task: c.task, phase, with: c.with, files: c.files, text: `${c.task}: ${problem.conflict!.summary}: handed to its session` });
         return;
@@ -726,12 +744,15 @@ export class Runner {
       case "verify-culprit": {
         const { task, exitCode } = back;
         const { plan } = this.ctx.feature;
-        this.taskState(task).mergeProblem = mergedVerifyProblem(
-          `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`,
-          back,
-          plan.verify!,
-          this.planned(task).recorded.worktree,
-          plan.integrationBranch,
+        this.taskState(task).mergeProblem = await this.atTip(
+          task,
+          mergedVerifyProblem(
+            `the merged result fails \`${plan.verify}\` (exit ${exitCode}) once your branch is merged`,
+            back,
+            plan.verify!,
+            this.planned(task).recorded.worktree,
+            plan.integrationBranch,
+          ),
         );
         await this.progress.emit({ event: "verify-failed", task, phase, exitCode, text: `${task}: the merged result fails verify (exit ${exitCode}) because of it: handed to its session` });
         return;
@@ -740,7 +761,11 @@ export class Runner {
         this.state.baseVerifyFails = { phase, ...(back.tail && { tail: back.tail }) };
         return;
       case "review":
-        this.taskState(back.task).mergeProblem = { kind: "review", message: `the reviewer of phase ${phase} asks for changes in your files (round ${back.round})`, tail: back.message };
+        this.taskState(back.task).mergeProblem = await this.atTip(back.task, {
+          kind: "review",
+          message: `the reviewer of phase ${phase} asks for changes in your files (round ${back.round})`,
+          tail: back.message,
+        });
         await this.progress.emit({ event: "review-changes", task: back.task, phase, text: `${back.task}: the reviewer asks for changes (round ${back.round}): handed to its session` });
         return;
     }
@@ -775,6 +800,12 @@ export class Runner {
     });
     this.progress.print(giveUpLines(this.slug, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
     return ExitCode.refused;
+  }
+
+  /** A merge problem with the commit of the task's branch it was found on: a newer commit is checked again. */
+  private async atTip(taskId: string, problem: TaskProblem): Promise<TaskProblem> {
+    const tip = await commitOf(`refs/heads/${this.planned(taskId).task.branch}`, this.ctx.mainRoot);
+    return { ...problem, ...(tip !== undefined && { tip }) };
   }
 
   /** The task needs a session but reached a budget: it waits for the user, as the ledger and status say; the rest goes on. */

@@ -1,4 +1,5 @@
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { tempDir } from "../helpers/tmp.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -19,7 +20,9 @@ describe("claude-parallel run without sessions", () => {
     expect(none.stdout).toContain("Merge it into main with: claude-parallel finish 'demo'");
     const pr = runHelper(["run", "demo", "--pr"], { cwd: repo });
     expect(pr.code, pr.stderr).toBe(0);
-    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr");
+    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr\n");
+    // The last line names the step after the pull request: watch.
+    expect(pr.stdout.trimEnd().split("\n").at(-1)).toBe("  claude-parallel watch 'demo'");
     expect(refsOf(repo)).toBe(before);
 
     const done = runHelper(["run", "demo", "--json"], { cwd: repo });
@@ -121,5 +124,58 @@ describe("claude-parallel run without sessions", () => {
     expect(again.stdout).toMatch(/^task\s+phase\s+started\s+merged$/m);
     expect(again.stdout).toMatch(/^c\s+2\s+-\s+\d\d:\d\d:\d\d$/m);
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished");
+  });
+
+  it("a resume that made no new commit is not merged or verified again (the failure stands, as an attempt); a re-run checks the fixed branch first", () => {
+    const plan = [
+      "version: 1",
+      "feature: Sync demo",
+      'verify: "test ! -f b/bad.txt"',
+      "tasks:",
+      "  - {id: a, title: Part A, owns: [a/]}",
+      "  - {id: b, title: Part B, owns: [b/]}",
+      '  - {id: c, title: Part C, owns: [c/], dependsOn: [a], verify: "test -f c/ok.txt"}',
+      "",
+    ].join("\n");
+    const { repo, wt } = startedFeature("runstand", plan);
+    // A claude whose first session commits its task's file (b's breaks the plan's verify) and whose resumes do nothing.
+    const bin = tempDir();
+    writeFileSync(
+      join(bin, "claude"),
+      [
+        "#!/bin/sh",
+        'for x in "$@"; do [ "$x" = --resume ] && exit 0; done',
+        't=${PWD##*-}; f=x.txt; [ "$t" = b ] && f=bad.txt',
+        'mkdir -p "$t" && echo "$t" > "$t/$f" && git add -A && git -c user.name=t -c user.email=t@example.com commit -qm "$t work"',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const env = { PATH: `${bin}${delimiter}${process.env.PATH}` };
+    const eventsOf = () =>
+      readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { at: string; event: string; task?: string; phase?: number; problem?: string });
+    const first = runHelper(["run", "--json"], { cwd: repo, env });
+    expect(first.code, first.stdout + first.stderr).toBe(4);
+    let events = eventsOf();
+    // One merge and verify; b handed its failure three times, never merged again.
+    expect(events.filter((e) => e.event === "sync-started")).toHaveLength(1);
+    expect(events.filter((e) => e.event === "resumed").map((e) => `${e.task}:${e.problem}`)).toEqual(Array(3).fill("b:merged-verify"));
+    expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "b", problem: "merged-verify", attempts: 3 }] });
+
+    // b fixed by hand: the re-run merges it (it does not give up at once); c's own verify fails once and is not run again on the same commit.
+    git(wt("b"), "rm", "-q", "b/bad.txt");
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "fix");
+    const again = runHelper(["run", "--json"], { cwd: repo, env });
+    expect(again.code, again.stdout + again.stderr).toBe(4);
+    events = eventsOf();
+    expect(events.filter((e) => e.event === "phase-synced").map((e) => e.phase)).toEqual([1]);
+    const resumedC = events.filter((e) => e.event === "resumed" && e.task === "c");
+    expect(resumedC.map((e) => e.problem)).toEqual(Array(3).fill("task-verify"));
+    const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/verify/c.json"), "utf8")) as { ranAt: string };
+    expect(record.ranAt < resumedC[0]!.at).toBe(true);
+    expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "c", problem: "task-verify", attempts: 3 }] });
   });
 });

@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Reached } from "../../src/core/budget.js";
+import type { RunState } from "../../src/core/state/state-schema.js";
 import {
+  beginRun,
   decideRun,
   describeAction,
   phasedPolicy,
@@ -182,6 +184,36 @@ describe("decideRun: problems go back to the session", () => {
   it("the merged verify failing on the integration branch itself: gives up (no task can fix it)", () => {
     const out = decideRun(facts([phase(1, [done("a")])], { baseVerifyFails: { phase: 1, tail: "boom" } }));
     expect(out[0]).toMatchObject({ kind: "give-up", failures: [{ problem: { kind: "merged-verify", tail: "boom" } }] });
+  });
+});
+
+describe("decideRun: a re-run re-checks before it gives up again", () => {
+  const tipA = "a".repeat(40);
+  const tipB = "b".repeat(40);
+  const failing: TaskProblem = { kind: "merged-verify", message: "the merged result fails `npm test` once this branch is merged", tail: "expected 2, got 3", tip: tipA };
+  it("a merge problem found on an older commit than the branch's tip is checked again: the phase syncs, the session is not handed it", () => {
+    const fixed = task("b", { session: ended(), resumable: true, problems: [], mergeProblem: failing, tip: tipB, attempts: { "merged-verify": 3 } });
+    expect(kinds(facts([phase(1, [done("a"), fixed])]))).toEqual(["sync"]);
+  });
+  it("a merge problem found on the branch's tip stands: resumed, or given up at --attempts", () => {
+    const same = task("b", { session: ended(), resumable: true, problems: [], mergeProblem: failing, tip: tipA });
+    expect(kinds(facts([phase(1, [done("a"), same])]))).toEqual(["resume", "wait"]);
+    expect(kinds(facts([phase(1, [done("a"), { ...same, attempts: { "merged-verify": 3 } }])]))).toEqual(["give-up"]);
+  });
+  it("beginRun: the failures an earlier run handed out are found again, and --attempts counts this run's resumes", () => {
+    const earlier: RunState = {
+      version: 1,
+      tasks: { b: { sessionId: "s", invocations: 4, attempts: { "merged-verify": 3 }, mergeProblem: failing } },
+      outcome: "give-up",
+      baseVerifyFails: { phase: 1, tail: "boom" },
+    };
+    const now = beginRun(earlier);
+    expect(now.tasks.b).toEqual({ sessionId: "s", invocations: 4, attempts: {} });
+    expect(now.baseVerifyFails).toBeUndefined();
+    expect(earlier.tasks.b!.mergeProblem).toBe(failing);
+    // The re-run of a run that gave up, with a higher --attempts: it syncs (verifies the merge again) before any resume.
+    const again = task("b", { session: ended(), resumable: true, problems: [], attempts: now.tasks.b!.attempts });
+    expect(kinds(facts([phase(1, [done("a"), again])], { maxAttempts: 5 }))).toEqual(["sync"]);
   });
 });
 

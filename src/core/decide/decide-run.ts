@@ -1,6 +1,7 @@
 import { reachedText, type Reached } from "../budget.js";
 import type { ConflictReport } from "../render/conflict-report.js";
 import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
+import type { RunState } from "../state/state-schema.js";
 import { quote, sh } from "../text/shell.js";
 
 /**
@@ -47,6 +48,8 @@ export interface TaskProblem {
   /** For a conflict: the files that conflict, and the conflict in words (src/core/render/conflict.ts). */
   files?: string[];
   conflict?: ConflictText;
+  /** The task branch's commit the failure was found on: a newer commit is checked again, not handed this failure. */
+  tip?: string;
 }
 
 export type SessionFacts =
@@ -76,6 +79,8 @@ export interface TaskFacts {
   problems?: TaskProblem[];
   /** A problem the last merge attempt handed to this task (a conflict, or the merged verify failing). */
   mergeProblem?: TaskProblem;
+  /** The task branch's commit now (gathered when a merge problem is recorded for it). */
+  tip?: string;
   /** Resumes so far, per problem kind. */
   attempts: Partial<Record<ProblemKind, number>>;
   /** A budget the task reached (its own, or the feature's): no session is launched or resumed for it. */
@@ -163,8 +168,42 @@ export const phasedPolicy: RunPolicy = {
 export const isReady = (t: TaskFacts) =>
   t.skipped || t.merged || (t.session.kind !== "running" && t.session.kind !== "pending" && t.mergeProblem === undefined && t.problems !== undefined && t.problems.length === 0);
 
-export function decideRun(facts: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
-  if (facts.finished) return [{ kind: "done" }];
+/** A merge problem found on an older commit than the branch's tip says nothing of the branch now: it is checked again. Pure. */
+function standingProblems(facts: RunFacts): RunFacts {
+  const stale = (t: TaskFacts) => t.mergeProblem?.tip !== undefined && t.tip !== undefined && t.mergeProblem.tip !== t.tip;
+  return {
+    ...facts,
+    phases: facts.phases.map((p) => ({
+      ...p,
+      tasks: p.tasks.map((t) => {
+        if (!stale(t)) return t;
+        const { mergeProblem: _old, ...rest } = t;
+        return rest;
+      }),
+    })),
+  };
+}
+
+/**
+ * A new run starts from the branches as they are now: the failures an earlier run handed out (to
+ * a task, or a verify failing on the integration branch, whose report asked for a fix and a new
+ * run) are found again, or not, by this run's own checks and merges, and `--attempts` counts this
+ * run's resumes only. Pure: returns the state to continue with.
+ */
+export function beginRun(state: RunState): RunState {
+  const tasks = Object.fromEntries(
+    Object.entries(state.tasks).map(([id, t]) => {
+      const { mergeProblem: _old, ...rest } = t;
+      return [id, { ...rest, attempts: {} }];
+    }),
+  );
+  const { baseVerifyFails: _failed, ...rest } = state;
+  return { ...rest, tasks };
+}
+
+export function decideRun(given: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {
+  if (given.finished) return [{ kind: "done" }];
+  const facts = standingProblems(given);
   const all = facts.phases.flatMap((p) => p.tasks);
   const running = all.filter((t) => t.session.kind === "running").map((t) => t.id);
   if (facts.interrupted) return [{ kind: "interrupted", running }];

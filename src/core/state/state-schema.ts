@@ -164,6 +164,7 @@ const TaskProblemSchema = z.object({
   reproduce: z.optional(z.string()),
   files: z.optional(z.array(z.string())),
   conflict: z.optional(z.object({ summary: z.string(), files: z.array(z.string()), commands: z.array(z.string()), decide: z.optional(z.string()), note: z.optional(z.string()) })),
+  tip: z.optional(commitId),
 });
 
 /** One process of a task's session started by `run`: its first launch or a resume. Recorded before it starts. */
