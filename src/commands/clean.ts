@@ -55,9 +55,10 @@ interface CleanOptions {
  * else, `--force` or not. Without --force it drops nothing that holds work: uncommitted changes,
  * changed `.worktreeinclude` copies, or commits that base does not hold (merged by a merge, a
  * squash or a rebase); ignored build output goes with its worktree, named. What a killed command
- * left of a worktree is brought to an end too (settle-worktree.ts). While anything of the feature remains, its state is kept, and clean says
- * what and why and exits 4: it never forgets a feature whose worktrees or branches still exist.
- * Gathered, decided (src/core/decide/decide-clean.ts), then applied.
+ * left of a worktree is brought to an end too (settle-worktree.ts). While anything of the
+ * feature remains, its state is kept, and clean says what and why and exits 4: it never forgets a
+ * feature whose worktrees or branches still exist. Gathered, decided
+ * (src/core/decide/decide-clean.ts), then applied.
  */
 async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
   let context;
