@@ -53,11 +53,12 @@ interface CleanOptions {
  * `claude-parallel clean [slug] [--force] [--dry-run]`: removes what the feature made and recorded
  * (its task worktrees, the branches it created, its backup refs and its state), never anything
  * else, `--force` or not. Without --force it drops nothing that holds work: uncommitted changes,
- * ignored files that are not ours, or commits that base does not hold (merged by a merge, a squash
- * or a rebase). What a killed command left of a worktree is brought to an end too
- * (settle-worktree.ts). While anything of the feature remains, its state is kept, and clean says
- * what and why and exits 4: it never forgets a feature whose worktrees or branches still exist.
- * Gathered, decided (src/core/decide/decide-clean.ts), then applied.
+ * changed `.worktreeinclude` copies, or commits that base does not hold (merged by a merge, a
+ * squash or a rebase); ignored build output goes with its worktree, named. What a killed command
+ * left of a worktree is brought to an end too (settle-worktree.ts). While anything of the
+ * feature remains, its state is kept, and clean says what and why and exits 4: it never forgets a
+ * feature whose worktrees or branches still exist. Gathered, decided
+ * (src/core/decide/decide-clean.ts), then applied.
  */
 async function cleanCommand(options: CleanOptions, io: Io): Promise<ExitCode> {
   let context;
@@ -220,7 +221,7 @@ async function* applyClean(actions: readonly CleanAction[], place: CleanPlace): 
       case "settle-worktree": {
         const { gone, said } = await settleWorktree({ mainRoot, commonDir }, a.worktree, a.course, { force: place.force });
         const { worktree, id } = a.worktree;
-        if (gone) return { said: said === "removed it" ? `removed worktree ${worktree}` : `removed worktree ${worktree}: ${said}` };
+        if (gone) return { said: said.startsWith("removed it") ? `removed worktree ${worktree}${said.slice("removed it".length)}` : `removed worktree ${worktree}: ${said}` };
         if (a.course.kind === "not-ours") return { said: `left ${worktree}: ${said}` };
         return { remains: [`worktree ${worktree} (task ${id}): ${said}`] };
       }

@@ -6,12 +6,15 @@ export interface BranchHistory {
   /** How many commits `head` has that the base does not (merges included), nor `except` when given. */
   ahead(head: string, except?: string): number;
   /**
-   * The files the non-merge commits of `head` change, leaving out commits the base or any of
-   * `others` also has: what a task changed itself, not what it merged from its phase's other
-   * branches (`git merge <sibling>`, as we propose for a conflict) or from the integration branch.
+   * The files the non-merge commits of `head` change, leaving out what it merged: the commits the
+   * base or `integration` has, and each sibling's own commits (`git merge <sibling>`, as we
+   * propose for a conflict). A commit two branches hold is the sibling's when it lies on the
+   * sibling's first-parent line (that branch made it) and not on `head`'s; a commit of `head`'s
+   * own line, or one no sibling holds (a side branch it merged), is `head`'s. So a conflict
+   * resolved by merging a sibling leaves the sibling's changes with the sibling.
    * Both sides of a rename count: moving another task's file away changes that file.
    */
-  ownChanges(head: string, others: readonly string[]): Set<string>;
+  ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
   /**
    * Whether `commit` is `head` or in its history, for a `commit` that is the base or descends from
    * it (the base is held when a commit read has it as a parent; a commit the walk did not reach is
@@ -66,16 +69,27 @@ export function historyOf(base: string | undefined, parents: ReadonlyMap<string,
     reached.set(head, found);
     return found;
   };
+  /** The commits of `head`'s first-parent line since the base: what was committed on that branch. */
+  const firstParents = (head: string): Set<string> => {
+    const line = new Set<string>();
+    for (let commit: string | undefined = head; commit !== undefined && parents.has(commit) && !line.has(commit); commit = parents.get(commit)![0]) line.add(commit);
+    return line;
+  };
   return {
     ahead(head, except) {
       const theirs = except === undefined ? undefined : reach(except);
       return theirs === undefined ? reach(head).size : [...reach(head)].filter((c) => !theirs.has(c)).length;
     },
-    ownChanges(head, others) {
-      const theirs = new Set(others.filter((o) => o !== head).flatMap((o) => [...reach(o)]));
+    ownChanges(head, siblings, integration) {
+      const merged = integration === undefined || integration === head ? new Set<string>() : reach(integration);
+      const others = siblings.filter((o) => o !== head);
+      const theirs = new Set(others.flatMap((o) => [...reach(o)]));
+      const theirLines = new Set(others.flatMap((o) => [...firstParents(o)]));
+      const line = firstParents(head);
       const changed = new Set<string>();
       for (const commit of reach(head)) {
-        if (theirs.has(commit) || parents.get(commit)!.length > 1) continue;
+        if (merged.has(commit) || parents.get(commit)!.length > 1) continue;
+        if (theirLines.has(commit) || (theirs.has(commit) && !line.has(commit))) continue;
         for (const f of files.get(commit)!) changed.add(f);
       }
       return changed;

@@ -159,7 +159,8 @@ async function taskStatus(
   task: PlannedTask,
   branch: BranchFacts,
   history: BranchHistory,
-  others: string[],
+  siblings: string[],
+  integrationTip: string | undefined,
   worktree: string | undefined,
   look: Promise<WorktreeLook>,
   verifyNow: VerifyNow | undefined,
@@ -221,7 +222,7 @@ async function taskStatus(
   if (sessionId !== undefined) status.sessionId = sessionId;
   const changed = new Set<string>();
   // What the task changed itself (not what it merged from its phase's other branches).
-  const own = tip !== undefined ? history.ownChanges(tip, others) : new Set<string>();
+  const own = tip !== undefined ? history.ownChanges(tip, siblings, integrationTip) : new Set<string>();
   if (branch.tip !== undefined) {
     status.ahead = branch.ahead;
     if (status.ahead > 0) status.lastCommit = { sha: branch.tip.short, subject: branch.tip.subject, when: branch.tip.when };
@@ -307,7 +308,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit, integrationTip) };
     });
     const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
-    const others = (i: number) => [...branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : [])), ...(integrationTip !== undefined ? [integrationTip] : [])];
+    const siblings = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
     if (integrationTip !== undefined) {
       phase.tasks.forEach((t, i) => {
         const tip = branches[i]!.tip?.commit;
@@ -326,7 +327,8 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
             t,
             branches[i]!,
             history,
-            others(i),
+            siblings(i),
+            integrationTip,
             recorded.tasks[t.id]?.worktree,
             looks[i]!,
             options.runVerify && { port: recorded.tasks[t.id]?.port, confined: options.runVerify.confined },

@@ -106,8 +106,8 @@ export async function preflight(
         });
       }
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
-      const others = [integrationTip, ...tips.filter((t, k): t is string => k !== i && t !== undefined)];
-      const own = history.ownChanges(tip, others);
+      const siblings = tips.filter((t, k): t is string => k !== i && t !== undefined);
+      const own = history.ownChanges(tip, siblings, integrationTip);
       if (owned.length && !options.allowOutsideOwns) {
         const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {

@@ -1,6 +1,7 @@
 import type { TaskState } from "../core/state/state-schema.js";
 import { listWorktrees } from "../git/repo.js";
 import { crashPoint } from "../crash-point.js";
+import { ignoredDeleted } from "../core/render/worktree-course.js";
 import { assessWorktree, settleWorktree } from "../worktree/settle-worktree.js";
 
 /**
@@ -21,9 +22,13 @@ export async function removeMergedWorktrees(
     const recorded = { id, branch: t.branch, worktree: t.worktree };
     const course = await assessWorktree(where, recorded, listed, options);
     if (course.kind === "gone") continue;
+    // Said before the removal: a sync killed after it still named what it deleted.
+    const ignored = course.kind === "remove" ? (course.loss?.ignored ?? []) : [];
+    if (ignored.length) say(`  removing the worktree of ${id} (${t.worktree}), ${ignoredDeleted(ignored)}`);
     const { gone, said, byGit } = await settleWorktree(where, recorded, course, options);
     const kept = `  kept the worktree of ${id}${byGit ? "" : ` (${t.worktree})`}: ${said}`;
-    say(gone ? (said === "removed it" ? `  removed the worktree of ${id}` : `  the worktree of ${id}: ${said}`) : kept);
+    // Without --force, a removal drops nothing but the ignored files named above.
+    say(gone ? (said.startsWith("removed it") ? `  removed the worktree of ${id}` : `  the worktree of ${id}: ${said}`) : kept);
     crashPoint("during-remove");
   }
 }

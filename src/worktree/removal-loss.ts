@@ -33,9 +33,9 @@ export async function removalLoss(worktree: string, tip: string | undefined, mai
     } else if (field.startsWith("u ")) uncommitted.push(after(10));
     else if (field.startsWith("? ")) untracked.push(field.slice(2));
   }
-  const ignored = await ignoredFilesNotOurs(worktree, mainRoot);
+  const { ignored, changedIncludes } = await ignoredFilesNotOurs(worktree, mainRoot);
   const measured = options.uncommitted;
-  if (untracked.length === 0 && ignored.length === 0) return { uncommitted, ignored, lossless, measured };
+  if (untracked.length === 0 && ignored.length === 0) return { uncommitted, ignored, changedIncludes, lossless, measured };
   const committed = await new CommitFiles(mainRoot, tip).load();
   const lost = async (paths: string[]) => {
     const left: string[] = [];
@@ -43,7 +43,7 @@ export async function removalLoss(worktree: string, tip: string | undefined, mai
     return left;
   };
   const [untrackedLost, ignoredLost] = await Promise.all([lost(untracked), lost(ignored)]);
-  return { uncommitted: [...uncommitted, ...untrackedLost], ignored: ignoredLost, lossless: lossless || untrackedLost.length < untracked.length, measured };
+  return { uncommitted: [...uncommitted, ...untrackedLost], ignored: ignoredLost, changedIncludes, lossless: lossless || untrackedLost.length < untracked.length, measured };
 }
 
 /**
@@ -72,18 +72,38 @@ export async function leftoverLoss(folder: string, tip: string | undefined, main
 
 const PARTIAL_MODULES = ".node_modules.claude-parallel-partial";
 
-/** Ignored files and folders in a worktree that are not ours: removing the worktree would delete them. */
-async function ignoredFilesNotOurs(worktree: string, mainRoot: string): Promise<string[]> {
+/**
+ * Ignored files and folders in a worktree that are not ours (removing the worktree deletes them),
+ * and the `.worktreeinclude` copies among them that changed since they were copied in (an ignored
+ * folder holding one is named by that copy).
+ */
+async function ignoredFilesNotOurs(worktree: string, mainRoot: string): Promise<{ ignored: string[]; changedIncludes: string[] }> {
   const entries = nulFields(await gitOk(["ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"], worktree));
   const included = await ours(mainRoot);
-  const foreign: string[] = [];
+  const ignored: string[] = [];
+  const changedIncludes: string[] = [];
+  const changed = async (path: string) => (await pathPresent(join(worktree, path))) && !(await sameContent(join(worktree, path), join(mainRoot, path)));
   for (const entry of entries) {
     if (entry === `${SESSION_DIR}/` || /(^|\/)node_modules\/$/.test(entry) || entry.endsWith(`${PARTIAL_MODULES}/`)) continue;
-    if (included.has(entry) && (await sameContent(join(worktree, entry), join(mainRoot, entry)))) continue;
-    foreign.push(entry);
+    if (included.has(entry)) {
+      if (await changed(entry)) changedIncludes.push(entry);
+      continue;
+    }
+    const inside = entry.endsWith("/") ? [...included].filter((path) => path.startsWith(entry)) : [];
+    const changedInside: string[] = [];
+    for (const path of inside) if (await changed(path)) changedInside.push(path);
+    if (changedInside.length) changedIncludes.push(...changedInside);
+    else ignored.push(entry);
   }
-  return foreign;
+  return { ignored, changedIncludes };
 }
+
+/** Whether anything (a link too) is at `path`. */
+const pathPresent = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The `.worktreeinclude` files: copies of them (unchanged) are ours. */
 const ours = async (mainRoot: string) => new Set(await includedFiles(mainRoot));

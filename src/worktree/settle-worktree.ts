@@ -7,6 +7,7 @@ import { forgetRegistrations, registrationsOf } from "../git/worktree-registrati
 import { sh } from "../core/text/shell.js";
 import { leftoverLoss, removalLoss } from "./removal-loss.js";
 import type { RecordedWorktree, RemovalLoss, WorktreeCourse } from "../core/state/worktree-course.js";
+import { ignoredDeleted } from "../core/render/worktree-course.js";
 
 import { removableWorktree, runsInside } from "./removable.js";
 
@@ -74,7 +75,8 @@ export async function assessWorktree(
   const verdict = await removableWorktree(where, t.id, t, options.merged);
   if (verdict !== true) return { kind: "keep", why: verdict };
   const loss = await removalLoss(t.worktree, await tip(), where.mainRoot, { uncommitted: options.measureFirst || unlock });
-  if (!options.force && (loss.uncommitted.length || loss.ignored.length)) return { kind: "keep", why: lossReason(loss), loss };
+  // Ignored build output does not keep it: the removal deletes it and says so.
+  if (!options.force && (loss.uncommitted.length || loss.changedIncludes.length)) return { kind: "keep", why: lossReason(loss), loss };
   return { kind: "remove", unlock, loss };
 }
 
@@ -118,7 +120,8 @@ async function remove(where: { mainRoot: string; commonDir: string }, t: Recorde
   // `git status` that reads the repository's config: status.showUntrackedFiles=no would hide an
   // untracked file from it, and the removal would delete it (`-c` reaches that child git).
   const attempt = (flags: string[]) => git(["-c", "status.showUntrackedFiles=normal", "worktree", "remove", ...flags, "--", t.worktree], where.mainRoot);
-  const dropped = force ? [...(course.loss?.uncommitted ?? []), ...(course.loss?.ignored ?? [])] : [];
+  const dropped = force ? [...(course.loss?.uncommitted ?? []), ...(course.loss?.changedIncludes ?? [])] : [];
+  const ignored = course.loss?.ignored ?? [];
   let removed = await attempt(force || course.loss?.lossless ? ["--force"] : []);
   if (removed.exitCode !== 0 && !force && !course.loss?.measured) {
     // git saw changes: the ones a killed removal or checkout leaves (files deleted, or as committed) lose nothing.
@@ -126,13 +129,15 @@ async function remove(where: { mainRoot: string; commonDir: string }, t: Recorde
     if (loss?.lossless && !loss.uncommitted.length && !loss.ignored.length) removed = await attempt(["--force"]);
   }
   if (removed.exitCode !== 0) return { gone: false, said: removed.stderr.trim().replace(/^fatal: /, ""), byGit: true };
-  return { gone: true, said: dropped.length ? `removed it, dropping ${dropped.join(", ")}` : "removed it" };
+  const deleted = [...(dropped.length ? [`dropping ${dropped.join(", ")}`] : []), ...(ignored.length ? [ignoredDeleted(ignored)] : [])];
+  return { gone: true, said: ["removed it", ...deleted].join(", ") };
 }
 
 function lossReason(loss: RemovalLoss): string {
   const parts: string[] = [];
   if (loss.uncommitted.length) parts.push(`it has uncommitted changes (${list(loss.uncommitted)})`);
-  if (loss.ignored.length) parts.push(`it holds ignored files that removing it would delete: ${list(loss.ignored)} (move them out, then remove it with git worktree remove)`);
+  if (loss.changedIncludes.length)
+    parts.push(`it holds .worktreeinclude copies changed since they were copied in: ${list(loss.changedIncludes)} (move them out, then remove it with git worktree remove)`);
   return parts.join("; ");
 }
 

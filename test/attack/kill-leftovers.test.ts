@@ -102,18 +102,17 @@ describe("clean after a killed command", () => {
     expect(remainsOf(repo, [wt("a"), wt("b")])).toEqual([]);
   });
 
-  it("never removes without --force a worktree holding ignored files that are not ours", () => {
+  it("removes a worktree holding ignored files that are not ours, naming them first, as its dry run does", () => {
     const { repo, wt } = started();
     git(repo, "config", "core.excludesFile", join(repo, ".git", "my-ignores"));
     writeFileSync(join(repo, ".git", "my-ignores"), "*.local\n");
-    writeFileSync(join(wt("a"), "notes.local"), "my only copy\n");
+    for (const name of ["one", "two", "three", "four"]) writeFileSync(join(wt("a"), `${name}.local`), "build output\n");
+    const dry = runHelper(["clean", "--dry-run"], { cwd: repo });
+    expect(dry.stdout).toContain(`remove worktree ${wt("a")}, deleting 4 ignored files (four.local, one.local, three.local, ...)`);
     const r = runHelper(["clean"], { cwd: repo });
-    expect(r.code, describeRun(r)).toBe(4);
-    expect(r.stderr).toContain("it holds ignored files that removing it would delete: notes.local");
-    expect(readFileSync(join(wt("a"), "notes.local"), "utf8")).toBe("my only copy\n");
-    const forced = runHelper(["clean", "--force"], { cwd: repo });
-    expect(forced.code, describeRun(forced)).toBe(0);
-    expect(forced.stdout).toContain(`removed worktree ${wt("a")}: removed it, dropping notes.local`);
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toContain(`removed worktree ${wt("a")}, deleting 4 ignored files (four.local, one.local, three.local, ...)`);
+    expect(existsSync(wt("a"))).toBe(false);
   });
 
   it("keeps the feature while its integration branch is checked out in the user's own worktree", () => {

@@ -51,7 +51,8 @@ function followedViolations(r: AttackRepo): string[] {
  * `sync` targets phase 2, which has no commits yet (exit 4 by design). One re-run must exit 0 and: no commit ever on a task branch is lost, the
  * integration branch holds every task's tip with exactly one merge each, phase 2's worktree is
  * valid with complete dependencies, no worktree is left prunable, and the user's things (main
- * checkout, a foreign worktree, an ignored file in a task worktree) survive, and a clean checkout
+ * checkout, a foreign worktree) survive, an ignored file in a task worktree survives or is named
+ * by the sync that deleted it, and a clean checkout
  * of the integration branch the user made follows the branch. The started and
  * committed phase 1 is built once per file (a real `start`) and restored by copy for each case
  * (test/helpers/fixture.ts): the kill hits the sync only, as before.

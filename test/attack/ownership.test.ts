@@ -56,22 +56,25 @@ describe("ownership of what is removed", () => {
     expect(gitTry(repo, ["rev-parse", "--verify", "--quiet", "refs/heads/feature/demo"]).stdout).toBe(theirs);
   });
 
-  it("a sync does not silently delete an ignored, uncommitted file in a task worktree", () => {
-    const { repo, wt } = startedFeature("own-notes", TWO_PHASES(), { ".gitignore": "*.local\n" });
+  it("a sync deletes a task worktree's ignored build output and names it; a changed .worktreeinclude copy keeps the worktree, for clean too", () => {
+    const files = { "README.md": "# demo\n", "shared.txt": "one\ntwo\nthree\n", ".gitignore": "*.local\n.env\n", ".worktreeinclude": ".env\n", ".parallel/demo/plan.yaml": TWO_PHASES() };
+    const repo = makeRepo({ name: "own-notes", files });
+    writeFiles(repo, { ".env": "SECRET=main\n" });
+    expect(runHelper(["start"], { cwd: repo }).code).toBe(0);
+    const wt = (id: string) => join(repo, "..", `own-notes-demo-${id}`);
     commitIn(wt("a"), { "a/x.txt": "a\n" });
     commitIn(wt("b"), { "b/x.txt": "b\n" });
-    writeFileSync(join(wt("a"), "notes.local"), "my notes in a\n");
+    writeFileSync(join(wt("a"), "tsconfig.local"), "build output\n");
+    writeFileSync(join(wt("b"), ".env"), "SECRET=changed in b\n");
     const r = runHelper(["sync"], { cwd: repo });
     expect(r.code, describeRun(r)).toBe(0);
-    const output = r.stdout + r.stderr;
-    const places = [join(wt("a"), "notes.local"), ...[...output.matchAll(/(\/[^\s'"`,()]+)/g)].flatMap((m) => [m[1]!.replace(/[.:)]+$/, ""), join(m[1]!.replace(/[.:)]+$/, ""), "notes.local")])];
-    const kept = places.some((p) => {
-      try {
-        return readFileSync(p, "utf8") === "my notes in a\n";
-      } catch {
-        return false;
-      }
-    });
-    expect(kept, `notes.local is neither in a's worktree nor anywhere the output names: ${describeRun(r)}`).toBe(true);
+    expect(r.stdout).toContain(`removing the worktree of a (${wt("a")}), deleting 1 ignored file (tsconfig.local)`);
+    expect(existsSync(wt("a"))).toBe(false);
+    const kept = "it holds .worktreeinclude copies changed since they were copied in: .env";
+    expect(r.stdout).toContain(`kept the worktree of b (${wt("b")}): ${kept}`);
+    const c = runHelper(["clean"], { cwd: repo });
+    expect(c.code, describeRun(c)).toBe(4);
+    expect(c.stderr).toContain(`the worktree ${wt("b")} (task b): ${kept}`);
+    expect(readFileSync(join(wt("b"), ".env"), "utf8")).toBe("SECRET=changed in b\n");
   });
 });

@@ -208,24 +208,19 @@ export function syncedViolations(r: AttackRepo, tips: Record<string, string>, ev
   return v;
 }
 
-/** The ignored notes.local of a's worktree: still there, or at a path the output names. */
+/**
+ * The ignored notes.local of a's worktree: still there, or named by the line the sync says before
+ * it deletes a worktree's ignored files (docs/workflow.md: ignored files do not keep a worktree).
+ */
 export function notesViolations(r: AttackRepo, outputs: string): string[] {
   const inPlace = join(r.wt("a"), "notes.local");
   try {
     if (readFileSync(inPlace, "utf8") === "my notes in a\n") return [];
   } catch {
-    // moved or lost
+    // deleted: the output must have said so
   }
-  for (const p of [...outputs.matchAll(/(\/[^\s'"`,()]+)/g)].map((m) => m[1]!.replace(/[.:)]+$/, ""))) {
-    for (const candidate of [p, join(p, "notes.local")]) {
-      try {
-        if (readFileSync(candidate, "utf8") === "my notes in a\n") return [];
-      } catch {
-        // not this one
-      }
-    }
-  }
-  return [`the ignored, uncommitted ${inPlace} is gone, and no path in the output holds it`];
+  if (outputs.split("\n").some((line) => line.includes(`removing the worktree of a (${r.wt("a")}), deleting 1 ignored file (notes.local)`))) return [];
+  return [`the ignored, uncommitted ${inPlace} is gone, and no line of the output named it`];
 }
 
 export { commitsOn };

@@ -23,20 +23,26 @@ function fakeNpm(): { bin: string; cache: string; calls: () => string[] } {
   return { bin, cache, calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
 
+/** A repository with an npm lockfile and the two-phase plan (verify: the installed package is there), with the stand-in npm. */
+function npmFeature(name: string, aOwns = "owns: [a/]}") {
+  const npm = fakeNpm();
+  const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
+  const repo = makeRepo({
+    name,
+    files: {
+      "README.md": "# demo\n",
+      "package.json": '{"name":"app","version":"1.0.0"}\n',
+      "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
+      ".gitignore": "node_modules/\n",
+      ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js").replace("owns: [a/]}", aOwns),
+    },
+  });
+  return { npm, env, repo };
+}
+
 describe("dependencies across a sync", () => {
   it("installs a lockfile once: the tree the sync verified serves the next phase", () => {
-    const npm = fakeNpm();
-    const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
-    const repo = makeRepo({
-      name: "reuse",
-      files: {
-        "README.md": "# demo\n",
-        "package.json": '{"name":"app","version":"1.0.0"}\n',
-        "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{}}\n',
-        ".gitignore": "node_modules/\n",
-        ".parallel/demo/plan.yaml": TWO_PHASES("test -f node_modules/pkg/index.js"),
-      },
-    });
+    const { npm, env, repo } = npmFeature("reuse");
     expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
     expect(npm.calls()).toHaveLength(1); // into a's worktree; b copies it
     const wt = (id: string) => join(repo, "..", `reuse-demo-${id}`);
@@ -48,5 +54,18 @@ describe("dependencies across a sync", () => {
     expect(npm.calls()).toHaveLength(1);
     expect(readFileSync(join(wt("c"), "node_modules/pkg/index.js"), "utf8")).toContain("module.exports");
     expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
+  });
+
+  it("installs a lockfile the phase changed once: in the tree the sync verifies, which the next phase copies", () => {
+    const { npm, env, repo } = npmFeature("relock", "owns: [a/, package-lock.json]}");
+    expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
+    expect(npm.calls()).toHaveLength(1);
+    const wt = (id: string) => join(repo, "..", `relock-demo-${id}`);
+    commitIn(wt("a"), { "a/x.txt": "a\n", "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{"":{}}}\n' });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    const synced = runHelper(["sync"], { cwd: repo, env });
+    expect(synced.code, synced.stdout + synced.stderr).toBe(0);
+    expect(npm.calls()).toHaveLength(2); // the verify tree's: no tree had the new lockfile installed
+    expect(synced.stdout).toContain("Dependencies of c: copied from");
   });
 });

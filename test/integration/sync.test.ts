@@ -90,6 +90,25 @@ describe("claude-parallel sync", () => {
       refused(repo, [], "b: it changed files it does not own: notes.md");
     });
 
+    it("after a conflict resolved as the fix says, blames a change outside owns on the task that made it, not the one that merged it", () => {
+      const { repo, wt } = startedFeature("blame-stays", TWO_PHASES().replace("owns: [a/]}", "owns: [a/, shared.txt]}"));
+      commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nTWO from a\nthree\n", "notes.md": "a outside\n" });
+      commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nTWO from b\nthree\n" });
+      refused(repo, [], "in b's worktree, run `git merge 'feature/demo-a'`", "a: it changed files it does not own: notes.md");
+      // The fix, in b's worktree: the merge conflicts there, b resolves it and commits.
+      expect(() => git(wt("b"), "merge", "-q", "--no-edit", "feature/demo-a")).toThrow();
+      writeFileSync(join(wt("b"), "shared.txt"), "one\nTWO from a and b\nthree\n");
+      git(wt("b"), "add", "shared.txt");
+      git(wt("b"), "commit", "-q", "--no-edit");
+      const r = refused(repo, [], "a: it changed files it does not own: notes.md\n");
+      // b's own commit changed shared.txt, which it does not own; notes.md came in with a's branch.
+      expect(r.stdout + r.stderr).toContain("b: it changed files it does not own: shared.txt\n");
+      expect(r.stdout + r.stderr).not.toContain("conflict:");
+      // status says the same.
+      const tasks = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout).phases[0].tasks as { id: string; outsideOwns: string[] }[];
+      expect(Object.fromEntries(tasks.map((t) => [t.id, t.outsideOwns]))).toEqual({ a: ["notes.md"], b: ["shared.txt"] });
+    });
+
     it("on a dirty worktree, a branch with no commits, and changes outside owns, all at once", () => {
       const { repo, wt } = startedFeature("problems");
       commitIn(wt("a"), { "a/x.txt": "a\n", "notes.md": "outside\n" });

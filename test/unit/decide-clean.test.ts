@@ -6,7 +6,7 @@ import type { WorktreeCourse } from "../../src/core/state/worktree-course.js";
 const TIP = "1".repeat(40);
 const NOW = "2030-01-02T03:04:05.000Z";
 const wt = (id: string) => ({ id, branch: `feature/demo-${id}`, worktree: `/w/app-demo-${id}` });
-const loss = { uncommitted: ["notes.txt"], ignored: [], lossless: false, measured: true };
+const loss = { uncommitted: ["notes.txt"], ignored: [], changedIncludes: [], lossless: false, measured: true };
 
 function facts(over: Partial<FeatureFacts> = {}): FeatureFacts {
   return { kind: "feature", slug: "demo", base: "main", force: false, now: NOW, started: true, forgottenLeftovers: false, tmux: false, worktrees: [], refs: [], ...over };

@@ -57,7 +57,8 @@ const REMOVES: ReadonlyArray<WorktreeCourse["kind"]> = ["remove", "delete-leftov
 /**
  * What `clean` removes, or why it must not touch anything. Pure. Only what the feature made and
  * recorded goes, never anything else, `--force` or not; without --force nothing that holds work
- * (uncommitted changes, files that are not ours, commits base does not hold).
+ * (uncommitted changes, changed `.worktreeinclude` copies, files a half-removed folder holds that
+ * are not ours, commits base does not hold); ignored build output goes with its worktree, named.
  */
 export function decideClean(f: CleanFacts): Decision<CleanAction> {
   if (f.kind === "damaged") {

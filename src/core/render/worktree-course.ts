@@ -15,8 +15,18 @@ export function describeCourse(t: RecordedWorktree, course: WorktreeCourse): str
     case "delete-leftover":
       return `delete what an interrupted removal left of ${t.worktree}${course.dropped.length ? `, dropping ${course.dropped.join(", ")}` : ""}`;
     case "remove": {
-      const dropped = [...(course.loss?.uncommitted ?? []), ...(course.loss?.ignored ?? [])];
-      return `remove worktree ${t.worktree}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}`;
+      const dropped = [...(course.loss?.uncommitted ?? []), ...(course.loss?.changedIncludes ?? [])];
+      const ignored = course.loss?.ignored ?? [];
+      return `remove worktree ${t.worktree}${dropped.length ? `, dropping ${dropped.join(", ")}` : ""}${ignored.length ? `, ${ignoredDeleted(ignored)}` : ""}`;
     }
   }
+}
+
+/**
+ * The ignored files (build output) a worktree's removal deletes, in one phrase: how many, and the
+ * first few. Pure.
+ */
+export function ignoredDeleted(ignored: readonly string[]): string {
+  const first = `${ignored.slice(0, 3).join(", ")}${ignored.length > 3 ? ", ..." : ""}`;
+  return `deleting ${ignored.length} ignored ${ignored.length === 1 ? "file" : "files"} (${first})`;
 }

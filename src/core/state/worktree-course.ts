@@ -16,8 +16,14 @@ interface Registration {
 export interface RemovalLoss {
   /** Modified, staged, renamed or untracked files that the branch does not hold. */
   uncommitted: string[];
-  /** Ignored files and folders that are not ours (ours: the session folder, dependency trees, unchanged `.worktreeinclude` copies). */
+  /**
+   * Ignored files and folders that are not ours (ours: the session folder, dependency trees,
+   * `.worktreeinclude` copies): build output the build makes again. They do not keep a worktree;
+   * removing it deletes them, and says which.
+   */
   ignored: string[];
+  /** `.worktreeinclude` copies (a `.env`) changed since they were copied in: work, kept like uncommitted changes. */
+  changedIncludes: string[];
   /** git's own check (`git worktree remove` without --force) sees changes, all of which lose nothing. */
   lossless: boolean;
   /** Whether the uncommitted changes were measured (else only the ignored files were: git's own check is left to judge the rest). */
