@@ -1,0 +1,1 @@
+function recordedWorktrees(state){let seen=new Map;for(let phase of Object.values(state.phases))for(let[id,t]of Object.entries(phase.tasks))seen.has(t.worktree)||seen.set(t.worktree,{id,branch:t.branch,worktree:t.worktree});return[...seen.values()]}export{recordedWorktrees};
