@@ -3,7 +3,7 @@ import { RefusedError } from "../core/errors.js";
 import { commitOf, listWorktrees, openRepo, type Repo, type WorktreeEntry } from "../git/repo.js";
 import { SLUG_PATTERN } from "../core/plan/names.js";
 import { withFeatureLock } from "../feature/lock.js";
-import { stateRef } from "../core/state/paths.js";
+import { reviewWorktreePath, stateRef, verifyWorktreePath } from "../core/state/paths.js";
 import { resolveFeature, type Feature } from "../feature/resolve.js";
 import { readState, startedFeatures } from "../feature/store.js";
 import { forgetHalfAddedWorktrees, halfAddedWorktrees } from "../git/worktree-registration.js";
@@ -38,7 +38,12 @@ export async function openCheckout(cwd: string, opened?: Repo): Promise<Checkout
     let forgot = false;
     for (const slug of await startedFeatures(repo.commonDir)) {
       const state = await readState(repo.commonDir, slug).catch(() => undefined);
-      const recorded = Object.values(state?.phases ?? {}).flatMap((phase) => Object.values(phase.tasks).map((t) => t.worktree));
+      // The task worktrees it recorded, and the temporary ones its sync makes (named exactly for it).
+      const recorded = [
+        ...Object.values(state?.phases ?? {}).flatMap((phase) => Object.values(phase.tasks).map((t) => t.worktree)),
+        verifyWorktreePath(repo.commonDir, slug),
+        reviewWorktreePath(repo.commonDir, slug),
+      ];
       if ((await halfAddedWorktrees(repo.commonDir, recorded)).length === 0) continue;
       const release = await acquireFeatureLock(repo.commonDir, slug, "repair");
       try {

@@ -6,7 +6,7 @@ import { claudeEnv } from "../helpers/claude-env.js";
 import { startHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
-import { requestText, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
+import { requestText, retryAfterSandboxRace, sandboxRace, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
 
 /**
  * The reviewer gate end to end with the real claude against a scripted model: the reviewer (a
@@ -30,7 +30,9 @@ function script(request: MessagesRequest, { cwd }: { cwd?: string }): Block[] {
   if (!task) return [{ type: "text", text: "no task here" }];
   const reviewed = text.includes("<<<REVIEW");
   const since = reviewed ? request.messages.slice(request.messages.findIndex((m) => JSON.stringify(m.content).includes("<<<REVIEW"))) : request.messages;
-  const step = since.filter((m) => m.role === "assistant").length;
+  const again = retryAfterSandboxRace(since);
+  if (again) return again;
+  const step = since.filter((m) => m.role === "assistant").length - since.filter(sandboxRace).length;
   const content = task === "a" ? "a\n" : reviewed ? "fixed\n" : "bug\n";
   return [[write(cwd, `${task}/x.txt`, content)], [commit]][step] ?? [{ type: "text", text: `${task} done` }];
 }

@@ -6,7 +6,7 @@ import { claudeEnv } from "../helpers/claude-env.js";
 import { HELPER, runHelper, startHelper } from "../helpers/cli.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { waitUntil } from "../helpers/wait.js";
-import { startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
+import { retryAfterSandboxRace, sandboxRace, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
 
 /**
  * `claude-parallel run` end to end: the real pinned claude runs every session against a scripted
@@ -23,10 +23,6 @@ type TaskScript = Episode[][];
 const write = (cwd: string, path: string, content: string): Block => ({ type: "tool_use", name: "Write", input: { file_path: join(cwd, path), content } });
 const bash = (command: string): Block => ({ type: "tool_use", name: "Bash", input: { command, description: "run it" } });
 const commit = (message: string): Block => bash(`git add -A && git commit -q -m ${JSON.stringify(message)}`);
-
-/** A tool result saying Claude Code's sandbox could not start the command (bubblewrap itself failed: "bwrap: ..."). */
-const sandboxRace = (m: MessagesRequest["messages"][number]) =>
-  m.role === "user" && Array.isArray(m.content) && m.content.some((b) => b.type === "tool_result" && b.is_error === true && JSON.stringify(b.content).includes("bwrap: "));
 
 /** The text of a user message (without tool results). */
 function userText(m: MessagesRequest["messages"][number]): string {
@@ -50,11 +46,8 @@ function scripted(tasks: Record<string, TaskScript>) {
     // A Bash command that Claude Code's sandbox could not start (sessions of one repository race on
     // its placeholder files: docs/sandbox.md) is run again, as a model would: not a step of the script.
     const since = request.messages.slice(start);
-    const last = since[since.length - 1];
-    const previous = since[since.length - 2];
-    if (last && sandboxRace(last) && previous?.role === "assistant" && Array.isArray(previous.content)) {
-      return previous.content.filter((b) => b.type === "tool_use").map((b): Block => ({ type: "tool_use", name: String(b.name), input: b.input as Record<string, unknown> }));
-    }
+    const again = retryAfterSandboxRace(since);
+    if (again) return again;
     const step = since.filter((m) => m.role === "assistant").length - since.filter(sandboxRace).length;
     const replies = tasks[id]![Math.min(episode, tasks[id]!.length - 1)]!;
     const reply = replies[step];

@@ -6,7 +6,7 @@ import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper, startHelper } from "../helpers/cli.js";
 import { standInGh } from "../helpers/gh.js";
 import { git, makeRepo } from "../helpers/git.js";
-import { requestText, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
+import { requestText, retryAfterSandboxRace, sandboxRace, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
 import { tempDir } from "../helpers/tmp.js";
 
 /**
@@ -53,7 +53,9 @@ function script(request: MessagesRequest, { cwd }: { cwd?: string }): Block[] {
     .filter((_, i) => request.messages[i]!.role === "user");
   const fed = users.filter((u) => u.text.includes(FEEDBACK));
   const since = request.messages.slice(fed.length ? fed[fed.length - 1]!.i : 0);
-  const step = since.filter((m) => m.role === "assistant").length;
+  const again = retryAfterSandboxRace(since);
+  if (again) return again;
+  const step = since.filter((m) => m.role === "assistant").length - since.filter(sandboxRace).length;
   const [path, content] = WORK[id]![fed.length ? 1 : 0]!;
   if (step === 0) return [write(cwd, path, content)];
   if (step === 1) return [commit(`${id}: ${content.trim()}`)];

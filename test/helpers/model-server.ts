@@ -115,3 +115,19 @@ export async function startModelServer(script: Script): Promise<ModelServer> {
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }
+
+/** A tool result saying Claude Code's sandbox could not start the command (bubblewrap itself failed: "bwrap: ..."). */
+export const sandboxRace = (m: MessagesRequest["messages"][number]) =>
+  m.role === "user" && Array.isArray(m.content) && m.content.some((b) => b.type === "tool_result" && b.is_error === true && JSON.stringify(b.content).includes("bwrap: "));
+
+/**
+ * When the sandbox could not start the last Bash command (sessions of one repository race on its
+ * placeholder files: docs/sandbox.md), the same tool calls again, as a model would: not a step of
+ * the script. Undefined otherwise.
+ */
+export function retryAfterSandboxRace(messages: MessagesRequest["messages"]): Block[] | undefined {
+  const last = messages[messages.length - 1];
+  const previous = messages[messages.length - 2];
+  if (!last || !sandboxRace(last) || previous?.role !== "assistant" || !Array.isArray(previous.content)) return undefined;
+  return previous.content.filter((b) => b.type === "tool_use").map((b): Block => ({ type: "tool_use", name: String(b.name), input: b.input as Record<string, unknown> }));
+}

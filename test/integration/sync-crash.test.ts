@@ -1,12 +1,13 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
 import { git } from "../helpers/git.js";
+import { verifyWorktreePath } from "../../src/core/state/paths.js";
 
 const STEPS = ["after-preflight", "after-verify", "after-journal", "after-publish", "after-record", "after-backup", "during-remove", "after-remove"];
 
@@ -137,6 +138,22 @@ describe("a git worktree add killed before it wrote commondir", () => {
       expect(r.stderr).toContain("another claude-parallel start of demo is running");
       expect(readFileSync(join(entry, "locked"), "utf8")).toBe("initializing");
     }
+  });
+
+  it("the sync's own verify worktree, killed inside git worktree add: the next sync forgets it and goes on", () => {
+    const feature = startedFeature("halfaddverify");
+    commitIn(feature.wt("a"), { "a/x.txt": "a\n" });
+    commitIn(feature.wt("b"), { "b/x.txt": "b\n" });
+    const verify = verifyWorktreePath(join(feature.repo, ".git"), "demo");
+    const entry = join(feature.repo, ".git/worktrees", basename(verify));
+    mkdirSync(entry, { recursive: true });
+    writeFileSync(join(entry, "locked"), "initializing");
+    writeFileSync(join(entry, "gitdir"), `${join(verify, ".git")}\n`);
+    writeFileSync(join(entry, "commondir"), "");
+    expect(spawnSync("git", ["worktree", "list"], { cwd: feature.repo }).status).not.toBe(0);
+    const r = runHelper(["sync", "--no-next"], { cwd: feature.repo });
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(entry)).toBe(false);
   });
 
   it("an entry like that which is not ours is left alone: the command fails with git's message", () => {
