@@ -5,7 +5,7 @@ import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper } from "../helpers/cli.js";
 import { makeRepo } from "../helpers/git.js";
-import { startModelServer, toolResults, type ModelServer } from "../helpers/model-server.js";
+import { startModelServer, toolResults, type ModelServer, retryAfterSandboxRace } from "../helpers/model-server.js";
 import { REPO_ROOT } from "../helpers/paths.js";
 import { claudeCli } from "../helpers/run-claude.js";
 import { waitUntil } from "../helpers/wait.js";
@@ -21,6 +21,8 @@ describe("--launch headless with the real claude", () => {
     async () => {
       server = await startModelServer((request, { cwd, turn }) => {
         if (!Array.isArray(request.tools) || request.tools.length === 0 || !cwd) return [{ type: "text", text: "ok" }];
+        const again = retryAfterSandboxRace(request.messages);
+        if (again) return again;
         const id = /-(alpha|beta)$/.exec(cwd)?.[1] ?? "unknown";
         if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, id, "work.txt"), content: `${id} was here\n` } }];
         if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: `git add -A && git commit -q -m "Finish ${id}"`, description: "Commit the work" } }];

@@ -8,7 +8,7 @@ import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
 import { HELPER, startHelper } from "../helpers/cli.js";
 import { gitEnv, makeRepo } from "../helpers/git.js";
-import { startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
+import { startModelServer, type Block, type MessagesRequest, type ModelServer, retryAfterSandboxRace, sandboxRace } from "../helpers/model-server.js";
 import { tempDir } from "../helpers/tmp.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -33,7 +33,10 @@ function scripted(tasks: Record<string, Array<Array<(cwd: string) => Block[]>>>)
     const resumes = request.messages.map((m, i) => ({ m, i })).filter(({ m }) => m.role === "user" && text(m).includes(RESUME_MARK));
     const start = resumes.length ? resumes[resumes.length - 1]!.i : 0;
     const episode = tasks[id]![Math.min(resumes.length, tasks[id]!.length - 1)]!;
-    const reply = episode[request.messages.slice(start).filter((m) => m.role === "assistant").length];
+    const since = request.messages.slice(start);
+    const again = retryAfterSandboxRace(since);
+    if (again) return again;
+    const reply = episode[since.filter((m) => m.role === "assistant").length - since.filter(sandboxRace).length];
     return reply ? reply(cwd!) : [{ type: "text", text: `Task ${id} is done.` }];
   };
 }

@@ -5,7 +5,7 @@ import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, gitEnv, makeRepo } from "../helpers/git.js";
-import { requestText, startModelServer, toolResults, type ModelServer } from "../helpers/model-server.js";
+import { requestText, startModelServer, toolResults, type ModelServer, retryAfterSandboxRace } from "../helpers/model-server.js";
 import { runClaude } from "../helpers/run-claude.js";
 import { waitUntil } from "../helpers/wait.js";
 
@@ -43,7 +43,9 @@ describe.skipIf(!claudeAvailable())("the whole workflow inside the real Claude C
         if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: "claude-parallel sync", description: "Sync", timeout: 600000 } }];
         return [{ type: "text", text: `Synced. ${toolResults(request).join(" ")}` }];
       }
-      // A task session: do the task's work in its owned folder and commit it.
+      // A task session: do the task's work in its owned folder and commit it (again when the sandbox could not start the commit).
+      const again = retryAfterSandboxRace(request.messages);
+      if (again) return again;
       const id = /-(words|style|page)$/.exec(cwd)?.[1] ?? "unknown";
       if (turn === 0) return [{ type: "tool_use", name: "Write", input: { file_path: join(cwd, id, "work.txt"), content: `${id} done\n` } }];
       if (turn === 1) return [{ type: "tool_use", name: "Bash", input: { command: `git add -A && git commit -q -m "Do ${id}"`, description: "Commit" } }];
