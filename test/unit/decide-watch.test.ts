@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, repositoryPath, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
+import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
+import { repositoryPath } from "../../src/core/text/repository-path.js";
 
 const HEAD = "a".repeat(40);
 const TIP = "b".repeat(40);

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { decideReview, type ReviewFacts, type ReviewRound } from "../../src/core/decide/decide-review.js";
 import { findingsMessage, reviewerPrompt } from "../../src/core/review/prompt.js";
 import { routeFindings } from "../../src/core/review/route.js";
-import { parseVerdict, plainRelativePath, VERDICT_LIMITS } from "../../src/core/review/verdict.js";
+import { parseVerdict, VERDICT_LIMITS } from "../../src/core/review/verdict.js";
+import { REPOSITORY_PATH_MAX, repositoryPath } from "../../src/core/text/repository-path.js";
 
 const fence = (json: unknown) => "Looked at it.\n```json\n" + JSON.stringify(json) + "\n```\n";
 
@@ -40,8 +41,8 @@ describe("parseVerdict", () => {
   });
 
   it("knows a plain relative path", () => {
-    expect(["a", "a/b.ts", "dir/.hidden"].every(plainRelativePath)).toBe(true);
-    expect(["", "/a", "a//b", "./a", "a/..", "a\nb", "a\u0000b", "x".repeat(VERDICT_LIMITS.file + 1)].some(plainRelativePath)).toBe(false);
+    expect(["a", "a/b.ts", "dir/.hidden"].every(repositoryPath)).toBe(true);
+    expect(["", "/a", "a//b", "./a", "a/..", "a\nb", "a\u0000b", "x".repeat(REPOSITORY_PATH_MAX + 1)].some(repositoryPath)).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { covers, ownedPattern } from "../plan/owns.js";
 import { failureExcerpt } from "../text/failure-excerpt.js";
+import { repositoryPath } from "../text/repository-path.js";
 
 /**
  * `watch`'s decider: what the pull request's checks and review comments ask for, and whom each
@@ -181,12 +182,6 @@ export function lastOwner(path: string, tasks: WatchFacts["tasks"]): string | un
   let owner: string | undefined;
   for (const t of tasks) if (t.owns.some((o) => covers(ownedPattern(o), path))) owner = t.id;
   return owner;
-}
-
-/** A relative path inside the repository: no root, no `..`, no empty part, no control character. */
-export function repositoryPath(path: string): boolean {
-  if (!path || path.length > 1024 || path.startsWith("/") || /[\x00-\x1f\x7f]/.test(path)) return false;
-  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
 }
 
 /**

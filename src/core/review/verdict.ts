@@ -1,3 +1,5 @@
+import { repositoryPath } from "../text/repository-path.js";
+
 /**
  * The reviewer's answer: the last JSON object of its final message, checked field by field. The
  * reviewer read code the task sessions wrote, so its answer is data: bounded, every path a plain
@@ -12,7 +14,7 @@ export interface Finding {
 
 export type Verdict = { verdict: "approve"; summary: string } | { verdict: "changes"; summary: string; findings: Finding[] };
 
-export const VERDICT_LIMITS = { findings: 50, message: 2000, summary: 2000, file: 1024 } as const;
+export const VERDICT_LIMITS = { findings: 50, message: 2000, summary: 2000 } as const;
 
 /** What the reviewer must end its answer with (quoted in its prompt). */
 export const VERDICT_FORMAT = [
@@ -50,18 +52,10 @@ export function parseVerdict(answer: string): { verdict: Verdict } | { problem: 
 function findingOf(raw: unknown): Finding | string {
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return "is not an object";
   const f = raw as Record<string, unknown>;
-  if (typeof f.file !== "string" || !plainRelativePath(f.file)) return "does not name a file by its path relative to the repository root";
+  if (typeof f.file !== "string" || !repositoryPath(f.file)) return "does not name a file by its path relative to the repository root";
   if (typeof f.message !== "string" || f.message.trim() === "") return "has no message";
   const line = typeof f.line === "number" && Number.isInteger(f.line) && f.line > 0 ? f.line : undefined;
   return { file: f.file, ...(line !== undefined && { line }), message: clip(f.message, VERDICT_LIMITS.message) };
-}
-
-/** `a/b.ts`: no leading slash, no `.` or `..` segment, no control character, bounded. */
-export function plainRelativePath(path: string): boolean {
-  if (path === "" || path.length > VERDICT_LIMITS.file || path.startsWith("/")) return false;
-  // eslint-disable-next-line no-control-regex
-  if (/[\x00-\x1f\x7f]/.test(path)) return false;
-  return path.split("/").every((part) => part !== "" && part !== "." && part !== "..");
 }
 
 /** The last ```json fenced block, else the last line that is a whole JSON object. */
