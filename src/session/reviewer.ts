@@ -8,7 +8,7 @@ import { quote } from "../core/text/shell.js";
 import * as z from "zod/mini";
 import { gitOk } from "../git/run.js";
 import { run } from "../proc.js";
-import { resultOf } from "./session-result.js";
+import { lastResult } from "./sessions.js";
 import { discardVerifyTree } from "../merge/verify-merged.js";
 import type { ReviewRound } from "../core/decide/decide-review.js";
 import { parseVerdict } from "../core/review/verdict.js";
@@ -78,15 +78,8 @@ export async function review(o: {
     const log = reviewLogPath(o.commonDir, o.slug, o.phase, o.round);
     await mkdir(dirname(log), { recursive: true });
     await writeFile(log, r.stdout);
-    const results = r.stdout.split("\n").flatMap((line) => {
-      if (!line.includes('"type":"result"')) return [];
-      try {
-        return [resultOf(JSON.parse(line))].filter((e) => e !== undefined);
-      } catch {
-        return [];
-      }
-    });
-    const last = results[results.length - 1];
+    // Read back as a session's log is: line by line, bounded, only what may be a result event.
+    const { last } = await lastResult(log, 0);
     const costUsd = last?.total_cost_usd;
     const base = { tree: o.tree, at: o.now().toISOString(), ...(costUsd !== undefined && { costUsd }) };
     if (r.spawnError) return { ...base, problem: `claude could not start: ${r.spawnError.message}` };
