@@ -38,8 +38,7 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
   if ("refusals" in decision) {
     // A merged result the reviewer already asked changes of: its findings go back again.
     const review = reviewDecision(facts);
-    if (review?.kind === "hand-back") return reviewHandBack(review, facts.phase!.index, say);
-    if (review?.kind === "ask-user") throw new RefusedError(reviewRefusals(review, context.feature.slug));
+    if (review?.kind === "hand-back" || review?.kind === "ask-user") return notApproved(review, facts.phase!.index, context.feature.slug, say);
     const pre = facts.phase?.preflight;
     // Only the preflight's verdict goes back to the sessions; anything else in the way stops the run.
     if (!pre || (!pre.problems.length && !pre.conflicts.length)) throw new RefusedError(decision.refusals);
@@ -53,10 +52,7 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
     startPhase: () => Promise.reject(new Error("run's sync starts no phase (next: false)")),
   });
   if (outcome.kind === "done") return { code: ExitCode.ok, state: outcome.state, handBack: [] };
-  if (outcome.kind === "not-approved") {
-    if (outcome.decision.kind === "ask-user") throw new RefusedError(reviewRefusals(outcome.decision, context.feature.slug));
-    return reviewHandBack(outcome.decision, facts.phase!.index, say);
-  }
+  if (outcome.kind === "not-approved") return notApproved(outcome.decision, facts.phase!.index, context.feature.slug, say);
   for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
   const { culprits, outputTail, exitCode, log } = outcome.outcome;
   const tail = outputTail ? { tail: outputTail } : {};
@@ -65,8 +61,12 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
   return { code: ExitCode.verifyFailed, handBack };
 }
 
-/** The reviewer's findings, each task's to its session (quoted as review comments: src/core/review/prompt.ts). */
-function reviewHandBack(d: Extract<ReviewDecision, { kind: "hand-back" }>, phase: number, say: (line?: string) => void): RunSyncOutcome {
+/**
+ * A review that did not approve: the findings, each task's to its session (quoted as review
+ * comments: src/core/review/prompt.ts); when the user must decide, the run stops (thrown).
+ */
+function notApproved(d: Extract<ReviewDecision, { kind: "hand-back" | "ask-user" }>, phase: number, slug: string, say: (line?: string) => void): RunSyncOutcome {
+  if (d.kind === "ask-user") throw new RefusedError(reviewRefusals(d, slug));
   say(`The reviewer asks for changes (round ${d.round}): ${[...d.routed.byTask.keys()].join(", ")}.`);
   return { code: ExitCode.refused, handBack: [...d.routed.byTask].map(([task, findings]) => ({ kind: "review", task, round: d.round, message: findingsMessage(phase, findings, d.summary) })) };
 }
