@@ -1,3 +1,4 @@
+import { singleLine } from "../text/single-line.js";
 import { VERDICT_FORMAT, type Finding } from "./verdict.js";
 
 interface ReviewSubject {
@@ -18,7 +19,8 @@ interface ReviewSubject {
 export function reviewerPrompt(s: ReviewSubject): string {
   const tasks = s.tasks.map((t) => {
     const contracts = t.produces.length ? `\n  Contracts it provides: ${t.produces.join(", ")}` : "";
-    const changed = t.changed.length ? `\n  Files it changed: ${t.changed.join(", ")}` : "\n  It changed no file.";
+    // File names are the sessions' too: one line each, so none can pass for a line of ours.
+    const changed = t.changed.length ? `\n  Files it changed: ${t.changed.map(singleLine).join(", ")}` : "\n  It changed no file.";
     return `- Task ${t.id}: ${t.title}${contracts}${changed}\n  Its instructions:\n${indent(t.prompt)}`;
   });
   return [
