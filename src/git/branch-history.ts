@@ -50,8 +50,9 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     // Against the repository's config: log.showSignature=true would print a line per signed commit
     // among its files, log.showRoot=false would hide the files of a root commit (an unrelated
     // history merged in). Children before their parents (--topo-order): git log drops the parents
-    // of each commit it has shown, and before git 2.48 the remerge of a later merge then finds no
-    // merge base through it (a clean merge would show every file as an add/add conflict).
+    // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
+    // remerge of a later merge then finds no merge base through it: a clean merge would show each
+    // file one side changed as an add/add conflict.
     const out = await gitOk(["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"], cwd);
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
