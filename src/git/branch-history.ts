@@ -18,6 +18,11 @@ export interface BranchHistory {
    */
   ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
   /**
+   * Of the files ownChanges names, those that only its merge commits changed (edited in them by
+   * hand: no commit of its own lists them), each with such a merge: where to look for them.
+   */
+  changedInMerges(head: string, siblings: readonly string[], integration?: string): Map<string, string>;
+  /**
    * The own commits of `head` (as ownChanges counts them) that merge more than two parents at once:
    * git cannot merge them again, so what was edited in them by hand is not known.
    */
@@ -108,6 +113,13 @@ export function historyOf(base: string | undefined, parents: ReadonlyMap<string,
       const changed = new Set<string>();
       for (const commit of ownCommits(head, siblings, integration)) for (const f of files.get(commit)!) changed.add(f);
       return changed;
+    },
+    changedInMerges(head, siblings, integration) {
+      const own = ownCommits(head, siblings, integration);
+      const inMerges = new Map<string, string>();
+      for (const commit of own) if (parents.get(commit)!.length > 1) for (const f of files.get(commit)!) inMerges.set(f, commit);
+      for (const commit of own) if (parents.get(commit)!.length <= 1) for (const f of files.get(commit)!) inMerges.delete(f);
+      return inMerges;
     },
     octopusMerges(head, siblings, integration) {
       return ownCommits(head, siblings, integration).filter((commit) => parents.get(commit)!.length > 2);

@@ -114,7 +114,7 @@ export async function preflight(
           found.push({
             task: task.id,
             kind: "outside-owns",
-            message: `it changed files it does not own: ${outside.join(", ")}`,
+            message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
             fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
           });
         }
@@ -166,4 +166,17 @@ function octopusRefusal(commits: readonly string[], branch: string): { message: 
     message: `${one ? "its merge commit" : "its merge commits"} ${commits.map((c) => c.slice(0, 12)).join(", ")} ${one ? "merges" : "merge"} more than two branches at once: git cannot merge ${one ? "it" : "them"} again to tell what was edited in ${one ? "it" : "them"} by hand, so whether the task stayed inside its owned paths cannot be checked`,
     fix: `rewrite ${quote(branch)} so that each of its merges takes one branch (git merge one branch, then the next); --allow-outside-owns does not skip this check`,
   };
+}
+
+/**
+ * Where the files no commit of the task lists were changed: by hand inside its merge commits,
+ * which `git log --stat` does not show. Empty when there are none.
+ */
+function inMergesText(files: readonly string[], inMerges: ReadonlyMap<string, string>): string {
+  const byMerge = new Map<string, string[]>();
+  for (const f of files) {
+    const merge = inMerges.get(f);
+    if (merge !== undefined) byMerge.set(merge, [...(byMerge.get(merge) ?? []), f]);
+  }
+  return [...byMerge].map(([merge, fs]) => `; changed by hand inside its merge commit ${merge.slice(0, 12)} (git show --remerge-diff ${merge.slice(0, 12)}): ${fs.join(", ")}`).join("");
 }

@@ -70,7 +70,9 @@ describe("edits made inside a task's merge commit (an evil merge)", () => {
     const before = refsOf(repo);
     const r = runHelper(["sync", "--no-next"], { cwd: repo });
     expect(r.code, describeRun(r)).toBe(4);
-    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: README.md, a/x.txt, notes.md, shared.txt\n");
+    const merge = git(wt("b"), "rev-parse", "HEAD").slice(0, 12);
+    const files = "README.md, a/x.txt, notes.md, shared.txt";
+    expect(r.stderr).toContain(`[outside-owns] task b: it changed files it does not own: ${files}; changed by hand inside its merge commit ${merge} (git show --remerge-diff ${merge}): ${files}\n`);
     expect(r.stderr).not.toContain("task a:");
     expect(refsOf(repo)).toBe(before);
   });
@@ -109,7 +111,7 @@ describe("edits made inside a task's merge commit (an evil merge)", () => {
     git(again.wt("b"), "commit", "-q", "--no-edit");
     const r = runHelper(["sync", "--dry-run"], { cwd: again.repo });
     expect(r.code, describeRun(r)).toBe(4);
-    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt; changed by hand inside its merge commit ");
   });
 
   it("an octopus merge, which git cannot merge again, is refused even with --allow-outside-owns", () => {

@@ -17,6 +17,11 @@ describe("whose merge commits are whose", () => {
     expect([...history(edges, { t2: [], t3: [] }).ownChanges("t4", ["s2"], "i1")].sort()).toEqual(["t1.txt", "t4.txt"]);
   });
 
+  it("names the files only its merges changed, with such a merge", () => {
+    const h = history(edges, { t2: ["t2.txt", "both.txt"], t3: ["t3.txt"], t4: ["both.txt"] });
+    expect(h.changedInMerges("t4", ["s2"], "i1")).toEqual(new Map([["t2.txt", "t2"], ["t3.txt", "t3"]]));
+  });
+
   it("a merge the integration branch holds is not the task's", () => {
     const h = history({ i1: ["B"], i2: ["B"], i3: ["i1", "i2"], t1: ["i3"] });
     expect([...h.ownChanges("t1", [], "i3")]).toEqual(["t1.txt"]);
