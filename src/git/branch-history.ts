@@ -58,7 +58,10 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
     // remerge of a later merge then finds no merge base through it: a clean merge would show each
     // file one side changed as an add/add conflict.
-    const out = await gitOk(["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"], cwd);
+    const out = await gitOk(
+      ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"],
+      cwd,
+    );
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
       if (line.startsWith(HEADER)) {

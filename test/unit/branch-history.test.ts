@@ -19,7 +19,12 @@ describe("whose merge commits are whose", () => {
 
   it("names the files only its merges changed, with such a merge", () => {
     const h = history(edges, { t2: ["t2.txt", "both.txt"], t3: ["t3.txt"], t4: ["both.txt"] });
-    expect(h.changedInMerges("t4", ["s2"], "i1")).toEqual(new Map([["t2.txt", "t2"], ["t3.txt", "t3"]]));
+    expect(h.changedInMerges("t4", ["s2"], "i1")).toEqual(
+      new Map([
+        ["t2.txt", "t2"],
+        ["t3.txt", "t3"],
+      ]),
+    );
   });
 
   it("a merge the integration branch holds is not the task's", () => {
