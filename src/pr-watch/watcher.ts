@@ -49,14 +49,14 @@ export interface WatchOptions {
   signal?: AbortSignal;
 }
 
-export interface WatchBudget {
+interface WatchBudget {
   /** Each task at its budget, with why. */
   reached: ReadonlyMap<string, string>;
   capUsd(task: string): number | undefined;
 }
 
 /** Where what the watch says goes. */
-export interface WatchOutput {
+interface WatchOutput {
   /** Its progress, line by line. */
   say(line: string): void;
   /** What the steps it runs print (a worktree made again). */
@@ -68,7 +68,7 @@ export interface WatchOutput {
 }
 
 /** How the watch ended: its exit status and what to tell the user (not yet said). */
-export interface WatchEnd {
+interface WatchEnd {
   code: ExitCode;
   outcome: "done" | "stopped" | "interrupted";
   lines: string[];

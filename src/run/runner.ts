@@ -67,6 +67,10 @@ export class Runner {
   private readonly progress: Progress;
   private readonly notifier: Notifier | undefined;
   private interrupted = false;
+  /** Aborted by an interrupt: a watch of the pull request stops at its next step. */
+  private readonly abort = new AbortController();
+  /** How the run ended, when the ending action's kind does not say it (a watch that stopped). */
+  private outcome: string | undefined;
   private wake: (() => void) | undefined;
   private claude = "";
   /** The sandbox note (why the sessions are not confined) is printed once. */
@@ -140,6 +144,7 @@ export class Runner {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
       this.interrupted = true;
+      this.abort.abort();
       void this.progress.emit({ event: "interrupt", text: `${signal}: no new session will start; stopping after the current step` });
       this.wake?.();
     };
@@ -155,7 +160,7 @@ export class Runner {
           const exit = await this.apply(action);
           if (exit !== undefined) {
             this.state.endedAt = new Date().toISOString();
-            this.state.outcome = action.kind;
+            this.state.outcome = this.outcome ?? action.kind;
             await this.save();
             return exit;
           }
@@ -292,6 +297,7 @@ export class Runner {
       maxParallel: this.options.maxParallel ?? plan.maxParallel,
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
+      ...(this.options.finishMode === "pr" && { prOpened: this.state.prOpenedAt !== undefined, watchPr: !this.options.noWatch }),
     };
   }
 
@@ -412,12 +418,13 @@ export class Runner {
         return this.markSynced(action.phase);
       case "finish":
         return this.finish();
-      case "print-pr":
-        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
-        // The last line is the step after the pull request: watch hands its checks and reviews back to the sessions.
-        this.progress.print(
-          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\nthen hand its checks and reviews back to the sessions with:\n  claude-parallel watch ${quote(this.slug)}\n`,
-        );
+      case "open-pr":
+        return this.openPullRequest();
+      case "watch-pr":
+        return this.watchPullRequest();
+      case "pr-opened":
+        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is open (--no-watch)`, pr: true });
+        this.progress.print(`The pull request is open. Hand its checks and reviews back to the sessions with: claude-parallel watch ${quote(this.slug)}\n`);
         return ExitCode.ok;
       case "stop-synced":
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced into ${this.ctx.feature.plan.integrationBranch} (--no-finish: base is left as it is)`, finished: false });
@@ -589,9 +596,15 @@ export class Runner {
     return timelineText(this.ctx.feature.plan, this.ctx.feature.state, events, skipped);
   }
 
+  /** The command that continues this run where it stopped: with --pr or --no-finish, or it would end otherwise. */
+  private get runAgain(): string {
+    const { finishMode } = this.options;
+    return `claude-parallel run ${quote(this.slug)}${finishMode === "pr" ? " --pr" : finishMode === "none" ? " --no-finish" : ""}`;
+  }
+
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
     await this.progress.emit({ event: "gave-up", text: `${what} failed (exit ${code}); see ${runOutputPath(this.commonDir, this.slug)}` });
-    this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`claude-parallel run ${quote(this.slug)}\` again.\n`);
+    this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`${this.runAgain}\` again.\n`);
     return code === ExitCode.ok ? ExitCode.refused : code;
   }
 
@@ -780,6 +793,80 @@ export class Runner {
     return ExitCode.ok;
   }
 
+  /** `--pr`: the integration branch pushed and its pull request opened, as `finish --pr` does; without gh, the commands that do, and the run ends. */
+  private async openPullRequest(): Promise<ExitCode | undefined> {
+    const { pullRequestForRun } = await import("./finish-step.js");
+    const said: string[] = [];
+    const open = await pullRequestForRun(this.ctx, this.io.cwd, (text) => {
+      said.push(text);
+      this.sub.stdout(text + "\n");
+    });
+    if (!open) {
+      await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; gh is not ready, so the pull request is yours to open`, pr: true });
+      this.progress.print(`${said.join("\n")}\nThen hand its checks and reviews back to the sessions (watch needs gh, logged in): claude-parallel watch ${quote(this.slug)}\n`);
+      return ExitCode.ok;
+    }
+    this.state.prOpenedAt = new Date().toISOString();
+    await this.save();
+    crashPoint("run-after-pr-opened");
+    const { plan } = this.ctx.feature;
+    const { pullRequestUrl } = await import("../pr-watch/gh.js");
+    const url = await pullRequestUrl(this.ctx.mainRoot, plan.integrationBranch);
+    await this.progress.emit({ event: "pr-opened", url, text: `the pull request of ${plan.integrationBranch} into ${plan.base} is open: ${url}` });
+    return undefined;
+  }
+
+  /** `--pr`: the open pull request followed as `watch` follows it, with the run's budgets, model and permission mode; its end is the run's. */
+  private async watchPullRequest(): Promise<ExitCode> {
+    const { watchPullRequest, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
+    const { plan } = this.ctx.feature;
+    await this.progress.emit({ event: "pr-watch", text: `following the pull request of ${plan.integrationBranch}: its failing checks and review comments go to the sessions owning their files` });
+    const { model, permissionMode } = this.options;
+    const say = (line: string) => this.sub.stdout(line + "\n");
+    const end = await watchPullRequest(
+      this.ctx,
+      {
+        ...WATCH_DEFAULTS,
+        ...(this.options.watchRounds !== undefined && { rounds: this.options.watchRounds }),
+        ...(model !== undefined && { model }),
+        ...(permissionMode !== undefined && { permissionMode }),
+        budget: async () => {
+          const budget = await this.budgets();
+          const reached = new Map([...budget.tasks].flatMap(([id, t]) => (t.reached ? [[id, reachedText(t.reached)] as const] : [])));
+          return { reached, capUsd: (task) => backstopUsd(budget, task) };
+        },
+        cwd: this.io.cwd,
+        again: this.runAgain,
+        signal: this.abort.signal,
+      },
+      {
+        say,
+        log: say,
+        handedBack: (task, text) => this.progress.emit({ event: "pr-handed-back", task, text }),
+        forYou: (text) => this.progress.emit({ event: "pr-for-you", text }),
+      },
+    );
+    await this.refresh();
+    if (end.outcome === "interrupted") {
+      this.outcome = "interrupted";
+      return this.stop([]);
+    }
+    if (end.outcome === "done") {
+      await this.progress.emit({
+        event: "finished",
+        text: end.lines[0] ?? `${this.slug}: the pull request is green and approved`,
+        pr: true,
+        ...(end.head && { head: end.head }),
+        spentUsd: this.spentUsd,
+      });
+    } else {
+      this.outcome = "watch-stopped";
+      await this.progress.emit({ event: "gave-up", text: `the pull request needs you: ${end.lines[0] ?? ""}` });
+    }
+    this.progress.print(end.lines.join("\n") + "\n");
+    return end.code;
+  }
+
   private async giveUp(failures: Array<{ task: string; problem: TaskProblem; attempts: number }>): Promise<ExitCode> {
     const about = async (task: string): Promise<GivenUpTask> => {
       const { recorded } = this.planned(task);
@@ -865,7 +952,7 @@ export class Runner {
     }
     const still = this.options.stopSessions ? [] : running;
     await this.progress.emit({ event: "stopped", running: still, text: `run stopped${still.length ? `; still running: ${still.join(", ")} (a new run adopts them)` : ""}` });
-    this.progress.print(`Stopped. The state is saved${still.length ? `; the sessions of ${still.join(", ")} keep running` : ""}. Continue with: claude-parallel run ${quote(this.slug)}\n`);
+    this.progress.print(`Stopped. The state is saved${still.length ? `; the sessions of ${still.join(", ")} keep running` : ""}. Continue with: ${this.runAgain}\n`);
     return ExitCode.refused;
   }
 }

@@ -11,7 +11,7 @@ import { git, makeRepo } from "../helpers/git.js";
 // `run` on features whose work is already done: no session is needed, so no claude either.
 
 describe("claude-parallel run without sessions", () => {
-  it("every phase synced: --no-finish stops there, --pr prints the PR command, a plain run finishes, again says finished", () => {
+  it("every phase synced: --no-finish stops there, --pr without a remote is refused, a plain run finishes, again says finished", () => {
     const { repo } = syncedFeature("runfin");
     const before = refsOf(repo);
     const none = runHelper(["run", "--no-finish"], { cwd: repo });
@@ -19,10 +19,8 @@ describe("claude-parallel run without sessions", () => {
     expect(none.stdout).toContain("every phase synced into feature/demo (--no-finish: base is left as it is)");
     expect(none.stdout).toContain("Merge it into main with: claude-parallel finish 'demo'");
     const pr = runHelper(["run", "demo", "--pr"], { cwd: repo });
-    expect(pr.code, pr.stderr).toBe(0);
-    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr\n");
-    // The last line names the step after the pull request: watch.
-    expect(pr.stdout.trimEnd().split("\n").at(-1)).toBe("  claude-parallel watch 'demo'");
+    expect(pr.code, pr.stdout + pr.stderr).toBe(4);
+    expect(pr.stderr).toContain("there is no remote to push demo's integration branch to");
     expect(refsOf(repo)).toBe(before);
 
     const done = runHelper(["run", "demo", "--json"], { cwd: repo });
@@ -36,7 +34,7 @@ describe("claude-parallel run without sessions", () => {
     expect(runHelper(["run", "demo"], { cwd: repo }).stdout).toContain("demo is finished: its work is in main");
     // Every event is in the feature's state folder, and status shows how the run ended.
     const log = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n");
-    expect(log.filter((l) => JSON.parse(l).event === "finished")).toHaveLength(4);
+    expect(log.filter((l) => JSON.parse(l).event === "finished")).toHaveLength(3);
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished");
   });
 
@@ -48,6 +46,8 @@ describe("claude-parallel run without sessions", () => {
       ["--max-budget-usd", "-1"],
       ["--task-budget-usd", "abc"],
       ["--no-finish", "--pr"],
+      ["--no-watch"],
+      ["--pr", "--watch-rounds", "0"],
       ["--max-parallel", "0"],
     ]) {
       const r = runHelper(["run", ...args], { cwd: repo });
