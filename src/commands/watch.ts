@@ -11,7 +11,11 @@ import type { CommandSpec, Values } from "../core/command-spec.js";
 export const spec: CommandSpec = {
   name: "watch",
   synopsis: ["[slug] [--rounds N] [--interval S] [--timeout-minutes M]", "[--model M] [--permission-mode M] [--session-budget-usd Y] [--dry-run]"],
-  summary: ["After `finish --pr`: follow the pull request's checks and review comments (with gh) and", "hand each to the session that owns the files it concerns, until it is green and approved."],
+  summary: [
+    "After `finish --pr` (`run --pr` does it itself): follow the pull request's checks and review",
+    "comments (with gh) and hand each to the session that owns the files it concerns, until it is",
+    "green and approved.",
+  ],
   details: [
     "Each round reads the pull request of the integration branch with gh: its checks (a failing GitHub Actions job's log too) and its review comments on files. A comment goes to the task whose owned paths cover its file; a failing check to the tasks owning the files its log names. Anything else (no owner, or a comment by someone who does not own, belong to or collaborate on the repository) is listed for you. Each item goes out once, recorded in <state>/watch/state.json.",
     "A task's session (the one `run` or a headless `start` left, else a new one) is resumed in its worktree, made again from its branch when it is gone, with the feedback quoted as data. Its new commits are merged into the integration branch (the plan's verify on the result, a compare-and-swap publish), and the branch is pushed with a lease: a push someone else made meanwhile is never overwritten.",
