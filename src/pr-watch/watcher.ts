@@ -114,7 +114,6 @@ const stopped = (code: ExitCode, lines: string[]): WatchEnd => ({ code, outcome:
 class Watcher {
   private state: WatchState = { version: 1, rounds: 0, handed: {}, sessions: {}, pending: {} };
   private claude = "";
-  private budget: WatchBudget | undefined;
   private readonly slug: string;
   private readonly commonDir: string;
   private readonly say: (line?: string) => void;
@@ -151,7 +150,7 @@ class Watcher {
     const relation =
       pr.headOid === integrationTip ? "same" : (await isAncestor(pr.headOid, integrationTip, root)) ? "ahead" : (await isAncestor(integrationTip, pr.headOid, root)) ? "behind" : "diverged";
     const files = new Set(nulFields(await gitOk(["ls-tree", "-r", "-z", "--name-only", integrationTip], root)));
-    this.budget = await this.options.budget?.();
+    const budget = await this.options.budget?.();
     return {
       pr,
       tasks: plan.phases.flatMap((p) => p.tasks.map((t) => ({ id: t.id, owns: t.owns }))),
@@ -161,7 +160,7 @@ class Watcher {
       integrationTip,
       rounds: this.state.rounds,
       maxRounds: this.options.rounds,
-      ...(this.budget?.reached.size && { atBudget: this.budget.reached }),
+      ...(budget?.reached.size && { atBudget: budget.reached }),
     };
   }
 
@@ -289,13 +288,15 @@ class Watcher {
     if (p.fresh && p.pid === undefined && p.spawnedAt !== undefined) p.sessionId = this.state.sessions[taskId] = randomUUID();
     p.spawnedAt = new Date().toISOString();
     await this.save();
+    // Read here: the session a killed watch left pending starts before any round gathers.
+    const budget = await this.options.budget?.();
     const invocation = { n: 0, kind: p.fresh ? ("launch" as const) : ("resume" as const), prompt: p.prompt, logOffset: 0, recordedAt: p.spawnedAt };
     const args = sessionArgs(invocation, p.sessionId, {
       claude: this.claude,
       claudeArgs: [...sandbox, ...(task.roleKind === "agent" ? ["--agent", task.agent] : [])],
       permissionMode: this.options.permissionMode,
       model: this.options.model,
-      maxBudgetUsd: this.budget?.capUsd(taskId),
+      maxBudgetUsd: budget?.capUsd(taskId),
     });
     await mkdir(sessionsDir(this.commonDir, this.slug), { recursive: true });
     const started = await spawnSession(this.commonDir, this.slug, taskId, recorded.worktree, args, this.claude, p.sessionId);

@@ -109,7 +109,7 @@ describe("claude-parallel watch", () => {
     });
   }
 
-  it("run --pr on a synced feature opens the pull request and follows it to green, notifying; killed once it is open, run again it only follows it", () => {
+  it("run --pr on a synced feature opens the pull request and follows it to green with the run's model and budget, notifying; killed once it is open, run again it only follows it", () => {
     const f = pushed();
     const gh = standInGh({
       remote: f.remote,
@@ -127,7 +127,7 @@ describe("claude-parallel watch", () => {
     writeFileSync(notify, `#!/bin/sh\ncat >> '${notified}'\necho >> '${notified}'\n`);
     chmodSync(notify, 0o755);
     const env = { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: "b/x.txt" };
-    const args = ["run", "demo", "--pr", "--notify", notify];
+    const args = ["run", "demo", "--pr", "--notify", notify, "--model", "m-1", "--task-budget-usd", "2"];
     const killed = runHelper(args, { cwd: f.repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: "run-after-pr-opened" } });
     expect(killed.code, killed.stdout + killed.stderr).not.toBe(0);
     const r = runHelper(args, { cwd: f.repo, env });
@@ -136,7 +136,9 @@ describe("claude-parallel watch", () => {
     expect(r.stdout).toContain("For you: the failing check test (its log names no file of the repository).");
     expect(r.stdout).toContain("b: the pull request's feedback handed to its session (rev's comment on b/x.txt:1)");
     expect(r.stdout).toContain("demo: the pull request #4 (https://github.com/acme/w/pull/4): every check passes and the pull request is approved.");
+    // The run's model and budgets reach the session: its cap is the run's (1.5 times the task's $2, nothing spent).
     expect(claude.calls()).toHaveLength(1);
+    expect(claude.calls()[0]!.args.join(" ")).toContain("--model m-1 --max-budget-usd 3");
     expect(git(f.remote, "show", "refs/heads/feature/demo:b/x.txt")).toBe("fixed");
     const sent = readFileSync(notified, "utf8")
       .split("\n")
