@@ -287,6 +287,14 @@ describe("decideSync: the merge", () => {
     const last = actions(decideSync(facts({}, { next: undefined })));
     expect(last[1]).toMatchObject({ kind: "verify", keepTree: false });
     expect(actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false } })))[1]).toMatchObject({ kind: "verify", keepTree: false });
+    // `run` starts the next phase itself: the tree is kept for it, and no start is decided here.
+    const run = actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false } })));
+    expect(run[1]).toMatchObject({ kind: "verify", keepTree: true });
+    expect(run.map((a) => a.kind)).not.toContain("start-phase");
+    expect(actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false } }, { next: undefined })))[1]).toMatchObject({
+      kind: "verify",
+      keepTree: false,
+    });
   });
 
   it("takes the sync job's verify when the merge is that very tree, and refuses otherwise", () => {

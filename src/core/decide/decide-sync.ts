@@ -25,6 +25,8 @@ export interface SyncChoices {
   keepWorktrees: boolean;
   /** Start the next phase once this one is synced. */
   next: boolean;
+  /** The caller starts the next phase itself (`run`): the verified tree is kept for it all the same, and handed back. */
+  keepVerifiedTree?: boolean;
   allowOutsideOwns: boolean;
   /** The plan's verify already passed on this tree in another process (`ci publish`): the merge must be this very tree. */
   verifiedTree?: string;
@@ -226,7 +228,7 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   const command = f.choices.verifyCommand ?? f.planVerify;
   const verifies = command !== undefined && f.choices.verify && pre.chain.length > 0;
   // The verified tree is the next phase's start commit, dependencies installed: the start copies from it.
-  const keepTree = verifies && f.choices.verifiedTree === undefined && f.choices.next && p.next !== undefined;
+  const keepTree = verifies && f.choices.verifiedTree === undefined && (f.choices.next || f.choices.keepVerifiedTree === true) && p.next !== undefined;
   if (verifies && f.choices.verifiedTree !== undefined) {
     if (p.mergedTree !== f.choices.verifiedTree) {
       return refuse({
