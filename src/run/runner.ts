@@ -40,7 +40,7 @@ import {
 } from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
-import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
+import { LogResults, readReviewCosts, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
@@ -342,8 +342,9 @@ export class Runner {
   }
 
   /**
-   * What every task of the feature spent, as status counts it (src/session/cost-accounting.ts), against
-   * the budgets in force; the record the hooks read is written again when it changed.
+   * What every task of the feature and the reviewer spent, as status counts it
+   * (src/session/cost-accounting.ts), against the budgets in force; the record the hooks read is
+   * written again when it changed.
    */
   private async budgets(): Promise<BudgetState> {
     const { plan, state } = this.ctx.feature;
@@ -359,7 +360,8 @@ export class Runner {
         if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
       }
     }
-    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []));
+    const reviews = await readReviewCosts(this.commonDir, this.slug, plan.phases);
+    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []), reviews.totalUsd);
     this.spentUsd = this.budget.feature.spentUsd;
     const text = budgetRecordText(this.budget, "");
     if (!this.options.dryRun && text !== this.budgetText) {
@@ -739,7 +741,7 @@ export class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"));
+    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature);
     this.keepVerifiedTree(verifiedTree);
     if (state) this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
     this.syncGeneration++;

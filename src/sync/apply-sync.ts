@@ -194,7 +194,7 @@ async function reviewMerged(context: FeatureContext, a: Extract<SyncAction, { ki
     commit: a.review.commit,
     tree: a.review.tree,
     prompt,
-    ...(a.review.settings.budgetUsd !== undefined && { budgetUsd: a.review.settings.budgetUsd }),
+    ...(a.budgetUsd !== undefined && { budgetUsd: a.budgetUsd }),
     now: () => new Date(),
   });
   const rounds = await recordRound(repo.commonDir, slug, a.phase, round);
