@@ -8,6 +8,7 @@ import type { RunEvent } from "../feature/run-events.js";
 import { tmuxSessionName } from "../session/launch.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "../status/gather.js";
 import { runStateText, type RunSummary } from "../status/run.js";
+import { costText } from "../status/render.js";
 
 /**
  * What the dashboard shows of one feature, decided from the facts `status` gathers (its report,
@@ -114,6 +115,8 @@ export interface DashboardFeature {
   /** The run's event log, oldest first (the last EVENT_LIMIT). */
   events: DashboardEvent[];
   totals: Totals;
+  /** The feature's cost in words, as `status` says it (the review's part included). */
+  cost: string;
 }
 
 interface DashboardEvent {
@@ -233,6 +236,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
     ...(run && { run: { running, ...(run.pid !== undefined && { pid: run.pid }), state: runStateText(run), events: run.events } }),
     events,
     totals: status.totals,
+    cost: costText(status.totals),
   };
 }
 

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
-import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../core/state/paths.js";
+import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
@@ -40,11 +40,12 @@ import {
 } from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
-import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
+import { LogResults, readReviewCosts, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
 import { checkLogs } from "./run-files.js";
+import { discardVerifyTree } from "../merge/verify-merged.js";
 import { readRunState, writeRunState } from "./run-state.js";
 import { invocationRunning, lastResult, logSize, sessionFacts, sessionLogPath, sessionStderrPath, startInvocation, stderrTail, stopSession, type Invocation } from "../session/sessions.js";
 import { startForRun } from "./start-step.js";
@@ -93,6 +94,12 @@ export class Runner {
   /** The budgets as last gathered, and the record of them the hooks read, as last written. */
   private budget: BudgetState | undefined;
   private budgetText = "";
+  /**
+   * The merged result the last sync or task merge verified, dependencies installed: the starts of
+   * the round after it copy them (a lockfile is installed once, not again in each new worktree);
+   * then it goes. `fresh`: kept in this round.
+   */
+  private verifiedTree: { path: string; fresh: boolean } | undefined;
   private readonly sub: Io;
 
   constructor(
@@ -165,6 +172,7 @@ export class Runner {
             return exit;
           }
         }
+        await this.ageVerifiedTree();
         if (actions.every((a) => a.kind === "wait")) await this.sleep();
       }
     } catch (error) {
@@ -177,8 +185,28 @@ export class Runner {
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      // The verified tree kept for the next starts, or one a merge that threw left at its path (ours: the run holds the feature).
+      this.verifiedTree = undefined;
+      await discardVerifyTree(this.ctx.mainRoot, this.commonDir, verifyWorktreePath(this.commonDir, this.slug)).catch(() => undefined);
       await this.notifier?.close();
     }
+  }
+
+  /** A verified tree serves the starts of the round after the one that kept it; then it goes. */
+  private async ageVerifiedTree(): Promise<void> {
+    if (!this.verifiedTree) return;
+    if (this.verifiedTree.fresh) {
+      this.verifiedTree.fresh = false;
+      return;
+    }
+    const { path } = this.verifiedTree;
+    this.verifiedTree = undefined;
+    await discardVerifyTree(this.ctx.mainRoot, this.commonDir, path);
+  }
+
+  /** What a sync or task merge kept of its verify (nothing, when it verified nothing): the next round's starts copy from it. */
+  private keepVerifiedTree(path: string | undefined): void {
+    this.verifiedTree = path === undefined ? undefined : { path, fresh: true };
   }
 
   private sleep(): Promise<void> {
@@ -320,8 +348,9 @@ export class Runner {
   }
 
   /**
-   * What every task of the feature spent, as status counts it (src/session/cost-accounting.ts), against
-   * the budgets in force; the record the hooks read is written again when it changed.
+   * What every task of the feature and the reviewer spent, as status counts it
+   * (src/session/cost-accounting.ts), against the budgets in force; the record the hooks read is
+   * written again when it changed.
    */
   private async budgets(): Promise<BudgetState> {
     const { plan, state } = this.ctx.feature;
@@ -337,7 +366,8 @@ export class Runner {
         if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
       }
     }
-    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []));
+    const reviews = await readReviewCosts(this.commonDir, this.slug, plan.phases);
+    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []), reviews.totalUsd);
     this.spentUsd = this.budget.feature.spentUsd;
     const text = budgetRecordText(this.budget, "");
     if (!this.options.dryRun && text !== this.budgetText) {
@@ -447,7 +477,8 @@ export class Runner {
   /** The start of a phase (or, rolling, of one task of it) as `start` makes it, for headless sessions the run launches itself. */
   private async startSteps(phase: number, task?: string): Promise<void> {
     const { permissionMode, model } = this.options;
-    const state = await startForRun(this.ctx, phase, { permissionMode, model, ...(task !== undefined && { task }) }, (line = "") => this.sub.stdout(line + "\n"));
+    const dependencySources = this.verifiedTree ? [this.verifiedTree.path] : [];
+    const state = await startForRun(this.ctx, phase, { permissionMode, model, dependencySources, ...(task !== undefined && { task }) }, (line = "") => this.sub.stdout(line + "\n"));
     this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
   }
 
@@ -485,8 +516,10 @@ export class Runner {
       taskId,
       ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
+      keepVerifiedTree: true,
       log: (line) => this.sub.stdout(`[${taskId}] ${line}\n`),
     });
+    this.keepVerifiedTree(outcome.kind === "merged" ? outcome.verifiedTree : undefined);
     // The integration branch may have moved: every check is looked at again.
     this.syncGeneration++;
     const ts = this.taskState(taskId);
@@ -721,7 +754,8 @@ export class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const { code, state, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"));
+    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature);
+    this.keepVerifiedTree(verifiedTree);
     if (state) this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
     this.syncGeneration++;
     // A Ctrl-C reaches the verify command too (same process group): its failure then says nothing of the branches.

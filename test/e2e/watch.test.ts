@@ -95,10 +95,14 @@ describe("claude-parallel watch with the real claude and a stand-in gh", () => {
         ],
       });
       const before = server.requests.length;
+      const spent = () => (JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo, env }).stdout) as { totals: { costUsd: number } }).totals.costUsd;
+      const spentBefore = spent();
 
       const watched = await startHelper(["run", "two", "--pr", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
       expect(watched.code, watched.stdout + watched.stderr).toBe(0);
       expect(watched.stdout).toMatch(/every check passes and the pull request is approved/);
+      // The sessions watch resumed count in the feature's cost, as run's did (their results go to the tasks' logs).
+      expect(spent()).toBeGreaterThan(spentBefore);
       expect(watched.stdout).toMatch(/For you: stranger's comment on a\/value.txt:1 \(written by stranger, who does not own/);
       expect(gh.calls().filter(([a, b]) => a === "pr" && b === "create")).toHaveLength(1);
       // The fixes are on the pull request's branch, pushed over the failing head.

@@ -1,11 +1,11 @@
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tempDir } from "../helpers/tmp.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { existsSync, statSync } from "node:fs";
 import { delimiter } from "node:path";
-import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, syncedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 
 // `run` on features whose work is already done: no session is needed, so no claude either.
@@ -177,5 +177,22 @@ describe("claude-parallel run without sessions", () => {
     const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/verify/c.json"), "utf8")) as { ranAt: string };
     expect(record.ranAt < resumedC[0]!.at).toBe(true);
     expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "c", problem: "task-verify", attempts: 3 }] });
+  });
+
+  it("a review round the feature's budget has no room for does not start: the run stops and says how to go on, nothing published", () => {
+    const plan = TWO_PHASES().replace("tasks:", "featureBudgetUsd: 1\nreview: {rounds: 1}\ntasks:");
+    const { repo, wt } = startedFeature("runreviewbudget", plan);
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    // a's headless session reported $1: the feature's budget is spent, and no task needs a session.
+    mkdirSync(join(repo, ".git/parallel/demo/sessions"));
+    writeFileSync(join(repo, ".git/parallel/demo/sessions/a.jsonl"), JSON.stringify({ type: "result", subtype: "success", session_id: "s-a", total_cost_usd: 1 }) + "\n");
+    const before = refsOf(repo);
+    const r = runHelper(["run"], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("[review-budget] the review of phase 1 does not start: the feature's sessions spent $1.00 of its $1.00 budget");
+    expect(r.stderr).toContain("claude-parallel run 'demo' --max-budget-usd <dollars>, more than $1.00), or publish without the review: claude-parallel sync 'demo' --no-review");
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, ".git/parallel/demo/review"))).toBe(false);
   });
 });
