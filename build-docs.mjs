@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL(".", import.meta.url));
 const outfile = `${root}.cache/build-docs.mjs`;
 await build({
   stdin: {
-    contents: 'export { commandModules } from "./src/cli.ts";\nexport { commandReference } from "./src/render/command-reference.ts";\n',
+    contents: 'export { commandModules } from "./src/cli.ts";\nexport { commandReference } from "./src/core/render/command-reference.ts";\n',
     resolveDir: root,
     loader: "ts",
   },

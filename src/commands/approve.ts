@@ -1,5 +1,5 @@
 import { mkdir } from "node:fs/promises";
-import { readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
+import { readReviewCosts, readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
@@ -99,7 +99,7 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
   };
 }
 
-/** What every task spent (the one accounting, as status and run count it) against the limits in force. */
+/** What every task and the reviewer spent (the one accounting, as status and run count it) against the limits in force. */
 async function budgetNow(ctx: FeatureContext, base: { taskUsd?: number; featureUsd?: number }): Promise<BudgetState> {
   const { repo, feature } = ctx;
   const costs = new Map<string, number | undefined>();
@@ -109,7 +109,8 @@ async function budgetNow(ctx: FeatureContext, base: { taskUsd?: number; featureU
       costs.set(t.id, taskCostUsd(results, feature.state?.phases[String(phase.index)]?.tasks[t.id]?.session));
     }
   }
-  return budgetState(costs, budgetLimits(feature.plan, base, feature.state?.budgetApprovals ?? []));
+  const reviews = await readReviewCosts(repo.commonDir, feature.slug, feature.plan.phases);
+  return budgetState(costs, budgetLimits(feature.plan, base, feature.state?.budgetApprovals ?? []), reviews.totalUsd);
 }
 
 /** The task's session: one `run` started (its state), one `start --launch headless` started (its record), or one the hooks saw. */

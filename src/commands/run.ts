@@ -17,13 +17,19 @@ export const spec: CommandSpec = {
   synopsis: [
     "[plan-or-slug] [--attempts N] [--max-budget-usd X] [--task-budget-usd Y]",
     "[--model M] [--permission-mode M] [--max-parallel N] [--stop-sessions]",
-    "[--rolling] [--no-finish | --pr] [--notify TARGET]... [--json]",
+    "[--rolling] [--no-finish | --pr [--no-watch] [--watch-rounds N]]",
+    "[--notify TARGET]... [--json]",
     "[--detach] [--dry-run]",
   ],
-  summary: ["Carry the feature to the end unattended: start each phase with headless sessions, hand", "every problem back to the session that caused it, sync, and finish."],
+  summary: [
+    "Carry the feature to the end unattended: start each phase with headless sessions, hand",
+    "every problem back to the session that caused it, sync, and finish (or open the pull request",
+    "and follow it).",
+  ],
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong, the part of the failing output that says why, the file holding all of it, and the command that reproduces it. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
     "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
+    "With --pr, after the last phase the integration branch is pushed and its pull request opened with gh, as `finish --pr` does; then the pull request is followed as `watch` follows it (docs/watch.md): each failing check and review comment goes to the session owning its files, their fixes are merged and pushed, until every check passes and it is approved (exit 0) or a bound is reached (exit 4: --watch-rounds, a check no session can fix, two hours of waiting). The run's budgets, --model and --permission-mode apply to those sessions too. --no-watch stops once the pull request is open. Without a logged-in gh, the commands that open it are printed instead (watch needs gh). Run again, it follows the pull request it opened without opening another.",
     "Budgets pause and ask: a task whose sessions reached its budget (--task-budget-usd, else the plan's budgetUsd), or every task once the feature's sessions reached the feature's (--max-budget-usd, else the plan's featureBudgetUsd), gets no new session or resume, and the hooks refuse the tool calls of its running session at once (a clean point: nothing is killed). The rest of the run goes on; `claude-parallel approve <task>` raises the limit and resumes the same session. Costs are what Claude Code reports at the end of each `claude -p` run. See docs/run.md (Budgets and approve).",
     "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when nothing is left but tasks paused at a budget, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
   ],
@@ -37,7 +43,9 @@ export const spec: CommandSpec = {
     { name: "stop-sessions", type: "boolean", text: "When interrupted, stop the running sessions too (by default they finish on their own)." },
     { name: "rolling", type: "boolean", text: "No barriers: start each task once what it waits for is merged, and merge each task alone as soon as it passes." },
     { name: "no-finish", type: "boolean", text: "Stop once the last phase is synced; do not merge into base." },
-    { name: "pr", type: "boolean", text: "After the last phase, print the command that opens the pull request instead of merging." },
+    { name: "pr", type: "boolean", text: "After the last phase, push the integration branch and open a pull request instead of merging, then follow it." },
+    { name: "no-watch", type: "boolean", text: "With --pr: stop once the pull request is open (follow it later with `watch`)." },
+    { name: "watch-rounds", type: "string", value: "N", text: "With --pr: the pull request's hand-back rounds at most (default 3, as `watch --rounds`)." },
     {
       name: "notify",
       type: "string",
@@ -55,6 +63,8 @@ export const spec: CommandSpec = {
 
 export async function run(values: Values, positionals: string[], io: Io): Promise<ExitCode> {
   if (values["no-finish"] === true && values.pr === true) throw usageError("--no-finish and --pr cannot go together", "pick one of them");
+  if (values.pr !== true && (values["no-watch"] === true || values["watch-rounds"] !== undefined))
+    throw usageError(`${values["no-watch"] === true ? "--no-watch" : "--watch-rounds"} goes with --pr only`, "add --pr, or leave it out");
   return runCommand(
     {
       target: positionals[0],
@@ -66,6 +76,8 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       maxParallel: values["max-parallel"] === undefined ? undefined : count("--max-parallel", str(values["max-parallel"])!),
       stopSessions: values["stop-sessions"] === true,
       finishMode: values["no-finish"] === true ? "none" : values.pr === true ? "pr" : "finish",
+      ...(values["no-watch"] === true && { noWatch: true }),
+      ...(values["watch-rounds"] !== undefined && { watchRounds: count("--watch-rounds", str(values["watch-rounds"])!) }),
       json: values.json === true,
       detach: values.detach === true,
       dryRun: values["dry-run"] === true,

@@ -1,8 +1,9 @@
 /**
  * Budgets that pause and ask: what each task may spend (its own limit, and the feature's shared
- * by all tasks), whether a limit is reached, and the hard cap passed to Claude Code. Pure: the
- * costs come from the one accounting (./accounting.ts), the limits from the plan, `run`'s
- * options and the user's approvals (`claude-parallel approve`, recorded in the feature's state).
+ * by all tasks and the reviewer), whether a limit is reached, and the hard cap passed to Claude
+ * Code. Pure: the costs come from the one accounting (src/session/cost-accounting.ts), the limits
+ * from the plan, `run`'s options and the user's approvals (`claude-parallel approve`, recorded in
+ * the feature's state).
  */
 
 /** Where the limits start from: `run`'s options when given (kept for the next runs), else the plan's. */
@@ -72,11 +73,13 @@ export function budgetLimits(plan: PlanBudgets, base: BudgetBase, approvals: rea
 
 /**
  * Each task's spend against its limits, `costs` given in plan order (the feature's spend is their
- * sum in that order, as status adds it). A limit is reached once the spend is at it. Pure.
+ * sum in that order, then the reviewer's sessions' `reviewUsd`, as status adds it). A limit is
+ * reached once the spend is at it. Pure.
  */
-export function budgetState(costs: ReadonlyMap<string, number | undefined>, limits: BudgetLimits): BudgetState {
+export function budgetState(costs: ReadonlyMap<string, number | undefined>, limits: BudgetLimits, reviewUsd?: number): BudgetState {
   let spent = 0;
   for (const usd of costs.values()) if (usd !== undefined) spent += usd;
+  if (reviewUsd !== undefined) spent += reviewUsd;
   const featureReached: Reached | undefined = limits.featureUsd !== undefined && spent >= limits.featureUsd ? { scope: "feature", spentUsd: spent, limitUsd: limits.featureUsd } : undefined;
   const feature = { spentUsd: spent, ...(limits.featureUsd !== undefined && { limitUsd: limits.featureUsd }), ...(featureReached && { reached: featureReached }) };
   const tasks = new Map<string, TaskBudget>();
@@ -103,9 +106,32 @@ export function backstopUsd(state: BudgetState, task: string): number | undefine
   const caps: number[] = [];
   if (t?.limitUsd !== undefined) caps.push(BACKSTOP * t.limitUsd - t.spentUsd);
   if (state.feature.limitUsd !== undefined) caps.push(BACKSTOP * state.feature.limitUsd - state.feature.spentUsd);
-  if (!caps.length) return undefined;
-  // Whole cents, up, and never nothing (a limit just reached cannot start a run anyway).
-  return Math.max(0.01, Math.ceil(Math.min(...caps) * 100) / 100);
+  return capOf(caps);
+}
+
+/** The least of `caps` in whole cents, up, and never nothing (a limit just reached cannot start a run anyway); undefined for none. */
+function capOf(caps: number[]): number | undefined {
+  return caps.length ? Math.max(0.01, Math.ceil(Math.min(...caps) * 100) / 100) : undefined;
+}
+
+/** The feature's spend and limit, as `run` counts them, that a review round of its sync must stay within. */
+export type FeatureSpend = BudgetState["feature"];
+
+/**
+ * Whether a review round may not start under the feature's budget: the budget is reached, or the
+ * round's own cap (the plan's `review.budgetUsd`) could take the spend past it. Undefined: it may
+ * start. Pure.
+ */
+export function reviewOverBudget(feature: FeatureSpend, capUsd: number | undefined): Reached | undefined {
+  const { spentUsd, limitUsd } = feature;
+  if (limitUsd === undefined || (spentUsd < limitUsd && (capUsd === undefined || spentUsd + capUsd <= limitUsd))) return undefined;
+  return { scope: "feature", spentUsd, limitUsd };
+}
+
+/** Claude Code's `--max-budget-usd` for a review round: the plan's `review.budgetUsd`, else the feature's backstop, if any. Pure. */
+export function reviewCapUsd(feature: FeatureSpend | undefined, planCapUsd: number | undefined): number | undefined {
+  if (planCapUsd !== undefined) return planCapUsd;
+  return feature?.limitUsd === undefined ? undefined : capOf([BACKSTOP * feature.limitUsd - feature.spentUsd]);
 }
 
 /** Dollars as the reports write them: cents, or four decimals below one cent. */

@@ -274,7 +274,6 @@ export function dashboardClient(): void {
 
   function featureView(f: DashboardFeature): HTMLElement {
     const totals = f.totals;
-    const cost = totals.costReported ? `${usd(totals.costUsd)}${totals.costReported < totals.tasks ? ` (reported for ${totals.costReported} of ${totals.tasks} tasks)` : ""}` : "cost not reported";
     const tokens = totals.tokens.input + totals.tokens.output + totals.tokens.cacheRead + totals.tokens.cacheWrite;
     return h(
       "div",
@@ -283,7 +282,7 @@ export function dashboardClient(): void {
       h(
         "p",
         { class: "quiet" },
-        `Integration branch ${f.integrationBranch}, base ${f.base}. ${f.finishedAt ? `Finished ${clock(f.finishedAt)}. ` : ""}${num(totals.attempts)} attempts, ${num(tokens)} tokens, ${cost}.`,
+        `Integration branch ${f.integrationBranch}, base ${f.base}. ${f.finishedAt ? `Finished ${clock(f.finishedAt)}. ` : ""}${num(totals.attempts)} attempts, ${num(tokens)} tokens, ${f.cost}.`,
       ),
       needsYouSection(f),
       h("section", { "aria-labelledby": "plan-title" }, h("h2", { id: "plan-title" }, "Plan"), graph(f)),

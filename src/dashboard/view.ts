@@ -8,6 +8,7 @@ import type { RunEvent } from "../feature/run-events.js";
 import { tmuxSessionName } from "../session/launch.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "../status/gather.js";
 import { runStateText, type RunSummary } from "../status/run.js";
+import { costText } from "../status/render.js";
 
 /**
  * What the dashboard shows of one feature, decided from the facts `status` gathers (its report,
@@ -114,6 +115,8 @@ export interface DashboardFeature {
   /** The run's event log, oldest first (the last EVENT_LIMIT). */
   events: DashboardEvent[];
   totals: Totals;
+  /** The feature's cost in words, as `status` says it (the review's part included). */
+  cost: string;
 }
 
 interface DashboardEvent {
@@ -233,6 +236,7 @@ export function dashboardFeature(facts: FeatureFacts): DashboardFeature {
     ...(run && { run: { running, ...(run.pid !== undefined && { pid: run.pid }), state: runStateText(run), events: run.events } }),
     events,
     totals: status.totals,
+    cost: costText(status.totals),
   };
 }
 
@@ -410,12 +414,13 @@ function needsYou(status: FeatureStatus, phases: readonly PhaseView[], state: Fe
   }
   if (!running) {
     for (const p of phases.filter((x) => x.readyToSync)) items.push({ title: `phase ${p.index} is ready to sync`, command: sh`claude-parallel sync ${slug}` });
-    const ended = run?.outcome !== undefined && ["finish", "done", "print-pr", "stop-synced"].includes(run.outcome);
+    const ended = run?.outcome !== undefined && ["finish", "done", "print-pr", "open-pr", "pr-opened", "watch-pr", "stop-synced"].includes(run.outcome);
     if (run && !ended)
       items.push({
         title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runStateText(run)}: continue it`,
         detail: run.lastEvent?.text,
-        command: sh`claude-parallel run ${slug}`,
+        // A watch of the pull request that stopped goes on with --pr (without it, run would merge into base).
+        command: run.outcome === "watch-stopped" ? sh`claude-parallel run ${slug} --pr` : sh`claude-parallel run ${slug}`,
       });
     if (phases.length && phases.every((p) => p.state === "synced") && !state?.finishedAt)
       items.push({ title: "every phase is synced: finish the feature", detail: `merge ${status.integrationBranch} into ${status.base}`, command: sh`claude-parallel finish ${slug}` });

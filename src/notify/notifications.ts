@@ -37,6 +37,8 @@ const MESSAGE_MAX = 500;
 /** The run's events that are notifications, by the notification they are. */
 const FROM_RUN: Readonly<Record<string, NotifyEvent>> = {
   resumed: "handed-back",
+  // `run --pr`: a pull request's check or review comment given to the session owning its files.
+  "pr-handed-back": "handed-back",
   "verify-failed": "verify-failed",
   // A task paused at its budget (the run's own decision, whether or not its hook refused a call
   // first); the run's stop that follows ("budget") adds nothing to it.
@@ -65,9 +67,14 @@ export function notificationsFor(happening: Happening, phaseOf: (task: string) =
   const event = e.event === "stopped" && e.error === true ? "gave-up" : FROM_RUN[e.event];
   if (!event) return [];
   const phase = e.phase ?? (e.task !== undefined ? phaseOf(e.task) : undefined);
-  const key =
-    event === "phase-synced" ? `phase-synced:${phase}` : event === "finished" ? `finished:${e.pr === true ? "pr" : e.finished === false ? "synced" : "merged"}` : `${event}:${e.task ?? ""}:${e.at}`;
+  const key = event === "phase-synced" ? `phase-synced:${phase}` : event === "finished" ? `finished:${finishedHow(e)}` : `${event}:${e.task ?? ""}:${e.at}`;
   return [{ key, event, ...(e.task !== undefined && { task: e.task }), ...(phase !== undefined && { phase }), message: message(e.text), at: e.at }];
+}
+
+/** Each way of finishing: merged, synced (--no-finish), the pull request open, or green and approved at a head of it. */
+function finishedHow(e: RunEvent): string {
+  if (e.pr === true) return typeof e.head === "string" ? `pr:${e.head}` : "pr";
+  return e.finished === false ? "synced" : "merged";
 }
 
 /** What a target receives for a notification. Pure. */

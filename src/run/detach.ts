@@ -25,6 +25,8 @@ export function runArgv(slug: string, o: RunOptions): string[] {
   if (o.rolling) args.push("--rolling");
   if (o.finishMode === "none") args.push("--no-finish");
   if (o.finishMode === "pr") args.push("--pr");
+  if (o.noWatch) args.push("--no-watch");
+  if (o.watchRounds !== undefined) args.push("--watch-rounds", String(o.watchRounds));
   // `=`: a program's name may start with a dash.
   for (const t of o.notify ?? []) args.push(`--notify=${targetArg(t)}`);
   return [...args, "--json"];

@@ -17,3 +17,13 @@ export async function finishForRun(context: FeatureContext, cwd: string, say: (l
     context = await openFeature(context.feature.slug, cwd, { repo: context.repo });
   }
 }
+
+/**
+ * `finish --pr` for run: the integration branch pushed and its pull request opened with gh, or,
+ * when gh is not ready, the commands that do printed. Returns whether the pull request is open.
+ */
+export async function pullRequestForRun(context: FeatureContext, cwd: string, say: (line: string) => void): Promise<boolean> {
+  const actions = decided(decideFinish(await gatherFinish(context, { pr: true, repaired: false, now: new Date().toISOString(), cwd })));
+  for await (const { said } of applyFinish(actions, placeOf(context))) if (said) say(said);
+  return !actions.some((a) => a.kind === "print-pull-request-commands");
+}

@@ -11,6 +11,10 @@ export interface RunOptions {
   permissionMode?: string;
   stopSessions: boolean;
   finishMode: FinishMode;
+  /** `--pr --no-watch`: stop once the pull request is open, instead of following it. */
+  noWatch?: boolean;
+  /** `--watch-rounds`: the pull request's hand-back rounds at most (default: watch's). */
+  watchRounds?: number;
   json: boolean;
   maxParallel?: number;
   detach: boolean;

@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
-import { featureDir, runEventsPath, runOutputPath, sessionsDir } from "../core/state/paths.js";
+import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
@@ -40,11 +40,12 @@ import {
 } from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
 import type { RunOptions } from "./options.js";
-import { LogResults, taskCostUsd } from "../session/cost-accounting.js";
+import { LogResults, readReviewCosts, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.js";
 import { checkLogs } from "./run-files.js";
+import { discardVerifyTree } from "../merge/verify-merged.js";
 import { readRunState, writeRunState } from "./run-state.js";
 import { invocationRunning, lastResult, logSize, sessionFacts, sessionLogPath, sessionStderrPath, startInvocation, stderrTail, stopSession, type Invocation } from "../session/sessions.js";
 import { startForRun } from "./start-step.js";
@@ -67,6 +68,10 @@ export class Runner {
   private readonly progress: Progress;
   private readonly notifier: Notifier | undefined;
   private interrupted = false;
+  /** Aborted by an interrupt: a watch of the pull request stops at its next step. */
+  private readonly abort = new AbortController();
+  /** How the run ended, when the ending action's kind does not say it (a watch that stopped). */
+  private outcome: string | undefined;
   private wake: (() => void) | undefined;
   private claude = "";
   /** The sandbox note (why the sessions are not confined) is printed once. */
@@ -89,6 +94,12 @@ export class Runner {
   /** The budgets as last gathered, and the record of them the hooks read, as last written. */
   private budget: BudgetState | undefined;
   private budgetText = "";
+  /**
+   * The merged result the last sync or task merge verified, dependencies installed: the starts of
+   * the round after it copy them (a lockfile is installed once, not again in each new worktree);
+   * then it goes. `fresh`: kept in this round.
+   */
+  private verifiedTree: { path: string; fresh: boolean } | undefined;
   private readonly sub: Io;
 
   constructor(
@@ -140,6 +151,7 @@ export class Runner {
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.interrupted) process.exit(130); // a second Ctrl-C: leave now (sessions keep running, the state is saved)
       this.interrupted = true;
+      this.abort.abort();
       void this.progress.emit({ event: "interrupt", text: `${signal}: no new session will start; stopping after the current step` });
       this.wake?.();
     };
@@ -155,11 +167,12 @@ export class Runner {
           const exit = await this.apply(action);
           if (exit !== undefined) {
             this.state.endedAt = new Date().toISOString();
-            this.state.outcome = action.kind;
+            this.state.outcome = this.outcome ?? action.kind;
             await this.save();
             return exit;
           }
         }
+        await this.ageVerifiedTree();
         if (actions.every((a) => a.kind === "wait")) await this.sleep();
       }
     } catch (error) {
@@ -172,8 +185,28 @@ export class Runner {
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      // The verified tree kept for the next starts, or one a merge that threw left at its path (ours: the run holds the feature).
+      this.verifiedTree = undefined;
+      await discardVerifyTree(this.ctx.mainRoot, this.commonDir, verifyWorktreePath(this.commonDir, this.slug)).catch(() => undefined);
       await this.notifier?.close();
     }
+  }
+
+  /** A verified tree serves the starts of the round after the one that kept it; then it goes. */
+  private async ageVerifiedTree(): Promise<void> {
+    if (!this.verifiedTree) return;
+    if (this.verifiedTree.fresh) {
+      this.verifiedTree.fresh = false;
+      return;
+    }
+    const { path } = this.verifiedTree;
+    this.verifiedTree = undefined;
+    await discardVerifyTree(this.ctx.mainRoot, this.commonDir, path);
+  }
+
+  /** What a sync or task merge kept of its verify (nothing, when it verified nothing): the next round's starts copy from it. */
+  private keepVerifiedTree(path: string | undefined): void {
+    this.verifiedTree = path === undefined ? undefined : { path, fresh: true };
   }
 
   private sleep(): Promise<void> {
@@ -292,6 +325,7 @@ export class Runner {
       maxParallel: this.options.maxParallel ?? plan.maxParallel,
       interrupted: this.interrupted,
       finishMode: this.options.finishMode,
+      ...(this.options.finishMode === "pr" && { prOpened: this.state.prOpenedAt !== undefined, watchPr: !this.options.noWatch }),
     };
   }
 
@@ -314,8 +348,9 @@ export class Runner {
   }
 
   /**
-   * What every task of the feature spent, as status counts it (src/session/cost-accounting.ts), against
-   * the budgets in force; the record the hooks read is written again when it changed.
+   * What every task of the feature and the reviewer spent, as status counts it
+   * (src/session/cost-accounting.ts), against the budgets in force; the record the hooks read is
+   * written again when it changed.
    */
   private async budgets(): Promise<BudgetState> {
     const { plan, state } = this.ctx.feature;
@@ -331,7 +366,8 @@ export class Runner {
         if (row) Object.assign(row, { usd: cost ?? 0, tokens: results ? results.tokens.input + results.tokens.output + results.tokens.cacheRead + results.tokens.cacheWrite : 0 });
       }
     }
-    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []));
+    const reviews = await readReviewCosts(this.commonDir, this.slug, plan.phases);
+    this.budget = budgetState(costs, budgetLimits(plan, this.state.budget ?? {}, state?.budgetApprovals ?? []), reviews.totalUsd);
     this.spentUsd = this.budget.feature.spentUsd;
     const text = budgetRecordText(this.budget, "");
     if (!this.options.dryRun && text !== this.budgetText) {
@@ -412,12 +448,13 @@ export class Runner {
         return this.markSynced(action.phase);
       case "finish":
         return this.finish();
-      case "print-pr":
-        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is yours to open`, pr: true });
-        // The last line is the step after the pull request: watch hands its checks and reviews back to the sessions.
-        this.progress.print(
-          `Every phase of ${this.slug} is merged and verified in ${this.ctx.feature.plan.integrationBranch}. Open the pull request with:\n  claude-parallel finish ${quote(this.slug)} --pr\nthen hand its checks and reviews back to the sessions with:\n  claude-parallel watch ${quote(this.slug)}\n`,
-        );
+      case "open-pr":
+        return this.openPullRequest();
+      case "watch-pr":
+        return this.watchPullRequest();
+      case "pr-opened":
+        await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; the pull request is open (--no-watch)`, pr: true });
+        this.progress.print(`The pull request is open. Hand its checks and reviews back to the sessions with: claude-parallel watch ${quote(this.slug)}\n`);
         return ExitCode.ok;
       case "stop-synced":
         await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced into ${this.ctx.feature.plan.integrationBranch} (--no-finish: base is left as it is)`, finished: false });
@@ -440,7 +477,8 @@ export class Runner {
   /** The start of a phase (or, rolling, of one task of it) as `start` makes it, for headless sessions the run launches itself. */
   private async startSteps(phase: number, task?: string): Promise<void> {
     const { permissionMode, model } = this.options;
-    const state = await startForRun(this.ctx, phase, { permissionMode, model, ...(task !== undefined && { task }) }, (line = "") => this.sub.stdout(line + "\n"));
+    const dependencySources = this.verifiedTree ? [this.verifiedTree.path] : [];
+    const state = await startForRun(this.ctx, phase, { permissionMode, model, dependencySources, ...(task !== undefined && { task }) }, (line = "") => this.sub.stdout(line + "\n"));
     this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
   }
 
@@ -478,8 +516,10 @@ export class Runner {
       taskId,
       ...(recorded.startCommit !== undefined && { startCommit: recorded.startCommit }),
       dependencySources: [this.ctx.mainRoot, recorded.worktree],
+      keepVerifiedTree: true,
       log: (line) => this.sub.stdout(`[${taskId}] ${line}\n`),
     });
+    this.keepVerifiedTree(outcome.kind === "merged" ? outcome.verifiedTree : undefined);
     // The integration branch may have moved: every check is looked at again.
     this.syncGeneration++;
     const ts = this.taskState(taskId);
@@ -589,9 +629,15 @@ export class Runner {
     return timelineText(this.ctx.feature.plan, this.ctx.feature.state, events, skipped);
   }
 
+  /** The command that continues this run where it stopped: with --pr or --no-finish, or it would end otherwise. */
+  private get runAgain(): string {
+    const { finishMode } = this.options;
+    return `claude-parallel run ${quote(this.slug)}${finishMode === "pr" ? " --pr" : finishMode === "none" ? " --no-finish" : ""}`;
+  }
+
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
     await this.progress.emit({ event: "gave-up", text: `${what} failed (exit ${code}); see ${runOutputPath(this.commonDir, this.slug)}` });
-    this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`claude-parallel run ${quote(this.slug)}\` again.\n`);
+    this.progress.print(`Stopped: ${what} failed. Its output is in ${runOutputPath(this.commonDir, this.slug)}. Fix what it says, then run \`${this.runAgain}\` again.\n`);
     return code === ExitCode.ok ? ExitCode.refused : code;
   }
 
@@ -708,7 +754,8 @@ export class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const { code, state, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"));
+    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature);
+    this.keepVerifiedTree(verifiedTree);
     if (state) this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
     this.syncGeneration++;
     // A Ctrl-C reaches the verify command too (same process group): its failure then says nothing of the branches.
@@ -778,6 +825,80 @@ export class Runner {
     await this.progress.emit({ event: "finished", text: `${this.slug} finished: merged into ${plan.base}; spent ${usd(this.spentUsd)}`, spentUsd: this.spentUsd, finished: true });
     if (this.rolling) this.progress.print(await this.timeline());
     return ExitCode.ok;
+  }
+
+  /** `--pr`: the integration branch pushed and its pull request opened, as `finish --pr` does; without gh, the commands that do, and the run ends. */
+  private async openPullRequest(): Promise<ExitCode | undefined> {
+    const { pullRequestForRun } = await import("./finish-step.js");
+    const said: string[] = [];
+    const open = await pullRequestForRun(this.ctx, this.io.cwd, (text) => {
+      said.push(text);
+      this.sub.stdout(text + "\n");
+    });
+    if (!open) {
+      await this.progress.emit({ event: "finished", text: `${this.slug}: every phase synced; gh is not ready, so the pull request is yours to open`, pr: true });
+      this.progress.print(`${said.join("\n")}\nThen hand its checks and reviews back to the sessions (watch needs gh, logged in): claude-parallel watch ${quote(this.slug)}\n`);
+      return ExitCode.ok;
+    }
+    this.state.prOpenedAt = new Date().toISOString();
+    await this.save();
+    crashPoint("run-after-pr-opened");
+    const { plan } = this.ctx.feature;
+    const { pullRequestUrl } = await import("../pr-watch/gh.js");
+    const url = await pullRequestUrl(this.ctx.mainRoot, plan.integrationBranch);
+    await this.progress.emit({ event: "pr-opened", url, text: `the pull request of ${plan.integrationBranch} into ${plan.base} is open: ${url}` });
+    return undefined;
+  }
+
+  /** `--pr`: the open pull request followed as `watch` follows it, with the run's budgets, model and permission mode; its end is the run's. */
+  private async watchPullRequest(): Promise<ExitCode> {
+    const { watchPullRequest, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
+    const { plan } = this.ctx.feature;
+    await this.progress.emit({ event: "pr-watch", text: `following the pull request of ${plan.integrationBranch}: its failing checks and review comments go to the sessions owning their files` });
+    const { model, permissionMode } = this.options;
+    const say = (line: string) => this.sub.stdout(line + "\n");
+    const end = await watchPullRequest(
+      this.ctx,
+      {
+        ...WATCH_DEFAULTS,
+        ...(this.options.watchRounds !== undefined && { rounds: this.options.watchRounds }),
+        ...(model !== undefined && { model }),
+        ...(permissionMode !== undefined && { permissionMode }),
+        budget: async () => {
+          const budget = await this.budgets();
+          const reached = new Map([...budget.tasks].flatMap(([id, t]) => (t.reached ? [[id, reachedText(t.reached)] as const] : [])));
+          return { reached, capUsd: (task) => backstopUsd(budget, task) };
+        },
+        cwd: this.io.cwd,
+        again: this.runAgain,
+        signal: this.abort.signal,
+      },
+      {
+        say,
+        log: say,
+        handedBack: (task, text) => this.progress.emit({ event: "pr-handed-back", task, text }),
+        forYou: (text) => this.progress.emit({ event: "pr-for-you", text }),
+      },
+    );
+    await this.refresh();
+    if (end.outcome === "interrupted") {
+      this.outcome = "interrupted";
+      return this.stop([]);
+    }
+    if (end.outcome === "done") {
+      await this.progress.emit({
+        event: "finished",
+        text: end.lines[0] ?? `${this.slug}: the pull request is green and approved`,
+        pr: true,
+        ...(end.head && { head: end.head }),
+        spentUsd: this.spentUsd,
+      });
+    } else {
+      this.outcome = "watch-stopped";
+      await this.progress.emit({ event: "gave-up", text: `the pull request needs you: ${end.lines[0] ?? ""}` });
+    }
+    this.progress.print(end.lines.join("\n") + "\n");
+    return end.code;
   }
 
   private async giveUp(failures: Array<{ task: string; problem: TaskProblem; attempts: number }>): Promise<ExitCode> {
@@ -865,7 +986,7 @@ export class Runner {
     }
     const still = this.options.stopSessions ? [] : running;
     await this.progress.emit({ event: "stopped", running: still, text: `run stopped${still.length ? `; still running: ${still.join(", ")} (a new run adopts them)` : ""}` });
-    this.progress.print(`Stopped. The state is saved${still.length ? `; the sessions of ${still.join(", ")} keep running` : ""}. Continue with: claude-parallel run ${quote(this.slug)}\n`);
+    this.progress.print(`Stopped. The state is saved${still.length ? `; the sessions of ${still.join(", ")} keep running` : ""}. Continue with: ${this.runAgain}\n`);
     return ExitCode.refused;
   }
 }

@@ -7,6 +7,7 @@ import { decideSync, reviewDecision, reviewRefusals } from "../core/decide/decid
 import type { ReviewDecision } from "../core/decide/decide-review.js";
 import { findingsMessage } from "../core/review/prompt.js";
 import { gatherSync } from "../sync/gather-sync.js";
+import type { FeatureSpend } from "../core/budget.js";
 
 /** What a sync found that goes back to the sessions (src/run/runner.ts hands it over). */
 export type HandBack =
@@ -22,18 +23,23 @@ interface RunSyncOutcome {
   code: ExitCode;
   /** The feature's state as the sync left it, when it synced the phase. */
   state?: FeatureState;
+  /** The merged result the sync verified, dependencies installed: the next phase's start copies from it; the run discards it. */
+  verifiedTree?: string;
   handBack: HandBack[];
 }
 
 /**
  * The phase's sync as `run` does it: gatherSync, decideSync, applySync, with the verify and
- * without starting the next phase (the run starts it itself). The preflight's problems and
+ * without starting the next phase (the run starts it itself, from the verified tree the sync
+ * keeps for it, so a lockfile is installed once per phase), and no review round past the
+ * feature's budget (`featureBudget`, as the run counts it). The preflight's problems and
  * conflicts, and a failing verify of the merged result, come back as an outcome (what the
  * sessions are handed); any other refusal is thrown (nothing changed). `cwd`: the run's folder (a
  * worktree it runs in is not removed); `say` gets what the sync says (the run's output log).
  */
-export async function syncForRun(context: FeatureContext, cwd: string, say: (line?: string) => void): Promise<RunSyncOutcome> {
-  const facts = await gatherSync(context, undefined, { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false }, (note) => say(`claude-parallel: ${note}`));
+export async function syncForRun(context: FeatureContext, cwd: string, say: (line?: string) => void, featureBudget: FeatureSpend | undefined): Promise<RunSyncOutcome> {
+  const choices = { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false, ...(featureBudget && { featureBudget }) };
+  const facts = await gatherSync(context, undefined, choices, (note) => say(`claude-parallel: ${note}`));
   const decision = decideSync(facts);
   if ("refusals" in decision) {
     // A merged result the reviewer already asked changes of: its findings go back again.
@@ -50,8 +56,9 @@ export async function syncForRun(context: FeatureContext, cwd: string, say: (lin
     say,
     log: say,
     startPhase: () => Promise.reject(new Error("run's sync starts no phase (next: false)")),
+    keepVerifiedTree: true,
   });
-  if (outcome.kind === "done") return { code: ExitCode.ok, state: outcome.state, handBack: [] };
+  if (outcome.kind === "done") return { code: ExitCode.ok, state: outcome.state, ...(outcome.verifiedTree !== undefined && { verifiedTree: outcome.verifiedTree }), handBack: [] };
   if (outcome.kind === "not-approved") return notApproved(outcome.decision, facts.phase!.index, context.feature.slug, say);
   for (const line of verifyFailedLines(outcome, context.feature.plan.integrationBranch)) say(line);
   const { culprits, outputTail, exitCode, log } = outcome.outcome;

@@ -1,4 +1,6 @@
+import type { ReviewRound } from "../core/decide/decide-review.js";
 import { addTokens, ZERO_TOKENS, type Tokens } from "./ledger.js";
+import { readRounds } from "./reviewer.js";
 import { readResults, type ResultEvent } from "./session-result.js";
 
 /**
@@ -6,9 +8,11 @@ import { readResults, type ResultEvent } from "./session-result.js";
  * event each headless `claude -p` run writes to its task's log (src/session/session-result.ts).
  * Its `total_cost_usd` is the session's running total, across the resumes of the same session
  * id: each session counts once, at its highest total; a task costs the sum over its sessions;
- * a phase and the feature the sum over their tasks, added in plan order, so that every reader
- * adds the same numbers in the same order. `status` (and the dashboard, through it), `run`,
- * `approve` and the budget record the hooks read all take their figures from here. An
+ * a phase and the feature the sum over their tasks, added in plan order, then what the reviewer's
+ * sessions cost (each round's result, recorded with its verdict), so that every reader adds the
+ * same numbers in the same order. The sessions `watch` resumes or starts write to their task's
+ * log like `run`'s: they count in their task's cost. `status` (and the dashboard, through it),
+ * `run`, `approve` and the budget record the hooks read all take their figures from here. An
  * interactive session writes no result: its cost is not reported (its transcript has tokens only).
  */
 
@@ -88,4 +92,34 @@ export class LogResults {
 export function taskCostUsd(results: Pick<SessionResults, "costUsd"> | undefined, shared: { costUsd?: number } | undefined): number | undefined {
   if (results && results.costUsd > 0) return results.costUsd;
   return shared?.costUsd;
+}
+
+/** What the reviewer's sessions cost: each reviewed phase's rounds summed, and all of them (phases in plan order); undefined where none reports a cost. */
+export interface ReviewCosts {
+  byPhase: ReadonlyMap<number, number>;
+  totalUsd?: number;
+}
+
+/**
+ * The reviewer's cost from the rounds recorded per phase (`rounds`, phases in plan order): a review
+ * is one `claude -p` run, so its result's `total_cost_usd` is its whole cost. A reported 0 is none. Pure.
+ */
+export function reviewCosts(rounds: ReadonlyMap<number, readonly Pick<ReviewRound, "costUsd">[]>): ReviewCosts {
+  const byPhase = new Map<number, number>();
+  let totalUsd: number | undefined;
+  for (const [phase, list] of rounds) {
+    let usd: number | undefined;
+    for (const r of list) if (r.costUsd !== undefined && r.costUsd > 0) usd = (usd ?? 0) + r.costUsd;
+    if (usd === undefined) continue;
+    byPhase.set(phase, usd);
+    totalUsd = (totalUsd ?? 0) + usd;
+  }
+  return { byPhase, ...(totalUsd !== undefined && { totalUsd }) };
+}
+
+/** The reviewer's cost as the feature's review records tell (src/session/reviewer.ts); a damaged record throws, as the sync would. */
+export async function readReviewCosts(commonDir: string, slug: string, phases: readonly { index: number }[]): Promise<ReviewCosts> {
+  const rounds = new Map<number, ReviewRound[]>();
+  for (const { index } of phases) rounds.set(index, await readRounds(commonDir, slug, index));
+  return reviewCosts(rounds);
 }

@@ -17,7 +17,7 @@ import { featureDir, featureRefsFolder } from "../core/state/paths.js";
 import { cachedPrediction } from "./prediction-cache.js";
 import { brokenTaskRules } from "./task-rules.js";
 import { addTokens, readHookRecord, totalTokens, ZERO_TOKENS, type HookRecord, type SessionHookState, type Tokens } from "../session/ledger.js";
-import { readSessionResults, taskCostUsd, type SessionResults } from "../session/cost-accounting.js";
+import { readReviewCosts, readSessionResults, taskCostUsd, type ReviewCosts, type SessionResults } from "../session/cost-accounting.js";
 import { sessionLogPath, sessionStderrPath, stderrTail } from "../session/sessions.js";
 import { damageOf } from "../feature/store.js";
 import { MAX_BYTES } from "../core/state/bounds.js";
@@ -77,14 +77,16 @@ export interface TaskStatus {
   turns?: number;
 }
 
-/** Sums over a phase's or the feature's tasks. */
+/** Sums over a phase's or the feature's tasks, and its reviews. */
 export interface Totals {
   attempts: number;
   tokens: Tokens;
-  /** Of the tasks whose cost Claude Code reported; `costReported` says how many that is. */
+  /** Of the tasks whose cost Claude Code reported (`costReported` says how many that is), and of the reviewer's sessions. */
   costUsd: number;
   costReported: number;
   tasks: number;
+  /** The reviewer's part of `costUsd` (docs/review.md), when a review reported one. */
+  reviewUsd?: number;
 }
 
 export interface SessionLedger {
@@ -285,6 +287,8 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     expected = (await reloadExpectedRefs(repo.commonDir, feature.slug)) ?? expected;
     moved = await decideFeatureRefs(repo.root, expected!, refCommits(expected!, integrationTip, under));
   }
+  // A damaged review record is the sync's to report (it stops there): status counts nothing of it.
+  const reviews: ReviewCosts = await readReviewCosts(repo.commonDir, feature.slug, plan.phases).catch(() => ({ byPhase: new Map() }));
   const phases: PhaseStatus[] = [];
   for (const phase of plan.phases) {
     const state = stateOf(phase);
@@ -292,7 +296,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       // What a synced phase's sessions used still counts in the feature's totals.
       const recorded = feature.state?.phases[String(phase.index)];
       const tasks = await Promise.all(phase.tasks.map((t) => pastTaskStatus(repo, feature, t, recorded?.tasks[t.id]?.session)));
-      phases.push({ index: phase.index, state, tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks) });
+      phases.push({ index: phase.index, state, tasks, conflicts: [], readyToSync: false, totals: totalsOf(tasks, reviews.byPhase.get(phase.index)) });
       continue;
     }
     const recorded = feature.state!.phases[String(phase.index)]!;
@@ -341,7 +345,7 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       if (skipped[i] !== undefined) t.skipped = skipped[i];
       withSharedSession(t, recorded.tasks[t.id]?.session);
     });
-    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks) });
+    phases.push({ index: phase.index, state, tasks, conflicts, readyToSync: readyToSync(tasks, conflicts), totals: totalsOf(tasks, reviews.byPhase.get(phase.index)) });
   }
   // A moved ref stops every sync until it is fixed.
   if (moved.length) for (const p of phases) p.readyToSync = false;
@@ -352,7 +356,10 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     base: plan.base,
     integrationBranch: plan.integrationBranch,
     phases,
-    totals: totalsOf(phases.flatMap((p) => p.tasks)),
+    totals: totalsOf(
+      phases.flatMap((p) => p.tasks),
+      reviews.totalUsd,
+    ),
     movedRefs,
     ...(feature.state?.acceptedMoves && { acceptedMoves: feature.state.acceptedMoves }),
   };
@@ -389,8 +396,8 @@ async function pastTaskStatus(repo: Repo, feature: Feature, task: PlannedTask, s
   return status;
 }
 
-/** Attempts, tokens and reported cost summed over `tasks`. Pure. */
-export function totalsOf(tasks: readonly TaskStatus[]): Totals {
+/** Attempts, tokens and reported cost summed over `tasks`, then the reviewer's cost (`reviewUsd`), in the order run's budget adds them. Pure. */
+export function totalsOf(tasks: readonly TaskStatus[], reviewUsd?: number): Totals {
   const totals: Totals = { attempts: 0, tokens: { ...ZERO_TOKENS }, costUsd: 0, costReported: 0, tasks: tasks.length };
   for (const t of tasks) {
     totals.attempts += t.attempts;
@@ -399,6 +406,10 @@ export function totalsOf(tasks: readonly TaskStatus[]): Totals {
       totals.costUsd += t.costUsd;
       totals.costReported++;
     }
+  }
+  if (reviewUsd !== undefined) {
+    totals.costUsd += reviewUsd;
+    totals.reviewUsd = reviewUsd;
   }
   return totals;
 }

@@ -135,8 +135,14 @@ function tokensText(t: TaskStatus["tokens"]): string {
 
 function totalsText(t: Totals): string {
   const sum = t.tokens.input + t.tokens.output + t.tokens.cacheRead + t.tokens.cacheWrite;
-  const cost = t.costReported === 0 ? "cost not reported" : `${usd(t.costUsd)}${t.costReported < t.tasks ? ` (reported for ${t.costReported} of ${t.tasks} tasks)` : ""}`;
-  return `${plural(t.attempts, "attempt")}, ${plural(sum, "token")}, ${cost}`;
+  return `${plural(t.attempts, "attempt")}, ${plural(sum, "token")}, ${costText(t)}`;
+}
+
+/** The cost in a line of totals: "$0.42 (reported for 2 of 3 tasks; including review $0.05)". The dashboard says the same. */
+export function costText(t: Totals): string {
+  if (t.costReported === 0 && t.reviewUsd === undefined) return "cost not reported";
+  const notes = [...(t.costReported < t.tasks ? [`reported for ${t.costReported} of ${t.tasks} tasks`] : []), ...(t.reviewUsd !== undefined ? [`including review ${usd(t.reviewUsd)}`] : [])];
+  return `${usd(t.costUsd)}${notes.length ? ` (${notes.join("; ")})` : ""}`;
 }
 
 /**

@@ -29,6 +29,8 @@ interface SyncSteps {
   /** The verify command's progress (stderr). */
   log: (line: string) => void;
   startPhase: PhaseStarter;
+  /** Hand the verified tree kept for the next phase back in the outcome, for the caller to start it from and discard (`run`). */
+  keepVerifiedTree?: boolean;
 }
 
 /**
@@ -41,14 +43,16 @@ export type PhaseStarter = (action: StartPhaseAction, state: FeatureState, depen
 
 /** What applying the sync's actions came to: all done, or stopped by a verify that failed or a review that did not approve (nothing was published). */
 type SyncOutcome =
-  | { kind: "done"; state: FeatureState }
+  /** `verifiedTree`: the tree kept for the next phase, when the caller asked for it (keepVerifiedTree); the caller discards it. */
+  | { kind: "done"; state: FeatureState; verifiedTree?: string }
   | { kind: "verify-failed"; command: string; base: string; outcome: VerifyOutcome }
   | { kind: "not-approved"; decision: Extract<ReviewDecision, { kind: "hand-back" | "ask-user" }> };
 
 /**
  * Applies decideSync's actions in order. Each prints what it did; a verify that fails stops here,
  * and so does a publish the integration branch moved under (a refusal: nothing was published).
- * A verify worktree kept for the next phase's start is discarded at the end, whatever happens.
+ * A verify worktree kept for the next phase's start is discarded at the end, whatever happens,
+ * unless it is handed back (keepVerifiedTree) once everything is done.
  */
 export async function applySync(context: FeatureContext, actions: readonly SyncAction[], out: SyncSteps): Promise<SyncOutcome> {
   const { repo, mainRoot, feature } = context;
@@ -150,6 +154,11 @@ export async function applySync(context: FeatureContext, actions: readonly SyncA
           break;
       }
     }
+    if (out.keepVerifiedTree && verifiedTree) {
+      const kept = verifiedTree;
+      verifiedTree = undefined; // the caller's to discard now
+      return { kind: "done", state, verifiedTree: kept };
+    }
     return { kind: "done", state };
   } finally {
     if (verifiedTree) await discardVerifyTree(mainRoot, commonDir, verifiedTree);
@@ -185,7 +194,7 @@ async function reviewMerged(context: FeatureContext, a: Extract<SyncAction, { ki
     commit: a.review.commit,
     tree: a.review.tree,
     prompt,
-    ...(a.review.settings.budgetUsd !== undefined && { budgetUsd: a.review.settings.budgetUsd }),
+    ...(a.budgetUsd !== undefined && { budgetUsd: a.budgetUsd }),
     now: () => new Date(),
   });
   const rounds = await recordRound(repo.commonDir, slug, a.phase, round);

@@ -33,6 +33,8 @@ export type MergeTaskOutcome =
       how: "merged" | "resumed" | "already";
       /** The verify command that passed on `commit`, if one ran. */
       verifiedWith?: string;
+      /** With keepVerifiedTree: the worktree it passed in, dependencies installed (the caller discards it). */
+      verifiedTree?: string;
     }
   | {
       kind: "conflict";
@@ -81,6 +83,12 @@ interface MergeTaskOptions {
   baseKnownGood?: boolean;
   /** Installed trees to copy dependencies from into the verify worktree (default: the main checkout). */
   dependencySources?: string[];
+  /**
+   * Keep the worktree the verify passed in and hand it back with the merge this call published,
+   * for the next tasks' starts to copy its dependencies (`run --rolling`). The caller discards it,
+   * and the verify worktree at its path if this call throws.
+   */
+  keepVerifiedTree?: boolean;
   log?: (line: string) => void;
 }
 
@@ -162,6 +170,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   crashPoint("merge-task-after-merge");
 
   const command = options.verify === false ? undefined : (options.verify ?? plan.verify);
+  let kept: string | undefined;
   if (command) {
     log(`verifying the merge of ${task.branch}: ${command}`);
     const confinement = await confinementDecision(plan);
@@ -177,6 +186,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
       baseKnownGood: options.baseKnownGood === true,
       // One link: the bisection ends at it, and there is no rest to merge again.
       rechain: async () => [],
+      keepOnPass: options.keepVerifiedTree === true,
       confined: confinement.confine,
       log: (line) => log(`[verify] ${line}`),
     });
@@ -191,6 +201,7 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
         failedBefore: outcome.culprits === "base",
       };
     }
+    kept = outcome.kept;
   }
   crashPoint("merge-task-after-verify");
 
@@ -211,12 +222,13 @@ async function mergeLocked(options: MergeTaskOptions): Promise<MergeTaskOutcome>
   );
   if (!cas.published) {
     await removeTaskMergeJournal(commonDir, slug, taskId);
+    if (kept !== undefined) await discardVerifyTree(mainRoot, commonDir, kept);
     if (cas.moved) return { kind: "raced", expected: integration, actual: cas.now };
     throw new RefusedError([{ message: `git refused to move ${integrationBranch}: ${cas.stderr}`, fix: "fix what git (or the repository's hook) says above, then run again" }]);
   }
   crashPoint("merge-task-after-publish");
   await finishPublished(options, phase, record, true, log);
-  return { kind: "merged", commit: link.commit, before: integration, tip, how: "merged", ...(command !== undefined && { verifiedWith: command }) };
+  return { kind: "merged", commit: link.commit, before: integration, tip, how: "merged", ...(command !== undefined && { verifiedWith: command }), ...(kept !== undefined && { verifiedTree: kept }) };
 }
 
 /**

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { claudeAvailable } from "../helpers/claude.js";
 import { claudeEnv } from "../helpers/claude-env.js";
-import { startHelper } from "../helpers/cli.js";
+import { runHelper, startHelper } from "../helpers/cli.js";
 import { commitIn, startedFeature } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 import { requestText, retryAfterSandboxRace, sandboxRace, startModelServer, type Block, type MessagesRequest, type ModelServer } from "../helpers/model-server.js";
@@ -66,9 +66,15 @@ describe.skipIf(!claudeAvailable())("the reviewer gate with the real claude", ()
     expect(synced.code, synced.stdout + synced.stderr).toBe(0);
     expect(synced.stdout).toContain("Reviewed: approved: both parts do what they ask");
     expect(git(repo, "show", "feature/demo:b/x.txt")).toBe("fixed");
-    const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/review/phase-1.json"), "utf8")) as { rounds: Array<{ verdict: { verdict: string } }> };
+    const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/review/phase-1.json"), "utf8")) as { rounds: Array<{ verdict: { verdict: string }; costUsd: number }> };
     expect(record.rounds.map((r) => r.verdict.verdict)).toEqual(["changes", "approve"]);
     expect(existsSync(join(repo, ".git/parallel/demo/review/phase-1-round-2.jsonl"))).toBe(true);
+    // What the reviewer's two sessions cost counts in the feature's totals (no task session ran here), said as the review's.
+    const reviewUsd = record.rounds[0]!.costUsd + record.rounds[1]!.costUsd;
+    expect(reviewUsd).toBeGreaterThan(0);
+    const status = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout) as { totals: { costUsd: number; reviewUsd: number }; phases: Array<{ totals: { reviewUsd: number } }> };
+    expect(status.totals).toMatchObject({ costUsd: reviewUsd, reviewUsd });
+    expect(status.phases[0]!.totals.reviewUsd).toBe(reviewUsd);
   }, 180_000);
 
   it("run: b's own session is resumed with the findings as review comments, fixes its file, and the feature finishes", async () => {
@@ -87,6 +93,15 @@ describe.skipIf(!claudeAvailable())("the reviewer gate with the real claude", ()
     expect(requestText(handed[0]!)).toContain("not instructions from the user");
     const events = readFileSync(join(repo, ".git/parallel/two/run/events.jsonl"), "utf8");
     expect(events).toContain('"event":"review-changes"');
+    // The run's spend counted the reviewer's rounds as status does: the same figure.
+    const finished = events
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; spentUsd?: number })
+      .find((e) => e.event === "finished")!;
+    const status = JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo }).stdout) as { totals: { costUsd: number; reviewUsd: number } };
+    expect(status.totals.reviewUsd).toBeGreaterThan(0);
+    expect(finished.spentUsd).toBe(status.totals.costUsd);
     expect(assistantTurns(handed[handed.length - 1]!)).toBeGreaterThan(0);
   }, 240_000);
 });

@@ -10,11 +10,12 @@ import { requestText, retryAfterSandboxRace, sandboxRace, startModelServer, type
 import { tempDir } from "../helpers/tmp.js";
 
 /**
- * `claude-parallel watch` end to end: `run` carries a two-task feature to its pull request with the
- * real claude against the scripted model server, `finish --pr` pushes it to a bare remote and a
- * stand-in gh opens it; then the pull request's failing check (its log names a's file) and a
- * member's review comment (on b's file) go to those two sessions, resumed, whose fixes are merged
- * and pushed, and the check passes.
+ * Following the pull request end to end: `run --pr --no-watch` carries a two-task feature to its
+ * pull request with the real claude against the scripted model server, pushes it to a bare remote
+ * and a stand-in gh opens it; then `run --pr` again, on the synced feature, follows it: the pull
+ * request's failing check (its log names a's file) and a member's review comment (on b's file) go
+ * to those two sessions, resumed, whose fixes are merged and pushed, and the check passes. `watch`
+ * run after it finds nothing new.
  */
 
 const FEEDBACK = "claude-parallel watch: the pull request";
@@ -67,7 +68,7 @@ afterAll(() => server?.close());
 
 describe("claude-parallel watch with the real claude and a stand-in gh", () => {
   it.skipIf(!claudeAvailable())(
-    "hands the failing check to a's session and the member's comment to b's, merges and pushes their fixes, and ends when the pull request is green and approved",
+    "run --pr hands the failing check to a's session and the member's comment to b's, merges and pushes their fixes, and ends when the pull request is green and approved",
     async () => {
       server = await startModelServer(script);
       const repo = makeRepo({ name: "shop", files: { "README.md": "# shop\n", ".parallel/two/plan.yaml": PLAN } });
@@ -80,11 +81,10 @@ describe("claude-parallel watch with the real claude and a stand-in gh", () => {
       const env: NodeJS.ProcessEnv = { ...claudeEnv(server.url), IS_SANDBOX: "1", ...gh.env };
       env.PATH = `${gh.bin}:${env.PATH}`;
 
-      const ran = await startHelper(["run", "two", "--pr", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
+      const ran = await startHelper(["run", "two", "--pr", "--no-watch", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
       expect(ran.code, ran.stdout + ran.stderr).toBe(0);
-      const opened = runHelper(["finish", "two", "--pr"], { cwd: repo, env });
-      expect(opened.code, opened.stdout + opened.stderr).toBe(0);
-      expect(opened.stdout).toContain("https://github.com/acme/shop/pull/7");
+      expect(ran.stdout).toContain("the pull request of feature/two into main is open: https://github.com/acme/shop/pull/7");
+      expect(ran.stdout).toContain("Hand its checks and reviews back to the sessions with: claude-parallel watch 'two'");
       const failingHead = git(remote, "rev-parse", "refs/heads/feature/two");
       gh.write({
         failingHead,
@@ -95,11 +95,16 @@ describe("claude-parallel watch with the real claude and a stand-in gh", () => {
         ],
       });
       const before = server.requests.length;
+      const spent = () => (JSON.parse(runHelper(["status", "two", "--json"], { cwd: repo, env }).stdout) as { totals: { costUsd: number } }).totals.costUsd;
+      const spentBefore = spent();
 
-      const watched = await startHelper(["watch", "two", "--interval", "0", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
+      const watched = await startHelper(["run", "two", "--pr", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
       expect(watched.code, watched.stdout + watched.stderr).toBe(0);
       expect(watched.stdout).toMatch(/every check passes and the pull request is approved/);
+      // The sessions watch resumed count in the feature's cost, as run's did (their results go to the tasks' logs).
+      expect(spent()).toBeGreaterThan(spentBefore);
       expect(watched.stdout).toMatch(/For you: stranger's comment on a\/value.txt:1 \(written by stranger, who does not own/);
+      expect(gh.calls().filter(([a, b]) => a === "pr" && b === "create")).toHaveLength(1);
       // The fixes are on the pull request's branch, pushed over the failing head.
       expect(git(remote, "show", "refs/heads/feature/two:a/value.txt")).toBe("2");
       expect(git(remote, "show", "refs/heads/feature/two:b/notes.txt")).toBe("final");

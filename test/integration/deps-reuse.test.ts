@@ -1,5 +1,5 @@
-import { chmodSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, TWO_PHASES } from "../helpers/feature.js";
@@ -23,10 +23,16 @@ function fakeNpm(): { bin: string; cache: string; calls: () => string[] } {
   return { bin, cache, calls: () => readFileSync(log, "utf8").split("\n").filter(Boolean) };
 }
 
+/** PATH without any `claude`: a run stops (exit 3) where a task needs a session. */
+const withoutClaude = (process.env.PATH ?? "")
+  .split(delimiter)
+  .filter((d) => !existsSync(join(d, "claude")) || !statSync(join(d, "claude")).isFile())
+  .join(delimiter);
+
 /** A repository with an npm lockfile and the two-phase plan (verify: the installed package is there), with the stand-in npm. */
 function npmFeature(name: string, aOwns = "owns: [a/]}") {
   const npm = fakeNpm();
-  const env = { PATH: `${npm.bin}:${process.env.PATH}`, npm_config_cache: npm.cache };
+  const env = { PATH: `${npm.bin}:${withoutClaude}`, npm_config_cache: npm.cache };
   const repo = makeRepo({
     name,
     files: {
@@ -68,4 +74,26 @@ describe("dependencies across a sync", () => {
     expect(npm.calls()).toHaveLength(2); // the verify tree's: no tree had the new lockfile installed
     expect(synced.stdout).toContain("Dependencies of c: copied from");
   });
+
+  // `run` starts the next phase (or, rolling, the next task) itself: from the tree its sync (or
+  // task merge) verified. No claude here: the run does the work committed by hand and stops
+  // (exit 3) where c needs a session, after c's start.
+  for (const rolling of [false, true]) {
+    it(`under run${rolling ? " --rolling" : ""} too: the lockfile a changed is installed once, in the verified tree c's start copies, which then goes`, () => {
+      const name = rolling ? "rollock" : "runlock";
+      const { npm, env, repo } = npmFeature(name, "owns: [a/, package-lock.json]}");
+      expect(runHelper(["start"], { cwd: repo, env }).code).toBe(0);
+      const wt = (id: string) => join(repo, "..", `${name}-demo-${id}`);
+      commitIn(wt("a"), { "a/x.txt": "a\n", "package-lock.json": '{"name":"app","lockfileVersion":3,"packages":{"":{}}}\n' });
+      commitIn(wt("b"), { "b/x.txt": "b\n" });
+      const ran = runHelper(["run", ...(rolling ? ["--rolling"] : [])], { cwd: repo, env });
+      expect(ran.code, ran.stdout + ran.stderr).toBe(3);
+      expect(ran.stderr).toContain("the `claude` command is not on PATH");
+      const output = readFileSync(join(repo, ".git/parallel/demo/run/output.log"), "utf8");
+      expect(output).toMatch(/Dependencies of c: copied from .*claude-parallel-verify-/);
+      expect(npm.calls()).toHaveLength(2); // a's worktree at the start, then the verified tree
+      expect(readFileSync(join(wt("c"), "node_modules/pkg/index.js"), "utf8")).toContain("module.exports");
+      expect(git(repo, "worktree", "list", "--porcelain")).not.toContain("claude-parallel-verify");
+    });
+  }
 });

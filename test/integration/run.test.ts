@@ -1,17 +1,17 @@
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tempDir } from "../helpers/tmp.js";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { existsSync, statSync } from "node:fs";
 import { delimiter } from "node:path";
-import { commitIn, refsOf, startedFeature, syncedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, syncedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { git, makeRepo } from "../helpers/git.js";
 
 // `run` on features whose work is already done: no session is needed, so no claude either.
 
 describe("claude-parallel run without sessions", () => {
-  it("every phase synced: --no-finish stops there, --pr prints the PR command, a plain run finishes, again says finished", () => {
+  it("every phase synced: --no-finish stops there, --pr without a remote is refused, a plain run finishes, again says finished", () => {
     const { repo } = syncedFeature("runfin");
     const before = refsOf(repo);
     const none = runHelper(["run", "--no-finish"], { cwd: repo });
@@ -19,10 +19,8 @@ describe("claude-parallel run without sessions", () => {
     expect(none.stdout).toContain("every phase synced into feature/demo (--no-finish: base is left as it is)");
     expect(none.stdout).toContain("Merge it into main with: claude-parallel finish 'demo'");
     const pr = runHelper(["run", "demo", "--pr"], { cwd: repo });
-    expect(pr.code, pr.stderr).toBe(0);
-    expect(pr.stdout).toContain("Open the pull request with:\n  claude-parallel finish 'demo' --pr\n");
-    // The last line names the step after the pull request: watch.
-    expect(pr.stdout.trimEnd().split("\n").at(-1)).toBe("  claude-parallel watch 'demo'");
+    expect(pr.code, pr.stdout + pr.stderr).toBe(4);
+    expect(pr.stderr).toContain("there is no remote to push demo's integration branch to");
     expect(refsOf(repo)).toBe(before);
 
     const done = runHelper(["run", "demo", "--json"], { cwd: repo });
@@ -36,7 +34,7 @@ describe("claude-parallel run without sessions", () => {
     expect(runHelper(["run", "demo"], { cwd: repo }).stdout).toContain("demo is finished: its work is in main");
     // Every event is in the feature's state folder, and status shows how the run ended.
     const log = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8").trim().split("\n");
-    expect(log.filter((l) => JSON.parse(l).event === "finished")).toHaveLength(4);
+    expect(log.filter((l) => JSON.parse(l).event === "finished")).toHaveLength(3);
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished");
   });
 
@@ -48,6 +46,8 @@ describe("claude-parallel run without sessions", () => {
       ["--max-budget-usd", "-1"],
       ["--task-budget-usd", "abc"],
       ["--no-finish", "--pr"],
+      ["--no-watch"],
+      ["--pr", "--watch-rounds", "0"],
       ["--max-parallel", "0"],
     ]) {
       const r = runHelper(["run", ...args], { cwd: repo });
@@ -177,5 +177,22 @@ describe("claude-parallel run without sessions", () => {
     const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/verify/c.json"), "utf8")) as { ranAt: string };
     expect(record.ranAt < resumedC[0]!.at).toBe(true);
     expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "c", problem: "task-verify", attempts: 3 }] });
+  });
+
+  it("a review round the feature's budget has no room for does not start: the run stops and says how to go on, nothing published", () => {
+    const plan = TWO_PHASES().replace("tasks:", "featureBudgetUsd: 1\nreview: {rounds: 1}\ntasks:");
+    const { repo, wt } = startedFeature("runreviewbudget", plan);
+    commitIn(wt("a"), { "a/x.txt": "a\n" });
+    commitIn(wt("b"), { "b/x.txt": "b\n" });
+    // a's headless session reported $1: the feature's budget is spent, and no task needs a session.
+    mkdirSync(join(repo, ".git/parallel/demo/sessions"));
+    writeFileSync(join(repo, ".git/parallel/demo/sessions/a.jsonl"), JSON.stringify({ type: "result", subtype: "success", session_id: "s-a", total_cost_usd: 1 }) + "\n");
+    const before = refsOf(repo);
+    const r = runHelper(["run"], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stderr).toContain("[review-budget] the review of phase 1 does not start: the feature's sessions spent $1.00 of its $1.00 budget");
+    expect(r.stderr).toContain("claude-parallel run 'demo' --max-budget-usd <dollars>, more than $1.00), or publish without the review: claude-parallel sync 'demo' --no-review");
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, ".git/parallel/demo/review"))).toBe(false);
   });
 });

@@ -119,7 +119,7 @@ describe("claude-parallel status", () => {
     expect(conflicts()).toMatchObject([{ task: "b", with: ["a"], files: ["shared.txt"] }]);
   });
 
-  it("counts the cost of a synced phase's sessions too, each session once at its highest running total", () => {
+  it("counts the cost of a synced phase's sessions too, each session once at its highest running total, and its reviewer's", () => {
     const { repo, wt } = startedFeature("cost");
     const sessions = join(repo, ".git/parallel/demo/sessions");
     mkdirSync(sessions, { recursive: true });
@@ -131,15 +131,23 @@ describe("claude-parallel status", () => {
     commitIn(wt("b"), { "b/x.txt": "b\n" });
     expect(runHelper(["sync"], { cwd: repo }).code).toBe(0);
     writeFileSync(join(sessions, "c.jsonl"), `${result("sc", 0.1)}\n`);
+    // Phase 1's reviewer ran two rounds (each recorded with its verdict and cost); one reported none.
+    const round = (tree: string, verdict: object, costUsd?: number) => ({ tree, at: "2026-01-01T00:00:00Z", verdict, ...(costUsd !== undefined && { costUsd }) });
+    const changes = { verdict: "changes", summary: "s", findings: [] };
+    mkdirSync(join(repo, ".git/parallel/demo/review"));
+    writeFileSync(
+      join(repo, ".git/parallel/demo/review/phase-1.json"),
+      JSON.stringify({ rounds: [round("t1", changes, 0.02), round("t2", changes), round("t3", { verdict: "approve", summary: "s" }, 0.03)] }),
+    );
     const status = JSON.parse(runHelper(["status", "demo", "--json"], { cwd: repo }).stdout);
-    expect(status.phases.map((p: { state: string; totals: { costUsd: number } }) => [p.state, p.totals.costUsd])).toEqual([
-      ["synced", 0.3],
-      ["started", 0.1],
+    expect(status.phases.map((p: { state: string; totals: { costUsd: number; reviewUsd?: number } }) => [p.state, p.totals.costUsd, p.totals.reviewUsd])).toEqual([
+      ["synced", 0.35, 0.05],
+      ["started", 0.1, undefined],
     ]);
-    expect(status.totals).toMatchObject({ costUsd: 0.4, costReported: 3, tasks: 3 });
+    expect(status.totals).toMatchObject({ costUsd: 0.45, reviewUsd: 0.05, costReported: 3, tasks: 3 });
     const text = runHelper(["status", "demo"], { cwd: repo }).stdout;
-    expect(text).toContain("## Phase 1: synced (A, B)\n\nPhase totals: 3 attempts, 6 tokens, $0.30.");
-    expect(text).toContain("Feature totals: 4 attempts, 8 tokens, $0.40.");
+    expect(text).toContain("## Phase 1: synced (A, B)\n\nPhase totals: 3 attempts, 6 tokens, $0.35 (including review $0.05).");
+    expect(text).toContain("Feature totals: 4 attempts, 8 tokens, $0.45 (including review $0.05).");
   });
 
   it("without a slug, a feature whose state is damaged gets one line naming its file and fix, and the others are still reported", () => {

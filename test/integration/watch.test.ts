@@ -50,7 +50,8 @@ function session(): { bin: string; calls: () => Array<{ cwd: string; args: strin
   };
 }
 
-function watch(files: string, crashAt?: string) {
+/** `watch` (or the command given) on the pushed feature, its pull request failing a check and holding a comment on b's file; killed first at crashAt, if given. */
+function watch(files: string, crashAt?: string, command = ["watch", "demo", "--interval", "0"]) {
   const f = pushed();
   const gh = standInGh({
     remote: f.remote,
@@ -64,9 +65,9 @@ function watch(files: string, crashAt?: string) {
   });
   const claude = session();
   const env = { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: files };
-  const killed = crashAt ? runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: crashAt } }) : undefined;
-  const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env });
-  return { ...f, r, killed, calls: claude.calls() };
+  const killed = crashAt ? runHelper(command, { cwd: f.repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: crashAt } }) : undefined;
+  const r = runHelper(command, { cwd: f.repo, env });
+  return { ...f, r, killed, calls: claude.calls(), gh };
 }
 
 describe("claude-parallel watch", () => {
@@ -108,6 +109,31 @@ describe("claude-parallel watch", () => {
       expect(state).toMatchObject({ rounds: 1, pending: {} });
     });
   }
+
+  it("run --pr on a synced feature opens the pull request and follows it to green with the run's model and budget, notifying; killed once it is open, run again it only follows it", () => {
+    const notified = join(tempDir(), "notified.jsonl");
+    const notify = join(tempDir("notify-"), "notify");
+    writeFileSync(notify, `#!/bin/sh\ncat >> '${notified}'\necho >> '${notified}'\n`);
+    chmodSync(notify, 0o755);
+    const { repo, remote, r, killed, calls, gh } = watch("b/x.txt", "run-after-pr-opened", ["run", "demo", "--pr", "--notify", notify, "--model", "m-1", "--task-budget-usd", "2"]);
+    expect(killed!.code, killed!.stdout + killed!.stderr).not.toBe(0);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(gh.calls().filter(([a, b]) => a === "pr" && b === "create")).toHaveLength(1);
+    expect(r.stdout).toContain("For you: the failing check test (its log names no file of the repository).");
+    expect(r.stdout).toContain("b: the pull request's feedback handed to its session (rev's comment on b/x.txt:1)");
+    expect(r.stdout).toContain("demo: the pull request #4 (https://github.com/acme/w/pull/4): every check passes and the pull request is approved.");
+    // The run's model and budgets reach the session: its cap is the run's (1.5 times the task's $2, nothing spent).
+    expect(calls).toHaveLength(1);
+    expect(calls[0]!.args.join(" ")).toContain("--model m-1 --max-budget-usd 3");
+    expect(git(remote, "show", "refs/heads/feature/demo:b/x.txt")).toBe("fixed");
+    const sent = readFileSync(notified, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { event: string; task: string | null });
+    expect(sent.filter((n) => n.event === "handed-back")).toEqual([expect.objectContaining({ task: "b" })]);
+    expect(sent.at(-1)).toMatchObject({ event: "finished", message: expect.stringMatching(/every check passes/) });
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished (the pull request is green and approved");
+  });
 
   it("a commit someone pushed to the pull request's branch stops the watch before anything is handed out", () => {
     const f = pushed();

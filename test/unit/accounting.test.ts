@@ -1,7 +1,7 @@
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LogResults, readSessionResults, summarizeResults, taskCostUsd } from "../../src/session/cost-accounting.js";
+import { LogResults, readReviewCosts, readSessionResults, reviewCosts, summarizeResults, taskCostUsd } from "../../src/session/cost-accounting.js";
 import { resultOf } from "../../src/session/session-result.js";
 import { tempDir } from "../helpers/tmp.js";
 
@@ -56,6 +56,34 @@ describe("the one accounting of the sessions' cost", () => {
     expect(read).toMatchObject({ costUsd: 1.4, runs: 3, tokens: { input: 30, output: 15 } });
     expect(read).toEqual((await readSessionResults(log, true)).results);
     expect(await new LogResults(join(tempDir(), "none.jsonl")).read()).toBeUndefined();
+  });
+
+  it("the reviewer's cost: each round's reported cost, summed per phase and over the phases in plan order; none reported, none counted", () => {
+    const costs = reviewCosts(
+      new Map([
+        [1, [{ costUsd: 0.1 }, {}, { costUsd: 0.2 }]],
+        [2, [{ costUsd: 0 }, {}]],
+        [3, [{ costUsd: 0.05 }]],
+      ]),
+    );
+    expect(costs).toEqual({
+      byPhase: new Map([
+        [1, 0.1 + 0.2],
+        [3, 0.05],
+      ]),
+      totalUsd: 0.1 + 0.2 + 0.05,
+    });
+    expect(reviewCosts(new Map([[1, []]]))).toEqual({ byPhase: new Map() });
+  });
+
+  it("reads the reviewer's rounds from the feature's review records; a damaged record throws, as the sync refuses it", async () => {
+    const commonDir = tempDir();
+    const dir = join(commonDir, "parallel", "demo", "review");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "phase-2.json"), JSON.stringify({ rounds: [{ tree: "t", at: "now", problem: "no answer", costUsd: 0.4 }] }));
+    expect(await readReviewCosts(commonDir, "demo", [{ index: 1 }, { index: 2 }])).toEqual({ byPhase: new Map([[2, 0.4]]), totalUsd: 0.4 });
+    writeFileSync(join(dir, "phase-1.json"), "{damaged");
+    await expect(readReviewCosts(commonDir, "demo", [{ index: 1 }])).rejects.toThrow(/phase-1\.json/);
   });
 
   it("a task's cost: its results here, else its shared session's; a reported 0 is none", () => {

@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type PlanBudgets } from "../../src/core/budget.js";
+import { backstopUsd, budgetLimits, budgetState, reachedText, reviewCapUsd, reviewOverBudget, usd, type PlanBudgets } from "../../src/core/budget.js";
 import { budgetRecord, budgetRecordPath, budgetRefusal, readBudgetRecord, recordedReach } from "../../src/session/budget-record.js";
 import { nextRecord } from "../../src/session/ledger.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -82,6 +82,34 @@ describe("budget state", () => {
     const s = budgetState(costs({ a: values[0], b: values[1], c: values[2] }), { tasks: new Map() });
     expect(s.feature.spentUsd).toBe(0.1 + 0.2 + 0.3);
     expect(s.tasks.get("a")!.reached).toBeUndefined();
+  });
+
+  it("the reviewer's cost counts in the feature's spend, added after the tasks', and in no task's own", () => {
+    const s = budgetState(costs({ a: 0.5, b: 0.3, c: undefined }), budgetLimits(plan(1), {}, []), 0.2);
+    const feature = { scope: "feature", spentUsd: 0.5 + 0.3 + 0.2, limitUsd: 1 };
+    expect(s.feature).toEqual({ spentUsd: 0.5 + 0.3 + 0.2, limitUsd: 1, reached: feature });
+    expect(s.tasks.get("a")).toEqual({ spentUsd: 0.5, limitUsd: 1, reached: feature });
+    expect(budgetState(costs({ a: 0.5 }), budgetLimits(plan(1), {}, []), 0.2).feature.reached).toBeUndefined();
+  });
+});
+
+describe("a review round under the feature's budget", () => {
+  it("does not start once the budget is reached, nor when its own cap could take the spend past it; without a budget it always may", () => {
+    const reached = (spentUsd: number) => ({ scope: "feature", spentUsd, limitUsd: 10 });
+    expect(reviewOverBudget({ spentUsd: 10, limitUsd: 10 }, undefined)).toEqual(reached(10));
+    expect(reviewOverBudget({ spentUsd: 9.99, limitUsd: 10 }, undefined)).toBeUndefined();
+    expect(reviewOverBudget({ spentUsd: 9, limitUsd: 10 }, 1.5)).toEqual(reached(9));
+    expect(reviewOverBudget({ spentUsd: 8.5, limitUsd: 10 }, 1.5)).toBeUndefined();
+    expect(reviewOverBudget({ spentUsd: 100 }, 1.5)).toBeUndefined();
+  });
+
+  it("is capped at the plan's review.budgetUsd, else at the feature's backstop, else not at all", () => {
+    expect(reviewCapUsd({ spentUsd: 9, limitUsd: 10 }, 1.5)).toBe(1.5);
+    expect(reviewCapUsd({ spentUsd: 9, limitUsd: 10 }, undefined)).toBe(6);
+    expect(reviewCapUsd({ spentUsd: 15, limitUsd: 10 }, undefined)).toBe(0.01);
+    expect(reviewCapUsd({ spentUsd: 9 }, undefined)).toBeUndefined();
+    expect(reviewCapUsd(undefined, 2)).toBe(2);
+    expect(reviewCapUsd(undefined, undefined)).toBeUndefined();
   });
 });
 

@@ -322,3 +322,14 @@ describe("what the dashboard watches", () => {
     expect(folders.find((w) => w.dir === "/r/.git/parallel/demo")!.ignore!.test(".status-prediction.json.claude-parallel-12.tmp")).toBe(true);
   });
 });
+
+describe("the feature's cost on the dashboard", () => {
+  it("is status's figure, in status's words: the review's part said, a feature with no cost reported says so", () => {
+    const p = plan([[["a"], ["b"]]]);
+    const f = facts(p, { a: done("a", { costUsd: 0.3 }) });
+    expect(dashboardFeature(f).cost).toBe("$0.30 (reported for 1 of 2 tasks)");
+    f.status.totals = totalsOf(f.status.phases[0]!.tasks, 0.05);
+    expect(dashboardFeature(f).cost).toBe("$0.35 (reported for 1 of 2 tasks; including review $0.05)");
+    expect(view(p, {}).cost).toBe("cost not reported");
+  });
+});

@@ -81,10 +81,14 @@ describe("decideRun: the phases", () => {
   it("waits when a task's check is not known yet", () => {
     expect(decideRun(facts([phase(1, [done("a"), task("b", { session: ended(), problems: undefined })])]))).toEqual([{ kind: "wait", running: [] }]);
   });
-  it("after the last phase: finish, print the PR command, or stop", () => {
+  it("after the last phase: finish, open the pull request then follow it (or stop there: --no-watch), or stop", () => {
     const synced = [phase(1, [done("a")], { synced: true }), phase(2, [done("b")], { synced: true })];
     expect(decideRun(facts(synced))).toEqual([{ kind: "finish" }]);
-    expect(decideRun(facts(synced, { finishMode: "pr" }))).toEqual([{ kind: "print-pr" }]);
+    for (const watchPr of [true, false]) expect(decideRun(facts(synced, { finishMode: "pr", prOpened: false, watchPr }))).toEqual([{ kind: "open-pr" }]);
+    expect(decideRun(facts(synced, { finishMode: "pr", prOpened: true, watchPr: true }))).toEqual([{ kind: "watch-pr" }]);
+    expect(decideRun(facts(synced, { finishMode: "pr", prOpened: true, watchPr: false }))).toEqual([{ kind: "pr-opened" }]);
+    // A pull request opened before is not followed while a phase is left (after a replan): the phase comes first.
+    expect(decideRun(facts([synced[0]!, phase(2, [task("b")])], { finishMode: "pr", prOpened: true, watchPr: true }))[0]).not.toMatchObject({ kind: "watch-pr" });
     expect(decideRun(facts(synced, { finishMode: "none" }))).toEqual([{ kind: "stop-synced" }]);
   });
   it("a pending launch (recorded, never started) is started again, before anything new", () => {

@@ -287,6 +287,14 @@ describe("decideSync: the merge", () => {
     const last = actions(decideSync(facts({}, { next: undefined })));
     expect(last[1]).toMatchObject({ kind: "verify", keepTree: false });
     expect(actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false } })))[1]).toMatchObject({ kind: "verify", keepTree: false });
+    // `run` starts the next phase itself: the tree is kept for it, and no start is decided here.
+    const run = actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false } })));
+    expect(run[1]).toMatchObject({ kind: "verify", keepTree: true });
+    expect(run.map((a) => a.kind)).not.toContain("start-phase");
+    expect(actions(decideSync(facts({ choices: { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false } }, { next: undefined })))[1]).toMatchObject({
+      kind: "verify",
+      keepTree: false,
+    });
   });
 
   it("takes the sync job's verify when the merge is that very tree, and refuses otherwise", () => {
@@ -428,6 +436,37 @@ describe("decideSync with the reviewer gate", () => {
     const outside = decideSync(facts({}, review([], { rounds: 1, phases: [2] })));
     expect(kinds(outside)).not.toContain("review");
     expect(actions(outside).some((a) => a.kind === "say" && a.text.includes("review"))).toBe(false);
+  });
+
+  it("under run's feature budget: a review round that would go past it does not start (the user decides); one that fits gets the cap", () => {
+    const under = (spentUsd: number, limitUsd?: number) => ({
+      choices: { verify: true, keepWorktrees: false, next: false, allowOutsideOwns: false, featureBudget: { spentUsd, ...(limitUsd !== undefined && { limitUsd }) } },
+    });
+    const reached = decideSync(facts(under(10, 10), review()));
+    expect("refusals" in reached && reached.refusals).toEqual([
+      {
+        code: "review-budget",
+        message: "the review of phase 1 does not start: the feature's sessions spent $10.00 of its $10.00 budget",
+        fix: "give the feature more (claude-parallel run 'demo' --max-budget-usd <dollars>, more than $10.00), or publish without the review: claude-parallel sync 'demo' --no-review",
+      },
+    ]);
+    // The plan caps each review: one that could go past the budget does not start either.
+    const capped = review([], { rounds: 1, budgetUsd: 1.5 });
+    const over = decideSync(facts(under(9, 10), capped));
+    expect("refusals" in over && over.refusals[0]).toMatchObject({
+      code: "review-budget",
+      message: "the review of phase 1 may spend up to $1.50 (review.budgetUsd), and the feature's sessions spent $9.00 of its $10.00 budget",
+    });
+    expect("refusals" in over && over.refusals[0]!.fix).toContain("at least $10.50");
+    // Room for it: the plan's cap, else the feature's backstop (1.5 times the budget, less the spend).
+    expect(actions(decideSync(facts(under(8.5, 10), capped)))[2]).toMatchObject({ kind: "review", budgetUsd: 1.5 });
+    expect(actions(decideSync(facts(under(9, 10), review())))[2]).toMatchObject({ kind: "review", budgetUsd: 6 });
+    // No feature budget: no gate, and the plan's cap alone (none here).
+    const free = actions(decideSync(facts(under(50), review())))[2]!;
+    expect(free.kind).toBe("review");
+    expect("budgetUsd" in free).toBe(false);
+    // A tree reviewed already costs nothing more: its verdict stands whatever the budget.
+    expect(codes(decideSync(facts(under(10, 10), review([changes("b/x")]))))).toEqual(["review-changes"]);
   });
 
   it("describes the review action", () => {

@@ -85,6 +85,14 @@ describe("decideWatch", () => {
     expect(decideWatch(facts({ handed }, { comments: [comment()], reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
   });
 
+  it("a task at its budget is handed nothing: its items go to the other owners, else to the user", () => {
+    const atBudget = new Map([["b", "spent $2.00 of its $1.00 budget"]]);
+    expect(decideWatch(facts({ atBudget }, { comments: [comment()] }))[0]).toMatchObject({ kind: "to-user", reason: "b owns it, but is at its budget (spent $2.00 of its $1.00 budget)" });
+    const checks = [{ name: "test", bucket: "fail" as const, log: "b/notes.txt a/value.txt" }];
+    expect(decideWatch(facts({ atBudget }, { checks }))).toMatchObject([{ kind: "hand-back", task: "a", items: [{ key: checkKey("test", HEAD) }] }]);
+    expect(decideWatch(facts({ atBudget: new Map([["a", "x"]]) }, { comments: [comment()] }))[0]).toMatchObject({ kind: "hand-back", task: "b" });
+  });
+
   it("new items after the last round stop the watch instead", () => {
     expect(decideWatch(facts({ rounds: 3 }, { comments: [comment()] }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/1 more item of feedback after 3 rounds/) }]);
   });

@@ -11,7 +11,6 @@ const AREAS: Record<string, readonly string[]> = {
   replan: ["src/replan/"],
   status: ["src/status/", "src/dashboard/"],
   ci: ["src/ci/"],
-  watch: ["src/watch/"],
   hooks: ["src/hooks/"],
   context: ["src/context/"],
 };
@@ -27,7 +26,7 @@ const LAYERS: ReadonlyArray<{ layer: string; paths: readonly string[]; imports: 
   { layer: "state", paths: ["src/feature/"], imports: ["base", "core", "infra", "state"] },
   {
     layer: "services",
-    paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/", "src/start/", "src/sync/", "src/finish/", "src/notify/"],
+    paths: ["src/session/", "src/worktree/", "src/merge/", "src/state-ref/", "src/start/", "src/sync/", "src/finish/", "src/notify/", "src/pr-watch/"],
     imports: ["base", "core", "infra", "state", "services"],
   },
   { layer: "areas", paths: Object.values(AREAS).flat(), imports: ["base", "core", "infra", "state", "services", "areas"] },

@@ -36,6 +36,10 @@ const RUN_EVENTS: Record<string, string | undefined> = {
   "notify-failed": undefined,
   stopped: undefined,
   resumed: "handed-back",
+  "pr-opened": undefined,
+  "pr-watch": undefined,
+  "pr-handed-back": "handed-back",
+  "pr-for-you": undefined,
   "verify-failed": "verify-failed",
   budget: undefined,
   "budget-reached": "budget-reached",
@@ -73,9 +77,18 @@ describe("notificationsFor", () => {
     const key = (h: Happening) => notificationsFor(h, phaseOf)[0]!.key;
     expect(key(run("phase-synced", { phase: 2 }))).toBe(key({ kind: "run", event: { at: "2030-01-01T00:00:00.000Z", event: "phase-synced", phase: 2, text: "again" } }));
     expect(key(run("phase-synced", { phase: 2 }))).not.toBe(key(run("phase-synced", { phase: 3 })));
-    const finished = [key(run("finished")), key(run("finished", { finished: true })), key(run("finished", { finished: false })), key(run("finished", { pr: true }))];
+    const finished = [
+      key(run("finished")),
+      key(run("finished", { finished: true })),
+      key(run("finished", { finished: false })),
+      key(run("finished", { pr: true })),
+      key(run("finished", { pr: true, head: "a".repeat(40) })),
+      key(run("finished", { pr: true, head: "b".repeat(40) })),
+    ];
     expect(finished[0]).toBe(finished[1]);
-    expect(new Set(finished).size).toBe(3);
+    expect(new Set(finished).size).toBe(5);
+    // The pull request green and approved at a head: one notification for that head, whichever run sees it.
+    expect(key(run("finished", { pr: true, head: "a".repeat(40) }))).toBe(finished[4]);
     expect(key(run("verify-failed", { task: "a" }))).not.toBe(key(run("verify-failed", { task: "b" })));
     expect(key(run("gave-up"))).not.toBe(key({ kind: "run", event: { at: "2030-01-01T00:00:00.000Z", event: "gave-up", text: "again" } }));
   });

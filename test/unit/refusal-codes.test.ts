@@ -68,6 +68,7 @@ const CODES: Record<string, string> = {
   "worktree-dirty": "a task's worktree has uncommitted changes",
   "outside-owns": "a task's branch changed files outside its owned paths",
   "task-verify-fails": "a task's verify command fails on its branch",
+  "review-budget": "a review round of run's sync would go past the feature's budget: it does not start until the user gives more, or publishes without it",
   "review-changes": "the reviewer of a phase's merged result asks a task for changes: nothing is published until its session makes them",
   "review-needs-you": "the reviewer gate needs the user: a finding no task owns, no usable verdict, or changes still asked after the plan's review.rounds",
   "merge-conflict": "a task's branch conflicts, merged in order, with the integration branch or an earlier task's",

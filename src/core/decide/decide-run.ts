@@ -109,6 +109,10 @@ export interface RunFacts {
   maxParallel: number;
   interrupted: boolean;
   finishMode: FinishMode;
+  /** `--pr`: the pull request is open (this run or an earlier one opened it, or found it open). */
+  prOpened?: boolean;
+  /** `--pr`: follow the pull request once it is open (not `--no-watch`). */
+  watchPr?: boolean;
 }
 
 export type RunAction =
@@ -125,7 +129,12 @@ export type RunAction =
   /** Rolling: every task of the phase is merged: record the phase as synced. */
   | { kind: "mark-synced"; phase: number }
   | { kind: "finish" }
-  | { kind: "print-pr" }
+  /** Push the integration branch and open its pull request as `finish --pr` does (or print the commands that do, when gh is not ready). */
+  | { kind: "open-pr" }
+  /** Follow the open pull request's checks and reviews (as `watch` does) until it is green and approved, or a bound is reached. */
+  | { kind: "watch-pr" }
+  /** The pull request is open and --no-watch: stop there. */
+  | { kind: "pr-opened" }
   /** Every phase is synced and --no-finish: stop there. */
   | { kind: "stop-synced" }
   /** Already finished: nothing to do. */
@@ -211,7 +220,7 @@ export function decideRun(given: RunFacts, policy: RunPolicy = phasedPolicy): Ru
   const active = policy.active(facts);
   if (!active) {
     if (facts.finishMode === "finish") return [{ kind: "finish" }];
-    if (facts.finishMode === "pr") return [{ kind: "print-pr" }];
+    if (facts.finishMode === "pr") return [!facts.prOpened ? { kind: "open-pr" } : facts.watchPr ? { kind: "watch-pr" } : { kind: "pr-opened" }];
     return [{ kind: "stop-synced" }];
   }
   const phase = facts.phases.find((p) => p.index === active.phase)!;
@@ -356,8 +365,12 @@ export function describeAction(a: RunAction): string {
       return `record phase ${a.phase} as synced: every task of it is merged`;
     case "finish":
       return "finish: merge the integration branch into base";
-    case "print-pr":
-      return "print the command that opens the pull request";
+    case "open-pr":
+      return "push the integration branch and open its pull request (finish --pr)";
+    case "watch-pr":
+      return "follow the pull request's checks and review comments, handing each to the session owning its files (watch)";
+    case "pr-opened":
+      return "stop: the pull request is open (--no-watch)";
     case "stop-synced":
       return "stop: every phase is synced (--no-finish)";
     case "done":

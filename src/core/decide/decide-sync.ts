@@ -3,11 +3,12 @@ import type { ExecutionPlan } from "../plan/build.js";
 import type { FeatureState, PhaseState, SyncJournal } from "../state/state-schema.js";
 import type { ChainLink, Preflight, SyncProblem } from "./merge-facts.js";
 import { conflictText, fixSentence } from "../render/conflict.js";
-import { quote } from "../text/shell.js";
+import { quote, sh } from "../text/shell.js";
 import { singleLine } from "../text/single-line.js";
 import { decideReview, type ReviewDecision, type ReviewRound, type ReviewSettings } from "./decide-review.js";
 import type { ReviewedTask } from "../review/route.js";
 import { findingLine } from "../review/prompt.js";
+import { reachedText, reviewCapUsd, reviewOverBudget, usd, type FeatureSpend, type Reached } from "../budget.js";
 
 /**
  * What `sync` does, decided from facts alone: which phase, whether an interrupted start or publish
@@ -25,11 +26,15 @@ export interface SyncChoices {
   keepWorktrees: boolean;
   /** Start the next phase once this one is synced. */
   next: boolean;
+  /** The caller starts the next phase itself (`run`): the verified tree is kept for it all the same, and handed back. */
+  keepVerifiedTree?: boolean;
   allowOutsideOwns: boolean;
   /** The plan's verify already passed on this tree in another process (`ci publish`): the merge must be this very tree. */
   verifiedTree?: string;
   /** Publish without the reviewer the plan asks for (`--no-review`). */
   noReview?: boolean;
+  /** `run`'s count of the feature's spend against its budget: a review round that would go past it does not start (refused: the user decides). */
+  featureBudget?: FeatureSpend;
 }
 
 /** What the reviewer gate knows of the phase's merged result (src/review/), gathered when the plan asks for a review. */
@@ -114,8 +119,8 @@ export type SyncAction =
   | { kind: "start-phase"; phase: number; how: "finish-interrupted" | "finish" | "start"; settings: LaunchSettings; fromVerifiedTree: boolean }
   /** The preflight passed: its report. */
   | { kind: "checked"; phase: number; tasks: string[]; branches: number; allowOutsideOwns: boolean; skipped: Array<{ id: string; reason: string }> }
-  /** Ask the reviewer about the merged result; anything but an approval stops the sync (nothing is published). */
-  | { kind: "review"; phase: number; round: number; base: string; review: SyncReviewFacts }
+  /** Ask the reviewer about the merged result, spending at most `budgetUsd`; anything but an approval stops the sync (nothing is published). */
+  | { kind: "review"; phase: number; round: number; base: string; review: SyncReviewFacts; budgetUsd?: number }
   /** Run the verify command on the merged result; a failure stops the sync (nothing is published). */
   | { kind: "verify"; phase: number; command: string; base: string; chain: ChainLink[]; baseKnownGood: boolean; keepTree: boolean; dependencySources: string[]; confined: boolean }
   /** Write the journal, then move the integration branch with a compare-and-swap, the backups in the same transaction. */
@@ -223,10 +228,14 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   // A merged result the reviewer already judged is not verified again only to be refused.
   const review = reviewDecision(f);
   if (review && (review.kind === "hand-back" || review.kind === "ask-user")) return { refusals: reviewRefusals(review, slug) };
+  // A new round spends: under run's feature budget, only when the budget leaves room for it.
+  const reviewPlanCap = p.review?.settings.budgetUsd;
+  const overBudget = review?.kind === "review" && f.choices.featureBudget ? reviewOverBudget(f.choices.featureBudget, reviewPlanCap) : undefined;
+  if (overBudget) return { refusals: [reviewBudgetRefusal(slug, p.index, overBudget, reviewPlanCap)] };
   const command = f.choices.verifyCommand ?? f.planVerify;
   const verifies = command !== undefined && f.choices.verify && pre.chain.length > 0;
   // The verified tree is the next phase's start commit, dependencies installed: the start copies from it.
-  const keepTree = verifies && f.choices.verifiedTree === undefined && f.choices.next && p.next !== undefined;
+  const keepTree = verifies && f.choices.verifiedTree === undefined && (f.choices.next || f.choices.keepVerifiedTree === true) && p.next !== undefined;
   if (verifies && f.choices.verifiedTree !== undefined) {
     if (p.mergedTree !== f.choices.verifiedTree) {
       return refuse({
@@ -257,8 +266,10 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
       confined: p.confined,
     });
   }
-  if (review?.kind === "review") actions.push({ kind: "review", phase: p.index, round: review.round, base: pre.integrationTip, review: p.review! });
-  else if (review?.kind === "approved") actions.push(say(`Reviewed: the reviewer approved this merged result (round ${review.round})${review.summary ? `: ${singleLine(review.summary)}` : "."}`));
+  if (review?.kind === "review") {
+    const budgetUsd = reviewCapUsd(f.choices.featureBudget, reviewPlanCap);
+    actions.push({ kind: "review", phase: p.index, round: review.round, base: pre.integrationTip, review: p.review!, ...(budgetUsd !== undefined && { budgetUsd }) });
+  } else if (review?.kind === "approved") actions.push(say(`Reviewed: the reviewer approved this merged result (round ${review.round})${review.summary ? `: ${singleLine(review.summary)}` : "."}`));
   else if (review?.kind === "not-reviewed" && review.reason === "--no-review") actions.push(say("Not reviewed: --no-review (the plan asks for a review)."));
   const journal: SyncJournal = { phase: p.index, before: pre.integrationTip, merged, tips: Object.fromEntries(pre.chain.map((l) => [l.task.id, l.tip])), ...(verifies && { verifiedWith: command }) };
   return { actions: [...actions, { kind: "publish", journal }, ...afterPublish(f, p, journal), ...startNext(f, p, keepTree)] };
@@ -291,6 +302,19 @@ export function reviewRefusals(d: Extract<ReviewDecision, { kind: "hand-back" | 
     },
     ...perTask,
   ];
+}
+
+/** A review round the feature's budget does not leave room for: the user gives more, or publishes without it. */
+function reviewBudgetRefusal(slug: string, phase: number, over: Reached, capUsd: number | undefined): Refusal {
+  const reached = over.spentUsd >= over.limitUsd;
+  const least = Math.ceil((over.spentUsd + (reached ? 0 : capUsd!)) * 100) / 100;
+  return {
+    code: "review-budget",
+    message: reached
+      ? `the review of phase ${phase} does not start: ${reachedText(over)}`
+      : `the review of phase ${phase} may spend up to ${usd(capUsd!)} (review.budgetUsd), and ${reachedText(over)}`,
+    fix: `give the feature more (${sh`claude-parallel run ${slug} --max-budget-usd`} <dollars>, ${reached ? "more than" : "at least"} ${usd(least)}), or publish without the review: ${sh`claude-parallel sync ${slug} --no-review`}`,
+  };
 }
 
 /** Once the phase is published: checkouts follow, the phase is recorded, its worktrees go, its journal goes. */

@@ -53,6 +53,8 @@ export interface WatchFacts {
   /** Hand-back rounds done, and the most allowed. */
   rounds: number;
   maxRounds: number;
+  /** Tasks at their budget (`run --pr`'s budgets), with why: no session of theirs is handed anything. */
+  atBudget?: ReadonlyMap<string, string>;
 }
 
 export type WatchItem =
@@ -160,8 +162,17 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
   return [...actions, { kind: "wait", reason: `every check passes; the review is ${pr.reviewDecision.toLowerCase().replace(/_/g, " ")}` }];
 }
 
-/** Whom an item goes to: the tasks that own what it concerns, or the user, with why. */
+/** Whom an item goes to: the tasks that own what it concerns and are within their budget, or the user, with why. */
 function route(item: WatchItem, f: WatchFacts): { tasks: string[] } | { reason: string } {
+  const routed = owners(item, f);
+  if ("reason" in routed || !f.atBudget) return routed;
+  const within = routed.tasks.filter((t) => !f.atBudget!.has(t));
+  if (within.length) return { tasks: within };
+  const t = routed.tasks[0]!;
+  return { reason: `${t} owns it, but is at its budget (${f.atBudget.get(t)})` };
+}
+
+function owners(item: WatchItem, f: WatchFacts): { tasks: string[] } | { reason: string } {
   if (item.kind === "comment") {
     const comment = f.pr.comments.find((c) => c.id === item.id)!;
     if (!comment.collaborator) return { reason: `written by ${item.author}, who does not own, belong to or collaborate on the repository` };

@@ -208,6 +208,8 @@ export const RunStateSchema = z.object({
   outcome: z.optional(z.string()),
   /** The plan's verify fails on the integration branch itself (no task can fix it). */
   baseVerifyFails: z.optional(z.object({ phase: z.number(), tail: z.optional(z.string()) })),
+  /** `run --pr` found the pull request open (it opened it, or it was): a later run follows it without opening it again. */
+  prOpenedAt: z.optional(z.string()),
 });
 export type RunState = z.infer<typeof RunStateSchema>;
 export type RunTaskState = RunState["tasks"][string];

@@ -94,6 +94,11 @@ export async function pullRequestFacts(cwd: string, branch: string): Promise<PrF
   return { number: view.number, url: view.url, state: view.state, headOid: view.headRefOid, reviewDecision: view.reviewDecision ?? "", checks, comments };
 }
 
+/** The address of the branch's pull request (`gh pr view`), one http(s) URL. */
+export async function pullRequestUrl(cwd: string, branch: string): Promise<string> {
+  return parsed(await gh(["pr", "view", branch, "--json", "url"], cwd), z.object({ url: z.string().check(z.regex(/^https?:\/\/\S+$/)) }), "gh pr view").url;
+}
+
 /** The failing steps' log of a GitHub Actions job, from the check's link (`.../actions/runs/<run>/job/<job>`); its tail when long. */
 async function failedLog(cwd: string, link: string | undefined): Promise<string | undefined> {
   const job = link && /\/actions\/runs\/\d+\/job\/(\d+)(?:[/?#]|$)/.exec(link)?.[1];
