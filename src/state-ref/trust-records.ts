@@ -51,8 +51,7 @@ export async function forgetTrust(commonDir: string, digest: string, slug: strin
   return true;
 }
 
-const readTrustRecord = (commonDir: string, digest: string) =>
-  readJsonFile(trustedDigestPath(commonDir, digest), TrustRecordSchema, `run claude-parallel allow ${digest} again`, MAX_BYTES.marker);
+const readTrustRecord = (commonDir: string, digest: string) => readJsonFile(trustedDigestPath(commonDir, digest), TrustRecordSchema, `run claude-parallel allow ${digest} again`, MAX_BYTES.marker);
 
 function ignoreDamage(error: unknown): undefined {
   if (error instanceof StateError) return undefined;

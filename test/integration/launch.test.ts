@@ -162,6 +162,8 @@ describe("--launch headless", () => {
     expect(r.code).toBe(3);
     expect(r.stderr).toContain("Claude Code's `claude` command is not on PATH");
     // The one fix every command gives: how to install it, the version we test with, then what this command can do without it.
-    expect(r.stderr).toContain(`fix: install Claude Code (npm install -g @anthropic-ai/claude-code; claude-parallel is tested with ${CLAUDE_CODE_VERSION}) and make sure \`claude\` is on PATH, or use --launch print`);
+    expect(r.stderr).toContain(
+      `fix: install Claude Code (npm install -g @anthropic-ai/claude-code; claude-parallel is tested with ${CLAUDE_CODE_VERSION}) and make sure \`claude\` is on PATH, or use --launch print`,
+    );
   });
 });
