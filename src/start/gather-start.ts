@@ -31,7 +31,7 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
     integrationBranch: plan.integrationBranch,
     ...(feature.finishedAndCleaned !== undefined && { finishedAndCleaned: feature.finishedAndCleaned }),
     ...(state?.finishedAt !== undefined && { finishedAt: state.finishedAt }),
-    planChanged: feature.planChanged,
+    planChanged: await feature.planChanged(),
     firstStart: state === undefined,
     frozenPlanPath: frozenPlanPath(repo.commonDir, slug),
     choices,
