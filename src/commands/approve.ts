@@ -95,6 +95,7 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
     ...((runState.budget?.taskUsd ?? task.budgetUsd) !== undefined && { baseTaskUsd: runState.budget?.taskUsd ?? task.budgetUsd }),
     ...(options.addUsd !== undefined && { addUsd: options.addUsd }),
     session: await sessionOf(ctx, task.id, runState),
+    ...(runState.mode && { runMode: runState.mode }),
     now: new Date().toISOString(),
   };
 }

@@ -6,7 +6,8 @@ import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
-import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
+import type { RunMode, RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
+import { runAgainCommand } from "../core/render/run-again.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -140,6 +141,7 @@ export class Runner {
     await checkLogs(this.commonDir, this.slug);
     this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
+    this.state.mode = this.mode;
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -629,10 +631,15 @@ export class Runner {
     return timelineText(this.ctx.feature.plan, this.ctx.feature.state, events, skipped);
   }
 
+  /** How this run was started: recorded, so that every suggestion to continue it (here, in status, the dashboard, approve) repeats it. */
+  private get mode(): RunMode {
+    const { finishMode, rolling, noWatch } = this.options;
+    return { finish: finishMode, ...(rolling && { rolling }), ...(finishMode === "pr" && noWatch && { noWatch }) };
+  }
+
   /** The command that continues this run where it stopped: with --pr or --no-finish, or it would end otherwise. */
   private get runAgain(): string {
-    const { finishMode } = this.options;
-    return `claude-parallel run ${quote(this.slug)}${finishMode === "pr" ? " --pr" : finishMode === "none" ? " --no-finish" : ""}`;
+    return runAgainCommand(this.slug, this.mode);
   }
 
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
@@ -754,7 +761,7 @@ export class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature);
+    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature, this.runAgain);
     this.keepVerifiedTree(verifiedTree);
     if (state) this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
     this.syncGeneration++;
@@ -919,7 +926,7 @@ export class Runner {
       failures: failures.map((f) => ({ task: f.task, problem: f.problem.kind, attempts: f.attempts })),
       text: `gave up: ${failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")}`,
     });
-    this.progress.print(giveUpLines(this.slug, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
+    this.progress.print(giveUpLines(this.slug, this.runAgain, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
     return ExitCode.refused;
   }
 
@@ -961,6 +968,7 @@ export class Runner {
     this.progress.print(
       pausedLines(
         this.slug,
+        this.runAgain,
         paused.map(({ task, reached }) => ({ task, reached: reachedText(reached) })),
       ).join("\n") + "\n",
     );

@@ -78,6 +78,11 @@ describe("decideApprove", () => {
     expect(interactive.map((a) => a.kind)).toEqual(["raise", "say"]);
     expect((interactive[1] as { text: string }).text).toContain("cd -- '/w/a' && claude --resume 's-9'");
     expect((actions(facts({ a: 0.6 }, { session: { kind: "none" } }))[1] as { text: string }).text).toBe("a has no session yet: claude-parallel run 'my feat' starts one.");
+    // The run it names is started as the last one was: a plain run after --pr would merge into base.
+    expect((actions(facts({ a: 0.6 }, { session: { kind: "none" }, runMode: { finish: "pr" } }))[1] as { text: string }).text).toBe(
+      "a has no session yet: claude-parallel run 'my feat' --pr starts one.",
+    );
+    expect(actions(facts({ a: 0.6 }, { runMode: { finish: "none" } }))[2]).toEqual({ kind: "say", text: "The run checks its work when its session ends: claude-parallel run 'my feat' --no-finish" });
   });
 
   it("a headless session whose worktree is gone: refused, nothing raised", () => {

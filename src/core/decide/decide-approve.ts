@@ -1,6 +1,8 @@
 import type { Decision, Refusal } from "../errors.js";
 import { quote, sh } from "../text/shell.js";
 import { usd, type BudgetApproval, type BudgetState } from "../budget.js";
+import type { RunMode } from "../state/state-schema.js";
+import { runAgainCommand } from "../render/run-again.js";
 
 /**
  * What `claude-parallel approve <task> [--add USD]` does, decided from facts alone: raise the
@@ -33,6 +35,8 @@ export interface ApproveFacts {
   /** `--add USD`. */
   addUsd?: number;
   session: ApproveSession;
+  /** How the last run was started: the run this suggests is started the same way. */
+  runMode?: RunMode;
   now: string;
 }
 
@@ -84,7 +88,8 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
     ...(featureReached && { featureLimit: { from: feature.limitUsd!, to: feature.limitUsd! + add } }),
   };
   const limits = [raise.taskLimit && `its own ${usd(raise.taskLimit.to)}`, raise.featureLimit && `the feature's ${usd(raise.featureLimit.to)}`].filter(Boolean).join(", ");
-  const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${sh`claude-parallel run ${f.slug}`}` };
+  const again = runAgainCommand(f.slug, f.runMode);
+  const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${again}` };
   switch (f.session.kind) {
     case "headless": {
       if (f.worktree === undefined)
@@ -104,7 +109,7 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
       return { actions: [raise, { kind: "say", text: `${f.task}'s session runs in a terminal of yours: continue it there (${where}).` }] };
     }
     case "none":
-      return { actions: [raise, { kind: "say", text: `${f.task} has no session yet: ${sh`claude-parallel run ${f.slug}`} starts one.` }] };
+      return { actions: [raise, { kind: "say", text: `${f.task} has no session yet: ${again} starts one.` }] };
   }
 }
 
