@@ -36,6 +36,7 @@ const CODES: Record<string, string> = {
   "phase-not-synced": "a phase the command needs synced is not synced yet",
   "phase-synced": "the phase is synced already, and a synced phase cannot change",
   "plan-field-fixed": "an edited plan changes slug, base, integrationBranch or worktreeRoot of a started feature",
+  "pull-request-closed": "finish --pr: the integration branch's pull request was closed without being merged",
   "publish-interrupted": "a sync or task merge of the feature was interrupted and must be finished first",
   "ref-moved": "a local ref moved while the command ran (nothing was overwritten): run it again",
   "ref-update-refused": "git (or a hook of the repository) refused to move a ref",
