@@ -1,12 +1,13 @@
-import { ExitCode } from "../core/errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../state-ref/open-feature.js";
 import type { Io } from "../core/io.js";
 import { count, dollars, str, strs, usageError } from "../core/command-args.js";
 import { commandLineTargets } from "../notify/targets.js";
-import { phasedPolicy } from "../core/decide/decide-run.js";
+import { phasedPolicy, rollingReviewRefusal } from "../core/decide/decide-run.js";
+import { runAgainCommand } from "../core/render/run-again.js";
 import { detach } from "../run/detach.js";
-import type { RunOptions } from "../run/options.js";
+import { runModeOf, type RunOptions } from "../run/options.js";
 import { rollingGraph } from "../run/ready-tasks.js";
 import { rollingPolicy } from "../run/rolling-policy.js";
 import { Runner } from "../run/runner.js";
@@ -100,6 +101,11 @@ async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
   if (feature.finishedAndCleaned !== undefined) {
     io.stdout(`${feature.slug} is finished: its work is in ${feature.plan.base}. Nothing to run.\n`);
     return ExitCode.ok;
+  }
+  if (options.rolling) {
+    const phases = feature.plan.phases.map((p) => ({ index: p.index, synced: feature.state?.phases[String(p.index)]?.syncedAt !== undefined }));
+    const refusal = rollingReviewRefusal(feature.slug, feature.plan.review, phases, runAgainCommand(feature.slug, runModeOf({ ...options, rolling: false })));
+    if (refusal) throw new RefusedError([refusal]);
   }
   const policy = options.rolling ? rollingPolicy(rollingGraph(feature.plan)) : phasedPolicy;
   // A dry run only prints, in the foreground, with or without --detach.

@@ -6,7 +6,7 @@ import { crashPoint } from "../crash-point.js";
 import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
-import type { RunMode, RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
+import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
 import { runAgainCommand } from "../core/render/run-again.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
@@ -40,7 +40,7 @@ import {
   type TaskProblem,
 } from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
-import type { RunOptions } from "./options.js";
+import { runModeOf, type RunOptions } from "./options.js";
 import { LogResults, readReviewCosts, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
@@ -141,7 +141,8 @@ export class Runner {
     await checkLogs(this.commonDir, this.slug);
     this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
-    this.state.mode = this.mode;
+    // Recorded, so that every suggestion to continue it (here, in status, the dashboard, approve) repeats it.
+    this.state.mode = runModeOf(this.options);
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -631,15 +632,9 @@ export class Runner {
     return timelineText(this.ctx.feature.plan, this.ctx.feature.state, events, skipped);
   }
 
-  /** How this run was started: recorded, so that every suggestion to continue it (here, in status, the dashboard, approve) repeats it. */
-  private get mode(): RunMode {
-    const { finishMode, rolling, noWatch } = this.options;
-    return { finish: finishMode, ...(rolling && { rolling }), ...(finishMode === "pr" && noWatch && { noWatch }) };
-  }
-
   /** The command that continues this run where it stopped: with --pr or --no-finish, or it would end otherwise. */
   private get runAgain(): string {
-    return runAgainCommand(this.slug, this.mode);
+    return runAgainCommand(this.slug, runModeOf(this.options));
   }
 
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {

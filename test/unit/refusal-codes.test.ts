@@ -41,6 +41,7 @@ const CODES: Record<string, string> = {
   "ref-moved": "a local ref moved while the command ran (nothing was overwritten): run it again",
   "ref-update-refused": "git (or a hook of the repository) refused to move a ref",
   "remote-ahead": "a ref on the remote holds commits this clone does not have (nothing was pushed over it)",
+  "rolling-skips-review": "run --rolling would merge tasks of a phase the plan asks a review of, without the reviewer",
   "shared-state-invalid": "a shared state (a state ref's commit) is not well-formed, or its plan and state disagree",
   "shared-state-mismatch": "a shared state does not fit this clone (another base or integration branch, or a worktree path that is taken)",
   "started-agent-changed": "an edited plan changes the agent of a task whose session started",
