@@ -3,7 +3,9 @@ import { withFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../state-ref/open-feature.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { sh } from "../core/text/shell.js";
-import { describeWatch, nextWatchActions, WATCH_DEFAULTS, watchPullRequest, type WatchOptions } from "../pr-watch/watcher.js";
+import { describeWatch, nextWatchActions, WATCH_DEFAULTS, watchBudget, watchPullRequest, type WatchOptions } from "../pr-watch/watcher.js";
+import { budgetNow } from "../session/cost-accounting.js";
+import { readRunState } from "../run/run-state.js";
 import type { Io } from "../core/io.js";
 import { count, dollars, str, usageError } from "../core/command-args.js";
 import type { CommandSpec, Values } from "../core/command-spec.js";
@@ -46,7 +48,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       timeoutMinutes: values["timeout-minutes"] === undefined ? WATCH_DEFAULTS.timeoutMinutes : count("--timeout-minutes", str(values["timeout-minutes"])!),
       model: str(values.model),
       permissionMode: str(values["permission-mode"]),
-      ...(cap !== undefined && { budget: async () => ({ reached: new Map(), capUsd: () => cap }) }),
+      ...(cap !== undefined && { sessionCapUsd: cap }),
       dryRun: values["dry-run"] === true,
     },
     io,
@@ -54,7 +56,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
 }
 
 /** `claude-parallel watch`: checks that the feature has a pull request to watch, takes the feature's lock, and follows it (src/pr-watch/). */
-async function watchCommand(options: Omit<WatchOptions, "cwd" | "again"> & { target?: string; dryRun: boolean }, io: Io): Promise<ExitCode> {
+async function watchCommand(options: Omit<WatchOptions, "cwd" | "again" | "budget"> & { target?: string; sessionCapUsd?: number; dryRun: boolean }, io: Io): Promise<ExitCode> {
   const ctx = await openFeature(options.target, io.cwd);
   const { feature, repo } = ctx;
   const say = (line = "") => io.stdout(line + "\n");
@@ -72,7 +74,13 @@ async function watchCommand(options: Omit<WatchOptions, "cwd" | "again"> & { tar
       },
     ]);
   }
-  const watch = { ...options, cwd: io.cwd, again: sh`claude-parallel watch ${feature.slug}` };
+  // The feature's budgets as run left them (its --max-budget-usd / --task-budget-usd, else the plan's), counted afresh before each round.
+  const budget = async () => {
+    const current = await openFeature(feature.slug, io.cwd, { repo });
+    const base = (await readRunState(repo.commonDir, feature.slug)).budget ?? {};
+    return watchBudget(await budgetNow(repo.commonDir, current.feature, base), options.sessionCapUsd);
+  };
+  const watch = { ...options, budget, cwd: io.cwd, again: sh`claude-parallel watch ${feature.slug}` };
   const out = { say, log: (line: string) => io.stderr(line + "\n") };
   if (options.dryRun) {
     io.stdout(dryRunText(`watch ${feature.slug}`, await nextWatchActions(ctx, watch, out), describeWatch));

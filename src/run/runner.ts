@@ -854,7 +854,7 @@ export class Runner {
 
   /** `--pr`: the open pull request followed as `watch` follows it, with the run's budgets, model and permission mode; its end is the run's. */
   private async watchPullRequest(): Promise<ExitCode> {
-    const { watchPullRequest, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
+    const { watchPullRequest, watchBudget, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "pr-watch", text: `following the pull request of ${plan.integrationBranch}: its failing checks and review comments go to the sessions owning their files` });
     const { model, permissionMode } = this.options;
@@ -866,11 +866,7 @@ export class Runner {
         ...(this.options.watchRounds !== undefined && { rounds: this.options.watchRounds }),
         ...(model !== undefined && { model }),
         ...(permissionMode !== undefined && { permissionMode }),
-        budget: async () => {
-          const budget = await this.budgets();
-          const reached = new Map([...budget.tasks].flatMap(([id, t]) => (t.reached ? [[id, reachedText(t.reached)] as const] : [])));
-          return { reached, capUsd: (task) => backstopUsd(budget, task) };
-        },
+        budget: async () => watchBudget(await this.budgets()),
         cwd: this.io.cwd,
         again: this.runAgain,
         signal: this.abort.signal,
@@ -886,6 +882,13 @@ export class Runner {
     if (end.outcome === "interrupted") {
       this.outcome = "interrupted";
       return this.stop([]);
+    }
+    if (end.budget) {
+      this.outcome = "budget-stop";
+      const { scope, spentUsd, limitUsd } = end.budget;
+      await this.progress.emit({ event: "budget-reached", scope, spentUsd, limitUsd, text: `the pull request's feedback waits: ${reachedText(end.budget)}; no session starts until you approve more` });
+      this.progress.print(end.lines.join("\n") + "\n");
+      return end.code;
     }
     if (end.outcome === "done") {
       await this.progress.emit({
