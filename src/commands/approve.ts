@@ -3,7 +3,7 @@ import { budgetNow } from "../session/cost-accounting.js";
 import { backstopUsd } from "../core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
-import { decided, EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
+import { decided, ExitCode, RefusedError } from "../core/errors.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
@@ -15,7 +15,7 @@ import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.j
 import { readRunState, writeRunState } from "../run/run-state.js";
 import { invocationRunning, logSize, sessionLogPath, startInvocation } from "../session/sessions.js";
 import { readSessionRecord } from "../session/headless.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { quote } from "../core/text/shell.js";
 import type { Io } from "../core/io.js";
 import { dollars, namedTask, str, usageError } from "../core/command-args.js";
@@ -119,9 +119,7 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
   const commonDir = repo.commonDir;
   const stateDir = featureDir(commonDir, slug);
   // Found before anything is written: a missing claude leaves no resume half-recorded.
-  const claude = actions.some((a) => a.kind === "resume") ? await which("claude") : undefined;
-  if (actions.some((a) => a.kind === "resume") && !claude)
-    throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), then approve again");
+  const claude = actions.some((a) => a.kind === "resume") ? await claudeBinary() : undefined;
   let budget = facts.budget;
   for (const action of actions) {
     switch (action.kind) {

@@ -6,15 +6,27 @@ export interface BranchHistory {
   /** How many commits `head` has that the base does not (merges included), nor `except` when given. */
   ahead(head: string, except?: string): number;
   /**
-   * The files the non-merge commits of `head` change, leaving out what it merged: the commits the
-   * base or `integration` has, and each sibling's own commits (`git merge <sibling>`, as we
-   * propose for a conflict). A commit two branches hold is the sibling's when it lies on the
+   * The files `head` changed itself: those its own commits change, leaving out what it merged: the
+   * commits the base or `integration` has, and each sibling's own commits (`git merge <sibling>`,
+   * as we propose for a conflict). A commit two branches hold is the sibling's when it lies on the
    * sibling's first-parent line (that branch made it) and not on `head`'s; a commit of `head`'s
    * own line, or one no sibling holds (a side branch it merged), is `head`'s. So a conflict
-   * resolved by merging a sibling leaves the sibling's changes with the sibling.
-   * Both sides of a rename count: moving another task's file away changes that file.
+   * resolved by merging a sibling leaves the sibling's changes with the sibling. A merge commit of
+   * its own counts with the files edited in it by hand: where it differs from git's automatic
+   * merge of its parents (a conflict resolved, or an edit slipped into the merge), never what a
+   * parent brought. Both sides of a rename count: moving another task's file away changes that file.
    */
   ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
+  /**
+   * Of the files ownChanges names, those that only its merge commits changed (edited in them by
+   * hand: no commit of its own lists them), each with such a merge: where to look for them.
+   */
+  changedInMerges(head: string, siblings: readonly string[], integration?: string): Map<string, string>;
+  /**
+   * The own commits of `head` (as ownChanges counts them) that merge more than two parents at once:
+   * git cannot merge them again, so what was edited in them by hand is not known.
+   */
+  octopusMerges(head: string, siblings: readonly string[], integration?: string): string[];
   /**
    * Whether `commit` is `head` or in its history, for a `commit` that is the base or descends from
    * it (the base is held when a commit read has it as a parent; a commit the walk did not reach is
@@ -30,6 +42,10 @@ const HEADER = "\x01";
  * changed files), then answers per head; `others` must be among `heads`. No base (a missing
  * integration branch): nothing is read and no head has commits. Without `-z`, git quotes any
  * path holding a control character, so a line that starts with the header's one is a commit.
+ * A merge's files are its remerge-diff's: those that differ from git's own merge of its parents,
+ * made again in a temporary object store (names only: an automatic merge that conflicted differs
+ * by its conflict markers in the file the merge resolved). git prints a warning in place of the
+ * files of an octopus merge, which it does not merge again: not read.
  */
 export async function branchHistory(cwd: string, base: string | undefined, heads: readonly string[]): Promise<BranchHistory> {
   const parents = new Map<string, string[]>();
@@ -38,14 +54,21 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
   if (base !== undefined && wanted.length) {
     // Against the repository's config: log.showSignature=true would print a line per signed commit
     // among its files, log.showRoot=false would hide the files of a root commit (an unrelated
-    // history merged in).
-    const out = await gitOk(["log", "--no-show-signature", "--root", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=off", "--no-renames", ...wanted, "--not", base, "--"], cwd);
+    // history merged in). Children before their parents (--topo-order): git log drops the parents
+    // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
+    // remerge of a later merge then finds no merge base through it: a clean merge would show each
+    // file one side changed as an add/add conflict.
+    const out = await gitOk(
+      ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"],
+      cwd,
+    );
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
       if (line.startsWith(HEADER)) {
         const [commit, ...ps] = line.slice(1).split(" ").filter(Boolean);
         parents.set(commit!, ps);
         files.set(commit!, (current = []));
+        if (ps.length > 2) current = undefined;
       } else if (line && current) current.push(unquoteCPath(line));
     }
   }
@@ -75,24 +98,34 @@ export function historyOf(base: string | undefined, parents: ReadonlyMap<string,
     for (let commit: string | undefined = head; commit !== undefined && parents.has(commit) && !line.has(commit); commit = parents.get(commit)![0]) line.add(commit);
     return line;
   };
+  /** The commits `head` made itself, merges included (see ownChanges). */
+  const ownCommits = (head: string, siblings: readonly string[], integration: string | undefined): string[] => {
+    const merged = integration === undefined || integration === head ? new Set<string>() : reach(integration);
+    const others = siblings.filter((o) => o !== head);
+    const theirs = new Set(others.flatMap((o) => [...reach(o)]));
+    const theirLines = new Set(others.flatMap((o) => [...firstParents(o)]));
+    const line = firstParents(head);
+    return [...reach(head)].filter((commit) => !merged.has(commit) && !theirLines.has(commit) && !(theirs.has(commit) && !line.has(commit)));
+  };
   return {
     ahead(head, except) {
       const theirs = except === undefined ? undefined : reach(except);
       return theirs === undefined ? reach(head).size : [...reach(head)].filter((c) => !theirs.has(c)).length;
     },
     ownChanges(head, siblings, integration) {
-      const merged = integration === undefined || integration === head ? new Set<string>() : reach(integration);
-      const others = siblings.filter((o) => o !== head);
-      const theirs = new Set(others.flatMap((o) => [...reach(o)]));
-      const theirLines = new Set(others.flatMap((o) => [...firstParents(o)]));
-      const line = firstParents(head);
       const changed = new Set<string>();
-      for (const commit of reach(head)) {
-        if (merged.has(commit) || parents.get(commit)!.length > 1) continue;
-        if (theirLines.has(commit) || (theirs.has(commit) && !line.has(commit))) continue;
-        for (const f of files.get(commit)!) changed.add(f);
-      }
+      for (const commit of ownCommits(head, siblings, integration)) for (const f of files.get(commit)!) changed.add(f);
       return changed;
+    },
+    changedInMerges(head, siblings, integration) {
+      const own = ownCommits(head, siblings, integration);
+      const inMerges = new Map<string, string>();
+      for (const commit of own) if (parents.get(commit)!.length > 1) for (const f of files.get(commit)!) inMerges.set(f, commit);
+      for (const commit of own) if (parents.get(commit)!.length <= 1) for (const f of files.get(commit)!) inMerges.delete(f);
+      return inMerges;
+    },
+    octopusMerges(head, siblings, integration) {
+      return ownCommits(head, siblings, integration).filter((commit) => parents.get(commit)!.length > 2);
     },
     holds(head, commit) {
       if (head === commit) return true;

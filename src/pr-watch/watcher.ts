@@ -15,7 +15,7 @@ import { gitOk, nulFields } from "../git/run.js";
 import { quote, sh } from "../core/text/shell.js";
 import { invocationRunning, sessionArgs, spawnSession } from "../session/sessions.js";
 import { readSessionRecord } from "../session/headless.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { singleLine } from "../core/text/single-line.js";
 import { terminalSafe } from "../core/text/terminal.js";
 import { budgetStop, budgetStopLines, decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../core/decide/decide-watch.js";
@@ -307,11 +307,7 @@ class Watcher {
   private async spawn(taskId: string): Promise<{ exited: Promise<unknown> }> {
     const p = this.state.pending[taskId]!;
     const { plan, task, recorded } = this.planned(taskId);
-    if (!this.claude) {
-      const claude = await which("claude");
-      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-      this.claude = claude;
-    }
+    this.claude ??= await claudeBinary();
     if (!(await pathExists(recorded.worktree))) await this.reopen(taskId);
     const { sandboxArgs, sandboxDecision } = await import("../session/sandbox.js");
     const decision = await sandboxDecision(plan);

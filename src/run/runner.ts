@@ -3,7 +3,7 @@ import { mkdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
@@ -19,7 +19,7 @@ import { processStartTime } from "../process-identity.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { sessionBrief } from "../core/render/brief.js";
 import { quote, sh } from "../core/text/shell.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { readSessionRecord } from "../session/headless.js";
 import { requireRefs } from "../feature/backstop.js";
 import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
@@ -700,9 +700,7 @@ export class Runner {
    */
   private async requireClaude(): Promise<void> {
     if (this.claude) return;
-    const claude = await which("claude");
-    if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-    this.claude = claude;
+    this.claude = await claudeBinary();
   }
 
   /** A task worktree removed by hand is made again from its branch, as `start` restores one, before its session runs there. */

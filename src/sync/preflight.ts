@@ -114,7 +114,7 @@ export async function preflight(
           found.push({
             task: task.id,
             kind: "outside-owns",
-            message: `it changed files it does not own: ${outside.join(", ")}`,
+            message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
             fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
           });
         }
@@ -122,6 +122,9 @@ export async function preflight(
       // Checked even with --allow-outside-owns, and for a task that owns nothing.
       const config = unnamedClaudeConfig(own, owned);
       if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug) });
+      // Neither check can see into them: refused like unnamed configuration, whatever the task owns.
+      const octopus = history.octopusMerges(tip, siblings, integrationTip);
+      if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch) });
       // No commit yet: its verify would only test the phase's start, not the task's work.
       if (task.verify && options.runVerify && committed) {
         // Run here, never taken from a record: the session could have written a passing one.
@@ -154,4 +157,26 @@ export async function preflight(
   const startOf = (id: string) => options.taskStarts?.[id] ?? options.startCommit;
   const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });
   return { integrationTip, problems, conflicts, chain };
+}
+
+/** Why a branch holding octopus merges of its own is refused, and the fix (`--allow-outside-owns` does not skip it). */
+function octopusRefusal(commits: readonly string[], branch: string): { message: string; fix: string } {
+  const one = commits.length === 1;
+  return {
+    message: `${one ? "its merge commit" : "its merge commits"} ${commits.map((c) => c.slice(0, 12)).join(", ")} ${one ? "merges" : "merge"} more than two branches at once: git cannot merge ${one ? "it" : "them"} again to tell what was edited in ${one ? "it" : "them"} by hand, so whether the task stayed inside its owned paths cannot be checked`,
+    fix: `rewrite ${quote(branch)} so that each of its merges takes one branch (git merge one branch, then the next); --allow-outside-owns does not skip this check`,
+  };
+}
+
+/**
+ * Where the files no commit of the task lists were changed: by hand inside its merge commits,
+ * which `git log --stat` does not show. Empty when there are none.
+ */
+function inMergesText(files: readonly string[], inMerges: ReadonlyMap<string, string>): string {
+  const byMerge = new Map<string, string[]>();
+  for (const f of files) {
+    const merge = inMerges.get(f);
+    if (merge !== undefined) byMerge.set(merge, [...(byMerge.get(merge) ?? []), f]);
+  }
+  return [...byMerge].map(([merge, fs]) => `; changed by hand inside its merge commit ${merge.slice(0, 12)} (git show --remerge-diff ${merge.slice(0, 12)}): ${fs.join(", ")}`).join("");
 }

@@ -1,8 +1,9 @@
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { branchHistory } from "../../src/git/branch-history.js";
-import { git, makeRepo, writeFiles } from "../helpers/git.js";
+import { git, gitEnv, makeRepo, writeFiles } from "../helpers/git.js";
 
 /** Commits `files` on the checked-out branch of `repo` and returns the new commit. */
 function commit(repo: string, files: Record<string, string>, message = "work"): string {
@@ -40,6 +41,43 @@ describe("branchHistory (one git log for every branch of a phase)", () => {
     const tip = git(repo, "rev-parse", "HEAD");
     const history = await branchHistory(repo, start, [tip]);
     expect([...history.ownChanges(tip, [])].sort()).toEqual(["mine/file.txt", "theirs/file.txt"]);
+  });
+
+  it("counts what a merge of its own edited by hand (remerge-diff), not what the merge brought, even when git log shows a parent before the merge", async () => {
+    const repo = makeRepo({ files: { "README.md": "# r\n", "s/x.txt": "s\n", "t/x.txt": "one\ntwo\n" } });
+    const start = git(repo, "rev-parse", "HEAD");
+    git(repo, "switch", "-q", "-c", "s");
+    commit(repo, { "s/x.txt": "s, changed\n", "t/x.txt": "one\nTWO from s\n" });
+    // Committed last by its date: git log (by date) shows it before the merge that holds it.
+    execFileSync("git", ["commit", "-q", "--amend", "--no-edit"], { cwd: repo, env: { ...gitEnv, GIT_COMMITTER_DATE: "2090-01-01 00:00:00 +0000" } });
+    const s = git(repo, "rev-parse", "HEAD");
+    git(repo, "switch", "-q", "-c", "t", start);
+    commit(repo, { "t/x.txt": "one\nTWO from t\n" });
+    // A conflict resolved in t/x.txt, and README.md edited in the same merge.
+    expect(() => git(repo, "merge", "-q", "s")).toThrow();
+    writeFiles(repo, { "t/x.txt": "one\nTWO from s and t\n", "README.md": "# r, edited in the merge\n" });
+    git(repo, "commit", "-qam", "merge s");
+    const clean = commit(repo, { "t/y.txt": "y\n" });
+    expect(git(repo, "log", "--format=%H", "-1", s, clean)).toBe(s);
+    const history = await branchHistory(repo, start, [s, clean]);
+    expect([...history.ownChanges(clean, [s])].sort()).toEqual(["README.md", "t/x.txt", "t/y.txt"]);
+    expect(history.octopusMerges(clean, [s])).toEqual([]);
+  });
+
+  it("lists an octopus merge of its own, whose files git does not say (a warning in their place is not a file)", async () => {
+    const repo = makeRepo();
+    const start = git(repo, "rev-parse", "HEAD");
+    for (const side of ["x", "y"]) {
+      git(repo, "switch", "-q", "-c", side, start);
+      commit(repo, { [`${side}.txt`]: `${side}\n` });
+    }
+    git(repo, "switch", "-q", "-c", "t", start);
+    commit(repo, { "t.txt": "t\n" });
+    git(repo, "merge", "-q", "--no-edit", "x", "y");
+    const tip = git(repo, "rev-parse", "HEAD");
+    const history = await branchHistory(repo, start, [tip]);
+    expect([...history.ownChanges(tip, [])].sort()).toEqual(["t.txt", "x.txt", "y.txt"]);
+    expect(history.octopusMerges(tip, [])).toEqual([tip]);
   });
 
   it("without a base (a missing integration branch) reads nothing and finds no commits", async () => {

@@ -83,7 +83,7 @@ describe("claude-parallel run without sessions", () => {
     const env = { PATH: path };
     const first = runHelper(["run", "--rolling", "--json"], { cwd: repo, env });
     expect(first.code, first.stdout + first.stderr).toBe(3);
-    expect(first.stderr).toContain("the `claude` command is not on PATH");
+    expect(first.stderr).toContain("Claude Code's `claude` command is not on PATH");
     const seen = first.stdout
       .trim()
       .split("\n")

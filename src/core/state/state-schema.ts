@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { SLUG_PATTERN } from "../plan/names.js";
 
 /** The shapes of every file in a feature's state folder, checked whenever one is read. */
 
@@ -101,6 +102,13 @@ export const FeatureStateSchema = z.object({
 export type TaskState = z.infer<typeof TaskStateSchema>;
 export type PhaseState = z.infer<typeof PhaseStateSchema>;
 export type FeatureState = z.infer<typeof FeatureStateSchema>;
+
+/**
+ * `.trusted/<digest>`, written by `allow`: when, and the feature whose shared state it trusts
+ * (records written before they named it have none: still trusted, never removed).
+ */
+export const TrustRecordSchema = z.object({ allowedAt: z.string(), slug: z.optional(z.string().check(z.regex(SLUG_PATTERN, { message: "a feature slug" }))) });
+export type TrustRecord = z.infer<typeof TrustRecordSchema>;
 
 /** A checkout being moved from one tree (a commit's, or a tree's) to another, written before git starts writing its files. */
 export const CheckoutMoveSchema = z.object({ worktree: z.string(), from: commitId, to: commitId });

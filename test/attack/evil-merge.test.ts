@@ -1,0 +1,129 @@
+import { existsSync, statSync, writeFileSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { describeRun, gitTry } from "../helpers/attack.js";
+import { runHelper } from "../helpers/cli.js";
+import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { reusableFolder } from "../helpers/fixture.js";
+import { git, writeFiles } from "../helpers/git.js";
+
+/**
+ * A session merges the integration branch into its task's branch (to take a sibling's work, as a
+ * conflict's fix says) and slips edits of files it does not own into the merge commit: changes in
+ * neither parent, which no per-commit file list shows. The sync must blame them on the task, and
+ * only them: a conflict resolved in an owned file is the task's own work, and what the merge
+ * brought from the integration branch stays the sibling's.
+ */
+
+// a owns nothing (it may touch b's file, which makes the conflict below); c waits for a.
+const PLAN = [
+  "version: 1",
+  "feature: Evil merges",
+  "tasks:",
+  "  - {id: a, title: Part A}",
+  "  - {id: b, title: Part B, owns: [b/]}",
+  "  - {id: c, title: Part C, owns: [c/], dependsOn: [a]}",
+  "",
+].join("\n");
+
+const withoutClaude = () =>
+  (process.env.PATH ?? "")
+    .split(delimiter)
+    .filter((d) => !existsSync(join(d, "claude")) || !statSync(join(d, "claude")).isFile())
+    .join(delimiter);
+
+/**
+ * A rolling run that merged a's work (a/x.txt, and b/x.txt when `conflicting`) and stopped where c
+ * needs a session; b, started before, has its own commit and is not merged yet.
+ */
+const rolled = (conflicting: boolean) => (folder: string) => {
+  const f = startedFeature(conflicting ? "evil-conflict" : "evil", PLAN, { "b/x.txt": "one\ntwo\nthree\n" }, folder);
+  commitIn(f.wt("a"), { "a/x.txt": "a\n", ...(conflicting && { "b/x.txt": "one\nTWO from a\nthree\n" }) }, "A");
+  commitIn(f.wt("b"), { "b/x.txt": "one\nTWO from b\nthree\n", "b/y.txt": "b\n" }, "B");
+  const r = runHelper(["run", "--rolling"], { cwd: f.repo, env: { PATH: withoutClaude() } });
+  if (r.code !== 3 || git(f.repo, "show", "feature/demo:a/x.txt") !== "a" || gitTry(f.repo, ["merge-base", "--is-ancestor", "feature/demo-b", "feature/demo"]).code !== 1)
+    throw new Error(`the rolling run did not stop with a merged and b not: ${describeRun(r)}`);
+  return f;
+};
+const clean = reusableFolder(rolled(false));
+const conflicting = reusableFolder(rolled(true));
+
+/** In b's worktree: merge the integration branch, let `edit` change the result, commit the merge. */
+function mergeIntegration(wt: string, edit: () => void): void {
+  git(wt, "merge", "-q", "--no-commit", "--no-ff", "feature/demo");
+  edit();
+  git(wt, "add", "-A");
+  git(wt, "commit", "-q", "-m", "Merge feature/demo");
+  expect(git(wt, "rev-list", "--parents", "-1", "HEAD").split(" ")).toHaveLength(3);
+}
+
+describe("edits made inside a task's merge commit (an evil merge)", () => {
+  it("are blamed on the task: sync refuses (4, outside-owns) naming it and each file, and changes nothing", () => {
+    const { repo, wt } = clean();
+    // A sibling's file changed, a new file, a file of the start deleted, a file of the start changed.
+    mergeIntegration(wt("b"), () => {
+      writeFiles(wt("b"), { "a/x.txt": "a, changed by b in the merge\n", "notes.md": "new, outside b/\n", "shared.txt": "one\nslipped in\nthree\n" });
+      git(wt("b"), "rm", "-q", "README.md");
+    });
+    // No commit of b's lists them: only the merge, against git's own merge of its parents, shows them.
+    expect(git(repo, "log", "--format=", "--name-only", "--no-merges", "feature/demo-b", "--not", "feature/demo")).toBe("b/x.txt\nb/y.txt");
+    const before = refsOf(repo);
+    const r = runHelper(["sync", "--no-next"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    const merge = git(wt("b"), "rev-parse", "HEAD").slice(0, 12);
+    const files = "README.md, a/x.txt, notes.md, shared.txt";
+    expect(r.stderr).toContain(`[outside-owns] task b: it changed files it does not own: ${files}; changed by hand inside its merge commit ${merge} (git show --remerge-diff ${merge}): ${files}\n`);
+    expect(r.stderr).not.toContain("task a:");
+    expect(refsOf(repo)).toBe(before);
+  });
+
+  it("on Claude Code configuration, are refused even with --allow-outside-owns", () => {
+    const { repo, wt } = clean();
+    mergeIntegration(wt("b"), () => writeFiles(wt("b"), { ".claude/settings.json": '{"hooks":{}}\n' }));
+    const r = runHelper(["sync", "--dry-run", "--allow-outside-owns"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed Claude Code configuration its owns do not name: .claude/settings.json;");
+  });
+
+  it("a clean merge of the integration branch: what it brought is not blamed on the task", () => {
+    const { repo, wt } = clean();
+    mergeIntegration(wt("b"), () => undefined);
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(0);
+    expect(r.stdout).toContain("inside their owned paths");
+  });
+
+  it("a merge that resolves a conflict in an owned file is accepted; a slipped-in edit beside it is not", () => {
+    const { repo, wt } = conflicting();
+    expect(() => git(wt("b"), "merge", "-q", "feature/demo")).toThrow();
+    writeFileSync(join(wt("b"), "b/x.txt"), "one\nTWO from a and b\nthree\n");
+    git(wt("b"), "add", "-A");
+    git(wt("b"), "commit", "-q", "--no-edit");
+    const ok = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(ok.code, describeRun(ok)).toBe(0);
+    expect(ok.stdout).toContain("inside their owned paths");
+
+    const again = conflicting();
+    expect(() => git(again.wt("b"), "merge", "-q", "feature/demo")).toThrow();
+    writeFileSync(join(again.wt("b"), "b/x.txt"), "one\nTWO from a and b\nthree\n");
+    writeFileSync(join(again.wt("b"), "shared.txt"), "one\nslipped in\nthree\n");
+    git(again.wt("b"), "add", "-A");
+    git(again.wt("b"), "commit", "-q", "--no-edit");
+    const r = runHelper(["sync", "--dry-run"], { cwd: again.repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt; changed by hand inside its merge commit ");
+  });
+
+  it("an octopus merge, which git cannot merge again, is refused even with --allow-outside-owns", () => {
+    const { repo, wt } = clean();
+    // A commit of its own on a side branch, or git would not need a third parent for it.
+    git(repo, "branch", "side", git(repo, "commit-tree", "main^{tree}", "-p", "main", "-m", "side"));
+    git(wt("b"), "merge", "-q", "--no-edit", "feature/demo", "side");
+    expect(git(wt("b"), "rev-list", "--parents", "-1", "HEAD").split(" ")).toHaveLength(4);
+    const octopus = git(wt("b"), "rev-parse", "HEAD").slice(0, 12);
+    const r = runHelper(["sync", "--dry-run", "--allow-outside-owns"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain(`[outside-owns] task b: its merge commit ${octopus} merges more than two branches at once`);
+    expect(r.stderr).toContain("rewrite 'feature/demo-b' so that each of its merges takes one branch");
+  });
+});
