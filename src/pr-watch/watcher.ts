@@ -307,7 +307,7 @@ class Watcher {
   private async spawn(taskId: string): Promise<{ exited: Promise<unknown> }> {
     const p = this.state.pending[taskId]!;
     const { plan, task, recorded } = this.planned(taskId);
-    this.claude ??= await claudeBinary();
+    this.claude ||= await claudeBinary();
     if (!(await pathExists(recorded.worktree))) await this.reopen(taskId);
     const { sandboxArgs, sandboxDecision } = await import("../session/sandbox.js");
     const decision = await sandboxDecision(plan);
