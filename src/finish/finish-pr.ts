@@ -26,8 +26,8 @@ interface PrContext {
 /**
  * `finish --pr`'s facts: where the integration branch would be pushed (the base branch's remote)
  * and what that remote has, whether gh can open the pull request here, the branch's pull request
- * in any state, and its title and description. Changes nothing. In CI, where nobody reads printed commands, gh
- * that cannot open it is an environment error before anything is pushed.
+ * in any state, and its title and description. Changes nothing. In CI, where nobody reads printed
+ * commands, gh that cannot open it is an environment error before anything is pushed.
  */
 export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFacts> {
   const { mainRoot, plan } = ctx;
