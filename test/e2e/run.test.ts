@@ -278,36 +278,41 @@ describe("claude-parallel run with the real claude", () => {
   }
 
   // The steps at which a run is killed (kill -9 of it and its process group), chosen with a seed so a failure can be replayed.
-  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest.
+  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest, in the order a run
+  // meets them in each phase.
   const SESSION_POINTS = ["run-after-intent", "run-after-spawn"];
   const POINTS = ["run-after-begin", "start-after-record", "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
+  const ORDER = ["run-after-begin", "start-after-record", ...SESSION_POINTS, "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
   const seed = Number(process.env.RUN_CRASH_SEED ?? 20261126);
   const chosen = (() => {
     let x = seed >>> 0;
     const next = () => (x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32;
     const pick = (pool: string[]) => pool.splice(Math.floor(next() * pool.length), 1)[0]!;
     const rest = [...POINTS];
-    return process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+    const points = process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+    return points.sort((p, q) => ORDER.indexOf(p) - ORDER.indexOf(q));
   })();
-  for (const point of chosen) {
-    it.skipIf(!claudeAvailable())(
-      `kill -9 at ${point} (seed ${seed}), then run again: the same end state as an uninterrupted run`,
-      async () => {
-        const { env } = await serve(threeWorks());
-        const repo = makeRepo({ name: `crash-${point}`, files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
-        const first = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
-        const killed = await first.done;
+  // One run killed at each chosen step in turn (each re-run killed at the next one, met later in that phase or in the next),
+  // then run to its end: every kill leaves what the next run must finish, the re-runs' own recovery included.
+  it.skipIf(!claudeAvailable())(
+    `kill -9 at ${chosen.join(", then at ")} (seed ${seed}), then run again: the same end state as an uninterrupted run`,
+    async () => {
+      const { env } = await serve(threeWorks());
+      const repo = makeRepo({ name: "crash", files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+      for (const point of chosen) {
+        const run = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
+        const killed = await run.done;
         try {
-          process.kill(-first.pid, "SIGKILL");
+          process.kill(-run.pid, "SIGKILL");
         } catch {}
         expect(killed.code, `expected a kill at ${point}: ${killed.stdout}${killed.stderr}`).toBe(null);
-        const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
-        expect(again.code, again.stdout + again.stderr).toBe(0);
-        expectThreeDone(repo);
-      },
-      240_000,
-    );
-  }
+      }
+      const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expectThreeDone(repo);
+    },
+    240_000,
+  );
 
   const LONG_AND_CHAIN = [
     "version: 1",

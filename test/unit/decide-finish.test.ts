@@ -87,6 +87,11 @@ describe("decideFinish: the merge", () => {
     expect(kinds(decideFinish(facts({ finishedAt: NOW, target: merge({ merged: true }) })))).toEqual(["say"]);
   });
 
+  it("already merged, but git still notes our merge under way in base's checkout (killed before it forgot it): that note goes, even when recorded", () => {
+    expect(kinds(decideFinish(facts({ target: merge({ merged: true, leftMergeNote: "/repo" }) })))).toEqual(["say", "forget-merge-note", "record-finished"]);
+    expect(actions(decideFinish(facts({ finishedAt: NOW, target: merge({ merged: true, leftMergeNote: "/repo" }) })))[1]).toEqual({ kind: "forget-merge-note", path: "/repo" });
+  });
+
   it("a conflict with base: refused, with the hand merge in the fix", () => {
     const d = decideFinish(facts({ target: merge({ preview: { tree: TREE, conflicts: ["x.txt", "y.txt"] } }) }));
     expect(codes(d)).toEqual(["base-conflict"]);

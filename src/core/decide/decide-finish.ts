@@ -31,6 +31,8 @@ export interface MergeFacts {
   baseTip?: string;
   /** base holds the integration branch's tip already. */
   merged: boolean;
+  /** base's checkout, where git still notes our merge as under way (MERGE_HEAD) although base holds it. */
+  leftMergeNote?: string;
   /** The merge made in memory when base does not hold it yet: its tree, and the paths that conflict. */
   preview?: { tree: string; conflicts: string[] };
   /** The command that merges base into the integration branch by hand, with the plan's merge settings. */
@@ -63,6 +65,8 @@ export interface PullRequestFacts {
 
 export type FinishAction =
   | { kind: "say"; text: string }
+  /** Forget git's note (MERGE_HEAD) of our merge in base's checkout, which a finish killed after the merge commit left. */
+  | { kind: "forget-merge-note"; path: string }
   /** Set back what a finish killed half way left in base's checkout, then decide again. */
   | { kind: "set-back-checkout"; path: string; from: string; to: string; integrationTip: string }
   /** A real `git merge --no-ff` in base's clean checkout, moving its files from `from` to the tree `to`. */
@@ -120,7 +124,10 @@ function decideMerge(f: FinishFacts, m: MergeFacts): Decision<FinishAction> {
   const record: FinishAction[] = f.finishedAt === undefined ? [{ kind: "record-finished", at: f.now }] : [];
   // What killed commands left of the task worktrees is brought to an end; working worktrees are clean's to remove.
   const settle: FinishAction[] = m.leftovers.filter(({ course }) => !["gone", "working", "not-ours"].includes(course.kind)).map((l) => ({ kind: "settle-leftover", ...l }));
-  if (m.merged) return { actions: [say(`${f.integrationBranch} is already merged into ${f.base}.`), ...record, ...settle] };
+  if (m.merged) {
+    const forget: FinishAction[] = m.leftMergeNote !== undefined ? [{ kind: "forget-merge-note", path: m.leftMergeNote }] : [];
+    return { actions: [say(`${f.integrationBranch} is already merged into ${f.base}.`), ...forget, ...record, ...settle] };
+  }
   if (m.preview === undefined) throw new Error("decideFinish: the merge was not previewed");
   if (m.preview.conflicts.length) {
     return refuse({
@@ -183,6 +190,8 @@ export function describeFinishAction(a: FinishAction, names: { slug: string; bas
   switch (a.kind) {
     case "say":
       return a.text;
+    case "forget-merge-note":
+      return `forget the merge git still notes as under way in ${a.path} (MERGE_HEAD of ${branch}; the merge commit was made)`;
     case "set-back-checkout":
       return `set back what an interrupted finish left in ${a.path} (the checkout of ${base}), then decide again`;
     case "merge-in-checkout":
