@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
-import { readReviewCosts, readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
-import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../core/budget.js";
+import { budgetNow } from "../session/cost-accounting.js";
+import { backstopUsd } from "../core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
 import { decided, ExitCode, RefusedError } from "../core/errors.js";
@@ -91,26 +91,13 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
     merged: phase?.syncedAt !== undefined || recorded?.mergedAt !== undefined,
     skipped: recorded?.skipped !== undefined,
     ...(recorded && (await pathExists(recorded.worktree)) && { worktree: recorded.worktree }),
-    budget: await budgetNow(ctx, runState.budget ?? {}),
+    budget: await budgetNow(commonDir, feature, runState.budget ?? {}),
     ...((runState.budget?.taskUsd ?? task.budgetUsd) !== undefined && { baseTaskUsd: runState.budget?.taskUsd ?? task.budgetUsd }),
     ...(options.addUsd !== undefined && { addUsd: options.addUsd }),
     session: await sessionOf(ctx, task.id, runState),
+    ...(runState.mode && { runMode: runState.mode }),
     now: new Date().toISOString(),
   };
-}
-
-/** What every task and the reviewer spent (the one accounting, as status and run count it) against the limits in force. */
-async function budgetNow(ctx: FeatureContext, base: { taskUsd?: number; featureUsd?: number }): Promise<BudgetState> {
-  const { repo, feature } = ctx;
-  const costs = new Map<string, number | undefined>();
-  for (const phase of feature.plan.phases) {
-    for (const t of phase.tasks) {
-      const { results } = await readSessionResults(sessionLogPath(repo.commonDir, feature.slug, t.id), true);
-      costs.set(t.id, taskCostUsd(results, feature.state?.phases[String(phase.index)]?.tasks[t.id]?.session));
-    }
-  }
-  const reviews = await readReviewCosts(repo.commonDir, feature.slug, feature.plan.phases);
-  return budgetState(costs, budgetLimits(feature.plan, base, feature.state?.budgetApprovals ?? []), reviews.totalUsd);
 }
 
 /** The task's session: one `run` started (its state), one `start --launch headless` started (its record), or one the hooks saw. */
@@ -141,7 +128,7 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
         state.budgetApprovals = [...(state.budgetApprovals ?? []), action.approval];
         await writeState(commonDir, state);
         const runState = await readRunState(commonDir, slug);
-        budget = await budgetNow(ctx, runState.budget ?? {});
+        budget = await budgetNow(commonDir, feature, runState.budget ?? {});
         await writeFileAtomic(budgetRecordPath(stateDir), budgetRecordText(budget, facts.now));
         if (facts.session.kind !== "running") {
           const previous = readHookRecord(stateDir, action.task);

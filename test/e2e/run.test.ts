@@ -530,20 +530,22 @@ describe("claude-parallel run with the real claude", () => {
   );
 
   it.skipIf(!claudeAvailable())(
-    "--attempts used up: exit 4 with a report naming the task, what failed and how to continue; nothing lost",
+    "--attempts used up: exit 4 with a report naming the task, what failed and how to continue (in the run's mode, --no-finish here); nothing lost",
     async () => {
       // The session writes its file but never commits, whatever it is told.
       const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [{ type: "text", text: "I will not commit." }]]] });
       const plan = ["version: 1", "feature: One part", "base: main", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", ""].join("\n");
       const repo = makeRepo({ name: "giveup", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
-      const r = await startHelper([...RUN, "one", "--attempts", "1"], { cwd: repo, env }).done;
+      const r = await startHelper([...RUN, "one", "--attempts", "1", "--no-finish"], { cwd: repo, env }).done;
       expect(r.code, r.stdout + r.stderr).toBe(4);
       const wt = join(repo, "..", "giveup-one-a");
       const sessionId = JSON.parse(readFileSync(join(repo, ".git/parallel/one/sessions/a.json"), "utf8")).sessionId as string;
       expect(r.stdout).toContain("Stopped: one needs you. Nothing was lost: every branch, worktree and session is kept.");
       expect(r.stdout).toMatch(/- a \(feature\/one-a, .*giveup-one-a\): its branch has no commit beyond the phase's start \(after 1 resume\)/);
       expect(r.stdout).toContain(`continue its session: cd '${wt}' && claude --resume ${sessionId}`);
-      expect(r.stdout).toContain("continue unattended: claude-parallel run 'one'");
+      // Continued as it was started: a plain run would merge into base. status says so too, from the run's recorded mode.
+      expect(r.stdout).toContain("continue unattended: claude-parallel run 'one' --no-finish\n");
+      expect(runHelper(["status", "one"], { cwd: repo, env }).stdout).toContain("Continue it: `claude-parallel run 'one' --no-finish`");
       expect(events(repo, "one").map((e) => e.event)).toContain("gave-up");
       expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
     },

@@ -179,6 +179,20 @@ describe("claude-parallel run without sessions", () => {
     expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "c", problem: "task-verify", attempts: 3 }] });
   });
 
+  it("--rolling with a reviewed phase not synced: refused before anything starts (its tasks would merge without the reviewer)", () => {
+    const plan = TWO_PHASES().replace("tasks:", "review: {phases: [2]}\ntasks:");
+    const repo = makeRepo({ name: "rollreview", files: { "README.md": "# r\n", ".parallel/demo/plan.yaml": plan } });
+    const before = refsOf(repo);
+    for (const args of [["--pr"], ["--pr", "--dry-run"], ["--pr", "--detach"]]) {
+      const r = runHelper(["run", "--rolling", ...args], { cwd: repo });
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stderr).toContain("[rolling-skips-review] the plan asks for a review of phase 2, and --rolling merges each task alone");
+      expect(r.stderr).toContain("drop --rolling (claude-parallel run 'demo' --pr: each phase is reviewed before its sync publishes it)");
+    }
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, ".git/parallel/demo"))).toBe(false);
+  });
+
   it("a review round the feature's budget has no room for does not start: the run stops and says how to go on, nothing published", () => {
     const plan = TWO_PHASES().replace("tasks:", "featureBudgetUsd: 1\nreview: {rounds: 1}\ntasks:");
     const { repo, wt } = startedFeature("runreviewbudget", plan);

@@ -57,8 +57,8 @@ export interface PullRequestFacts {
   /** The integration branch's commit on that remote, when it has the branch. */
   remoteTip?: string;
   gh: "ready" | "missing" | "logged-out";
-  /** The URL of an open pull request of the integration branch into base. */
-  open?: string;
+  /** The integration branch's pull request into base, in any state (an open one, else the newest), as gh reports it. */
+  pullRequest?: { url: string; state: "open" | "merged" | "closed"; head?: string };
   title: string;
   body: string;
 }
@@ -164,8 +164,22 @@ function decidePullRequest(f: FinishFacts, p: PullRequestFacts): Decision<Finish
   // Already there (the CI job that published it, or an earlier finish --pr): nothing to push, and no write access needed for it.
   const push: FinishAction = p.remoteTip === p.tip ? say(`${p.remote} has ${branch} at ${p.tip.slice(0, 12)} already.`) : { kind: "push", remote: p.remote, tip: p.tip };
   if (p.gh !== "ready") return { actions: [push, { kind: "print-pull-request-commands", remote: p.remote, title: p.title, body: p.body, gh: p.gh }] };
-  if (p.open !== undefined) return { actions: [push, say(`The pull request of ${branch} into ${f.base} is open already: ${p.open}`)] };
-  return { actions: [push, { kind: "open-pull-request", title: p.title, body: p.body }] };
+  const pr = p.pullRequest;
+  if (pr?.state === "open") return { actions: [push, say(`The pull request of ${branch} into ${f.base} is open already: ${pr.url}`)] };
+  if (pr?.state === "closed") {
+    const ref = `refs/heads/${branch}`;
+    return refuse({
+      code: "pull-request-closed",
+      message: `the pull request of ${branch} into ${f.base} was closed without being merged: ${pr.url}`,
+      fix: `reopen it (${sh`gh pr reopen ${pr.url}`}) and run ${sh`claude-parallel finish ${f.slug} --pr`} again, which pushes to it; or push and open a new one yourself: ${sh`git push ${p.remote} ${`${ref}:${ref}`}`}, then ${sh`gh pr create --base ${f.base} --head ${branch}`}`,
+    });
+  }
+  // Merged with the branch as it is: its work is in base on the remote, and nothing is pushed or opened again.
+  if (pr?.state === "merged" && (pr.head === undefined || pr.head === p.tip))
+    return { actions: [say(`The pull request of ${branch} into ${f.base} was merged: ${pr.url}. Nothing to do: its work is in ${f.base} on the remote.`)] };
+  // Merged before the branch's newest commits: those go in a new pull request.
+  const since = pr?.state === "merged" ? [say(`The pull request ${pr.url} was merged at ${pr.head!.slice(0, 12)}; ${branch} has commits since, so a new one is opened for them.`)] : [];
+  return { actions: [...since, push, { kind: "open-pull-request", title: p.title, body: p.body }] };
 }
 
 const say = (text: string): FinishAction => ({ kind: "say", text });

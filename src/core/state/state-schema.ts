@@ -190,6 +190,14 @@ export const RunInvocationSchema = z.object({
   endedAt: z.optional(z.string()),
 });
 
+/** How a run was started: its end (`--pr`, `--no-finish`, else finish), `--rolling`, `--no-watch`. */
+const RunModeSchema = z.object({
+  finish: z.enum(["finish", "pr", "none"]),
+  rolling: z.optional(z.boolean()),
+  noWatch: z.optional(z.boolean()),
+});
+export type RunMode = z.infer<typeof RunModeSchema>;
+
 /** `<state>/run/state.json`: what `run` must remember across an interruption. */
 export const RunStateSchema = z.object({
   version: z.literal(1),
@@ -208,6 +216,8 @@ export const RunStateSchema = z.object({
   ),
   /** The budgets given to the last run that named them (`--task-budget-usd`, `--max-budget-usd`): later runs keep them. */
   budget: z.optional(z.object({ taskUsd: z.optional(z.number()), featureUsd: z.optional(z.number()) })),
+  /** The last run's mode: every suggestion to continue it repeats it (without its --pr, a run would merge into base). Absent in states older than it. */
+  mode: z.optional(RunModeSchema),
   /** The run in progress (its PID and start time), or the last one. */
   pid: z.optional(pid),
   pidStart: z.optional(z.string()),
