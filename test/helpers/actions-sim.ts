@@ -312,7 +312,7 @@ export interface Dispatch {
  * A stand-in `gh` on PATH, for a job's token (SIM_PERMISSIONS): `auth status` answers like gh with
  * GH_TOKEN set; `workflow run` (actions: write) records a dispatched run, listed by `run list`
  * (actions: read) until the test runs it; `pr create` (pull-requests: write) opens a pull request
- * (once per branch) that `pr list --head` then finds.
+ * (once per branch) that `pr list --head` then finds (with `--json`, as a list of url and state).
  */
 export function fakeGh(dir: string): { path: string; calls: () => string[][]; dispatches: () => Dispatch[]; markRun: (d: Dispatch) => void } {
   mkdirSync(dir, { recursive: true });
@@ -342,7 +342,10 @@ if (args[0] === "workflow" && args[1] === "run") {
 } else if (args[0] === "pr" && args[1] === "list") {
   need("pull-requests", "read");
   const head = args[args.indexOf("--head") + 1];
-  if (fs.existsSync(prs) && JSON.parse(fs.readFileSync(prs, "utf8")).includes(head)) console.log("https://github.invalid/owner/repo/pull/1");
+  const open = fs.existsSync(prs) && JSON.parse(fs.readFileSync(prs, "utf8")).includes(head);
+  // With --json, the fields asked for, as gh gives them (an open pull request's head is left out: this stand-in does not track it).
+  if (args.includes("--json")) console.log(JSON.stringify(open ? [{ url: "https://github.invalid/owner/repo/pull/1", state: "OPEN" }] : []));
+  else if (open) console.log("https://github.invalid/owner/repo/pull/1");
 } else if (args[0] === "pr" && args[1] === "create") {
   need("pull-requests", "write");
   const head = args[args.indexOf("--head") + 1];

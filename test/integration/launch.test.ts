@@ -42,8 +42,12 @@ describe("--launch tmux", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Attach with: tmux attach -t parallel-auth");
-    const windows = spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{window_name} #{pane_current_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
-    expect(windows).toEqual([`data ${join(repo, "..", "tmuxapp-auth-data")}`, `designer ${join(repo, "..", "tmuxapp-auth-designer")}`]);
+    // tmux reads a pane's folder from its process, which a loaded machine may not have started yet: ask until it has.
+    const listWindows = () =>
+      spawnSync("tmux", ["-S", socket, "list-windows", "-t", "=parallel-auth", "-F", "#{window_name} #{pane_current_path}"], { encoding: "utf8" }).stdout.trim().split("\n").sort();
+    const expected = [`data ${join(repo, "..", "tmuxapp-auth-data")}`, `designer ${join(repo, "..", "tmuxapp-auth-designer")}`];
+    await waitUntil(() => JSON.stringify(listWindows()) === JSON.stringify(expected), 120_000);
+    expect(listWindows()).toEqual(expected);
     await waitUntil(() => claude.calls().length >= 2, 120_000);
     const calls = claude.calls().sort((a, b) => a.cwd.localeCompare(b.cwd));
     expect(calls.map((c) => c.cwd)).toEqual([join(repo, "..", "tmuxapp-auth-data"), join(repo, "..", "tmuxapp-auth-designer")]);
