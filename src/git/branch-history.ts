@@ -8,13 +8,17 @@ export interface BranchHistory {
   /**
    * The files `head` changed itself: those its own commits change, leaving out what it merged: the
    * commits the base or `integration` has, and each sibling's own commits (`git merge <sibling>`,
-   * as we propose for a conflict). A commit two branches hold is the sibling's when it lies on the
-   * sibling's first-parent line (that branch made it) and not on `head`'s; a commit of `head`'s
-   * own line, or one no sibling holds (a side branch it merged), is `head`'s. So a conflict
-   * resolved by merging a sibling leaves the sibling's changes with the sibling. A merge commit of
-   * its own counts with the files edited in it by hand: where it differs from git's automatic
-   * merge of its parents (a conflict resolved, or an edit slipped into the merge), never what a
-   * parent brought. Both sides of a rename count: moving another task's file away changes that file.
+   * as we propose for a conflict). Every commit of `head`'s first-parent line is its own (what
+   * was committed on that branch), even one on a sibling's line too (a fast-forward onto the
+   * sibling's branch, or the sibling's onto it: then it counts for both). A commit off its line
+   * that one of its merges brought in is its own unless that merge reached it through a commit of
+   * a sibling's line (it took the sibling's work, side branches the sibling merged included). So
+   * every commit some branch holds counts for at least one of them (following such commits back
+   * ends at a branch that merged it in by itself): none is passed off as a sibling's by getting
+   * the sibling to merge it. A merge commit of its own counts with the files edited in it by hand: where it
+   * differs from git's automatic merge of its parents (a conflict resolved, or an edit slipped
+   * into the merge), never what a parent brought. Both sides of a rename count: moving another
+   * task's file away changes that file.
    */
   ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
   /**
@@ -98,14 +102,38 @@ export function historyOf(base: string | undefined, parents: ReadonlyMap<string,
     for (let commit: string | undefined = head; commit !== undefined && parents.has(commit) && !line.has(commit); commit = parents.get(commit)![0]) line.add(commit);
     return line;
   };
-  /** The commits `head` made itself, merges included (see ownChanges). */
+  /**
+   * The commits `head` made itself, merges included (see ownChanges). Its first-parent line, oldest
+   * first; at each commit of it, the commits it brings in (a merge's other parents' history that
+   * its first parent does not hold) are `head`'s unless reached through a commit of a sibling's
+   * line: a walk from those parents that turns "taken" past such a commit.
+   */
   const ownCommits = (head: string, siblings: readonly string[], integration: string | undefined): string[] => {
     const merged = integration === undefined || integration === head ? new Set<string>() : reach(integration);
-    const others = siblings.filter((o) => o !== head);
-    const theirs = new Set(others.flatMap((o) => [...reach(o)]));
-    const theirLines = new Set(others.flatMap((o) => [...firstParents(o)]));
-    const line = firstParents(head);
-    return [...reach(head)].filter((commit) => !merged.has(commit) && !theirLines.has(commit) && !(theirs.has(commit) && !line.has(commit)));
+    const theirLines = new Set(siblings.filter((o) => o !== head).flatMap((o) => [...firstParents(o)]));
+    const own: string[] = [];
+    // What the line holds below the commit at hand, then with it: the walk never goes past it.
+    const held = new Set<string>();
+    for (const commit of [...firstParents(head)].reverse()) {
+      if (merged.has(commit)) continue;
+      own.push(commit);
+      const found = new Set<string>();
+      const taken = new Set<string>();
+      const stack = parents
+        .get(commit)!
+        .slice(1)
+        .map((p) => ({ commit: p, took: false }));
+      while (stack.length) {
+        const at = stack.pop()!;
+        const took = at.took || theirLines.has(at.commit);
+        if (held.has(at.commit) || merged.has(at.commit) || !parents.has(at.commit) || (took ? taken : found).has(at.commit)) continue;
+        (took ? taken : found).add(at.commit);
+        for (const p of parents.get(at.commit)!) stack.push({ commit: p, took });
+      }
+      for (const c of found) if (!taken.has(c)) own.push(c);
+      for (const c of [commit, ...found, ...taken]) held.add(c);
+    }
+    return own;
   };
   return {
     ahead(head, except) {

@@ -3,7 +3,7 @@ import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun, gitTry } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
 import { git, writeFiles } from "../helpers/git.js";
 
@@ -125,5 +125,35 @@ describe("edits made inside a task's merge commit (an evil merge)", () => {
     expect(r.code, describeRun(r)).toBe(4);
     expect(r.stderr).toContain(`[outside-owns] task b: its merge commit ${octopus} merges more than two branches at once`);
     expect(r.stderr).toContain("rewrite 'feature/demo-b' so that each of its merges takes one branch");
+  });
+});
+
+/** Phase 1 started: tasks a (owns a/) and b (owns b/) side by side, no commit yet. */
+const siblings = reusableFolder((folder) => startedFeature("evil-sibling", TWO_PHASES(), {}, folder));
+
+describe("a task's commit that a sibling's branch holds too", () => {
+  it("is still checked when the sibling fast-forwarded onto its branch: b's change outside b/ is refused on b", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nfrom b\nthree\n" }, "B");
+    git(wt("a"), "merge", "-q", "--ff-only", "feature/demo-b");
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
+  });
+
+  it("is still checked when it came from a side branch the task merged and a sibling merged the task's branch", () => {
+    const { repo, wt } = siblings();
+    git(wt("b"), "switch", "-q", "-c", "side");
+    commitIn(wt("b"), { "shared.txt": "one\nfrom b's side branch\nthree\n" }, "side");
+    git(wt("b"), "switch", "-q", "feature/demo-b");
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    git(wt("b"), "merge", "-q", "--no-edit", "side");
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
+    expect(r.stderr).not.toContain("task a:");
   });
 });
