@@ -1,5 +1,7 @@
+import { RefusedError } from "../core/errors.js";
+import { quote } from "../core/text/shell.js";
 import { unquoteCPath } from "./c-quoted-path.js";
-import { gitOk } from "./run.js";
+import { gitOkBounded } from "./run.js";
 
 /** What the commits of some branches since a common base tell, from one `git log`. */
 export interface BranchHistory {
@@ -41,6 +43,16 @@ export interface BranchHistory {
 
 const HEADER = "\x01";
 
+/** How much `git log` output branchHistory reads: past it, it refuses rather than check part of the commits. */
+export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
+
+/** A branch whose tip is among the heads, named in the refusal when its history is too long to read. */
+export interface NamedHead {
+  commit: string;
+  branch: string;
+  task?: string;
+}
+
 /**
  * Reads every commit reachable from `heads` and not from `base` in one `git log` (parents and
  * changed files), then answers per head; `others` must be among `heads`. No base (a missing
@@ -49,9 +61,11 @@ const HEADER = "\x01";
  * A merge's files are its remerge-diff's: those that differ from git's own merge of its parents,
  * made again in a temporary object store (names only: an automatic merge that conflicted differs
  * by its conflict markers in the file the merge resolved). git prints a warning in place of the
- * files of an octopus merge, which it does not merge again: not read.
+ * files of an octopus merge, which it does not merge again: not read. An output longer than
+ * `maxBytes` is refused (RefusedError, history-too-large), naming each of `named` whose history
+ * alone is too long (else all of them): part of it would let changed files go unchecked.
  */
-export async function branchHistory(cwd: string, base: string | undefined, heads: readonly string[]): Promise<BranchHistory> {
+export async function branchHistory(cwd: string, base: string | undefined, heads: readonly string[], options: { named?: readonly NamedHead[]; maxBytes?: number } = {}): Promise<BranchHistory> {
   const parents = new Map<string, string[]>();
   const files = new Map<string, string[]>();
   const wanted = [...new Set(heads)];
@@ -62,10 +76,15 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
     // remerge of a later merge then finds no merge base through it: a clean merge would show each
     // file one side changed as an add/add conflict.
-    const out = await gitOk(
-      ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"],
-      cwd,
-    );
+    const log = (from: readonly string[]) =>
+      gitOkBounded(
+        ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...from, "--not", base, "--"],
+        cwd,
+        maxBytes,
+      );
+    const maxBytes = options.maxBytes ?? MAX_HISTORY_BYTES;
+    const out = await log(wanted);
+    if (out === undefined) throw await tooLong(base, options.named ?? [], maxBytes, async (head) => (await log([head])) === undefined);
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
       if (line.startsWith(HEADER)) {
@@ -77,6 +96,30 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     }
   }
   return historyOf(base, parents, files);
+}
+
+/** The refusal of a history too long to read, naming the branches whose own history is (all of them when none alone is). */
+async function tooLong(base: string, named: readonly NamedHead[], maxBytes: number, alone: (head: string) => Promise<boolean>): Promise<RefusedError> {
+  const long = new Set<string>();
+  for (const commit of new Set(named.map((n) => n.commit))) if (await alone(commit)) long.add(commit);
+  const start = base.slice(0, 12);
+  const over = `change more files than claude-parallel reads to check them against the owned paths (over ${Math.ceil(maxBytes / 1024 / 1024)} MiB of file names)`;
+  const fewer = "so that its commits change fewer files (generated or vendored files do not belong in a task's branch), then run the command again";
+  if (long.size)
+    return new RefusedError(
+      named
+        .filter((n) => long.has(n.commit))
+        .map((n) => ({
+          code: "history-too-large",
+          ...(n.task !== undefined && { task: n.task }),
+          message: `the commits of ${n.branch} since ${start} ${over}`,
+          fix: `rewrite ${quote(n.branch)} ${fewer}: git log --stat ${start}..${quote(n.branch)} lists them`,
+        })),
+    );
+  const branches = named.map((n) => n.branch).join(", ") || "the feature's branches";
+  return new RefusedError([
+    { code: "history-too-large", message: `the commits of ${branches} since ${start} together ${over}`, fix: `rewrite the branch whose commits change the most files ${fewer}` },
+  ]);
 }
 
 /** The answers from what the `git log` read: each commit's parents and changed files. Pure. */

@@ -305,8 +305,11 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     // Every task's commits and own changes from one `git log` of the phase's branches and the
     // integration branch since the phase's start (the same walk the sync's preflight reads).
-    const heads = phase.tasks.flatMap((t) => (tips.has(t.branch) ? [tips.get(t.branch)!.commit] : []));
-    const history = await branchHistory(repo.root, recorded.startCommit, integrationTip === undefined ? [] : [integrationTip, ...heads]);
+    const named = [
+      ...(integrationTip === undefined ? [] : [{ commit: integrationTip, branch: plan.integrationBranch }]),
+      ...phase.tasks.flatMap((t) => (tips.has(t.branch) ? [{ commit: tips.get(t.branch)!.commit, branch: t.branch, task: t.id }] : [])),
+    ];
+    const history = await branchHistory(repo.root, recorded.startCommit, integrationTip === undefined ? [] : named.map((n) => n.commit), { named });
     const branches = phase.tasks.map((t): BranchFacts => {
       const tip = tips.get(t.branch);
       return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit, integrationTip) };

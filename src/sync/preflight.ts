@@ -63,8 +63,9 @@ export async function preflight(
   const tips = tasks.map((task) => found.get(task.branch)?.commit);
   // Each task's commits and own changes: one `git log` of every branch per start commit (one in a
   // phased run, where every task starts from the phase's start).
-  const heads = [integrationTip, ...tips.filter((t): t is string => t !== undefined)];
-  const historyFrom = once((start: string) => branchHistory(cwd, start, heads));
+  const named = [{ commit: integrationTip, branch: plan.integrationBranch }, ...tasks.flatMap((task, i) => (tips[i] === undefined ? [] : [{ commit: tips[i], branch: task.branch, task: task.id }]))];
+  const heads = named.map((n) => n.commit);
+  const historyFrom = once((start: string) => branchHistory(cwd, start, heads, { named }));
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
     tasks.map(async (task, i) => {
