@@ -7,6 +7,7 @@ import { RefusedError } from "../core/errors.js";
 import { quote, sh } from "../core/text/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../core/plan/build.js";
 import { claudeConfigRefusal, unnamedClaudeConfig } from "../core/plan/claude-config.js";
+import { octopusRefusal } from "../core/render/octopus-refusal.js";
 import { covers, ownedPattern } from "../core/plan/owns.js";
 import { runVerify } from "../session/verify.js";
 import { featureRefsFolder, verifyLogPath } from "../core/state/paths.js";
@@ -158,15 +159,6 @@ export async function preflight(
   const startOf = (id: string) => options.taskStarts?.[id] ?? options.startCommit;
   const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });
   return { integrationTip, problems, conflicts, chain };
-}
-
-/** Why a branch holding octopus merges of its own is refused, and the fix (`--allow-outside-owns` does not skip it). */
-function octopusRefusal(commits: readonly string[], branch: string): { message: string; fix: string } {
-  const one = commits.length === 1;
-  return {
-    message: `${one ? "its merge commit" : "its merge commits"} ${commits.map((c) => c.slice(0, 12)).join(", ")} ${one ? "merges" : "merge"} more than two branches at once: git cannot merge ${one ? "it" : "them"} again to tell what was edited in ${one ? "it" : "them"} by hand, so whether the task stayed inside its owned paths cannot be checked`,
-    fix: `rewrite ${quote(branch)} so that each of its merges takes one branch (git merge one branch, then the next); --allow-outside-owns does not skip this check`,
-  };
 }
 
 /**

@@ -156,4 +156,26 @@ describe("a task's commit that a sibling's branch holds too", () => {
     expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
     expect(r.stderr).not.toContain("task a:");
   });
+
+  it("an octopus merge of its own: status reports it as sync refuses it, in text and --json, and the phase is not ready", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    const start = git(wt("b"), "rev-parse", "HEAD");
+    for (const side of ["x", "y"]) git(repo, "branch", side, git(repo, "commit-tree", `${start}^{tree}`, "-p", start, "-m", side));
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    git(wt("b"), "merge", "-q", "--no-edit", "x", "y");
+    const octopus = git(wt("b"), "rev-parse", "HEAD");
+    const sync = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(sync.code, describeRun(sync)).toBe(4);
+    const json = runHelper(["status", "demo", "--json"], { cwd: repo });
+    const phase = JSON.parse(json.stdout).phases[0] as { readyToSync: boolean; tasks: { id: string; octopusMerges?: { code: string; commits: string[]; message: string; fix: string } }[] };
+    const b = phase.tasks.find((t) => t.id === "b")!.octopusMerges!;
+    expect(b.code).toBe("outside-owns");
+    expect(b.commits).toEqual([octopus]);
+    expect(sync.stderr).toContain(`[outside-owns] task b: ${b.message}\n  fix: ${b.fix}\n`);
+    expect(b.message).toContain(`its merge commit ${octopus.slice(0, 12)} merges more than two branches at once`);
+    expect(phase.tasks.find((t) => t.id === "a")!.octopusMerges).toBeUndefined();
+    expect(phase.readyToSync).toBe(false);
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain(`b: [outside-owns] ${b.message}. Fix: ${b.fix}.`);
+  });
 });
