@@ -8,7 +8,7 @@ import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../core/plan/build.js";
 import { unnamedClaudeConfig } from "../core/plan/claude-config.js";
-import { octopusRefusal } from "../core/render/octopus-refusal.js";
+import { octopusRefusal } from "../core/render/owns-refusal.js";
 import { covers, ownedPattern } from "../core/plan/owns.js";
 import { readSessionRecord } from "../session/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -229,7 +229,10 @@ async function taskStatus(
   // What the task changed itself (not what it merged from its phase's other branches).
   const own = tip !== undefined ? history.ownChanges(tip, siblings, integrationTip) : new Set<string>();
   const octopus = tip !== undefined ? history.octopusMerges(tip, siblings, integrationTip) : [];
-  if (octopus.length) status.octopusMerges = { code: "outside-owns", commits: octopus, ...octopusRefusal(octopus, task.branch) };
+  if (octopus.length) {
+    const { message, fix } = octopusRefusal(octopus, task.branch, tip!, worktreeExists ? worktree : undefined);
+    status.octopusMerges = { code: "outside-owns", commits: octopus, message, fix };
+  }
   if (branch.tip !== undefined) {
     status.ahead = branch.ahead;
     if (status.ahead > 0) status.lastCommit = { sha: branch.tip.short, subject: branch.tip.subject, when: branch.tip.when };

@@ -1,4 +1,4 @@
-import { git } from "../git/run.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type Repo } from "../git/repo.js";
 import { mergeChain, once } from "../merge/merge-chain.js";
@@ -7,7 +7,7 @@ import { RefusedError } from "../core/errors.js";
 import { quote, sh } from "../core/text/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../core/plan/build.js";
 import { claudeConfigRefusal, unnamedClaudeConfig } from "../core/plan/claude-config.js";
-import { octopusRefusal } from "../core/render/octopus-refusal.js";
+import { octopusRefusal, rewriteWithout } from "../core/render/owns-refusal.js";
 import { covers, ownedPattern } from "../core/plan/owns.js";
 import { runVerify } from "../session/verify.js";
 import { featureRefsFolder, verifyLogPath } from "../core/state/paths.js";
@@ -110,23 +110,37 @@ export async function preflight(
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       const siblings = tips.filter((t, k): t is string => k !== i && t !== undefined);
       const own = history.ownChanges(tip, siblings, integrationTip);
+      // The files that differ from its start that it did not change itself: what its merges brought.
+      let merged: Promise<string[]> | undefined;
+      const mergedIn = () => (merged ??= gitOk(["diff", "--name-only", "-z", "--no-renames", startCommit, tip, "--"], cwd).then((out) => nulFields(out).filter((f) => !own.has(f))));
       if (owned.length && !options.allowOutsideOwns) {
         const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
         if (outside.length) {
+          const rewrite = rewriteWithout(outside, await mergedIn(), startCommit, task.branch, worktree);
           found.push({
             task: task.id,
             kind: "outside-owns",
             message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
-            fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
+            fix: `no commit of the task may change them (a later commit that undoes a change does not clear this): rewrite its branch, ${rewrite}; or move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
+            rewrite,
           });
         }
       }
       // Checked even with --allow-outside-owns, and for a task that owns nothing.
       const config = unnamedClaudeConfig(own, owned);
-      if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug) });
+      if (config.length) {
+        const rewrite = rewriteWithout(
+          config.map((c) => c.path),
+          await mergedIn(),
+          startCommit,
+          task.branch,
+          worktree,
+        );
+        found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug, rewrite), rewrite });
+      }
       // Neither check can see into them: refused like unnamed configuration, whatever the task owns.
       const octopus = history.octopusMerges(tip, siblings, integrationTip);
-      if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch) });
+      if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch, tip, worktree) });
       // No commit yet: its verify would only test the phase's start, not the task's work.
       if (task.verify && options.runVerify && committed) {
         // Run here, never taken from a record: the session could have written a passing one.

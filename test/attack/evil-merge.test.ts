@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -5,7 +6,7 @@ import { describeRun, gitTry } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { git, writeFiles } from "../helpers/git.js";
+import { git, gitEnv, writeFiles } from "../helpers/git.js";
 
 /**
  * A session merges the integration branch into its task's branch (to take a sibling's work, as a
@@ -177,5 +178,25 @@ describe("a task's commit that a sibling's branch holds too", () => {
     expect(phase.tasks.find((t) => t.id === "a")!.octopusMerges).toBeUndefined();
     expect(phase.readyToSync).toBe(false);
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain(`b: [outside-owns] ${b.message}. Fix: ${b.fix}.`);
+  });
+
+  it("the refusal's rewrite, run as written, clears it: a later commit undoing the change does not", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nfrom a\nthree\n", "notes.md": "a outside\n" }, "A");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    commitIn(wt("a"), { "shared.txt": "one\ntwo\nthree\n" }, "undo shared.txt");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task a: it changed files it does not own: notes.md, shared.txt\n");
+    const rewrite =
+      /rewrite its branch, (cd .*? && git commit -m 'Only the owned paths') \(its work since [0-9a-f]{12} becomes one commit without them; then merge again each branch it had merged\)/.exec(r.stderr);
+    expect(rewrite, r.stderr).not.toBeNull();
+    expect(execFileSync("sh", ["-c", rewrite![1]!], { cwd: repo, env: gitEnv, encoding: "utf8" })).toContain("Only the owned paths");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    const ok = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(ok.code, describeRun(ok)).toBe(0);
+    expect(git(wt("a"), "log", "--format=%s", "--first-parent", "feature/demo..HEAD")).toBe("Merge branch 'feature/demo-b' into feature/demo-a\nOnly the owned paths");
+    expect(git(wt("a"), "show", "HEAD^1:a/x.txt")).toBe("a");
   });
 });
