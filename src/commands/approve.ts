@@ -1,9 +1,9 @@
 import { mkdir } from "node:fs/promises";
-import { readReviewCosts, readSessionResults, taskCostUsd } from "../session/cost-accounting.js";
-import { backstopUsd, budgetLimits, budgetState, type BudgetState } from "../core/budget.js";
+import { budgetNow } from "../session/cost-accounting.js";
+import { backstopUsd } from "../core/budget.js";
 import { decideApprove, describeApprove, type ApproveAction, type ApproveFacts, type ApproveSession } from "../core/decide/decide-approve.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
-import { decided, EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
+import { decided, ExitCode, RefusedError } from "../core/errors.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
@@ -15,7 +15,7 @@ import { nextRecord, readHookRecord, writeHookRecord } from "../session/ledger.j
 import { readRunState, writeRunState } from "../run/run-state.js";
 import { invocationRunning, logSize, sessionLogPath, startInvocation } from "../session/sessions.js";
 import { readSessionRecord } from "../session/headless.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { quote } from "../core/text/shell.js";
 import type { Io } from "../core/io.js";
 import { dollars, namedTask, str, usageError } from "../core/command-args.js";
@@ -91,26 +91,13 @@ async function gather(ctx: FeatureContext, options: ApproveOptions): Promise<App
     merged: phase?.syncedAt !== undefined || recorded?.mergedAt !== undefined,
     skipped: recorded?.skipped !== undefined,
     ...(recorded && (await pathExists(recorded.worktree)) && { worktree: recorded.worktree }),
-    budget: await budgetNow(ctx, runState.budget ?? {}),
+    budget: await budgetNow(commonDir, feature, runState.budget ?? {}),
     ...((runState.budget?.taskUsd ?? task.budgetUsd) !== undefined && { baseTaskUsd: runState.budget?.taskUsd ?? task.budgetUsd }),
     ...(options.addUsd !== undefined && { addUsd: options.addUsd }),
     session: await sessionOf(ctx, task.id, runState),
+    ...(runState.mode && { runMode: runState.mode }),
     now: new Date().toISOString(),
   };
-}
-
-/** What every task and the reviewer spent (the one accounting, as status and run count it) against the limits in force. */
-async function budgetNow(ctx: FeatureContext, base: { taskUsd?: number; featureUsd?: number }): Promise<BudgetState> {
-  const { repo, feature } = ctx;
-  const costs = new Map<string, number | undefined>();
-  for (const phase of feature.plan.phases) {
-    for (const t of phase.tasks) {
-      const { results } = await readSessionResults(sessionLogPath(repo.commonDir, feature.slug, t.id), true);
-      costs.set(t.id, taskCostUsd(results, feature.state?.phases[String(phase.index)]?.tasks[t.id]?.session));
-    }
-  }
-  const reviews = await readReviewCosts(repo.commonDir, feature.slug, feature.plan.phases);
-  return budgetState(costs, budgetLimits(feature.plan, base, feature.state?.budgetApprovals ?? []), reviews.totalUsd);
 }
 
 /** The task's session: one `run` started (its state), one `start --launch headless` started (its record), or one the hooks saw. */
@@ -132,9 +119,7 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
   const commonDir = repo.commonDir;
   const stateDir = featureDir(commonDir, slug);
   // Found before anything is written: a missing claude leaves no resume half-recorded.
-  const claude = actions.some((a) => a.kind === "resume") ? await which("claude") : undefined;
-  if (actions.some((a) => a.kind === "resume") && !claude)
-    throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), then approve again");
+  const claude = actions.some((a) => a.kind === "resume") ? await claudeBinary() : undefined;
   let budget = facts.budget;
   for (const action of actions) {
     switch (action.kind) {
@@ -143,7 +128,7 @@ async function apply(ctx: FeatureContext, facts: ApproveFacts, actions: ApproveA
         state.budgetApprovals = [...(state.budgetApprovals ?? []), action.approval];
         await writeState(commonDir, state);
         const runState = await readRunState(commonDir, slug);
-        budget = await budgetNow(ctx, runState.budget ?? {});
+        budget = await budgetNow(commonDir, feature, runState.budget ?? {});
         await writeFileAtomic(budgetRecordPath(stateDir), budgetRecordText(budget, facts.now));
         if (facts.session.kind !== "running") {
           const previous = readHookRecord(stateDir, action.task);

@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import { readdir, rename, rm } from "node:fs/promises";
 import { join, sep } from "node:path";
-import { decideClean, describeCleanAction, refNote, type CleanAction, type CleanFacts } from "../core/decide/decide-clean.js";
+import { decideClean, describeCleanAction, refNote, trustNote, type CleanAction, type CleanFacts } from "../core/decide/decide-clean.js";
 import { crashPoint } from "../crash-point.js";
 import { decided, ExitCode, StateError, UnfinishedError } from "../core/errors.js";
 import { acquireFeatureLock } from "../feature/lock.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
+import { forgetTrust, trustRecordsOf } from "../state-ref/trust-records.js";
 import { featureDir, finishedMarkerPath, locksDir, stateRef } from "../core/state/paths.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -29,7 +30,7 @@ export const spec: CommandSpec = {
     "uncommitted work or commits base does not hold, unless --force.",
   ],
   details: [
-    "It never removes a worktree or branch the feature did not create, --force or not. What killed commands left of a worktree is brought to an end too. While anything of the feature remains (each named, with why), its state is kept and it exits 4: run it again once that is dealt with.",
+    "It never removes a worktree or branch the feature did not create, --force or not. What killed commands left of a worktree is brought to an end too. While anything of the feature remains (each named, with why), its state is kept and it exits 4: run it again once that is dealt with. Once its state is forgotten, so is the trust you gave its shared state (the records of `allow` that name it).",
   ],
   options: [
     { name: "force", type: "boolean", text: "Remove them even with uncommitted work or commits base does not hold (listing each, so it can be recovered)." },
@@ -130,6 +131,7 @@ async function gatherClean(context: FeatureContext, options: CleanOptions, cwd: 
     tmux: false,
     worktrees: [],
     refs: [],
+    trusted: await trustRecordsOf(repo.commonDir, slug),
   };
   if (!state) return { facts: { ...facts, forgottenLeftovers: (await forgottenFolders(repo.commonDir, slug)).length > 0 }, place };
   const base = await commitOf(`refs/heads/${plan.base}`, mainRoot);
@@ -190,6 +192,7 @@ const STAGE: Record<CleanAction["kind"], number> = {
   "keep-ref": 1,
   "delete-shared-state": 1,
   "forget-state": 2,
+  "forget-trust": 2,
 };
 const CRASH_AFTER = ["clean-after-worktrees", "clean-after-refs"];
 
@@ -257,6 +260,10 @@ async function* applyClean(actions: readonly CleanAction[], place: CleanPlace): 
       case "forget-damaged-state":
         await forgetState(commonDir, slug);
         return { said: `Forgot the damaged state of ${slug} (${a.folder}).` };
+      case "forget-trust":
+        // While anything of the feature remains, its state is kept, and so is the trust it was taken by.
+        if (remains.length) return {};
+        return (await forgetTrust(commonDir, a.digest, slug)) ? { said: `forgot ${trustNote(a.digest, slug)}` } : {};
     }
   }
 }

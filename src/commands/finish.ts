@@ -14,7 +14,7 @@ export const spec: CommandSpec = {
   summary: ["After the last phase: merge the integration branch into base (or, with --pr, push it", "and open a pull request into base with gh)."],
   details: [
     "Refuses until every phase is synced. The merge is a real `git merge --no-ff` where base is checked out in a clean worktree (undone exactly if git fails), an in-memory merge published with a compare-and-swap where it is not checked out, never into a dirty checkout; conflicts are found before anything is touched.",
-    "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run.",
+    "With --pr nothing is merged locally: the integration branch is pushed to base's upstream remote (or origin; exit 4 if there is neither), then, when gh is installed and logged in, `gh pr create` opens the pull request with a description of the phases, tasks and syncs, and its URL is printed; otherwise the push and gh commands are printed for you to run. Run again, it finds the branch's pull request in any state first: open, it pushes new commits to it; merged with the branch as it is, it says so and does nothing (exit 0); closed without being merged, it refuses (exit 4) and says how to reopen it or open a new one.",
   ],
   options: [
     { name: "pr", type: "boolean", text: "Push the integration branch and open a pull request into base instead of merging." },

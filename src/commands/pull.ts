@@ -99,7 +99,7 @@ async function pullCommand(options: ShareOptions, io: Io): Promise<ExitCode> {
     }
     for (const a of actions) {
       if (a.kind === "take-state") {
-        await adoptState(repo.commonDir, adopt!);
+        await adoptState(repo.commonDir, adopt!, trust!);
         if (last !== a.commit) await updateLocalRefs(mainRoot, [{ ref, ...(last !== undefined && { from: last }), to: a.commit }], `claude-parallel: pull ${slug}`);
       }
       if (a.kind === "take-state" || a.kind === "keep-state") say(`${describePullAction(a, slug, remote, true)}.`);

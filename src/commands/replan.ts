@@ -79,8 +79,8 @@ async function replan(context: FeatureContext, planPath: string, options: Replan
   const shownAs = relative(io.cwd, planPath) || planPath;
   const loaded = await readPlanFile(planPath, shownAs);
   const facts = { repoName, currentBranch: state.base, roles: roleMap(await findRoles(mainRoot)) };
-  const frozenText = freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
-  if (frozenText === feature.frozenText) {
+  const frozenText = await freeze(loaded.plan, await buildPlan(loaded, { ...facts, planFolder: planFolder(mainRoot, planPath) }));
+  if (frozenText === (await feature.frozenText())) {
     const same: ReplanAction = { kind: "say", text: `${shownAs} is the plan ${slug} follows already: nothing to apply.` };
     if (options.dryRun) io.stdout(dryRunText(`replan ${slug}`, [same], (a) => describeReplanAction(a, BRIEF_FILE)));
     else say(same.text);

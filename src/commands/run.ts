@@ -1,12 +1,13 @@
-import { ExitCode } from "../core/errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import { withFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../state-ref/open-feature.js";
 import type { Io } from "../core/io.js";
 import { count, dollars, str, strs, usageError } from "../core/command-args.js";
 import { commandLineTargets } from "../notify/targets.js";
-import { phasedPolicy } from "../core/decide/decide-run.js";
+import { phasedPolicy, rollingReviewRefusal } from "../core/decide/decide-run.js";
+import { runAgainCommand } from "../core/render/run-again.js";
 import { detach } from "../run/detach.js";
-import type { RunOptions } from "../run/options.js";
+import { runModeOf, type RunOptions } from "../run/options.js";
 import { rollingGraph } from "../run/ready-tasks.js";
 import { rollingPolicy } from "../run/rolling-policy.js";
 import { Runner } from "../run/runner.js";
@@ -28,10 +29,11 @@ export const spec: CommandSpec = {
   ],
   details: [
     "Each task gets a headless `claude -p` session. When one ends, its task is checked like the sync's preflight (committed, clean, inside its owned paths, its verify passing); if something is wrong the same session is resumed with what is wrong, the part of the failing output that says why, the file holding all of it, and the command that reproduces it. Once every task of the phase passes, the phase is synced: a conflict goes back to the later task's session (merge the other branch, keep both sides' intent), a merged result failing verify to the culprit's. Then the next phase, and finally `finish`.",
-    "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged.",
+    "With a plan's `review:`, each sync goes through the reviewer gate before it publishes (docs/review.md): once the merged result passes verify, a read-only Claude Code session reviews the phase's diff; changes it asks for go to the sessions of the tasks that own the files, and the phase is merged, verified and reviewed again. A review round that the feature's budget has no room for does not start: the run stops (exit 4, code review-budget) and says how to go on (more budget, or `sync --no-review`).",
+    "With --rolling there are no barriers between phases: a task starts, on a branch from the integration branch as it is then, as soon as every task it waits for (dependsOn, contracts, overlapping owned paths earlier in the plan) is merged; a task whose check passes is merged alone (one at a time: a merge queue, the plan's verify on the result) while the other sessions keep working. A conflict or a failing verify goes back to that task's session. A phase is recorded as synced once all its tasks are merged; the report shows when each task started and merged. A task merged alone is not reviewed: --rolling refuses a plan whose review covers a phase not synced yet (code rolling-skips-review).",
     "With --pr, after the last phase the integration branch is pushed and its pull request opened with gh, as `finish --pr` does; then the pull request is followed as `watch` follows it (docs/watch.md): each failing check and review comment goes to the session owning its files, their fixes are merged and pushed, until every check passes and it is approved (exit 0) or a bound is reached (exit 4: --watch-rounds, a check no session can fix, two hours of waiting). The run's budgets, --model and --permission-mode apply to those sessions too. --no-watch stops once the pull request is open. Without a logged-in gh, the commands that open it are printed instead (watch needs gh). Run again, it follows the pull request it opened without opening another.",
     "Budgets pause and ask: a task whose sessions reached its budget (--task-budget-usd, else the plan's budgetUsd), or every task once the feature's sessions reached the feature's (--max-budget-usd, else the plan's featureBudgetUsd), gets no new session or resume, and the hooks refuse the tool calls of its running session at once (a clean point: nothing is killed). The rest of the run goes on; `claude-parallel approve <task>` raises the limit and resumes the same session. Costs are what Claude Code reports at the end of each `claude -p` run. See docs/run.md (Budgets and approve).",
-    "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when nothing is left but tasks paused at a budget, or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Events go to <state>/run/events.jsonl; `status` shows the run.",
+    "It stops with exit 4 and a report (what failed, where, how to continue by hand) when a task still fails after --attempts resumes of the same problem, when nothing is left but tasks paused at a budget, when a review round has no room in the feature's budget (review-budget), or when interrupted (Ctrl-C, SIGTERM): nothing is lost, every session stays resumable, and running it again continues where it stopped (sessions still running are adopted). Every suggestion to continue (the report, `status`, the dashboard, `approve`) repeats the run's own --pr, --no-finish or --rolling. Events go to <state>/run/events.jsonl; `status` shows the run.",
   ],
   options: [
     { name: "attempts", type: "string", value: "N", text: "Resumes per task and problem before giving up (default 3)." },
@@ -100,6 +102,11 @@ async function runCommand(options: RunOptions, io: Io): Promise<ExitCode> {
   if (feature.finishedAndCleaned !== undefined) {
     io.stdout(`${feature.slug} is finished: its work is in ${feature.plan.base}. Nothing to run.\n`);
     return ExitCode.ok;
+  }
+  if (options.rolling) {
+    const phases = feature.plan.phases.map((p) => ({ index: p.index, synced: feature.state?.phases[String(p.index)]?.syncedAt !== undefined }));
+    const refusal = rollingReviewRefusal(feature.slug, feature.plan.review, phases, runAgainCommand(feature.slug, runModeOf({ ...options, rolling: false })));
+    if (refusal) throw new RefusedError([refusal]);
   }
   const policy = options.rolling ? rollingPolicy(rollingGraph(feature.plan)) : phasedPolicy;
   // A dry run only prints, in the foreground, with or without --detach.

@@ -3,7 +3,9 @@ import { withFeatureLock } from "../feature/lock.js";
 import { openFeature } from "../state-ref/open-feature.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { sh } from "../core/text/shell.js";
-import { describeWatch, nextWatchActions, WATCH_DEFAULTS, watchPullRequest, type WatchOptions } from "../pr-watch/watcher.js";
+import { describeWatch, nextWatchActions, WATCH_DEFAULTS, watchBudget, watchPullRequest, type WatchOptions } from "../pr-watch/watcher.js";
+import { budgetNow } from "../session/cost-accounting.js";
+import { readRunState } from "../run/run-state.js";
 import type { Io } from "../core/io.js";
 import { count, dollars, str, usageError } from "../core/command-args.js";
 import type { CommandSpec, Values } from "../core/command-spec.js";
@@ -19,7 +21,7 @@ export const spec: CommandSpec = {
   details: [
     "Each round reads the pull request of the integration branch with gh: its checks (a failing GitHub Actions job's log too) and its review comments on files. A comment goes to the task whose owned paths cover its file; a failing check to the tasks owning the files its log names. Anything else (no owner, or a comment by someone who does not own, belong to or collaborate on the repository) is listed for you. Each item goes out once, recorded in <state>/watch/state.json.",
     "A task's session (the one `run` or a headless `start` left, else a new one) is resumed in its worktree, made again from its branch when it is gone, with the feedback quoted as data. Its new commits are merged into the integration branch (the plan's verify on the result, a compare-and-swap publish), and the branch is pushed with a lease: a push someone else made meanwhile is never overwritten.",
-    "It ends with exit 0 once every check passes and the pull request is approved (or needs no review), or is merged; with exit 4 when it needs you (a check no session can fix, a closed pull request, --rounds reached, --timeout-minutes passed). Killed at any moment, it can be run again: items handed out are not handed again, and a session it started is waited for and merged.",
+    "It ends with exit 0 once every check passes and the pull request is approved (or needs no review), or is merged; with exit 4 when it needs you (a check no session can fix, a closed pull request, --rounds reached, --timeout-minutes passed, or the feature's budget reached: `run`'s --max-budget-usd, else the plan's featureBudgetUsd, counted as `status` counts it; then `approve --add` and watch again). Killed at any moment, it can be run again: items handed out are not handed again, and a session it started is waited for and merged.",
   ],
   options: [
     { name: "rounds", type: "string", value: "N", text: "Hand-back rounds at most (default 3); a round hands every new item out at once." },
@@ -46,7 +48,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
       timeoutMinutes: values["timeout-minutes"] === undefined ? WATCH_DEFAULTS.timeoutMinutes : count("--timeout-minutes", str(values["timeout-minutes"])!),
       model: str(values.model),
       permissionMode: str(values["permission-mode"]),
-      ...(cap !== undefined && { budget: async () => ({ reached: new Map(), capUsd: () => cap }) }),
+      ...(cap !== undefined && { sessionCapUsd: cap }),
       dryRun: values["dry-run"] === true,
     },
     io,
@@ -54,7 +56,7 @@ export async function run(values: Values, positionals: string[], io: Io): Promis
 }
 
 /** `claude-parallel watch`: checks that the feature has a pull request to watch, takes the feature's lock, and follows it (src/pr-watch/). */
-async function watchCommand(options: Omit<WatchOptions, "cwd" | "again"> & { target?: string; dryRun: boolean }, io: Io): Promise<ExitCode> {
+async function watchCommand(options: Omit<WatchOptions, "cwd" | "again" | "budget"> & { target?: string; sessionCapUsd?: number; dryRun: boolean }, io: Io): Promise<ExitCode> {
   const ctx = await openFeature(options.target, io.cwd);
   const { feature, repo } = ctx;
   const say = (line = "") => io.stdout(line + "\n");
@@ -72,7 +74,13 @@ async function watchCommand(options: Omit<WatchOptions, "cwd" | "again"> & { tar
       },
     ]);
   }
-  const watch = { ...options, cwd: io.cwd, again: sh`claude-parallel watch ${feature.slug}` };
+  // The feature's budgets as run left them (its --max-budget-usd / --task-budget-usd, else the plan's), counted afresh before each round.
+  const budget = async () => {
+    const current = await openFeature(feature.slug, io.cwd, { repo });
+    const base = (await readRunState(repo.commonDir, feature.slug)).budget ?? {};
+    return watchBudget(await budgetNow(repo.commonDir, current.feature, base), options.sessionCapUsd);
+  };
+  const watch = { ...options, budget, cwd: io.cwd, again: sh`claude-parallel watch ${feature.slug}` };
   const out = { say, log: (line: string) => io.stderr(line + "\n") };
   if (options.dryRun) {
     io.stdout(dryRunText(`watch ${feature.slug}`, await nextWatchActions(ctx, watch, out), describeWatch));

@@ -7,7 +7,7 @@ import { sh } from "../core/text/shell.js";
 import type { RunEvent } from "../feature/run-events.js";
 import { tmuxSessionName } from "../session/launch.js";
 import type { FeatureStatus, PhaseStatus, TaskStatus, Totals } from "../status/gather.js";
-import { runStateText, type RunSummary } from "../status/run.js";
+import { continueCommand, runStateText, type RunSummary } from "../status/run.js";
 import { costText } from "../status/render.js";
 
 /**
@@ -415,13 +415,13 @@ function needsYou(status: FeatureStatus, phases: readonly PhaseView[], state: Fe
   }
   if (!running) {
     for (const p of phases.filter((x) => x.readyToSync)) items.push({ title: `phase ${p.index} is ready to sync`, command: sh`claude-parallel sync ${slug}` });
-    const ended = run?.outcome !== undefined && ["finish", "done", "print-pr", "open-pr", "pr-opened", "watch-pr", "stop-synced"].includes(run.outcome);
-    if (run && !ended)
+    const again = run && continueCommand(slug, run);
+    if (run && again)
       items.push({
         title: `the run ${run.outcome === undefined ? "was stopped before it ended" : runStateText(run)}: continue it`,
         detail: run.lastEvent?.text,
-        // A watch of the pull request that stopped goes on with --pr (without it, run would merge into base).
-        command: run.outcome === "watch-stopped" ? sh`claude-parallel run ${slug} --pr` : sh`claude-parallel run ${slug}`,
+        // In the run's own mode: a plain run after --pr or --no-finish would merge into base.
+        command: again,
       });
     if (phases.length && phases.every((p) => p.state === "synced") && !state?.finishedAt)
       items.push({ title: "every phase is synced: finish the feature", detail: `merge ${status.integrationBranch} into ${status.base}`, command: sh`claude-parallel finish ${slug}` });

@@ -1,6 +1,5 @@
 import { homedir } from "node:os";
 import { relative, resolve } from "node:path";
-import { stringify } from "yaml";
 import { InputError, RefusedError, StateError } from "../core/errors.js";
 import { buildExecutionPlan, type ExecutionPlan, type RepoFacts } from "../core/plan/build.js";
 import type { LoadedPlan } from "../core/plan/load.js";
@@ -24,10 +23,10 @@ export interface Feature {
   plan: ExecutionPlan;
   state?: FeatureState;
   /** The plan as frozen at the first start (to write, when there is no state yet). */
-  frozenText: string;
+  frozenText: () => Promise<string>;
   planSource: string;
-  /** Set when the plan file changed after the feature started: the frozen plan is used. */
-  planChanged: boolean;
+  /** Whether the plan file changed after the feature started: the frozen plan is used. Asked for by start alone (it writes YAML). */
+  planChanged: () => Promise<boolean>;
   /** When the feature was finished, if `clean` has since removed its state: it is not new. */
   finishedAndCleaned?: string;
 }
@@ -71,7 +70,14 @@ export async function resolveFeature(target: string | undefined, repo: Repo, whe
     const started = await readState(repo.commonDir, plan.slug);
     if (started === undefined) {
       const finishedAndCleaned = await finishedMarker(repo.commonDir, plan.slug);
-      return { slug: plan.slug, plan, frozenText: freeze(loaded.plan, plan), planSource: relative(mainRoot, planPath!), planChanged: false, ...(finishedAndCleaned && { finishedAndCleaned }) };
+      return {
+        slug: plan.slug,
+        plan,
+        frozenText: () => freeze(loaded.plan, plan),
+        planSource: relative(mainRoot, planPath!),
+        planChanged: async () => false,
+        ...(finishedAndCleaned && { finishedAndCleaned }),
+      };
     }
     return startedFeature(repo, plan.slug, started, facts, loaded, planPath!, mainRoot);
   }
@@ -126,19 +132,22 @@ async function startedFeature(repo: Repo, slug: string, state: FeatureState, fac
   if (plan.slug !== slug || plan.integrationBranch !== state.integrationBranch || plan.base !== state.base) {
     throw new StateError(frozenPath, "the frozen plan does not match the feature's recorded slug, base or integration branch", repairStateFix(slug));
   }
-  let planChanged = false;
-  if (loaded !== undefined && planPath !== undefined) {
+  const planChanged = async () => {
+    if (loaded === undefined || planPath === undefined) return false;
     try {
-      planChanged = freeze(loaded.plan, buildExecutionPlan(loaded, { ...asStarted, planFolder: planFolder(mainRoot, planPath) })) !== frozenText;
+      return (await freeze(loaded.plan, buildExecutionPlan(loaded, { ...asStarted, planFolder: planFolder(mainRoot, planPath) }))) !== frozenText;
     } catch {
-      planChanged = true;
+      return true;
     }
-  }
-  return { slug, plan, state, frozenText, planSource: state.planSource, planChanged };
+  };
+  return { slug, plan, state, frozenText: async () => frozenText, planSource: state.planSource, planChanged };
 }
 
-/** The plan with every default that depends on the moment (slug, base, branch) written out. */
-export function freeze(plan: import("../core/plan/schema.js").Plan, execution: ExecutionPlan): string {
-  const frozen = { ...plan, slug: execution.slug, base: execution.base, integrationBranch: execution.integrationBranch };
-  return `# Frozen by claude-parallel when the feature started; the phases follow this copy.\n${stringify(frozen)}`;
+/**
+ * The plan with every default that depends on the moment (slug, base, branch) written out. The
+ * YAML writer is loaded only here, when asked: most commands never write a plan.
+ */
+export async function freeze(plan: import("../core/plan/schema.js").Plan, execution: ExecutionPlan): Promise<string> {
+  const { frozenPlanText } = await import("../core/plan/frozen-text.js");
+  return frozenPlanText({ ...plan, slug: execution.slug, base: execution.base, integrationBranch: execution.integrationBranch });
 }

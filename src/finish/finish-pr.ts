@@ -1,4 +1,5 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import * as z from "zod/mini";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EnvironmentError, ProcessError } from "../core/errors.js";
@@ -24,9 +25,9 @@ interface PrContext {
 
 /**
  * `finish --pr`'s facts: where the integration branch would be pushed (the base branch's remote)
- * and what that remote has, whether gh can open the pull request here and whether one is open,
- * and its title and description. Changes nothing. In CI, where nobody reads printed commands, gh
- * that cannot open it is an environment error before anything is pushed.
+ * and what that remote has, whether gh can open the pull request here, the branch's pull request
+ * in any state, and its title and description. Changes nothing. In CI, where nobody reads printed
+ * commands, gh that cannot open it is an environment error before anything is pushed.
  */
 export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFacts> {
   const { mainRoot, plan } = ctx;
@@ -46,10 +47,41 @@ export async function gatherPullRequest(ctx: PrContext): Promise<PullRequestFact
   const there = await git(["ls-remote", "--refs", "--", remote, ref], mainRoot);
   if (there.exitCode === 0 && there.stdout) facts.remoteTip = there.stdout.split("\t")[0];
   if (gh === "ready") {
-    const open = await run("gh", ["pr", "list", "--head", branch, "--base", plan.base, "--state", "open", "--json", "url", "--jq", ".[0].url"], ghEnv(mainRoot));
-    if (open.exitCode === 0 && /^https?:\/\/\S+$/.test(open.stdout.trim())) facts.open = open.stdout.trim();
+    const pullRequest = await branchPullRequest(mainRoot, branch, plan.base);
+    if (pullRequest) facts.pullRequest = pullRequest;
   }
   return facts;
+}
+
+/** What gh says of a pull request: data from the network, checked field by field (printable URL, known state, a commit id). */
+const PullRequestsSchema = z.array(
+  z.object({
+    url: z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/)),
+    state: z.enum(["OPEN", "CLOSED", "MERGED"]),
+    headRefOid: z.optional(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/))),
+  }),
+);
+
+/**
+ * The branch's pull request into base in any state: an open one, else the newest (gh lists the
+ * newest first). None when gh cannot list them (a `gh pr create` then says why); an answer that is
+ * not what gh gives is an environment error before anything is pushed.
+ */
+async function branchPullRequest(mainRoot: string, branch: string, base: string): Promise<PullRequestFacts["pullRequest"]> {
+  const listed = await run("gh", ["pr", "list", "--head", branch, "--base", base, "--state", "all", "--limit", "20", "--json", "url,state,headRefOid"], ghEnv(mainRoot));
+  if (listed.exitCode !== 0 || listed.spawnError || !listed.stdout.trim()) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(listed.stdout);
+  } catch {
+    data = undefined;
+  }
+  const parsed = z.safeParse(PullRequestsSchema, data);
+  if (!parsed.success)
+    throw new EnvironmentError(`gh's list of the pull requests of ${branch} is not what gh gives (\`gh pr list --json\`)`, "update gh (https://cli.github.com), then run finish --pr again");
+  const pr = parsed.data.find((p) => p.state === "OPEN") ?? parsed.data[0];
+  if (!pr) return undefined;
+  return { url: pr.url, state: pr.state === "OPEN" ? "open" : pr.state === "MERGED" ? "merged" : "closed", ...(pr.headRefOid !== undefined && { head: pr.headRefOid }) };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { EnvironmentError } from "../core/errors.js";
+import { readRegular } from "../fs/read-regular.js";
 import { git, gitIsRecentEnough, gitOk, gitVersion, locateRepo, MIN_GIT } from "./run.js";
 
 /** A repository we may work in: it exists, has a commit, and its git is recent enough. */
@@ -22,6 +23,17 @@ export async function openRepo(cwd: string): Promise<Repo> {
   if (!where) throw new EnvironmentError(`${cwd} is not inside a git repository`, "run claude-parallel inside your project's repository");
   if (!where.hasCommit) throw new EnvironmentError("the repository has no commit yet", "make a first commit: worktrees start from a commit");
   return { root: where.root, commonDir: where.commonDir, branch: where.branch };
+}
+
+/**
+ * Whether git's MERGE_HEAD in `worktree` is a merge of `commit` under way: it names `commit`, or is
+ * the torn start of that name (git writes the file in place, so a merge killed between creating it
+ * and writing it leaves it empty or cut short, and every later merge there refuses).
+ */
+export async function mergeUnderWayOf(worktree: string, commit: string): Promise<boolean> {
+  const path = await gitOk(["rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD"], worktree);
+  const bytes = await readRegular(path, 4096).catch(() => undefined);
+  return bytes !== undefined && `${commit}\n`.startsWith(bytes.toString("utf8"));
 }
 
 /** The commit a ref points at, or undefined when it does not exist. */

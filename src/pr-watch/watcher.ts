@@ -15,10 +15,11 @@ import { gitOk, nulFields } from "../git/run.js";
 import { quote, sh } from "../core/text/shell.js";
 import { invocationRunning, sessionArgs, spawnSession } from "../session/sessions.js";
 import { readSessionRecord } from "../session/headless.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { singleLine } from "../core/text/single-line.js";
 import { terminalSafe } from "../core/text/terminal.js";
-import { decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../core/decide/decide-watch.js";
+import { budgetStop, budgetStopLines, decideWatch, type WatchAction, type WatchFacts, type WatchItem } from "../core/decide/decide-watch.js";
+import { backstopUsd, reachedText, type BudgetState, type FeatureSpend, type Reached } from "../core/budget.js";
 import { feedbackPrompt } from "../core/render/feedback-prompt.js";
 import { pullRequestFacts } from "./gh.js";
 
@@ -50,9 +51,24 @@ export interface WatchOptions {
 }
 
 interface WatchBudget {
-  /** Each task at its budget, with why. */
+  /** Each task at its own budget, with why. */
   reached: ReadonlyMap<string, string>;
+  /** The feature's spend against its budget: at it, no session starts. */
+  feature: FeatureSpend;
   capUsd(task: string): number | undefined;
+}
+
+/** The watch's view of the budgets in force (src/core/budget.ts), each session capped at `sessionCapUsd` too when given. */
+export function watchBudget(state: BudgetState, sessionCapUsd?: number): WatchBudget {
+  const reached = new Map([...state.tasks].flatMap(([id, t]) => (t.reached?.scope === "task" ? [[id, reachedText(t.reached)] as const] : [])));
+  return {
+    reached,
+    feature: state.feature,
+    capUsd: (task) => {
+      const caps = [backstopUsd(state, task), sessionCapUsd].filter((c): c is number => c !== undefined);
+      return caps.length ? Math.min(...caps) : undefined;
+    },
+  };
 }
 
 /** Where what the watch says goes. */
@@ -74,6 +90,8 @@ interface WatchEnd {
   lines: string[];
   /** The pull request's head it ended at (done). */
   head?: string;
+  /** It stopped at the feature's budget: what was spent against it. */
+  budget?: Reached;
 }
 
 /** Follows the pull request until it is green and approved, or a bound is reached. The caller holds the feature's lock. */
@@ -102,6 +120,8 @@ export function describeWatch(a: WatchAction): string {
       return `done: ${a.reason}`;
     case "stop":
       return `stop: ${a.reason}`;
+    case "budget":
+      return `stop: ${reachedText(a.reached)}; the feedback for ${a.tasks.join(", ")} waits for you to approve more`;
   }
 }
 
@@ -161,6 +181,7 @@ class Watcher {
       rounds: this.state.rounds,
       maxRounds: this.options.rounds,
       ...(budget?.reached.size && { atBudget: budget.reached }),
+      ...(budget && { featureBudget: budget.feature }),
     };
   }
 
@@ -185,6 +206,8 @@ class Watcher {
           return { code: ExitCode.ok, outcome: "done", head: facts.pr.headOid, lines: [`${this.slug}: the pull request #${facts.pr.number} (${facts.pr.url}): ${a.reason}.`] };
         } else if (a.kind === "stop") {
           return stopped(ExitCode.refused, [`Stopped: ${terminalSafe(a.reason)}.`, `  ${a.fix}`]);
+        } else if (a.kind === "budget") {
+          return this.budgetStopped(a);
         }
       }
       if (handBacks.length) {
@@ -198,6 +221,11 @@ class Watcher {
       }
       await pause(this.options.intervalMs, this.options.signal);
     }
+  }
+
+  /** Stopped at the feature's budget: what was handed out stays recorded, and goes to its sessions once more is approved. */
+  private budgetStopped(a: Extract<WatchAction, { kind: "budget" }>): WatchEnd {
+    return { ...stopped(ExitCode.refused, budgetStopLines(a, this.slug, this.options.again)), budget: a.reached };
   }
 
   private async toUser(item: WatchItem, reason: string): Promise<void> {
@@ -248,6 +276,7 @@ class Watcher {
     const tasks = Object.keys(this.state.pending);
     if (!tasks.length) return undefined;
     const exits: Array<Promise<unknown>> = [];
+    const toStart: string[] = [];
     for (const task of tasks) {
       const p = this.state.pending[task]!;
       if (p.pid !== undefined && invocationRunning({ pid: p.pid, ...(p.pidStart !== undefined && { pidStart: p.pidStart }) })) {
@@ -258,9 +287,13 @@ class Watcher {
         const record = p.spawnedAt !== undefined ? await readSessionRecord(this.commonDir, this.slug, task) : undefined;
         if (record?.pid !== undefined && record.exitCode === undefined && record.sessionId === p.sessionId && invocationRunning({ pid: record.pid }))
           exits.push(waitForExit({ pid: record.pid }, this.options.signal));
-        else exits.push((await this.spawn(task)).exited);
+        else toStart.push(task);
       }
     }
+    // The sessions a killed watch recorded and did not start spend nothing past the feature's budget either (the running ones are waited for).
+    const atLimit = toStart.length ? budgetStop((await this.options.budget?.())?.feature, toStart) : undefined;
+    if (atLimit) return this.budgetStopped(atLimit);
+    for (const task of toStart) exits.push((await this.spawn(task)).exited);
     await Promise.all(exits);
     // Interrupted while the sessions work: they go on, and the next watch waits for them.
     if (this.options.signal?.aborted) return { code: ExitCode.refused, outcome: "interrupted", lines: [] };
@@ -274,11 +307,7 @@ class Watcher {
   private async spawn(taskId: string): Promise<{ exited: Promise<unknown> }> {
     const p = this.state.pending[taskId]!;
     const { plan, task, recorded } = this.planned(taskId);
-    if (!this.claude) {
-      const claude = await which("claude");
-      if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-      this.claude = claude;
-    }
+    this.claude ||= await claudeBinary();
     if (!(await pathExists(recorded.worktree))) await this.reopen(taskId);
     const { sandboxArgs, sandboxDecision } = await import("../session/sandbox.js");
     const decision = await sandboxDecision(plan);

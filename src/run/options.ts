@@ -1,5 +1,6 @@
 import type { CliTarget } from "../notify/targets.js";
 import type { FinishMode } from "../core/decide/decide-run.js";
+import type { RunMode } from "../core/state/state-schema.js";
 
 /** What `run` was asked for (src/commands/run.ts reads it from the command line). */
 export interface RunOptions {
@@ -24,4 +25,10 @@ export interface RunOptions {
   rolling?: boolean;
   /** Where notifications go besides the plan's `notify:` (src/notify/). */
   notify?: CliTarget[];
+}
+
+/** How the run is started, as its state records it: every suggestion to continue it repeats it. */
+export function runModeOf(options: Pick<RunOptions, "finishMode" | "rolling" | "noWatch">): RunMode {
+  const { finishMode, rolling, noWatch } = options;
+  return { finish: finishMode, ...(rolling && { rolling }), ...(finishMode === "pr" && noWatch && { noWatch }) };
 }

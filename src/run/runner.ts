@@ -3,10 +3,11 @@ import { mkdirSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { crashPoint } from "../crash-point.js";
-import { EnvironmentError, ExitCode, RefusedError } from "../core/errors.js";
+import { ExitCode, RefusedError } from "../core/errors.js";
 import { openFeature, type FeatureContext } from "../state-ref/open-feature.js";
 import { featureDir, runEventsPath, runOutputPath, sessionsDir, verifyWorktreePath } from "../core/state/paths.js";
 import type { RunState, RunTaskState, TaskState } from "../core/state/state-schema.js";
+import { runAgainCommand } from "../core/render/run-again.js";
 import { writeState } from "../feature/store.js";
 import { appendRegularSync } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
@@ -18,7 +19,7 @@ import { processStartTime } from "../process-identity.js";
 import { dryRunText } from "../core/render/dry-run.js";
 import { sessionBrief } from "../core/render/brief.js";
 import { quote, sh } from "../core/text/shell.js";
-import { which } from "../session/launch.js";
+import { claudeBinary } from "../session/launch.js";
 import { readSessionRecord } from "../session/headless.js";
 import { requireRefs } from "../feature/backstop.js";
 import { recordedIntegrationTip } from "../core/decide/decide-refs.js";
@@ -39,7 +40,7 @@ import {
   type TaskProblem,
 } from "../core/decide/decide-run.js";
 import { Progress, readEvents, type ProgressMode } from "../feature/run-events.js";
-import type { RunOptions } from "./options.js";
+import { runModeOf, type RunOptions } from "./options.js";
 import { LogResults, readReviewCosts, taskCostUsd } from "../session/cost-accounting.js";
 import { backstopUsd, budgetLimits, budgetState, reachedText, usd, type BudgetState, type Reached } from "../core/budget.js";
 import { budgetRecordPath, budgetRecordText } from "../session/budget-record.js";
@@ -140,6 +141,8 @@ export class Runner {
     await checkLogs(this.commonDir, this.slug);
     this.state = beginRun(await readRunState(this.commonDir, this.slug));
     this.keepBudgetOptions();
+    // Recorded, so that every suggestion to continue it (here, in status, the dashboard, approve) repeats it.
+    this.state.mode = runModeOf(this.options);
     this.state.pid = process.pid;
     const pidStart = processStartTime(process.pid);
     if (pidStart !== undefined) this.state.pidStart = pidStart;
@@ -631,8 +634,7 @@ export class Runner {
 
   /** The command that continues this run where it stopped: with --pr or --no-finish, or it would end otherwise. */
   private get runAgain(): string {
-    const { finishMode } = this.options;
-    return `claude-parallel run ${quote(this.slug)}${finishMode === "pr" ? " --pr" : finishMode === "none" ? " --no-finish" : ""}`;
+    return runAgainCommand(this.slug, runModeOf(this.options));
   }
 
   private async failedStep(what: string, code: ExitCode): Promise<ExitCode> {
@@ -698,9 +700,7 @@ export class Runner {
    */
   private async requireClaude(): Promise<void> {
     if (this.claude) return;
-    const claude = await which("claude");
-    if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code)");
-    this.claude = claude;
+    this.claude = await claudeBinary();
   }
 
   /** A task worktree removed by hand is made again from its branch, as `start` restores one, before its session runs there. */
@@ -754,7 +754,7 @@ export class Runner {
   private async sync(phaseIndex: number): Promise<ExitCode | undefined> {
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "sync-started", phase: phaseIndex, text: `phase ${phaseIndex}: every task is ready; syncing` });
-    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature);
+    const { code, state, verifiedTree, handBack } = await syncForRun(this.ctx, this.io.cwd, (line = "") => this.sub.stdout(line + "\n"), this.budget?.feature, this.runAgain);
     this.keepVerifiedTree(verifiedTree);
     if (state) this.ctx = { ...this.ctx, feature: { ...this.ctx.feature, state } };
     this.syncGeneration++;
@@ -852,7 +852,7 @@ export class Runner {
 
   /** `--pr`: the open pull request followed as `watch` follows it, with the run's budgets, model and permission mode; its end is the run's. */
   private async watchPullRequest(): Promise<ExitCode> {
-    const { watchPullRequest, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
+    const { watchPullRequest, watchBudget, WATCH_DEFAULTS } = await import("../pr-watch/watcher.js");
     const { plan } = this.ctx.feature;
     await this.progress.emit({ event: "pr-watch", text: `following the pull request of ${plan.integrationBranch}: its failing checks and review comments go to the sessions owning their files` });
     const { model, permissionMode } = this.options;
@@ -864,11 +864,7 @@ export class Runner {
         ...(this.options.watchRounds !== undefined && { rounds: this.options.watchRounds }),
         ...(model !== undefined && { model }),
         ...(permissionMode !== undefined && { permissionMode }),
-        budget: async () => {
-          const budget = await this.budgets();
-          const reached = new Map([...budget.tasks].flatMap(([id, t]) => (t.reached ? [[id, reachedText(t.reached)] as const] : [])));
-          return { reached, capUsd: (task) => backstopUsd(budget, task) };
-        },
+        budget: async () => watchBudget(await this.budgets()),
         cwd: this.io.cwd,
         again: this.runAgain,
         signal: this.abort.signal,
@@ -884,6 +880,13 @@ export class Runner {
     if (end.outcome === "interrupted") {
       this.outcome = "interrupted";
       return this.stop([]);
+    }
+    if (end.budget) {
+      this.outcome = "budget-stop";
+      const { scope, spentUsd, limitUsd } = end.budget;
+      await this.progress.emit({ event: "budget-reached", scope, spentUsd, limitUsd, text: `the pull request's feedback waits: ${reachedText(end.budget)}; no session starts until you approve more` });
+      this.progress.print(end.lines.join("\n") + "\n");
+      return end.code;
     }
     if (end.outcome === "done") {
       await this.progress.emit({
@@ -919,7 +922,7 @@ export class Runner {
       failures: failures.map((f) => ({ task: f.task, problem: f.problem.kind, attempts: f.attempts })),
       text: `gave up: ${failures.map((f) => `${f.task || "integration branch"} (${f.problem.kind})`).join(", ")}`,
     });
-    this.progress.print(giveUpLines(this.slug, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
+    this.progress.print(giveUpLines(this.slug, this.runAgain, this.ctx.feature.plan.integrationBranch, described).join("\n") + "\n");
     return ExitCode.refused;
   }
 
@@ -961,6 +964,7 @@ export class Runner {
     this.progress.print(
       pausedLines(
         this.slug,
+        this.runAgain,
         paused.map(({ task, reached }) => ({ task, reached: reachedText(reached) })),
       ).join("\n") + "\n",
     );

@@ -6,9 +6,9 @@ import type { TaskProblem } from "../core/decide/decide-run.js";
 import type { RunEvent } from "../feature/run-events.js";
 import { skippedLines } from "./run-files.js";
 
-/** How to go on after the run stopped: unattended, or by hand. */
-function continueHints(slug: string): string[] {
-  return [`  continue unattended: claude-parallel run ${quote(slug)}`, `  or by hand: claude-parallel status ${quote(slug)}, then /parallel-sync (claude-parallel sync ${quote(slug)})`];
+/** How to go on after the run stopped: unattended (`again`: the run's command in its own mode), or by hand. */
+function continueHints(slug: string, again: string): string[] {
+  return [`  continue unattended: ${again}`, `  or by hand: claude-parallel status ${quote(slug)}, then /parallel-sync (claude-parallel sync ${quote(slug)})`];
 }
 
 /** What is known of a task the run gives up on, for its report. */
@@ -20,8 +20,8 @@ export interface GivenUpTask {
   stderr: { path: string; tail: string[] };
 }
 
-/** The report of a run that gives up: each failure, where it is, and how to go on. */
-export function giveUpLines(slug: string, integrationBranch: string, failures: ReadonlyArray<{ task: string; problem: TaskProblem; attempts: number; about?: GivenUpTask }>): string[] {
+/** The report of a run that gives up: each failure, where it is, and how to go on (`again`: the run's command in its own mode). */
+export function giveUpLines(slug: string, again: string, integrationBranch: string, failures: ReadonlyArray<{ task: string; problem: TaskProblem; attempts: number; about?: GivenUpTask }>): string[] {
   const lines = [`Stopped: ${slug} needs you. Nothing was lost: every branch, worktree and session is kept.`];
   const tail = (problem: TaskProblem) => [
     ...(problem.tail
@@ -49,14 +49,14 @@ export function giveUpLines(slug: string, integrationBranch: string, failures: R
     if (sessionId) lines.push(`  continue its session: cd ${quote(worktree)} && claude --resume ${sessionId}`);
     else lines.push(`  work on it: cd ${quote(worktree)} && claude`);
   }
-  return [...lines, ...continueHints(slug)];
+  return [...lines, ...continueHints(slug, again)];
 }
 
-/** The report of a run where nothing is left but tasks paused at a budget (`reached`: what each reached, in words). */
-export function pausedLines(slug: string, paused: ReadonlyArray<{ task: string; reached: string }>): string[] {
+/** The report of a run where nothing is left but tasks paused at a budget (`reached`: what each reached, in words; `again`: the run's command in its own mode). */
+export function pausedLines(slug: string, again: string, paused: ReadonlyArray<{ task: string; reached: string }>): string[] {
   const lines = [`Paused: ${slug} needs your approval to spend more. Nothing was lost: every branch, worktree and session is kept.`];
   for (const { task, reached } of paused) lines.push(`- ${task}: ${reached}`, `  approve more: claude-parallel approve ${task} ${quote(slug)} --add <USD> (raises the limit and resumes its session)`);
-  lines.push(`  then continue: claude-parallel run ${quote(slug)}`, `  or run again with higher budgets: --task-budget-usd Y, --max-budget-usd X`);
+  lines.push(`  then continue: ${again}`, `  or run again with higher budgets: --task-budget-usd Y, --max-budget-usd X`);
   return lines;
 }
 

@@ -32,13 +32,13 @@ interface RunSyncOutcome {
  * The phase's sync as `run` does it: gatherSync, decideSync, applySync, with the verify and
  * without starting the next phase (the run starts it itself, from the verified tree the sync
  * keeps for it, so a lockfile is installed once per phase), and no review round past the
- * feature's budget (`featureBudget`, as the run counts it). The preflight's problems and
+ * feature's budget (`featureBudget`, as the run counts it; its refusal names `runAgain`). The preflight's problems and
  * conflicts, and a failing verify of the merged result, come back as an outcome (what the
  * sessions are handed); any other refusal is thrown (nothing changed). `cwd`: the run's folder (a
  * worktree it runs in is not removed); `say` gets what the sync says (the run's output log).
  */
-export async function syncForRun(context: FeatureContext, cwd: string, say: (line?: string) => void, featureBudget: FeatureSpend | undefined): Promise<RunSyncOutcome> {
-  const choices = { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false, ...(featureBudget && { featureBudget }) };
+export async function syncForRun(context: FeatureContext, cwd: string, say: (line?: string) => void, featureBudget: FeatureSpend | undefined, runAgain: string): Promise<RunSyncOutcome> {
+  const choices = { verify: true, keepWorktrees: false, next: false, keepVerifiedTree: true, allowOutsideOwns: false, runAgain, ...(featureBudget && { featureBudget }) };
   const facts = await gatherSync(context, undefined, choices, (note) => say(`claude-parallel: ${note}`));
   const decision = decideSync(facts);
   if ("refusals" in decision) {

@@ -1,4 +1,8 @@
 import type { ReviewRound } from "../core/decide/decide-review.js";
+import { budgetLimits, budgetState, type BudgetState } from "../core/budget.js";
+import type { ExecutionPlan } from "../core/plan/build.js";
+import type { FeatureState } from "../core/state/state-schema.js";
+import { sessionLogPath } from "./sessions.js";
 import { addTokens, ZERO_TOKENS, type Tokens } from "./ledger.js";
 import { readRounds } from "./reviewer.js";
 import { readResults, type ResultEvent } from "./session-result.js";
@@ -122,4 +126,25 @@ export async function readReviewCosts(commonDir: string, slug: string, phases: r
   const rounds = new Map<number, ReviewRound[]>();
   for (const { index } of phases) rounds.set(index, await readRounds(commonDir, slug, index));
   return reviewCosts(rounds);
+}
+
+/**
+ * What every task and the reviewer spent, read afresh from the logs and records, against the
+ * limits in force: `base` (run's recorded budgets), else the plan's, plus the user's approvals.
+ * `approve` and `watch` count with it; `run` reads the same figures as its logs grow.
+ */
+export async function budgetNow(
+  commonDir: string,
+  feature: { slug: string; plan: ExecutionPlan; state?: FeatureState | undefined },
+  base: { taskUsd?: number; featureUsd?: number },
+): Promise<BudgetState> {
+  const costs = new Map<string, number | undefined>();
+  for (const phase of feature.plan.phases) {
+    for (const t of phase.tasks) {
+      const { results } = await readSessionResults(sessionLogPath(commonDir, feature.slug, t.id), true);
+      costs.set(t.id, taskCostUsd(results, feature.state?.phases[String(phase.index)]?.tasks[t.id]?.session));
+    }
+  }
+  const reviews = await readReviewCosts(commonDir, feature.slug, feature.plan.phases);
+  return budgetState(costs, budgetLimits(feature.plan, base, feature.state?.budgetApprovals ?? []), reviews.totalUsd);
 }

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { EnvironmentError, StateError } from "../core/errors.js";
+import { StateError } from "../core/errors.js";
 import { openOutputLogs } from "../fs/append-regular.js";
 import { writeFileAtomic } from "../fs/atomic.js";
 import { readRegular } from "../fs/read-regular.js";
@@ -14,7 +14,7 @@ import { readJsonFile } from "../feature/store.js";
 import { SessionRecordSchema, type SessionRecord } from "../core/state/state-schema.js";
 import { processAlive } from "../process-identity.js";
 import { runToFiles, spawnDetached } from "../proc.js";
-import { which, type Session } from "./launch.js";
+import { claudeBinary, type Session } from "./launch.js";
 
 /** What the supervisor runs for one phase: written by `start`, read by `_supervise`. */
 interface HeadlessJob {
@@ -48,8 +48,7 @@ interface HeadlessLaunch {
  * records each one's PID, log and exit code. Sessions already running or done are not restarted.
  */
 export async function launchHeadless(l: HeadlessLaunch, say: (line: string) => void): Promise<void> {
-  const claude = await which("claude");
-  if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), or use --launch print");
+  const claude = await claudeBinary("use --launch print");
   const dir = sessionsDir(l.repo.commonDir, l.slug);
   await mkdir(dir, { recursive: true });
   const todo: HeadlessJob["sessions"] = [];

@@ -39,6 +39,23 @@ export async function which(program: string, path = process.env.PATH ?? ""): Pro
   return undefined;
 }
 
+/** The Claude Code release claude-parallel is tested with (the tests install exactly this one). */
+export const TESTED_CLAUDE_CODE = "2.1.330";
+
+/**
+ * The `claude` command that sessions, resumes and reviews run: its path on PATH, or, when Claude
+ * Code is missing, the one EnvironmentError that says how to install it. `otherwise`: what the
+ * command can do without it (`use --launch print`), added to the fix.
+ */
+export async function claudeBinary(otherwise?: string): Promise<string> {
+  const found = await which("claude");
+  if (found) return found;
+  throw new EnvironmentError(
+    "Claude Code's `claude` command is not on PATH",
+    `install Claude Code (npm install -g @anthropic-ai/claude-code; claude-parallel is tested with ${TESTED_CLAUDE_CODE}) and make sure \`claude\` is on PATH${otherwise ? `, or ${otherwise}` : ""}`,
+  );
+}
+
 /** A task's session; `settings`: the arguments that give it our settings (the sandbox's), if any. */
 export function sessionOf(task: PlannedTask, worktree: string, brief: string, settings: string[] = []): Session {
   const isCommand = task.roleKind === "command";
@@ -88,8 +105,7 @@ function tmuxLiteral(text: string): string {
  */
 export async function launchTmux(slug: string, sessions: Session[], log: (line: string) => void): Promise<void> {
   if (!(await which("tmux"))) throw new EnvironmentError("tmux is not installed", "install tmux (apt-get install tmux, brew install tmux) or use --launch print");
-  const claude = await which("claude");
-  if (!claude) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code, or use --launch print");
+  const claude = await claudeBinary("use --launch print");
   const name = tmuxSessionName(slug);
   const here = sessions[0]?.worktree ?? "/";
   const has = await run("tmux", ["has-session", "-t", `=${name}`], { cwd: here });

@@ -42,7 +42,7 @@ export async function applyStart(context: FeatureContext, actions: readonly Star
         out.say(a.text);
         break;
       case "freeze-plan":
-        await writeFileAtomic(a.path, feature.frozenText);
+        await writeFileAtomic(a.path, await feature.frozenText());
         break;
       case "record":
         state = await record(context, state, a);

@@ -11,7 +11,7 @@ import { uncommittedPaths } from "../git/status.js";
 import { findingRefusals, loadExpectedRefs } from "../feature/backstop.js";
 import { integrationFinding } from "../core/decide/decide-refs.js";
 import type { StartChoices, StartFacts, StartPhaseFacts } from "../core/decide/decide-start.js";
-import { which, type LaunchMode } from "../session/launch.js";
+import { claudeBinary, which, type LaunchMode } from "../session/launch.js";
 import { sandboxDecision } from "../session/sandbox.js";
 
 /**
@@ -31,7 +31,7 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
     integrationBranch: plan.integrationBranch,
     ...(feature.finishedAndCleaned !== undefined && { finishedAndCleaned: feature.finishedAndCleaned }),
     ...(state?.finishedAt !== undefined && { finishedAt: state.finishedAt }),
-    planChanged: feature.planChanged,
+    planChanged: await feature.planChanged(),
     firstStart: state === undefined,
     frozenPlanPath: frozenPlanPath(repo.commonDir, slug),
     choices,
@@ -119,7 +119,7 @@ export async function gatherStart(context: FeatureContext, asked: number | undef
 async function checkLaunch(launch: LaunchMode): Promise<void> {
   if (launch === "print") return;
   if (launch === "tmux" && !(await which("tmux"))) throw new EnvironmentError("tmux is not installed", "install tmux (apt-get install tmux, brew install tmux) or use --launch print");
-  if (!(await which("claude"))) throw new EnvironmentError("the `claude` command is not on PATH", "install Claude Code (npm install -g @anthropic-ai/claude-code), or use --launch print");
+  await claudeBinary("use --launch print");
 }
 
 /** The branches every other started feature recorded (a damaged state is passed over: its own commands report it). */

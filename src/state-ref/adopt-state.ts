@@ -2,8 +2,8 @@ import { lstat, readFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { RefusedError, type Refusal } from "../core/errors.js";
 import { writeFileAtomic } from "../fs/atomic.js";
-import { isFile, pathExists } from "../fs/exists.js";
-import { frozenPlanPath, trustedDigestPath } from "../core/state/paths.js";
+import { isFile } from "../fs/exists.js";
+import { frozenPlanPath } from "../core/state/paths.js";
 import type { FeatureState } from "../core/state/state-schema.js";
 import { readState, writeState } from "../feature/store.js";
 import { commitOf, listWorktrees } from "../git/repo.js";
@@ -17,6 +17,7 @@ import { findRoles, roleMap } from "../feature/roles.js";
 import { localizeState, plannedPaths, readSharedState } from "./check-state.js";
 import { stateCommitFiles, type StateFiles } from "./state-commit.js";
 import { decideTrust, trustDigest, trustedContent, type TrustDecision, type TrustedContent } from "./trust.js";
+import { claimTrust, isAllowed } from "./trust-records.js";
 
 /** The clone a shared state is taken into. */
 interface Here {
@@ -88,7 +89,7 @@ async function branchKnown(cwd: string, name: string, remote: string | undefined
  */
 export async function decideStateTrust(here: Here, slug: string, checked: CheckedState): Promise<TrustDecision> {
   const incoming = trustedContent(checked.plan);
-  const [trusted, allowed] = await Promise.all([trustedHere(here, slug, checked.plan), pathExists(trustedDigestPath(here.commonDir, trustDigest(incoming)))]);
+  const [trusted, allowed] = await Promise.all([trustedHere(here, slug, checked.plan), isAllowed(here.commonDir, trustDigest(incoming))]);
   return decideTrust({ incoming, trusted, allowed });
 }
 
@@ -101,7 +102,7 @@ export function untrusted(checked: CheckedState, decision: Extract<TrustDecision
       ...decision.changes,
       `  (the whole plan: git show ${checked.commit.slice(0, 12)}:plan.yaml)`,
     ].join("\n"),
-    fix: `if you trust exactly this, run claude-parallel allow ${decision.digest}, then ${rerun}`,
+    fix: `if you trust exactly this, run claude-parallel allow ${decision.digest} --feature ${quote(checked.state.slug)}, then ${rerun}`,
   };
 }
 
@@ -129,8 +130,13 @@ async function trustedHere(here: Here, slug: string, incoming: ExecutionPlan): P
 /** What building a plan here needs (its base aside). */
 const planFacts = async (here: Here) => ({ repoName: here.repoName, roles: roleMap(await findRoles(here.mainRoot)), root: here.mainRoot, gitCommonDir: here.commonDir, home: homedir() });
 
-/** Makes a checked state this clone's state folder: its frozen plan and its state (with this clone's paths). */
-export async function adoptState(commonDir: string, checked: CheckedState): Promise<void> {
+/**
+ * Makes a checked state this clone's state folder: its frozen plan and its state (with this
+ * clone's paths). Taken by the user's trust record (`allow`): the record names the feature first,
+ * so that cleaning the feature removes it.
+ */
+export async function adoptState(commonDir: string, checked: CheckedState, trust: Extract<TrustDecision, { kind: "trusted" }>): Promise<void> {
+  if (trust.why === "allowed") await claimTrust(commonDir, trust.digest, checked.state.slug);
   await writeFileAtomic(frozenPlanPath(commonDir, checked.state.slug), checked.files.plan);
   await writeState(commonDir, checked.state);
 }

@@ -80,7 +80,7 @@ export async function openFeature(target: string | undefined, cwd: string, optio
       const checked = await checkStateCommit(here, target, shared, { source: `${stateRef(target)} (${shared.slice(0, 12)})`, fix: refusedStateFix(target) });
       const trust = await decideStateTrust(here, target, checked);
       if (trust.kind === "ask") throw new RefusedError([untrusted(checked, trust, "run the command again")]);
-      await adoptState(repo.commonDir, checked);
+      await adoptState(repo.commonDir, checked, trust);
     }
   }
   const feature = await resolveFeature(target, repo, { mainRoot, repoName }, cwd);

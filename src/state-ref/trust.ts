@@ -74,7 +74,8 @@ export function trustDigest(content: TrustedContent): string {
 
 export const DIGEST_PATTERN = /^[0-9a-f]{64}$/;
 
-export type TrustDecision = { kind: "trusted"; why: "unchanged" | "allowed" } | { kind: "ask"; digest: string; changes: string[] };
+/** `allowed`: by the user's record of `digest` (trust-records.ts). */
+export type TrustDecision = { kind: "trusted"; why: "unchanged" } | { kind: "trusted"; why: "allowed"; digest: string } | { kind: "ask"; digest: string; changes: string[] };
 
 /**
  * Whether this clone may adopt a shared state whose trusted content is `incoming`: yes when it is
@@ -84,8 +85,9 @@ export type TrustDecision = { kind: "trusted"; why: "unchanged" | "allowed" } | 
 export function decideTrust(f: { incoming: TrustedContent; trusted?: TrustedContent; allowed: boolean }): TrustDecision {
   const changes = trustChanges(f.trusted, f.incoming);
   if (changes.length === 0) return { kind: "trusted", why: "unchanged" };
-  if (f.allowed) return { kind: "trusted", why: "allowed" };
-  return { kind: "ask", digest: trustDigest(f.incoming), changes };
+  const digest = trustDigest(f.incoming);
+  if (f.allowed) return { kind: "trusted", why: "allowed", digest };
+  return { kind: "ask", digest, changes };
 }
 
 const TOP: ReadonlyArray<[keyof TrustedContent & string, string]> = [

@@ -47,5 +47,5 @@ export async function statusOf(slug: string, cwd: string, verifyFor: Io | false,
 /** The status, and `claude-parallel run`'s state in a section of its own. */
 export function renderReport(r: Report): string {
   if ("damaged" in r) return renderDamaged(r);
-  return renderStatus(r) + (r.run ? "\n" + renderRunSummary(r.run) : "");
+  return renderStatus(r) + (r.run ? "\n" + renderRunSummary(r.slug, r.run) : "");
 }

@@ -49,6 +49,8 @@ export function killFinishSuite(file: number, runs: number, inCheckout: boolean)
           const status = gitTry(checkoutOf(r), ["status", "--porcelain"]).stdout;
           if (status !== "?? mine.txt") v.push(`the checkout of trunk is not clean at its new tip with the user's file: ${JSON.stringify(status)}`);
           if (gitTry(checkoutOf(r), ["rev-parse", "HEAD"]).stdout !== gitTry(r.repo, ["rev-parse", "refs/heads/trunk"]).stdout) v.push("the checkout of trunk is not at trunk");
+          const mergeHead = gitTry(checkoutOf(r), ["rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD"]).stdout;
+          if (existsSync(mergeHead)) v.push("git still notes a merge under way in the checkout of trunk (MERGE_HEAD): the user's next commit there would be a merge");
         }
         return v;
       },

@@ -32,7 +32,7 @@ export function killRunSuite(file: number, runs: number): void {
       args: ["run"],
       seedOffset: 40_000,
       build: (folder) => {
-        const r = attackRepo(`kru${file}`, { packages: 15, files: 6, parent: folder, base: "trunk" });
+        const r = attackRepo(`kru${file}`, { parent: folder, base: "trunk" });
         const bin = join(folder, "bin");
         mkdirSync(bin);
         writeFileSync(join(bin, "claude"), FAKE_CLAUDE);

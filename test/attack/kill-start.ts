@@ -12,7 +12,8 @@ const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
   { label: "d's checked-out README.md", path: (r) => join(r.wt("d"), "README.md") },
   { label: "a's brief", path: (r) => join(r.wt("a"), ".claude-parallel/brief.md") },
   { label: "a's node_modules folder", path: (r) => join(r.wt("a"), "node_modules") },
-  { label: "b's node_modules/pkg-3", path: (r) => join(r.wt("b"), "node_modules/pkg-3") },
+  // Inside the copy: the tree is copied under this name, then renamed into place.
+  { label: "b's node_modules copy half made", path: (r) => join(r.wt("b"), ".node_modules.claude-parallel-partial/pkg-3") },
   { label: "d's node_modules marker", path: (r) => join(r.wt("d"), "node_modules/.package-lock.json") },
 ];
 
@@ -28,7 +29,7 @@ export function killStartSuite(file: number, runs: number): void {
   describe(`start killed at random moments (seed ${seed}, file ${file}; replay with ATTACK_SEED=${ATTACK_SEED})`, () => {
     let reference: { ms: number; bytes: number } | undefined;
     const fresh = reusableFolder((folder) => {
-      const r = attackRepo(`ks${file}`, { packages: 20, files: 8, parent: folder });
+      const r = attackRepo(`ks${file}`, { parent: folder });
       return { r, before: { main: r.mainSnapshot(), foreign: r.foreignSnapshot() } };
     });
     const measure = async () => {

@@ -13,7 +13,7 @@ const MILESTONES: Array<{ label: string; path: (r: AttackRepo) => string }> = [
   { label: "the backup ref of a", path: (r) => join(r.repo, ".git/refs/parallel/demo/phase-1/a") },
   { label: "c's worktree folder", path: (r) => r.wt("c") },
   { label: "c's node_modules folder", path: (r) => join(r.wt("c"), "node_modules") },
-  { label: "c's node_modules/pkg-3", path: (r) => join(r.wt("c"), "node_modules/pkg-3") },
+  { label: "c's node_modules copy half made", path: (r) => join(r.wt("c"), ".node_modules.claude-parallel-partial/pkg-3") },
   { label: "the index.lock of the user's checkout of the integration branch", path: (r) => join(r.repo, ".git/worktrees", `${basename(r.repo)}-integration`, "index.lock") },
   { label: "a's work in the user's checkout of the integration branch", path: (r) => join(integrationCheckout(r), "a/x.txt") },
 ];
@@ -23,7 +23,7 @@ const integrationCheckout = (r: AttackRepo) => join(r.repo, "..", `${basename(r.
 const VERIFY = "test -f a/x.txt && test -f node_modules/.package-lock.json";
 
 function ready(name: string, parent: string) {
-  const r = attackRepo(name, { verify: VERIFY, packages: 15, files: 6, parent });
+  const r = attackRepo(name, { verify: VERIFY, parent });
   const started = runHelper(["start"], { cwd: r.repo, env: { TMPDIR: r.tmp } });
   if (started.code !== 0) throw new Error(`start failed: ${started.stderr}`);
   git(r.repo, "worktree", "add", "-q", integrationCheckout(r), `feature/${SLUG}`);

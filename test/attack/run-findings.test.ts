@@ -78,7 +78,7 @@ describe("claude-parallel run: hostile-user findings", () => {
     const repo = makeRepo({ name: "runnoclaude", files: { "README.md": "# demo\n", ".parallel/demo/plan.yaml": TWO_PHASES() } });
     const r = runHelper(["run"], { cwd: repo, env: { PATH: "/usr/bin:/bin" } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("the `claude` command is not on PATH");
+    expect(r.stderr).toContain("Claude Code's `claude` command is not on PATH");
     // Observed: "fix: install Claude Code (npm install -g @anthropic-ai/claude-code), or use --launch print".
     expect(r.stderr).not.toContain("--launch");
   });

@@ -98,7 +98,7 @@ export function attackRepo(name: string, options: { verify?: string; packages?: 
   });
   // A base branch checked out nowhere: finish merges into it in memory, and the user's checkout stays as it is.
   if (options.base) git(repo, "branch", options.base);
-  installFakeNodeModules(repo, options.packages ?? 30, options.files ?? 10);
+  installFakeNodeModules(repo, options.packages ?? 12, options.files ?? 3);
   // The user's own state in the main checkout.
   writeFiles(repo, { "README.md": "# demo\nmy uncommitted edit\n", "scratch.txt": "untracked, mine\n", ".env": "SECRET=main\n", "me.local": "ignored, mine\n" });
   const foreign = join(repo, "..", `${name}-foreign`);
@@ -238,7 +238,7 @@ export const featureRefs = (repo: string) =>
  * the task branches, and the user's things before.
  */
 export function syncedAttackRepo(name: string, parent: string) {
-  const r = attackRepo(name, { packages: 15, files: 6, parent, base: "trunk" });
+  const r = attackRepo(name, { parent, base: "trunk" });
   const helper = (args: string[]) => {
     const run = runHelper(args, { cwd: r.repo, env: { TMPDIR: r.tmp } });
     if (run.code !== 0) throw new Error(`${args.join(" ")} failed (${run.code}): ${run.stdout}${run.stderr}`);

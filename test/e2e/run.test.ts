@@ -278,36 +278,41 @@ describe("claude-parallel run with the real claude", () => {
   }
 
   // The steps at which a run is killed (kill -9 of it and its process group), chosen with a seed so a failure can be replayed.
-  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest.
+  // A session's own steps (its launch recorded but not started; started but not confirmed) and the rest, in the order a run
+  // meets them in each phase.
   const SESSION_POINTS = ["run-after-intent", "run-after-spawn"];
   const POINTS = ["run-after-begin", "start-after-record", "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
+  const ORDER = ["run-after-begin", "start-after-record", ...SESSION_POINTS, "run-after-start-phase", "after-verify", "after-publish", "run-after-sync"];
   const seed = Number(process.env.RUN_CRASH_SEED ?? 20261126);
   const chosen = (() => {
     let x = seed >>> 0;
     const next = () => (x = (Math.imul(x ^ (x >>> 15), 2246822507) + 0x9e3779b9) >>> 0) / 2 ** 32;
     const pick = (pool: string[]) => pool.splice(Math.floor(next() * pool.length), 1)[0]!;
     const rest = [...POINTS];
-    return process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+    const points = process.env.RUN_CRASH_AT ? process.env.RUN_CRASH_AT.split(",") : [pick([...SESSION_POINTS]), pick(rest), pick(rest)];
+    return points.sort((p, q) => ORDER.indexOf(p) - ORDER.indexOf(q));
   })();
-  for (const point of chosen) {
-    it.skipIf(!claudeAvailable())(
-      `kill -9 at ${point} (seed ${seed}), then run again: the same end state as an uninterrupted run`,
-      async () => {
-        const { env } = await serve(threeWorks());
-        const repo = makeRepo({ name: `crash-${point}`, files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
-        const first = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
-        const killed = await first.done;
+  // One run killed at each chosen step in turn (each re-run killed at the next one, met later in that phase or in the next),
+  // then run to its end: every kill leaves what the next run must finish, the re-runs' own recovery included.
+  it.skipIf(!claudeAvailable())(
+    `kill -9 at ${chosen.join(", then at ")} (seed ${seed}), then run again: the same end state as an uninterrupted run`,
+    async () => {
+      const { env } = await serve(threeWorks());
+      const repo = makeRepo({ name: "crash", files: { "README.md": "# r\n", ".parallel/three/plan.yaml": THREE } });
+      for (const point of chosen) {
+        const run = startHelper([...RUN, "three"], { cwd: repo, env: { ...env, CLAUDE_PARALLEL_CRASH_AT: point } });
+        const killed = await run.done;
         try {
-          process.kill(-first.pid, "SIGKILL");
+          process.kill(-run.pid, "SIGKILL");
         } catch {}
         expect(killed.code, `expected a kill at ${point}: ${killed.stdout}${killed.stderr}`).toBe(null);
-        const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
-        expect(again.code, again.stdout + again.stderr).toBe(0);
-        expectThreeDone(repo);
-      },
-      240_000,
-    );
-  }
+      }
+      const again = await startHelper([...RUN, "three"], { cwd: repo, env }).done;
+      expect(again.code, again.stdout + again.stderr).toBe(0);
+      expectThreeDone(repo);
+    },
+    240_000,
+  );
 
   const LONG_AND_CHAIN = [
     "version: 1",
@@ -525,20 +530,22 @@ describe("claude-parallel run with the real claude", () => {
   );
 
   it.skipIf(!claudeAvailable())(
-    "--attempts used up: exit 4 with a report naming the task, what failed and how to continue; nothing lost",
+    "--attempts used up: exit 4 with a report naming the task, what failed and how to continue (in the run's mode, --no-finish here); nothing lost",
     async () => {
       // The session writes its file but never commits, whatever it is told.
       const { env } = await serve({ a: [[(cwd) => [write(cwd, "a/x.txt", "a\n")]], [() => [{ type: "text", text: "I will not commit." }]]] });
       const plan = ["version: 1", "feature: One part", "base: main", "tasks:", "  - {id: a, title: Part A, owns: [a/]}", ""].join("\n");
       const repo = makeRepo({ name: "giveup", files: { "README.md": "# r\n", ".parallel/one/plan.yaml": plan } });
-      const r = await startHelper([...RUN, "one", "--attempts", "1"], { cwd: repo, env }).done;
+      const r = await startHelper([...RUN, "one", "--attempts", "1", "--no-finish"], { cwd: repo, env }).done;
       expect(r.code, r.stdout + r.stderr).toBe(4);
       const wt = join(repo, "..", "giveup-one-a");
       const sessionId = JSON.parse(readFileSync(join(repo, ".git/parallel/one/sessions/a.json"), "utf8")).sessionId as string;
       expect(r.stdout).toContain("Stopped: one needs you. Nothing was lost: every branch, worktree and session is kept.");
       expect(r.stdout).toMatch(/- a \(feature\/one-a, .*giveup-one-a\): its branch has no commit beyond the phase's start \(after 1 resume\)/);
       expect(r.stdout).toContain(`continue its session: cd '${wt}' && claude --resume ${sessionId}`);
-      expect(r.stdout).toContain("continue unattended: claude-parallel run 'one'");
+      // Continued as it was started: a plain run would merge into base. status says so too, from the run's recorded mode.
+      expect(r.stdout).toContain("continue unattended: claude-parallel run 'one' --no-finish\n");
+      expect(runHelper(["status", "one"], { cwd: repo, env }).stdout).toContain("Continue it: `claude-parallel run 'one' --no-finish`");
       expect(events(repo, "one").map((e) => e.event)).toContain("gave-up");
       expect(readFileSync(join(wt, "a/x.txt"), "utf8")).toBe("a\n");
     },

@@ -3,7 +3,8 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "./paths.js";
 
-export const CLAUDE_CODE_VERSION = "2.1.330";
+/** The Claude Code the tests install and run: the release the error for a missing `claude` names. */
+export { TESTED_CLAUDE_CODE as CLAUDE_CODE_VERSION } from "../../src/session/launch.js";
 
 export function claudeCacheDir(): string {
   return join(REPO_ROOT, ".cache", "claude-code");

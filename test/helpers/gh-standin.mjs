@@ -2,7 +2,8 @@
 // A stand-in for gh (GitHub CLI) in tests: answers from the JSON fixture named by GH_STANDIN, no
 // network. The pull request's head is the remote's branch as it is now (the fixture's bare
 // repository); while it is at `failingHead`, the check fails and the review is not approved, after
-// a push both pass. Every call's arguments are appended to the fixture's `calls` file.
+// a push both pass. Its `state` is OPEN unless the fixture says MERGED or CLOSED. Every call's
+// arguments are appended to the fixture's `calls` file.
 import { execFileSync } from "node:child_process";
 import { appendFileSync, readFileSync } from "node:fs";
 
@@ -17,13 +18,17 @@ const failing = () => head() === fixture.failingHead;
 const [a, b] = args;
 
 if (a === "auth" && b === "status") process.exit(0);
-if (a === "pr" && b === "list") process.exit(0);
+// The fixture's pull request is listed (any state) once `listed` says it exists; else none is.
+if (a === "pr" && b === "list") {
+  if (fixture.listed) say([pick({ url: fixture.url, state: fixture.state ?? "OPEN", headRefOid: head() })]);
+  process.exit(0);
+}
 if (a === "pr" && b === "create") {
   say(fixture.url);
   process.exit(0);
 }
 if (a === "pr" && b === "view" && args[2] === fixture.branch) {
-  say(pick({ number: fixture.number, url: fixture.url, state: "OPEN", headRefName: fixture.branch, headRefOid: head(), reviewDecision: failing() ? "REVIEW_REQUIRED" : "APPROVED" }));
+  say(pick({ number: fixture.number, url: fixture.url, state: fixture.state ?? "OPEN", headRefName: fixture.branch, headRefOid: head(), reviewDecision: failing() ? "REVIEW_REQUIRED" : "APPROVED" }));
   process.exit(0);
 }
 if (a === "pr" && b === "checks" && args[2] === fixture.branch) {

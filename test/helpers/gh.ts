@@ -16,6 +16,10 @@ export interface GhFixture {
   log: string;
   /** What `gh api repos/{owner}/{repo}/pulls/<n>/comments` answers. */
   comments: unknown[];
+  /** The pull request's state (default OPEN). */
+  state?: "OPEN" | "MERGED" | "CLOSED";
+  /** `gh pr list` lists it (by default it lists none: the pull request is yet to open). */
+  listed?: boolean;
 }
 
 /**

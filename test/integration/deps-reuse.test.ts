@@ -88,7 +88,7 @@ describe("dependencies across a sync", () => {
       commitIn(wt("b"), { "b/x.txt": "b\n" });
       const ran = runHelper(["run", ...(rolling ? ["--rolling"] : [])], { cwd: repo, env });
       expect(ran.code, ran.stdout + ran.stderr).toBe(3);
-      expect(ran.stderr).toContain("the `claude` command is not on PATH");
+      expect(ran.stderr).toContain("Claude Code's `claude` command is not on PATH");
       const output = readFileSync(join(repo, ".git/parallel/demo/run/output.log"), "utf8");
       expect(output).toMatch(/Dependencies of c: copied from .*claude-parallel-verify-/);
       expect(npm.calls()).toHaveLength(2); // a's worktree at the start, then the verified tree

@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { refsOf, syncedFeature } from "../helpers/feature.js";
 import { gitTry } from "../helpers/attack.js";
+import { standInGh } from "../helpers/gh.js";
 import { reusableFolder } from "../helpers/fixture.js";
 import { git } from "../helpers/git.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -32,7 +33,7 @@ function bareRemote(repo: string, name = "origin"): string {
 }
 
 /**
- * A stand-in for gh on PATH: `auth status` exits with FAKE_GH_AUTH, `pr list` prints FAKE_GH_OPEN; any other call records its
+ * A stand-in for gh on PATH: `auth status` exits with FAKE_GH_AUTH, `pr list` prints FAKE_GH_PRS; any other call records its
  * arguments (NUL-separated) and the content of the file after --body-file, and prints a fake URL.
  */
 function fakeGh(): { bin: string; args: () => string[] | undefined; body: () => string | undefined } {
@@ -43,8 +44,8 @@ function fakeGh(): { bin: string; args: () => string[] | undefined; body: () => 
     [
       "#!/bin/sh",
       'if [ "$1" = auth ] && [ "$2" = status ]; then exit "${FAKE_GH_AUTH:-0}"; fi',
-      // No pull request is open unless FAKE_GH_OPEN names one.
-      'if [ "$1" = pr ] && [ "$2" = list ]; then echo "${FAKE_GH_OPEN:-}"; exit 0; fi',
+      // No pull request is listed unless FAKE_GH_PRS holds gh's JSON list.
+      'if [ "$1" = pr ] && [ "$2" = list ]; then echo "${FAKE_GH_PRS:-}"; exit 0; fi',
       `for a in "$@"; do printf '%s\\0' "$a"; done > "${log}/args"`,
       'prev=""',
       `for a in "$@"; do if [ "$prev" = --body-file ]; then cat "$a" > "${log}/body"; fi; prev="$a"; done`,
@@ -154,11 +155,38 @@ describe("claude-parallel finish --pr", () => {
     const bare = bareRemote(repo);
     git(repo, "push", "-q", bare, "feature/demo");
     const gh = fakeGh();
-    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_OPEN: "https://github.example.invalid/acme/shop/pull/7" } });
+    const open = [{ url: "https://github.example.invalid/acme/shop/pull/7", state: "OPEN", headRefOid: git(repo, "rev-parse", "feature/demo") }];
+    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_PRS: JSON.stringify(open) } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("origin has feature/demo at");
     expect(r.stdout).toContain("is open already: https://github.example.invalid/acme/shop/pull/7");
     expect(gh.args()).toBeUndefined();
+  });
+
+  it("run again after its pull request was merged: says so, exit 0, and neither pushes nor opens one (the stand-in gh)", () => {
+    const { repo } = synced();
+    const bare = bareRemote(repo);
+    git(repo, "push", "-q", bare, "feature/demo");
+    const gh = standInGh({ remote: bare, branch: "feature/demo", number: 7, url: "https://github.example.invalid/acme/shop/pull/7", job: 1, log: "", comments: [], listed: true, state: "MERGED" });
+    const before = refsOf(bare);
+    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, ...gh.env } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain("The pull request of feature/demo into main was merged: https://github.example.invalid/acme/shop/pull/7. Nothing to do");
+    expect(r.stdout).not.toContain("Pushing");
+    expect(gh.calls().map((c) => c.slice(0, 2).join(" "))).toEqual(["auth status", "pr list"]);
+    expect(refsOf(bare)).toBe(before);
+  });
+
+  it("run again after its pull request was closed unmerged: refused (exit 4) with the fix, nothing pushed or opened", () => {
+    const { repo } = synced();
+    const bare = bareRemote(repo);
+    git(repo, "push", "-q", bare, "feature/demo");
+    const gh = standInGh({ remote: bare, branch: "feature/demo", number: 7, url: "https://github.example.invalid/acme/shop/pull/7", job: 1, log: "", comments: [], listed: true, state: "CLOSED" });
+    const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, ...gh.env } });
+    expect(r.code, r.stdout).toBe(4);
+    expect(r.stderr).toContain("[pull-request-closed] the pull request of feature/demo into main was closed without being merged: https://github.example.invalid/acme/shop/pull/7");
+    expect(r.stderr).toContain("gh pr reopen 'https://github.example.invalid/acme/shop/pull/7'");
+    expect(gh.calls().some((c) => c[1] === "create")).toBe(false);
   });
 
   it("refuses with exit 4 when there is no remote to push to", () => {

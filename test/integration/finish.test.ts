@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { commitIn, refsOf, startedFeature, syncedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { git } from "../helpers/git.js";
+import { git, writeFiles } from "../helpers/git.js";
 
 /** A feature with both phases synced (a real start and two syncs), built once and restored by copy for each test (test/helpers/fixture.ts). */
 const synced = reusableFolder((folder) => syncedFeature("fin", TWO_PHASES(), folder));
@@ -38,6 +38,36 @@ describe("claude-parallel finish", () => {
     expect(r.stderr).toContain("has uncommitted changes (README.md)");
     expect(refsOf(repo)).toBe(before);
     expect(git(repo, "status", "--porcelain")).toBe(" M README.md");
+  });
+
+  it("a merge of ours killed in base's checkout after git began its MERGE_HEAD (empty, or cut short): set back, forgotten, merged", () => {
+    for (const torn of [0, 12]) {
+      const { repo } = synced();
+      const mergeHead = git(repo, "rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD");
+      writeFiles(repo, { "c/x.txt": "c\n" });
+      writeFileSync(mergeHead, git(repo, "rev-parse", "feature/demo").slice(0, torn));
+      const r = runHelper(["finish"], { cwd: repo });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      expect(r.stdout).toContain("Set back what an interrupted finish left");
+      expect(git(repo, "status", "--porcelain")).toBe("");
+      expect(existsSync(mergeHead)).toBe(false);
+      expect(git(repo, "log", "-1", "--format=%s", "main")).toBe("Merge feature/demo: Sync demo");
+    }
+  });
+
+  it("a merge of ours killed after its merge commit, before git forgot the merge under way: that note goes, nothing else changes", () => {
+    const { repo } = synced();
+    git(repo, "merge", "--no-ff", "-q", "-m", "Merge feature/demo: Sync demo", "feature/demo");
+    const tip = git(repo, "rev-parse", "main");
+    const mergeHead = git(repo, "rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD");
+    writeFileSync(mergeHead, git(repo, "rev-parse", "feature/demo") + "\n");
+    expect(runHelper(["finish", "--dry-run"], { cwd: repo }).stdout).toContain("forget the merge git still notes as under way");
+    const r = runHelper(["finish"], { cwd: repo });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain("already merged");
+    expect(existsSync(mergeHead)).toBe(false);
+    expect(git(repo, "rev-parse", "main")).toBe(tip);
+    expect(git(repo, "status", "--porcelain")).toBe("");
   });
 
   it("merges in memory, with a compare-and-swap, when base is not checked out", () => {

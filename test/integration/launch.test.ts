@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { createRequire } from "node:module";
 import { afterAll, describe, expect, it } from "vitest";
-import { sandboxAvailable } from "../helpers/claude.js";
+import { CLAUDE_CODE_VERSION, sandboxAvailable } from "../helpers/claude.js";
 import { runHelper } from "../helpers/cli.js";
 import { git, makeRepo, writeFiles } from "../helpers/git.js";
 import { fakeClaude } from "../helpers/fake-claude.js";
@@ -160,6 +160,10 @@ describe("--launch headless", () => {
     require("node:fs").symlinkSync(join(gitDir, "git"), join(bin, "git"));
     const r = runHelper(["start", "--launch", "headless"], { cwd: repo, env: { PATH: bin } });
     expect(r.code).toBe(3);
-    expect(r.stderr).toContain("the `claude` command is not on PATH");
+    expect(r.stderr).toContain("Claude Code's `claude` command is not on PATH");
+    // The one fix every command gives: how to install it, the version we test with, then what this command can do without it.
+    expect(r.stderr).toContain(
+      `fix: install Claude Code (npm install -g @anthropic-ai/claude-code; claude-parallel is tested with ${CLAUDE_CODE_VERSION}) and make sure \`claude\` is on PATH, or use --launch print`,
+    );
   });
 });

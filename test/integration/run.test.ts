@@ -83,7 +83,7 @@ describe("claude-parallel run without sessions", () => {
     const env = { PATH: path };
     const first = runHelper(["run", "--rolling", "--json"], { cwd: repo, env });
     expect(first.code, first.stdout + first.stderr).toBe(3);
-    expect(first.stderr).toContain("the `claude` command is not on PATH");
+    expect(first.stderr).toContain("Claude Code's `claude` command is not on PATH");
     const seen = first.stdout
       .trim()
       .split("\n")
@@ -177,6 +177,20 @@ describe("claude-parallel run without sessions", () => {
     const record = JSON.parse(readFileSync(join(repo, ".git/parallel/demo/verify/c.json"), "utf8")) as { ranAt: string };
     expect(record.ranAt < resumedC[0]!.at).toBe(true);
     expect(events.at(-1)).toMatchObject({ event: "gave-up", failures: [{ task: "c", problem: "task-verify", attempts: 3 }] });
+  });
+
+  it("--rolling with a reviewed phase not synced: refused before anything starts (its tasks would merge without the reviewer)", () => {
+    const plan = TWO_PHASES().replace("tasks:", "review: {phases: [2]}\ntasks:");
+    const repo = makeRepo({ name: "rollreview", files: { "README.md": "# r\n", ".parallel/demo/plan.yaml": plan } });
+    const before = refsOf(repo);
+    for (const args of [["--pr"], ["--pr", "--dry-run"], ["--pr", "--detach"]]) {
+      const r = runHelper(["run", "--rolling", ...args], { cwd: repo });
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stderr).toContain("[rolling-skips-review] the plan asks for a review of phase 2, and --rolling merges each task alone");
+      expect(r.stderr).toContain("drop --rolling (claude-parallel run 'demo' --pr: each phase is reviewed before its sync publishes it)");
+    }
+    expect(refsOf(repo)).toBe(before);
+    expect(existsSync(join(repo, ".git/parallel/demo"))).toBe(false);
   });
 
   it("a review round the feature's budget has no room for does not start: the run stops and says how to go on, nothing published", () => {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -157,6 +157,33 @@ describe("push and pull", () => {
     expect(ok(runHelper(["push", "demo"], { cwd: two }))).toContain("origin already has demo's state and refs");
     expect(git(two, "rev-parse", "refs/parallel/demo/state")).toBe(pushed);
     expect(remoteRef(origin, "refs/parallel/demo/state")).toBe(pushed);
+  });
+
+  it("clean forgets the trust a pulled state was taken by, and no other record: another feature's, or one naming none", () => {
+    const { one, two } = twoClones("trust");
+    ok(runHelper(["start", "demo", "--deps", "none"], { cwd: one }));
+    ok(runHelper(["push", "demo"], { cwd: one }));
+    // This clone's own plan file says otherwise: the pull asks, naming the digest and the feature.
+    writeFileSync(join(two, ".parallel", "demo", "plan.yaml"), TWO_PHASES("echo mine"));
+    const asked = runHelper(["pull", "demo"], { cwd: two });
+    expect(asked.code).toBe(4);
+    const digest = /claude-parallel allow ([0-9a-f]{64}) --feature 'demo'/.exec(asked.stderr)?.[1] ?? "";
+    expect(digest).not.toBe("");
+    // Allowed as an older refusal printed it (no feature): the pull that takes the state names it.
+    ok(runHelper(["allow", digest], { cwd: two }));
+    const trusted = join(two, ".git", "parallel", ".trusted");
+    const other = "e".repeat(64);
+    const old = "f".repeat(64);
+    ok(runHelper(["allow", other, "--feature", "other"], { cwd: two }));
+    writeFileSync(join(trusted, old), JSON.stringify({ allowedAt: "2026-01-01T00:00:00.000Z" }) + "\n");
+    expect(runHelper(["allow", other, "--feature", "Not A Slug"], { cwd: two }).code).toBe(2);
+    ok(runHelper(["pull", "demo"], { cwd: two }));
+    expect(JSON.parse(readFileSync(join(trusted, digest), "utf8")).slug).toBe("demo");
+
+    expect(ok(runHelper(["clean", "demo", "--dry-run"], { cwd: two }))).toContain(`  forget claude-parallel allow ${digest} (your trust of a shared state of demo), once its state is forgotten\n`);
+    expect(ok(runHelper(["clean", "demo"], { cwd: two }))).toContain(`forgot claude-parallel allow ${digest}`);
+    expect(readdirSync(trusted).sort()).toEqual([other, old]);
+    expect(JSON.parse(readFileSync(join(trusted, other), "utf8")).slug).toBe("other");
   });
 
   it("says so when there is nothing to share, and checks its arguments", () => {

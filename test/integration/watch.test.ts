@@ -50,9 +50,13 @@ function session(): { bin: string; calls: () => Array<{ cwd: string; args: strin
   };
 }
 
-/** `watch` (or the command given) on the pushed feature, its pull request failing a check and holding a comment on b's file; killed first at crashAt, if given. */
-function watch(files: string, crashAt?: string, command = ["watch", "demo", "--interval", "0"]) {
+/**
+ * `watch` (or the command given) on the pushed feature, its pull request failing a check and
+ * holding a comment on b's file; killed first at crashAt, if given; `prepare` changes the feature first.
+ */
+function watch(files: string, crashAt?: string, command = ["watch", "demo", "--interval", "0"], prepare?: (repo: string) => void) {
   const f = pushed();
+  prepare?.(f.repo);
   const gh = standInGh({
     remote: f.remote,
     branch: "feature/demo",
@@ -133,6 +137,49 @@ describe("claude-parallel watch", () => {
     expect(sent.filter((n) => n.event === "handed-back")).toEqual([expect.objectContaining({ task: "b" })]);
     expect(sent.at(-1)).toMatchObject({ event: "finished", message: expect.stringMatching(/every check passes/) });
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished (the pull request is green and approved");
+  });
+
+  it("at the feature's budget (run's --max-budget-usd) no session starts: it stops with the approve fix; approved, the feedback goes out", () => {
+    // An earlier run's budget of $1, spent by a's session.
+    const { repo, remote, head, r, calls, gh } = watch("b/x.txt", undefined, undefined, (repo) => {
+      mkdirSync(join(repo, ".git/parallel/demo/run"), { recursive: true });
+      writeFileSync(join(repo, ".git/parallel/demo/run/state.json"), JSON.stringify({ version: 1, tasks: {}, budget: { featureUsd: 1 } }));
+      mkdirSync(join(repo, ".git/parallel/demo/sessions"), { recursive: true });
+      writeFileSync(join(repo, ".git/parallel/demo/sessions/a.jsonl"), JSON.stringify({ type: "result", subtype: "success", session_id: "s-a", total_cost_usd: 1 }) + "\n");
+    });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toContain("Stopped: the feature's sessions spent $1.00 of its $1.00 budget; the pull request's feedback for b waits");
+    expect(r.stdout).toContain("approve more: claude-parallel approve b 'demo' --add <USD> (raises the feature's budget), then: claude-parallel watch 'demo'");
+    expect(calls).toEqual([]);
+    expect(git(remote, "rev-parse", "refs/heads/feature/demo")).toBe(head);
+    // Nothing was handed to b: once more is approved, its comment goes to its session.
+    const approved = runHelper(["approve", "b", "demo", "--add", "1"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, ...gh.env } });
+    expect(approved.code, approved.stdout + approved.stderr).toBe(0);
+    expect(approved.stdout).toContain("b's work is merged: the pull request's feedback goes to its session when the watch goes on: claude-parallel watch 'demo'");
+    const claude = session();
+    const again = runHelper(["watch", "demo", "--interval", "0"], { cwd: repo, env: { PATH: `${gh.bin}:${claude.bin}:${process.env.PATH}`, ...gh.env, FAKE_SESSION_FILES: "b/x.txt" } });
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(claude.calls()).toHaveLength(1);
+    expect(git(remote, "show", "refs/heads/feature/demo:b/x.txt")).toBe("fixed");
+  });
+
+  it("run --pr at the feature's budget: the pull request is opened, its feedback waits; status says to continue with run --pr", () => {
+    const spent = (repo: string) => {
+      mkdirSync(join(repo, ".git/parallel/demo/sessions"), { recursive: true });
+      writeFileSync(join(repo, ".git/parallel/demo/sessions/a.jsonl"), JSON.stringify({ type: "result", subtype: "success", session_id: "s-a", total_cost_usd: 1 }) + "\n");
+    };
+    const { repo, r, calls } = watch("b/x.txt", undefined, ["run", "demo", "--pr", "--max-budget-usd", "1"], spent);
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toContain("then: claude-parallel run 'demo' --pr\n");
+    expect(calls).toEqual([]);
+    const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string });
+    expect(events.at(-1)).toMatchObject({ event: "budget-reached", scope: "feature", spentUsd: 1, limitUsd: 1 });
+    const status = runHelper(["status", "demo"], { cwd: repo }).stdout;
+    expect(status).toContain("## Run: stopped: budget reached");
+    expect(status).toContain("Continue it: `claude-parallel run 'demo' --pr`");
   });
 
   it("a commit someone pushed to the pull request's branch stops the watch before anything is handed out", () => {

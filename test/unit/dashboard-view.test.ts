@@ -295,6 +295,10 @@ describe("who needs you, with the next command", () => {
       { title: "the run was stopped before it ended: continue it", command: "claude-parallel run 'demo'" },
     ]);
     expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3, outcome: "stop-synced" }) })).toEqual([]);
+    // Continued in the run's own mode: a plain run after --pr would merge into base.
+    expect(needs(p, { a: done("a"), b: done("b") }, { notStarted: [2], run: runSummary({ pid: 3, outcome: "budget-stop", mode: { finish: "pr" } }) })).toEqual([
+      { title: "the run stopped: budget reached: continue it", command: "claude-parallel run 'demo' --pr" },
+    ]);
   });
 });
 

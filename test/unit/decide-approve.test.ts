@@ -69,6 +69,13 @@ describe("decideApprove", () => {
     expect(refusal(facts({ a: 0.2 }))).toMatchObject({ code: "budget-not-reached" });
     expect(refusal(facts({ a: 0.2 }, {}, 5)).message).toContain("its sessions spent $0.20 of its $0.50 budget; the feature's $0.20 of $5.00");
     expect(refusal(facts({ a: 0.9 }, { merged: true }))).toMatchObject({ code: "task-finished" });
+    // Merged, at the feature's budget: the pull request's watch may still hand it feedback, so the feature's budget grows; nothing is resumed.
+    const merged = facts({ a: 0.9, b: 1.2 }, { merged: true, addUsd: 1 }, 2);
+    expect(actions(merged)).toEqual([
+      { kind: "raise", task: "a", approval: { task: "a", taskAddUsd: 1, featureAddUsd: 1, at: "t" }, spentUsd: 0.9, taskLimit: { from: 0.5, to: 1.5 }, featureLimit: { from: 2, to: 3 } },
+      { kind: "say", text: "a's work is merged: the pull request's feedback goes to its session when the watch goes on: claude-parallel watch 'my feat'" },
+    ]);
+    expect(actions({ ...merged, runMode: { finish: "pr" } })[1]).toMatchObject({ text: expect.stringMatching(/goes on: claude-parallel run 'my feat' --pr$/) });
     expect(refusal(facts({ a: 0.9 }, { skipped: true }))).toMatchObject({ code: "task-finished" });
   });
 
@@ -78,6 +85,11 @@ describe("decideApprove", () => {
     expect(interactive.map((a) => a.kind)).toEqual(["raise", "say"]);
     expect((interactive[1] as { text: string }).text).toContain("cd -- '/w/a' && claude --resume 's-9'");
     expect((actions(facts({ a: 0.6 }, { session: { kind: "none" } }))[1] as { text: string }).text).toBe("a has no session yet: claude-parallel run 'my feat' starts one.");
+    // The run it names is started as the last one was: a plain run after --pr would merge into base.
+    expect((actions(facts({ a: 0.6 }, { session: { kind: "none" }, runMode: { finish: "pr" } }))[1] as { text: string }).text).toBe(
+      "a has no session yet: claude-parallel run 'my feat' --pr starts one.",
+    );
+    expect(actions(facts({ a: 0.6 }, { runMode: { finish: "none" } }))[2]).toEqual({ kind: "say", text: "The run checks its work when its session ends: claude-parallel run 'my feat' --no-finish" });
   });
 
   it("a headless session whose worktree is gone: refused, nothing raised", () => {

@@ -4,12 +4,13 @@ import type { Decision } from "../../src/core/errors.js";
 import type { WorktreeCourse } from "../../src/core/state/worktree-course.js";
 
 const TIP = "1".repeat(40);
+const DIGEST = "d".repeat(64);
 const NOW = "2030-01-02T03:04:05.000Z";
 const wt = (id: string) => ({ id, branch: `feature/demo-${id}`, worktree: `/w/app-demo-${id}` });
 const loss = { uncommitted: ["notes.txt"], ignored: [], changedIncludes: [], lossless: false, measured: true };
 
 function facts(over: Partial<FeatureFacts> = {}): FeatureFacts {
-  return { kind: "feature", slug: "demo", base: "main", force: false, now: NOW, started: true, forgottenLeftovers: false, tmux: false, worktrees: [], refs: [], ...over };
+  return { kind: "feature", slug: "demo", base: "main", force: false, now: NOW, started: true, forgottenLeftovers: false, tmux: false, worktrees: [], refs: [], trusted: [], ...over };
 }
 
 const actions = (d: Decision<CleanAction>) => ("actions" in d ? d.actions : []);
@@ -111,6 +112,30 @@ describe("decideClean", () => {
     const remove: WorktreeCourse = { kind: "remove", unlock: false, loss };
     const d = decideClean(facts({ force: true, worktrees: [{ worktree: wt("a"), course: remove }] }));
     expect(describe1(actions(d)[0]!)).toBe("remove worktree /w/app-demo-a, dropping notes.txt");
+  });
+
+  it("forgets the user's trust records that name the feature, last, once its state is forgotten", () => {
+    const d = decideClean(facts({ trusted: [DIGEST] }));
+    expect(actions(d)).toEqual([
+      { kind: "forget-state", worktrees: [] },
+      { kind: "forget-trust", digest: DIGEST },
+    ]);
+    expect(describe1(actions(d)[1]!)).toBe(`forget claude-parallel allow ${DIGEST} (your trust of a shared state of demo), once its state is forgotten`);
+    // Nothing of them while the clean is refused.
+    const refused = decideClean(facts({ trusted: [DIGEST], refs: [{ ref: "refs/heads/feature/demo-a", tip: TIP, merged: false }] }));
+    expect(actions(refused)).toEqual([]);
+    expect(refusals(refused).map((r) => r.code)).toEqual(["branch-not-merged"]);
+  });
+
+  it("forgets them when the state is gone too (allowed, never taken; or a clean stopped after forgetting the state)", () => {
+    expect(actions(decideClean(facts({ started: false, trusted: [DIGEST] })))).toEqual([
+      { kind: "forget-trust", digest: DIGEST },
+      { kind: "say", text: "demo has not started: there is nothing else of it to clean." },
+    ]);
+    expect(actions(decideClean(facts({ started: false, finishedAndCleaned: "2030-01-01", trusted: [DIGEST] })))).toEqual([
+      { kind: "forget-trust", digest: DIGEST },
+      { kind: "say", text: "demo was finished (2030-01-01) and is already cleaned up." },
+    ]);
   });
 
   it("describes the sweep of a forgotten state", () => {

@@ -87,6 +87,11 @@ describe("decideFinish: the merge", () => {
     expect(kinds(decideFinish(facts({ finishedAt: NOW, target: merge({ merged: true }) })))).toEqual(["say"]);
   });
 
+  it("already merged, but git still notes our merge under way in base's checkout (killed before it forgot it): that note goes, even when recorded", () => {
+    expect(kinds(decideFinish(facts({ target: merge({ merged: true, leftMergeNote: "/repo" }) })))).toEqual(["say", "forget-merge-note", "record-finished"]);
+    expect(actions(decideFinish(facts({ finishedAt: NOW, target: merge({ merged: true, leftMergeNote: "/repo" }) })))[1]).toEqual({ kind: "forget-merge-note", path: "/repo" });
+  });
+
   it("a conflict with base: refused, with the hand merge in the fix", () => {
     const d = decideFinish(facts({ target: merge({ preview: { tree: TREE, conflicts: ["x.txt", "y.txt"] } }) }));
     expect(codes(d)).toEqual(["base-conflict"]);
@@ -144,10 +149,37 @@ describe("decideFinish --pr", () => {
   });
 
   it("the remote has the branch already, and the pull request is open: both said, nothing done", () => {
-    const d = decideFinish(facts({ target: pr({ remoteTip: INTEGRATION, open: "https://example.invalid/pull/7" }) }));
+    const d = decideFinish(facts({ target: pr({ remoteTip: INTEGRATION, pullRequest: { url: "https://example.invalid/pull/7", state: "open", head: BASE } }) }));
     expect(actions(d)).toEqual([
       { kind: "say", text: `origin has feature/demo at ${INTEGRATION.slice(0, 12)} already.` },
       { kind: "say", text: "The pull request of feature/demo into main is open already: https://example.invalid/pull/7" },
+    ]);
+  });
+
+  it("its pull request merged with the branch as it is: nothing pushed or opened, said so (gh's head unknown reads the same)", () => {
+    const said = [{ kind: "say", text: "The pull request of feature/demo into main was merged: https://example.invalid/pull/7. Nothing to do: its work is in main on the remote." }];
+    // The remote's branch may be gone (deleted once merged): nothing is pushed all the same.
+    expect(actions(decideFinish(facts({ target: pr({ pullRequest: { url: "https://example.invalid/pull/7", state: "merged", head: INTEGRATION } }) })))).toEqual(said);
+    expect(actions(decideFinish(facts({ target: pr({ pullRequest: { url: "https://example.invalid/pull/7", state: "merged" } }) })))).toEqual(said);
+  });
+
+  it("merged before the branch's newest commits: those are pushed and a new pull request opened", () => {
+    const d = decideFinish(facts({ target: pr({ remoteTip: BASE, pullRequest: { url: "https://example.invalid/pull/7", state: "merged", head: BASE } }) }));
+    expect(actions(d)).toEqual([
+      { kind: "say", text: `The pull request https://example.invalid/pull/7 was merged at ${BASE.slice(0, 12)}; feature/demo has commits since, so a new one is opened for them.` },
+      { kind: "push", remote: "origin", tip: INTEGRATION },
+      { kind: "open-pull-request", title: "Demo", body: "## Phase 1\n" },
+    ]);
+  });
+
+  it("closed without being merged: refused (nothing pushed), the fix reopens it or opens a new one", () => {
+    const d = decideFinish(facts({ target: pr({ pullRequest: { url: "https://example.invalid/pull/7", state: "closed", head: INTEGRATION } }) }));
+    expect(refusals(d)).toEqual([
+      {
+        code: "pull-request-closed",
+        message: "the pull request of feature/demo into main was closed without being merged: https://example.invalid/pull/7",
+        fix: "reopen it (gh pr reopen 'https://example.invalid/pull/7') and run claude-parallel finish 'demo' --pr again, which pushes to it; or push and open a new one yourself: git push 'origin' 'refs/heads/feature/demo:refs/heads/feature/demo', then gh pr create --base 'main' --head 'feature/demo'",
+      },
     ]);
   });
 

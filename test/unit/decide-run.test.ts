@@ -7,6 +7,7 @@ import {
   describeAction,
   phasedPolicy,
   resumeMessage,
+  rollingReviewRefusal,
   type PhaseFacts,
   type RunFacts,
   type RunPolicy,
@@ -278,6 +279,24 @@ describe("decideRun: budget and interrupt", () => {
   it("interrupted: stops, naming the sessions still running", () => {
     const f = facts([phase(1, [task("a", { session: { kind: "running" }, problems: undefined }), task("b")])], { interrupted: true });
     expect(decideRun(f)).toEqual([{ kind: "interrupted", running: ["a"] }]);
+  });
+});
+
+describe("rollingReviewRefusal", () => {
+  const phases = [
+    { index: 1, synced: true },
+    { index: 2, synced: false },
+    { index: 3, synced: false },
+  ];
+  it("refuses a plan that reviews a phase not synced yet; a synced one, or none reviewed, is no reason", () => {
+    expect(rollingReviewRefusal("demo", {}, phases, "claude-parallel run 'demo' --pr")).toEqual({
+      code: "rolling-skips-review",
+      message: "the plan asks for a review of phases 2, 3, and --rolling merges each task alone, without the reviewer a sync runs",
+      fix: "drop --rolling (claude-parallel run 'demo' --pr: each phase is reviewed before its sync publishes it), or leave phases 2, 3 out of the plan's review (review.phases) and apply it with claude-parallel replan 'demo'",
+    });
+    expect(rollingReviewRefusal("demo", { phases: [3] }, phases, "x")?.message).toMatch(/^the plan asks for a review of phase 3,/);
+    expect(rollingReviewRefusal("demo", { phases: [1] }, phases, "x")).toBeUndefined();
+    expect(rollingReviewRefusal("demo", undefined, phases, "x")).toBeUndefined();
   });
 });
 

@@ -458,6 +458,10 @@ describe("decideSync with the reviewer gate", () => {
       message: "the review of phase 1 may spend up to $1.50 (review.budgetUsd), and the feature's sessions spent $9.00 of its $10.00 budget",
     });
     expect("refusals" in over && over.refusals[0]!.fix).toContain("at least $10.50");
+    // The fix goes on with the run as it was started (a plain run after --pr would merge into base).
+    const pr = under(10, 10);
+    const asPr = decideSync(facts({ choices: { ...pr.choices, runAgain: "claude-parallel run 'demo' --pr" } }, review()));
+    expect("refusals" in asPr && asPr.refusals[0]!.fix).toContain("(claude-parallel run 'demo' --pr --max-budget-usd <dollars>,");
     // Room for it: the plan's cap, else the feature's backstop (1.5 times the budget, less the spend).
     expect(actions(decideSync(facts(under(8.5, 10), capped)))[2]).toMatchObject({ kind: "review", budgetUsd: 1.5 });
     expect(actions(decideSync(facts(under(9, 10), review())))[2]).toMatchObject({ kind: "review", budgetUsd: 6 });

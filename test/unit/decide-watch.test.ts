@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { checkKey, commentKey, decideWatch, filesNamed, lastOwner, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
+import { budgetStop, budgetStopLines, checkKey, commentKey, decideWatch, filesNamed, lastOwner, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
 import { repositoryPath } from "../../src/core/text/repository-path.js";
 
 const HEAD = "a".repeat(40);
@@ -91,6 +91,34 @@ describe("decideWatch", () => {
     const checks = [{ name: "test", bucket: "fail" as const, log: "b/notes.txt a/value.txt" }];
     expect(decideWatch(facts({ atBudget }, { checks }))).toMatchObject([{ kind: "hand-back", task: "a", items: [{ key: checkKey("test", HEAD) }] }]);
     expect(decideWatch(facts({ atBudget: new Map([["a", "x"]]) }, { comments: [comment()] }))[0]).toMatchObject({ kind: "hand-back", task: "b" });
+  });
+
+  it("at the feature's budget nothing is handed to a session: the watch stops for the user to approve more; what no task owns still goes to the user", () => {
+    const reached = { scope: "feature" as const, spentUsd: 2, limitUsd: 2 };
+    const featureBudget = { spentUsd: 2, limitUsd: 2, reached };
+    const checks = [{ name: "lint", bucket: "fail" as const, log: "README.md is wrong" }];
+    // Its own budget's reason does not count then: the items wait for their owners, b included.
+    const atBudget = new Map([["b", "spent $2.00 of its $1.00 budget"]]);
+    expect(decideWatch(facts({ featureBudget, atBudget }, { comments: [comment()], checks }))).toEqual([
+      expect.objectContaining({ kind: "to-user", reason: "no task owns the files its log names (README.md)" }),
+      { kind: "budget", reached, tasks: ["b"] },
+    ]);
+    // Below the limit, or nothing for a session: the watch goes on as before.
+    expect(decideWatch(facts({ featureBudget: { spentUsd: 1, limitUsd: 2 } }, { comments: [comment()] }))).toMatchObject([{ kind: "hand-back", task: "b" }]);
+    expect(decideWatch(facts({ featureBudget }, { reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
+    expect(decideWatch(facts({ featureBudget, handed: new Set([commentKey(7)]) }, { comments: [comment()] }))).toMatchObject([{ kind: "wait" }]);
+  });
+
+  it("budgetStop and what the watch says when it stops there", () => {
+    const reached = { scope: "feature" as const, spentUsd: 2.5, limitUsd: 2 };
+    expect(budgetStop({ spentUsd: 2.5, limitUsd: 2, reached }, ["a", "b"])).toEqual({ kind: "budget", reached, tasks: ["a", "b"] });
+    expect(budgetStop({ spentUsd: 2.5, limitUsd: 2, reached }, [])).toBeUndefined();
+    expect(budgetStop({ spentUsd: 1, limitUsd: 2 }, ["a"])).toBeUndefined();
+    expect(budgetStop(undefined, ["a"])).toBeUndefined();
+    expect(budgetStopLines({ kind: "budget", reached, tasks: ["a", "b"] }, "my feat", "claude-parallel run 'my feat' --pr")).toEqual([
+      "Stopped: the feature's sessions spent $2.50 of its $2.00 budget; the pull request's feedback for a, b waits, and no session starts until you approve more.",
+      "  approve more: claude-parallel approve a 'my feat' --add <USD> (raises the feature's budget), then: claude-parallel run 'my feat' --pr",
+    ]);
   });
 
   it("new items after the last round stop the watch instead", () => {

@@ -1,12 +1,15 @@
 import type { Decision, Refusal } from "../errors.js";
 import { quote, sh } from "../text/shell.js";
 import { usd, type BudgetApproval, type BudgetState } from "../budget.js";
+import type { RunMode } from "../state/state-schema.js";
+import { runAgainCommand } from "../render/run-again.js";
 
 /**
  * What `claude-parallel approve <task> [--add USD]` does, decided from facts alone: raise the
  * limit the task reached (its own, the feature's, or both) by the amount approved, then resume
  * the same session (headless), or say how to continue it (interactive), or that the next run
- * starts it. The command gathers the facts under the feature's lock and applies the actions.
+ * starts it; for a merged task, once the feature's budget stopped the pull request's watch, that
+ * the watch goes on. The command gathers the facts under the feature's lock and applies the actions.
  */
 
 export type ApproveSession =
@@ -33,6 +36,8 @@ export interface ApproveFacts {
   /** `--add USD`. */
   addUsd?: number;
   session: ApproveSession;
+  /** How the last run was started: the run this suggests is started the same way. */
+  runMode?: RunMode;
   now: string;
 }
 
@@ -46,11 +51,13 @@ const cents = (x: number) => Math.ceil(x * 100 - 1e-9) / 100;
 export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
   const refuse = (r: Refusal & { code: string }): Decision<ApproveAction> => ({ refusals: [{ ...r, task: f.task }] });
   const approve = (add: string) => `claude-parallel approve ${f.task} ${quote(f.slug)} --add ${add}`;
-  if (f.merged || f.skipped) return refuse({ code: "task-finished", message: `${f.task} is ${f.merged ? "merged" : "skipped"}: it has no session to give more budget`, fix: "nothing to do" });
   const own = f.budget.tasks.get(f.task) ?? { spentUsd: 0 };
   const feature = f.budget.feature;
   const ownReached = own.limitUsd !== undefined && own.spentUsd >= own.limitUsd;
   const featureReached = feature.reached !== undefined;
+  // A merged task's session still answers the pull request's feedback (watch): the budget that stops it can grow.
+  if (f.skipped || (f.merged && !featureReached))
+    return refuse({ code: "task-finished", message: `${f.task} is ${f.merged ? "merged" : "skipped"}: it has no session to give more budget`, fix: "nothing to do" });
   if (!ownReached && !featureReached) {
     const where = [
       `its sessions spent ${usd(own.spentUsd)}${own.limitUsd !== undefined ? ` of its ${usd(own.limitUsd)} budget` : ", and it has no budget of its own"}`,
@@ -84,7 +91,12 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
     ...(featureReached && { featureLimit: { from: feature.limitUsd!, to: feature.limitUsd! + add } }),
   };
   const limits = [raise.taskLimit && `its own ${usd(raise.taskLimit.to)}`, raise.featureLimit && `the feature's ${usd(raise.featureLimit.to)}`].filter(Boolean).join(", ");
-  const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${sh`claude-parallel run ${f.slug}`}` };
+  const again = runAgainCommand(f.slug, f.runMode);
+  if (f.merged) {
+    const watch = f.runMode?.finish === "pr" ? again : sh`claude-parallel watch ${f.slug}`;
+    return { actions: [raise, { kind: "say", text: `${f.task}'s work is merged: the pull request's feedback goes to its session when the watch goes on: ${watch}` }] };
+  }
+  const then = { kind: "say" as const, text: `The run checks its work when its session ends: ${again}` };
   switch (f.session.kind) {
     case "headless": {
       if (f.worktree === undefined)
@@ -104,7 +116,7 @@ export function decideApprove(f: ApproveFacts): Decision<ApproveAction> {
       return { actions: [raise, { kind: "say", text: `${f.task}'s session runs in a terminal of yours: continue it there (${where}).` }] };
     }
     case "none":
-      return { actions: [raise, { kind: "say", text: `${f.task} has no session yet: ${sh`claude-parallel run ${f.slug}`} starts one.` }] };
+      return { actions: [raise, { kind: "say", text: `${f.task} has no session yet: ${again} starts one.` }] };
   }
 }
 

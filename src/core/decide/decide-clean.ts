@@ -36,6 +36,8 @@ export interface FeatureFacts {
   refs: Array<{ ref: string; tip: string; merged: boolean; checkedOutIn?: string }>;
   /** The feature's shared state ref (push, pull) and its commit, when there is one. */
   sharedState?: { ref: string; commit: string };
+  /** The digests of the user's trust records (`allow`) that name this feature. */
+  trusted: string[];
 }
 
 export type CleanAction =
@@ -49,6 +51,8 @@ export type CleanAction =
   /** Once nothing of the feature remains (its worktrees looked at again): remember it as finished, when it was, and forget its state. */
   | { kind: "forget-state"; worktrees: RecordedWorktree[]; finished?: { finishedAt: string; cleanedAt: string } }
   | { kind: "sweep-forgotten" }
+  /** A trust record of the feature's (`allow`), once its state is forgotten. */
+  | { kind: "forget-trust"; digest: string }
   /** The state that cannot be read, forgotten alone (--force). */
   | { kind: "forget-damaged-state"; folder: string };
 
@@ -67,9 +71,13 @@ export function decideClean(f: CleanFacts): Decision<CleanAction> {
       : [];
     return { actions: [{ kind: "forget-damaged-state", folder: f.folder }, say("Nothing else is removed."), ...suspects] };
   }
+  const forgetTrust = f.trusted.map((digest): CleanAction => ({ kind: "forget-trust", digest }));
   if (!f.started) {
-    const why = f.finishedAndCleaned !== undefined ? `${f.slug} was finished (${f.finishedAndCleaned}) and is already cleaned up.` : `${f.slug} has not started: there is nothing of it to clean.`;
-    return { actions: [...(f.forgottenLeftovers ? [{ kind: "sweep-forgotten" } as const] : []), say(why)] };
+    const why =
+      f.finishedAndCleaned !== undefined
+        ? `${f.slug} was finished (${f.finishedAndCleaned}) and is already cleaned up.`
+        : `${f.slug} has not started: there is nothing ${forgetTrust.length ? "else " : ""}of it to clean.`;
+    return { actions: [...(f.forgottenLeftovers ? [{ kind: "sweep-forgotten" } as const] : []), ...forgetTrust, say(why)] };
   }
   const refusals: Refusal[] = [];
   for (const { worktree: t, course } of f.worktrees) {
@@ -99,6 +107,7 @@ export function decideClean(f: CleanFacts): Decision<CleanAction> {
       ),
       ...(f.sharedState !== undefined ? [{ kind: "delete-shared-state", ...f.sharedState } as const] : []),
       { kind: "forget-state", worktrees: f.worktrees.map((w) => w.worktree), ...(f.finishedAt !== undefined && { finished: { finishedAt: f.finishedAt, cleanedAt: f.now } }) },
+      ...forgetTrust,
     ],
   };
 }
@@ -107,6 +116,9 @@ const say = (text: string): CleanAction => ({ kind: "say", text });
 
 /** The ref's tip and, when base does not hold it, how to get it back. */
 export const refNote = (tip: string, merged: boolean) => `${tip.slice(0, 12)}${merged ? "" : `, not merged: recover with git branch <name> ${tip}`}`;
+
+/** A trust record, as clean names it. */
+export const trustNote = (digest: string, slug: string) => `claude-parallel allow ${digest} (your trust of a shared state of ${slug})`;
 
 /** One line saying what an action does (`clean --dry-run`). */
 export function describeCleanAction(a: CleanAction, slug: string): string {
@@ -129,5 +141,7 @@ export function describeCleanAction(a: CleanAction, slug: string): string {
       return `delete what an interrupted clean left of ${slug}'s forgotten state`;
     case "forget-damaged-state":
       return `forget the damaged state of ${slug} (${a.folder})`;
+    case "forget-trust":
+      return `forget ${trustNote(a.digest, slug)}, once its state is forgotten`;
   }
 }

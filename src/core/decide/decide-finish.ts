@@ -31,6 +31,8 @@ export interface MergeFacts {
   baseTip?: string;
   /** base holds the integration branch's tip already. */
   merged: boolean;
+  /** base's checkout, where git still notes our merge as under way (MERGE_HEAD) although base holds it. */
+  leftMergeNote?: string;
   /** The merge made in memory when base does not hold it yet: its tree, and the paths that conflict. */
   preview?: { tree: string; conflicts: string[] };
   /** The command that merges base into the integration branch by hand, with the plan's merge settings. */
@@ -55,14 +57,16 @@ export interface PullRequestFacts {
   /** The integration branch's commit on that remote, when it has the branch. */
   remoteTip?: string;
   gh: "ready" | "missing" | "logged-out";
-  /** The URL of an open pull request of the integration branch into base. */
-  open?: string;
+  /** The integration branch's pull request into base, in any state (an open one, else the newest), as gh reports it. */
+  pullRequest?: { url: string; state: "open" | "merged" | "closed"; head?: string };
   title: string;
   body: string;
 }
 
 export type FinishAction =
   | { kind: "say"; text: string }
+  /** Forget git's note (MERGE_HEAD) of our merge in base's checkout, which a finish killed after the merge commit left. */
+  | { kind: "forget-merge-note"; path: string }
   /** Set back what a finish killed half way left in base's checkout, then decide again. */
   | { kind: "set-back-checkout"; path: string; from: string; to: string; integrationTip: string }
   /** A real `git merge --no-ff` in base's clean checkout, moving its files from `from` to the tree `to`. */
@@ -120,7 +124,10 @@ function decideMerge(f: FinishFacts, m: MergeFacts): Decision<FinishAction> {
   const record: FinishAction[] = f.finishedAt === undefined ? [{ kind: "record-finished", at: f.now }] : [];
   // What killed commands left of the task worktrees is brought to an end; working worktrees are clean's to remove.
   const settle: FinishAction[] = m.leftovers.filter(({ course }) => !["gone", "working", "not-ours"].includes(course.kind)).map((l) => ({ kind: "settle-leftover", ...l }));
-  if (m.merged) return { actions: [say(`${f.integrationBranch} is already merged into ${f.base}.`), ...record, ...settle] };
+  if (m.merged) {
+    const forget: FinishAction[] = m.leftMergeNote !== undefined ? [{ kind: "forget-merge-note", path: m.leftMergeNote }] : [];
+    return { actions: [say(`${f.integrationBranch} is already merged into ${f.base}.`), ...forget, ...record, ...settle] };
+  }
   if (m.preview === undefined) throw new Error("decideFinish: the merge was not previewed");
   if (m.preview.conflicts.length) {
     return refuse({
@@ -157,8 +164,22 @@ function decidePullRequest(f: FinishFacts, p: PullRequestFacts): Decision<Finish
   // Already there (the CI job that published it, or an earlier finish --pr): nothing to push, and no write access needed for it.
   const push: FinishAction = p.remoteTip === p.tip ? say(`${p.remote} has ${branch} at ${p.tip.slice(0, 12)} already.`) : { kind: "push", remote: p.remote, tip: p.tip };
   if (p.gh !== "ready") return { actions: [push, { kind: "print-pull-request-commands", remote: p.remote, title: p.title, body: p.body, gh: p.gh }] };
-  if (p.open !== undefined) return { actions: [push, say(`The pull request of ${branch} into ${f.base} is open already: ${p.open}`)] };
-  return { actions: [push, { kind: "open-pull-request", title: p.title, body: p.body }] };
+  const pr = p.pullRequest;
+  if (pr?.state === "open") return { actions: [push, say(`The pull request of ${branch} into ${f.base} is open already: ${pr.url}`)] };
+  if (pr?.state === "closed") {
+    const ref = `refs/heads/${branch}`;
+    return refuse({
+      code: "pull-request-closed",
+      message: `the pull request of ${branch} into ${f.base} was closed without being merged: ${pr.url}`,
+      fix: `reopen it (${sh`gh pr reopen ${pr.url}`}) and run ${sh`claude-parallel finish ${f.slug} --pr`} again, which pushes to it; or push and open a new one yourself: ${sh`git push ${p.remote} ${`${ref}:${ref}`}`}, then ${sh`gh pr create --base ${f.base} --head ${branch}`}`,
+    });
+  }
+  // Merged with the branch as it is: its work is in base on the remote, and nothing is pushed or opened again.
+  if (pr?.state === "merged" && (pr.head === undefined || pr.head === p.tip))
+    return { actions: [say(`The pull request of ${branch} into ${f.base} was merged: ${pr.url}. Nothing to do: its work is in ${f.base} on the remote.`)] };
+  // Merged before the branch's newest commits: those go in a new pull request.
+  const since = pr?.state === "merged" ? [say(`The pull request ${pr.url} was merged at ${pr.head!.slice(0, 12)}; ${branch} has commits since, so a new one is opened for them.`)] : [];
+  return { actions: [...since, push, { kind: "open-pull-request", title: p.title, body: p.body }] };
 }
 
 const say = (text: string): FinishAction => ({ kind: "say", text });
@@ -169,6 +190,8 @@ export function describeFinishAction(a: FinishAction, names: { slug: string; bas
   switch (a.kind) {
     case "say":
       return a.text;
+    case "forget-merge-note":
+      return `forget the merge git still notes as under way in ${a.path} (MERGE_HEAD of ${branch}; the merge commit was made)`;
     case "set-back-checkout":
       return `set back what an interrupted finish left in ${a.path} (the checkout of ${base}), then decide again`;
     case "merge-in-checkout":

@@ -1,4 +1,5 @@
 import { reachedText, type Reached } from "../budget.js";
+import type { Refusal } from "../errors.js";
 import type { ConflictReport } from "../render/conflict-report.js";
 import { conflictText, fixSentence, type ConflictText } from "../render/conflict.js";
 import type { RunState } from "../state/state-schema.js";
@@ -210,6 +211,23 @@ export function beginRun(state: RunState): RunState {
   );
   const { baseVerifyFails: _failed, ...rest } = state;
   return { ...rest, tasks };
+}
+
+/**
+ * `run --rolling` merges each task alone, and the reviewer gate (docs/review.md) is a sync's: a
+ * plan that asks for a review of a phase not synced yet would have it published unreviewed, so
+ * such a run is refused before anything starts. `phased`: the same run without --rolling. Pure.
+ */
+export function rollingReviewRefusal(slug: string, review: { phases?: readonly number[] } | undefined, phases: ReadonlyArray<{ index: number; synced: boolean }>, phased: string): Refusal | undefined {
+  if (!review) return undefined;
+  const reviewed = phases.filter((p) => !p.synced && (review.phases === undefined || review.phases.includes(p.index))).map((p) => p.index);
+  if (!reviewed.length) return undefined;
+  const which = `${reviewed.length === 1 ? "phase" : "phases"} ${reviewed.join(", ")}`;
+  return {
+    code: "rolling-skips-review",
+    message: `the plan asks for a review of ${which}, and --rolling merges each task alone, without the reviewer a sync runs`,
+    fix: `drop --rolling (${phased}: each phase is reviewed before its sync publishes it), or leave ${which} out of the plan's review (review.phases) and apply it with ${sh`claude-parallel replan ${slug}`}`,
+  };
 }
 
 export function decideRun(given: RunFacts, policy: RunPolicy = phasedPolicy): RunAction[] {

@@ -35,6 +35,8 @@ export interface SyncChoices {
   noReview?: boolean;
   /** `run`'s count of the feature's spend against its budget: a review round that would go past it does not start (refused: the user decides). */
   featureBudget?: FeatureSpend;
+  /** `run`'s own command, in the mode it was started in: the fixes that go on with the run name it. */
+  runAgain?: string;
 }
 
 /** What the reviewer gate knows of the phase's merged result (src/review/), gathered when the plan asks for a review. */
@@ -231,7 +233,7 @@ export function decideSync(f: SyncFacts): Decision<SyncAction> {
   // A new round spends: under run's feature budget, only when the budget leaves room for it.
   const reviewPlanCap = p.review?.settings.budgetUsd;
   const overBudget = review?.kind === "review" && f.choices.featureBudget ? reviewOverBudget(f.choices.featureBudget, reviewPlanCap) : undefined;
-  if (overBudget) return { refusals: [reviewBudgetRefusal(slug, p.index, overBudget, reviewPlanCap)] };
+  if (overBudget) return { refusals: [reviewBudgetRefusal(slug, f.choices.runAgain ?? sh`claude-parallel run ${slug}`, p.index, overBudget, reviewPlanCap)] };
   const command = f.choices.verifyCommand ?? f.planVerify;
   const verifies = command !== undefined && f.choices.verify && pre.chain.length > 0;
   // The verified tree is the next phase's start commit, dependencies installed: the start copies from it.
@@ -305,7 +307,7 @@ export function reviewRefusals(d: Extract<ReviewDecision, { kind: "hand-back" | 
 }
 
 /** A review round the feature's budget does not leave room for: the user gives more, or publishes without it. */
-function reviewBudgetRefusal(slug: string, phase: number, over: Reached, capUsd: number | undefined): Refusal {
+function reviewBudgetRefusal(slug: string, runAgain: string, phase: number, over: Reached, capUsd: number | undefined): Refusal {
   const reached = over.spentUsd >= over.limitUsd;
   const least = Math.ceil((over.spentUsd + (reached ? 0 : capUsd!)) * 100) / 100;
   return {
@@ -313,7 +315,7 @@ function reviewBudgetRefusal(slug: string, phase: number, over: Reached, capUsd:
     message: reached
       ? `the review of phase ${phase} does not start: ${reachedText(over)}`
       : `the review of phase ${phase} may spend up to ${usd(capUsd!)} (review.budgetUsd), and ${reachedText(over)}`,
-    fix: `give the feature more (${sh`claude-parallel run ${slug} --max-budget-usd`} <dollars>, ${reached ? "more than" : "at least"} ${usd(least)}), or publish without the review: ${sh`claude-parallel sync ${slug} --no-review`}`,
+    fix: `give the feature more (${runAgain} --max-budget-usd <dollars>, ${reached ? "more than" : "at least"} ${usd(least)}), or publish without the review: ${sh`claude-parallel sync ${slug} --no-review`}`,
   };
 }
 

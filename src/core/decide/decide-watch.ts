@@ -1,4 +1,6 @@
+import { reachedText, type FeatureSpend, type Reached } from "../budget.js";
 import { covers, ownedPattern } from "../plan/owns.js";
+import { quote } from "../text/shell.js";
 import { failureExcerpt } from "../text/failure-excerpt.js";
 import { repositoryPath } from "../text/repository-path.js";
 
@@ -53,8 +55,10 @@ export interface WatchFacts {
   /** Hand-back rounds done, and the most allowed. */
   rounds: number;
   maxRounds: number;
-  /** Tasks at their budget (`run --pr`'s budgets), with why: no session of theirs is handed anything. */
+  /** Tasks at their own budget, with why: no session of theirs is handed anything. */
   atBudget?: ReadonlyMap<string, string>;
+  /** The feature's spend against its budget (the one accounting): once it is reached, no session is handed anything. */
+  featureBudget?: FeatureSpend;
 }
 
 export type WatchItem =
@@ -72,7 +76,9 @@ export type WatchAction =
   /** Green and approved, or merged: nothing left to watch. */
   | { kind: "done"; reason: string }
   /** The watch cannot go on by itself (exit 4). */
-  | { kind: "stop"; reason: string; fix: string };
+  | { kind: "stop"; reason: string; fix: string }
+  /** The feature's budget is reached, and feedback waits for these tasks' sessions: nothing more is spent until the user approves more (exit 4). */
+  | { kind: "budget"; reached: Reached; tasks: string[] };
 
 const ERROR_LINE = /\b(?:errors?|fail(?:ed|ure|ing|s)?|not ok|panic(?:ked)?|exception|assert(?:ion)?|expected)\b|✗|✖|×/i;
 const NOT_AN_ERROR = /\b(?:0|no) (?:errors?|failures?|failed|failing)\b/i;
@@ -124,8 +130,10 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
 
   const actions: WatchAction[] = [];
   const byTask = new Map<string, WatchItem[]>();
+  // At the feature's budget the items stay with their owners, not handed out: once more is approved, they go to them.
+  const reached = f.featureBudget?.reached;
   for (const item of fresh) {
-    const routed = route(item, f);
+    const routed = reached ? owners(item, f) : route(item, f);
     if ("reason" in routed) actions.push({ kind: "to-user", item, reason: routed.reason });
     else for (const task of routed.tasks) byTask.set(task, [...(byTask.get(task) ?? []), item]);
   }
@@ -140,6 +148,8 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
       },
     ];
   }
+  const atLimit = budgetStop(f.featureBudget, [...byTask.keys()]);
+  if (atLimit) return [...actions, atLimit];
   for (const task of f.tasks) {
     const given = byTask.get(task.id);
     if (given) actions.push({ kind: "hand-back", task: task.id, items: given });
@@ -160,6 +170,19 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
   if (pr.checks.some((c) => c.bucket === "pending")) return [...actions, { kind: "wait", reason: "checks are still running" }];
   if (pr.reviewDecision === "APPROVED" || pr.reviewDecision === "") return [...actions, { kind: "done", reason: `every check passes${pr.reviewDecision ? " and the pull request is approved" : ""}` }];
   return [...actions, { kind: "wait", reason: `every check passes; the review is ${pr.reviewDecision.toLowerCase().replace(/_/g, " ")}` }];
+}
+
+/** The watch stops before a session of `tasks` spends anything, when the feature's budget is reached (none to start: nothing to stop). Pure. */
+export function budgetStop(feature: FeatureSpend | undefined, tasks: readonly string[]): Extract<WatchAction, { kind: "budget" }> | undefined {
+  return feature?.reached && tasks.length ? { kind: "budget", reached: feature.reached, tasks: [...tasks] } : undefined;
+}
+
+/** What the watch says when it stops at the feature's budget: why, and how to give more and go on (`again`). Pure. */
+export function budgetStopLines(a: Extract<WatchAction, { kind: "budget" }>, slug: string, again: string): string[] {
+  return [
+    `Stopped: ${reachedText(a.reached)}; the pull request's feedback for ${a.tasks.join(", ")} waits, and no session starts until you approve more.`,
+    `  approve more: claude-parallel approve ${a.tasks[0]} ${quote(slug)} --add <USD> (raises the feature's budget), then: ${again}`,
+  ];
 }
 
 /** Whom an item goes to: the tasks that own what it concerns and are within their budget, or the user, with why. */

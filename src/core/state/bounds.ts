@@ -24,7 +24,7 @@ export const MAX_BYTES = {
   verifyRecord: 4 * MiB,
   /** `status-prediction.json`: status's cached conflict predictions. */
   predictionCache: 1 * MiB,
-  /** `.locks/<slug>.lock` and its claims, `.finished/<slug>.json`, `.dashboard.json`. */
+  /** `.locks/<slug>.lock` and its claims, `.finished/<slug>.json`, `.trusted/<digest>`, `.dashboard.json`. */
   marker: 64 * KiB,
   /** One line of `run/events.jsonl`. */
   eventLine: 1 * MiB,

@@ -43,9 +43,11 @@ export const reviewWorktreePath = (commonDir: string, slug: string) => join(tmpd
 /**
  * Written by `claude-parallel allow <digest>`: the user trusts the shared state whose verify
  * commands, prompts and branches have this digest (src/state-ref/trust.ts), as direnv records an
- * allowed `.envrc`: in the git directory, never in a worktree.
+ * allowed `.envrc`: in the git directory, never in a worktree. One file per digest, naming the
+ * feature it is of (src/state-ref/trust-records.ts).
  */
-export const trustedDigestPath = (commonDir: string, digest: string) => join(commonDir, "parallel", ".trusted", digest);
+export const trustedDir = (commonDir: string) => join(commonDir, "parallel", ".trusted");
+export const trustedDigestPath = (commonDir: string, digest: string) => join(trustedDir(commonDir), digest);
 /** The dashboard serving this repository (its pid, port and token, mode 0600), so a second `dashboard --detach` opens it again. */
 export const dashboardRecordPath = (commonDir: string) => join(commonDir, "parallel", ".dashboard.json");
 /** Left by `clean` when it removes a finished feature, so the feature is not mistaken for a new one. */

@@ -1,4 +1,5 @@
 import * as z from "zod/mini";
+import { SLUG_PATTERN } from "../plan/names.js";
 
 /** The shapes of every file in a feature's state folder, checked whenever one is read. */
 
@@ -102,6 +103,13 @@ export type TaskState = z.infer<typeof TaskStateSchema>;
 export type PhaseState = z.infer<typeof PhaseStateSchema>;
 export type FeatureState = z.infer<typeof FeatureStateSchema>;
 
+/**
+ * `.trusted/<digest>`, written by `allow`: when, and the feature whose shared state it trusts
+ * (records written before they named it have none: still trusted, never removed).
+ */
+export const TrustRecordSchema = z.object({ allowedAt: z.string(), slug: z.optional(z.string().check(z.regex(SLUG_PATTERN, { message: "a feature slug" }))) });
+export type TrustRecord = z.infer<typeof TrustRecordSchema>;
+
 /** A checkout being moved from one tree (a commit's, or a tree's) to another, written before git starts writing its files. */
 export const CheckoutMoveSchema = z.object({ worktree: z.string(), from: commitId, to: commitId });
 export type CheckoutMove = z.infer<typeof CheckoutMoveSchema>;
@@ -182,6 +190,14 @@ export const RunInvocationSchema = z.object({
   endedAt: z.optional(z.string()),
 });
 
+/** How a run was started: its end (`--pr`, `--no-finish`, else finish), `--rolling`, `--no-watch`. */
+const RunModeSchema = z.object({
+  finish: z.enum(["finish", "pr", "none"]),
+  rolling: z.optional(z.boolean()),
+  noWatch: z.optional(z.boolean()),
+});
+export type RunMode = z.infer<typeof RunModeSchema>;
+
 /** `<state>/run/state.json`: what `run` must remember across an interruption. */
 export const RunStateSchema = z.object({
   version: z.literal(1),
@@ -200,6 +216,8 @@ export const RunStateSchema = z.object({
   ),
   /** The budgets given to the last run that named them (`--task-budget-usd`, `--max-budget-usd`): later runs keep them. */
   budget: z.optional(z.object({ taskUsd: z.optional(z.number()), featureUsd: z.optional(z.number()) })),
+  /** The last run's mode: every suggestion to continue it repeats it (without its --pr, a run would merge into base). Absent in states older than it. */
+  mode: z.optional(RunModeSchema),
   /** The run in progress (its PID and start time), or the last one. */
   pid: z.optional(pid),
   pidStart: z.optional(z.string()),
