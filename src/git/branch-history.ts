@@ -17,10 +17,10 @@ export interface BranchHistory {
    * a sibling's line (it took the sibling's work, side branches the sibling merged included). So
    * every commit some branch holds counts for at least one of them (following such commits back
    * ends at a branch that merged it in by itself): none is passed off as a sibling's by getting
-   * the sibling to merge it. A merge commit of its own counts with the files edited in it by hand: where it
-   * differs from git's automatic merge of its parents (a conflict resolved, or an edit slipped
-   * into the merge), never what a parent brought. Both sides of a rename count: moving another
-   * task's file away changes that file.
+   * the sibling to merge it. A merge commit of its own counts with the files edited in it by
+   * hand: where it differs from git's automatic merge of its parents (a conflict resolved, or an
+   * edit slipped into the merge), never what a parent brought. Both sides of a rename count:
+   * moving another task's file away changes that file.
    */
   ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
   /**
@@ -76,13 +76,13 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
     // remerge of a later merge then finds no merge base through it: a clean merge would show each
     // file one side changed as an add/add conflict.
+    const maxBytes = options.maxBytes ?? MAX_HISTORY_BYTES;
     const log = (from: readonly string[]) =>
       gitOkBounded(
         ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...from, "--not", base, "--"],
         cwd,
         maxBytes,
       );
-    const maxBytes = options.maxBytes ?? MAX_HISTORY_BYTES;
     const out = await log(wanted);
     if (out === undefined) throw await tooLong(base, options.named ?? [], maxBytes, async (head) => (await log([head])) === undefined);
     let current: string[] | undefined;

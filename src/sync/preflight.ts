@@ -110,34 +110,23 @@ export async function preflight(
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       const siblings = tips.filter((t, k): t is string => k !== i && t !== undefined);
       const own = history.ownChanges(tip, siblings, integrationTip);
-      // The files that differ from its start that it did not change itself: what its merges brought.
-      let merged: Promise<string[]> | undefined;
-      const mergedIn = () => (merged ??= gitOk(["diff", "--name-only", "-z", "--no-renames", startCommit, tip, "--"], cwd).then((out) => nulFields(out).filter((f) => !own.has(f))));
-      if (owned.length && !options.allowOutsideOwns) {
-        const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
-        if (outside.length) {
-          const rewrite = rewriteWithout(outside, await mergedIn(), startCommit, task.branch, worktree);
-          found.push({
-            task: task.id,
-            kind: "outside-owns",
-            message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
-            fix: `no commit of the task may change them (a later commit that undoes a change does not clear this): rewrite its branch, ${rewrite}; or move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
-            rewrite,
-          });
-        }
-      }
+      const outside = owned.length && !options.allowOutsideOwns ? [...own].filter((f) => !owned.some((p) => covers(p, f))).sort() : [];
       // Checked even with --allow-outside-owns, and for a task that owns nothing.
       const config = unnamedClaudeConfig(own, owned);
-      if (config.length) {
-        const rewrite = rewriteWithout(
-          config.map((c) => c.path),
-          await mergedIn(),
-          startCommit,
-          task.branch,
-          worktree,
-        );
-        found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug, rewrite), rewrite });
+      // One rewrite clears both: without those files, and without what its merges brought (the
+      // files that differ from its start that it did not change itself), which would become its own.
+      const merged = outside.length || config.length ? nulFields(await gitOk(["diff", "--name-only", "-z", "--no-renames", startCommit, tip, "--"], cwd)).filter((f) => !own.has(f)) : [];
+      const rewriting = rewriteWithout([...outside, ...config.map((c) => c.path)], merged, startCommit, task.branch, worktree);
+      if (outside.length) {
+        found.push({
+          task: task.id,
+          kind: "outside-owns",
+          message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
+          fix: `no commit of the task may change them (a later commit that undoes a change does not clear this): rewrite its branch, ${rewriting}; or move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
+          rewrite: rewriting,
+        });
       }
+      if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug, rewriting), rewrite: rewriting });
       // Neither check can see into them: refused like unnamed configuration, whatever the task owns.
       const octopus = history.octopusMerges(tip, siblings, integrationTip);
       if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch, tip, worktree) });
