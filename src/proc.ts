@@ -85,6 +85,8 @@ export interface RunResult {
   spawnError?: NodeJS.ErrnoException;
   /** Killed at its timeoutMs. */
   timedOut?: boolean;
+  /** Its output went past maxBuffer: the start of stdout or stderr was dropped. */
+  truncated?: boolean;
 }
 
 const DEFAULT_MAX = 256 * 1024 * 1024;
@@ -112,10 +114,14 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
     const max = options.maxBuffer ?? DEFAULT_MAX;
     let sizes = [0, 0];
     let pending = "";
+    let truncated = false;
     const collect = (into: Buffer[], which: 0 | 1) => (chunk: Buffer) => {
       into.push(chunk);
       sizes[which]! += chunk.length;
-      while (sizes[which]! > max && into.length > 1) sizes[which]! -= into.shift()!.length;
+      while (sizes[which]! > max && into.length > 1) {
+        sizes[which]! -= into.shift()!.length;
+        truncated = true;
+      }
       if (options.onLine) {
         pending += chunk.toString("utf8");
         const lines = pending.split(/\r?\n|\r/);
@@ -155,6 +161,7 @@ function runPlain(file: string, args: readonly string[], options: RunOptions): P
         stderr: spawnError ? stderr || spawnError.message : stderr,
         ...(spawnError && { spawnError }),
         ...(timedOut && { timedOut }),
+        ...(truncated && { truncated }),
       });
     });
   });

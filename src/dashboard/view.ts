@@ -286,7 +286,7 @@ export function taskState(t: TaskStatus, ctx: { phase: PhaseStatus["state"]; mer
 
 /** Committed, clean, inside its owned paths, its verify not failing at its tip. */
 function workDone(t: TaskStatus): boolean {
-  return !t.branchMissing && t.ahead > 0 && t.uncommitted.length === 0 && t.outsideOwns.length === 0 && !(t.verify.kind === "failed" && t.verify.current);
+  return !t.branchMissing && t.ahead > 0 && t.uncommitted.length === 0 && t.outsideOwns.length === 0 && t.octopusMerges === undefined && !(t.verify.kind === "failed" && t.verify.current);
 }
 
 /** What stands between a task and done, in a few words. */
@@ -296,6 +296,7 @@ function missing(t: TaskStatus): string {
   else if (t.ahead === 0) what.push("no commit yet");
   if (t.uncommitted.length) what.push(`${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "file" : "files"}`);
   if (t.outsideOwns.length) what.push(`changed files it does not own (${t.outsideOwns.slice(0, 3).join(", ")}${t.outsideOwns.length > 3 ? ", ..." : ""})`);
+  if (t.octopusMerges) what.push("a merge of more than two branches at once");
   if (t.verify.kind === "failed" && t.verify.current) what.push(`verify fails (exit ${t.verify.exitCode})`);
   return what.join("; ");
 }

@@ -1,5 +1,7 @@
+import { RefusedError } from "../core/errors.js";
+import { quote } from "../core/text/shell.js";
 import { unquoteCPath } from "./c-quoted-path.js";
-import { gitOk } from "./run.js";
+import { gitOkBounded } from "./run.js";
 
 /** What the commits of some branches since a common base tell, from one `git log`. */
 export interface BranchHistory {
@@ -8,13 +10,17 @@ export interface BranchHistory {
   /**
    * The files `head` changed itself: those its own commits change, leaving out what it merged: the
    * commits the base or `integration` has, and each sibling's own commits (`git merge <sibling>`,
-   * as we propose for a conflict). A commit two branches hold is the sibling's when it lies on the
-   * sibling's first-parent line (that branch made it) and not on `head`'s; a commit of `head`'s
-   * own line, or one no sibling holds (a side branch it merged), is `head`'s. So a conflict
-   * resolved by merging a sibling leaves the sibling's changes with the sibling. A merge commit of
-   * its own counts with the files edited in it by hand: where it differs from git's automatic
-   * merge of its parents (a conflict resolved, or an edit slipped into the merge), never what a
-   * parent brought. Both sides of a rename count: moving another task's file away changes that file.
+   * as we propose for a conflict). Every commit of `head`'s first-parent line is its own (what
+   * was committed on that branch), even one on a sibling's line too (a fast-forward onto the
+   * sibling's branch, or the sibling's onto it: then it counts for both). A commit off its line
+   * that one of its merges brought in is its own unless that merge reached it through a commit of
+   * a sibling's line (it took the sibling's work, side branches the sibling merged included). So
+   * every commit some branch holds counts for at least one of them (following such commits back
+   * ends at a branch that merged it in by itself): none is passed off as a sibling's by getting
+   * the sibling to merge it. A merge commit of its own counts with the files edited in it by
+   * hand: where it differs from git's automatic merge of its parents (a conflict resolved, or an
+   * edit slipped into the merge), never what a parent brought. Both sides of a rename count:
+   * moving another task's file away changes that file.
    */
   ownChanges(head: string, siblings: readonly string[], integration?: string): Set<string>;
   /**
@@ -37,6 +43,16 @@ export interface BranchHistory {
 
 const HEADER = "\x01";
 
+/** How much `git log` output branchHistory reads: past it, it refuses rather than check part of the commits. */
+export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
+
+/** A branch whose tip is among the heads, named in the refusal when its history is too long to read. */
+export interface NamedHead {
+  commit: string;
+  branch: string;
+  task?: string;
+}
+
 /**
  * Reads every commit reachable from `heads` and not from `base` in one `git log` (parents and
  * changed files), then answers per head; `others` must be among `heads`. No base (a missing
@@ -45,9 +61,11 @@ const HEADER = "\x01";
  * A merge's files are its remerge-diff's: those that differ from git's own merge of its parents,
  * made again in a temporary object store (names only: an automatic merge that conflicted differs
  * by its conflict markers in the file the merge resolved). git prints a warning in place of the
- * files of an octopus merge, which it does not merge again: not read.
+ * files of an octopus merge, which it does not merge again: not read. An output longer than
+ * `maxBytes` is refused (RefusedError, history-too-large), naming each of `named` whose history
+ * alone is too long (else all of them): part of it would let changed files go unchecked.
  */
-export async function branchHistory(cwd: string, base: string | undefined, heads: readonly string[]): Promise<BranchHistory> {
+export async function branchHistory(cwd: string, base: string | undefined, heads: readonly string[], options: { named?: readonly NamedHead[]; maxBytes?: number } = {}): Promise<BranchHistory> {
   const parents = new Map<string, string[]>();
   const files = new Map<string, string[]>();
   const wanted = [...new Set(heads)];
@@ -58,10 +76,15 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     // of each commit it has shown (the gits we support do; fixed upstream late in 2024), and the
     // remerge of a later merge then finds no merge base through it: a clean merge would show each
     // file one side changed as an add/add conflict.
-    const out = await gitOk(
-      ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...wanted, "--not", base, "--"],
-      cwd,
-    );
+    const maxBytes = options.maxBytes ?? MAX_HISTORY_BYTES;
+    const log = (from: readonly string[]) =>
+      gitOkBounded(
+        ["log", "--no-show-signature", "--root", "--topo-order", `--format=${HEADER}%H %P`, "--name-only", "--diff-merges=remerge", "--no-renames", ...from, "--not", base, "--"],
+        cwd,
+        maxBytes,
+      );
+    const out = await log(wanted);
+    if (out === undefined) throw await tooLong(base, options.named ?? [], maxBytes, async (head) => (await log([head])) === undefined);
     let current: string[] | undefined;
     for (const line of out.split("\n")) {
       if (line.startsWith(HEADER)) {
@@ -73,6 +96,30 @@ export async function branchHistory(cwd: string, base: string | undefined, heads
     }
   }
   return historyOf(base, parents, files);
+}
+
+/** The refusal of a history too long to read, naming the branches whose own history is (all of them when none alone is). */
+async function tooLong(base: string, named: readonly NamedHead[], maxBytes: number, alone: (head: string) => Promise<boolean>): Promise<RefusedError> {
+  const long = new Set<string>();
+  for (const commit of new Set(named.map((n) => n.commit))) if (await alone(commit)) long.add(commit);
+  const start = base.slice(0, 12);
+  const over = `change more files than claude-parallel reads to check them against the owned paths (over ${Math.ceil(maxBytes / 1024 / 1024)} MiB of file names)`;
+  const fewer = "so that its commits change fewer files (generated or vendored files do not belong in a task's branch), then run the command again";
+  if (long.size)
+    return new RefusedError(
+      named
+        .filter((n) => long.has(n.commit))
+        .map((n) => ({
+          code: "history-too-large",
+          ...(n.task !== undefined && { task: n.task }),
+          message: `the commits of ${n.branch} since ${start} ${over}`,
+          fix: `rewrite ${quote(n.branch)} ${fewer}: git log --stat ${start}..${quote(n.branch)} lists them`,
+        })),
+    );
+  const branches = named.map((n) => n.branch).join(", ") || "the feature's branches";
+  return new RefusedError([
+    { code: "history-too-large", message: `the commits of ${branches} since ${start} together ${over}`, fix: `rewrite the branch whose commits change the most files ${fewer}` },
+  ]);
 }
 
 /** The answers from what the `git log` read: each commit's parents and changed files. Pure. */
@@ -98,14 +145,38 @@ export function historyOf(base: string | undefined, parents: ReadonlyMap<string,
     for (let commit: string | undefined = head; commit !== undefined && parents.has(commit) && !line.has(commit); commit = parents.get(commit)![0]) line.add(commit);
     return line;
   };
-  /** The commits `head` made itself, merges included (see ownChanges). */
+  /**
+   * The commits `head` made itself, merges included (see ownChanges). Its first-parent line, oldest
+   * first; at each commit of it, the commits it brings in (a merge's other parents' history that
+   * its first parent does not hold) are `head`'s unless reached through a commit of a sibling's
+   * line: a walk from those parents that turns "taken" past such a commit.
+   */
   const ownCommits = (head: string, siblings: readonly string[], integration: string | undefined): string[] => {
     const merged = integration === undefined || integration === head ? new Set<string>() : reach(integration);
-    const others = siblings.filter((o) => o !== head);
-    const theirs = new Set(others.flatMap((o) => [...reach(o)]));
-    const theirLines = new Set(others.flatMap((o) => [...firstParents(o)]));
-    const line = firstParents(head);
-    return [...reach(head)].filter((commit) => !merged.has(commit) && !theirLines.has(commit) && !(theirs.has(commit) && !line.has(commit)));
+    const theirLines = new Set(siblings.filter((o) => o !== head).flatMap((o) => [...firstParents(o)]));
+    const own: string[] = [];
+    // What the line holds below the commit at hand, then with it: the walk never goes past it.
+    const held = new Set<string>();
+    for (const commit of [...firstParents(head)].reverse()) {
+      if (merged.has(commit)) continue;
+      own.push(commit);
+      const found = new Set<string>();
+      const taken = new Set<string>();
+      const stack = parents
+        .get(commit)!
+        .slice(1)
+        .map((p) => ({ commit: p, took: false }));
+      while (stack.length) {
+        const at = stack.pop()!;
+        const took = at.took || theirLines.has(at.commit);
+        if (held.has(at.commit) || merged.has(at.commit) || !parents.has(at.commit) || (took ? taken : found).has(at.commit)) continue;
+        (took ? taken : found).add(at.commit);
+        for (const p of parents.get(at.commit)!) stack.push({ commit: p, took });
+      }
+      for (const c of found) if (!taken.has(c)) own.push(c);
+      for (const c of [commit, ...found, ...taken]) held.add(c);
+    }
+    return own;
   };
   return {
     ahead(head, except) {

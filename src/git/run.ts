@@ -26,6 +26,17 @@ export async function gitOk(args: string[], cwd: string, options: { input?: stri
   return r.stdout.replace(/\n$/, "");
 }
 
+/**
+ * Runs git and returns its whole output, or undefined when it went past `maxBytes` (never a part
+ * of it); a failure is a ProcessError carrying git's own message.
+ */
+export async function gitOkBounded(args: string[], cwd: string, maxBytes: number): Promise<string | undefined> {
+  const r = await run("git", args, { cwd, env: GIT_ENV, maxBuffer: maxBytes });
+  if (r.exitCode !== 0) throw new ProcessError({ file: "git", args, cwd, exitCode: r.exitCode, stderr: r.stderr, spawnError: r.spawnError });
+  // Past the bound in one piece, it is kept whole: still too long.
+  return r.truncated || r.stdout.length > maxBytes ? undefined : r.stdout.replace(/\n$/, "");
+}
+
 /** The fields of git's `-z` output. */
 export const nulFields = (output: string): string[] => output.split("\0").filter(Boolean);
 

@@ -70,6 +70,7 @@ export async function taskProblems(
       ...(p.tail && { tail: p.tail }),
       ...(p.log !== undefined && { log: p.log, reproduce: p.reproduce }),
       ...(p.fix && { fix: p.fix }),
+      ...(p.rewrite !== undefined && { rewrite: p.rewrite }),
       ...(tip !== undefined && { tip }),
     });
     problems.set(p.task, list);

@@ -8,6 +8,7 @@ import { uncommittedPaths } from "../git/status.js";
 import { refTips, type BranchTip, type Repo } from "../git/repo.js";
 import type { PlannedPhase, PlannedTask } from "../core/plan/build.js";
 import { unnamedClaudeConfig } from "../core/plan/claude-config.js";
+import { octopusRefusal } from "../core/render/owns-refusal.js";
 import { covers, ownedPattern } from "../core/plan/owns.js";
 import { readSessionRecord } from "../session/headless.js";
 import type { Feature } from "../feature/resolve.js";
@@ -48,6 +49,8 @@ export interface TaskStatus {
   lastCommit?: { sha: string; subject: string; when: string };
   /** Files the task changed that none of its owned paths covers. */
   outsideOwns: string[];
+  /** Its own merges of more than two branches at once, which the sync refuses (as it says it). */
+  octopusMerges?: { code: "outside-owns"; commits: string[]; message: string; fix: string };
   worktreeMissing: boolean;
   branchMissing: boolean;
   /** Why the task is skipped (`claude-parallel skip`), when it is. */
@@ -225,6 +228,11 @@ async function taskStatus(
   const changed = new Set<string>();
   // What the task changed itself (not what it merged from its phase's other branches).
   const own = tip !== undefined ? history.ownChanges(tip, siblings, integrationTip) : new Set<string>();
+  const octopus = tip !== undefined ? history.octopusMerges(tip, siblings, integrationTip) : [];
+  if (octopus.length) {
+    const { message, fix } = octopusRefusal(octopus, task.branch, tip!, worktreeExists ? worktree : undefined);
+    status.octopusMerges = { code: "outside-owns", commits: octopus, message, fix };
+  }
   if (branch.tip !== undefined) {
     status.ahead = branch.ahead;
     if (status.ahead > 0) status.lastCommit = { sha: branch.tip.short, subject: branch.tip.subject, when: branch.tip.when };
@@ -305,8 +313,11 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
     for (const look of looks) look.catch(() => undefined); // awaited below; a failure meanwhile is not unhandled
     // Every task's commits and own changes from one `git log` of the phase's branches and the
     // integration branch since the phase's start (the same walk the sync's preflight reads).
-    const heads = phase.tasks.flatMap((t) => (tips.has(t.branch) ? [tips.get(t.branch)!.commit] : []));
-    const history = await branchHistory(repo.root, recorded.startCommit, integrationTip === undefined ? [] : [integrationTip, ...heads]);
+    const named = [
+      ...(integrationTip === undefined ? [] : [{ commit: integrationTip, branch: plan.integrationBranch }]),
+      ...phase.tasks.flatMap((t) => (tips.has(t.branch) ? [{ commit: tips.get(t.branch)!.commit, branch: t.branch, task: t.id }] : [])),
+    ];
+    const history = await branchHistory(repo.root, recorded.startCommit, integrationTip === undefined ? [] : named.map((n) => n.commit), { named });
     const branches = phase.tasks.map((t): BranchFacts => {
       const tip = tips.get(t.branch);
       return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit, integrationTip) };
@@ -432,7 +443,7 @@ async function predictConflicts(repo: Repo, feature: Feature, phase: PlannedPhas
 /**
  * Whether a started phase can be synced now, as far as its status shows: every task not skipped
  * has commits beyond the phase's start on a branch that exists, a clean worktree, no change
- * outside what it owns, no verify failing at its current commit and no headless session still
+ * outside what it owns nor a merge of its own the sync cannot check (octopus), no verify failing at its current commit and no headless session still
  * running; and no predicted conflict between tasks that are merged (a skipped task is not). A
  * verify not run yet, or run at an older commit, does not count: the sync runs it. Nor does a
  * headless session that failed after committing: its commits are what the sync checks. A session
@@ -447,6 +458,7 @@ export function readyToSync(tasks: readonly TaskStatus[], conflicts: readonly Co
         t.ahead > 0 &&
         t.uncommitted.length === 0 &&
         t.outsideOwns.length === 0 &&
+        t.octopusMerges === undefined &&
         !(t.verify.kind === "failed" && t.verify.current) &&
         t.session.kind !== "running" &&
         t.session.kind !== "unknown"),

@@ -105,6 +105,7 @@ function problemsOf(t: TaskStatus, slug: string): string[] {
       `${t.id}: commit or discard ${t.uncommitted.length} uncommitted ${t.uncommitted.length === 1 ? "change" : "changes"} (${t.uncommitted.slice(0, 5).map(code).join(", ")}${t.uncommitted.length > 5 ? ", ..." : ""}).`,
     );
   if (t.outsideOwns.length) list.push(`${t.id}: changed files it does not own: ${t.outsideOwns.map(code).join(", ")}.`);
+  if (t.octopusMerges) list.push(`${t.id}: [${t.octopusMerges.code}] ${t.octopusMerges.message}. Fix: ${t.octopusMerges.fix}.`);
   if (t.session.kind === "running") list.push(`${t.id}: its headless session is still running (pid ${t.session.pid}).`);
   if (t.session.kind === "unknown") list.push(`${t.id}: whether its headless session still runs is not known: ${oneLine(t.session.problem)}.`);
   if (t.session.kind === "exited" && t.session.exitCode !== 0) {

@@ -1,4 +1,4 @@
-import { git } from "../git/run.js";
+import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
 import { refTips, type Repo } from "../git/repo.js";
 import { mergeChain, once } from "../merge/merge-chain.js";
@@ -7,6 +7,7 @@ import { RefusedError } from "../core/errors.js";
 import { quote, sh } from "../core/text/shell.js";
 import type { ExecutionPlan, PlannedPhase, PlannedTask } from "../core/plan/build.js";
 import { claudeConfigRefusal, unnamedClaudeConfig } from "../core/plan/claude-config.js";
+import { octopusRefusal, rewriteWithout } from "../core/render/owns-refusal.js";
 import { covers, ownedPattern } from "../core/plan/owns.js";
 import { runVerify } from "../session/verify.js";
 import { featureRefsFolder, verifyLogPath } from "../core/state/paths.js";
@@ -63,8 +64,9 @@ export async function preflight(
   const tips = tasks.map((task) => found.get(task.branch)?.commit);
   // Each task's commits and own changes: one `git log` of every branch per start commit (one in a
   // phased run, where every task starts from the phase's start).
-  const heads = [integrationTip, ...tips.filter((t): t is string => t !== undefined)];
-  const historyFrom = once((start: string) => branchHistory(cwd, start, heads));
+  const named = [{ commit: integrationTip, branch: plan.integrationBranch }, ...tasks.flatMap((task, i) => (tips[i] === undefined ? [] : [{ commit: tips[i], branch: task.branch, task: task.id }]))];
+  const heads = named.map((n) => n.commit);
+  const historyFrom = once((start: string) => branchHistory(cwd, start, heads, { named }));
   // Each task's checks are independent: run them side by side, keep the phase's order.
   const results = await Promise.all(
     tasks.map(async (task, i) => {
@@ -108,23 +110,26 @@ export async function preflight(
       const owned = [...task.owns, ...task.produces].map(ownedPattern);
       const siblings = tips.filter((t, k): t is string => k !== i && t !== undefined);
       const own = history.ownChanges(tip, siblings, integrationTip);
-      if (owned.length && !options.allowOutsideOwns) {
-        const outside = [...own].filter((f) => !owned.some((p) => covers(p, f))).sort();
-        if (outside.length) {
-          found.push({
-            task: task.id,
-            kind: "outside-owns",
-            message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
-            fix: `move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
-          });
-        }
-      }
+      const outside = owned.length && !options.allowOutsideOwns ? [...own].filter((f) => !owned.some((p) => covers(p, f))).sort() : [];
       // Checked even with --allow-outside-owns, and for a task that owns nothing.
       const config = unnamedClaudeConfig(own, owned);
-      if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug) });
+      // One rewrite clears both: without those files, and without what its merges brought (the
+      // files that differ from its start that it did not change itself), which would become its own.
+      const merged = outside.length || config.length ? nulFields(await gitOk(["diff", "--name-only", "-z", "--no-renames", startCommit, tip, "--"], cwd)).filter((f) => !own.has(f)) : [];
+      const rewriting = rewriteWithout([...outside, ...config.map((c) => c.path)], merged, startCommit, task.branch, worktree);
+      if (outside.length) {
+        found.push({
+          task: task.id,
+          kind: "outside-owns",
+          message: `it changed files it does not own: ${outside.join(", ")}${inMergesText(outside, history.changedInMerges(tip, siblings, integrationTip))}`,
+          fix: `no commit of the task may change them (a later commit that undoes a change does not clear this): rewrite its branch, ${rewriting}; or move those changes to the task that owns them, or widen its \`owns\` in the plan and apply that with claude-parallel replan ${quote(options.slug)}, or sync with --allow-outside-owns`,
+          rewrite: rewriting,
+        });
+      }
+      if (config.length) found.push({ task: task.id, kind: "outside-owns", ...claudeConfigRefusal(config, options.slug, rewriting), rewrite: rewriting });
       // Neither check can see into them: refused like unnamed configuration, whatever the task owns.
       const octopus = history.octopusMerges(tip, siblings, integrationTip);
-      if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch) });
+      if (octopus.length) found.push({ task: task.id, kind: "outside-owns", ...octopusRefusal(octopus, task.branch, tip, worktree) });
       // No commit yet: its verify would only test the phase's start, not the task's work.
       if (task.verify && options.runVerify && committed) {
         // Run here, never taken from a record: the session could have written a passing one.
@@ -157,15 +162,6 @@ export async function preflight(
   const startOf = (id: string) => options.taskStarts?.[id] ?? options.startCommit;
   const { chain, conflicts } = await mergeChain(cwd, plan, phase, integrationTip, checks, { startOf });
   return { integrationTip, problems, conflicts, chain };
-}
-
-/** Why a branch holding octopus merges of its own is refused, and the fix (`--allow-outside-owns` does not skip it). */
-function octopusRefusal(commits: readonly string[], branch: string): { message: string; fix: string } {
-  const one = commits.length === 1;
-  return {
-    message: `${one ? "its merge commit" : "its merge commits"} ${commits.map((c) => c.slice(0, 12)).join(", ")} ${one ? "merges" : "merge"} more than two branches at once: git cannot merge ${one ? "it" : "them"} again to tell what was edited in ${one ? "it" : "them"} by hand, so whether the task stayed inside its owned paths cannot be checked`,
-    fix: `rewrite ${quote(branch)} so that each of its merges takes one branch (git merge one branch, then the next); --allow-outside-owns does not skip this check`,
-  };
 }
 
 /**

@@ -1,11 +1,12 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, statSync, writeFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { describeRun, gitTry } from "../helpers/attack.js";
 import { runHelper } from "../helpers/cli.js";
-import { commitIn, refsOf, startedFeature } from "../helpers/feature.js";
+import { commitIn, refsOf, startedFeature, TWO_PHASES } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { git, writeFiles } from "../helpers/git.js";
+import { git, gitEnv, writeFiles } from "../helpers/git.js";
 
 /**
  * A session merges the integration branch into its task's branch (to take a sibling's work, as a
@@ -125,5 +126,77 @@ describe("edits made inside a task's merge commit (an evil merge)", () => {
     expect(r.code, describeRun(r)).toBe(4);
     expect(r.stderr).toContain(`[outside-owns] task b: its merge commit ${octopus} merges more than two branches at once`);
     expect(r.stderr).toContain("rewrite 'feature/demo-b' so that each of its merges takes one branch");
+  });
+});
+
+/** Phase 1 started: tasks a (owns a/) and b (owns b/) side by side, no commit yet. */
+const siblings = reusableFolder((folder) => startedFeature("evil-sibling", TWO_PHASES(), {}, folder));
+
+describe("a task's commit that a sibling's branch holds too", () => {
+  it("is still checked when the sibling fast-forwarded onto its branch: b's change outside b/ is refused on b", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("b"), { "b/x.txt": "b\n", "shared.txt": "one\nfrom b\nthree\n" }, "B");
+    git(wt("a"), "merge", "-q", "--ff-only", "feature/demo-b");
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
+  });
+
+  it("is still checked when it came from a side branch the task merged and a sibling merged the task's branch", () => {
+    const { repo, wt } = siblings();
+    git(wt("b"), "switch", "-q", "-c", "side");
+    commitIn(wt("b"), { "shared.txt": "one\nfrom b's side branch\nthree\n" }, "side");
+    git(wt("b"), "switch", "-q", "feature/demo-b");
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    git(wt("b"), "merge", "-q", "--no-edit", "side");
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task b: it changed files it does not own: shared.txt\n");
+    expect(r.stderr).not.toContain("task a:");
+  });
+
+  it("an octopus merge of its own: status reports it as sync refuses it, in text and --json, and the phase is not ready", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("a"), { "a/x.txt": "a\n" }, "A");
+    const start = git(wt("b"), "rev-parse", "HEAD");
+    for (const side of ["x", "y"]) git(repo, "branch", side, git(repo, "commit-tree", `${start}^{tree}`, "-p", start, "-m", side));
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    git(wt("b"), "merge", "-q", "--no-edit", "x", "y");
+    const octopus = git(wt("b"), "rev-parse", "HEAD");
+    const sync = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(sync.code, describeRun(sync)).toBe(4);
+    const json = runHelper(["status", "demo", "--json"], { cwd: repo });
+    const phase = JSON.parse(json.stdout).phases[0] as { readyToSync: boolean; tasks: { id: string; octopusMerges?: { code: string; commits: string[]; message: string; fix: string } }[] };
+    const b = phase.tasks.find((t) => t.id === "b")!.octopusMerges!;
+    expect(b.code).toBe("outside-owns");
+    expect(b.commits).toEqual([octopus]);
+    expect(sync.stderr).toContain(`[outside-owns] task b: ${b.message}\n  fix: ${b.fix}\n`);
+    expect(b.message).toContain(`its merge commit ${octopus.slice(0, 12)} merges more than two branches at once`);
+    expect(phase.tasks.find((t) => t.id === "a")!.octopusMerges).toBeUndefined();
+    expect(phase.readyToSync).toBe(false);
+    expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain(`b: [outside-owns] ${b.message}. Fix: ${b.fix}.`);
+  });
+
+  it("the refusal's rewrite, run as written, clears it: a later commit undoing the change does not", () => {
+    const { repo, wt } = siblings();
+    commitIn(wt("b"), { "b/x.txt": "b\n" }, "B");
+    commitIn(wt("a"), { "a/x.txt": "a\n", "shared.txt": "one\nfrom a\nthree\n", "notes.md": "a outside\n" }, "A");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    commitIn(wt("a"), { "shared.txt": "one\ntwo\nthree\n" }, "undo shared.txt");
+    const r = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(r.code, describeRun(r)).toBe(4);
+    expect(r.stderr).toContain("[outside-owns] task a: it changed files it does not own: notes.md, shared.txt\n");
+    const rewrite =
+      /rewrite its branch, (cd .*? && git commit -m 'Only the owned paths') \(its work since [0-9a-f]{12} becomes one commit without them; then merge again each branch it had merged\)/.exec(r.stderr);
+    expect(rewrite, r.stderr).not.toBeNull();
+    expect(execFileSync("sh", ["-c", rewrite![1]!], { cwd: repo, env: gitEnv, encoding: "utf8" })).toContain("Only the owned paths");
+    git(wt("a"), "merge", "-q", "--no-edit", "feature/demo-b");
+    const ok = runHelper(["sync", "--dry-run"], { cwd: repo });
+    expect(ok.code, describeRun(ok)).toBe(0);
+    expect(git(wt("a"), "log", "--format=%s", "--first-parent", "feature/demo..HEAD")).toBe("Merge branch 'feature/demo-b' into feature/demo-a\nOnly the owned paths");
+    expect(git(wt("a"), "show", "HEAD^1:a/x.txt")).toBe("a");
   });
 });

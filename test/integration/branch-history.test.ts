@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { RefusedError } from "../../src/core/errors.js";
 import { branchHistory } from "../../src/git/branch-history.js";
 import { git, gitEnv, makeRepo, writeFiles } from "../helpers/git.js";
 
@@ -78,6 +79,27 @@ describe("branchHistory (one git log for every branch of a phase)", () => {
     const history = await branchHistory(repo, start, [tip]);
     expect([...history.ownChanges(tip, [])].sort()).toEqual(["t.txt", "x.txt", "y.txt"]);
     expect(history.octopusMerges(tip, [])).toEqual([tip]);
+  });
+
+  it("refuses a history longer than its bound, naming the branch whose commits are, never answering from part of it", async () => {
+    const repo = makeRepo();
+    const start = git(repo, "rev-parse", "HEAD");
+    git(repo, "switch", "-q", "-c", "b");
+    const b = commit(repo, { "b.txt": "b\n" });
+    git(repo, "switch", "-q", "-c", "a", start);
+    const a = commit(repo, Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`a/a-file-with-a-long-name-${i}.txt`, `${i}\n`])));
+    const named = [
+      { commit: a, branch: "a", task: "a" },
+      { commit: b, branch: "b", task: "b" },
+    ];
+    const read = branchHistory(repo, start, [a, b], { named, maxBytes: 4096 });
+    await expect(read).rejects.toThrow(RefusedError);
+    const { refusals } = (await read.catch((e: unknown) => e)) as RefusedError;
+    expect(refusals.map((r) => [r.code, r.task])).toEqual([["history-too-large", "a"]]);
+    expect(refusals[0]!.message).toContain(`the commits of a since ${start.slice(0, 12)} change more files than claude-parallel reads`);
+    expect(refusals[0]!.fix).toContain(`git log --stat ${start.slice(0, 12)}..'a'`);
+    // Within the bound, the same history is read whole.
+    expect((await branchHistory(repo, start, [a, b], { named, maxBytes: 64 * 1024 })).ownChanges(a, [b]).size).toBe(400);
   });
 
   it("without a base (a missing integration branch) reads nothing and finds no commits", async () => {

@@ -126,6 +126,34 @@ describe("claude-parallel run without sessions", () => {
     expect(runHelper(["status", "demo"], { cwd: repo }).stdout).toContain("## Run: finished");
   });
 
+  it("a task that changed a file it does not own is handed the rewrite that clears it; its session runs it and the run goes on to the end", () => {
+    const { repo } = startedFeature("runowns");
+    // First sessions commit their task's file (a also a file it does not own); a resume runs the rewrite its prompt names.
+    const bin = tempDir();
+    writeFileSync(
+      join(bin, "claude"),
+      [
+        "#!/bin/sh",
+        "export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.com GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.com",
+        // Resumed: -p --resume <id> <prompt> ...
+        'while [ $# -gt 0 ]; do [ "$1" = --resume ] && exec sh -c "$(printf %s "$3" | sed -n "s/.*only rewriting your branch does, \\(cd .* -m \'Only the owned paths\'\\).*/\\1/p")"; shift; done',
+        "t=${PWD##*-}",
+        'mkdir -p "$t" && echo "$t" > "$t/x.txt" && { [ "$t" != a ] || echo outside > notes.md; } && git add -A && git commit -qm "$t work"',
+        "",
+      ].join("\n"),
+      { mode: 0o755 },
+    );
+    const r = runHelper(["run", "--json"], { cwd: repo, env: { PATH: `${bin}${delimiter}${process.env.PATH}` } });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const events = readFileSync(join(repo, ".git/parallel/demo/run/events.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { event: string; task?: string; problem?: string });
+    expect(events.filter((e) => e.event === "resumed").map((e) => `${e.task}:${e.problem}`)).toEqual(["a:outside-owns"]);
+    expect(git(repo, "show", "main:a/x.txt")).toBe("a");
+    expect(git(repo, "ls-tree", "--name-only", "main", "notes.md")).toBe("");
+  });
+
   it("a resume that made no new commit is not merged or verified again (the failure stands, as an attempt); a re-run checks the fixed branch first", () => {
     const plan = [
       "version: 1",

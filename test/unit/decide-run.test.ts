@@ -310,6 +310,13 @@ describe("resumeMessage", () => {
     expect(text).toContain("The whole output is in '/state/verify/a.log'.");
     expect(text).toContain("To reproduce it: cd '/wt/a' && npm test");
   });
+  it("hands an outside-owns refusal back with how to rewrite the branch: a later commit undoing the change does not clear it", () => {
+    const rewrite = "cd '/wt/a' && git reset --soft 0123 && git --literal-pathspecs restore --source 0123 --staged --worktree -- 'notes.md' && git commit -m 'Only the owned paths'";
+    const text = resumeMessage({ kind: "outside-owns", message: "it changed files it does not own: notes.md", rewrite });
+    expect(text).toContain("a later commit that undoes a change does not clear this, only rewriting your branch does");
+    expect(text).toContain(rewrite);
+    expect(text).not.toContain("git revert");
+  });
   it("says what to do for every kind", () => {
     for (const kind of ["no-commit", "dirty", "outside-owns", "task-verify", "conflict", "merged-verify"] as const) {
       expect(resumeMessage({ kind, message: "x" })).toMatch(/commit/i);

@@ -19,6 +19,7 @@ describe("readyToSync", () => {
     ["its branch is missing", { branchMissing: true, ahead: 0 }],
     ["uncommitted changes", { uncommitted: ["x.txt"] }],
     ["files outside its owns", { outsideOwns: ["other/x.ts"] }],
+    ["an octopus merge of its own", { octopusMerges: { code: "outside-owns", commits: ["abc"], message: "its merge commit abc merges more than two branches at once", fix: "..." } }],
     ["its verify fails at its current commit", { verify: failed(true) }],
     ["its headless session is still running", { session: { kind: "running", pid: 4242 } }],
     ["a damaged session record (its session may be running)", { session: { kind: "unknown", problem: "/x/sessions/b.json is not valid JSON" } }],

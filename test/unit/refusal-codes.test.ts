@@ -78,6 +78,7 @@ const CODES: Record<string, string> = {
   "stray-backup": "a ref under the feature's backup folder that claude-parallel never wrote",
   "backup-outside": "a backup ref recorded without its tip holds a commit the integration branch does not",
   "branch-off-start": "a live task's branch no longer holds the commit it started from (rebased, or reset to another history)",
+  "history-too-large": "the commits of a task's branch change more files than claude-parallel reads to check its owned paths",
 };
 
 /** The source files that build refusals, and the codes each gives them (`code: "..."`). */

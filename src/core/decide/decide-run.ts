@@ -46,6 +46,8 @@ export interface TaskProblem {
   reproduce?: string;
   /** What a person can do about it (the check's own fix), for the report when the run gives up. */
   fix?: string;
+  /** How to rewrite the task's branch so that the check passes (outside-owns): the commands, where they run. */
+  rewrite?: string;
   /** For a conflict: the files that conflict, and the conflict in words (src/core/render/conflict.ts). */
   files?: string[];
   conflict?: ConflictText;
@@ -343,7 +345,7 @@ export function resumeMessage(problem: TaskProblem): string {
     case "dirty":
       return `${head}\n\nCommit the changes that belong to your task and discard the rest, so that the worktree is clean (git status shows nothing).`;
     case "outside-owns":
-      return `${head}\n\nYour task may only change its owned paths (see .claude-parallel/brief.md). Undo the changes outside them (git revert or git checkout the files from the phase's start), and write what another task should do into .claude-parallel/requests.md instead. Commit.`;
+      return `${head}\n\nYour task may only change its owned paths (see .claude-parallel/brief.md), and every commit of your branch is checked: a later commit that undoes a change does not clear this, only rewriting your branch does${problem.rewrite ? `, ${problem.rewrite}` : ""}. Write what another task should do into .claude-parallel/requests.md instead.`;
     case "task-verify":
       return `${head}${output}\n\nFix the failure within your owned paths, run the verify command again until it passes, then commit.`;
     case "conflict": {

@@ -21,6 +21,8 @@ export interface SyncProblem {
   tail?: string;
   log?: string;
   reproduce?: string;
+  /** How to rewrite the task's branch so that the check passes (outside-owns): the commands, where they run. */
+  rewrite?: string;
 }
 
 export interface Preflight {

@@ -48,10 +48,10 @@ export function unnamedClaudeConfig(changed: Iterable<string>, owned: readonly O
 }
 
 /** Why the sync refuses such changes, and the fix (`--allow-outside-owns` does not skip it). */
-export function claudeConfigRefusal(found: ReadonlyArray<{ path: string; config: string }>, slug: string): { message: string; fix: string } {
+export function claudeConfigRefusal(found: ReadonlyArray<{ path: string; config: string }>, slug: string, rewrite = "e.g. git rebase -i"): { message: string; fix: string } {
   const configs = [...new Set(found.map((f) => f.config))];
   return {
     message: `it changed Claude Code configuration its owns do not name: ${found.map((f) => f.path).join(", ")}; merged, it would run code unsandboxed in the next sessions and in your own Claude Code`,
-    fix: `if the task is meant to change it, name ${configs.map((c) => `\`${c}\``).join(", ")} in its \`owns\` and apply that with claude-parallel replan ${quote(slug)}; otherwise take them out of its branch's commits (a later commit that undoes them does not: rewrite the branch, e.g. git rebase -i); --allow-outside-owns does not skip this check`,
+    fix: `if the task is meant to change it, name ${configs.map((c) => `\`${c}\``).join(", ")} in its \`owns\` and apply that with claude-parallel replan ${quote(slug)}; otherwise take them out of its branch's commits (a later commit that undoes them does not: rewrite the branch, ${rewrite}); --allow-outside-owns does not skip this check`,
   };
 }
