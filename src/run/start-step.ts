@@ -24,6 +24,7 @@ export async function startSteps(run: RunContext, phase: number, task?: string):
   run.ctx = { ...run.ctx, feature: { ...run.ctx.feature, state } };
 }
 
+/** The phase's start, as `start` makes it for every task of it. */
 export async function startRunPhase(run: RunContext, phase: number): Promise<undefined> {
   await startSteps(run, phase);
   await run.progress.emit({ event: "phase-started", phase, text: `phase ${phase} started: ${run.ctx.feature.plan.phases[phase - 1]!.tasks.map((t) => t.id).join(", ")}` });
