@@ -1,21 +1,16 @@
-import type { FeatureContext } from "../state-ref/open-feature.js";
-import type { FeatureState } from "../core/state/state-schema.js";
+import { crashPoint } from "../crash-point.js";
 import { startPhase } from "../start/start-phase.js";
+import { planned, type RunContext } from "./run-context.js";
 
 /**
  * The start of a phase (or, rolling, of one task of it; or a task's worktree made again) as
  * `start` makes it (gatherStart, decideStart, applyStart; a refusal is thrown: nothing changed),
- * for headless sessions the run launches itself. `dependencySources`: installed trees (the merged
- * result the run just verified) the new worktrees may copy dependencies from. Returns the
- * feature's state as the start left it.
+ * for headless sessions the run launches itself. The new worktrees may copy dependencies from the
+ * merged result the run just verified. The run's feature is then as the start left it.
  */
-export async function startForRun(
-  context: FeatureContext,
-  phase: number,
-  settings: { permissionMode?: string | undefined; model?: string | undefined; task?: string; dependencySources?: string[] },
-  write: (line?: string) => void,
-): Promise<FeatureState | undefined> {
-  const { permissionMode, model, task, dependencySources } = settings;
+export async function startSteps(run: RunContext, phase: number, task?: string): Promise<void> {
+  const { permissionMode, model } = run.options;
+  const dependencySources = run.verifiedTree ? [run.verifiedTree.path] : [];
   const choices = {
     launch: "headless" as const,
     deps: "auto" as const,
@@ -23,7 +18,31 @@ export async function startForRun(
     ...(permissionMode !== undefined && { permissionMode }),
     ...(model !== undefined && { model }),
     ...(task !== undefined && { task }),
-    ...(dependencySources !== undefined && { dependencySources }),
+    dependencySources,
   };
-  return startPhase(context, phase, choices, { say: write, log: write });
+  const state = await startPhase(run.ctx, phase, choices, { say: run.output, log: run.output });
+  run.ctx = { ...run.ctx, feature: { ...run.ctx.feature, state } };
+}
+
+/** The phase's start, as `start` makes it for every task of it. */
+export async function startRunPhase(run: RunContext, phase: number): Promise<undefined> {
+  await startSteps(run, phase);
+  await run.progress.emit({ event: "phase-started", phase, text: `phase ${phase} started: ${run.ctx.feature.plan.phases[phase - 1]!.tasks.map((t) => t.id).join(", ")}` });
+  crashPoint("run-after-start-phase");
+  return undefined;
+}
+
+/** Rolling: the task's own start (worktree, brief, dependencies) from the integration branch as it is now. */
+export async function startRunTask(run: RunContext, taskId: string, phase: number): Promise<undefined> {
+  await startSteps(run, phase, taskId);
+  crashPoint("run-after-task-start");
+  const { recorded } = planned(run, taskId);
+  await run.progress.emit({
+    event: "task-branched",
+    task: taskId,
+    phase,
+    startCommit: recorded.startCommit,
+    text: `${taskId}: branched from ${run.ctx.feature.plan.integrationBranch} at ${recorded.startCommit?.slice(0, 12)} (phase ${phase})`,
+  });
+  return undefined;
 }

@@ -9,7 +9,7 @@ import { findingsMessage } from "../core/review/prompt.js";
 import { gatherSync } from "../sync/gather-sync.js";
 import type { FeatureSpend } from "../core/budget.js";
 
-/** What a sync found that goes back to the sessions (src/run/runner.ts hands it over). */
+/** What a sync found that goes back to the sessions (src/run/merge-steps.ts hands it over). */
 export type HandBack =
   | { kind: "conflict"; report: ConflictReport }
   /** The merged result fails verify once this task's branch is merged. */
