@@ -44,10 +44,10 @@ export interface BranchHistory {
 const HEADER = "\x01";
 
 /** How much `git log` output branchHistory reads: past it, it refuses rather than check part of the commits. */
-export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
+const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 
 /** A branch whose tip is among the heads, named in the refusal when its history is too long to read. */
-export interface NamedHead {
+interface NamedHead {
   commit: string;
   branch: string;
   task?: string;
