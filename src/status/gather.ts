@@ -323,7 +323,8 @@ export async function gatherStatus(repo: Repo, feature: Feature, options: { runV
       return tip === undefined ? { ahead: 0 } : { tip, ahead: history.ahead(tip.commit, integrationTip) };
     });
     const skipped = phase.tasks.map((t) => recorded.tasks[t.id]?.skipped?.reason);
-    const siblings = (i: number) => branches.flatMap((b, k) => (k !== i && b.tip !== undefined ? [b.tip.commit] : []));
+    // As the sync's preflight counts them: a skipped task's branch is nobody's sibling.
+    const siblings = (i: number) => branches.flatMap((b, k) => (k !== i && skipped[k] === undefined && b.tip !== undefined ? [b.tip.commit] : []));
     if (integrationTip !== undefined) {
       phase.tasks.forEach((t, i) => {
         const tip = branches[i]!.tip?.commit;
