@@ -1,1 +1,0 @@
-function repositoryPath(path){return!path||path.length>1024||path.startsWith("/")||/[\x00-\x1f\x7f]/.test(path)?!1:path.split("/").every(part=>part!==""&&part!=="."&&part!=="..")}export{repositoryPath};

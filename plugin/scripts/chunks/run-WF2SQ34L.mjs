@@ -1,1 +1,0 @@
-import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields}from"./chunk-RXHB2GTX.mjs";import"./chunk-ZNZLBKZ5.mjs";import"./chunk-NJZLQNUV.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitVersion,locateRepo,nulFields};
