@@ -44,7 +44,7 @@ export async function openPullRequest(run: RunContext): Promise<ExitCode | undef
   const { plan } = run.ctx.feature;
   const { pullRequestUrl } = await import("../pr-watch/gh.js");
   const url = await pullRequestUrl(run.ctx.mainRoot, plan.integrationBranch);
-  await run.progress.emit({ event: "pr-opened", url, text: `the pull request of ${plan.integrationBranch} into ${plan.base} is open: ${url}` });
+  await run.progress.emit({ event: "pr-opened", url, text: `the pull request of ${plan.integrationBranch} into ${plan.base}: ${url}` });
   return undefined;
 }
 

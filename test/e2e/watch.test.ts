@@ -83,7 +83,7 @@ describe("claude-parallel watch with the real claude and a stand-in gh", () => {
 
       const ran = await startHelper(["run", "two", "--pr", "--no-watch", "--permission-mode", "bypassPermissions"], { cwd: repo, env }).done;
       expect(ran.code, ran.stdout + ran.stderr).toBe(0);
-      expect(ran.stdout).toContain("the pull request of feature/two into main is open: https://github.com/acme/shop/pull/7");
+      expect(ran.stdout).toContain("the pull request of feature/two into main: https://github.com/acme/shop/pull/7");
       expect(ran.stdout).toContain("Hand its checks and reviews back to the sessions with: claude-parallel watch 'two'");
       const failingHead = git(remote, "rev-parse", "refs/heads/feature/two");
       gh.write({
