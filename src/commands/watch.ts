@@ -24,7 +24,7 @@ export const spec: CommandSpec = {
     "It ends with exit 0 once every check passes and the pull request is approved (or needs no review), or is merged; with exit 4 when it needs you (a check no session can fix, a closed pull request, --rounds reached, --timeout-minutes passed, or the feature's budget reached: `run`'s --max-budget-usd, else the plan's featureBudgetUsd, counted as `status` counts it; then `approve --add` and watch again). Killed at any moment, it can be run again: items handed out are not handed again, and a session it started is waited for and merged.",
   ],
   options: [
-    { name: "rounds", type: "string", value: "N", text: "Hand-back rounds at most (default 3); a round hands every new item out at once." },
+    { name: "rounds", type: "string", value: "N", text: "Hand-back rounds at most (default 3); a round hands each session at most 5 new items." },
     { name: "interval", type: "string", value: "S", text: "Seconds between two looks at the pull request while checks run or reviews are awaited (default 30)." },
     { name: "timeout-minutes", type: "string", value: "M", text: "Stop waiting (exit 4) after M minutes (default 120)." },
     { name: "model", type: "string", value: "M", text: "Passed to the sessions (claude --model)." },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetStop, budgetStopLines, checkKey, commentKey, decideWatch, filesNamed, lastOwner, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
+import { budgetStop, budgetStopLines, checkKey, commentKey, decideWatch, filesNamed, lastOwner, MAX_ITEMS_PER_HAND_BACK, type PrComment, type WatchFacts } from "../../src/core/decide/decide-watch.js";
 import { repositoryPath } from "../../src/core/text/repository-path.js";
 
 const HEAD = "a".repeat(40);
@@ -83,6 +83,15 @@ describe("decideWatch", () => {
     const handed = new Set([checkKey("test", HEAD), commentKey(7), commentKey(8)]);
     expect(decideWatch(facts({ handed }, { checks }))).toMatchObject([{ kind: "stop" }]);
     expect(decideWatch(facts({ handed }, { comments: [comment()], reviewDecision: "APPROVED" }))).toMatchObject([{ kind: "done" }]);
+  });
+
+  it(`a session is handed at most ${MAX_ITEMS_PER_HAND_BACK} items a round; the rest go out in the next rounds`, () => {
+    const comments = Array.from({ length: MAX_ITEMS_PER_HAND_BACK + 2 }, (_, i) => comment({ id: i + 1 }));
+    const first = decideWatch(facts({}, { comments }));
+    expect(first).toEqual([{ kind: "hand-back", task: "b", items: comments.slice(0, MAX_ITEMS_PER_HAND_BACK).map((c) => expect.objectContaining({ key: commentKey(c.id) })) }]);
+    const handed = new Set(comments.slice(0, MAX_ITEMS_PER_HAND_BACK).map((c) => commentKey(c.id)));
+    expect(decideWatch(facts({ handed, rounds: 1 }, { comments }))).toMatchObject([{ kind: "hand-back", task: "b", items: [{ key: commentKey(6) }, { key: commentKey(7) }] }]);
+    expect(decideWatch(facts({ rounds: 3 }, { comments }))).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/^7 more items/) }]);
   });
 
   it("a task at its budget is handed nothing: its items go to the other owners, else to the user", () => {

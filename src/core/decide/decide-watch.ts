@@ -83,6 +83,13 @@ export type WatchAction =
 const ERROR_LINE = /\b(?:errors?|fail(?:ed|ure|ing|s)?|not ok|panic(?:ked)?|exception|assert(?:ion)?|expected)\b|✗|✖|×/i;
 const NOT_AN_ERROR = /\b(?:0|no) (?:errors?|failures?|failed|failing)\b/i;
 
+/**
+ * The most items one session is handed in a round; the rest wait for the next. Its prompt is one
+ * command-line argument of claude, which Linux caps at 128 KiB: each item is quoted in at most
+ * 6,000 characters of up to 3 bytes (src/core/render/feedback-prompt.ts), so 5 stay well below.
+ */
+export const MAX_ITEMS_PER_HAND_BACK = 5;
+
 export const checkKey = (name: string, head: string) => `check:${head}:${name}`;
 export const commentKey = (id: number) => `comment:${id}`;
 
@@ -152,7 +159,7 @@ export function decideWatch(f: WatchFacts): WatchAction[] {
   if (atLimit) return [...actions, atLimit];
   for (const task of f.tasks) {
     const given = byTask.get(task.id);
-    if (given) actions.push({ kind: "hand-back", task: task.id, items: given });
+    if (given) actions.push({ kind: "hand-back", task: task.id, items: given.slice(0, MAX_ITEMS_PER_HAND_BACK) });
   }
   if (byTask.size) return actions;
 

@@ -32,11 +32,11 @@ export function feedbackPrompt(pr: { number: number; url: string; branch: string
   return lines.join("\n") + "\n";
 }
 
-/** Untrusted text as a quoted block: one `> ` line per line, control characters made visible, bounded. */
+/** Untrusted text as a quoted block: one `> ` line per line, control characters made visible, bounded (what is shown, escapes included). */
 export function quoted(text: string): string[] {
-  const bounded = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}\n[… ${text.length - MAX_QUOTED} more characters left out]` : text;
-  return bounded
+  const visible = text
     .replace(/\r\n?|[\u0085\u2028\u2029\v\f]/g, "\n")
-    .split("\n")
-    .map((line) => `> ${line.replace(/[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`)}`);
+    .replace(/[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  const bounded = visible.length > MAX_QUOTED ? `${visible.slice(0, MAX_QUOTED)}\n[… ${visible.length - MAX_QUOTED} more characters left out]` : visible;
+  return bounded.split("\n").map((line) => `> ${line}`);
 }
