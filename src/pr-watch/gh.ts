@@ -13,6 +13,8 @@ import type { PrCheck, PrComment, PrFacts } from "../core/decide/decide-watch.js
 const GH_ENV = { GH_PROMPT_DISABLED: "1", NO_COLOR: "1", GH_PAGER: "cat", CLICOLOR: "0" };
 const MAX_LOG = 1024 * 1024;
 const MAX_JSON = 16 * 1024 * 1024;
+/** The failing checks whose logs are fetched (one gh call each); the others are known by their description. */
+const MAX_FAILED_LOGS = 10;
 
 const ViewSchema = z.object({
   number: z.number().check(z.int(), z.positive()),
@@ -76,8 +78,9 @@ export async function pullRequestFacts(cwd: string, branch: string): Promise<PrF
   if (view.state === "OPEN") {
     // Exit 8: some are pending; 1: some failed, or none are reported (then the answer is no JSON).
     const listed = await gh(["pr", "checks", branch, "--json", "name,bucket,link,description"], cwd, [0, 1, 8]);
+    let logs = 0;
     for (const c of listed.trim() ? parsed(listed, ChecksSchema, "gh pr checks") : []) {
-      const log = c.bucket === "fail" ? await failedLog(cwd, c.link ?? undefined) : undefined;
+      const log = c.bucket === "fail" && logs++ < MAX_FAILED_LOGS ? await failedLog(cwd, c.link ?? undefined) : undefined;
       checks.push({ name: c.name, bucket: c.bucket, ...((log ?? c.description) && { log: log ?? c.description! }) });
     }
   }
