@@ -1,4 +1,4 @@
-import { readdir, rm } from "node:fs/promises";
+import { lstat, readdir, rm } from "node:fs/promises";
 import { StateError } from "../core/errors.js";
 import { MAX_BYTES } from "../core/state/bounds.js";
 import { trustedDigestPath, trustedDir } from "../core/state/paths.js";
@@ -38,6 +38,7 @@ export async function claimTrust(commonDir: string, digest: string, slug: string
 
 /** The digests whose records name `slug`. The records are read as untrusted input: one that cannot be read is nobody's. */
 export async function trustRecordsOf(commonDir: string, slug: string): Promise<string[]> {
+  if (!(await trustedDirIsOurs(commonDir))) return [];
   const names = (await readdir(trustedDir(commonDir)).catch(() => [] as string[])).filter((n) => DIGEST_PATTERN.test(n)).sort();
   const records = await Promise.all(names.map((n) => readTrustRecord(commonDir, n).catch(ignoreDamage)));
   return names.filter((_, i) => records[i]?.slug === slug);
@@ -45,11 +46,14 @@ export async function trustRecordsOf(commonDir: string, slug: string): Promise<s
 
 /** Removes the record of `digest` if it names `slug` (read again: it may have changed since it was gathered); whether it did. */
 export async function forgetTrust(commonDir: string, digest: string, slug: string): Promise<boolean> {
-  const record = await readTrustRecord(commonDir, digest).catch(ignoreDamage);
+  const record = (await trustedDirIsOurs(commonDir)) ? await readTrustRecord(commonDir, digest).catch(ignoreDamage) : undefined;
   if (record?.slug !== slug) return false;
   await rm(trustedDigestPath(commonDir, digest), { force: true });
   return true;
 }
+
+/** Whether the records' folder is a folder, not a link to one elsewhere (whose files are nobody's records). */
+const trustedDirIsOurs = async (commonDir: string) => (await lstat(trustedDir(commonDir)).catch(() => undefined))?.isDirectory() === true;
 
 const readTrustRecord = (commonDir: string, digest: string) => readJsonFile(trustedDigestPath(commonDir, digest), TrustRecordSchema, `run claude-parallel allow ${digest} again`, MAX_BYTES.marker);
 
