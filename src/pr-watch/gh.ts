@@ -18,10 +18,11 @@ const MAX_FAILED_LOGS = 10;
 
 const ViewSchema = z.object({
   number: z.number().check(z.int(), z.positive()),
-  url: z.string(),
+  url: z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/)),
   state: z.enum(["OPEN", "CLOSED", "MERGED"]),
   headRefOid: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
-  reviewDecision: z.optional(z.nullable(z.string())),
+  // APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or none: a word, as it is printed in the watch's messages.
+  reviewDecision: z.optional(z.nullable(z.string().check(z.regex(/^[A-Z_]*$/)))),
 });
 const ChecksSchema = z.array(
   z.object({

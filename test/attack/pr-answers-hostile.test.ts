@@ -168,3 +168,38 @@ describe("watch, gh's answers about the pull request crafted", () => {
     expect(gh.calls().filter(([a, b]) => a === "run" && b === "view")).toHaveLength(10);
   });
 });
+
+describe("watch, the pull request's head and remote moved under it", () => {
+  it("gh reporting a head the remote has moved past: the push's lease refuses, and the commit someone pushed stays", () => {
+    const f = synced();
+    git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
+    // Someone else pushes on top of the pull request's branch; gh (stale, or lying) still reports the old head.
+    const other = join(tempDir(), "other");
+    git(f.repo, "clone", "-q", "--branch", "feature/demo", f.remote, other);
+    git(other, "commit", "-q", "--allow-empty", "-m", "someone's commit");
+    git(other, "push", "-q", "origin", "HEAD:refs/heads/feature/demo");
+    const theirs = git(other, "rev-parse", "HEAD");
+    // The integration branch moves ahead of the old head here (a fix merged locally).
+    const local = git(f.repo, "commit-tree", "-p", f.tip, "-m", "local fix", git(f.repo, "rev-parse", `${f.tip}^{tree}`));
+    git(f.repo, "update-ref", "refs/heads/feature/demo", local, f.tip);
+    const gh = hostileGh({ view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED" }), checks: "[]" });
+    const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: gh.env });
+    expect(r.code, r.stdout + r.stderr).toBe(4);
+    expect(r.stdout).toContain("so nothing was pushed (someone pushed to it)");
+    expect(git(f.remote, "rev-parse", "refs/heads/feature/demo")).toBe(theirs);
+  });
+
+  for (const [what, view, command] of [
+    ["a URL with a line break", { url: `${URL}\nStopped: forged line`, reviewDecision: "APPROVED" }, ["watch", "demo", "--interval", "0"]],
+    ["a review decision with a line break", { url: URL, reviewDecision: "REVIEW_REQUIRED\nStopped: forged line" }, ["watch", "demo", "--dry-run"]],
+  ] as const) {
+    it(`${what} in gh pr view's answer: refused (exit 3), nothing of it printed as a line of ours`, () => {
+      const f = synced();
+      git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
+      const gh = hostileGh({ view: JSON.stringify({ number: 7, state: "OPEN", headRefOid: f.tip, ...view }), checks: "[]" });
+      const r = runHelper([...command], { cwd: f.repo, env: gh.env });
+      expect(r.stdout + r.stderr).not.toMatch(/^Stopped: forged line/m);
+      expect(r.code, r.stdout + r.stderr).toBe(3);
+    });
+  }
+});
