@@ -24,14 +24,17 @@ const ViewSchema = z.object({
   // APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or none: a word, as it is printed in the watch's messages.
   reviewDecision: z.optional(z.nullable(z.string().check(z.regex(/^[A-Z_]*$/)))),
 });
-const ChecksSchema = z.array(
-  z.object({
-    name: z.string(),
-    bucket: z.enum(["pass", "fail", "pending", "skipping", "cancel"]),
-    link: z.optional(z.nullable(z.string())),
-    description: z.optional(z.nullable(z.string())),
-  }),
-);
+// Bounded: each check's name is kept (in the watch's record) once handed out, for each head.
+const ChecksSchema = z
+  .array(
+    z.object({
+      name: z.string().check(z.maxLength(256)),
+      bucket: z.enum(["pass", "fail", "pending", "skipping", "cancel"]),
+      link: z.optional(z.nullable(z.string())),
+      description: z.optional(z.nullable(z.string())),
+    }),
+  )
+  .check(z.maxLength(1000));
 const CommentsSchema = z.array(
   z.object({
     id: z.number().check(z.int()),

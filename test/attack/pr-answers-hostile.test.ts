@@ -1,10 +1,12 @@
+import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { refsOf, syncedFeature } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
-import { git } from "../helpers/git.js";
+import { git, gitEnv } from "../helpers/git.js";
+import { HELPER } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
 
 /**
@@ -44,12 +46,13 @@ function hostileGh(answers: Answers): { env: Record<string, string>; calls: () =
   writeFileSync(
     join(bin, "gh.mjs"),
     [
-      'import { appendFileSync, readFileSync } from "node:fs";',
+      'import { appendFileSync, readFileSync, writeSync } from "node:fs";',
       `const answers = JSON.parse(readFileSync(${JSON.stringify(join(bin, "answers.json"))}, "utf8"));`,
       "const args = process.argv.slice(2);",
       `appendFileSync(${JSON.stringify(calls)}, JSON.stringify(args) + "\\n");`,
       "const [a, b] = args;",
-      "const out = (text, code = 0) => { process.stdout.write(text ?? ''); process.exit(code); };",
+      // Written whole before exiting: process.stdout.write to a pipe may not be.
+      "const out = (text, code = 0) => { const b = Buffer.from(text ?? ''); for (let at = 0; at < b.length; ) at += writeSync(1, b, at); process.exit(code); };",
       'if (a === "auth") out("");',
       'if (a === "pr" && b === "list") out(answers.list);',
       'if (a === "pr" && b === "view") out(answers.view);',
@@ -116,7 +119,12 @@ describe("finish --pr, gh's list of the branch's pull requests crafted", () => {
 
   it("a merged pull request listed after a newer closed one does not make it merged", () => {
     const f = synced();
-    const closedFirst = hostileGh({ list: JSON.stringify([{ url: `${URL}1`, state: "CLOSED", headRefOid: f.tip }, { url: URL, state: "MERGED", headRefOid: f.tip }]) });
+    const closedFirst = hostileGh({
+      list: JSON.stringify([
+        { url: `${URL}1`, state: "CLOSED", headRefOid: f.tip },
+        { url: URL, state: "MERGED", headRefOid: f.tip },
+      ]),
+    });
     const r = runHelper(["finish", "--pr"], { cwd: f.repo, env: closedFirst.env });
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stderr).toContain("[pull-request-closed]");
@@ -202,4 +210,24 @@ describe("watch, the pull request's head and remote moved under it", () => {
       expect(r.code, r.stdout + r.stderr).toBe(3);
     });
   }
+});
+
+describe("watch, a flood of checks", () => {
+  it("hundreds of failing checks with long names: refused as not gh's answer (exit 3), and run again the same way (the watch's record stays readable)", () => {
+    const f = synced();
+    git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
+    const checks = Array.from({ length: 400 }, (_, i) => ({ name: `${i} ${"n".repeat(12_000)}`, bucket: "fail", description: "" }));
+    const gh = hostileGh({ view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED" }), checks: JSON.stringify(checks), checksExit: 1 });
+    // What it prints is as long as the names: more than runHelper's buffer takes.
+    const watch = () => {
+      const r = spawnSync(process.execPath, [HELPER, "watch", "demo", "--interval", "0"], { cwd: f.repo, env: { ...gitEnv, ...gh.env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    const first = watch();
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stderr).toContain("gh's answer to gh pr checks does not have the expected shape");
+    const again = watch();
+    expect(again.stderr).not.toContain("state.json");
+    expect(again.code, again.stderr).toBe(3);
+  });
 });
