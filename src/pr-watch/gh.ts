@@ -16,9 +16,11 @@ const MAX_JSON = 16 * 1024 * 1024;
 /** The failing checks whose logs are fetched (one gh call each); the others are known by their description. */
 const MAX_FAILED_LOGS = 10;
 
+/** A pull request's address: one http(s) URL of printable ASCII (it is printed, notified and shown in status). */
+const PR_URL = z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/));
 const ViewSchema = z.object({
   number: z.number().check(z.int(), z.positive()),
-  url: z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/)),
+  url: PR_URL,
   state: z.enum(["OPEN", "CLOSED", "MERGED"]),
   headRefOid: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
   // APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or none: a word, as it is printed in the watch's messages.
@@ -101,9 +103,9 @@ export async function pullRequestFacts(cwd: string, branch: string): Promise<PrF
   return { number: view.number, url: view.url, state: view.state, headOid: view.headRefOid, reviewDecision: view.reviewDecision ?? "", checks, comments };
 }
 
-/** The address of the branch's pull request (`gh pr view`), one http(s) URL. */
+/** The address of the branch's pull request (`gh pr view`). */
 export async function pullRequestUrl(cwd: string, branch: string): Promise<string> {
-  return parsed(await gh(["pr", "view", branch, "--json", "url"], cwd), z.object({ url: z.string().check(z.regex(/^https?:\/\/\S+$/)) }), "gh pr view").url;
+  return parsed(await gh(["pr", "view", branch, "--json", "url"], cwd), z.object({ url: PR_URL }), "gh pr view").url;
 }
 
 /** The failing steps' log of a GitHub Actions job, from the check's link (`.../actions/runs/<run>/job/<job>`); its tail when long. */

@@ -231,3 +231,21 @@ describe("watch, a flood of checks", () => {
     expect(again.code, again.stderr).toBe(3);
   });
 });
+
+describe("run --pr, the opened pull request's address", () => {
+  it("is one printable http(s) address: one with an escape sequence or a line break is refused", async () => {
+    const { pullRequestUrl } = await import("../../src/pr-watch/gh.js");
+    const f = synced();
+    const path = process.env.PATH;
+    try {
+      for (const url of [`${URL}\u001b]8;;https://evil.example\u0007`, `${URL}\u0085forged`, `${URL}\u202e`]) {
+        process.env.PATH = hostileGh({ view: JSON.stringify({ url }) }).env.PATH;
+        await expect(pullRequestUrl(f.repo, "feature/demo"), JSON.stringify(url)).rejects.toThrow("does not have the expected shape");
+      }
+      process.env.PATH = hostileGh({ view: JSON.stringify({ url: URL }) }).env.PATH;
+      expect(await pullRequestUrl(f.repo, "feature/demo")).toBe(URL);
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
