@@ -143,6 +143,15 @@ describe(`watch's feedback from a hostile pull request (seed ${ATTACK_SEED})`, (
     }
   });
 
+  it("a check that flips between failing and passing at the same head is handed out once; the watch then stops instead of looping", () => {
+    const failing: PrCheck[] = [{ name: "test", bucket: "fail", log: "Error: b/notes.txt" }];
+    const [first] = decideWatch(facts([], failing));
+    expect(first).toMatchObject({ kind: "hand-back", task: "b" });
+    const handed = new Set(handBacks([first!]).flatMap((h) => h.items.map((i) => i.key)));
+    expect(decideWatch({ ...facts([], [{ name: "test", bucket: "pending" }]), handed, rounds: 1 })).toEqual([{ kind: "wait", reason: "checks are still running" }]);
+    expect(decideWatch({ ...facts([], failing), handed, rounds: 1 })).toMatchObject([{ kind: "stop", reason: expect.stringMatching(/no session has a fix/) }]);
+  });
+
   it("the prompt one session is handed fits in one command-line argument (Linux: 128 KiB), however many long comments a collaborator writes", () => {
     // The prompt is claude's -p argument; past 128 KiB the session cannot be started (E2BIG), and
     // every later watch retries the same recorded prompt. One page of comments (100) of long
