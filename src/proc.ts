@@ -31,7 +31,6 @@ const GIT_REDIRECTS = [
   "GIT_SHALLOW_FILE",
   "GIT_GRAFT_FILE",
   "GIT_REPLACE_REF_BASE",
-  "GIT_NO_REPLACE_OBJECTS",
 ];
 
 /**
@@ -46,11 +45,17 @@ const GIT_OVERRIDES = ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT", "GIT_CONFIG"
 /** GIT_CONFIG_KEY_<n> and GIT_CONFIG_VALUE_<n>, the pairs GIT_CONFIG_COUNT counts. */
 const GIT_CONFIG_PAIR = /^GIT_CONFIG_(KEY|VALUE)_/;
 
-/** This process's environment without GIT_REDIRECTS and GIT_OVERRIDES, plus `extra`. */
+/**
+ * This process's environment without GIT_REDIRECTS and GIT_OVERRIDES, plus `extra`. git reads
+ * objects as they are, never through a replace ref (`refs/replace/*`, which a sandboxed session
+ * can write): through one, a tree would show the checks other content than what its id holds,
+ * and a merge that keeps that id publishes the content the checks never saw.
+ */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const name of [...GIT_REDIRECTS, ...GIT_OVERRIDES]) delete env[name];
   for (const name of Object.keys(env)) if (GIT_CONFIG_PAIR.test(name)) delete env[name];
+  env.GIT_NO_REPLACE_OBJECTS = "1";
   for (const [k, v] of Object.entries(extra)) {
     if (v === undefined) delete env[k];
     else env[k] = v;

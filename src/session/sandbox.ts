@@ -1,4 +1,4 @@
-import { lstat, realpath, writeFile } from "node:fs/promises";
+import { lstat, mkdir, realpath, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { EnvironmentError } from "../core/errors.js";
@@ -117,7 +117,9 @@ interface SandboxDenies {
   /**
    * Repository files a commit on the task's branch does not write: `packed-refs`, the packs of
    * `objects/pack` (a commit writes loose objects), the main checkout's `HEAD` and `index`, and
-   * `info/exclude` (which keeps `.claude-parallel/` out of commits).
+   * what changes how every git reads the repository: `info/` (`exclude`, which keeps
+   * `.claude-parallel/` out of commits, `attributes`, `grafts`), `objects/info/` (alternates, a
+   * commit-graph) and `refs/replace/` (objects that stand in for others in the user's own git).
    */
   repositoryFiles: string[];
 }
@@ -176,6 +178,9 @@ export async function sandboxArgs(feature: { plan: ExecutionPlan; state: Feature
     );
   const packed = join(commonDir, "packed-refs");
   await writeFile(packed, "", { flag: "wx" }).catch(() => undefined);
+  // Folders git reads as empty when they are: made if missing, so that they can be denied.
+  const readFolders = [join(commonDir, "info"), join(commonDir, "objects", "info"), join(commonDir, "refs", "replace")];
+  for (const folder of readFolders) await mkdir(folder, { recursive: true }).catch(() => undefined);
   const others = Object.values(state.phases).flatMap((p) =>
     Object.entries(p.tasks)
       .filter(([id]) => id !== task.id)
@@ -198,10 +203,7 @@ export async function sandboxArgs(feature: { plan: ExecutionPlan; state: Feature
     rules: join(await taskGitDir(worktree, commonDir, task.id), RULES_FILE),
     worktrees: await keep([...new Set(others)], "dir"),
     refs: [...(await keep(refFiles, "file")), ...(await keep([join(commonDir, "refs", "parallel", plan.slug)], "dir"))],
-    repositoryFiles: [
-      ...(await keep([packed, join(commonDir, "HEAD"), join(commonDir, "index"), join(commonDir, "info", "exclude")], "file")),
-      ...(await keep([join(commonDir, "objects", "pack")], "dir")),
-    ],
+    repositoryFiles: [...(await keep([packed, join(commonDir, "HEAD"), join(commonDir, "index")], "file")), ...(await keep([join(commonDir, "objects", "pack"), ...readFolders], "dir"))],
   };
   const ignore = sandboxIgnorePath(commonDir, plan.slug, task.id);
   await writeFileAtomic(ignore, sandboxIgnoreText(await userExcludes(worktree)));

@@ -1,4 +1,4 @@
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { claudeAvailable, sandboxAvailable } from "../helpers/claude.js";
@@ -41,6 +41,10 @@ describe.skipIf(!claudeAvailable() || !sandboxAvailable())("a task session in Cl
       `mkdir -p src/api && echo 'export const a = 1;' > src/api/a.ts && git add -A && git commit -qm 'api: a' && echo committed`,
       // Now HEAD is ahead of the integration branch: moving it would change something.
       `git update-ref refs/heads/feature/add-login HEAD; echo "rc=$?"`,
+      // What would change how the user's own git reads the repository: a replacement object, attributes, alternates.
+      `git replace HEAD HEAD~1; echo "rc=$?"`,
+      `echo '* merge=union' >> "$(git rev-parse --git-common-dir)/info/attributes"; echo "rc=$?"`,
+      `echo x > "$(git rev-parse --git-common-dir)/objects/info/alternates"; echo "rc=$?"`,
     ];
     const from = server.requests.length;
     const settings = join(state, "sandbox/api.json");
@@ -62,6 +66,12 @@ describe.skipIf(!claudeAvailable() || !sandboxAvailable())("a task session in Cl
     expect(git(repo, "rev-parse", "refs/heads/feature/add-login")).toBe(integration);
     expect(git(repo, "log", "-1", "--format=%s", "refs/heads/feature/add-login-api")).toBe("api: a");
     expect(git(repo, "show", "--name-only", "--format=", "refs/heads/feature/add-login-api")).toBe("src/api/a.ts");
+    for (const denied of results.slice(4)) expect(denied).toContain("Read-only file system");
+    expect(git(repo, "for-each-ref", "--format=%(refname)", "refs/replace/")).toBe("");
+    expect(existsSync(join(realpathSync(repo), ".git/info/attributes"))).toBe(false);
+    // Claude Code's sandbox guards this file itself, leaving an empty one (no alternates) where there was none.
+    const alternates = join(realpathSync(repo), ".git/objects/info/alternates");
+    expect(existsSync(alternates) ? readFileSync(alternates, "utf8") : "").toBe("");
     // The hooks run outside the sandbox: the session's state is recorded in the state folder.
     const status = JSON.parse(runHelper(["status", "add-login", "--json"], { cwd: repo }).stdout);
     expect(status.phases[0].tasks.find((t: { id: string }) => t.id === "api").ledger).toMatchObject({ state: "ended" });

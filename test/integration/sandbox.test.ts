@@ -56,8 +56,10 @@ describe("Claude Code's sandbox for the sessions start launches", () => {
         join(common, "packed-refs"),
         join(common, "HEAD"),
         join(common, "index"),
-        join(common, "info/exclude"),
         join(common, "objects/pack"),
+        join(common, "info"),
+        join(common, "objects/info"),
+        join(common, "refs/replace"),
       ].sort(),
     );
     // packed-refs did not exist: an empty one (no packed refs, as git reads it) was made to be denied.

@@ -98,6 +98,11 @@ describe("covers", () => {
     ["*.md", "README.md", true],
     ["*.md", "docs/x.md", false],
     ["{a,b}/x", "b/x/y", true],
+    // A path's spaces are part of its name (a plan's around a pattern are not).
+    [" b/ ", "b/x ", true],
+    ["b/", " b/x", false],
+    ["b/", "b ", false],
+    ["b/x.md", "b/x.md ", false],
   ])("%s covers %s: %s", (pattern, path, expected) => {
     expect(covers(ownedPattern(pattern), path)).toBe(expected);
   });

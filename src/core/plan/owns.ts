@@ -25,12 +25,19 @@ export function ownedPathProblem(raw: string): string | undefined {
   return undefined;
 }
 
+/** An owned path as the plan writes it: spaces around it dropped, then its folders as `foldPath` does. */
 export function normalizeOwnedPath(raw: string): string {
-  const parts = raw
-    .trim()
-    .split("/")
-    .filter((s) => s !== "" && s !== ".");
-  return parts.join("/") || ".";
+  return foldPath(raw.trim());
+}
+
+/** A path without empty or `.` segments; its spaces are its own (` b/x` is not in `b/`). */
+function foldPath(path: string): string {
+  return (
+    path
+      .split("/")
+      .filter((s) => s !== "" && s !== ".")
+      .join("/") || "."
+  );
 }
 
 const MAX_BRACE_ALTERNATIVES = 64;
@@ -463,7 +470,7 @@ export function overlapWitness(a: OwnedPattern, b: OwnedPattern): string | undef
 
 /** Whether `path` (a file path relative to the repository root) is covered by the owned pattern. */
 export function covers(pattern: OwnedPattern, path: string): boolean {
-  const target = normalizeOwnedPath(path);
+  const target = foldPath(path);
   return pattern.alternatives.some((alt) => accepts(nfaOf(alt), target));
 }
 
