@@ -1,10 +1,11 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
 import { refsOf, syncedFeature } from "../helpers/feature.js";
 import { reusableFolder } from "../helpers/fixture.js";
+import { recordedCalls } from "../helpers/gh.js";
 import { git, gitEnv } from "../helpers/git.js";
 import { HELPER } from "../helpers/paths.js";
 import { tempDir } from "../helpers/tmp.js";
@@ -68,13 +69,7 @@ function hostileGh(answers: Answers): { env: Record<string, string>; calls: () =
   chmodSync(join(bin, "gh"), 0o755);
   return {
     env: { PATH: `${bin}:${process.env.PATH}` },
-    calls: () =>
-      existsSync(calls)
-        ? readFileSync(calls, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as string[])
-        : [],
+    calls: () => recordedCalls(calls),
   };
 }
 

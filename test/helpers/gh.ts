@@ -39,12 +39,15 @@ export function standInGh(fixture: Omit<GhFixture, "calls">): { bin: string; env
     bin,
     env: { GH_STANDIN: path },
     write,
-    calls: () =>
-      existsSync(calls)
-        ? readFileSync(calls, "utf8")
-            .split("\n")
-            .filter(Boolean)
-            .map((l) => JSON.parse(l) as string[])
-        : [],
+    calls: () => recordedCalls(calls),
   };
 }
+
+/** The argument lists a stand-in gh appended to `file`, one JSON line per call. */
+export const recordedCalls = (file: string): string[][] =>
+  existsSync(file)
+    ? readFileSync(file, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as string[])
+    : [];
