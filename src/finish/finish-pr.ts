@@ -58,7 +58,8 @@ const PullRequestsSchema = z.array(
   z.object({
     url: z.string().check(z.regex(/^https?:\/\/[\x21-\x7e]+$/)),
     state: z.enum(["OPEN", "CLOSED", "MERGED"]),
-    headRefOid: z.optional(z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/))),
+    headRefOid: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
+    isCrossRepository: z.boolean(),
   }),
 );
 
@@ -68,7 +69,7 @@ const PullRequestsSchema = z.array(
  * not what gh gives is an environment error before anything is pushed.
  */
 async function branchPullRequest(mainRoot: string, branch: string, base: string): Promise<PullRequestFacts["pullRequest"]> {
-  const listed = await run("gh", ["pr", "list", "--head", branch, "--base", base, "--state", "all", "--limit", "20", "--json", "url,state,headRefOid"], ghEnv(mainRoot));
+  const listed = await run("gh", ["pr", "list", "--head", branch, "--base", base, "--state", "all", "--limit", "20", "--json", "url,state,headRefOid,isCrossRepository"], ghEnv(mainRoot));
   if (listed.exitCode !== 0 || listed.spawnError || !listed.stdout.trim()) return undefined;
   let data: unknown;
   try {
@@ -79,9 +80,11 @@ async function branchPullRequest(mainRoot: string, branch: string, base: string)
   const parsed = z.safeParse(PullRequestsSchema, data);
   if (!parsed.success)
     throw new EnvironmentError(`gh's list of the pull requests of ${branch} is not what gh gives (\`gh pr list --json\`)`, "update gh (https://cli.github.com), then run finish --pr again");
-  const pr = parsed.data.find((p) => p.state === "OPEN") ?? parsed.data[0];
+  // `--head` matches the branch's name in any repository: a fork's branch of that name is someone else's.
+  const ours = parsed.data.filter((p) => !p.isCrossRepository);
+  const pr = ours.find((p) => p.state === "OPEN") ?? ours[0];
   if (!pr) return undefined;
-  return { url: pr.url, state: pr.state === "OPEN" ? "open" : pr.state === "MERGED" ? "merged" : "closed", ...(pr.headRefOid !== undefined && { head: pr.headRefOid }) };
+  return { url: pr.url, state: pr.state === "OPEN" ? "open" : pr.state === "MERGED" ? "merged" : "closed", head: pr.headRefOid };
 }
 
 /**

@@ -77,17 +77,17 @@ const URL = "https://github.example.invalid/acme/shop/pull/7";
 
 describe("finish --pr, gh's list of the branch's pull requests crafted", () => {
   const refused: Array<[string, unknown]> = [
-    ["a head of uppercase hex", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: tip.toUpperCase() }]],
-    ["a head of 39 characters", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: tip.slice(0, 39) }]],
-    ["a head of 41 characters", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: `${tip}0` }]],
-    ["a head with a line break", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: `${tip}\n` }]],
-    ["a head that is a number", () => [{ url: URL, state: "MERGED", headRefOid: 1234 }]],
-    ["a state in lowercase", (tip: string) => [{ url: URL, state: "merged", headRefOid: tip }]],
-    ["a state that is a list", (tip: string) => [{ url: URL, state: ["MERGED"], headRefOid: tip }]],
-    ["a state that is true", (tip: string) => [{ url: URL, state: true, headRefOid: tip }]],
-    ["one pull request, not a list", (tip: string) => ({ url: URL, state: "MERGED", headRefOid: tip })],
-    ["a url that is a shell command", (tip: string) => [{ url: "$(touch pwned)", state: "MERGED", headRefOid: tip }]],
-    ["a url with an escape sequence", (tip: string) => [{ url: "https://x.invalid/\u001b]52;c;ZXZpbA==\u0007", state: "MERGED", headRefOid: tip }]],
+    ["a head of uppercase hex", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: tip.toUpperCase(), isCrossRepository: false }]],
+    ["a head of 39 characters", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: tip.slice(0, 39), isCrossRepository: false }]],
+    ["a head of 41 characters", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: `${tip}0`, isCrossRepository: false }]],
+    ["a head with a line break", (tip: string) => [{ url: URL, state: "MERGED", headRefOid: `${tip}\n`, isCrossRepository: false }]],
+    ["a head that is a number", () => [{ url: URL, state: "MERGED", headRefOid: 1234, isCrossRepository: false }]],
+    ["a state in lowercase", (tip: string) => [{ url: URL, state: "merged", headRefOid: tip, isCrossRepository: false }]],
+    ["a state that is a list", (tip: string) => [{ url: URL, state: ["MERGED"], headRefOid: tip, isCrossRepository: false }]],
+    ["a state that is true", (tip: string) => [{ url: URL, state: true, headRefOid: tip, isCrossRepository: false }]],
+    ["one pull request, not a list", (tip: string) => ({ url: URL, state: "MERGED", headRefOid: tip, isCrossRepository: false })],
+    ["a url that is a shell command", (tip: string) => [{ url: "$(touch pwned)", state: "MERGED", headRefOid: tip, isCrossRepository: false }]],
+    ["a url with an escape sequence", (tip: string) => [{ url: "https://x.invalid/\u001b]52;c;ZXZpbA==\u0007", state: "MERGED", headRefOid: tip, isCrossRepository: false }]],
   ];
   for (const [what, answer] of refused) {
     it(`${what}: refused as not gh's answer (exit 3) before anything is pushed or opened`, () => {
@@ -105,7 +105,7 @@ describe("finish --pr, gh's list of the branch's pull requests crafted", () => {
 
   it("extra fields saying merged (merged: true, mergedAt) do not make a closed pull request merged", () => {
     const f = synced();
-    const gh = hostileGh({ list: JSON.stringify([{ url: URL, state: "CLOSED", headRefOid: f.tip, merged: true, mergedAt: "2026-01-01T00:00:00Z", isMerged: true }]) });
+    const gh = hostileGh({ list: JSON.stringify([{ url: URL, state: "CLOSED", headRefOid: f.tip, merged: true, mergedAt: "2026-01-01T00:00:00Z", isMerged: true, isCrossRepository: false }]) });
     const r = runHelper(["finish", "--pr"], { cwd: f.repo, env: gh.env });
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stderr).toContain("[pull-request-closed]");
@@ -116,8 +116,8 @@ describe("finish --pr, gh's list of the branch's pull requests crafted", () => {
     const f = synced();
     const closedFirst = hostileGh({
       list: JSON.stringify([
-        { url: `${URL}1`, state: "CLOSED", headRefOid: f.tip },
-        { url: URL, state: "MERGED", headRefOid: f.tip },
+        { url: `${URL}1`, state: "CLOSED", headRefOid: f.tip, isCrossRepository: false },
+        { url: URL, state: "MERGED", headRefOid: f.tip, isCrossRepository: false },
       ]),
     });
     const r = runHelper(["finish", "--pr"], { cwd: f.repo, env: closedFirst.env });

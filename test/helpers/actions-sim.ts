@@ -343,8 +343,9 @@ if (args[0] === "workflow" && args[1] === "run") {
   need("pull-requests", "read");
   const head = args[args.indexOf("--head") + 1];
   const open = fs.existsSync(prs) && JSON.parse(fs.readFileSync(prs, "utf8")).includes(head);
-  // With --json, the fields asked for, as gh gives them (an open pull request's head is left out: this stand-in does not track it).
-  if (args.includes("--json")) console.log(JSON.stringify(open ? [{ url: "https://github.invalid/owner/repo/pull/1", state: "OPEN" }] : []));
+  // With --json, the fields asked for, as gh gives them: its head is the branch as the remote has it.
+  const headRefOid = () => require("child_process").execFileSync("git", ["ls-remote", "origin", "refs/heads/" + head], { encoding: "utf8" }).split("\t")[0];
+  if (args.includes("--json")) console.log(JSON.stringify(open ? [{ url: "https://github.invalid/owner/repo/pull/1", state: "OPEN", headRefOid: headRefOid(), isCrossRepository: false }] : []));
   else if (open) console.log("https://github.invalid/owner/repo/pull/1");
 } else if (args[0] === "pr" && args[1] === "create") {
   need("pull-requests", "write");

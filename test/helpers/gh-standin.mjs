@@ -20,7 +20,7 @@ const [a, b] = args;
 if (a === "auth" && b === "status") process.exit(0);
 // The fixture's pull request is listed (any state) once `listed` says it exists; else none is.
 if (a === "pr" && b === "list") {
-  if (fixture.listed) say([pick({ url: fixture.url, state: fixture.state ?? "OPEN", headRefOid: head() })]);
+  if (fixture.listed) say([pick({ url: fixture.url, state: fixture.state ?? "OPEN", headRefOid: head(), isCrossRepository: false })]);
   process.exit(0);
 }
 if (a === "pr" && b === "create") {

@@ -155,7 +155,7 @@ describe("claude-parallel finish --pr", () => {
     const bare = bareRemote(repo);
     git(repo, "push", "-q", bare, "feature/demo");
     const gh = fakeGh();
-    const open = [{ url: "https://github.example.invalid/acme/shop/pull/7", state: "OPEN", headRefOid: git(repo, "rev-parse", "feature/demo") }];
+    const open = [{ url: "https://github.example.invalid/acme/shop/pull/7", state: "OPEN", headRefOid: git(repo, "rev-parse", "feature/demo"), isCrossRepository: false }];
     const r = runHelper(["finish", "--pr"], { cwd: repo, env: { PATH: `${gh.bin}:${process.env.PATH}`, FAKE_GH_PRS: JSON.stringify(open) } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("origin has feature/demo at");

@@ -58,7 +58,7 @@ export interface PullRequestFacts {
   remoteTip?: string;
   gh: "ready" | "missing" | "logged-out";
   /** The integration branch's pull request into base, in any state (an open one, else the newest), as gh reports it. */
-  pullRequest?: { url: string; state: "open" | "merged" | "closed"; head?: string };
+  pullRequest?: { url: string; state: "open" | "merged" | "closed"; head: string };
   title: string;
   body: string;
 }
@@ -175,10 +175,10 @@ function decidePullRequest(f: FinishFacts, p: PullRequestFacts): Decision<Finish
     });
   }
   // Merged with the branch as it is: its work is in base on the remote, and nothing is pushed or opened again.
-  if (pr?.state === "merged" && (pr.head === undefined || pr.head === p.tip))
+  if (pr?.state === "merged" && pr.head === p.tip)
     return { actions: [say(`The pull request of ${branch} into ${f.base} was merged: ${pr.url}. Nothing to do: its work is in ${f.base} on the remote.`)] };
   // Merged before the branch's newest commits: those go in a new pull request.
-  const since = pr?.state === "merged" ? [say(`The pull request ${pr.url} was merged at ${pr.head!.slice(0, 12)}; ${branch} has commits since, so a new one is opened for them.`)] : [];
+  const since = pr?.state === "merged" ? [say(`The pull request ${pr.url} was merged at ${pr.head.slice(0, 12)}; ${branch} has commits since, so a new one is opened for them.`)] : [];
   return { actions: [...since, push, { kind: "open-pull-request", title: p.title, body: p.body }] };
 }
 
