@@ -1,1 +1,0 @@
-import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitOkBounded,gitVersion,locateRepo,nulFields}from"./chunk-5RN3BVYA.mjs";import"./chunk-EII5MNSB.mjs";import"./chunk-NJZLQNUV.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitOkBounded,gitVersion,locateRepo,nulFields};

@@ -1,0 +1,1 @@
+import{MIN_GIT,git,gitIsRecentEnough,gitOk,gitOkBounded,gitVersion,locateRepo,nulFields}from"./chunk-6YOUVDQM.mjs";import"./chunk-XEQJNAU4.mjs";import"./chunk-NJZLQNUV.mjs";import"./chunk-YT4JJS4X.mjs";export{MIN_GIT,git,gitIsRecentEnough,gitOk,gitOkBounded,gitVersion,locateRepo,nulFields};
