@@ -9,7 +9,7 @@ import { readJsonFile, writeState } from "../feature/store.js";
 import { recordedWorktrees } from "../feature/recorded-worktrees.js";
 import { CheckoutMoveSchema, type FeatureState } from "../core/state/state-schema.js";
 import type { FinishAction, FinishFacts, FinishPlace, MergeFacts } from "../core/decide/decide-finish.js";
-import { commitOf, isAncestor, mergeUnderWayOf, requireIdentity } from "../git/repo.js";
+import { commitOf, isAncestor, mergeHeadText, requireIdentity } from "../git/repo.js";
 import { previewMerge, strategyArgs, strategyOptions } from "../merge/merge-tree.js";
 import { git, gitOk, nulFields } from "../git/run.js";
 import { uncommittedPaths } from "../git/status.js";
@@ -82,22 +82,25 @@ async function gatherMerge(context: FeatureContext, state: FeatureState, { repai
   const checkout = worktrees.find((w) => w.branch === plan.base && !w.prunable);
   if (await isAncestor(integrationTip, baseTip, mainRoot)) {
     // Our merge there was made, but git was killed before it forgot the merge under way.
-    const leftNote = checkout !== undefined && (await mergeUnderWayOf(checkout.path, integrationTip));
+    const leftNote = checkout !== undefined && (await mergeHeadText(checkout.path)) === `${integrationTip}\n`;
     return { ...facts, merged: true, ...(leftNote && { leftMergeNote: checkout.path }) };
   }
   const preview = await previewMerge(mainRoot, baseTip, integrationTip, { resolved: true, settings: plan.merge });
   facts.preview = { tree: preview.tree, conflicts: preview.conflicts };
   if (checkout && preview.conflicts.length === 0) {
-    const [dirty, changed, changing, journal, ourMerge] = await Promise.all([
+    const [dirty, changed, changing, journal, mergeHead] = await Promise.all([
       uncommittedPaths(checkout.path, { untracked: false }),
       uncommittedPaths(checkout.path),
       gitOk(["diff-tree", "-r", "--name-only", "-z", "--no-renames", baseTip, preview.tree], mainRoot).then((out) => new Set(nulFields(out))),
       readJsonFile(checkoutMovePath(repo.commonDir, slug), CheckoutMoveSchema, "", MAX_BYTES.journal).catch(() => undefined),
-      mergeUnderWayOf(checkout.path, integrationTip),
+      mergeHeadText(checkout.path),
     ]);
+    // git writes MERGE_HEAD in place: a merge killed while writing it leaves the start of its name (or nothing), ours when our journal says our merge was under way.
+    const underWay = journal?.worktree === checkout.path;
+    const mergeNote = mergeHead === `${integrationTip}\n` || (underWay && mergeHead !== undefined && `${integrationTip}\n`.startsWith(mergeHead));
     // A merge of ours may be half way there: its journal says so, git's MERGE_HEAD is ours, or a file the merge changes is changed there.
-    const interrupted = journal?.worktree === checkout.path || ourMerge || changed.some((p) => changing.has(p));
-    facts.checkout = { path: checkout.path, dirty, interrupted };
+    const interrupted = underWay || mergeNote || changed.some((p) => changing.has(p));
+    facts.checkout = { path: checkout.path, dirty, interrupted, mergeNote, otherMerge: mergeHead !== undefined && !mergeNote };
   }
   return facts;
 }
@@ -132,9 +135,8 @@ async function applyOne(a: FinishAction, place: FinishPlace): Promise<string | u
     case "set-back-checkout": {
       const setBack = await setBackHalfMove(checkoutMovePath(commonDir, slug), a.path, a.from, a.to);
       // Its files are as base holds them again: git's note of our merge under way goes too (`--quit` keeps files and index).
-      const ours = await mergeUnderWayOf(a.path, a.integrationTip);
-      if (ours) await gitOk(["merge", "--quit"], a.path);
-      return setBack || ours ? `Set back what an interrupted finish left in ${a.path}.` : undefined;
+      if (a.forgetMergeNote) await gitOk(["merge", "--quit"], a.path);
+      return setBack || a.forgetMergeNote ? `Set back what an interrupted finish left in ${a.path}.` : undefined;
     }
     case "forget-merge-note":
       await gitOk(["merge", "--quit"], a.path);

@@ -25,15 +25,10 @@ export async function openRepo(cwd: string): Promise<Repo> {
   return { root: where.root, commonDir: where.commonDir, branch: where.branch };
 }
 
-/**
- * Whether git's MERGE_HEAD in `worktree` is a merge of `commit` under way: it names `commit`, or is
- * the torn start of that name (git writes the file in place, so a merge killed between creating it
- * and writing it leaves it empty or cut short, and every later merge there refuses).
- */
-export async function mergeUnderWayOf(worktree: string, commit: string): Promise<boolean> {
+/** The text of git's MERGE_HEAD in `worktree` (a merge under way there), as it is: git writes it in place, so a merge killed while writing it leaves it empty or cut short. */
+export async function mergeHeadText(worktree: string): Promise<string | undefined> {
   const path = await gitOk(["rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD"], worktree);
-  const bytes = await readRegular(path, 4096).catch(() => undefined);
-  return bytes !== undefined && `${commit}\n`.startsWith(bytes.toString("utf8"));
+  return (await readRegular(path, 4096).catch(() => undefined))?.toString("utf8");
 }
 
 /** The commit a ref points at, or undefined when it does not exist. */

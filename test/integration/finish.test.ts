@@ -1,4 +1,4 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runHelper } from "../helpers/cli.js";
@@ -44,6 +44,9 @@ describe("claude-parallel finish", () => {
     for (const torn of [0, 12]) {
       const { repo } = synced();
       const mergeHead = git(repo, "rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD");
+      // As a finish killed inside its `git merge` leaves it: the journal of the move, a merged file, the start of MERGE_HEAD.
+      const to = git(repo, "merge-tree", "--write-tree", "main", "feature/demo");
+      writeFileSync(join(repo, ".git/parallel/demo/checkout-move.json"), JSON.stringify({ worktree: repo, from: git(repo, "rev-parse", "main"), to }) + "\n");
       writeFiles(repo, { "c/x.txt": "c\n" });
       writeFileSync(mergeHead, git(repo, "rev-parse", "feature/demo").slice(0, torn));
       const r = runHelper(["finish"], { cwd: repo });
@@ -52,6 +55,20 @@ describe("claude-parallel finish", () => {
       expect(git(repo, "status", "--porcelain")).toBe("");
       expect(existsSync(mergeHead)).toBe(false);
       expect(git(repo, "log", "-1", "--format=%s", "main")).toBe("Merge feature/demo: Sync demo");
+    }
+  });
+
+  it("someone's own merge under way in base's checkout (or a torn MERGE_HEAD no finish of ours was writing) is theirs: refused, left as it is", () => {
+    for (const note of ["", `${git(synced().repo, "rev-parse", "HEAD")}\n`]) {
+      const { repo } = synced();
+      const mergeHead = git(repo, "rev-parse", "--path-format=absolute", "--git-path", "MERGE_HEAD");
+      writeFileSync(mergeHead, note);
+      const before = refsOf(repo);
+      const r = runHelper(["finish"], { cwd: repo });
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stderr).toContain("[checkout-merging]");
+      expect(readFileSync(mergeHead, "utf8")).toBe(note);
+      expect(refsOf(repo)).toBe(before);
     }
   });
 

@@ -109,19 +109,25 @@ describe("decideFinish: the merge", () => {
   });
 
   it("base checked out and clean: a real merge there", () => {
-    const d = decideFinish(facts({ finishedAt: NOW, target: merge({ strategy: ["-X", "ours"], checkout: { path: "/repo", dirty: [], interrupted: false } }) }));
+    const d = decideFinish(facts({ finishedAt: NOW, target: merge({ strategy: ["-X", "ours"], checkout: { path: "/repo", dirty: [], interrupted: false, mergeNote: false, otherMerge: false } }) }));
     expect(actions(d)).toEqual([{ kind: "merge-in-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION, message: "Merge feature/demo: Demo", strategy: ["-X", "ours"] }]);
   });
 
   it("base's checkout dirty: refused, naming at most three of its files", () => {
-    const d = decideFinish(facts({ target: merge({ checkout: { path: "/repo", dirty: ["a", "b", "c", "d"], interrupted: false } }) }));
+    const d = decideFinish(facts({ target: merge({ checkout: { path: "/repo", dirty: ["a", "b", "c", "d"], interrupted: false, mergeNote: false, otherMerge: false } }) }));
     expect(codes(d)).toEqual(["checkout-dirty"]);
     expect(refusals(d)[0]!.message).toBe("main is checked out in /repo, which has uncommitted changes (a, b, c)");
   });
 
   it("an interrupted merge in base's checkout: set back once, then decided again (dirty or clean)", () => {
-    const interrupted = { path: "/repo", dirty: ["a"], interrupted: true };
-    expect(actions(decideFinish(facts({ target: merge({ checkout: interrupted }) })))).toEqual([{ kind: "set-back-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION }]);
+    const interrupted = { path: "/repo", dirty: ["a"], interrupted: true, mergeNote: false, otherMerge: false };
+    expect(actions(decideFinish(facts({ target: merge({ checkout: interrupted }) })))).toEqual([
+      { kind: "set-back-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION, forgetMergeNote: false },
+    ]);
+    expect(codes(decideFinish(facts({ target: merge({ checkout: { ...interrupted, otherMerge: true } }) })))).toEqual(["checkout-merging"]);
+    expect(actions(decideFinish(facts({ target: merge({ checkout: { ...interrupted, mergeNote: true } }) })))).toEqual([
+      { kind: "set-back-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION, forgetMergeNote: true },
+    ]);
     expect(codes(decideFinish(facts({ target: merge({ checkout: interrupted, repaired: true }) })))).toEqual(["checkout-dirty"]);
     expect(kinds(decideFinish(facts({ target: merge({ checkout: { ...interrupted, dirty: [] }, repaired: true }) })))).toEqual(["merge-in-checkout", "record-finished"]);
   });
@@ -193,7 +199,7 @@ describe("decideFinish --pr", () => {
 describe("describeFinishAction", () => {
   it("says each action in one line", () => {
     const all: FinishAction[] = [
-      { kind: "set-back-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION },
+      { kind: "set-back-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION, forgetMergeNote: false },
       { kind: "merge-in-checkout", path: "/repo", from: BASE, to: TREE, integrationTip: INTEGRATION, message: "m", strategy: [] },
       { kind: "merge-in-memory", tree: TREE, base: BASE, integrationTip: INTEGRATION, message: "m" },
       { kind: "record-finished", at: NOW },

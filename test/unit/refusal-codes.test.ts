@@ -21,6 +21,7 @@ const CODES: Record<string, string> = {
   "branch-of-other-feature": "a branch the feature would use is another started feature's",
   "budget-not-reached": "the task has reached no budget: there is nothing to approve",
   "checkout-dirty": "the checkout the command must move has uncommitted changes",
+  "checkout-merging": "the checkout finish must merge in has someone's merge under way",
   "feature-cleaned": "the feature was finished and cleaned up: nothing of it is left to act on",
   "feature-finished": "the feature is finished (merged into base): it cannot change",
   "feature-not-started": "the feature has not started (no state in this clone)",

@@ -41,7 +41,7 @@ export interface MergeFacts {
   message: string;
   strategy: string[];
   /** The worktree where base is checked out: its uncommitted tracked changes, and whether a merge of ours may be half way there (its journal, or git's MERGE_HEAD). */
-  checkout?: { path: string; dirty: string[]; interrupted: boolean };
+  checkout?: { path: string; dirty: string[]; interrupted: boolean; mergeNote: boolean; otherMerge: boolean };
   /** This finish has set that checkout back already: it is not set back twice. */
   repaired: boolean;
   /** The task worktrees, and what settling what a killed command left of each would do. */
@@ -67,8 +67,8 @@ export type FinishAction =
   | { kind: "say"; text: string }
   /** Forget git's note (MERGE_HEAD) of our merge in base's checkout, which a finish killed after the merge commit left. */
   | { kind: "forget-merge-note"; path: string }
-  /** Set back what a finish killed half way left in base's checkout, then decide again. */
-  | { kind: "set-back-checkout"; path: string; from: string; to: string; integrationTip: string }
+  /** Set back what a finish killed half way left in base's checkout (and git's note of our merge under way, `forgetMergeNote`), then decide again. */
+  | { kind: "set-back-checkout"; path: string; from: string; to: string; integrationTip: string; forgetMergeNote: boolean }
   /** A real `git merge --no-ff` in base's clean checkout, moving its files from `from` to the tree `to`. */
   | { kind: "merge-in-checkout"; path: string; from: string; to: string; integrationTip: string; message: string; strategy: string[] }
   /** base checked out nowhere: a merge commit of `tree`, published with a compare-and-swap from `base`. */
@@ -138,9 +138,17 @@ function decideMerge(f: FinishFacts, m: MergeFacts): Decision<FinishAction> {
   }
   const { tree } = m.preview;
   if (m.checkout === undefined) return { actions: [{ kind: "merge-in-memory", tree, base: baseTip, integrationTip, message: m.message }, ...record, ...settle] };
-  const { path, dirty, interrupted } = m.checkout;
+  const { path, dirty, interrupted, mergeNote, otherMerge } = m.checkout;
+  // Someone's own merge under way there (or what is left of one): it is theirs to conclude.
+  if (otherMerge) {
+    return refuse({
+      code: "checkout-merging",
+      message: `${f.base} is checked out in ${path}, where git notes a merge under way that is not this finish's (its MERGE_HEAD)`,
+      fix: `conclude it there (git commit) or give it up (git merge --abort, in ${quote(path)}), then finish again`,
+    });
+  }
   // A merge of ours killed part way there left its files, or its index too, on their way to the merge's result.
-  if (interrupted && !m.repaired) return { actions: [{ kind: "set-back-checkout", path, from: baseTip, to: tree, integrationTip }] };
+  if (interrupted && !m.repaired) return { actions: [{ kind: "set-back-checkout", path, from: baseTip, to: tree, integrationTip, forgetMergeNote: mergeNote }] };
   if (dirty.length) {
     return refuse({
       code: "checkout-dirty",
