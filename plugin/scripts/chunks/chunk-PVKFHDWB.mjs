@@ -1,1 +1,0 @@
-import{applyStart,decideStart,gatherStart}from"./chunk-PYKKZWB7.mjs";import{decided}from"./chunk-NJZLQNUV.mjs";async function startPhase(context,phase,choices,out){let actions=decided(decideStart(await gatherStart(context,phase,choices)));return applyStart(context,actions,out)}export{startPhase};
