@@ -25,7 +25,18 @@ const ViewSchema = z.object({
   headRefOid: z.string().check(z.regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/)),
   // APPROVED, CHANGES_REQUESTED, REVIEW_REQUIRED, or none: a word, as it is printed in the watch's messages.
   reviewDecision: z.optional(z.nullable(z.string().check(z.regex(/^[A-Z_]*$/)))),
+  isCrossRepository: z.boolean(),
 });
+
+/** gh finds a pull request by its branch's name, which a fork's branch can have too: that one is someone else's. */
+function ownPullRequest<T extends { isCrossRepository: boolean; url: string }>(view: T, branch: string): T {
+  if (view.isCrossRepository)
+    throw new EnvironmentError(
+      `the pull request gh finds for ${branch} (${view.url}) comes from another repository's branch of the same name, not from this feature's`,
+      "close that one or give the feature's own pull request to gh by its address; finish --pr opens the feature's own",
+    );
+  return view;
+}
 // Bounded: each check's name is kept (in the watch's record) once handed out, for each head.
 const ChecksSchema = z
   .array(
@@ -79,7 +90,7 @@ function parsed<T>(text: string, schema: z.ZodMiniType<T>, what: string): T {
 }
 
 export async function pullRequestFacts(cwd: string, branch: string): Promise<PrFacts> {
-  const view = parsed(await gh(["pr", "view", branch, "--json", "number,url,state,headRefOid,reviewDecision"], cwd), ViewSchema, "gh pr view");
+  const view = ownPullRequest(parsed(await gh(["pr", "view", branch, "--json", "number,url,state,headRefOid,reviewDecision,isCrossRepository"], cwd), ViewSchema, "gh pr view"), branch);
   const checks: PrCheck[] = [];
   if (view.state === "OPEN") {
     // Exit 8: some are pending; 1: some failed, or none are reported (then the answer is no JSON).
@@ -105,7 +116,7 @@ export async function pullRequestFacts(cwd: string, branch: string): Promise<PrF
 
 /** The address of the branch's pull request (`gh pr view`). */
 export async function pullRequestUrl(cwd: string, branch: string): Promise<string> {
-  return parsed(await gh(["pr", "view", branch, "--json", "url"], cwd), z.object({ url: PR_URL }), "gh pr view").url;
+  return ownPullRequest(parsed(await gh(["pr", "view", branch, "--json", "url,isCrossRepository"], cwd), z.object({ url: PR_URL, isCrossRepository: z.boolean() }), "gh pr view"), branch).url;
 }
 
 /** The failing steps' log of a GitHub Actions job, from the check's link (`.../actions/runs/<run>/job/<job>`); its tail when long. */

@@ -156,7 +156,7 @@ describe("watch, gh's answers about the pull request crafted", () => {
     const name = "\u001b]52;c;ZXZpbA==\u0007$(touch pwned)`touch pwned2`;touch pwned3\u202e";
     const checks = Array.from({ length: 300 }, (_, i) => ({ name: `${name}${i}`, bucket: "fail", link: `https://github.com/acme/shop/actions/runs/1/job/${i + 1}`, description: "" }));
     const gh = hostileGh({
-      view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED" }),
+      view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED", isCrossRepository: false }),
       checks: JSON.stringify(checks),
       checksExit: 1,
       log: "\u001b[2Jnothing here names a file\n",
@@ -185,7 +185,7 @@ describe("watch, the pull request's head and remote moved under it", () => {
     // The integration branch moves ahead of the old head here (a fix merged locally).
     const local = git(f.repo, "commit-tree", "-p", f.tip, "-m", "local fix", git(f.repo, "rev-parse", `${f.tip}^{tree}`));
     git(f.repo, "update-ref", "refs/heads/feature/demo", local, f.tip);
-    const gh = hostileGh({ view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED" }), checks: "[]" });
+    const gh = hostileGh({ view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED", isCrossRepository: false }), checks: "[]" });
     const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: gh.env });
     expect(r.code, r.stdout + r.stderr).toBe(4);
     expect(r.stdout).toContain("so nothing was pushed (someone pushed to it)");
@@ -199,7 +199,7 @@ describe("watch, the pull request's head and remote moved under it", () => {
     it(`${what} in gh pr view's answer: refused (exit 3), nothing of it printed as a line of ours`, () => {
       const f = synced();
       git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
-      const gh = hostileGh({ view: JSON.stringify({ number: 7, state: "OPEN", headRefOid: f.tip, ...view }), checks: "[]" });
+      const gh = hostileGh({ view: JSON.stringify({ number: 7, state: "OPEN", headRefOid: f.tip, isCrossRepository: false, ...view }), checks: "[]" });
       const r = runHelper([...command], { cwd: f.repo, env: gh.env });
       expect(r.stdout + r.stderr).not.toMatch(/^Stopped: forged line/m);
       expect(r.code, r.stdout + r.stderr).toBe(3);
@@ -207,12 +207,29 @@ describe("watch, the pull request's head and remote moved under it", () => {
   }
 });
 
+describe("watch, a fork's pull request of the same branch name", () => {
+  it("is not followed: refused (exit 3) naming it, nothing handed out or pushed", () => {
+    const f = synced();
+    git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
+    const view = { number: 7, url: URL, state: "OPEN", headRefOid: "f".repeat(40), reviewDecision: "APPROVED", isCrossRepository: true };
+    const gh = hostileGh({ view: JSON.stringify(view), checks: "[]", comments: JSON.stringify([{ id: 1, path: "b/x.txt", body: "do it", user: { login: "m" }, author_association: "OWNER" }]) });
+    const r = runHelper(["watch", "demo", "--interval", "0"], { cwd: f.repo, env: gh.env });
+    expect(r.code, r.stdout + r.stderr).toBe(3);
+    expect(r.stderr).toContain("comes from another repository's branch of the same name");
+    expect(gh.calls().filter(([a]) => a === "api")).toEqual([]);
+  });
+});
+
 describe("watch, a flood of checks", () => {
   it("hundreds of failing checks with long names: refused as not gh's answer (exit 3), and run again the same way (the watch's record stays readable)", () => {
     const f = synced();
     git(f.repo, "push", "-q", "origin", "refs/heads/feature/demo:refs/heads/feature/demo");
     const checks = Array.from({ length: 400 }, (_, i) => ({ name: `${i} ${"n".repeat(12_000)}`, bucket: "fail", description: "" }));
-    const gh = hostileGh({ view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED" }), checks: JSON.stringify(checks), checksExit: 1 });
+    const gh = hostileGh({
+      view: JSON.stringify({ number: 7, url: URL, state: "OPEN", headRefOid: f.tip, reviewDecision: "APPROVED", isCrossRepository: false }),
+      checks: JSON.stringify(checks),
+      checksExit: 1,
+    });
     // What it prints is as long as the names: more than runHelper's buffer takes.
     const watch = () => {
       const r = spawnSync(process.execPath, [HELPER, "watch", "demo", "--interval", "0"], { cwd: f.repo, env: { ...gitEnv, ...gh.env }, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -234,11 +251,14 @@ describe("run --pr, the opened pull request's address", () => {
     const path = process.env.PATH;
     try {
       for (const url of [`${URL}\u001b]8;;https://evil.example\u0007`, `${URL}\u0085forged`, `${URL}\u202e`]) {
-        process.env.PATH = hostileGh({ view: JSON.stringify({ url }) }).env.PATH;
+        process.env.PATH = hostileGh({ view: JSON.stringify({ url, isCrossRepository: false }) }).env.PATH;
         await expect(pullRequestUrl(f.repo, "feature/demo"), JSON.stringify(url)).rejects.toThrow("does not have the expected shape");
       }
-      process.env.PATH = hostileGh({ view: JSON.stringify({ url: URL }) }).env.PATH;
+      process.env.PATH = hostileGh({ view: JSON.stringify({ url: URL, isCrossRepository: false }) }).env.PATH;
       expect(await pullRequestUrl(f.repo, "feature/demo")).toBe(URL);
+      // A fork's pull request of a branch with the same name is not the feature's.
+      process.env.PATH = hostileGh({ view: JSON.stringify({ url: URL, isCrossRepository: true }) }).env.PATH;
+      await expect(pullRequestUrl(f.repo, "feature/demo")).rejects.toThrow("comes from another repository's branch of the same name");
     } finally {
       process.env.PATH = path;
     }
