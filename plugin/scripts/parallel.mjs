@@ -6,4 +6,4 @@ function tooOld(){if(!(Number(process.versions.node.split(".")[0])>=20))return"c
 
 - `+problem+`
 `),process.exitCode=0):(process.stderr.write("claude-parallel: "+problem+`
-`),process.exitCode=3):process.argv[2]==="_hook"?import("./chunks/hook.mjs").then(hooks=>hooks.hookMain(process.argv[3])):import("./chunks/cli-PJA4GEI6.mjs").then(cli=>cli.main());
+`),process.exitCode=3):process.argv[2]==="_hook"?import("./chunks/hook.mjs").then(hooks=>hooks.hookMain(process.argv[3])):import("./chunks/cli-KSNYEW34.mjs").then(cli=>cli.main());

@@ -1,0 +1,1 @@
+import{pullRequestFacts,pullRequestUrl}from"./chunk-DFS6U7VV.mjs";import"./chunk-XEQJNAU4.mjs";import"./chunk-IUFJHM4U.mjs";import"./chunk-NJZLQNUV.mjs";import"./chunk-YT4JJS4X.mjs";export{pullRequestFacts,pullRequestUrl};

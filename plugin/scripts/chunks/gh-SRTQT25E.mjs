@@ -1,1 +1,0 @@
-import{pullRequestFacts,pullRequestUrl}from"./chunk-TIE2QOTE.mjs";import"./chunk-XEQJNAU4.mjs";import"./chunk-IUFJHM4U.mjs";import"./chunk-NJZLQNUV.mjs";import"./chunk-YT4JJS4X.mjs";export{pullRequestFacts,pullRequestUrl};
