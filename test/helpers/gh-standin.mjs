@@ -28,7 +28,17 @@ if (a === "pr" && b === "create") {
   process.exit(0);
 }
 if (a === "pr" && b === "view" && args[2] === fixture.branch) {
-  say(pick({ number: fixture.number, url: fixture.url, state: fixture.state ?? "OPEN", headRefName: fixture.branch, headRefOid: head(), isCrossRepository: false, reviewDecision: failing() ? "REVIEW_REQUIRED" : "APPROVED" }));
+  say(
+    pick({
+      number: fixture.number,
+      url: fixture.url,
+      state: fixture.state ?? "OPEN",
+      headRefName: fixture.branch,
+      headRefOid: head(),
+      isCrossRepository: false,
+      reviewDecision: failing() ? "REVIEW_REQUIRED" : "APPROVED",
+    }),
+  );
   process.exit(0);
 }
 if (a === "pr" && b === "checks" && args[2] === fixture.branch) {
