@@ -28,11 +28,6 @@ export default defineConfig({
           name: "processes",
           include: ["test/{integration,attack,e2e}/**/*.test.ts"],
           pool: "forks",
-          // Files share a worker's module graph (vitest, the helpers): a fresh one per file cost about
-          // 0.2 s of CPU each. Nothing here mocks or keeps state across files but the temp folders,
-          // which tmp-cleanup.ts removes after each file.
-          isolate: false,
-          setupFiles: ["test/helpers/tmp-cleanup.ts"],
           globalSetup: ["test/helpers/global-setup.ts"],
         },
       },

@@ -1,13 +1,12 @@
 import { mkdtempSync, rmSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 
 const made: string[] = [];
-
-/** Removes the folders tempDir made: after each test file (test/helpers/tmp-cleanup.ts). */
-export function removeTempDirs(): void {
+afterAll(() => {
   for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-}
+});
 
 /** A fresh empty folder, removed after the test file. Real path, so git's answers compare equal. */
 export function tempDir(prefix = "cp-test-"): string {
